@@ -1,0 +1,41 @@
+/**
+ * The client contract. A `TransportClient` is one subscriber: it subscribes,
+ * hands every message it receives (with its receive time) to `onMessage`, and
+ * sends messages upward (a POST for HTTP transports, a frame for WebSocket).
+ */
+import type { Dispatcher } from 'undici';
+
+/** Which request headers the HTTP clients send. */
+export type HeaderProfile = 'minimal' | 'browser';
+
+export interface ClientOptions {
+  /** Server base URL, e.g. `http://127.0.0.1:8080`. */
+  baseUrl: string;
+  /** This subscriber's id; echoes come back to it. */
+  clientId: string;
+  /** Called for every message, with `process.hrtime.bigint()` taken on receipt. */
+  onMessage: (data: string, recvNs: bigint) => void;
+  /** Called for a gap (messages the server no longer holds). */
+  onGap?: (from: number, to: number) => void;
+  /** Called for an error the client recovers from (it retries); fatal ones reject start(). */
+  onError?: (err: Error) => void;
+  /** Short polling interval (default 1,000 ms). */
+  pollIntervalMs?: number;
+  /** Header set of HTTP requests (default minimal). */
+  headers?: HeaderProfile;
+  /** HTTP dispatcher to use instead of the client's own pool. */
+  dispatcher?: Dispatcher;
+}
+
+export interface TransportClient {
+  /** Subscribes; resolves once the server has registered this subscriber. */
+  start(): Promise<void>;
+  /** Sends one message upward; the server echoes it back to this client. */
+  send(data: string): Promise<void>;
+  /** Unsubscribes and closes the connections. */
+  stop(): Promise<void>;
+  /** HTTP requests made (WebSocket: the handshake). */
+  readonly requests: number;
+  /** Responses that carried no message. */
+  readonly emptyResponses: number;
+}

@@ -1,0 +1,73 @@
+/** What the HTTP clients share: a two-connection pool and the upward POST. */
+import { Pool, type Dispatcher } from 'undici';
+import type { ClientOptions } from './contract.ts';
+import { profileHeaders } from './headers.ts';
+
+/** A small HTTP side for one subscriber: like a browser tab, it may hold one request while sending another. */
+export class HttpSide {
+  readonly dispatcher: Dispatcher;
+  private readonly ownPool: Pool | undefined;
+  readonly headers: Record<string, string>;
+  requests = 0;
+
+  constructor(readonly o: ClientOptions) {
+    this.ownPool = o.dispatcher ? undefined : new Pool(o.baseUrl, { connections: 2, pipelining: 1, keepAliveTimeout: 60_000 });
+    this.dispatcher = o.dispatcher ?? this.ownPool!;
+    this.headers = profileHeaders(o.headers);
+  }
+
+  /** GET a path; returns status, headers and the body as text. */
+  async get(path: string, extra?: Record<string, string>, signal?: AbortSignal): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+    this.requests++;
+    const r = await this.dispatcher.request({ origin: this.o.baseUrl, path, method: 'GET', headers: { ...this.headers, ...extra }, signal });
+    const text = await r.body.text();
+    return { status: r.statusCode, headers: r.headers, text };
+  }
+
+  /** POST /send: the upward message, echoed back by the server to this client. */
+  async send(data: string): Promise<void> {
+    this.requests++;
+    const r = await this.dispatcher.request({
+      origin: this.o.baseUrl,
+      path: `/send?client=${encodeURIComponent(this.o.clientId)}`,
+      method: 'POST',
+      headers: { ...this.headers, 'content-type': 'text/plain' },
+      body: data,
+    });
+    const text = await r.body.text();
+    if (r.statusCode !== 202) throw new Error(`POST /send answered ${r.statusCode}: ${text}`);
+  }
+
+  async close(): Promise<void> {
+    await this.ownPool?.destroy();
+  }
+}
+
+/** The poll response body. */
+export interface PollBody {
+  next: number;
+  gap: { from: number; to: number } | null;
+  messages: { id: number; data: string }[];
+}
+
+/** Hands a poll response's messages over; returns the next cursor. */
+export function deliverPoll(o: ClientOptions, body: PollBody): number {
+  const now = process.hrtime.bigint();
+  if (body.gap) o.onGap?.(body.gap.from, body.gap.to);
+  for (const m of body.messages) o.onMessage(m.data, now);
+  return body.next;
+}
+
+/** A promise that resolves after `ms`, or at once when the signal aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted || ms <= 0) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,107 @@
+/**
+ * SSE client on undici's streaming body. On a dropped stream it reconnects
+ * after the server's `retry:` time with `Last-Event-ID`, so nothing published
+ * meanwhile is lost (the server replays from its history).
+ */
+import { StringDecoder } from 'node:string_decoder';
+import type { ClientOptions, TransportClient } from './contract.ts';
+import { HttpSide, sleep } from './http-base.ts';
+import { SseParser } from './sse-parser.ts';
+
+export class SseClient implements TransportClient {
+  private readonly http: HttpSide;
+  private readonly stopper = new AbortController();
+  private readonly parser: SseParser;
+  private loop: Promise<void> | undefined;
+  /** Reconnections made after the first connect. */
+  reconnects = 0;
+  readonly emptyResponses = 0;
+  private current: AbortController | undefined;
+
+  constructor(private readonly o: ClientOptions) {
+    this.http = new HttpSide(o);
+    this.parser = new SseParser((e) => {
+      if (e.type === 'message') o.onMessage(e.data, process.hrtime.bigint());
+      else if (e.type === 'gap') {
+        const g = JSON.parse(e.data) as { from: number; to: number };
+        o.onGap?.(g.from, g.to);
+      }
+    });
+  }
+
+  get requests(): number {
+    return this.http.requests;
+  }
+
+  /** The Last-Event-ID the next reconnect will send. */
+  get lastEventId(): string {
+    return this.parser.lastEventId;
+  }
+
+  async start(): Promise<void> {
+    const body = await this.open();
+    this.loop = this.run(body);
+  }
+
+  /** Opens the stream; resolves when the response headers have arrived. */
+  private async open(): Promise<AsyncIterable<Buffer>> {
+    this.http.requests++;
+    this.current = new AbortController();
+    const signal = AbortSignal.any([this.stopper.signal, this.current.signal]);
+    const headers: Record<string, string> = { ...this.http.headers, accept: 'text/event-stream', 'cache-control': 'no-cache' };
+    if (this.parser.lastEventId) headers['last-event-id'] = this.parser.lastEventId;
+    const r = await this.http.dispatcher.request({
+      origin: this.o.baseUrl,
+      path: `/events?client=${encodeURIComponent(this.o.clientId)}`,
+      method: 'GET',
+      headers,
+      signal,
+    });
+    if (r.statusCode !== 200) {
+      const text = await r.body.text();
+      throw new Error(`GET /events answered ${r.statusCode}: ${text}`);
+    }
+    return r.body;
+  }
+
+  private async run(body: AsyncIterable<Buffer>): Promise<void> {
+    for (;;) {
+      const decoder = new StringDecoder('utf8');
+      try {
+        for await (const chunk of body) this.parser.push(decoder.write(chunk));
+      } catch (e) {
+        if (this.stopper.signal.aborted) return;
+        this.o.onError?.(e as Error);
+      }
+      if (this.stopper.signal.aborted) return;
+      // The stream ended: wait the announced reconnection time, then resume from the last id.
+      for (;;) {
+        await sleep(this.parser.retryMs ?? 2000, this.stopper.signal);
+        if (this.stopper.signal.aborted) return;
+        try {
+          this.reconnects++;
+          body = await this.open();
+          break;
+        } catch (e) {
+          if (this.stopper.signal.aborted) return;
+          this.o.onError?.(e as Error);
+        }
+      }
+    }
+  }
+
+  /** Drops the current stream as a network failure would; the client reconnects by itself. */
+  dropConnection(): void {
+    this.current?.abort();
+  }
+
+  send(data: string): Promise<void> {
+    return this.http.send(data);
+  }
+
+  async stop(): Promise<void> {
+    this.stopper.abort();
+    await this.loop?.catch(() => {});
+    await this.http.close();
+  }
+}

@@ -1,0 +1,49 @@
+/** WebSocket client on the `ws` package, for the `ws` reference row. */
+import WebSocket from 'ws';
+import type { ClientOptions, TransportClient } from './contract.ts';
+
+export class WsClient implements TransportClient {
+  private socket: WebSocket | undefined;
+  requests = 0;
+  readonly emptyResponses = 0;
+
+  constructor(private readonly o: ClientOptions) {}
+
+  start(): Promise<void> {
+    this.requests++;
+    const url = `${this.o.baseUrl.replace(/^http/, 'ws')}/?client=${encodeURIComponent(this.o.clientId)}`;
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    this.socket = ws;
+    ws.on('message', (data, isBinary) => {
+      const now = process.hrtime.bigint();
+      this.o.onMessage(isBinary ? (data as Buffer).toString('latin1') : data.toString(), now);
+    });
+    ws.on('error', (e) => this.o.onError?.(e));
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+  }
+
+  send(data: string): Promise<void> {
+    const ws = this.socket;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return Promise.reject(new Error('WebSocket is not open'));
+    return new Promise((resolve, reject) => ws.send(data, (err) => (err ? reject(err) : resolve())));
+  }
+
+  stop(): Promise<void> {
+    const ws = this.socket;
+    if (!ws || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        ws.terminate();
+        resolve();
+      }, 1000);
+      ws.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      ws.close(1000);
+    });
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Latency recording on HdrHistogram, nanosecond resolution. One recorder keeps
+ * two histograms: corrected (from the intended send time, so a stalled server
+ * cannot hide its stall) and uncorrected (from the actual send time).
+ */
+import * as hdr from 'hdr-histogram-js';
+import type { LatencySummary, PercentilePoint } from './results.ts';
+
+/** Highest latency a histogram tracks: 10 minutes in ns; larger values are clamped. */
+const HIGHEST_NS = 600e9;
+
+/** A fresh nanosecond histogram with 3 significant digits. */
+export function newHistogram(): hdr.Histogram {
+  return hdr.build({
+    bitBucketSize: 'packed',
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: HIGHEST_NS,
+    numberOfSignificantValueDigits: 3,
+    useWebAssembly: false,
+  });
+}
+
+/** Records one latency in ns, clamped into the trackable range. */
+export function recordNs(h: hdr.Histogram, ns: number): void {
+  h.recordValue(ns < 1 ? 1 : ns > HIGHEST_NS ? HIGHEST_NS : Math.round(ns));
+}
+
+/** Serialises a histogram for IPC between processes. */
+export function encodeHistogram(h: hdr.Histogram): string {
+  return hdr.encodeIntoCompressedBase64(h);
+}
+
+/** Reverses encodeHistogram. */
+export function decodeHistogram(s: string): hdr.Histogram {
+  return hdr.decodeFromCompressedBase64(s, 'packed', false);
+}
+
+/** Adds several encoded histograms into one. */
+export function mergeEncoded(encoded: string[]): hdr.Histogram {
+  const out = newHistogram();
+  for (const e of encoded) out.add(decodeHistogram(e));
+  return out;
+}
+
+const NS_PER_MS = 1e6;
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+/** The fixed-point latency summary (ms) of a histogram, or null when it is empty. */
+export function summarize(h: hdr.Histogram): LatencySummary | null {
+  if (h.totalCount === 0) return null;
+  return {
+    p50: round3(h.getValueAtPercentile(50) / NS_PER_MS),
+    p90: round3(h.getValueAtPercentile(90) / NS_PER_MS),
+    p99: round3(h.getValueAtPercentile(99) / NS_PER_MS),
+    p999: round3(h.getValueAtPercentile(99.9) / NS_PER_MS),
+    max: round3(h.maxValue / NS_PER_MS),
+    mean: round3(h.mean / NS_PER_MS),
+    count: h.totalCount,
+  };
+}
+
+/** Percentiles for an HdrHistogram-style curve: dense towards the tail, up to 99.99. */
+export const CURVE_PERCENTILES = [
+  0, 10, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 92.5, 95, 96.25, 97.5, 98, 98.5, 99, 99.25, 99.5,
+  99.75, 99.9, 99.95, 99.99, 100,
+];
+
+/** The percentile curve of a histogram in ms. */
+export function percentileCurve(h: hdr.Histogram): PercentilePoint[] {
+  if (h.totalCount === 0) return [];
+  return CURVE_PERCENTILES.map((p) => ({
+    percentile: p,
+    valueMs: round3((p === 100 ? h.maxValue : h.getValueAtPercentile(p)) / NS_PER_MS),
+  }));
+}
+
+/** Records deliveries: corrected and uncorrected latency side by side. */
+export class LatencyRecorder {
+  readonly corrected = newHistogram();
+  readonly uncorrected = newHistogram();
+
+  /** One delivery: received at recvNs, meant to be sent at intendedNs, actually sent at actualNs. */
+  record(recvNs: bigint, intendedNs: bigint, actualNs: bigint): void {
+    recordNs(this.corrected, Number(recvNs - intendedNs));
+    recordNs(this.uncorrected, Number(recvNs - actualNs));
+  }
+
+  /** Both histograms, encoded for IPC. */
+  encode(): { corrected: string; uncorrected: string } {
+    return { corrected: encodeHistogram(this.corrected), uncorrected: encodeHistogram(this.uncorrected) };
+  }
+}

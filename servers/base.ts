@@ -1,0 +1,237 @@
+/**
+ * What every transport server shares: the node:http server with its wire
+ * meter, the express app with `/publish`, `/send` and `/stats`, request and
+ * error counting, and one error handler that turns failures into JSON replies.
+ */
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { Socket } from 'node:net';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { TransportName } from '../metrics/results.ts';
+import { WireMeter } from '../metrics/wire.ts';
+import type { ServerCounters, ServerOptions, TransportServer } from './contract.ts';
+import { Hub, DEFAULT_HISTORY } from './hub.ts';
+
+/** An error that carries the HTTP status it should be answered with. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Default largest message, bytes. */
+export const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
+
+/** What a transport gets to install its own routes and upgrade handling. */
+export interface ServerContext {
+  readonly app: Express;
+  readonly hub: Hub;
+  readonly httpServer: HttpServer;
+  readonly options: Required<ServerOptions>;
+  /** Counts a response that carried no message. */
+  countEmpty(): void;
+  /** Counts an error. */
+  countError(): void;
+  /** Counts a request that did not go through express (an upgrade). */
+  countRequest(): void;
+  /** Adds to the live-subscriber count (negative to remove). */
+  addSubscribers(n: number): void;
+  /** Registers work to do when the server closes. */
+  onClose(fn: () => void | Promise<void>): void;
+}
+
+/** Fills the defaults of the server options. */
+export function withDefaults(o: ServerOptions = {}): Required<ServerOptions> {
+  return {
+    history: o.history ?? DEFAULT_HISTORY,
+    longPollTimeoutMs: o.longPollTimeoutMs ?? 25_000,
+    sseRetryMs: o.sseRetryMs ?? 2_000,
+    sseHeartbeatMs: o.sseHeartbeatMs ?? 15_000,
+    maxMessageBytes: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE,
+    heartbeatIntervalMs: o.heartbeatIntervalMs ?? 30_000,
+    maxMissedPongs: o.maxMissedPongs ?? 2,
+    frameworkDefaults: o.frameworkDefaults ?? false,
+  };
+}
+
+/** Reads a request body up to `limit` bytes (413 past it). */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (declared > limit) {
+      reject(new HttpError(413, `body of ${declared} bytes exceeds the ${limit}-byte limit`));
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new HttpError(413, `body exceeds the ${limit}-byte limit`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Turns a `/publish` body into the message text: JSON bodies (by Content-Type)
+ * must parse — a JSON string is the message, `{ "data": "…" }` gives its data,
+ * any other value is sent as its JSON text; other bodies are taken as text.
+ */
+export function publishText(body: Buffer, contentType: string | undefined): string {
+  const text = body.toString('utf8');
+  if (contentType && /\bjson\b/i.test(contentType)) {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new HttpError(400, `body is not valid JSON: ${(e as Error).message}`);
+    }
+    if (typeof value === 'string') return nonEmpty(value);
+    if (value && typeof value === 'object' && !Array.isArray(value) && 'data' in value) {
+      const data = (value as { data: unknown }).data;
+      return nonEmpty(typeof data === 'string' ? data : JSON.stringify(data));
+    }
+    return nonEmpty(JSON.stringify(value));
+  }
+  return nonEmpty(text);
+}
+
+function nonEmpty(s: string): string {
+  if (s.length === 0) throw new HttpError(400, 'message is empty');
+  return s;
+}
+
+/** The `client` query parameter, validated (letters, digits, `-_.:`, up to 64). */
+export function clientIdOf(query: unknown, required: boolean): string | undefined {
+  const raw = (query as Record<string, unknown>)['client'];
+  if (raw === undefined) {
+    if (required) throw new HttpError(400, 'query parameter "client" is required: the echo goes back to that client');
+    return undefined;
+  }
+  if (typeof raw !== 'string' || !/^[\w.:-]{1,64}$/.test(raw)) throw new HttpError(400, 'query parameter "client" must be 1–64 characters of [A-Za-z0-9_.:-]');
+  return raw;
+}
+
+/**
+ * Builds a transport server: the shared surface plus what `install` adds.
+ * `install` runs before the shared error handler is mounted.
+ */
+export function buildServer(transport: TransportName, options: ServerOptions | undefined, install: (ctx: ServerContext) => void): TransportServer {
+  const opts = withDefaults(options);
+  const hub = new Hub(opts.history);
+  const meter = new WireMeter();
+  const app = express();
+  if (!opts.frameworkDefaults) {
+    app.disable('x-powered-by');
+    app.set('etag', false);
+  }
+  const httpServer = createServer({ keepAliveTimeout: 65_000 }, app);
+  httpServer.on('connection', (s: Socket) => meter.track(s));
+  // Long polls and event streams are held open on purpose: no request timeout.
+  httpServer.requestTimeout = 0;
+  httpServer.headersTimeout = 20_000;
+
+  let requests = 0;
+  let empty = 0;
+  let errors = 0;
+  let subscribers = 0;
+  const closers: (() => void | Promise<void>)[] = [];
+  httpServer.on('request', () => requests++);
+  httpServer.on('clientError', (_err, socket: Socket) => {
+    errors++;
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+
+  const ctx: ServerContext = {
+    app,
+    hub,
+    httpServer,
+    options: opts,
+    countEmpty: () => void empty++,
+    countError: () => void errors++,
+    countRequest: () => void requests++,
+    addSubscribers: (n) => void (subscribers += n),
+    onClose: (fn) => void closers.push(fn),
+  };
+
+  app.post('/publish', async (req: Request, res: Response) => {
+    const text = publishText(await readBody(req, opts.maxMessageBytes), req.headers['content-type']);
+    const m = hub.publish(text);
+    res.status(202).json({ seq: m.seq, subscribers: hub.subscriberCount });
+  });
+  app.post('/send', async (req: Request, res: Response) => {
+    const client = clientIdOf(req.query, true)!;
+    const body = await readBody(req, opts.maxMessageBytes);
+    if (body.length === 0) throw new HttpError(400, 'message is empty');
+    const m = hub.publish(body.toString('utf8'), client);
+    res.status(202).json({ seq: m.seq });
+  });
+  app.get('/stats', (_req, res) => {
+    res.json({ transport, ...counters() });
+  });
+
+  install(ctx);
+
+  app.use((_req: Request, _res: Response, next: NextFunction) => next(new HttpError(404, 'no such endpoint')));
+  // One place turns errors into replies: the status the error carries, its message as JSON.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status = err instanceof HttpError ? err.status : typeof (err as { status?: unknown }).status === 'number' ? (err as { status: number }).status : 500;
+    if (status >= 500) errors++;
+    const message = status >= 500 ? 'internal error' : (err as Error).message;
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(status).json({ error: message });
+  });
+
+  function counters(): ServerCounters {
+    const t = meter.totals();
+    return {
+      connections: meter.accepted,
+      connectionsOpen: meter.open,
+      requests,
+      emptyResponses: empty,
+      bytesRead: t.bytesRead,
+      bytesWritten: t.bytesWritten,
+      errors,
+      subscribers,
+      lastSeq: hub.lastSeq,
+    };
+  }
+
+  return {
+    transport,
+    hub,
+    httpServer,
+    listen(port = 0, host = '127.0.0.1') {
+      return new Promise((resolve, reject) => {
+        const onError = (e: Error) => reject(e);
+        httpServer.once('error', onError);
+        httpServer.listen(port, host, () => {
+          httpServer.off('error', onError);
+          const addr = httpServer.address();
+          resolve(typeof addr === 'object' && addr ? addr.port : port);
+        });
+      });
+    },
+    async close() {
+      for (const fn of closers) await fn();
+      await new Promise<void>((resolve) => {
+        httpServer.close(() => resolve());
+        httpServer.closeAllConnections();
+      });
+    },
+    counters,
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * The server contract. Every transport is a `TransportServer`: it listens on a
+ * host/port, fans out `POST /publish` to its subscribers, echoes a client's own
+ * messages back to that client, and reports its counters.
+ *
+ * Shared HTTP surface (every transport):
+ *   POST /publish            body: text, or JSON (a string, `{ "data": "…" }`, or any value,
+ *                            sent as its JSON text) → 202 `{ "seq", "subscribers" }`
+ *   POST /send?client=ID     body: text → echoed to client ID only (HTTP transports' upward path)
+ *   GET  /stats              the counters below, as JSON
+ * Transport-specific:
+ *   polling       GET /poll?cursor=N&client=ID  → 200 `{ next, gap, messages: [{ id, data }] }`,
+ *                 204 when nothing is newer than the cursor; no cursor → 200 with the current cursor
+ *   long-polling  the same GET, held until a message or the timeout (204)
+ *   sse           GET /events?client=ID (+ `Last-Event-ID` or `?cursor=`) → text/event-stream
+ *   websocket, ws Upgrade on any path (`?client=ID` optional); text/binary frames echoed back
+ */
+import type { Server as HttpServer } from 'node:http';
+import type { TransportName } from '../metrics/results.ts';
+import type { Hub } from './hub.ts';
+
+/** Counters a server keeps about itself. */
+export interface ServerCounters {
+  /** Connections accepted since start. */
+  connections: number;
+  /** Connections open now. */
+  connectionsOpen: number;
+  /** HTTP requests answered, upgrade handshakes included. */
+  requests: number;
+  /** Responses that carried no message (empty polls, long-poll timeouts). */
+  emptyResponses: number;
+  /** Bytes read at the TCP sockets (client → server). */
+  bytesRead: number;
+  /** Bytes written at the TCP sockets (server → client). */
+  bytesWritten: number;
+  /** Requests or connections that ended in an error. */
+  errors: number;
+  /** Live subscribers (held polls not counted). */
+  subscribers: number;
+  /** Newest hub sequence number. */
+  lastSeq: number;
+}
+
+/** Options every server accepts; each transport uses the ones that apply. */
+export interface ServerOptions {
+  /** Messages kept for cursors and resume (default 10,000). */
+  history?: number;
+  /** How long a long poll is held before a 204 (default 25,000 ms). */
+  longPollTimeoutMs?: number;
+  /** The SSE `retry:` value sent at connect (default 2,000 ms). */
+  sseRetryMs?: number;
+  /** Interval of SSE comment heartbeats (default 15,000 ms). */
+  sseHeartbeatMs?: number;
+  /** Largest message accepted, bytes (default 64 MiB). */
+  maxMessageBytes?: number;
+  /** WebSocket ping interval, 0 = off (default 30,000 ms). */
+  heartbeatIntervalMs?: number;
+  /** Missed pongs before a WebSocket peer is dropped (default 2). */
+  maxMissedPongs?: number;
+  /** Keep the framework's default headers (X-Powered-By, ETag) instead of trimming them. */
+  frameworkDefaults?: boolean;
+}
+
+/** A running (or ready to run) transport server. */
+export interface TransportServer {
+  readonly transport: TransportName;
+  readonly hub: Hub;
+  readonly httpServer: HttpServer;
+  /** Starts listening; resolves with the bound port. */
+  listen(port?: number, host?: string): Promise<number>;
+  /** Stops listening and closes every connection. */
+  close(): Promise<void>;
+  /** A snapshot of the counters. */
+  counters(): ServerCounters;
+}

@@ -1,0 +1,12 @@
+/** The JSON body polling and long polling answer with. */
+import type { SinceResult } from './hub.ts';
+
+/** `{ next, gap, messages: [{ id, data }] }` — compact, one object per message. */
+export function pollBody(r: SinceResult): string {
+  let out = `{"next":${r.next},"gap":${r.gap ? JSON.stringify(r.gap) : 'null'},"messages":[`;
+  for (let i = 0; i < r.messages.length; i++) {
+    const m = r.messages[i]!;
+    out += `${i ? ',' : ''}{"id":${m.seq},"data":${JSON.stringify(m.data)}}`;
+  }
+  return out + ']}';
+}

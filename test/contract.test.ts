@@ -1,0 +1,117 @@
+/** The server/client contract, run against every transport on real servers. */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { SERVERS } from '../servers/index.ts';
+import { CLIENTS } from '../clients/index.ts';
+import { TRANSPORTS, type TransportName } from '../metrics/results.ts';
+import { post, startCollector, startServer, waitFor } from './helpers.ts';
+import type { SseClient } from '../clients/sse.ts';
+
+const transports = TRANSPORTS.filter((t) => SERVERS[t] && CLIENTS[t]) as TransportName[];
+
+test('every registered transport has both a server and a client', () => {
+  for (const t of TRANSPORTS) assert.equal(Boolean(SERVERS[t]), Boolean(CLIENTS[t]), t);
+  assert.ok(transports.length >= 4);
+});
+
+for (const transport of transports) {
+  describe(`contract: ${transport}`, () => {
+    test('delivers published messages in order', async (t) => {
+      const { server, baseUrl } = await startServer(t, transport);
+      const c = await startCollector(t, transport, baseUrl, 'a');
+      const sent = Array.from({ length: 30 }, (_, i) => `m${i}`);
+      for (const m of sent) server.hub.publish(m);
+      await waitFor(() => c.received.length >= sent.length, `${sent.length} messages`);
+      assert.deepEqual(c.received, sent);
+    });
+
+    test('echoes a client message to that client only', async (t) => {
+      const { baseUrl } = await startServer(t, transport);
+      const a = await startCollector(t, transport, baseUrl, 'a');
+      const b = await startCollector(t, transport, baseUrl, 'b');
+      await a.client.send('hello from a');
+      await waitFor(() => a.received.length === 1, 'the echo');
+      assert.deepEqual(a.received, ['hello from a']);
+      await delay(150);
+      assert.deepEqual(b.received, []);
+    });
+
+    test('POST /publish fans out to every subscriber', async (t) => {
+      const { baseUrl } = await startServer(t, transport);
+      const cs = await Promise.all(['a', 'b', 'c', 'd'].map((id) => startCollector(t, transport, baseUrl, id)));
+      const r1 = await post(baseUrl, '/publish', 'plain text');
+      const r2 = await post(baseUrl, '/publish', JSON.stringify({ data: 'from json' }), 'application/json');
+      const r3 = await post(baseUrl, '/publish', JSON.stringify('a json string'), 'application/json');
+      assert.deepEqual([r1.status, r2.status, r3.status], [202, 202, 202]);
+      await waitFor(() => cs.every((c) => c.received.length >= 3), 'three messages at every subscriber');
+      for (const c of cs) assert.deepEqual(c.received, ['plain text', 'from json', 'a json string']);
+    });
+
+    test('malformed requests get 400 with a reason and the server keeps serving', async (t) => {
+      const { server, baseUrl } = await startServer(t, transport);
+      const bad = await post(baseUrl, '/publish', '{"data": ', 'application/json');
+      assert.equal(bad.status, 400);
+      assert.match(JSON.parse(bad.text).error, /not valid JSON/);
+      const empty = await post(baseUrl, '/publish', '');
+      assert.equal(empty.status, 400);
+      const noClient = await post(baseUrl, '/send', 'x');
+      assert.equal(noClient.status, 400);
+      assert.match(JSON.parse(noClient.text).error, /client/);
+      const path = transport === 'sse' ? '/events?cursor=abc' : '/poll?cursor=abc';
+      if (transport !== 'ws') {
+        const r = await fetch(baseUrl + path);
+        assert.equal(r.status, 400);
+        assert.match(((await r.json()) as { error: string }).error, /cursor/);
+        const ahead = await fetch(baseUrl + path.replace('abc', '999'));
+        assert.equal(ahead.status, 400);
+        await ahead.body?.cancel();
+      }
+      const c = await startCollector(t, transport, baseUrl, 'ok');
+      server.hub.publish('still alive');
+      await waitFor(() => c.received.length === 1, 'a message after bad requests');
+    });
+  });
+}
+
+describe('resume without loss', () => {
+  test('long polling: nothing lost across held-poll timeouts', async (t) => {
+    const { server, baseUrl } = await startServer(t, 'long-polling', { longPollTimeoutMs: 100 });
+    const c = await startCollector(t, 'long-polling', baseUrl, 'a');
+    await delay(350);
+    assert.ok(c.client.emptyResponses >= 2, `expected timeouts, saw ${c.client.emptyResponses}`);
+    const sent: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      sent.push(`m${i}`);
+      server.hub.publish(`m${i}`);
+      if (i % 10 === 9) await delay(130); // straddle further timeouts
+    }
+    await waitFor(() => c.received.length >= sent.length, 'all messages');
+    assert.deepEqual(c.received, sent);
+  });
+
+  test('SSE: a dropped stream resumes from Last-Event-ID with nothing lost or repeated', async (t) => {
+    const { server, baseUrl } = await startServer(t, 'sse', { sseRetryMs: 100 });
+    const c = await startCollector(t, 'sse', baseUrl, 'a');
+    const client = c.client as SseClient;
+    for (let i = 0; i < 5; i++) server.hub.publish(`m${i}`);
+    await waitFor(() => c.received.length === 5, 'first five');
+    assert.equal(client.lastEventId, '5');
+    client.dropConnection();
+    await delay(20);
+    for (let i = 5; i < 10; i++) server.hub.publish(`m${i}`);
+    await waitFor(() => c.received.length >= 10, 'all ten after reconnect');
+    assert.deepEqual(c.received, Array.from({ length: 10 }, (_, i) => `m${i}`));
+    assert.equal(client.reconnects, 1);
+  });
+
+  test('a cursor older than the history reports the gap instead of losing silently', async (t) => {
+    const { server, baseUrl } = await startServer(t, 'polling', { history: 5 });
+    for (let i = 0; i < 12; i++) server.hub.publish(`m${i}`);
+    const r = await fetch(`${baseUrl}/poll?cursor=2`);
+    const body = (await r.json()) as { next: number; gap: { from: number; to: number }; messages: { id: number }[] };
+    assert.deepEqual(body.gap, { from: 3, to: 7 });
+    assert.deepEqual(body.messages.map((m) => m.id), [8, 9, 10, 11, 12]);
+    assert.equal(body.next, 12);
+  });
+});

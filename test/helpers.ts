@@ -1,0 +1,54 @@
+/** Shared test helpers: servers on port 0, clients that collect, waiting with a deadline. */
+import type { TestContext } from 'node:test';
+import { createClientFor } from '../clients/index.ts';
+import type { ClientOptions, TransportClient } from '../clients/contract.ts';
+import type { ServerOptions, TransportServer } from '../servers/contract.ts';
+import { createServerFor } from '../servers/index.ts';
+import type { TransportName } from '../metrics/results.ts';
+
+/** Starts a transport server on 127.0.0.1, port 0, closed after the test. */
+export async function startServer(t: TestContext, transport: TransportName, o?: ServerOptions): Promise<{ server: TransportServer; baseUrl: string }> {
+  const server = createServerFor(transport, o);
+  const port = await server.listen(0, '127.0.0.1');
+  t.after(() => server.close());
+  return { server, baseUrl: `http://127.0.0.1:${port}` };
+}
+
+/** A client that keeps what it receives. */
+export interface Collector {
+  client: TransportClient;
+  received: string[];
+  gaps: { from: number; to: number }[];
+}
+
+/** Starts a client that collects its messages, stopped after the test. */
+export async function startCollector(t: TestContext, transport: TransportName, baseUrl: string, clientId: string, o: Partial<ClientOptions> = {}): Promise<Collector> {
+  const received: string[] = [];
+  const gaps: { from: number; to: number }[] = [];
+  const client = createClientFor(transport, {
+    baseUrl,
+    clientId,
+    pollIntervalMs: 50,
+    onMessage: (d) => received.push(d),
+    onGap: (from, to) => gaps.push({ from, to }),
+    ...o,
+  });
+  await client.start();
+  t.after(() => client.stop());
+  return { client, received, gaps };
+}
+
+/** Waits until `cond` holds, polling every 10 ms; fails with `what` after `ms`. */
+export async function waitFor(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** POSTs to a server path; returns status and body text. */
+export async function post(baseUrl: string, path: string, body: string, contentType = 'text/plain'): Promise<{ status: number; text: string }> {
+  const r = await fetch(baseUrl + path, { method: 'POST', body, headers: { 'content-type': contentType } });
+  return { status: r.status, text: await r.text() };
+}
