@@ -1,0 +1,421 @@
+/**
+ * The sans-I/O frame parser (RFC 6455 §5). Feed it `Buffer` chunks of any size with `push()`;
+ * it calls the handler for every message, ping, pong and close, or once with a `ProtocolError`
+ * carrying the close code to fail the connection with. No sockets, no timers.
+ *
+ * Zero-copy: a payload that sits inside one chunk is handed out as a `subarray` of that chunk,
+ * and masked payloads are unmasked in place — `push()` takes ownership of the chunk and may
+ * modify it. Bytes are copied only when a header straddles chunks (into a 14-byte scratch
+ * buffer) or when a message is made of several pieces (one `Buffer.concat` at the end).
+ */
+import { protocolError, type ProtocolError, type ProtocolErrorCode } from './errors.ts';
+import { xorMaskRange } from './mask.ts';
+import { Utf8Validator, isValidUtf8 } from './utf8.ts';
+
+/** Receives what the parser finds. Called synchronously from inside `push()`. */
+export interface ParserHandler {
+  /** A complete data message; `data` may be a view into a pushed chunk. */
+  onMessage(data: Buffer, isBinary: boolean): void;
+  /** A ping (RFC 6455 §5.5.2); the payload is at most 125 bytes. */
+  onPing(data: Buffer): void;
+  /** A pong (RFC 6455 §5.5.3). */
+  onPong(data: Buffer): void;
+  /** The peer's close frame; code 1005 when it carried no body. Later bytes are ignored. */
+  onClose(code: number, reason: string): void;
+  /** A protocol violation; the parser accepts nothing more afterwards. */
+  onError(err: ProtocolError): void;
+}
+
+/** Parser settings. */
+export interface ParserOptions {
+  /** `'server'` parses client frames (masked), `'client'` parses server frames (unmasked). */
+  role: 'server' | 'client';
+  /** Largest message in bytes, across all its fragments; larger fails with 1009. Default 64 MiB. */
+  maxMessageSize?: number;
+  /** RSV bits claimed by negotiated extensions, as a mask of byte 0 (RSV1 = 0x40). Default 0. */
+  extensionsRsv?: number;
+  /** Gets the raw bytes (as received, still masked) of every complete frame. Costs copies. */
+  onFrame?: (bytes: Buffer) => void;
+}
+
+/** Default `maxMessageSize`: 64 MiB. */
+export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
+
+// Parser states: each names what the parser is waiting for next.
+/** Waiting for the 2 fixed header bytes (FIN, RSV, opcode, MASK, 7-bit length). */
+const STATE_HEADER = 0;
+/** Waiting for a 16-bit extended payload length. */
+const STATE_LENGTH_16 = 1;
+/** Waiting for a 64-bit extended payload length. */
+const STATE_LENGTH_64 = 2;
+/** Waiting for the 4-byte masking key. */
+const STATE_MASK_KEY = 3;
+/** Consuming payload bytes. */
+const STATE_PAYLOAD = 4;
+/** A close frame was received: RFC 6455 §5.5.1, nothing after it is data. */
+const STATE_CLOSED = 5;
+/** A protocol error was reported, or the owner stopped the parser. */
+const STATE_FAILED = 6;
+
+const OP_CONTINUATION = 0x0;
+const OP_TEXT = 0x1;
+const OP_BINARY = 0x2;
+const OP_CLOSE = 0x8;
+const OP_PING = 0x9;
+const OP_PONG = 0xa;
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * RFC 6455 §7.4.1/§7.4.2 and the IANA registry: the close codes an endpoint may put on the
+ * wire. 1004 is reserved, 1005/1006/1015 are for local use only, 1016–2999 are unassigned.
+ */
+export function isValidCloseCode(code: number): boolean {
+  return (
+    (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999)
+  );
+}
+
+/** Incremental WebSocket frame parser; see the module comment. */
+export class FrameParser {
+  private readonly isServer: boolean;
+  private readonly maxMessageSize: number;
+  private readonly rsvAllowed: number;
+  private readonly handler: ParserHandler;
+  private readonly observer: ((bytes: Buffer) => void) | null;
+
+  private state = STATE_HEADER;
+  // The chunk being parsed and the read position in it.
+  private chunk: Buffer = EMPTY;
+  private pos = 0;
+  // Header bytes that straddle chunks are gathered here.
+  private readonly scratch = Buffer.allocUnsafe(8);
+  private scratchLen = 0;
+  /** Where the bytes returned by `take()` start. */
+  private at = 0;
+
+  // Current frame.
+  private fin = false;
+  private opcode = 0;
+  private masked = false;
+  private payloadLength = 0;
+  private remaining = 0;
+  private readonly maskKey = Buffer.alloc(4);
+
+  // Current data message (possibly fragmented) and current control frame.
+  private messageOpcode = 0;
+  private messageLength = 0;
+  private readonly pieces: Buffer[] = [];
+  private readonly controlPieces: Buffer[] = [];
+  private readonly utf8 = new Utf8Validator();
+
+  // Raw bytes for the frame observer (only used when one is set).
+  private rawPieces: Buffer[] = [];
+  private rawLength = 0;
+  private headerLength = 0;
+
+  constructor(options: ParserOptions, handler: ParserHandler) {
+    this.isServer = options.role === 'server';
+    this.maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    this.rsvAllowed = (options.extensionsRsv ?? 0) & 0x70;
+    this.handler = handler;
+    this.observer = options.onFrame ?? null;
+  }
+
+  /** True once a close frame was parsed or an error reported: later bytes are ignored. */
+  get finished(): boolean {
+    return this.state >= STATE_CLOSED;
+  }
+
+  /** Stops parsing; later `push()` calls do nothing. Safe to call from inside a handler. */
+  stop(): void {
+    this.state = STATE_FAILED;
+  }
+
+  /** Parses `chunk` (taking ownership: masked payloads are unmasked in place). */
+  push(chunk: Buffer): void {
+    if (this.state >= STATE_CLOSED) return;
+    if (this.observer !== null) {
+      this.rawPieces.push(Buffer.from(chunk));
+      this.rawLength += chunk.length;
+    }
+    this.chunk = chunk;
+    this.pos = 0;
+    let more = true;
+    while (more) {
+      switch (this.state) {
+        case STATE_HEADER:
+          more = this.readHeader();
+          break;
+        case STATE_LENGTH_16:
+          more = this.readLength16();
+          break;
+        case STATE_LENGTH_64:
+          more = this.readLength64();
+          break;
+        case STATE_MASK_KEY:
+          more = this.readMaskKey();
+          break;
+        case STATE_PAYLOAD:
+          more = this.readPayload();
+          break;
+        default:
+          more = false;
+      }
+    }
+    this.chunk = EMPTY;
+  }
+
+  /**
+   * Makes `n` header bytes available: returns the buffer to read them from (the chunk itself
+   * when it holds them all, else the scratch buffer once enough bytes were gathered), or null
+   * when the chunk ran out. `this.at` tells where they start.
+   */
+  private take(n: number): Buffer | null {
+    const avail = this.chunk.length - this.pos;
+    if (this.scratchLen === 0 && avail >= n) {
+      this.at = this.pos;
+      this.pos += n;
+      return this.chunk;
+    }
+    const want = n - this.scratchLen;
+    const count = want < avail ? want : avail;
+    for (let i = 0; i < count; i++) this.scratch[this.scratchLen + i] = this.chunk[this.pos + i]!;
+    this.scratchLen += count;
+    this.pos += count;
+    if (this.scratchLen < n) return null;
+    this.scratchLen = 0;
+    this.at = 0;
+    return this.scratch;
+  }
+
+  private fail(code: ProtocolErrorCode, detail?: string): false {
+    this.state = STATE_FAILED;
+    this.pieces.length = 0;
+    this.controlPieces.length = 0;
+    this.handler.onError(protocolError(code, detail));
+    return false;
+  }
+
+  /** STATE_HEADER: RFC 6455 §5.2 base framing — FIN, RSV1-3, opcode, MASK, payload len. */
+  private readHeader(): boolean {
+    const src = this.take(2);
+    if (src === null) return false;
+    const b0 = src[this.at]!;
+    const b1 = src[this.at + 1]!;
+
+    // §5.2: "MUST be 0 unless an extension is negotiated that defines meanings for non-zero values"
+    if ((b0 & 0x70 & ~this.rsvAllowed) !== 0) return this.fail('WS_ERR_UNEXPECTED_RSV');
+    const opcode = b0 & 0x0f;
+    const fin = (b0 & 0x80) !== 0;
+    const masked = (b1 & 0x80) !== 0;
+    const len7 = b1 & 0x7f;
+
+    if (opcode >= OP_CLOSE) {
+      // §5.2: "%xB-F are reserved for further control frames"
+      if (opcode > OP_PONG) return this.fail('WS_ERR_INVALID_OPCODE', `0x${opcode.toString(16)}`);
+      // §5.5: "All control frames MUST have a payload length of 125 bytes or less and MUST NOT be fragmented."
+      if (!fin) return this.fail('WS_ERR_FRAGMENTED_CONTROL_FRAME');
+      if (len7 > 125) return this.fail('WS_ERR_CONTROL_FRAME_TOO_LONG');
+    } else if (opcode === OP_CONTINUATION) {
+      if (this.messageOpcode === 0) return this.fail('WS_ERR_UNEXPECTED_CONTINUATION');
+    } else if (opcode === OP_TEXT || opcode === OP_BINARY) {
+      // §5.4: "The fragments of one message MUST NOT be interleaved between the fragments of another message"
+      if (this.messageOpcode !== 0) return this.fail('WS_ERR_EXPECTED_CONTINUATION');
+      this.messageOpcode = opcode;
+    } else {
+      // §5.2: "%x3-7 are reserved for further non-control frames"
+      return this.fail('WS_ERR_INVALID_OPCODE', `0x${opcode.toString(16)}`);
+    }
+
+    // §5.1: "a server MUST close the connection upon receiving a frame that is not masked";
+    // "A client MUST close a connection if it detects a masked frame."
+    if (masked !== this.isServer) return this.fail(masked ? 'WS_ERR_UNEXPECTED_MASK' : 'WS_ERR_UNMASKED_FRAME');
+
+    this.fin = fin;
+    this.opcode = opcode;
+    this.masked = masked;
+    this.headerLength = masked ? 6 : 2;
+    if (len7 === 126) {
+      this.state = STATE_LENGTH_16;
+      this.headerLength += 2;
+      return true;
+    }
+    if (len7 === 127) {
+      this.state = STATE_LENGTH_64;
+      this.headerLength += 8;
+      return true;
+    }
+    return this.haveLength(len7);
+  }
+
+  /** STATE_LENGTH_16: §5.2 "If 126, the following 2 bytes interpreted as a 16-bit unsigned integer". */
+  private readLength16(): boolean {
+    const src = this.take(2);
+    if (src === null) return false;
+    return this.haveLength((src[this.at]! << 8) | src[this.at + 1]!);
+  }
+
+  /** STATE_LENGTH_64: §5.2 "If 127, the following 8 bytes … (the most significant bit MUST be 0)". */
+  private readLength64(): boolean {
+    const src = this.take(8);
+    if (src === null) return false;
+    const high = src.readUInt32BE(this.at);
+    const low = src.readUInt32BE(this.at + 4);
+    if (high > 0x7fffffff) return this.fail('WS_ERR_INVALID_LENGTH');
+    // Lengths past 2^53 cannot be represented exactly; they are far over any size limit anyway.
+    if (high > 0x1fffff) return this.fail('WS_ERR_MESSAGE_TOO_BIG');
+    return this.haveLength(high * 0x100000000 + low);
+  }
+
+  /** The payload length is known: enforce the size limit now, before any payload arrives. */
+  private haveLength(length: number): boolean {
+    if (this.opcode < OP_CLOSE) {
+      const total = this.messageLength + length;
+      if (total > this.maxMessageSize) {
+        return this.fail('WS_ERR_MESSAGE_TOO_BIG', `${total} > ${this.maxMessageSize} bytes`);
+      }
+      this.messageLength = total;
+    }
+    this.payloadLength = length;
+    this.remaining = length;
+    this.state = this.masked ? STATE_MASK_KEY : STATE_PAYLOAD;
+    return true;
+  }
+
+  /** STATE_MASK_KEY: §5.3 the 32-bit masking key. */
+  private readMaskKey(): boolean {
+    const src = this.take(4);
+    if (src === null) return false;
+    const key = this.maskKey;
+    const at = this.at;
+    key[0] = src[at]!;
+    key[1] = src[at + 1]!;
+    key[2] = src[at + 2]!;
+    key[3] = src[at + 3]!;
+    this.state = STATE_PAYLOAD;
+    return true;
+  }
+
+  /** STATE_PAYLOAD: consume what this chunk holds of the payload, unmask it in place. */
+  private readPayload(): boolean {
+    const remaining = this.remaining;
+    if (remaining > 0) {
+      const start = this.pos;
+      const avail = this.chunk.length - start;
+      if (avail === 0) return false;
+      const n = avail < remaining ? avail : remaining;
+      const end = start + n;
+      this.pos = end;
+      this.remaining = remaining - n;
+      if (this.masked) xorMaskRange(this.chunk, start, end, this.maskKey, 0, this.payloadLength - remaining);
+      if (this.opcode >= OP_CLOSE) {
+        this.controlPieces.push(this.chunk.subarray(start, end));
+      } else {
+        // §8.1: text is checked as it arrives, so invalid UTF-8 fails the connection early.
+        if (this.messageOpcode === OP_TEXT && !this.utf8.update(this.chunk, start, end)) {
+          return this.fail('WS_ERR_INVALID_UTF8');
+        }
+        this.pieces.push(this.chunk.subarray(start, end));
+      }
+      if (this.remaining > 0) return false;
+    }
+    this.state = STATE_HEADER;
+    if (this.observer !== null) this.observeFrame();
+    return this.opcode >= OP_CLOSE ? this.controlFrame() : this.dataFrame();
+  }
+
+  /** End of a data frame: deliver the message if it was the last fragment (FIN). */
+  private dataFrame(): boolean {
+    if (!this.fin) return true;
+    const isBinary = this.messageOpcode === OP_BINARY;
+    if (!isBinary && !this.utf8.finish()) return this.fail('WS_ERR_INVALID_UTF8', 'truncated code point');
+    const pieces = this.pieces;
+    const data =
+      pieces.length === 1 ? pieces[0]! : pieces.length === 0 ? EMPTY : Buffer.concat(pieces, this.messageLength);
+    pieces.length = 0;
+    this.messageOpcode = 0;
+    this.messageLength = 0;
+    this.handler.onMessage(data, isBinary);
+    return this.state === STATE_HEADER;
+  }
+
+  /** End of a control frame (§5.5), possibly between fragments of a data message. */
+  private controlFrame(): boolean {
+    const pieces = this.controlPieces;
+    const data =
+      pieces.length === 1 ? pieces[0]! : pieces.length === 0 ? EMPTY : Buffer.concat(pieces, this.payloadLength);
+    pieces.length = 0;
+    if (this.opcode === OP_PING) this.handler.onPing(data);
+    else if (this.opcode === OP_PONG) this.handler.onPong(data);
+    else return this.closeFrame(data);
+    return this.state === STATE_HEADER;
+  }
+
+  /** §5.5.1 Close: optional 2-byte code then a UTF-8 reason. */
+  private closeFrame(data: Buffer): false {
+    let code = 1005; // §7.1.5: "If this Close control frame contains no status code, … 1005"
+    let reason = '';
+    if (data.length === 1) return this.fail('WS_ERR_INVALID_CLOSE_PAYLOAD');
+    if (data.length >= 2) {
+      code = (data[0]! << 8) | data[1]!;
+      if (!isValidCloseCode(code)) return this.fail('WS_ERR_INVALID_CLOSE_CODE', String(code));
+      const reasonBytes = data.subarray(2);
+      // §5.5.1: "the data … is not guaranteed to be human readable" but it is UTF-8 (§8.1).
+      if (!isValidUtf8(reasonBytes)) return this.fail('WS_ERR_INVALID_UTF8', 'close reason');
+      reason = reasonBytes.toString('utf8');
+    }
+    this.state = STATE_CLOSED;
+    this.pieces.length = 0;
+    this.handler.onClose(code, reason);
+    return false;
+  }
+
+  /** Hands the observer the raw bytes of the frame that just ended. */
+  private observeFrame(): void {
+    // The raw pieces start at this frame's first byte: earlier frames were cut off already.
+    const frameLength = this.headerLength + this.payloadLength;
+    const all = this.rawPieces.length === 1 ? this.rawPieces[0]! : Buffer.concat(this.rawPieces, this.rawLength);
+    this.observer!(all.subarray(0, frameLength));
+    const rest = all.subarray(frameLength);
+    this.rawPieces = rest.length > 0 ? [rest] : [];
+    this.rawLength = rest.length;
+  }
+}
+
+/** A parser event as a value, for tests, tools and the teaching demo. */
+export type ParserEvent =
+  | { type: 'message'; data: Buffer; isBinary: boolean }
+  | { type: 'ping'; data: Buffer }
+  | { type: 'pong'; data: Buffer }
+  | { type: 'close'; code: number; reason: string }
+  | { type: 'error'; error: ProtocolError };
+
+/** A handler that records events in order; `data` buffers are copied so they outlive the chunk. */
+export class EventCollector implements ParserHandler {
+  /** Events seen so far. */
+  readonly events: ParserEvent[] = [];
+  onMessage(data: Buffer, isBinary: boolean): void {
+    this.events.push({ type: 'message', data: Buffer.from(data), isBinary });
+  }
+  onPing(data: Buffer): void {
+    this.events.push({ type: 'ping', data: Buffer.from(data) });
+  }
+  onPong(data: Buffer): void {
+    this.events.push({ type: 'pong', data: Buffer.from(data) });
+  }
+  onClose(code: number, reason: string): void {
+    this.events.push({ type: 'close', code, reason });
+  }
+  onError(error: ProtocolError): void {
+    this.events.push({ type: 'error', error });
+  }
+}
+
+/** Parses a whole byte stream given as chunks (copied first, so the inputs stay untouched). */
+export function parseChunks(chunks: readonly Uint8Array[], options: ParserOptions): ParserEvent[] {
+  const collector = new EventCollector();
+  const parser = new FrameParser(options, collector);
+  for (const c of chunks) parser.push(Buffer.from(c));
+  return collector.events;
+}
