@@ -1,0 +1,206 @@
+/**
+ * transport-lab's command line.
+ *
+ *   bench   run scenarios over transports and write results.json + index.html
+ *   serve   run one transport's server
+ *   report  render a results.json (optionally against a baseline)
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { choice, list, num, parse, UsageError } from './args.ts';
+import { TRANSPORTS, type Results, type TransportName } from './metrics/results.ts';
+import { SERVERS, createServerFor } from './servers/index.ts';
+import { PUSH_DEFAULTS, push, type PushParams } from './scenarios/push.ts';
+import { runBench, type PlannedScenario } from './scenarios/bench.ts';
+import { renderTable } from './reports/table.ts';
+import { MIN_PAYLOAD_BYTES } from './metrics/payload.ts';
+
+const HELP = `transport-lab — what ajax polling, long polling, SSE and WebSocket cost
+
+usage: npx tsx run.ts <command> [options]
+
+commands
+  bench                 run scenarios over transports, write results.json and index.html
+  serve <transport>     run one transport's server (${TRANSPORTS.join(', ')})
+  report <results.json> render a results file again (--baseline, --format)
+
+run 'npx tsx run.ts <command> --help' for a command's options.`;
+
+const SCENARIOS = ['push'] as const;
+
+const BENCH_HELP = `usage: npx tsx run.ts bench [options]
+
+  --scenario LIST        scenarios to run (${SCENARIOS.join(', ')}); default push
+  --transports LIST      comma-separated (${TRANSPORTS.join(', ')}); default all
+  --clients N            subscribers (default ${PUSH_DEFAULTS.clients})
+  --rate R               messages published per second (default ${PUSH_DEFAULTS.rate})
+  --size S               payload bytes per message, at least ${MIN_PAYLOAD_BYTES} (default ${PUSH_DEFAULTS.size})
+  --duration D           seconds of publishing (default ${PUSH_DEFAULTS.durationMs / 1000})
+  --poll-interval MS     short-polling interval (default ${PUSH_DEFAULTS.pollIntervalMs})
+  --long-poll-timeout MS how long a long poll is held (default ${PUSH_DEFAULTS.longPollTimeoutMs})
+  --headers PROFILE      request headers of the HTTP clients: minimal | browser (default minimal)
+  --load-processes K     spread the subscribers over K load processes (default ${PUSH_DEFAULTS.loadProcesses})
+  --out DIR              output folder (default reports/out/<timestamp>/)`;
+
+const SERVE_HELP = `usage: npx tsx run.ts serve <transport> [options]
+
+  --port P               port (default 8080; 0 picks a free one)
+  --host H               address to bind (default 127.0.0.1)
+  --history N            messages kept for cursors and resume (default 10000)
+  --long-poll-timeout MS long-poll hold time (default 25000)
+  --max-message BYTES    largest message accepted (default 67108864)
+  --heartbeat MS         WebSocket ping interval, 0 = off (default 30000)
+  --max-missed N         missed pongs before a peer is dropped (default 2)
+  --framework-defaults   keep express's X-Powered-By and ETag headers`;
+
+function transportArg(v: string | undefined): TransportName {
+  if (v === undefined) throw new UsageError(`serve needs a transport: ${TRANSPORTS.join(', ')}`);
+  if (!(TRANSPORTS as readonly string[]).includes(v)) throw new UsageError(`unknown transport "${v}" (known: ${TRANSPORTS.join(', ')})`);
+  if (!SERVERS[v as TransportName]) throw new UsageError(`transport "${v}" has no server in this build`);
+  return v as TransportName;
+}
+
+async function bench(argv: string[]): Promise<number> {
+  const { values } = parse(
+    argv,
+    {
+      help: { type: 'boolean', short: 'h' },
+      scenario: { type: 'string' },
+      transports: { type: 'string' },
+      clients: { type: 'string' },
+      rate: { type: 'string' },
+      size: { type: 'string' },
+      duration: { type: 'string' },
+      'poll-interval': { type: 'string' },
+      'long-poll-timeout': { type: 'string' },
+      headers: { type: 'string' },
+      'load-processes': { type: 'string' },
+      out: { type: 'string' },
+    },
+    false,
+  );
+  if (values.help) {
+    console.log(BENCH_HELP);
+    return 0;
+  }
+  const available = TRANSPORTS.filter((t) => SERVERS[t]);
+  const transports = list(values.transports, 'transports', TRANSPORTS, available);
+  for (const t of transports) if (!SERVERS[t]) throw new UsageError(`--transports: "${t}" has no server in this build`);
+  const scenarioNames = list(values.scenario, 'scenario', SCENARIOS, ['push']);
+  const pushParams: PushParams = {
+    clients: num(values.clients, 'clients', PUSH_DEFAULTS.clients, { min: 1, max: 100_000, integer: true }),
+    rate: num(values.rate, 'rate', PUSH_DEFAULTS.rate, { min: 0.01, max: 1_000_000 }),
+    size: num(values.size, 'size', PUSH_DEFAULTS.size, { min: MIN_PAYLOAD_BYTES, max: 16 * 1024 * 1024, integer: true }),
+    durationMs: num(values.duration, 'duration', PUSH_DEFAULTS.durationMs / 1000, { min: 0.1, max: 3600 }) * 1000,
+    pollIntervalMs: num(values['poll-interval'], 'poll-interval', PUSH_DEFAULTS.pollIntervalMs, { min: 1, max: 600_000 }),
+    longPollTimeoutMs: num(values['long-poll-timeout'], 'long-poll-timeout', PUSH_DEFAULTS.longPollTimeoutMs, { min: 1, max: 300_000, integer: true }),
+    headers: choice(values.headers, 'headers', ['minimal', 'browser'] as const, PUSH_DEFAULTS.headers),
+    loadProcesses: num(values['load-processes'], 'load-processes', PUSH_DEFAULTS.loadProcesses, { min: 1, max: 64, integer: true }),
+  };
+  const planned: PlannedScenario[] = scenarioNames.map((n) => {
+    switch (n) {
+      case 'push':
+        return { scenario: push, params: pushParams };
+    }
+  });
+  const out = path.resolve(values.out ?? path.join('reports', 'out', new Date().toISOString().replace(/[:.]/g, '-')));
+  await mkdir(out, { recursive: true });
+  const command = ['transport-lab', 'bench', ...argv].join(' ');
+  const { results, interrupted } = await runBench({ scenarios: planned, transports, command });
+  const written = await writeOutputs(out, results);
+  console.log(renderTable(results));
+  console.log(`results: ${written.json}`);
+  console.log(`report:  ${written.html}`);
+  return interrupted ? 130 : 0;
+}
+
+async function writeOutputs(dir: string, results: Results): Promise<{ json: string; html: string }> {
+  const json = path.join(dir, 'results.json');
+  await writeFile(json, `${JSON.stringify(results, null, 2)}\n`);
+  const html = path.join(dir, 'index.html');
+  return { json, html };
+}
+
+async function serve(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    help: { type: 'boolean', short: 'h' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    history: { type: 'string' },
+    'long-poll-timeout': { type: 'string' },
+    'max-message': { type: 'string' },
+    heartbeat: { type: 'string' },
+    'max-missed': { type: 'string' },
+    'framework-defaults': { type: 'boolean' },
+  });
+  if (values.help) {
+    console.log(SERVE_HELP);
+    return 0;
+  }
+  if (positionals.length > 1) throw new UsageError(`serve takes one transport, got: ${positionals.join(' ')}`);
+  const transport = transportArg(positionals[0]);
+  const port = num(values.port, 'port', 8080, { min: 0, max: 65535, integer: true });
+  const host = values.host ?? '127.0.0.1';
+  const server = createServerFor(transport, {
+    history: num(values.history, 'history', 10_000, { min: 1, max: 10_000_000, integer: true }),
+    longPollTimeoutMs: num(values['long-poll-timeout'], 'long-poll-timeout', 25_000, { min: 1, max: 300_000, integer: true }),
+    maxMessageBytes: num(values['max-message'], 'max-message', 64 * 1024 * 1024, { min: 1, max: 2 ** 31, integer: true }),
+    heartbeatIntervalMs: num(values.heartbeat, 'heartbeat', 30_000, { min: 0, integer: true }),
+    maxMissedPongs: num(values['max-missed'], 'max-missed', 2, { min: 1, max: 1000, integer: true }),
+    frameworkDefaults: values['framework-defaults'] ?? false,
+  });
+  let bound: number;
+  try {
+    bound = await server.listen(port, host);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE') throw new UsageError(`--port ${port}: address ${host}:${port} is already in use`);
+    if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') throw new UsageError(`--host ${host}: cannot bind to that address`);
+    if (err.code === 'EACCES') throw new UsageError(`--port ${port}: permission denied`);
+    throw e;
+  }
+  const base = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+  console.log(`${transport} server listening on ${base}`);
+  console.log(`  publish: curl -X POST --data 'hello' ${base}/publish`);
+  if (transport === 'polling' || transport === 'long-polling') console.log(`  read:    curl '${base}/poll?cursor=0'`);
+  if (transport === 'sse') console.log(`  read:    curl -N ${base}/events`);
+  if (transport === 'ws' || transport === 'websocket') console.log(`  connect: ${base.replace('http', 'ws')}/`);
+  const stop = async () => {
+    await server.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return await new Promise<number>(() => {});
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(HELP);
+      return command === undefined ? 2 : 0;
+    case 'bench':
+      return bench(rest);
+    case 'serve':
+      return serve(rest);
+    default:
+      throw new UsageError(`unknown command "${command}" (commands: bench, serve, report)`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof UsageError) {
+      process.stderr.write(`transport-lab: ${e.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`transport-lab: ${(e as Error).message ?? String(e)}\n`);
+    if (process.env['DEBUG']) console.error(e);
+    process.exit(1);
+  },
+);

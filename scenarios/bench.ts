@@ -1,0 +1,72 @@
+/**
+ * The bench runner: scenarios × transports, one row each, failures kept as
+ * values, progress on stderr, and results written even when interrupted.
+ */
+import type { Results, ScenarioResult, TransportName } from '../metrics/results.ts';
+import { collectMeta } from '../metrics/env.ts';
+import { erroredResult, type Scenario } from './contract.ts';
+import { liveChildren } from './session.ts';
+
+/** One scenario to run, with its parameters. */
+export interface PlannedScenario {
+  scenario: Scenario<any>;
+  params: object;
+}
+
+export interface BenchPlan {
+  scenarios: PlannedScenario[];
+  transports: TransportName[];
+  /** The command line, for the results' metadata. */
+  command: string;
+  /** Where progress lines go (default stderr). */
+  log?: (line: string) => void;
+}
+
+/** Runs the plan; resolves with everything measured, also after an interrupt. */
+export async function runBench(plan: BenchPlan): Promise<{ results: Results; interrupted: boolean }> {
+  const log = plan.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const results: Results = { meta: collectMeta(plan.command), scenarios: [] };
+  const stopper = new AbortController();
+  const onSigint = () => {
+    if (stopper.signal.aborted) return;
+    log('interrupted: stopping every child process and writing what was measured');
+    stopper.abort();
+    for (const c of liveChildren) void c.kill(200);
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  try {
+    const total = plan.scenarios.length * plan.transports.length;
+    let step = 0;
+    for (const { scenario, params } of plan.scenarios) {
+      const sr: ScenarioResult = { name: scenario.name, params: { ...params }, results: [] };
+      results.scenarios.push(sr);
+      for (const t of plan.transports) {
+        step++;
+        if (stopper.signal.aborted) break;
+        const tag = `[${step}/${total} ${scenario.name}]`;
+        const skip = scenario.skipReason?.(t, params);
+        if (skip) {
+          log(`${tag} ${t}: skipped — ${skip}`);
+          sr.results.push({ ...erroredResult(t, `not applicable: ${skip}`), extra: { skipped: true } });
+          continue;
+        }
+        const started = performance.now();
+        try {
+          const row = await scenario.run(t, params, { progress: (l) => log(`${tag} ${l}`), signal: stopper.signal });
+          sr.results.push(row);
+          log(`${tag} ${t}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+        } catch (e) {
+          const why = stopper.signal.aborted ? 'interrupted by the user' : (e as Error).message;
+          sr.results.push(erroredResult(t, why));
+          log(`${tag} ${t}: ERRORED — ${why}`);
+        }
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+  results.meta.finishedAt = new Date().toISOString();
+  return { results, interrupted: stopper.signal.aborted };
+}

@@ -1,0 +1,25 @@
+/** What a scenario is: named parameters and a run per transport that yields one result row. */
+import type { TransportName, TransportResult } from '../metrics/results.ts';
+
+/** Hooks the runner gives a scenario. */
+export interface RunContext {
+  /** One line of progress for the terminal. */
+  progress(line: string): void;
+  /** Aborted when the user interrupts the run (Ctrl-C). */
+  signal: AbortSignal;
+}
+
+export interface Scenario<P extends object = Record<string, unknown>> {
+  name: string;
+  /** One line for `--help`. */
+  summary: string;
+  /** Why the scenario cannot run on a transport, or null when it can. */
+  skipReason?(transport: TransportName, params: P): string | null;
+  /** Measures one transport; throws on failure (the runner records it as errored). */
+  run(transport: TransportName, params: P, ctx: RunContext): Promise<TransportResult>;
+}
+
+/** An errored row: the failure as a value. */
+export function erroredResult(transport: TransportName, error: string): TransportResult {
+  return { transport, state: 'errored', error, latencyMs: null, throughput: null, messages: null, wire: null, server: null };
+}

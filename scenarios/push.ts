@@ -1,0 +1,125 @@
+/**
+ * `push`: the server publishes S-byte messages at a constant rate R to N
+ * subscribers for D seconds. One-way latency runs from each message's intended
+ * send time (corrected) and its actual send time (uncorrected); losses come
+ * from sequence gaps; wire bytes from the server's sockets, connection set-up
+ * included, since a real page pays for it too.
+ */
+import type { TransportName, TransportResult } from '../metrics/results.ts';
+import type { HeaderProfile } from '../clients/contract.ts';
+import { mergeEncoded, percentileCurve, summarize } from '../metrics/latency.ts';
+import type { ServerCounters } from '../servers/contract.ts';
+import type { RunContext, Scenario } from './contract.ts';
+import { Session } from './session.ts';
+import type { Msg } from './child.ts';
+
+export interface PushParams {
+  /** Subscribers. */
+  clients: number;
+  /** Messages published per second. */
+  rate: number;
+  /** Payload bytes per message. */
+  size: number;
+  /** Publishing time, ms. */
+  durationMs: number;
+  /** Short-polling interval, ms. */
+  pollIntervalMs: number;
+  /** Request header profile of the HTTP clients. */
+  headers: HeaderProfile;
+  /** Load processes the subscribers are spread over. */
+  loadProcesses: number;
+  /** Long-poll hold time, ms. */
+  longPollTimeoutMs: number;
+}
+
+export const PUSH_DEFAULTS: PushParams = {
+  clients: 50,
+  rate: 50,
+  size: 64,
+  durationMs: 5000,
+  pollIntervalMs: 1000,
+  headers: 'minimal',
+  loadProcesses: 1,
+  longPollTimeoutMs: 25_000,
+};
+
+/** A load process at or above this CPU share is called the bottleneck. */
+export const CLIENT_BOUND_PCT = 90;
+
+/** Drain: how long deliveries may trail the last publish before the rest counts as lost. */
+function drainMs(p: PushParams): number {
+  return Math.max(2000, 2 * p.pollIntervalMs + 1000);
+}
+
+export const push: Scenario<PushParams> = {
+  name: 'push',
+  summary: 'server → N subscribers at a constant rate: one-way latency, loss, bytes per delivered message, server cost',
+  async run(transport: TransportName, p: PushParams, ctx: RunContext): Promise<TransportResult> {
+    const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs });
+    try {
+      ctx.progress(`${transport}: starting server`);
+      await s.startServer();
+      ctx.progress(`${transport}: connecting ${p.clients} subscriber(s)`);
+      await s.startLoad({ clients: p.clients, processes: p.loadProcesses, pollIntervalMs: p.pollIntervalMs, headers: p.headers });
+      await s.measure();
+      ctx.progress(`${transport}: publishing ${p.rate} msg/s × ${p.size} B for ${p.durationMs / 1000} s`);
+      const published = await s.server.ask({ type: 'publish', rate: p.rate, size: p.size, durationMs: p.durationMs }, 'published', p.durationMs + 30_000);
+      const first = Number(published['first']);
+      const last = Number(published['last']);
+      const owed = (last - first + 1) * p.clients;
+      const drainEnd = Date.now() + drainMs(p);
+      while (s.totalDelivered() < owed && Date.now() < drainEnd && !ctx.signal.aborted) await new Promise((r) => setTimeout(r, 50));
+      return await collect(s, transport, p, first, last);
+    } finally {
+      await s.close();
+    }
+  },
+};
+
+/** Gathers the figures of a finished session into a result row. */
+export async function collect(s: Session, transport: TransportName, p: PushParams, first: number, last: number): Promise<TransportResult> {
+  const totals = await s.server.ask({ type: 'totals' }, 'totals', 10_000);
+  const results = await Promise.all(s.loads.map((l) => l.ask({ type: 'finish', first, last }, 'result', 30_000)));
+  const num = (m: Msg, k: string) => Number(m[k]);
+  const sum = (k: string) => results.reduce((a, m) => a + num(m, k), 0);
+  const corrected = mergeEncoded(results.map((m) => (m['histograms'] as { corrected: string }).corrected));
+  const uncorrected = mergeEncoded(results.map((m) => (m['histograms'] as { uncorrected: string }).uncorrected));
+  const delivered = sum('delivered');
+  const counters = totals['counters'] as ServerCounters;
+  const proc = totals['process'] as { cpuMs: number; wallMs: number; cpuPct: number; rssMaxBytes: number };
+  const payloadBytes = delivered * p.size;
+  const wireTotal = counters.bytesRead + counters.bytesWritten;
+  const seconds = p.durationMs / 1000;
+  const clientCpu = results.map((m) => num(m, 'cpuPct'));
+  const clientErrors = results.flatMap((m) => m['errors'] as string[]);
+  return {
+    transport,
+    state: 'completed',
+    error: null,
+    latencyMs: summarize(corrected),
+    latencyMsUncorrected: summarize(uncorrected),
+    percentiles: percentileCurve(corrected),
+    throughput: { messagesPerSec: round(delivered / seconds), payloadBytesPerSec: round(payloadBytes / seconds) },
+    messages: { sent: sum('owed'), delivered, lost: sum('lost'), duplicates: sum('duplicates'), published: last - first + 1 },
+    wire: {
+      bytesUp: counters.bytesRead,
+      bytesDown: counters.bytesWritten,
+      payloadBytes,
+      overheadBytesPerMessage: delivered > 0 ? round((wireTotal - payloadBytes) / delivered) : 0,
+      bytesPerMessage: delivered > 0 ? round(wireTotal / delivered) : 0,
+      requests: counters.requests,
+      emptyResponses: counters.emptyResponses,
+    },
+    server: { cpuMs: round(proc.cpuMs), rssMaxBytes: proc.rssMaxBytes, cpuPct: round(proc.cpuPct), connections: counters.connections },
+    client: {
+      cpuMs: round(sum('cpuMs')),
+      cpuPct: round(Math.max(...clientCpu)),
+      processes: results.length,
+      clientBound: clientCpu.some((c) => c >= CLIENT_BOUND_PCT),
+    },
+    series: s.series,
+    extra: { clientRequests: sum('requests'), clientErrors, headers: p.headers },
+  };
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;

@@ -1,0 +1,55 @@
+/**
+ * The server process of a run: one transport server on 127.0.0.1, a
+ * constant-rate publisher, and CPU/RSS sampling. Driven over IPC.
+ */
+import type { TransportName } from '../metrics/results.ts';
+import { ProcessSampler } from '../metrics/process.ts';
+import { createServerFor } from '../servers/index.ts';
+import type { ServerOptions } from '../servers/contract.ts';
+import { installChildGuards, type Msg } from './child.ts';
+import { runSchedule } from './schedule.ts';
+import { encodePayload } from '../metrics/payload.ts';
+
+installChildGuards();
+const sampler = new ProcessSampler();
+let server: ReturnType<typeof createServerFor> | undefined;
+let sampling: NodeJS.Timeout | undefined;
+const reply = (m: Msg) => process.send!(m);
+
+process.on('message', async (m: Msg) => {
+  switch (m.type) {
+    case 'init': {
+      server = createServerFor(m['transport'] as TransportName, m['options'] as ServerOptions);
+      const port = await server.listen(0, '127.0.0.1');
+      reply({ type: 'ready', port, pid: process.pid });
+      break;
+    }
+    case 'measure': {
+      // Start of the measured phase: CPU and RSS from here, samples every `everyMs`.
+      sampler.start();
+      const everyMs = Number(m['everyMs'] ?? 500);
+      clearInterval(sampling);
+      sampling = setInterval(() => reply({ type: 'sample', ...sampler.interval(), at: process.hrtime.bigint() }), everyMs);
+      reply({ type: 'measuring' });
+      break;
+    }
+    case 'publish': {
+      const hub = server!.hub;
+      const size = Number(m['size']);
+      const r = await runSchedule(Number(m['rate']), Number(m['durationMs']), (seq, intendedNs) => {
+        hub.publish(encodePayload(seq, intendedNs, process.hrtime.bigint(), size));
+      });
+      reply({ type: 'published', ...r });
+      break;
+    }
+    case 'totals': {
+      clearInterval(sampling);
+      reply({ type: 'totals', process: sampler.totals(), counters: server!.counters() });
+      break;
+    }
+    case 'exit':
+      clearInterval(sampling);
+      await server?.close();
+      process.exit(0);
+  }
+});

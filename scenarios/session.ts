@@ -1,0 +1,130 @@
+/**
+ * One transport's run inside a scenario: a server process, one or more load
+ * processes, the time series they report, and clean-up whatever happens.
+ */
+import type { TimePoint, TransportName } from '../metrics/results.ts';
+import type { ServerOptions } from '../servers/contract.ts';
+import type { HeaderProfile } from '../clients/contract.ts';
+import { Child, type Msg } from './child.ts';
+
+const SERVER_CHILD = import.meta.resolve('./server-child.ts');
+const LOAD_CHILD = import.meta.resolve('./load-child.ts');
+
+/** How a session's load is shaped. */
+export interface LoadSpec {
+  clients: number;
+  processes: number;
+  pollIntervalMs: number;
+  headers: HeaderProfile;
+}
+
+/** Every child of every session alive now, so an interrupted run can kill them all. */
+export const liveChildren = new Set<Child>();
+
+export class Session {
+  server!: Child;
+  loads: Child[] = [];
+  port = 0;
+  /** Samples every 500 ms: server CPU/RSS and deliveries, merged by time. */
+  readonly series: TimePoint[] = [];
+  private t0 = 0;
+  private readonly delivered = new Map<Child, number>();
+  private lastDelivered = 0;
+  private lastT = 0;
+
+  constructor(
+    readonly transport: TransportName,
+    readonly serverOptions: ServerOptions,
+  ) {}
+
+  private track(c: Child): Child {
+    liveChildren.add(c);
+    c.proc.once('exit', () => liveChildren.delete(c));
+    return c;
+  }
+
+  /** Starts the server process and waits for its port. */
+  async startServer(): Promise<void> {
+    this.server = this.track(new Child(`${this.transport} server`, SERVER_CHILD));
+    const ready = await this.server.ask({ type: 'init', transport: this.transport, options: this.serverOptions }, 'ready', 30_000);
+    this.port = Number(ready['port']);
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts the load processes, clients split evenly, and waits until all subscribed. */
+  async startLoad(spec: LoadSpec): Promise<void> {
+    const n = Math.max(1, Math.min(spec.processes, spec.clients));
+    const inits: Promise<Msg>[] = [];
+    for (let i = 0; i < n; i++) {
+      const share = Math.floor(spec.clients / n) + (i < spec.clients % n ? 1 : 0);
+      const c = this.track(new Child(`${this.transport} load #${i + 1}`, LOAD_CHILD));
+      this.loads.push(c);
+      inits.push(
+        c.ask(
+          { type: 'init', transport: this.transport, baseUrl: this.baseUrl, clients: share, idPrefix: `p${i}c`, pollIntervalMs: spec.pollIntervalMs, headers: spec.headers },
+          'ready',
+          60_000 + share * 50,
+        ),
+      );
+    }
+    await Promise.all(inits);
+  }
+
+  /** Begins the measured phase in every process and starts collecting the series. */
+  async measure(): Promise<void> {
+    this.t0 = performance.now();
+    this.lastT = 0;
+    this.server.listeners.set('sample', (m) => {
+      const t = (performance.now() - this.t0) / 1000;
+      this.point(t).serverCpuPct = round1(Number(m['cpuPct']));
+      this.point(t).serverRssBytes = Number(m['rssBytes']);
+    });
+    for (const l of this.loads) {
+      this.delivered.set(l, 0);
+      l.listeners.set('progress', (m) => {
+        this.delivered.set(l, Number(m['delivered']));
+        this.onProgress();
+      });
+    }
+    await Promise.all([this.server.ask({ type: 'measure' }, 'measuring', 10_000), ...this.loads.map((l) => l.ask({ type: 'measure' }, 'measuring', 10_000))]);
+  }
+
+  private onProgress(): void {
+    const t = (performance.now() - this.t0) / 1000;
+    const total = this.totalDelivered();
+    if (t - this.lastT >= 0.4) {
+      this.point(t).deliveredPerSec = Math.round((total - this.lastDelivered) / (t - this.lastT));
+      this.lastDelivered = total;
+      this.lastT = t;
+    }
+  }
+
+  /** Deliveries counted by the load processes' latest progress reports. */
+  totalDelivered(): number {
+    let n = 0;
+    for (const v of this.delivered.values()) n += v;
+    return n;
+  }
+
+  /** The series point for time t, rounded to half a second. */
+  private point(t: number): TimePoint {
+    const key = Math.round(t * 2) / 2;
+    let p = this.series.find((x) => x.t === key);
+    if (!p) {
+      p = { t: key };
+      this.series.push(p);
+      this.series.sort((a, b) => a.t - b.t);
+    }
+    return p;
+  }
+
+  /** Kills every process of the session. */
+  async close(): Promise<void> {
+    await Promise.all([this.server?.kill(), ...this.loads.map((l) => l.kill())]);
+  }
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
