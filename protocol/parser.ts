@@ -82,7 +82,9 @@ export class FrameParser {
   private readonly maxMessageSize: number;
   private readonly rsvAllowed: number;
   private readonly handler: ParserHandler;
-  private readonly observer: ((bytes: Buffer) => void) | null;
+  private observer: ((bytes: Buffer) => void) | null;
+  /** The observer sees bytes only from a frame boundary on (set mid-frame, it waits). */
+  private capturing = false;
 
   private state = STATE_HEADER;
   // The chunk being parsed and the read position in it.
@@ -127,6 +129,16 @@ export class FrameParser {
     return this.state >= STATE_CLOSED;
   }
 
+  /** Sets or removes the raw frame observer (see `ParserOptions.onFrame`). */
+  setObserver(observer: ((bytes: Buffer) => void) | null): void {
+    this.observer = observer;
+    if (observer === null) {
+      this.capturing = false;
+      this.rawPieces = [];
+      this.rawLength = 0;
+    }
+  }
+
   /** Stops parsing; later `push()` calls do nothing. Safe to call from inside a handler. */
   stop(): void {
     this.state = STATE_FAILED;
@@ -136,6 +148,10 @@ export class FrameParser {
   push(chunk: Buffer): void {
     if (this.state >= STATE_CLOSED) return;
     if (this.observer !== null) {
+      // A chunk that starts while no header is half-read starts on a frame boundary.
+      if (!this.capturing && this.state === STATE_HEADER && this.scratchLen === 0) this.capturing = true;
+    }
+    if (this.capturing) {
       this.rawPieces.push(Buffer.from(chunk));
       this.rawLength += chunk.length;
     }
@@ -321,7 +337,7 @@ export class FrameParser {
       if (this.remaining > 0) return false;
     }
     this.state = STATE_HEADER;
-    if (this.observer !== null) this.observeFrame();
+    if (this.capturing) this.observeFrame();
     return this.opcode >= OP_CLOSE ? this.controlFrame() : this.dataFrame();
   }
 
@@ -376,7 +392,7 @@ export class FrameParser {
     // The raw pieces start at this frame's first byte: earlier frames were cut off already.
     const frameLength = this.headerLength + this.payloadLength;
     const all = this.rawPieces.length === 1 ? this.rawPieces[0]! : Buffer.concat(this.rawPieces, this.rawLength);
-    this.observer!(all.subarray(0, frameLength));
+    this.observer?.(all.subarray(0, frameLength));
     const rest = all.subarray(frameLength);
     this.rawPieces = rest.length > 0 ? [rest] : [];
     this.rawLength = rest.length;

@@ -1,0 +1,143 @@
+/**
+ * Client adapter: `connect()` opens a TCP (ws://) or TLS (wss://) connection, performs the
+ * opening handshake of RFC 6455 §4.1 and resolves with a client-role connection.
+ */
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { WebSocketConnection, type FrameObserver, type HandshakeInfo } from './connection.ts';
+import { HandshakeError } from './errors.ts';
+import { checkUpgradeResponse, makeKey, type HeaderMap } from './handshake.ts';
+
+/** Settings of `connect()`. */
+export interface ConnectOptions {
+  /** Subprotocols to offer, in order of preference. */
+  protocols?: string[];
+  /** Value of the Origin header. */
+  origin?: string;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+  /** Largest incoming message in bytes (1009 above). Default 64 MiB. */
+  maxMessageSize?: number;
+  /** Cap on queued outgoing bytes. Default 16 MiB. */
+  maxBufferedAmount?: number;
+  /** Reject if the handshake does not complete within this time. Default 10 s. */
+  handshakeTimeoutMs?: number;
+  /** Wait this long for the peer during the closing handshake. Default 5000 ms. */
+  closeTimeoutMs?: number;
+  /** Ping every this many ms (0 = off). */
+  heartbeatIntervalMs?: number;
+  /** Drop the server after this many unanswered pings. Default 2. */
+  maxMissedPongs?: number;
+  /** Raw frame observer. */
+  onFrame?: FrameObserver;
+}
+
+/** Largest response head we accept. */
+const MAX_HEAD = 16 * 1024;
+
+/** Opens a WebSocket connection to `url` (ws:// or wss://). */
+export function connect(url: string, options: ConnectOptions = {}): Promise<WebSocketConnection> {
+  return new Promise((resolve, reject) => {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      reject(new HandshakeError(`invalid URL: ${url}`));
+      return;
+    }
+    const secure = target.protocol === 'wss:';
+    if (!secure && target.protocol !== 'ws:') {
+      reject(new HandshakeError(`unsupported scheme ${target.protocol}`));
+      return;
+    }
+    const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
+    const port = Number(target.port || (secure ? 443 : 80));
+    const socket: Duplex = secure ? tlsConnect({ host, port, servername: host }) : netConnect({ host, port });
+
+    const key = makeKey();
+    const offered = options.protocols ?? [];
+    const requestLines = [
+      `GET ${target.pathname}${target.search} HTTP/1.1`,
+      `Host: ${target.host}`,
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      `Sec-WebSocket-Key: ${key}`,
+      'Sec-WebSocket-Version: 13',
+    ];
+    if (offered.length > 0) requestLines.push(`Sec-WebSocket-Protocol: ${offered.join(', ')}`);
+    if (options.origin !== undefined) requestLines.push(`Origin: ${options.origin}`);
+    for (const [k, v] of Object.entries(options.headers ?? {})) requestLines.push(`${k}: ${v}`);
+    socket.write(`${requestLines.join('\r\n')}\r\n\r\n`);
+
+    let received: Buffer = Buffer.alloc(0);
+    let settled = false;
+    const timer = setTimeout(() => fail(new HandshakeError('handshake timed out')), options.handshakeTimeoutMs ?? 10_000);
+
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('error', onError);
+      socket.off('close', onClose);
+    };
+    const fail = (err: Error): void => {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      socket.destroy();
+      reject(err);
+    };
+    const onError = (err: Error): void => fail(err);
+    const onClose = (): void => fail(new HandshakeError('connection closed during the handshake'));
+    const onData = (chunk: Buffer): void => {
+      received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
+      const end = received.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (received.length > MAX_HEAD) fail(new HandshakeError('response head too large'));
+        return;
+      }
+      const headText = received.subarray(0, end).toString('latin1');
+      const lines = headText.split('\r\n');
+      const m = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(lines[0] ?? '');
+      if (!m) {
+        fail(new HandshakeError('malformed HTTP response'));
+        return;
+      }
+      const status = Number(m[1]);
+      const headers: HeaderMap = {};
+      for (const line of lines.slice(1)) {
+        const colon = line.indexOf(':');
+        if (colon <= 0) continue;
+        const name = line.slice(0, colon).trim().toLowerCase();
+        const value = line.slice(colon + 1).trim();
+        const prev = headers[name];
+        headers[name] = prev === undefined ? value : `${String(prev)}, ${value}`;
+      }
+      const check = checkUpgradeResponse(status, headers, key, offered);
+      if (!check.ok) {
+        const body = status !== 101 ? received.subarray(end + 4).toString('utf8').trim() : '';
+        fail(new HandshakeError(`${check.reason}${body ? ` (${body.slice(0, 200)})` : ''}`, status));
+        return;
+      }
+      settled = true;
+      cleanup();
+      const handshake: HandshakeInfo = { requestHeaders: requestLines, responseHeaders: `${headText}\r\n\r\n` };
+      const conn = new WebSocketConnection(socket, {
+        role: 'client',
+        head: received.subarray(end + 4),
+        handshake,
+        ...(check.protocol !== undefined && { protocol: check.protocol }),
+        ...(options.maxMessageSize !== undefined && { maxMessageSize: options.maxMessageSize }),
+        ...(options.maxBufferedAmount !== undefined && { maxBufferedAmount: options.maxBufferedAmount }),
+        ...(options.closeTimeoutMs !== undefined && { closeTimeoutMs: options.closeTimeoutMs }),
+        ...(options.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: options.heartbeatIntervalMs }),
+        ...(options.maxMissedPongs !== undefined && { maxMissedPongs: options.maxMissedPongs }),
+        ...(options.onFrame !== undefined && { onFrame: options.onFrame }),
+      });
+      resolve(conn);
+    };
+    socket.on('data', onData);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+  });
+}
