@@ -34,6 +34,10 @@ process.on('message', async (m: Msg) => {
       break;
     }
     case 'publish': {
+      // Fault injection for the runner's own tests: LAB_FAULT=<transport>:crash ends this
+      // server mid-run, as a real crash would, to prove the other transports' rows survive.
+      const fault = process.env['LAB_FAULT'];
+      if (fault && fault === `${server!.transport}:crash`) setTimeout(() => process.exit(3), 100);
       const hub = server!.hub;
       const size = Number(m['size']);
       const r = await runSchedule(Number(m['rate']), Number(m['durationMs']), (seq, intendedNs) => {

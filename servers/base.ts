@@ -53,6 +53,7 @@ export function withDefaults(o: ServerOptions = {}): Required<ServerOptions> {
     heartbeatIntervalMs: o.heartbeatIntervalMs ?? 30_000,
     maxMissedPongs: o.maxMissedPongs ?? 2,
     frameworkDefaults: o.frameworkDefaults ?? false,
+    corsOrigin: o.corsOrigin ?? '',
   };
 }
 
@@ -164,6 +165,18 @@ export function buildServer(transport: TransportName, options: ServerOptions | u
     onClose: (fn) => void closers.push(fn),
   };
 
+  if (opts.corsOrigin) {
+    // Only when asked (the teaching demo serves its page from another port): these headers cost bytes.
+    app.use((req: Request, res: Response, next: NextFunction) => {
+      res.set({ 'Access-Control-Allow-Origin': opts.corsOrigin, 'Access-Control-Expose-Headers': 'X-Next-Cursor' });
+      if (req.method === 'OPTIONS') {
+        res.set({ 'Access-Control-Allow-Methods': 'GET, POST', 'Access-Control-Allow-Headers': 'Content-Type, Last-Event-ID', 'Access-Control-Max-Age': '600' });
+        res.status(204).end();
+        return;
+      }
+      next();
+    });
+  }
   app.post('/publish', async (req: Request, res: Response) => {
     const text = publishText(await readBody(req, opts.maxMessageBytes), req.headers['content-type']);
     const m = hub.publish(text);

@@ -59,6 +59,8 @@ export interface ServerOptions {
   maxMissedPongs?: number;
   /** Keep the framework's default headers (X-Powered-By, ETag) instead of trimming them. */
   frameworkDefaults?: boolean;
+  /** Allow cross-origin requests from this origin (CORS headers on every response); off by default. */
+  corsOrigin?: string;
 }
 
 /** A running (or ready to run) transport server. */

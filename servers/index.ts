@@ -4,18 +4,18 @@ import type { ServerOptions, TransportServer } from './contract.ts';
 import { createLongPollingServer } from './long-polling.ts';
 import { createPollingServer } from './polling.ts';
 import { createSseServer } from './sse.ts';
+import { createWebSocketServer } from './websocket.ts';
 import { createWsServer } from './ws.ts';
 
-export const SERVERS: Partial<Record<TransportName, (o?: ServerOptions) => TransportServer>> = {
+export const SERVERS: Record<TransportName, (o?: ServerOptions) => TransportServer> = {
   polling: createPollingServer,
   'long-polling': createLongPollingServer,
   sse: createSseServer,
+  websocket: createWebSocketServer,
   ws: createWsServer,
 };
 
 /** Creates the server of a transport; throws for one that has no server. */
 export function createServerFor(t: TransportName, o?: ServerOptions): TransportServer {
-  const make = SERVERS[t];
-  if (!make) throw new Error(`transport "${t}" has no server yet`);
-  return make(o);
+  return SERVERS[t](o);
 }

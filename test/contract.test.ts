@@ -59,7 +59,7 @@ for (const transport of transports) {
       assert.equal(noClient.status, 400);
       assert.match(JSON.parse(noClient.text).error, /client/);
       const path = transport === 'sse' ? '/events?cursor=abc' : '/poll?cursor=abc';
-      if (transport !== 'ws') {
+      if (transport !== 'ws' && transport !== 'websocket') {
         const r = await fetch(baseUrl + path);
         assert.equal(r.status, 400);
         assert.match(((await r.json()) as { error: string }).error, /cursor/);

@@ -1,0 +1,45 @@
+/** WebSocket load client on the lab's own engine (its client side: masking, handshake checks). */
+import { connect, type WebSocketConnection } from '../protocol/index.ts';
+import type { ClientOptions, TransportClient } from './contract.ts';
+
+export class EngineClient implements TransportClient {
+  private conn: WebSocketConnection | undefined;
+  requests = 0;
+  readonly emptyResponses = 0;
+
+  constructor(private readonly o: ClientOptions) {}
+
+  async start(): Promise<void> {
+    this.requests++;
+    const url = `${this.o.baseUrl.replace(/^http/, 'ws')}/?client=${encodeURIComponent(this.o.clientId)}`;
+    const conn = await connect(url);
+    this.conn = conn;
+    conn.on('message', (data: Buffer, isBinary: boolean) => {
+      const now = process.hrtime.bigint();
+      this.o.onMessage(data.toString(isBinary ? 'latin1' : 'utf8'), now);
+    });
+    conn.on('error', (e: Error) => this.o.onError?.(e));
+  }
+
+  async send(data: string): Promise<void> {
+    const c = this.conn;
+    if (!c || c.readyState !== 1) throw new Error('WebSocket is not open');
+    c.send(data);
+  }
+
+  stop(): Promise<void> {
+    const c = this.conn;
+    if (!c || c.readyState === 3) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        c.terminate();
+        resolve();
+      }, 1000);
+      c.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      c.close(1000);
+    });
+  }
+}

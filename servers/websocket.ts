@@ -1,0 +1,43 @@
+/**
+ * The lab's own WebSocket engine (protocol/) behind the server contract:
+ * broadcasts go to every connection as text frames, a client's frames are
+ * echoed back to it, text as text and binary as binary.
+ */
+import { WebSocketServer } from '../protocol/index.ts';
+import type { ServerOptions, TransportServer } from './contract.ts';
+import { buildServer, clientIdOf } from './base.ts';
+import { visibleTo } from './hub.ts';
+
+export function createWebSocketServer(options?: ServerOptions): TransportServer {
+  return buildServer('websocket', options, (ctx) => {
+    const wss = new WebSocketServer({
+      maxMessageSize: ctx.options.maxMessageBytes,
+      heartbeatIntervalMs: ctx.options.heartbeatIntervalMs,
+      maxMissedPongs: ctx.options.maxMissedPongs,
+    });
+    ctx.httpServer.on('upgrade', (req, socket, head) => {
+      ctx.countRequest();
+      let client: string | undefined;
+      try {
+        client = clientIdOf(Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams), false);
+      } catch (e) {
+        socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${(e as Error).message}`);
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (conn) => {
+        ctx.addSubscribers(1);
+        const unsubscribe = ctx.hub.subscribe((m) => {
+          if (visibleTo(m, client)) conn.send(m.data);
+        });
+        conn.on('message', (data: Buffer, isBinary: boolean) => conn.send(data, { binary: isBinary }));
+        conn.on('error', () => ctx.countError());
+        conn.once('close', () => {
+          unsubscribe();
+          ctx.addSubscribers(-1);
+        });
+      });
+    });
+    wss.on('rejected', () => ctx.countError());
+    ctx.onClose(() => wss.close());
+  });
+}

@@ -1,0 +1,104 @@
+/** The command line: one-line errors with exit 2, and a tiny real bench that writes its results. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Results } from '../metrics/results.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+function lab(args: string[], timeoutMs = 60_000) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'run.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: timeoutMs });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const badInputs: [string[], RegExp][] = [
+  [['bench', '--frob'], /--frob/],
+  [['bench', '--rate', 'fast'], /--rate must be a number/],
+  [['bench', '--clients', '1.5'], /--clients must be a whole number/],
+  [['bench', '--size', '4'], /--size must be at least/],
+  [['bench', '--transports', 'carrier-pigeon'], /--transports: unknown value "carrier-pigeon"/],
+  [['bench', '--scenario', 'nope'], /--scenario: unknown value "nope"/],
+  [['bench', '--headers', 'fancy'], /--headers must be one of/],
+  [['serve', 'telegraph'], /unknown transport "telegraph"/],
+  [['serve', 'sse', '--port', '99999'], /--port must be at most 65535/],
+  [['frobnicate'], /unknown command "frobnicate"/],
+];
+
+for (const [args, pattern] of badInputs) {
+  test(`bad input: ${args.join(' ')} → one line, exit 2`, () => {
+    const r = lab(args);
+    assert.equal(r.code, 2, r.stderr);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`);
+    assert.match(lines[0]!, pattern);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+}
+
+test('serve on a port in use → one line naming the port, exit 2', async (t) => {
+  const net = await import('node:net');
+  const blocker = net.createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+  t.after(() => blocker.close());
+  const port = (blocker.address() as { port: number }).port;
+  const r = lab(['serve', 'polling', '--port', String(port)]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr.trim(), new RegExp(`^transport-lab: --port ${port}: .*already in use$`));
+});
+
+test('bench with a tiny duration writes results.json with the fixed points and an offline index.html', () => {
+  const out = mkdtempSync(path.join(tmpdir(), 'lab-bench-'));
+  try {
+    const r = lab(['bench', '--duration', '0.5', '--clients', '3', '--rate', '20', '--poll-interval', '100', '--out', out], 120_000);
+    assert.equal(r.code, 0, r.stderr);
+    const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as Results;
+    for (const k of ['startedAt', 'command', 'git', 'node', 'cpu', 'cores', 'os'] as const) assert.ok(k in results.meta, `meta.${k}`);
+    const push = results.scenarios.find((s) => s.name === 'push');
+    assert.ok(push, 'push scenario present');
+    assert.ok(push.results.length >= 4);
+    for (const row of push.results) {
+      assert.equal(row.state, 'completed', `${row.transport}: ${row.error}`);
+      for (const k of ['p50', 'p90', 'p99', 'p999', 'max', 'mean', 'count'] as const) assert.equal(typeof row.latencyMs?.[k], 'number', `${row.transport} latencyMs.${k}`);
+      assert.equal(row.messages!.sent, 10 * 3, `${row.transport}: 10 messages × 3 subscribers owed`);
+      assert.equal(row.messages!.delivered + row.messages!.lost, row.messages!.sent);
+      for (const k of ['bytesUp', 'bytesDown', 'payloadBytes', 'overheadBytesPerMessage', 'requests'] as const) assert.equal(typeof row.wire?.[k], 'number');
+      assert.ok(row.wire!.bytesDown > row.wire!.payloadBytes, `${row.transport}: wire bytes exceed the payload`);
+      assert.ok(row.server!.cpuMs > 0 && row.server!.rssMaxBytes > 0);
+      assert.ok(row.throughput!.messagesPerSec > 0);
+    }
+    assert.match(r.stdout, /push/);
+    assert.match(r.stdout, /results: .*results\.json/);
+    const html = readFileSync(path.join(out, 'index.html'), 'utf8');
+    assert.doesNotMatch(html, /<script[^>]+src=["']?(https?:)?\/\//i, 'no external script');
+    assert.ok(existsSync(path.join(out, 'index.html')));
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('a transport whose server dies mid-run is recorded as errored; the others are still written', () => {
+  const out = mkdtempSync(path.join(tmpdir(), 'lab-fault-'));
+  try {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'run.ts', 'bench', '--duration', '1', '--clients', '2', '--rate', '20', '--transports', 'sse,ws', '--out', out], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, LAB_FAULT: 'sse:crash' },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as Results;
+    const rows = results.scenarios[0]!.results;
+    const sse = rows.find((x) => x.transport === 'sse')!;
+    assert.equal(sse.state, 'errored');
+    assert.match(sse.error!, /sse server process exited \(code 3\)/);
+    const ws = rows.find((x) => x.transport === 'ws')!;
+    assert.equal(ws.state, 'completed');
+    assert.equal(ws.messages!.delivered, 40);
+    assert.match(r.stderr, /sse: ERRORED/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
