@@ -117,7 +117,9 @@ export function fmtRatio(r: number): string {
 
 /** Integers as integers, other numbers to about three significant digits. */
 export function fmtNum(v: number): string {
-  return Number.isInteger(v) ? fmtInt(v) : fmtSig(v);
+  if (Number.isInteger(v)) return fmtInt(v);
+  const [i = '0', f] = String(Math.abs(+v.toPrecision(3))).split('.');
+  return (v < 0 ? '-' : '') + group(i) + (f ? '.' + f : '');
 }
 
 /** Milliseconds in words: 850 ms, 1 s, 2.5 s. */
@@ -427,7 +429,7 @@ export function computeFindings(results: Results): Finding[] {
       out.push({
         level: 'info',
         scenario: s.name,
-        text: `${s.name}: ${c.a} and ${c.b} cost the same bytes per message at ${fmtSig(c.ratePerClient)} msg/s per client for ${fmtInt(c.sizeBytes)} B messages.`,
+        text: `${s.name}: ${c.a} and ${c.b} cost the same bytes per message at ${fmtNum(c.ratePerClient)} msg/s per client for ${fmtInt(c.sizeBytes)} B messages.`,
       });
     }
 

@@ -1,0 +1,897 @@
+/**
+ * results.json → one self-contained index.html. chart.js's UMD build, the
+ * styles, the chart data and the glue script are all inline, so the page opens
+ * from disk with no network at all. Every chart has its numbers in a
+ * collapsed table underneath, so nothing is only a picture.
+ */
+
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { RESULTS_VERSION } from '../metrics/results.ts';
+import type { Results, ScenarioResult, TransportResult } from '../metrics/results.ts';
+import {
+  readConnectionsSteps,
+  readCrossovers,
+  readDeadPeer,
+  readEchoMode,
+  readExtrapolated,
+  readFanOutCapacity,
+  readFanOutSteps,
+  readHttpSaturation,
+  readOverheadSweep,
+  readThroughputExtra,
+} from './extras.ts';
+import type { OverheadSweepPoint } from './extras.ts';
+import {
+  bytesPerMessage,
+  compareResults,
+  computeFindings,
+  fmtBytes,
+  fmtDeltaPct,
+  fmtFixed,
+  fmtInt,
+  fmtMiB,
+  fmtNum,
+  fmtSig,
+  loadInWords,
+  orderedRows,
+  payloadPerMessage,
+  simpleParams,
+  summaryCell,
+  summaryColumns,
+  TRANSPORT_COLORS,
+  TRANSPORT_DASH,
+  transportColor,
+  verdictMark,
+} from './figures.ts';
+import type { Comparison, ComparisonRow } from './figures.ts';
+
+/** Options of renderHtml. */
+export interface HtmlOptions {
+  /** An earlier run to compare against. */
+  baseline?: Results;
+}
+
+// ---------------------------------------------------------------------------
+// Escaping and inlining.
+
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+}
+
+/**
+ * Makes JavaScript safe inside a `<script>` element: `</script` would end the
+ * element and `<!--` can switch the HTML tokenizer into its escaped states. In
+ * both, a backslash before the slash or bang means the same thing to JS.
+ */
+export function escapeScript(js: string): string {
+  return js.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
+}
+
+/** JSON for a `<script type="application/json">`: no `<`, and no line separators. */
+function jsonForScript(v: unknown): string {
+  return JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+let chartJsCache: string | undefined;
+
+/** chart.js's UMD build, read from node_modules (the package does not export the path, so go via its main file). */
+export function chartJsSource(): string {
+  if (chartJsCache === undefined) {
+    const require = createRequire(import.meta.url);
+    const main = require.resolve('chart.js'); // …/chart.js/dist/chart.cjs
+    chartJsCache = readFileSync(join(dirname(main), 'chart.umd.js'), 'utf8');
+  }
+  return chartJsCache;
+}
+
+// ---------------------------------------------------------------------------
+// Chart specs: plain JSON handed to the page script, which adds the few callbacks.
+
+interface XY {
+  x: number;
+  y: number;
+  /** Percentile, on nines charts, for the tooltip. */
+  p?: number;
+}
+
+interface Dataset {
+  label: string;
+  data: (number | null)[] | XY[];
+  [k: string]: unknown;
+}
+
+interface ChartSpec {
+  id: string;
+  /** x is -log10(1 - p/100); the page labels ticks as percentiles. */
+  ninesX?: boolean;
+  config: { type: 'bar' | 'scatter'; data: { labels?: string[]; datasets: Dataset[] }; options: Record<string, unknown> };
+}
+
+interface Table {
+  head: string[];
+  rows: string[][];
+}
+
+interface Ctx {
+  specs: ChartSpec[];
+}
+
+const GREY = '#8a8f98';
+const LOST = '#D55E00';
+
+function alpha(hex: string, a: number): string {
+  const n = parseInt(hex.slice(1), 16);
+  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${a})`;
+}
+
+function useLog(values: readonly number[]): boolean {
+  const pos = values.filter((v) => v > 0);
+  if (pos.length !== values.length || pos.length < 2) return false;
+  return Math.max(...pos) / Math.min(...pos) >= 30;
+}
+
+function axis(title: string, log: boolean, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { type: log ? 'logarithmic' : 'linear', title: { display: true, text: title }, ...(log ? {} : { beginAtZero: true }), ...extra };
+}
+
+function baseOptions(scales: Record<string, unknown>, legend = true): Record<string, unknown> {
+  return {
+    responsive: true,
+    maintainAspectRatio: false,
+    animation: false,
+    plugins: { legend: { display: legend, position: 'bottom', labels: { boxWidth: 14 } } },
+    scales,
+  };
+}
+
+function lineDataset(label: string, color: string, data: XY[], dash: number[] = [], extra: Record<string, unknown> = {}): Dataset {
+  return {
+    label,
+    data,
+    showLine: true,
+    borderColor: color,
+    backgroundColor: color,
+    borderDash: dash,
+    borderWidth: 2,
+    pointRadius: 2.5,
+    tension: 0,
+    ...extra,
+  };
+}
+
+function transportLine(row: TransportResult, data: XY[], label: string = row.transport, extra: Record<string, unknown> = {}): Dataset {
+  const dash = (TRANSPORT_DASH as Record<string, number[]>)[row.transport] ?? [];
+  return lineDataset(label, transportColor(row.transport), data, dash, extra);
+}
+
+/** A bar chart with one bar per transport. */
+function transportBars(rows: TransportResult[], values: number[], yTitle: string): ChartSpec['config'] {
+  return {
+    type: 'bar',
+    data: {
+      labels: rows.map((r) => r.transport),
+      datasets: [{ label: yTitle, data: values, backgroundColor: rows.map((r) => transportColor(r.transport)), borderWidth: 0 }],
+    },
+    options: baseOptions({ x: { title: { display: false } }, y: axis(yTitle, useLog(values)) }, false),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// HTML pieces.
+
+function tableHtml(t: Table, cls = 'num'): string {
+  const head = t.head.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('');
+  const body = t.rows.map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th scope="row">${escapeHtml(c)}</th>` : `<td>${escapeHtml(c)}</td>`)).join('')}</tr>`).join('\n');
+  return `<table class="${cls}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+function chartFigure(ctx: Ctx, kind: string, title: string, caption: string, config: ChartSpec['config'], table: Table, opts: { ninesX?: boolean; wide?: boolean } = {}): string {
+  const id = `chart-${ctx.specs.length + 1}`;
+  ctx.specs.push({ id, config, ...(opts.ninesX ? { ninesX: true } : {}) });
+  return `<figure class="chart${opts.wide ? ' wide' : ''}" data-chart="${escapeHtml(kind)}">
+<h3>${escapeHtml(title)}</h3>
+<div class="canvas-box"><canvas id="${id}" role="img" aria-label="${escapeHtml(title)}"></canvas></div>
+<figcaption>${escapeHtml(caption)}</figcaption>
+<details><summary>Numbers</summary>${tableHtml(table)}</details>
+</figure>`;
+}
+
+function completed(rows: TransportResult[]): TransportResult[] {
+  return rows.filter((r) => r.state === 'completed');
+}
+
+/** Rows that have a value for `get`, with the value. */
+function withValue(rows: TransportResult[], get: (r: TransportResult) => number | undefined): { rows: TransportResult[]; values: number[] } {
+  const out: { rows: TransportResult[]; values: number[] } = { rows: [], values: [] };
+  for (const r of completed(rows)) {
+    const v = get(r);
+    if (v !== undefined && Number.isFinite(v)) {
+      out.rows.push(r);
+      out.values.push(v);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Charts that fit any scenario.
+
+const nines = (p: number): number => -Math.log10(1 - p / 100);
+
+function latencyCharts(ctx: Ctx, rows: TransportResult[], roundTrip: boolean): string {
+  const what = roundTrip ? 'Round-trip latency' : 'Delivery latency';
+  const curveRows = completed(rows).filter((r) => (r.percentiles?.length ?? 0) > 1);
+  if (curveRows.length > 0) {
+    const datasets: Dataset[] = [];
+    let maxX = 2;
+    const allY: number[] = [];
+    for (const r of curveRows) {
+      const pts: XY[] = (r.percentiles ?? [])
+        .filter((p) => p.percentile >= 0 && p.percentile < 100 && Number.isFinite(p.valueMs))
+        .map((p) => ({ x: nines(p.percentile), y: p.valueMs, p: p.percentile }));
+      for (const p of pts) {
+        maxX = Math.max(maxX, p.x);
+        allY.push(p.y);
+      }
+      datasets.push(transportLine(r, pts, r.transport, { pointRadius: 1.5 }));
+    }
+    const xMax = Math.min(5, Math.max(4, Math.ceil(maxX - 1e-9)));
+    const logY = allY.length > 1 && allY.every((y) => y > 0) && Math.max(...allY) / Math.min(...allY) >= 20;
+    const table: Table = {
+      head: ['transport', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'mean ms', 'count'],
+      rows: completed(rows)
+        .filter((r) => r.latencyMs)
+        .map((r) => {
+          const l = r.latencyMs!;
+          return [r.transport, fmtSig(l.p50), fmtSig(l.p90), fmtSig(l.p99), fmtSig(l.p999), fmtSig(l.max), fmtSig(l.mean), fmtInt(l.count)];
+        }),
+    };
+    const config: ChartSpec['config'] = {
+      type: 'scatter',
+      data: { datasets },
+      options: baseOptions({
+        x: { type: 'linear', min: 0, max: xMax, title: { display: true, text: 'percentile' } },
+        y: axis(`${roundTrip ? 'round trip' : 'latency'}, ms${logY ? ' (log)' : ''}`, logY),
+      }),
+    };
+    const fig = chartFigure(
+      ctx,
+      'latency-curve',
+      `${what} by percentile`,
+      'HdrHistogram-style: each step right is one more nine (50, 90, 99, 99.9, 99.99). Corrected for coordinated omission: measured from the intended send time.',
+      config,
+      table,
+      { ninesX: true },
+    );
+    return fig;
+  }
+  const lat = withValue(rows, (r) => r.latencyMs?.p50);
+  if (lat.rows.length === 0) return '';
+  const p50 = lat.rows.map((r) => r.latencyMs!.p50);
+  const p99 = lat.rows.map((r) => r.latencyMs!.p99);
+  const config: ChartSpec['config'] = {
+    type: 'bar',
+    data: {
+      labels: lat.rows.map((r) => r.transport),
+      datasets: [
+        { label: 'p50', data: p50, backgroundColor: lat.rows.map((r) => alpha(transportColor(r.transport), 0.45)), borderColor: lat.rows.map((r) => transportColor(r.transport)), borderWidth: 1 },
+        { label: 'p99', data: p99, backgroundColor: lat.rows.map((r) => transportColor(r.transport)), borderWidth: 0 },
+      ],
+    },
+    options: baseOptions({ y: axis('ms', useLog([...p50, ...p99])) }),
+  };
+  return chartFigure(ctx, 'latency-bars', `${what}: p50 (light) and p99 (solid)`, 'No percentile curve in this run, so the two summary points.', config, {
+    head: ['transport', 'p50 ms', 'p99 ms'],
+    rows: lat.rows.map((r, i) => [r.transport, fmtSig(p50[i]!), fmtSig(p99[i]!)]),
+  });
+}
+
+function throughputChart(ctx: Ctx, rows: TransportResult[]): string {
+  const t = withValue(rows, (r) => r.throughput?.messagesPerSec);
+  if (t.rows.length === 0) return '';
+  return chartFigure(ctx, 'throughput', 'Delivered messages per second', 'Messages received by the load clients per second of the measured phase.', transportBars(t.rows, t.values, 'msgs/s'), {
+    head: ['transport', 'msgs/s', 'payload MiB/s'],
+    rows: t.rows.map((r, i) => [r.transport, fmtSig(t.values[i]!), r.throughput ? fmtSig(r.throughput.payloadBytesPerSec / 1048576) : '–']),
+  });
+}
+
+function bytesChart(ctx: Ctx, rows: TransportResult[]): string {
+  const b = withValue(rows, (r) => (payloadPerMessage(r) !== undefined && r.wire ? r.wire.overheadBytesPerMessage : undefined));
+  if (b.rows.length === 0) return '';
+  const payload = b.rows.map((r) => payloadPerMessage(r)!);
+  const config: ChartSpec['config'] = {
+    type: 'bar',
+    data: {
+      labels: b.rows.map((r) => r.transport),
+      datasets: [
+        { label: 'payload', data: payload, backgroundColor: alpha(GREY, 0.55), borderWidth: 0 },
+        { label: 'overhead (headers, framing, empty polls)', data: b.values, backgroundColor: b.rows.map((r) => transportColor(r.transport)), borderWidth: 0 },
+      ],
+    },
+    options: baseOptions({ x: { stacked: true }, y: { ...axis('bytes per delivered message', false), stacked: true } }),
+  };
+  return chartFigure(ctx, 'bytes-per-message', 'Bytes on the wire per delivered message', 'Counted at the server socket, both directions. Grey: payload; coloured: everything else.', config, {
+    head: ['transport', 'payload B/msg', 'overhead B/msg', 'total B/msg', 'requests'],
+    rows: b.rows.map((r, i) => [r.transport, fmtSig(payload[i]!), fmtSig(b.values[i]!), fmtSig(bytesPerMessage(r) ?? payload[i]! + b.values[i]!), r.wire ? fmtInt(r.wire.requests) : '–']),
+  });
+}
+
+function messagesChart(ctx: Ctx, rows: TransportResult[]): string {
+  const m = withValue(rows, (r) => r.messages?.sent);
+  if (m.rows.length === 0) return '';
+  const sent = m.rows.map((r) => r.messages!.sent);
+  const delivered = m.rows.map((r) => r.messages!.delivered);
+  const lost = m.rows.map((r) => r.messages!.lost);
+  const config: ChartSpec['config'] = {
+    type: 'bar',
+    data: {
+      labels: m.rows.map((r) => r.transport),
+      datasets: [
+        { label: 'sent (owed)', data: sent, backgroundColor: alpha(GREY, 0.55), borderWidth: 0, yAxisID: 'y' },
+        { label: 'delivered', data: delivered, backgroundColor: m.rows.map((r) => transportColor(r.transport)), borderWidth: 0, yAxisID: 'y' },
+        { label: 'lost (right axis)', data: lost, backgroundColor: LOST, borderWidth: 0, yAxisID: 'y2' },
+      ],
+    },
+    options: baseOptions({
+      y: axis('messages', false),
+      y2: { ...axis('lost', false), position: 'right', grid: { drawOnChartArea: false }, suggestedMax: 1 },
+    }),
+  };
+  return chartFigure(ctx, 'messages', 'Messages sent, delivered and lost', 'Lost is on its own axis (right) so a handful of losses stays visible.', config, {
+    head: ['transport', 'sent', 'delivered', 'lost', 'duplicates'],
+    rows: m.rows.map((r, i) => [r.transport, fmtInt(sent[i]!), fmtInt(delivered[i]!), fmtInt(lost[i]!), fmtInt(r.messages!.duplicates ?? 0)]),
+  });
+}
+
+function serverCharts(ctx: Ctx, rows: TransportResult[]): string {
+  let out = '';
+  const cpu = withValue(rows, (r) => r.server?.cpuMs);
+  if (cpu.rows.length > 0) {
+    out += chartFigure(ctx, 'server-cpu', 'Server CPU time', 'User + system CPU of the server process over the measured phase.', transportBars(cpu.rows, cpu.values, 'CPU ms'), {
+      head: ['transport', 'CPU ms', 'CPU % of a core'],
+      rows: cpu.rows.map((r, i) => [r.transport, fmtInt(cpu.values[i]!), r.server?.cpuPct !== undefined ? fmtFixed(r.server.cpuPct, 1) : '–']),
+    });
+  }
+  const rss = withValue(rows, (r) => r.server?.rssMaxBytes);
+  if (rss.rows.length > 0) {
+    const mib = rss.values.map((v) => v / 1048576);
+    out += chartFigure(ctx, 'server-rss', 'Server peak RSS', 'Largest resident set size of the server process sampled during the run.', transportBars(rss.rows, mib, 'MiB'), {
+      head: ['transport', 'peak RSS MiB'],
+      rows: rss.rows.map((r, i) => [r.transport, fmtMiB(rss.values[i]!)]),
+    });
+  }
+  return out;
+}
+
+function seriesCharts(ctx: Ctx, rows: TransportResult[]): string {
+  const withSeries = completed(rows).filter((r) => (r.series?.length ?? 0) > 0);
+  if (withSeries.length === 0) return '';
+  const fields = [
+    { key: 'deliveredPerSec', kind: 'series-delivered', title: 'Delivered per second over time', y: 'msgs/s', fmt: fmtSig, scale: 1 },
+    { key: 'serverCpuPct', kind: 'series-cpu', title: 'Server CPU over time', y: '% of one core', fmt: (v: number) => fmtFixed(v, 1), scale: 1 },
+    { key: 'serverRssBytes', kind: 'series-rss', title: 'Server RSS over time', y: 'MiB', fmt: (v: number) => fmtFixed(v, 1), scale: 1 / 1048576 },
+  ] as const;
+  let out = '';
+  for (const f of fields) {
+    const datasets: Dataset[] = [];
+    const ts = new Set<number>();
+    const byRow = new Map<string, Map<number, number>>();
+    for (const r of withSeries) {
+      const pts: XY[] = [];
+      const m = new Map<number, number>();
+      for (const p of r.series ?? []) {
+        const v = p[f.key];
+        if (v === undefined || !Number.isFinite(v) || !Number.isFinite(p.t)) continue;
+        pts.push({ x: p.t, y: v * f.scale });
+        m.set(p.t, v * f.scale);
+        ts.add(p.t);
+      }
+      if (pts.length > 0) {
+        datasets.push(transportLine(r, pts, r.transport, { pointRadius: 0 }));
+        byRow.set(r.transport, m);
+      }
+    }
+    if (datasets.length === 0) continue;
+    const names = [...byRow.keys()];
+    const times = [...ts].sort((a, b) => a - b);
+    const config: ChartSpec['config'] = {
+      type: 'scatter',
+      data: { datasets },
+      options: baseOptions({ x: { type: 'linear', title: { display: true, text: 'seconds into the measured phase' } }, y: axis(f.y, false) }),
+    };
+    out += chartFigure(ctx, f.kind, f.title, 'Sampled once per interval during the run.', config, {
+      head: ['t (s)', ...names],
+      rows: times.map((t) => [fmtNum(t), ...names.map((n) => {
+        const v = byRow.get(n)?.get(t);
+        return v === undefined ? '–' : f.fmt(v);
+      })]),
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Scenario-specific charts, from `extra` and scenario params.
+
+function fanOutCharts(ctx: Ctx, s: ScenarioResult, rows: TransportResult[]): string {
+  const withSteps = completed(rows)
+    .map((r) => ({ r, steps: readFanOutSteps(r.extra) }))
+    .filter((x): x is { r: TransportResult; steps: NonNullable<ReturnType<typeof readFanOutSteps>> } => x.steps !== undefined);
+  const cap = readFanOutCapacity(s.params);
+  let out = '';
+  if (withSteps.length > 0) {
+    const datasets: Dataset[] = [];
+    const ns: number[] = [];
+    const ys: number[] = [];
+    for (const { r, steps } of withSteps) {
+      datasets.push(transportLine(r, steps.map((st) => ({ x: st.n, y: st.p99 })), `${r.transport} p99`, { borderDash: [] }));
+      datasets.push(transportLine(r, steps.map((st) => ({ x: st.n, y: st.p50 })), `${r.transport} p50`, { borderDash: [3, 3], borderWidth: 1.5, pointStyle: 'triangle' }));
+      for (const st of steps) {
+        ns.push(st.n);
+        ys.push(st.p50, st.p99);
+      }
+    }
+    if (cap && ns.length > 0) {
+      datasets.push(lineDataset(`p99 limit ${fmtSig(cap.limitMs)} ms`, '#444444', [{ x: Math.min(...ns), y: cap.limitMs }, { x: Math.max(...ns), y: cap.limitMs }], [6, 4], { pointRadius: 0, borderWidth: 1 }));
+      ys.push(cap.limitMs);
+    }
+    const config: ChartSpec['config'] = {
+      type: 'scatter',
+      data: { datasets },
+      options: baseOptions({ x: axis('subscribers N', useLog(ns)), y: axis('latency, ms', useLog(ys)) }),
+    };
+    out += chartFigure(ctx, 'fan-out-steps', 'Latency as subscribers grow', 'Solid: p99; dashed: p50. Each message goes to every subscriber.', config, {
+      head: ['transport', 'N', 'p50 ms', 'p99 ms', 'delivered', 'lost'],
+      rows: withSteps.flatMap(({ r, steps }) => steps.map((st) => [r.transport, fmtInt(st.n), fmtSig(st.p50), fmtSig(st.p99), fmtInt(st.delivered), fmtInt(st.lost)])),
+    }, { wide: true });
+  }
+  if (cap) {
+    const entries = orderedRows(rows).map((r) => [r.transport, cap.largestN[r.transport] !== undefined ? fmtInt(cap.largestN[r.transport]!) : 'none under the limit']);
+    out += `<div class="note wide"><h3>Capacity: largest N with p99 under ${escapeHtml(fmtSig(cap.limitMs))} ms</h3>${tableHtml({ head: ['transport', 'largest N'], rows: entries })}</div>`;
+  }
+  return out;
+}
+
+/** y of a sweep line at rate x, interpolated on log–log axes; undefined outside the line. */
+function sweepAt(points: OverheadSweepPoint[], x: number): number | undefined {
+  const pts = [...points].sort((a, b) => a.ratePerClient - b.ratePerClient);
+  for (let i = 0; i + 1 < pts.length; i++) {
+    const a = pts[i]!;
+    const b = pts[i + 1]!;
+    if (x < a.ratePerClient || x > b.ratePerClient) continue;
+    if (a.ratePerClient <= 0 || b.ratePerClient <= 0 || a.bytesPerMessage <= 0 || b.bytesPerMessage <= 0 || a.ratePerClient === b.ratePerClient) return a.bytesPerMessage;
+    const f = Math.log(x / a.ratePerClient) / Math.log(b.ratePerClient / a.ratePerClient);
+    return Math.exp(Math.log(a.bytesPerMessage) + f * Math.log(b.bytesPerMessage / a.bytesPerMessage));
+  }
+  return pts.length === 1 && pts[0]!.ratePerClient === x ? pts[0]!.bytesPerMessage : undefined;
+}
+
+function overheadCharts(ctx: Ctx, s: ScenarioResult, rows: TransportResult[]): string {
+  const sweeps = completed(rows)
+    .map((r) => ({ r, sweep: readOverheadSweep(r.extra) }))
+    .filter((x): x is { r: TransportResult; sweep: OverheadSweepPoint[] } => x.sweep !== undefined);
+  const crossovers = readCrossovers(s.params) ?? [];
+  let out = '';
+  const sizes = [...new Set(sweeps.flatMap((x) => x.sweep.map((p) => p.sizeBytes)))].sort((a, b) => a - b);
+  for (const size of sizes) {
+    const datasets: Dataset[] = [];
+    const xs: number[] = [];
+    const ys: number[] = [];
+    const lines = new Map<string, OverheadSweepPoint[]>();
+    for (const { r, sweep } of sweeps) {
+      const pts = sweep.filter((p) => p.sizeBytes === size).sort((a, b) => a.ratePerClient - b.ratePerClient);
+      if (pts.length === 0) continue;
+      lines.set(r.transport, pts);
+      datasets.push(transportLine(r, pts.map((p) => ({ x: p.ratePerClient, y: p.bytesPerMessage }))));
+      for (const p of pts) {
+        xs.push(p.ratePerClient);
+        ys.push(p.bytesPerMessage);
+      }
+    }
+    const marks: XY[] = [];
+    const markRows: string[][] = [];
+    for (const c of crossovers.filter((c) => c.sizeBytes === size)) {
+      const y = sweepAt(lines.get(c.a) ?? [], c.ratePerClient) ?? sweepAt(lines.get(c.b) ?? [], c.ratePerClient);
+      if (y !== undefined) marks.push({ x: c.ratePerClient, y });
+      markRows.push([`${c.a} = ${c.b}`, fmtSig(c.ratePerClient), y !== undefined ? fmtSig(y) : '–']);
+    }
+    if (marks.length > 0) {
+      datasets.push({ label: 'crossover', data: marks, showLine: false, pointStyle: 'crossRot', pointRadius: 9, pointBorderWidth: 3, borderColor: '#222222', backgroundColor: '#222222' });
+    }
+    const config: ChartSpec['config'] = {
+      type: 'scatter',
+      data: { datasets },
+      options: baseOptions({ x: axis('messages per second per client', useLog(xs)), y: axis('wire bytes per delivered message', useLog(ys)) }),
+    };
+    const rates = [...new Set(xs)].sort((a, b) => a - b);
+    const names = [...lines.keys()];
+    const table: Table = {
+      head: ['msg/s per client', ...names.map((n) => `${n} B/msg`)],
+      rows: rates.map((rate) => [fmtNum(rate), ...names.map((n) => {
+        const p = lines.get(n)?.find((q) => q.ratePerClient === rate);
+        return p ? fmtSig(p.bytesPerMessage) : '–';
+      })]),
+    };
+    let fig = chartFigure(ctx, 'overhead-sweep', `Bytes per message vs rate, ${fmtInt(size)} B payload`, `Lower is cheaper. ✕ marks where two transports cost the same.`, config, table);
+    if (markRows.length > 0) {
+      fig = fig.replace('</details>', `</details><details><summary>Crossovers</summary>${tableHtml({ head: ['lines', 'msg/s per client', 'B/msg there'], rows: markRows })}</details>`);
+    }
+    out += fig;
+  }
+  const extrap = readExtrapolated(s.params);
+  if (extrap) {
+    const clients = [...new Set(extrap.map((e) => e.clients))].sort((a, b) => a - b);
+    const transports = [...new Set(extrap.map((e) => e.transport))];
+    const rowsOut = clients.map((c) => [fmtInt(c), ...transports.map((t) => {
+      const e = extrap.find((x) => x.clients === c && x.transport === t);
+      return e ? `${fmtBytes(e.headerBytesPerSec)}/s` : '–';
+    })]);
+    out += `<div class="note wide" data-extra="extrapolated"><h3>Header bytes per second at scale (extrapolated, not measured)</h3>
+<p>Scaled from the measured per-client overhead; the lab did not run these client counts.</p>
+${tableHtml({ head: ['clients', ...transports], rows: rowsOut })}</div>`;
+  }
+  return out;
+}
+
+function connectionsCharts(ctx: Ctx, rows: TransportResult[]): string {
+  const withSteps = completed(rows)
+    .map((r) => ({ r, steps: readConnectionsSteps(r.extra) }))
+    .filter((x): x is { r: TransportResult; steps: NonNullable<ReturnType<typeof readConnectionsSteps>> } => x.steps !== undefined);
+  if (withSteps.length === 0) return '';
+  const xs = withSteps.flatMap((x) => x.steps.map((s) => s.connections));
+  const perConn: Dataset[] = withSteps.map(({ r, steps }) => transportLine(r, steps.map((s) => ({ x: s.connections, y: s.rssPerConnBytes / 1024 }))));
+  const total: Dataset[] = withSteps.map(({ r, steps }) => transportLine(r, steps.map((s) => ({ x: s.connections, y: s.rssBytes / 1048576 }))));
+  const table: Table = {
+    head: ['transport', 'connections', 'RSS/conn KiB', 'RSS MiB', 'heap MiB', 'CPU %'],
+    rows: withSteps.flatMap(({ r, steps }) => steps.map((s) => [r.transport, fmtInt(s.connections), fmtSig(s.rssPerConnBytes / 1024), fmtMiB(s.rssBytes), fmtMiB(s.heapBytes), fmtFixed(s.cpuPct, 1)])),
+  };
+  const x = axis('open connections', useLog(xs));
+  return (
+    chartFigure(ctx, 'connections-per-conn', 'Memory per idle connection', 'Server RSS above the empty baseline, divided by the connections held.', {
+      type: 'scatter',
+      data: { datasets: perConn },
+      options: baseOptions({ x, y: axis('KiB per connection', false) }),
+    }, table) +
+    chartFigure(ctx, 'connections-rss', 'Server RSS as connections grow', 'Total resident memory of the server process.', {
+      type: 'scatter',
+      data: { datasets: total },
+      options: baseOptions({ x, y: axis('RSS, MiB', false) }),
+    }, table)
+  );
+}
+
+function throughputExtraCharts(ctx: Ctx, rows: TransportResult[]): string {
+  const mb = withValue(rows, (r) => readThroughputExtra(r.extra)?.payloadMBps);
+  if (mb.rows.length === 0) return '';
+  return chartFigure(ctx, 'payload-mbps', 'Payload MB per second', 'Application payload delivered per second (10⁶ bytes).', transportBars(mb.rows, mb.values, 'MB/s'), {
+    head: ['transport', 'MB/s', 'direction'],
+    rows: mb.rows.map((r, i) => [r.transport, fmtSig(mb.values[i]!), readThroughputExtra(r.extra)?.direction ?? '–']),
+  });
+}
+
+function deadPeerCharts(ctx: Ctx, rows: TransportResult[]): string {
+  const d = withValue(rows, (r) => readDeadPeer(r.extra)?.detectMs);
+  if (d.rows.length === 0) return '';
+  const hb = d.rows.map((r) => readDeadPeer(r.extra)?.heartbeat);
+  const first = hb.find((h) => h !== undefined);
+  const caption = first
+    ? `Time from the peer going silent to the server dropping it. Heartbeat every ${fmtInt(first.intervalMs)} ms, ${fmtInt(first.maxMissed)} missed allowed (≈ ${fmtInt(first.intervalMs * first.maxMissed)} ms expected where the transport has one).`
+    : 'Time from the peer going silent to the server dropping it.';
+  return chartFigure(ctx, 'dead-peer', 'Dead-peer detection time', caption, transportBars(d.rows, d.values, 'ms'), {
+    head: ['transport', 'detect ms', 'heartbeat ms', 'max missed'],
+    rows: d.rows.map((r, i) => [r.transport, fmtInt(d.values[i]!), hb[i] ? fmtInt(hb[i]!.intervalMs) : '–', hb[i] ? fmtInt(hb[i]!.maxMissed) : '–']),
+  });
+}
+
+function httpSaturationCharts(ctx: Ctx, rows: TransportResult[]): string {
+  let out = '';
+  const rps = withValue(rows, (r) => readHttpSaturation(r.extra)?.requestsPerSec);
+  if (rps.rows.length > 0) {
+    out += chartFigure(ctx, 'http-rps', 'HTTP requests per second at saturation', 'autocannon against each transport’s HTTP endpoint.', transportBars(rps.rows, rps.values, 'req/s'), {
+      head: ['transport', 'req/s'],
+      rows: rps.rows.map((r, i) => [r.transport, fmtSig(rps.values[i]!)]),
+    });
+  }
+  const latRows = completed(rows).filter((r) => readHttpSaturation(r.extra)?.latencyMs);
+  if (latRows.length > 0) {
+    const keys = (['p50', 'p90', 'p99', 'p999', 'mean', 'max'] as const).filter((k) => latRows.some((r) => readHttpSaturation(r.extra)?.latencyMs?.[k] !== undefined));
+    const shown = keys.filter((k) => k !== 'max' && k !== 'mean');
+    const shades = [0.35, 0.65, 1, 1];
+    const config: ChartSpec['config'] = {
+      type: 'bar',
+      data: {
+        labels: latRows.map((r) => r.transport),
+        datasets: shown.map((k, i) => ({
+          label: k,
+          data: latRows.map((r) => readHttpSaturation(r.extra)?.latencyMs?.[k] ?? null),
+          backgroundColor: latRows.map((r) => alpha(transportColor(r.transport), shades[i] ?? 1)),
+          borderColor: latRows.map((r) => transportColor(r.transport)),
+          borderWidth: 1,
+        })),
+      },
+      options: baseOptions({ y: axis('ms', false) }),
+    };
+    out += chartFigure(ctx, 'http-latency', 'HTTP latency at saturation', `Bars from light to solid: ${shown.join(', ')}.`, config, {
+      head: ['transport', ...keys.map((k) => `${k} ms`)],
+      rows: latRows.map((r) => [r.transport, ...keys.map((k) => {
+        const v = readHttpSaturation(r.extra)?.latencyMs?.[k];
+        return v === undefined ? '–' : fmtSig(v);
+      })]),
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Sections.
+
+function slug(s: string): string {
+  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'scenario';
+}
+
+function summaryTable(rows: TransportResult[]): string {
+  const cols = summaryColumns(rows);
+  const head = cols.map((c) => `<th scope="col">${escapeHtml(c.head)}</th>`).join('');
+  const body = rows
+    .map((r) => {
+      const cells = cols
+        .map((c) => {
+          const v = escapeHtml(summaryCell(c, r));
+          if (c.key === 'transport') return `<th scope="row"><span class="swatch" style="background:${transportColor(r.transport)}"></span>${v}</th>`;
+          const cls = c.key === 'state' ? ` class="state-${escapeHtml(r.state)}"` : c.key === 'flags' && v ? ' class="flag"' : '';
+          return `<td data-figure="${escapeHtml(c.key)}"${cls}>${v}</td>`;
+        })
+        .join('');
+      return `<tr data-transport="${escapeHtml(r.transport)}">${cells}</tr>`;
+    })
+    .join('\n');
+  return `<div class="scroll"><table class="summary num"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
+}
+
+function comparisonTable(rows: ComparisonRow[]): string {
+  const body = rows
+    .map(
+      (r) => `<tr class="verdict-${r.verdict}"><th scope="row">${escapeHtml(r.transport)}</th><td class="text">${escapeHtml(r.title)}</td><td>${escapeHtml(r.valueText)}</td><td>${escapeHtml(r.baselineText)}</td><td>${escapeHtml(fmtDeltaPct(r.deltaPct))}</td><td>±${escapeHtml(fmtFixed(r.tolerancePct, 1))}%${r.toleranceFrom === 'spread' ? ' (repeats)' : ''}</td><td class="text">${r.verdict === 'regression' ? '▲ regression' : r.verdict === 'improvement' ? '▼ better' : escapeHtml(verdictMark(r.verdict))}</td></tr>`,
+    )
+    .join('\n');
+  return `<div class="scroll"><table class="comparison num"><thead><tr><th scope="col">transport</th><th scope="col">figure</th><th scope="col">value</th><th scope="col">baseline</th><th scope="col">delta</th><th scope="col">tolerance</th><th scope="col">verdict</th></tr></thead><tbody>\n${body}\n</tbody></table></div>`;
+}
+
+function scenarioSection(ctx: Ctx, s: ScenarioResult, cmp: Comparison | undefined): string {
+  const rows = orderedRows(s.results);
+  const done = completed(rows);
+  const echoMode = rows.map((r) => readEchoMode(r.extra)).find((m) => m !== undefined);
+  const roundTrip = s.name === 'echo' || echoMode !== undefined;
+  const params = simpleParams(s.params);
+  const load = loadInWords(s);
+  let html = `<section class="scenario" id="scenario-${slug(s.name)}" data-scenario="${escapeHtml(s.name)}">
+<h2>${escapeHtml(s.name)}</h2>
+${load ? `<p class="load">${escapeHtml(load[0]!.toUpperCase() + load.slice(1))}.${echoMode ? ` Echo mode: ${escapeHtml(echoMode)}.` : ''}</p>` : echoMode ? `<p class="load">Echo mode: ${escapeHtml(echoMode)}.</p>` : ''}
+<div class="meta-grid">
+${params.length > 0 ? `<div class="scroll"><table class="params"><caption>Parameters</caption><thead><tr>${params.map(([k]) => `<th scope="col">${escapeHtml(k)}</th>`).join('')}</tr></thead><tbody><tr>${params.map(([, v]) => `<td>${escapeHtml(v)}</td>`).join('')}</tr></tbody></table></div>` : ''}
+</div>
+`;
+  if (rows.length > 0) html += `<h3>Summary</h3>\n${summaryTable(rows)}\n`;
+  const errors = rows.filter((r) => r.state === 'errored');
+  if (errors.length > 0) {
+    html += `<ul class="errors">${errors.map((r) => `<li><strong>${escapeHtml(r.transport)} errored:</strong> ${escapeHtml(r.error ?? 'no reason given')}</li>`).join('')}</ul>\n`;
+  }
+  if (rows.length === 0) html += `<p class="empty">No transport ran in this scenario.</p>\n`;
+  else if (done.length === 0) html += `<p class="empty">Every transport errored in this scenario; there is nothing to chart.</p>\n`;
+
+  let charts = latencyCharts(ctx, rows, roundTrip);
+  switch (s.name) {
+    case 'fan-out':
+      charts += fanOutCharts(ctx, s, rows);
+      break;
+    case 'overhead':
+      charts += overheadCharts(ctx, s, rows);
+      break;
+    case 'connections':
+      charts += connectionsCharts(ctx, rows);
+      break;
+    case 'throughput':
+      charts += throughputExtraCharts(ctx, rows);
+      break;
+    case 'dead-peer':
+      charts += deadPeerCharts(ctx, rows);
+      break;
+    case 'http-saturation':
+      charts += httpSaturationCharts(ctx, rows);
+      break;
+    default:
+      // Extras are keyed by shape, not only by name, so a renamed scenario still gets its charts.
+      charts += fanOutCharts(ctx, s, rows) + overheadCharts(ctx, s, rows) + connectionsCharts(ctx, rows) + throughputExtraCharts(ctx, rows) + deadPeerCharts(ctx, rows) + httpSaturationCharts(ctx, rows);
+  }
+  charts += throughputChart(ctx, rows) + bytesChart(ctx, rows) + messagesChart(ctx, rows) + serverCharts(ctx, rows) + seriesCharts(ctx, rows);
+  if (charts) html += `<div class="grid">\n${charts}\n</div>\n`;
+
+  if (cmp) {
+    const mine = cmp.rows.filter((r) => r.scenario === s.name);
+    const states = cmp.stateChanges.filter((c) => c.scenario === s.name);
+    const bad = mine.filter((r) => r.verdict === 'regression').length + states.filter((c) => c.to === 'errored').length;
+    if (mine.length > 0 || states.length > 0) {
+      html += `<details class="compare"${bad > 0 ? ' open' : ''}><summary>Compared with baseline: ${bad} regression(s), ${mine.filter((r) => r.verdict === 'improvement').length} improvement(s), ${mine.length} figures</summary>
+${states.map((c) => `<p class="${c.to === 'errored' ? 'regression' : 'improvement'}">${escapeHtml(c.transport)}: ${escapeHtml(c.from)} → ${escapeHtml(c.to)}${c.error ? ` (${escapeHtml(c.error)})` : ''}</p>`).join('\n')}
+${mine.some((r) => r.verdict !== 'within') ? comparisonTable(mine.filter((r) => r.verdict !== 'within')) : '<p>No figure moved beyond its tolerance.</p>'}
+${mine.length > 0 ? `<details><summary>All ${mine.length} compared figures</summary>${comparisonTable(mine)}</details>` : ''}
+</details>\n`;
+    }
+  }
+  return html + '</section>';
+}
+
+function headerHtml(results: Results): string {
+  const m = results.meta;
+  const env: [string, string][] = [
+    ['Node', m.node],
+    ['CPU', `${m.cpu} (${m.cores} cores)`],
+    ['OS', m.os],
+    ...(m.memoryBytes !== undefined ? ([['memory', fmtBytes(m.memoryBytes)]] as [string, string][]) : []),
+    ['git commit', m.git ?? 'not a git checkout'],
+    ['command', m.command],
+    ['started', m.startedAt],
+    ['finished', m.finishedAt ?? '–'],
+    ['results version', `${m.version} (this report reads ${RESULTS_VERSION})`],
+  ];
+  const legend = Object.entries(TRANSPORT_COLORS)
+    .map(([t, c]) => `<li><span class="swatch" style="background:${c}"></span>${escapeHtml(t)}</li>`)
+    .join('');
+  return `<header>
+<h1>transport-lab results</h1>
+<p class="sub">Run started ${escapeHtml(m.startedAt)}${m.git ? ` at commit <code>${escapeHtml(m.git.slice(0, 12))}</code>` : ''}.</p>
+<details class="env" open><summary>Run environment</summary>${tableHtml({ head: ['', ''], rows: env }, 'params env')}</details>
+<ul class="legend" aria-label="transport colours">${legend}</ul>
+</header>`;
+}
+
+function findingsHtml(results: Results): string {
+  const f = computeFindings(results);
+  if (f.length === 0) return '';
+  const items = f.map((x) => `<li class="finding-${x.level}">${x.level === 'info' ? '' : `<strong>${x.level === 'warn' ? 'Note' : 'Error'}:</strong> `}${escapeHtml(x.text)}</li>`).join('\n');
+  return `<section class="findings" id="findings"><h2>Findings</h2><ul>\n${items}\n</ul></section>`;
+}
+
+function comparisonSummaryHtml(cmp: Comparison, baseline: Results): string {
+  const regress = cmp.rows.filter((r) => r.verdict === 'regression');
+  const better = cmp.rows.filter((r) => r.verdict === 'improvement');
+  const list = [
+    ...cmp.stateChanges.map((c) => `<li class="${c.to === 'errored' ? 'regression' : 'improvement'}">${escapeHtml(`${c.scenario}/${c.transport}: ${c.from} → ${c.to}${c.error ? ` (${c.error})` : ''}`)}</li>`),
+    ...regress.map((r) => `<li class="regression">▲ ${escapeHtml(`${r.scenario}/${r.transport} ${r.title}: ${r.valueText} vs ${r.baselineText} (${fmtDeltaPct(r.deltaPct)}, tolerance ±${fmtFixed(r.tolerancePct, 1)}%)`)}</li>`),
+    ...better.map((r) => `<li class="improvement">▼ ${escapeHtml(`${r.scenario}/${r.transport} ${r.title}: ${r.valueText} vs ${r.baselineText} (${fmtDeltaPct(r.deltaPct)})`)}</li>`),
+  ];
+  return `<section class="baseline" id="baseline"><h2>Compared with baseline</h2>
+<p>Baseline started ${escapeHtml(baseline.meta.startedAt)}${baseline.meta.git ? ` at commit <code>${escapeHtml(baseline.meta.git.slice(0, 12))}</code>` : ''}. ${cmp.regressions} regression(s) and ${cmp.improvements} improvement(s) beyond tolerance among ${cmp.rows.length} figures present in both runs. Tolerance is the repeat spread (min–max) when the runs carry one, else ±10%.</p>
+${list.length > 0 ? `<ul>${list.join('\n')}</ul>` : '<p>No figure moved beyond its tolerance.</p>'}
+</section>`;
+}
+
+const CSS = `
+:root { --fg: #1d1f23; --muted: #5b616b; --line: #d9dce1; --bg: #ffffff; --card: #f7f8fa; --bad: #a4161a; --bad-bg: #fde8e8; --good: #0b6b3a; --good-bg: #e3f5ea; --warn-bg: #fff6db; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: var(--fg); background: var(--bg); }
+main { max-width: 1240px; margin: 0 auto; padding: 1.25rem 1.25rem 4rem; }
+h1 { font-size: 1.7rem; margin: 0.2rem 0; }
+h2 { font-size: 1.3rem; margin: 2.2rem 0 0.6rem; padding-bottom: 0.3rem; border-bottom: 2px solid var(--line); }
+h3 { font-size: 1rem; margin: 0.8rem 0 0.4rem; }
+.sub, .load, figcaption { color: var(--muted); }
+code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 0.92em; }
+nav ul, .legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: 0.4rem 1rem; margin: 0.6rem 0; }
+nav a { color: #0b57a4; }
+.swatch { display: inline-block; width: 0.85em; height: 0.85em; border-radius: 2px; margin-right: 0.35em; vertical-align: -0.05em; }
+table { border-collapse: collapse; font-size: 0.88rem; margin: 0.3rem 0; }
+th, td { padding: 0.2rem 0.45rem; border-bottom: 1px solid var(--line); text-align: left; white-space: nowrap; }
+table.num td { text-align: right; font-variant-numeric: tabular-nums; }
+table.num td.text { text-align: left; }
+table.summary thead th { white-space: normal; vertical-align: bottom; }
+table.params td { text-align: left; }
+table.params caption { text-align: left; font-weight: 600; padding: 0.2rem 0; }
+table.params th { color: var(--muted); font-weight: 500; }
+table.env td { white-space: normal; word-break: break-all; }
+table.env thead { display: none; }
+.scroll { overflow-x: auto; }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 460px), 1fr)); gap: 1rem; margin-top: 1rem; }
+.chart, .note { margin: 0; background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: 0.6rem 0.8rem; min-width: 0; }
+.wide { grid-column: 1 / -1; }
+.canvas-box { position: relative; height: 290px; }
+.wide .canvas-box { height: 340px; }
+figcaption { font-size: 0.85rem; margin-top: 0.3rem; }
+details > summary { cursor: pointer; color: #0b57a4; font-size: 0.88rem; margin-top: 0.3rem; }
+details[open] > summary { margin-bottom: 0.3rem; }
+details .scroll, details table { max-width: 100%; overflow-x: auto; display: block; }
+.findings li { margin: 0.25rem 0; }
+.finding-warn { background: var(--warn-bg); }
+.finding-error, .errors li, .regression, tr.verdict-regression { background: var(--bad-bg); color: var(--bad); }
+.improvement, tr.verdict-improvement { background: var(--good-bg); color: var(--good); }
+.state-errored { color: var(--bad); font-weight: 600; }
+.flag { color: #8a5a00; font-weight: 600; }
+.errors { padding-left: 1.2rem; }
+.empty { padding: 0.8rem; background: var(--bad-bg); color: var(--bad); border-radius: 6px; }
+.compare { margin-top: 1rem; }
+@media (max-width: 700px) { main { padding: 0.8rem; } .canvas-box { height: 240px; } }
+`;
+
+/** The page script: builds every chart from the JSON specs, adding the callbacks JSON cannot carry. */
+const PAGE_SCRIPT = `
+(function () {
+  'use strict';
+  var specs = JSON.parse(document.getElementById('chart-specs').textContent);
+  Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
+  Chart.defaults.color = '#3a3f47';
+  var NINES = [[0, '0'], [Math.log10(2), '50'], [1, '90'], [2, '99'], [3, '99.9'], [4, '99.99'], [5, '99.999']];
+  function pct(x) { var p = 100 * (1 - Math.pow(10, -x)); return +p.toFixed(4) + '%'; }
+  function num(v) {
+    if (v >= 1) return Math.round(v).toLocaleString('en-US');
+    return String(+v.toPrecision(2));
+  }
+  // Log axes: label only 1, 2 and 5 times a power of ten, without trailing decimals.
+  function logTicks(v) {
+    if (!(v > 0)) return '';
+    var m = v / Math.pow(10, Math.floor(Math.log10(v) + 1e-9));
+    var r = Math.round(m * 1000) / 1000;
+    return r === 1 || r === 2 || r === 5 ? num(v) : '';
+  }
+  specs.forEach(function (spec) {
+    var canvas = document.getElementById(spec.id);
+    if (!canvas) return;
+    var cfg = spec.config;
+    Object.keys(cfg.options.scales || {}).forEach(function (k) {
+      var s = cfg.options.scales[k];
+      if (s.type === 'logarithmic') s.ticks = Object.assign({ autoSkip: false, callback: logTicks }, s.ticks || {});
+    });
+    if (spec.ninesX) {
+      var x = cfg.options.scales.x;
+      x.afterBuildTicks = function (scale) {
+        scale.ticks = NINES.filter(function (t) { return t[0] <= scale.max + 1e-9; }).map(function (t) { return { value: t[0] }; });
+      };
+      x.ticks = { autoSkip: false, callback: function (v) {
+        for (var i = 0; i < NINES.length; i++) if (Math.abs(NINES[i][0] - v) < 1e-6) return NINES[i][1];
+        return '';
+      } };
+      cfg.options.plugins.tooltip = { callbacks: { label: function (c) {
+        var p = c.raw && typeof c.raw.p === 'number' ? c.raw.p + '%' : pct(c.parsed.x);
+        return c.dataset.label + ': ' + c.parsed.y + ' ms at ' + p;
+      } } };
+    }
+    new Chart(canvas, cfg);
+  });
+})();
+`;
+
+/** The whole report as one self-contained HTML document. */
+export function renderHtml(results: Results, opts: HtmlOptions = {}): string {
+  const ctx: Ctx = { specs: [] };
+  const cmp = opts.baseline ? compareResults(results, opts.baseline) : undefined;
+  const sections = results.scenarios.map((s) => scenarioSection(ctx, s, cmp)).join('\n');
+  const nav = results.scenarios.length > 0
+    ? `<nav aria-label="scenarios"><ul>${results.scenarios.map((s) => `<li><a href="#scenario-${slug(s.name)}">${escapeHtml(s.name)}</a></li>`).join('')}</ul></nav>`
+    : '<p class="empty">This results file holds no scenarios.</p>';
+  const title = `transport-lab results — ${results.meta.startedAt}`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<link rel="icon" href="data:,">
+<style>${CSS}</style>
+</head>
+<body>
+<main>
+${headerHtml(results)}
+${nav}
+<noscript><p>Charts need JavaScript; every figure is also in the tables under each chart.</p></noscript>
+${findingsHtml(results)}
+${cmp && opts.baseline ? comparisonSummaryHtml(cmp, opts.baseline) : ''}
+${sections}
+</main>
+<script>${escapeScript(chartJsSource())}</script>
+<script type="application/json" id="chart-specs">${jsonForScript(ctx.specs)}</script>
+<script>${escapeScript(PAGE_SCRIPT)}</script>
+</body>
+</html>
+`;
+}
