@@ -103,11 +103,25 @@ export function encodeFrameInto(
   maskKey: Uint8Array | boolean | null,
 ): number {
   const start = writeFrameHeader(target, offset, payload.length, opcode, fin, rsv1, maskKey);
+  const length = payload.length;
+  const end = start + length;
+  if (length < SMALL_PAYLOAD) {
+    // Tiny payloads: one fused copy(-and-mask) loop beats a memcpy call plus a masking pass.
+    if (maskKey) {
+      const k = start - 4;
+      for (let i = 0; i < length; i++) target[start + i] = payload[i]! ^ target[k + (i & 3)]!;
+    } else {
+      for (let i = 0; i < length; i++) target[start + i] = payload[i]!;
+    }
+    return end;
+  }
   target.set(payload, start);
-  const end = start + payload.length;
   if (maskKey) xorMaskRange(target, start, end, target, start - 4, 0);
   return end;
 }
+
+/** Payloads shorter than this are copied byte by byte. */
+const SMALL_PAYLOAD = 32;
 
 function toBytes(payload: Uint8Array | string): Uint8Array {
   return typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
@@ -131,7 +145,7 @@ export function encodeFrameParts(payload: Uint8Array | string, options: FrameOpt
   const maskKey = options.mask ?? false;
   const header = Buffer.allocUnsafe(frameHeaderSize(bytes.length, maskKey !== false));
   writeFrameHeader(header, 0, bytes.length, options.opcode, options.fin ?? true, options.rsv1 ?? false, maskKey);
-  const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  const body = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   if (!maskKey) return [header, body];
   const masked = Buffer.from(body);
   xorMaskRange(masked, 0, masked.length, header, header.length - 4, 0);
