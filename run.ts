@@ -5,14 +5,16 @@
  *   serve   run one transport's server
  *   report  render a results.json (optionally against a baseline)
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { choice, list, num, parse, UsageError } from './args.ts';
-import { TRANSPORTS, type Results, type TransportName } from './metrics/results.ts';
+import { TRANSPORTS, type TransportName } from './metrics/results.ts';
 import { SERVERS, createServerFor } from './servers/index.ts';
 import { PUSH_DEFAULTS, push, type PushParams } from './scenarios/push.ts';
 import { runBench, type PlannedScenario } from './scenarios/bench.ts';
 import { renderTable } from './reports/table.ts';
+import { writeReport } from './reports/write.ts';
+import { reportCommand } from './reports/cli.ts';
 import { MIN_PAYLOAD_BYTES } from './metrics/payload.ts';
 
 const HELP = `transport-lab — what ajax polling, long polling, SSE and WebSocket cost
@@ -107,19 +109,13 @@ async function bench(argv: string[]): Promise<number> {
   await mkdir(out, { recursive: true });
   const command = ['transport-lab', 'bench', ...argv].join(' ');
   const { results, interrupted } = await runBench({ scenarios: planned, transports, command });
-  const written = await writeOutputs(out, results);
+  const written = await writeReport(out, results);
   console.log(renderTable(results));
-  console.log(`results: ${written.json}`);
-  console.log(`report:  ${written.html}`);
+  console.log(`results: ${written.jsonPath}`);
+  console.log(`report:  ${written.htmlPath}`);
   return interrupted ? 130 : 0;
 }
 
-async function writeOutputs(dir: string, results: Results): Promise<{ json: string; html: string }> {
-  const json = path.join(dir, 'results.json');
-  await writeFile(json, `${JSON.stringify(results, null, 2)}\n`);
-  const html = path.join(dir, 'index.html');
-  return { json, html };
-}
 
 async function serve(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
@@ -187,6 +183,8 @@ async function main(argv: string[]): Promise<number> {
       return bench(rest);
     case 'serve':
       return serve(rest);
+    case 'report':
+      return reportCommand(rest);
     default:
       throw new UsageError(`unknown command "${command}" (commands: bench, serve, report)`);
   }
