@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { compareResults, DEFAULT_TOLERANCE_PCT } from '../../reports/figures.ts';
+import { renderHtml } from '../../reports/html.ts';
+import { renderMarkdown } from '../../reports/markdown.ts';
+import { renderTable } from '../../reports/table.ts';
+import { fixture } from './helpers.ts';
+
+describe('comparison against a baseline', () => {
+  const current = fixture('results-full.json');
+  const baseline = fixture('results-baseline.json');
+  const cmp = compareResults(current, baseline);
+  const find = (scenario: string, transport: string, key: string) => cmp.rows.find((r) => r.scenario === scenario && r.transport === transport && r.key === key);
+
+  it('computes the delta against the baseline value', () => {
+    const p99 = find('push', 'websocket', 'latencyMs.p99')!;
+    assert.equal(p99.value, 2.4);
+    assert.equal(p99.baseline, 1.7);
+    assert.ok(Math.abs(p99.deltaPct - ((2.4 - 1.7) / 1.7) * 100) < 1e-9);
+    assert.equal(p99.tolerancePct, DEFAULT_TOLERANCE_PCT);
+    assert.equal(p99.verdict, 'regression');
+  });
+
+  it('marks more throughput as an improvement, not a regression', () => {
+    const t = find('throughput', 'websocket', 'throughput.messagesPerSec')!;
+    assert.ok(t.deltaPct > 10);
+    assert.equal(t.verdict, 'improvement');
+  });
+
+  it('uses the repeat spread as tolerance when the runs carry one', () => {
+    const sse = find('push', 'sse', 'latencyMs.p99')!;
+    assert.ok(sse.deltaPct > 10, 'beyond the default tolerance');
+    assert.equal(sse.toleranceFrom, 'spread');
+    assert.ok(Math.abs(sse.tolerancePct - ((3.4 - 2.3) / 2.6) * 100) < 1e-9);
+    assert.equal(sse.verdict, 'within');
+  });
+
+  it('counts a transport that now errors as a regression', () => {
+    assert.deepEqual(cmp.stateChanges.map((c) => `${c.scenario}/${c.transport} ${c.from}→${c.to}`), ['fan-out/long-polling completed→errored']);
+    assert.equal(cmp.regressions, 2);
+    assert.equal(cmp.improvements, 1);
+  });
+
+  it('leaves unchanged figures within tolerance and skips figures missing on one side', () => {
+    assert.equal(find('push', 'polling', 'latencyMs.p50')!.verdict, 'within');
+    assert.equal(find('overhead', 'polling', 'latencyMs.p50'), undefined);
+  });
+
+  it('marks the regression in the HTML, the terminal table and the Markdown', () => {
+    const html = renderHtml(current, { baseline });
+    assert.match(html, /<section class="baseline" id="baseline">/);
+    assert.match(html, /▲ push\/websocket latency p99: 2.40 vs 1.70 \(\+41.2%, tolerance ±10.0%\)/);
+    assert.match(html, /<tr class="verdict-regression"><th scope="row">websocket<\/th><td class="text">latency p99<\/td><td>2.40<\/td><td>1.70<\/td><td>\+41.2%<\/td>/);
+    const text = renderTable(current, { baseline });
+    assert.match(text, /push\s+websocket\s+latency p99\s+2\.40\s+1\.70\s+\+41\.2%\s+±10\.0%\s+REGRESSION/);
+    assert.match(text, /REGRESSION: fan-out\/long-polling completed → errored/);
+    const md = renderMarkdown(current, { baseline });
+    assert.match(md, /\| push \| websocket \| latency p99 \| 2\.40 \| 1\.70 \| \+41\.2% \| ±10\.0% \| \*\*REGRESSION\*\* \|/);
+    assert.match(md, /\*\*2 regression\(s\)\*\*/);
+  });
+
+  it('reports nothing moved when a run is compared with itself', () => {
+    const self = compareResults(current, fixture('results-full.json'));
+    assert.equal(self.regressions, 0);
+    assert.equal(self.improvements, 0);
+    assert.ok(self.rows.every((r) => r.deltaPct === 0));
+  });
+});
