@@ -1,0 +1,88 @@
+/** Shared helpers of the protocol tests: seeded randomness, chunkings, event comparison. */
+import assert from 'node:assert/strict';
+import { ProtocolError, type ProtocolErrorCode } from '../../protocol/errors.ts';
+import { parseChunks, type ParserEvent, type ParserOptions } from '../../protocol/parser.ts';
+
+/** mulberry32: small, fast, seeded PRNG returning floats in [0, 1). */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Cuts `bytes` at random places into chunks (at least one chunk, possibly empty ones). */
+export function randomSplit(bytes: Buffer, rand: () => number, maxChunk = 64): Buffer[] {
+  const out: Buffer[] = [];
+  let i = 0;
+  while (i < bytes.length) {
+    const n = 1 + Math.floor(rand() * Math.min(maxChunk, bytes.length - i));
+    out.push(bytes.subarray(i, i + n));
+    i += n;
+  }
+  if (out.length === 0) out.push(Buffer.alloc(0));
+  return out;
+}
+
+/** Every way the tests feed a byte stream: whole, one byte at a time, and 5 random splits. */
+export function chunkings(bytes: Buffer, seed = 1): Array<{ name: string; chunks: Buffer[] }> {
+  const rand = prng(seed);
+  const ways = [
+    { name: 'whole', chunks: [bytes] },
+    { name: 'byte by byte', chunks: [...bytes].map((b) => Buffer.from([b])) },
+  ];
+  if (bytes.length > 200_000) ways[1] = { name: '1 KiB chunks', chunks: randomSplit(bytes, () => 0.999, 1024) };
+  for (let k = 0; k < 5; k++) ways.push({ name: `random split ${k}`, chunks: randomSplit(bytes, rand, 1 + Math.floor(rand() * 300)) });
+  return ways;
+}
+
+/** Events as plain comparable values (payloads as hex). */
+export type Plain =
+  | { type: 'message'; hex: string; isBinary: boolean }
+  | { type: 'ping' | 'pong'; hex: string }
+  | { type: 'close'; code: number; reason: string }
+  | { type: 'error'; code: ProtocolErrorCode; closeCode: number };
+
+export function plain(events: ParserEvent[]): Plain[] {
+  return events.map((e): Plain => {
+    switch (e.type) {
+      case 'message':
+        return { type: 'message', hex: e.data.toString('hex'), isBinary: e.isBinary };
+      case 'ping':
+      case 'pong':
+        return { type: e.type, hex: e.data.toString('hex') };
+      case 'close':
+        return { type: 'close', code: e.code, reason: e.reason };
+      case 'error':
+        assert.ok(e.error instanceof ProtocolError);
+        return { type: 'error', code: e.error.code, closeCode: e.error.closeCode };
+    }
+  });
+}
+
+/** Helpers to write expected events. */
+export const text = (s: string): Plain => ({ type: 'message', hex: Buffer.from(s).toString('hex'), isBinary: false });
+export const binary = (b: Buffer): Plain => ({ type: 'message', hex: b.toString('hex'), isBinary: true });
+export const error = (code: ProtocolErrorCode, closeCode: number): Plain => ({ type: 'error', code, closeCode });
+
+/** Asserts that `bytes`, fed in every chunking, produce exactly `expected`. */
+export function assertEvents(bytes: Buffer, options: ParserOptions, expected: Plain[]): void {
+  for (const way of chunkings(bytes)) {
+    assert.deepEqual(plain(parseChunks(way.chunks, options)), expected, `fed ${way.name}`);
+  }
+}
+
+/** Asserts that `bytes` fail the connection with exactly this error code and close code. */
+export function assertFails(
+  bytes: Buffer,
+  options: ParserOptions,
+  code: ProtocolErrorCode,
+  closeCode: number,
+  before: Plain[] = [],
+): void {
+  assertEvents(bytes, options, [...before, error(code, closeCode)]);
+}
