@@ -1,0 +1,88 @@
+/**
+ * Opens the rendered fixture report in headless Chromium from file:// and
+ * checks that it works offline: no console errors, no request at all, every
+ * chart drawn, every scenario present. Installs Chromium first if needed; when
+ * that is impossible the test fails, it does not skip.
+ */
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { canvasInk, checkPage, launchChromium } from '../../reports/browser.ts';
+import type { LaunchedChromium, PageCheck } from '../../reports/browser.ts';
+import { renderHtml } from '../../reports/html.ts';
+import { ALL_SCENARIOS, fixture } from './helpers.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const outDir = join(root, 'test-output', 'report-browser');
+
+interface Seen {
+  canvases: { id: string; width: number; height: number; inked: number }[];
+  sections: string[];
+  charts: number;
+}
+
+describe('the HTML report in Chromium', { timeout: 120_000 }, () => {
+  let browser: LaunchedChromium;
+  let full: PageCheck<Seen>;
+  let allErrored: PageCheck<Seen>;
+
+  before(async () => {
+    // Fails loudly (non-zero exit, message on stderr) when chromium cannot be installed.
+    execFileSync(join(root, 'scripts', 'ensure-chromium.sh'), { stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
+    await mkdir(outDir, { recursive: true });
+    const fullPath = join(outDir, 'index.html');
+    const erroredPath = join(outDir, 'all-errored.html');
+    await writeFile(fullPath, renderHtml(fixture('results-full.json'), { baseline: fixture('results-baseline.json') }));
+    await writeFile(erroredPath, renderHtml(fixture('results-all-errored.json')));
+    browser = await launchChromium();
+    const inspect = async (page: import('playwright-core').Page): Promise<Seen> => ({
+      canvases: await canvasInk(page),
+      sections: await page.$$eval('section.scenario', (els) => els.map((e) => e.getAttribute('data-scenario') ?? '')),
+      charts: await page.evaluate(() => Object.keys((window as unknown as { Chart: { instances: object } }).Chart.instances).length),
+    });
+    full = await checkPage(pathToFileURL(fullPath).href, { browser, inspect, screenshotPath: join(outDir, 'screenshot.png') });
+    allErrored = await checkPage(pathToFileURL(erroredPath).href, { browser, inspect });
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('logs no console error and throws nothing', () => {
+    assert.deepEqual(full.consoleErrors, []);
+    assert.deepEqual(full.pageErrors, []);
+    assert.deepEqual(allErrored.consoleErrors, []);
+    assert.deepEqual(allErrored.pageErrors, []);
+  });
+
+  it('makes no network request', () => {
+    assert.deepEqual(full.requests, []);
+    assert.deepEqual(full.failedRequests, []);
+    assert.deepEqual(allErrored.requests, []);
+  });
+
+  it('draws every canvas', () => {
+    const { canvases, charts } = full.value;
+    assert.ok(canvases.length > 20, `only ${canvases.length} canvases`);
+    assert.equal(charts, canvases.length, 'one Chart instance per canvas');
+    for (const c of canvases) {
+      assert.ok(c.width > 100 && c.height > 100, `${c.id} is ${c.width}×${c.height}`);
+      // Axes, labels and data: a drawn chart inks well over 1% of its pixels.
+      assert.ok(c.inked > (c.width * c.height) / 100, `${c.id} looks blank (${c.inked} inked pixels)`);
+    }
+  });
+
+  it('shows every scenario section', () => {
+    assert.deepEqual(full.value.sections, [...ALL_SCENARIOS]);
+    assert.deepEqual(allErrored.value.sections, ['push', 'echo']);
+    assert.equal(allErrored.value.canvases.length, 0);
+  });
+
+  it('saves a screenshot', () => {
+    assert.equal(full.screenshotPath, join(outDir, 'screenshot.png'));
+  });
+});
