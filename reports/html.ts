@@ -641,7 +641,8 @@ function summaryTable(rows: TransportResult[]): string {
         .map((c) => {
           const v = escapeHtml(summaryCell(c, r));
           if (c.key === 'transport') return `<th scope="row"><span class="swatch" style="background:${transportColor(r.transport)}"></span>${v}</th>`;
-          const cls = c.key === 'state' ? ` class="state-${escapeHtml(r.state)}"` : c.key === 'flags' && v ? ' class="flag"' : '';
+          const classes = [c.text ? 'text' : '', c.key === 'state' ? `state-${r.state}` : '', c.key === 'flags' && v ? 'flag' : ''].filter(Boolean);
+          const cls = classes.length > 0 ? ` class="${escapeHtml(classes.join(' '))}"` : '';
           return `<td data-figure="${escapeHtml(c.key)}"${cls}>${v}</td>`;
         })
         .join('');

@@ -3,7 +3,7 @@
 # and demo browser tests. Safe to run again: does nothing when it is already there.
 set -eu
 
-CHROMIUM=/usr/bin/chromium
+CHROMIUM=${CHROMIUM_PATH:-/usr/bin/chromium}
 
 if [ -x "$CHROMIUM" ]; then
   echo "ensure-chromium: $CHROMIUM present ($("$CHROMIUM" --version 2>/dev/null || echo 'version unknown'))"

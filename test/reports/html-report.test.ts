@@ -59,7 +59,7 @@ describe('renderHtml on a full run', () => {
 
   it('shows an errored transport with its error and flags client-bound runs', () => {
     assert.match(html, /long-polling errored:<\/strong> ECONNRESET: socket hang up after 4,812 deliveries/);
-    assert.match(html, /<td data-figure="state" class="state-errored">errored<\/td>/);
+    assert.match(html, /<td data-figure="state" class="text state-errored">errored<\/td>/);
     assert.match(html, /client-bound \(99%\)/);
     assert.match(html, /throughput\/ws: the load client was the bottleneck/);
   });
