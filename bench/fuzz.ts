@@ -1,0 +1,37 @@
+/**
+ * Long, time-bounded fuzzing of the frame parser (the unit test runs a short fixed version).
+ *
+ *   tsx bench/fuzz.ts [--seconds 30] [--seed N]
+ *
+ * Exits 1 on the first property violation and prints the seed, iteration and bytes to replay.
+ */
+import { parseArgs } from 'node:util';
+import { prng } from '../test/protocol/helpers.ts';
+import { fuzzOnce, newStats } from '../test/protocol/fuzz-frames.ts';
+
+const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '30' }, seed: { type: 'string' } } });
+const seconds = Number(args.seconds);
+const seed = args.seed !== undefined ? Number(args.seed) : Math.floor(Math.random() * 2 ** 31);
+const rand = prng(seed);
+const stats = newStats();
+const deadline = Date.now() + seconds * 1000;
+let lastReport = Date.now();
+
+console.log(`fuzzing the frame parser for ${seconds} s, seed ${seed}`);
+for (let i = 0; Date.now() < deadline; i++) {
+  const failure = fuzzOnce(rand, i, stats);
+  if (failure) {
+    console.error(`FAILED at iteration ${failure.iteration} (seed ${seed}): ${failure.reason}`);
+    console.error(`bytes: ${failure.bytesHex}`);
+    process.exit(1);
+  }
+  if (Date.now() - lastReport > 5000) {
+    lastReport = Date.now();
+    console.log(`  ${stats.iterations} streams, ${(stats.bytes / 1e6).toFixed(1)} MB`);
+  }
+}
+console.log(
+  `ok: ${stats.iterations} streams, ${(stats.bytes / 1e6).toFixed(1)} MB, ${stats.messages} messages, ` +
+    `${stats.controls} pings/pongs, ${stats.closes} closes`,
+);
+console.log(`errors by code: ${JSON.stringify(stats.errors)}`);

@@ -1,0 +1,137 @@
+/**
+ * Frame-stream fuzzing shared by the bounded test and `bench/fuzz.ts`: random valid streams,
+ * then mutated (bit flips, cut, inserted and deleted bytes), fed whole and in a random chunking.
+ * Properties: the parser never throws, reports only ProtocolErrors, reports nothing after an
+ * error or a close, and the events do not depend on how the bytes were chunked.
+ */
+import { encodeClosePayload, encodeFrame, Opcode } from '../../protocol/frame.ts';
+import { ProtocolError } from '../../protocol/errors.ts';
+import { parseChunks, type ParserEvent, type ParserOptions } from '../../protocol/parser.ts';
+import { plain, randomSplit } from './helpers.ts';
+
+/** A property violation, with what is needed to reproduce it. */
+export interface FuzzFailure {
+  iteration: number;
+  reason: string;
+  bytesHex: string;
+}
+
+/** Counts of what the fuzz run produced, to see that it reaches every outcome. */
+export interface FuzzStats {
+  iterations: number;
+  bytes: number;
+  messages: number;
+  controls: number;
+  closes: number;
+  errors: Record<string, number>;
+}
+
+const pick = <T>(rand: () => number, items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
+
+function randomBytes(rand: () => number, n: number, textual: boolean): Buffer {
+  if (textual && rand() < 0.7) {
+    const parts = ['a', 'é', '€', '😀', ' ', 'z'].map((p) => Buffer.from(p));
+    const out: Buffer[] = [];
+    let length = 0;
+    while (length < n) {
+      const p = pick(rand, parts);
+      out.push(p);
+      length += p.length;
+    }
+    return Buffer.concat(out, length);
+  }
+  const b = Buffer.allocUnsafe(n);
+  for (let i = 0; i < n; i++) b[i] = Math.floor(rand() * 256);
+  return b;
+}
+
+/** A random stream of mostly valid frames for `role`'s peer. */
+export function randomStream(rand: () => number, masked: boolean): Buffer {
+  const frames: Buffer[] = [];
+  const count = 1 + Math.floor(rand() * 8);
+  const sizes = [0, 1, 5, 125, 126, 127, 300, 65535, 65536, 70000];
+  for (let f = 0; f < count; f++) {
+    const r = rand();
+    const mask = masked ? true : false;
+    if (r < 0.5) {
+      const binary = rand() < 0.5;
+      const size = rand() < 0.9 ? Math.floor(rand() * 200) : pick(rand, sizes);
+      const payload = randomBytes(rand, size, !binary);
+      const pieces = 1 + Math.floor(rand() * 3);
+      const step = Math.ceil(payload.length / pieces) || 1;
+      for (let i = 0, k = 0; i < Math.max(1, payload.length); i += step, k++) {
+        const last = i + step >= payload.length;
+        frames.push(encodeFrame(payload.subarray(i, i + step), { opcode: k === 0 ? (binary ? Opcode.BINARY : Opcode.TEXT) : Opcode.CONTINUATION, fin: last, mask }));
+        if (!last && rand() < 0.3) frames.push(encodeFrame(randomBytes(rand, Math.floor(rand() * 20), false), { opcode: Opcode.PING, mask }));
+      }
+    } else if (r < 0.8) {
+      frames.push(encodeFrame(randomBytes(rand, Math.floor(rand() * 126), false), { opcode: rand() < 0.5 ? Opcode.PING : Opcode.PONG, mask }));
+    } else if (r < 0.9) {
+      frames.push(encodeFrame(encodeClosePayload(pick(rand, [1000, 1001, 1011, 3000, 4999]), 'bye'), { opcode: Opcode.CLOSE, mask }));
+    } else {
+      frames.push(randomBytes(rand, Math.floor(rand() * 16), false));
+    }
+  }
+  return Buffer.concat(frames);
+}
+
+/** Applies 0 to 4 random mutations. */
+export function mutate(rand: () => number, bytes: Buffer): Buffer {
+  let b = Buffer.from(bytes);
+  const n = Math.floor(rand() * 5);
+  for (let m = 0; m < n && b.length > 0; m++) {
+    const at = Math.floor(rand() * b.length);
+    const kind = rand();
+    if (kind < 0.5) b[at] = b[at]! ^ (1 << Math.floor(rand() * 8));
+    else if (kind < 0.65) b = b.subarray(0, at);
+    else if (kind < 0.8) b = Buffer.concat([b.subarray(0, at), randomBytes(rand, 1 + Math.floor(rand() * 8), false), b.subarray(at)]);
+    else if (kind < 0.9) b = Buffer.concat([b.subarray(0, at), b.subarray(at + 1 + Math.floor(rand() * 4))]);
+    else b[at] = pick(rand, [0x00, 0x7e, 0x7f, 0x80, 0xfe, 0xff]);
+  }
+  return b;
+}
+
+function check(events: ParserEvent[]): string | null {
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    if (e.type === 'error' && !(e.error instanceof ProtocolError)) return 'error event is not a ProtocolError';
+    if ((e.type === 'error' || e.type === 'close') && i !== events.length - 1) return `events after ${e.type}`;
+  }
+  return null;
+}
+
+/** Runs one fuzz iteration; returns a failure or null, and updates `stats`. */
+export function fuzzOnce(rand: () => number, iteration: number, stats: FuzzStats): FuzzFailure | null {
+  const masked = rand() < 0.5;
+  const options: ParserOptions = { role: masked ? 'server' : 'client', maxMessageSize: rand() < 0.2 ? 200 : 1 << 20 };
+  const valid = randomStream(rand, masked);
+  const bytes = rand() < 0.25 ? valid : mutate(rand, valid);
+  stats.iterations++;
+  stats.bytes += bytes.length;
+  const fail = (reason: string): FuzzFailure => ({ iteration, reason, bytesHex: bytes.toString('hex').slice(0, 4000) });
+  let whole: ParserEvent[];
+  let split: ParserEvent[];
+  try {
+    whole = parseChunks([bytes], options);
+    split = parseChunks(randomSplit(bytes, rand, 1 + Math.floor(rand() * 100)), options);
+  } catch (err) {
+    return fail(`threw ${(err as Error)?.stack ?? String(err)}`);
+  }
+  const problem = check(whole) ?? check(split);
+  if (problem) return fail(problem);
+  const a = JSON.stringify(plain(whole));
+  const b = JSON.stringify(plain(split));
+  if (a !== b) return fail(`events depend on chunking:\n${a}\n${b}`);
+  for (const e of whole) {
+    if (e.type === 'message') stats.messages++;
+    else if (e.type === 'ping' || e.type === 'pong') stats.controls++;
+    else if (e.type === 'close') stats.closes++;
+    else stats.errors[e.error.code] = (stats.errors[e.error.code] ?? 0) + 1;
+  }
+  return null;
+}
+
+/** Empty statistics. */
+export function newStats(): FuzzStats {
+  return { iterations: 0, bytes: 0, messages: 0, controls: 0, closes: 0, errors: {} };
+}
