@@ -10,12 +10,12 @@ import path from 'node:path';
 import { choice, list, num, parse, UsageError } from './args.ts';
 import { TRANSPORTS, type TransportName } from './metrics/results.ts';
 import { SERVERS, createServerFor } from './servers/index.ts';
-import { PUSH_DEFAULTS, push, type PushParams } from './scenarios/push.ts';
 import { runBench, type PlannedScenario } from './scenarios/bench.ts';
+import { SCENARIOS, scenarioByName } from './scenarios/index.ts';
+import { SHARED_FLAGS, flagHelp, readFlags } from './scenarios/flags.ts';
 import { renderTable } from './reports/table.ts';
 import { writeReport } from './reports/write.ts';
 import { reportCommand } from './reports/cli.ts';
-import { MIN_PAYLOAD_BYTES } from './metrics/payload.ts';
 
 const HELP = `transport-lab — what ajax polling, long polling, SSE and WebSocket cost
 
@@ -28,21 +28,27 @@ commands
 
 run 'npx tsx run.ts <command> --help' for a command's options.`;
 
-const SCENARIOS = ['push'] as const;
+const PROFILES = ['quick', 'full'] as const;
 
-const BENCH_HELP = `usage: npx tsx run.ts bench [options]
-
-  --scenario LIST        scenarios to run (${SCENARIOS.join(', ')}); default push
-  --transports LIST      comma-separated (${TRANSPORTS.join(', ')}); default all
-  --clients N            subscribers (default ${PUSH_DEFAULTS.clients})
-  --rate R               messages published per second (default ${PUSH_DEFAULTS.rate})
-  --size S               payload bytes per message, at least ${MIN_PAYLOAD_BYTES} (default ${PUSH_DEFAULTS.size})
-  --duration D           seconds of publishing (default ${PUSH_DEFAULTS.durationMs / 1000})
-  --poll-interval MS     short-polling interval (default ${PUSH_DEFAULTS.pollIntervalMs})
-  --long-poll-timeout MS how long a long poll is held (default ${PUSH_DEFAULTS.longPollTimeoutMs})
-  --headers PROFILE      request headers of the HTTP clients: minimal | browser (default minimal)
-  --load-processes K     spread the subscribers over K load processes (default ${PUSH_DEFAULTS.loadProcesses})
-  --out DIR              output folder (default reports/out/<timestamp>/)`;
+function benchHelp(): string {
+  const lines = [
+    'usage: npx tsx run.ts bench [options]',
+    '',
+    `  --scenario LIST              scenarios to run (${SCENARIOS.map((s) => s.name).join(', ')}); default: all`,
+    `  --transports LIST            comma-separated (${TRANSPORTS.join(', ')}); default all`,
+    '  --profile quick|full         scale of every default below (default quick)',
+    '  --repeat K                   run each scenario × transport K times; report medians with min–max',
+    '  --out DIR                    output folder (default reports/out/<timestamp>/)',
+    '',
+    'shared by the load-driving scenarios:',
+    flagHelp(SHARED_FLAGS),
+  ];
+  for (const sc of SCENARIOS) {
+    lines.push('', `${sc.name}: ${sc.summary}`);
+    if (sc.flags && Object.keys(sc.flags).length) lines.push(flagHelp(sc.flags));
+  }
+  return lines.join('\n');
+}
 
 const SERVE_HELP = `usage: npx tsx run.ts serve <transport> [options]
 
@@ -62,60 +68,50 @@ function transportArg(v: string | undefined): TransportName {
   return v as TransportName;
 }
 
+/** Every flag a bench run may take: its own, the shared ones and each scenario's. */
+function benchOptions() {
+  const opts: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+    scenario: { type: 'string' },
+    transports: { type: 'string' },
+    profile: { type: 'string' },
+    repeat: { type: 'string' },
+    out: { type: 'string' },
+  };
+  for (const name of Object.keys(SHARED_FLAGS)) opts[name] = { type: 'string' };
+  for (const sc of SCENARIOS) for (const name of Object.keys(sc.flags ?? {})) opts[name] = { type: 'string' };
+  return opts;
+}
+
 async function bench(argv: string[]): Promise<number> {
-  const { values } = parse(
-    argv,
-    {
-      help: { type: 'boolean', short: 'h' },
-      scenario: { type: 'string' },
-      transports: { type: 'string' },
-      clients: { type: 'string' },
-      rate: { type: 'string' },
-      size: { type: 'string' },
-      duration: { type: 'string' },
-      'poll-interval': { type: 'string' },
-      'long-poll-timeout': { type: 'string' },
-      headers: { type: 'string' },
-      'load-processes': { type: 'string' },
-      out: { type: 'string' },
-    },
-    false,
-  );
-  if (values.help) {
-    console.log(BENCH_HELP);
+  const { values } = parse(argv, benchOptions(), false);
+  if (values['help']) {
+    console.log(benchHelp());
     return 0;
   }
-  const available = TRANSPORTS.filter((t) => SERVERS[t]);
-  const transports = list(values.transports, 'transports', TRANSPORTS, available);
-  for (const t of transports) if (!SERVERS[t]) throw new UsageError(`--transports: "${t}" has no server in this build`);
-  const scenarioNames = list(values.scenario, 'scenario', SCENARIOS, ['push']);
-  const pushParams: PushParams = {
-    clients: num(values.clients, 'clients', PUSH_DEFAULTS.clients, { min: 1, max: 100_000, integer: true }),
-    rate: num(values.rate, 'rate', PUSH_DEFAULTS.rate, { min: 0.01, max: 1_000_000 }),
-    size: num(values.size, 'size', PUSH_DEFAULTS.size, { min: MIN_PAYLOAD_BYTES, max: 16 * 1024 * 1024, integer: true }),
-    durationMs: num(values.duration, 'duration', PUSH_DEFAULTS.durationMs / 1000, { min: 0.1, max: 3600 }) * 1000,
-    pollIntervalMs: num(values['poll-interval'], 'poll-interval', PUSH_DEFAULTS.pollIntervalMs, { min: 1, max: 600_000 }),
-    longPollTimeoutMs: num(values['long-poll-timeout'], 'long-poll-timeout', PUSH_DEFAULTS.longPollTimeoutMs, { min: 1, max: 300_000, integer: true }),
-    headers: choice(values.headers, 'headers', ['minimal', 'browser'] as const, PUSH_DEFAULTS.headers),
-    loadProcesses: num(values['load-processes'], 'load-processes', PUSH_DEFAULTS.loadProcesses, { min: 1, max: 64, integer: true }),
-  };
-  const planned: PlannedScenario[] = scenarioNames.map((n) => {
-    switch (n) {
-      case 'push':
-        return { scenario: push, params: pushParams };
-    }
+  const str = (k: string) => values[k] as string | undefined;
+  const transports = list(str('transports'), 'transports', TRANSPORTS, TRANSPORTS);
+  const names = SCENARIOS.map((s) => s.name);
+  const chosen = list(str('scenario'), 'scenario', names, names);
+  const profile = choice(str('profile'), 'profile', PROFILES, 'quick');
+  const repeat = num(str('repeat'), 'repeat', 1, { min: 1, max: 100, integer: true });
+  const allSpecs = { ...SHARED_FLAGS };
+  for (const sc of SCENARIOS) Object.assign(allSpecs, sc.flags ?? {});
+  const reader = readFlags(allSpecs, values, profile);
+  const planned: PlannedScenario[] = chosen.map((n) => {
+    const scenario = scenarioByName(n)!;
+    return { scenario, params: scenario.params(reader, profile) };
   });
-  const out = path.resolve(values.out ?? path.join('reports', 'out', new Date().toISOString().replace(/[:.]/g, '-')));
+  const out = path.resolve(str('out') ?? path.join('reports', 'out', new Date().toISOString().replace(/[:.]/g, '-')));
   await mkdir(out, { recursive: true });
   const command = ['transport-lab', 'bench', ...argv].join(' ');
-  const { results, interrupted } = await runBench({ scenarios: planned, transports, command });
+  const { results, interrupted } = await runBench({ scenarios: planned, transports, command, repeat, profile });
   const written = await writeReport(out, results);
   console.log(renderTable(results));
   console.log(`results: ${written.jsonPath}`);
   console.log(`report:  ${written.htmlPath}`);
   return interrupted ? 130 : 0;
 }
-
 
 async function serve(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {

@@ -33,6 +33,10 @@ export interface RunMeta {
   os: string;
   /** Total memory of the machine, bytes. */
   memoryBytes?: number;
+  /** Trials per scenario × transport when `--repeat` was given. */
+  repeats?: number;
+  /** The profile the run used (quick or full). */
+  profile?: string;
 }
 
 /** Latency percentiles in milliseconds. */

@@ -2,7 +2,8 @@
  * The bench runner: scenarios × transports, one row each, failures kept as
  * values, progress on stderr, and results written even when interrupted.
  */
-import type { Results, ScenarioResult, TransportName } from '../metrics/results.ts';
+import type { Results, ScenarioResult, TransportName, TransportResult } from '../metrics/results.ts';
+import { combineTrials } from './repeat.ts';
 import { collectMeta } from '../metrics/env.ts';
 import { erroredResult, type Scenario } from './contract.ts';
 import { liveChildren } from './session.ts';
@@ -15,6 +16,10 @@ export interface PlannedScenario {
 
 export interface BenchPlan {
   scenarios: PlannedScenario[];
+  /** Trials per scenario × transport (median and spread reported). */
+  repeat?: number;
+  /** The profile's name, for the metadata. */
+  profile?: string;
   transports: TransportName[];
   /** The command line, for the results' metadata. */
   command: string;
@@ -25,7 +30,7 @@ export interface BenchPlan {
 /** Runs the plan; resolves with everything measured, also after an interrupt. */
 export async function runBench(plan: BenchPlan): Promise<{ results: Results; interrupted: boolean }> {
   const log = plan.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const results: Results = { meta: collectMeta(plan.command), scenarios: [] };
+  const results: Results = { meta: { ...collectMeta(plan.command), ...(plan.profile ? { profile: plan.profile } : {}) }, scenarios: [] };
   const stopper = new AbortController();
   const onSigint = () => {
     if (stopper.signal.aborted) return;
@@ -51,16 +56,21 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
           sr.results.push({ ...erroredResult(t, `not applicable: ${skip}`), extra: { skipped: true } });
           continue;
         }
-        const started = performance.now();
-        try {
-          const row = await scenario.run(t, params, { progress: (l) => log(`${tag} ${l}`), signal: stopper.signal });
-          sr.results.push(row);
-          log(`${tag} ${t}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-        } catch (e) {
-          const why = stopper.signal.aborted ? 'interrupted by the user' : (e as Error).message;
-          sr.results.push(erroredResult(t, why));
-          log(`${tag} ${t}: ERRORED — ${why}`);
+        const trials: TransportResult[] = [];
+        const repeat = plan.repeat ?? 1;
+        for (let k = 1; k <= repeat && !stopper.signal.aborted; k++) {
+          const trialTag = repeat > 1 ? `${tag} (trial ${k}/${repeat})` : tag;
+          const started = performance.now();
+          try {
+            trials.push(await scenario.run(t, params, { progress: (l) => log(`${trialTag} ${l}`), signal: stopper.signal }));
+            log(`${trialTag} ${t}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+          } catch (e) {
+            const why = stopper.signal.aborted ? 'interrupted by the user' : (e as Error).message;
+            trials.push(erroredResult(t, why));
+            log(`${trialTag} ${t}: ERRORED — ${why}`);
+          }
         }
+        if (trials.length) sr.results.push(combineTrials(trials));
       }
     }
   } finally {
@@ -68,5 +78,6 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
     process.off('SIGTERM', onSigint);
   }
   results.meta.finishedAt = new Date().toISOString();
+  if ((plan.repeat ?? 1) > 1) results.meta.repeats = plan.repeat;
   return { results, interrupted: stopper.signal.aborted };
 }

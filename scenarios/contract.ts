@@ -1,5 +1,6 @@
 /** What a scenario is: named parameters and a run per transport that yields one result row. */
 import type { TransportName, TransportResult } from '../metrics/results.ts';
+import type { FlagReader, FlagSpecs, Profile } from './flags.ts';
 
 /** Hooks the runner gives a scenario. */
 export interface RunContext {
@@ -13,6 +14,12 @@ export interface Scenario<P extends object = Record<string, unknown>> {
   name: string;
   /** One line for `--help`. */
   summary: string;
+  /** Flags this scenario reads besides the shared ones (declared so --help can list them). */
+  flags?: FlagSpecs;
+  /** Which shared flags it reads. */
+  sharedFlags?: readonly string[];
+  /** Builds its parameters from validated flags. */
+  params(f: FlagReader, profile: Profile): P;
   /** Why the scenario cannot run on a transport, or null when it can. */
   skipReason?(transport: TransportName, params: P): string | null;
   /** Measures one transport; throws on failure (the runner records it as errored). */

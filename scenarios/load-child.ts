@@ -45,6 +45,8 @@ const clients: TransportClient[] = [];
 const seen: Seen[] = [];
 const errors: string[] = [];
 let delivered = 0;
+/** Deliveries of messages numbered below this are warm-up: neither recorded nor counted. */
+let fromSeq = 1;
 let foreign = 0;
 let progress: NodeJS.Timeout | undefined;
 const reply = (m: Msg) => process.send!(m);
@@ -73,6 +75,7 @@ async function startAll(m: Msg): Promise<void> {
             foreign++;
             return;
           }
+          if (st.seq < fromSeq) return;
           delivered++;
           s.mark(st.seq);
           recorder.record(recvNs, st.intendedNs, st.actualNs);
@@ -93,6 +96,7 @@ process.on('message', async (m: Msg) => {
       reply({ type: 'ready', clients: clients.length });
       break;
     case 'measure':
+      fromSeq = Number(m['fromSeq'] ?? 1);
       sampler.start();
       clearInterval(progress);
       progress = setInterval(() => reply({ type: 'progress', delivered, ...sampler.interval() }), Number(m['everyMs'] ?? 500));

@@ -10,6 +10,7 @@ import type { HeaderProfile } from '../clients/contract.ts';
 import { mergeEncoded, percentileCurve, summarize } from '../metrics/latency.ts';
 import type { ServerCounters } from '../servers/contract.ts';
 import type { RunContext, Scenario } from './contract.ts';
+import type { FlagReader } from './flags.ts';
 import { Session } from './session.ts';
 import type { Msg } from './child.ts';
 
@@ -30,6 +31,8 @@ export interface PushParams {
   loadProcesses: number;
   /** Long-poll hold time, ms. */
   longPollTimeoutMs: number;
+  /** Traffic before measuring, ms (excluded from every figure but the wire bytes of set-up). */
+  warmupMs: number;
 }
 
 export const PUSH_DEFAULTS: PushParams = {
@@ -41,7 +44,23 @@ export const PUSH_DEFAULTS: PushParams = {
   headers: 'minimal',
   loadProcesses: 1,
   longPollTimeoutMs: 25_000,
+  warmupMs: 0,
 };
+
+/** Push parameters from the shared flags. */
+export function pushParams(f: FlagReader): PushParams {
+  return {
+    clients: f.num('clients'),
+    rate: f.num('rate'),
+    size: f.num('size'),
+    durationMs: f.num('duration') * 1000,
+    pollIntervalMs: f.num('poll-interval'),
+    headers: f.str('headers') as HeaderProfile,
+    loadProcesses: f.num('load-processes'),
+    longPollTimeoutMs: f.num('long-poll-timeout'),
+    warmupMs: f.num('warmup') * 1000,
+  };
+}
 
 /** A load process at or above this CPU share is called the bottleneck. */
 export const CLIENT_BOUND_PCT = 90;
@@ -54,6 +73,8 @@ function drainMs(p: PushParams): number {
 export const push: Scenario<PushParams> = {
   name: 'push',
   summary: 'server → N subscribers at a constant rate: one-way latency, loss, bytes per delivered message, server cost',
+  sharedFlags: ['clients', 'rate', 'size', 'duration', 'warmup', 'poll-interval', 'long-poll-timeout', 'headers', 'load-processes'],
+  params: pushParams,
   async run(transport: TransportName, p: PushParams, ctx: RunContext): Promise<TransportResult> {
     const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs });
     try {
@@ -61,10 +82,13 @@ export const push: Scenario<PushParams> = {
       await s.startServer();
       ctx.progress(`${transport}: connecting ${p.clients} subscriber(s)`);
       await s.startLoad({ clients: p.clients, processes: p.loadProcesses, pollIntervalMs: p.pollIntervalMs, headers: p.headers });
-      await s.measure();
-      ctx.progress(`${transport}: publishing ${p.rate} msg/s × ${p.size} B for ${p.durationMs / 1000} s`);
-      const published = await s.server.ask({ type: 'publish', rate: p.rate, size: p.size, durationMs: p.durationMs }, 'published', p.durationMs + 30_000);
-      const first = Number(published['first']);
+      const warmCount = Math.round((p.rate * p.warmupMs) / 1000);
+      ctx.progress(`${transport}: publishing ${p.rate} msg/s × ${p.size} B for ${p.durationMs / 1000} s${warmCount ? ` after ${p.warmupMs / 1000} s of warm-up` : ''}`);
+      const publishing = s.server.ask({ type: 'publish', rate: p.rate, size: p.size, durationMs: p.durationMs + p.warmupMs }, 'published', p.durationMs + p.warmupMs + 30_000);
+      if (warmCount) await new Promise((r) => setTimeout(r, p.warmupMs));
+      await s.measure(warmCount + 1);
+      const published = await publishing;
+      const first = warmCount + 1;
       const last = Number(published['last']);
       const owed = (last - first + 1) * p.clients;
       const drainEnd = Date.now() + drainMs(p);

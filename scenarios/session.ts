@@ -74,7 +74,7 @@ export class Session {
   }
 
   /** Begins the measured phase in every process and starts collecting the series. */
-  async measure(): Promise<void> {
+  async measure(fromSeq = 1): Promise<void> {
     this.t0 = performance.now();
     this.lastT = 0;
     this.server.listeners.set('sample', (m) => {
@@ -89,7 +89,7 @@ export class Session {
         this.onProgress();
       });
     }
-    await Promise.all([this.server.ask({ type: 'measure' }, 'measuring', 10_000), ...this.loads.map((l) => l.ask({ type: 'measure' }, 'measuring', 10_000))]);
+    await Promise.all([this.server.ask({ type: 'measure' }, 'measuring', 10_000), ...this.loads.map((l) => l.ask({ type: 'measure', fromSeq }, 'measuring', 10_000))]);
   }
 
   private onProgress(): void {

@@ -1,0 +1,10 @@
+/** The scenario registry: one line per scenario. */
+import type { Scenario } from './contract.ts';
+import { push } from './push.ts';
+
+export const SCENARIOS: Scenario<any>[] = [push];
+
+/** A scenario by name. */
+export function scenarioByName(name: string): Scenario<any> | undefined {
+  return SCENARIOS.find((s) => s.name === name);
+}

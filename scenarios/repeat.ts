@@ -1,0 +1,75 @@
+/**
+ * `--repeat K`: K trials of one scenario × transport become one row whose
+ * headline figures are the per-figure medians, with each figure's min–max in
+ * `extra.spread` (keys as in reports/figures.ts) so a comparison can tell a
+ * regression from run-to-run noise.
+ */
+import type { TransportResult } from '../metrics/results.ts';
+
+/** Headline figures that get a median and a spread. */
+const PATHS = [
+  'latencyMs.p50',
+  'latencyMs.p90',
+  'latencyMs.p99',
+  'latencyMs.p999',
+  'latencyMs.max',
+  'latencyMs.mean',
+  'throughput.messagesPerSec',
+  'throughput.payloadBytesPerSec',
+  'wire.bytesPerMessage',
+  'wire.overheadBytesPerMessage',
+  'server.cpuMs',
+  'server.rssMaxBytes',
+  'messages.lost',
+] as const;
+
+function getPath(o: unknown, path: string): number | undefined {
+  let cur: unknown = o;
+  for (const k of path.split('.')) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined;
+  return typeof cur === 'number' && Number.isFinite(cur) ? cur : undefined;
+}
+
+function setPath(o: object, path: string, v: number): void {
+  const keys = path.split('.');
+  let cur = o as Record<string, unknown>;
+  for (const k of keys.slice(0, -1)) {
+    const next = cur[k];
+    if (!next || typeof next !== 'object') return;
+    cur = next as Record<string, unknown>;
+  }
+  cur[keys[keys.length - 1]!] = v;
+}
+
+/** The median of numbers (mean of the middle two for an even count). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Combines the trials of one transport into one row. */
+export function combineTrials(trials: TransportResult[]): TransportResult {
+  if (trials.length === 1) return trials[0]!;
+  const ok = trials.filter((t) => t.state === 'completed');
+  const failed = trials.filter((t) => t.state !== 'completed');
+  if (ok.length === 0) return { ...trials[trials.length - 1]!, extra: { ...trials[trials.length - 1]!.extra, trials: trials.length } };
+  // The base row is the trial nearest the median p50 (or throughput), so its curve and series fit its figures.
+  const key = (t: TransportResult) => getPath(t, 'latencyMs.p50') ?? getPath(t, 'throughput.messagesPerSec') ?? 0;
+  const mid = median(ok.map(key));
+  const base = structuredClone(ok.reduce((a, b) => (Math.abs(key(b) - mid) < Math.abs(key(a) - mid) ? b : a)));
+  const spread: Record<string, { min: number; max: number }> = {};
+  for (const p of PATHS) {
+    const vs = ok.map((t) => getPath(t, p)).filter((v): v is number => v !== undefined);
+    if (vs.length !== ok.length) continue;
+    setPath(base, p, median(vs));
+    spread[p] = { min: Math.min(...vs), max: Math.max(...vs) };
+  }
+  base.extra = {
+    ...base.extra,
+    trials: trials.length,
+    completedTrials: ok.length,
+    spread,
+    ...(failed.length ? { failedTrials: failed.map((f) => f.error) } : {}),
+  };
+  return base;
+}
