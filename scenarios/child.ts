@@ -31,9 +31,10 @@ export class Child {
     readonly label: string,
     modulePath: string,
     extraArgs: string[] = [],
+    nodeFlags: string[] = [],
   ) {
     this.proc = fork(modulePath.startsWith('file:') ? fileURLToPath(modulePath) : modulePath, extraArgs, {
-      execArgv: ['--import', TSX],
+      execArgv: ['--import', TSX, ...nodeFlags],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });

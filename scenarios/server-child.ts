@@ -46,6 +46,18 @@ process.on('message', async (m: Msg) => {
       reply({ type: 'published', ...r });
       break;
     }
+    case 'counters': {
+      // A snapshot at any time: the server's counters and this process's memory.
+      const mem = process.memoryUsage();
+      reply({ type: 'counters', counters: server!.counters(), rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, at: process.hrtime.bigint() });
+      break;
+    }
+    case 'gc': {
+      // Only when started with --expose-gc: settles the heap before a memory reading.
+      (globalThis as { gc?: () => void }).gc?.();
+      reply({ type: 'gc-done', exposed: typeof (globalThis as { gc?: unknown }).gc === 'function' });
+      break;
+    }
     case 'totals': {
       clearInterval(sampling);
       reply({ type: 'totals', process: sampler.totals(), counters: server!.counters() });

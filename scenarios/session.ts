@@ -44,8 +44,8 @@ export class Session {
   }
 
   /** Starts the server process and waits for its port. */
-  async startServer(): Promise<void> {
-    this.server = this.track(new Child(`${this.transport} server`, SERVER_CHILD));
+  async startServer(nodeFlags: string[] = []): Promise<void> {
+    this.server = this.track(new Child(`${this.transport} server`, SERVER_CHILD, [], nodeFlags));
     const ready = await this.server.ask({ type: 'init', transport: this.transport, options: this.serverOptions }, 'ready', 30_000);
     this.port = Number(ready['port']);
   }
