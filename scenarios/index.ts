@@ -1,8 +1,9 @@
 /** The scenario registry: one line per scenario. */
 import type { Scenario } from './contract.ts';
 import { push } from './push.ts';
+import { echo, echoPingPong } from './echo.ts';
 
-export const SCENARIOS: Scenario<any>[] = [push];
+export const SCENARIOS: Scenario<any>[] = [push, echo, echoPingPong];
 
 /** A scenario by name. */
 export function scenarioByName(name: string): Scenario<any> | undefined {

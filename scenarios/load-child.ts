@@ -1,19 +1,23 @@
 /**
- * A load process: N subscribers of one transport. It stamps every delivery
- * with its receive time, records corrected and uncorrected latency, and counts
- * duplicates and losses per subscriber. Driven over IPC.
+ * A load process: N clients of one transport. It stamps every delivery with
+ * its receive time, records corrected and uncorrected latency, and counts
+ * duplicates and losses. Driven over IPC, in one of three modes:
+ *   subscribe  the server publishes; each client owes every message (push, fan-out, overhead)
+ *   echo       clients send at a constant rate; each message owes one echo to its sender
+ *   ping-pong  one client sends, waits for its echo, sends the next (closed loop)
  */
 import type { TransportName } from '../metrics/results.ts';
 import { createClientFor } from '../clients/index.ts';
 import type { HeaderProfile, TransportClient } from '../clients/contract.ts';
 import { LatencyRecorder } from '../metrics/latency.ts';
-import { decodePayload } from '../metrics/payload.ts';
+import { decodePayload, encodePayload } from '../metrics/payload.ts';
 import { ProcessSampler } from '../metrics/process.ts';
 import { installChildGuards, type Msg } from './child.ts';
+import { runSchedule } from './schedule.ts';
 
 installChildGuards();
 
-/** Per-subscriber record of which sequence numbers arrived. */
+/** A growable bitmap of sequence numbers seen. */
 class Seen {
   private bits = new Uint8Array(1024);
   unique = 0;
@@ -34,7 +38,8 @@ class Seen {
   }
   countIn(first: number, last: number): number {
     let n = 0;
-    for (let s = first; s <= last; s++) if (s < this.bits.length * 8 && this.bits[s >> 3]! & (1 << (s & 7))) n++;
+    const end = Math.min(last, this.bits.length * 8 - 1);
+    for (let s = first; s <= end; s++) if (this.bits[s >> 3]! & (1 << (s & 7))) n++;
     return n;
   }
 }
@@ -43,12 +48,20 @@ const recorder = new LatencyRecorder();
 const sampler = new ProcessSampler();
 const clients: TransportClient[] = [];
 const seen: Seen[] = [];
+const echoSeen = new Seen();
 const errors: string[] = [];
+let mode: 'subscribe' | 'echo' = 'subscribe';
 let delivered = 0;
+let foreign = 0;
 /** Deliveries of messages numbered below this are warm-up: neither recorded nor counted. */
 let fromSeq = 1;
-let foreign = 0;
 let progress: NodeJS.Timeout | undefined;
+/** Echo mode: messages sent, not sent because the client backlog was full, failed sends. */
+let sent = 0;
+let notSent = 0;
+let sendErrors = 0;
+/** Ping-pong: the waiter for the echo in flight. */
+let awaiting: { seq: number; resolve: () => void } | undefined;
 const reply = (m: Msg) => process.send!(m);
 
 function noteError(e: Error): void {
@@ -60,6 +73,7 @@ async function startAll(m: Msg): Promise<void> {
   const count = Number(m['clients']);
   const prefix = String(m['idPrefix'] ?? 'c');
   const concurrency = Number(m['concurrency'] ?? 50);
+  if (m['mode'] === 'echo') mode = 'echo';
   for (let i = 0; i < count; i++) {
     const s = new Seen();
     seen.push(s);
@@ -73,12 +87,15 @@ async function startAll(m: Msg): Promise<void> {
           const st = decodePayload(data);
           if (!st) {
             foreign++;
+            delivered++;
             return;
           }
           if (st.seq < fromSeq) return;
           delivered++;
-          s.mark(st.seq);
+          if (mode === 'echo') echoSeen.mark(st.seq);
+          else s.mark(st.seq);
           recorder.record(recvNs, st.intendedNs, st.actualNs);
+          if (awaiting && awaiting.seq === st.seq) awaiting.resolve();
         },
         onError: noteError,
       }),
@@ -87,6 +104,56 @@ async function startAll(m: Msg): Promise<void> {
   for (let i = 0; i < clients.length; i += concurrency) {
     await Promise.all(clients.slice(i, i + concurrency).map((c) => c.start()));
   }
+}
+
+/** Echo mode, open loop: every client sends at `ratePerClient`, stamped with its intended time. */
+async function sendLoad(m: Msg): Promise<Msg> {
+  const size = Number(m['size']);
+  const maxInflight = Number(m['maxInflight'] ?? 256);
+  const inflight = new Array<number>(clients.length).fill(0);
+  const r = await runSchedule(
+    Number(m['ratePerClient']) * clients.length,
+    Number(m['durationMs']),
+    (seq, intendedNs) => {
+      const i = (seq - 1) % clients.length;
+      if (inflight[i]! >= maxInflight) {
+        notSent++;
+        return;
+      }
+      inflight[i]!++;
+      if (seq >= fromSeq) sent++;
+      clients[i]!
+        .send(encodePayload(seq, intendedNs, process.hrtime.bigint(), size))
+        .catch((e: Error) => {
+          sendErrors++;
+          noteError(e);
+        })
+        .finally(() => inflight[i]!--);
+    },
+    Number(m['firstSeq'] ?? 1),
+  );
+  return { type: 'sent', first: r.first, last: r.last, sent, notSent, sendErrors, maxLateMs: r.maxLateMs };
+}
+
+/** Ping-pong: one client, one message in flight, for `durationMs`. */
+async function pingPong(m: Msg): Promise<Msg> {
+  const size = Number(m['size']);
+  const end = performance.now() + Number(m['durationMs']);
+  const client = clients[0]!;
+  let seq = 0;
+  while (performance.now() < end) {
+    seq++;
+    const echoed = new Promise<void>((resolve, reject) => {
+      awaiting = { seq, resolve };
+      setTimeout(() => reject(new Error(`no echo of message ${seq} within 10 s`)), 10_000).unref();
+    });
+    const now = process.hrtime.bigint();
+    sent++;
+    await client.send(encodePayload(seq, now, now, size));
+    await echoed;
+  }
+  awaiting = undefined;
+  return { type: 'ponged', first: 1, last: seq, sent };
 }
 
 process.on('message', async (m: Msg) => {
@@ -102,6 +169,15 @@ process.on('message', async (m: Msg) => {
       progress = setInterval(() => reply({ type: 'progress', delivered, ...sampler.interval() }), Number(m['everyMs'] ?? 500));
       reply({ type: 'measuring' });
       break;
+    case 'send':
+      reply(await sendLoad(m));
+      break;
+    case 'ping-pong':
+      reply(await pingPong(m));
+      break;
+    case 'snapshot':
+      reply({ type: 'snapshot', delivered, sent });
+      break;
     case 'finish': {
       clearInterval(progress);
       const first = Number(m['first']);
@@ -109,11 +185,18 @@ process.on('message', async (m: Msg) => {
       const totals = sampler.totals();
       let inRange = 0;
       let dups = 0;
-      for (const s of seen) {
-        inRange += s.countIn(first, last);
-        dups += s.dups;
+      let owed: number;
+      if (mode === 'echo') {
+        inRange = echoSeen.countIn(first, last);
+        dups = echoSeen.dups;
+        owed = sent;
+      } else {
+        for (const s of seen) {
+          inRange += s.countIn(first, last);
+          dups += s.dups;
+        }
+        owed = Math.max(0, last - first + 1) * seen.length;
       }
-      const owed = (last - first + 1) * seen.length;
       let requests = 0;
       let empty = 0;
       for (const c of clients) {
@@ -128,6 +211,9 @@ process.on('message', async (m: Msg) => {
         duplicates: dups,
         lost: owed - inRange,
         owed,
+        sent,
+        notSent,
+        sendErrors,
         foreign,
         requests,
         emptyResponses: empty,

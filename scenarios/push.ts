@@ -7,12 +7,10 @@
  */
 import type { TransportName, TransportResult } from '../metrics/results.ts';
 import type { HeaderProfile } from '../clients/contract.ts';
-import { mergeEncoded, percentileCurve, summarize } from '../metrics/latency.ts';
-import type { ServerCounters } from '../servers/contract.ts';
+import { collect } from './collect.ts';
 import type { RunContext, Scenario } from './contract.ts';
 import type { FlagReader } from './flags.ts';
 import { Session } from './session.ts';
-import type { Msg } from './child.ts';
 
 export interface PushParams {
   /** Subscribers. */
@@ -62,9 +60,6 @@ export function pushParams(f: FlagReader): PushParams {
   };
 }
 
-/** A load process at or above this CPU share is called the bottleneck. */
-export const CLIENT_BOUND_PCT = 90;
-
 /** Drain: how long deliveries may trail the last publish before the rest counts as lost. */
 function drainMs(p: PushParams): number {
   return Math.max(2000, 2 * p.pollIntervalMs + 1000);
@@ -93,57 +88,15 @@ export const push: Scenario<PushParams> = {
       const owed = (last - first + 1) * p.clients;
       const drainEnd = Date.now() + drainMs(p);
       while (s.totalDelivered() < owed && Date.now() < drainEnd && !ctx.signal.aborted) await new Promise((r) => setTimeout(r, 50));
-      return await collect(s, transport, p, first, last);
+      return await collectPush(s, transport, p, first, last);
     } finally {
       await s.close();
     }
   },
 };
 
-/** Gathers the figures of a finished session into a result row. */
-export async function collect(s: Session, transport: TransportName, p: PushParams, first: number, last: number): Promise<TransportResult> {
-  const totals = await s.server.ask({ type: 'totals' }, 'totals', 10_000);
-  const results = await Promise.all(s.loads.map((l) => l.ask({ type: 'finish', first, last }, 'result', 30_000)));
-  const num = (m: Msg, k: string) => Number(m[k]);
-  const sum = (k: string) => results.reduce((a, m) => a + num(m, k), 0);
-  const corrected = mergeEncoded(results.map((m) => (m['histograms'] as { corrected: string }).corrected));
-  const uncorrected = mergeEncoded(results.map((m) => (m['histograms'] as { uncorrected: string }).uncorrected));
-  const delivered = sum('delivered');
-  const counters = totals['counters'] as ServerCounters;
-  const proc = totals['process'] as { cpuMs: number; wallMs: number; cpuPct: number; rssMaxBytes: number };
-  const payloadBytes = delivered * p.size;
-  const wireTotal = counters.bytesRead + counters.bytesWritten;
-  const seconds = p.durationMs / 1000;
-  const clientCpu = results.map((m) => num(m, 'cpuPct'));
-  const clientErrors = results.flatMap((m) => m['errors'] as string[]);
-  return {
-    transport,
-    state: 'completed',
-    error: null,
-    latencyMs: summarize(corrected),
-    latencyMsUncorrected: summarize(uncorrected),
-    percentiles: percentileCurve(corrected),
-    throughput: { messagesPerSec: round(delivered / seconds), payloadBytesPerSec: round(payloadBytes / seconds) },
-    messages: { sent: sum('owed'), delivered, lost: sum('lost'), duplicates: sum('duplicates'), published: last - first + 1 },
-    wire: {
-      bytesUp: counters.bytesRead,
-      bytesDown: counters.bytesWritten,
-      payloadBytes,
-      overheadBytesPerMessage: delivered > 0 ? round((wireTotal - payloadBytes) / delivered) : 0,
-      bytesPerMessage: delivered > 0 ? round(wireTotal / delivered) : 0,
-      requests: counters.requests,
-      emptyResponses: counters.emptyResponses,
-    },
-    server: { cpuMs: round(proc.cpuMs), rssMaxBytes: proc.rssMaxBytes, cpuPct: round(proc.cpuPct), connections: counters.connections },
-    client: {
-      cpuMs: round(sum('cpuMs')),
-      cpuPct: round(Math.max(...clientCpu)),
-      processes: results.length,
-      clientBound: clientCpu.some((c) => c >= CLIENT_BOUND_PCT),
-    },
-    series: s.series,
-    extra: { clientRequests: sum('requests'), clientErrors, headers: p.headers },
-  };
+/** Gathers the figures of a finished push session into a result row. */
+export function collectPush(s: Session, transport: TransportName, p: PushParams, first: number, last: number): Promise<TransportResult> {
+  return collect(s, transport, { first, last, size: p.size, seconds: p.durationMs / 1000, upPayload: false, extra: { headers: p.headers } });
 }
 
-const round = (x: number) => Math.round(x * 100) / 100;

@@ -16,6 +16,8 @@ export interface LoadSpec {
   processes: number;
   pollIntervalMs: number;
   headers: HeaderProfile;
+  /** `subscribe` (default): clients owe every published message; `echo`: each owes its own echoes. */
+  mode?: 'subscribe' | 'echo';
 }
 
 /** Every child of every session alive now, so an interrupted run can kill them all. */
@@ -64,7 +66,7 @@ export class Session {
       this.loads.push(c);
       inits.push(
         c.ask(
-          { type: 'init', transport: this.transport, baseUrl: this.baseUrl, clients: share, idPrefix: `p${i}c`, pollIntervalMs: spec.pollIntervalMs, headers: spec.headers },
+          { type: 'init', transport: this.transport, baseUrl: this.baseUrl, clients: share, idPrefix: `p${i}c`, pollIntervalMs: spec.pollIntervalMs, headers: spec.headers, mode: spec.mode ?? 'subscribe' },
           'ready',
           60_000 + share * 50,
         ),
@@ -119,6 +121,21 @@ export class Session {
       this.series.sort((a, b) => a.t - b.t);
     }
     return p;
+  }
+
+  /** Ends the load processes (the server keeps running, for a next step). */
+  async stopLoad(): Promise<void> {
+    await Promise.all(this.loads.map((l) => l.kill()));
+    this.loads = [];
+    this.delivered.clear();
+    this.series.length = 0;
+    this.lastDelivered = 0;
+  }
+
+  /** Waits until the load processes' progress reports reach `target` deliveries, or `ms` pass. */
+  async drain(target: number, ms: number, signal?: AbortSignal): Promise<void> {
+    const end = Date.now() + ms;
+    while (this.totalDelivered() < target && Date.now() < end && !signal?.aborted) await new Promise((r) => setTimeout(r, 50));
   }
 
   /** Kills every process of the session. */

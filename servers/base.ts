@@ -36,6 +36,8 @@ export interface ServerContext {
   countError(): void;
   /** Counts a request that did not go through express (an upgrade). */
   countRequest(): void;
+  /** Counts a message received from a client. */
+  countIn(): void;
   /** Adds to the live-subscriber count (negative to remove). */
   addSubscribers(n: number): void;
   /** Registers work to do when the server closes. */
@@ -54,6 +56,7 @@ export function withDefaults(o: ServerOptions = {}): Required<ServerOptions> {
     maxMissedPongs: o.maxMissedPongs ?? 2,
     frameworkDefaults: o.frameworkDefaults ?? false,
     corsOrigin: o.corsOrigin ?? '',
+    echo: o.echo ?? true,
   };
 }
 
@@ -145,6 +148,7 @@ export function buildServer(transport: TransportName, options: ServerOptions | u
   let empty = 0;
   let errors = 0;
   let subscribers = 0;
+  let messagesIn = 0;
   const closers: (() => void | Promise<void>)[] = [];
   httpServer.on('request', () => requests++);
   httpServer.on('clientError', (_err, socket: Socket) => {
@@ -161,6 +165,7 @@ export function buildServer(transport: TransportName, options: ServerOptions | u
     countEmpty: () => void empty++,
     countError: () => void errors++,
     countRequest: () => void requests++,
+    countIn: () => void messagesIn++,
     addSubscribers: (n) => void (subscribers += n),
     onClose: (fn) => void closers.push(fn),
   };
@@ -186,6 +191,11 @@ export function buildServer(transport: TransportName, options: ServerOptions | u
     const client = clientIdOf(req.query, true)!;
     const body = await readBody(req, opts.maxMessageBytes);
     if (body.length === 0) throw new HttpError(400, 'message is empty');
+    messagesIn++;
+    if (!opts.echo) {
+      res.status(202).end();
+      return;
+    }
     const m = hub.publish(body.toString('utf8'), client);
     res.status(202).json({ seq: m.seq });
   });
@@ -218,6 +228,7 @@ export function buildServer(transport: TransportName, options: ServerOptions | u
       bytesRead: t.bytesRead,
       bytesWritten: t.bytesWritten,
       errors,
+      messagesIn,
       subscribers,
       lastSeq: hub.lastSeq,
     };

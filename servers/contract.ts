@@ -35,6 +35,8 @@ export interface ServerCounters {
   bytesWritten: number;
   /** Requests or connections that ended in an error. */
   errors: number;
+  /** Messages received from clients (POST /send bodies, WebSocket data messages). */
+  messagesIn: number;
   /** Live subscribers (held polls not counted). */
   subscribers: number;
   /** Newest hub sequence number. */
@@ -59,6 +61,8 @@ export interface ServerOptions {
   maxMissedPongs?: number;
   /** Keep the framework's default headers (X-Powered-By, ETag) instead of trimming them. */
   frameworkDefaults?: boolean;
+  /** Echo client messages back (default true); off to measure the upward path alone. */
+  echo?: boolean;
   /** Allow cross-origin requests from this origin (CORS headers on every response); off by default. */
   corsOrigin?: string;
 }

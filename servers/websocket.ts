@@ -29,7 +29,10 @@ export function createWebSocketServer(options?: ServerOptions): TransportServer 
         const unsubscribe = ctx.hub.subscribe((m) => {
           if (visibleTo(m, client)) conn.send(m.data);
         });
-        conn.on('message', (data: Buffer, isBinary: boolean) => conn.send(data, { binary: isBinary }));
+        conn.on('message', (data: Buffer, isBinary: boolean) => {
+          ctx.countIn();
+          if (ctx.options.echo) conn.send(data, { binary: isBinary });
+        });
         conn.on('error', () => ctx.countError());
         conn.once('close', () => {
           unsubscribe();

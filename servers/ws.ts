@@ -27,7 +27,10 @@ export function createWsServer(options?: ServerOptions): TransportServer {
         const unsubscribe = ctx.hub.subscribe((m) => {
           if (visibleTo(m, client)) ws.send(m.data);
         });
-        ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+        ws.on('message', (data, isBinary) => {
+          ctx.countIn();
+          if (ctx.options.echo) ws.send(data, { binary: isBinary });
+        });
         ws.on('pong', () => alive.set(ws, 0));
         ws.on('error', () => ctx.countError());
         ws.on('close', () => {

@@ -1,0 +1,81 @@
+/** Turns what a session's processes report at the end into one result row. */
+import type { TransportName, TransportResult } from '../metrics/results.ts';
+import { mergeEncoded, percentileCurve, summarize } from '../metrics/latency.ts';
+import type { ServerCounters } from '../servers/contract.ts';
+import type { Session } from './session.ts';
+import type { Msg } from './child.ts';
+
+/** A load process at or above this CPU share is called the bottleneck. */
+export const CLIENT_BOUND_PCT = 90;
+
+export interface CollectSpec {
+  /** Sequence range measured. */
+  first: number;
+  last: number;
+  /** Payload bytes per message. */
+  size: number;
+  /** Seconds the throughput is divided by. */
+  seconds: number;
+  /** Whether messages also carried payload upward (echo: every message goes up and comes back). */
+  upPayload: boolean;
+  /** Scenario-specific fields. */
+  extra?: Record<string, unknown>;
+}
+
+/** Asks the server and every load process for their figures and builds the row. */
+export async function collect(s: Session, transport: TransportName, c: CollectSpec): Promise<TransportResult> {
+  const totals = await s.server.ask({ type: 'totals' }, 'totals', 10_000);
+  const results = await Promise.all(s.loads.map((l) => l.ask({ type: 'finish', first: c.first, last: c.last }, 'result', 30_000)));
+  return buildRow(transport, c, totals, results, s.series);
+}
+
+/** The row from the server's totals and the load processes' results. */
+export function buildRow(transport: TransportName, c: CollectSpec, totals: Msg, results: Msg[], series: TransportResult['series'] = []): TransportResult {
+  const num = (m: Msg, k: string) => Number(m[k] ?? 0);
+  const sum = (k: string) => results.reduce((a, m) => a + num(m, k), 0);
+  const corrected = mergeEncoded(results.map((m) => (m['histograms'] as { corrected: string }).corrected));
+  const uncorrected = mergeEncoded(results.map((m) => (m['histograms'] as { uncorrected: string }).uncorrected));
+  const delivered = sum('delivered');
+  const counters = totals['counters'] as ServerCounters;
+  const proc = totals['process'] as { cpuMs: number; wallMs: number; cpuPct: number; rssMaxBytes: number };
+  const payloadBytes = (delivered + (c.upPayload ? sum('sent') : 0)) * c.size;
+  const wireTotal = counters.bytesRead + counters.bytesWritten;
+  const clientCpu = results.map((m) => num(m, 'cpuPct'));
+  return {
+    transport,
+    state: 'completed',
+    error: null,
+    latencyMs: summarize(corrected),
+    latencyMsUncorrected: summarize(uncorrected),
+    percentiles: percentileCurve(corrected),
+    throughput: { messagesPerSec: round(delivered / c.seconds), payloadBytesPerSec: round((delivered * c.size) / c.seconds) },
+    messages: { sent: sum('owed'), delivered, lost: sum('lost'), duplicates: sum('duplicates'), published: Math.max(0, c.last - c.first + 1) },
+    wire: {
+      bytesUp: counters.bytesRead,
+      bytesDown: counters.bytesWritten,
+      payloadBytes,
+      overheadBytesPerMessage: delivered > 0 ? round((wireTotal - payloadBytes) / delivered) : 0,
+      bytesPerMessage: delivered > 0 ? round(wireTotal / delivered) : 0,
+      requests: counters.requests,
+      emptyResponses: counters.emptyResponses,
+    },
+    server: { cpuMs: round(proc.cpuMs), rssMaxBytes: proc.rssMaxBytes, cpuPct: round(proc.cpuPct), connections: counters.connections },
+    client: {
+      cpuMs: round(sum('cpuMs')),
+      cpuPct: round(Math.max(...clientCpu)),
+      processes: results.length,
+      clientBound: clientCpu.some((x) => x >= CLIENT_BOUND_PCT),
+    },
+    series,
+    extra: {
+      clientRequests: sum('requests'),
+      clientErrors: results.flatMap((m) => m['errors'] as string[]),
+      ...(sum('notSent') ? { notSentBacklog: sum('notSent') } : {}),
+      ...(sum('sendErrors') ? { sendErrors: sum('sendErrors') } : {}),
+      ...c.extra,
+    },
+  };
+}
+
+/** Two decimals. */
+export const round = (x: number) => Math.round(x * 100) / 100;

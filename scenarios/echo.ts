@@ -1,0 +1,111 @@
+/**
+ * `echo`: a client sends, the server echoes it back, the client times the
+ * round trip. Two shapes:
+ *   echo            many connections, each sending at a constant open-loop rate;
+ *                   latency from the intended send time, so a slow server cannot hide
+ *   echo-ping-pong  one connection, one message in flight (closed loop by nature:
+ *                   corrected and uncorrected are the same figure here)
+ * For HTTP transports the upward path is a POST and the echo comes back on the
+ * subscription: for short polling, on a later poll — which is the point.
+ */
+import type { TransportName, TransportResult } from '../metrics/results.ts';
+import type { HeaderProfile } from '../clients/contract.ts';
+import type { RunContext, Scenario } from './contract.ts';
+import type { FlagReader, FlagSpecs } from './flags.ts';
+import { Session } from './session.ts';
+import { collect } from './collect.ts';
+
+export interface EchoParams {
+  clients: number;
+  /** Messages per second each client sends (open loop). */
+  ratePerClient: number;
+  size: number;
+  durationMs: number;
+  warmupMs: number;
+  pollIntervalMs: number;
+  longPollTimeoutMs: number;
+  headers: HeaderProfile;
+  loadProcesses: number;
+}
+
+const ECHO_FLAGS: FlagSpecs = {
+  'echo-clients': { help: 'echo: connections sending at once', kind: 'number', quick: 20, full: 200, min: 1, max: 100_000, integer: true },
+  'echo-rate': { help: 'echo: messages per second per connection', kind: 'number', quick: 5, full: 10, min: 0.01, max: 100_000 },
+  'echo-duration': { help: 'echo / ping-pong: seconds measured', kind: 'number', quick: 2, full: 10, min: 0.1, max: 3600 },
+};
+
+function echoParams(f: FlagReader): EchoParams {
+  return {
+    clients: f.num('echo-clients'),
+    ratePerClient: f.num('echo-rate'),
+    size: f.num('size'),
+    durationMs: f.num('echo-duration') * 1000,
+    warmupMs: f.num('warmup') * 1000,
+    pollIntervalMs: f.num('poll-interval'),
+    longPollTimeoutMs: f.num('long-poll-timeout'),
+    headers: f.str('headers') as HeaderProfile,
+    loadProcesses: f.num('load-processes'),
+  };
+}
+
+const SHARED = ['size', 'warmup', 'poll-interval', 'long-poll-timeout', 'headers', 'load-processes'] as const;
+
+async function withSession<T>(transport: TransportName, p: PingPongParams, clients: number, ctx: RunContext, body: (s: Session) => Promise<T>): Promise<T> {
+  const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs });
+  try {
+    ctx.progress(`${transport}: starting server`);
+    await s.startServer();
+    ctx.progress(`${transport}: connecting ${clients} client(s)`);
+    await s.startLoad({ clients, processes: clients === 1 ? 1 : p.loadProcesses, pollIntervalMs: p.pollIntervalMs, headers: p.headers, mode: 'echo' });
+    return await body(s);
+  } finally {
+    await s.close();
+  }
+}
+
+export const echo: Scenario<EchoParams> = {
+  name: 'echo',
+  summary: 'N connections each send at a constant rate; the server echoes; round-trip latency from the intended send time',
+  flags: ECHO_FLAGS,
+  sharedFlags: SHARED,
+  params: echoParams,
+  run(transport: TransportName, p: EchoParams, ctx: RunContext): Promise<TransportResult> {
+    return withSession(transport, p, p.clients, ctx, async (s) => {
+      const total = p.ratePerClient * p.clients;
+      const warmCount = Math.round((total * p.warmupMs) / 1000);
+      ctx.progress(`${transport}: ${p.clients} × ${p.ratePerClient} msg/s for ${p.durationMs / 1000} s`);
+      const sending = s.loads.map((l) =>
+        l.ask({ type: 'send', ratePerClient: p.ratePerClient, size: p.size, durationMs: p.durationMs + p.warmupMs }, 'sent', p.durationMs + p.warmupMs + 30_000),
+      );
+      if (warmCount) await new Promise((r) => setTimeout(r, p.warmupMs));
+      await s.measure(warmCount + 1);
+      const sent = await Promise.all(sending);
+      const owed = sent.reduce((a, m) => a + Number(m['sent']), 0);
+      await s.drain(owed, Math.max(2000, 2 * p.pollIntervalMs + 1000), ctx.signal);
+      const last = Math.max(...sent.map((m) => Number(m['last'])));
+      return collect(s, transport, { first: warmCount + 1, last, size: p.size, seconds: p.durationMs / 1000, upPayload: true, extra: { mode: 'open-loop', ratePerClient: p.ratePerClient } });
+    });
+  },
+};
+
+/** Ping-pong has one connection and no rate of its own: it goes as fast as round trips allow. */
+export type PingPongParams = Omit<EchoParams, 'ratePerClient'>;
+
+export const echoPingPong: Scenario<PingPongParams> = {
+  name: 'echo-ping-pong',
+  summary: 'one connection, one message in flight: round trips per second and their latency (closed loop)',
+  flags: {},
+  sharedFlags: SHARED,
+  params: (f) => {
+    const { ratePerClient: _unused, ...rest } = echoParams(f);
+    return { ...rest, clients: 1, loadProcesses: 1 };
+  },
+  run(transport: TransportName, p: PingPongParams, ctx: RunContext): Promise<TransportResult> {
+    return withSession(transport, p, 1, ctx, async (s) => {
+      await s.measure(1);
+      ctx.progress(`${transport}: ping-pong for ${p.durationMs / 1000} s`);
+      const done = await s.loads[0]!.ask({ type: 'ping-pong', size: p.size, durationMs: p.durationMs }, 'ponged', p.durationMs + 30_000);
+      return collect(s, transport, { first: 1, last: Number(done['last']), size: p.size, seconds: p.durationMs / 1000, upPayload: true, extra: { mode: 'ping-pong' } });
+    });
+  },
+};
