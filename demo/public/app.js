@@ -1,0 +1,603 @@
+// transport-lab teaching demo — plain browser JavaScript, no libraries.
+'use strict';
+
+const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+const WINDOW_MS = 30000;
+const $ = (sel, root) => (root || document).querySelector(sel);
+const clientId = 'page-' + Math.random().toString(36).slice(2, 10);
+let config;
+
+// ---------------------------------------------------------------- per-pane state
+const NAMES = ['polling', 'long-polling', 'sse', 'websocket'];
+const panes = {};
+for (const name of NAMES) {
+  const el = document.getElementById('pane-' + name);
+  panes[name] = {
+    name,
+    el,
+    received: 0,
+    latencies: [],
+    requests: 0,
+    empty: 0,
+    reqs: [], // { start, end|null, empty }
+    msgs: [], // arrival times
+    pings: [], // times (websocket only)
+    base: null, // server counters at the last reset
+    server: null,
+  };
+}
+
+function median(a) {
+  if (a.length === 0) return null;
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function fmtBytes(n) {
+  if (n < 10000) return n + ' B';
+  if (n < 10000000) return (n / 1024).toFixed(1) + ' KiB';
+  return (n / 1048576).toFixed(1) + ' MiB';
+}
+
+function addLog(p, text, cls) {
+  const ol = $('.log', p.el);
+  const li = document.createElement('li');
+  li.textContent = new Date().toLocaleTimeString() + '  ' + text;
+  if (cls) li.className = cls;
+  ol.prepend(li);
+  while (ol.children.length > 40) ol.lastChild.remove();
+}
+
+// A message arrived in a pane: parse the server's stamp and record latency.
+function onMessage(p, data) {
+  const now = Date.now();
+  let m = null;
+  try {
+    m = JSON.parse(data);
+  } catch (e) {
+    m = null;
+  }
+  if (!m || typeof m.sentAt !== 'number') {
+    addLog(p, 'echo: ' + data, 'echo');
+    return;
+  }
+  p.received++;
+  const lat = now - m.sentAt;
+  p.latencies.push(lat);
+  if (p.latencies.length > 500) p.latencies.shift();
+  p.msgs.push(now);
+  addLog(p, '#' + m.seq + ' "' + m.text + '" ' + lat + ' ms');
+}
+
+function renderStats(p) {
+  const s = p.server;
+  const b = p.base || {};
+  const d = (k) => (s ? s[k] - (b[k] || 0) : 0);
+  const up = d('bytesRead');
+  const down = d('bytesWritten');
+  const last = p.latencies.length ? p.latencies[p.latencies.length - 1] : null;
+  const med = median(p.latencies);
+  const rows = [
+    ['messages received', String(p.received)],
+    ['latency last / median', last === null ? '–' : last + ' ms / ' + Math.round(med) + ' ms'],
+    ['HTTP requests (page)', p.requests + (p.name === 'polling' || p.name === 'long-polling' ? ' <small>(' + p.empty + ' empty)</small>' : '')],
+    ['server: requests / empty', s ? d('requests') + ' / ' + d('emptyResponses') : '–'],
+    ['wire bytes ↑ page→server', s ? fmtBytes(up) : '–'],
+    ['wire bytes ↓ server→page', s ? fmtBytes(down) : '–'],
+    ['bytes per message', s && p.received ? fmtBytes(Math.round((up + down) / p.received)) : '–'],
+  ];
+  if (p.name === 'websocket') rows.splice(3, 0, ['pings answered (browser)', String(browserPongs)]);
+  $('.stats', p.el).innerHTML = rows.map((r) => '<dt>' + r[0] + '</dt><dd data-k="' + r[0] + '">' + r[1] + '</dd>').join('');
+}
+
+// Timeline: messages on the top row, requests below (held ones as bars), pings as small ticks.
+function drawTimeline(p) {
+  const c = $('.timeline', p.el);
+  const w = (c.width = c.clientWidth || 300);
+  const h = c.height;
+  const g = c.getContext('2d');
+  const now = Date.now();
+  const x = (t) => w - ((now - t) / WINDOW_MS) * w;
+  g.clearRect(0, 0, w, h);
+  g.fillStyle = '#667';
+  g.font = '10px system-ui, sans-serif';
+  g.fillText('messages', 3, 11);
+  g.fillText('requests', 3, 39);
+  g.strokeStyle = '#e3e7ec';
+  g.beginPath();
+  g.moveTo(0, 28.5);
+  g.lineTo(w, 28.5);
+  g.stroke();
+  g.fillStyle = '#1f9d55';
+  for (const t of p.msgs) if (now - t < WINDOW_MS) g.fillRect(x(t) - 1, 14, 3, 12);
+  for (const r of p.reqs) {
+    const end = r.end === null ? now : r.end;
+    if (now - end > WINDOW_MS) continue;
+    const x0 = Math.max(0, x(r.start));
+    const x1 = x(end);
+    if (x1 - x0 > 4 || r.end === null) {
+      g.fillStyle = '#9ec5ee';
+      g.fillRect(x0, 44, Math.max(2, x1 - x0), 8);
+    }
+    g.fillStyle = r.empty ? '#b8c0cc' : r.end === null ? '#9ec5ee' : '#2b6cb0';
+    g.fillRect(x1 - 1, 42, 3, 12);
+  }
+  g.fillStyle = '#e29a2d';
+  for (const t of p.pings) if (now - t < WINDOW_MS) g.fillRect(x(t) - 1, 56, 2, 6);
+  // Forget what scrolled out.
+  p.msgs = p.msgs.filter((t) => now - t < WINDOW_MS);
+  p.reqs = p.reqs.filter((r) => r.end === null || now - r.end < WINDOW_MS);
+  p.pings = p.pings.filter((t) => now - t < WINDOW_MS);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------- ajax polling
+let pollInterval = 1000;
+async function runPolling(base) {
+  const p = panes.polling;
+  let cursor = null;
+  for (;;) {
+    const r = { start: Date.now(), end: null, empty: false };
+    p.reqs.push(r);
+    p.requests++;
+    try {
+      const url = base + '/poll?client=' + clientId + (cursor === null ? '' : '&cursor=' + cursor);
+      const res = await fetch(url);
+      if (res.status === 204) {
+        r.empty = true;
+        p.empty++;
+        const next = res.headers.get('X-Next-Cursor');
+        if (next !== null) cursor = Number(next);
+        addLog(p, '204 No Content (empty poll)', 'empty');
+      } else if (res.ok) {
+        const body = await res.json();
+        if (cursor !== null) for (const m of body.messages) onMessage(p, m.data);
+        cursor = body.next;
+      } else {
+        addLog(p, 'HTTP ' + res.status, 'empty');
+      }
+    } catch (e) {
+      addLog(p, 'request failed: ' + e.message, 'empty');
+    }
+    r.end = Date.now();
+    await sleep(pollInterval);
+  }
+}
+
+// ---------------------------------------------------------------- long polling
+async function runLongPolling(base) {
+  const p = panes['long-polling'];
+  let cursor = null;
+  for (;;) {
+    const r = { start: Date.now(), end: null, empty: false };
+    p.reqs.push(r);
+    p.requests++;
+    try {
+      const url = base + '/poll?client=' + clientId + (cursor === null ? '' : '&cursor=' + cursor);
+      const res = await fetch(url);
+      if (res.status === 204) {
+        r.empty = true;
+        p.empty++;
+        const next = res.headers.get('X-Next-Cursor');
+        if (next !== null) cursor = Number(next);
+        addLog(p, '204 after ' + ((Date.now() - r.start) / 1000).toFixed(1) + ' s held (timeout)', 'empty');
+      } else if (res.ok) {
+        const body = await res.json();
+        if (cursor !== null) for (const m of body.messages) onMessage(p, m.data);
+        cursor = body.next;
+      } else {
+        addLog(p, 'HTTP ' + res.status, 'empty');
+        await sleep(1000);
+      }
+    } catch (e) {
+      addLog(p, 'request failed: ' + e.message, 'empty');
+      await sleep(1000);
+    }
+    r.end = Date.now();
+  }
+}
+
+// ---------------------------------------------------------------- SSE
+function runSse(base) {
+  const p = panes.sse;
+  let current = null;
+  const es = new EventSource(base + '/events?client=' + clientId);
+  es.onopen = () => {
+    p.requests++;
+    if (current) current.end = Date.now();
+    current = { start: Date.now(), end: null, empty: false };
+    p.reqs.push(current);
+    addLog(p, 'stream open (200, text/event-stream)', 'empty');
+  };
+  es.onmessage = (e) => onMessage(p, e.data);
+  es.onerror = () => {
+    if (current) current.end = Date.now();
+    current = null;
+    addLog(p, 'stream lost; EventSource reconnects with Last-Event-ID', 'empty');
+  };
+}
+
+// ---------------------------------------------------------------- WebSocket pane
+let ws = null;
+let wsReq = null;
+let browserPings = 0;
+let browserPongs = 0;
+function connectWebSocket() {
+  const p = panes.websocket;
+  if (ws && ws.readyState <= 1) return;
+  ws = new WebSocket('ws://' + location.hostname + ':' + config.ports.websocket + '/?client=' + clientId);
+  p.requests++;
+  ws.onopen = () => {
+    wsReq = { start: Date.now(), end: null, empty: false };
+    p.reqs.push(wsReq);
+    addLog(p, 'open (101 Switching Protocols)', 'empty');
+  };
+  ws.onmessage = (e) => onMessage(p, e.data);
+  ws.onclose = (e) => {
+    if (wsReq) wsReq.end = Date.now();
+    wsReq = null;
+    addLog(p, 'closed: code ' + e.code + (e.reason ? ' "' + e.reason + '"' : ''), 'empty');
+  };
+}
+
+// ---------------------------------------------------------------- server counters
+async function refreshStats() {
+  try {
+    const s = await (await fetch('/stats')).json();
+    for (const name of NAMES) {
+      panes[name].server = s[name];
+      if (!panes[name].base) panes[name].base = { ...s[name] };
+    }
+  } catch (e) {
+    // the demo server went away; keep the last figures
+  }
+}
+
+function resetCounters() {
+  for (const name of NAMES) {
+    const p = panes[name];
+    p.received = 0;
+    p.latencies = [];
+    p.requests = 0;
+    p.empty = 0;
+    p.base = p.server ? { ...p.server } : null;
+  }
+}
+
+// ---------------------------------------------------------------- publishing
+let published = 0;
+async function publish(text) {
+  const res = await fetch('/publish', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ text }) });
+  const body = await res.json();
+  if (!res.ok) {
+    $('#publish-status').textContent = 'refused: ' + body.error;
+    return;
+  }
+  published++;
+  $('#publish-status').textContent = 'published #' + body.seq + ' (' + published + ' from this page)';
+}
+let rateTimer = null;
+function setRate(perSecond) {
+  if (rateTimer) clearInterval(rateTimer);
+  rateTimer = null;
+  if (perSecond > 0) {
+    let n = 0;
+    rateTimer = setInterval(() => publish(($('#publish-text').value || 'tick') + ' ' + ++n), 1000 / perSecond);
+  }
+}
+
+// ---------------------------------------------------------------- handshake panel
+function hex(bytes) {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
+}
+async function showHandshake(hs) {
+  $('#hs-request').textContent = hs.request.join('\n');
+  $('#hs-response').textContent = hs.response.trim();
+  const keyLine = hs.request.find((l) => /^sec-websocket-key:/i.test(l));
+  const acceptLine = hs.response.split('\r\n').find((l) => /^sec-websocket-accept:/i.test(l));
+  if (!keyLine || !acceptLine) return;
+  const key = keyLine.slice(keyLine.indexOf(':') + 1).trim();
+  const serverAccept = acceptLine.slice(acceptLine.indexOf(':') + 1).trim();
+  $('#acc-key').textContent = key;
+  const concat = key + GUID;
+  $('#acc-concat').textContent = concat;
+  $('#acc-server').textContent = serverAccept;
+  if (!(window.crypto && crypto.subtle)) {
+    $('#acc-sha1').textContent = 'crypto.subtle is only available on secure origins (open the demo on 127.0.0.1)';
+    return;
+  }
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-1', new TextEncoder().encode(concat)));
+  $('#acc-sha1').textContent = hex(digest);
+  const b64 = btoa(String.fromCharCode(...digest));
+  $('#acc-base64').textContent = b64;
+  const v = $('#acc-verdict');
+  v.textContent = b64 === serverAccept ? '✓ matches what this page computed' : '✗ does not match';
+  v.className = b64 === serverAccept ? 'ok' : 'bad';
+}
+
+// ---------------------------------------------------------------- frame inspector
+const CONTROL = new Set(['ping', 'pong']);
+function field(label, value, cls) {
+  return '<span class="field' + (cls ? ' ' + cls : '') + '"><b>' + label + '</b>' + value + '</span>';
+}
+function esc(s) {
+  return String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+}
+function spaced(h) {
+  return h ? h.replace(/(..)(?=.)/g, '$1 ') : '';
+}
+function renderFrame(f) {
+  if (CONTROL.has(f.opcodeName)) {
+    panes.websocket.pings.push(Date.now());
+    if (!$('#show-control').checked) return;
+  }
+  const b0 = parseInt(f.header.slice(0, 2), 16);
+  const b1 = parseInt(f.header.slice(2, 4), 16);
+  const bits = (n) => n.toString(2).padStart(8, '0');
+  const len7 = b1 & 0x7f;
+  const extHex = f.header.slice(4, 4 + (f.lengthForm === 16 ? 4 : f.lengthForm === 64 ? 16 : 0));
+  const div = document.createElement('div');
+  const fromPage = f.dir === 'in';
+  div.className = 'frame ' + (fromPage ? 'in' : 'out') + (CONTROL.has(f.opcodeName) || f.opcodeName === 'close' ? ' control' : '');
+  div.dataset.dir = fromPage ? 'page-to-server' : 'server-to-page';
+  div.dataset.opcode = f.opcodeName;
+  div.dataset.masked = String(f.masked);
+  div.dataset.fin = String(f.fin);
+  div.dataset.key = f.maskingKey || '';
+  div.dataset.maskedPayload = f.maskedPayload || '';
+  div.dataset.payload = f.payload || '';
+  div.dataset.lengthForm = String(f.lengthForm);
+  let html =
+    '<div class="title">' + esc(f.opcodeName) + ' frame, ' + f.frameLength + ' bytes ' +
+    '<span class="dir">' + (fromPage ? 'page → server' : 'server → page') + ' · ' + new Date(f.at).toLocaleTimeString() + '</span></div>';
+  html += '<div class="bytes">';
+  html += field('byte 0', bits(b0));
+  html += field('FIN', f.fin ? '1 (last)' : '0 (more follow)');
+  html += field('RSV1-3', (f.rsv1 ? 1 : 0) + ' ' + (f.rsv2 ? 1 : 0) + ' ' + (f.rsv3 ? 1 : 0));
+  html += field('opcode', '0x' + f.opcode.toString(16) + ' ' + esc(f.opcodeName));
+  html += field('byte 1', bits(b1));
+  html += field('MASK', f.masked ? '1' : '0');
+  html += field('length', len7 + (f.lengthForm === 7 ? ' (7-bit)' : f.lengthForm === 16 ? ' → 16-bit: ' + spaced(extHex) + ' = ' + f.payloadLength : ' → 64-bit: ' + spaced(extHex) + ' = ' + f.payloadLength));
+  if (f.masked) html += field('masking key', spaced(f.maskingKey), 'mask');
+  if (f.payloadLength > 0) {
+    if (f.masked) html += field('payload as sent (masked)', spaced(f.maskedPayload) + (f.truncated ? ' …' : ''), 'payload mask');
+    html += field(f.masked ? 'payload unmasked (XOR key)' : 'payload', spaced(f.payload) + (f.truncated ? ' …' : ''), 'payload');
+  }
+  html += '</div>';
+  if (f.close) html += '<div class="text">close code ' + f.close.code + (f.close.reason ? ', reason "' + esc(f.close.reason) + '"' : '') + '</div>';
+  else if (f.text !== null && f.payloadLength > 0) html += '<div class="text">text: "' + esc(f.text) + '"' + (f.opcode === 0 ? ' (continuation)' : '') + '</div>';
+  div.innerHTML = html;
+  const list = $('#frames');
+  list.prepend(div);
+  while (list.children.length > 80) list.lastChild.remove();
+}
+
+// ---------------------------------------------------------------- heartbeat panel
+function logTo(id, text, cls) {
+  const ol = document.getElementById(id);
+  const li = document.createElement('li');
+  li.textContent = new Date().toLocaleTimeString() + '  ' + text;
+  if (cls) li.className = cls;
+  ol.prepend(li);
+  while (ol.children.length > 60) ol.lastChild.remove();
+}
+function onPeerEvent(e) {
+  const state = $('#peer-state');
+  if (e.side === 'server') {
+    if (e.type === 'open') {
+      state.textContent = 'connected';
+      state.className = 'online';
+      $('#peer-missed').textContent = '0';
+      logTo('peer-log', 'server: helper connected', 'good');
+    } else if (e.type === 'ping') {
+      $('#peer-missed').textContent = String(e.missed);
+      logTo('peer-log', 'server: ping sent (' + e.missed + ' outstanding)', e.missed > 1 ? 'warn' : '');
+    } else if (e.type === 'pong') {
+      $('#peer-missed').textContent = '0';
+      logTo('peer-log', 'server: pong received after ' + e.rttMs + ' ms → counter reset', 'good');
+    } else if (e.type === 'timeout') {
+      logTo('peer-log', 'server: ' + e.missed + ' pings unanswered → dropping the connection', 'bad');
+    } else if (e.type === 'close') {
+      state.textContent = 'dropped by the server';
+      state.className = 'offline';
+      logTo('peer-log', 'server: connection closed (' + e.code + (e.code === 1006 ? ', no closing handshake: the socket was destroyed' : '') + ')', 'bad');
+    }
+  } else if (e.type === 'ping') {
+    logTo('peer-log', 'helper: ping received → ' + (e.answered ? 'pong sent' : 'ignored, no pong'), e.answered ? '' : 'warn');
+  } else if (e.type === 'mode') {
+    logTo('peer-log', 'helper: ' + (e.answering ? 'answers pings again' : 'stops answering pings'), 'warn');
+  } else if (e.type === 'closed') {
+    logTo('peer-log', 'helper: ' + e.how, 'bad');
+  } else if (e.type === 'refused' || e.type === 'error') {
+    logTo('peer-log', 'helper: ' + (e.reason || e.message), 'bad');
+  }
+}
+async function restartPeer() {
+  $('#peer-answer').checked = true;
+  $('#peer-state').textContent = 'starting';
+  $('#peer-state').className = '';
+  await fetch('/peer/start', { method: 'POST' });
+}
+
+// Application heartbeat, the client's side: the heartbeatLoss / MAXLOSSTIMES loop.
+let appWs = null;
+let appTimer = null;
+let heartbeatLoss = 0;
+function setAppState(s) {
+  const b = $('#app-state');
+  b.textContent = s;
+  b.className = s === 'online' ? 'online' : s === 'offline' ? 'offline' : '';
+}
+function startAppHeartbeat() {
+  const MAXLOSSTIMES = config.appHeartbeat.maxLoss;
+  if (appTimer) clearInterval(appTimer);
+  if (appWs) appWs.close();
+  heartbeatLoss = 0;
+  $('#app-loss').textContent = '0';
+  setAppState('connecting');
+  const sock = new WebSocket('ws://' + location.host + '/app-heartbeat?client=' + clientId);
+  appWs = sock;
+  sock.onopen = () => {
+    setAppState('online');
+    logTo('app-log', 'connected', 'good');
+  };
+  sock.onmessage = (e) => {
+    if (e.data !== 'heartbeat-ack') return;
+    heartbeatLoss = 0;
+    $('#app-loss').textContent = '0';
+    logTo('app-log', 'heartbeat-ack received → heartbeatLoss = 0', 'good');
+  };
+  sock.onclose = () => {
+    if (appWs === sock && $('#app-state').textContent !== 'offline') setAppState('closed');
+  };
+  appTimer = setInterval(() => {
+    if (sock.readyState !== 1) return;
+    if (heartbeatLoss < MAXLOSSTIMES) {
+      sock.send('heartbeat');
+      heartbeatLoss += 1;
+      $('#app-loss').textContent = String(heartbeatLoss);
+      logTo('app-log', 'heartbeat sent → heartbeatLoss = ' + heartbeatLoss, heartbeatLoss > 1 ? 'warn' : '');
+    } else {
+      clearInterval(appTimer);
+      appTimer = null;
+      setAppState('offline');
+      logTo('app-log', heartbeatLoss + ' heartbeats without an answer → offline; the page closes the socket', 'bad');
+      sock.close(4000, 'heartbeat lost');
+    }
+  }, config.appHeartbeat.intervalMs);
+}
+
+// ---------------------------------------------------------------- security panel
+const securityWaiters = [];
+function onSecurityEvent(e) {
+  const w = securityWaiters.shift();
+  if (w) w(e);
+}
+function nextSecurityEvent(ms) {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(null), ms);
+    securityWaiters.push((e) => {
+      clearTimeout(t);
+      resolve(e);
+    });
+  });
+}
+async function originTest() {
+  const out = $('#origin-result');
+  out.textContent = 'trying…';
+  const seen = nextSecurityEvent(3000);
+  const r = await (await fetch('/origin-test', { method: 'POST' })).json();
+  const ev = await seen;
+  out.dataset.status = String(r.status);
+  out.textContent =
+    (r.refused ? 'Refused: HTTP ' + r.status + (ev ? ' (' + ev.reason + ')' : '') : 'Accepted (101): the check is off!') +
+    '\n\nThe request the server saw:\n' + (ev ? ev.request.join('\n') : '(not reported)') +
+    '\n\nThis page\'s own connection sent Origin: ' + location.origin + ' and got 101.';
+}
+function openOnce(url) {
+  return new Promise((resolve) => {
+    const s = new WebSocket(url);
+    let first = null;
+    s.onmessage = (e) => {
+      first = e.data;
+      s.close(1000);
+    };
+    s.onclose = (e) => resolve({ opened: first !== null, code: e.code, message: first });
+  });
+}
+async function tokenTest() {
+  const out = $('#token-result');
+  out.textContent = 'fetching a token…';
+  const { token } = await (await fetch('/token')).json();
+  const url = 'ws://' + location.host + '/secure?token=' + token;
+  let text = 'GET /token → ' + token + '\n\n1st connection with ?token=' + token.slice(0, 6) + '…\n';
+  const a = await openOnce(url);
+  text += a.opened ? '  101, open. Server says: "' + a.message + '"\n' : '  failed (code ' + a.code + ')\n';
+  out.textContent = text;
+  const seen = nextSecurityEvent(3000);
+  text += '\n2nd connection with the same token\n';
+  const b = await openOnce(url);
+  const ev = await seen;
+  text += b.opened ? '  open — the token was not spent!\n' : '  the browser reports: failed (close code ' + b.code + ', no HTTP status for scripts)\n';
+  if (ev) text += '  the server answered: HTTP ' + ev.status + ' ' + (ev.status === 401 ? 'Unauthorized' : '') + ' — ' + ev.reason + '\n';
+  out.dataset.first = a.opened ? '101' : 'refused';
+  out.dataset.second = ev ? String(ev.status) : b.opened ? '101' : 'unknown';
+  out.textContent = text;
+}
+
+// ---------------------------------------------------------------- start
+async function main() {
+  config = await (await fetch('/config')).json();
+  // CORS allows exactly the page's origin; other spellings of this host go to it.
+  if (location.origin !== config.pageOrigin) {
+    location.replace(config.pageOrigin + '/');
+    return;
+  }
+  const base = (port) => 'http://' + location.hostname + ':' + port;
+  document.querySelectorAll('.hb-interval').forEach((e) => (e.textContent = config.heartbeat.intervalMs / 1000 + ' s'));
+  document.querySelectorAll('.hb-max').forEach((e) => (e.textContent = config.heartbeat.maxMissedPongs));
+  document.querySelectorAll('.app-interval').forEach((e) => (e.textContent = config.appHeartbeat.intervalMs / 1000 + ' s'));
+  document.querySelectorAll('.app-max').forEach((e) => (e.textContent = config.appHeartbeat.maxLoss));
+  document.querySelectorAll('.lp-timeout').forEach((e) => (e.textContent = config.longPollTimeoutMs / 1000 + ' s'));
+
+  $('#publish-btn').onclick = () => publish($('#publish-text').value);
+  $('#publish-text').onkeydown = (e) => {
+    if (e.key === 'Enter') publish($('#publish-text').value);
+  };
+  $('#rate').onchange = (e) => setRate(Number(e.target.value));
+  $('#reset-btn').onclick = resetCounters;
+  $('#poll-interval').oninput = (e) => {
+    pollInterval = Number(e.target.value);
+    $('#poll-interval-label').textContent = pollInterval + ' ms';
+  };
+  $('#ws-send').onclick = () => {
+    if (ws && ws.readyState === 1) ws.send($('#ws-text').value);
+  };
+  $('#ws-fragment').onclick = () => fetch('/fragment?client=' + clientId, { method: 'POST' });
+  $('#ws-close').onclick = () => ws && ws.close(1000, 'closed from the page');
+  $('#ws-reconnect').onclick = connectWebSocket;
+  $('#peer-answer').onchange = (e) => fetch('/peer/answer', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ answer: e.target.checked }) });
+  $('#peer-restart').onclick = restartPeer;
+  $('#app-silent').onchange = (e) =>
+    fetch('/app-heartbeat/silent?client=' + clientId, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ silent: e.target.checked }) });
+  $('#app-reconnect').onclick = startAppHeartbeat;
+  $('#origin-test').onclick = originTest;
+  $('#token-test').onclick = tokenTest;
+
+  // The inspector channel first, so the WebSocket's first frames are seen.
+  const inspector = new EventSource('/inspect?client=' + clientId);
+  inspector.addEventListener('frame', (e) => renderFrame(JSON.parse(e.data)));
+  inspector.addEventListener('handshake', (e) => showHandshake(JSON.parse(e.data)));
+  inspector.addEventListener('heartbeat', (e) => {
+    const h = JSON.parse(e.data);
+    if (h.type === 'ping') browserPings++;
+    if (h.type === 'pong') browserPongs++;
+    $('#browser-pings').textContent = String(browserPings);
+    $('#browser-pongs').textContent = String(browserPongs);
+  });
+  inspector.addEventListener('security', (e) => onSecurityEvent(JSON.parse(e.data)));
+  inspector.addEventListener('peer', (e) => onPeerEvent(JSON.parse(e.data)));
+  await new Promise((r) => inspector.addEventListener('open', r, { once: true }));
+
+  await refreshStats();
+  runPolling(base(config.ports.polling));
+  runLongPolling(base(config.ports['long-polling']));
+  runSse(base(config.ports.sse));
+  connectWebSocket();
+  startAppHeartbeat();
+  restartPeer();
+  setInterval(refreshStats, 1000);
+  setInterval(() => {
+    for (const name of NAMES) {
+      renderStats(panes[name]);
+      drawTimeline(panes[name]);
+    }
+  }, 250);
+  document.body.dataset.ready = 'true';
+}
+
+main().catch((e) => {
+  document.body.insertAdjacentHTML('afterbegin', '<p style="color:#b42318;padding:8px">The demo could not start: ' + esc(e.message) + '</p>');
+});

@@ -1,0 +1,474 @@
+/**
+ * The teaching demo's server. It serves the page and runs, each on its own port, the real lab
+ * servers of polling, long polling and SSE (so each one's socket bytes are counted by its own
+ * meter) and a WebSocket server on the lab's engine whose every frame is observed, described
+ * and shipped to the page on a separate channel (an SSE stream from this server).
+ *
+ * On the page's own port it also hosts what the lower panels need: one-time tokens, an Origin
+ * check done with the engine's client, a helper peer process for the heartbeat, and an
+ * application-level heartbeat endpoint.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { WireMeter } from '../metrics/wire.ts';
+import { connect, describeFrame, rawRequestLines, TokenStore, WebSocketServer, type HeartbeatEvent, type WebSocketConnection } from '../protocol/index.ts';
+import type { TransportServer } from '../servers/contract.ts';
+import { createServerFor } from '../servers/index.ts';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const PUBLIC = join(HERE, 'public');
+const REPO = dirname(HERE);
+
+/** Settings of the demo. */
+export interface DemoOptions {
+  /** Port of the page (default 8090); 0 picks a free one. */
+  port?: number;
+  /** Address to bind every server to (default 127.0.0.1). */
+  host?: string;
+  /** Server ping interval on the demo's WebSocket connections (default 2000 ms). */
+  heartbeatIntervalMs?: number;
+  /** Missed pongs before the server drops a peer (default 3). */
+  maxMissedPongs?: number;
+  /** How long a long poll is held before an empty answer (default 10,000 ms). */
+  longPollTimeoutMs?: number;
+  /** The page's application heartbeat: interval and misses before "offline" (default 2000 ms, 3). */
+  appHeartbeatMs?: number;
+  appHeartbeatMaxLoss?: number;
+}
+
+/** A running demo. */
+export interface DemoServer {
+  /** The page's address. */
+  readonly url: string;
+  /** Ports of the page and of each transport. */
+  readonly ports: { page: number; polling: number; 'long-polling': number; sse: number; websocket: number };
+  close(): Promise<void>;
+}
+
+/** What `/publish` sends to every transport: the text with its sequence number and publish time. */
+export interface Stamped {
+  seq: number;
+  /** Publish time, ms since the epoch (the page computes now − sentAt; same machine, same clock). */
+  sentAt: number;
+  text: string;
+}
+
+/** Longest text accepted by `/publish`. */
+export const MAX_PUBLISH_CHARS = 4096;
+
+/** An error with the HTTP status it is answered with. */
+class DemoError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The text of a `/publish` body: JSON `{"text": "…"}` or a JSON string when the Content-Type
+ * says JSON, plain text otherwise. Anything else is a 400 with the reason.
+ */
+export function publishBodyText(body: string, contentType: string | undefined): string {
+  let text: unknown = body;
+  if (contentType && /\bjson\b/i.test(contentType)) {
+    let value: unknown;
+    try {
+      value = JSON.parse(body);
+    } catch {
+      throw new DemoError(400, 'body is not valid JSON');
+    }
+    if (typeof value === 'string') text = value;
+    else if (value && typeof value === 'object' && !Array.isArray(value) && 'text' in value) text = (value as { text: unknown }).text;
+    else throw new DemoError(400, 'JSON body must be {"text": "…"} or a string');
+  }
+  if (typeof text !== 'string') throw new DemoError(400, '"text" must be a string');
+  if (text.trim().length === 0) throw new DemoError(400, 'message is empty');
+  if (text.length > MAX_PUBLISH_CHARS) throw new DemoError(400, `message longer than ${MAX_PUBLISH_CHARS} characters`);
+  return text;
+}
+
+/** A frame as the page shows it: the description's fields, bytes as hex (long payloads cut). */
+export function frameForPage(bytes: Buffer, dir: 'in' | 'out') {
+  const d = describeFrame(bytes);
+  const SHOW = 64;
+  const hex = (b: Buffer | null) => (b ? b.subarray(0, SHOW).toString('hex') : null);
+  const isText = d.opcode === 0x1 || d.opcode === 0x0;
+  return {
+    dir,
+    at: Date.now(),
+    fin: d.fin,
+    rsv1: d.rsv1,
+    rsv2: d.rsv2,
+    rsv3: d.rsv3,
+    opcode: d.opcode,
+    opcodeName: d.opcodeName,
+    masked: d.masked,
+    lengthForm: d.lengthForm,
+    payloadLength: d.payloadLength,
+    headerLength: d.headerLength,
+    frameLength: d.frameLength,
+    header: bytes.subarray(0, d.headerLength).toString('hex'),
+    maskingKey: d.maskingKey,
+    maskedPayload: hex(d.maskedPayload),
+    payload: hex(d.payload),
+    truncated: d.payload.length > SHOW,
+    text: isText ? d.payload.subarray(0, 200).toString('utf8') : null,
+    ...(d.close && { close: d.close }),
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+  res.end(body);
+}
+
+function readText(req: IncomingMessage, limit = 64 * 1024): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new DemoError(413, `body over ${limit} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const text = await readText(req);
+  let v: unknown;
+  try {
+    v = JSON.parse(text || '{}');
+  } catch {
+    throw new DemoError(400, 'body is not valid JSON');
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new DemoError(400, 'body must be a JSON object');
+  return v as Record<string, unknown>;
+}
+
+function clientParam(url: URL): string {
+  const c = url.searchParams.get('client') ?? '';
+  if (!/^[\w.:-]{1,64}$/.test(c)) throw new DemoError(400, 'query parameter "client" must be 1–64 characters of [A-Za-z0-9_.:-]');
+  return c;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const a = server.address();
+      resolve(typeof a === 'object' && a ? a.port : port);
+    });
+  });
+}
+
+const STATIC: Record<string, [file: string, type: string]> = {
+  '/': ['index.html', 'text/html; charset=utf-8'],
+  '/index.html': ['index.html', 'text/html; charset=utf-8'],
+  '/app.js': ['app.js', 'text/javascript; charset=utf-8'],
+  '/style.css': ['style.css', 'text/css; charset=utf-8'],
+};
+
+/** Starts the demo: page server, the four transports, the helper endpoints. */
+export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
+  const host = o.host ?? '127.0.0.1';
+  const heartbeatIntervalMs = o.heartbeatIntervalMs ?? 2000;
+  const maxMissedPongs = o.maxMissedPongs ?? 3;
+  const longPollTimeoutMs = o.longPollTimeoutMs ?? 10_000;
+  const appHeartbeatMs = o.appHeartbeatMs ?? 2000;
+  const appHeartbeatMaxLoss = o.appHeartbeatMaxLoss ?? 3;
+
+  // --- the page's own server: bound first, because its origin goes into the CORS setting ---
+  const page = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      const status = e instanceof DemoError ? e.status : 500;
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      sendJson(res, status, { error: status === 500 ? 'internal error' : (e as Error).message });
+    });
+  });
+  const pageSockets = new Set<Socket>();
+  page.on('connection', (s: Socket) => {
+    pageSockets.add(s);
+    s.once('close', () => pageSockets.delete(s));
+  });
+  const pagePort = await listen(page, o.port ?? 8090, host);
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const pageOrigin = `http://${urlHost}:${pagePort}`;
+
+  // --- the three HTTP transports: the lab's real servers ---
+  const http: Record<'polling' | 'long-polling' | 'sse', TransportServer> = {
+    polling: createServerFor('polling', { corsOrigin: pageOrigin }),
+    'long-polling': createServerFor('long-polling', { corsOrigin: pageOrigin, longPollTimeoutMs }),
+    sse: createServerFor('sse', { corsOrigin: pageOrigin }),
+  };
+  const httpPorts = {
+    polling: await http.polling.listen(0, host),
+    'long-polling': await http['long-polling'].listen(0, host),
+    sse: await http.sse.listen(0, host),
+  };
+
+  // --- inspector channel: an SSE stream per page, filtered by the page's client id ---
+  const inspectors = new Set<{ client: string; res: ServerResponse }>();
+  const inspect = (event: string, data: unknown, client?: string) => {
+    const text = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    for (const i of inspectors) if (client === undefined || i.client === client) i.res.write(text);
+  };
+
+  // --- the WebSocket pane: the lab's engine on its own port with its own meter ---
+  const wsMeter = new WireMeter();
+  let wsRequests = 0;
+  const wsHttp = createServer((_req, res) => {
+    wsRequests++;
+    res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' }).end('WebSocket only\n');
+  });
+  wsHttp.on('connection', (s: Socket) => wsMeter.track(s));
+  const paneClient = new Map<WebSocketConnection, string>();
+  const handshakes = new Map<string, { request: string[]; response: string }>();
+  const paneWss = new WebSocketServer({
+    allowOrigins: [pageOrigin],
+    heartbeatIntervalMs,
+    maxMissedPongs,
+    onFrame: (conn, dir, bytes) => {
+      const client = paneClient.get(conn);
+      if (client === undefined || inspectors.size === 0) return;
+      try {
+        inspect('frame', frameForPage(bytes, dir), client);
+      } catch {
+        // A description can only fail on a cut-short header, which the engine never hands out.
+      }
+    },
+  });
+  paneWss.on('rejected', (status: number, reason: string, req: IncomingMessage) => {
+    inspect('security', { endpoint: 'websocket pane', status, reason, request: rawRequestLines(req) });
+  });
+  wsHttp.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
+    wsRequests++;
+    let client: string;
+    try {
+      client = clientParam(new URL(req.url ?? '/', 'http://x'));
+    } catch {
+      client = `anon-${wsRequests}`;
+    }
+    paneWss.handleUpgrade(req, socket, head, (conn) => {
+      paneClient.set(conn, client);
+      const hs = { request: conn.handshake?.requestHeaders ?? [], response: conn.handshake?.responseHeaders ?? '' };
+      handshakes.set(client, hs);
+      inspect('handshake', hs, client);
+      conn.on('heartbeat', (e: HeartbeatEvent) => inspect('heartbeat', { who: 'browser', ...e, at: Date.now() }, client));
+      conn.on('message', (data: Buffer, isBinary: boolean) => conn.send(data, { binary: isBinary }));
+      conn.on('error', () => {});
+      conn.once('close', (code: number, reason: string) => {
+        paneClient.delete(conn);
+        inspect('wsclose', { code, reason }, client);
+      });
+    });
+  });
+  const wsPort = await listen(wsHttp, 0, host);
+
+  // --- the lower panels' WebSocket endpoints, on the page's port ---
+  const tokens = new TokenStore({ ttlMs: 120_000 });
+  const secureWss = new WebSocketServer({ allowOrigins: [pageOrigin], tokens });
+  secureWss.on('rejected', (status: number, reason: string, req: IncomingMessage) => {
+    inspect('security', { endpoint: '/secure', status, reason, request: rawRequestLines(req).map((l) => l.replace(/(token=)[\w-]+/, '$1…')) });
+  });
+  const appWss = new WebSocketServer({ allowOrigins: [pageOrigin] });
+  const silentClients = new Set<string>();
+  const peerWss = new WebSocketServer({ heartbeatIntervalMs, maxMissedPongs });
+
+  page.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/secure') {
+      secureWss.handleUpgrade(req, socket, head, (conn) => {
+        conn.on('error', () => {});
+        conn.send('token accepted: this connection is open; the token is now spent');
+      });
+    } else if (url.pathname === '/app-heartbeat') {
+      const client = url.searchParams.get('client') ?? '';
+      appWss.handleUpgrade(req, socket, head, (conn) => {
+        conn.on('error', () => {});
+        conn.on('message', (data: Buffer) => {
+          if (data.toString() === 'heartbeat' && !silentClients.has(client)) conn.send('heartbeat-ack');
+        });
+      });
+    } else if (url.pathname === '/peer') {
+      peerWss.handleUpgrade(req, socket, head, (conn) => {
+        conn.on('error', () => {});
+        inspect('peer', { side: 'server', type: 'open', at: Date.now() });
+        conn.on('heartbeat', (e: HeartbeatEvent) => inspect('peer', { side: 'server', ...e, at: Date.now() }));
+        conn.once('close', (code: number, reason: string) => inspect('peer', { side: 'server', type: 'close', code, reason, at: Date.now() }));
+      });
+    } else {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    }
+  });
+
+  // --- the helper peer: a separate process that can stop answering pings ---
+  let peer: ChildProcess | undefined;
+  const startPeer = () => {
+    if (peer && peer.exitCode === null) peer.kill('SIGKILL');
+    const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'peer.ts'), `ws://${urlHost}:${pagePort}/peer`], {
+      cwd: REPO,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    peer = child;
+    child.stdin!.on('error', () => {});
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        inspect('peer', { side: 'peer', ...(JSON.parse(line) as object), at: Date.now() });
+      } catch {
+        // not one of its reports
+      }
+    });
+    child.once('exit', () => {
+      if (peer === child) peer = undefined;
+    });
+  };
+
+  // --- publishing ---
+  let seq = 0;
+  const publish = (text: string): Stamped => {
+    const m: Stamped = { seq: ++seq, sentAt: Date.now(), text };
+    const data = JSON.stringify(m);
+    http.polling.hub.publish(data);
+    http['long-polling'].hub.publish(data);
+    http.sse.hub.publish(data);
+    for (const conn of paneClient.keys()) conn.send(data);
+    return m;
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const route = `${req.method} ${url.pathname}`;
+    const file = STATIC[url.pathname];
+    if (req.method === 'GET' && file) {
+      const body = await readFile(join(PUBLIC, file[0]));
+      res.writeHead(200, { 'Content-Type': file[1], 'Content-Length': body.length, 'Cache-Control': 'no-store' });
+      res.end(body);
+      return;
+    }
+    switch (route) {
+      case 'GET /config':
+        return sendJson(res, 200, {
+          pageOrigin,
+          ports: { page: pagePort, ...httpPorts, websocket: wsPort },
+          heartbeat: { intervalMs: heartbeatIntervalMs, maxMissedPongs },
+          appHeartbeat: { intervalMs: appHeartbeatMs, maxLoss: appHeartbeatMaxLoss },
+          longPollTimeoutMs,
+        });
+      case 'POST /publish': {
+        const text = publishBodyText(await readText(req), req.headers['content-type']);
+        return sendJson(res, 202, publish(text));
+      }
+      case 'GET /stats':
+        return sendJson(res, 200, {
+          polling: http.polling.counters(),
+          'long-polling': http['long-polling'].counters(),
+          sse: http.sse.counters(),
+          websocket: {
+            connections: wsMeter.accepted,
+            connectionsOpen: wsMeter.open,
+            requests: wsRequests,
+            emptyResponses: 0,
+            ...wsMeter.totals(),
+            subscribers: paneClient.size,
+          },
+        });
+      case 'GET /inspect': {
+        const client = clientParam(url);
+        res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' });
+        res.write('retry: 1000\n\n');
+        const me = { client, res };
+        inspectors.add(me);
+        const hs = handshakes.get(client);
+        if (hs) inspect('handshake', hs, client);
+        const keepAlive = setInterval(() => res.write(':\n\n'), 15_000);
+        res.on('close', () => {
+          clearInterval(keepAlive);
+          inspectors.delete(me);
+        });
+        return;
+      }
+      case 'POST /fragment': {
+        const client = clientParam(url);
+        const conn = [...paneClient].find(([, c]) => c === client)?.[0];
+        if (!conn) throw new DemoError(409, 'no open WebSocket for this page: connect first');
+        const text = 'One message, several frames: FIN=0 on all but the last, opcode 0 (continuation) after the first.';
+        const fragmentSize = 16;
+        conn.send(text, { fragmentSize });
+        return sendJson(res, 202, { text, fragmentSize, frames: Math.ceil(Buffer.byteLength(text) / fragmentSize) });
+      }
+      case 'GET /token':
+        return sendJson(res, 200, { token: tokens.issue(), ttlMs: 120_000 });
+      case 'POST /origin-test': {
+        // A browser cannot lie about Origin, so the server's own client tries it.
+        const target = `ws://${urlHost}:${wsPort}/?client=origin-test`;
+        const evil = 'http://evil.example';
+        try {
+          const conn = await connect(target, { origin: evil, handshakeTimeoutMs: 3000 });
+          conn.close(1000);
+          return sendJson(res, 200, { origin: evil, status: 101, refused: false });
+        } catch (e) {
+          const err = e as Error & { status?: number };
+          return sendJson(res, 200, { origin: evil, status: err.status ?? 0, refused: true, reason: err.message });
+        }
+      }
+      case 'POST /peer/start':
+        startPeer();
+        return sendJson(res, 202, { started: true });
+      case 'POST /peer/answer': {
+        const body = (await readJson(req)) as { answer?: unknown };
+        if (typeof body.answer !== 'boolean') throw new DemoError(400, 'body must be {"answer": true|false}');
+        if (!peer || !peer.stdin?.writable) throw new DemoError(409, 'the helper peer is not running');
+        peer.stdin.write(body.answer ? 'answer\n' : 'ignore\n');
+        return sendJson(res, 202, { answer: body.answer });
+      }
+      case 'POST /app-heartbeat/silent': {
+        const client = clientParam(url);
+        const body = (await readJson(req)) as { silent?: unknown };
+        if (typeof body.silent !== 'boolean') throw new DemoError(400, 'body must be {"silent": true|false}');
+        if (body.silent) silentClients.add(client);
+        else silentClients.delete(client);
+        return sendJson(res, 202, { silent: body.silent });
+      }
+      default:
+        throw new DemoError(404, `no such endpoint: ${route}`);
+    }
+  }
+
+  return {
+    url: `${pageOrigin}/`,
+    ports: { page: pagePort, ...httpPorts, websocket: wsPort },
+    async close() {
+      if (peer && peer.exitCode === null) peer.kill('SIGKILL');
+      for (const i of inspectors) i.res.end();
+      inspectors.clear();
+      const quick = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, 500))]);
+      await Promise.all([paneWss.close(), secureWss.close(), appWss.close(), peerWss.close()].map(quick));
+      await Promise.all(Object.values(http).map((s) => s.close()));
+      await new Promise<void>((r) => {
+        wsHttp.close(() => r());
+        wsHttp.closeAllConnections();
+      });
+      for (const s of pageSockets) s.destroy();
+      await new Promise<void>((r) => page.close(() => r()));
+    },
+  };
+}
