@@ -59,7 +59,7 @@ function onMessage(p, data) {
     m = null;
   }
   if (!m || typeof m.sentAt !== 'number') {
-    addLog(p, 'echo: ' + data, 'echo');
+    addLog(p, 'other message (echo, fragments): ' + data, 'echo');
     return;
   }
   p.received++;

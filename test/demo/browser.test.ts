@@ -1,0 +1,167 @@
+/**
+ * The teaching page and the exec example in real Chromium (Debian's, driven by playwright-core).
+ * Chromium is installed by scripts/ensure-chromium.sh when missing; a failed install fails the
+ * suite instead of skipping it.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { computeAccept } from '../../protocol/index.ts';
+import { launchChromium, type LaunchedChromium } from '../../reports/browser.ts';
+import { startDemo, type DemoServer } from '../../demo/server.ts';
+import { startExec } from '../../exec/server.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const OUT = `${ROOT}test-output/demo`;
+
+let browser: LaunchedChromium;
+let demo: DemoServer;
+let page: Page;
+const consoleErrors: string[] = [];
+const outside: string[] = [];
+
+before(async () => {
+  execFileSync('sh', [`${ROOT}scripts/ensure-chromium.sh`], { stdio: 'inherit' });
+  mkdirSync(OUT, { recursive: true });
+  demo = await startDemo({ port: 0, heartbeatIntervalMs: 500, maxMissedPongs: 3, appHeartbeatMs: 300, appHeartbeatMaxLoss: 3, longPollTimeoutMs: 3000 });
+  browser = await launchChromium({ viewport: { width: 1440, height: 900 } });
+  page = await browser.context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+  page.on('request', (r) => {
+    if (!/^(http|ws):\/\/127\.0\.0\.1:\d+\//.test(r.url())) outside.push(r.url());
+  });
+  await page.goto(demo.url);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+});
+
+after(async () => {
+  await browser?.close();
+  await demo?.close();
+});
+
+const stat = (pane: string, label: string) => page.locator(`#pane-${pane} dd[data-k="${label}"]`).innerText();
+
+test('every pane receives the published messages', async () => {
+  // Let the first polls and the SSE/WebSocket connections settle, then publish three messages.
+  await page.waitForTimeout(500);
+  for (const text of ['first', 'second', 'third']) {
+    await page.fill('#publish-text', text);
+    await page.click('#publish-btn');
+    await page.waitForTimeout(150);
+  }
+  for (const pane of ['polling', 'long-polling', 'sse', 'websocket']) {
+    await page.waitForFunction(
+      (p) => Number(document.querySelector(`#pane-${p} dd[data-k="messages received"]`)?.textContent) >= 3,
+      pane,
+      { timeout: 8000 },
+    );
+    assert.match(await stat(pane, 'latency last / median'), /^\d+ ms \/ \d+ ms$/, `${pane} shows a latency`);
+    assert.match(await stat(pane, 'wire bytes ↓ server→page'), /\d/, `${pane} shows bytes`);
+  }
+  assert.match(await page.locator('#pane-websocket .log').innerText(), /"third"/);
+  // A bad publish body is a 400 with a reason, not a crash.
+  const bad = await fetch(`${demo.url}publish`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{nope' });
+  assert.equal(bad.status, 400);
+  assert.match(((await bad.json()) as { error: string }).error, /not valid JSON/);
+});
+
+test('the handshake panel works out the same Sec-WebSocket-Accept as the server', async () => {
+  await page.waitForSelector('#acc-verdict.ok', { timeout: 5000 });
+  const key = await page.locator('#acc-key').innerText();
+  const computed = await page.locator('#acc-base64').innerText();
+  const server = await page.locator('#acc-server').innerText();
+  assert.equal(computed, server);
+  assert.equal(computed, computeAccept(key));
+  assert.match(await page.locator('#hs-request').innerText(), /Sec-WebSocket-Key: /);
+  assert.match(await page.locator('#hs-response').innerText(), /^HTTP\/1\.1 101 Switching Protocols/);
+});
+
+test('the frame inspector shows a masked page frame and an unmasked server frame, fragments, ping/pong and close', async () => {
+  await page.fill('#ws-text', 'echo me');
+  await page.click('#ws-send');
+  const masked = page.locator('.frame[data-dir="page-to-server"][data-opcode="text"][data-masked="true"]').first();
+  await masked.waitFor({ timeout: 5000 });
+  const f = await masked.evaluate((el) => ({ ...(el as HTMLElement).dataset }));
+  assert.match(f['key']!, /^[0-9a-f]{8}$/);
+  const key = Buffer.from(f['key']!, 'hex');
+  const sent = Buffer.from(f['maskedPayload']!, 'hex');
+  const plain = Buffer.from(f['payload']!, 'hex');
+  assert.equal(plain.toString(), 'echo me');
+  assert.deepEqual(Buffer.from(sent.map((b, i) => b ^ key[i % 4]!)), plain, 'masked XOR key = unmasked');
+  assert.equal(f['fin'], 'true');
+  assert.equal(f['lengthForm'], '7');
+
+  const echo = page.locator('.frame[data-dir="server-to-page"][data-opcode="text"][data-masked="false"]', { hasText: 'echo me' }).first();
+  await echo.waitFor({ timeout: 5000 });
+  const e = await echo.evaluate((el) => ({ ...(el as HTMLElement).dataset }));
+  assert.equal(e['key'], '');
+  assert.equal(Buffer.from(e['payload']!, 'hex').toString(), 'echo me');
+
+  await page.click('#ws-fragment');
+  await page.locator('.frame[data-dir="server-to-page"][data-opcode="text"][data-fin="false"]').first().waitFor({ timeout: 5000 });
+  await page.locator('.frame[data-dir="server-to-page"][data-opcode="continuation"][data-fin="true"]').first().waitFor({ timeout: 5000 });
+  await page.locator('.frame[data-dir="server-to-page"][data-opcode="ping"]').first().waitFor({ timeout: 5000 });
+  await page.locator('.frame[data-dir="page-to-server"][data-opcode="pong"][data-masked="true"]').first().waitFor({ timeout: 5000 });
+  await page.screenshot({ path: `${OUT}/demo-inspector.png`, fullPage: true });
+
+  await page.click('#ws-close');
+  await page.locator('.frame[data-dir="page-to-server"][data-opcode="close"]').first().waitFor({ timeout: 5000 });
+  await page.locator('.frame[data-dir="server-to-page"][data-opcode="close"]').first().waitFor({ timeout: 5000 });
+  await page.click('#ws-reconnect');
+  await page.waitForFunction(() => /open \(101/.test(document.querySelector('#pane-websocket .log')?.textContent ?? ''), null, { timeout: 5000 });
+});
+
+test('a helper that stops answering pings is dropped; the page heartbeat goes offline', async () => {
+  await page.waitForFunction(() => document.querySelector('#peer-state')?.textContent === 'connected', null, { timeout: 10_000 });
+  await page.waitForFunction(() => /pong received/.test(document.querySelector('#peer-log')?.textContent ?? ''), null, { timeout: 5000 });
+  await page.uncheck('#peer-answer');
+  await page.check('#app-silent');
+  await page.waitForFunction(() => document.querySelector('#peer-state')?.textContent === 'dropped by the server', null, { timeout: 8000 });
+  const log = await page.locator('#peer-log').innerText();
+  assert.match(log, /ignored, no pong/);
+  assert.match(log, /3 pings unanswered → dropping the connection/);
+  assert.match(log, /1006/);
+  await page.waitForFunction(() => document.querySelector('#app-state')?.textContent === 'offline', null, { timeout: 8000 });
+  assert.equal(await page.locator('#app-loss').innerText(), '3');
+  await page.locator('#heartbeat').screenshot({ path: `${OUT}/demo-heartbeat.png` });
+});
+
+test('a foreign Origin is refused with 403 and a spent token with 401', async () => {
+  await page.click('#origin-test');
+  await page.waitForSelector('#origin-result[data-status]', { timeout: 5000 });
+  assert.equal(await page.locator('#origin-result').getAttribute('data-status'), '403');
+  assert.match(await page.locator('#origin-result').innerText(), /Origin: http:\/\/evil\.example/);
+
+  await page.click('#token-test');
+  await page.waitForSelector('#token-result[data-second]', { timeout: 8000 });
+  assert.equal(await page.locator('#token-result').getAttribute('data-first'), '101');
+  assert.equal(await page.locator('#token-result').getAttribute('data-second'), '401');
+  await page.locator('#security').screenshot({ path: `${OUT}/demo-security.png` });
+});
+
+test('the page is whole: no outside requests, no script errors, a readable screenshot', async () => {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: `${OUT}/demo-full.png`, fullPage: true });
+  await page.screenshot({ path: `${OUT}/demo-viewport.png` });
+  assert.deepEqual(outside, []);
+  // The second token connection fails on purpose; the browser logs that as an error.
+  assert.deepEqual(consoleErrors.filter((m) => !/\/secure\?token=/.test(m)), []);
+});
+
+test('exec: count.sh delivers 1…10 to the example page, then closes with 1000', async (t) => {
+  const server = await startExec({ program: `${ROOT}examples/count.sh`, port: 0, staticDir: `${ROOT}examples`, env: { COUNT_DELAY: '0.05' } });
+  t.after(() => server.close());
+  const p = await browser.context.newPage();
+  t.after(() => p.close());
+  await p.goto(`http://127.0.0.1:${server.port}/count.html`);
+  await p.waitForFunction(() => /DISCONNECT/.test(document.getElementById('log')?.textContent ?? ''), null, { timeout: 10_000 });
+  const log = (await p.locator('#log').innerText()).trim().split('\n');
+  assert.deepEqual(log, ['CONNECT', ...Array.from({ length: 10 }, (_, i) => `MESSAGE: ${i + 1}`), 'DISCONNECT (code 1000)']);
+  await p.screenshot({ path: `${OUT}/exec-count.png` });
+});
