@@ -72,6 +72,11 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
         }
         if (trials.length) sr.results.push(combineTrials(trials));
       }
+      try {
+        scenario.summarize?.(sr);
+      } catch (e) {
+        log(`[${scenario.name}] could not summarize across transports: ${(e as Error).message}`);
+      }
     }
   } finally {
     process.off('SIGINT', onSigint);

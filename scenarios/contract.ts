@@ -1,5 +1,5 @@
 /** What a scenario is: named parameters and a run per transport that yields one result row. */
-import type { TransportName, TransportResult } from '../metrics/results.ts';
+import type { ScenarioResult, TransportName, TransportResult } from '../metrics/results.ts';
 import type { FlagReader, FlagSpecs, Profile } from './flags.ts';
 
 /** Hooks the runner gives a scenario. */
@@ -22,6 +22,8 @@ export interface Scenario<P extends object = Record<string, unknown>> {
   params(f: FlagReader, profile: Profile): P;
   /** Why the scenario cannot run on a transport, or null when it can. */
   skipReason?(transport: TransportName, params: P): string | null;
+  /** After every transport ran: figures across transports (crossovers, capacity) into the scenario's params. */
+  summarize?(result: ScenarioResult): void;
   /** Measures one transport; throws on failure (the runner records it as errored). */
   run(transport: TransportName, params: P, ctx: RunContext): Promise<TransportResult>;
 }

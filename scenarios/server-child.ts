@@ -40,9 +40,14 @@ process.on('message', async (m: Msg) => {
       if (fault && fault === `${server!.transport}:crash`) setTimeout(() => process.exit(3), 100);
       const hub = server!.hub;
       const size = Number(m['size']);
-      const r = await runSchedule(Number(m['rate']), Number(m['durationMs']), (seq, intendedNs) => {
-        hub.publish(encodePayload(seq, intendedNs, process.hrtime.bigint(), size));
-      });
+      const r = await runSchedule(
+        Number(m['rate']),
+        Number(m['durationMs']),
+        (seq, intendedNs) => {
+          hub.publish(encodePayload(seq, intendedNs, process.hrtime.bigint(), size));
+        },
+        Number(m['firstSeq'] ?? 1),
+      );
       reply({ type: 'published', ...r });
       break;
     }

@@ -1,0 +1,283 @@
+/**
+ * `connections`: what idle connections cost the server. One server process
+ * (started with --expose-gc) is measured empty, then the subscribers are
+ * ramped up step by step (1k, 5k, 10k …), each step held for a few seconds
+ * with the heartbeats running: WebSocket pings, SSE comment heartbeats, short
+ * polls at their interval (that is their idle cost) and long polls held. Per
+ * step: the server's RSS and V8 heap after a gc, RSS per connection above the
+ * empty server, and the server's CPU while the connections sit idle.
+ *
+ * Every step needs file descriptors: one per connection in the server, one or
+ * two per subscriber in the load processes. The open-files limit is read from
+ * /proc/self/limits; subscribers are spread over enough load processes to stay
+ * under it, and a step the server itself cannot hold is skipped with the reason.
+ */
+import { readFileSync } from 'node:fs';
+import type { TimePoint, TransportName, TransportResult } from '../metrics/results.ts';
+import type { ConnectionsStep } from '../reports/extras.ts';
+import type { HeaderProfile } from '../clients/contract.ts';
+import type { ServerCounters } from '../servers/contract.ts';
+import type { RunContext, Scenario } from './contract.ts';
+import type { FlagReader } from './flags.ts';
+import { Session, liveChildren } from './session.ts';
+import { Child, type Msg } from './child.ts';
+import { HEARTBEAT_FLAGS } from './dead-peer.ts';
+
+const LOAD_CHILD = import.meta.resolve('./load-child.ts');
+
+/** A load process at or above this CPU share is called the bottleneck. */
+const CLIENT_BOUND_PCT = 90;
+/** Descriptors a process needs besides its connections (stdio, IPC, tsx, the event loop). */
+const FD_RESERVE = 64;
+/** Share of the open-files limit a load process may fill with connections. */
+const FD_USE = 0.9;
+
+export interface ConnectionsParams {
+  /** Subscriber counts to hold, ascending. */
+  steps: number[];
+  /** How long each step is held idle and measured, ms. */
+  holdMs: number;
+  /** WebSocket ping and SSE comment-heartbeat interval, ms (0 = off). */
+  heartbeatIntervalMs: number;
+  /** Unanswered pings before a WebSocket peer is dropped. */
+  maxMissed: number;
+  /** Short-polling interval, ms. */
+  pollIntervalMs: number;
+  /** Long-poll hold time, ms. */
+  longPollTimeoutMs: number;
+  /** Request header profile of the HTTP clients. */
+  headers: HeaderProfile;
+  /** Fewest load processes to spread the subscribers over (more when the open-files limit asks). */
+  loadProcesses: number;
+}
+
+/** A step in `extra.steps`: the report's ConnectionsStep plus what explains it. */
+export interface ConnectionsStepRow extends ConnectionsStep {
+  /** Server V8 heap used per connection above the empty server, bytes. */
+  heapPerConnBytes: number;
+  /** TCP connections the server held (HTTP clients may keep two per subscriber). */
+  socketsOpen: number;
+  /** Subscribers the server counted (held polls and short pollers are not subscribers). */
+  subscribers: number;
+  /** Server CPU over the hold, ms. */
+  cpuMs: number;
+  /** Peak server RSS during the hold (before the gc), bytes. */
+  rssMaxBytes: number;
+  /** HTTP requests the server answered during the hold, per second (polls; 0 for held streams). */
+  requestsPerSec: number;
+  /** Time to open this step's new connections, ms. */
+  connectMs: number;
+  /** Load processes holding the subscribers at this step. */
+  loadProcesses: number;
+  /** Highest load-process CPU over the hold, percent of one core. */
+  clientCpuPct: number;
+}
+
+/** `extra` of a connections row. */
+export interface ConnectionsRowExtra {
+  steps: ConnectionsStepRow[];
+  /** The empty server after a gc. */
+  baseline: { rssBytes: number; heapBytes: number };
+  /** Open-files limit (soft, hard) of the processes, or null when unknown. */
+  openFilesLimit: { soft: number; hard: number } | null;
+  /** Steps not run and why. */
+  skipped: { connections: number; reason: string }[];
+  /** Whether the heap figures come after a forced gc. */
+  gcExposed: boolean;
+  heartbeat: { intervalMs: number; maxMissed: number };
+}
+
+export function connectionsParams(f: FlagReader): ConnectionsParams {
+  const steps = [...new Set(f.nums('connection-steps'))].sort((a, b) => a - b);
+  return {
+    steps,
+    holdMs: f.num('connection-hold') * 1000,
+    heartbeatIntervalMs: f.num('heartbeat-interval'),
+    maxMissed: f.num('max-missed'),
+    pollIntervalMs: f.num('poll-interval'),
+    longPollTimeoutMs: f.num('long-poll-timeout'),
+    headers: f.str('headers') as HeaderProfile,
+    loadProcesses: f.num('load-processes'),
+  };
+}
+
+/** The open-files limit of this process (children inherit it), from /proc/self/limits. */
+export function openFilesLimit(): { soft: number; hard: number } | null {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const m = line?.match(/Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/);
+    if (!m) return null;
+    const n = (s: string) => (s === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(s));
+    return { soft: n(m[1]!), hard: n(m[2]!) };
+  } catch {
+    return null;
+  }
+}
+
+/** Descriptors one subscriber may hold in a load process: HTTP clients keep a pool of two. */
+export function fdsPerClient(t: TransportName): number {
+  return t === 'websocket' || t === 'ws' ? 1 : 2;
+}
+
+/** Load processes needed for `clients` subscribers under an open-files limit. */
+export function processesFor(t: TransportName, clients: number, limit: number | null, atLeast: number): number {
+  const perProcess = limit === null ? Infinity : Math.max(1, Math.floor((limit * FD_USE - FD_RESERVE) / fdsPerClient(t)));
+  return Math.max(1, Math.min(clients, Math.max(atLeast, Math.ceil(clients / perProcess))));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export const connections: Scenario<ConnectionsParams> = {
+  name: 'connections',
+  summary: 'idle connections held at 1k/5k/10k: server RSS and heap per connection, CPU while idle with heartbeats running',
+  flags: {
+    'connection-steps': { help: 'idle connections to hold, a comma list', kind: 'numbers', quick: [1000], full: [1000, 5000, 10000], min: 1, max: 1_000_000, integer: true },
+    'connection-hold': { help: 'seconds each step is held idle and measured', kind: 'number', quick: 2, full: 5, min: 0.5, max: 600 },
+    ...HEARTBEAT_FLAGS,
+  },
+  sharedFlags: ['poll-interval', 'long-poll-timeout', 'headers', 'load-processes'],
+  params: connectionsParams,
+  async run(transport: TransportName, p: ConnectionsParams, ctx: RunContext): Promise<TransportResult> {
+    const limits = openFilesLimit();
+    const s = new Session(transport, {
+      heartbeatIntervalMs: p.heartbeatIntervalMs,
+      maxMissedPongs: p.maxMissed,
+      sseHeartbeatMs: p.heartbeatIntervalMs > 0 ? p.heartbeatIntervalMs : 2 ** 31 - 1,
+      longPollTimeoutMs: p.longPollTimeoutMs,
+    });
+    const series: TimePoint[] = [];
+    const tStart = performance.now();
+    try {
+      ctx.progress(`${transport}: starting server (--expose-gc)`);
+      await s.startServer(['--expose-gc']);
+      const server = s.server;
+      const gc = async () => {
+        const r = await server.ask({ type: 'gc' }, 'gc-done', 10_000);
+        await sleep(100);
+        const r2 = await server.ask({ type: 'gc' }, 'gc-done', 10_000);
+        return Boolean(r['exposed']) && Boolean(r2['exposed']);
+      };
+      const snapshot = async () => {
+        const m = await server.ask({ type: 'counters' }, 'counters', 10_000);
+        return { counters: m['counters'] as ServerCounters, rssBytes: Number(m['rssBytes']), heapBytes: Number(m['heapUsedBytes']) };
+      };
+      await sleep(300);
+      const gcExposed = await gc();
+      const base = await snapshot();
+      const steps: ConnectionsStepRow[] = [];
+      const skipped: ConnectionsRowExtra['skipped'] = [];
+      let held = 0;
+      let prefix = 0;
+      let last: { cpuMs: number; rssMaxBytes: number; cpuPct: number; clientCpuMs: number; clientCpuPct: number; clientBound: boolean } | undefined;
+
+      for (const n of p.steps) {
+        if (ctx.signal.aborted) break;
+        if (limits && n + FD_RESERVE > limits.soft) {
+          skipped.push({ connections: n, reason: `the server process would need ${n + FD_RESERVE} file descriptors; its open-files limit is ${limits.soft} (raise it with ulimit -n)` });
+          continue;
+        }
+        // Add the subscribers this step needs, in new load processes under the open-files limit.
+        const add = n - held;
+        const k = processesFor(transport, add, limits?.soft ?? null, Math.max(1, p.loadProcesses - s.loads.length));
+        ctx.progress(`${transport}: connecting ${add} more subscriber(s) (${n} in all) over ${k} load process(es)`);
+        const t0 = performance.now();
+        const inits: Promise<Msg>[] = [];
+        for (let i = 0; i < k; i++) {
+          const share = Math.floor(add / k) + (i < add % k ? 1 : 0);
+          const c = new Child(`${transport} load #${s.loads.length + 1}`, LOAD_CHILD);
+          liveChildren.add(c);
+          c.proc.once('exit', () => liveChildren.delete(c));
+          s.loads.push(c);
+          inits.push(
+            c.ask(
+              { type: 'init', transport, baseUrl: s.baseUrl, clients: share, idPrefix: `s${prefix++}c`, pollIntervalMs: p.pollIntervalMs, headers: p.headers, concurrency: 100 },
+              'ready',
+              60_000 + share * 50,
+            ),
+          );
+        }
+        await Promise.all(inits);
+        const connectMs = performance.now() - t0;
+        held = n;
+        // Let the connect burst settle, then measure the idle hold.
+        await sleep(1000);
+        server.listeners.set('sample', (m) => {
+          series.push({ t: round1((performance.now() - tStart) / 1000), serverCpuPct: round1(Number(m['cpuPct'])), serverRssBytes: Number(m['rssBytes']) });
+        });
+        const before = await snapshot();
+        await Promise.all([server.ask({ type: 'measure' }, 'measuring', 10_000), ...s.loads.map((l) => l.ask({ type: 'measure' }, 'measuring', 10_000))]);
+        ctx.progress(`${transport}: holding ${n} idle connection(s) for ${p.holdMs / 1000} s`);
+        await sleep(p.holdMs);
+        const totals = await server.ask({ type: 'totals' }, 'totals', 10_000);
+        const loads = await Promise.all(s.loads.map((l) => l.ask({ type: 'finish', first: 1, last: 0 }, 'result', 30_000)));
+        const proc = totals['process'] as { cpuMs: number; wallMs: number; cpuPct: number; rssMaxBytes: number };
+        const afterCounters = totals['counters'] as ServerCounters;
+        await gc();
+        const after = await snapshot();
+        const clientCpu = loads.map((m) => Number(m['cpuPct']));
+        const step: ConnectionsStepRow = {
+          connections: n,
+          rssBytes: after.rssBytes,
+          heapBytes: after.heapBytes,
+          rssPerConnBytes: Math.round((after.rssBytes - base.rssBytes) / n),
+          heapPerConnBytes: Math.round((after.heapBytes - base.heapBytes) / n),
+          cpuPct: round(proc.cpuPct),
+          cpuMs: round(proc.cpuMs),
+          rssMaxBytes: proc.rssMaxBytes,
+          socketsOpen: after.counters.connectionsOpen,
+          subscribers: after.counters.subscribers,
+          requestsPerSec: round(((afterCounters.requests - before.counters.requests) * 1000) / proc.wallMs),
+          connectMs: Math.round(connectMs),
+          loadProcesses: s.loads.length,
+          clientCpuPct: round(Math.max(...clientCpu)),
+        };
+        steps.push(step);
+        last = {
+          cpuMs: step.cpuMs,
+          rssMaxBytes: proc.rssMaxBytes,
+          cpuPct: step.cpuPct,
+          clientCpuMs: loads.reduce((a, m) => a + Number(m['cpuMs']), 0),
+          clientCpuPct: step.clientCpuPct,
+          clientBound: clientCpu.some((c) => c >= CLIENT_BOUND_PCT),
+        };
+        ctx.progress(
+          `${transport}: ${n} idle: RSS ${mb(step.rssBytes)} (+${step.rssPerConnBytes} B/conn), heap ${mb(step.heapBytes)} (+${step.heapPerConnBytes} B/conn), CPU ${step.cpuPct} %`,
+        );
+        if (step.socketsOpen < n && step.subscribers < n && transport !== 'polling' && transport !== 'long-polling') {
+          throw new Error(`only ${step.socketsOpen} of ${n} connections were open at the end of the hold`);
+        }
+      }
+      if (steps.length === 0) throw new Error(skipped.map((x) => `${x.connections}: ${x.reason}`).join('; ') || 'no step ran');
+      const end = (await snapshot()).counters;
+      const extra: ConnectionsRowExtra = {
+        steps,
+        baseline: { rssBytes: base.rssBytes, heapBytes: base.heapBytes },
+        openFilesLimit: limits,
+        skipped,
+        gcExposed,
+        heartbeat: { intervalMs: p.heartbeatIntervalMs, maxMissed: p.maxMissed },
+      };
+      return {
+        transport,
+        state: 'completed',
+        error: null,
+        latencyMs: null,
+        throughput: null,
+        messages: null,
+        wire: { bytesUp: end.bytesRead, bytesDown: end.bytesWritten, payloadBytes: 0, overheadBytesPerMessage: 0, requests: end.requests, emptyResponses: end.emptyResponses },
+        server: { cpuMs: last!.cpuMs, rssMaxBytes: last!.rssMaxBytes, cpuPct: last!.cpuPct, connections: steps[steps.length - 1]!.connections },
+        client: { cpuMs: round(last!.clientCpuMs), cpuPct: last!.clientCpuPct, processes: s.loads.length, clientBound: last!.clientBound },
+        series,
+        extra: extra as unknown as Record<string, unknown>,
+      };
+    } finally {
+      await s.close();
+    }
+  },
+};
+
+const round = (x: number) => Math.round(x * 100) / 100;
+const round1 = (x: number) => Math.round(x * 10) / 10;
+const mb = (b: number) => `${Math.round(b / 1e5) / 10} MB`;
