@@ -42,6 +42,8 @@ export interface ExecServer {
   readonly httpServer: Server;
   /** Live connections (each with its process). */
   readonly connections: number;
+  /** Times a program's stdout was paused because its socket held too much (backpressure). */
+  readonly pauses: number;
   close(): Promise<void>;
 }
 
@@ -168,6 +170,7 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
   const log = o.log ?? (() => {});
   const children = new Set<ChildProcess>();
   const sockets = new Set<Socket>();
+  let pauses = 0;
 
   const wss = new WebSocketServer({ ...(o.allowOrigins && o.allowOrigins.length > 0 && { allowOrigins: o.allowOrigins }) });
   const httpServer = createServer((req, res) => void serveStatic(o.staticDir, req, res));
@@ -219,6 +222,7 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
       conn.send(line.toString('utf8', 0, end));
       // Backpressure: stop reading the program while the socket holds too much.
       if (conn.bufferedAmount > highWater && !stdout.isPaused()) {
+        pauses++;
         stdout.pause();
         conn.once('drain', () => stdout.resume());
       }
@@ -304,6 +308,9 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
     httpServer,
     get connections() {
       return wss.clients.size;
+    },
+    get pauses() {
+      return pauses;
     },
     async close() {
       await Promise.race([wss.close(), new Promise((r) => setTimeout(r, 1000))]);

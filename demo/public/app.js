@@ -295,6 +295,17 @@ function hex(bytes) {
 async function showHandshake(hs) {
   $('#hs-request').textContent = hs.request.join('\n');
   $('#hs-response').textContent = hs.response.trim();
+  const has = (lines, name) => lines.some((l) => l.toLowerCase().startsWith(name.toLowerCase() + ':'));
+  const resLines = hs.response.split('\r\n');
+  const notes = [];
+  if (has(hs.request, 'Sec-WebSocket-Extensions') && !has(resLines, 'Sec-WebSocket-Extensions')) {
+    notes.push('The browser offered permessage-deflate; the server did not accept it, so frames travel uncompressed and RSV1 stays 0.');
+  }
+  if (!has(hs.request, 'Sec-WebSocket-Protocol')) {
+    notes.push('No Sec-WebSocket-Protocol was offered (the page named no subprotocol), so the response names none.');
+  }
+  notes.push('After the blank line that ends the 101 response, HTTP is over on this connection: only frames follow.');
+  $('#hs-notes').textContent = notes.join(' ');
   const keyLine = hs.request.find((l) => /^sec-websocket-key:/i.test(l));
   const acceptLine = hs.response.split('\r\n').find((l) => /^sec-websocket-accept:/i.test(l));
   if (!keyLine || !acceptLine) return;

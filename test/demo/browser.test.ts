@@ -108,7 +108,12 @@ test('the frame inspector shows a masked page frame and an unmasked server frame
   await page.locator('.frame[data-dir="server-to-page"][data-opcode="continuation"][data-fin="true"]').first().waitFor({ timeout: 5000 });
   await page.locator('.frame[data-dir="server-to-page"][data-opcode="ping"]').first().waitFor({ timeout: 5000 });
   await page.locator('.frame[data-dir="page-to-server"][data-opcode="pong"][data-masked="true"]').first().waitFor({ timeout: 5000 });
-  await page.screenshot({ path: `${OUT}/demo-inspector.png`, fullPage: true });
+  await page.uncheck('#show-control');
+  await page.click('#ws-send');
+  await page.waitForTimeout(300);
+  await page.locator('#inspector').screenshot({ path: `${OUT}/demo-inspector.png` });
+  await page.locator('#handshake').screenshot({ path: `${OUT}/demo-handshake.png` });
+  await page.check('#show-control');
 
   await page.click('#ws-close');
   await page.locator('.frame[data-dir="page-to-server"][data-opcode="close"]').first().waitFor({ timeout: 5000 });

@@ -154,3 +154,33 @@ test('missing or non-executable program: a one-line usage error before listening
   await assert.rejects(execCommand(['--port', '0']), UsageError);
   await assert.rejects(execCommand(['--max-line', 'lots', '--', 'cat']), /--max-line must be a number/);
 });
+
+test('backpressure: a reader that stops reading pauses the program; nothing is lost', async (t) => {
+  // 20,000 numbered lines of 1 KB: more than the kernel's socket buffers hold on loopback.
+  const N = 20_000;
+  const prog = await script(t, `i=0; pad=$(printf '%01000d' 0); seq 1 ${N} | while read i; do echo "$i $pad"; done`);
+  const s = await start(t, { program: prog, highWaterMark: 64 * 1024 });
+  const conn = await connect(`ws://127.0.0.1:${s.port}/`);
+  const socket = conn.rawSocket;
+  socket.pause();
+  let count = 0;
+  let last = '';
+  let inOrder = true;
+  conn.on('message', (d: Buffer) => {
+    const v = d.toString().split(' ')[0]!;
+    if (Number(v) !== count + 1) inOrder = false;
+    count++;
+    last = v;
+  });
+  const closed = once(conn, 'close');
+  // While nobody reads, the program's output backs up into the socket and the server pauses it.
+  const deadline = Date.now() + 3000;
+  while (s.pauses === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(s.pauses > 0, 'stdout was paused');
+  socket.resume();
+  const [code] = (await closed) as [number];
+  assert.equal(code, 1000);
+  assert.equal(count, N);
+  assert.equal(last, String(N));
+  assert.ok(inOrder);
+});
