@@ -53,6 +53,10 @@ export interface ConnectionsParams {
 
 /** A step in `extra.steps`: the report's ConnectionsStep plus what explains it. */
 export interface ConnectionsStepRow extends ConnectionsStep {
+  /** RSS added per connection since the previous step (the first step: since the empty server), bytes. */
+  marginalRssPerConnBytes: number;
+  /** RSS per TCP socket the server held above the empty server, bytes. */
+  rssPerSocketBytes: number;
   /** Server V8 heap used per connection above the empty server, bytes. */
   heapPerConnBytes: number;
   /** TCP connections the server held (HTTP clients may keep two per subscriber). */
@@ -169,13 +173,18 @@ export const connections: Scenario<ConnectionsParams> = {
       const steps: ConnectionsStepRow[] = [];
       const skipped: ConnectionsRowExtra['skipped'] = [];
       let held = 0;
+      let prev = { n: 0, rssBytes: base.rssBytes };
       let prefix = 0;
       let last: { cpuMs: number; rssMaxBytes: number; cpuPct: number; clientCpuMs: number; clientCpuPct: number; clientBound: boolean } | undefined;
 
       for (const n of p.steps) {
         if (ctx.signal.aborted) break;
-        if (limits && n + FD_RESERVE > limits.soft) {
-          skipped.push({ connections: n, reason: `the server process would need ${n + FD_RESERVE} file descriptors; its open-files limit is ${limits.soft} (raise it with ulimit -n)` });
+        const serverFds = n * fdsPerClient(transport) + FD_RESERVE;
+        if (limits && serverFds > limits.soft) {
+          skipped.push({
+            connections: n,
+            reason: `the server process would need up to ${serverFds} file descriptors (${fdsPerClient(transport)} per subscriber); its open-files limit is ${limits.soft} (raise it with ulimit -n)`,
+          });
           continue;
         }
         // Add the subscribers this step needs, in new load processes under the open-files limit.
@@ -222,6 +231,8 @@ export const connections: Scenario<ConnectionsParams> = {
           rssBytes: after.rssBytes,
           heapBytes: after.heapBytes,
           rssPerConnBytes: Math.round((after.rssBytes - base.rssBytes) / n),
+          marginalRssPerConnBytes: Math.round((after.rssBytes - prev.rssBytes) / (n - prev.n)),
+          rssPerSocketBytes: after.counters.connectionsOpen > 0 ? Math.round((after.rssBytes - base.rssBytes) / after.counters.connectionsOpen) : 0,
           heapPerConnBytes: Math.round((after.heapBytes - base.heapBytes) / n),
           cpuPct: round(proc.cpuPct),
           cpuMs: round(proc.cpuMs),
@@ -234,6 +245,7 @@ export const connections: Scenario<ConnectionsParams> = {
           clientCpuPct: round(Math.max(...clientCpu)),
         };
         steps.push(step);
+        prev = { n, rssBytes: after.rssBytes };
         last = {
           cpuMs: step.cpuMs,
           rssMaxBytes: proc.rssMaxBytes,

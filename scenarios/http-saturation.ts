@@ -1,0 +1,243 @@
+/**
+ * `http-saturation`: how many polls per second the polling server answers.
+ * autocannon, in its own process, drives `GET /poll` over C keep-alive
+ * connections for D seconds, closed-loop (each connection sends its next
+ * request when the previous answer arrives), in two variants: an empty poll
+ * (the cursor is current: 204, what most short polls get) and a poll that
+ * returns one message (the cursor one behind: 200 with one S-byte message).
+ * For long polling only the immediate-answer path can be saturated: a poll
+ * whose cursor is behind is answered at once; an empty one is held, so its
+ * variant asks for a 0 ms hold (`timeout=0`) to measure the waiter path.
+ *
+ * requests/s × the poll interval = the most short-polling clients the server
+ * could carry at that interval, if it did nothing else. With two cores the
+ * load process usually saturates first; its CPU is measured and a run where
+ * it was at ≥ 90 % of a core is flagged client-bound (the figure is then a
+ * floor for the server, not its ceiling).
+ */
+import type { TransportName, TransportResult } from '../metrics/results.ts';
+import type { HttpSaturationExtra } from '../reports/extras.ts';
+import type { HeaderProfile } from '../clients/contract.ts';
+import { profileHeaders } from '../clients/headers.ts';
+import type { ServerCounters } from '../servers/contract.ts';
+import type { RunContext, Scenario } from './contract.ts';
+import type { FlagReader } from './flags.ts';
+import { Session, liveChildren } from './session.ts';
+import { Child, type Msg } from './child.ts';
+
+const CANNON_CHILD = import.meta.resolve('./http-saturation-child.ts');
+
+/** A load process at or above this CPU share is called the bottleneck. */
+export const CLIENT_BOUND_PCT = 90;
+
+export interface HttpSaturationParams {
+  /** autocannon connections. */
+  connections: number;
+  /** Measured seconds per variant. */
+  durationSec: number;
+  /** Unmeasured seconds of the same load before each variant. */
+  warmupSec: number;
+  /** Short-polling interval the capacity is expressed at, ms. */
+  pollIntervalMs: number;
+  /** Payload bytes of the message the `message` variant returns. */
+  size: number;
+  /** Request headers autocannon sends. */
+  headers: HeaderProfile;
+  /** Long-poll hold time of the server, ms (the `empty` long-poll variant asks for 0). */
+  longPollTimeoutMs: number;
+}
+
+export type SaturationVariantName = 'empty' | 'message';
+
+/** One autocannon run against one kind of poll. */
+export interface SaturationVariant {
+  name: SaturationVariantName;
+  /** The request path (cursor and client id filled in). */
+  path: string;
+  /** The status every answer should carry. */
+  expectedStatus: number;
+  requestsPerSec: number;
+  /** Answers received in the measured run. */
+  requests: number;
+  /** autocannon's latency, ms (closed loop: not corrected for coordinated omission). */
+  latencyMs: HttpSaturationExtra['latencyMs'];
+  /** Connection errors, timeouts included. */
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  /** Answers per status code. */
+  statusCodes: Record<string, number>;
+  /** Bytes per request at the server's sockets, each way. */
+  bytesUpPerRequest: number;
+  bytesDownPerRequest: number;
+  server: { cpuMs: number; cpuPct: number; rssMaxBytes: number };
+  client: { cpuMs: number; cpuPct: number; clientBound: boolean };
+  /** requestsPerSec × poll interval (short polling only). */
+  maxClientsAtPollInterval?: number;
+}
+
+/** `extra` of an http-saturation row: HttpSaturationExtra (from the primary variant) plus both variants. */
+export interface HttpSaturationRowExtra extends HttpSaturationExtra {
+  /** Which variant the headline figures come from. */
+  primary: SaturationVariantName;
+  variants: SaturationVariant[];
+  /** The primary variant's requests/s × the poll interval: short-polling clients it could carry. */
+  maxClientsAtPollInterval?: number;
+  pollIntervalMs: number;
+  connections: number;
+  durationSec: number;
+}
+
+export function httpSaturationParams(f: FlagReader): HttpSaturationParams {
+  return {
+    connections: f.num('saturation-connections'),
+    durationSec: f.num('saturation-duration'),
+    warmupSec: f.num('warmup'),
+    pollIntervalMs: f.num('poll-interval'),
+    size: f.num('size'),
+    headers: f.str('headers') as HeaderProfile,
+    longPollTimeoutMs: f.num('long-poll-timeout'),
+  };
+}
+
+export const httpSaturation: Scenario<HttpSaturationParams> = {
+  name: 'http-saturation',
+  summary: 'autocannon against GET /poll (empty 204 and one-message 200): requests/s, latency, server CPU, clients it could carry',
+  flags: {
+    'saturation-connections': { help: 'autocannon connections', kind: 'number', quick: 10, full: 50, min: 1, max: 10_000, integer: true },
+    'saturation-duration': { help: 'seconds autocannon runs per variant', kind: 'number', quick: 3, full: 10, min: 0.5, max: 3600 },
+  },
+  sharedFlags: ['poll-interval', 'size', 'headers', 'warmup', 'long-poll-timeout'],
+  params: httpSaturationParams,
+  skipReason(transport) {
+    if (transport === 'sse') return 'SSE holds one streaming response per client; there is no request per update to saturate';
+    if (transport === 'websocket' || transport === 'ws') return 'WebSocket sends frames on one upgraded connection; there are no HTTP requests to saturate';
+    return null;
+  },
+  async run(transport: TransportName, p: HttpSaturationParams, ctx: RunContext): Promise<TransportResult> {
+    const skip = httpSaturation.skipReason!(transport, p);
+    if (skip) throw new Error(skip);
+    const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs });
+    let cannon: Child | undefined;
+    try {
+      ctx.progress(`${transport}: starting server and autocannon process`);
+      await s.startServer();
+      cannon = new Child(`${transport} autocannon`, CANNON_CHILD);
+      const c = cannon;
+      liveChildren.add(c);
+      c.proc.once('exit', () => liveChildren.delete(c));
+
+      // One message of `size` bytes, so a cursor one behind it returns exactly that message.
+      const pub = await fetch(`${s.baseUrl}/publish`, { method: 'POST', body: 'x'.repeat(p.size), headers: { 'content-type': 'text/plain' } });
+      if (pub.status !== 202) throw new Error(`POST /publish answered ${pub.status}: ${await pub.text()}`);
+      const seq = Number(((await pub.json()) as { seq: number }).seq);
+
+      const plan: { name: SaturationVariantName; path: string; expectedStatus: number }[] =
+        transport === 'polling'
+          ? [
+              { name: 'empty', path: `/poll?cursor=${seq}&client=cannon`, expectedStatus: 204 },
+              { name: 'message', path: `/poll?cursor=${seq - 1}&client=cannon`, expectedStatus: 200 },
+            ]
+          : [
+              { name: 'message', path: `/poll?cursor=${seq - 1}&client=cannon`, expectedStatus: 200 },
+              { name: 'empty', path: `/poll?cursor=${seq}&client=cannon&timeout=0`, expectedStatus: 204 },
+            ];
+      const headers = profileHeaders(p.headers);
+      const variants: SaturationVariant[] = [];
+      let requestsTotal: ServerCounters | undefined;
+      for (const v of plan) {
+        if (ctx.signal.aborted) throw new Error('interrupted');
+        const url = s.baseUrl + v.path;
+        if (p.warmupSec > 0) {
+          ctx.progress(`${transport}: ${v.name} poll: ${p.warmupSec} s of warm-up`);
+          await c.ask({ type: 'run', url, connections: p.connections, durationSec: p.warmupSec, headers }, 'result', p.warmupSec * 1000 + 30_000);
+        }
+        ctx.progress(`${transport}: ${v.name} poll (${v.expectedStatus}): autocannon, ${p.connections} connections × ${p.durationSec} s`);
+        const before = (await s.server.ask({ type: 'counters' }, 'counters', 10_000))['counters'] as ServerCounters;
+        s.server.listeners.set('sample', () => {});
+        await s.server.ask({ type: 'measure' }, 'measuring', 10_000);
+        const r = await c.ask({ type: 'run', url, connections: p.connections, durationSec: p.durationSec, headers }, 'result', p.durationSec * 1000 + 30_000);
+        const totals = await s.server.ask({ type: 'totals' }, 'totals', 10_000);
+        const after = totals['counters'] as ServerCounters;
+        requestsTotal = after;
+        variants.push(variantOf(v, r, totals, before, after, transport, p));
+        const last = variants[variants.length - 1]!;
+        ctx.progress(
+          `${transport}: ${v.name}: ${last.requestsPerSec} req/s, p50 ${last.latencyMs.p50} ms, p99 ${last.latencyMs.p99} ms, server CPU ${last.server.cpuPct} %, autocannon CPU ${last.client.cpuPct} %${last.client.clientBound ? ' (client-bound)' : ''}`,
+        );
+      }
+      const primaryName: SaturationVariantName = transport === 'polling' ? 'empty' : 'message';
+      const primary = variants.find((v) => v.name === primaryName)!;
+      const extra: HttpSaturationRowExtra = {
+        requestsPerSec: primary.requestsPerSec,
+        latencyMs: primary.latencyMs,
+        primary: primaryName,
+        variants,
+        ...(primary.maxClientsAtPollInterval !== undefined && { maxClientsAtPollInterval: primary.maxClientsAtPollInterval }),
+        pollIntervalMs: p.pollIntervalMs,
+        connections: p.connections,
+        durationSec: p.durationSec,
+      };
+      const end = requestsTotal!;
+      return {
+        transport,
+        state: 'completed',
+        error: null,
+        latencyMs: null,
+        throughput: null,
+        messages: null,
+        wire: { bytesUp: end.bytesRead, bytesDown: end.bytesWritten, payloadBytes: 0, overheadBytesPerMessage: 0, requests: end.requests, emptyResponses: end.emptyResponses },
+        server: { cpuMs: primary.server.cpuMs, rssMaxBytes: primary.server.rssMaxBytes, cpuPct: primary.server.cpuPct, connections: end.connections },
+        client: { cpuMs: primary.client.cpuMs, cpuPct: primary.client.cpuPct, processes: 1, clientBound: primary.client.clientBound },
+        extra: extra as unknown as Record<string, unknown>,
+      };
+    } finally {
+      await Promise.all([cannon?.kill(500), s.close()]);
+    }
+  },
+};
+
+function variantOf(
+  v: { name: SaturationVariantName; path: string; expectedStatus: number },
+  r: Msg,
+  totals: Msg,
+  before: ServerCounters,
+  after: ServerCounters,
+  transport: TransportName,
+  p: HttpSaturationParams,
+): SaturationVariant {
+  const requests = Number(r['requests']);
+  const durationSec = Number(r['durationSec']) || p.durationSec;
+  const rps = round(requests / durationSec);
+  const statusCodes = r['statusCodes'] as Record<string, number>;
+  const wrong = Object.entries(statusCodes).filter(([code, n]) => Number(code) !== v.expectedStatus && n > 0);
+  if (requests > 0 && wrong.length > 0 && wrong.reduce((a, [, n]) => a + n, 0) > requests / 2) {
+    throw new Error(`${v.name} poll: expected ${v.expectedStatus}, got ${JSON.stringify(statusCodes)}`);
+  }
+  if (requests === 0) throw new Error(`${v.name} poll: autocannon got no answer (errors ${String(r['errors'])}, timeouts ${String(r['timeouts'])})`);
+  const served = Math.max(1, after.requests - before.requests);
+  const proc = totals['process'] as { cpuMs: number; cpuPct: number; rssMaxBytes: number };
+  const lat = r['latency'] as Record<string, number>;
+  const latencyMs: HttpSaturationExtra['latencyMs'] = {};
+  for (const k of ['p50', 'p90', 'p99', 'p999', 'mean', 'max'] as const) if (Number.isFinite(lat[k])) latencyMs[k] = round(lat[k]!);
+  const clientPct = Number(r['cpuPct']);
+  return {
+    name: v.name,
+    path: v.path,
+    expectedStatus: v.expectedStatus,
+    requestsPerSec: rps,
+    requests,
+    latencyMs,
+    errors: Number(r['errors']),
+    timeouts: Number(r['timeouts']),
+    non2xx: Number(r['non2xx']),
+    statusCodes,
+    bytesUpPerRequest: round((after.bytesRead - before.bytesRead) / served),
+    bytesDownPerRequest: round((after.bytesWritten - before.bytesWritten) / served),
+    server: { cpuMs: round(proc.cpuMs), cpuPct: round(proc.cpuPct), rssMaxBytes: proc.rssMaxBytes },
+    client: { cpuMs: round(Number(r['cpuMs'])), cpuPct: round(clientPct), clientBound: clientPct >= CLIENT_BOUND_PCT },
+    ...(transport === 'polling' && { maxClientsAtPollInterval: Math.round((rps * p.pollIntervalMs) / 1000) }),
+  };
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
