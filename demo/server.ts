@@ -210,7 +210,9 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
     s.once('close', () => pageSockets.delete(s));
   });
   const pagePort = await listen(page, o.port ?? 8090, host);
-  const urlHost = host.includes(':') ? `[${host}]` : host;
+  // Bound to every interface, the page is still opened (and its origin allowed) as 127.0.0.1.
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const urlHost = shown.includes(':') ? `[${shown}]` : shown;
   const pageOrigin = `http://${urlHost}:${pagePort}`;
 
   // --- the three HTTP transports: the lab's real servers ---
