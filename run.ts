@@ -11,7 +11,7 @@ import { choice, list, num, parse, UsageError } from './args.ts';
 import { TRANSPORTS, type TransportName } from './metrics/results.ts';
 import { SERVERS, createServerFor } from './servers/index.ts';
 import { runBench, type PlannedScenario } from './scenarios/bench.ts';
-import { SCENARIOS, scenarioByName } from './scenarios/index.ts';
+import { SCENARIOS, SCENARIO_GROUPS, scenarioByName } from './scenarios/index.ts';
 import { SHARED_FLAGS, flagHelp, readFlags } from './scenarios/flags.ts';
 import { renderTable } from './reports/table.ts';
 import { writeReport } from './reports/write.ts';
@@ -92,7 +92,8 @@ async function bench(argv: string[]): Promise<number> {
   const str = (k: string) => values[k] as string | undefined;
   const transports = list(str('transports'), 'transports', TRANSPORTS, TRANSPORTS);
   const names = SCENARIOS.map((s) => s.name);
-  const chosen = list(str('scenario'), 'scenario', names, names);
+  // A group name (echo, throughput) stands for all of its scenarios.
+  const chosen = [...new Set(list(str('scenario'), 'scenario', [...names, ...Object.keys(SCENARIO_GROUPS)], names).flatMap((n) => SCENARIO_GROUPS[n] ?? [n]))];
   const profile = choice(str('profile'), 'profile', PROFILES, 'quick');
   const repeat = num(str('repeat'), 'repeat', 1, { min: 1, max: 100, integer: true });
   const allSpecs = { ...SHARED_FLAGS };

@@ -48,6 +48,8 @@ export interface PollBody {
   next: number;
   gap: { from: number; to: number } | null;
   messages: { id: number; data: string }[];
+  /** Set when the server cut the batch: poll again at once. */
+  more?: boolean;
 }
 
 /** Hands a poll response's messages over; returns the next cursor. */

@@ -22,10 +22,6 @@ export class PollingClient implements TransportClient {
     return this.http.requests;
   }
 
-  protected path(): string {
-    return `/poll?cursor=${this.cursor}&client=${encodeURIComponent(this.o.clientId)}`;
-  }
-
   async start(): Promise<void> {
     const first = await this.http.get(`/poll?client=${encodeURIComponent(this.o.clientId)}`);
     if (first.status !== 200) throw new Error(`GET /poll answered ${first.status}: ${first.text}`);
@@ -33,19 +29,19 @@ export class PollingClient implements TransportClient {
     this.loop = this.run();
   }
 
-  /** One poll; returns how many messages it brought. */
-  protected async pollOnce(): Promise<number> {
-    const r = await this.http.get(this.path(), undefined, this.stopper.signal);
+  /** One poll; returns whether the server has more waiting. */
+  protected async pollOnce(): Promise<boolean> {
+    const r = await this.http.get(`/poll?cursor=${this.cursor}&client=${encodeURIComponent(this.o.clientId)}`, undefined, this.stopper.signal);
     if (r.status === 204) {
       this.emptyResponses++;
       const next = r.headers['x-next-cursor'];
       if (typeof next === 'string') this.cursor = Number(next);
-      return 0;
+      return false;
     }
     if (r.status !== 200) throw new Error(`GET /poll answered ${r.status}: ${r.text}`);
     const body = JSON.parse(r.text) as PollBody;
     this.cursor = deliverPoll(this.o, body);
-    return body.messages.length;
+    return body.more === true;
   }
 
   protected async run(): Promise<void> {
@@ -54,7 +50,8 @@ export class PollingClient implements TransportClient {
     let k = 0;
     while (!this.stopper.signal.aborted) {
       try {
-        await this.pollOnce();
+        // A batch cut at the server's limit is fetched on at once, not a whole interval later.
+        while ((await this.pollOnce()) && !this.stopper.signal.aborted);
       } catch (e) {
         if (this.stopper.signal.aborted) return;
         this.o.onError?.(e as Error);

@@ -26,7 +26,23 @@ export interface CollectSpec {
 export async function collect(s: Session, transport: TransportName, c: CollectSpec): Promise<TransportResult> {
   const totals = await s.server.ask({ type: 'totals' }, 'totals', 10_000);
   const results = await Promise.all(s.loads.map((l) => l.ask({ type: 'finish', first: c.first, last: c.last }, 'result', 30_000)));
-  return buildRow(transport, c, totals, results, s.series);
+  const counters = sinceBase(totals['counters'] as ServerCounters, s.baseCounters);
+  return buildRow(transport, c, { ...totals, counters }, results, s.series);
+}
+
+/** Counters accumulated since `base` (the moment the current load began connecting). */
+export function sinceBase(now: ServerCounters, base: ServerCounters | undefined): ServerCounters {
+  if (!base) return now;
+  return {
+    ...now,
+    connections: now.connections - base.connections,
+    requests: now.requests - base.requests,
+    emptyResponses: now.emptyResponses - base.emptyResponses,
+    bytesRead: now.bytesRead - base.bytesRead,
+    bytesWritten: now.bytesWritten - base.bytesWritten,
+    errors: now.errors - base.errors,
+    messagesIn: now.messagesIn - base.messagesIn,
+  };
 }
 
 /** The row from the server's totals and the load processes' results. */

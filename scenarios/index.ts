@@ -3,10 +3,17 @@ import type { Scenario } from './contract.ts';
 import { push } from './push.ts';
 import { echo, echoPingPong } from './echo.ts';
 import { fanOut } from './fan-out.ts';
+import { throughputDown, throughputUp } from './throughput.ts';
 
-export const SCENARIOS: Scenario<any>[] = [push, echo, echoPingPong, fanOut];
+export const SCENARIOS: Scenario<any>[] = [push, echo, echoPingPong, fanOut, throughputDown, throughputUp];
 
 /** A scenario by name. */
 export function scenarioByName(name: string): Scenario<any> | undefined {
   return SCENARIOS.find((s) => s.name === name);
 }
+
+/** Names that select several scenarios at once. */
+export const SCENARIO_GROUPS: Record<string, string[]> = {
+  echo: ['echo', 'echo-ping-pong'],
+  throughput: ['throughput-down', 'throughput-up'],
+};

@@ -3,7 +3,7 @@
  * processes, the time series they report, and clean-up whatever happens.
  */
 import type { TimePoint, TransportName } from '../metrics/results.ts';
-import type { ServerOptions } from '../servers/contract.ts';
+import type { ServerCounters, ServerOptions } from '../servers/contract.ts';
 import type { HeaderProfile } from '../clients/contract.ts';
 import { Child, type Msg } from './child.ts';
 
@@ -56,8 +56,12 @@ export class Session {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** Server counters just before the current load connected: figures count from here, set-up included. */
+  baseCounters: ServerCounters | undefined;
+
   /** Starts the load processes, clients split evenly, and waits until all subscribed. */
   async startLoad(spec: LoadSpec): Promise<void> {
+    this.baseCounters = (await this.server.ask({ type: 'counters' }, 'counters', 10_000))['counters'] as ServerCounters;
     const n = Math.max(1, Math.min(spec.processes, spec.clients));
     const inits: Promise<Msg>[] = [];
     for (let i = 0; i < n; i++) {

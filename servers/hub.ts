@@ -37,6 +37,8 @@ export interface SinceResult {
   next: number;
   /** Set when messages after the cursor were dropped from the history. */
   gap: Gap | null;
+  /** More messages are waiting after `next` (the read stopped at `max`). */
+  more: boolean;
 }
 
 /** Raised for a cursor the hub cannot interpret; HTTP servers answer 400 with its message. */
@@ -105,7 +107,7 @@ export class Hub {
       next = s;
       if (m && visibleTo(m, clientId)) messages.push(m);
     }
-    return { messages, next, gap };
+    return { messages, next, gap, more: next < this.seq };
   }
 }
 

@@ -1,0 +1,172 @@
+/**
+ * `throughput`: the highest delivered messages/s a transport sustains, found
+ * by doubling the rate until delivery falls behind.
+ *   throughput-down  the server publishes to `--throughput-clients` subscribers
+ *   throughput-up    clients send to the server (echo off); the server counts what arrives
+ * A step is sustained when ≥ 99 % of what was owed arrived within a short drain,
+ * the p99 stayed under `--throughput-p99-ms` (down), the publisher kept its
+ * schedule, and no client had to hold messages back for lack of room (up).
+ */
+import type { ScenarioResult, TransportName, TransportResult } from '../metrics/results.ts';
+import type { HeaderProfile } from '../clients/contract.ts';
+import type { ServerCounters } from '../servers/contract.ts';
+import type { RunContext, Scenario } from './contract.ts';
+import type { FlagReader, FlagSpecs } from './flags.ts';
+import { Session } from './session.ts';
+import { collect, round, sinceBase } from './collect.ts';
+
+export interface ThroughputParams {
+  direction: 'down' | 'up';
+  clients: number;
+  startRate: number;
+  maxSteps: number;
+  stepDurationMs: number;
+  p99LimitMs: number;
+  size: number;
+  pollIntervalMs: number;
+  longPollTimeoutMs: number;
+  headers: HeaderProfile;
+}
+
+/** One rung of the ramp. */
+export interface ThroughputStep {
+  rate: number;
+  deliveredPerSec: number;
+  p99Ms: number | null;
+  sustained: boolean;
+  why?: string;
+}
+
+const FLAGS: FlagSpecs = {
+  'throughput-start': { help: 'throughput: first rate tried, msg/s (doubled each step)', kind: 'number', quick: 5000, full: 2000, min: 1, max: 10_000_000 },
+  'throughput-steps': { help: 'throughput: most doublings tried', kind: 'number', quick: 6, full: 10, min: 1, max: 30, integer: true },
+  'throughput-duration': { help: 'throughput: seconds per step', kind: 'number', quick: 0.5, full: 3, min: 0.2, max: 600 },
+  'throughput-clients': { help: 'throughput-down: subscribers', kind: 'number', quick: 4, full: 10, min: 1, max: 10_000, integer: true },
+  'throughput-senders': { help: 'throughput-up: clients sending at once', kind: 'number', quick: 20, full: 50, min: 1, max: 10_000, integer: true },
+  'throughput-p99-ms': { help: 'throughput: p99 above this means delivery fell behind, ms', kind: 'number', quick: 1000, min: 1, max: 600_000 },
+};
+
+const SUSTAINED_SHARE = 0.99;
+
+function params(direction: 'down' | 'up') {
+  return (f: FlagReader): ThroughputParams => ({
+    direction,
+    clients: f.num(direction === 'down' ? 'throughput-clients' : 'throughput-senders'),
+    startRate: f.num('throughput-start'),
+    maxSteps: f.num('throughput-steps'),
+    stepDurationMs: f.num('throughput-duration') * 1000,
+    p99LimitMs: f.num('throughput-p99-ms'),
+    size: f.num('size'),
+    pollIntervalMs: f.num('poll-interval'),
+    longPollTimeoutMs: f.num('long-poll-timeout'),
+    headers: f.str('headers') as HeaderProfile,
+  });
+}
+
+async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunContext): Promise<TransportResult> {
+  const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs, echo: p.direction === 'down' });
+  const steps: ThroughputStep[] = [];
+  let best: TransportResult | undefined;
+  let firstSeq = 1;
+  try {
+    ctx.progress(`${transport}: starting server`);
+    await s.startServer();
+    let rate = p.startRate;
+    for (let k = 0; k < p.maxSteps && !ctx.signal.aborted; k++, rate *= 2) {
+      await s.stopLoad();
+      await s.startLoad({ clients: p.clients, processes: 1, pollIntervalMs: p.pollIntervalMs, headers: p.headers, mode: p.direction === 'up' ? 'echo' : 'subscribe' });
+      await s.measure(firstSeq);
+      ctx.progress(`${transport}: ${p.direction === 'down' ? 'publishing' : 'sending'} ${rate} msg/s for ${p.stepDurationMs / 1000} s`);
+      const seconds = p.stepDurationMs / 1000;
+      let row: TransportResult;
+      let why: string | undefined;
+      if (p.direction === 'down') {
+        const published = await s.server.ask({ type: 'publish', rate, size: p.size, durationMs: p.stepDurationMs, firstSeq }, 'published', p.stepDurationMs + 60_000);
+        const last = Number(published['last']);
+        await s.drain((last - firstSeq + 1) * p.clients, 1000, ctx.signal);
+        row = await collect(s, transport, { first: firstSeq, last, size: p.size, seconds, upPayload: false });
+        firstSeq = last + 1;
+        const share = row.messages!.delivered / Math.max(1, row.messages!.sent);
+        if (share < SUSTAINED_SHARE) why = `only ${(share * 100).toFixed(1)} % delivered`;
+        else if ((row.latencyMs?.p99 ?? Infinity) > p.p99LimitMs) why = `p99 ${row.latencyMs?.p99} ms over ${p.p99LimitMs} ms`;
+        else if (Number(published['maxLateMs']) > 250) why = `publisher fell ${Math.round(Number(published['maxLateMs']))} ms behind its schedule`;
+      } else {
+        const sent = await s.loads[0]!.ask({ type: 'send', ratePerClient: rate / p.clients, size: p.size, durationMs: p.stepDurationMs, maxInflight: 64 }, 'sent', p.stepDurationMs + 60_000);
+        const owed = Number(sent['sent']);
+        const base = s.baseCounters;
+        const received = async () => sinceBase((await s.server.ask({ type: 'counters' }, 'counters', 10_000))['counters'] as ServerCounters, base).messagesIn;
+        const end = Date.now() + 1000;
+        let got = await received();
+        while (got < owed && Date.now() < end) {
+          await new Promise((r) => setTimeout(r, 50));
+          got = await received();
+        }
+        row = await collect(s, transport, { first: 1, last: Number(sent['last']), size: p.size, seconds, upPayload: true });
+        // Upward, what counts is what the server received; nothing comes back.
+        const payload = got * p.size;
+        const wire = row.wire!;
+        const wireTotal = wire.bytesUp + wire.bytesDown;
+        row.latencyMs = null;
+        row.latencyMsUncorrected = null;
+        row.percentiles = [];
+        row.messages = { sent: owed + Number(sent['notSent']), delivered: got, lost: owed + Number(sent['notSent']) - got };
+        row.throughput = { messagesPerSec: round(got / seconds), payloadBytesPerSec: round(payload / seconds) };
+        row.wire = { ...wire, payloadBytes: payload, overheadBytesPerMessage: got ? round((wireTotal - payload) / got) : 0, bytesPerMessage: got ? round(wireTotal / got) : 0 };
+        if (Number(sent['notSent']) > 0) why = `${sent['notSent']} messages held back: ${p.clients} client(s) could not send that fast`;
+        else if (got < owed * SUSTAINED_SHARE) why = `server received only ${got} of ${owed}`;
+      }
+      const step: ThroughputStep = { rate, deliveredPerSec: row.throughput!.messagesPerSec, p99Ms: row.latencyMs?.p99 ?? null, sustained: !why, ...(why ? { why } : {}) };
+      steps.push(step);
+      if (why) {
+        ctx.progress(`${transport}: ${rate} msg/s not sustained (${why})`);
+        break;
+      }
+      best = row;
+    }
+  } finally {
+    await s.close();
+  }
+  const payloadMBps = best ? round(best.throughput!.payloadBytesPerSec / 1e6) : 0;
+  const extra = { direction: p.direction, steps, payloadMBps, sustainedRate: best ? steps.filter((x) => x.sustained).pop()!.rate : 0 };
+  if (!best) {
+    // Not even the first rate held: report that rung's figures, clearly marked.
+    return {
+      transport,
+      state: 'completed',
+      error: null,
+      latencyMs: null,
+      throughput: { messagesPerSec: steps[0]?.deliveredPerSec ?? 0, payloadBytesPerSec: 0 },
+      messages: null,
+      wire: null,
+      server: null,
+      extra: { ...extra, note: `the first rate (${p.startRate} msg/s) was not sustained: ${steps[0]?.why ?? 'no step ran'}` },
+    };
+  }
+  return { ...best, extra: { ...best.extra, ...extra } };
+}
+
+function describeBest(sr: ScenarioResult): void {
+  const best: Record<string, number> = {};
+  for (const r of sr.results) if (typeof r.extra?.['sustainedRate'] === 'number') best[r.transport] = r.extra['sustainedRate'];
+  (sr.params as Record<string, unknown>)['sustainedRate'] = best;
+}
+
+export const throughputDown: Scenario<ThroughputParams> = {
+  name: 'throughput-down',
+  summary: 'highest sustained server → client messages/s and payload MB/s (rate doubled until delivery falls behind)',
+  flags: FLAGS,
+  sharedFlags: ['size', 'poll-interval', 'long-poll-timeout', 'headers'],
+  params: params('down'),
+  run: ramp,
+  summarize: describeBest,
+};
+
+export const throughputUp: Scenario<ThroughputParams> = {
+  name: 'throughput-up',
+  summary: 'highest sustained client → server messages/s (server echo off; counted where they arrive)',
+  flags: {},
+  sharedFlags: ['size', 'poll-interval', 'long-poll-timeout', 'headers'],
+  params: params('up'),
+  run: ramp,
+  summarize: describeBest,
+};
