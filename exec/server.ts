@@ -194,7 +194,7 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
         stdio: ['pipe', 'pipe', 'inherit'],
       });
     } catch (e) {
-      conn.close(1011, `cannot start program: ${(e as Error).message}`.slice(0, 123));
+      conn.close(1011, 'cannot start program');
       return;
     }
     children.add(child);
@@ -209,7 +209,10 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
     const closeConn = (code: number, reason: string) => {
       if (!connOpen) return;
       connOpen = false;
-      conn.close(code, Buffer.byteLength(reason) > 123 ? reason.slice(0, 120) : reason);
+      // §5.5: a close frame's body is at most 125 bytes, 2 of them the code.
+      let r = reason;
+      while (Buffer.byteLength(r) > 123) r = r.slice(0, -1);
+      conn.close(code, r);
     };
 
     // Lines: cut at '\n' (a '\r' before it goes too); a line over the limit closes with 1009.

@@ -59,7 +59,7 @@ function onMessage(p, data) {
     m = null;
   }
   if (!m || typeof m.sentAt !== 'number') {
-    addLog(p, 'other message (echo, fragments): ' + data, 'echo');
+    addLog(p, 'not a publish: ' + data, 'echo');
     return;
   }
   p.received++;
