@@ -72,6 +72,8 @@ export interface SaturationVariant {
   bytesDownPerRequest: number;
   server: { cpuMs: number; cpuPct: number; rssMaxBytes: number };
   client: { cpuMs: number; cpuPct: number; clientBound: boolean };
+  /** Which side ran at ≥ 90 % of a core: the figure is that side's ceiling (`both`/`neither` say so too). */
+  bound: 'server' | 'client' | 'both' | 'neither';
   /** requestsPerSec × poll interval (short polling only). */
   maxClientsAtPollInterval?: number;
 }
@@ -163,7 +165,7 @@ export const httpSaturation: Scenario<HttpSaturationParams> = {
         variants.push(variantOf(v, r, totals, before, after, transport, p));
         const last = variants[variants.length - 1]!;
         ctx.progress(
-          `${transport}: ${v.name}: ${last.requestsPerSec} req/s, p50 ${last.latencyMs.p50} ms, p99 ${last.latencyMs.p99} ms, server CPU ${last.server.cpuPct} %, autocannon CPU ${last.client.cpuPct} %${last.client.clientBound ? ' (client-bound)' : ''}`,
+          `${transport}: ${v.name}: ${last.requestsPerSec} req/s, p50 ${last.latencyMs.p50} ms, p99 ${last.latencyMs.p99} ms, server CPU ${last.server.cpuPct} %, autocannon CPU ${last.client.cpuPct} % (${last.bound === 'neither' ? 'neither side saturated' : `${last.bound}-bound`})`,
         );
       }
       const primaryName: SaturationVariantName = transport === 'polling' ? 'empty' : 'message';
@@ -236,8 +238,13 @@ function variantOf(
     bytesDownPerRequest: round((after.bytesWritten - before.bytesWritten) / served),
     server: { cpuMs: round(proc.cpuMs), cpuPct: round(proc.cpuPct), rssMaxBytes: proc.rssMaxBytes },
     client: { cpuMs: round(Number(r['cpuMs'])), cpuPct: round(clientPct), clientBound: clientPct >= CLIENT_BOUND_PCT },
+    bound: boundOf(proc.cpuPct >= CLIENT_BOUND_PCT, clientPct >= CLIENT_BOUND_PCT),
     ...(transport === 'polling' && { maxClientsAtPollInterval: Math.round((rps * p.pollIntervalMs) / 1000) }),
   };
+}
+
+function boundOf(server: boolean, client: boolean): SaturationVariant['bound'] {
+  return server && client ? 'both' : server ? 'server' : client ? 'client' : 'neither';
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;

@@ -38,6 +38,7 @@ for (const t of ['polling', 'long-polling'] as const) {
     if (t === 'polling') assert.equal(x.maxClientsAtPollInterval, Math.round(empty.requestsPerSec * 2));
     assert.equal(r.client?.processes, 1);
     assert.equal(typeof r.client?.clientBound, 'boolean');
+    for (const v of x.variants) assert.match(v.bound, /^(server|client|both|neither)$/);
     assert.ok(r.wire && r.wire.requests >= empty.requests + message.requests);
   });
 }
