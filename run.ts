@@ -4,6 +4,8 @@
  *   bench   run scenarios over transports and write results.json + index.html
  *   serve   run one transport's server
  *   report  render a results.json (optionally against a baseline)
+ *   demo    the teaching page
+ *   exec    turn a stdin/stdout program into a WebSocket server
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,6 +18,8 @@ import { SHARED_FLAGS, flagHelp, readFlags } from './scenarios/flags.ts';
 import { renderTable } from './reports/table.ts';
 import { writeReport } from './reports/write.ts';
 import { reportCommand } from './reports/cli.ts';
+import { demoCommand } from './demo/cli.ts';
+import { execCommand } from './exec/cli.ts';
 
 const HELP = `transport-lab — what ajax polling, long polling, SSE and WebSocket cost
 
@@ -25,6 +29,8 @@ commands
   bench                 run scenarios over transports, write results.json and index.html
   serve <transport>     run one transport's server (${TRANSPORTS.join(', ')})
   report <results.json> render a results file again (--baseline, --format)
+  demo                  the teaching page: four transports side by side, handshake, frames
+  exec -- <program>     websocketd-style: each connection runs the program, lines ↔ messages
 
 run 'npx tsx run.ts <command> --help' for a command's options.`;
 
@@ -182,8 +188,12 @@ async function main(argv: string[]): Promise<number> {
       return serve(rest);
     case 'report':
       return reportCommand(rest);
+    case 'demo':
+      return demoCommand(rest);
+    case 'exec':
+      return execCommand(rest);
     default:
-      throw new UsageError(`unknown command "${command}" (commands: bench, serve, report)`);
+      throw new UsageError(`unknown command "${command}" (commands: bench, serve, report, demo, exec)`);
   }
 }
 

@@ -120,9 +120,13 @@ export function openFilesLimit(): { soft: number; hard: number } | null {
   }
 }
 
-/** Descriptors one subscriber may hold in a load process: HTTP clients keep a pool of two. */
+/**
+ * Descriptors one subscriber takes on each side: one connection, except for the polling
+ * clients, whose pool of two ends up holding both sockets (a poll goes out on the second
+ * while the first is still being released).
+ */
 export function fdsPerClient(t: TransportName): number {
-  return t === 'websocket' || t === 'ws' ? 1 : 2;
+  return t === 'polling' || t === 'long-polling' ? 2 : 1;
 }
 
 /** Load processes needed for `clients` subscribers under an open-files limit. */
@@ -215,8 +219,8 @@ export const connections: Scenario<ConnectionsParams> = {
         server.listeners.set('sample', (m) => {
           series.push({ t: round1((performance.now() - tStart) / 1000), serverCpuPct: round1(Number(m['cpuPct'])), serverRssBytes: Number(m['rssBytes']) });
         });
-        const before = await snapshot();
         await Promise.all([server.ask({ type: 'measure' }, 'measuring', 10_000), ...s.loads.map((l) => l.ask({ type: 'measure' }, 'measuring', 10_000))]);
+        const before = await snapshot();
         ctx.progress(`${transport}: holding ${n} idle connection(s) for ${p.holdMs / 1000} s`);
         await sleep(p.holdMs);
         const totals = await server.ask({ type: 'totals' }, 'totals', 10_000);

@@ -4,8 +4,9 @@ import { push } from './push.ts';
 import { echo, echoPingPong } from './echo.ts';
 import { fanOut } from './fan-out.ts';
 import { throughputDown, throughputUp } from './throughput.ts';
+import { overhead } from './overhead.ts';
 
-export const SCENARIOS: Scenario<any>[] = [push, echo, echoPingPong, fanOut, throughputDown, throughputUp];
+export const SCENARIOS: Scenario<any>[] = [push, echo, echoPingPong, fanOut, throughputDown, throughputUp, overhead];
 
 /** A scenario by name. */
 export function scenarioByName(name: string): Scenario<any> | undefined {

@@ -43,9 +43,12 @@ process.on('message', async (m: Msg) => {
       const r = await runSchedule(
         Number(m['rate']),
         Number(m['durationMs']),
-        (seq, intendedNs) => {
-          hub.publish(encodePayload(seq, intendedNs, process.hrtime.bigint(), size));
-        },
+        m['plain']
+          ? // Plain payloads (the overhead sweep) carry no stamp, so any size down to 1 byte works.
+            () => void hub.publish('x'.repeat(size))
+          : (seq, intendedNs) => {
+              hub.publish(encodePayload(seq, intendedNs, process.hrtime.bigint(), size));
+            },
         Number(m['firstSeq'] ?? 1),
       );
       reply({ type: 'published', ...r });

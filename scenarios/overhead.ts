@@ -1,0 +1,217 @@
+/**
+ * `overhead`: what each delivered message really costs on the wire, swept over
+ * message rate and size. Each point is measured in steady state: the server
+ * publishes for T + 2L, and bytes and deliveries are both counted over the
+ * middle window [L, L + T] only (L covers the delivery lag, a poll interval
+ * for short polling), so neither the start nor the tail of a phase skews it.
+ * Empty polls, chunk framing, headers and frame headers are all in the bytes.
+ *
+ * Set-up (the first request, the WebSocket handshake) is measured once per
+ * client and amortised over a session of `--session-seconds` at each rate.
+ * Crossovers between transports are computed by interpolating the
+ * bytes-per-message lines in log(rate); the 1k/10k/100k-client table is
+ * extrapolated from the measured per-message overhead and labelled so.
+ */
+import type { ScenarioResult, TransportName, TransportResult } from '../metrics/results.ts';
+import type { HeaderProfile } from '../clients/contract.ts';
+import type { ServerCounters } from '../servers/contract.ts';
+import type { OverheadCrossover, OverheadExtrapolation, OverheadSweepPoint } from '../reports/extras.ts';
+import type { RunContext, Scenario } from './contract.ts';
+import type { FlagReader } from './flags.ts';
+import { Session } from './session.ts';
+import { round, sinceBase } from './collect.ts';
+
+export interface OverheadParams {
+  clients: number;
+  rates: number[];
+  sizes: number[];
+  /** Least measured messages per point. */
+  minMessages: number;
+  /** Least measured window per point, ms. */
+  minWindowMs: number;
+  sessionSeconds: number;
+  pollIntervalMs: number;
+  longPollTimeoutMs: number;
+  headers: HeaderProfile;
+  extrapolateClients: number[];
+}
+
+/** A sweep point with the figures behind it. */
+export interface MeasuredPoint extends OverheadSweepPoint {
+  /** Bytes per delivered message in steady state, set-up not included. */
+  steadyBytesPerMessage: number;
+  /** Set-up bytes per client, amortised into bytesPerMessage over the session. */
+  setupBytesPerClient: number;
+  delivered: number;
+  windowMs: number;
+  requests: number;
+}
+
+export const overhead: Scenario<OverheadParams> = {
+  name: 'overhead',
+  summary: 'bytes on the wire per delivered message over a sweep of rate and size; crossovers; extrapolated header traffic',
+  flags: {
+    'overhead-rates': { help: 'overhead: messages per second per client to sweep', kind: 'numbers', quick: [1, 100], full: [0.1, 1, 10, 100], min: 0.01, max: 100_000 },
+    'overhead-sizes': { help: 'overhead: payload sizes to sweep, bytes', kind: 'numbers', quick: [64, 4096], full: [16, 64, 1024, 16_384, 65_536], min: 1, max: 16 * 1024 * 1024, integer: true },
+    'overhead-clients': { help: 'overhead: subscribers', kind: 'number', quick: 10, full: 50, min: 1, max: 10_000, integer: true },
+    'overhead-window': { help: 'overhead: least seconds measured per point', kind: 'number', quick: 1, full: 5, min: 0.2, max: 3600 },
+    'overhead-messages': { help: 'overhead: least messages measured per point', kind: 'number', quick: 2, full: 5, min: 1, max: 100_000, integer: true },
+    'session-seconds': { help: 'overhead: connection lifetime the set-up bytes are amortised over, s', kind: 'number', quick: 60, min: 1, max: 86_400 },
+  },
+  sharedFlags: ['poll-interval', 'long-poll-timeout', 'headers'],
+  params: (f: FlagReader): OverheadParams => ({
+    clients: f.num('overhead-clients'),
+    rates: [...new Set(f.nums('overhead-rates'))].sort((a, b) => a - b),
+    sizes: [...new Set(f.nums('overhead-sizes'))].sort((a, b) => a - b),
+    minMessages: f.num('overhead-messages'),
+    minWindowMs: f.num('overhead-window') * 1000,
+    sessionSeconds: f.num('session-seconds'),
+    pollIntervalMs: f.num('poll-interval'),
+    longPollTimeoutMs: f.num('long-poll-timeout'),
+    headers: f.str('headers') as HeaderProfile,
+    extrapolateClients: [1000, 10_000, 100_000],
+  }),
+
+  async run(transport: TransportName, p: OverheadParams, ctx: RunContext): Promise<TransportResult> {
+    const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs });
+    const sweep: MeasuredPoint[] = [];
+    // Delivery lag margin: a whole poll interval for short polling, a little for the rest.
+    const lagMs = transport === 'polling' ? p.pollIntervalMs + 250 : 250;
+    try {
+      ctx.progress(`${transport}: starting server, connecting ${p.clients} subscriber(s)`);
+      await s.startServer();
+      await s.startLoad({ clients: p.clients, processes: 1, pollIntervalMs: p.pollIntervalMs, headers: p.headers });
+      const counters = async () => (await s.server.ask({ type: 'counters' }, 'counters', 10_000))['counters'] as ServerCounters;
+      const delivered = async () => (await Promise.all(s.loads.map((l) => l.ask({ type: 'snapshot' }, 'snapshot', 10_000)))).reduce((a, m) => a + Number(m['delivered']), 0);
+      const afterSetup = await counters();
+      const setup = sinceBase(afterSetup, s.baseCounters);
+      const setupBytesPerClient = (setup.bytesRead + setup.bytesWritten) / p.clients;
+      await s.measure();
+      for (const size of p.sizes) {
+        for (const rate of p.rates) {
+          if (ctx.signal.aborted) break;
+          let windowMs = Math.max(p.minWindowMs, (1000 * p.minMessages) / rate);
+          // Short polling: whole poll cycles, so the window holds a whole number of polls per client.
+          if (transport === 'polling') windowMs = Math.ceil(windowMs / p.pollIntervalMs) * p.pollIntervalMs;
+          ctx.progress(`${transport}: ${size} B at ${rate} msg/s per client (${(windowMs / 1000).toFixed(1)} s window)`);
+          const publishing = s.server.ask({ type: 'publish', rate, size, durationMs: windowMs + 2 * lagMs, plain: true }, 'published', windowMs + 2 * lagMs + 30_000);
+          await sleep(lagMs);
+          const [c0, d0] = await Promise.all([counters(), delivered()]);
+          const t0 = performance.now();
+          await sleep(windowMs - (performance.now() - t0));
+          const [c1, d1] = await Promise.all([counters(), delivered()]);
+          const measuredMs = performance.now() - t0;
+          await publishing;
+          const got = d1 - d0;
+          const bytes = c1.bytesRead - c0.bytesRead + (c1.bytesWritten - c0.bytesWritten);
+          if (got === 0) throw new Error(`no message delivered at ${rate} msg/s × ${size} B within ${(measuredMs / 1000).toFixed(1)} s`);
+          const steady = bytes / got;
+          const amortised = setupBytesPerClient / (rate * p.sessionSeconds);
+          sweep.push({
+            ratePerClient: rate,
+            sizeBytes: size,
+            bytesPerMessage: round(steady + amortised),
+            overheadBytesPerMessage: round(steady + amortised - size),
+            steadyBytesPerMessage: round(steady),
+            setupBytesPerClient: round(setupBytesPerClient),
+            delivered: got,
+            windowMs: Math.round(measuredMs),
+            requests: c1.requests - c0.requests,
+          });
+          // Let the tail of this phase drain before the next one starts.
+          await sleep(lagMs);
+        }
+      }
+      const totals = await s.server.ask({ type: 'totals' }, 'totals', 10_000);
+      const proc = totals['process'] as { cpuMs: number; cpuPct: number; rssMaxBytes: number };
+      const first = sweep[0];
+      return {
+        transport,
+        state: 'completed',
+        error: null,
+        latencyMs: null,
+        throughput: null,
+        messages: null,
+        wire: first
+          ? {
+              bytesUp: 0,
+              bytesDown: 0,
+              payloadBytes: first.sizeBytes * first.delivered,
+              overheadBytesPerMessage: first.overheadBytesPerMessage,
+              bytesPerMessage: first.bytesPerMessage,
+              requests: first.requests,
+            }
+          : null,
+        server: { cpuMs: round(proc.cpuMs), rssMaxBytes: proc.rssMaxBytes, cpuPct: round(proc.cpuPct) },
+        extra: { sweep, setupBytesPerClient: round(setupBytesPerClient), sessionSeconds: p.sessionSeconds, headline: first ? `${first.sizeBytes} B at ${first.ratePerClient} msg/s` : undefined },
+      };
+    } finally {
+      await s.close();
+    }
+  },
+
+  summarize(sr: ScenarioResult): void {
+    const p = sr.params as unknown as OverheadParams;
+    const lines = new Map<string, MeasuredPoint[]>();
+    for (const r of sr.results) {
+      const sweep = r.extra?.['sweep'];
+      if (r.state === 'completed' && Array.isArray(sweep)) lines.set(r.transport, sweep as MeasuredPoint[]);
+    }
+    (sr.params as Record<string, unknown>)['crossovers'] = crossovers(lines, p.sizes);
+    (sr.params as Record<string, unknown>)['extrapolated'] = extrapolate(lines, p.extrapolateClients);
+  },
+};
+
+/** Where two transports' bytes-per-message lines cross, per size, interpolated in log(rate). */
+export function crossovers(lines: Map<string, OverheadSweepPoint[]>, sizes: number[]): (OverheadCrossover & { cheaperBelow: string })[] {
+  const out: (OverheadCrossover & { cheaperBelow: string })[] = [];
+  const names = [...lines.keys()];
+  for (const size of sizes) {
+    for (let i = 0; i < names.length; i++) {
+      for (let j = i + 1; j < names.length; j++) {
+        const a = pointsAt(lines.get(names[i]!)!, size);
+        const b = pointsAt(lines.get(names[j]!)!, size);
+        const rates = a.map((x) => x.ratePerClient).filter((r) => b.some((y) => y.ratePerClient === r));
+        for (let k = 0; k + 1 < rates.length; k++) {
+          const r0 = rates[k]!;
+          const r1 = rates[k + 1]!;
+          const d0 = at(a, r0) - at(b, r0);
+          const d1 = at(a, r1) - at(b, r1);
+          if (d0 === 0 || d1 === 0 || Math.sign(d0) === Math.sign(d1)) continue;
+          const x = Math.log10(r0) + ((Math.log10(r1) - Math.log10(r0)) * d0) / (d0 - d1);
+          const cheaperBelow = d0 < 0 ? names[i]! : names[j]!;
+          const other = cheaperBelow === names[i] ? names[j]! : names[i]!;
+          out.push({ a: cheaperBelow, b: other, sizeBytes: size, ratePerClient: Number((10 ** x).toPrecision(3)), cheaperBelow });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Header traffic at many clients sending 1 msg/s each, from the per-message overhead measured nearest 1 msg/s at the smallest size. */
+export function extrapolate(lines: Map<string, OverheadSweepPoint[]>, clientCounts: number[]): (OverheadExtrapolation & { extrapolated: true; fromRate: number; fromSize: number })[] {
+  const out: (OverheadExtrapolation & { extrapolated: true; fromRate: number; fromSize: number })[] = [];
+  for (const [transport, points] of lines) {
+    if (points.length === 0) continue;
+    const size = Math.min(...points.map((x) => x.sizeBytes));
+    const atSize = pointsAt(points, size);
+    const nearest = atSize.reduce((a, b) => (Math.abs(Math.log10(b.ratePerClient)) < Math.abs(Math.log10(a.ratePerClient)) ? b : a));
+    for (const clients of clientCounts) {
+      out.push({ clients, transport, headerBytesPerSec: Math.round(clients * 1 * nearest.overheadBytesPerMessage), extrapolated: true, fromRate: nearest.ratePerClient, fromSize: size });
+    }
+  }
+  return out;
+}
+
+function pointsAt(points: OverheadSweepPoint[], size: number): OverheadSweepPoint[] {
+  return points.filter((x) => x.sizeBytes === size).sort((x, y) => x.ratePerClient - y.ratePerClient);
+}
+
+function at(points: OverheadSweepPoint[], rate: number): number {
+  return points.find((x) => x.ratePerClient === rate)!.bytesPerMessage;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.max(0, ms)));
+}
