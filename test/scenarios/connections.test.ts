@@ -21,6 +21,7 @@ const P: ConnectionsParams = {
 test('load processes are added when the open-files limit asks', () => {
   assert.equal(fdsPerClient('ws'), 1);
   assert.equal(fdsPerClient('polling'), 2);
+  assert.equal(fdsPerClient('sse'), 1);
   assert.equal(processesFor('ws', 1000, 20_000, 1), 1);
   assert.equal(processesFor('ws', 10_000, 1024, 1), Math.ceil(10_000 / Math.floor(1024 * 0.9 - 64)));
   assert.equal(processesFor('polling', 10_000, 20_000, 1), 2);
