@@ -11,6 +11,33 @@ import { runSchedule } from './schedule.ts';
 import { encodePayload } from '../metrics/payload.ts';
 
 installChildGuards();
+
+/**
+ * Fault injection for the lab's own tests, from LAB_FAULT=<transport>:<fault>:
+ *   crash             the server process exits (code 3) mid-run
+ *   stall=MS@AFTER    the event loop is blocked for MS ms, AFTER ms into publishing
+ *   delay=MS          every message leaves MS ms after it was stamped
+ * They prove that the runner survives a crash and that latency correction works.
+ */
+interface Fault {
+  kind: 'crash' | 'stall' | 'delay';
+  ms: number;
+  afterMs: number;
+}
+
+function faultFor(transport: string): Fault | undefined {
+  for (const spec of (process.env['LAB_FAULT'] ?? '').split(',')) {
+    const m = /^([\w-]+):(crash|stall|delay)(?:=(\d+)(?:@(\d+))?)?$/.exec(spec.trim());
+    if (m && m[1] === transport) return { kind: m[2] as Fault['kind'], ms: Number(m[3] ?? 0), afterMs: Number(m[4] ?? 0) };
+  }
+  return undefined;
+}
+
+/** Blocks this process's event loop, as a long GC pause or a synchronous job would. */
+function busyWait(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+}
 const sampler = new ProcessSampler();
 let server: ReturnType<typeof createServerFor> | undefined;
 let sampling: NodeJS.Timeout | undefined;
@@ -34,12 +61,12 @@ process.on('message', async (m: Msg) => {
       break;
     }
     case 'publish': {
-      // Fault injection for the runner's own tests: LAB_FAULT=<transport>:crash ends this
-      // server mid-run, as a real crash would, to prove the other transports' rows survive.
-      const fault = process.env['LAB_FAULT'];
-      if (fault && fault === `${server!.transport}:crash`) setTimeout(() => process.exit(3), 100);
       const hub = server!.hub;
       const size = Number(m['size']);
+      const fault = faultFor(server!.transport);
+      if (fault?.kind === 'crash') setTimeout(() => process.exit(3), 100);
+      if (fault?.kind === 'stall') setTimeout(() => busyWait(fault.ms), fault.afterMs);
+      const send = (text: string) => (fault?.kind === 'delay' ? setTimeout(() => hub.publish(text), fault.ms) : hub.publish(text));
       const r = await runSchedule(
         Number(m['rate']),
         Number(m['durationMs']),
@@ -47,10 +74,11 @@ process.on('message', async (m: Msg) => {
           ? // Plain payloads (the overhead sweep) carry no stamp, so any size down to 1 byte works.
             () => void hub.publish('x'.repeat(size))
           : (seq, intendedNs) => {
-              hub.publish(encodePayload(seq, intendedNs, process.hrtime.bigint(), size));
+              send(encodePayload(seq, intendedNs, process.hrtime.bigint(), size));
             },
         Number(m['firstSeq'] ?? 1),
       );
+      if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms + 5));
       reply({ type: 'published', ...r });
       break;
     }
