@@ -36,7 +36,8 @@ export interface ConnectionOptions {
   /**
    * Hard cap on bytes queued in the socket. A send that would pass it fails the connection:
    * the socket is destroyed (a close frame would wait behind the same unread bytes) and
-   * 'close' reports 1008. Default 16 MiB.
+   * 'close' reports 1008. One message larger than the cap may still go out on an empty
+   * queue. Default 16 MiB.
    */
   maxBufferedAmount?: number;
   /** Send a ping every this many ms (0 = no heartbeat). Default 0. */
@@ -322,9 +323,14 @@ export class WebSocketConnection extends EventEmitter {
     return this.writeFrame(opcode, bytes, true);
   }
 
-  /** Refuses (and fails the connection) when queueing `size` more bytes would pass the cap. */
+  /**
+   * Refuses (and fails the connection) when queueing `size` more bytes would pass the cap. A
+   * single message larger than the cap still goes out when nothing else is queued, so memory
+   * per connection stays below max(cap, largest message).
+   */
   private checkBudget(size: number): boolean {
-    if (this.socket.writableLength + size <= this.maxBufferedAmount) return true;
+    const queued = this.socket.writableLength;
+    if (queued === 0 || queued + size <= this.maxBufferedAmount) return true;
     const err = protocolError('WS_ERR_BUFFER_OVERFLOW', `${this.socket.writableLength + size} bytes`);
     this.closeCode = err.closeCode;
     this.closeReason = err.message;
