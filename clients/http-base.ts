@@ -3,15 +3,22 @@ import { Pool, type Dispatcher } from 'undici';
 import type { ClientOptions } from './contract.ts';
 import { profileHeaders } from './headers.ts';
 
-/** A small HTTP side for one subscriber: like a browser tab, it may hold one request while sending another. */
+/**
+ * A small HTTP side for one subscriber. Long polling and SSE hold one request
+ * open, so they get a second connection for sending (as a browser opens one);
+ * short polling's requests are brief and share one connection.
+ */
 export class HttpSide {
   readonly dispatcher: Dispatcher;
   private readonly ownPool: Pool | undefined;
   readonly headers: Record<string, string>;
   requests = 0;
 
-  constructor(readonly o: ClientOptions) {
-    this.ownPool = o.dispatcher ? undefined : new Pool(o.baseUrl, { connections: 2, pipelining: 1, keepAliveTimeout: 60_000 });
+  constructor(
+    readonly o: ClientOptions,
+    connections = 2,
+  ) {
+    this.ownPool = o.dispatcher ? undefined : new Pool(o.baseUrl, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
     this.dispatcher = o.dispatcher ?? this.ownPool!;
     this.headers = profileHeaders(o.headers);
   }

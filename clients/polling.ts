@@ -15,7 +15,7 @@ export class PollingClient implements TransportClient {
   emptyResponses = 0;
 
   constructor(private readonly o: ClientOptions) {
-    this.http = new HttpSide(o);
+    this.http = new HttpSide(o, 1);
   }
 
   get requests(): number {

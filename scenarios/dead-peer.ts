@@ -9,6 +9,7 @@
  * A server that does not notice within the cap is a finding, not a failure:
  * the row completes with `detected: false`.
  */
+import { KEEP_ALIVE_TIMEOUT_MS } from '../servers/base.ts';
 import type { TransportName, TransportResult } from '../metrics/results.ts';
 import type { ServerCounters } from '../servers/contract.ts';
 import type { RunContext, Scenario } from './contract.ts';
@@ -22,7 +23,7 @@ const PEER_CHILD = import.meta.resolve('./dead-peer-child.ts');
  * Node's keep-alive timeout on the lab's HTTP servers (`createServer({ keepAliveTimeout })`
  * in servers/base.ts): an idle keep-alive socket is closed this long after its last response.
  */
-export const SERVER_KEEP_ALIVE_MS = 65_000;
+export const SERVER_KEEP_ALIVE_MS = KEEP_ALIVE_TIMEOUT_MS;
 
 /** How often the server's counters are read, ms: the resolution of `detectMs`. */
 export const POLL_COUNTERS_MS = 100;

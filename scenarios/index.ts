@@ -5,8 +5,11 @@ import { echo, echoPingPong } from './echo.ts';
 import { fanOut } from './fan-out.ts';
 import { throughputDown, throughputUp } from './throughput.ts';
 import { overhead } from './overhead.ts';
+import { connections } from './connections.ts';
+import { deadPeer } from './dead-peer.ts';
+import { httpSaturation } from './http-saturation.ts';
 
-export const SCENARIOS: Scenario<any>[] = [push, echo, echoPingPong, fanOut, throughputDown, throughputUp, overhead];
+export const SCENARIOS: Scenario<any>[] = [push, echo, echoPingPong, fanOut, throughputDown, throughputUp, overhead, connections, deadPeer, httpSaturation];
 
 /** A scenario by name. */
 export function scenarioByName(name: string): Scenario<any> | undefined {

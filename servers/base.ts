@@ -21,6 +21,9 @@ export class HttpError extends Error {
   }
 }
 
+/** How long an idle keep-alive connection is kept open, ms (what finally frees a silent HTTP client). */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 /** Default largest message, bytes. */
 export const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
 
@@ -138,7 +141,7 @@ export function buildServer(transport: TransportName, options: ServerOptions | u
     app.disable('x-powered-by');
     app.set('etag', false);
   }
-  const httpServer = createServer({ keepAliveTimeout: 65_000 }, app);
+  const httpServer = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, app);
   httpServer.on('connection', (s: Socket) => meter.track(s));
   // Long polls and event streams are held open on purpose: no request timeout.
   httpServer.requestTimeout = 0;

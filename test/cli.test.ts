@@ -52,7 +52,7 @@ test('serve on a port in use → one line naming the port, exit 2', async (t) =>
 test('bench with a tiny duration writes results.json with the fixed points and an offline index.html', () => {
   const out = mkdtempSync(path.join(tmpdir(), 'lab-bench-'));
   try {
-    const r = lab(['bench', '--duration', '0.5', '--clients', '3', '--rate', '20', '--poll-interval', '100', '--out', out], 120_000);
+    const r = lab(['bench', '--scenario', 'push', '--duration', '0.5', '--clients', '3', '--rate', '20', '--poll-interval', '100', '--out', out], 120_000);
     assert.equal(r.code, 0, r.stderr);
     const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as Results;
     for (const k of ['startedAt', 'command', 'git', 'node', 'cpu', 'cores', 'os'] as const) assert.ok(k in results.meta, `meta.${k}`);
@@ -82,7 +82,7 @@ test('bench with a tiny duration writes results.json with the fixed points and a
 test('a transport whose server dies mid-run is recorded as errored; the others are still written', () => {
   const out = mkdtempSync(path.join(tmpdir(), 'lab-fault-'));
   try {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'run.ts', 'bench', '--duration', '1', '--clients', '2', '--rate', '20', '--transports', 'sse,ws', '--out', out], {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'run.ts', 'bench', '--scenario', 'push', '--duration', '1', '--clients', '2', '--rate', '20', '--transports', 'sse,ws', '--out', out], {
       cwd: ROOT,
       encoding: 'utf8',
       timeout: 120_000,
