@@ -246,6 +246,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
   const handshakes = new Map<string, { request: string[]; response: string }>();
   const paneWss = new WebSocketServer({
     allowOrigins: [pageOrigin],
+    recordHandshake: true,
     heartbeatIntervalMs,
     maxMissedPongs,
     onFrame: (conn, dir, bytes) => {

@@ -94,7 +94,8 @@ export class WebSocketConnection extends EventEmitter {
 
   private readonly socket: Duplex;
   private readonly isClient: boolean;
-  private readonly parser: FrameParser;
+  /** @internal */
+  readonly parser: FrameParser;
   private readonly maxBufferedAmount: number;
   private readonly closeTimeoutMs: number;
   private state: ReadyStateValue = ReadyState.OPEN;
@@ -104,7 +105,9 @@ export class WebSocketConnection extends EventEmitter {
   private closeCode = 1006;
   private closeReason = '';
   private closeTimer: NodeJS.Timeout | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
+  /** Heartbeat interval this connection beats on (0 = none); see HeartbeatClock. */
+  private heartbeatMs = 0;
+  private maxMissed = 2;
   private lastPingAt = 0;
   private closeEmitted = false;
 
@@ -118,18 +121,21 @@ export class WebSocketConnection extends EventEmitter {
     this.closeTimeoutMs = options.closeTimeoutMs ?? 5000;
     this.parser = new FrameParser(
       { role: options.role, ...(options.maxMessageSize !== undefined && { maxMessageSize: options.maxMessageSize }) },
-      this.makeHandler(),
+      new ParserEvents(this),
     );
     if (options.onFrame) this.onFrame = options.onFrame;
 
     const s = socket as Duplex & { setNoDelay?: (v: boolean) => void; setTimeout?: (ms: number) => void };
     s.setNoDelay?.(true);
     s.setTimeout?.(0);
-    socket.on('data', (chunk: Buffer) => this.parser.push(chunk));
-    socket.on('end', () => this.onSocketEnd());
-    socket.on('close', () => this.onSocketClose());
-    socket.on('error', (err: Error) => this.emitError(err));
-    socket.on('drain', () => this.emit('drain'));
+    // Shared listener functions that find their connection on the socket: no closures per
+    // connection, which matters at ten thousand idle connections.
+    (socket as OwnedSocket)[kConnection] = this;
+    socket.on('data', socketOnData);
+    socket.on('end', socketOnEnd);
+    socket.on('close', socketOnClose);
+    socket.on('error', socketOnError);
+    socket.on('drain', socketOnDrain);
 
     // Leftover bytes are parsed on the next tick, after the owner had a chance to add listeners.
     const head = options.head;
@@ -259,28 +265,25 @@ export class WebSocketConnection extends EventEmitter {
     this.socket.destroy();
   }
 
-  private makeHandler(): ParserHandler {
-    return {
-      onMessage: (data, isBinary) => this.emit('message', data, isBinary),
-      onPing: (data) => {
-        // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response … same Application data"
-        if (this.state === ReadyState.OPEN) this.sendControl(Opcode.PONG, data);
-        this.emit('ping', data);
-      },
-      onPong: (data) => {
-        if (this.heartbeatTimer !== undefined) {
-          this.missedPongs = 0;
-          this.emit('heartbeat', { type: 'pong', rttMs: Date.now() - this.lastPingAt } satisfies HeartbeatEvent);
-        }
-        this.emit('pong', data);
-      },
-      onClose: (code, reason) => this.onPeerClose(code, reason),
-      onError: (err) => this.failConnection(err),
-    };
+  /** @internal Parser events, through ParserEvents. */
+  handlePing(data: Buffer): void {
+    // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response … same Application data"
+    if (this.state === ReadyState.OPEN) this.sendControl(Opcode.PONG, data);
+    this.emit('ping', data);
+  }
+
+  /** @internal */
+  handlePong(data: Buffer): void {
+    if (this.heartbeatMs > 0) {
+      this.missedPongs = 0;
+      this.emit('heartbeat', { type: 'pong', rttMs: Date.now() - this.lastPingAt } satisfies HeartbeatEvent);
+    }
+    this.emit('pong', data);
   }
 
   /** §5.5.1: "If an endpoint receives a Close frame and did not previously send a Close frame, the endpoint MUST send a Close frame in response." */
-  private onPeerClose(code: number, reason: string): void {
+  /** @internal */
+  onPeerClose(code: number, reason: string): void {
     this.closeCode = code;
     this.closeReason = reason;
     if (!this.sentClose) {
@@ -294,7 +297,8 @@ export class WebSocketConnection extends EventEmitter {
   }
 
   /** §7.1.7 Fail the WebSocket Connection: send the error's close code, then close TCP. */
-  private failConnection(err: ProtocolError): void {
+  /** @internal */
+  failConnection(err: ProtocolError): void {
     const frame = closeFrameForError(err);
     this.closeCode = frame.code;
     this.closeReason = frame.reason;
@@ -374,20 +378,24 @@ export class WebSocketConnection extends EventEmitter {
   }
 
   private startHeartbeat(intervalMs: number, maxMissed: number): void {
-    this.heartbeatTimer = setInterval(() => {
-      if (this.state !== ReadyState.OPEN) return;
-      if (this.missedPongs >= maxMissed) {
-        // A peer that stopped answering pings will not finish a closing handshake either.
-        this.emit('heartbeat', { type: 'timeout', missed: this.missedPongs } satisfies HeartbeatEvent);
-        this.terminate();
-        return;
-      }
-      this.missedPongs++;
-      this.lastPingAt = Date.now();
-      this.sendControl(Opcode.PING, EMPTY);
-      this.emit('heartbeat', { type: 'ping', missed: this.missedPongs } satisfies HeartbeatEvent);
-    }, intervalMs);
-    this.heartbeatTimer.unref();
+    this.heartbeatMs = intervalMs;
+    this.maxMissed = maxMissed;
+    HeartbeatClock.join(intervalMs, this);
+  }
+
+  /** One heartbeat tick: drop a peer that let `maxMissed` pings go unanswered, else ping it. */
+  beat(): void {
+    if (this.state !== ReadyState.OPEN) return;
+    if (this.missedPongs >= this.maxMissed) {
+      // A peer that stopped answering pings will not finish a closing handshake either.
+      this.emit('heartbeat', { type: 'timeout', missed: this.missedPongs } satisfies HeartbeatEvent);
+      this.terminate();
+      return;
+    }
+    this.missedPongs++;
+    this.lastPingAt = Date.now();
+    this.sendControl(Opcode.PING, EMPTY);
+    this.emit('heartbeat', { type: 'ping', missed: this.missedPongs } satisfies HeartbeatEvent);
   }
 
   private armCloseTimer(): void {
@@ -396,24 +404,104 @@ export class WebSocketConnection extends EventEmitter {
     this.closeTimer.unref();
   }
 
-  private onSocketEnd(): void {
+  /** @internal */
+  onSocketEnd(): void {
     // The peer closed its side; sockets from http servers allow half-open, so finish ours.
     this.parser.stop();
     if (this.state === ReadyState.OPEN) this.state = ReadyState.CLOSING;
     this.socket.end();
   }
 
-  private onSocketClose(): void {
+  /** @internal */
+  onSocketClose(): void {
     this.parser.stop();
     this.state = ReadyState.CLOSED;
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
-    if (this.heartbeatTimer !== undefined) clearInterval(this.heartbeatTimer);
+    if (this.heartbeatMs > 0) HeartbeatClock.leave(this.heartbeatMs, this);
     if (this.closeEmitted) return;
     this.closeEmitted = true;
     this.emit('close', this.closeCode, this.closeReason);
   }
 
-  private emitError(err: Error): void {
+  /** @internal */
+  emitError(err: Error): void {
     if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+}
+
+/**
+ * One timer per heartbeat interval, shared by every connection that beats at it: ten thousand
+ * idle peers cost one timer, not ten thousand. A connection that joins between two ticks is
+ * first pinged at the next tick, so a silent peer is dropped after between maxMissed and
+ * maxMissed + 1 intervals.
+ */
+class HeartbeatClock {
+  private static readonly clocks = new Map<number, HeartbeatClock>();
+  private readonly members = new Set<WebSocketConnection>();
+  private readonly timer: NodeJS.Timeout;
+
+  private constructor(private readonly intervalMs: number) {
+    this.timer = setInterval(() => {
+      for (const c of this.members) c.beat();
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  static join(intervalMs: number, conn: WebSocketConnection): void {
+    let clock = HeartbeatClock.clocks.get(intervalMs);
+    if (!clock) {
+      clock = new HeartbeatClock(intervalMs);
+      HeartbeatClock.clocks.set(intervalMs, clock);
+    }
+    clock.members.add(conn);
+  }
+
+  static leave(intervalMs: number, conn: WebSocketConnection): void {
+    const clock = HeartbeatClock.clocks.get(intervalMs);
+    if (!clock) return;
+    clock.members.delete(conn);
+    if (clock.members.size === 0) {
+      clearInterval(clock.timer);
+      HeartbeatClock.clocks.delete(clock.intervalMs);
+    }
+  }
+}
+
+const kConnection = Symbol('websocket-connection');
+type OwnedSocket = Duplex & { [kConnection]: WebSocketConnection };
+
+function socketOnData(this: OwnedSocket, chunk: Buffer): void {
+  this[kConnection].parser.push(chunk);
+}
+function socketOnEnd(this: OwnedSocket): void {
+  this[kConnection].onSocketEnd();
+}
+function socketOnClose(this: OwnedSocket): void {
+  this[kConnection].onSocketClose();
+}
+function socketOnError(this: OwnedSocket, err: Error): void {
+  this[kConnection].emitError(err);
+}
+function socketOnDrain(this: OwnedSocket): void {
+  this[kConnection].emit('drain');
+}
+
+/** The parser's handler: one small object per connection, its methods on the prototype. */
+class ParserEvents implements ParserHandler {
+  constructor(private readonly conn: WebSocketConnection) {}
+  onMessage(data: Buffer, isBinary: boolean): void {
+    this.conn.emit('message', data, isBinary);
+  }
+  onPing(data: Buffer): void {
+    this.conn.handlePing(data);
+  }
+  onPong(data: Buffer): void {
+    this.conn.handlePong(data);
+  }
+  onClose(code: number, reason: string): void {
+    this.conn.onPeerClose(code, reason);
+  }
+  onError(err: ProtocolError): void {
+    this.conn.failConnection(err);
   }
 }

@@ -37,6 +37,8 @@ export interface ServerOptions extends UpgradeOptions {
   handshakeTimeoutMs?: number;
   /** Wait this long for the peer during the closing handshake. Default 5000 ms. */
   closeTimeoutMs?: number;
+  /** Keep each connection's raw handshake text in `conn.handshake` (for display; costs memory per connection). */
+  recordHandshake?: boolean;
   /** Raw frame observer installed on every connection. */
   onFrame?: (conn: WebSocketConnection, dir: 'in' | 'out', bytes: Buffer) => void;
 }
@@ -136,7 +138,7 @@ export class WebSocketServer extends EventEmitter {
     const conn = new WebSocketConnection(socket, {
       role: 'server',
       head,
-      handshake: { requestHeaders: rawRequestLines(req), responseHeaders: response },
+      ...(o.recordHandshake && { handshake: { requestHeaders: rawRequestLines(req), responseHeaders: response } }),
       ...(decision.protocol !== undefined && { protocol: decision.protocol }),
       ...(o.maxMessageSize !== undefined && { maxMessageSize: o.maxMessageSize }),
       ...(o.maxBufferedAmount !== undefined && { maxBufferedAmount: o.maxBufferedAmount }),

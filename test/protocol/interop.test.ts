@@ -108,7 +108,7 @@ test('engine server ↔ ws client: text, binary, empty and boundary sizes up to 
 });
 
 test('engine server ↔ ws client: fragmented messages, ping/pong, handshake info and frame observer', async (t) => {
-  const { url, conns } = await engineServer(t, { protocols: ['chat'] });
+  const { url, conns } = await engineServer(t, { protocols: ['chat'], recordHandshake: true });
   const ws = await wsClient(t, url, { perMessageDeflate: false }) ;
   const conn = conns[0]!;
   assert.match(conn.handshake!.requestHeaders[0]!, /^GET \/ HTTP\/1\.1$/);
