@@ -15,6 +15,7 @@ import { SERVERS, createServerFor } from './servers/index.ts';
 import { runBench, type PlannedScenario } from './scenarios/bench.ts';
 import { SCENARIOS, SCENARIO_GROUPS, scenarioByName } from './scenarios/index.ts';
 import { SHARED_FLAGS, flagHelp, readFlags } from './scenarios/flags.ts';
+import { setWsLoadClient } from './scenarios/session.ts';
 import { renderTable } from './reports/table.ts';
 import { writeReport } from './reports/write.ts';
 import { reportCommand } from './reports/cli.ts';
@@ -45,6 +46,7 @@ function benchHelp(): string {
     '  --profile quick|full         scale of every default below (default quick)',
     '  --repeat K                   run each scenario × transport K times; report medians with min–max',
     '  --out DIR                    output folder (default reports/out/<timestamp>/)',
+    '  --ws-client own|engine|ws    client driving the websocket and ws rows: each its own (default), or one for both',
     '',
     'shared by the load-driving scenarios:',
     flagHelp(SHARED_FLAGS),
@@ -83,6 +85,7 @@ function benchOptions() {
     profile: { type: 'string' },
     repeat: { type: 'string' },
     out: { type: 'string' },
+    'ws-client': { type: 'string' },
   };
   for (const name of Object.keys(SHARED_FLAGS)) opts[name] = { type: 'string' };
   for (const sc of SCENARIOS) for (const name of Object.keys(sc.flags ?? {})) opts[name] = { type: 'string' };
@@ -102,6 +105,8 @@ async function bench(argv: string[]): Promise<number> {
   const chosen = [...new Set(list(str('scenario'), 'scenario', [...names, ...Object.keys(SCENARIO_GROUPS)], names).flatMap((n) => SCENARIO_GROUPS[n] ?? [n]))];
   const profile = choice(str('profile'), 'profile', PROFILES, 'quick');
   const repeat = num(str('repeat'), 'repeat', 1, { min: 1, max: 100, integer: true });
+  const wsClient = choice(str('ws-client'), 'ws-client', ['own', 'engine', 'ws'] as const, 'own');
+  setWsLoadClient(wsClient);
   const allSpecs = { ...SHARED_FLAGS };
   for (const sc of SCENARIOS) Object.assign(allSpecs, sc.flags ?? {});
   const reader = readFlags(allSpecs, values, profile);
@@ -112,7 +117,7 @@ async function bench(argv: string[]): Promise<number> {
   const out = path.resolve(str('out') ?? path.join('reports', 'out', new Date().toISOString().replace(/[:.]/g, '-')));
   await mkdir(out, { recursive: true });
   const command = ['transport-lab', 'bench', ...argv].join(' ');
-  const { results, interrupted } = await runBench({ scenarios: planned, transports, command, repeat, profile });
+  const { results, interrupted } = await runBench({ scenarios: planned, transports, command, repeat, profile, wsClient });
   const written = await writeReport(out, results);
   console.log(renderTable(results));
   console.log(`results: ${written.jsonPath}`);

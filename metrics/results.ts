@@ -37,6 +37,8 @@ export interface RunMeta {
   repeats?: number;
   /** The profile the run used (quick or full). */
   profile?: string;
+  /** Which client drove the WebSocket rows: each its own, or the engine's or ws's for both. */
+  wsLoadClient?: string;
 }
 
 /** Latency percentiles in milliseconds. */

@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { closeFrameForError, protocolError, type ProtocolError } from './errors.ts';
-import { encodeClosePayload, encodeFrameInto, frameHeaderSize, Opcode, writeFrameHeader } from './frame.ts';
+import { encodeClosePayload, encodeFrame, encodeFrameInto, frameHeaderSize, Opcode, writeFrameHeader } from './frame.ts';
 import { xorMaskRange } from './mask.ts';
 import { FrameParser, type ParserHandler } from './parser.ts';
 
@@ -223,6 +223,23 @@ export class WebSocketConnection extends EventEmitter {
       if (this.observer) this.observer('out', Buffer.from(out.subarray(start, o)));
     }
     return this.socket.write(out);
+  }
+
+  /**
+   * Encodes a message once as a server frame (unmasked), to hand to `sendPrepared` on many
+   * connections: a broadcast to N peers then costs one encoding, not N.
+   */
+  static prepare(data: string | Uint8Array, binary = typeof data !== 'string'): Buffer {
+    return encodeFrame(data, { opcode: binary ? Opcode.BINARY : Opcode.TEXT, fin: true, mask: false });
+  }
+
+  /** Sends a frame made by `prepare` (server role only: client frames must be masked one by one). */
+  sendPrepared(frame: Buffer): boolean {
+    if (this.state !== ReadyState.OPEN) return false;
+    if (this.isClient) throw new Error('sendPrepared is for the server role: a client must mask every frame with a fresh key');
+    if (!this.checkBudget(frame.length)) return false;
+    if (this.observer) this.observer('out', frame);
+    return this.socket.write(frame);
   }
 
   /** Holds writes in memory until `uncork()`, so several sends leave in one write. */

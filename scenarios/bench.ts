@@ -20,6 +20,8 @@ export interface BenchPlan {
   repeat?: number;
   /** The profile's name, for the metadata. */
   profile?: string;
+  /** Which client drove the WebSocket rows, for the metadata. */
+  wsClient?: string;
   transports: TransportName[];
   /** The command line, for the results' metadata. */
   command: string;
@@ -30,7 +32,7 @@ export interface BenchPlan {
 /** Runs the plan; resolves with everything measured, also after an interrupt. */
 export async function runBench(plan: BenchPlan): Promise<{ results: Results; interrupted: boolean }> {
   const log = plan.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const results: Results = { meta: { ...collectMeta(plan.command), ...(plan.profile ? { profile: plan.profile } : {}) }, scenarios: [] };
+  const results: Results = { meta: { ...collectMeta(plan.command), ...(plan.profile ? { profile: plan.profile } : {}), ...(plan.wsClient ? { wsLoadClient: plan.wsClient } : {}) }, scenarios: [] };
   const stopper = new AbortController();
   const onSigint = () => {
     if (stopper.signal.aborted) return;

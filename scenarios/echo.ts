@@ -109,3 +109,30 @@ export const echoPingPong: Scenario<PingPongParams> = {
     });
   },
 };
+
+/** Pipelined echo: where framing cost shows, judged per server CPU second. */
+export interface PipelinedParams extends PingPongParams {
+  inFlight: number;
+}
+
+export const echoPipelined: Scenario<PipelinedParams> = {
+  name: 'echo-pipelined',
+  summary: 'N connections × K messages in flight, each resent as its echo returns: messages/s and messages per server CPU second',
+  flags: {
+    'pipeline-clients': { help: 'echo-pipelined: connections', kind: 'number', quick: 50, min: 1, max: 10_000, integer: true },
+    'in-flight': { help: 'echo-pipelined: messages in flight per connection', kind: 'number', quick: 16, min: 1, max: 10_000, integer: true },
+  },
+  sharedFlags: SHARED,
+  params: (f) => {
+    const { ratePerClient: _unused, ...rest } = echoParams(f);
+    return { ...rest, clients: f.num('pipeline-clients'), inFlight: f.num('in-flight'), loadProcesses: 1 };
+  },
+  run(transport: TransportName, p: PipelinedParams, ctx: RunContext): Promise<TransportResult> {
+    return withSession(transport, p, p.clients, ctx, async (s) => {
+      await s.measure(1);
+      ctx.progress(`${transport}: ${p.clients} × ${p.inFlight} in flight for ${p.durationMs / 1000} s`);
+      const done = await s.loads[0]!.ask({ type: 'ping-pong', size: p.size, durationMs: p.durationMs, inFlight: p.inFlight }, 'ponged', p.durationMs + 30_000);
+      return collect(s, transport, { first: 1, last: Number(done['last']), size: p.size, seconds: p.durationMs / 1000, upPayload: true, extra: { mode: 'pipelined', inFlight: p.inFlight } });
+    });
+  },
+};

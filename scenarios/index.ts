@@ -1,7 +1,7 @@
 /** The scenario registry: one line per scenario. */
 import type { Scenario } from './contract.ts';
 import { push } from './push.ts';
-import { echo, echoPingPong } from './echo.ts';
+import { echo, echoPingPong, echoPipelined } from './echo.ts';
 import { fanOut } from './fan-out.ts';
 import { throughputDown, throughputUp } from './throughput.ts';
 import { overhead } from './overhead.ts';
@@ -9,7 +9,7 @@ import { connections } from './connections.ts';
 import { deadPeer } from './dead-peer.ts';
 import { httpSaturation } from './http-saturation.ts';
 
-export const SCENARIOS: Scenario<any>[] = [push, echo, echoPingPong, fanOut, throughputDown, throughputUp, overhead, connections, deadPeer, httpSaturation];
+export const SCENARIOS: Scenario<any>[] = [push, echo, echoPingPong, echoPipelined, fanOut, throughputDown, throughputUp, overhead, connections, deadPeer, httpSaturation];
 
 /** A scenario by name. */
 export function scenarioByName(name: string): Scenario<any> | undefined {
@@ -18,6 +18,6 @@ export function scenarioByName(name: string): Scenario<any> | undefined {
 
 /** Names that select several scenarios at once. */
 export const SCENARIO_GROUPS: Record<string, string[]> = {
-  echo: ['echo', 'echo-ping-pong'],
+  echo: ['echo', 'echo-ping-pong', 'echo-pipelined'],
   throughput: ['throughput-down', 'throughput-up'],
 };

@@ -4,7 +4,8 @@
  * duplicates and losses. Driven over IPC, in one of three modes:
  *   subscribe  the server publishes; each client owes every message (push, fan-out, overhead)
  *   echo       clients send at a constant rate; each message owes one echo to its sender
- *   ping-pong  one client sends, waits for its echo, sends the next (closed loop)
+ *   ping-pong  closed loop: each client keeps K messages in flight, sending the next as soon
+ *              as an echo returns (1 × 1 is classic ping-pong; 50 × 16 a pipelined echo)
  */
 import type { TransportName } from '../metrics/results.ts';
 import { createClientFor } from '../clients/index.ts';
@@ -60,8 +61,8 @@ let progress: NodeJS.Timeout | undefined;
 let sent = 0;
 let notSent = 0;
 let sendErrors = 0;
-/** Ping-pong: the waiter for the echo in flight. */
-let awaiting: { seq: number; resolve: () => void } | undefined;
+/** Ping-pong: who waits for which echo. */
+const awaiting = new Map<number, () => void>();
 const reply = (m: Msg) => process.send!(m);
 
 function noteError(e: Error): void {
@@ -95,7 +96,13 @@ async function startAll(m: Msg): Promise<void> {
           if (mode === 'echo') echoSeen.mark(st.seq);
           else s.mark(st.seq);
           recorder.record(recvNs, st.intendedNs, st.actualNs);
-          if (awaiting && awaiting.seq === st.seq) awaiting.resolve();
+          if (awaiting.size) {
+            const wake = awaiting.get(st.seq);
+            if (wake) {
+              awaiting.delete(st.seq);
+              wake();
+            }
+          }
         },
         onError: noteError,
       }),
@@ -135,25 +142,27 @@ async function sendLoad(m: Msg): Promise<Msg> {
   return { type: 'sent', first: r.first, last: r.last, sent, notSent, sendErrors, maxLateMs: r.maxLateMs };
 }
 
-/** Ping-pong: one client, one message in flight, for `durationMs`. */
+/** Closed loop for `durationMs`: every client keeps `inFlight` messages out, each sent when an echo returns. */
 async function pingPong(m: Msg): Promise<Msg> {
   const size = Number(m['size']);
+  const inFlight = Number(m['inFlight'] ?? 1);
   const end = performance.now() + Number(m['durationMs']);
-  const client = clients[0]!;
-  let seq = 0;
-  while (performance.now() < end) {
-    seq++;
-    const echoed = new Promise<void>((resolve, reject) => {
-      awaiting = { seq, resolve };
-      setTimeout(() => reject(new Error(`no echo of message ${seq} within 10 s`)), 10_000).unref();
-    });
-    const now = process.hrtime.bigint();
-    sent++;
-    await client.send(encodePayload(seq, now, now, size));
-    await echoed;
-  }
-  awaiting = undefined;
-  return { type: 'ponged', first: 1, last: seq, sent };
+  let next = 0;
+  const loop = async (client: TransportClient): Promise<void> => {
+    while (performance.now() < end) {
+      const seq = ++next;
+      const echoed = new Promise<void>((resolve, reject) => {
+        awaiting.set(seq, resolve);
+        setTimeout(() => reject(new Error(`no echo of message ${seq} within 10 s`)), 10_000).unref();
+      });
+      const now = process.hrtime.bigint();
+      sent++;
+      await client.send(encodePayload(seq, now, now, size));
+      await echoed;
+    }
+  };
+  await Promise.all(clients.flatMap((c) => Array.from({ length: inFlight }, () => loop(c))));
+  return { type: 'ponged', first: 1, last: next, sent };
 }
 
 process.on('message', async (m: Msg) => {

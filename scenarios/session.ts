@@ -20,6 +20,25 @@ export interface LoadSpec {
   mode?: 'subscribe' | 'echo';
 }
 
+/**
+ * Which client drives the WebSocket rows. `own` (default): each transport its own client (the
+ * engine's for `websocket`, the ws package's for `ws`). `engine` or `ws`: one client for both
+ * rows, so a difference between them is the server's alone.
+ */
+export type WsLoadClient = 'own' | 'engine' | 'ws';
+let wsLoadClient: WsLoadClient = 'own';
+
+/** Sets the WebSocket load client for every session of this run. */
+export function setWsLoadClient(v: WsLoadClient): void {
+  wsLoadClient = v;
+}
+
+/** The client transport that drives `t`'s server. */
+function clientTransport(t: TransportName): TransportName {
+  if ((t === 'websocket' || t === 'ws') && wsLoadClient !== 'own') return wsLoadClient === 'engine' ? 'websocket' : 'ws';
+  return t;
+}
+
 /** Every child of every session alive now, so an interrupted run can kill them all. */
 export const liveChildren = new Set<Child>();
 
@@ -70,7 +89,7 @@ export class Session {
       this.loads.push(c);
       inits.push(
         c.ask(
-          { type: 'init', transport: this.transport, baseUrl: this.baseUrl, clients: share, idPrefix: `p${i}c`, pollIntervalMs: spec.pollIntervalMs, headers: spec.headers, mode: spec.mode ?? 'subscribe' },
+          { type: 'init', transport: clientTransport(this.transport), baseUrl: this.baseUrl, clients: share, idPrefix: `p${i}c`, pollIntervalMs: spec.pollIntervalMs, headers: spec.headers, mode: spec.mode ?? 'subscribe' },
           'ready',
           60_000 + share * 50,
         ),

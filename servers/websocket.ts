@@ -3,7 +3,8 @@
  * broadcasts go to every connection as text frames, a client's frames are
  * echoed back to it, text as text and binary as binary.
  */
-import { WebSocketServer } from '../protocol/index.ts';
+import { WebSocketConnection, WebSocketServer } from '../protocol/index.ts';
+import type { HubMessage } from './hub.ts';
 import type { ServerOptions, TransportServer } from './contract.ts';
 import { buildServer, clientIdOf } from './base.ts';
 import { visibleTo } from './hub.ts';
@@ -15,6 +16,16 @@ export function createWebSocketServer(options?: ServerOptions): TransportServer 
       heartbeatIntervalMs: ctx.options.heartbeatIntervalMs,
       maxMissedPongs: ctx.options.maxMissedPongs,
     });
+    // A broadcast is framed once and the same bytes written to every peer.
+    let framed: HubMessage | undefined;
+    let frame: Buffer = Buffer.alloc(0);
+    const frameOf = (m: HubMessage): Buffer => {
+      if (m !== framed) {
+        framed = m;
+        frame = WebSocketConnection.prepare(m.data);
+      }
+      return frame;
+    };
     ctx.httpServer.on('upgrade', (req, socket, head) => {
       ctx.countRequest();
       let client: string | undefined;
@@ -27,7 +38,7 @@ export function createWebSocketServer(options?: ServerOptions): TransportServer 
       wss.handleUpgrade(req, socket, head, (conn) => {
         ctx.addSubscribers(1);
         const unsubscribe = ctx.hub.subscribe((m) => {
-          if (visibleTo(m, client)) conn.send(m.data);
+          if (visibleTo(m, client)) conn.sendPrepared(frameOf(m));
         });
         conn.on('message', (data: Buffer, isBinary: boolean) => {
           ctx.countIn();
