@@ -7,7 +7,9 @@
 import { TRANSPORTS } from '../metrics/results.ts';
 import type { Results, ScenarioResult, TransportName, TransportResult } from '../metrics/results.ts';
 import {
+  isSkippedRow,
   num,
+  readConnectionsSkipped,
   readConnectionsSteps,
   readCrossovers,
   readEchoMode,
@@ -15,9 +17,13 @@ import {
   readDeadPeer,
   readFanOutCapacity,
   readHttpSaturation,
+  readOverheadSweep,
+  readSaturationVariants,
   readSpread,
+  readSustainedRates,
   readThroughputExtra,
 } from './extras.ts';
+import type { DeadPeerView, OverheadSweepPoint } from './extras.ts';
 
 // ---------------------------------------------------------------------------
 // Transports: fixed order and colour (Okabe–Ito palette, safe for colour-blind readers).
@@ -57,6 +63,26 @@ export function orderedRows(rows: readonly TransportResult[]): TransportResult[]
 /** True when the row carries measured figures. */
 export function isCompleted(row: TransportResult): boolean {
   return row.state === 'completed';
+}
+
+/** True when the scenario does not apply to the row's transport (recorded errored, marked skipped): shown as n/a, not as a failure. */
+export function isNotApplicable(row: TransportResult): boolean {
+  return isSkippedRow(row);
+}
+
+/** True when the row really failed: errored and not merely not applicable. */
+export function isFailed(row: TransportResult): boolean {
+  return row.state === 'errored' && !isNotApplicable(row);
+}
+
+/** The state as shown: completed, errored, or n/a for a scenario that does not apply. */
+export function stateLabel(row: TransportResult): string {
+  return isNotApplicable(row) ? 'n/a' : row.state;
+}
+
+/** Why a row is not applicable, without the runner's "not applicable: " prefix. */
+export function notApplicableReason(row: TransportResult): string {
+  return (row.error ?? 'does not apply to this transport').replace(/^not applicable:\s*/i, '');
 }
 
 // ---------------------------------------------------------------------------
@@ -193,7 +219,9 @@ export const FIGURES: readonly FigureDef[] = [
   { key: 'client.cpuPct', label: 'client CPU %', title: 'load client CPU', unit: '%', better: null, get: (r) => num(r.client?.cpuPct), format: (v) => fmtFixed(v, 0) },
   { key: 'extra.detectMs', label: 'detect ms', title: 'dead-peer detection time', unit: 'ms', better: 'lower', get: (r) => readDeadPeer(r.extra)?.detectMs, format: fmtInt },
   { key: 'extra.requestsPerSec', label: 'req/s', title: 'HTTP requests per second (autocannon)', unit: 'req/s', better: 'higher', get: (r) => readHttpSaturation(r.extra)?.requestsPerSec, format: fmtSig },
+  { key: 'extra.maxClientsAtPollInterval', label: 'clients at poll interval', title: 'short-polling clients the server could answer', unit: '', better: 'higher', get: (r) => readHttpSaturation(r.extra)?.maxClientsAtPollInterval, format: fmtInt },
   { key: 'extra.payloadMBps', label: 'MB/s', title: 'payload MB per second', unit: 'MB/s', better: 'higher', get: (r) => readThroughputExtra(r.extra)?.payloadMBps, format: fmtSig },
+  { key: 'extra.sustainedRate', label: 'sustained msg/s', title: 'highest sustained rate', unit: 'msg/s', better: 'higher', get: (r) => readThroughputExtra(r.extra)?.sustainedRate, format: fmtInt },
 ];
 
 /** A figure by key; throws on a key that does not exist (a programming error). */
@@ -212,12 +240,18 @@ export function formatFigure(row: TransportResult, key: string): string {
 
 /** The scenario-specific figure of a row in a few words, or '' when it has none. */
 export function extraSummary(row: TransportResult): string {
+  if (isNotApplicable(row)) return 'not applicable';
   const parts: string[] = [];
   const dp = readDeadPeer(row.extra);
-  if (dp) parts.push(`detect ${fmtInt(dp.detectMs)} ms`);
+  if (dp) parts.push(deadPeerOutcome(dp));
   const hs = readHttpSaturation(row.extra);
-  if (hs?.requestsPerSec !== undefined) parts.push(`${fmtSig(hs.requestsPerSec)} req/s`);
+  if (hs?.requestsPerSec !== undefined) {
+    const v = readSaturationVariants(row.extra)?.find((x) => x.name === hs.primary);
+    parts.push(`${fmtSig(hs.requestsPerSec)} req/s${v ? ` (${variantName(v.name, v.expectedStatus)})` : ''}`);
+  }
+  if (hs?.maxClientsAtPollInterval !== undefined) parts.push(`≈ ${fmtInt(hs.maxClientsAtPollInterval)} clients at ${fmtDuration(hs.pollIntervalMs ?? 1000)} polls`);
   const th = readThroughputExtra(row.extra);
+  if (th?.sustainedRate !== undefined) parts.push(th.sustainedRate > 0 ? `sustained ${fmtInt(th.sustainedRate)} msg/s` : 'first rate not sustained');
   if (th?.payloadMBps !== undefined) parts.push(`${fmtSig(th.payloadMBps)} MB/s`);
   const conn = readConnectionsSteps(row.extra);
   const last = conn?.[conn.length - 1];
@@ -226,8 +260,22 @@ export function extraSummary(row: TransportResult): string {
   const top = fan?.[fan.length - 1];
   if (top) parts.push(`p99 ${fmtSig(top.p99)} ms at N=${fmtInt(top.n)}`);
   const mode = readEchoMode(row.extra);
-  if (mode) parts.push(mode);
+  if (mode) parts.push(mode === 'ping-pong' ? 'ping-pong (closed loop)' : 'open loop');
+  const skipped = readConnectionsSkipped(row.extra);
+  if (skipped) parts.push(`${skipped.length} step(s) skipped`);
   return parts.join(', ');
+}
+
+/** A dead-peer outcome in a few words: "noticed after 2.1 s" or "not within 6 s". */
+export function deadPeerOutcome(dp: DeadPeerView): string {
+  if (dp.detected && dp.detectMs !== undefined) return `noticed after ${fmtDuration(dp.detectMs)}`;
+  return dp.capMs !== undefined ? `not within ${fmtDuration(dp.capMs)}` : 'not noticed';
+}
+
+/** An http-saturation variant in words: "empty poll (204)". */
+export function variantName(name: string, status?: number): string {
+  const what = name === 'empty' ? 'empty poll' : name === 'message' ? 'one-message poll' : name;
+  return status !== undefined ? `${what} (${status})` : what;
 }
 
 /** One column of the compact per-scenario table shared by the terminal, HTML and Markdown. */
@@ -247,7 +295,7 @@ const figCol = (head: string, key: string): SummaryColumn => ({ head, key, cell:
 /** Every column of the compact table, in order. */
 export const SUMMARY_COLUMNS: readonly SummaryColumn[] = [
   { head: 'transport', key: 'transport', cell: (r) => r.transport, text: true, always: true },
-  { head: 'state', key: 'state', cell: (r) => r.state, text: true, always: true },
+  { head: 'state', key: 'state', cell: (r) => stateLabel(r), text: true, always: true },
   figCol('p50 ms', 'latencyMs.p50'),
   figCol('p99 ms', 'latencyMs.p99'),
   figCol('p99.9 ms', 'latencyMs.p999'),
@@ -265,6 +313,7 @@ export const SUMMARY_COLUMNS: readonly SummaryColumn[] = [
 
 /** A cell of the compact table; errored rows show only their name and state. */
 export function summaryCell(col: SummaryColumn, row: TransportResult): string {
+  if (isNotApplicable(row) && col.key === 'extra') return 'not applicable';
   if (row.state === 'errored' && col.key !== 'transport' && col.key !== 'state' && col.key !== 'flags') return '–';
   return col.cell(row);
 }
@@ -272,6 +321,7 @@ export function summaryCell(col: SummaryColumn, row: TransportResult): string {
 /** The columns worth printing for these rows: those with at least one value. */
 export function summaryColumns(rows: readonly TransportResult[]): SummaryColumn[] {
   return SUMMARY_COLUMNS.filter((c) => c.always || rows.some((r) => {
+    if (isNotApplicable(r)) return false;
     const v = summaryCell(c, r);
     return v !== '–' && v !== '';
   }));
@@ -305,7 +355,7 @@ export function fmtParam(v: unknown): string {
 export function simpleParams(params: Record<string, unknown>): [string, string][] {
   const out: [string, string][] = [];
   for (const [k, v] of Object.entries(params)) {
-    if (k === 'capacity' || k === 'crossovers' || k === 'extrapolated') continue;
+    if (k === 'capacity' || k === 'crossovers' || k === 'extrapolated' || k === 'sustainedRate' || k === 'capacityResult') continue;
     out.push([k, fmtParam(v)]);
   }
   return out;
@@ -319,8 +369,104 @@ function pickNum(params: Record<string, unknown>, keys: readonly string[]): numb
   return undefined;
 }
 
+/** A list of numbers in words: "1, 10 and 100". */
+function listInWords(items: readonly string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+function numList(v: unknown): number[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const out = v.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+  return out.length > 0 ? out : undefined;
+}
+
+/** The load of a scenario the lab knows, in words; undefined for other names. */
+function knownLoadInWords(s: ScenarioResult): string | undefined {
+  const p = s.params;
+  const n = (k: string) => num(p[k]);
+  const size = n('size');
+  const sizeText = size !== undefined ? `${fmtInt(size)} B messages` : '';
+  const join = (...parts: (string | false | undefined)[]) => parts.filter((x): x is string => typeof x === 'string' && x !== '').join(', ');
+  switch (s.name) {
+    case 'echo': {
+      const clients = n('clients');
+      const rate = n('ratePerClient');
+      if (clients === undefined || rate === undefined) return undefined;
+      return join(`${fmtInt(clients)} client${clients === 1 ? '' : 's'} each sending ${fmtNum(rate)} msg/s, echoed back (round trips)`, sizeText);
+    }
+    case 'echo-ping-pong':
+      return join('one client, one message in flight (closed loop): round trips as fast as they come back', sizeText);
+    case 'throughput-down':
+    case 'throughput-up': {
+      const start = n('startRate');
+      const clients = n('clients');
+      const steps = n('maxSteps');
+      const stepMs = n('stepDurationMs');
+      if (start === undefined) return undefined;
+      const who = clients !== undefined ? (s.name === 'throughput-down' ? ` to ${fmtInt(clients)} subscriber${clients === 1 ? '' : 's'}` : ` from ${fmtInt(clients)} sender${clients === 1 ? '' : 's'}`) : '';
+      return join(
+        `rate doubled from ${fmtInt(start)} msg/s${who}${steps !== undefined ? `, at most ${fmtInt(steps)} steps` : ''}${stepMs !== undefined ? ` of ${fmtDuration(stepMs)}` : ''}, until delivery falls behind`,
+        sizeText,
+      );
+    }
+    case 'fan-out': {
+      const rate = n('rate');
+      const steps = numList(p['steps']);
+      if (rate === undefined || !steps) return undefined;
+      return join(`${fmtNum(rate)} msg/s published to N = ${listInWords(steps.map(fmtInt))} subscribers`, sizeText);
+    }
+    case 'overhead': {
+      const rates = numList(p['rates']);
+      const sizes = numList(p['sizes']);
+      const clients = n('clients');
+      if (!rates || !sizes) return undefined;
+      return join(
+        `${clients !== undefined ? `${fmtInt(clients)} subscribers, ` : ''}${listInWords(rates.map(fmtNum))} msg/s per client × ${listInWords(sizes.map(fmtInt))} B payloads`,
+        n('pollIntervalMs') !== undefined && `polling every ${fmtDuration(n('pollIntervalMs')!)}`,
+      );
+    }
+    case 'connections': {
+      const steps = numList(p['steps']);
+      const hold = n('holdMs');
+      const hb = n('heartbeatIntervalMs');
+      if (!steps) return undefined;
+      return join(
+        `${listInWords(steps.map(fmtInt))} idle connections${hold !== undefined ? `, each step held ${fmtDuration(hold)}` : ''}`,
+        hb !== undefined && (hb > 0 ? `heartbeat every ${fmtDuration(hb)}` : 'heartbeat off'),
+        n('pollIntervalMs') !== undefined && `polling every ${fmtDuration(n('pollIntervalMs')!)}`,
+      );
+    }
+    case 'dead-peer': {
+      const cap = n('capMs');
+      const hb = n('heartbeatIntervalMs');
+      const missed = n('maxMissed');
+      if (cap === undefined) return undefined;
+      return join(
+        `one peer frozen with SIGSTOP, waited up to ${fmtDuration(cap)} for the server to free it`,
+        hb !== undefined && (hb > 0 ? `heartbeat every ${fmtDuration(hb)}${missed !== undefined ? ` (${fmtInt(missed)} unanswered pings allowed)` : ''}` : 'heartbeat off'),
+        n('pollIntervalMs') !== undefined && `polling every ${fmtDuration(n('pollIntervalMs')!)}`,
+        n('longPollTimeoutMs') !== undefined && `long polls held ${fmtDuration(n('longPollTimeoutMs')!)}`,
+      );
+    }
+    case 'http-saturation': {
+      const conns = n('connections');
+      const dur = n('durationSec');
+      if (conns === undefined) return undefined;
+      return join(
+        `autocannon on GET /poll over ${fmtInt(conns)} keep-alive connections${dur !== undefined ? `, ${fmtNum(dur)} s per variant` : ''}, closed loop`,
+        n('pollIntervalMs') !== undefined && `capacity expressed at a ${fmtDuration(n('pollIntervalMs')!)} poll interval`,
+      );
+    }
+    default:
+      return undefined;
+  }
+}
+
 /** A short description of the load: "at 50 msg/s to 50 clients, polling every 1 s". */
 export function loadInWords(s: ScenarioResult): string {
+  const known = knownLoadInWords(s);
+  if (known !== undefined) return known;
   const p = s.params;
   const rate = pickNum(p, ['ratePerSec', 'rate', 'messagesPerSec', 'ratePerClient', 'publishRate']);
   const clients = pickNum(p, ['clients', 'subscribers', 'connections']);
@@ -335,6 +481,11 @@ export function loadInWords(s: ScenarioResult): string {
   if (poll !== undefined) parts.push(`polling every ${fmtDuration(poll)}`);
   const out = parts.join(', ');
   return out;
+}
+
+/** Whether a scenario's latency is a round trip (echo) rather than one-way delivery. */
+export function isRoundTrip(s: ScenarioResult): boolean {
+  return s.name === 'echo' || s.name === 'echo-ping-pong' || s.results.some((r) => readEchoMode(r.extra) !== undefined);
 }
 
 // ---------------------------------------------------------------------------
@@ -357,6 +508,48 @@ function completedWith(rows: readonly TransportResult[], get: (r: TransportResul
   return out;
 }
 
+/** A transport's name in prose. */
+function transportInWords(t: string, pollIntervalMs?: number): string {
+  if (t === 'polling') return pollIntervalMs !== undefined ? `short polling every ${fmtDuration(pollIntervalMs)}` : 'short polling';
+  if (t === 'websocket') return 'the WebSocket engine';
+  return t;
+}
+
+/** Overhead: bytes per delivered message at each measured rate (smallest size), against the WebSocket engine. */
+function overheadFindings(s: ScenarioResult, rows: TransportResult[]): Finding[] {
+  const out: Finding[] = [];
+  const lines = new Map<string, OverheadSweepPoint[]>();
+  for (const r of rows) {
+    const sweep = isCompleted(r) ? readOverheadSweep(r.extra) : undefined;
+    if (sweep) lines.set(r.transport, sweep);
+  }
+  const refName = lines.has('websocket') ? 'websocket' : lines.has('ws') ? 'ws' : undefined;
+  if (!refName) return out;
+  const ref = lines.get(refName)!;
+  const size = Math.min(...ref.map((p) => p.sizeBytes));
+  const rates = [...new Set(ref.filter((p) => p.sizeBytes === size).map((p) => p.ratePerClient))].sort((a, b) => a - b);
+  const poll = num(s.params['pollIntervalMs']);
+  for (const rate of rates) {
+    const refPt = ref.find((p) => p.sizeBytes === size && p.ratePerClient === rate)!;
+    if (!(refPt.bytesPerMessage > 0)) continue;
+    const others: string[] = [];
+    for (const [t, pts] of lines) {
+      if (t === refName) continue;
+      const pt = pts.find((p) => p.sizeBytes === size && p.ratePerClient === rate);
+      if (!pt) continue;
+      others.push(
+        others.length === 0
+          ? `${transportInWords(t, poll)} spent ${fmtSig(pt.bytesPerMessage)} bytes per delivered message, ${fmtRatio(pt.bytesPerMessage / refPt.bytesPerMessage)} ${transportInWords(refName)} (${fmtSig(refPt.bytesPerMessage)} bytes)`
+          : `${t} ${fmtSig(pt.bytesPerMessage)} (${fmtRatio(pt.bytesPerMessage / refPt.bytesPerMessage)})`,
+      );
+    }
+    if (others.length > 0) {
+      out.push({ level: 'info', scenario: s.name, text: `${s.name}: at ${fmtNum(rate)} msg/s per client and ${fmtInt(size)} B messages, ${others.join('; ')}.` });
+    }
+  }
+  return out;
+}
+
 /** Findings computed from the figures, in reading order. */
 export function computeFindings(results: Results): Finding[] {
   const out: Finding[] = [];
@@ -365,18 +558,23 @@ export function computeFindings(results: Results): Finding[] {
     out.push({ level: 'error', text: 'The results file holds no scenarios; nothing was measured.' });
     return out;
   }
-  if (allRows.length > 0 && allRows.every((r) => !isCompleted(r))) {
-    out.push({ level: 'error', text: `Every transport in every scenario errored (${allRows.length} of ${allRows.length} rows); no figures were measured.` });
+  const applicable = allRows.filter((r) => !isNotApplicable(r));
+  if (applicable.length > 0 && applicable.every((r) => !isCompleted(r))) {
+    out.push({ level: 'error', text: `Every transport in every scenario errored (${applicable.length} of ${applicable.length} rows); no figures were measured.` });
   }
+  const engineVsWs: string[] = [];
 
   for (const s of results.scenarios) {
     const rows = orderedRows(s.results);
     const where = loadInWords(s);
+    const roundTrip = isRoundTrip(s);
 
-    // Wire cost against the WebSocket engine (or ws when the engine did not run).
+    // Wire cost against the WebSocket engine (or ws when the engine did not run); the overhead sweep says it per rate.
     const bpm = completedWith(rows, bytesPerMessage);
     const ref = bpm.find((x) => x.row.transport === 'websocket') ?? bpm.find((x) => x.row.transport === 'ws');
-    if (ref && ref.v > 0) {
+    if (s.name === 'overhead' || rows.some((r) => readOverheadSweep(r.extra) !== undefined)) {
+      out.push(...overheadFindings(s, rows));
+    } else if (ref && ref.v > 0) {
       const others = bpm.filter((x) => x.row.transport !== 'websocket' && x.row.transport !== 'ws' && x.v > 0);
       if (others.length > 0) {
         const refName = ref.row.transport === 'websocket' ? 'the WebSocket engine' : 'ws';
@@ -394,24 +592,46 @@ export function computeFindings(results: Results): Finding[] {
     if (p99.length > 0) {
       const best = p99.reduce((a, b) => (b.v < a.v ? b : a));
       const worst = p99.reduce((a, b) => (b.v > a.v ? b : a));
-      let text = `${s.name}: lowest p99: ${best.row.transport} (${fmtSig(best.v)} ms)`;
+      const what = roundTrip ? 'round-trip p99' : 'p99';
+      let text = `${s.name}: lowest ${what}: ${best.row.transport} (${fmtSig(best.v)} ms)`;
       if (worst.row !== best.row) text += `; highest: ${worst.row.transport} (${fmtSig(worst.v)} ms)`;
+      if (roundTrip) {
+        const rtps = completedWith(rows, (r) => num(r.throughput?.messagesPerSec));
+        const mode = rows.map((r) => readEchoMode(r.extra)).find((m) => m !== undefined);
+        if (mode === 'ping-pong' && rtps.length > 0) {
+          const fast = rtps.reduce((a, b) => (b.v > a.v ? b : a));
+          text += `; most round trips per second with one in flight: ${fast.row.transport} (${fmtSig(fast.v)})`;
+        }
+      }
       out.push({ level: 'info', scenario: s.name, text: text + '.' });
     }
 
-    // The engine against ws, per server CPU second (where framing cost shows).
+    // The engine against ws, per server CPU second (where framing cost shows); gathered into one finding.
     const eng = rows.find((r) => r.transport === 'websocket' && isCompleted(r));
     const wsRow = rows.find((r) => r.transport === 'ws' && isCompleted(r));
     if (eng && wsRow) {
       const a = messagesPerServerCpuSec(eng);
       const b = messagesPerServerCpuSec(wsRow);
-      if (a !== undefined && b !== undefined && b > 0) {
-        out.push({
-          level: 'info',
-          scenario: s.name,
-          text: `${s.name}: the WebSocket engine delivered ${fmtSig(a)} messages per server CPU second, ${fmtRatio(a / b)} ws (${fmtSig(b)}).`,
-        });
-      }
+      if (a !== undefined && b !== undefined && b > 0) engineVsWs.push(`${fmtRatio(a / b)} in ${s.name} (${fmtSig(a)} vs ${fmtSig(b)})`);
+    }
+
+    // Throughput ramps.
+    const sustained = readSustainedRates(s.params);
+    const ramps = rows
+      .filter((r) => isCompleted(r))
+      .map((r) => ({ r, th: readThroughputExtra(r.extra) }))
+      .filter((x) => x.th?.sustainedRate !== undefined || sustained?.[x.r.transport] !== undefined);
+    if (ramps.length > 0) {
+      const items = ramps
+        .map(({ r, th }) => ({ t: r.transport, rate: th?.sustainedRate ?? sustained?.[r.transport] ?? 0, steps: th?.steps }))
+        .sort((a, b) => b.rate - a.rate);
+      const parts = items.map((x) => {
+        const last = x.steps?.[x.steps.length - 1];
+        if (x.rate === 0) return `${x.t} none${last?.why ? ` (${last.why} at ${fmtInt(last.rate)} msg/s)` : ''}`;
+        const top = last?.sustained ? ' (the top of the ramp: not a limit)' : '';
+        return `${x.t} ${fmtInt(x.rate)} msg/s${top}`;
+      });
+      out.push({ level: 'info', scenario: s.name, text: `${s.name}: highest sustained rate: ${parts.join(', ')}.` });
     }
 
     // Fan-out capacity.
@@ -419,25 +639,78 @@ export function computeFindings(results: Results): Finding[] {
     if (cap) {
       const list = Object.entries(cap.largestN)
         .sort((x, y) => y[1] - x[1])
-        .map(([t, n]) => `${t} ${fmtInt(n)}`)
+        .map(([t, n]) => `${t} ${n > 0 ? fmtInt(n) : 'none'}`)
         .join(', ');
-      if (list) out.push({ level: 'info', scenario: s.name, text: `${s.name}: largest N with p99 under ${fmtSig(cap.limitMs)} ms: ${list}.` });
+      const how = cap.searched === false ? ' among the steps run (capacity search off)' : '';
+      if (list) out.push({ level: 'info', scenario: s.name, text: `${s.name}: largest N with p99 under ${fmtSig(cap.limitMs)} ms and no loss${how}: ${list}.` });
     }
 
     // Overhead crossovers.
     for (const c of readCrossovers(s.params) ?? []) {
+      const other = c.cheaperBelow === c.a ? c.b : c.a;
       out.push({
         level: 'info',
         scenario: s.name,
-        text: `${s.name}: ${c.a} and ${c.b} cost the same bytes per message at ${fmtNum(c.ratePerClient)} msg/s per client for ${fmtInt(c.sizeBytes)} B messages.`,
+        text: c.cheaperBelow
+          ? `${s.name}: with ${fmtInt(c.sizeBytes)} B messages, ${c.cheaperBelow} costs fewer bytes per message than ${other} below ${fmtNum(c.ratePerClient)} msg/s per client, more above.`
+          : `${s.name}: ${c.a} and ${c.b} cost the same bytes per message at ${fmtNum(c.ratePerClient)} msg/s per client for ${fmtInt(c.sizeBytes)} B messages.`,
       });
     }
 
     // Dead-peer detection.
-    const det = completedWith(rows, (r) => readDeadPeer(r.extra)?.detectMs);
-    if (det.length > 0) {
-      const best = det.reduce((a, b) => (b.v < a.v ? b : a));
-      out.push({ level: 'info', scenario: s.name, text: `${s.name}: fastest dead-peer detection: ${best.row.transport} (${fmtDuration(best.v)}).` });
+    const dps = rows.filter(isCompleted).map((r) => ({ r, dp: readDeadPeer(r.extra) })).filter((x): x is { r: TransportResult; dp: DeadPeerView } => x.dp !== undefined);
+    if (dps.length > 0) {
+      const seen = dps.filter((x) => x.dp.detected);
+      const missed = dps.filter((x) => !x.dp.detected);
+      const cap = dps.map((x) => x.dp.capMs).find((c) => c !== undefined);
+      const within = cap !== undefined ? ` within ${fmtDuration(cap)}` : '';
+      const seenList = seen.map((x) => `${x.r.transport} after ${fmtDuration(x.dp.detectMs!)}`).join(', ');
+      if (missed.length === 0) {
+        const best = seen.reduce((a, b) => (b.dp.detectMs! < a.dp.detectMs! ? b : a));
+        out.push({ level: 'info', scenario: s.name, text: `${s.name}: every server freed a frozen peer${within}; fastest: ${best.r.transport} (${fmtDuration(best.dp.detectMs!)}).` });
+      } else if (seen.length === 0) {
+        out.push({ level: 'info', scenario: s.name, text: `${s.name}: no server noticed a frozen peer${within} (${missed.map((x) => x.r.transport).join(', ')}).` });
+      } else {
+        const names = seen.map((x) => x.r.transport);
+        const who = names.every((t) => t === 'websocket' || t === 'ws') ? 'WebSocket' : listInWords(names);
+        out.push({
+          level: 'info',
+          scenario: s.name,
+          text: `${s.name}: only ${who} noticed a frozen peer${within} (${seenList}); ${listInWords(missed.map((x) => x.r.transport))} did not.`,
+        });
+      }
+    }
+
+    // HTTP saturation.
+    for (const r of rows) {
+      if (!isCompleted(r)) continue;
+      const hs = readHttpSaturation(r.extra);
+      const variants = readSaturationVariants(r.extra);
+      if (!hs?.requestsPerSec && !variants) continue;
+      const parts = (variants ?? []).map((v) => `${fmtSig(v.requestsPerSec)} ${variantName(v.name)}s/s${v.bound && v.bound !== 'neither' ? ` (${v.bound}-bound${v.bound === 'client' ? ': a floor for the server' : ''})` : ''}`);
+      let text = `${s.name}/${r.transport}: ${parts.length > 0 ? parts.join(', ') : `${fmtSig(hs!.requestsPerSec!)} requests/s`}`;
+      if (hs?.maxClientsAtPollInterval !== undefined) text += `; enough for ≈ ${fmtInt(hs.maxClientsAtPollInterval)} clients polling every ${fmtDuration(hs.pollIntervalMs ?? 1000)}, if the server did nothing else`;
+      out.push({ level: 'info', scenario: s.name, text: text + '.' });
+    }
+    const na = rows.filter(isNotApplicable);
+    if (na.length > 0) out.push({ level: 'info', scenario: s.name, text: `${s.name}: not applicable to ${listInWords(na.map((r) => r.transport))}.` });
+
+    // Connections: memory per idle connection at the largest step every transport reached.
+    const conns = rows.filter(isCompleted).map((r) => ({ r, steps: readConnectionsSteps(r.extra) })).filter((x) => x.steps !== undefined);
+    if (conns.length > 0) {
+      const common = Math.min(...conns.map((x) => x.steps![x.steps!.length - 1]!.connections));
+      const at = conns
+        .map((x) => ({ t: x.r.transport, st: x.steps!.filter((st) => st.connections <= common).pop() }))
+        .filter((x) => x.st !== undefined)
+        .sort((a, b) => a.st!.rssPerConnBytes - b.st!.rssPerConnBytes);
+      if (at.length > 0) {
+        out.push({ level: 'info', scenario: s.name, text: `${s.name}: server RSS per idle connection at ${fmtInt(common)}: ${at.map((x) => `${x.t} ${fmtBytes(x.st!.rssPerConnBytes)}`).join(', ')}.` });
+      }
+      for (const x of conns) {
+        for (const k of readConnectionsSkipped(x.r.extra) ?? []) {
+          out.push({ level: 'warn', scenario: s.name, text: `${s.name}/${x.r.transport}: the ${fmtInt(k.connections)}-connection step was skipped: ${k.reason}.` });
+        }
+      }
     }
 
     // Loss.
@@ -462,15 +735,19 @@ export function computeFindings(results: Results): Finding[] {
       }
     }
 
-    // Errors.
+    // Errors (a transport the scenario does not apply to is not one).
     for (const r of rows) {
-      if (!isCompleted(r)) {
+      if (isFailed(r)) {
         out.push({ level: 'error', scenario: s.name, text: `${s.name}/${r.transport} errored: ${r.error ?? 'no reason given'}.` });
       }
     }
-    if (rows.length > 0 && rows.every((r) => !isCompleted(r)) && !allRows.every((r) => !isCompleted(r))) {
+    const mine = rows.filter((r) => !isNotApplicable(r));
+    if (mine.length > 0 && mine.every((r) => !isCompleted(r)) && !applicable.every((r) => !isCompleted(r))) {
       out.push({ level: 'error', scenario: s.name, text: `${s.name}: every transport errored; this scenario has no figures.` });
     }
+  }
+  if (engineVsWs.length > 0) {
+    out.push({ level: 'info', text: `Engine vs ws, messages per server CPU second: the WebSocket engine delivered ${engineVsWs.join('; ')}.` });
   }
   return out;
 }

@@ -15,19 +15,28 @@ import {
   readCrossovers,
   readDeadPeer,
   readEchoMode,
-  readExtrapolated,
   readFanOutCapacity,
   readFanOutSteps,
   readHttpSaturation,
   readOverheadSweep,
+  readSaturationVariants,
   readThroughputExtra,
 } from './extras.ts';
+import { scenarioDetails } from './details.ts';
+import type { DetailBlock } from './details.ts';
 import type { OverheadSweepPoint } from './extras.ts';
 import {
   bytesPerMessage,
   compareResults,
   computeFindings,
+  deadPeerOutcome,
   fmtBytes,
+  fmtDuration,
+  isFailed,
+  isNotApplicable,
+  isRoundTrip,
+  notApplicableReason,
+  variantName,
   fmtDeltaPct,
   fmtFixed,
   fmtInt,
@@ -448,10 +457,6 @@ function fanOutCharts(ctx: Ctx, s: ScenarioResult, rows: TransportResult[]): str
       rows: withSteps.flatMap(({ r, steps }) => steps.map((st) => [r.transport, fmtInt(st.n), fmtSig(st.p50), fmtSig(st.p99), fmtInt(st.delivered), fmtInt(st.lost)])),
     }, { wide: true });
   }
-  if (cap) {
-    const entries = orderedRows(rows).map((r) => [r.transport, cap.largestN[r.transport] !== undefined ? fmtInt(cap.largestN[r.transport]!) : 'none under the limit']);
-    out += `<div class="note wide"><h3>Capacity: largest N with p99 under ${escapeHtml(fmtSig(cap.limitMs))} ms</h3>${tableHtml({ head: ['transport', 'largest N'], rows: entries })}</div>`;
-  }
   return out;
 }
 
@@ -496,7 +501,7 @@ function overheadCharts(ctx: Ctx, s: ScenarioResult, rows: TransportResult[]): s
     for (const c of crossovers.filter((c) => c.sizeBytes === size)) {
       const y = sweepAt(lines.get(c.a) ?? [], c.ratePerClient) ?? sweepAt(lines.get(c.b) ?? [], c.ratePerClient);
       if (y !== undefined) marks.push({ x: c.ratePerClient, y });
-      markRows.push([`${c.a} = ${c.b}`, fmtSig(c.ratePerClient), y !== undefined ? fmtSig(y) : '–']);
+      markRows.push([c.cheaperBelow ? `${c.cheaperBelow} = ${c.cheaperBelow === c.a ? c.b : c.a}` : `${c.a} = ${c.b}`, fmtSig(c.ratePerClient), y !== undefined ? fmtSig(y) : '–']);
     }
     if (marks.length > 0) {
       datasets.push({ label: 'crossover', data: marks, showLine: false, pointStyle: 'crossRot', pointRadius: 9, pointBorderWidth: 3, borderColor: '#222222', backgroundColor: '#222222' });
@@ -506,32 +511,32 @@ function overheadCharts(ctx: Ctx, s: ScenarioResult, rows: TransportResult[]): s
       data: { datasets },
       options: baseOptions({ x: axis('messages per second per client', useLog(xs)), y: axis('wire bytes per delivered message', useLog(ys)) }),
     };
-    const rates = [...new Set(xs)].sort((a, b) => a - b);
     const names = [...lines.keys()];
     const table: Table = {
-      head: ['msg/s per client', ...names.map((n) => `${n} B/msg`)],
-      rows: rates.map((rate) => [fmtNum(rate), ...names.map((n) => {
-        const p = lines.get(n)?.find((q) => q.ratePerClient === rate);
-        return p ? fmtSig(p.bytesPerMessage) : '–';
-      })]),
+      head: ['transport', 'msg/s per client', 'B/msg', 'overhead B/msg', 'steady B/msg', 'set-up B/client'],
+      rows: names.flatMap((n) =>
+        (lines.get(n) ?? []).map((p) => [
+          n,
+          fmtNum(p.ratePerClient),
+          fmtSig(p.bytesPerMessage),
+          fmtSig(p.overheadBytesPerMessage),
+          p.steadyBytesPerMessage !== undefined ? fmtSig(p.steadyBytesPerMessage) : '–',
+          p.setupBytesPerClient !== undefined ? fmtSig(p.setupBytesPerClient) : '–',
+        ]),
+      ),
     };
-    let fig = chartFigure(ctx, 'overhead-sweep', `Bytes per message vs rate, ${fmtInt(size)} B payload`, `Lower is cheaper. ✕ marks where two transports cost the same.`, config, table);
+    let fig = chartFigure(
+      ctx,
+      'overhead-sweep',
+      `Bytes per message vs rate, ${fmtInt(size)} B payload`,
+      `All wire bytes per delivered message, set-up amortised over the session (steady state and set-up apart in the numbers). Lower is cheaper. ✕ marks where two transports cost the same.`,
+      config,
+      table,
+    );
     if (markRows.length > 0) {
-      fig = fig.replace('</details>', `</details><details><summary>Crossovers</summary>${tableHtml({ head: ['lines', 'msg/s per client', 'B/msg there'], rows: markRows })}</details>`);
+      fig = fig.replace('</details>', `</details><details><summary>Crossovers</summary>${tableHtml({ head: ['cheaper below = cheaper above', 'msg/s per client', 'B/msg there'], rows: markRows })}</details>`);
     }
     out += fig;
-  }
-  const extrap = readExtrapolated(s.params);
-  if (extrap) {
-    const clients = [...new Set(extrap.map((e) => e.clients))].sort((a, b) => a - b);
-    const transports = [...new Set(extrap.map((e) => e.transport))];
-    const rowsOut = clients.map((c) => [fmtInt(c), ...transports.map((t) => {
-      const e = extrap.find((x) => x.clients === c && x.transport === t);
-      return e ? `${fmtBytes(e.headerBytesPerSec)}/s` : '–';
-    })]);
-    out += `<div class="note wide" data-extra="extrapolated"><h3>Header bytes per second at scale (extrapolated, not measured)</h3>
-<p>Scaled from the measured per-client overhead; the lab did not run these client counts.</p>
-${tableHtml({ head: ['clients', ...transports], rows: rowsOut })}</div>`;
   }
   return out;
 }
@@ -541,13 +546,43 @@ function connectionsCharts(ctx: Ctx, rows: TransportResult[]): string {
     .map((r) => ({ r, steps: readConnectionsSteps(r.extra) }))
     .filter((x): x is { r: TransportResult; steps: NonNullable<ReturnType<typeof readConnectionsSteps>> } => x.steps !== undefined);
   if (withSteps.length === 0) return '';
+  const table: Table = {
+    head: ['transport', 'connections', 'RSS/conn KiB', 'heap/conn KiB', 'RSS MiB', 'heap MiB', 'CPU %'],
+    rows: withSteps.flatMap(({ r, steps }) =>
+      steps.map((s) => [r.transport, fmtInt(s.connections), fmtSig(s.rssPerConnBytes / 1024), s.heapPerConnBytes !== undefined ? fmtSig(s.heapPerConnBytes / 1024) : '–', fmtMiB(s.rssBytes), fmtMiB(s.heapBytes), fmtFixed(s.cpuPct, 1)]),
+    ),
+  };
+  const counts = [...new Set(withSteps.flatMap((x) => x.steps.map((s) => s.connections)))];
+  if (counts.length === 1) {
+    // One step: bars per transport read better than one-point lines.
+    const n = counts[0]!;
+    const labels = withSteps.map((x) => x.r.transport);
+    const at = withSteps.map((x) => x.steps[0]!);
+    const colors = withSteps.map((x) => transportColor(x.r.transport));
+    const memory: ChartSpec['config'] = {
+      type: 'bar',
+      data: {
+        labels,
+        datasets: [
+          { label: 'RSS per connection', data: at.map((s) => s.rssPerConnBytes / 1024), backgroundColor: colors, borderWidth: 0 },
+          { label: 'V8 heap per connection', data: at.map((s) => (s.heapPerConnBytes ?? 0) / 1024), backgroundColor: colors.map((c) => alpha(c, 0.4)), borderColor: colors, borderWidth: 1 },
+        ],
+      },
+      options: baseOptions({ y: axis('KiB per connection', false) }),
+    };
+    const cpu: ChartSpec['config'] = transportBars(withSteps.map((x) => x.r), at.map((s) => s.cpuPct), '% of one core');
+    return (
+      chartFigure(ctx, 'connections-per-conn', `Memory per idle connection at ${fmtInt(n)}`, 'Solid: server RSS above the empty server, per connection; light: V8 heap per connection (after a gc).', memory, table) +
+      chartFigure(ctx, 'connections-cpu', `Server CPU holding ${fmtInt(n)} idle connections`, 'Heartbeats, held polls and short polls at their interval: what idle costs.', cpu, {
+        head: ['transport', 'CPU %', 'polls/s'],
+        rows: withSteps.map((x) => [x.r.transport, fmtFixed(x.steps[0]!.cpuPct, 1), x.steps[0]!.requestsPerSec !== undefined ? fmtSig(x.steps[0]!.requestsPerSec) : '–']),
+      })
+    );
+  }
   const xs = withSteps.flatMap((x) => x.steps.map((s) => s.connections));
   const perConn: Dataset[] = withSteps.map(({ r, steps }) => transportLine(r, steps.map((s) => ({ x: s.connections, y: s.rssPerConnBytes / 1024 }))));
   const total: Dataset[] = withSteps.map(({ r, steps }) => transportLine(r, steps.map((s) => ({ x: s.connections, y: s.rssBytes / 1048576 }))));
-  const table: Table = {
-    head: ['transport', 'connections', 'RSS/conn KiB', 'RSS MiB', 'heap MiB', 'CPU %'],
-    rows: withSteps.flatMap(({ r, steps }) => steps.map((s) => [r.transport, fmtInt(s.connections), fmtSig(s.rssPerConnBytes / 1024), fmtMiB(s.rssBytes), fmtMiB(s.heapBytes), fmtFixed(s.cpuPct, 1)])),
-  };
+  const cpuLines: Dataset[] = withSteps.map(({ r, steps }) => transportLine(r, steps.map((s) => ({ x: s.connections, y: s.cpuPct }))));
   const x = axis('open connections', useLog(xs));
   return (
     chartFigure(ctx, 'connections-per-conn', 'Memory per idle connection', 'Server RSS above the empty baseline, divided by the connections held.', {
@@ -559,35 +594,175 @@ function connectionsCharts(ctx: Ctx, rows: TransportResult[]): string {
       type: 'scatter',
       data: { datasets: total },
       options: baseOptions({ x, y: axis('RSS, MiB', false) }),
+    }, table) +
+    chartFigure(ctx, 'connections-cpu', 'Server CPU while the connections sit idle', 'Heartbeats, held polls and short polls at their interval.', {
+      type: 'scatter',
+      data: { datasets: cpuLines },
+      options: baseOptions({ x, y: axis('% of one core', false) }),
     }, table)
   );
 }
 
 function throughputExtraCharts(ctx: Ctx, rows: TransportResult[]): string {
+  let out = '';
+  const ramps = completed(rows)
+    .map((r) => ({ r, th: readThroughputExtra(r.extra) }))
+    .filter((x) => (x.th?.steps?.length ?? 0) > 0);
+  if (ramps.length > 0) {
+    const datasets: Dataset[] = [];
+    const all: number[] = [];
+    const failed: XY[] = [];
+    const failedRows: string[][] = [];
+    for (const { r, th } of ramps) {
+      const steps = th!.steps!;
+      datasets.push(transportLine(r, steps.map((st) => ({ x: st.rate, y: st.deliveredPerSec }))));
+      for (const st of steps) {
+        all.push(st.rate, st.deliveredPerSec);
+        if (!st.sustained) {
+          failed.push({ x: st.rate, y: st.deliveredPerSec });
+          failedRows.push([r.transport, fmtInt(st.rate), fmtSig(st.deliveredPerSec), st.why ?? 'not sustained']);
+        }
+      }
+    }
+    const pos = all.filter((v) => v > 0);
+    const lo = Math.min(...pos);
+    const hi = Math.max(...pos);
+    datasets.push(lineDataset('delivered = asked', '#444444', [{ x: lo, y: lo }, { x: hi, y: hi }], [6, 4], { pointRadius: 0, borderWidth: 1 }));
+    if (failed.length > 0) {
+      datasets.push({ label: 'step not sustained', data: failed, showLine: false, pointStyle: 'crossRot', pointRadius: 9, pointBorderWidth: 3, borderColor: LOST, backgroundColor: LOST });
+    }
+    const log = pos.length === all.length && hi / lo >= 8;
+    const config: ChartSpec['config'] = {
+      type: 'scatter',
+      data: { datasets },
+      options: baseOptions({ x: axis(`asked, msg/s${log ? ' (log)' : ''}`, log), y: axis(`delivered, msg/s${log ? ' (log)' : ''}`, log) }),
+    };
+    let fig = chartFigure(
+      ctx,
+      'throughput-ramp',
+      'The ramp: delivered against asked',
+      'The rate doubles each step until delivery falls behind. On the dashed line everything asked for arrived; ✕ marks the step that failed (why in the numbers).',
+      config,
+      {
+        head: ['transport', 'asked msg/s', 'delivered msg/s', 'p99 ms', 'step'],
+        rows: ramps.flatMap(({ r, th }) => th!.steps!.map((st) => [r.transport, fmtInt(st.rate), fmtSig(st.deliveredPerSec), st.p99Ms === null ? '–' : fmtSig(st.p99Ms), st.sustained ? 'held' : `failed: ${st.why ?? ''}`])),
+      },
+      { wide: true },
+    );
+    if (failedRows.length > 0) fig = fig.replace('</details>', `</details><details><summary>Failed steps</summary>${tableHtml({ head: ['transport', 'asked msg/s', 'delivered msg/s', 'why'], rows: failedRows })}</details>`);
+    out += fig;
+    const sus = ramps.filter((x) => x.th!.sustainedRate !== undefined);
+    if (sus.length > 0) {
+      const vals = sus.map((x) => x.th!.sustainedRate!);
+      out += chartFigure(ctx, 'sustained-rate', 'Highest sustained rate', 'The last step of the ramp that held (0: not even the first).', transportBars(sus.map((x) => x.r), vals, 'msg/s'), {
+        head: ['transport', 'sustained msg/s', 'payload MB/s'],
+        rows: sus.map((x, i) => [x.r.transport, fmtInt(vals[i]!), x.th!.payloadMBps !== undefined ? fmtSig(x.th!.payloadMBps) : '–']),
+      });
+    }
+  }
   const mb = withValue(rows, (r) => readThroughputExtra(r.extra)?.payloadMBps);
-  if (mb.rows.length === 0) return '';
-  return chartFigure(ctx, 'payload-mbps', 'Payload MB per second', 'Application payload delivered per second (10⁶ bytes).', transportBars(mb.rows, mb.values, 'MB/s'), {
-    head: ['transport', 'MB/s', 'direction'],
-    rows: mb.rows.map((r, i) => [r.transport, fmtSig(mb.values[i]!), readThroughputExtra(r.extra)?.direction ?? '–']),
-  });
+  if (mb.rows.length > 0) {
+    out += chartFigure(ctx, 'payload-mbps', 'Payload MB per second', 'Application payload delivered per second (10⁶ bytes), at the highest sustained rate.', transportBars(mb.rows, mb.values, 'MB/s'), {
+      head: ['transport', 'MB/s', 'direction'],
+      rows: mb.rows.map((r, i) => [r.transport, fmtSig(mb.values[i]!), readThroughputExtra(r.extra)?.direction ?? '–']),
+    });
+  }
+  return out;
 }
 
 function deadPeerCharts(ctx: Ctx, rows: TransportResult[]): string {
-  const d = withValue(rows, (r) => readDeadPeer(r.extra)?.detectMs);
-  if (d.rows.length === 0) return '';
-  const hb = d.rows.map((r) => readDeadPeer(r.extra)?.heartbeat);
-  const first = hb.find((h) => h !== undefined);
-  const caption = first
-    ? `Time from the peer going silent to the server dropping it. Heartbeat every ${fmtInt(first.intervalMs)} ms, ${fmtInt(first.maxMissed)} missed allowed (≈ ${fmtInt(first.intervalMs * first.maxMissed)} ms expected where the transport has one).`
-    : 'Time from the peer going silent to the server dropping it.';
-  return chartFigure(ctx, 'dead-peer', 'Dead-peer detection time', caption, transportBars(d.rows, d.values, 'ms'), {
-    head: ['transport', 'detect ms', 'heartbeat ms', 'max missed'],
-    rows: d.rows.map((r, i) => [r.transport, fmtInt(d.values[i]!), hb[i] ? fmtInt(hb[i]!.intervalMs) : '–', hb[i] ? fmtInt(hb[i]!.maxMissed) : '–']),
-  });
+  const d = completed(rows)
+    .map((r) => ({ r, dp: readDeadPeer(r.extra) }))
+    .filter((x): x is { r: TransportResult; dp: NonNullable<ReturnType<typeof readDeadPeer>> } => x.dp !== undefined);
+  if (d.length === 0) return '';
+  // A peer not freed within the cap gets a hatched bar at the cap, labelled so.
+  const values = d.map((x) => (x.dp.detected ? x.dp.detectMs! : (x.dp.capMs ?? 0)) / 1000);
+  const cap = d.map((x) => x.dp.capMs).find((c) => c !== undefined);
+  const datasets: Dataset[] = [
+    {
+      label: 'freed after, s',
+      data: values,
+      backgroundColor: d.map((x) => transportColor(x.r.transport)),
+      borderColor: d.map((x) => transportColor(x.r.transport)),
+      borderWidth: d.map((x) => (x.dp.detected ? 0 : 2)),
+      hatch: d.map((x) => !x.dp.detected),
+      barLabels: d.map((x) => (x.dp.detected ? fmtDuration(x.dp.detectMs!) : `not within ${fmtDuration(x.dp.capMs ?? 0)}`)),
+    },
+  ];
+  const expected = d.map((x) => (typeof x.dp.expectedMs === 'number' && (cap === undefined || x.dp.expectedMs <= cap * 1.5) ? x.dp.expectedMs / 1000 : null));
+  if (expected.some((v) => v !== null)) {
+    datasets.push({ type: 'line', label: 'expected by its settings', data: expected, showLine: false, pointStyle: 'line', pointRadius: 14, pointBorderWidth: 3, borderColor: '#222222', backgroundColor: '#222222' });
+  }
+  const top = Math.max(...values, ...expected.filter((v): v is number => v !== null));
+  const config: ChartSpec['config'] = {
+    type: 'bar',
+    data: { labels: d.map((x) => x.r.transport), datasets },
+    options: baseOptions({ x: { title: { display: false } }, y: { ...axis('seconds after the freeze', false), suggestedMax: top * 1.15 } }),
+  };
+  const caption = `Time from freezing the peer (SIGSTOP) to the server closing its sockets and dropping its subscription. Hatched: not freed within the ${cap !== undefined ? fmtDuration(cap) : ''} cap (the bar stops at the cap). Black tick: when the transport's own settings say it should notice.`;
+  return chartFigure(ctx, 'dead-peer', 'Dead-peer detection', caption, config, {
+    head: ['transport', 'outcome', 'expected', 'mechanism'],
+    rows: d.map((x) => [x.r.transport, deadPeerOutcome(x.dp), x.dp.expectedMs === null ? 'never' : x.dp.expectedMs !== undefined ? fmtDuration(x.dp.expectedMs) : '–', x.dp.mechanism ?? '–']),
+  }, { wide: true });
 }
 
 function httpSaturationCharts(ctx: Ctx, rows: TransportResult[]): string {
   let out = '';
+  const withV = completed(rows)
+    .map((r) => ({ r, vs: readSaturationVariants(r.extra) }))
+    .filter((x): x is { r: TransportResult; vs: NonNullable<ReturnType<typeof readSaturationVariants>> } => x.vs !== undefined);
+  if (withV.length > 0) {
+    const names = [...new Set(withV.flatMap((x) => x.vs.map((v) => v.name)))].sort();
+    const labels = withV.map((x) => x.r.transport);
+    const shade = (i: number) => (i === 0 ? 1 : 0.45);
+    const bars = (get: (v: NonNullable<ReturnType<typeof readSaturationVariants>>[number]) => number | undefined): Dataset[] =>
+      names.map((n, i) => {
+        const vs = withV.map((x) => x.vs.find((v) => v.name === n));
+        const status = vs.find((v) => v?.expectedStatus !== undefined)?.expectedStatus;
+        return {
+          label: variantName(n, status),
+          data: vs.map((v) => (v ? (get(v) ?? null) : null)),
+          backgroundColor: withV.map((x) => alpha(transportColor(x.r.transport), shade(i))),
+          borderColor: withV.map((x) => transportColor(x.r.transport)),
+          borderWidth: 1,
+          barLabels: vs.map((v) => (v?.bound && v.bound !== 'neither' ? `${v.bound}-bound` : '')),
+        };
+      });
+    out += chartFigure(
+      ctx,
+      'http-rps',
+      'Polls answered per second at saturation',
+      'autocannon, closed loop. Solid: empty poll (204, nothing new); light: a poll that returns one message (200). Above a bar: the side that ran out of CPU.',
+      { type: 'bar', data: { labels, datasets: bars((v) => v.requestsPerSec) }, options: baseOptions({ y: axis('requests/s', false) }) },
+      {
+        head: ['transport', 'poll', 'req/s', 'bound', 'clients at poll interval'],
+        rows: withV.flatMap((x) => x.vs.map((v) => [x.r.transport, variantName(v.name, v.expectedStatus), fmtSig(v.requestsPerSec), v.bound ?? '–', v.maxClientsAtPollInterval !== undefined ? fmtInt(v.maxClientsAtPollInterval) : '–'])),
+      },
+    );
+    const latSets: Dataset[] = [];
+    for (const [i, n] of names.entries()) {
+      for (const k of ['p50', 'p99'] as const) {
+        const vs = withV.map((x) => x.vs.find((v) => v.name === n));
+        latSets.push({
+          label: `${variantName(n)} ${k}`,
+          data: vs.map((v) => v?.latencyMs[k] ?? null),
+          backgroundColor: withV.map((x) => alpha(transportColor(x.r.transport), k === 'p50' ? 0.35 * shade(i) + 0.1 : shade(i))),
+          borderColor: withV.map((x) => transportColor(x.r.transport)),
+          borderWidth: 1,
+        });
+      }
+    }
+    out += chartFigure(ctx, 'http-latency', 'Poll latency at saturation', 'Per kind of poll: p50 (lighter) and p99. Closed loop: not corrected for coordinated omission.', {
+      type: 'bar',
+      data: { labels, datasets: latSets },
+      options: baseOptions({ y: axis('ms', false) }),
+    }, {
+      head: ['transport', 'poll', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
+      rows: withV.flatMap((x) => x.vs.map((v) => [x.r.transport, variantName(v.name, v.expectedStatus), ...(['p50', 'p90', 'p99', 'max'] as const).map((k) => (v.latencyMs[k] !== undefined ? fmtSig(v.latencyMs[k]!) : '–'))])),
+    });
+    return out;
+  }
+  // Older files: one headline figure per row.
   const rps = withValue(rows, (r) => readHttpSaturation(r.extra)?.requestsPerSec);
   if (rps.rows.length > 0) {
     out += chartFigure(ctx, 'http-rps', 'HTTP requests per second at saturation', 'autocannon against each transport’s HTTP endpoint.', transportBars(rps.rows, rps.values, 'req/s'), {
@@ -625,6 +800,16 @@ function httpSaturationCharts(ctx: Ctx, rows: TransportResult[]): string {
   return out;
 }
 
+/** A detail block as a card: its table, then its notes. */
+function detailHtml(d: DetailBlock): string {
+  const head = d.head.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('');
+  const body = d.rows
+    .map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th scope="row">${escapeHtml(c)}</th>` : `<td${d.text[i] ? ' class="text"' : ''}>${escapeHtml(c)}</td>`)).join('')}</tr>`)
+    .join('\n');
+  const notes = d.notes.length > 0 ? `<ul class="notes">${d.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : '';
+  return `<div class="note detail" data-detail="${escapeHtml(d.key)}"><h3>${escapeHtml(d.title)}</h3><div class="scroll"><table class="num"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>${notes}</div>`;
+}
+
 // ---------------------------------------------------------------------------
 // Sections.
 
@@ -641,7 +826,7 @@ function summaryTable(rows: TransportResult[]): string {
         .map((c) => {
           const v = escapeHtml(summaryCell(c, r));
           if (c.key === 'transport') return `<th scope="row"><span class="swatch" style="background:${transportColor(r.transport)}"></span>${v}</th>`;
-          const classes = [c.text ? 'text' : '', c.key === 'state' ? `state-${r.state}` : '', c.key === 'flags' && v ? 'flag' : ''].filter(Boolean);
+          const classes = [c.text ? 'text' : '', c.key === 'state' ? (isNotApplicable(r) ? 'state-na' : `state-${r.state}`) : '', c.key === 'flags' && v ? 'flag' : ''].filter(Boolean);
           const cls = classes.length > 0 ? ` class="${escapeHtml(classes.join(' '))}"` : '';
           return `<td data-figure="${escapeHtml(c.key)}"${cls}>${v}</td>`;
         })
@@ -665,48 +850,42 @@ function scenarioSection(ctx: Ctx, s: ScenarioResult, cmp: Comparison | undefine
   const rows = orderedRows(s.results);
   const done = completed(rows);
   const echoMode = rows.map((r) => readEchoMode(r.extra)).find((m) => m !== undefined);
-  const roundTrip = s.name === 'echo' || echoMode !== undefined;
+  const roundTrip = isRoundTrip(s);
   const params = simpleParams(s.params);
   const load = loadInWords(s);
+  const modeText = echoMode ? ` Echo mode: ${echoMode === 'ping-pong' ? 'ping-pong, one message in flight (closed loop)' : 'open loop, constant rate per client'}; latency is the round trip.` : '';
   let html = `<section class="scenario" id="scenario-${slug(s.name)}" data-scenario="${escapeHtml(s.name)}">
 <h2>${escapeHtml(s.name)}</h2>
-${load ? `<p class="load">${escapeHtml(load[0]!.toUpperCase() + load.slice(1))}.${echoMode ? ` Echo mode: ${escapeHtml(echoMode)}.` : ''}</p>` : echoMode ? `<p class="load">Echo mode: ${escapeHtml(echoMode)}.</p>` : ''}
+${load ? `<p class="load">${escapeHtml(load[0]!.toUpperCase() + load.slice(1))}.${escapeHtml(modeText)}</p>` : echoMode ? `<p class="load">${escapeHtml(modeText.trim())}</p>` : ''}
 <div class="meta-grid">
-${params.length > 0 ? `<div class="scroll"><table class="params"><caption>Parameters</caption><thead><tr>${params.map(([k]) => `<th scope="col">${escapeHtml(k)}</th>`).join('')}</tr></thead><tbody><tr>${params.map(([, v]) => `<td>${escapeHtml(v)}</td>`).join('')}</tr></tbody></table></div>` : ''}
+${params.length > 0 ? `<details class="params-box" open><summary>Parameters</summary><div class="scroll"><table class="params"><caption>Parameters</caption><thead><tr>${params.map(([k]) => `<th scope="col">${escapeHtml(k)}</th>`).join('')}</tr></thead><tbody><tr>${params.map(([, v]) => `<td>${escapeHtml(v)}</td>`).join('')}</tr></tbody></table></div></details>` : ''}
 </div>
 `;
   if (rows.length > 0) html += `<h3>Summary</h3>\n${summaryTable(rows)}\n`;
-  const errors = rows.filter((r) => r.state === 'errored');
+  const errors = rows.filter(isFailed);
   if (errors.length > 0) {
     html += `<ul class="errors">${errors.map((r) => `<li><strong>${escapeHtml(r.transport)} errored:</strong> ${escapeHtml(r.error ?? 'no reason given')}</li>`).join('')}</ul>\n`;
   }
-  if (rows.length === 0) html += `<p class="empty">No transport ran in this scenario.</p>\n`;
-  else if (done.length === 0) html += `<p class="empty">Every transport errored in this scenario; there is nothing to chart.</p>\n`;
-
-  let charts = latencyCharts(ctx, rows, roundTrip);
-  switch (s.name) {
-    case 'fan-out':
-      charts += fanOutCharts(ctx, s, rows);
-      break;
-    case 'overhead':
-      charts += overheadCharts(ctx, s, rows);
-      break;
-    case 'connections':
-      charts += connectionsCharts(ctx, rows);
-      break;
-    case 'throughput':
-      charts += throughputExtraCharts(ctx, rows);
-      break;
-    case 'dead-peer':
-      charts += deadPeerCharts(ctx, rows);
-      break;
-    case 'http-saturation':
-      charts += httpSaturationCharts(ctx, rows);
-      break;
-    default:
-      // Extras are keyed by shape, not only by name, so a renamed scenario still gets its charts.
-      charts += fanOutCharts(ctx, s, rows) + overheadCharts(ctx, s, rows) + connectionsCharts(ctx, rows) + throughputExtraCharts(ctx, rows) + deadPeerCharts(ctx, rows) + httpSaturationCharts(ctx, rows);
+  const na = rows.filter(isNotApplicable);
+  if (na.length > 0) {
+    html += `<ul class="not-applicable">${na.map((r) => `<li><strong>${escapeHtml(r.transport)}: not applicable</strong>: ${escapeHtml(notApplicableReason(r))}</li>`).join('')}</ul>\n`;
   }
+  const applicable = rows.filter((r) => !isNotApplicable(r));
+  if (rows.length === 0) html += `<p class="empty">No transport ran in this scenario.</p>\n`;
+  else if (done.length === 0 && applicable.length > 0) html += `<p class="empty">Every transport errored in this scenario; there is nothing to chart.</p>\n`;
+
+  const details = scenarioDetails(s);
+  if (details.length > 0) html += `<div class="details">\n${details.map(detailHtml).join('\n')}\n</div>\n`;
+
+  // Extras are keyed by shape, not by name, so a renamed scenario still gets its charts.
+  let charts = latencyCharts(ctx, rows, roundTrip);
+  charts +=
+    throughputExtraCharts(ctx, rows) +
+    fanOutCharts(ctx, s, rows) +
+    overheadCharts(ctx, s, rows) +
+    connectionsCharts(ctx, rows) +
+    deadPeerCharts(ctx, rows) +
+    httpSaturationCharts(ctx, rows);
   charts += throughputChart(ctx, rows) + bytesChart(ctx, rows) + messagesChart(ctx, rows) + serverCharts(ctx, rows) + seriesCharts(ctx, rows);
   if (charts) html += `<div class="grid">\n${charts}\n</div>\n`;
 
@@ -808,6 +987,13 @@ details .scroll, details table { max-width: 100%; overflow-x: auto; display: blo
 .finding-error, .errors li, .regression, tr.verdict-regression { background: var(--bad-bg); color: var(--bad); }
 .improvement, tr.verdict-improvement { background: var(--good-bg); color: var(--good); }
 .state-errored { color: var(--bad); font-weight: 600; }
+.state-na { color: var(--muted); font-style: italic; }
+.not-applicable { padding-left: 1.2rem; color: var(--muted); }
+.details { display: grid; grid-template-columns: 1fr; gap: 0.8rem; margin-top: 0.8rem; }
+.detail table td.text { white-space: normal; min-width: 10rem; }
+.notes { margin: 0.4rem 0 0; padding-left: 1.2rem; font-size: 0.88rem; color: var(--muted); }
+.notes li { margin: 0.15rem 0; }
+.params-box > summary { margin: 0.2rem 0; }
 .flag { color: #8a5a00; font-weight: 600; }
 .errors { padding-left: 1.2rem; }
 .empty { padding: 0.8rem; background: var(--bad-bg); color: var(--bad); border-radius: 6px; }
@@ -835,10 +1021,50 @@ const PAGE_SCRIPT = `
     var r = Math.round(m * 1000) / 1000;
     return r === 1 || r === 2 || r === 5 ? num(v) : '';
   }
+  // Diagonal hatching for bars that stand for "not within the cap" (dataset.hatch[i] true).
+  function hatch(color) {
+    var c = document.createElement('canvas');
+    c.width = 10; c.height = 10;
+    var g = c.getContext('2d');
+    g.fillStyle = 'rgba(255,255,255,0.85)';
+    g.fillRect(0, 0, 10, 10);
+    g.strokeStyle = color; g.lineWidth = 2.5;
+    g.beginPath(); g.moveTo(-2, 12); g.lineTo(12, -2); g.moveTo(-2, 2); g.lineTo(2, -2); g.moveTo(8, 12); g.lineTo(12, 8); g.stroke();
+    return g.createPattern(c, 'repeat');
+  }
+  // Text above bars from dataset.barLabels[i].
+  var barLabels = {
+    id: 'barLabels',
+    afterDatasetsDraw: function (chart) {
+      var g = chart.ctx;
+      chart.data.datasets.forEach(function (ds, di) {
+        if (!ds.barLabels) return;
+        var meta = chart.getDatasetMeta(di);
+        if (meta.hidden) return;
+        meta.data.forEach(function (el, i) {
+          var t = ds.barLabels[i];
+          if (!t) return;
+          g.save();
+          g.font = '600 12px ' + Chart.defaults.font.family;
+          g.fillStyle = '#1d1f23';
+          g.textAlign = 'center';
+          g.textBaseline = 'bottom';
+          g.fillText(t, el.x, el.y - 4);
+          g.restore();
+        });
+      });
+    }
+  };
   specs.forEach(function (spec) {
     var canvas = document.getElementById(spec.id);
     if (!canvas) return;
     var cfg = spec.config;
+    cfg.data.datasets.forEach(function (ds) {
+      if (!ds.hatch) return;
+      var colors = Array.isArray(ds.backgroundColor) ? ds.backgroundColor : ds.hatch.map(function () { return ds.backgroundColor; });
+      ds.backgroundColor = colors.map(function (c, i) { return ds.hatch[i] ? hatch(c) : c; });
+    });
+    cfg.plugins = [barLabels];
     Object.keys(cfg.options.scales || {}).forEach(function (k) {
       var s = cfg.options.scales[k];
       if (s.type === 'logarithmic') s.ticks = Object.assign({ autoSkip: false, callback: logTicks }, s.ticks || {});

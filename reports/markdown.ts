@@ -5,9 +5,13 @@
  */
 
 import type { Results } from '../metrics/results.ts';
+import { scenarioDetails } from './details.ts';
 import {
   compareResults,
   computeFindings,
+  isFailed,
+  isNotApplicable,
+  notApplicableReason,
   fmtDeltaPct,
   fmtFixed,
   loadInWords,
@@ -95,8 +99,18 @@ export function renderMarkdown(results: Results, opts: { baseline?: Results } = 
     const cols = summaryColumns(rows);
     out.push(mdTable(cols.map((c) => c.head), rows.map((r) => cols.map((c) => summaryCell(c, r))), cols.map((c) => c.text !== true)));
     out.push('');
-    for (const r of rows) if (r.state === 'errored') out.push(`- **${r.transport} errored:** ${cell(r.error ?? 'no reason given')}`);
+    for (const r of rows) {
+      if (isFailed(r)) out.push(`- **${r.transport} errored:** ${cell(r.error ?? 'no reason given')}`);
+      else if (isNotApplicable(r)) out.push(`- ${r.transport}: not applicable: ${cell(notApplicableReason(r))}`);
+    }
     if (rows.some((r) => r.state === 'errored')) out.push('');
+    for (const d of scenarioDetails(s)) {
+      out.push(`#### ${d.title}`, '');
+      out.push(mdTable(d.head, d.rows, d.text.map((t) => !t)));
+      out.push('');
+      for (const n of d.notes) out.push(`- ${cell(n)}`);
+      if (d.notes.length > 0) out.push('');
+    }
   }
   return out.join('\n').replace(/\n+$/, '') + '\n';
 }

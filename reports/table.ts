@@ -4,9 +4,13 @@
  */
 
 import type { Results } from '../metrics/results.ts';
+import { scenarioDetails } from './details.ts';
 import {
   compareResults,
   computeFindings,
+  isFailed,
+  isNotApplicable,
+  notApplicableReason,
   fmtDeltaPct,
   fmtFixed,
   loadInWords,
@@ -47,7 +51,13 @@ export function renderTable(results: Results, opts: { baseline?: Results } = {})
     const body = rows.map((r) => cols.map((c) => summaryCell(c, r)));
     out.push(...layoutColumns(cols.map((c) => c.head), body, cols.map((c) => c.text === true)).map((l) => '  ' + l));
     for (const r of rows) {
-      if (r.state === 'errored') out.push(`  ! ${r.transport} errored: ${r.error ?? 'no reason given'}`);
+      if (isFailed(r)) out.push(`  ! ${r.transport} errored: ${r.error ?? 'no reason given'}`);
+      else if (isNotApplicable(r)) out.push(`  - ${r.transport}: not applicable: ${notApplicableReason(r)}`);
+    }
+    for (const d of scenarioDetails(s)) {
+      out.push('', `  ${d.title}`);
+      out.push(...layoutColumns(d.head, d.rows, d.text).map((l) => '    ' + l));
+      for (const n of d.notes) out.push(`    * ${n}`);
     }
     out.push('');
   }

@@ -28,7 +28,8 @@ describe('renderHtml on a full run', () => {
     }
     // One chart per payload size in the overhead sweep.
     assert.equal(kinds.filter((k) => k === 'overhead-sweep').length, 2);
-    assert.match(html, /extrapolated, not measured/);
+    assert.match(html, /extrapolated from the measured per-message overhead/);
+    assert.match(html, /\(not measured\)/);
     assert.match(html, /Capacity: largest N with p99 under 50/);
   });
 
