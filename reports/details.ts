@@ -31,6 +31,7 @@ import {
   isCompleted,
   isNotApplicable,
   orderedRows,
+  rampFanOut,
   variantName,
 } from './figures.ts';
 
@@ -76,7 +77,9 @@ function throughputBlock(s: ScenarioResult, rows: TransportResult[]): DetailBloc
   const ramps = rows.filter(isCompleted).map((r) => ({ r, th: readThroughputExtra(r.extra) })).filter((x) => x.th?.steps !== undefined);
   if (ramps.length === 0) return undefined;
   const sustained = readSustainedRates(s.params);
+  const fanned = rampFanOut(s);
   const notes: string[] = [];
+  if (fanned > 1) notes.push(`Each published message goes to ${fmtInt(fanned)} subscribers: a step owes ${fmtInt(fanned)} deliveries per message asked for.`);
   for (const { r, th } of ramps) {
     const rate = th!.sustainedRate ?? sustained?.[r.transport];
     const last = th!.steps![th!.steps!.length - 1]!;
@@ -92,14 +95,15 @@ function throughputBlock(s: ScenarioResult, rows: TransportResult[]): DetailBloc
   return {
     key: 'throughput-ramp',
     title: 'The ramp: rate asked for against rate delivered',
-    head: ['transport', 'asked msg/s', 'delivered msg/s', 'delivered share', 'p99 ms', 'step'],
-    text: [true, false, false, false, false, true],
+    head: ['transport', 'asked msg/s', 'owed deliveries/s', 'delivered/s', 'delivered share', 'p99 ms', 'step'],
+    text: [true, false, false, false, false, false, true],
     rows: ramps.flatMap(({ r, th }) =>
       th!.steps!.map((st) => [
         r.transport,
         fmtInt(st.rate),
+        fmtInt(st.rate * fanned),
         fmtSig(st.deliveredPerSec),
-        st.rate > 0 ? `${fmtFixed((100 * st.deliveredPerSec) / st.rate, 1)}%` : '–',
+        st.rate > 0 ? `${fmtFixed((100 * st.deliveredPerSec) / (st.rate * fanned), 1)}%` : '–',
         st.p99Ms === null ? '–' : fmtSig(st.p99Ms),
         st.sustained ? 'held' : `failed: ${st.why ?? 'not sustained'}`,
       ]),
@@ -132,7 +136,7 @@ function saturationBlock(rows: TransportResult[]): DetailBlock | undefined {
       ]),
     ),
     notes: [
-      'Closed loop (each connection sends its next request when the answer arrives), so the latency is not corrected for coordinated omission. "bound" names the side that ran at ≥ 90 % of a core; client-bound figures are a floor for the server.',
+      'Closed loop (each connection sends its next request when the answer arrives), so the latency is not corrected for coordinated omission; autocannon reports whole milliseconds. "bound" names the side that ran at ≥ 90 % of a core; client-bound figures are a floor for the server.',
     ],
   };
 }

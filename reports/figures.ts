@@ -211,7 +211,7 @@ export const FIGURES: readonly FigureDef[] = [
   { key: 'messages.lost', label: 'lost', title: 'messages lost', unit: '', better: 'lower', get: (r) => num(r.messages?.lost), format: fmtInt },
   { key: 'wire.bytesPerMessage', label: 'B/msg', title: 'wire bytes per delivered message', unit: 'B', better: 'lower', get: bytesPerMessage, format: fmtSig },
   { key: 'wire.payloadPerMessage', label: 'payload B/msg', title: 'payload bytes per delivered message', unit: 'B', better: null, get: payloadPerMessage, format: fmtSig },
-  { key: 'wire.overheadBytesPerMessage', label: 'ovh B/msg', title: 'overhead bytes per delivered message', unit: 'B', better: 'lower', get: (r) => num(r.wire?.overheadBytesPerMessage), format: fmtSig },
+  { key: 'wire.overheadBytesPerMessage', label: 'ovh B/msg', title: 'overhead bytes per delivered message', unit: 'B', better: 'lower', get: (r) => (r.messages?.delivered || num(r.wire?.bytesPerMessage) !== undefined ? num(r.wire?.overheadBytesPerMessage) : undefined), format: fmtSig },
   { key: 'wire.requests', label: 'requests', title: 'HTTP requests or handshakes', unit: '', better: 'lower', get: (r) => num(r.wire?.requests), format: fmtInt },
   { key: 'server.cpuMs', label: 'srv CPU ms', title: 'server CPU time', unit: 'ms', better: 'lower', get: (r) => num(r.server?.cpuMs), format: fmtInt },
   { key: 'server.rssMaxBytes', label: 'RSS MiB', title: 'server peak RSS', unit: 'MiB', better: 'lower', get: (r) => num(r.server?.rssMaxBytes), format: fmtMiB },
@@ -252,7 +252,7 @@ export function extraSummary(row: TransportResult): string {
   if (hs?.maxClientsAtPollInterval !== undefined) parts.push(`≈ ${fmtInt(hs.maxClientsAtPollInterval)} clients at ${fmtDuration(hs.pollIntervalMs ?? 1000)} polls`);
   const th = readThroughputExtra(row.extra);
   if (th?.sustainedRate !== undefined) parts.push(th.sustainedRate > 0 ? `sustained ${fmtInt(th.sustainedRate)} msg/s` : 'first rate not sustained');
-  if (th?.payloadMBps !== undefined) parts.push(`${fmtSig(th.payloadMBps)} MB/s`);
+  if (th?.payloadMBps !== undefined && (th.sustainedRate === undefined || th.sustainedRate > 0)) parts.push(`${fmtSig(th.payloadMBps)} MB/s`);
   const conn = readConnectionsSteps(row.extra);
   const last = conn?.[conn.length - 1];
   if (last) parts.push(`${fmtBytes(last.rssPerConnBytes)}/conn at ${fmtInt(last.connections)}`);
@@ -550,6 +550,16 @@ function overheadFindings(s: ScenarioResult, rows: TransportResult[]): Finding[]
   return out;
 }
 
+/**
+ * How many deliveries one step of a throughput ramp owes per message asked
+ * for: the subscribers when the server publishes (down), 1 when clients send (up).
+ */
+export function rampFanOut(s: ScenarioResult): number {
+  const down = s.params['direction'] === 'down' || s.name === 'throughput-down' || s.results.some((r) => readThroughputExtra(r.extra)?.direction === 'down');
+  const clients = num(s.params['clients']);
+  return down && clients !== undefined && clients > 0 ? clients : 1;
+}
+
 /** Findings computed from the figures, in reading order. */
 export function computeFindings(results: Results): Finding[] {
   const out: Finding[] = [];
@@ -572,9 +582,11 @@ export function computeFindings(results: Results): Finding[] {
     // Wire cost against the WebSocket engine (or ws when the engine did not run); the overhead sweep says it per rate.
     const bpm = completedWith(rows, bytesPerMessage);
     const ref = bpm.find((x) => x.row.transport === 'websocket') ?? bpm.find((x) => x.row.transport === 'ws');
+    // A ramp's rows sit at different rates, so their bytes and latencies do not compare side by side.
+    const isRamp = rows.some((r) => (readThroughputExtra(r.extra)?.steps?.length ?? 0) > 0);
     if (s.name === 'overhead' || rows.some((r) => readOverheadSweep(r.extra) !== undefined)) {
       out.push(...overheadFindings(s, rows));
-    } else if (ref && ref.v > 0) {
+    } else if (ref && ref.v > 0 && !isRamp) {
       const others = bpm.filter((x) => x.row.transport !== 'websocket' && x.row.transport !== 'ws' && x.v > 0);
       if (others.length > 0) {
         const refName = ref.row.transport === 'websocket' ? 'the WebSocket engine' : 'ws';
@@ -589,7 +601,7 @@ export function computeFindings(results: Results): Finding[] {
 
     // Lowest and highest p99.
     const p99 = completedWith(rows, (r) => num(r.latencyMs?.p99));
-    if (p99.length > 0) {
+    if (p99.length > 0 && !isRamp) {
       const best = p99.reduce((a, b) => (b.v < a.v ? b : a));
       const worst = p99.reduce((a, b) => (b.v > a.v ? b : a));
       const what = roundTrip ? 'round-trip p99' : 'p99';
@@ -631,7 +643,9 @@ export function computeFindings(results: Results): Finding[] {
         const top = last?.sustained ? ' (the top of the ramp: not a limit)' : '';
         return `${x.t} ${fmtInt(x.rate)} msg/s${top}`;
       });
-      out.push({ level: 'info', scenario: s.name, text: `${s.name}: highest sustained rate: ${parts.join(', ')}.` });
+      const fanned = rampFanOut(s);
+      const unit = fanned > 1 ? ` (published; each message goes to ${fmtInt(fanned)} subscribers, so ${fmtInt(fanned)}× as many deliveries)` : '';
+      out.push({ level: 'info', scenario: s.name, text: `${s.name}: highest sustained rate${unit}: ${parts.join(', ')}.` });
     }
 
     // Fan-out capacity.
@@ -747,7 +761,7 @@ export function computeFindings(results: Results): Finding[] {
     }
   }
   if (engineVsWs.length > 0) {
-    out.push({ level: 'info', text: `Engine vs ws, messages per server CPU second: the WebSocket engine delivered ${engineVsWs.join('; ')}.` });
+    out.push({ level: 'info', text: `Engine vs ws: the WebSocket engine handled ${engineVsWs[0]} the messages per server CPU second of ws${engineVsWs.length > 1 ? `; ${engineVsWs.slice(1).join('; ')}` : ''}.` });
   }
   return out;
 }

@@ -36,6 +36,7 @@ import {
   isNotApplicable,
   isRoundTrip,
   notApplicableReason,
+  rampFanOut,
   variantName,
   fmtDeltaPct,
   fmtFixed,
@@ -603,7 +604,8 @@ function connectionsCharts(ctx: Ctx, rows: TransportResult[]): string {
   );
 }
 
-function throughputExtraCharts(ctx: Ctx, rows: TransportResult[]): string {
+function throughputExtraCharts(ctx: Ctx, s: ScenarioResult, rows: TransportResult[]): string {
+  const fanned = rampFanOut(s);
   let out = '';
   const ramps = completed(rows)
     .map((r) => ({ r, th: readThroughputExtra(r.extra) }))
@@ -615,11 +617,11 @@ function throughputExtraCharts(ctx: Ctx, rows: TransportResult[]): string {
     const failedRows: string[][] = [];
     for (const { r, th } of ramps) {
       const steps = th!.steps!;
-      datasets.push(transportLine(r, steps.map((st) => ({ x: st.rate, y: st.deliveredPerSec }))));
+      datasets.push(transportLine(r, steps.map((st) => ({ x: st.rate * fanned, y: st.deliveredPerSec }))));
       for (const st of steps) {
-        all.push(st.rate, st.deliveredPerSec);
+        all.push(st.rate * fanned, st.deliveredPerSec);
         if (!st.sustained) {
-          failed.push({ x: st.rate, y: st.deliveredPerSec });
+          failed.push({ x: st.rate * fanned, y: st.deliveredPerSec });
           failedRows.push([r.transport, fmtInt(st.rate), fmtSig(st.deliveredPerSec), st.why ?? 'not sustained']);
         }
       }
@@ -635,13 +637,13 @@ function throughputExtraCharts(ctx: Ctx, rows: TransportResult[]): string {
     const config: ChartSpec['config'] = {
       type: 'scatter',
       data: { datasets },
-      options: baseOptions({ x: axis(`asked, msg/s${log ? ' (log)' : ''}`, log), y: axis(`delivered, msg/s${log ? ' (log)' : ''}`, log) }),
+      options: baseOptions({ x: axis(`owed, deliveries/s${log ? ' (log)' : ''}`, log), y: axis(`delivered, deliveries/s${log ? ' (log)' : ''}`, log) }),
     };
     let fig = chartFigure(
       ctx,
       'throughput-ramp',
       'The ramp: delivered against asked',
-      'The rate doubles each step until delivery falls behind. On the dashed line everything asked for arrived; ✕ marks the step that failed (why in the numbers).',
+      `The rate doubles each step until delivery falls behind. On the dashed line everything owed arrived; ✕ marks the step that failed (why in the numbers).${fanned > 1 ? ` Owed = asked rate × ${fmtInt(fanned)} subscribers.` : ''}`,
       config,
       {
         head: ['transport', 'asked msg/s', 'delivered msg/s', 'p99 ms', 'step'],
@@ -654,7 +656,7 @@ function throughputExtraCharts(ctx: Ctx, rows: TransportResult[]): string {
     const sus = ramps.filter((x) => x.th!.sustainedRate !== undefined);
     if (sus.length > 0) {
       const vals = sus.map((x) => x.th!.sustainedRate!);
-      out += chartFigure(ctx, 'sustained-rate', 'Highest sustained rate', 'The last step of the ramp that held (0: not even the first).', transportBars(sus.map((x) => x.r), vals, 'msg/s'), {
+      out += chartFigure(ctx, 'sustained-rate', 'Highest sustained rate', `The last step of the ramp that held (0: not even the first)${fanned > 1 ? `, in messages published per second (each to ${fmtInt(fanned)} subscribers)` : ''}.`, transportBars(sus.map((x) => x.r), vals, 'msg/s'), {
         head: ['transport', 'sustained msg/s', 'payload MB/s'],
         rows: sus.map((x, i) => [x.r.transport, fmtInt(vals[i]!), x.th!.payloadMBps !== undefined ? fmtSig(x.th!.payloadMBps) : '–']),
       });
@@ -880,7 +882,7 @@ ${params.length > 0 ? `<details class="params-box" open><summary>Parameters</sum
   // Extras are keyed by shape, not by name, so a renamed scenario still gets its charts.
   let charts = latencyCharts(ctx, rows, roundTrip);
   charts +=
-    throughputExtraCharts(ctx, rows) +
+    throughputExtraCharts(ctx, s, rows) +
     fanOutCharts(ctx, s, rows) +
     overheadCharts(ctx, s, rows) +
     connectionsCharts(ctx, rows) +
