@@ -1,0 +1,172 @@
+/**
+ * The report on a recorded quick run of every scenario over all five
+ * transports (test/fixtures/results-real.json, trimmed from a real
+ * `bench` run): every section, every scenario's own figures, findings in
+ * words, and the same numbers in the terminal table, the Markdown and the HTML.
+ */
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { scenarioDetails } from '../../reports/details.ts';
+import { readDeadPeer, readSaturationVariants, readThroughputExtra } from '../../reports/extras.ts';
+import { computeFindings, deadPeerOutcome, extraSummary, fmtInt, isNotApplicable, orderedRows } from '../../reports/figures.ts';
+import { renderHtml } from '../../reports/html.ts';
+import { renderMarkdown } from '../../reports/markdown.ts';
+import { renderTable } from '../../reports/table.ts';
+import { fixture, REAL_SCENARIOS } from './helpers.ts';
+
+const results = fixture('results-real.json');
+const scenario = (name: string) => results.scenarios.find((s) => s.name === name)!;
+const html = renderHtml(results);
+const md = renderMarkdown(results);
+const text = renderTable(results);
+const findings = computeFindings(results);
+const findingText = findings.map((f) => f.text).join('\n');
+
+/** The HTML of one scenario section. */
+function section(name: string): string {
+  const part = html.split(`data-scenario="${name}">`)[1];
+  assert.ok(part, `no section for ${name}`);
+  return part.split('</section>')[0]!;
+}
+
+/** The Markdown of one scenario. */
+function mdSection(name: string): string {
+  return md.split(`### ${name}\n`)[1]!.split('\n### ')[0]!;
+}
+
+/** The terminal block of one scenario. */
+function textBlock(name: string): string {
+  return text.split('\n== ').find((b) => b.replace(/^== /, '').startsWith(`${name} (`) || b.replace(/^== /, '').startsWith(`${name}\n`))!;
+}
+
+describe('report on a recorded run of every scenario', () => {
+  it('has a section for every scenario, in run order, in all three outputs', () => {
+    const sections = [...html.matchAll(/<section class="scenario" id="[^"]+" data-scenario="([^"]+)">/g)].map((m) => m[1]);
+    assert.deepEqual(sections, [...REAL_SCENARIOS]);
+    for (const name of REAL_SCENARIOS) {
+      assert.ok(md.includes(`### ${name}\n`), `markdown ${name}`);
+      assert.ok(textBlock(name), `text ${name}`);
+    }
+  });
+
+  it('dead-peer: a peer not freed within the cap reads "not within N s" everywhere, with its mechanism', () => {
+    const rows = orderedRows(scenario('dead-peer').results);
+    const missed = rows.filter((r) => readDeadPeer(r.extra)?.detected === false);
+    const seen = rows.filter((r) => readDeadPeer(r.extra)?.detected === true);
+    assert.deepEqual(missed.map((r) => r.transport), ['polling', 'long-polling', 'sse']);
+    assert.deepEqual(seen.map((r) => r.transport), ['websocket', 'ws']);
+    for (const r of rows) {
+      const words = deadPeerOutcome(readDeadPeer(r.extra)!);
+      assert.ok(section('dead-peer').includes(words), `html ${r.transport}: ${words}`);
+      assert.ok(mdSection('dead-peer').includes(words), `md ${r.transport}`);
+      assert.ok(textBlock('dead-peer').includes(words), `text ${r.transport}`);
+      const mech = (r.extra!['mechanism'] as string).slice(0, 40);
+      assert.ok(section('dead-peer').includes(mech.replace(/'/g, '&#39;')), `html mechanism ${r.transport}`);
+      assert.ok(mdSection('dead-peer').includes(mech), `md mechanism ${r.transport}`);
+    }
+    assert.equal(extraSummary(missed[0]!), 'not within 6 s');
+    assert.match(section('dead-peer'), /data-chart="dead-peer"/);
+    assert.match(findingText, /dead-peer: only WebSocket noticed a frozen peer within 6 s \(websocket after [\d.]+ s, ws after [\d.]+ s\); polling, long-polling and sse did not\./);
+  });
+
+  it('http-saturation: the variants and the clients at the poll interval; sse and WebSocket are n/a, not errors', () => {
+    const sec = section('http-saturation');
+    const polling = scenario('http-saturation').results.find((r) => r.transport === 'polling')!;
+    const variants = readSaturationVariants(polling.extra)!;
+    assert.deepEqual(variants.map((v) => v.name).sort(), ['empty', 'message']);
+    assert.match(sec, /empty poll \(204\)/);
+    assert.match(sec, /one-message poll \(200\)/);
+    const max = fmtInt(polling.extra!['maxClientsAtPollInterval'] as number);
+    assert.ok(sec.includes(`≈ ${max} clients at 1 s polls`));
+    assert.ok(findingText.includes(`enough for ≈ ${max} clients polling every 1 s`));
+    for (const t of ['sse', 'websocket', 'ws']) {
+      const r = scenario('http-saturation').results.find((x) => x.transport === t)!;
+      assert.ok(isNotApplicable(r));
+      assert.ok(sec.includes(`<tr data-transport="${t}">`));
+      assert.ok(!sec.includes(`${t} errored`), `${t} shown as an error`);
+      assert.match(textBlock('http-saturation'), new RegExp(`- ${t}: not applicable: `));
+      assert.doesNotMatch(md, new RegExp(`\\*\\*${t} errored:\\*\\*`));
+    }
+    assert.match(sec, /<td data-figure="state" class="text state-na">n\/a<\/td>/);
+    assert.ok(!findings.some((f) => f.level === 'error'), findings.filter((f) => f.level === 'error').map((f) => f.text).join('; '));
+    assert.match(findingText, /http-saturation: not applicable to sse, websocket and ws\./);
+  });
+
+  it('throughput: the ramp with the failed step and why, and the sustained rate per transport', () => {
+    for (const name of ['throughput-down', 'throughput-up']) {
+      const s = scenario(name);
+      assert.ok(s.params['sustainedRate'], `${name} params.sustainedRate`);
+      const block = scenarioDetails(s).find((d) => d.key === 'throughput-ramp')!;
+      const steps = s.results.flatMap((r) => readThroughputExtra(r.extra)?.steps ?? []);
+      assert.equal(block.rows.length, steps.length);
+      for (const st of steps.filter((x) => !x.sustained)) assert.ok(md.includes(`failed: ${st.why}`), `${name}: ${st.why}`);
+      assert.match(section(name), /data-chart="throughput-ramp"/);
+      assert.match(section(name), /data-chart="sustained-rate"/);
+      assert.match(findingText, new RegExp(`${name}: highest sustained rate`));
+    }
+    // Downward, a step owes the rate times the subscribers.
+    const down = scenarioDetails(scenario('throughput-down')).find((d) => d.key === 'throughput-ramp')!;
+    const first = down.rows.find((r) => r[0] === 'websocket')!;
+    assert.deepEqual(first.slice(1, 3), ['5,000', '20,000']);
+    assert.equal(first[4], '100.0%');
+  });
+
+  it('connections: every step field, and the empty server it is measured from', () => {
+    const block = scenarioDetails(scenario('connections')).find((d) => d.key === 'connections')!;
+    assert.deepEqual(block.head.slice(0, 6), ['transport', 'connections', 'RSS MiB', 'RSS/conn', 'added RSS/conn', 'heap/conn']);
+    assert.equal(block.rows.length, 5);
+    assert.ok(block.rows.every((r) => r.every((c) => c !== '')));
+    assert.match(mdSection('connections'), /empty server [\d.]+ MiB RSS/);
+    assert.match(section('connections'), /data-chart="connections-per-conn"/);
+    assert.match(findingText, /connections: server RSS per idle connection at 1,000: /);
+  });
+
+  it('overhead: findings from the sweep, crossovers that say which is cheaper, labelled extrapolation', () => {
+    assert.match(findingText, /overhead: at 1 msg\/s per client and 64 B messages, short polling every 1 s spent [\d.,]+ bytes per delivered message, [\d.]+× the WebSocket engine/);
+    assert.match(md, /Header bytes per second at scale, extrapolated from the measured per-message overhead at 1 msg\/s, 64 B \(not measured\)/);
+    assert.match(section('overhead'), /extrapolated from the measured per-message overhead at 1 msg\/s, 64 B/);
+    assert.equal([...section('overhead').matchAll(/data-chart="overhead-sweep"/g)].length, 2);
+    assert.match(section('overhead'), /steady B\/msg/);
+  });
+
+  it('echo: round-trip wording and the mode', () => {
+    assert.match(findingText, /echo: lowest round-trip p99: /);
+    assert.match(findingText, /echo-ping-pong: lowest round-trip p99: .*most round trips per second with one in flight/);
+    assert.match(section('echo'), /Echo mode: open loop/);
+    assert.match(section('echo-ping-pong'), /Echo mode: ping-pong/);
+    assert.match(section('echo'), /Round-trip latency by percentile/);
+  });
+
+  it('fan-out: capacity with whether it was searched', () => {
+    assert.match(section('fan-out'), /Capacity: largest N with p99 under 100 ms and no loss/);
+    assert.match(section('fan-out'), /Capacity search was off/);
+    assert.match(findingText, /fan-out: largest N with p99 under 100 ms and no loss among the steps run \(capacity search off\)/);
+  });
+
+  it('engine vs ws in one finding', () => {
+    assert.match(findingText, /Engine vs ws: the WebSocket engine handled [\d.]+× in push \([\d,]+ vs [\d,]+\) the messages per server CPU second of ws; [\d.]+× in echo/);
+  });
+
+  it('the summary cells agree across the terminal, Markdown and HTML', () => {
+    for (const name of ['dead-peer', 'http-saturation', 'throughput-down', 'connections']) {
+      for (const r of orderedRows(scenario(name).results)) {
+        const cell = isNotApplicable(r) ? 'not applicable' : extraSummary(r);
+        assert.ok(cell, `${name}/${r.transport} has a scenario figure`);
+        assert.ok(textBlock(name).includes(cell), `text ${name}/${r.transport}`);
+        assert.ok(mdSection(name).includes(cell.replace(/\|/g, '\\|')), `md ${name}/${r.transport}`);
+        assert.ok(section(name).includes(`<td data-figure="extra" class="text">${cell.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')}</td>`), `html ${name}/${r.transport}`);
+      }
+    }
+  });
+
+  it('compares a run with itself without regressions and prints sensible text and Markdown', () => {
+    const t = renderTable(results, { baseline: results });
+    assert.match(t, /0 regression\(s\), 0 improvement\(s\) beyond tolerance/);
+    const m = renderMarkdown(results, { baseline: results });
+    assert.match(m, /\*\*0 regression\(s\)\*\*/);
+    assert.doesNotMatch(t + m, /NaN|undefined|\[object Object\]/);
+    const own = html.replace(/<script>[\s\S]*?<\/script>/g, '');
+    assert.doesNotMatch(own, />NaN<|>undefined<|\[object Object\]/);
+  });
+});
