@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { canvasInk, checkPage, launchChromium } from '../../reports/browser.ts';
 import type { LaunchedChromium, PageCheck } from '../../reports/browser.ts';
 import { renderHtml } from '../../reports/html.ts';
-import { ALL_SCENARIOS, fixture } from './helpers.ts';
+import { ALL_SCENARIOS, fixture, REAL_SCENARIOS } from './helpers.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const outDir = join(root, 'test-output', 'report-browser');
@@ -29,6 +29,7 @@ describe('the HTML report in Chromium', { timeout: 120_000 }, () => {
   let browser: LaunchedChromium;
   let full: PageCheck<Seen>;
   let allErrored: PageCheck<Seen>;
+  let real: PageCheck<Seen>;
 
   before(async () => {
     // Fails loudly (non-zero exit, message on stderr) when chromium cannot be installed.
@@ -38,6 +39,8 @@ describe('the HTML report in Chromium', { timeout: 120_000 }, () => {
     const erroredPath = join(outDir, 'all-errored.html');
     await writeFile(fullPath, renderHtml(fixture('results-full.json'), { baseline: fixture('results-baseline.json') }));
     await writeFile(erroredPath, renderHtml(fixture('results-all-errored.json')));
+    const realPath = join(outDir, 'real-run.html');
+    await writeFile(realPath, renderHtml(fixture('results-real.json'), { baseline: fixture('results-real.json') }));
     browser = await launchChromium();
     const inspect = async (page: import('playwright-core').Page): Promise<Seen> => ({
       canvases: await canvasInk(page),
@@ -46,6 +49,7 @@ describe('the HTML report in Chromium', { timeout: 120_000 }, () => {
     });
     full = await checkPage(pathToFileURL(fullPath).href, { browser, inspect, screenshotPath: join(outDir, 'screenshot.png') });
     allErrored = await checkPage(pathToFileURL(erroredPath).href, { browser, inspect });
+    real = await checkPage(pathToFileURL(realPath).href, { browser, inspect, screenshotPath: join(outDir, 'real-run.png') });
   });
 
   after(async () => {
@@ -57,22 +61,28 @@ describe('the HTML report in Chromium', { timeout: 120_000 }, () => {
     assert.deepEqual(full.pageErrors, []);
     assert.deepEqual(allErrored.consoleErrors, []);
     assert.deepEqual(allErrored.pageErrors, []);
+    assert.deepEqual(real.consoleErrors, []);
+    assert.deepEqual(real.pageErrors, []);
   });
 
   it('makes no network request', () => {
     assert.deepEqual(full.requests, []);
     assert.deepEqual(full.failedRequests, []);
     assert.deepEqual(allErrored.requests, []);
+    assert.deepEqual(real.requests, []);
+    assert.deepEqual(real.failedRequests, []);
   });
 
   it('draws every canvas', () => {
-    const { canvases, charts } = full.value;
-    assert.ok(canvases.length > 20, `only ${canvases.length} canvases`);
-    assert.equal(charts, canvases.length, 'one Chart instance per canvas');
-    for (const c of canvases) {
-      assert.ok(c.width > 100 && c.height > 100, `${c.id} is ${c.width}×${c.height}`);
-      // Axes, labels and data: a drawn chart inks well over 1% of its pixels.
-      assert.ok(c.inked > (c.width * c.height) / 100, `${c.id} looks blank (${c.inked} inked pixels)`);
+    for (const page of [full, real]) {
+      const { canvases, charts } = page.value;
+      assert.ok(canvases.length > 20, `only ${canvases.length} canvases`);
+      assert.equal(charts, canvases.length, 'one Chart instance per canvas');
+      for (const c of canvases) {
+        assert.ok(c.width > 100 && c.height > 100, `${c.id} is ${c.width}×${c.height}`);
+        // Axes, labels and data: a drawn chart inks well over 1% of its pixels.
+        assert.ok(c.inked > (c.width * c.height) / 100, `${c.id} looks blank (${c.inked} inked pixels)`);
+      }
     }
   });
 
@@ -80,9 +90,11 @@ describe('the HTML report in Chromium', { timeout: 120_000 }, () => {
     assert.deepEqual(full.value.sections, [...ALL_SCENARIOS]);
     assert.deepEqual(allErrored.value.sections, ['push', 'echo']);
     assert.equal(allErrored.value.canvases.length, 0);
+    assert.deepEqual(real.value.sections, [...REAL_SCENARIOS]);
   });
 
   it('saves a screenshot', () => {
     assert.equal(full.screenshotPath, join(outDir, 'screenshot.png'));
+    assert.equal(real.screenshotPath, join(outDir, 'real-run.png'));
   });
 });

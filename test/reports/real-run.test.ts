@@ -170,3 +170,23 @@ describe('report on a recorded run of every scenario', () => {
     assert.doesNotMatch(own, />NaN<|>undefined<|\[object Object\]/);
   });
 });
+
+describe('dead-peer and skipped rows in the readers', () => {
+  it('readDeadPeer: detected with a time, not detected with the cap, older files with only a time', () => {
+    assert.deepEqual(readDeadPeer({ detected: true, detectMs: 2100, capMs: 6000 }), { detected: true, detectMs: 2100, capMs: 6000 });
+    assert.deepEqual(readDeadPeer({ detected: false, capMs: 6000, mechanism: 'why' }), { detected: false, capMs: 6000, mechanism: 'why' });
+    assert.deepEqual(readDeadPeer({ detectMs: 3060, heartbeat: { intervalMs: 1000, maxMissed: 3 } }), { detected: true, detectMs: 3060, heartbeat: { intervalMs: 1000, maxMissed: 3 } });
+    assert.equal(readDeadPeer({ detected: false }), undefined, 'no cap: nothing to say');
+    assert.equal(readDeadPeer({ detected: true }), undefined, 'detected without a time');
+    assert.equal(readDeadPeer({ detectMs: 'soon' }), undefined);
+  });
+
+  it('the synthetic full run shows not-detected peers and n/a rows too', () => {
+    const full = fixture('results-full.json');
+    const h = renderHtml(full);
+    assert.match(h, /not within 20 s/);
+    assert.match(h, /<td data-figure="state" class="text state-na">n\/a<\/td>/);
+    assert.ok(!computeFindings(full).some((f) => /http-saturation\/(sse|websocket|ws) errored/.test(f.text)));
+    assert.match(renderTable(full), /- sse: not applicable: SSE holds one streaming response per client/);
+  });
+});
