@@ -145,9 +145,9 @@ function connectionsBlock(rows: TransportResult[]): DetailBlock | undefined {
   const withSteps = rows.filter(isCompleted).map((r) => ({ r, steps: readConnectionsSteps(r.extra) })).filter((x) => x.steps !== undefined);
   if (withSteps.length === 0) return undefined;
   const notes: string[] = [];
+  const bases = withSteps.map(({ r }) => ({ t: r.transport, base: readConnectionsBaseline(r.extra) })).filter((x) => x.base !== undefined);
+  if (bases.length > 0) notes.push(`Per-connection figures are above the empty server after a gc (RSS / heap): ${bases.map((x) => `${x.t} ${fmtMiB(x.base!.rssBytes)} / ${fmtMiB(x.base!.heapBytes)} MiB`).join(', ')}.`);
   for (const { r } of withSteps) {
-    const base = readConnectionsBaseline(r.extra);
-    if (base) notes.push(`${r.transport}: empty server ${fmtMiB(base.rssBytes)} MiB RSS, ${fmtMiB(base.heapBytes)} MiB heap.`);
     for (const k of readConnectionsSkipped(r.extra) ?? []) notes.push(`${r.transport}: ${fmtInt(k.connections)} connections skipped: ${k.reason}.`);
   }
   return {

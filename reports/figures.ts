@@ -659,7 +659,11 @@ export function computeFindings(results: Results): Finding[] {
       if (list) out.push({ level: 'info', scenario: s.name, text: `${s.name}: largest N with p99 under ${fmtSig(cap.limitMs)} ms and no loss${how}: ${list}.` });
     }
 
-    // Overhead crossovers.
+    // Overhead crossovers (an empty list: no two lines crossed within the rates measured).
+    const rates = numList(s.params['rates']);
+    if (Array.isArray(s.params['crossovers']) && s.params['crossovers'].length === 0 && rates && rates.length > 1) {
+      out.push({ level: 'info', scenario: s.name, text: `${s.name}: no two transports' bytes-per-message lines cross between the measured rates (${fmtNum(Math.min(...rates))} to ${fmtNum(Math.max(...rates))} msg/s per client): none becomes cheaper than another within the sweep.` });
+    }
     for (const c of readCrossovers(s.params) ?? []) {
       const other = c.cheaperBelow === c.a ? c.b : c.a;
       out.push({

@@ -491,16 +491,19 @@ function overheadCharts(ctx: Ctx, s: ScenarioResult, rows: TransportResult[]): s
       const pts = sweep.filter((p) => p.sizeBytes === size).sort((a, b) => a.ratePerClient - b.ratePerClient);
       if (pts.length === 0) continue;
       lines.set(r.transport, pts);
-      datasets.push(transportLine(r, pts.map((p) => ({ x: p.ratePerClient, y: p.bytesPerMessage }))));
+      // Overhead, not all bytes: at one payload size the payload is the same for every transport,
+      // so the lines cross where the totals do, and a large payload no longer flattens them.
+      datasets.push(transportLine(r, pts.map((p) => ({ x: p.ratePerClient, y: p.overheadBytesPerMessage }))));
       for (const p of pts) {
         xs.push(p.ratePerClient);
-        ys.push(p.bytesPerMessage);
+        ys.push(p.overheadBytesPerMessage);
       }
     }
     const marks: XY[] = [];
     const markRows: string[][] = [];
     for (const c of crossovers.filter((c) => c.sizeBytes === size)) {
-      const y = sweepAt(lines.get(c.a) ?? [], c.ratePerClient) ?? sweepAt(lines.get(c.b) ?? [], c.ratePerClient);
+      const overheadLine = (t: string) => (lines.get(t) ?? []).map((p) => ({ ...p, bytesPerMessage: p.overheadBytesPerMessage }));
+      const y = sweepAt(overheadLine(c.a), c.ratePerClient) ?? sweepAt(overheadLine(c.b), c.ratePerClient);
       if (y !== undefined) marks.push({ x: c.ratePerClient, y });
       markRows.push([c.cheaperBelow ? `${c.cheaperBelow} = ${c.cheaperBelow === c.a ? c.b : c.a}` : `${c.a} = ${c.b}`, fmtSig(c.ratePerClient), y !== undefined ? fmtSig(y) : '–']);
     }
@@ -510,7 +513,7 @@ function overheadCharts(ctx: Ctx, s: ScenarioResult, rows: TransportResult[]): s
     const config: ChartSpec['config'] = {
       type: 'scatter',
       data: { datasets },
-      options: baseOptions({ x: axis('messages per second per client', useLog(xs)), y: axis('wire bytes per delivered message', useLog(ys)) }),
+      options: baseOptions({ x: axis('messages per second per client', useLog(xs)), y: axis(`overhead bytes per delivered message${useLog(ys) ? ' (log)' : ''}`, useLog(ys)) }),
     };
     const names = [...lines.keys()];
     const table: Table = {
@@ -529,13 +532,13 @@ function overheadCharts(ctx: Ctx, s: ScenarioResult, rows: TransportResult[]): s
     let fig = chartFigure(
       ctx,
       'overhead-sweep',
-      `Bytes per message vs rate, ${fmtInt(size)} B payload`,
-      `All wire bytes per delivered message, set-up amortised over the session (steady state and set-up apart in the numbers). Lower is cheaper. ✕ marks where two transports cost the same.`,
+      `Overhead per message vs rate, ${fmtInt(size)} B payload`,
+      `Wire bytes per delivered message beyond the ${fmtInt(size)} B payload (headers, framing, empty polls), set-up amortised over the session; totals, steady state and set-up apart in the numbers. Lower is cheaper. ✕ marks where two transports cost the same.`,
       config,
       table,
     );
     if (markRows.length > 0) {
-      fig = fig.replace('</details>', `</details><details><summary>Crossovers</summary>${tableHtml({ head: ['cheaper below = cheaper above', 'msg/s per client', 'B/msg there'], rows: markRows })}</details>`);
+      fig = fig.replace('</details>', `</details><details><summary>Crossovers</summary>${tableHtml({ head: ['cheaper below = cheaper above', 'msg/s per client', 'overhead B/msg there'], rows: markRows })}</details>`);
     }
     out += fig;
   }
@@ -809,7 +812,10 @@ function detailHtml(d: DetailBlock): string {
     .map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th scope="row">${escapeHtml(c)}</th>` : `<td${d.text[i] ? ' class="text"' : ''}>${escapeHtml(c)}</td>`)).join('')}</tr>`)
     .join('\n');
   const notes = d.notes.length > 0 ? `<ul class="notes">${d.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : '';
-  return `<div class="note detail" data-detail="${escapeHtml(d.key)}"><h3>${escapeHtml(d.title)}</h3><div class="scroll"><table class="num"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>${notes}</div>`;
+  const table = `<div class="scroll"><table class="num"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
+  // Long tables (a whole ramp) fold away under their notes, which already say what matters.
+  const folded = d.rows.length > 12 ? `<details><summary>All ${d.rows.length} rows</summary>${table}</details>` : table;
+  return `<div class="note detail" data-detail="${escapeHtml(d.key)}"><h3>${escapeHtml(d.title)}</h3>${d.rows.length > 12 ? notes + folded : folded + notes}</div>`;
 }
 
 // ---------------------------------------------------------------------------
@@ -1046,12 +1052,19 @@ const PAGE_SCRIPT = `
         meta.data.forEach(function (el, i) {
           var t = ds.barLabels[i];
           if (!t) return;
+          // Above whatever else is drawn at this index (a marker may sit over the bar).
+          var top = el.y;
+          chart.data.datasets.forEach(function (_, dj) {
+            var m = chart.getDatasetMeta(dj);
+            var other = m.data[i];
+            if (dj !== di && !m.hidden && other && m.type === 'line') top = Math.min(top, other.y - 8);
+          });
           g.save();
           g.font = '600 12px ' + Chart.defaults.font.family;
           g.fillStyle = '#1d1f23';
           g.textAlign = 'center';
           g.textBaseline = 'bottom';
-          g.fillText(t, el.x, el.y - 4);
+          g.fillText(t, el.x, top - 4);
           g.restore();
         });
       });

@@ -117,7 +117,7 @@ describe('report on a recorded run of every scenario', () => {
     assert.deepEqual(block.head.slice(0, 6), ['transport', 'connections', 'RSS MiB', 'RSS/conn', 'added RSS/conn', 'heap/conn']);
     assert.equal(block.rows.length, 5);
     assert.ok(block.rows.every((r) => r.every((c) => c !== '')));
-    assert.match(mdSection('connections'), /empty server [\d.]+ MiB RSS/);
+    assert.match(mdSection('connections'), /above the empty server after a gc \(RSS \/ heap\): polling [\d.]+ \/ [\d.]+ MiB/);
     assert.match(section('connections'), /data-chart="connections-per-conn"/);
     assert.match(findingText, /connections: server RSS per idle connection at 1,000: /);
   });
