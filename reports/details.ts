@@ -32,6 +32,7 @@ import {
   isNotApplicable,
   orderedRows,
   rampFanOut,
+  rampWhy,
   variantName,
 } from './figures.ts';
 
@@ -83,12 +84,12 @@ function throughputBlock(s: ScenarioResult, rows: TransportResult[]): DetailBloc
   for (const { r, th } of ramps) {
     const rate = th!.sustainedRate ?? sustained?.[r.transport];
     const last = th!.steps![th!.steps!.length - 1]!;
-    if (th!.note) notes.push(`${r.transport}: ${th!.note}.`);
+    if (th!.note) notes.push(`${r.transport}: ${th!.sustainedRate === 0 && !last.sustained ? `the first rate (${fmtInt(last.rate)} msg/s) was not sustained: ${rampWhy(last.why)}` : th!.note}.`);
     else if (rate !== undefined) {
       notes.push(
         last.sustained
           ? `${r.transport}: sustained ${fmtInt(rate)} msg/s, the last rate tried (the ramp ended before delivery fell behind).`
-          : `${r.transport}: sustained ${fmtInt(rate)} msg/s; ${fmtInt(last.rate)} msg/s failed: ${last.why ?? 'not sustained'}.`,
+          : `${r.transport}: sustained ${fmtInt(rate)} msg/s; ${fmtInt(last.rate)} msg/s failed: ${rampWhy(last.why)}.`,
       );
     }
   }

@@ -550,6 +550,12 @@ function overheadFindings(s: ScenarioResult, rows: TransportResult[]): Finding[]
   return out;
 }
 
+/** Why a ramp step failed, with who was the limit when the senders could not keep up. */
+export function rampWhy(why: string | undefined): string {
+  const w = why ?? 'not sustained';
+  return /held back|could not send/.test(w) ? `${w} (the load's senders were the limit, not the server)` : w;
+}
+
 /**
  * How many deliveries one step of a throughput ramp owes per message asked
  * for: the subscribers when the server publishes (down), 1 when clients send (up).
@@ -639,7 +645,7 @@ export function computeFindings(results: Results): Finding[] {
         .sort((a, b) => b.rate - a.rate);
       const parts = items.map((x) => {
         const last = x.steps?.[x.steps.length - 1];
-        if (x.rate === 0) return `${x.t} none${last?.why ? ` (${last.why} at ${fmtInt(last.rate)} msg/s)` : ''}`;
+        if (x.rate === 0) return `${x.t} none${last?.why ? ` (${rampWhy(last.why)} at ${fmtInt(last.rate)} msg/s)` : ''}`;
         const top = last?.sustained ? ' (the top of the ramp: not a limit)' : '';
         return `${x.t} ${fmtInt(x.rate)} msg/s${top}`;
       });
