@@ -85,6 +85,12 @@ export class LatencyRecorder {
     recordNs(this.uncorrected, Number(recvNs - actualNs));
   }
 
+  /** Forgets everything recorded (a new measured phase begins). */
+  reset(): void {
+    this.corrected.reset();
+    this.uncorrected.reset();
+  }
+
   /** Both histograms, encoded for IPC. */
   encode(): { corrected: string; uncorrected: string } {
     return { corrected: encodeHistogram(this.corrected), uncorrected: encodeHistogram(this.uncorrected) };

@@ -161,7 +161,7 @@ export const deadPeer: Scenario<DeadPeerParams> = {
   summary: 'a client frozen with SIGSTOP: how long until the server notices and frees its connection, with the heartbeat settings',
   flags: {
     ...HEARTBEAT_FLAGS,
-    'dead-peer-cap': { help: 'seconds to wait for the server to notice a frozen peer', kind: 'number', quick: 6, full: 100, min: 0.5, max: 3600 },
+    'dead-peer-cap': { help: 'seconds to wait for the server to notice a frozen peer', kind: 'number', quick: 4, full: 100, min: 0.5, max: 3600 },
   },
   sharedFlags: ['poll-interval', 'long-poll-timeout'],
   params: deadPeerParams,

@@ -31,7 +31,7 @@ export interface EchoParams {
 const ECHO_FLAGS: FlagSpecs = {
   'echo-clients': { help: 'echo: connections sending at once', kind: 'number', quick: 20, full: 200, min: 1, max: 100_000, integer: true },
   'echo-rate': { help: 'echo: messages per second per connection', kind: 'number', quick: 5, full: 10, min: 0.01, max: 100_000 },
-  'echo-duration': { help: 'echo / ping-pong: seconds measured', kind: 'number', quick: 2, full: 10, min: 0.1, max: 3600 },
+  'echo-duration': { help: 'echo, ping-pong, pipelined: seconds measured', kind: 'number', quick: 1.5, full: 10, min: 0.1, max: 3600 },
 };
 
 function echoParams(f: FlagReader): EchoParams {

@@ -37,7 +37,7 @@ export const fanOut: Scenario<FanOutParams> = {
   flags: {
     'fanout-steps': { help: 'fan-out: subscriber counts to step through', kind: 'numbers', quick: [1, 10, 100, 1000], full: [1, 10, 100, 1000, 5000], min: 1, max: 100_000, integer: true },
     'fanout-rate': { help: 'fan-out: messages published per second', kind: 'number', quick: 5, full: 10, min: 0.1, max: 100_000 },
-    'fanout-duration': { help: 'fan-out: seconds measured per step', kind: 'number', quick: 1.5, full: 5, min: 0.2, max: 600 },
+    'fanout-duration': { help: 'fan-out: seconds measured per step', kind: 'number', quick: 1, full: 5, min: 0.2, max: 600 },
     'limit-ms': { help: 'fan-out: p99 limit for the capacity figure, ms', kind: 'number', quick: 100, min: 1, max: 600_000 },
     capacity: { help: 'fan-out: after the steps, double N until p99 passes --limit-ms', kind: 'choice', quick: 'off', choices: ['off', 'on'] },
     'capacity-max': { help: 'fan-out: largest N the capacity search tries', kind: 'number', quick: 16_000, min: 1, max: 100_000, integer: true },

@@ -107,7 +107,7 @@ export const httpSaturation: Scenario<HttpSaturationParams> = {
   summary: 'autocannon against GET /poll (empty 204 and one-message 200): requests/s, latency, server CPU, clients it could carry',
   flags: {
     'saturation-connections': { help: 'autocannon connections', kind: 'number', quick: 10, full: 50, min: 1, max: 10_000, integer: true },
-    'saturation-duration': { help: 'seconds autocannon runs per variant', kind: 'number', quick: 3, full: 10, min: 0.5, max: 3600 },
+    'saturation-duration': { help: 'seconds autocannon runs per variant', kind: 'number', quick: 2, full: 10, min: 0.5, max: 3600 },
   },
   sharedFlags: ['poll-interval', 'size', 'headers', 'warmup', 'long-poll-timeout'],
   params: httpSaturationParams,

@@ -172,7 +172,12 @@ process.on('message', async (m: Msg) => {
       reply({ type: 'ready', clients: clients.length });
       break;
     case 'measure':
+      // A new measured phase: what came before (warm-up, an earlier step) is forgotten.
       fromSeq = Number(m['fromSeq'] ?? 1);
+      recorder.reset();
+      delivered = 0;
+      for (const x of seen) x.dups = 0;
+      echoSeen.dups = 0;
       sampler.start();
       clearInterval(progress);
       progress = setInterval(() => reply({ type: 'progress', delivered, ...sampler.interval() }), Number(m['everyMs'] ?? 500));

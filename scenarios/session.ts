@@ -78,9 +78,14 @@ export class Session {
   /** Server counters just before the current load connected: figures count from here, set-up included. */
   baseCounters: ServerCounters | undefined;
 
+  /** Figures count from now on (the next collect subtracts the server counters read here). */
+  async rebase(): Promise<void> {
+    this.baseCounters = (await this.server.ask({ type: 'counters' }, 'counters', 10_000))['counters'] as ServerCounters;
+  }
+
   /** Starts the load processes, clients split evenly, and waits until all subscribed. */
   async startLoad(spec: LoadSpec): Promise<void> {
-    this.baseCounters = (await this.server.ask({ type: 'counters' }, 'counters', 10_000))['counters'] as ServerCounters;
+    await this.rebase();
     const n = Math.max(1, Math.min(spec.processes, spec.clients));
     const inits: Promise<Msg>[] = [];
     for (let i = 0; i < n; i++) {

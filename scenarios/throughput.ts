@@ -73,8 +73,13 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
     await s.startServer();
     let rate = p.startRate;
     for (let k = 0; k < p.maxSteps && !ctx.signal.aborted; k++, rate *= 2) {
-      await s.stopLoad();
-      await s.startLoad({ clients: p.clients, processes: 1, pollIntervalMs: p.pollIntervalMs, headers: p.headers, mode: p.direction === 'up' ? 'echo' : 'subscribe' });
+      if (p.direction === 'up' || k === 0) {
+        // Senders start afresh each step (their counts are per step); subscribers stay connected.
+        await s.stopLoad();
+        await s.startLoad({ clients: p.clients, processes: 1, pollIntervalMs: p.pollIntervalMs, headers: p.headers, mode: p.direction === 'up' ? 'echo' : 'subscribe' });
+      } else {
+        await s.rebase();
+      }
       await s.measure(firstSeq);
       ctx.progress(`${transport}: ${p.direction === 'down' ? 'publishing' : 'sending'} ${rate} msg/s for ${p.stepDurationMs / 1000} s`);
       const seconds = p.stepDurationMs / 1000;
