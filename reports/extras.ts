@@ -135,7 +135,9 @@ export interface ConnectionsExtra {
 
 /** `extra` of an echo row; latency is the round trip, in `latencyMs`. */
 export interface EchoExtra {
-  mode?: 'ping-pong' | 'open-loop';
+  mode?: 'ping-pong' | 'open-loop' | 'pipelined';
+  /** Messages each connection keeps in flight (pipelined). */
+  inFlight?: number;
 }
 
 /** One rung of a throughput ramp: the rate asked for and what arrived. */
@@ -336,7 +338,7 @@ export function readConnectionsBaseline(extra: unknown): { rssBytes: number; hea
 /** Echo mode. */
 export function readEchoMode(extra: unknown): EchoExtra['mode'] | undefined {
   if (!isObject(extra)) return undefined;
-  return extra.mode === 'ping-pong' || extra.mode === 'open-loop' ? extra.mode : undefined;
+  return extra.mode === 'ping-pong' || extra.mode === 'open-loop' || extra.mode === 'pipelined' ? extra.mode : undefined;
 }
 
 /** Throughput ramp steps in the order they ran. */

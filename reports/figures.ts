@@ -260,7 +260,7 @@ export function extraSummary(row: TransportResult): string {
   const top = fan?.[fan.length - 1];
   if (top) parts.push(`p99 ${fmtSig(top.p99)} ms at N=${fmtInt(top.n)}`);
   const mode = readEchoMode(row.extra);
-  if (mode) parts.push(mode === 'ping-pong' ? 'ping-pong (closed loop)' : 'open loop');
+  if (mode) parts.push(mode === 'ping-pong' ? 'ping-pong (closed loop)' : mode === 'pipelined' ? `pipelined${num(row.extra?.['inFlight']) !== undefined ? `, ${fmtInt(row.extra!['inFlight'] as number)} in flight` : ''}` : 'open loop');
   const skipped = readConnectionsSkipped(row.extra);
   if (skipped) parts.push(`${skipped.length} step(s) skipped`);
   return parts.join(', ');
@@ -397,6 +397,12 @@ function knownLoadInWords(s: ScenarioResult): string | undefined {
     }
     case 'echo-ping-pong':
       return join('one client, one message in flight (closed loop): round trips as fast as they come back', sizeText);
+    case 'echo-pipelined': {
+      const clients = n('clients');
+      const inFlight = n('inFlight');
+      if (clients === undefined || inFlight === undefined) return undefined;
+      return join(`${fmtInt(clients)} connection${clients === 1 ? '' : 's'} × ${fmtInt(inFlight)} messages in flight, each resent as its echo returns`, sizeText);
+    }
     case 'throughput-down':
     case 'throughput-up': {
       const start = n('startRate');
@@ -485,7 +491,7 @@ export function loadInWords(s: ScenarioResult): string {
 
 /** Whether a scenario's latency is a round trip (echo) rather than one-way delivery. */
 export function isRoundTrip(s: ScenarioResult): boolean {
-  return s.name === 'echo' || s.name === 'echo-ping-pong' || s.results.some((r) => readEchoMode(r.extra) !== undefined);
+  return s.name === 'echo' || s.name.startsWith('echo-') || s.results.some((r) => readEchoMode(r.extra) !== undefined);
 }
 
 // ---------------------------------------------------------------------------

@@ -861,7 +861,8 @@ function scenarioSection(ctx: Ctx, s: ScenarioResult, cmp: Comparison | undefine
   const roundTrip = isRoundTrip(s);
   const params = simpleParams(s.params);
   const load = loadInWords(s);
-  const modeText = echoMode ? ` Echo mode: ${echoMode === 'ping-pong' ? 'ping-pong, one message in flight (closed loop)' : 'open loop, constant rate per client'}; latency is the round trip.` : '';
+  const modeWords = { 'ping-pong': 'ping-pong, one message in flight (closed loop)', pipelined: 'pipelined, several messages in flight per connection', 'open-loop': 'open loop, constant rate per client' } as const;
+  const modeText = echoMode ? ` Echo mode: ${modeWords[echoMode]}; latency is the round trip.` : '';
   let html = `<section class="scenario" id="scenario-${slug(s.name)}" data-scenario="${escapeHtml(s.name)}">
 <h2>${escapeHtml(s.name)}</h2>
 ${load ? `<p class="load">${escapeHtml(load[0]!.toUpperCase() + load.slice(1))}.${escapeHtml(modeText)}</p>` : echoMode ? `<p class="load">${escapeHtml(modeText.trim())}</p>` : ''}

@@ -190,3 +190,20 @@ describe('dead-peer and skipped rows in the readers', () => {
     assert.match(renderTable(full), /- sse: not applicable: SSE holds one streaming response per client/);
   });
 });
+
+describe('echo-pipelined', () => {
+  it('reads as round trips with the messages in flight', () => {
+    const r = fixture('results-real.json');
+    const s = JSON.parse(JSON.stringify(r.scenarios.find((x) => x.name === 'echo-ping-pong')));
+    s.name = 'echo-pipelined';
+    s.params = { ...s.params, clients: 4, inFlight: 8 };
+    for (const row of s.results) row.extra = { ...row.extra, mode: 'pipelined', inFlight: 8 };
+    r.scenarios = [s];
+    const h = renderHtml(r);
+    assert.match(h, /4 connections × 8 messages in flight/);
+    assert.match(h, /Echo mode: pipelined/);
+    assert.match(h, /Round-trip latency by percentile/);
+    assert.match(renderTable(r), /pipelined, 8 in flight/);
+    assert.match(computeFindings(r).map((f) => f.text).join('\n'), /echo-pipelined: lowest round-trip p99/);
+  });
+});
