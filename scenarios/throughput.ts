@@ -39,7 +39,7 @@ export interface ThroughputStep {
 
 const FLAGS: FlagSpecs = {
   'throughput-start': { help: 'throughput: first rate tried, msg/s (doubled each step)', kind: 'number', quick: 5000, full: 2000, min: 1, max: 10_000_000 },
-  'throughput-steps': { help: 'throughput: most doublings tried', kind: 'number', quick: 6, full: 10, min: 1, max: 30, integer: true },
+  'throughput-steps': { help: 'throughput: most doublings tried', kind: 'number', quick: 5, full: 10, min: 1, max: 30, integer: true },
   'throughput-duration': { help: 'throughput: seconds per step', kind: 'number', quick: 0.5, full: 3, min: 0.2, max: 600 },
   'throughput-clients': { help: 'throughput-down: subscribers', kind: 'number', quick: 4, full: 10, min: 1, max: 10_000, integer: true },
   'throughput-senders': { help: 'throughput-up: clients sending at once', kind: 'number', quick: 20, full: 50, min: 1, max: 10_000, integer: true },
