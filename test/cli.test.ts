@@ -102,3 +102,43 @@ test('a transport whose server dies mid-run is recorded as errored; the others a
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('Ctrl-C stops every child process and still writes what was measured', async () => {
+  const { spawn, execFileSync } = await import('node:child_process');
+  const out = mkdtempSync(path.join(tmpdir(), 'lab-sigint-'));
+  try {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'run.ts', 'bench', '--scenario', 'push', '--transports', 'ws,sse,polling', '--duration', '3', '--clients', '2', '--rate', '10', '--out', out], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    // Interrupt once the first transport is done and the second is publishing.
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no progress seen:\n${stderr}`)), 60_000);
+      child.stderr.on('data', (s: string) => {
+        stderr += s;
+        if (/\[1\/3 push\] ws: done/.test(stderr) && /\[2\/3 push\] sse: publishing/.test(stderr)) {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+    });
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    assert.equal(code, 130);
+    const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as Results;
+    const rows = results.scenarios[0]!.results;
+    assert.equal(rows.find((r) => r.transport === 'ws')!.state, 'completed');
+    const sse = rows.find((r) => r.transport === 'sse')!;
+    assert.equal(sse.state, 'errored');
+    assert.match(sse.error!, /interrupted/);
+    assert.equal(rows.length, 2, 'polling never started');
+    assert.ok(existsSync(path.join(out, 'index.html')));
+    // No server or load process of the run is left behind.
+    const left = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(out) || /(server|load)-child\.ts/.test(l));
+    assert.deepEqual(left.filter((l) => !l.includes('ps -eo')), []);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
