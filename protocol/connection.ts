@@ -488,7 +488,11 @@ const kConnection = Symbol('websocket-connection');
 type OwnedSocket = Duplex & { [kConnection]: WebSocketConnection };
 
 function socketOnData(this: OwnedSocket, chunk: Buffer): void {
+  // Replies sent while this chunk is parsed (echoes, pongs) leave together in one vectored
+  // write when the chunk is done, instead of one syscall per frame.
+  this.cork();
   this[kConnection].parser.push(chunk);
+  this.uncork();
 }
 function socketOnEnd(this: OwnedSocket): void {
   this[kConnection].onSocketEnd();
