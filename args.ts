@@ -43,3 +43,14 @@ export function list<T extends string>(v: string | undefined, flag: string, allo
   for (const i of items) if (!(allowed as readonly string[]).includes(i)) throw new UsageError(`--${flag}: unknown value "${i}" (known: ${allowed.join(', ')})`);
   return [...new Set(items)] as T[];
 }
+
+/** Keeps a server command running until SIGINT or SIGTERM, then closes it and exits 0. */
+export function serveUntilSignal(close: () => Promise<void>): Promise<number> {
+  const stop = async () => {
+    await close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return new Promise<number>(() => {});
+}

@@ -9,7 +9,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { choice, list, num, parse, UsageError } from './args.ts';
+import { choice, list, num, parse, UsageError, serveUntilSignal } from './args.ts';
 import { TRANSPORTS, type TransportName } from './metrics/results.ts';
 import { SERVERS, createServerFor } from './servers/index.ts';
 import { runBench, type PlannedScenario } from './scenarios/bench.ts';
@@ -169,13 +169,7 @@ async function serve(argv: string[]): Promise<number> {
   if (transport === 'polling' || transport === 'long-polling') console.log(`  read:    curl '${base}/poll?cursor=0'`);
   if (transport === 'sse') console.log(`  read:    curl -N ${base}/events`);
   if (transport === 'ws' || transport === 'websocket') console.log(`  connect: ${base.replace('http', 'ws')}/`);
-  const stop = async () => {
-    await server.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  return await new Promise<number>(() => {});
+  return serveUntilSignal(() => server.close());
 }
 
 async function main(argv: string[]): Promise<number> {

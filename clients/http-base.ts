@@ -1,6 +1,6 @@
 /** What the HTTP clients share: a two-connection pool and the upward POST. */
 import { Pool, type Dispatcher } from 'undici';
-import type { ClientOptions } from './contract.ts';
+import type { ClientOptions, TransportClient } from './contract.ts';
 import { profileHeaders } from './headers.ts';
 
 /**
@@ -79,4 +79,65 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+/**
+ * What short and long polling share: a cursor, the first poll that learns where the stream
+ * stands, the upward POST, and stopping. Subclasses supply the polling loop.
+ */
+export abstract class PollerBase implements TransportClient {
+  protected readonly http: HttpSide;
+  protected readonly stopper = new AbortController();
+  protected cursor = 0;
+  private loop: Promise<void> | undefined;
+  emptyResponses = 0;
+
+  constructor(
+    protected readonly o: ClientOptions,
+    connections: number,
+  ) {
+    this.http = new HttpSide(o, connections);
+  }
+
+  get requests(): number {
+    return this.http.requests;
+  }
+
+  async start(): Promise<void> {
+    const first = await this.http.get(`/poll?client=${encodeURIComponent(this.o.clientId)}`);
+    if (first.status !== 200) throw new Error(`GET /poll answered ${first.status}: ${first.text}`);
+    this.cursor = (JSON.parse(first.text) as PollBody).next;
+    this.loop = this.run();
+  }
+
+  /** The polling loop, until `stopper` aborts. */
+  protected abstract run(): Promise<void>;
+
+  /**
+   * One poll from the current cursor: hands over what came and moves the cursor (also on a
+   * 204 that skipped other clients' echoes). Returns whether the server has more waiting.
+   */
+  protected async pollOnce(): Promise<boolean> {
+    const r = await this.http.get(`/poll?cursor=${this.cursor}&client=${encodeURIComponent(this.o.clientId)}`, undefined, this.stopper.signal);
+    if (r.status === 204) {
+      this.emptyResponses++;
+      const next = r.headers['x-next-cursor'];
+      if (typeof next === 'string') this.cursor = Number(next);
+      return false;
+    }
+    if (r.status !== 200) throw new Error(`GET /poll answered ${r.status}: ${r.text}`);
+    const body = JSON.parse(r.text) as PollBody;
+    this.cursor = deliverPoll(this.o, body);
+    return body.more === true;
+  }
+
+  send(data: string): Promise<void> {
+    return this.http.send(data);
+  }
+
+  async stop(): Promise<void> {
+    this.stopper.abort();
+    await this.loop?.catch(() => {});
+    await this.http.close();
+  }
 }

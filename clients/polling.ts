@@ -2,46 +2,14 @@
  * Short-polling client: polls on a fixed schedule (every `pollIntervalMs`
  * from the first poll, not after each response, so a slow answer does not
  * stretch the interval), re-polling at once only when a reply was cut at the
- * server's batch limit.
+ * server's batch limit. Its brief requests share one connection.
  */
-import type { ClientOptions, TransportClient } from './contract.ts';
-import { deliverPoll, HttpSide, sleep, type PollBody } from './http-base.ts';
+import type { ClientOptions } from './contract.ts';
+import { PollerBase, sleep } from './http-base.ts';
 
-export class PollingClient implements TransportClient {
-  private readonly http: HttpSide;
-  private readonly stopper = new AbortController();
-  private cursor = 0;
-  private loop: Promise<void> | undefined;
-  emptyResponses = 0;
-
-  constructor(private readonly o: ClientOptions) {
-    this.http = new HttpSide(o, 1);
-  }
-
-  get requests(): number {
-    return this.http.requests;
-  }
-
-  async start(): Promise<void> {
-    const first = await this.http.get(`/poll?client=${encodeURIComponent(this.o.clientId)}`);
-    if (first.status !== 200) throw new Error(`GET /poll answered ${first.status}: ${first.text}`);
-    this.cursor = (JSON.parse(first.text) as PollBody).next;
-    this.loop = this.run();
-  }
-
-  /** One poll; returns whether the server has more waiting. */
-  protected async pollOnce(): Promise<boolean> {
-    const r = await this.http.get(`/poll?cursor=${this.cursor}&client=${encodeURIComponent(this.o.clientId)}`, undefined, this.stopper.signal);
-    if (r.status === 204) {
-      this.emptyResponses++;
-      const next = r.headers['x-next-cursor'];
-      if (typeof next === 'string') this.cursor = Number(next);
-      return false;
-    }
-    if (r.status !== 200) throw new Error(`GET /poll answered ${r.status}: ${r.text}`);
-    const body = JSON.parse(r.text) as PollBody;
-    this.cursor = deliverPoll(this.o, body);
-    return body.more === true;
+export class PollingClient extends PollerBase {
+  constructor(o: ClientOptions) {
+    super(o, 1);
   }
 
   protected async run(): Promise<void> {
@@ -60,15 +28,5 @@ export class PollingClient implements TransportClient {
       k = Math.max(k + 1, Math.ceil((performance.now() - t0) / interval));
       await sleep(t0 + k * interval - performance.now(), this.stopper.signal);
     }
-  }
-
-  send(data: string): Promise<void> {
-    return this.http.send(data);
-  }
-
-  async stop(): Promise<void> {
-    this.stopper.abort();
-    await this.loop?.catch(() => {});
-    await this.http.close();
   }
 }

@@ -1,5 +1,5 @@
 /** `run.ts demo`: the teaching page with the four transports side by side. */
-import { num, parse, UsageError } from '../args.ts';
+import { num, parse, UsageError, serveUntilSignal } from '../args.ts';
 import { startDemo } from './server.ts';
 
 export const DEMO_HELP = `Usage: tsx run.ts demo [--port P] [--host H]
@@ -44,11 +44,5 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const p = demo.ports;
   console.log(`demo: open ${demo.url}`);
   console.log(`  polling :${p.polling}, long polling :${p['long-polling']}, SSE :${p.sse}, WebSocket :${p.websocket}`);
-  const stop = async () => {
-    await demo.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  return await new Promise<number>(() => {});
+  return serveUntilSignal(() => demo.close());
 }

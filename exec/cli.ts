@@ -1,6 +1,6 @@
 /** `run.ts exec`: websocketd mode on the lab's engine. */
 import { statSync } from 'node:fs';
-import { num, parse, UsageError } from '../args.ts';
+import { num, parse, UsageError, serveUntilSignal } from '../args.ts';
 import { DEFAULT_MAX_LINE, resolveProgram, startExec } from './server.ts';
 
 export const EXEC_HELP = `Usage: tsx run.ts exec [options] -- <program> [args…]
@@ -89,11 +89,5 @@ export async function execCommand(argv: string[]): Promise<number> {
   console.log(`exec: ws://${base}/ runs ${[program, ...args].join(' ')} per connection`);
   if (staticDir !== undefined) console.log(`exec: serving ${staticDir} at http://${base}/`);
   if (allowOrigins.length > 0) console.log(`exec: allowed origins: ${allowOrigins.join(', ')}`);
-  const stop = async () => {
-    await server.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  return await new Promise<number>(() => {});
+  return serveUntilSignal(() => server.close());
 }

@@ -18,6 +18,7 @@ import type { ConnectionsStep } from '../reports/extras.ts';
 import type { HeaderProfile } from '../clients/contract.ts';
 import type { ServerCounters } from '../servers/contract.ts';
 import type { RunContext, Scenario } from './contract.ts';
+import { measuredRow } from './contract.ts';
 import type { FlagReader } from './flags.ts';
 import { Session, liveChildren } from './session.ts';
 import { Child, type Msg } from './child.ts';
@@ -275,19 +276,13 @@ export const connections: Scenario<ConnectionsParams> = {
         gcExposed,
         heartbeat: { intervalMs: p.heartbeatIntervalMs, maxMissed: p.maxMissed },
       };
-      return {
-        transport,
-        state: 'completed',
-        error: null,
-        latencyMs: null,
-        throughput: null,
-        messages: null,
+      return measuredRow(transport, {
         wire: { bytesUp: end.bytesRead, bytesDown: end.bytesWritten, payloadBytes: 0, overheadBytesPerMessage: 0, requests: end.requests, emptyResponses: end.emptyResponses },
         server: { cpuMs: last!.cpuMs, rssMaxBytes: last!.rssMaxBytes, cpuPct: last!.cpuPct, connections: steps[steps.length - 1]!.connections },
         client: { cpuMs: round(last!.clientCpuMs), cpuPct: last!.clientCpuPct, processes: s.loads.length, clientBound: last!.clientBound },
         series,
         extra: extra as unknown as Record<string, unknown>,
-      };
+      });
     } finally {
       await s.close();
     }

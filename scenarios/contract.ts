@@ -32,3 +32,8 @@ export interface Scenario<P extends object = Record<string, unknown>> {
 export function erroredResult(transport: TransportName, error: string): TransportResult {
   return { transport, state: 'errored', error, latencyMs: null, throughput: null, messages: null, wire: null, server: null };
 }
+
+/** A completed row for scenarios whose figures are not the latency/throughput kind: the rest is given. */
+export function measuredRow(transport: TransportName, parts: Partial<TransportResult>): TransportResult {
+  return { transport, state: 'completed', error: null, latencyMs: null, throughput: null, messages: null, wire: null, server: null, ...parts };
+}

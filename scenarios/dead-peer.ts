@@ -13,6 +13,7 @@ import { KEEP_ALIVE_TIMEOUT_MS } from '../servers/base.ts';
 import type { TransportName, TransportResult } from '../metrics/results.ts';
 import type { ServerCounters } from '../servers/contract.ts';
 import type { RunContext, Scenario } from './contract.ts';
+import { measuredRow } from './contract.ts';
 import type { FlagReader, FlagSpecs } from './flags.ts';
 import { Session, liveChildren } from './session.ts';
 import { Child } from './child.ts';
@@ -230,18 +231,12 @@ export const deadPeer: Scenario<DeadPeerParams> = {
         resolutionMs: POLL_COUNTERS_MS,
       };
       ctx.progress(`${transport}: ${extra.mechanism}`);
-      return {
-        transport,
-        state: 'completed',
-        error: null,
-        latencyMs: null,
-        throughput: null,
-        messages: null,
+      return measuredRow(transport, {
         wire: { bytesUp: end.bytesRead, bytesDown: end.bytesWritten, payloadBytes: 0, overheadBytesPerMessage: 0, requests: end.requests, emptyResponses: end.emptyResponses },
         server: { cpuMs: round(proc.cpuMs), rssMaxBytes: proc.rssMaxBytes, cpuPct: round(proc.cpuPct), connections: end.connections },
         series: s.series,
         extra: extra as unknown as Record<string, unknown>,
-      };
+      });
     } finally {
       if (peer && frozen && peer.proc.exitCode === null && peer.proc.signalCode === null) {
         // A stopped process must be continued before it can exit politely; SIGKILL would do, but be gentle.

@@ -21,6 +21,7 @@ import type { HeaderProfile } from '../clients/contract.ts';
 import { profileHeaders } from '../clients/headers.ts';
 import type { ServerCounters } from '../servers/contract.ts';
 import type { RunContext, Scenario } from './contract.ts';
+import { measuredRow } from './contract.ts';
 import type { FlagReader } from './flags.ts';
 import { Session, liveChildren } from './session.ts';
 import { Child, type Msg } from './child.ts';
@@ -181,18 +182,12 @@ export const httpSaturation: Scenario<HttpSaturationParams> = {
         durationSec: p.durationSec,
       };
       const end = requestsTotal!;
-      return {
-        transport,
-        state: 'completed',
-        error: null,
-        latencyMs: null,
-        throughput: null,
-        messages: null,
+      return measuredRow(transport, {
         wire: { bytesUp: end.bytesRead, bytesDown: end.bytesWritten, payloadBytes: 0, overheadBytesPerMessage: 0, requests: end.requests, emptyResponses: end.emptyResponses },
         server: { cpuMs: primary.server.cpuMs, rssMaxBytes: primary.server.rssMaxBytes, cpuPct: primary.server.cpuPct, connections: end.connections },
         client: { cpuMs: primary.client.cpuMs, cpuPct: primary.client.cpuPct, processes: 1, clientBound: primary.client.clientBound },
         extra: extra as unknown as Record<string, unknown>,
-      };
+      });
     } finally {
       await Promise.all([cannon?.kill(500), s.close()]);
     }

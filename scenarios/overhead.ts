@@ -17,6 +17,7 @@ import type { HeaderProfile } from '../clients/contract.ts';
 import type { ServerCounters } from '../servers/contract.ts';
 import type { OverheadCrossover, OverheadExtrapolation, OverheadSweepPoint } from '../reports/extras.ts';
 import type { RunContext, Scenario } from './contract.ts';
+import { measuredRow } from './contract.ts';
 import type { FlagReader } from './flags.ts';
 import { Session } from './session.ts';
 import { round, sinceBase } from './collect.ts';
@@ -124,13 +125,7 @@ export const overhead: Scenario<OverheadParams> = {
       const totals = await s.server.ask({ type: 'totals' }, 'totals', 10_000);
       const proc = totals['process'] as { cpuMs: number; cpuPct: number; rssMaxBytes: number };
       const first = sweep[0];
-      return {
-        transport,
-        state: 'completed',
-        error: null,
-        latencyMs: null,
-        throughput: null,
-        messages: null,
+      return measuredRow(transport, {
         wire: first
           ? {
               bytesUp: 0,
@@ -143,7 +138,7 @@ export const overhead: Scenario<OverheadParams> = {
           : null,
         server: { cpuMs: round(proc.cpuMs), rssMaxBytes: proc.rssMaxBytes, cpuPct: round(proc.cpuPct) },
         extra: { sweep, setupBytesPerClient: round(setupBytesPerClient), sessionSeconds: p.sessionSeconds, headline: first ? `${first.sizeBytes} B at ${first.ratePerClient} msg/s` : undefined },
-      };
+      });
     } finally {
       await s.close();
     }

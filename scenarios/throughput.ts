@@ -11,6 +11,7 @@ import type { ScenarioResult, TransportName, TransportResult } from '../metrics/
 import type { HeaderProfile } from '../clients/contract.ts';
 import type { ServerCounters } from '../servers/contract.ts';
 import type { RunContext, Scenario } from './contract.ts';
+import { measuredRow } from './contract.ts';
 import type { FlagReader, FlagSpecs } from './flags.ts';
 import { Session } from './session.ts';
 import { collect, round, sinceBase } from './collect.ts';
@@ -135,17 +136,13 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
   const extra = { direction: p.direction, steps, payloadMBps, sustainedRate: best ? steps.filter((x) => x.sustained).pop()!.rate : 0 };
   if (!best) {
     // Not even the first rate held: report that rung's figures, clearly marked.
-    return {
-      transport,
-      state: 'completed',
-      error: null,
-      latencyMs: null,
+    return measuredRow(transport, {
       throughput: { messagesPerSec: steps[0]?.deliveredPerSec ?? 0, payloadBytesPerSec: 0 },
       messages: null,
       wire: null,
       server: null,
       extra: { ...extra, note: `the first rate (${p.startRate} msg/s) was not sustained: ${steps[0]?.why ?? 'no step ran'}` },
-    };
+    });
   }
   return { ...best, extra: { ...best.extra, ...extra } };
 }

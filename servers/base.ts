@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { TransportName } from '../metrics/results.ts';
 import { WireMeter } from '../metrics/wire.ts';
@@ -126,6 +127,20 @@ export function clientIdOf(query: unknown, required: boolean): string | undefine
   }
   if (typeof raw !== 'string' || !/^[\w.:-]{1,64}$/.test(raw)) throw new HttpError(400, 'query parameter "client" must be 1–64 characters of [A-Za-z0-9_.:-]');
   return raw;
+}
+
+/**
+ * The `client` query parameter of a WebSocket upgrade request, counted as a request. A bad
+ * value is answered with a 400 on the raw socket and gives `null`: the upgrade must stop there.
+ */
+export function upgradeClient(ctx: ServerContext, req: IncomingMessage, socket: Duplex): string | undefined | null {
+  ctx.countRequest();
+  try {
+    return clientIdOf(Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams), false);
+  } catch (e) {
+    socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${(e as Error).message}`);
+    return null;
+  }
 }
 
 /**

@@ -6,7 +6,7 @@
 import { WebSocketConnection, WebSocketServer } from '../protocol/index.ts';
 import type { HubMessage } from './hub.ts';
 import type { ServerOptions, TransportServer } from './contract.ts';
-import { buildServer, clientIdOf } from './base.ts';
+import { buildServer, upgradeClient } from './base.ts';
 import { visibleTo } from './hub.ts';
 
 export function createWebSocketServer(options?: ServerOptions): TransportServer {
@@ -27,14 +27,8 @@ export function createWebSocketServer(options?: ServerOptions): TransportServer 
       return frame;
     };
     ctx.httpServer.on('upgrade', (req, socket, head) => {
-      ctx.countRequest();
-      let client: string | undefined;
-      try {
-        client = clientIdOf(Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams), false);
-      } catch (e) {
-        socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${(e as Error).message}`);
-        return;
-      }
+      const client = upgradeClient(ctx, req, socket);
+      if (client === null) return;
       wss.handleUpgrade(req, socket, head, (conn) => {
         ctx.addSubscribers(1);
         const unsubscribe = ctx.hub.subscribe((m) => {

@@ -5,7 +5,7 @@
  */
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ServerOptions, TransportServer } from './contract.ts';
-import { buildServer, clientIdOf } from './base.ts';
+import { buildServer, upgradeClient } from './base.ts';
 import { visibleTo } from './hub.ts';
 
 export function createWsServer(options?: ServerOptions): TransportServer {
@@ -13,14 +13,8 @@ export function createWsServer(options?: ServerOptions): TransportServer {
     const wss = new WebSocketServer({ noServer: true, maxPayload: ctx.options.maxMessageBytes, perMessageDeflate: false });
     const alive = new Map<WebSocket, number>();
     ctx.httpServer.on('upgrade', (req, socket, head) => {
-      ctx.countRequest();
-      let client: string | undefined;
-      try {
-        client = clientIdOf(Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams), false);
-      } catch (e) {
-        socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${(e as Error).message}`);
-        return;
-      }
+      const client = upgradeClient(ctx, req, socket);
+      if (client === null) return;
       wss.handleUpgrade(req, socket, head, (ws) => {
         ctx.addSubscribers(1);
         alive.set(ws, 0);
