@@ -105,6 +105,10 @@ export class WebSocketConnection extends EventEmitter {
   private closeCode = 1006;
   private closeReason = '';
   private closeTimer: NodeJS.Timeout | undefined;
+  /** Inside a socket 'data' event: writes made now may leave together (see batchWrite). */
+  private parsing = false;
+  private writesThisChunk = 0;
+  private chunkCorked = false;
   /** Heartbeat interval this connection beats on (0 = none); see HeartbeatClock. */
   private heartbeatMs = 0;
   private maxMissed = 2;
@@ -222,6 +226,7 @@ export class WebSocketConnection extends EventEmitter {
       o = encodeFrameInto(out, o, payloads[i]!, binary ? Opcode.BINARY : Opcode.TEXT, true, false, this.isClient);
       if (this.observer) this.observer('out', Buffer.from(out.subarray(start, o)));
     }
+    this.batchWrite();
     return this.socket.write(out);
   }
 
@@ -239,6 +244,7 @@ export class WebSocketConnection extends EventEmitter {
     if (this.isClient) throw new Error('sendPrepared is for the server role: a client must mask every frame with a fresh key');
     if (!this.checkBudget(frame.length)) return false;
     if (this.observer) this.observer('out', frame);
+    this.batchWrite();
     return this.socket.write(frame);
   }
 
@@ -280,6 +286,30 @@ export class WebSocketConnection extends EventEmitter {
     this.state = ReadyState.CLOSING;
     this.parser.stop();
     this.socket.destroy();
+  }
+
+  /** @internal A chunk arrived: parse it; replies made meanwhile may be batched. */
+  receive(chunk: Buffer): void {
+    this.parsing = true;
+    this.writesThisChunk = 0;
+    this.parser.push(chunk);
+    this.parsing = false;
+    if (this.chunkCorked) {
+      this.chunkCorked = false;
+      this.socket.uncork();
+    }
+  }
+
+  /**
+   * Called before every socket write. The first reply to a chunk goes straight out (a lone
+   * ping-pong pays nothing extra); from the second on, the socket is corked until the chunk is
+   * parsed, so a chunk of N pipelined messages is answered with one vectored write.
+   */
+  private batchWrite(): void {
+    if (this.parsing && ++this.writesThisChunk === 2) {
+      this.socket.cork();
+      this.chunkCorked = true;
+    }
   }
 
   /** @internal Parser events, through ParserEvents. */
@@ -333,6 +363,7 @@ export class WebSocketConnection extends EventEmitter {
     const out = Buffer.allocUnsafe(frameHeaderSize(body.length, this.isClient) + body.length);
     encodeFrameInto(out, 0, body, Opcode.CLOSE, true, false, this.isClient);
     if (this.observer) this.observer('out', out);
+    this.batchWrite();
     this.socket.write(out);
   }
 
@@ -369,6 +400,7 @@ export class WebSocketConnection extends EventEmitter {
     out.write(text, start, 'utf8');
     if (this.isClient) xorMaskRange(out, start, start + length, out, start - 4, 0);
     if (this.observer) this.observer('out', out);
+    this.batchWrite();
     return this.socket.write(out);
   }
 
@@ -381,12 +413,14 @@ export class WebSocketConnection extends EventEmitter {
       const out = Buffer.allocUnsafe(header + length);
       encodeFrameInto(out, 0, payload, opcode, fin, false, this.isClient);
       if (this.observer) this.observer('out', out);
+      this.batchWrite();
       return this.socket.write(out);
     }
     // Large unmasked payload: header and payload leave in one vectored write, payload uncopied.
     const head = Buffer.allocUnsafe(header);
     writeFrameHeader(head, 0, length, opcode, fin, false, null);
     if (this.observer) this.observer('out', Buffer.concat([head, payload]));
+    this.batchWrite();
     this.socket.cork();
     this.socket.write(head);
     const ok = this.socket.write(payload);
@@ -488,11 +522,7 @@ const kConnection = Symbol('websocket-connection');
 type OwnedSocket = Duplex & { [kConnection]: WebSocketConnection };
 
 function socketOnData(this: OwnedSocket, chunk: Buffer): void {
-  // Replies sent while this chunk is parsed (echoes, pongs) leave together in one vectored
-  // write when the chunk is done, instead of one syscall per frame.
-  this.cork();
-  this[kConnection].parser.push(chunk);
-  this.uncork();
+  this[kConnection].receive(chunk);
 }
 function socketOnEnd(this: OwnedSocket): void {
   this[kConnection].onSocketEnd();
