@@ -66,7 +66,10 @@ export class Session {
 
   /** Starts the server process and waits for its port. */
   async startServer(nodeFlags: string[] = []): Promise<void> {
-    this.server = this.track(new Child(`${this.transport} server`, SERVER_CHILD, [], nodeFlags));
+    // LAB_SERVER_NODE_FLAGS adds node flags to every server process, e.g. "--cpu-prof
+    // --cpu-prof-dir=/tmp/prof" to see where a server's time goes (NODE_OPTIONS refuses those).
+    const extra = (process.env['LAB_SERVER_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean);
+    this.server = this.track(new Child(`${this.transport} server`, SERVER_CHILD, [], [...nodeFlags, ...extra]));
     const ready = await this.server.ask({ type: 'init', transport: this.transport, options: this.serverOptions }, 'ready', 30_000);
     this.port = Number(ready['port']);
   }
