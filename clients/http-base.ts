@@ -82,14 +82,13 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
- * What short and long polling share: a cursor, the first poll that learns where the stream
- * stands, the upward POST, and stopping. Subclasses supply the polling loop.
+ * What every HTTP client shares: its connections, a background loop that `stop()` ends, and
+ * the upward POST.
  */
-export abstract class PollerBase implements TransportClient {
+export abstract class HttpClientBase implements TransportClient {
   protected readonly http: HttpSide;
   protected readonly stopper = new AbortController();
-  protected cursor = 0;
-  private loop: Promise<void> | undefined;
+  protected loop: Promise<void> | undefined;
   emptyResponses = 0;
 
   constructor(
@@ -102,6 +101,26 @@ export abstract class PollerBase implements TransportClient {
   get requests(): number {
     return this.http.requests;
   }
+
+  abstract start(): Promise<void>;
+
+  send(data: string): Promise<void> {
+    return this.http.send(data);
+  }
+
+  async stop(): Promise<void> {
+    this.stopper.abort();
+    await this.loop?.catch(() => {});
+    await this.http.close();
+  }
+}
+
+/**
+ * What short and long polling share: a cursor and the first poll that learns where the
+ * stream stands. Subclasses supply the polling loop.
+ */
+export abstract class PollerBase extends HttpClientBase {
+  protected cursor = 0;
 
   async start(): Promise<void> {
     const first = await this.http.get(`/poll?client=${encodeURIComponent(this.o.clientId)}`);
@@ -129,15 +148,5 @@ export abstract class PollerBase implements TransportClient {
     const body = JSON.parse(r.text) as PollBody;
     this.cursor = deliverPoll(this.o, body);
     return body.more === true;
-  }
-
-  send(data: string): Promise<void> {
-    return this.http.send(data);
-  }
-
-  async stop(): Promise<void> {
-    this.stopper.abort();
-    await this.loop?.catch(() => {});
-    await this.http.close();
   }
 }

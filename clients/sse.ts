@@ -4,22 +4,19 @@
  * meanwhile is lost (the server replays from its history).
  */
 import { StringDecoder } from 'node:string_decoder';
-import type { ClientOptions, TransportClient } from './contract.ts';
-import { HttpSide, sleep } from './http-base.ts';
+import type { ClientOptions } from './contract.ts';
+import { HttpClientBase, sleep } from './http-base.ts';
 import { SseParser } from './sse-parser.ts';
 
-export class SseClient implements TransportClient {
-  private readonly http: HttpSide;
-  private readonly stopper = new AbortController();
+export class SseClient extends HttpClientBase {
   private readonly parser: SseParser;
-  private loop: Promise<void> | undefined;
   /** Reconnections made after the first connect. */
   reconnects = 0;
-  readonly emptyResponses = 0;
   private current: AbortController | undefined;
 
-  constructor(private readonly o: ClientOptions) {
-    this.http = new HttpSide(o);
+  /** The stream holds one connection; messages upward go on a second. */
+  constructor(o: ClientOptions) {
+    super(o, 2);
     this.parser = new SseParser((e) => {
       if (e.type === 'message') o.onMessage(e.data, process.hrtime.bigint());
       else if (e.type === 'gap') {
@@ -27,10 +24,6 @@ export class SseClient implements TransportClient {
         o.onGap?.(g.from, g.to);
       }
     });
-  }
-
-  get requests(): number {
-    return this.http.requests;
   }
 
   /** The Last-Event-ID the next reconnect will send. */
@@ -93,15 +86,5 @@ export class SseClient implements TransportClient {
   /** Drops the current stream as a network failure would; the client reconnects by itself. */
   dropConnection(): void {
     this.current?.abort();
-  }
-
-  send(data: string): Promise<void> {
-    return this.http.send(data);
-  }
-
-  async stop(): Promise<void> {
-    this.stopper.abort();
-    await this.loop?.catch(() => {});
-    await this.http.close();
   }
 }
