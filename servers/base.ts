@@ -61,6 +61,7 @@ export function withDefaults(o: ServerOptions = {}): Required<ServerOptions> {
     frameworkDefaults: o.frameworkDefaults ?? false,
     corsOrigin: o.corsOrigin ?? '',
     echo: o.echo ?? true,
+    maxBufferedBytes: o.maxBufferedBytes ?? 16 * 1024 * 1024,
   };
 }
 

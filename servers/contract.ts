@@ -61,6 +61,8 @@ export interface ServerOptions {
   maxMissedPongs?: number;
   /** Keep the framework's default headers (X-Powered-By, ETag) instead of trimming them. */
   frameworkDefaults?: boolean;
+  /** A subscriber whose unsent output passes this many bytes is dropped (default 16 MiB): a reader that never reads must not grow the server without bound. */
+  maxBufferedBytes?: number;
   /** Echo client messages back (default true); off to measure the upward path alone. */
   echo?: boolean;
   /** Allow cross-origin requests from this origin (CORS headers on every response); off by default. */

@@ -55,7 +55,14 @@ export function createSseServer(options?: ServerOptions): TransportServer {
       streams.add(res);
       ctx.addSubscribers(1);
       const unsubscribe = ctx.hub.subscribe((m) => {
-        if (visibleTo(m, client)) res.write(sseEvent(m));
+        if (!visibleTo(m, client)) return;
+        res.write(sseEvent(m));
+        // A stream nobody reads would keep every event in memory: past the cap, drop it. The
+        // client's reconnect with Last-Event-ID then resumes from the history, or learns of a gap.
+        if (res.writableLength > ctx.options.maxBufferedBytes) {
+          ctx.countError();
+          res.destroy();
+        }
       });
       const heartbeat = setInterval(() => res.write(':\n\n'), ctx.options.sseHeartbeatMs);
       heartbeat.unref();

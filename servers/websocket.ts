@@ -15,6 +15,7 @@ export function createWebSocketServer(options?: ServerOptions): TransportServer 
       maxMessageSize: ctx.options.maxMessageBytes,
       heartbeatIntervalMs: ctx.options.heartbeatIntervalMs,
       maxMissedPongs: ctx.options.maxMissedPongs,
+      maxBufferedAmount: ctx.options.maxBufferedBytes,
     });
     // A broadcast is framed once and the same bytes written to every peer.
     let framed: HubMessage | undefined;

@@ -101,3 +101,24 @@ for (const transport of wsTransports) {
     assert.equal(server.counters().bytesWritten, received().length);
   });
 }
+
+for (const transport of (['sse', 'websocket'] as TransportName[]).filter((t) => SERVERS[t])) {
+  test(`${transport}: a subscriber that never reads is dropped once its backlog passes the cap`, async (t) => {
+    const { server, baseUrl } = await startServer(t, transport, { maxBufferedBytes: 1024 * 1024 });
+    const port = Number(new URL(baseUrl).port);
+    const { sock } = await rawConnect(port);
+    sock.pause(); // never read: the kernel buffers fill, then the server's
+    if (transport === 'sse') sock.write('GET /events HTTP/1.1\r\nHost: lab\r\n\r\n');
+    else sock.write(`GET / HTTP/1.1\r\nHost: lab\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${Buffer.alloc(16, 1).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    await waitFor(() => server.counters().subscribers === 1, 'the subscription');
+    const big = 'z'.repeat(64 * 1024);
+    for (let i = 0; i < 400 && server.counters().subscribers === 1; i++) {
+      server.hub.publish(big);
+      await new Promise((r) => setImmediate(r));
+    }
+    await waitFor(() => server.counters().subscribers === 0, 'the slow reader to be dropped');
+    // Well below the 25 MiB published: the cap, plus what the kernel's socket buffers took.
+    assert.ok(server.counters().bytesWritten < 20 * 1024 * 1024, `${server.counters().bytesWritten} bytes written`);
+    sock.destroy();
+  });
+}
