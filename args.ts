@@ -54,3 +54,16 @@ export function serveUntilSignal(close: () => Promise<void>): Promise<number> {
   process.once('SIGTERM', stop);
   return new Promise<number>(() => {});
 }
+
+/** For standalone scripts: reads the flags, or prints the one-line usage error and exits 2. */
+export function scriptArgs<T>(prog: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`${prog}: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+}

@@ -5,13 +5,17 @@
  *
  * Exits 1 on the first property violation and prints the seed, iteration and bytes to replay.
  */
-import { parseArgs } from 'node:util';
+import { num, parse, scriptArgs } from '../args.ts';
 import { prng } from '../test/protocol/helpers.ts';
 import { fuzzOnce, newStats } from '../test/protocol/fuzz-frames.ts';
 
-const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '30' }, seed: { type: 'string' } } });
-const seconds = Number(args.seconds);
-const seed = args.seed !== undefined ? Number(args.seed) : Math.floor(Math.random() * 2 ** 31);
+const { seconds, seed } = scriptArgs('fuzz', () => {
+  const { values } = parse(process.argv.slice(2), { seconds: { type: 'string' }, seed: { type: 'string' } }, false);
+  return {
+    seconds: num(values.seconds, 'seconds', 30, { min: 0.1, max: 86_400 }),
+    seed: num(values.seed, 'seed', Math.floor(Math.random() * 2 ** 31), { min: 0, max: 2 ** 31 - 1, integer: true }),
+  };
+});
 const rand = prng(seed);
 const stats = newStats();
 const deadline = Date.now() + seconds * 1000;

@@ -9,16 +9,16 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { num, parse, scriptArgs } from '../args.ts';
 import { Bench } from 'tinybench';
 import { FrameParser, type ParserHandler } from '../protocol/parser.ts';
 import { encodeFrame, encodeFrameParts } from '../protocol/frame.ts';
 import { mask as engineMask } from '../protocol/mask.ts';
 
-const { values: args } = parseArgs({
-  options: { time: { type: 'string', default: '300' }, json: { type: 'string' }, filter: { type: 'string' } },
+const { args, timeMs } = scriptArgs('bench:micro', () => {
+  const { values } = parse(process.argv.slice(2), { time: { type: 'string' }, json: { type: 'string' }, filter: { type: 'string' } }, false);
+  return { args: values, timeMs: num(values.time, 'time', 300, { min: 10, max: 60_000 }) };
 });
-const timeMs = Number(args.time);
 
 // ws does not export its internals through the package "exports" map; load them by file path.
 const require = createRequire(import.meta.url);

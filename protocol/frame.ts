@@ -143,9 +143,27 @@ export function encodeFrame(payload: Uint8Array | string, options: FrameOptions)
 export function encodeFrameParts(payload: Uint8Array | string, options: FrameOptions): [Buffer, Buffer] {
   const bytes = toBytes(payload);
   const maskKey = options.mask ?? false;
-  const header = Buffer.allocUnsafe(frameHeaderSize(bytes.length, maskKey !== false));
-  writeFrameHeader(header, 0, bytes.length, options.opcode, options.fin ?? true, options.rsv1 ?? false, maskKey);
   const body = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  if (maskKey === false) {
+    // Unmasked (every server frame): a header of 2, 4 or 10 bytes and the caller's payload as is.
+    const len = body.length;
+    const b0 = (options.fin === false ? 0 : 0x80) | (options.rsv1 ? 0x40 : 0) | options.opcode;
+    if (len < 126) {
+      const header = Buffer.allocUnsafe(2);
+      header[0] = b0;
+      header[1] = len;
+      return [header, body];
+    }
+    if (len < 65536) {
+      const header = Buffer.allocUnsafe(4);
+      header[0] = b0;
+      header[1] = 126;
+      header.writeUInt16BE(len, 2);
+      return [header, body];
+    }
+  }
+  const header = Buffer.allocUnsafe(frameHeaderSize(body.length, maskKey !== false));
+  writeFrameHeader(header, 0, body.length, options.opcode, options.fin ?? true, options.rsv1 ?? false, maskKey);
   if (!maskKey) return [header, body];
   const masked = Buffer.from(body);
   xorMaskRange(masked, 0, masked.length, header, header.length - 4, 0);

@@ -1,0 +1,49 @@
+/** The benchmark scripts run, print what they measured, and refuse bad flags in one line. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const run = (script: string, args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+
+test('bench:micro measures engine and ws side by side and writes its figures', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lab-micro-'));
+  try {
+    const json = path.join(dir, 'micro.json');
+    const r = run('bench/micro.ts', ['--time', '20', '--filter', '125 B', '--json', json]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /parse 125 B masked\s+[\d.]+[kM]?\s/);
+    assert.match(r.stdout, /engine\/ws/);
+    const out = JSON.parse(readFileSync(json, 'utf8')) as { rows: { name: string; engine: { opsPerSec: number }; ws: { opsPerSec: number }; ratio: number }[] };
+    assert.deepEqual(out.rows.map((c) => c.name).sort(), ['encode 125 B masked', 'encode 125 B unmasked', 'parse 125 B masked', 'parse 125 B unmasked']);
+    for (const c of out.rows) {
+      assert.ok(c.engine.opsPerSec > 0 && c.ws.opsPerSec > 0, c.name);
+      assert.equal(c.ratio, c.engine.opsPerSec / c.ws.opsPerSec);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('fuzz runs for the time asked and reports what it covered', () => {
+  const r = run('bench/fuzz.ts', ['--seconds', '0.5', '--seed', '11']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^ok: \d+ streams/m);
+  assert.match(r.stdout, /errors by code: \{.*WS_ERR_/);
+});
+
+test('a bad flag to a benchmark script is one line, exit 2', () => {
+  for (const [script, args, pattern] of [
+    ['bench/micro.ts', ['--time', 'soon'], /^bench:micro: --time must be a number/],
+    ['bench/fuzz.ts', ['--nope'], /^fuzz: .*--nope/],
+  ] as const) {
+    const r = run(script, [...args]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, pattern);
+  }
+});
