@@ -67,3 +67,12 @@ export function scriptArgs<T>(prog: string, read: () => T): T {
     throw e;
   }
 }
+
+/** Turns a failure to listen on host:port into the one-line error naming the flag; rethrows others. */
+export function bindError(e: unknown, host: string, port: number): never {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === 'EADDRINUSE') throw new UsageError(`--port ${port}: address ${host}:${port} is already in use`);
+  if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') throw new UsageError(`--host ${host}: cannot bind to that address`);
+  if (err.code === 'EACCES') throw new UsageError(`--port ${port}: permission denied`);
+  throw e;
+}

@@ -9,7 +9,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { choice, list, num, parse, UsageError, serveUntilSignal } from './args.ts';
+import { choice, list, num, parse, UsageError, serveUntilSignal, bindError } from './args.ts';
 import { TRANSPORTS, type TransportName } from './metrics/results.ts';
 import { SERVERS, createServerFor } from './servers/index.ts';
 import { runBench, type PlannedScenario } from './scenarios/bench.ts';
@@ -157,11 +157,7 @@ async function serve(argv: string[]): Promise<number> {
   try {
     bound = await server.listen(port, host);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') throw new UsageError(`--port ${port}: address ${host}:${port} is already in use`);
-    if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') throw new UsageError(`--host ${host}: cannot bind to that address`);
-    if (err.code === 'EACCES') throw new UsageError(`--port ${port}: permission denied`);
-    throw e;
+    bindError(e, host, port);
   }
   const base = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
   console.log(`${transport} server listening on ${base}`);

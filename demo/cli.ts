@@ -1,5 +1,5 @@
 /** `run.ts demo`: the teaching page with the four transports side by side. */
-import { num, parse, UsageError, serveUntilSignal } from '../args.ts';
+import { num, parse, UsageError, serveUntilSignal, bindError } from '../args.ts';
 import { startDemo } from './server.ts';
 
 export const DEMO_HELP = `Usage: tsx run.ts demo [--port P] [--host H]
@@ -35,11 +35,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   try {
     demo = await startDemo({ port, host });
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') throw new UsageError(`--port ${port}: address ${host}:${port} is already in use`);
-    if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') throw new UsageError(`--host ${host}: cannot bind to that address`);
-    if (err.code === 'EACCES') throw new UsageError(`--port ${port}: permission denied`);
-    throw e;
+    bindError(e, host, port);
   }
   const p = demo.ports;
   console.log(`demo: open ${demo.url}`);

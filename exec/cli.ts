@@ -1,6 +1,6 @@
 /** `run.ts exec`: websocketd mode on the lab's engine. */
 import { statSync } from 'node:fs';
-import { num, parse, UsageError, serveUntilSignal } from '../args.ts';
+import { num, parse, UsageError, serveUntilSignal, bindError } from '../args.ts';
 import { DEFAULT_MAX_LINE, resolveProgram, startExec } from './server.ts';
 
 export const EXEC_HELP = `Usage: tsx run.ts exec [options] -- <program> [args…]
@@ -79,11 +79,7 @@ export async function execCommand(argv: string[]): Promise<number> {
       log: (line) => console.error(`exec: ${line}`),
     });
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') throw new UsageError(`--port ${port}: address ${host}:${port} is already in use`);
-    if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') throw new UsageError(`--host ${host}: cannot bind to that address`);
-    if (err.code === 'EACCES') throw new UsageError(`--port ${port}: permission denied`);
-    throw e;
+    bindError(e, host, port);
   }
   const base = `${host.includes(':') ? `[${host}]` : host}:${server.port}`;
   console.log(`exec: ws://${base}/ runs ${[program, ...args].join(' ')} per connection`);

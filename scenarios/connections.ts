@@ -12,6 +12,7 @@
  * /proc/self/limits; subscribers are spread over enough load processes to stay
  * under it, and a step the server itself cannot hold is skipped with the reason.
  */
+import { CLIENT_BOUND_PCT, round } from './collect.ts';
 import { readFileSync } from 'node:fs';
 import type { TimePoint, TransportName, TransportResult } from '../metrics/results.ts';
 import type { ConnectionsStep } from '../reports/extras.ts';
@@ -20,6 +21,7 @@ import type { ServerCounters } from '../servers/contract.ts';
 import type { RunContext, Scenario } from './contract.ts';
 import { measuredRow } from './contract.ts';
 import type { FlagReader } from './flags.ts';
+import { httpLoadFlags } from './flags.ts';
 import { Session, liveChildren } from './session.ts';
 import { Child, type Msg } from './child.ts';
 import { HEARTBEAT_FLAGS } from './dead-peer.ts';
@@ -27,7 +29,6 @@ import { HEARTBEAT_FLAGS } from './dead-peer.ts';
 const LOAD_CHILD = import.meta.resolve('./load-child.ts');
 
 /** A load process at or above this CPU share is called the bottleneck. */
-const CLIENT_BOUND_PCT = 90;
 /** Descriptors a process needs besides its connections (stdio, IPC, tsx, the event loop). */
 const FD_RESERVE = 64;
 /** Share of the open-files limit a load process may fill with connections. */
@@ -99,9 +100,7 @@ export function connectionsParams(f: FlagReader): ConnectionsParams {
     holdMs: f.num('connection-hold') * 1000,
     heartbeatIntervalMs: f.num('heartbeat-interval'),
     maxMissed: f.num('max-missed'),
-    pollIntervalMs: f.num('poll-interval'),
-    longPollTimeoutMs: f.num('long-poll-timeout'),
-    headers: f.str('headers') as HeaderProfile,
+    ...httpLoadFlags(f),
     loadProcesses: f.num('load-processes'),
   };
 }
@@ -289,6 +288,5 @@ export const connections: Scenario<ConnectionsParams> = {
   },
 };
 
-const round = (x: number) => Math.round(x * 100) / 100;
 const round1 = (x: number) => Math.round(x * 10) / 10;
 const mb = (b: number) => `${Math.round(b / 1e5) / 10} MB`;

@@ -9,6 +9,7 @@
  * A server that does not notice within the cap is a finding, not a failure:
  * the row completes with `detected: false`.
  */
+import { round } from './collect.ts';
 import { KEEP_ALIVE_TIMEOUT_MS } from '../servers/base.ts';
 import type { TransportName, TransportResult } from '../metrics/results.ts';
 import type { ServerCounters } from '../servers/contract.ts';
@@ -251,4 +252,3 @@ export const deadPeer: Scenario<DeadPeerParams> = {
   },
 };
 
-const round = (x: number) => Math.round(x * 100) / 100;

@@ -12,6 +12,7 @@ import type { TransportName, TransportResult } from '../metrics/results.ts';
 import type { HeaderProfile } from '../clients/contract.ts';
 import type { RunContext, Scenario } from './contract.ts';
 import type { FlagReader, FlagSpecs } from './flags.ts';
+import { httpLoadFlags } from './flags.ts';
 import { Session } from './session.ts';
 import { collect } from './collect.ts';
 
@@ -41,9 +42,7 @@ function echoParams(f: FlagReader): EchoParams {
     size: f.num('size'),
     durationMs: f.num('echo-duration') * 1000,
     warmupMs: f.num('warmup') * 1000,
-    pollIntervalMs: f.num('poll-interval'),
-    longPollTimeoutMs: f.num('long-poll-timeout'),
-    headers: f.str('headers') as HeaderProfile,
+    ...httpLoadFlags(f),
     loadProcesses: f.num('load-processes'),
   };
 }

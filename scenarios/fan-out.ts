@@ -9,6 +9,7 @@ import type { HeaderProfile } from '../clients/contract.ts';
 import type { FanOutCapacity, FanOutStep } from '../reports/extras.ts';
 import type { RunContext, Scenario } from './contract.ts';
 import type { FlagReader } from './flags.ts';
+import { httpLoadFlags } from './flags.ts';
 import { Session } from './session.ts';
 import { collect } from './collect.ts';
 
@@ -51,9 +52,7 @@ export const fanOut: Scenario<FanOutParams> = {
     limitMs: f.num('limit-ms'),
     capacity: f.str('capacity') === 'on',
     capacityMax: f.num('capacity-max'),
-    pollIntervalMs: f.num('poll-interval'),
-    longPollTimeoutMs: f.num('long-poll-timeout'),
-    headers: f.str('headers') as HeaderProfile,
+    ...httpLoadFlags(f),
     loadProcesses: f.num('load-processes'),
   }),
 

@@ -4,6 +4,7 @@
  * scenarios read them through a FlagReader that has already validated them.
  */
 import { UsageError } from '../args.ts';
+import type { HeaderProfile } from '../clients/contract.ts';
 
 export type Profile = 'quick' | 'full';
 export type FlagValue = number | number[] | string;
@@ -97,3 +98,8 @@ export const SHARED_FLAGS: FlagSpecs = {
   headers: { help: 'request headers of the HTTP clients', kind: 'choice', quick: 'minimal', choices: ['minimal', 'browser'] },
   'load-processes': { help: 'spread the clients over K load processes', kind: 'number', quick: 1, full: 2, min: 1, max: 64, integer: true },
 };
+
+/** The HTTP load settings every scenario passes to its clients and servers. */
+export function httpLoadFlags(f: FlagReader): { pollIntervalMs: number; longPollTimeoutMs: number; headers: HeaderProfile } {
+  return { pollIntervalMs: f.num('poll-interval'), longPollTimeoutMs: f.num('long-poll-timeout'), headers: f.str('headers') as HeaderProfile };
+}

@@ -15,6 +15,7 @@
  * it was at ≥ 90 % of a core is flagged client-bound (the figure is then a
  * floor for the server, not its ceiling).
  */
+import { CLIENT_BOUND_PCT, round } from './collect.ts';
 import type { TransportName, TransportResult } from '../metrics/results.ts';
 import type { HttpSaturationExtra } from '../reports/extras.ts';
 import type { HeaderProfile } from '../clients/contract.ts';
@@ -29,7 +30,6 @@ import { Child, type Msg } from './child.ts';
 const CANNON_CHILD = import.meta.resolve('./http-saturation-child.ts');
 
 /** A load process at or above this CPU share is called the bottleneck. */
-export const CLIENT_BOUND_PCT = 90;
 
 export interface HttpSaturationParams {
   /** autocannon connections. */
@@ -242,4 +242,3 @@ function boundOf(server: boolean, client: boolean): SaturationVariant['bound'] {
   return server && client ? 'both' : server ? 'server' : client ? 'client' : 'neither';
 }
 
-const round = (x: number) => Math.round(x * 100) / 100;

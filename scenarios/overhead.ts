@@ -19,6 +19,7 @@ import type { OverheadCrossover, OverheadExtrapolation, OverheadSweepPoint } fro
 import type { RunContext, Scenario } from './contract.ts';
 import { measuredRow } from './contract.ts';
 import type { FlagReader } from './flags.ts';
+import { httpLoadFlags } from './flags.ts';
 import { Session } from './session.ts';
 import { round, sinceBase } from './collect.ts';
 
@@ -67,9 +68,7 @@ export const overhead: Scenario<OverheadParams> = {
     minMessages: f.num('overhead-messages'),
     minWindowMs: f.num('overhead-window') * 1000,
     sessionSeconds: f.num('session-seconds'),
-    pollIntervalMs: f.num('poll-interval'),
-    longPollTimeoutMs: f.num('long-poll-timeout'),
-    headers: f.str('headers') as HeaderProfile,
+    ...httpLoadFlags(f),
     extrapolateClients: [1000, 10_000, 100_000],
   }),
 

@@ -10,6 +10,7 @@ import type { HeaderProfile } from '../clients/contract.ts';
 import { collect } from './collect.ts';
 import type { RunContext, Scenario } from './contract.ts';
 import type { FlagReader } from './flags.ts';
+import { httpLoadFlags } from './flags.ts';
 import { Session } from './session.ts';
 
 export interface PushParams {
@@ -52,10 +53,8 @@ export function pushParams(f: FlagReader): PushParams {
     rate: f.num('rate'),
     size: f.num('size'),
     durationMs: f.num('duration') * 1000,
-    pollIntervalMs: f.num('poll-interval'),
-    headers: f.str('headers') as HeaderProfile,
+    ...httpLoadFlags(f),
     loadProcesses: f.num('load-processes'),
-    longPollTimeoutMs: f.num('long-poll-timeout'),
     warmupMs: f.num('warmup') * 1000,
   };
 }

@@ -33,6 +33,13 @@ function faultFor(transport: string): Fault | undefined {
   return undefined;
 }
 
+let plain = '';
+/** The unstamped payload of a size, made once per size. */
+function plainText(size: number): string {
+  if (plain.length !== size) plain = 'x'.repeat(size);
+  return plain;
+}
+
 /** Blocks this process's event loop, as a long GC pause or a synchronous job would. */
 function busyWait(ms: number): void {
   const end = performance.now() + ms;
@@ -72,7 +79,7 @@ process.on('message', async (m: Msg) => {
         Number(m['durationMs']),
         m['plain']
           ? // Plain payloads (the overhead sweep) carry no stamp, so any size down to 1 byte works.
-            () => void hub.publish('x'.repeat(size))
+            () => void hub.publish(plainText(size))
           : (seq, intendedNs) => {
               send(encodePayload(seq, intendedNs, process.hrtime.bigint(), size));
             },

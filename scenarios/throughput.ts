@@ -13,6 +13,7 @@ import type { ServerCounters } from '../servers/contract.ts';
 import type { RunContext, Scenario } from './contract.ts';
 import { measuredRow } from './contract.ts';
 import type { FlagReader, FlagSpecs } from './flags.ts';
+import { httpLoadFlags } from './flags.ts';
 import { Session } from './session.ts';
 import { collect, round, sinceBase } from './collect.ts';
 
@@ -58,9 +59,7 @@ function params(direction: 'down' | 'up') {
     stepDurationMs: f.num('throughput-duration') * 1000,
     p99LimitMs: f.num('throughput-p99-ms'),
     size: f.num('size'),
-    pollIntervalMs: f.num('poll-interval'),
-    longPollTimeoutMs: f.num('long-poll-timeout'),
-    headers: f.str('headers') as HeaderProfile,
+    ...httpLoadFlags(f),
   });
 }
 

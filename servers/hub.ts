@@ -18,8 +18,6 @@ export interface HubMessage {
   seq: number;
   /** The message text. */
   data: string;
-  /** Its size in bytes (UTF-8). */
-  bytes: number;
   /** A client id when the message is for one client only (an echo), else undefined. */
   to?: string;
 }
@@ -78,7 +76,7 @@ export class Hub {
 
   /** Adds a message for everyone (or for the client `to`) and tells live subscribers. */
   publish(data: string, to?: string): HubMessage {
-    const m: HubMessage = { seq: ++this.seq, data, bytes: Buffer.byteLength(data), to };
+    const m: HubMessage = { seq: ++this.seq, data, to };
     this.ring[m.seq % this.capacity] = m;
     for (const s of this.subscribers) s(m);
     return m;

@@ -23,6 +23,16 @@ export function sseGap(g: Gap): string {
 export function createSseServer(options?: ServerOptions): TransportServer {
   return buildServer('sse', options, (ctx) => {
     const streams = new Set<Response>();
+    // A broadcast is formatted once and the same text written to every stream.
+    let formatted: HubMessage | undefined;
+    let event = '';
+    const eventOf = (m: HubMessage): string => {
+      if (m !== formatted) {
+        formatted = m;
+        event = sseEvent(m);
+      }
+      return event;
+    };
     ctx.onClose(() => {
       for (const s of streams) s.end();
       streams.clear();
@@ -56,7 +66,7 @@ export function createSseServer(options?: ServerOptions): TransportServer {
       ctx.addSubscribers(1);
       const unsubscribe = ctx.hub.subscribe((m) => {
         if (!visibleTo(m, client)) return;
-        res.write(sseEvent(m));
+        res.write(eventOf(m));
         // A stream nobody reads would keep every event in memory: past the cap, drop it. The
         // client's reconnect with Last-Event-ID then resumes from the history, or learns of a gap.
         if (res.writableLength > ctx.options.maxBufferedBytes) {

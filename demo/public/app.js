@@ -133,69 +133,57 @@ function drawTimeline(p) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// ---------------------------------------------------------------- ajax polling
+// ---------------------------------------------------------------- ajax polling and long polling
+// Both send the same GET /poll with a cursor; they differ only in what the server does when
+// nothing is new (answer 204 at once, or hold the request) and in when the next poll goes out.
+
+/** One poll: records the request on the pane's timeline, hands messages over; returns the next cursor and whether it failed. */
+async function pollOnce(p, base, cursor, emptyNote) {
+  const r = { start: Date.now(), end: null, empty: false };
+  p.reqs.push(r);
+  p.requests++;
+  let failed = false;
+  try {
+    const url = base + '/poll?client=' + clientId + (cursor === null ? '' : '&cursor=' + cursor);
+    const res = await fetch(url);
+    if (res.status === 204) {
+      r.empty = true;
+      p.empty++;
+      const next = res.headers.get('X-Next-Cursor');
+      if (next !== null) cursor = Number(next);
+      addLog(p, emptyNote(r), 'empty');
+    } else if (res.ok) {
+      const body = await res.json();
+      if (cursor !== null) for (const m of body.messages) onMessage(p, m.data);
+      cursor = body.next;
+    } else {
+      addLog(p, 'HTTP ' + res.status, 'empty');
+      failed = true;
+    }
+  } catch (e) {
+    addLog(p, 'request failed: ' + e.message, 'empty');
+    failed = true;
+  }
+  r.end = Date.now();
+  return { cursor, failed };
+}
+
 let pollInterval = 1000;
 async function runPolling(base) {
-  const p = panes.polling;
   let cursor = null;
   for (;;) {
-    const r = { start: Date.now(), end: null, empty: false };
-    p.reqs.push(r);
-    p.requests++;
-    try {
-      const url = base + '/poll?client=' + clientId + (cursor === null ? '' : '&cursor=' + cursor);
-      const res = await fetch(url);
-      if (res.status === 204) {
-        r.empty = true;
-        p.empty++;
-        const next = res.headers.get('X-Next-Cursor');
-        if (next !== null) cursor = Number(next);
-        addLog(p, '204 No Content (empty poll)', 'empty');
-      } else if (res.ok) {
-        const body = await res.json();
-        if (cursor !== null) for (const m of body.messages) onMessage(p, m.data);
-        cursor = body.next;
-      } else {
-        addLog(p, 'HTTP ' + res.status, 'empty');
-      }
-    } catch (e) {
-      addLog(p, 'request failed: ' + e.message, 'empty');
-    }
-    r.end = Date.now();
+    ({ cursor } = await pollOnce(panes.polling, base, cursor, () => '204 No Content (empty poll)'));
     await sleep(pollInterval);
   }
 }
 
 // ---------------------------------------------------------------- long polling
 async function runLongPolling(base) {
-  const p = panes['long-polling'];
   let cursor = null;
   for (;;) {
-    const r = { start: Date.now(), end: null, empty: false };
-    p.reqs.push(r);
-    p.requests++;
-    try {
-      const url = base + '/poll?client=' + clientId + (cursor === null ? '' : '&cursor=' + cursor);
-      const res = await fetch(url);
-      if (res.status === 204) {
-        r.empty = true;
-        p.empty++;
-        const next = res.headers.get('X-Next-Cursor');
-        if (next !== null) cursor = Number(next);
-        addLog(p, '204 after ' + ((Date.now() - r.start) / 1000).toFixed(1) + ' s held (timeout)', 'empty');
-      } else if (res.ok) {
-        const body = await res.json();
-        if (cursor !== null) for (const m of body.messages) onMessage(p, m.data);
-        cursor = body.next;
-      } else {
-        addLog(p, 'HTTP ' + res.status, 'empty');
-        await sleep(1000);
-      }
-    } catch (e) {
-      addLog(p, 'request failed: ' + e.message, 'empty');
-      await sleep(1000);
-    }
-    r.end = Date.now();
+    const step = await pollOnce(panes['long-polling'], base, cursor, (r) => '204 after ' + ((Date.now() - r.start) / 1000).toFixed(1) + ' s held (timeout)');
+    cursor = step.cursor;
+    if (step.failed) await sleep(1000);
   }
 }
 
