@@ -1,6 +1,6 @@
 /** What a scenario is: named parameters and a run per transport that yields one result row. */
 import type { ScenarioResult, TransportName, TransportResult } from '../metrics/results.ts';
-import type { FlagReader, FlagSpecs, Profile } from './flags.ts';
+import type { FlagReader, FlagSpecs, Profile } from '../runner/flags.ts';
 
 /** Hooks the runner gives a scenario. */
 export interface RunContext {

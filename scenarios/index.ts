@@ -1,13 +1,13 @@
 /** The scenario registry: one line per scenario. */
 import type { Scenario } from './contract.ts';
-import { push } from './push.ts';
-import { echo, echoPingPong, echoPipelined } from './echo.ts';
-import { fanOut } from './fan-out.ts';
-import { throughputDown, throughputUp } from './throughput.ts';
-import { overhead } from './overhead.ts';
-import { connections } from './connections.ts';
-import { deadPeer } from './dead-peer.ts';
-import { httpSaturation } from './http-saturation.ts';
+import { push } from './push/index.ts';
+import { echo, echoPingPong, echoPipelined } from './echo/index.ts';
+import { fanOut } from './fan-out/index.ts';
+import { throughputDown, throughputUp } from './throughput/index.ts';
+import { overhead } from './overhead/index.ts';
+import { connections } from './connections/index.ts';
+import { deadPeer } from './dead-peer/index.ts';
+import { httpSaturation } from './http-saturation/index.ts';
 
 export const SCENARIOS: Scenario<any>[] = [push, echo, echoPingPong, echoPipelined, fanOut, throughputDown, throughputUp, overhead, connections, deadPeer, httpSaturation];
 

@@ -1,8 +1,8 @@
 /** connections for real at a tiny scale: idle subscribers held, memory and CPU per connection read from the server. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connections, fdsPerClient, openFilesLimit, processesFor, type ConnectionsParams, type ConnectionsRowExtra } from '../../scenarios/connections.ts';
-import { liveChildren } from '../../scenarios/session.ts';
+import { connections, fdsPerClient, openFilesLimit, processesFor, type ConnectionsParams, type ConnectionsRowExtra } from '../../scenarios/connections/index.ts';
+import { liveChildren } from '../../runner/session.ts';
 import { readConnectionsSteps } from '../../reports/extras.ts';
 import type { RunContext } from '../../scenarios/contract.ts';
 

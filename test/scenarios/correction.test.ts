@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { push, PUSH_DEFAULTS } from '../../scenarios/push.ts';
+import { push, PUSH_DEFAULTS } from '../../scenarios/push/index.ts';
 import type { RunContext } from '../../scenarios/contract.ts';
 
 const ctx: RunContext = { progress: () => {}, signal: new AbortController().signal };

@@ -1,8 +1,8 @@
 /** dead-peer for real at a tiny scale: a frozen peer is dropped by the WebSocket heartbeats, kept by SSE and HTTP. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deadPeer, type DeadPeerParams, type DeadPeerRowExtra } from '../../scenarios/dead-peer.ts';
-import { liveChildren } from '../../scenarios/session.ts';
+import { deadPeer, type DeadPeerParams, type DeadPeerRowExtra } from '../../scenarios/dead-peer/index.ts';
+import { liveChildren } from '../../runner/session.ts';
 import { readDeadPeer } from '../../reports/extras.ts';
 import type { TransportName } from '../../metrics/results.ts';
 import type { RunContext } from '../../scenarios/contract.ts';

@@ -6,10 +6,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ScenarioResult, TransportName } from '../../metrics/results.ts';
 import type { RunContext } from '../../scenarios/contract.ts';
-import { echo, echoPingPong, type EchoParams } from '../../scenarios/echo.ts';
-import { fanOut, type FanOutParams } from '../../scenarios/fan-out.ts';
-import { throughputDown, throughputUp, type ThroughputParams } from '../../scenarios/throughput.ts';
-import { overhead, crossovers, type OverheadParams } from '../../scenarios/overhead.ts';
+import { echo, echoPingPong, type EchoParams } from '../../scenarios/echo/index.ts';
+import { fanOut, type FanOutParams } from '../../scenarios/fan-out/index.ts';
+import { throughputDown, throughputUp, type ThroughputParams } from '../../scenarios/throughput/index.ts';
+import { overhead, crossovers, type OverheadParams } from '../../scenarios/overhead/index.ts';
 
 const ctx: RunContext = { progress: () => {}, signal: new AbortController().signal };
 const common = { pollIntervalMs: 100, longPollTimeoutMs: 25_000, headers: 'minimal' as const };

@@ -1,8 +1,8 @@
 /** http-saturation for real at a tiny scale: autocannon in its own process against GET /poll, 204 and 200 variants. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { httpSaturation, type HttpSaturationParams, type HttpSaturationRowExtra } from '../../scenarios/http-saturation.ts';
-import { liveChildren } from '../../scenarios/session.ts';
+import { httpSaturation, type HttpSaturationParams, type HttpSaturationRowExtra } from '../../scenarios/http-saturation/index.ts';
+import { liveChildren } from '../../runner/session.ts';
 import { readHttpSaturation } from '../../reports/extras.ts';
 import type { RunContext } from '../../scenarios/contract.ts';
 

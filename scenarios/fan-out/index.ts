@@ -4,14 +4,14 @@
  * With `--capacity on` it goes on doubling N until p99 passes `--limit-ms`,
  * and reports the largest N that held (as websocket-shootout does).
  */
-import type { ScenarioResult, TransportName, TransportResult } from '../metrics/results.ts';
-import type { HeaderProfile } from '../clients/contract.ts';
-import type { FanOutCapacity, FanOutStep } from '../reports/extras.ts';
-import type { RunContext, Scenario } from './contract.ts';
-import type { FlagReader } from './flags.ts';
-import { httpLoadFlags } from './flags.ts';
-import { Session } from './session.ts';
-import { collect } from './collect.ts';
+import type { ScenarioResult, TransportName, TransportResult } from '../../metrics/results.ts';
+import type { HeaderProfile } from '../../clients/contract.ts';
+import type { FanOutCapacity, FanOutStep } from '../../reports/extras.ts';
+import type { RunContext, Scenario } from '../contract.ts';
+import type { FlagReader } from '../../runner/flags.ts';
+import { httpLoadFlags } from '../../runner/flags.ts';
+import { Session } from '../../runner/session.ts';
+import { collect } from '../../runner/collect.ts';
 
 export interface FanOutParams {
   steps: number[];

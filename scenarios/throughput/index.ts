@@ -7,15 +7,15 @@
  * the p99 stayed under `--throughput-p99-ms` (down), the publisher kept its
  * schedule, and no client had to hold messages back for lack of room (up).
  */
-import type { ScenarioResult, TransportName, TransportResult } from '../metrics/results.ts';
-import type { HeaderProfile } from '../clients/contract.ts';
-import type { ServerCounters } from '../servers/contract.ts';
-import type { RunContext, Scenario } from './contract.ts';
-import { measuredRow } from './contract.ts';
-import type { FlagReader, FlagSpecs } from './flags.ts';
-import { httpLoadFlags } from './flags.ts';
-import { Session } from './session.ts';
-import { collect, round, sinceBase } from './collect.ts';
+import type { ScenarioResult, TransportName, TransportResult } from '../../metrics/results.ts';
+import type { HeaderProfile } from '../../clients/contract.ts';
+import type { ServerCounters } from '../../servers/contract.ts';
+import type { RunContext, Scenario } from '../contract.ts';
+import { measuredRow } from '../contract.ts';
+import type { FlagReader, FlagSpecs } from '../../runner/flags.ts';
+import { httpLoadFlags } from '../../runner/flags.ts';
+import { Session } from '../../runner/session.ts';
+import { collect, round, sinceBase } from '../../runner/collect.ts';
 
 export interface ThroughputParams {
   direction: 'down' | 'up';

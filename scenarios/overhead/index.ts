@@ -12,16 +12,16 @@
  * bytes-per-message lines in log(rate); the 1k/10k/100k-client table is
  * extrapolated from the measured per-message overhead and labelled so.
  */
-import type { ScenarioResult, TransportName, TransportResult } from '../metrics/results.ts';
-import type { HeaderProfile } from '../clients/contract.ts';
-import type { ServerCounters } from '../servers/contract.ts';
-import type { OverheadCrossover, OverheadExtrapolation, OverheadSweepPoint } from '../reports/extras.ts';
-import type { RunContext, Scenario } from './contract.ts';
-import { measuredRow } from './contract.ts';
-import type { FlagReader } from './flags.ts';
-import { httpLoadFlags } from './flags.ts';
-import { Session } from './session.ts';
-import { round, sinceBase } from './collect.ts';
+import type { ScenarioResult, TransportName, TransportResult } from '../../metrics/results.ts';
+import type { HeaderProfile } from '../../clients/contract.ts';
+import type { ServerCounters } from '../../servers/contract.ts';
+import type { OverheadCrossover, OverheadExtrapolation, OverheadSweepPoint } from '../../reports/extras.ts';
+import type { RunContext, Scenario } from '../contract.ts';
+import { measuredRow } from '../contract.ts';
+import type { FlagReader } from '../../runner/flags.ts';
+import { httpLoadFlags } from '../../runner/flags.ts';
+import { Session } from '../../runner/session.ts';
+import { round, sinceBase } from '../../runner/collect.ts';
 
 export interface OverheadParams {
   clients: number;

@@ -4,10 +4,10 @@
  * timers and its replies to pings — while the kernel keeps its sockets open
  * (and keeps acknowledging TCP segments), as with a hung tab or a stalled VM.
  */
-import type { TransportName } from '../metrics/results.ts';
-import { createClientFor } from '../clients/index.ts';
-import type { TransportClient } from '../clients/contract.ts';
-import { installChildGuards, type Msg } from './child.ts';
+import type { TransportName } from '../../metrics/results.ts';
+import { createClientFor } from '../../clients/index.ts';
+import type { TransportClient } from '../../clients/contract.ts';
+import { installChildGuards, type Msg } from '../../runner/child.ts';
 
 installChildGuards();
 let client: TransportClient | undefined;

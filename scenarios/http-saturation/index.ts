@@ -15,19 +15,19 @@
  * it was at ≥ 90 % of a core is flagged client-bound (the figure is then a
  * floor for the server, not its ceiling).
  */
-import { CLIENT_BOUND_PCT, round } from './collect.ts';
-import type { TransportName, TransportResult } from '../metrics/results.ts';
-import type { HttpSaturationExtra } from '../reports/extras.ts';
-import type { HeaderProfile } from '../clients/contract.ts';
-import { profileHeaders } from '../clients/headers.ts';
-import type { ServerCounters } from '../servers/contract.ts';
-import type { RunContext, Scenario } from './contract.ts';
-import { measuredRow } from './contract.ts';
-import type { FlagReader } from './flags.ts';
-import { Session, liveChildren } from './session.ts';
-import { Child, type Msg } from './child.ts';
+import { CLIENT_BOUND_PCT, round } from '../../runner/collect.ts';
+import type { TransportName, TransportResult } from '../../metrics/results.ts';
+import type { HttpSaturationExtra } from '../../reports/extras.ts';
+import type { HeaderProfile } from '../../clients/contract.ts';
+import { profileHeaders } from '../../clients/headers.ts';
+import type { ServerCounters } from '../../servers/contract.ts';
+import type { RunContext, Scenario } from '../contract.ts';
+import { measuredRow } from '../contract.ts';
+import type { FlagReader } from '../../runner/flags.ts';
+import { Session, liveChildren } from '../../runner/session.ts';
+import { Child, type Msg } from '../../runner/child.ts';
 
-const CANNON_CHILD = import.meta.resolve('./http-saturation-child.ts');
+const CANNON_CHILD = import.meta.resolve('./cannon-child.ts');
 
 /** A load process at or above this CPU share is called the bottleneck. */
 

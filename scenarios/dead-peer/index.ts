@@ -9,17 +9,17 @@
  * A server that does not notice within the cap is a finding, not a failure:
  * the row completes with `detected: false`.
  */
-import { round } from './collect.ts';
-import { KEEP_ALIVE_TIMEOUT_MS } from '../servers/base.ts';
-import type { TransportName, TransportResult } from '../metrics/results.ts';
-import type { ServerCounters } from '../servers/contract.ts';
-import type { RunContext, Scenario } from './contract.ts';
-import { measuredRow } from './contract.ts';
-import type { FlagReader, FlagSpecs } from './flags.ts';
-import { Session, liveChildren } from './session.ts';
-import { Child } from './child.ts';
+import { round } from '../../runner/collect.ts';
+import { KEEP_ALIVE_TIMEOUT_MS } from '../../servers/base.ts';
+import type { TransportName, TransportResult } from '../../metrics/results.ts';
+import type { ServerCounters } from '../../servers/contract.ts';
+import type { RunContext, Scenario } from '../contract.ts';
+import { measuredRow } from '../contract.ts';
+import type { FlagReader, FlagSpecs } from '../../runner/flags.ts';
+import { Session, liveChildren } from '../../runner/session.ts';
+import { Child } from '../../runner/child.ts';
 
-const PEER_CHILD = import.meta.resolve('./dead-peer-child.ts');
+const PEER_CHILD = import.meta.resolve('./peer-child.ts');
 
 /**
  * Node's keep-alive timeout on the lab's HTTP servers (`createServer({ keepAliveTimeout })`

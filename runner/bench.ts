@@ -5,7 +5,7 @@
 import type { Results, ScenarioResult, TransportName, TransportResult } from '../metrics/results.ts';
 import { combineTrials } from './repeat.ts';
 import { collectMeta } from '../metrics/env.ts';
-import { erroredResult, type Scenario } from './contract.ts';
+import { erroredResult, type Scenario } from '../scenarios/contract.ts';
 import { liveChildren } from './session.ts';
 
 /** One scenario to run, with its parameters. */

@@ -8,13 +8,13 @@
  * For HTTP transports the upward path is a POST and the echo comes back on the
  * subscription: for short polling, on a later poll — which is the point.
  */
-import type { TransportName, TransportResult } from '../metrics/results.ts';
-import type { HeaderProfile } from '../clients/contract.ts';
-import type { RunContext, Scenario } from './contract.ts';
-import type { FlagReader, FlagSpecs } from './flags.ts';
-import { httpLoadFlags } from './flags.ts';
-import { Session } from './session.ts';
-import { collect } from './collect.ts';
+import type { TransportName, TransportResult } from '../../metrics/results.ts';
+import type { HeaderProfile } from '../../clients/contract.ts';
+import type { RunContext, Scenario } from '../contract.ts';
+import type { FlagReader, FlagSpecs } from '../../runner/flags.ts';
+import { httpLoadFlags } from '../../runner/flags.ts';
+import { Session } from '../../runner/session.ts';
+import { collect } from '../../runner/collect.ts';
 
 export interface EchoParams {
   clients: number;

@@ -5,13 +5,13 @@
  * from sequence gaps; wire bytes from the server's sockets, connection set-up
  * included, since a real page pays for it too.
  */
-import type { TransportName, TransportResult } from '../metrics/results.ts';
-import type { HeaderProfile } from '../clients/contract.ts';
-import { collect } from './collect.ts';
-import type { RunContext, Scenario } from './contract.ts';
-import type { FlagReader } from './flags.ts';
-import { httpLoadFlags } from './flags.ts';
-import { Session } from './session.ts';
+import type { TransportName, TransportResult } from '../../metrics/results.ts';
+import type { HeaderProfile } from '../../clients/contract.ts';
+import { collect } from '../../runner/collect.ts';
+import type { RunContext, Scenario } from '../contract.ts';
+import type { FlagReader } from '../../runner/flags.ts';
+import { httpLoadFlags } from '../../runner/flags.ts';
+import { Session } from '../../runner/session.ts';
 
 export interface PushParams {
   /** Subscribers. */

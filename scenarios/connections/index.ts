@@ -12,21 +12,21 @@
  * /proc/self/limits; subscribers are spread over enough load processes to stay
  * under it, and a step the server itself cannot hold is skipped with the reason.
  */
-import { CLIENT_BOUND_PCT, round } from './collect.ts';
+import { CLIENT_BOUND_PCT, round } from '../../runner/collect.ts';
 import { readFileSync } from 'node:fs';
-import type { TimePoint, TransportName, TransportResult } from '../metrics/results.ts';
-import type { ConnectionsStep } from '../reports/extras.ts';
-import type { HeaderProfile } from '../clients/contract.ts';
-import type { ServerCounters } from '../servers/contract.ts';
-import type { RunContext, Scenario } from './contract.ts';
-import { measuredRow } from './contract.ts';
-import type { FlagReader } from './flags.ts';
-import { httpLoadFlags } from './flags.ts';
-import { Session, liveChildren } from './session.ts';
-import { Child, type Msg } from './child.ts';
-import { HEARTBEAT_FLAGS } from './dead-peer.ts';
+import type { TimePoint, TransportName, TransportResult } from '../../metrics/results.ts';
+import type { ConnectionsStep } from '../../reports/extras.ts';
+import type { HeaderProfile } from '../../clients/contract.ts';
+import type { ServerCounters } from '../../servers/contract.ts';
+import type { RunContext, Scenario } from '../contract.ts';
+import { measuredRow } from '../contract.ts';
+import type { FlagReader } from '../../runner/flags.ts';
+import { httpLoadFlags } from '../../runner/flags.ts';
+import { Session, liveChildren } from '../../runner/session.ts';
+import { Child, type Msg } from '../../runner/child.ts';
+import { HEARTBEAT_FLAGS } from '../dead-peer/index.ts';
 
-const LOAD_CHILD = import.meta.resolve('./load-child.ts');
+const LOAD_CHILD = import.meta.resolve('../../runner/load-child.ts');
 
 /** A load process at or above this CPU share is called the bottleneck. */
 /** Descriptors a process needs besides its connections (stdio, IPC, tsx, the event loop). */

@@ -5,7 +5,7 @@
  * server-bound one. Driven over IPC: `run` → `result`.
  */
 import autocannon from 'autocannon';
-import { installChildGuards, type Msg } from './child.ts';
+import { installChildGuards, type Msg } from '../../runner/child.ts';
 
 installChildGuards();
 const reply = (m: Msg) => process.send!(m);
