@@ -1,0 +1,124 @@
+/**
+ * The report as one document: what a report says, independent of how it is
+ * drawn. Scenario facets and the run-wide parts build it from results.json;
+ * the HTML, Markdown and terminal back ends in `reports/` only render it.
+ * Every string here is plain text: back ends escape, nothing arrives as markup.
+ */
+import type { ChartConfiguration } from 'chart.js';
+
+/** How a table cell is marked for the reader. */
+export type CellMark =
+  /** The best value of its column. */
+  | 'best'
+  /** Within the spread of the best. */
+  | 'tie'
+  /** Not applicable; the reason goes in `title`. */
+  | 'na'
+  /** Errored, or a figure a reader must not miss. */
+  | 'bad'
+  /** A flag (client-bound, floor). */
+  | 'flag';
+
+/** One table cell: plain text, with an optional hover text and mark. */
+export interface Cell {
+  text: string;
+  /** Shown on hover (HTML) or as a footnote (Markdown, terminal). */
+  title?: string;
+  mark?: CellMark;
+  /** A transport's colour swatch before the text. */
+  swatch?: string;
+}
+
+/** One column of a table. */
+export interface Column {
+  label: string;
+  /** Stable key (a figure key such as `latencyMs.p99`), for tests and styling. */
+  key?: string;
+  /** Text (left-aligned) rather than a number (right-aligned). */
+  text?: boolean;
+}
+
+/** A table: a header row, then rows whose first cell names the row. */
+export interface TableBlock {
+  kind: 'table';
+  /** Stable key, e.g. `summary`, `throughput-ramp`. */
+  key: string;
+  title?: string;
+  columns: Column[];
+  rows: Cell[][];
+  /** Per row, an attribute for tests and styling (usually the transport). */
+  rowKeys?: string[];
+  /** Sentences under the table (mechanisms, reasons, labels). */
+  notes?: string[];
+  /** Fold the rows away (a long ramp) under the notes. */
+  fold?: boolean;
+}
+
+/** A chart, always with its numbers as a table. */
+export interface ChartBlock {
+  kind: 'chart';
+  /** Stable kind, e.g. `latency-percentiles`, `fan-out`. */
+  key: string;
+  title: string;
+  caption: string;
+  /** chart.js configuration, data included; callbacks are added by the page script. */
+  config: ChartConfiguration;
+  /** x is −log10(1 − p/100); the page labels ticks as percentiles. */
+  ninesX?: boolean;
+  /** Spans the page's full width. */
+  wide?: boolean;
+  /** The numbers behind the chart. */
+  table: TableBlock;
+}
+
+/** A paragraph of plain text. */
+export interface TextBlock {
+  kind: 'text';
+  /** `load`: the load in words; `empty`: nothing to chart; `note`: anything else. */
+  role: 'load' | 'empty' | 'note';
+  text: string;
+}
+
+/** A list of plain sentences, each with a level. */
+export interface ListBlock {
+  kind: 'list';
+  key: string;
+  items: { text: string; level: 'info' | 'warn' | 'error'; label?: string }[];
+}
+
+export type Block = TableBlock | ChartBlock | TextBlock | ListBlock;
+
+/** One plain-words finding. `warn` and `error` are flags a reader must not miss. */
+export interface Finding {
+  level: 'info' | 'warn' | 'error';
+  /** The scenario it comes from, if any. */
+  scenario?: string;
+  text: string;
+}
+
+/** A scenario's part of the report. */
+export interface Section {
+  /** Anchor id, unique in the document. */
+  id: string;
+  title: string;
+  /** The scenario's name, for tests and styling. */
+  scenario?: string;
+  /** Parameters as label/value pairs. */
+  params: [string, string][];
+  blocks: Block[];
+}
+
+/** The whole report. */
+export interface ReportDoc {
+  title: string;
+  /** Environment rows: label/value. */
+  environment: [string, string][];
+  /** One line under the title. */
+  subtitle: string;
+  findings: Finding[];
+  /** Run-level blocks shown before the sections (comparison with a baseline, …). */
+  preamble: Block[];
+  sections: Section[];
+  /** Transports present, with their colours, for the legend. */
+  legend: { name: string; color: string }[];
+}
