@@ -52,4 +52,9 @@ export interface TransportDescriptor {
   inWords: string;
   traits: TransportTraits;
   look: TransportLook;
+  /**
+   * `engine`: the lab's own WebSocket engine; `reference`: the library it is measured against
+   * (findings compare the two); absent for every other transport.
+   */
+  role?: 'engine' | 'reference';
 }

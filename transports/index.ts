@@ -25,12 +25,14 @@ const BUILT_IN: TransportDescriptor[] = [
     inWords: 'the WebSocket engine',
     traits: { delivery: 'frames', heartbeat: 'ping-pong', socketsPerClient: 1, upward: 'frame' },
     look: { color: '#009E73', dash: [] },
+    role: 'engine',
   },
   {
     name: 'ws',
     inWords: 'ws',
     traits: { delivery: 'frames', heartbeat: 'ping-pong', socketsPerClient: 1, upward: 'frame' },
     look: { color: '#0072B2', dash: [5, 5] },
+    role: 'reference',
   },
 ];
 
