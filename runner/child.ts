@@ -19,11 +19,11 @@ export type Calls = Record<string, { req: object; reply: object }>;
 export type Events = Record<string, object>;
 
 /** One request of a protocol as it travels: its type and its fields. */
-export type RequestOf<C extends Calls> = { [K in keyof C & string]: { type: K } & C[K]['req'] }[keyof C & string];
+type RequestOf<C extends Calls> = { [K in keyof C & string]: { type: K } & C[K]['req'] }[keyof C & string];
 /** The reply to a request of type K. */
-export type ReplyOf<C extends Calls, K extends keyof C & string> = { type: K } & C[K]['reply'];
+type ReplyOf<C extends Calls, K extends keyof C & string> = { type: K } & C[K]['reply'];
 /** One event of a protocol as it travels. */
-export type EventOf<E extends Events> = { [K in keyof E & string]: { type: K } & E[K] }[keyof E & string];
+type EventOf<E extends Events> = { [K in keyof E & string]: { type: K } & E[K] }[keyof E & string];
 
 /** What a child sends when it fails: the runner turns it into a ChildError. */
 interface Fatal {
@@ -35,8 +35,9 @@ interface Fatal {
 type FromChild<C extends Calls, E extends Events> = { [K in keyof C & string]: ReplyOf<C, K> }[keyof C & string] | EventOf<E> | Fatal;
 
 /** A failure of a child process, with what it printed last. */
-export class ChildError extends Error {}
+class ChildError extends Error {}
 
+/** A child process spoken to by its protocol: typed requests, their replies, its events. */
 export class Child<C extends Calls, E extends Events = Record<never, never>> {
   readonly proc: ChildProcess;
   private stderrTail = '';
@@ -154,7 +155,7 @@ function installChildGuards(): void {
 }
 
 /** A child's answer to each request type of its protocol. */
-export type Handlers<C extends Calls> = { [K in keyof C & string]: (request: { type: K } & C[K]['req']) => C[K]['reply'] | Promise<C[K]['reply']> };
+type Handlers<C extends Calls> = { [K in keyof C & string]: (request: { type: K } & C[K]['req']) => C[K]['reply'] | Promise<C[K]['reply']> };
 
 /**
  * The child's side: installs the failure guards, answers each request with its handler

@@ -9,7 +9,7 @@ import type { ClientModule, ServerLauncher } from '../transports/descriptor.ts';
 import type { ScheduleResult } from './schedule.ts';
 
 /** A process's CPU and peak memory since its measured phase began. */
-export interface ProcessTotals {
+interface ProcessTotals {
   cpuMs: number;
   wallMs: number;
   /** Percent of one core. */
@@ -104,7 +104,7 @@ export type PeerCalls = {
 };
 
 /** One autocannon run against a URL. */
-export interface CannonRun {
+interface CannonRun {
   url: string;
   connections: number;
   durationSec: number;

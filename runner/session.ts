@@ -17,7 +17,7 @@ const SERVER_CHILD = import.meta.resolve('./server-child.ts');
 const LOAD_CHILD = import.meta.resolve('./load-child.ts');
 
 /** How a session's load is shaped. */
-export interface LoadSpec {
+interface LoadSpec {
   clients: number;
   processes: number;
   pollIntervalMs: number;
@@ -35,13 +35,14 @@ export interface RunParams {
 }
 
 /** A server child as the session speaks to it. */
-export type ServerChild = Child<ServerCalls, ServerEvents>;
+type ServerChild = Child<ServerCalls, ServerEvents>;
 /** A load child as the session speaks to it. */
-export type LoadChild = Child<LoadCalls, LoadEvents>;
+type LoadChild = Child<LoadCalls, LoadEvents>;
 
 /** Every child of every session alive now, so an interrupted run can kill them all. */
 export const liveChildren = new Set<{ kill(graceMs?: number): Promise<void> }>();
 
+/** One transport's processes in one scenario run, and their series. */
 export class Session {
   server!: ServerChild;
   loads: LoadChild[] = [];
