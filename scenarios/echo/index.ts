@@ -47,7 +47,6 @@ function echoParams(f: FlagReader): EchoParams {
   };
 }
 
-
 async function withSession<T>(transport: TransportName, p: PingPongParams, clients: number, ctx: RunContext, body: (s: Session) => Promise<T>): Promise<T> {
   const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs }, ctx);
   try {
