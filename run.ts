@@ -10,12 +10,13 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { choice, list, num, parse, UsageError, serveUntilSignal, bindError } from './args.ts';
-import { TRANSPORTS, type TransportName } from './metrics/results.ts';
-import { SERVERS, createServerFor } from './servers/index.ts';
+import type { TransportName } from './metrics/results.ts';
+import { WS_LOAD_CLIENTS, transportByName, transportNames } from './transports/index.ts';
+import { createServerFor } from './transports/load.ts';
+import type { Delivery } from './transports/descriptor.ts';
 import { runBench, type PlannedScenario } from './runner/bench.ts';
 import { SCENARIOS, SCENARIO_GROUPS, scenarioByName } from './scenarios/index.ts';
 import { SHARED_FLAGS, flagHelp, readFlags } from './runner/flags.ts';
-import { setWsLoadClient } from './runner/session.ts';
 import { renderTable } from './reports/table.ts';
 import { writeReport } from './reports/write.ts';
 import { reportCommand } from './reports/cli.ts';
@@ -28,7 +29,7 @@ usage: npx tsx run.ts <command> [options]
 
 commands
   bench                 run scenarios over transports, write results.json and index.html
-  serve <transport>     run one transport's server (${TRANSPORTS.join(', ')})
+  serve <transport>     run one transport's server (${transportNames().join(', ')})
   report <results.json> render a results file again (--baseline, --format)
   demo                  the teaching page: four transports side by side, handshake, frames
   exec -- <program>     websocketd-style: each connection runs the program, lines ↔ messages
@@ -42,7 +43,7 @@ function benchHelp(): string {
     'usage: npx tsx run.ts bench [options]',
     '',
     `  --scenario LIST              scenarios to run (${SCENARIOS.map((s) => s.name).join(', ')}); default: all`,
-    `  --transports LIST            comma-separated (${TRANSPORTS.join(', ')}); default all`,
+    `  --transports LIST            comma-separated (${transportNames().join(', ')}); default all`,
     '  --profile quick|full         scale of every default below (default quick)',
     '  --repeat K                   run each scenario × transport K times; report medians with min–max',
     '  --out DIR                    output folder (default reports/out/<timestamp>/)',
@@ -70,10 +71,9 @@ const SERVE_HELP = `usage: npx tsx run.ts serve <transport> [options]
   --framework-defaults   keep express's X-Powered-By and ETag headers`;
 
 function transportArg(v: string | undefined): TransportName {
-  if (v === undefined) throw new UsageError(`serve needs a transport: ${TRANSPORTS.join(', ')}`);
-  if (!(TRANSPORTS as readonly string[]).includes(v)) throw new UsageError(`unknown transport "${v}" (known: ${TRANSPORTS.join(', ')})`);
-  if (!SERVERS[v as TransportName]) throw new UsageError(`transport "${v}" has no server in this build`);
-  return v as TransportName;
+  if (v === undefined) throw new UsageError(`serve needs a transport: ${transportNames().join(', ')}`);
+  if (!transportByName(v)) throw new UsageError(`unknown transport "${v}" (known: ${transportNames().join(', ')})`);
+  return v;
 }
 
 /** Every flag a bench run may take: its own, the shared ones and each scenario's. */
@@ -99,14 +99,13 @@ async function bench(argv: string[]): Promise<number> {
     return 0;
   }
   const str = (k: string) => values[k] as string | undefined;
-  const transports = list(str('transports'), 'transports', TRANSPORTS, TRANSPORTS);
+  const transports = list(str('transports'), 'transports', transportNames(), transportNames());
   const names = SCENARIOS.map((s) => s.name);
   // A group name (echo, throughput) stands for all of its scenarios.
   const chosen = [...new Set(list(str('scenario'), 'scenario', [...names, ...Object.keys(SCENARIO_GROUPS)], names).flatMap((n) => SCENARIO_GROUPS[n] ?? [n]))];
   const profile = choice(str('profile'), 'profile', PROFILES, 'quick');
   const repeat = num(str('repeat'), 'repeat', 1, { min: 1, max: 100, integer: true });
-  const wsClient = choice(str('ws-client'), 'ws-client', ['own', 'engine', 'ws'] as const, 'own');
-  setWsLoadClient(wsClient);
+  const wsClient = choice(str('ws-client'), 'ws-client', WS_LOAD_CLIENTS, 'own');
   const allSpecs = { ...SHARED_FLAGS };
   for (const sc of SCENARIOS) Object.assign(allSpecs, sc.flags ?? {});
   const reader = readFlags(allSpecs, values, profile);
@@ -117,12 +116,25 @@ async function bench(argv: string[]): Promise<number> {
   const out = path.resolve(str('out') ?? path.join('reports', 'out', new Date().toISOString().replace(/[:.]/g, '-')));
   await mkdir(out, { recursive: true });
   const command = ['transport-lab', 'bench', ...argv].join(' ');
-  const { results, interrupted } = await runBench({ scenarios: planned, transports, command, repeat, profile, wsClient });
+  const { results, interrupted } = await runBench({ scenarios: planned, transports, command, repeat, profile, run: { wsClient } });
   const written = await writeReport(out, results);
   console.log(renderTable(results));
   console.log(`results: ${written.jsonPath}`);
   console.log(`report:  ${written.htmlPath}`);
   return interrupted ? 130 : 0;
+}
+
+/** How to read from a running server, by the way it delivers. */
+function serveHint(delivery: Delivery, base: string): string {
+  switch (delivery) {
+    case 'poll':
+    case 'held-request':
+      return `  read:    curl '${base}/poll?cursor=0'`;
+    case 'stream':
+      return `  read:    curl -N ${base}/events`;
+    case 'frames':
+      return `  connect: ${base.replace('http', 'ws')}/`;
+  }
 }
 
 async function serve(argv: string[]): Promise<number> {
@@ -145,7 +157,7 @@ async function serve(argv: string[]): Promise<number> {
   const transport = transportArg(positionals[0]);
   const port = num(values.port, 'port', 8080, { min: 0, max: 65535, integer: true });
   const host = values.host ?? '127.0.0.1';
-  const server = createServerFor(transport, {
+  const server = await createServerFor(transport, {
     history: num(values.history, 'history', 10_000, { min: 1, max: 10_000_000, integer: true }),
     longPollTimeoutMs: num(values['long-poll-timeout'], 'long-poll-timeout', 25_000, { min: 1, max: 300_000, integer: true }),
     maxMessageBytes: num(values['max-message'], 'max-message', 64 * 1024 * 1024, { min: 1, max: 2 ** 31, integer: true }),
@@ -162,9 +174,7 @@ async function serve(argv: string[]): Promise<number> {
   const base = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
   console.log(`${transport} server listening on ${base}`);
   console.log(`  publish: curl -X POST --data 'hello' ${base}/publish`);
-  if (transport === 'polling' || transport === 'long-polling') console.log(`  read:    curl '${base}/poll?cursor=0'`);
-  if (transport === 'sse') console.log(`  read:    curl -N ${base}/events`);
-  if (transport === 'ws' || transport === 'websocket') console.log(`  connect: ${base.replace('http', 'ws')}/`);
+  console.log(serveHint(transportByName(transport)!.traits.delivery, base));
   return serveUntilSignal(() => server.close());
 }
 

@@ -18,7 +18,9 @@ import { fileURLToPath } from 'node:url';
 import { WireMeter } from '../metrics/wire.ts';
 import { connect, describeFrame, rawRequestLines, TokenStore, WebSocketServer, type HeartbeatEvent, type WebSocketConnection } from '../protocol/index.ts';
 import type { TransportServer } from '../servers/contract.ts';
-import { createServerFor } from '../servers/index.ts';
+import { createLongPollingServer } from '../servers/long-polling.ts';
+import { createPollingServer } from '../servers/polling.ts';
+import { createSseServer } from '../servers/sse.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PUBLIC = join(HERE, 'public');
@@ -217,9 +219,9 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
 
   // --- the three HTTP transports: the lab's real servers ---
   const http: Record<'polling' | 'long-polling' | 'sse', TransportServer> = {
-    polling: createServerFor('polling', { corsOrigin: pageOrigin }),
-    'long-polling': createServerFor('long-polling', { corsOrigin: pageOrigin, longPollTimeoutMs }),
-    sse: createServerFor('sse', { corsOrigin: pageOrigin }),
+    polling: createPollingServer({ corsOrigin: pageOrigin }),
+    'long-polling': createLongPollingServer({ corsOrigin: pageOrigin, longPollTimeoutMs }),
+    sse: createSseServer({ corsOrigin: pageOrigin }),
   };
   const httpPorts = {
     polling: await http.polling.listen(0, host),

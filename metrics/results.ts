@@ -3,13 +3,15 @@
  * by name; everything else is additive. Bump RESULTS_VERSION when a fixed
  * point changes meaning, so `report` can refuse a file it would misread.
  */
+import { BUILT_IN_NAMES } from '../transports/index.ts';
 
 /** Version of the results file format written by this lab. */
 export const RESULTS_VERSION = 1;
 
-/** The five transport rows a run may contain, spelled exactly so. */
-export const TRANSPORTS = ['polling', 'long-polling', 'sse', 'websocket', 'ws'] as const;
-export type TransportName = (typeof TRANSPORTS)[number];
+/** The built-in transport rows a results file may contain, spelled exactly so (the registry in transports/ holds them). */
+export const TRANSPORTS: readonly string[] = BUILT_IN_NAMES;
+/** A transport's name: a key of the registry in transports/, checked there where a name comes from the user. */
+export type TransportName = string;
 
 /** Run metadata: enough to reproduce and to compare two runs fairly. */
 export interface RunMeta {

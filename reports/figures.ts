@@ -664,6 +664,7 @@ export function computeFindings(results: Results): Finding[] {
     const cap = readFanOutCapacity(s.params);
     if (cap) {
       const list = Object.entries(cap.largestN)
+        .filter((e): e is [string, number] => e[1] !== undefined)
         .sort((x, y) => y[1] - x[1])
         .map(([t, n]) => `${t} ${n > 0 ? fmtInt(n) : 'none'}`)
         .join(', ');

@@ -5,8 +5,8 @@
 import type { Results, ScenarioResult, TransportName, TransportResult } from '../metrics/results.ts';
 import { combineTrials } from './repeat.ts';
 import { collectMeta } from '../metrics/env.ts';
-import { erroredResult, type Scenario } from '../scenarios/contract.ts';
-import { liveChildren } from './session.ts';
+import { erroredResult, whyNot, type Scenario } from '../scenarios/contract.ts';
+import { liveChildren, type RunParams } from './session.ts';
 
 /** One scenario to run, with its parameters. */
 export interface PlannedScenario {
@@ -20,8 +20,8 @@ export interface BenchPlan {
   repeat?: number;
   /** The profile's name, for the metadata. */
   profile?: string;
-  /** Which client drove the WebSocket rows, for the metadata. */
-  wsClient?: string;
+  /** Run parameters every scenario honours; `wsClient` is also written to the metadata. */
+  run: RunParams;
   transports: TransportName[];
   /** The command line, for the results' metadata. */
   command: string;
@@ -32,7 +32,7 @@ export interface BenchPlan {
 /** Runs the plan; resolves with everything measured, also after an interrupt. */
 export async function runBench(plan: BenchPlan): Promise<{ results: Results; interrupted: boolean }> {
   const log = plan.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const results: Results = { meta: { ...collectMeta(plan.command), ...(plan.profile ? { profile: plan.profile } : {}), ...(plan.wsClient ? { wsLoadClient: plan.wsClient } : {}) }, scenarios: [] };
+  const results: Results = { meta: { ...collectMeta(plan.command), ...(plan.profile ? { profile: plan.profile } : {}), wsLoadClient: plan.run.wsClient }, scenarios: [] };
   const stopper = new AbortController();
   const onSigint = () => {
     if (stopper.signal.aborted) return;
@@ -52,7 +52,7 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
         step++;
         if (stopper.signal.aborted) break;
         const tag = `[${step}/${total} ${scenario.name}]`;
-        const skip = scenario.skipReason?.(t, params);
+        const skip = whyNot(scenario, t, params);
         if (skip) {
           log(`${tag} ${t}: skipped — ${skip}`);
           sr.results.push({ ...erroredResult(t, `not applicable: ${skip}`), extra: { skipped: true } });
@@ -64,7 +64,7 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
           const trialTag = repeat > 1 ? `${tag} (trial ${k}/${repeat})` : tag;
           const started = performance.now();
           try {
-            trials.push(await scenario.run(t, params, { progress: (l) => log(`${trialTag} ${l}`), signal: stopper.signal }));
+            trials.push(await scenario.run(t, params, { ...plan.run, progress: (l) => log(`${trialTag} ${l}`), signal: stopper.signal }));
             log(`${trialTag} ${t}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
           } catch (e) {
             const why = stopper.signal.aborted ? 'interrupted by the user' : (e as Error).message;

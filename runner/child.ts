@@ -3,37 +3,56 @@
  * processes, started through tsx and spoken to over IPC (advanced
  * serialization, so bigints and buffers cross as they are). A child that dies
  * is reported with its exit status and the tail of its stderr.
+ *
+ * Each kind of child has a protocol (runner/protocol.ts): for every request
+ * type the fields it carries and the fields of its reply, which comes back
+ * under the same type; plus the events it sends unasked.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const TSX = import.meta.resolve('tsx');
 
-/** A message over IPC: a `type` and whatever fields it carries. */
-export interface Msg {
-  type: string;
-  [k: string]: unknown;
+/** A child protocol's calls: per request type, the request's fields and the reply's. */
+export type Calls = Record<string, { req: object; reply: object }>;
+/** A protocol's unasked messages: per type, its fields. */
+export type Events = Record<string, object>;
+
+/** One request of a protocol as it travels: its type and its fields. */
+type RequestOf<C extends Calls> = { [K in keyof C & string]: { type: K } & C[K]['req'] }[keyof C & string];
+/** The reply to a request of type K. */
+type ReplyOf<C extends Calls, K extends keyof C & string> = { type: K } & C[K]['reply'];
+/** One event of a protocol as it travels. */
+type EventOf<E extends Events> = { [K in keyof E & string]: { type: K } & E[K] }[keyof E & string];
+
+/** What a child sends when it fails: the runner turns it into a ChildError. */
+interface Fatal {
+  type: 'fatal';
+  error: string;
 }
 
-/** A failure of a child process, with what it printed last. */
-export class ChildError extends Error {}
+/** Every message a child of this protocol may send. */
+type FromChild<C extends Calls, E extends Events> = { [K in keyof C & string]: ReplyOf<C, K> }[keyof C & string] | EventOf<E> | Fatal;
 
-export class Child {
+/** A failure of a child process, with what it printed last. */
+class ChildError extends Error {}
+
+/** A child process spoken to by its protocol: typed requests, their replies, its events. */
+export class Child<C extends Calls, E extends Events = Record<never, never>> {
   readonly proc: ChildProcess;
   private stderrTail = '';
-  private readonly queue: Msg[] = [];
-  private readonly waiters: { type: string; resolve: (m: Msg) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }[] = [];
+  private readonly queue: FromChild<C, E>[] = [];
+  private readonly waiters: { type: string; resolve: (m: FromChild<C, E>) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }[] = [];
   private exited: string | undefined;
-  /** Handlers for messages nobody waits for (progress, samples). */
-  readonly listeners = new Map<string, (m: Msg) => void>();
+  /** Handlers for the events nobody waits for (progress, samples). */
+  private readonly listeners = new Map<string, (m: EventOf<E>) => void>();
 
   constructor(
     readonly label: string,
     modulePath: string,
-    extraArgs: string[] = [],
     nodeFlags: string[] = [],
   ) {
-    this.proc = fork(modulePath.startsWith('file:') ? fileURLToPath(modulePath) : modulePath, extraArgs, {
+    this.proc = fork(modulePath.startsWith('file:') ? fileURLToPath(modulePath) : modulePath, [], {
       execArgv: ['--import', TSX, ...nodeFlags],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
@@ -42,14 +61,14 @@ export class Child {
     this.proc.stderr!.on('data', (s: string) => {
       this.stderrTail = (this.stderrTail + s).slice(-2000);
     });
-    this.proc.on('message', (m: Msg) => {
+    this.proc.on('message', (m: FromChild<C, E>) => {
       const l = this.listeners.get(m.type);
-      if (l) return l(m);
+      if (l) return l(m as EventOf<E>);
       const i = this.waiters.findIndex((w) => w.type === m.type || m.type === 'fatal');
       if (i >= 0) {
         const [w] = this.waiters.splice(i, 1);
         clearTimeout(w!.timer);
-        if (m.type === 'fatal' && w!.type !== 'fatal') w!.reject(new ChildError(`${this.label}: ${String(m['error'])}`));
+        if (m.type === 'fatal') w!.reject(new ChildError(`${this.label}: ${(m as Fatal).error}`));
         else w!.resolve(m);
       } else this.queue.push(m);
     });
@@ -67,34 +86,43 @@ export class Child {
     return lines ? `; stderr: ${lines}` : '';
   }
 
-  /** Sends a message; fails if the child is gone. */
-  send(m: Msg): void {
+  /** Whether the process has ended. */
+  get gone(): boolean {
+    return this.exited !== undefined || this.proc.exitCode !== null || this.proc.signalCode !== null;
+  }
+
+  /** Calls `fn` for every event of a type (replacing an earlier handler). */
+  on<K extends keyof E & string>(type: K, fn: (m: { type: K } & E[K]) => void): void {
+    this.listeners.set(type, fn as (m: EventOf<E>) => void);
+  }
+
+  private send(m: RequestOf<C> | { type: 'exit' }): void {
     if (this.exited || !this.proc.connected) throw new ChildError(this.exited ?? `${this.label} process is not connected`);
     this.proc.send(m);
   }
 
-  /** Waits for the next message of a type (a `fatal` message rejects). */
-  wait(type: string, timeoutMs: number): Promise<Msg> {
+  /** The next reply of a type (a `fatal` message rejects). */
+  private wait<K extends keyof C & string>(type: K, timeoutMs: number): Promise<ReplyOf<C, K>> {
     const i = this.queue.findIndex((m) => m.type === type || m.type === 'fatal');
     if (i >= 0) {
       const [m] = this.queue.splice(i, 1);
-      return m!.type === 'fatal' && type !== 'fatal' ? Promise.reject(new ChildError(`${this.label}: ${String(m!['error'])}`)) : Promise.resolve(m!);
+      return m!.type === 'fatal' ? Promise.reject(new ChildError(`${this.label}: ${(m as Fatal).error}`)) : Promise.resolve(m as ReplyOf<C, K>);
     }
     if (this.exited) return Promise.reject(new ChildError(this.exited));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         const k = this.waiters.findIndex((w) => w.timer === timer);
         if (k >= 0) this.waiters.splice(k, 1);
-        reject(new ChildError(`${this.label}: timed out after ${timeoutMs} ms waiting for "${type}"${this.tail()}`));
+        reject(new ChildError(`${this.label}: timed out after ${timeoutMs} ms waiting for the reply to "${type}"${this.tail()}`));
       }, timeoutMs);
-      this.waiters.push({ type, resolve, reject, timer });
+      this.waiters.push({ type, resolve: resolve as (m: FromChild<C, E>) => void, reject, timer });
     });
   }
 
-  /** Sends a request and waits for its answer. */
-  async ask(m: Msg, answer: string, timeoutMs: number): Promise<Msg> {
-    const p = this.wait(answer, timeoutMs);
-    this.send(m);
+  /** Sends a request and waits for its reply. */
+  async ask<K extends keyof C & string>(request: { type: K } & C[K]['req'], timeoutMs: number): Promise<ReplyOf<C, K>> {
+    const p = this.wait(request.type, timeoutMs);
+    this.send(request as unknown as RequestOf<C>);
     return p;
   }
 
@@ -103,7 +131,7 @@ export class Child {
     if (this.exited) return;
     const gone = new Promise<void>((r) => this.proc.once('exit', () => r()));
     try {
-      if (this.proc.connected) this.proc.send({ type: 'exit' });
+      if (this.proc.connected) this.send({ type: 'exit' });
     } catch {
       /* already closing */
     }
@@ -114,14 +142,39 @@ export class Child {
 }
 
 /** In a child: reports an uncaught failure to the parent as a value, then exits. */
-export function installChildGuards(): void {
+function installChildGuards(): void {
   const fatal = (e: unknown) => {
     const error = e instanceof Error ? e.message : String(e);
     process.stderr.write(`${e instanceof Error ? (e.stack ?? error) : error}\n`);
-    if (process.connected) process.send!({ type: 'fatal', error }, () => process.exit(1));
+    if (process.connected) process.send!({ type: 'fatal', error } satisfies Fatal, () => process.exit(1));
     else process.exit(1);
   };
   process.on('uncaughtException', fatal);
   process.on('unhandledRejection', fatal);
   process.on('disconnect', () => process.exit(0));
+}
+
+/** A child's answer to each request type of its protocol. */
+type Handlers<C extends Calls> = { [K in keyof C & string]: (request: { type: K } & C[K]['req']) => C[K]['reply'] | Promise<C[K]['reply']> };
+
+/**
+ * The child's side: installs the failure guards, answers each request with its handler
+ * (the reply goes back under the request's type) and leaves on `exit` after `onExit`.
+ * Returns the function that sends events.
+ */
+export function serveParent<C extends Calls, E extends Events = Record<never, never>>(
+  handlers: Handlers<C>,
+  onExit: () => void | Promise<void> = () => {},
+): <K extends keyof E & string>(type: K, event: E[K]) => void {
+  installChildGuards();
+  process.on('message', async (m: RequestOf<C> | { type: 'exit' }) => {
+    if (m.type === 'exit') {
+      await onExit();
+      process.exit(0);
+    }
+    const handler = handlers[m.type as keyof C & string] as (r: typeof m) => object | Promise<object>;
+    const reply = await handler(m);
+    process.send!({ ...reply, type: m.type });
+  });
+  return (type, event) => process.send!({ ...event, type });
 }

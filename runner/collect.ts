@@ -3,7 +3,7 @@ import type { TransportName, TransportResult } from '../metrics/results.ts';
 import { mergeEncoded, percentileCurve, summarize } from '../metrics/latency.ts';
 import type { ServerCounters } from '../servers/contract.ts';
 import type { Session } from './session.ts';
-import type { Msg } from './child.ts';
+import type { LoadResult, ServerTotals } from './protocol.ts';
 
 /** A load process at or above this CPU share is called the bottleneck. */
 export const CLIENT_BOUND_PCT = 90;
@@ -24,10 +24,10 @@ export interface CollectSpec {
 
 /** Asks the server and every load process for their figures and builds the row. */
 export async function collect(s: Session, transport: TransportName, c: CollectSpec): Promise<TransportResult> {
-  const totals = await s.server.ask({ type: 'totals' }, 'totals', 10_000);
-  const results = await Promise.all(s.loads.map((l) => l.ask({ type: 'finish', first: c.first, last: c.last }, 'result', 30_000)));
-  const counters = sinceBase(totals['counters'] as ServerCounters, s.baseCounters);
-  return buildRow(transport, c, { ...totals, counters }, results, s.series);
+  const totals = await s.server.ask({ type: 'totals' }, 10_000);
+  const results = await Promise.all(s.loads.map((l) => l.ask({ type: 'finish', first: c.first, last: c.last }, 30_000)));
+  const counters = sinceBase(totals.counters, s.baseCounters);
+  return buildRow(transport, c, { process: totals.process, counters }, results, s.series);
 }
 
 /** Counters accumulated since `base` (the moment the current load began connecting). */
@@ -46,17 +46,16 @@ export function sinceBase(now: ServerCounters, base: ServerCounters | undefined)
 }
 
 /** The row from the server's totals and the load processes' results. */
-export function buildRow(transport: TransportName, c: CollectSpec, totals: Msg, results: Msg[], series: TransportResult['series'] = []): TransportResult {
-  const num = (m: Msg, k: string) => Number(m[k] ?? 0);
-  const sum = (k: string) => results.reduce((a, m) => a + num(m, k), 0);
-  const corrected = mergeEncoded(results.map((m) => (m['histograms'] as { corrected: string }).corrected));
-  const uncorrected = mergeEncoded(results.map((m) => (m['histograms'] as { uncorrected: string }).uncorrected));
+function buildRow(transport: TransportName, c: CollectSpec, totals: ServerTotals, results: LoadResult[], series: TransportResult['series'] = []): TransportResult {
+  type Count = { [K in keyof LoadResult]: LoadResult[K] extends number ? K : never }[keyof LoadResult];
+  const sum = (k: Count) => results.reduce((a, m) => a + m[k], 0);
+  const corrected = mergeEncoded(results.map((m) => m.histograms.corrected));
+  const uncorrected = mergeEncoded(results.map((m) => m.histograms.uncorrected));
   const delivered = sum('delivered');
-  const counters = totals['counters'] as ServerCounters;
-  const proc = totals['process'] as { cpuMs: number; wallMs: number; cpuPct: number; rssMaxBytes: number };
+  const { counters, process: proc } = totals;
   const payloadBytes = (delivered + (c.upPayload ? sum('sent') : 0)) * c.size;
   const wireTotal = counters.bytesRead + counters.bytesWritten;
-  const clientCpu = results.map((m) => num(m, 'cpuPct'));
+  const clientCpu = results.map((m) => m.cpuPct);
   return {
     transport,
     state: 'completed',
@@ -85,7 +84,7 @@ export function buildRow(transport: TransportName, c: CollectSpec, totals: Msg, 
     series,
     extra: {
       clientRequests: sum('requests'),
-      clientErrors: results.flatMap((m) => m['errors'] as string[]),
+      clientErrors: results.flatMap((m) => m.errors),
       ...(sum('notSent') ? { notSentBacklog: sum('notSent') } : {}),
       ...(sum('sendErrors') ? { sendErrors: sum('sendErrors') } : {}),
       ...c.extra,

@@ -31,8 +31,6 @@ export interface FlagReader {
   num(name: string): number;
   nums(name: string): number[];
   str(name: string): string;
-  /** Whether the user gave the flag on the command line. */
-  given(name: string): boolean;
 }
 
 function parseOne(spec: FlagSpec, name: string, raw: string): number {
@@ -70,7 +68,6 @@ export function readFlags(specs: FlagSpecs, raw: Record<string, unknown>, profil
     num: (n) => get(n) as number,
     nums: (n) => get(n) as number[],
     str: (n) => get(n) as string,
-    given: (n) => values.has(n),
   };
 }
 

@@ -7,16 +7,16 @@
  *   ping-pong  closed loop: each client keeps K messages in flight, sending the next as soon
  *              as an echo returns (1 × 1 is classic ping-pong; 50 × 16 a pipelined echo)
  */
-import type { TransportName } from '../metrics/results.ts';
-import { createClientFor } from '../clients/index.ts';
-import type { HeaderProfile, TransportClient } from '../clients/contract.ts';
+import type { TransportClient } from '../clients/contract.ts';
 import { LatencyRecorder } from '../metrics/latency.ts';
 import { decodePayload, encodePayload } from '../metrics/payload.ts';
 import { ProcessSampler } from '../metrics/process.ts';
-import { installChildGuards, type Msg } from './child.ts';
+import { clientFrom } from '../transports/load.ts';
+import { serveParent } from './child.ts';
+import type { LoadCalls, LoadEvents, LoadMode } from './protocol.ts';
 import { runSchedule } from './schedule.ts';
 
-installChildGuards();
+type Req<K extends keyof LoadCalls> = { type: K } & LoadCalls[K]['req'];
 
 /** A growable bitmap of sequence numbers seen. */
 class Seen {
@@ -51,7 +51,7 @@ const clients: TransportClient[] = [];
 const seen: Seen[] = [];
 const echoSeen = new Seen();
 const errors: string[] = [];
-let mode: 'subscribe' | 'echo' = 'subscribe';
+let mode: LoadMode = 'subscribe';
 let delivered = 0;
 let foreign = 0;
 /** Deliveries of messages numbered below this are warm-up: neither recorded nor counted. */
@@ -63,27 +63,24 @@ let notSent = 0;
 let sendErrors = 0;
 /** Ping-pong: who waits for which echo. */
 const awaiting = new Map<number, () => void>();
-const reply = (m: Msg) => process.send!(m);
 
 function noteError(e: Error): void {
   if (errors.length < 5) errors.push(e.message);
 }
 
-async function startAll(m: Msg): Promise<void> {
-  const transport = m['transport'] as TransportName;
-  const count = Number(m['clients']);
-  const prefix = String(m['idPrefix'] ?? 'c');
-  const concurrency = Number(m['concurrency'] ?? 50);
-  if (m['mode'] === 'echo') mode = 'echo';
-  for (let i = 0; i < count; i++) {
+async function startAll(m: Req<'init'>): Promise<void> {
+  const create = await clientFrom(m.client);
+  const concurrency = m.concurrency ?? 50;
+  mode = m.mode;
+  for (let i = 0; i < m.clients; i++) {
     const s = new Seen();
     seen.push(s);
     clients.push(
-      createClientFor(transport, {
-        baseUrl: String(m['baseUrl']),
-        clientId: `${prefix}${i}`,
-        pollIntervalMs: Number(m['pollIntervalMs'] ?? 1000),
-        headers: (m['headers'] as HeaderProfile) ?? 'minimal',
+      create({
+        baseUrl: m.baseUrl,
+        clientId: `${m.idPrefix}${i}`,
+        pollIntervalMs: m.pollIntervalMs,
+        headers: m.headers,
         onMessage: (data, recvNs) => {
           const st = decodePayload(data);
           if (!st) {
@@ -114,13 +111,13 @@ async function startAll(m: Msg): Promise<void> {
 }
 
 /** Echo mode, open loop: every client sends at `ratePerClient`, stamped with its intended time. */
-async function sendLoad(m: Msg): Promise<Msg> {
-  const size = Number(m['size']);
-  const maxInflight = Number(m['maxInflight'] ?? 256);
+async function sendLoad(m: Req<'send'>): Promise<LoadCalls['send']['reply']> {
+  const size = m.size;
+  const maxInflight = m.maxInflight ?? 256;
   const inflight = new Array<number>(clients.length).fill(0);
   const r = await runSchedule(
-    Number(m['ratePerClient']) * clients.length,
-    Number(m['durationMs']),
+    m.ratePerClient * clients.length,
+    m.durationMs,
     (seq, intendedNs) => {
       const i = (seq - 1) % clients.length;
       if (inflight[i]! >= maxInflight) {
@@ -137,16 +134,16 @@ async function sendLoad(m: Msg): Promise<Msg> {
         })
         .finally(() => inflight[i]!--);
     },
-    Number(m['firstSeq'] ?? 1),
+    m.firstSeq ?? 1,
   );
-  return { type: 'sent', first: r.first, last: r.last, sent, notSent, sendErrors, maxLateMs: r.maxLateMs };
+  return { first: r.first, last: r.last, sent, notSent, sendErrors, maxLateMs: r.maxLateMs };
 }
 
 /** Closed loop for `durationMs`: every client keeps `inFlight` messages out, each sent when an echo returns. */
-async function pingPong(m: Msg): Promise<Msg> {
-  const size = Number(m['size']);
-  const inFlight = Number(m['inFlight'] ?? 1);
-  const end = performance.now() + Number(m['durationMs']);
+async function pingPong(m: Req<'ping-pong'>): Promise<LoadCalls['ping-pong']['reply']> {
+  const size = m.size;
+  const inFlight = m.inFlight ?? 1;
+  const end = performance.now() + m.durationMs;
   let next = 0;
   const loop = async (client: TransportClient): Promise<void> => {
     while (performance.now() < end) {
@@ -162,85 +159,76 @@ async function pingPong(m: Msg): Promise<Msg> {
     }
   };
   await Promise.all(clients.flatMap((c) => Array.from({ length: inFlight }, () => loop(c))));
-  return { type: 'ponged', first: 1, last: next, sent };
+  return { first: 1, last: next, sent };
 }
 
-process.on('message', async (m: Msg) => {
-  switch (m.type) {
-    case 'init':
+function finish(m: Req<'finish'>): LoadCalls['finish']['reply'] {
+  clearInterval(progress);
+  const { first, last } = m;
+  const totals = sampler.totals();
+  let inRange = 0;
+  let dups = 0;
+  let owed: number;
+  if (mode === 'echo') {
+    inRange = echoSeen.countIn(first, last);
+    dups = echoSeen.dups;
+    owed = sent;
+  } else {
+    for (const s of seen) {
+      inRange += s.countIn(first, last);
+      dups += s.dups;
+    }
+    owed = Math.max(0, last - first + 1) * seen.length;
+  }
+  let requests = 0;
+  let empty = 0;
+  for (const c of clients) {
+    requests += c.requests;
+    empty += c.emptyResponses;
+  }
+  return {
+    histograms: recorder.encode(),
+    delivered: inRange,
+    received: delivered,
+    duplicates: dups,
+    lost: owed - inRange,
+    owed,
+    sent,
+    notSent,
+    sendErrors,
+    foreign,
+    requests,
+    emptyResponses: empty,
+    cpuMs: totals.cpuMs,
+    wallMs: totals.wallMs,
+    cpuPct: totals.cpuPct,
+    errors,
+  };
+}
+
+const emit = serveParent<LoadCalls, LoadEvents>(
+  {
+    async init(m) {
       await startAll(m);
-      reply({ type: 'ready', clients: clients.length });
-      break;
-    case 'measure':
+      return { clients: clients.length };
+    },
+    measure(m) {
       // A new measured phase: what came before (warm-up, an earlier step) is forgotten.
-      fromSeq = Number(m['fromSeq'] ?? 1);
+      fromSeq = m.fromSeq ?? 1;
       recorder.reset();
       delivered = 0;
       for (const x of seen) x.dups = 0;
       echoSeen.dups = 0;
       sampler.start();
       clearInterval(progress);
-      progress = setInterval(() => reply({ type: 'progress', delivered, ...sampler.interval() }), Number(m['everyMs'] ?? 500));
-      reply({ type: 'measuring' });
-      break;
-    case 'send':
-      reply(await sendLoad(m));
-      break;
-    case 'ping-pong':
-      reply(await pingPong(m));
-      break;
-    case 'snapshot':
-      reply({ type: 'snapshot', delivered, sent });
-      break;
-    case 'finish': {
-      clearInterval(progress);
-      const first = Number(m['first']);
-      const last = Number(m['last']);
-      const totals = sampler.totals();
-      let inRange = 0;
-      let dups = 0;
-      let owed: number;
-      if (mode === 'echo') {
-        inRange = echoSeen.countIn(first, last);
-        dups = echoSeen.dups;
-        owed = sent;
-      } else {
-        for (const s of seen) {
-          inRange += s.countIn(first, last);
-          dups += s.dups;
-        }
-        owed = Math.max(0, last - first + 1) * seen.length;
-      }
-      let requests = 0;
-      let empty = 0;
-      for (const c of clients) {
-        requests += c.requests;
-        empty += c.emptyResponses;
-      }
-      reply({
-        type: 'result',
-        histograms: recorder.encode(),
-        delivered: inRange,
-        received: delivered,
-        duplicates: dups,
-        lost: owed - inRange,
-        owed,
-        sent,
-        notSent,
-        sendErrors,
-        foreign,
-        requests,
-        emptyResponses: empty,
-        cpuMs: totals.cpuMs,
-        wallMs: totals.wallMs,
-        cpuPct: totals.cpuPct,
-        errors,
-      });
-      break;
-    }
-    case 'exit':
-      // Leave at once: polite closes would only add minutes to a long run.
-      clearInterval(progress);
-      process.exit(0);
-  }
-});
+      progress = setInterval(() => emit('progress', { delivered, ...sampler.interval() }), m.everyMs ?? 500);
+      return {};
+    },
+    send: sendLoad,
+    'ping-pong': pingPong,
+    snapshot: () => ({ delivered, sent }),
+    finish,
+  },
+  // Leave at once: polite closes would only add minutes to a long run.
+  () => clearInterval(progress),
+);

@@ -2,15 +2,13 @@
  * The server process of a run: one transport server on 127.0.0.1, a
  * constant-rate publisher, and CPU/RSS sampling. Driven over IPC.
  */
-import type { TransportName } from '../metrics/results.ts';
 import { ProcessSampler } from '../metrics/process.ts';
-import { createServerFor } from '../servers/index.ts';
-import type { ServerOptions } from '../servers/contract.ts';
-import { installChildGuards, type Msg } from './child.ts';
+import type { TransportServer } from '../servers/contract.ts';
+import { serverFrom } from '../transports/load.ts';
+import { serveParent } from './child.ts';
+import type { ServerCalls, ServerEvents } from './protocol.ts';
 import { runSchedule } from './schedule.ts';
 import { encodePayload } from '../metrics/payload.ts';
-
-installChildGuards();
 
 /**
  * Fault injection for the lab's own tests, from LAB_FAULT=<transport>:<fault>:
@@ -46,69 +44,66 @@ function busyWait(ms: number): void {
   while (performance.now() < end);
 }
 const sampler = new ProcessSampler();
-let server: ReturnType<typeof createServerFor> | undefined;
+let server: TransportServer | undefined;
+/** The registry name the runner gave: faults are chosen by it. */
+let transport = '';
 let sampling: NodeJS.Timeout | undefined;
-const reply = (m: Msg) => process.send!(m);
 
-process.on('message', async (m: Msg) => {
-  switch (m.type) {
-    case 'init': {
-      server = createServerFor(m['transport'] as TransportName, m['options'] as ServerOptions);
+const running = (): TransportServer => {
+  if (!server) throw new Error('the server child got a request before init');
+  return server;
+};
+
+const emit = serveParent<ServerCalls, ServerEvents>(
+  {
+    async init(m) {
+      transport = m.transport;
+      server = await serverFrom(m.server, m.options);
       const port = await server.listen(0, '127.0.0.1');
-      reply({ type: 'ready', port, pid: process.pid });
-      break;
-    }
-    case 'measure': {
+      return { port, pid: process.pid };
+    },
+    measure(m) {
       // Start of the measured phase: CPU and RSS from here, samples every `everyMs`.
       sampler.start();
-      const everyMs = Number(m['everyMs'] ?? 500);
       clearInterval(sampling);
-      sampling = setInterval(() => reply({ type: 'sample', ...sampler.interval(), at: process.hrtime.bigint() }), everyMs);
-      reply({ type: 'measuring' });
-      break;
-    }
-    case 'publish': {
-      const hub = server!.hub;
-      const size = Number(m['size']);
-      const fault = faultFor(server!.transport);
+      sampling = setInterval(() => emit('sample', { ...sampler.interval(), at: process.hrtime.bigint() }), m.everyMs ?? 500);
+      return {};
+    },
+    async publish(m) {
+      const hub = running().hub;
+      const fault = faultFor(transport);
       if (fault?.kind === 'crash') setTimeout(() => process.exit(3), 100);
       if (fault?.kind === 'stall') setTimeout(() => busyWait(fault.ms), fault.afterMs);
       const send = (text: string) => (fault?.kind === 'delay' ? setTimeout(() => hub.publish(text), fault.ms) : hub.publish(text));
       const r = await runSchedule(
-        Number(m['rate']),
-        Number(m['durationMs']),
-        m['plain']
+        m.rate,
+        m.durationMs,
+        m.plain
           ? // Plain payloads (the overhead sweep) carry no stamp, so any size down to 1 byte works.
-            () => void hub.publish(plainText(size))
+            () => void hub.publish(plainText(m.size))
           : (seq, intendedNs) => {
-              send(encodePayload(seq, intendedNs, process.hrtime.bigint(), size));
+              send(encodePayload(seq, intendedNs, process.hrtime.bigint(), m.size));
             },
-        Number(m['firstSeq'] ?? 1),
+        m.firstSeq ?? 1,
       );
       if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms + 5));
-      reply({ type: 'published', ...r });
-      break;
-    }
-    case 'counters': {
+      return r;
+    },
+    counters() {
       // A snapshot at any time: the server's counters and this process's memory.
       const mem = process.memoryUsage();
-      reply({ type: 'counters', counters: server!.counters(), rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, at: process.hrtime.bigint() });
-      break;
-    }
-    case 'gc': {
+      return { counters: running().counters(), rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, at: process.hrtime.bigint() };
+    },
+    gc() {
       // Only when started with --expose-gc: settles the heap before a memory reading.
       (globalThis as { gc?: () => void }).gc?.();
-      reply({ type: 'gc-done', exposed: typeof (globalThis as { gc?: unknown }).gc === 'function' });
-      break;
-    }
-    case 'totals': {
+      return { exposed: typeof (globalThis as { gc?: unknown }).gc === 'function' };
+    },
+    totals() {
       clearInterval(sampling);
-      reply({ type: 'totals', process: sampler.totals(), counters: server!.counters() });
-      break;
-    }
-    case 'exit':
-      // The measurement is over: no closing handshakes to wait for, the clients are going too.
-      clearInterval(sampling);
-      process.exit(0);
-  }
-});
+      return { process: sampler.totals(), counters: running().counters() };
+    },
+  },
+  // The measurement is over: no closing handshakes to wait for, the clients are going too.
+  () => clearInterval(sampling),
+);

@@ -1,67 +1,80 @@
 /**
  * One transport's run inside a scenario: a server process, one or more load
- * processes, the time series they report, and clean-up whatever happens.
+ * processes, the time series they report, and clean-up whatever happens. The
+ * session is the only place that starts child processes, so every one of them
+ * is tracked, and a run's parameters (the WebSocket load client) reach every
+ * scenario alike.
  */
 import type { TimePoint, TransportName } from '../metrics/results.ts';
 import type { ServerCounters, ServerOptions } from '../servers/contract.ts';
 import type { HeaderProfile } from '../clients/contract.ts';
-import { Child, type Msg } from './child.ts';
+import { loadClientFor, transport as describe, type WsLoadClient } from '../transports/index.ts';
+import type { ClientModule, TransportDescriptor } from '../transports/descriptor.ts';
+import { Child, type Calls, type Events } from './child.ts';
+import type { CannonCalls, LoadCalls, LoadEvents, LoadMode, PeerCalls, ServerCalls, ServerEvents } from './protocol.ts';
 
 const SERVER_CHILD = import.meta.resolve('./server-child.ts');
 const LOAD_CHILD = import.meta.resolve('./load-child.ts');
 
 /** How a session's load is shaped. */
-export interface LoadSpec {
+interface LoadSpec {
   clients: number;
   processes: number;
   pollIntervalMs: number;
   headers: HeaderProfile;
   /** `subscribe` (default): clients owe every published message; `echo`: each owes its own echoes. */
-  mode?: 'subscribe' | 'echo';
+  mode?: LoadMode;
+  /** Clients connecting at once per process (default 50). */
+  concurrency?: number;
 }
 
-/**
- * Which client drives the WebSocket rows. `own` (default): each transport its own client (the
- * engine's for `websocket`, the ws package's for `ws`). `engine` or `ws`: one client for both
- * rows, so a difference between them is the server's alone.
- */
-export type WsLoadClient = 'own' | 'engine' | 'ws';
-let wsLoadClient: WsLoadClient = 'own';
-
-/** Sets the WebSocket load client for every session of this run. */
-export function setWsLoadClient(v: WsLoadClient): void {
-  wsLoadClient = v;
+/** The parameters of a run that every session honours, whatever its scenario. */
+export interface RunParams {
+  /** Which client drives the rows that deliver by frames. */
+  wsClient: WsLoadClient;
 }
 
-/** The client transport that drives `t`'s server. */
-function clientTransport(t: TransportName): TransportName {
-  if ((t === 'websocket' || t === 'ws') && wsLoadClient !== 'own') return wsLoadClient === 'engine' ? 'websocket' : 'ws';
-  return t;
-}
+/** A server child as the session speaks to it. */
+type ServerChild = Child<ServerCalls, ServerEvents>;
+/** A load child as the session speaks to it. */
+type LoadChild = Child<LoadCalls, LoadEvents>;
 
 /** Every child of every session alive now, so an interrupted run can kill them all. */
-export const liveChildren = new Set<Child>();
+export const liveChildren = new Set<{ kill(graceMs?: number): Promise<void> }>();
 
+/** One transport's processes in one scenario run, and their series. */
 export class Session {
-  server!: Child;
-  loads: Child[] = [];
+  server!: ServerChild;
+  loads: LoadChild[] = [];
   port = 0;
+  /** The registry entry of the transport measured. */
+  readonly descriptor: TransportDescriptor;
   /** Samples every 500 ms: server CPU/RSS and deliveries, merged by time. */
   readonly series: TimePoint[] = [];
   private t0 = 0;
-  private readonly delivered = new Map<Child, number>();
+  private readonly delivered = new Map<LoadChild, number>();
   private lastDelivered = 0;
   private lastT = 0;
+  /** Children besides the server and the loads (a frozen peer, autocannon), with their grace at close. */
+  private readonly others: { child: Child<Calls, Events>; graceMs: number }[] = [];
 
   constructor(
     readonly transport: TransportName,
     readonly serverOptions: ServerOptions,
-  ) {}
+    readonly run: RunParams,
+  ) {
+    this.descriptor = describe(transport);
+  }
 
-  private track(c: Child): Child {
+  private track<C extends Calls, E extends Events>(c: Child<C, E>): Child<C, E> {
     liveChildren.add(c);
     c.proc.once('exit', () => liveChildren.delete(c));
     return c;
+  }
+
+  /** The client module that drives this transport's server in this run. */
+  get loadClient(): ClientModule {
+    return loadClientFor(this.descriptor, this.run.wsClient);
   }
 
   /** Starts the server process and waits for its port. */
@@ -69,9 +82,9 @@ export class Session {
     // LAB_SERVER_NODE_FLAGS adds node flags to every server process, e.g. "--cpu-prof
     // --cpu-prof-dir=/tmp/prof" to see where a server's time goes (NODE_OPTIONS refuses those).
     const extra = (process.env['LAB_SERVER_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean);
-    this.server = this.track(new Child(`${this.transport} server`, SERVER_CHILD, [], [...nodeFlags, ...extra]));
-    const ready = await this.server.ask({ type: 'init', transport: this.transport, options: this.serverOptions }, 'ready', 30_000);
-    this.port = Number(ready['port']);
+    this.server = this.track(new Child<ServerCalls, ServerEvents>(`${this.transport} server`, SERVER_CHILD, [...nodeFlags, ...extra]));
+    const ready = await this.server.ask({ type: 'init', transport: this.transport, server: this.descriptor.server, options: this.serverOptions }, 30_000);
+    this.port = ready.port;
   }
 
   get baseUrl(): string {
@@ -81,24 +94,48 @@ export class Session {
   /** Server counters just before the current load connected: figures count from here, set-up included. */
   baseCounters: ServerCounters | undefined;
 
+  /** The server's counters now. */
+  async counters(timeoutMs = 10_000): Promise<ServerCounters> {
+    return (await this.server.ask({ type: 'counters' }, timeoutMs)).counters;
+  }
+
   /** Figures count from now on (the next collect subtracts the server counters read here). */
   async rebase(): Promise<void> {
-    this.baseCounters = (await this.server.ask({ type: 'counters' }, 'counters', 10_000))['counters'] as ServerCounters;
+    this.baseCounters = await this.counters();
   }
 
   /** Starts the load processes, clients split evenly, and waits until all subscribed. */
   async startLoad(spec: LoadSpec): Promise<void> {
     await this.rebase();
+    await this.addLoads(spec, (i) => `p${i}c`);
+  }
+
+  /**
+   * Adds load processes for `spec.clients` more clients, split evenly over `spec.processes`;
+   * `idPrefix(i)` names the clients of the i-th new process. Resolves once all subscribed.
+   */
+  async addLoads(spec: LoadSpec, idPrefix: (i: number) => string): Promise<void> {
     const n = Math.max(1, Math.min(spec.processes, spec.clients));
-    const inits: Promise<Msg>[] = [];
+    const client = this.loadClient;
+    const inits: Promise<unknown>[] = [];
     for (let i = 0; i < n; i++) {
       const share = Math.floor(spec.clients / n) + (i < spec.clients % n ? 1 : 0);
-      const c = this.track(new Child(`${this.transport} load #${i + 1}`, LOAD_CHILD));
+      const c = this.track(new Child<LoadCalls, LoadEvents>(`${this.transport} load #${this.loads.length + 1}`, LOAD_CHILD));
       this.loads.push(c);
       inits.push(
         c.ask(
-          { type: 'init', transport: clientTransport(this.transport), baseUrl: this.baseUrl, clients: share, idPrefix: `p${i}c`, pollIntervalMs: spec.pollIntervalMs, headers: spec.headers, mode: spec.mode ?? 'subscribe' },
-          'ready',
+          {
+            type: 'init',
+            transport: this.transport,
+            client,
+            baseUrl: this.baseUrl,
+            clients: share,
+            idPrefix: idPrefix(i),
+            pollIntervalMs: spec.pollIntervalMs,
+            headers: spec.headers,
+            mode: spec.mode ?? 'subscribe',
+            ...(spec.concurrency !== undefined && { concurrency: spec.concurrency }),
+          },
           60_000 + share * 50,
         ),
       );
@@ -106,23 +143,41 @@ export class Session {
     await Promise.all(inits);
   }
 
+  /** Starts one client alone in its own process (`module`: the peer program), subscribed to the server. */
+  async startPeer(module: string, pollIntervalMs: number): Promise<Child<PeerCalls>> {
+    const peer = this.other(new Child<PeerCalls>(`${this.transport} peer`, module), 500);
+    await peer.ask({ type: 'init', client: this.loadClient, baseUrl: this.baseUrl, pollIntervalMs }, 30_000);
+    return peer;
+  }
+
+  /** Starts the autocannon process (`module`: its program). */
+  startCannon(module: string): Child<CannonCalls> {
+    return this.other(new Child<CannonCalls>(`${this.transport} autocannon`, module), 500);
+  }
+
+  private other<C extends Calls>(c: Child<C>, graceMs: number): Child<C> {
+    this.track(c);
+    this.others.push({ child: c as unknown as Child<Calls, Events>, graceMs });
+    return c;
+  }
+
   /** Begins the measured phase in every process and starts collecting the series. */
   async measure(fromSeq = 1): Promise<void> {
     this.t0 = performance.now();
     this.lastT = 0;
-    this.server.listeners.set('sample', (m) => {
+    this.server.on('sample', (m) => {
       const t = (performance.now() - this.t0) / 1000;
-      this.point(t).serverCpuPct = round1(Number(m['cpuPct']));
-      this.point(t).serverRssBytes = Number(m['rssBytes']);
+      this.point(t).serverCpuPct = round1(m.cpuPct);
+      this.point(t).serverRssBytes = m.rssBytes;
     });
     for (const l of this.loads) {
       this.delivered.set(l, 0);
-      l.listeners.set('progress', (m) => {
-        this.delivered.set(l, Number(m['delivered']));
+      l.on('progress', (m) => {
+        this.delivered.set(l, m.delivered);
         this.onProgress();
       });
     }
-    await Promise.all([this.server.ask({ type: 'measure' }, 'measuring', 10_000), ...this.loads.map((l) => l.ask({ type: 'measure', fromSeq }, 'measuring', 10_000))]);
+    await Promise.all([this.server.ask({ type: 'measure' }, 10_000), ...this.loads.map((l) => l.ask({ type: 'measure', fromSeq }, 10_000))]);
   }
 
   private onProgress(): void {
@@ -171,7 +226,7 @@ export class Session {
 
   /** Kills every process of the session. */
   async close(): Promise<void> {
-    await Promise.all([this.server?.kill(), ...this.loads.map((l) => l.kill())]);
+    await Promise.all([this.server?.kill(), ...this.loads.map((l) => l.kill()), ...this.others.map((o) => o.child.kill(o.graceMs))]);
   }
 }
 

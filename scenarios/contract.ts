@@ -1,9 +1,12 @@
 /** What a scenario is: named parameters and a run per transport that yields one result row. */
 import type { ScenarioResult, TransportName, TransportResult } from '../metrics/results.ts';
 import type { FlagReader, FlagSpecs, Profile } from '../runner/flags.ts';
+import type { RunParams } from '../runner/session.ts';
+import type { TransportDescriptor } from '../transports/descriptor.ts';
+import { transport } from '../transports/index.ts';
 
-/** Hooks the runner gives a scenario. */
-export interface RunContext {
+/** Hooks and run parameters the runner gives a scenario. */
+export interface RunContext extends RunParams {
   /** One line of progress for the terminal. */
   progress(line: string): void;
   /** Aborted when the user interrupts the run (Ctrl-C). */
@@ -16,16 +19,19 @@ export interface Scenario<P extends object = Record<string, unknown>> {
   summary: string;
   /** Flags this scenario reads besides the shared ones (declared so --help can list them). */
   flags?: FlagSpecs;
-  /** Which shared flags it reads. */
-  sharedFlags?: readonly string[];
   /** Builds its parameters from validated flags. */
   params(f: FlagReader, profile: Profile): P;
-  /** Why the scenario cannot run on a transport, or null when it can. */
-  skipReason?(transport: TransportName, params: P): string | null;
+  /** Why the scenario cannot run on a transport, from its traits, or null when it can. */
+  skipReason?(transport: TransportDescriptor, params: P): string | null;
   /** After every transport ran: figures across transports (crossovers, capacity) into the scenario's params. */
   summarize?(result: ScenarioResult): void;
   /** Measures one transport; throws on failure (the runner records it as errored). */
   run(transport: TransportName, params: P, ctx: RunContext): Promise<TransportResult>;
+}
+
+/** Why `scenario` does not apply to the registered transport `name`, or null when it does. */
+export function whyNot<P extends object>(scenario: Scenario<P>, name: TransportName, params: P): string | null {
+  return scenario.skipReason?.(transport(name), params) ?? null;
 }
 
 /** An errored row: the failure as a value. */

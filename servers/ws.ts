@@ -2,28 +2,58 @@
  * The reference WebSocket row: the `ws` package on the same HTTP server and
  * contract as the lab's own engine. Broadcasts go to every connection; a
  * frame from a client is echoed back to it, text as text, binary as binary.
+ * The same caps apply as to the engine, so the two rows compare like with
+ * like: messages up to maxMessageBytes, and a peer whose unsent output would
+ * pass maxBufferedBytes is dropped (the engine's rule: one message larger than
+ * the cap may still go out on an empty queue).
  */
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ServerOptions, TransportServer } from './contract.ts';
 import { buildServer, upgradeClient } from './base.ts';
-import { visibleTo } from './hub.ts';
+import { visibleTo, type HubMessage } from './hub.ts';
 
 export function createWsServer(options?: ServerOptions): TransportServer {
   return buildServer('ws', options, (ctx) => {
     const wss = new WebSocketServer({ noServer: true, maxPayload: ctx.options.maxMessageBytes, perMessageDeflate: false });
     const alive = new Map<WebSocket, number>();
+    // A broadcast's size is measured once for every peer's cap check.
+    let sized: HubMessage | undefined;
+    let size = 0;
+    const sizeOf = (m: HubMessage): number => {
+      if (m !== sized) {
+        sized = m;
+        size = Buffer.byteLength(m.data);
+      }
+      return size;
+    };
     ctx.httpServer.on('upgrade', (req, socket, head) => {
       const client = upgradeClient(ctx, req, socket);
       if (client === null) return;
       wss.handleUpgrade(req, socket, head, (ws) => {
         ctx.addSubscribers(1);
         alive.set(ws, 0);
+        // A peer that does not read must not grow the server without bound: past the cap it is
+        // counted as an error and its socket destroyed (a close frame would queue behind the same
+        // unread bytes), as the engine does with close code 1008.
+        const send = (data: string | Buffer, size: number, binary: boolean) => {
+          const queued = ws.bufferedAmount;
+          if (queued > 0 && queued + size > ctx.options.maxBufferedBytes) {
+            if (ws.readyState === ws.OPEN) {
+              ctx.countError();
+              ws.close(1008, 'send buffer limit exceeded');
+              ws.terminate();
+            }
+            return;
+          }
+          ws.send(data, { binary });
+        };
         const unsubscribe = ctx.hub.subscribe((m) => {
-          if (visibleTo(m, client)) ws.send(m.data);
+          if (visibleTo(m, client)) send(m.data, sizeOf(m), false);
         });
         ws.on('message', (data, isBinary) => {
           ctx.countIn();
-          if (ctx.options.echo) ws.send(data, { binary: isBinary });
+          const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+          if (ctx.options.echo) send(buf, buf.length, isBinary);
         });
         ws.on('pong', () => alive.set(ws, 0));
         ws.on('error', () => ctx.countError());

@@ -136,7 +136,9 @@ test('Ctrl-C stops every child process and still writes what was measured', asyn
     assert.equal(rows.length, 2, 'polling never started');
     assert.ok(existsSync(path.join(out, 'index.html')));
     // No server or load process of the run is left behind.
-    const left = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(out) || /(server|load)-child\.ts/.test(l));
+    // Only this checkout's children: other checkouts of the lab may be running on the same machine.
+    const mine = path.join(ROOT, 'runner');
+    const left = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(out) || (l.includes(mine) && /(server|load)-child\.ts/.test(l)));
     assert.deepEqual(left.filter((l) => !l.includes('ps -eo')), []);
   } finally {
     rmSync(out, { recursive: true, force: true });

@@ -2,17 +2,20 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { SERVERS } from '../servers/index.ts';
-import { CLIENTS } from '../clients/index.ts';
-import { TRANSPORTS, type TransportName } from '../metrics/results.ts';
+import { transports as registered } from '../transports/index.ts';
+import { clientFrom, serverFrom } from '../transports/load.ts';
 import { post, startCollector, startServer, waitFor } from './helpers.ts';
 import type { SseClient } from '../clients/sse.ts';
 
-const transports = TRANSPORTS.filter((t) => SERVERS[t] && CLIENTS[t]) as TransportName[];
+const transports = registered().map((d) => d.name);
 
-test('every registered transport has both a server and a client', () => {
-  for (const t of TRANSPORTS) assert.equal(Boolean(SERVERS[t]), Boolean(CLIENTS[t]), t);
-  assert.ok(transports.length >= 4);
+test('every registered transport has a server and a client that load', async () => {
+  assert.deepEqual(transports, ['polling', 'long-polling', 'sse', 'websocket', 'ws']);
+  for (const d of registered()) {
+    const server = await serverFrom(d.server);
+    assert.equal(server.transport, d.name, 'the server names itself as its registry entry does');
+    assert.equal(typeof (await clientFrom(d.client)), 'function', d.name);
+  }
 });
 
 for (const transport of transports) {

@@ -1,14 +1,13 @@
 /** Shared test helpers: servers on port 0, clients that collect, waiting with a deadline. */
 import type { TestContext } from 'node:test';
-import { createClientFor } from '../clients/index.ts';
 import type { ClientOptions, TransportClient } from '../clients/contract.ts';
 import type { ServerOptions, TransportServer } from '../servers/contract.ts';
-import { createServerFor } from '../servers/index.ts';
+import { createClientFor, createServerFor } from '../transports/load.ts';
 import type { TransportName } from '../metrics/results.ts';
 
 /** Starts a transport server on 127.0.0.1, port 0, closed after the test. */
 export async function startServer(t: TestContext, transport: TransportName, o?: ServerOptions): Promise<{ server: TransportServer; baseUrl: string }> {
-  const server = createServerFor(transport, o);
+  const server = await createServerFor(transport, o);
   const port = await server.listen(0, '127.0.0.1');
   t.after(() => server.close());
   return { server, baseUrl: `http://127.0.0.1:${port}` };
@@ -25,7 +24,7 @@ export interface Collector {
 export async function startCollector(t: TestContext, transport: TransportName, baseUrl: string, clientId: string, o: Partial<ClientOptions> = {}): Promise<Collector> {
   const received: string[] = [];
   const gaps: { from: number; to: number }[] = [];
-  const client = createClientFor(transport, {
+  const client = await createClientFor(transport, {
     baseUrl,
     clientId,
     pollIntervalMs: 50,

@@ -44,6 +44,19 @@ export interface TransportLook {
   dash: number[];
 }
 
+/**
+ * How a transport's server is started. `module`: a TypeScript module (its URL, so a child
+ * process can import it) whose `export` is a factory `(options?: ServerOptions) => TransportServer`.
+ * Further kinds (an external program behind a proxy) join this union.
+ */
+export type ServerLauncher = { kind: 'module'; module: string; export: string };
+
+/** Where a transport's load client lives: a module URL and the exported class, `new (options: ClientOptions) => TransportClient`. */
+export interface ClientModule {
+  module: string;
+  export: string;
+}
+
 /** One registry entry. */
 export interface TransportDescriptor {
   /** The row name in results.json, spelled exactly so. */
@@ -57,4 +70,17 @@ export interface TransportDescriptor {
    * (findings compare the two); absent for every other transport.
    */
   role?: 'engine' | 'reference';
+  /** How the server of this transport starts. */
+  server: ServerLauncher;
+  /** The client that subscribes to it in load processes and tests. */
+  client: ClientModule;
+}
+
+/**
+ * Whether every update costs the client an HTTP request (short and long polling): such a
+ * client holds no subscription between requests, and only such a server can be saturated
+ * with requests.
+ */
+export function requestPerUpdate(t: TransportTraits): boolean {
+  return t.delivery === 'poll' || t.delivery === 'held-request';
 }

@@ -17,18 +17,14 @@ import { readFileSync } from 'node:fs';
 import type { TimePoint, TransportName, TransportResult } from '../../metrics/results.ts';
 import type { ConnectionsStep } from '../../reports/extras.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
-import type { ServerCounters } from '../../servers/contract.ts';
 import type { RunContext, Scenario } from '../contract.ts';
 import { measuredRow } from '../contract.ts';
 import type { FlagReader } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
-import { Session, liveChildren } from '../../runner/session.ts';
-import { Child, type Msg } from '../../runner/child.ts';
+import { Session } from '../../runner/session.ts';
+import { requestPerUpdate, type TransportDescriptor } from '../../transports/descriptor.ts';
 import { HEARTBEAT_FLAGS } from '../dead-peer/index.ts';
 
-const LOAD_CHILD = import.meta.resolve('../../runner/load-child.ts');
-
-/** A load process at or above this CPU share is called the bottleneck. */
 /** Descriptors a process needs besides its connections (stdio, IPC, tsx, the event loop). */
 const FD_RESERVE = 64;
 /** Share of the open-files limit a load process may fill with connections. */
@@ -121,17 +117,17 @@ export function openFilesLimit(): { soft: number; hard: number } | null {
 }
 
 /**
- * Descriptors one subscriber takes on each side: one connection, except for the polling
- * clients, whose pool of two ends up holding both sockets (a poll goes out on the second
- * while the first is still being released).
+ * Descriptors one subscriber takes on each side: the sockets its transport holds per client
+ * (the polling clients' pool of two ends up holding both: a poll goes out on the second while
+ * the first is still being released).
  */
-export function fdsPerClient(t: TransportName): number {
-  return t === 'polling' || t === 'long-polling' ? 2 : 1;
+function fdsPerClient(d: TransportDescriptor): number {
+  return d.traits.socketsPerClient;
 }
 
 /** Load processes needed for `clients` subscribers under an open-files limit. */
-export function processesFor(t: TransportName, clients: number, limit: number | null, atLeast: number): number {
-  const perProcess = limit === null ? Infinity : Math.max(1, Math.floor((limit * FD_USE - FD_RESERVE) / fdsPerClient(t)));
+export function processesFor(d: TransportDescriptor, clients: number, limit: number | null, atLeast: number): number {
+  const perProcess = limit === null ? Infinity : Math.max(1, Math.floor((limit * FD_USE - FD_RESERVE) / fdsPerClient(d)));
   return Math.max(1, Math.min(clients, Math.max(atLeast, Math.ceil(clients / perProcess))));
 }
 
@@ -145,16 +141,20 @@ export const connections: Scenario<ConnectionsParams> = {
     'connection-hold': { help: 'seconds each step is held idle and measured', kind: 'number', quick: 2, full: 5, min: 0.5, max: 600 },
     ...HEARTBEAT_FLAGS,
   },
-  sharedFlags: ['poll-interval', 'long-poll-timeout', 'headers', 'load-processes'],
   params: connectionsParams,
   async run(transport: TransportName, p: ConnectionsParams, ctx: RunContext): Promise<TransportResult> {
     const limits = openFilesLimit();
-    const s = new Session(transport, {
-      heartbeatIntervalMs: p.heartbeatIntervalMs,
-      maxMissedPongs: p.maxMissed,
-      sseHeartbeatMs: p.heartbeatIntervalMs > 0 ? p.heartbeatIntervalMs : 2 ** 31 - 1,
-      longPollTimeoutMs: p.longPollTimeoutMs,
-    });
+    const s = new Session(
+      transport,
+      {
+        heartbeatIntervalMs: p.heartbeatIntervalMs,
+        maxMissedPongs: p.maxMissed,
+        sseHeartbeatMs: p.heartbeatIntervalMs > 0 ? p.heartbeatIntervalMs : 2 ** 31 - 1,
+        longPollTimeoutMs: p.longPollTimeoutMs,
+      },
+      ctx,
+    );
+    const d = s.descriptor;
     const series: TimePoint[] = [];
     const tStart = performance.now();
     try {
@@ -162,14 +162,14 @@ export const connections: Scenario<ConnectionsParams> = {
       await s.startServer(['--expose-gc']);
       const server = s.server;
       const gc = async () => {
-        const r = await server.ask({ type: 'gc' }, 'gc-done', 10_000);
+        const r = await server.ask({ type: 'gc' }, 10_000);
         await sleep(100);
-        const r2 = await server.ask({ type: 'gc' }, 'gc-done', 10_000);
-        return Boolean(r['exposed']) && Boolean(r2['exposed']);
+        const r2 = await server.ask({ type: 'gc' }, 10_000);
+        return r.exposed && r2.exposed;
       };
       const snapshot = async () => {
-        const m = await server.ask({ type: 'counters' }, 'counters', 10_000);
-        return { counters: m['counters'] as ServerCounters, rssBytes: Number(m['rssBytes']), heapBytes: Number(m['heapUsedBytes']) };
+        const m = await server.ask({ type: 'counters' }, 10_000);
+        return { counters: m.counters, rssBytes: m.rssBytes, heapBytes: m.heapUsedBytes };
       };
       await sleep(300);
       const gcExposed = await gc();
@@ -183,53 +183,36 @@ export const connections: Scenario<ConnectionsParams> = {
 
       for (const n of p.steps) {
         if (ctx.signal.aborted) break;
-        const serverFds = n * fdsPerClient(transport) + FD_RESERVE;
+        const serverFds = n * fdsPerClient(d) + FD_RESERVE;
         if (limits && serverFds > limits.soft) {
           skipped.push({
             connections: n,
-            reason: `the server process would need up to ${serverFds} file descriptors (${fdsPerClient(transport)} per subscriber); its open-files limit is ${limits.soft} (raise it with ulimit -n)`,
+            reason: `the server process would need up to ${serverFds} file descriptors (${fdsPerClient(d)} per subscriber); its open-files limit is ${limits.soft} (raise it with ulimit -n)`,
           });
           continue;
         }
         // Add the subscribers this step needs, in new load processes under the open-files limit.
         const add = n - held;
-        const k = processesFor(transport, add, limits?.soft ?? null, Math.max(1, p.loadProcesses - s.loads.length));
+        const k = processesFor(d, add, limits?.soft ?? null, Math.max(1, p.loadProcesses - s.loads.length));
         ctx.progress(`${transport}: connecting ${add} more subscriber(s) (${n} in all) over ${k} load process(es)`);
         const t0 = performance.now();
-        const inits: Promise<Msg>[] = [];
-        for (let i = 0; i < k; i++) {
-          const share = Math.floor(add / k) + (i < add % k ? 1 : 0);
-          const c = new Child(`${transport} load #${s.loads.length + 1}`, LOAD_CHILD);
-          liveChildren.add(c);
-          c.proc.once('exit', () => liveChildren.delete(c));
-          s.loads.push(c);
-          inits.push(
-            c.ask(
-              { type: 'init', transport, baseUrl: s.baseUrl, clients: share, idPrefix: `s${prefix++}c`, pollIntervalMs: p.pollIntervalMs, headers: p.headers, concurrency: 100 },
-              'ready',
-              60_000 + share * 50,
-            ),
-          );
-        }
-        await Promise.all(inits);
+        await s.addLoads({ clients: add, processes: k, pollIntervalMs: p.pollIntervalMs, headers: p.headers, concurrency: 100 }, () => `s${prefix++}c`);
         const connectMs = performance.now() - t0;
         held = n;
         // Let the connect burst settle, then measure the idle hold.
         await sleep(1000);
-        server.listeners.set('sample', (m) => {
-          series.push({ t: round1((performance.now() - tStart) / 1000), serverCpuPct: round1(Number(m['cpuPct'])), serverRssBytes: Number(m['rssBytes']) });
+        server.on('sample', (m) => {
+          series.push({ t: round1((performance.now() - tStart) / 1000), serverCpuPct: round1(m.cpuPct), serverRssBytes: m.rssBytes });
         });
-        await Promise.all([server.ask({ type: 'measure' }, 'measuring', 10_000), ...s.loads.map((l) => l.ask({ type: 'measure' }, 'measuring', 10_000))]);
+        await Promise.all([server.ask({ type: 'measure' }, 10_000), ...s.loads.map((l) => l.ask({ type: 'measure' }, 10_000))]);
         const before = await snapshot();
         ctx.progress(`${transport}: holding ${n} idle connection(s) for ${p.holdMs / 1000} s`);
         await sleep(p.holdMs);
-        const totals = await server.ask({ type: 'totals' }, 'totals', 10_000);
-        const loads = await Promise.all(s.loads.map((l) => l.ask({ type: 'finish', first: 1, last: 0 }, 'result', 30_000)));
-        const proc = totals['process'] as { cpuMs: number; wallMs: number; cpuPct: number; rssMaxBytes: number };
-        const afterCounters = totals['counters'] as ServerCounters;
+        const { process: proc, counters: afterCounters } = await server.ask({ type: 'totals' }, 10_000);
+        const loads = await Promise.all(s.loads.map((l) => l.ask({ type: 'finish', first: 1, last: 0 }, 30_000)));
         await gc();
         const after = await snapshot();
-        const clientCpu = loads.map((m) => Number(m['cpuPct']));
+        const clientCpu = loads.map((m) => m.cpuPct);
         const step: ConnectionsStepRow = {
           connections: n,
           rssBytes: after.rssBytes,
@@ -254,14 +237,14 @@ export const connections: Scenario<ConnectionsParams> = {
           cpuMs: step.cpuMs,
           rssMaxBytes: proc.rssMaxBytes,
           cpuPct: step.cpuPct,
-          clientCpuMs: loads.reduce((a, m) => a + Number(m['cpuMs']), 0),
+          clientCpuMs: loads.reduce((a, m) => a + m.cpuMs, 0),
           clientCpuPct: step.clientCpuPct,
           clientBound: clientCpu.some((c) => c >= CLIENT_BOUND_PCT),
         };
         ctx.progress(
           `${transport}: ${n} idle: RSS ${mb(step.rssBytes)} (+${step.rssPerConnBytes} B/conn), heap ${mb(step.heapBytes)} (+${step.heapPerConnBytes} B/conn), CPU ${step.cpuPct} %`,
         );
-        if (step.socketsOpen < n && step.subscribers < n && transport !== 'polling' && transport !== 'long-polling') {
+        if (step.socketsOpen < n && step.subscribers < n && !requestPerUpdate(d.traits)) {
           throw new Error(`only ${step.socketsOpen} of ${n} connections were open at the end of the hold`);
         }
       }

@@ -12,12 +12,13 @@
 import { round } from '../../runner/collect.ts';
 import { KEEP_ALIVE_TIMEOUT_MS } from '../../servers/base.ts';
 import type { TransportName, TransportResult } from '../../metrics/results.ts';
-import type { ServerCounters } from '../../servers/contract.ts';
+import type { TransportDescriptor } from '../../transports/descriptor.ts';
 import type { RunContext, Scenario } from '../contract.ts';
 import { measuredRow } from '../contract.ts';
 import type { FlagReader, FlagSpecs } from '../../runner/flags.ts';
-import { Session, liveChildren } from '../../runner/session.ts';
-import { Child } from '../../runner/child.ts';
+import { Session } from '../../runner/session.ts';
+import type { Child } from '../../runner/child.ts';
+import type { PeerCalls } from '../../runner/protocol.ts';
 
 const PEER_CHILD = import.meta.resolve('./peer-child.ts');
 
@@ -102,11 +103,10 @@ export function deadPeerParams(f: FlagReader): DeadPeerParams {
   };
 }
 
-const isWebSocket = (t: TransportName) => t === 'websocket' || t === 'ws';
-
-/** What the server's own settings say about noticing a frozen peer of this transport. */
-export function expectation(t: TransportName, p: DeadPeerParams): Pick<DeadPeerRowExtra, 'heartbeat' | 'heartbeatKind' | 'timeouts' | 'expectedMs'> {
-  if (isWebSocket(t)) {
+/** What the server's own settings say about noticing a frozen peer of a transport with these traits. */
+export function expectation(d: TransportDescriptor, p: DeadPeerParams): Pick<DeadPeerRowExtra, 'heartbeat' | 'heartbeatKind' | 'timeouts' | 'expectedMs'> {
+  const { heartbeat, delivery } = d.traits;
+  if (heartbeat === 'ping-pong') {
     const on = p.heartbeatIntervalMs > 0;
     return {
       heartbeat: { intervalMs: p.heartbeatIntervalMs, maxMissed: p.maxMissed },
@@ -114,46 +114,60 @@ export function expectation(t: TransportName, p: DeadPeerParams): Pick<DeadPeerR
       expectedMs: on ? (p.maxMissed + 1) * p.heartbeatIntervalMs : null,
     };
   }
-  if (t === 'sse') {
+  if (heartbeat === 'one-way') {
     return { heartbeat: { intervalMs: p.heartbeatIntervalMs, maxMissed: 0 }, heartbeatKind: p.heartbeatIntervalMs > 0 ? 'one-way comment' : 'none', expectedMs: null };
   }
-  if (t === 'long-polling') {
-    return {
-      heartbeat: { intervalMs: 0, maxMissed: 0 },
-      heartbeatKind: 'none',
-      timeouts: { keepAliveMs: SERVER_KEEP_ALIVE_MS, longPollMs: p.longPollTimeoutMs },
-      expectedMs: p.longPollTimeoutMs + SERVER_KEEP_ALIVE_MS,
-    };
+  const none = { heartbeat: { intervalMs: 0, maxMissed: 0 }, heartbeatKind: 'none' as const };
+  switch (delivery) {
+    case 'held-request':
+      return { ...none, timeouts: { keepAliveMs: SERVER_KEEP_ALIVE_MS, longPollMs: p.longPollTimeoutMs }, expectedMs: p.longPollTimeoutMs + SERVER_KEEP_ALIVE_MS };
+    case 'poll':
+      return { ...none, timeouts: { keepAliveMs: SERVER_KEEP_ALIVE_MS }, expectedMs: SERVER_KEEP_ALIVE_MS };
+    case 'stream':
+    case 'frames':
+      // A held stream or an upgraded connection with no heartbeat: nothing on the server's side ends it.
+      return { ...none, expectedMs: null };
   }
-  return { heartbeat: { intervalMs: 0, maxMissed: 0 }, heartbeatKind: 'none', timeouts: { keepAliveMs: SERVER_KEEP_ALIVE_MS }, expectedMs: SERVER_KEEP_ALIVE_MS };
 }
 
-/** A short explanation of what happened, from the transport, its settings and the outcome. */
-export function mechanism(t: TransportName, p: DeadPeerParams, detectMs: number | undefined): string {
+/** What holds a frozen peer's connection open when no heartbeat ends it (the kernel ACKs, no write fails). */
+function stillOpen(d: TransportDescriptor): string {
+  return d.traits.delivery === 'stream'
+    ? 'keepAliveTimeout does not apply to a response in progress, so the stream stays open until the peer process dies '
+    : 'no server timeout applies to an open connection, so it stays open until the peer process dies ';
+}
+
+/** A short explanation of what happened, from the transport's traits, its settings and the outcome. */
+export function mechanism(d: TransportDescriptor, p: DeadPeerParams, detectMs: number | undefined): string {
   const s = (ms: number) => `${Math.round(ms / 100) / 10} s`;
   const seen = detectMs !== undefined ? `; freed after ${s(detectMs)}` : `; not freed within the ${s(p.capMs)} cap`;
-  if (isWebSocket(t)) {
+  const { heartbeat, delivery } = d.traits;
+  if (heartbeat === 'ping-pong') {
     if (p.heartbeatIntervalMs <= 0) return `no ping (heartbeat off): TCP keeps the socket open while the peer's kernel ACKs${seen}`;
     return (
       `ping every ${s(p.heartbeatIntervalMs)}, dropped at the first tick after ${p.maxMissed} unanswered ping(s), ` +
       `so between ${s(p.maxMissed * p.heartbeatIntervalMs)} and ${s((p.maxMissed + 1) * p.heartbeatIntervalMs)}${seen}`
     );
   }
-  if (t === 'sse') {
+  if (heartbeat === 'one-way') {
     const hb = p.heartbeatIntervalMs > 0 ? `comment heartbeat every ${s(p.heartbeatIntervalMs)} is one-way` : 'no comment heartbeat';
     return (
       `${hb}: its bytes land in the socket buffers (the frozen peer's kernel still ACKs) and no answer is expected, so no write fails; ` +
-      `keepAliveTimeout does not apply to a response in progress, so the stream stays open until the peer process dies ` +
-      `(a lost network would end it only at TCP's retransmission timeout, ~15 min on Linux)${seen}`
+      `${stillOpen(d)}(a lost network would end it only at TCP's retransmission timeout, ~15 min on Linux)${seen}`
     );
   }
-  if (t === 'long-polling') {
-    return (
-      `no heartbeat: the held poll is answered (204) after the ${s(p.longPollTimeoutMs)} long-poll timeout into a socket nobody reads, without error; ` +
-      `the idle keep-alive socket is then closed by node's keepAliveTimeout (${s(SERVER_KEEP_ALIVE_MS)}), ≈ ${s(p.longPollTimeoutMs + SERVER_KEEP_ALIVE_MS)} in all${seen}`
-    );
+  switch (delivery) {
+    case 'held-request':
+      return (
+        `no heartbeat: the held poll is answered (204) after the ${s(p.longPollTimeoutMs)} long-poll timeout into a socket nobody reads, without error; ` +
+        `the idle keep-alive socket is then closed by node's keepAliveTimeout (${s(SERVER_KEEP_ALIVE_MS)}), ≈ ${s(p.longPollTimeoutMs + SERVER_KEEP_ALIVE_MS)} in all${seen}`
+      );
+    case 'poll':
+      return `no heartbeat and no per-client state between polls: the idle keep-alive socket is closed by node's keepAliveTimeout (${s(SERVER_KEEP_ALIVE_MS)}) after the last poll${seen}`;
+    case 'stream':
+    case 'frames':
+      return `no heartbeat: TCP keeps the socket open while the peer's kernel ACKs, and ${stillOpen(d).trimEnd()}${seen}`;
   }
-  return `no heartbeat and no per-client state between polls: the idle keep-alive socket is closed by node's keepAliveTimeout (${s(SERVER_KEEP_ALIVE_MS)}) after the last poll${seen}`;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -165,32 +179,32 @@ export const deadPeer: Scenario<DeadPeerParams> = {
     ...HEARTBEAT_FLAGS,
     'dead-peer-cap': { help: 'seconds to wait for the server to notice a frozen peer', kind: 'number', quick: 4, full: 100, min: 0.5, max: 3600 },
   },
-  sharedFlags: ['poll-interval', 'long-poll-timeout'],
   params: deadPeerParams,
   skipReason() {
     return process.platform === 'win32' ? 'needs SIGSTOP, which Windows does not have' : null;
   },
   async run(transport: TransportName, p: DeadPeerParams, ctx: RunContext): Promise<TransportResult> {
-    const s = new Session(transport, {
-      heartbeatIntervalMs: p.heartbeatIntervalMs,
-      maxMissedPongs: p.maxMissed,
-      sseHeartbeatMs: p.heartbeatIntervalMs > 0 ? p.heartbeatIntervalMs : 2 ** 31 - 1,
-      longPollTimeoutMs: p.longPollTimeoutMs,
-    });
-    let peer: Child | undefined;
+    const s = new Session(
+      transport,
+      {
+        heartbeatIntervalMs: p.heartbeatIntervalMs,
+        maxMissedPongs: p.maxMissed,
+        sseHeartbeatMs: p.heartbeatIntervalMs > 0 ? p.heartbeatIntervalMs : 2 ** 31 - 1,
+        longPollTimeoutMs: p.longPollTimeoutMs,
+      },
+      ctx,
+    );
+    const d = s.descriptor;
+    let peer: Child<PeerCalls> | undefined;
     let frozen = false;
     try {
       ctx.progress(`${transport}: starting server and one peer`);
       await s.startServer();
-      peer = new Child(`${transport} peer`, PEER_CHILD);
-      liveChildren.add(peer);
-      const p0 = peer;
-      p0.proc.once('exit', () => liveChildren.delete(p0));
-      await peer.ask({ type: 'init', transport, baseUrl: s.baseUrl, pollIntervalMs: p.pollIntervalMs }, 'ready', 30_000);
+      peer = await s.startPeer(PEER_CHILD, p.pollIntervalMs);
       await s.measure();
       // A moment of normal life first: pongs answered, a poll or two made.
       await sleep(Math.min(1000, Math.max(300, p.pollIntervalMs / 2)));
-      const counters = async () => (await s.server.ask({ type: 'counters' }, 'counters', 5000))['counters'] as ServerCounters;
+      const counters = () => s.counters(5000);
       const c0 = await counters();
       if (c0.connectionsOpen < 1) throw new Error(`the server holds no connection for the peer before the freeze (counters: ${JSON.stringify(c0)})`);
 
@@ -210,22 +224,20 @@ export const deadPeer: Scenario<DeadPeerParams> = {
         if (c.connectionsOpen !== last.connectionsOpen || c.subscribers !== last.subscribers || c.emptyResponses !== last.emptyResponses) {
           timeline.push({ tMs, connectionsOpen: c.connectionsOpen, subscribers: c.subscribers, emptyResponses: c.emptyResponses });
         }
-        if (heldPollAnsweredMs === undefined && transport === 'long-polling' && c.emptyResponses > c0.emptyResponses) heldPollAnsweredMs = tMs;
+        if (heldPollAnsweredMs === undefined && d.traits.delivery === 'held-request' && c.emptyResponses > c0.emptyResponses) heldPollAnsweredMs = tMs;
         if (c.connectionsOpen === 0 && c.subscribers === 0) {
           detectMs = tMs;
           break;
         }
         await sleep(Math.max(0, POLL_COUNTERS_MS - (performance.now() - t0 - elapsed)));
       }
-      const totals = await s.server.ask({ type: 'totals' }, 'totals', 10_000);
-      const end = totals['counters'] as ServerCounters;
-      const proc = totals['process'] as { cpuMs: number; cpuPct: number; rssMaxBytes: number };
+      const { counters: end, process: proc } = await s.server.ask({ type: 'totals' }, 10_000);
       const extra: DeadPeerRowExtra = {
         detected: detectMs !== undefined,
         ...(detectMs !== undefined && { detectMs }),
         capMs: p.capMs,
-        ...expectation(transport, p),
-        mechanism: mechanism(transport, p, detectMs),
+        ...expectation(d, p),
+        mechanism: mechanism(d, p, detectMs),
         before: { connectionsOpen: c0.connectionsOpen, subscribers: c0.subscribers },
         ...(heldPollAnsweredMs !== undefined && { heldPollAnsweredMs }),
         timeline,
@@ -239,7 +251,7 @@ export const deadPeer: Scenario<DeadPeerParams> = {
         extra: extra as unknown as Record<string, unknown>,
       });
     } finally {
-      if (peer && frozen && peer.proc.exitCode === null && peer.proc.signalCode === null) {
+      if (peer && frozen && !peer.gone) {
         // A stopped process must be continued before it can exit politely; SIGKILL would do, but be gentle.
         try {
           process.kill(peer.proc.pid!, 'SIGCONT');
@@ -247,7 +259,7 @@ export const deadPeer: Scenario<DeadPeerParams> = {
           /* already gone */
         }
       }
-      await Promise.all([peer?.kill(500), s.close()]);
+      await s.close();
     }
   },
 };

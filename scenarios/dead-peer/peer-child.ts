@@ -4,36 +4,28 @@
  * timers and its replies to pings — while the kernel keeps its sockets open
  * (and keeps acknowledging TCP segments), as with a hung tab or a stalled VM.
  */
-import type { TransportName } from '../../metrics/results.ts';
-import { createClientFor } from '../../clients/index.ts';
 import type { TransportClient } from '../../clients/contract.ts';
-import { installChildGuards, type Msg } from '../../runner/child.ts';
+import { serveParent } from '../../runner/child.ts';
+import type { PeerCalls } from '../../runner/protocol.ts';
+import { clientFrom } from '../../transports/load.ts';
 
-installChildGuards();
 let client: TransportClient | undefined;
-let received = 0;
-const errors: string[] = [];
-const reply = (m: Msg) => process.send!(m);
 
-process.on('message', async (m: Msg) => {
-  switch (m.type) {
-    case 'init': {
-      client = createClientFor(m['transport'] as TransportName, {
-        baseUrl: String(m['baseUrl']),
+serveParent<PeerCalls>(
+  {
+    async init(m) {
+      client = (await clientFrom(m.client))({
+        baseUrl: m.baseUrl,
         clientId: 'dead-peer',
-        pollIntervalMs: Number(m['pollIntervalMs'] ?? 1000),
-        onMessage: () => void received++,
-        onError: (e) => void (errors.length < 5 && errors.push(e.message)),
+        pollIntervalMs: m.pollIntervalMs,
+        onMessage: () => {},
+        onError: () => {},
       });
       await client.start();
-      reply({ type: 'ready', pid: process.pid });
-      break;
-    }
-    case 'status':
-      reply({ type: 'status', received, requests: client?.requests ?? 0, errors });
-      break;
-    case 'exit':
-      await Promise.race([client?.stop().catch(() => {}), new Promise((r) => setTimeout(r, 500))]);
-      process.exit(0);
-  }
-});
+      return { pid: process.pid };
+    },
+  },
+  async () => {
+    await Promise.race([client?.stop().catch(() => {}), new Promise((r) => setTimeout(r, 500))]);
+  },
+);

@@ -47,10 +47,8 @@ function echoParams(f: FlagReader): EchoParams {
   };
 }
 
-const SHARED = ['size', 'warmup', 'poll-interval', 'long-poll-timeout', 'headers', 'load-processes'] as const;
-
 async function withSession<T>(transport: TransportName, p: PingPongParams, clients: number, ctx: RunContext, body: (s: Session) => Promise<T>): Promise<T> {
-  const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs });
+  const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs }, ctx);
   try {
     ctx.progress(`${transport}: starting server`);
     await s.startServer();
@@ -66,7 +64,6 @@ export const echo: Scenario<EchoParams> = {
   name: 'echo',
   summary: 'N connections each send at a constant rate; the server echoes; round-trip latency from the intended send time',
   flags: ECHO_FLAGS,
-  sharedFlags: SHARED,
   params: echoParams,
   run(transport: TransportName, p: EchoParams, ctx: RunContext): Promise<TransportResult> {
     return withSession(transport, p, p.clients, ctx, async (s) => {
@@ -74,14 +71,14 @@ export const echo: Scenario<EchoParams> = {
       const warmCount = Math.round((total * p.warmupMs) / 1000);
       ctx.progress(`${transport}: ${p.clients} × ${p.ratePerClient} msg/s for ${p.durationMs / 1000} s`);
       const sending = s.loads.map((l) =>
-        l.ask({ type: 'send', ratePerClient: p.ratePerClient, size: p.size, durationMs: p.durationMs + p.warmupMs }, 'sent', p.durationMs + p.warmupMs + 30_000),
+        l.ask({ type: 'send', ratePerClient: p.ratePerClient, size: p.size, durationMs: p.durationMs + p.warmupMs }, p.durationMs + p.warmupMs + 30_000),
       );
       if (warmCount) await new Promise((r) => setTimeout(r, p.warmupMs));
       await s.measure(warmCount + 1);
       const sent = await Promise.all(sending);
-      const owed = sent.reduce((a, m) => a + Number(m['sent']), 0);
+      const owed = sent.reduce((a, m) => a + m.sent, 0);
       await s.drain(owed, Math.max(2000, 2 * p.pollIntervalMs + 1000), ctx.signal);
-      const last = Math.max(...sent.map((m) => Number(m['last'])));
+      const last = Math.max(...sent.map((m) => m.last));
       return collect(s, transport, { first: warmCount + 1, last, size: p.size, seconds: p.durationMs / 1000, upPayload: true, extra: { mode: 'open-loop', ratePerClient: p.ratePerClient } });
     });
   },
@@ -94,7 +91,6 @@ export const echoPingPong: Scenario<PingPongParams> = {
   name: 'echo-ping-pong',
   summary: 'one connection, one message in flight: round trips per second and their latency (closed loop)',
   flags: {},
-  sharedFlags: SHARED,
   params: (f) => {
     const { ratePerClient: _unused, ...rest } = echoParams(f);
     return { ...rest, clients: 1, loadProcesses: 1 };
@@ -103,8 +99,8 @@ export const echoPingPong: Scenario<PingPongParams> = {
     return withSession(transport, p, 1, ctx, async (s) => {
       await s.measure(1);
       ctx.progress(`${transport}: ping-pong for ${p.durationMs / 1000} s`);
-      const done = await s.loads[0]!.ask({ type: 'ping-pong', size: p.size, durationMs: p.durationMs }, 'ponged', p.durationMs + 30_000);
-      return collect(s, transport, { first: 1, last: Number(done['last']), size: p.size, seconds: p.durationMs / 1000, upPayload: true, extra: { mode: 'ping-pong' } });
+      const done = await s.loads[0]!.ask({ type: 'ping-pong', size: p.size, durationMs: p.durationMs }, p.durationMs + 30_000);
+      return collect(s, transport, { first: 1, last: done.last, size: p.size, seconds: p.durationMs / 1000, upPayload: true, extra: { mode: 'ping-pong' } });
     });
   },
 };
@@ -121,7 +117,6 @@ export const echoPipelined: Scenario<PipelinedParams> = {
     'pipeline-clients': { help: 'echo-pipelined: connections', kind: 'number', quick: 50, min: 1, max: 10_000, integer: true },
     'in-flight': { help: 'echo-pipelined: messages in flight per connection', kind: 'number', quick: 16, min: 1, max: 10_000, integer: true },
   },
-  sharedFlags: SHARED,
   params: (f) => {
     const { ratePerClient: _unused, ...rest } = echoParams(f);
     return { ...rest, clients: f.num('pipeline-clients'), inFlight: f.num('in-flight'), loadProcesses: 1 };
@@ -130,8 +125,8 @@ export const echoPipelined: Scenario<PipelinedParams> = {
     return withSession(transport, p, p.clients, ctx, async (s) => {
       await s.measure(1);
       ctx.progress(`${transport}: ${p.clients} × ${p.inFlight} in flight for ${p.durationMs / 1000} s`);
-      const done = await s.loads[0]!.ask({ type: 'ping-pong', size: p.size, durationMs: p.durationMs, inFlight: p.inFlight }, 'ponged', p.durationMs + 30_000);
-      return collect(s, transport, { first: 1, last: Number(done['last']), size: p.size, seconds: p.durationMs / 1000, upPayload: true, extra: { mode: 'pipelined', inFlight: p.inFlight } });
+      const done = await s.loads[0]!.ask({ type: 'ping-pong', size: p.size, durationMs: p.durationMs, inFlight: p.inFlight }, p.durationMs + 30_000);
+      return collect(s, transport, { first: 1, last: done.last, size: p.size, seconds: p.durationMs / 1000, upPayload: true, extra: { mode: 'pipelined', inFlight: p.inFlight } });
     });
   },
 };

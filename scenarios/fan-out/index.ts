@@ -43,7 +43,6 @@ export const fanOut: Scenario<FanOutParams> = {
     capacity: { help: 'fan-out: after the steps, double N until p99 passes --limit-ms', kind: 'choice', quick: 'off', choices: ['off', 'on'] },
     'capacity-max': { help: 'fan-out: largest N the capacity search tries', kind: 'number', quick: 16_000, min: 1, max: 100_000, integer: true },
   },
-  sharedFlags: ['size', 'poll-interval', 'long-poll-timeout', 'headers', 'load-processes'],
   params: (f: FlagReader): FanOutParams => ({
     steps: [...new Set(f.nums('fanout-steps'))].sort((a, b) => a - b),
     rate: f.num('fanout-rate'),
@@ -57,7 +56,7 @@ export const fanOut: Scenario<FanOutParams> = {
   }),
 
   async run(transport: TransportName, p: FanOutParams, ctx: RunContext): Promise<TransportResult> {
-    const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs });
+    const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs }, ctx);
     const steps: FanOutStep[] = [];
     let lastRow: TransportResult | undefined;
     let firstSeq = 1;
@@ -68,8 +67,8 @@ export const fanOut: Scenario<FanOutParams> = {
       // Messages of this step are numbered after those of the previous steps.
       await s.measure(firstSeq);
       ctx.progress(`${transport}: N = ${n}: publishing ${p.rate} msg/s for ${p.stepDurationMs / 1000} s`);
-      const published = await s.server.ask({ type: 'publish', rate: p.rate, size: p.size, durationMs: p.stepDurationMs, firstSeq }, 'published', p.stepDurationMs + 30_000);
-      const last = Number(published['last']);
+      const published = await s.server.ask({ type: 'publish', rate: p.rate, size: p.size, durationMs: p.stepDurationMs, firstSeq }, p.stepDurationMs + 30_000);
+      const last = published.last;
       await s.drain((last - firstSeq + 1) * n, Math.max(2000, 2 * p.pollIntervalMs + 1000), ctx.signal);
       const row = await collect(s, transport, { first: firstSeq, last, size: p.size, seconds: p.stepDurationMs / 1000, upPayload: false });
       firstSeq = last + 1;

@@ -24,12 +24,11 @@ import type { ServerCounters } from '../../servers/contract.ts';
 import type { RunContext, Scenario } from '../contract.ts';
 import { measuredRow } from '../contract.ts';
 import type { FlagReader } from '../../runner/flags.ts';
-import { Session, liveChildren } from '../../runner/session.ts';
-import { Child, type Msg } from '../../runner/child.ts';
+import { Session } from '../../runner/session.ts';
+import type { CannonResult, ServerTotals } from '../../runner/protocol.ts';
+import { requestPerUpdate, type TransportDescriptor } from '../../transports/descriptor.ts';
 
 const CANNON_CHILD = import.meta.resolve('./cannon-child.ts');
-
-/** A load process at or above this CPU share is called the bottleneck. */
 
 export interface HttpSaturationParams {
   /** autocannon connections. */
@@ -110,25 +109,17 @@ export const httpSaturation: Scenario<HttpSaturationParams> = {
     'saturation-connections': { help: 'autocannon connections', kind: 'number', quick: 10, full: 50, min: 1, max: 10_000, integer: true },
     'saturation-duration': { help: 'seconds autocannon runs per variant', kind: 'number', quick: 2, full: 10, min: 0.5, max: 3600 },
   },
-  sharedFlags: ['poll-interval', 'size', 'headers', 'warmup', 'long-poll-timeout'],
   params: httpSaturationParams,
-  skipReason(transport) {
-    if (transport === 'sse') return 'SSE holds one streaming response per client; there is no request per update to saturate';
-    if (transport === 'websocket' || transport === 'ws') return 'WebSocket sends frames on one upgraded connection; there are no HTTP requests to saturate';
-    return null;
-  },
+  skipReason: notSaturable,
   async run(transport: TransportName, p: HttpSaturationParams, ctx: RunContext): Promise<TransportResult> {
-    const skip = httpSaturation.skipReason!(transport, p);
+    const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs }, ctx);
+    const skip = notSaturable(s.descriptor);
     if (skip) throw new Error(skip);
-    const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs });
-    let cannon: Child | undefined;
+    const poll = s.descriptor.traits.delivery === 'poll';
     try {
       ctx.progress(`${transport}: starting server and autocannon process`);
       await s.startServer();
-      cannon = new Child(`${transport} autocannon`, CANNON_CHILD);
-      const c = cannon;
-      liveChildren.add(c);
-      c.proc.once('exit', () => liveChildren.delete(c));
+      const c = s.startCannon(CANNON_CHILD);
 
       // One message of `size` bytes, so a cursor one behind it returns exactly that message.
       const pub = await fetch(`${s.baseUrl}/publish`, { method: 'POST', body: 'x'.repeat(p.size), headers: { 'content-type': 'text/plain' } });
@@ -136,7 +127,7 @@ export const httpSaturation: Scenario<HttpSaturationParams> = {
       const seq = Number(((await pub.json()) as { seq: number }).seq);
 
       const plan: { name: SaturationVariantName; path: string; expectedStatus: number }[] =
-        transport === 'polling'
+        poll
           ? [
               { name: 'empty', path: `/poll?cursor=${seq}&client=cannon`, expectedStatus: 204 },
               { name: 'message', path: `/poll?cursor=${seq - 1}&client=cannon`, expectedStatus: 200 },
@@ -153,23 +144,23 @@ export const httpSaturation: Scenario<HttpSaturationParams> = {
         const url = s.baseUrl + v.path;
         if (p.warmupSec > 0) {
           ctx.progress(`${transport}: ${v.name} poll: ${p.warmupSec} s of warm-up`);
-          await c.ask({ type: 'run', url, connections: p.connections, durationSec: p.warmupSec, headers }, 'result', p.warmupSec * 1000 + 30_000);
+          await c.ask({ type: 'run', url, connections: p.connections, durationSec: p.warmupSec, headers }, p.warmupSec * 1000 + 30_000);
         }
         ctx.progress(`${transport}: ${v.name} poll (${v.expectedStatus}): autocannon, ${p.connections} connections × ${p.durationSec} s`);
-        const before = (await s.server.ask({ type: 'counters' }, 'counters', 10_000))['counters'] as ServerCounters;
-        s.server.listeners.set('sample', () => {});
-        await s.server.ask({ type: 'measure' }, 'measuring', 10_000);
-        const r = await c.ask({ type: 'run', url, connections: p.connections, durationSec: p.durationSec, headers }, 'result', p.durationSec * 1000 + 30_000);
-        const totals = await s.server.ask({ type: 'totals' }, 'totals', 10_000);
-        const after = totals['counters'] as ServerCounters;
+        const before = await s.counters();
+        s.server.on('sample', () => {});
+        await s.server.ask({ type: 'measure' }, 10_000);
+        const r = await c.ask({ type: 'run', url, connections: p.connections, durationSec: p.durationSec, headers }, p.durationSec * 1000 + 30_000);
+        const totals = await s.server.ask({ type: 'totals' }, 10_000);
+        const after = totals.counters;
         requestsTotal = after;
-        variants.push(variantOf(v, r, totals, before, after, transport, p));
+        variants.push(variantOf(v, r, totals, before, poll, p));
         const last = variants[variants.length - 1]!;
         ctx.progress(
           `${transport}: ${v.name}: ${last.requestsPerSec} req/s, p50 ${last.latencyMs.p50} ms, p99 ${last.latencyMs.p99} ms, server CPU ${last.server.cpuPct} %, autocannon CPU ${last.client.cpuPct} % (${last.bound === 'neither' ? 'neither side saturated' : `${last.bound}-bound`})`,
         );
       }
-      const primaryName: SaturationVariantName = transport === 'polling' ? 'empty' : 'message';
+      const primaryName: SaturationVariantName = poll ? 'empty' : 'message';
       const primary = variants.find((v) => v.name === primaryName)!;
       const extra: HttpSaturationRowExtra = {
         requestsPerSec: primary.requestsPerSec,
@@ -189,35 +180,47 @@ export const httpSaturation: Scenario<HttpSaturationParams> = {
         extra: extra as unknown as Record<string, unknown>,
       });
     } finally {
-      await Promise.all([cannon?.kill(500), s.close()]);
+      await s.close();
     }
   },
 };
 
+/** Why a transport has no request per update to saturate, from its delivery; null when it has. */
+function notSaturable(d: TransportDescriptor): string | null {
+  if (requestPerUpdate(d.traits)) return null;
+  return d.traits.delivery === 'stream'
+    ? `${d.inWords} holds one streaming response per client; there is no request per update to saturate`
+    : 'WebSocket sends frames on one upgraded connection; there are no HTTP requests to saturate';
+}
+
+/**
+ * One variant's figures from autocannon's result and the server's totals. `poll`: the transport
+ * answers every poll at once, so requests/s × the poll interval is a client capacity.
+ */
 function variantOf(
   v: { name: SaturationVariantName; path: string; expectedStatus: number },
-  r: Msg,
-  totals: Msg,
+  r: CannonResult,
+  totals: ServerTotals,
   before: ServerCounters,
-  after: ServerCounters,
-  transport: TransportName,
+  poll: boolean,
   p: HttpSaturationParams,
 ): SaturationVariant {
-  const requests = Number(r['requests']);
-  const durationSec = Number(r['durationSec']) || p.durationSec;
+  const after = totals.counters;
+  const requests = r.requests;
+  const durationSec = r.durationSec || p.durationSec;
   const rps = round(requests / durationSec);
-  const statusCodes = r['statusCodes'] as Record<string, number>;
+  const statusCodes = r.statusCodes;
   const wrong = Object.entries(statusCodes).filter(([code, n]) => Number(code) !== v.expectedStatus && n > 0);
   if (requests > 0 && wrong.length > 0 && wrong.reduce((a, [, n]) => a + n, 0) > requests / 2) {
     throw new Error(`${v.name} poll: expected ${v.expectedStatus}, got ${JSON.stringify(statusCodes)}`);
   }
-  if (requests === 0) throw new Error(`${v.name} poll: autocannon got no answer (errors ${String(r['errors'])}, timeouts ${String(r['timeouts'])})`);
+  if (requests === 0) throw new Error(`${v.name} poll: autocannon got no answer (errors ${r.errors}, timeouts ${r.timeouts})`);
   const served = Math.max(1, after.requests - before.requests);
-  const proc = totals['process'] as { cpuMs: number; cpuPct: number; rssMaxBytes: number };
-  const lat = r['latency'] as Record<string, number>;
+  const proc = totals.process;
+  const lat = r.latency;
   const latencyMs: HttpSaturationExtra['latencyMs'] = {};
-  for (const k of ['p50', 'p90', 'p99', 'p999', 'mean', 'max'] as const) if (Number.isFinite(lat[k])) latencyMs[k] = round(lat[k]!);
-  const clientPct = Number(r['cpuPct']);
+  for (const k of ['p50', 'p90', 'p99', 'p999', 'mean', 'max'] as const) if (Number.isFinite(lat[k])) latencyMs[k] = round(lat[k]);
+  const clientPct = r.cpuPct;
   return {
     name: v.name,
     path: v.path,
@@ -225,16 +228,16 @@ function variantOf(
     requestsPerSec: rps,
     requests,
     latencyMs,
-    errors: Number(r['errors']),
-    timeouts: Number(r['timeouts']),
-    non2xx: Number(r['non2xx']),
+    errors: r.errors,
+    timeouts: r.timeouts,
+    non2xx: r.non2xx,
     statusCodes,
     bytesUpPerRequest: round((after.bytesRead - before.bytesRead) / served),
     bytesDownPerRequest: round((after.bytesWritten - before.bytesWritten) / served),
     server: { cpuMs: round(proc.cpuMs), cpuPct: round(proc.cpuPct), rssMaxBytes: proc.rssMaxBytes },
-    client: { cpuMs: round(Number(r['cpuMs'])), cpuPct: round(clientPct), clientBound: clientPct >= CLIENT_BOUND_PCT },
+    client: { cpuMs: round(r.cpuMs), cpuPct: round(clientPct), clientBound: clientPct >= CLIENT_BOUND_PCT },
     bound: boundOf(proc.cpuPct >= CLIENT_BOUND_PCT, clientPct >= CLIENT_BOUND_PCT),
-    ...(transport === 'polling' && { maxClientsAtPollInterval: Math.round((rps * p.pollIntervalMs) / 1000) }),
+    ...(poll && { maxClientsAtPollInterval: Math.round((rps * p.pollIntervalMs) / 1000) }),
   };
 }
 

@@ -14,7 +14,6 @@
  */
 import type { ScenarioResult, TransportName, TransportResult } from '../../metrics/results.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
-import type { ServerCounters } from '../../servers/contract.ts';
 import type { OverheadCrossover, OverheadExtrapolation, OverheadSweepPoint } from '../../reports/extras.ts';
 import type { RunContext, Scenario } from '../contract.ts';
 import { measuredRow } from '../contract.ts';
@@ -60,7 +59,6 @@ export const overhead: Scenario<OverheadParams> = {
     'overhead-messages': { help: 'overhead: least messages measured per point', kind: 'number', quick: 2, full: 5, min: 1, max: 100_000, integer: true },
     'session-seconds': { help: 'overhead: connection lifetime the set-up bytes are amortised over, s', kind: 'number', quick: 60, min: 1, max: 86_400 },
   },
-  sharedFlags: ['poll-interval', 'long-poll-timeout', 'headers'],
   params: (f: FlagReader): OverheadParams => ({
     clients: f.num('overhead-clients'),
     rates: [...new Set(f.nums('overhead-rates'))].sort((a, b) => a - b),
@@ -73,16 +71,18 @@ export const overhead: Scenario<OverheadParams> = {
   }),
 
   async run(transport: TransportName, p: OverheadParams, ctx: RunContext): Promise<TransportResult> {
-    const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs });
+    const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs }, ctx);
     const sweep: MeasuredPoint[] = [];
+    // Short polling delivers only at its polls: its window and lag follow the poll interval.
+    const polls = s.descriptor.traits.delivery === 'poll';
     // Delivery lag margin: a whole poll interval for short polling, a little for the rest.
-    const lagMs = transport === 'polling' ? p.pollIntervalMs + 250 : 250;
+    const lagMs = polls ? p.pollIntervalMs + 250 : 250;
     try {
       ctx.progress(`${transport}: starting server, connecting ${p.clients} subscriber(s)`);
       await s.startServer();
       await s.startLoad({ clients: p.clients, processes: 1, pollIntervalMs: p.pollIntervalMs, headers: p.headers });
-      const counters = async () => (await s.server.ask({ type: 'counters' }, 'counters', 10_000))['counters'] as ServerCounters;
-      const delivered = async () => (await Promise.all(s.loads.map((l) => l.ask({ type: 'snapshot' }, 'snapshot', 10_000)))).reduce((a, m) => a + Number(m['delivered']), 0);
+      const counters = async () => await s.counters();
+      const delivered = async () => (await Promise.all(s.loads.map((l) => l.ask({ type: 'snapshot' }, 10_000)))).reduce((a, m) => a + m.delivered, 0);
       const afterSetup = await counters();
       const setup = sinceBase(afterSetup, s.baseCounters);
       const setupBytesPerClient = (setup.bytesRead + setup.bytesWritten) / p.clients;
@@ -92,9 +92,9 @@ export const overhead: Scenario<OverheadParams> = {
           if (ctx.signal.aborted) break;
           let windowMs = Math.max(p.minWindowMs, (1000 * p.minMessages) / rate);
           // Short polling: whole poll cycles, so the window holds a whole number of polls per client.
-          if (transport === 'polling') windowMs = Math.ceil(windowMs / p.pollIntervalMs) * p.pollIntervalMs;
+          if (polls) windowMs = Math.ceil(windowMs / p.pollIntervalMs) * p.pollIntervalMs;
           ctx.progress(`${transport}: ${size} B at ${rate} msg/s per client (${(windowMs / 1000).toFixed(1)} s window)`);
-          const publishing = s.server.ask({ type: 'publish', rate, size, durationMs: windowMs + 2 * lagMs, plain: true }, 'published', windowMs + 2 * lagMs + 30_000);
+          const publishing = s.server.ask({ type: 'publish', rate, size, durationMs: windowMs + 2 * lagMs, plain: true }, windowMs + 2 * lagMs + 30_000);
           await sleep(lagMs);
           const [c0, d0] = await Promise.all([counters(), delivered()]);
           const t0 = performance.now();
@@ -121,8 +121,8 @@ export const overhead: Scenario<OverheadParams> = {
           // No pause here: the next phase's first L ms are unmeasured, so this phase's tail lands there.
         }
       }
-      const totals = await s.server.ask({ type: 'totals' }, 'totals', 10_000);
-      const proc = totals['process'] as { cpuMs: number; cpuPct: number; rssMaxBytes: number };
+      const totals = await s.server.ask({ type: 'totals' }, 10_000);
+      const proc = totals.process;
       const first = sweep[0];
       return measuredRow(transport, {
         wire: first

@@ -67,10 +67,9 @@ function drainMs(p: PushParams): number {
 export const push: Scenario<PushParams> = {
   name: 'push',
   summary: 'server → N subscribers at a constant rate: one-way latency, loss, bytes per delivered message, server cost',
-  sharedFlags: ['clients', 'rate', 'size', 'duration', 'warmup', 'poll-interval', 'long-poll-timeout', 'headers', 'load-processes'],
   params: pushParams,
   async run(transport: TransportName, p: PushParams, ctx: RunContext): Promise<TransportResult> {
-    const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs });
+    const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs }, ctx);
     try {
       ctx.progress(`${transport}: starting server`);
       await s.startServer();
@@ -78,12 +77,12 @@ export const push: Scenario<PushParams> = {
       await s.startLoad({ clients: p.clients, processes: p.loadProcesses, pollIntervalMs: p.pollIntervalMs, headers: p.headers });
       const warmCount = Math.round((p.rate * p.warmupMs) / 1000);
       ctx.progress(`${transport}: publishing ${p.rate} msg/s × ${p.size} B for ${p.durationMs / 1000} s${warmCount ? ` after ${p.warmupMs / 1000} s of warm-up` : ''}`);
-      const publishing = s.server.ask({ type: 'publish', rate: p.rate, size: p.size, durationMs: p.durationMs + p.warmupMs }, 'published', p.durationMs + p.warmupMs + 30_000);
+      const publishing = s.server.ask({ type: 'publish', rate: p.rate, size: p.size, durationMs: p.durationMs + p.warmupMs }, p.durationMs + p.warmupMs + 30_000);
       if (warmCount) await new Promise((r) => setTimeout(r, p.warmupMs));
       await s.measure(warmCount + 1);
       const published = await publishing;
       const first = warmCount + 1;
-      const last = Number(published['last']);
+      const last = published.last;
       const owed = (last - first + 1) * p.clients;
       const drainEnd = Date.now() + drainMs(p);
       while (s.totalDelivered() < owed && Date.now() < drainEnd && !ctx.signal.aborted) await new Promise((r) => setTimeout(r, 50));

@@ -9,7 +9,6 @@
  */
 import type { ScenarioResult, TransportName, TransportResult } from '../../metrics/results.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
-import type { ServerCounters } from '../../servers/contract.ts';
 import type { RunContext, Scenario } from '../contract.ts';
 import { measuredRow } from '../contract.ts';
 import type { FlagReader, FlagSpecs } from '../../runner/flags.ts';
@@ -64,7 +63,7 @@ function params(direction: 'down' | 'up') {
 }
 
 async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunContext): Promise<TransportResult> {
-  const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs, echo: p.direction === 'down' });
+  const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs, echo: p.direction === 'down' }, ctx);
   const steps: ThroughputStep[] = [];
   let best: TransportResult | undefined;
   let firstSeq = 1;
@@ -86,27 +85,27 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
       let row: TransportResult;
       let why: string | undefined;
       if (p.direction === 'down') {
-        const published = await s.server.ask({ type: 'publish', rate, size: p.size, durationMs: p.stepDurationMs, firstSeq }, 'published', p.stepDurationMs + 60_000);
-        const last = Number(published['last']);
+        const published = await s.server.ask({ type: 'publish', rate, size: p.size, durationMs: p.stepDurationMs, firstSeq }, p.stepDurationMs + 60_000);
+        const last = published.last;
         await s.drain((last - firstSeq + 1) * p.clients, 1000, ctx.signal);
         row = await collect(s, transport, { first: firstSeq, last, size: p.size, seconds, upPayload: false });
         firstSeq = last + 1;
         const share = row.messages!.delivered / Math.max(1, row.messages!.sent);
         if (share < SUSTAINED_SHARE) why = `only ${(share * 100).toFixed(1)} % delivered`;
         else if ((row.latencyMs?.p99 ?? Infinity) > p.p99LimitMs) why = `p99 ${row.latencyMs?.p99} ms over ${p.p99LimitMs} ms`;
-        else if (Number(published['maxLateMs']) > 250) why = `publisher fell ${Math.round(Number(published['maxLateMs']))} ms behind its schedule`;
+        else if (published.maxLateMs > 250) why = `publisher fell ${Math.round(published.maxLateMs)} ms behind its schedule`;
       } else {
-        const sent = await s.loads[0]!.ask({ type: 'send', ratePerClient: rate / p.clients, size: p.size, durationMs: p.stepDurationMs, maxInflight: 64 }, 'sent', p.stepDurationMs + 60_000);
-        const owed = Number(sent['sent']);
+        const sent = await s.loads[0]!.ask({ type: 'send', ratePerClient: rate / p.clients, size: p.size, durationMs: p.stepDurationMs, maxInflight: 64 }, p.stepDurationMs + 60_000);
+        const owed = sent.sent;
         const base = s.baseCounters;
-        const received = async () => sinceBase((await s.server.ask({ type: 'counters' }, 'counters', 10_000))['counters'] as ServerCounters, base).messagesIn;
+        const received = async () => sinceBase(await s.counters(), base).messagesIn;
         const end = Date.now() + 1000;
         let got = await received();
         while (got < owed && Date.now() < end) {
           await new Promise((r) => setTimeout(r, 50));
           got = await received();
         }
-        row = await collect(s, transport, { first: 1, last: Number(sent['last']), size: p.size, seconds, upPayload: true });
+        row = await collect(s, transport, { first: 1, last: sent.last, size: p.size, seconds, upPayload: true });
         // Upward, what counts is what the server received; nothing comes back.
         const payload = got * p.size;
         const wire = row.wire!;
@@ -114,10 +113,10 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
         row.latencyMs = null;
         row.latencyMsUncorrected = null;
         row.percentiles = [];
-        row.messages = { sent: owed + Number(sent['notSent']), delivered: got, lost: owed + Number(sent['notSent']) - got };
+        row.messages = { sent: owed + sent.notSent, delivered: got, lost: owed + sent.notSent - got };
         row.throughput = { messagesPerSec: round(got / seconds), payloadBytesPerSec: round(payload / seconds) };
         row.wire = { ...wire, payloadBytes: payload, overheadBytesPerMessage: got ? round((wireTotal - payload) / got) : 0, bytesPerMessage: got ? round(wireTotal / got) : 0 };
-        if (Number(sent['notSent']) > 0) why = `${sent['notSent']} messages held back: ${p.clients} client(s) could not send that fast`;
+        if (sent.notSent > 0) why = `${sent.notSent} messages held back: ${p.clients} client(s) could not send that fast`;
         else if (got < owed * SUSTAINED_SHARE) why = `server received only ${got} of ${owed}`;
       }
       const step: ThroughputStep = { rate, deliveredPerSec: row.throughput!.messagesPerSec, p99Ms: row.latencyMs?.p99 ?? null, sustained: !why, ...(why ? { why } : {}) };
@@ -156,7 +155,6 @@ export const throughputDown: Scenario<ThroughputParams> = {
   name: 'throughput-down',
   summary: 'highest sustained server → client messages/s and payload MB/s (rate doubled until delivery falls behind)',
   flags: FLAGS,
-  sharedFlags: ['size', 'poll-interval', 'long-poll-timeout', 'headers'],
   params: params('down'),
   run: ramp,
   summarize: describeBest,
@@ -166,7 +164,6 @@ export const throughputUp: Scenario<ThroughputParams> = {
   name: 'throughput-up',
   summary: 'highest sustained client → server messages/s (server echo off; counted where they arrive)',
   flags: {},
-  sharedFlags: ['size', 'poll-interval', 'long-poll-timeout', 'headers'],
   params: params('up'),
   run: ramp,
   summarize: describeBest,

@@ -1,12 +1,13 @@
 /** connections for real at a tiny scale: idle subscribers held, memory and CPU per connection read from the server. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connections, fdsPerClient, openFilesLimit, processesFor, type ConnectionsParams, type ConnectionsRowExtra } from '../../scenarios/connections/index.ts';
+import { connections, openFilesLimit, processesFor, type ConnectionsParams, type ConnectionsRowExtra } from '../../scenarios/connections/index.ts';
+import { transport } from '../../transports/index.ts';
 import { liveChildren } from '../../runner/session.ts';
 import { readConnectionsSteps } from '../../reports/extras.ts';
 import type { RunContext } from '../../scenarios/contract.ts';
 
-const ctx: RunContext = { progress: () => {}, signal: new AbortController().signal };
+const ctx: RunContext = { progress: () => {}, signal: new AbortController().signal, wsClient: 'own' };
 const P: ConnectionsParams = {
   steps: [200],
   holdMs: 1000,
@@ -19,13 +20,15 @@ const P: ConnectionsParams = {
 };
 
 test('load processes are added when the open-files limit asks', () => {
-  assert.equal(fdsPerClient('ws'), 1);
-  assert.equal(fdsPerClient('polling'), 2);
-  assert.equal(fdsPerClient('sse'), 1);
-  assert.equal(processesFor('ws', 1000, 20_000, 1), 1);
-  assert.equal(processesFor('ws', 10_000, 1024, 1), Math.ceil(10_000 / Math.floor(1024 * 0.9 - 64)));
-  assert.equal(processesFor('polling', 10_000, 20_000, 1), 2);
-  assert.equal(processesFor('ws', 3, null, 8), 3, 'never more processes than subscribers');
+  const ws = transport('ws');
+  const polling = transport('polling');
+  assert.equal(processesFor(ws, 1000, 20_000, 1), 1);
+  assert.equal(processesFor(ws, 10_000, 1024, 1), Math.ceil(10_000 / Math.floor(1024 * 0.9 - 64)));
+  // Two sockets per polling subscriber: 10,000 of them need 20,000 descriptors, one process holds 17,936.
+  assert.equal(processesFor(polling, 10_000, 20_000, 1), 2);
+  assert.equal(processesFor(ws, 10_000, 20_000, 1), 1);
+  assert.equal(processesFor(transport('sse'), 10_000, 20_000, 3), 3, 'at least the processes asked for');
+  assert.equal(processesFor(ws, 3, null, 8), 3, 'never more processes than subscribers');
   const lim = openFilesLimit();
   if (process.platform === 'linux') assert.ok(lim && lim.soft > 0 && lim.hard >= lim.soft);
 });
@@ -41,15 +44,33 @@ for (const t of ['ws', 'sse', 'polling'] as const) {
     assert.ok(steps && steps.length === 1, 'one step measured');
     const s = x.steps[0]!;
     assert.equal(s.connections, 200);
-    assert.ok(s.rssPerConnBytes > 0 && s.rssPerConnBytes < 1_000_000, `rssPerConnBytes ${s.rssPerConnBytes}`);
+    // Per-connection figures are the step's readings over the empty server's, divided by the count.
+    assert.ok(s.rssBytes > x.baseline.rssBytes, 'the server grew');
+    assert.equal(s.rssPerConnBytes, Math.round((s.rssBytes - x.baseline.rssBytes) / 200));
+    assert.equal(s.marginalRssPerConnBytes, s.rssPerConnBytes, 'the first step counts from the empty server');
+    assert.equal(s.heapPerConnBytes, Math.round((s.heapBytes - x.baseline.heapBytes) / 200));
     assert.ok(s.heapBytes > x.baseline.heapBytes, 'the heap grew');
-    assert.ok(s.cpuPct >= 0 && s.cpuPct < 200);
+    assert.ok(s.rssMaxBytes >= s.rssBytes * 0.5, 'the peak over the hold is of the same order as the reading after it');
+    // CPU: the share of the hold's wall time, which is at least the hold.
+    assert.ok(s.cpuMs > 0, 'heartbeats or polls cost some CPU');
+    assert.ok(s.cpuPct > 0 && s.cpuPct <= (100 * s.cpuMs) / P.holdMs, `cpuPct ${s.cpuPct} against ${s.cpuMs} ms over ${P.holdMs} ms`);
+    assert.equal(s.loadProcesses, 1);
     assert.ok(s.socketsOpen >= 200, `sockets open ${s.socketsOpen}`);
-    if (t !== 'polling') assert.equal(s.subscribers, 200);
-    else assert.ok(s.requestsPerSec > 200, `polls/s ${s.requestsPerSec}`);
+    if (t !== 'polling') {
+      assert.equal(s.subscribers, 200);
+      assert.equal(s.socketsOpen, 200, 'one socket per subscriber');
+    } else {
+      // 200 clients polling every 500 ms over a hold of at least a second: about 400 polls/s.
+      assert.ok(s.requestsPerSec > 200 && s.requestsPerSec < 600, `polls/s ${s.requestsPerSec}`);
+      assert.ok(s.socketsOpen <= 400, 'at most two sockets per polling client');
+    }
     assert.equal(x.gcExposed, true);
+    assert.deepEqual(x.heartbeat, { intervalMs: P.heartbeatIntervalMs, maxMissed: P.maxMissed });
     if (openFilesLimit()) assert.equal(x.skipped[0]?.connections, 1_000_000);
     assert.equal(r.server?.connections, 200);
+    assert.equal(r.server?.cpuMs, s.cpuMs);
+    assert.equal(r.client?.processes, 1);
+    assert.equal(r.client?.clientBound, s.clientCpuPct >= 90);
     assert.ok(r.wire && r.wire.requests >= 200);
   });
 }

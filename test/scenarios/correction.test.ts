@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { push, PUSH_DEFAULTS } from '../../scenarios/push/index.ts';
 import type { RunContext } from '../../scenarios/contract.ts';
 
-const ctx: RunContext = { progress: () => {}, signal: new AbortController().signal };
+const ctx: RunContext = { progress: () => {}, signal: new AbortController().signal, wsClient: 'own' };
 
 async function withFault<T>(fault: string, fn: () => Promise<T>): Promise<T> {
   const before = process.env['LAB_FAULT'];

@@ -7,7 +7,7 @@ import { readDeadPeer } from '../../reports/extras.ts';
 import type { TransportName } from '../../metrics/results.ts';
 import type { RunContext } from '../../scenarios/contract.ts';
 
-const ctx: RunContext = { progress: () => {}, signal: new AbortController().signal };
+const ctx: RunContext = { progress: () => {}, signal: new AbortController().signal, wsClient: 'own' };
 const P: DeadPeerParams = { heartbeatIntervalMs: 500, maxMissed: 2, capMs: 4000, pollIntervalMs: 200, longPollTimeoutMs: 1000 };
 const SLACK_MS = 600;
 

@@ -11,7 +11,7 @@ import { fanOut, type FanOutParams } from '../../scenarios/fan-out/index.ts';
 import { throughputDown, throughputUp, type ThroughputParams } from '../../scenarios/throughput/index.ts';
 import { overhead, crossovers, type OverheadParams } from '../../scenarios/overhead/index.ts';
 
-const ctx: RunContext = { progress: () => {}, signal: new AbortController().signal };
+const ctx: RunContext = { progress: () => {}, signal: new AbortController().signal, wsClient: 'own' };
 const common = { pollIntervalMs: 100, longPollTimeoutMs: 25_000, headers: 'minimal' as const };
 
 describe('echo', () => {

@@ -4,14 +4,15 @@ import assert from 'node:assert/strict';
 import { httpSaturation, type HttpSaturationParams, type HttpSaturationRowExtra } from '../../scenarios/http-saturation/index.ts';
 import { liveChildren } from '../../runner/session.ts';
 import { readHttpSaturation } from '../../reports/extras.ts';
-import type { RunContext } from '../../scenarios/contract.ts';
+import { whyNot, type RunContext } from '../../scenarios/contract.ts';
 
-const ctx: RunContext = { progress: () => {}, signal: new AbortController().signal };
+const ctx: RunContext = { progress: () => {}, signal: new AbortController().signal, wsClient: 'own' };
 const P: HttpSaturationParams = { connections: 4, durationSec: 1, warmupSec: 0, pollIntervalMs: 2000, size: 64, headers: 'minimal', longPollTimeoutMs: 25_000 };
 
-test('skips the transports without a request per update', () => {
-  for (const t of ['sse', 'websocket', 'ws'] as const) assert.match(httpSaturation.skipReason!(t, P) ?? '', /./);
-  for (const t of ['polling', 'long-polling'] as const) assert.equal(httpSaturation.skipReason!(t, P), null);
+test('skips the transports without a request per update, saying why from their delivery', () => {
+  assert.match(whyNot(httpSaturation, 'sse', P) ?? '', /^SSE holds one streaming response per client/);
+  for (const t of ['websocket', 'ws']) assert.match(whyNot(httpSaturation, t, P) ?? '', /^WebSocket sends frames on one upgraded connection/);
+  for (const t of ['polling', 'long-polling']) assert.equal(whyNot(httpSaturation, t, P), null);
 });
 
 for (const t of ['polling', 'long-polling'] as const) {
@@ -29,16 +30,28 @@ for (const t of ['polling', 'long-polling'] as const) {
     assert.ok(message.bytesDownPerRequest > empty.bytesDownPerRequest + P.size, 'the message poll carries the payload');
     for (const v of x.variants) {
       assert.equal(v.errors, 0);
+      assert.equal(v.statusCodes[String(v.expectedStatus)], v.requests, 'every answer has the expected status');
       assert.ok(v.latencyMs.p50 !== undefined && v.latencyMs.p99 !== undefined && v.latencyMs.p99 >= v.latencyMs.p50);
+      assert.ok(v.latencyMs.max! >= v.latencyMs.p99);
+      // requests/s is the answers over autocannon's own run time, which is the run asked for.
+      assert.ok(Math.abs(v.requestsPerSec * P.durationSec - v.requests) <= v.requests * 0.2, `${v.requestsPerSec} req/s for ${v.requests} answers in ${P.durationSec} s`);
       assert.ok(v.server.cpuMs > 0 && v.client.cpuMs > 0);
+      assert.equal(v.client.clientBound, v.client.cpuPct >= 90);
+      const bound = v.server.cpuPct >= 90 ? (v.client.cpuPct >= 90 ? 'both' : 'server') : v.client.cpuPct >= 90 ? 'client' : 'neither';
+      assert.equal(v.bound, bound);
+      // A request line and a status line at the least each way.
+      assert.ok(v.bytesUpPerRequest > 20 && v.bytesDownPerRequest > 20, `${v.bytesUpPerRequest} B up, ${v.bytesDownPerRequest} B down`);
     }
     const read = readHttpSaturation(x);
     assert.equal(read?.requestsPerSec, x.requestsPerSec);
     assert.equal(x.primary, t === 'polling' ? 'empty' : 'message');
+    const primary = byName.get(x.primary)!;
+    assert.equal(x.requestsPerSec, primary.requestsPerSec);
     if (t === 'polling') assert.equal(x.maxClientsAtPollInterval, Math.round(empty.requestsPerSec * 2));
+    else assert.equal(x.maxClientsAtPollInterval, undefined, 'a capacity in polling clients only for short polling');
     assert.equal(r.client?.processes, 1);
-    assert.equal(typeof r.client?.clientBound, 'boolean');
-    for (const v of x.variants) assert.match(v.bound, /^(server|client|both|neither)$/);
+    assert.equal(r.client?.clientBound, primary.client.clientBound);
+    assert.equal(r.server?.cpuMs, primary.server.cpuMs);
     assert.ok(r.wire && r.wire.requests >= empty.requests + message.requests);
   });
 }

@@ -1,0 +1,133 @@
+/**
+ * What the runner and each kind of child process say to each other. Per
+ * request type: the fields the request carries (`req`) and those of the reply
+ * (`reply`), which comes back under the same type; per event type: its fields.
+ */
+import type { HeaderProfile } from '../clients/contract.ts';
+import type { ServerCounters, ServerOptions } from '../servers/contract.ts';
+import type { ClientModule, ServerLauncher } from '../transports/descriptor.ts';
+import type { ScheduleResult } from './schedule.ts';
+
+/** A process's CPU and peak memory since its measured phase began. */
+interface ProcessTotals {
+  cpuMs: number;
+  wallMs: number;
+  /** Percent of one core. */
+  cpuPct: number;
+  rssMaxBytes: number;
+}
+
+/** The server child's totals at the end of a measured phase. */
+export interface ServerTotals {
+  process: ProcessTotals;
+  counters: ServerCounters;
+}
+
+/** The server child: one transport server, a constant-rate publisher, CPU/RSS sampling. */
+export type ServerCalls = {
+  /** Creates the server and listens on 127.0.0.1, a free port. */
+  init: { req: { transport: string; server: ServerLauncher; options: ServerOptions }; reply: { port: number; pid: number } };
+  /** Starts the measured phase: CPU and RSS from here, a `sample` every `everyMs` (default 500). */
+  measure: { req: { everyMs?: number }; reply: object };
+  /** Publishes `rate` messages/s of `size` bytes for `durationMs`; `plain` ones carry no stamp. */
+  publish: { req: { rate: number; size: number; durationMs: number; plain?: boolean; firstSeq?: number }; reply: ScheduleResult };
+  /** The counters and the process's memory now. */
+  counters: { req: object; reply: { counters: ServerCounters; rssBytes: number; heapUsedBytes: number; at: bigint } };
+  /** A forced gc when the process runs with --expose-gc; `exposed` says whether it did. */
+  gc: { req: object; reply: { exposed: boolean } };
+  /** Ends sampling; the measured phase's totals. */
+  totals: { req: object; reply: ServerTotals };
+};
+
+/** The server child's unasked messages. */
+export type ServerEvents = {
+  sample: { cpuPct: number; rssBytes: number; at: bigint };
+};
+
+/** How a load process's clients behave: owe every published message, or echo their own. */
+export type LoadMode = 'subscribe' | 'echo';
+
+/** What a load process reports at the end of a measured phase. */
+export interface LoadResult {
+  histograms: { corrected: string; uncorrected: string };
+  /** Owed messages that arrived. */
+  delivered: number;
+  /** Every delivery counted in the phase, outside the range included. */
+  received: number;
+  duplicates: number;
+  lost: number;
+  owed: number;
+  sent: number;
+  notSent: number;
+  sendErrors: number;
+  /** Deliveries without the lab's stamp. */
+  foreign: number;
+  requests: number;
+  emptyResponses: number;
+  cpuMs: number;
+  wallMs: number;
+  cpuPct: number;
+  /** The first few errors the clients recovered from. */
+  errors: string[];
+}
+
+/** The load child: N clients of one transport. */
+export type LoadCalls = {
+  /** Connects `clients` clients (`concurrency` at a time, default 50). */
+  init: {
+    req: { transport: string; client: ClientModule; baseUrl: string; clients: number; idPrefix: string; pollIntervalMs: number; headers: HeaderProfile; mode: LoadMode; concurrency?: number };
+    reply: { clients: number };
+  };
+  /** A new measured phase: deliveries numbered below `fromSeq` are warm-up. */
+  measure: { req: { fromSeq?: number; everyMs?: number }; reply: object };
+  /** Echo mode, open loop: every client sends at `ratePerClient` for `durationMs`. */
+  send: {
+    req: { ratePerClient: number; size: number; durationMs: number; maxInflight?: number; firstSeq?: number };
+    reply: { first: number; last: number; sent: number; notSent: number; sendErrors: number; maxLateMs: number };
+  };
+  /** Closed loop: every client keeps `inFlight` (default 1) messages out for `durationMs`. */
+  'ping-pong': { req: { size: number; durationMs: number; inFlight?: number }; reply: { first: number; last: number; sent: number } };
+  /** Deliveries and sends so far. */
+  snapshot: { req: object; reply: { delivered: number; sent: number } };
+  /** Ends the phase: the figures for sequence numbers first..last. */
+  finish: { req: { first: number; last: number }; reply: LoadResult };
+};
+
+/** The load child's unasked messages. */
+export type LoadEvents = {
+  progress: { delivered: number; cpuPct: number; rssBytes: number };
+};
+
+/** The dead-peer child: one client alone in its process, to be frozen. */
+export type PeerCalls = {
+  init: { req: { client: ClientModule; baseUrl: string; pollIntervalMs: number }; reply: { pid: number } };
+};
+
+/** One autocannon run against a URL. */
+interface CannonRun {
+  url: string;
+  connections: number;
+  durationSec: number;
+  headers: Record<string, string>;
+}
+
+/** What autocannon measured, and its process's CPU. */
+export interface CannonResult {
+  requests: number;
+  durationSec: number;
+  requestsPerSecAvg: number;
+  latency: { p50: number; p90: number; p99: number; p999: number; mean: number; max: number; min: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  statusCodes: Record<string, number>;
+  bytesRead: number;
+  cpuMs: number;
+  wallMs: number;
+  cpuPct: number;
+}
+
+/** The autocannon child of http-saturation. */
+export type CannonCalls = {
+  run: { req: CannonRun; reply: CannonResult };
+};
