@@ -16,7 +16,8 @@ import { EventEmitter } from 'node:events';
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketConnection, type FrameObserver } from './connection.ts';
+import { WebSocketConnection } from './connection.ts';
+import type { FrameObserver } from './core.ts';
 import { validateUpgradeRequest, type UpgradeOptions } from './handshake.ts';
 
 /** Settings of a `WebSocketServer`. */
@@ -26,9 +27,9 @@ export interface ServerOptions extends UpgradeOptions {
   /** Accept upgrades only on this path (query string ignored). Default: any path. */
   path?: string;
   /** Largest incoming message in bytes (1009 above). Default 64 MiB. */
-  maxMessageSize?: number;
+  maxMessageBytes?: number;
   /** Cap on bytes queued per connection before it is dropped. Default 16 MiB. */
-  maxBufferedAmount?: number;
+  maxBufferedBytes?: number;
   /** Ping every this many ms (0 = off). */
   heartbeatIntervalMs?: number;
   /** Drop a client after this many unanswered pings. Default 2. */
@@ -140,8 +141,8 @@ export class WebSocketServer extends EventEmitter {
       head,
       ...(o.recordHandshake && { handshake: { requestHeaders: rawRequestLines(req), responseHeaders: response } }),
       ...(decision.protocol !== undefined && { protocol: decision.protocol }),
-      ...(o.maxMessageSize !== undefined && { maxMessageSize: o.maxMessageSize }),
-      ...(o.maxBufferedAmount !== undefined && { maxBufferedAmount: o.maxBufferedAmount }),
+      ...(o.maxMessageBytes !== undefined && { maxMessageBytes: o.maxMessageBytes }),
+      ...(o.maxBufferedBytes !== undefined && { maxBufferedBytes: o.maxBufferedBytes }),
       ...(o.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: o.heartbeatIntervalMs }),
       ...(o.maxMissedPongs !== undefined && { maxMissedPongs: o.maxMissedPongs }),
       ...(o.closeTimeoutMs !== undefined && { closeTimeoutMs: o.closeTimeoutMs }),
