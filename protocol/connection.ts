@@ -73,11 +73,27 @@ export type HeartbeatEvent =
 export const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 
+/** A 'message', 'error' or 'close' event parsed before the application listened. */
+type HeldEvent = ['message', Buffer, boolean] | ['error', Error] | ['close', number, string];
+/** Past this many held events or bytes the socket is paused until the application listens. */
+const HOLD_MAX_EVENTS = 1024;
+const HOLD_MAX_BYTES = 1024 * 1024;
+
 /**
  * Events: `'message' (data: Buffer, isBinary: boolean)`, `'ping' (Buffer)`, `'pong' (Buffer)`,
  * `'close' (code: number, reason: string)` exactly once, `'error' (err)` — only emitted when
  * someone listens, so an unobserved failure cannot crash the process — `'drain'` and
  * `'heartbeat' (HeartbeatEvent)`.
+ *
+ * Early events: a server may send frames in the same TCP write as its 101 answer, before the
+ * code that awaited `connect()` (or that got the connection from `handleUpgrade`) had a chance
+ * to listen. So 'message', 'error' and 'close' events are held from the start until the first
+ * listener for one of those three is attached, then emitted in order one microtask later (so
+ * every listener attached in the same synchronous block sees them); from then on events are
+ * emitted directly and the hold costs one null check per message. Pings are answered at once
+ * and 'ping'/'pong' events are never held. A connection nobody listens to holds at most
+ * HOLD_MAX_EVENTS events or HOLD_MAX_BYTES bytes (plus the message that crossed the line)
+ * before its socket is paused, which pushes back on the peer through TCP.
  */
 export class WebSocketConnection extends EventEmitter {
   /** The negotiated subprotocol ('' when none). */
@@ -102,6 +118,12 @@ export class WebSocketConnection extends EventEmitter {
   private maxMissed = 2;
   private lastPingAt = 0;
   private closeEmitted = false;
+  /** @internal Events waiting for the application's first listener; null once released. */
+  held: HeldEvent[] | null = [];
+  private heldBytes = 0;
+  private pausedForHold = false;
+  /** @internal Called once when the socket is gone, before 'close' (which may be held). */
+  onGone: (() => void) | undefined;
 
   constructor(socket: Duplex, options: ConnectionOptions) {
     super();
@@ -128,8 +150,10 @@ export class WebSocketConnection extends EventEmitter {
     socket.on('close', socketOnClose);
     socket.on('error', socketOnError);
     socket.on('drain', socketOnDrain);
+    this.on('newListener', onNewListener);
 
-    // Leftover bytes are parsed on the next tick, after the owner had a chance to add listeners.
+    // Leftover bytes are parsed on the next tick, after the owner had a chance to set an observer;
+    // their events are held until the application listens (see the class comment).
     const head = options.head;
     if (head && head.length > 0) process.nextTick(() => this.receive(head));
 
@@ -337,12 +361,51 @@ export class WebSocketConnection extends EventEmitter {
     if (this.heartbeatMs > 0) HeartbeatClock.leave(this.heartbeatMs, this);
     if (this.closeEmitted) return;
     this.closeEmitted = true;
-    this.emit('close', this.core.closeCode, this.core.closeReason);
+    this.onGone?.();
+    if (this.held !== null) this.hold(['close', this.core.closeCode, this.core.closeReason]);
+    else this.emit('close', this.core.closeCode, this.core.closeReason);
   }
 
   /** @internal */
   emitError(err: Error): void {
-    if (this.listenerCount('error') > 0) this.emit('error', err);
+    if (this.held !== null) this.hold(['error', err]);
+    else if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+
+  /** @internal Keeps an event for the application's first listener; bounded by pausing the socket. */
+  hold(event: HeldEvent): void {
+    const held = this.held!;
+    held.push(event);
+    if (event[0] === 'message') this.heldBytes += event[1].length;
+    if (!this.pausedForHold && (held.length >= HOLD_MAX_EVENTS || this.heldBytes >= HOLD_MAX_BYTES)) {
+      this.pausedForHold = true;
+      this.socket.pause();
+    }
+  }
+
+  /** @internal The first 'message', 'error' or 'close' listener is being attached. */
+  scheduleRelease(): void {
+    this.off('newListener', onNewListener);
+    // One microtask later, so the listeners attached in the same synchronous block all see the events.
+    queueMicrotask(() => this.release());
+  }
+
+  private release(): void {
+    const held = this.held;
+    if (held === null) return;
+    // Events that arrive while the held ones are emitted are appended and emitted in turn.
+    for (let i = 0; i < held.length; i++) {
+      const e = held[i]!;
+      if (e[0] === 'message') this.emit('message', e[1], e[2]);
+      else if (e[0] === 'close') this.emit('close', e[1], e[2]);
+      else if (this.listenerCount('error') > 0) this.emit('error', e[1]);
+    }
+    this.held = null;
+    this.heldBytes = 0;
+    if (this.pausedForHold) {
+      this.pausedForHold = false;
+      this.socket.resume();
+    }
   }
 }
 
@@ -402,12 +465,17 @@ function socketOnError(this: OwnedSocket, err: Error): void {
 function socketOnDrain(this: OwnedSocket): void {
   this[kConnection].emit('drain');
 }
+function onNewListener(this: WebSocketConnection, event: string | symbol): void {
+  if (event === 'message' || event === 'close' || event === 'error') this.scheduleRelease();
+}
 
 /** The core's event handler: one small object per connection, its methods on the prototype. */
 class CoreEvents implements ParserHandler {
   constructor(private readonly conn: WebSocketConnection) {}
   onMessage(data: Buffer, isBinary: boolean): void {
-    this.conn.emit('message', data, isBinary);
+    const conn = this.conn;
+    if (conn.held === null) conn.emit('message', data, isBinary);
+    else conn.hold(['message', data, isBinary]);
   }
   onPing(data: Buffer): void {
     this.conn.emit('ping', data);

@@ -150,7 +150,8 @@ export class WebSocketServer extends EventEmitter {
     const observe = o.onFrame;
     if (observe) conn.onFrame = ((dir, bytes) => observe(conn, dir, bytes)) satisfies FrameObserver;
     this.clients.add(conn);
-    conn.once('close', () => this.clients.delete(conn));
+    // Not a 'close' listener: the first one of those ends the hold on early events (see connection.ts).
+    conn.onGone = () => this.clients.delete(conn);
     cb(conn, req);
   }
 
