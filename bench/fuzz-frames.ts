@@ -89,7 +89,7 @@ function randomBytes(rand: () => number, n: number, textual: boolean): Buffer {
 }
 
 /** A random stream of mostly valid frames for `role`'s peer. */
-export function randomStream(rand: () => number, masked: boolean): Buffer {
+function randomStream(rand: () => number, masked: boolean): Buffer {
   const frames: Buffer[] = [];
   const count = 1 + Math.floor(rand() * 8);
   const sizes = [0, 1, 5, 125, 126, 127, 300, 65535, 65536, 70000];
@@ -119,7 +119,7 @@ export function randomStream(rand: () => number, masked: boolean): Buffer {
 }
 
 /** Applies 0 to 4 random mutations. */
-export function mutate(rand: () => number, bytes: Buffer): Buffer {
+function mutate(rand: () => number, bytes: Buffer): Buffer {
   let b = Buffer.from(bytes);
   const n = Math.floor(rand() * 5);
   for (let m = 0; m < n && b.length > 0; m++) {

@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { WireMeter } from '../metrics/wire.ts';
-import { connect, describeFrame, rawRequestLines, TokenStore, WebSocketServer, type HeartbeatEvent, type WebSocketConnection } from '../protocol/index.ts';
+import { CloseCode, connect, describeFrame, rawRequestLines, TokenStore, WebSocketServer, type HeartbeatEvent, type WebSocketConnection } from '../protocol/index.ts';
 import type { TransportServer } from '../servers/contract.ts';
 import { createServerFor } from '../servers/index.ts';
 
@@ -433,7 +433,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
         const evil = 'http://evil.example';
         try {
           const conn = await connect(target, { origin: evil, handshakeTimeoutMs: 3000 });
-          conn.close(1000);
+          conn.close(CloseCode.NORMAL);
           return sendJson(res, 200, { origin: evil, status: 101, refused: false });
         } catch (e) {
           const err = e as Error & { status?: number };

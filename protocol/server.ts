@@ -19,6 +19,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketConnection } from './connection.ts';
 import type { FrameObserver } from './core.ts';
 import { validateUpgradeRequest, type UpgradeOptions } from './handshake.ts';
+import { CloseCode } from './close.ts';
 
 /** Settings of a `WebSocketServer`. */
 export interface ServerOptions extends UpgradeOptions {
@@ -169,7 +170,7 @@ export class WebSocketServer extends EventEmitter {
       (conn) =>
         new Promise<void>((resolve) => {
           conn.once('close', () => resolve());
-          conn.close(1001, 'server shutting down');
+          conn.close(CloseCode.GOING_AWAY, 'server shutting down');
         }),
     );
     await Promise.all(closing);
