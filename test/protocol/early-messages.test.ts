@@ -9,10 +9,11 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, connect as netConnect, type AddressInfo, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { connect } from '../../protocol/client.ts';
-import type { WebSocketConnection } from '../../protocol/connection.ts';
+import { WebSocketConnection } from '../../protocol/connection.ts';
 import { encodeClosePayload, encodeFrame, Opcode } from '../../protocol/frame.ts';
 import { computeAccept, makeKey } from '../../protocol/handshake.ts';
 import { EventCollector, FrameParser } from '../../protocol/parser.ts';
@@ -74,6 +75,29 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(cond(), `timed out waiting for ${what}`);
 }
+
+test('in memory: held until the first listener, emitted in order one microtask later; the ping answered at once', async () => {
+  const written: Buffer[] = [];
+  const socket = new Duplex({ read() {}, write: (chunk: Buffer, _e, cb) => (written.push(chunk), cb()) });
+  const head = Buffer.concat([serverFrame('one'), serverFrame('p', Opcode.PING), serverFrame(Buffer.from([2]), Opcode.BINARY)]);
+  const conn = new WebSocketConnection(socket, { role: 'client', head });
+  await elsewhere();
+  // The pong went out before anyone listened.
+  const pongs = new EventCollector();
+  new FrameParser({ role: 'server' }, pongs).push(Buffer.concat(written));
+  assert.deepEqual(pongs.events.map((e) => e.type), ['pong']);
+  socket.push(serverFrame('three'));
+  await elsewhere();
+  const seen: string[] = [];
+  conn.on('message', (d: Buffer, isBinary: boolean) => seen.push(isBinary ? `bin:${d[0]}` : d.toString()));
+  assert.deepEqual(seen, [], 'not inside on(): listeners attached next to this one see the same events');
+  await Promise.resolve();
+  assert.deepEqual(seen, ['one', 'bin:2', 'three']);
+  socket.push(serverFrame('four'));
+  await elsewhere();
+  assert.deepEqual(seen, ['one', 'bin:2', 'three', 'four']);
+  conn.terminate();
+});
 
 test('client: a greeting in the 101 write reaches a listener attached after await, every size', async (t) => {
   for (const size of [0, 1, 125, 126, 65536]) {
