@@ -6,8 +6,7 @@
  * Exits 1 on the first property violation and prints the seed, iteration and bytes to replay.
  */
 import { num, parse, scriptArgs } from '../args.ts';
-import { prng } from '../test/protocol/helpers.ts';
-import { fuzzOnce, newStats } from '../test/protocol/fuzz-frames.ts';
+import { fuzzOnce, newStats, prng } from './fuzz-frames.ts';
 
 const { seconds, seed } = scriptArgs('fuzz', () => {
   const { values } = parse(process.argv.slice(2), { seconds: { type: 'string' }, seed: { type: 'string' } }, false);

@@ -81,7 +81,7 @@ for (const [label, size] of SIZES) {
       },
     };
     // masked frames come from clients, so the server role parses them (and vice versa).
-    const parser = new FrameParser({ role: masked ? 'server' : 'client', maxMessageSize: MAX }, handler);
+    const parser = new FrameParser({ role: masked ? 'server' : 'client', maxMessageBytes: MAX }, handler);
     const receiver = new Receiver({ isServer: masked, maxPayload: MAX });
     receiver.on('message', (d) => (sink += (d as Buffer).length));
     receiver.on('error', (e) => {

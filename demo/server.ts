@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { WireMeter } from '../metrics/wire.ts';
-import { connect, describeFrame, rawRequestLines, TokenStore, WebSocketServer, type HeartbeatEvent, type WebSocketConnection } from '../protocol/index.ts';
+import { CloseCode, connect, describeFrame, rawRequestLines, TokenStore, WebSocketServer, type HeartbeatEvent, type WebSocketConnection } from '../protocol/index.ts';
 import type { TransportServer } from '../servers/contract.ts';
 import { createLongPollingServer } from '../servers/long-polling.ts';
 import { createPollingServer } from '../servers/polling.ts';
@@ -246,21 +246,25 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
   wsHttp.on('connection', (s: Socket) => wsMeter.track(s));
   const paneClient = new Map<WebSocketConnection, string>();
   const handshakes = new Map<string, { request: string[]; response: string }>();
-  const paneWss = new WebSocketServer({
-    allowOrigins: [pageOrigin],
-    recordHandshake: true,
-    heartbeatIntervalMs,
-    maxMissedPongs,
-    onFrame: (conn, dir, bytes) => {
-      const client = paneClient.get(conn);
-      if (client === undefined || inspectors.size === 0) return;
-      try {
-        inspect('frame', frameForPage(bytes, dir), client);
-      } catch {
-        // A description can only fail on a cut-short header, which the engine never hands out.
-      }
-    },
-  });
+  const paneWss = new WebSocketServer({ allowOrigins: [pageOrigin], recordHandshake: true, heartbeatIntervalMs, maxMissedPongs });
+  /**
+   * The frame observer is installed only on a connection whose page has an inspector open: an
+   * observer makes the parser copy every chunk, which nobody should pay for unobserved.
+   */
+  const syncObserver = (client: string) => {
+    const watched = [...inspectors].some((i) => i.client === client);
+    for (const [conn, c] of paneClient) {
+      if (c !== client) continue;
+      conn.onFrame = watched ? (dir, bytes) => describeToPage(client, dir, bytes) : undefined;
+    }
+  };
+  const describeToPage = (client: string, dir: 'in' | 'out', bytes: Buffer) => {
+    try {
+      inspect('frame', frameForPage(bytes, dir), client);
+    } catch {
+      // A description can only fail on a cut-short header, which the engine never hands out.
+    }
+  };
   paneWss.on('rejected', (status: number, reason: string, req: IncomingMessage) => {
     inspect('security', { endpoint: 'websocket pane', status, reason, request: rawRequestLines(req) });
   });
@@ -274,6 +278,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
     }
     paneWss.handleUpgrade(req, socket, head, (conn) => {
       paneClient.set(conn, client);
+      syncObserver(client);
       const hs = { request: conn.handshake?.requestHeaders ?? [], response: conn.handshake?.responseHeaders ?? '' };
       handshakes.set(client, hs);
       inspect('handshake', hs, client);
@@ -402,12 +407,14 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
         res.write('retry: 1000\n\n');
         const me = { client, res };
         inspectors.add(me);
+        syncObserver(client);
         const hs = handshakes.get(client);
         if (hs) inspect('handshake', hs, client);
         const keepAlive = setInterval(() => res.write(':\n\n'), 15_000);
         res.on('close', () => {
           clearInterval(keepAlive);
           inspectors.delete(me);
+          syncObserver(client);
         });
         return;
       }
@@ -428,7 +435,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
         const evil = 'http://evil.example';
         try {
           const conn = await connect(target, { origin: evil, handshakeTimeoutMs: 3000 });
-          conn.close(1000);
+          conn.close(CloseCode.NORMAL);
           return sendJson(res, 200, { origin: evil, status: 101, refused: false });
         } catch (e) {
           const err = e as Error & { status?: number };

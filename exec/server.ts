@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { delimiter, extname, join, resolve, sep } from 'node:path';
 import type { Socket } from 'node:net';
-import { WebSocketServer, type WebSocketConnection } from '../protocol/index.ts';
+import { CloseCode, truncateReason, WebSocketServer, type WebSocketConnection } from '../protocol/index.ts';
 
 /** Settings of an exec server. */
 export interface ExecOptions {
@@ -81,9 +81,9 @@ export function resolveProgram(program: string, env: NodeJS.ProcessEnv = process
  * ("internal error" — the server side ended abnormally) with the exit code or signal.
  */
 export function closeForExit(code: number | null, signal: NodeJS.Signals | null): { code: number; reason: string } {
-  if (code === 0) return { code: 1000, reason: '' };
-  if (code !== null) return { code: 1011, reason: `exit code ${code}` };
-  return { code: 1011, reason: `killed by ${signal ?? 'a signal'}` };
+  if (code === 0) return { code: CloseCode.NORMAL, reason: '' };
+  if (code !== null) return { code: CloseCode.INTERNAL_ERROR, reason: `exit code ${code}` };
+  return { code: CloseCode.INTERNAL_ERROR, reason: `killed by ${signal ?? 'a signal'}` };
 }
 
 /** The CGI-style variables websocketd gives its programs. */
@@ -194,7 +194,7 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
         stdio: ['pipe', 'pipe', 'inherit'],
       });
     } catch (e) {
-      conn.close(1011, 'cannot start program');
+      conn.close(CloseCode.INTERNAL_ERROR, 'cannot start program');
       return;
     }
     children.add(child);
@@ -210,9 +210,7 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
       if (!connOpen) return;
       connOpen = false;
       // §5.5: a close frame's body is at most 125 bytes, 2 of them the code.
-      let r = reason;
-      while (Buffer.byteLength(r) > 123) r = r.slice(0, -1);
-      conn.close(code, r);
+      conn.close(code, truncateReason(reason));
     };
 
     // Lines: cut at '\n' (a '\r' before it goes too); a line over the limit closes with 1009.
@@ -231,7 +229,7 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
       }
     };
     const tooLong = () => {
-      closeConn(1009, `line longer than ${maxLine} bytes`);
+      closeConn(CloseCode.MESSAGE_TOO_BIG, `line longer than ${maxLine} bytes`);
       stdout.destroy();
       endProcess();
     };
@@ -256,7 +254,7 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
     });
 
     child.on('error', (err) => {
-      closeConn(1011, `cannot start program: ${err.message}`);
+      closeConn(CloseCode.INTERNAL_ERROR, `cannot start program: ${err.message}`);
     });
     // 'close' comes after stdout has ended, so every line is out before the close frame.
     child.on('close', (code, signal) => {

@@ -5,9 +5,10 @@
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Duplex } from 'node:stream';
-import { WebSocketConnection, type FrameObserver, type HandshakeInfo } from './connection.ts';
+import { WebSocketConnection, type HandshakeInfo } from './connection.ts';
+import type { FrameObserver } from './core.ts';
 import { HandshakeError } from './errors.ts';
-import { checkUpgradeResponse, makeKey, type HeaderMap } from './handshake.ts';
+import { checkUpgradeResponse, makeKey, parseResponseHead, type ResponseHead } from './handshake.ts';
 
 /** Settings of `connect()`. */
 export interface ConnectOptions {
@@ -18,9 +19,9 @@ export interface ConnectOptions {
   /** Extra request headers. */
   headers?: Record<string, string>;
   /** Largest incoming message in bytes (1009 above). Default 64 MiB. */
-  maxMessageSize?: number;
+  maxMessageBytes?: number;
   /** Cap on queued outgoing bytes. Default 16 MiB. */
-  maxBufferedAmount?: number;
+  maxBufferedBytes?: number;
   /** Reject if the handshake does not complete within this time. Default 10 s. */
   handshakeTimeoutMs?: number;
   /** Wait this long for the peer during the closing handshake. Default 5000 ms. */
@@ -91,44 +92,34 @@ export function connect(url: string, options: ConnectOptions = {}): Promise<WebS
     const onClose = (): void => fail(new HandshakeError('connection closed during the handshake'));
     const onData = (chunk: Buffer): void => {
       received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
-      const end = received.indexOf('\r\n\r\n');
-      if (end < 0) {
+      let head: ResponseHead | null;
+      try {
+        head = parseResponseHead(received);
+      } catch (e) {
+        fail(e as Error);
+        return;
+      }
+      if (head === null) {
         if (received.length > MAX_HEAD) fail(new HandshakeError('response head too large'));
         return;
       }
-      const headText = received.subarray(0, end).toString('latin1');
-      const lines = headText.split('\r\n');
-      const m = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(lines[0] ?? '');
-      if (!m) {
-        fail(new HandshakeError('malformed HTTP response'));
-        return;
-      }
-      const status = Number(m[1]);
-      const headers: HeaderMap = {};
-      for (const line of lines.slice(1)) {
-        const colon = line.indexOf(':');
-        if (colon <= 0) continue;
-        const name = line.slice(0, colon).trim().toLowerCase();
-        const value = line.slice(colon + 1).trim();
-        const prev = headers[name];
-        headers[name] = prev === undefined ? value : `${String(prev)}, ${value}`;
-      }
+      const { status, headers, end } = head;
       const check = checkUpgradeResponse(status, headers, key, offered);
       if (!check.ok) {
-        const body = status !== 101 ? received.subarray(end + 4).toString('utf8').trim() : '';
+        const body = status !== 101 ? received.subarray(end).toString('utf8').trim() : '';
         fail(new HandshakeError(`${check.reason}${body ? ` (${body.slice(0, 200)})` : ''}`, status));
         return;
       }
       settled = true;
       cleanup();
-      const handshake: HandshakeInfo = { requestHeaders: requestLines, responseHeaders: `${headText}\r\n\r\n` };
+      const handshake: HandshakeInfo = { requestHeaders: requestLines, responseHeaders: `${head.text}\r\n\r\n` };
       const conn = new WebSocketConnection(socket, {
         role: 'client',
-        head: received.subarray(end + 4),
+        head: received.subarray(end),
         handshake,
         ...(check.protocol !== undefined && { protocol: check.protocol }),
-        ...(options.maxMessageSize !== undefined && { maxMessageSize: options.maxMessageSize }),
-        ...(options.maxBufferedAmount !== undefined && { maxBufferedAmount: options.maxBufferedAmount }),
+        ...(options.maxMessageBytes !== undefined && { maxMessageBytes: options.maxMessageBytes }),
+        ...(options.maxBufferedBytes !== undefined && { maxBufferedBytes: options.maxBufferedBytes }),
         ...(options.closeTimeoutMs !== undefined && { closeTimeoutMs: options.closeTimeoutMs }),
         ...(options.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: options.heartbeatIntervalMs }),
         ...(options.maxMissedPongs !== undefined && { maxMissedPongs: options.maxMissedPongs }),

@@ -1,20 +1,22 @@
 /**
  * The I/O adapter: one WebSocket connection over a `net.Socket` (or any `stream.Duplex`) after
- * the opening handshake. It wires socket bytes to the sans-I/O parser, encodes outgoing frames,
- * runs the closing handshake (RFC 6455 §7), answers pings, enforces a bound on queued output
- * and optionally runs a ping/pong heartbeat.
+ * the opening handshake. The protocol itself — framing, the closing handshake (RFC 6455 §7),
+ * answering pings — is the sans-I/O `ConnectionProtocol` (core.ts); this file feeds it socket
+ * bytes, turns its events into EventEmitter events, writes what it produces through one funnel
+ * (`transmit`), bounds queued output, and runs the timers (close timeout, heartbeat).
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { closeFrameForError, protocolError, type ProtocolError } from './errors.ts';
-import { encodeClosePayload, encodeFrame, encodeFrameInto, frameHeaderSize, Opcode, writeFrameHeader } from './frame.ts';
-import { xorMaskRange } from './mask.ts';
-import { FrameParser, type ParserHandler } from './parser.ts';
-
-/** WebSocket ready states, numbered as in the WHATWG WebSocket API. */
-export const ReadyState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
-/** One of the `ReadyState` values. */
-export type ReadyStateValue = (typeof ReadyState)[keyof typeof ReadyState];
+import { protocolError, type ProtocolError } from './errors.ts';
+import { encodeFrame, Opcode } from './frame.ts';
+import {
+  ConnectionProtocol,
+  ReadyState,
+  type FrameObserver,
+  type ProtocolOutput,
+  type ReadyStateValue,
+} from './core.ts';
+import type { ParserHandler } from './parser.ts';
 
 /** Raw opening-handshake text, for display (the demo shows the real headers). */
 export interface HandshakeInfo {
@@ -24,22 +26,19 @@ export interface HandshakeInfo {
   responseHeaders: string;
 }
 
-/** Observer of raw frame bytes in both directions. */
-export type FrameObserver = (dir: 'in' | 'out', bytes: Buffer) => void;
-
 /** Settings of one connection. */
 export interface ConnectionOptions {
   /** `'client'` masks what it sends and expects unmasked frames; `'server'` the reverse. */
   role: 'server' | 'client';
   /** Largest incoming message, in bytes; larger fails with 1009. Default 64 MiB. */
-  maxMessageSize?: number;
+  maxMessageBytes?: number;
   /**
    * Hard cap on bytes queued in the socket. A send that would pass it fails the connection:
    * the socket is destroyed (a close frame would wait behind the same unread bytes) and
    * 'close' reports 1008. One message larger than the cap may still go out on an empty
    * queue. Default 16 MiB.
    */
-  maxBufferedAmount?: number;
+  maxBufferedBytes?: number;
   /** Send a ping every this many ms (0 = no heartbeat). Default 0. */
   heartbeatIntervalMs?: number;
   /** Drop the peer (destroy the socket, 'close' with 1006) when this many pings went unanswered. Default 2. */
@@ -70,19 +69,31 @@ export type HeartbeatEvent =
   | { type: 'pong'; rttMs: number }
   | { type: 'timeout'; missed: number };
 
-/** Default `maxBufferedAmount`: 16 MiB. */
-export const DEFAULT_MAX_BUFFERED_AMOUNT = 16 * 1024 * 1024;
-/** Unmasked payloads up to this size are copied next to their header (one write, one buffer). */
-const COPY_THRESHOLD = 16 * 1024;
-/** `sendMany` builds one buffer for batches up to this size, above it uses a corked writev. */
-const BATCH_COPY_LIMIT = 1024 * 1024;
+/** Default `maxBufferedBytes`: 16 MiB. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
+
+/** A 'message', 'error' or 'close' event parsed before the application listened. */
+type HeldEvent = ['message', Buffer, boolean] | ['error', Error] | ['close', number, string];
+/** Past this many held events or bytes the socket is paused until the application listens. */
+const HOLD_MAX_EVENTS = 1024;
+const HOLD_MAX_BYTES = 1024 * 1024;
 
 /**
  * Events: `'message' (data: Buffer, isBinary: boolean)`, `'ping' (Buffer)`, `'pong' (Buffer)`,
  * `'close' (code: number, reason: string)` exactly once, `'error' (err)` — only emitted when
  * someone listens, so an unobserved failure cannot crash the process — `'drain'` and
  * `'heartbeat' (HeartbeatEvent)`.
+ *
+ * Early events: a server may send frames in the same TCP write as its 101 answer, before the
+ * code that awaited `connect()` (or that got the connection from `handleUpgrade`) had a chance
+ * to listen. So 'message', 'error' and 'close' events are held from the start until the first
+ * listener for one of those three is attached, then emitted in order one microtask later (so
+ * every listener attached in the same synchronous block sees them); from then on events are
+ * emitted directly and the hold costs one null check per message. Pings are answered at once
+ * and 'ping'/'pong' events are never held. A connection nobody listens to holds at most
+ * HOLD_MAX_EVENTS events or HOLD_MAX_BYTES bytes (plus the message that crossed the line)
+ * before its socket is paused, which pushes back on the peer through TCP.
  */
 export class WebSocketConnection extends EventEmitter {
   /** The negotiated subprotocol ('' when none). */
@@ -93,19 +104,12 @@ export class WebSocketConnection extends EventEmitter {
   missedPongs = 0;
 
   private readonly socket: Duplex;
-  private readonly isClient: boolean;
-  /** @internal */
-  readonly parser: FrameParser;
-  private readonly maxBufferedAmount: number;
+  /** The sans-I/O state machine this adapter drives. */
+  private readonly core: ConnectionProtocol;
+  private readonly maxBufferedBytes: number;
   private readonly closeTimeoutMs: number;
-  private state: ReadyStateValue = ReadyState.OPEN;
-  private observer: FrameObserver | undefined;
-  private sentClose = false;
-  /** The code 'close' will report: peer's close code, or the code we failed the connection with. */
-  private closeCode = 1006;
-  private closeReason = '';
   private closeTimer: NodeJS.Timeout | undefined;
-  /** Inside a socket 'data' event: writes made now may leave together (see batchWrite). */
+  /** Inside a socket 'data' event: writes made now may leave together (see transmit). */
   private parsing = false;
   private writesThisChunk = 0;
   private chunkCorked = false;
@@ -114,20 +118,26 @@ export class WebSocketConnection extends EventEmitter {
   private maxMissed = 2;
   private lastPingAt = 0;
   private closeEmitted = false;
+  /** @internal Events waiting for the application's first listener; null once released. */
+  held: HeldEvent[] | null = [];
+  private heldBytes = 0;
+  private pausedForHold = false;
+  /** @internal Called once when the socket is gone, before 'close' (which may be held). */
+  onGone: (() => void) | undefined;
 
   constructor(socket: Duplex, options: ConnectionOptions) {
     super();
     this.socket = socket;
-    this.isClient = options.role === 'client';
     this.protocol = options.protocol ?? '';
     this.handshake = options.handshake;
-    this.maxBufferedAmount = options.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 5000;
-    this.parser = new FrameParser(
-      { role: options.role, ...(options.maxMessageSize !== undefined && { maxMessageSize: options.maxMessageSize }) },
-      new ParserEvents(this),
+    this.core = new ConnectionProtocol(
+      { role: options.role, ...(options.maxMessageBytes !== undefined && { maxMessageBytes: options.maxMessageBytes }) },
+      new CoreEvents(this),
+      new SocketOutput(this),
     );
-    if (options.onFrame) this.onFrame = options.onFrame;
+    if (options.onFrame) this.core.onFrame = options.onFrame;
 
     const s = socket as Duplex & { setNoDelay?: (v: boolean) => void; setTimeout?: (ms: number) => void };
     s.setNoDelay?.(true);
@@ -140,10 +150,12 @@ export class WebSocketConnection extends EventEmitter {
     socket.on('close', socketOnClose);
     socket.on('error', socketOnError);
     socket.on('drain', socketOnDrain);
+    this.on('newListener', onNewListener);
 
-    // Leftover bytes are parsed on the next tick, after the owner had a chance to add listeners.
+    // Leftover bytes are parsed on the next tick, after the owner had a chance to set an observer;
+    // their events are held until the application listens (see the class comment).
     const head = options.head;
-    if (head && head.length > 0) process.nextTick(() => this.parser.push(head));
+    if (head && head.length > 0) process.nextTick(() => this.receive(head));
 
     const interval = options.heartbeatIntervalMs ?? 0;
     if (interval > 0) this.startHeartbeat(interval, options.maxMissedPongs ?? 2);
@@ -151,16 +163,15 @@ export class WebSocketConnection extends EventEmitter {
 
   /** Observer of the raw bytes of every frame, both directions; unset means no cost. */
   get onFrame(): FrameObserver | undefined {
-    return this.observer;
+    return this.core.onFrame;
   }
   set onFrame(observer: FrameObserver | undefined) {
-    this.observer = observer;
-    this.parser.setObserver(observer ? (bytes) => observer('in', bytes) : null);
+    this.core.onFrame = observer;
   }
 
   /** CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3). */
   get readyState(): ReadyStateValue {
-    return this.state;
+    return this.core.state;
   }
 
   /** Bytes accepted by `send` and not yet handed to the kernel. */
@@ -178,25 +189,7 @@ export class WebSocketConnection extends EventEmitter {
    * (wait for 'drain') or when the connection is not open.
    */
   send(data: string | Uint8Array, options: SendOptions = {}): boolean {
-    if (this.state !== ReadyState.OPEN) return false;
-    const binary = options.binary ?? typeof data !== 'string';
-    const opcode = binary ? Opcode.BINARY : Opcode.TEXT;
-    const fragmentSize = options.fragmentSize ?? 0;
-    if (typeof data === 'string' && (fragmentSize <= 0 || data.length * 3 <= fragmentSize)) {
-      return this.writeStringFrame(opcode, data);
-    }
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    if (fragmentSize <= 0 || bytes.length <= fragmentSize) return this.writeFrame(opcode, bytes, true);
-    // §5.4: first frame carries the opcode, the rest are continuations, the last has FIN.
-    let ok = true;
-    this.socket.cork();
-    for (let off = 0; off < bytes.length; off += fragmentSize) {
-      const end = Math.min(off + fragmentSize, bytes.length);
-      ok = this.writeFrame(off === 0 ? opcode : Opcode.CONTINUATION, bytes.subarray(off, end), end === bytes.length);
-      if (this.state !== ReadyState.OPEN) break;
-    }
-    this.socket.uncork();
-    return ok;
+    return this.core.sendData(data, options.binary ?? typeof data !== 'string', options.fragmentSize ?? 0);
   }
 
   /**
@@ -204,30 +197,7 @@ export class WebSocketConnection extends EventEmitter {
    * write when large), instead of one write per frame.
    */
   sendMany(messages: ReadonlyArray<string | Uint8Array>, options: { binary?: boolean } = {}): boolean {
-    if (this.state !== ReadyState.OPEN) return false;
-    const payloads: Uint8Array[] = messages.map((m) => (typeof m === 'string' ? Buffer.from(m, 'utf8') : m));
-    let total = 0;
-    for (const p of payloads) total += frameHeaderSize(p.length, this.isClient) + p.length;
-    if (total > BATCH_COPY_LIMIT) {
-      this.socket.cork();
-      let ok = true;
-      for (let i = 0; i < payloads.length && this.state === ReadyState.OPEN; i++) {
-        ok = this.send(payloads[i]!, { binary: options.binary ?? typeof messages[i] !== 'string' });
-      }
-      this.socket.uncork();
-      return ok;
-    }
-    if (!this.checkBudget(total)) return false;
-    const out = Buffer.allocUnsafe(total);
-    let o = 0;
-    for (let i = 0; i < payloads.length; i++) {
-      const binary = options.binary ?? typeof messages[i] !== 'string';
-      const start = o;
-      o = encodeFrameInto(out, o, payloads[i]!, binary ? Opcode.BINARY : Opcode.TEXT, true, false, this.isClient);
-      if (this.observer) this.observer('out', Buffer.from(out.subarray(start, o)));
-    }
-    this.batchWrite();
-    return this.socket.write(out);
+    return this.core.sendBatch(messages, options.binary);
   }
 
   /**
@@ -240,12 +210,7 @@ export class WebSocketConnection extends EventEmitter {
 
   /** Sends a frame made by `prepare` (server role only: client frames must be masked one by one). */
   sendPrepared(frame: Buffer): boolean {
-    if (this.state !== ReadyState.OPEN) return false;
-    if (this.isClient) throw new Error('sendPrepared is for the server role: a client must mask every frame with a fresh key');
-    if (!this.checkBudget(frame.length)) return false;
-    if (this.observer) this.observer('out', frame);
-    this.batchWrite();
-    return this.socket.write(frame);
+    return this.core.sendPrepared(frame);
   }
 
   /** Holds writes in memory until `uncork()`, so several sends leave in one write. */
@@ -260,12 +225,12 @@ export class WebSocketConnection extends EventEmitter {
 
   /** Sends a ping (RFC 6455 §5.5.2), payload at most 125 bytes. */
   ping(data: string | Uint8Array = EMPTY): boolean {
-    return this.sendControl(Opcode.PING, data);
+    return this.core.ping(data);
   }
 
   /** Sends an unsolicited pong (RFC 6455 §5.5.3: serves as a unidirectional heartbeat). */
   pong(data: string | Uint8Array = EMPTY): boolean {
-    return this.sendControl(Opcode.PONG, data);
+    return this.core.pong(data);
   }
 
   /**
@@ -273,18 +238,15 @@ export class WebSocketConnection extends EventEmitter {
    * `closeTimeoutMs` for the peer's, then closes TCP. No code sends an empty close body (1005).
    */
   close(code?: number, reason = ''): void {
-    if (this.state >= ReadyState.CLOSING) return;
-    const body = encodeClosePayload(code, reason); // throws on codes that may not be sent
-    this.state = ReadyState.CLOSING;
-    this.sendCloseFrame(body);
+    if (this.core.state !== ReadyState.OPEN) return;
+    this.core.close(code, reason); // throws on codes that may not be sent
     this.armCloseTimer();
   }
 
   /** Destroys the socket at once, without a closing handshake. */
   terminate(): void {
-    if (this.state === ReadyState.CLOSED) return;
-    this.state = ReadyState.CLOSING;
-    this.parser.stop();
+    if (this.core.state === ReadyState.CLOSED) return;
+    this.core.abort();
     this.socket.destroy();
   }
 
@@ -292,7 +254,7 @@ export class WebSocketConnection extends EventEmitter {
   receive(chunk: Buffer): void {
     this.parsing = true;
     this.writesThisChunk = 0;
-    this.parser.push(chunk);
+    this.core.receiveData(chunk);
     this.parsing = false;
     if (this.chunkCorked) {
       this.chunkCorked = false;
@@ -301,22 +263,53 @@ export class WebSocketConnection extends EventEmitter {
   }
 
   /**
-   * Called before every socket write. The first reply to a chunk goes straight out (a lone
-   * ping-pong pays nothing extra); from the second on, the socket is corked until the chunk is
-   * parsed, so a chunk of N pipelined messages is answered with one vectored write.
+   * @internal The one place bytes go to the socket. `budgeted` writes are refused (and the
+   * connection dropped) when they would pass `maxBufferedBytes`; the close frame is not.
+   *
+   * The first write made while a chunk is parsed goes straight out (a lone ping-pong pays
+   * nothing extra); from the second on, the socket is corked until the chunk is parsed, so a
+   * chunk of N pipelined messages is answered with one vectored write.
    */
-  private batchWrite(): void {
+  transmit(first: Buffer, second: Uint8Array | undefined, budgeted: boolean): boolean {
+    const socket = this.socket;
+    if (budgeted) {
+      const size = second === undefined ? first.length : first.length + second.length;
+      if (!this.checkBudget(size)) return false;
+    } else if (!socket.writable) {
+      return false;
+    }
     if (this.parsing && ++this.writesThisChunk === 2) {
-      this.socket.cork();
+      socket.cork();
       this.chunkCorked = true;
     }
+    if (second === undefined) return socket.write(first);
+    socket.cork();
+    socket.write(first);
+    const ok = socket.write(second);
+    socket.uncork();
+    return ok;
   }
 
-  /** @internal Parser events, through ParserEvents. */
-  handlePing(data: Buffer): void {
-    // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response … same Application data"
-    if (this.state === ReadyState.OPEN) this.sendControl(Opcode.PONG, data);
-    this.emit('ping', data);
+  /** @internal The protocol is done sending: half-close TCP, and bound the wait for the peer. */
+  endOutput(): void {
+    this.socket.end();
+    this.armCloseTimer();
+  }
+
+  /**
+   * Refuses (and fails the connection) when queueing `size` more bytes would pass the cap. A
+   * single message larger than the cap still goes out when nothing else is queued, so memory
+   * per connection stays below max(cap, largest message).
+   */
+  private checkBudget(size: number): boolean {
+    const queued = this.socket.writableLength;
+    if (queued === 0 || queued + size <= this.maxBufferedBytes) return true;
+    const err = protocolError('WS_ERR_BUFFER_OVERFLOW', `${queued + size} bytes`);
+    // A close frame would wait behind the same unread bytes: record the code and drop the peer.
+    this.core.abort(err.closeCode, err.message);
+    this.emitError(err);
+    this.socket.destroy();
+    return false;
   }
 
   /** @internal */
@@ -328,106 +321,6 @@ export class WebSocketConnection extends EventEmitter {
     this.emit('pong', data);
   }
 
-  /** §5.5.1: "If an endpoint receives a Close frame and did not previously send a Close frame, the endpoint MUST send a Close frame in response." */
-  /** @internal */
-  onPeerClose(code: number, reason: string): void {
-    this.closeCode = code;
-    this.closeReason = reason;
-    if (!this.sentClose) {
-      // Echo the peer's code; 1005 means it sent none, so neither do we.
-      this.sendCloseFrame(code === 1005 ? EMPTY : encodeClosePayload(code));
-    }
-    this.state = ReadyState.CLOSING;
-    // §7.1.1: the server closes TCP first; the client may too once both close frames are out.
-    this.socket.end();
-    this.armCloseTimer();
-  }
-
-  /** §7.1.7 Fail the WebSocket Connection: send the error's close code, then close TCP. */
-  /** @internal */
-  failConnection(err: ProtocolError): void {
-    const frame = closeFrameForError(err);
-    this.closeCode = frame.code;
-    this.closeReason = frame.reason;
-    this.emitError(err);
-    if (this.state === ReadyState.CLOSED) return;
-    if (!this.sentClose) this.sendCloseFrame(encodeClosePayload(frame.code, frame.reason));
-    this.state = ReadyState.CLOSING;
-    this.socket.end();
-    this.armCloseTimer();
-  }
-
-  private sendCloseFrame(body: Buffer): void {
-    this.sentClose = true;
-    if (!this.socket.writable) return;
-    const out = Buffer.allocUnsafe(frameHeaderSize(body.length, this.isClient) + body.length);
-    encodeFrameInto(out, 0, body, Opcode.CLOSE, true, false, this.isClient);
-    if (this.observer) this.observer('out', out);
-    this.batchWrite();
-    this.socket.write(out);
-  }
-
-  private sendControl(opcode: number, data: string | Uint8Array): boolean {
-    if (this.state !== ReadyState.OPEN) return false;
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    // §5.5: "All control frames MUST have a payload length of 125 bytes or less"
-    if (bytes.length > 125) throw new RangeError('control frame payload over 125 bytes');
-    return this.writeFrame(opcode, bytes, true);
-  }
-
-  /**
-   * Refuses (and fails the connection) when queueing `size` more bytes would pass the cap. A
-   * single message larger than the cap still goes out when nothing else is queued, so memory
-   * per connection stays below max(cap, largest message).
-   */
-  private checkBudget(size: number): boolean {
-    const queued = this.socket.writableLength;
-    if (queued === 0 || queued + size <= this.maxBufferedAmount) return true;
-    const err = protocolError('WS_ERR_BUFFER_OVERFLOW', `${this.socket.writableLength + size} bytes`);
-    this.closeCode = err.closeCode;
-    this.closeReason = err.message;
-    this.emitError(err);
-    this.terminate();
-    return false;
-  }
-
-  private writeStringFrame(opcode: number, text: string): boolean {
-    const length = Buffer.byteLength(text, 'utf8');
-    const header = frameHeaderSize(length, this.isClient);
-    if (!this.checkBudget(header + length)) return false;
-    const out = Buffer.allocUnsafe(header + length);
-    const start = writeFrameHeader(out, 0, length, opcode, true, false, this.isClient);
-    out.write(text, start, 'utf8');
-    if (this.isClient) xorMaskRange(out, start, start + length, out, start - 4, 0);
-    if (this.observer) this.observer('out', out);
-    this.batchWrite();
-    return this.socket.write(out);
-  }
-
-  private writeFrame(opcode: number, payload: Uint8Array, fin: boolean): boolean {
-    const length = payload.length;
-    const header = frameHeaderSize(length, this.isClient);
-    if (!this.checkBudget(header + length)) return false;
-    // Masked payloads need a copy anyway; small ones are cheaper copied than written twice.
-    if (this.isClient || length <= COPY_THRESHOLD) {
-      const out = Buffer.allocUnsafe(header + length);
-      encodeFrameInto(out, 0, payload, opcode, fin, false, this.isClient);
-      if (this.observer) this.observer('out', out);
-      this.batchWrite();
-      return this.socket.write(out);
-    }
-    // Large unmasked payload: header and payload leave in one vectored write, payload uncopied.
-    const head = Buffer.allocUnsafe(header);
-    writeFrameHeader(head, 0, length, opcode, fin, false, null);
-    if (this.observer) this.observer('out', Buffer.concat([head, payload]));
-    this.batchWrite();
-    this.socket.cork();
-    this.socket.write(head);
-    const ok = this.socket.write(payload);
-    this.socket.uncork();
-    return ok;
-  }
-
   private startHeartbeat(intervalMs: number, maxMissed: number): void {
     this.heartbeatMs = intervalMs;
     this.maxMissed = maxMissed;
@@ -436,7 +329,7 @@ export class WebSocketConnection extends EventEmitter {
 
   /** One heartbeat tick: drop a peer that let `maxMissed` pings go unanswered, else ping it. */
   beat(): void {
-    if (this.state !== ReadyState.OPEN) return;
+    if (this.core.state !== ReadyState.OPEN) return;
     if (this.missedPongs >= this.maxMissed) {
       // A peer that stopped answering pings will not finish a closing handshake either.
       this.emit('heartbeat', { type: 'timeout', missed: this.missedPongs } satisfies HeartbeatEvent);
@@ -445,11 +338,12 @@ export class WebSocketConnection extends EventEmitter {
     }
     this.missedPongs++;
     this.lastPingAt = Date.now();
-    this.sendControl(Opcode.PING, EMPTY);
+    this.core.ping(EMPTY);
     this.emit('heartbeat', { type: 'ping', missed: this.missedPongs } satisfies HeartbeatEvent);
   }
 
-  private armCloseTimer(): void {
+  /** @internal */
+  armCloseTimer(): void {
     if (this.closeTimer !== undefined) return;
     this.closeTimer = setTimeout(() => this.socket.destroy(), this.closeTimeoutMs);
     this.closeTimer.unref();
@@ -457,26 +351,61 @@ export class WebSocketConnection extends EventEmitter {
 
   /** @internal */
   onSocketEnd(): void {
-    // The peer closed its side; sockets from http servers allow half-open, so finish ours.
-    this.parser.stop();
-    if (this.state === ReadyState.OPEN) this.state = ReadyState.CLOSING;
-    this.socket.end();
+    this.core.receiveEof();
   }
 
   /** @internal */
   onSocketClose(): void {
-    this.parser.stop();
-    this.state = ReadyState.CLOSED;
+    this.core.connectionLost();
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     if (this.heartbeatMs > 0) HeartbeatClock.leave(this.heartbeatMs, this);
     if (this.closeEmitted) return;
     this.closeEmitted = true;
-    this.emit('close', this.closeCode, this.closeReason);
+    this.onGone?.();
+    if (this.held !== null) this.hold(['close', this.core.closeCode, this.core.closeReason]);
+    else this.emit('close', this.core.closeCode, this.core.closeReason);
   }
 
   /** @internal */
   emitError(err: Error): void {
-    if (this.listenerCount('error') > 0) this.emit('error', err);
+    if (this.held !== null) this.hold(['error', err]);
+    else if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+
+  /** @internal Keeps an event for the application's first listener; bounded by pausing the socket. */
+  hold(event: HeldEvent): void {
+    const held = this.held!;
+    held.push(event);
+    if (event[0] === 'message') this.heldBytes += event[1].length;
+    if (!this.pausedForHold && (held.length >= HOLD_MAX_EVENTS || this.heldBytes >= HOLD_MAX_BYTES)) {
+      this.pausedForHold = true;
+      this.socket.pause();
+    }
+  }
+
+  /** @internal The first 'message', 'error' or 'close' listener is being attached. */
+  scheduleRelease(): void {
+    this.off('newListener', onNewListener);
+    // One microtask later, so the listeners attached in the same synchronous block all see the events.
+    queueMicrotask(() => this.release());
+  }
+
+  private release(): void {
+    const held = this.held;
+    if (held === null) return;
+    // Events that arrive while the held ones are emitted are appended and emitted in turn.
+    for (let i = 0; i < held.length; i++) {
+      const e = held[i]!;
+      if (e[0] === 'message') this.emit('message', e[1], e[2]);
+      else if (e[0] === 'close') this.emit('close', e[1], e[2]);
+      else if (this.listenerCount('error') > 0) this.emit('error', e[1]);
+    }
+    this.held = null;
+    this.heldBytes = 0;
+    if (this.pausedForHold) {
+      this.pausedForHold = false;
+      this.socket.resume();
+    }
   }
 }
 
@@ -536,23 +465,52 @@ function socketOnError(this: OwnedSocket, err: Error): void {
 function socketOnDrain(this: OwnedSocket): void {
   this[kConnection].emit('drain');
 }
+function onNewListener(this: WebSocketConnection, event: string | symbol): void {
+  if (event === 'message' || event === 'close' || event === 'error') this.scheduleRelease();
+}
 
-/** The parser's handler: one small object per connection, its methods on the prototype. */
-class ParserEvents implements ParserHandler {
+/** The core's event handler: one small object per connection, its methods on the prototype. */
+class CoreEvents implements ParserHandler {
   constructor(private readonly conn: WebSocketConnection) {}
   onMessage(data: Buffer, isBinary: boolean): void {
-    this.conn.emit('message', data, isBinary);
+    const conn = this.conn;
+    if (conn.held === null) conn.emit('message', data, isBinary);
+    else conn.hold(['message', data, isBinary]);
   }
   onPing(data: Buffer): void {
-    this.conn.handlePing(data);
+    this.conn.emit('ping', data);
   }
   onPong(data: Buffer): void {
     this.conn.handlePong(data);
   }
-  onClose(code: number, reason: string): void {
-    this.conn.onPeerClose(code, reason);
+  onClose(): void {
+    // The core answered and half-closed; 'close' is emitted when the socket is gone.
   }
   onError(err: ProtocolError): void {
-    this.conn.failConnection(err);
+    this.conn.emitError(err);
+  }
+}
+
+/** The core's output: every byte it produces goes through `WebSocketConnection.transmit`. */
+class SocketOutput implements ProtocolOutput {
+  constructor(private readonly conn: WebSocketConnection) {}
+  write(bytes: Buffer): boolean {
+    return this.conn.transmit(bytes, undefined, true);
+  }
+  writeParts(header: Buffer, payload: Uint8Array): boolean {
+    return this.conn.transmit(header, payload, true);
+  }
+  writeClose(bytes: Buffer): void {
+    this.conn.transmit(bytes, undefined, false);
+    this.conn.armCloseTimer();
+  }
+  end(): void {
+    this.conn.endOutput();
+  }
+  cork(): void {
+    this.conn.cork();
+  }
+  uncork(): void {
+    this.conn.uncork();
   }
 }

@@ -3,37 +3,38 @@
  * carries both a stable string code and the RFC 6455 close code it maps to, so the connection
  * only has to send `closeCode` back (RFC 6455 §7.1.7 "Fail the WebSocket Connection").
  */
+import { CloseCode, truncateReason } from './close.ts';
 
 /** Stable identifiers of every protocol violation the engine detects, with their close codes. */
 export const PROTOCOL_ERRORS = {
   /** RFC 6455 §5.1: a server MUST close the connection upon receiving an unmasked frame. */
-  WS_ERR_UNMASKED_FRAME: { closeCode: 1002, message: 'client frame is not masked' },
+  WS_ERR_UNMASKED_FRAME: { closeCode: CloseCode.PROTOCOL_ERROR, message: 'client frame is not masked' },
   /** RFC 6455 §5.1: a client MUST close the connection if it detects a masked frame. */
-  WS_ERR_UNEXPECTED_MASK: { closeCode: 1002, message: 'server frame is masked' },
+  WS_ERR_UNEXPECTED_MASK: { closeCode: CloseCode.PROTOCOL_ERROR, message: 'server frame is masked' },
   /** RFC 6455 §5.2: RSV bits MUST be 0 unless an extension defines them. */
-  WS_ERR_UNEXPECTED_RSV: { closeCode: 1002, message: 'RSV bit set without a negotiated extension' },
+  WS_ERR_UNEXPECTED_RSV: { closeCode: CloseCode.PROTOCOL_ERROR, message: 'RSV bit set without a negotiated extension' },
   /** RFC 6455 §5.2: unknown opcodes MUST fail the connection. */
-  WS_ERR_INVALID_OPCODE: { closeCode: 1002, message: 'unknown opcode' },
+  WS_ERR_INVALID_OPCODE: { closeCode: CloseCode.PROTOCOL_ERROR, message: 'unknown opcode' },
   /** RFC 6455 §5.5: control frames carry at most 125 bytes of payload. */
-  WS_ERR_CONTROL_FRAME_TOO_LONG: { closeCode: 1002, message: 'control frame payload over 125 bytes' },
+  WS_ERR_CONTROL_FRAME_TOO_LONG: { closeCode: CloseCode.PROTOCOL_ERROR, message: 'control frame payload over 125 bytes' },
   /** RFC 6455 §5.5: control frames MUST NOT be fragmented. */
-  WS_ERR_FRAGMENTED_CONTROL_FRAME: { closeCode: 1002, message: 'fragmented control frame' },
+  WS_ERR_FRAGMENTED_CONTROL_FRAME: { closeCode: CloseCode.PROTOCOL_ERROR, message: 'fragmented control frame' },
   /** RFC 6455 §5.4: a continuation frame needs a data frame with FIN=0 before it. */
-  WS_ERR_UNEXPECTED_CONTINUATION: { closeCode: 1002, message: 'continuation frame without a message to continue' },
+  WS_ERR_UNEXPECTED_CONTINUATION: { closeCode: CloseCode.PROTOCOL_ERROR, message: 'continuation frame without a message to continue' },
   /** RFC 6455 §5.4: fragments of one message cannot be interleaved with another data frame. */
-  WS_ERR_EXPECTED_CONTINUATION: { closeCode: 1002, message: 'new data frame inside a fragmented message' },
+  WS_ERR_EXPECTED_CONTINUATION: { closeCode: CloseCode.PROTOCOL_ERROR, message: 'new data frame inside a fragmented message' },
   /** RFC 6455 §5.2: the most significant bit of a 64-bit length MUST be 0. */
-  WS_ERR_INVALID_LENGTH: { closeCode: 1002, message: 'invalid 64-bit payload length' },
+  WS_ERR_INVALID_LENGTH: { closeCode: CloseCode.PROTOCOL_ERROR, message: 'invalid 64-bit payload length' },
   /** RFC 6455 §8.1: text must be valid UTF-8; §7.4.1: 1007 for inconsistent data. */
-  WS_ERR_INVALID_UTF8: { closeCode: 1007, message: 'invalid UTF-8 in text' },
+  WS_ERR_INVALID_UTF8: { closeCode: CloseCode.INVALID_DATA, message: 'invalid UTF-8 in text' },
   /** RFC 6455 §7.4.1: 1009 for a message too big to process. */
-  WS_ERR_MESSAGE_TOO_BIG: { closeCode: 1009, message: 'message exceeds the size limit' },
+  WS_ERR_MESSAGE_TOO_BIG: { closeCode: CloseCode.MESSAGE_TOO_BIG, message: 'message exceeds the size limit' },
   /** RFC 6455 §5.5.1: a close body, if present, starts with a 2-byte code. */
-  WS_ERR_INVALID_CLOSE_PAYLOAD: { closeCode: 1002, message: 'close frame with a 1-byte payload' },
+  WS_ERR_INVALID_CLOSE_PAYLOAD: { closeCode: CloseCode.PROTOCOL_ERROR, message: 'close frame with a 1-byte payload' },
   /** RFC 6455 §7.4: only some close codes may appear on the wire. */
-  WS_ERR_INVALID_CLOSE_CODE: { closeCode: 1002, message: 'close code not allowed on the wire' },
+  WS_ERR_INVALID_CLOSE_CODE: { closeCode: CloseCode.PROTOCOL_ERROR, message: 'close code not allowed on the wire' },
   /** RFC 6455 §7.4.1: 1008 for a policy violation — here, a peer that does not read. */
-  WS_ERR_BUFFER_OVERFLOW: { closeCode: 1008, message: 'send buffer limit exceeded' },
+  WS_ERR_BUFFER_OVERFLOW: { closeCode: CloseCode.POLICY_VIOLATION, message: 'send buffer limit exceeded' },
 } as const;
 
 /** One of the stable error codes in `PROTOCOL_ERRORS`. */
@@ -66,8 +67,8 @@ export function protocolError(code: ProtocolErrorCode, detail?: string): Protoco
  * (RFC 6455 §7.4.1: 1011 "encountered an unexpected condition").
  */
 export function closeFrameForError(err: unknown): { code: number; reason: string } {
-  if (err instanceof ProtocolError) return { code: err.closeCode, reason: err.message.slice(0, 123) };
-  return { code: 1011, reason: 'internal error' };
+  if (err instanceof ProtocolError) return { code: err.closeCode, reason: truncateReason(err.message) };
+  return { code: CloseCode.INTERNAL_ERROR, reason: 'internal error' };
 }
 
 /** A failed opening handshake as seen by a client: carries the HTTP status when there was one. */

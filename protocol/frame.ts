@@ -4,7 +4,7 @@
  * socket write.
  */
 import { xorMaskRange, writeRandomMaskKey } from './mask.ts';
-import { isValidCloseCode } from './parser.ts';
+import { isValidCloseCode, MAX_CLOSE_REASON_BYTES } from './close.ts';
 
 export { mask, randomMaskKey, xorMaskRange } from './mask.ts';
 
@@ -181,7 +181,7 @@ export function encodeClosePayload(code?: number, reason = ''): Buffer {
   }
   if (!isValidCloseCode(code)) throw new RangeError(`close code ${code} may not be sent`);
   const reasonLength = Buffer.byteLength(reason);
-  if (reasonLength > 123) throw new RangeError('close reason over 123 bytes');
+  if (reasonLength > MAX_CLOSE_REASON_BYTES) throw new RangeError(`close reason over ${MAX_CLOSE_REASON_BYTES} bytes`);
   const body = Buffer.allocUnsafe(2 + reasonLength);
   body.writeUInt16BE(code, 0);
   body.write(reason, 2, 'utf8');

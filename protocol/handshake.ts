@@ -4,6 +4,7 @@
  * client adapters turn the decisions into bytes.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { HandshakeError } from './errors.ts';
 
 /** RFC 6455 §1.3: the GUID appended to Sec-WebSocket-Key before hashing. */
 export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -183,6 +184,45 @@ export class TokenStore {
   sweep(now = Date.now()): void {
     for (const [t, expires] of this.live) if (expires < now) this.live.delete(t);
   }
+}
+
+/** The server's answer to an upgrade request, up to the blank line. */
+export interface ResponseHead {
+  /** HTTP status code, e.g. 101. */
+  status: number;
+  /** Header fields with lower-case names; repeated fields joined with ", ". */
+  headers: HeaderMap;
+  /** The head as text, status line to the last header line (without the blank line). */
+  text: string;
+  /** Offset in the input of the first byte after the blank line: frames (or a body) start there. */
+  end: number;
+}
+
+/**
+ * Parses the HTTP/1.1 response head at the start of `bytes` (RFC 9112 §4 status line, §5 field
+ * lines). Returns null while the blank line that ends the head has not arrived; throws a
+ * `HandshakeError` when the status line is malformed.
+ */
+export function parseResponseHead(bytes: Buffer): ResponseHead | null {
+  const blank = bytes.indexOf('\r\n\r\n');
+  if (blank < 0) return null;
+  const text = bytes.subarray(0, blank).toString('latin1');
+  const lines = text.split('\r\n');
+  // RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]
+  const m = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(lines[0] ?? '');
+  if (!m) throw new HandshakeError('malformed HTTP response');
+  const headers: HeaderMap = {};
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    const prev = headers[name];
+    // RFC 9110 §5.3: repeated field lines combine into one comma-separated value.
+    headers[name] = prev === undefined ? value : `${String(prev)}, ${value}`;
+  }
+  return { status: Number(m[1]), headers, text, end: blank + 4 };
 }
 
 /** A client's verdict on the server's answer. */

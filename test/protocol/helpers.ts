@@ -2,31 +2,7 @@
 import assert from 'node:assert/strict';
 import { ProtocolError, type ProtocolErrorCode } from '../../protocol/errors.ts';
 import { parseChunks, type ParserEvent, type ParserOptions } from '../../protocol/parser.ts';
-
-/** mulberry32: small, fast, seeded PRNG returning floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Cuts `bytes` at random places into chunks (at least one chunk, possibly empty ones). */
-export function randomSplit(bytes: Buffer, rand: () => number, maxChunk = 64): Buffer[] {
-  const out: Buffer[] = [];
-  let i = 0;
-  while (i < bytes.length) {
-    const n = 1 + Math.floor(rand() * Math.min(maxChunk, bytes.length - i));
-    out.push(bytes.subarray(i, i + n));
-    i += n;
-  }
-  if (out.length === 0) out.push(Buffer.alloc(0));
-  return out;
-}
+import { prng, randomSplit } from '../../bench/fuzz-frames.ts';
 
 /** Every way the tests feed a byte stream: whole, one byte at a time, and 5 random splits. */
 export function chunkings(bytes: Buffer, seed = 1): Array<{ name: string; chunks: Buffer[] }> {

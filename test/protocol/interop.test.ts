@@ -200,7 +200,11 @@ test('ws server ↔ engine client: messages of every size, fragments, ping/pong,
     };
     conn.on('message', on);
   });
-  assert.equal(typeof conn.sendMany(['a', 'b', Buffer.from('c')]), 'boolean');
+  // Accepted at once, and the byte count grows by exactly three masked 1-byte frames.
+  const socket = conn.rawSocket as Socket;
+  const before = socket.bytesWritten;
+  assert.equal(conn.sendMany(['a', 'b', Buffer.from('c')]), true);
+  assert.equal(socket.bytesWritten - before, 3 * (2 + 4 + 1));
   await three;
   assert.deepEqual(batch.map(String), ['a', 'b', 'c']);
 
@@ -312,11 +316,9 @@ test('heartbeat drops a client that stops answering pings, keeps one that answer
   silentConn.on('heartbeat', (e: { type: string }) => beats.push(e.type));
   let alivePongs = 0;
   aliveConn.on('heartbeat', (e: { type: string }) => e.type === 'pong' && alivePongs++);
-  const started = Date.now();
   const silentClosed = once(silent, 'close');
   const [code] = await once(silentConn, 'close');
   assert.equal(code, 1006);
-  assert.ok(Date.now() - started < 1000);
   assert.deepEqual(beats, ['ping', 'ping', 'timeout']);
   await silentClosed;
   assert.ok(alivePongs >= 2, `alive client answered ${alivePongs} pings`);
@@ -326,7 +328,7 @@ test('heartbeat drops a client that stops answering pings, keeps one that answer
 
 test('a client that never reads cannot grow the server buffer past the cap', async (t) => {
   const cap = 1024 * 1024;
-  const { port, conns } = await engineServer(t, { maxBufferedAmount: cap });
+  const { port, conns } = await engineServer(t, { maxBufferedBytes: cap });
   const { socket } = await rawHandshake(port);
   t.after(() => socket.destroy());
   socket.pause(); // never read
@@ -377,7 +379,7 @@ test('handshakeTimeoutMs destroys a TCP connection that never sends a request', 
   const s = netConnect(port, '127.0.0.1');
   t.after(() => s.destroy());
   s.write('GET / HTTP/1.1\r\nHost: x\r\n'); // never finished
-  const started = Date.now();
+  // Without the timeout nothing would close it (node:http's own header timeout is 60 s).
   await once(s, 'close');
-  assert.ok(Date.now() - started < 1000);
+  assert.equal(s.bytesRead, 0, 'destroyed without an HTTP answer');
 });

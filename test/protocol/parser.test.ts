@@ -2,10 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isUtf8 } from 'node:buffer';
 import { encodeFrame, encodeClosePayload, encodeClose, describeFrame, writeFrameHeader, frameHeaderSize, encodeFrameInto, encodeFrameParts, Opcode } from '../../protocol/frame.ts';
-import { FrameParser, EventCollector, parseChunks, isValidCloseCode } from '../../protocol/parser.ts';
+import { FrameParser, EventCollector, parseChunks } from '../../protocol/parser.ts';
+import { isValidCloseCode } from '../../protocol/close.ts';
+import { prng, randomSplit } from '../../bench/fuzz-frames.ts';
 import { Utf8Validator } from '../../protocol/utf8.ts';
 import { mask, xorMaskRange } from '../../protocol/mask.ts';
-import { assertEvents, assertFails, binary, text, prng, randomSplit, plain, chunkings } from './helpers.ts';
+import { assertEvents, assertFails, binary, text, plain, chunkings } from './helpers.ts';
 
 const KEY = Buffer.from([0x37, 0xfa, 0x21, 0x3d]);
 const server = { role: 'server' } as const;
@@ -194,7 +196,7 @@ test('streaming UTF-8 validator agrees with a one-shot check on random input and
 });
 
 test('§7.4 size limit: 1009 as soon as the length is known, also across fragments', () => {
-  const options = { role: 'server', maxMessageSize: 1000 } as const;
+  const options = { role: 'server', maxMessageBytes: 1000 } as const;
   assertEvents(c2s(Buffer.alloc(1000), Opcode.BINARY), options, [binary(Buffer.alloc(1000))]);
   const tooBig = c2s(Buffer.alloc(1001), Opcode.BINARY);
   assertFails(tooBig, options, 'WS_ERR_MESSAGE_TOO_BIG', 1009);

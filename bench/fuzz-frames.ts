@@ -1,13 +1,56 @@
 /**
- * Frame-stream fuzzing shared by the bounded test and `bench/fuzz.ts`: random valid streams,
+ * Frame-stream fuzzing shared by `bench/fuzz.ts` and the bounded unit test: random valid streams,
  * then mutated (bit flips, cut, inserted and deleted bytes), fed whole and in a random chunking.
  * Properties: the parser never throws, reports only ProtocolErrors, reports nothing after an
  * error or a close, and the events do not depend on how the bytes were chunked.
  */
-import { encodeClosePayload, encodeFrame, Opcode } from '../../protocol/frame.ts';
-import { ProtocolError } from '../../protocol/errors.ts';
-import { parseChunks, type ParserEvent, type ParserOptions } from '../../protocol/parser.ts';
-import { plain, randomSplit } from './helpers.ts';
+import { encodeClosePayload, encodeFrame, Opcode } from '../protocol/frame.ts';
+import { ProtocolError } from '../protocol/errors.ts';
+import { parseChunks, type ParserEvent, type ParserOptions } from '../protocol/parser.ts';
+
+/** mulberry32: small, fast, seeded PRNG returning floats in [0, 1). */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Cuts `bytes` at random places into chunks (at least one chunk, possibly empty ones). */
+export function randomSplit(bytes: Buffer, rand: () => number, maxChunk = 64): Buffer[] {
+  const out: Buffer[] = [];
+  let i = 0;
+  while (i < bytes.length) {
+    const n = 1 + Math.floor(rand() * Math.min(maxChunk, bytes.length - i));
+    out.push(bytes.subarray(i, i + n));
+    i += n;
+  }
+  if (out.length === 0) out.push(Buffer.alloc(0));
+  return out;
+}
+
+/** Events as comparable text: payloads as hex, errors by their stable code and close code. */
+function comparable(events: ParserEvent[]): string {
+  return JSON.stringify(
+    events.map((e) => {
+      switch (e.type) {
+        case 'message':
+          return ['message', e.data.toString('hex'), e.isBinary];
+        case 'ping':
+        case 'pong':
+          return [e.type, e.data.toString('hex')];
+        case 'close':
+          return ['close', e.code, e.reason];
+        case 'error':
+          return ['error', e.error.code, e.error.closeCode];
+      }
+    }),
+  );
+}
 
 /** A property violation, with what is needed to reproduce it. */
 export interface FuzzFailure {
@@ -46,7 +89,7 @@ function randomBytes(rand: () => number, n: number, textual: boolean): Buffer {
 }
 
 /** A random stream of mostly valid frames for `role`'s peer. */
-export function randomStream(rand: () => number, masked: boolean): Buffer {
+function randomStream(rand: () => number, masked: boolean): Buffer {
   const frames: Buffer[] = [];
   const count = 1 + Math.floor(rand() * 8);
   const sizes = [0, 1, 5, 125, 126, 127, 300, 65535, 65536, 70000];
@@ -76,7 +119,7 @@ export function randomStream(rand: () => number, masked: boolean): Buffer {
 }
 
 /** Applies 0 to 4 random mutations. */
-export function mutate(rand: () => number, bytes: Buffer): Buffer {
+function mutate(rand: () => number, bytes: Buffer): Buffer {
   let b = Buffer.from(bytes);
   const n = Math.floor(rand() * 5);
   for (let m = 0; m < n && b.length > 0; m++) {
@@ -103,7 +146,7 @@ function check(events: ParserEvent[]): string | null {
 /** Runs one fuzz iteration; returns a failure or null, and updates `stats`. */
 export function fuzzOnce(rand: () => number, iteration: number, stats: FuzzStats): FuzzFailure | null {
   const masked = rand() < 0.5;
-  const options: ParserOptions = { role: masked ? 'server' : 'client', maxMessageSize: rand() < 0.2 ? 200 : 1 << 20 };
+  const options: ParserOptions = { role: masked ? 'server' : 'client', maxMessageBytes: rand() < 0.2 ? 200 : 1 << 20 };
   const valid = randomStream(rand, masked);
   const bytes = rand() < 0.25 ? valid : mutate(rand, valid);
   stats.iterations++;
@@ -119,8 +162,8 @@ export function fuzzOnce(rand: () => number, iteration: number, stats: FuzzStats
   }
   const problem = check(whole) ?? check(split);
   if (problem) return fail(problem);
-  const a = JSON.stringify(plain(whole));
-  const b = JSON.stringify(plain(split));
+  const a = comparable(whole);
+  const b = comparable(split);
   if (a !== b) return fail(`events depend on chunking:\n${a}\n${b}`);
   for (const e of whole) {
     if (e.type === 'message') stats.messages++;
