@@ -69,6 +69,8 @@ export interface ChartBlock {
   wide?: boolean;
   /** The numbers behind the chart. */
   table: TableBlock;
+  /** More numbers behind the chart (failed steps, crossovers), each under its own title. */
+  more?: TableBlock[];
 }
 
 /** A paragraph of plain text. */

@@ -4,10 +4,29 @@
  * here, so the same field prints the same string in all three.
  */
 
-import { TRANSPORTS } from '../metrics/results.ts';
-import type { Results, ScenarioResult, TransportName, TransportResult } from '../metrics/results.ts';
+import type { Results, ScenarioResult, TransportResult } from '../metrics/results.ts';
 import {
-  isSkippedRow,
+  bytesPerMessage,
+  completedWith,
+  fmtBytes,
+  fmtDuration,
+  fmtFixed,
+  fmtInt,
+  fmtNum,
+  fmtParam,
+  fmtRatio,
+  fmtSig,
+  isCompleted,
+  isFailed,
+  isNotApplicable,
+  listInWords,
+  messagesPerServerCpuSec,
+  numList,
+  orderedRows,
+} from '../report-model/format.ts';
+import { FIGURES, summaryCell as modelSummaryCell, summaryColumns as modelSummaryColumns } from '../report-model/figures.ts';
+import type { SummaryColumn } from '../report-model/figures.ts';
+import {
   num,
   readConnectionsSkipped,
   readConnectionsSteps,
@@ -25,218 +44,27 @@ import {
 } from './extras.ts';
 import type { DeadPeerView, OverheadSweepPoint } from './extras.ts';
 
-// ---------------------------------------------------------------------------
-// Transports: fixed order and colour (Okabe–Ito palette, safe for colour-blind readers).
-
-/** Fixed colour per transport, the same in every chart. */
-export const TRANSPORT_COLORS: Record<TransportName, string> = {
-  polling: '#E69F00',
-  'long-polling': '#CC79A7',
-  sse: '#56B4E9',
-  websocket: '#009E73',
-  ws: '#0072B2',
-};
-
-/** Fixed dash pattern per transport, so lines differ by more than colour. */
-export const TRANSPORT_DASH: Record<TransportName, number[]> = {
-  polling: [8, 4],
-  'long-polling': [2, 3],
-  sse: [10, 3, 2, 3],
-  websocket: [],
-  ws: [5, 5],
-};
-
-/** Colour of a transport name, grey for names the lab does not know. */
-export function transportColor(name: string): string {
-  return (TRANSPORT_COLORS as Record<string, string>)[name] ?? '#777777';
-}
-
-/** Rows in the lab's fixed transport order (unknown names last, in file order). */
-export function orderedRows(rows: readonly TransportResult[]): TransportResult[] {
-  const rank = (t: string): number => {
-    const i = (TRANSPORTS as readonly string[]).indexOf(t);
-    return i < 0 ? TRANSPORTS.length : i;
-  };
-  return rows.map((r, i) => ({ r, i })).sort((a, b) => rank(a.r.transport) - rank(b.r.transport) || a.i - b.i).map((x) => x.r);
-}
-
-/** True when the row carries measured figures. */
-export function isCompleted(row: TransportResult): boolean {
-  return row.state === 'completed';
-}
-
-/** True when the scenario does not apply to the row's transport (recorded errored, marked skipped): shown as n/a, not as a failure. */
-export function isNotApplicable(row: TransportResult): boolean {
-  return isSkippedRow(row);
-}
-
-/** True when the row really failed: errored and not merely not applicable. */
-export function isFailed(row: TransportResult): boolean {
-  return row.state === 'errored' && !isNotApplicable(row);
-}
-
-/** The state as shown: completed, errored, or n/a for a scenario that does not apply. */
-export function stateLabel(row: TransportResult): string {
-  return isNotApplicable(row) ? 'n/a' : row.state;
-}
-
-/** Why a row is not applicable, without the runner's "not applicable: " prefix. */
-export function notApplicableReason(row: TransportResult): string {
-  return (row.error ?? 'does not apply to this transport').replace(/^not applicable:\s*/i, '');
-}
-
-// ---------------------------------------------------------------------------
-// Formatting.
-
-function group(intString: string): string {
-  return intString.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
-
-/** A number with a fixed count of decimals and thousands separators. */
-export function fmtFixed(v: number, decimals: number): string {
-  const s = Math.abs(v).toFixed(decimals);
-  const [i = '0', f] = s.split('.');
-  const sign = v < 0 && Number(s) !== 0 ? '-' : '';
-  return sign + group(i) + (f === undefined ? '' : '.' + f);
-}
-
-/** About three significant digits, never scientific: 0.412, 4.12, 41.2, 412, 4,120. */
-export function fmtSig(v: number): string {
-  const a = Math.abs(v);
-  if (a === 0) return '0';
-  if (a < 0.01) return fmtFixed(v, 4);
-  if (a < 1) return fmtFixed(v, 3);
-  if (a < 10) return fmtFixed(v, 2);
-  if (a < 100) return fmtFixed(v, 1);
-  return fmtFixed(v, 0);
-}
-
-/** An integer count with thousands separators. */
-export function fmtInt(v: number): string {
-  return fmtFixed(Math.round(v), 0);
-}
-
-/** Bytes as MiB with one decimal. */
-export function fmtMiB(bytes: number): string {
-  return fmtFixed(bytes / 1048576, 1);
-}
-
-/** Bytes in a short human unit: 812 B, 3.4 KiB, 12.0 MiB. */
-export function fmtBytes(bytes: number): string {
-  const a = Math.abs(bytes);
-  if (a < 1024) return `${fmtSig(bytes)} B`;
-  if (a < 1048576) return `${fmtSig(bytes / 1024)} KiB`;
-  if (a < 1073741824) return `${fmtSig(bytes / 1048576)} MiB`;
-  return `${fmtSig(bytes / 1073741824)} GiB`;
-}
-
-/** A signed percentage with one decimal: +12.5%, -3.0%. */
-export function fmtDeltaPct(pct: number): string {
-  if (!Number.isFinite(pct)) return pct > 0 ? '+∞%' : '-∞%';
-  return (pct > 0 ? '+' : pct < 0 ? '' : '±') + fmtFixed(pct, 1) + '%';
-}
-
-/** A ratio as "3.4×". */
-export function fmtRatio(r: number): string {
-  return `${r >= 10 ? fmtFixed(r, 0) : fmtFixed(r, 1)}×`;
-}
-
-/** Integers as integers, other numbers to about three significant digits. */
-export function fmtNum(v: number): string {
-  if (Number.isInteger(v)) return fmtInt(v);
-  const [i = '0', f] = String(Math.abs(+v.toPrecision(3))).split('.');
-  return (v < 0 ? '-' : '') + group(i) + (f ? '.' + f : '');
-}
-
-/** Milliseconds in words: 850 ms, 1 s, 2.5 s. */
-export function fmtDuration(ms: number): string {
-  return ms < 1000 ? `${fmtNum(ms)} ms` : `${fmtNum(Math.round(ms) / 1000)} s`;
-}
-
-// ---------------------------------------------------------------------------
-// Derived figures.
-
-/** All wire bytes per delivered message: `wire.bytesPerMessage`, or (up + down) / delivered. */
-export function bytesPerMessage(row: TransportResult): number | undefined {
-  if (!row.wire) return undefined;
-  if (num(row.wire.bytesPerMessage) !== undefined) return row.wire.bytesPerMessage;
-  const d = row.messages?.delivered;
-  return d ? (row.wire.bytesUp + row.wire.bytesDown) / d : undefined;
-}
-
-/** Payload bytes per delivered message: wire.payloadBytes / messages.delivered. */
-export function payloadPerMessage(row: TransportResult): number | undefined {
-  const d = row.messages?.delivered;
-  return row.wire && d ? row.wire.payloadBytes / d : undefined;
-}
-
-/** Messages delivered per second of server CPU time. */
-export function messagesPerServerCpuSec(row: TransportResult): number | undefined {
-  const d = row.messages?.delivered;
-  const cpu = row.server?.cpuMs;
-  return d && cpu ? d / (cpu / 1000) : undefined;
-}
-
-/** Whether a figure is better low, high, or neither. */
-export type Better = 'lower' | 'higher' | null;
-
-/** A figure the reports print and compare. */
-export interface FigureDef {
-  /** Stable key, also the key of `extra.spread`. */
-  key: string;
-  /** Short column label for tables. */
-  label: string;
-  /** Longer label for prose and comparison tables. */
-  title: string;
-  /** Unit suffix for prose, may be empty. */
-  unit: string;
-  better: Better;
-  get(row: TransportResult): number | undefined;
-  format(v: number): string;
-}
-
-const lat = (k: 'p50' | 'p90' | 'p99' | 'p999' | 'max' | 'mean') => (r: TransportResult) => num(r.latencyMs?.[k]);
-
-/** Every per-row figure, in table order. */
-export const FIGURES: readonly FigureDef[] = [
-  { key: 'latencyMs.p50', label: 'p50 ms', title: 'latency p50', unit: 'ms', better: 'lower', get: lat('p50'), format: fmtSig },
-  { key: 'latencyMs.p90', label: 'p90 ms', title: 'latency p90', unit: 'ms', better: 'lower', get: lat('p90'), format: fmtSig },
-  { key: 'latencyMs.p99', label: 'p99 ms', title: 'latency p99', unit: 'ms', better: 'lower', get: lat('p99'), format: fmtSig },
-  { key: 'latencyMs.p999', label: 'p99.9 ms', title: 'latency p99.9', unit: 'ms', better: 'lower', get: lat('p999'), format: fmtSig },
-  { key: 'latencyMs.max', label: 'max ms', title: 'latency max', unit: 'ms', better: null, get: lat('max'), format: fmtSig },
-  { key: 'throughput.messagesPerSec', label: 'msgs/s', title: 'delivered messages per second', unit: 'msg/s', better: 'higher', get: (r) => num(r.throughput?.messagesPerSec), format: fmtSig },
-  { key: 'throughput.payloadBytesPerSec', label: 'payload MiB/s', title: 'payload per second', unit: 'MiB/s', better: 'higher', get: (r) => num(r.throughput?.payloadBytesPerSec), format: (v) => fmtSig(v / 1048576) },
-  { key: 'messages.sent', label: 'sent', title: 'messages owed', unit: '', better: null, get: (r) => num(r.messages?.sent), format: fmtInt },
-  { key: 'messages.delivered', label: 'delivered', title: 'messages delivered', unit: '', better: null, get: (r) => num(r.messages?.delivered), format: fmtInt },
-  { key: 'messages.lost', label: 'lost', title: 'messages lost', unit: '', better: 'lower', get: (r) => num(r.messages?.lost), format: fmtInt },
-  { key: 'wire.bytesPerMessage', label: 'B/msg', title: 'wire bytes per delivered message', unit: 'B', better: 'lower', get: bytesPerMessage, format: fmtSig },
-  { key: 'wire.payloadPerMessage', label: 'payload B/msg', title: 'payload bytes per delivered message', unit: 'B', better: null, get: payloadPerMessage, format: fmtSig },
-  { key: 'wire.overheadBytesPerMessage', label: 'ovh B/msg', title: 'overhead bytes per delivered message', unit: 'B', better: 'lower', get: (r) => (r.messages?.delivered || num(r.wire?.bytesPerMessage) !== undefined ? num(r.wire?.overheadBytesPerMessage) : undefined), format: fmtSig },
-  { key: 'wire.requests', label: 'requests', title: 'HTTP requests or handshakes', unit: '', better: 'lower', get: (r) => num(r.wire?.requests), format: fmtInt },
-  { key: 'server.cpuMs', label: 'srv CPU ms', title: 'server CPU time', unit: 'ms', better: 'lower', get: (r) => num(r.server?.cpuMs), format: fmtInt },
-  { key: 'server.rssMaxBytes', label: 'RSS MiB', title: 'server peak RSS', unit: 'MiB', better: 'lower', get: (r) => num(r.server?.rssMaxBytes), format: fmtMiB },
-  { key: 'derived.messagesPerServerCpuSec', label: 'msgs/CPU-s', title: 'messages per server CPU second', unit: 'msg', better: 'higher', get: messagesPerServerCpuSec, format: fmtSig },
-  { key: 'client.cpuPct', label: 'client CPU %', title: 'load client CPU', unit: '%', better: null, get: (r) => num(r.client?.cpuPct), format: (v) => fmtFixed(v, 0) },
-  { key: 'extra.detectMs', label: 'detect ms', title: 'dead-peer detection time', unit: 'ms', better: 'lower', get: (r) => readDeadPeer(r.extra)?.detectMs, format: fmtInt },
-  { key: 'extra.requestsPerSec', label: 'req/s', title: 'HTTP requests per second (autocannon)', unit: 'req/s', better: 'higher', get: (r) => readHttpSaturation(r.extra)?.requestsPerSec, format: fmtSig },
-  { key: 'extra.maxClientsAtPollInterval', label: 'clients at poll interval', title: 'short-polling clients the server could answer', unit: '', better: 'higher', get: (r) => readHttpSaturation(r.extra)?.maxClientsAtPollInterval, format: fmtInt },
-  { key: 'extra.payloadMBps', label: 'MB/s', title: 'payload MB per second', unit: 'MB/s', better: 'higher', get: (r) => readThroughputExtra(r.extra)?.payloadMBps, format: fmtSig },
-  { key: 'extra.sustainedRate', label: 'sustained msg/s', title: 'highest sustained rate', unit: 'msg/s', better: 'higher', get: (r) => readThroughputExtra(r.extra)?.sustainedRate, format: fmtInt },
-];
-
-/** A figure by key; throws on a key that does not exist (a programming error). */
-export function figure(key: string): FigureDef {
-  const f = FIGURES.find((x) => x.key === key);
-  if (!f) throw new Error(`unknown figure ${key}`);
-  return f;
-}
-
-/** The formatted value of a figure for a row, or '–' when absent. */
-export function formatFigure(row: TransportResult, key: string): string {
-  const f = figure(key);
-  const v = f.get(row);
-  return v === undefined ? '–' : f.format(v);
-}
+export {
+  bytesPerMessage,
+  fmtBytes,
+  fmtDeltaPct,
+  fmtDuration,
+  fmtFixed,
+  fmtInt,
+  fmtMiB,
+  fmtNum,
+  fmtRatio,
+  fmtSig,
+  isCompleted,
+  isFailed,
+  isNotApplicable,
+  messagesPerServerCpuSec,
+  notApplicableReason,
+  orderedRows,
+  payloadPerMessage,
+} from '../report-model/format.ts';
+export { FIGURES, figure, formatFigure } from '../report-model/figures.ts';
+export { transportColor } from '../report-model/charts.ts';
 
 /** The scenario-specific figure of a row in a few words, or '' when it has none. */
 export function extraSummary(row: TransportResult): string {
@@ -278,78 +106,18 @@ export function variantName(name: string, status?: number): string {
   return status !== undefined ? `${what} (${status})` : what;
 }
 
-/** One column of the compact per-scenario table shared by the terminal, HTML and Markdown. */
-export interface SummaryColumn {
-  head: string;
-  /** Figure key, or a pseudo key for composite cells. */
-  key: string;
-  cell(row: TransportResult): string;
-  /** Text column (left-aligned); numeric columns are right-aligned. */
-  text?: boolean;
-  /** Shown even when every row is empty. */
-  always?: boolean;
-}
-
-const figCol = (head: string, key: string): SummaryColumn => ({ head, key, cell: (r) => formatFigure(r, key) });
-
-/** Every column of the compact table, in order. */
-export const SUMMARY_COLUMNS: readonly SummaryColumn[] = [
-  { head: 'transport', key: 'transport', cell: (r) => r.transport, text: true, always: true },
-  { head: 'state', key: 'state', cell: (r) => stateLabel(r), text: true, always: true },
-  figCol('p50 ms', 'latencyMs.p50'),
-  figCol('p99 ms', 'latencyMs.p99'),
-  figCol('p99.9 ms', 'latencyMs.p999'),
-  figCol('msgs/s', 'throughput.messagesPerSec'),
-  { head: 'delivered/sent', key: 'messages.deliveredOfSent', cell: (r) => deliveredOfSent(r) },
-  figCol('lost', 'messages.lost'),
-  figCol('B/msg', 'wire.bytesPerMessage'),
-  figCol('ovh B/msg', 'wire.overheadBytesPerMessage'),
-  figCol('requests', 'wire.requests'),
-  figCol('srv CPU ms', 'server.cpuMs'),
-  figCol('RSS MiB', 'server.rssMaxBytes'),
-  { head: 'scenario figure', key: 'extra', cell: (r) => extraSummary(r) || '–', text: true },
-  { head: 'flags', key: 'flags', cell: (r) => clientBoundCell(r), text: true },
-];
-
-/** A cell of the compact table; errored rows show only their name and state. */
+/** The compact table's cell, with this module's scenario figure in its column. */
 export function summaryCell(col: SummaryColumn, row: TransportResult): string {
-  if (isNotApplicable(row) && col.key === 'extra') return 'not applicable';
-  if (row.state === 'errored' && col.key !== 'transport' && col.key !== 'state' && col.key !== 'flags') return '–';
-  return col.cell(row);
+  return modelSummaryCell(col, row);
 }
 
-/** The columns worth printing for these rows: those with at least one value. */
+/** The columns worth printing for these rows, the scenario figure read by shape. */
 export function summaryColumns(rows: readonly TransportResult[]): SummaryColumn[] {
-  return SUMMARY_COLUMNS.filter((c) => c.always || rows.some((r) => {
-    if (isNotApplicable(r)) return false;
-    const v = summaryCell(c, r);
-    return v !== '–' && v !== '';
-  }));
-}
-
-/** "delivered/sent" as one cell. */
-export function deliveredOfSent(row: TransportResult): string {
-  if (!row.messages) return '–';
-  return `${fmtInt(row.messages.delivered)}/${fmtInt(row.messages.sent)}`;
-}
-
-/** The client-bound flag as a short cell. */
-export function clientBoundCell(row: TransportResult): string {
-  if (!row.client) return '';
-  return row.client.clientBound ? `client-bound (${fmtFixed(row.client.cpuPct, 0)}%)` : '';
+  return modelSummaryColumns(rows, extraSummary);
 }
 
 // ---------------------------------------------------------------------------
 // Scenario parameters in words.
-
-/** A parameter value as a short string. */
-export function fmtParam(v: unknown): string {
-  if (typeof v === 'number') return fmtNum(v);
-  if (typeof v === 'string') return v;
-  if (typeof v === 'boolean' || v === null) return String(v);
-  if (Array.isArray(v) && v.every((e) => typeof e !== 'object' || e === null)) return v.map(fmtParam).join(', ');
-  return JSON.stringify(v);
-}
 
 /** Parameters shown in the params table: scalars and short lists; nested objects get their own tables. */
 export function simpleParams(params: Record<string, unknown>): [string, string][] {
@@ -367,18 +135,6 @@ function pickNum(params: Record<string, unknown>, keys: readonly string[]): numb
     if (v !== undefined) return v;
   }
   return undefined;
-}
-
-/** A list of numbers in words: "1, 10 and 100". */
-function listInWords(items: readonly string[]): string {
-  if (items.length <= 1) return items.join('');
-  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-}
-
-function numList(v: unknown): number[] | undefined {
-  if (!Array.isArray(v)) return undefined;
-  const out = v.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
-  return out.length > 0 ? out : undefined;
 }
 
 /** The load of a scenario the lab knows, in words; undefined for other names. */
@@ -497,22 +253,8 @@ export function isRoundTrip(s: ScenarioResult): boolean {
 // ---------------------------------------------------------------------------
 // Findings in plain words.
 
-/** One plain-words finding. `warn` and `error` are flags a reader must not miss. */
-export interface Finding {
-  level: 'info' | 'warn' | 'error';
-  scenario?: string;
-  text: string;
-}
-
-function completedWith(rows: readonly TransportResult[], get: (r: TransportResult) => number | undefined) {
-  const out: { row: TransportResult; v: number }[] = [];
-  for (const row of rows) {
-    if (!isCompleted(row)) continue;
-    const v = get(row);
-    if (v !== undefined) out.push({ row, v });
-  }
-  return out;
-}
+import type { Finding } from '../report-model/doc.ts';
+export type { Finding };
 
 /** A transport's name in prose. */
 function transportInWords(t: string, pollIntervalMs?: number): string {

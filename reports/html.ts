@@ -50,12 +50,12 @@ import {
   simpleParams,
   summaryCell,
   summaryColumns,
-  TRANSPORT_COLORS,
-  TRANSPORT_DASH,
   transportColor,
   verdictMark,
 } from './figures.ts';
 import type { Comparison, ComparisonRow } from './figures.ts';
+import { transportDash } from '../report-model/charts.ts';
+import { transports } from '../transports/index.ts';
 
 /** Options of renderHtml. */
 export interface HtmlOptions {
@@ -173,7 +173,7 @@ function lineDataset(label: string, color: string, data: XY[], dash: number[] = 
 }
 
 function transportLine(row: TransportResult, data: XY[], label: string = row.transport, extra: Record<string, unknown> = {}): Dataset {
-  const dash = (TRANSPORT_DASH as Record<string, number[]>)[row.transport] ?? [];
+  const dash = transportDash(row.transport);
   return lineDataset(label, transportColor(row.transport), data, dash, extra);
 }
 
@@ -926,8 +926,8 @@ function headerHtml(results: Results): string {
     ['finished', m.finishedAt ?? '–'],
     ['results version', `${m.version} (this report reads ${RESULTS_VERSION})`],
   ];
-  const legend = Object.entries(TRANSPORT_COLORS)
-    .map(([t, c]) => `<li><span class="swatch" style="background:${c}"></span>${escapeHtml(t)}</li>`)
+  const legend = transports()
+    .map(({ name: t, look: { color: c } }) => `<li><span class="swatch" style="background:${c}"></span>${escapeHtml(t)}</li>`)
     .join('');
   return `<header>
 <h1>transport-lab results</h1>
