@@ -22,10 +22,15 @@ export interface Scenario<P extends object = Record<string, unknown>> {
   params(f: FlagReader, profile: Profile): P;
   /** Why the scenario cannot run on a transport, or null when it can. */
   skipReason?(transport: TransportName, params: P): string | null;
-  /** After every transport ran: figures across transports (crossovers, capacity) into the scenario's params. */
-  summarize?(result: ScenarioResult): void;
+  /** After every transport ran: figures across transports (crossovers, capacity), written as the scenario's `summary`. */
+  summarize?(result: ScenarioResult): Record<string, unknown>;
   /** Measures one transport; throws on failure (the runner records it as errored). */
   run(transport: TransportName, params: P, ctx: RunContext): Promise<TransportResult>;
+}
+
+/** A row for a transport the scenario does not apply to, with the reason. */
+export function notApplicableResult(transport: TransportName, reason: string): TransportResult {
+  return { transport, state: 'n/a', error: reason, latencyMs: null, throughput: null, messages: null, wire: null, server: null };
 }
 
 /** An errored row: the failure as a value. */

@@ -15,7 +15,7 @@
 import { CLIENT_BOUND_PCT, round } from '../../runner/collect.ts';
 import { readFileSync } from 'node:fs';
 import type { TimePoint, TransportName, TransportResult } from '../../metrics/results.ts';
-import type { ConnectionsStep } from '../../reports/extras.ts';
+import type { ConnectionsStep } from './schema.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
 import type { ServerCounters } from '../../servers/contract.ts';
 import type { RunContext, Scenario } from '../contract.ts';

@@ -14,6 +14,7 @@ import { KEEP_ALIVE_TIMEOUT_MS } from '../../servers/base.ts';
 import type { TransportName, TransportResult } from '../../metrics/results.ts';
 import type { ServerCounters } from '../../servers/contract.ts';
 import type { RunContext, Scenario } from '../contract.ts';
+import type { DeadPeerExtra } from './schema.ts';
 import { measuredRow } from '../contract.ts';
 import type { FlagReader, FlagSpecs } from '../../runner/flags.ts';
 import { Session, liveChildren } from '../../runner/session.ts';
@@ -65,7 +66,7 @@ export interface DeadPeerEvent {
 }
 
 /** `extra` of a dead-peer row (DeadPeerExtra plus what explains it). */
-export interface DeadPeerRowExtra {
+export interface DeadPeerRowExtra extends DeadPeerExtra {
   /** Whether the server freed the peer within the cap. */
   detected: boolean;
   /** Freeze → peer freed (no socket, no subscription), ms; only when detected. */

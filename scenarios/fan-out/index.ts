@@ -6,7 +6,7 @@
  */
 import type { ScenarioResult, TransportName, TransportResult } from '../../metrics/results.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
-import type { FanOutCapacity, FanOutStep } from '../../reports/extras.ts';
+import type { FanOutCapacity, FanOutStep, FanOutSummary } from './schema.ts';
 import type { RunContext, Scenario } from '../contract.ts';
 import type { FlagReader } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
@@ -97,14 +97,14 @@ export const fanOut: Scenario<FanOutParams> = {
     return { ...lastRow, extra: { ...lastRow.extra, steps, largestNUnderLimit: largestUnder(steps, p.limitMs) } };
   },
 
-  summarize(sr: ScenarioResult): void {
+  summarize(sr: ScenarioResult): FanOutSummary {
     const p = sr.params as unknown as FanOutParams;
     const largestN: FanOutCapacity['largestN'] = {};
     for (const r of sr.results) {
       const n = r.extra?.['largestNUnderLimit'];
       if (typeof n === 'number') largestN[r.transport] = n;
     }
-    (sr.params as Record<string, unknown>)['capacity'] = { limitMs: p.limitMs, largestN, searched: p.capacity };
+    return { capacity: { limitMs: p.limitMs, largestN, searched: p.capacity } };
   },
 };
 

@@ -17,7 +17,7 @@
  */
 import { CLIENT_BOUND_PCT, round } from '../../runner/collect.ts';
 import type { TransportName, TransportResult } from '../../metrics/results.ts';
-import type { HttpSaturationExtra } from '../../reports/extras.ts';
+import type { HttpSaturationExtra, SaturationLatency } from './schema.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
 import { profileHeaders } from '../../clients/headers.ts';
 import type { ServerCounters } from '../../servers/contract.ts';
@@ -61,7 +61,7 @@ export interface SaturationVariant {
   /** Answers received in the measured run. */
   requests: number;
   /** autocannon's latency, ms (closed loop: not corrected for coordinated omission). */
-  latencyMs: HttpSaturationExtra['latencyMs'];
+  latencyMs: SaturationLatency;
   /** Connection errors, timeouts included. */
   errors: number;
   timeouts: number;

@@ -15,7 +15,7 @@
 import type { ScenarioResult, TransportName, TransportResult } from '../../metrics/results.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
 import type { ServerCounters } from '../../servers/contract.ts';
-import type { OverheadCrossover, OverheadExtrapolation, OverheadSweepPoint } from '../../reports/extras.ts';
+import type { OverheadCrossover, OverheadExtrapolation, OverheadSummary, OverheadSweepPoint } from './schema.ts';
 import type { RunContext, Scenario } from '../contract.ts';
 import { measuredRow } from '../contract.ts';
 import type { FlagReader } from '../../runner/flags.ts';
@@ -143,15 +143,14 @@ export const overhead: Scenario<OverheadParams> = {
     }
   },
 
-  summarize(sr: ScenarioResult): void {
+  summarize(sr: ScenarioResult): OverheadSummary {
     const p = sr.params as unknown as OverheadParams;
     const lines = new Map<string, MeasuredPoint[]>();
     for (const r of sr.results) {
       const sweep = r.extra?.['sweep'];
       if (r.state === 'completed' && Array.isArray(sweep)) lines.set(r.transport, sweep as MeasuredPoint[]);
     }
-    (sr.params as Record<string, unknown>)['crossovers'] = crossovers(lines, p.sizes);
-    (sr.params as Record<string, unknown>)['extrapolated'] = extrapolate(lines, p.extrapolateClients);
+    return { crossovers: crossovers(lines, p.sizes), extrapolated: extrapolate(lines, p.extrapolateClients) };
   },
 };
 

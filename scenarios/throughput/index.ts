@@ -11,6 +11,7 @@ import type { ScenarioResult, TransportName, TransportResult } from '../../metri
 import type { HeaderProfile } from '../../clients/contract.ts';
 import type { ServerCounters } from '../../servers/contract.ts';
 import type { RunContext, Scenario } from '../contract.ts';
+import type { ThroughputStep, ThroughputSummary } from './schema.ts';
 import { measuredRow } from '../contract.ts';
 import type { FlagReader, FlagSpecs } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
@@ -28,15 +29,6 @@ export interface ThroughputParams {
   pollIntervalMs: number;
   longPollTimeoutMs: number;
   headers: HeaderProfile;
-}
-
-/** One rung of the ramp. */
-export interface ThroughputStep {
-  rate: number;
-  deliveredPerSec: number;
-  p99Ms: number | null;
-  sustained: boolean;
-  why?: string;
 }
 
 const FLAGS: FlagSpecs = {
@@ -146,10 +138,10 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
   return { ...best, extra: { ...best.extra, ...extra } };
 }
 
-function describeBest(sr: ScenarioResult): void {
-  const best: Record<string, number> = {};
+function describeBest(sr: ScenarioResult): ThroughputSummary {
+  const best: ThroughputSummary['sustainedRate'] = {};
   for (const r of sr.results) if (typeof r.extra?.['sustainedRate'] === 'number') best[r.transport] = r.extra['sustainedRate'];
-  (sr.params as Record<string, unknown>)['sustainedRate'] = best;
+  return { sustainedRate: best };
 }
 
 export const throughputDown: Scenario<ThroughputParams> = {
