@@ -1,6 +1,7 @@
 /** What a scenario is: named parameters and a run per transport that yields one result row. */
 import type { ScenarioResult, TransportName, TransportResult } from '../metrics/results.ts';
 import type { FlagReader, FlagSpecs, Profile } from '../runner/flags.ts';
+import type { ScenarioFacet } from '../report-model/facet.ts';
 
 /** Hooks the runner gives a scenario. */
 export interface RunContext {
@@ -14,6 +15,8 @@ export interface Scenario<P extends object = Record<string, unknown>> {
   name: string;
   /** One line for `--help`. */
   summary: string;
+  /** Its part of the report: load in words, findings, detail tables and charts of its own figures. */
+  facet: ScenarioFacet;
   /** Flags this scenario reads besides the shared ones (declared so --help can list them). */
   flags?: FlagSpecs;
   /** Which shared flags it reads. */

@@ -14,6 +14,7 @@ import { KEEP_ALIVE_TIMEOUT_MS } from '../../servers/base.ts';
 import type { TransportName, TransportResult } from '../../metrics/results.ts';
 import type { ServerCounters } from '../../servers/contract.ts';
 import type { RunContext, Scenario } from '../contract.ts';
+import { deadPeerFacet } from './facet.ts';
 import type { DeadPeerExtra } from './schema.ts';
 import { measuredRow } from '../contract.ts';
 import type { FlagReader, FlagSpecs } from '../../runner/flags.ts';
@@ -162,6 +163,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const deadPeer: Scenario<DeadPeerParams> = {
   name: 'dead-peer',
   summary: 'a client frozen with SIGSTOP: how long until the server notices and frees its connection, with the heartbeat settings',
+  facet: deadPeerFacet,
   flags: {
     ...HEARTBEAT_FLAGS,
     'dead-peer-cap': { help: 'seconds to wait for the server to notice a frozen peer', kind: 'number', quick: 4, full: 100, min: 0.5, max: 3600 },

@@ -22,6 +22,7 @@ import type { HeaderProfile } from '../../clients/contract.ts';
 import { profileHeaders } from '../../clients/headers.ts';
 import type { ServerCounters } from '../../servers/contract.ts';
 import type { RunContext, Scenario } from '../contract.ts';
+import { httpSaturationFacet } from './facet.ts';
 import { measuredRow } from '../contract.ts';
 import type { FlagReader } from '../../runner/flags.ts';
 import { Session, liveChildren } from '../../runner/session.ts';
@@ -106,6 +107,7 @@ export function httpSaturationParams(f: FlagReader): HttpSaturationParams {
 export const httpSaturation: Scenario<HttpSaturationParams> = {
   name: 'http-saturation',
   summary: 'autocannon against GET /poll (empty 204 and one-message 200): requests/s, latency, server CPU, clients it could carry',
+  facet: httpSaturationFacet,
   flags: {
     'saturation-connections': { help: 'autocannon connections', kind: 'number', quick: 10, full: 50, min: 1, max: 10_000, integer: true },
     'saturation-duration': { help: 'seconds autocannon runs per variant', kind: 'number', quick: 2, full: 10, min: 0.5, max: 3600 },

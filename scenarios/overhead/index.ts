@@ -17,6 +17,7 @@ import type { HeaderProfile } from '../../clients/contract.ts';
 import type { ServerCounters } from '../../servers/contract.ts';
 import type { OverheadCrossover, OverheadExtrapolation, OverheadSummary, OverheadSweepPoint } from './schema.ts';
 import type { RunContext, Scenario } from '../contract.ts';
+import { overheadFacet } from './facet.ts';
 import { measuredRow } from '../contract.ts';
 import type { FlagReader } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
@@ -52,6 +53,7 @@ export interface MeasuredPoint extends OverheadSweepPoint {
 export const overhead: Scenario<OverheadParams> = {
   name: 'overhead',
   summary: 'bytes on the wire per delivered message over a sweep of rate and size; crossovers; extrapolated header traffic',
+  facet: overheadFacet,
   flags: {
     'overhead-rates': { help: 'overhead: messages per second per client to sweep', kind: 'numbers', quick: [1, 100], full: [0.1, 1, 10, 100], min: 0.01, max: 100_000 },
     'overhead-sizes': { help: 'overhead: payload sizes to sweep, bytes', kind: 'numbers', quick: [64, 4096], full: [16, 64, 1024, 16_384, 65_536], min: 1, max: 16 * 1024 * 1024, integer: true },

@@ -11,6 +11,7 @@ import type { ScenarioResult, TransportName, TransportResult } from '../../metri
 import type { HeaderProfile } from '../../clients/contract.ts';
 import type { ServerCounters } from '../../servers/contract.ts';
 import type { RunContext, Scenario } from '../contract.ts';
+import { throughputFacet } from './facet.ts';
 import type { ThroughputStep, ThroughputSummary } from './schema.ts';
 import { measuredRow } from '../contract.ts';
 import type { FlagReader, FlagSpecs } from '../../runner/flags.ts';
@@ -147,6 +148,7 @@ function describeBest(sr: ScenarioResult): ThroughputSummary {
 export const throughputDown: Scenario<ThroughputParams> = {
   name: 'throughput-down',
   summary: 'highest sustained server → client messages/s and payload MB/s (rate doubled until delivery falls behind)',
+  facet: throughputFacet,
   flags: FLAGS,
   sharedFlags: ['size', 'poll-interval', 'long-poll-timeout', 'headers'],
   params: params('down'),
@@ -157,6 +159,7 @@ export const throughputDown: Scenario<ThroughputParams> = {
 export const throughputUp: Scenario<ThroughputParams> = {
   name: 'throughput-up',
   summary: 'highest sustained client → server messages/s (server echo off; counted where they arrive)',
+  facet: throughputFacet,
   flags: {},
   sharedFlags: ['size', 'poll-interval', 'long-poll-timeout', 'headers'],
   params: params('up'),

@@ -101,6 +101,7 @@ test('the runner writes a summary and n/a rows', async () => {
   const fake: Scenario = {
     name: 'fake',
     summary: 'a scenario that measures nothing',
+    facet: {},
     params: () => ({}),
     skipReason: (t) => (t === 'sse' ? 'SSE has nothing to do here' : null),
     run: async (t) => measuredRow(t, { extra: { n: 1 } }),
