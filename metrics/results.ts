@@ -17,10 +17,10 @@ export const TRANSPORTS = ['polling', 'long-polling', 'sse', 'websocket', 'ws'] 
 export type TransportName = (typeof TRANSPORTS)[number];
 
 /** Schema of a transport name. */
-export const TransportNameSchema = z.enum(TRANSPORTS);
+const TransportNameSchema = z.enum(TRANSPORTS);
 
 /** Run metadata: enough to reproduce and to compare two runs fairly. */
-export const RunMetaSchema = z.object({
+const RunMetaSchema = z.object({
   /** Format version of this file. */
   version: z.number(),
   /** ISO time the run started. */
@@ -96,10 +96,10 @@ const TimePointSchema = z.object({
 export type TimePoint = z.infer<typeof TimePointSchema>;
 
 /** Whether a row holds figures: `completed`; `errored` when the run failed; `n/a` when the scenario does not apply to the transport. */
-export const ROW_STATES = ['completed', 'errored', 'n/a'] as const;
+const ROW_STATES = ['completed', 'errored', 'n/a'] as const;
 
 /** Figures for one transport in one scenario. Failures are values, not crashes. */
-export const TransportResultSchema = z.object({
+const TransportResultSchema = z.object({
   /** Which transport. */
   transport: TransportNameSchema,
   /** `completed` when figures were measured, `errored` when the run failed, `n/a` when the scenario does not apply. */

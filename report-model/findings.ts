@@ -27,7 +27,7 @@ import {
 } from './format.ts';
 
 /** The facet that reads a scenario, if any (scenarios/index.ts `facetOf`). */
-export type FacetOf = (s: ScenarioResult) => ScenarioFacet | undefined;
+type FacetOf = (s: ScenarioResult) => ScenarioFacet | undefined;
 
 function pickNum(params: Record<string, unknown>, keys: readonly string[]): number | undefined {
   for (const k of keys) {

@@ -8,7 +8,7 @@ import type { ScenarioResult } from '../metrics/results.ts';
 import { facetOf } from '../scenarios/index.ts';
 
 /** A titled table with notes under it. */
-export interface DetailBlock {
+interface DetailBlock {
   /** Stable key, e.g. `throughput-ramp`. */
   key: string;
   title: string;

@@ -4,7 +4,6 @@
  * scenario's own `schema.ts`; this module only forwards to them.
  */
 import { z } from 'zod';
-import type { TransportResult } from '../metrics/results.ts';
 import { readWith } from '../scenarios/read.ts';
 import { readConnections } from '../scenarios/connections/schema.ts';
 import { readEcho } from '../scenarios/echo/schema.ts';
@@ -29,12 +28,6 @@ export function readCrossovers(summary: unknown) {
   return cs && cs.length > 0 ? cs : undefined;
 }
 
-/** Extrapolated header costs of a scenario's summary, or undefined when none. */
-export function readExtrapolated(summary: unknown) {
-  const ex = readOverheadSummary(summary)?.extrapolated;
-  return ex && ex.length > 0 ? ex : undefined;
-}
-
 /** Connections steps sorted by count. */
 export function readConnectionsSteps(extra: unknown) {
   return readConnections(extra)?.steps;
@@ -45,23 +38,13 @@ export function readConnectionsSkipped(extra: unknown) {
   return readConnections(extra)?.skipped;
 }
 
-/** The empty server's RSS and heap, the base every per-connection figure is measured from. */
-export function readConnectionsBaseline(extra: unknown) {
-  return readConnections(extra)?.baseline;
-}
-
 /** Echo mode. */
 export function readEchoMode(extra: unknown) {
   return readEcho(extra)?.mode;
 }
 
-/** True for a row the scenario does not apply to: an `n/a` row (a v1 file's errored row marked skipped reads the same). */
-export function isSkippedRow(row: Pick<TransportResult, 'state' | 'extra'>): boolean {
-  return row.state === 'n/a' || (row.state === 'errored' && row.extra?.['skipped'] === true);
-}
-
 /** Repeat min–max of a figure, keyed by figure key (see FIGURES in figures.ts), in `extra.spread`. */
-export type RepeatSpread = Record<string, { min: number; max: number }>;
+type RepeatSpread = Record<string, { min: number; max: number }>;
 
 const SpreadSchema = z.object({ spread: z.record(z.string(), z.unknown()) });
 const MinMaxSchema = z.object({ min: z.number(), max: z.number() });

@@ -56,7 +56,7 @@ const ConnectionsExtraSchema = z.object({
   baseline: opt(z.object({ rssBytes: z.number(), heapBytes: z.number() })),
 });
 /** `extra` of a connections row, as the report reads it. */
-export type ConnectionsExtra = z.infer<typeof ConnectionsExtraSchema>;
+type ConnectionsExtra = z.infer<typeof ConnectionsExtraSchema>;
 
 /** The connections figures of a row: steps sorted by count; empty lists read as absent. */
 export function readConnections(extra: unknown): ConnectionsExtra | undefined {
