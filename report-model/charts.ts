@@ -4,7 +4,7 @@
  * which pairs a configuration with the numbers table every chart carries.
  */
 
-import type { ChartConfiguration, ChartDataset, ChartOptions, Point } from 'chart.js';
+import type { ChartConfiguration, ChartDataset, ChartOptions } from 'chart.js';
 import type { TransportResult } from '../metrics/results.ts';
 import { transportByName } from '../transports/index.ts';
 import type { ChartBlock, Column, TableBlock } from './doc.ts';
@@ -19,7 +19,9 @@ declare module 'chart.js' {
 }
 
 /** A point of a scatter or line chart; `p` is the percentile on a nines axis, for the tooltip. */
-export interface XY extends Point {
+export interface XY {
+  x: number;
+  y: number;
   p?: number;
 }
 
@@ -73,7 +75,7 @@ export function axis(title: string, log: boolean, extra: Axis = {}): Axis {
 }
 
 /** The options every chart shares: no animation, legend below (or none). */
-export function baseOptions<T extends 'bar' | 'scatter'>(scales: Record<string, Axis>, legend = true): ChartOptions<T> {
+export function baseOptions<T extends 'bar' | 'scatter' | 'line'>(scales: Record<string, Axis>, legend = true): ChartOptions<T> {
   return {
     responsive: true,
     maintainAspectRatio: false,

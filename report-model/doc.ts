@@ -108,6 +108,8 @@ export interface Section {
   /** Parameters as label/value pairs. */
   params: [string, string][];
   blocks: Block[];
+  /** This scenario against the baseline, when one was given (the terminal leaves it to the run-wide comparison). */
+  comparison?: Block[];
 }
 
 /** The whole report. */
@@ -118,8 +120,8 @@ export interface ReportDoc {
   /** One line under the title. */
   subtitle: string;
   findings: Finding[];
-  /** Run-level blocks shown before the sections (comparison with a baseline, …). */
-  preamble: Block[];
+  /** The run against a baseline, when one was given: before the scenarios (HTML, Markdown), after them (terminal). */
+  comparison?: Section;
   sections: Section[];
   /** Transports present, with their colours, for the legend. */
   legend: { name: string; color: string }[];

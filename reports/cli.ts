@@ -9,7 +9,7 @@ import { stat, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Results } from '../metrics/results.ts';
-import { renderHtml } from './html.ts';
+import { renderHtml } from './html/render.ts';
 import { renderMarkdown } from './markdown.ts';
 import { renderTable } from './table.ts';
 import { ReportInputError, UsageError, readResultsFile } from './validate.ts';

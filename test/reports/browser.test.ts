@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { canvasInk, checkPage, launchChromium } from '../../reports/browser.ts';
 import type { LaunchedChromium, PageCheck } from '../../reports/browser.ts';
-import { renderHtml } from '../../reports/html.ts';
+import { renderHtml } from '../../reports/html/render.ts';
 import { ALL_SCENARIOS, fixture, REAL_SCENARIOS } from './helpers.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
