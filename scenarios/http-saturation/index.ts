@@ -82,6 +82,10 @@ export interface SaturationVariant {
 
 /** `extra` of an http-saturation row: HttpSaturationExtra (from the primary variant) plus both variants. */
 export interface HttpSaturationRowExtra extends HttpSaturationExtra {
+  /** Answers per second of the primary variant. */
+  requestsPerSec: number;
+  /** Latency of the primary variant. */
+  latencyMs: SaturationLatency;
   /** Which variant the headline figures come from. */
   primary: SaturationVariantName;
   variants: SaturationVariant[];
