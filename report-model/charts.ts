@@ -47,7 +47,7 @@ export function transportColor(name: string): string {
 }
 
 /** A transport's dash pattern, solid for a name the registry does not know. */
-export function transportDash(name: string): number[] {
+function transportDash(name: string): number[] {
   return transportByName(name)?.look.dash ?? [];
 }
 
@@ -131,13 +131,13 @@ export function numbersTable(key: string, head: readonly string[], rows: readonl
 }
 
 /** The configurations the lab draws: bars, lines on x/y axes, and bars with a line dataset over them. */
-export type LabChartConfig =
+type LabChartConfig =
   | ChartConfiguration<'bar', (number | null)[]>
   | ChartConfiguration<'scatter', XY[]>
   | ChartConfiguration<'bar' | 'line', (number | null)[]>;
 
 /** What a chart shows besides its configuration. */
-export interface ChartParts {
+interface ChartParts {
   /** Stable kind, e.g. `latency-curve`. */
   key: string;
   title: string;

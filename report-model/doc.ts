@@ -7,7 +7,7 @@
 import type { ChartConfiguration } from 'chart.js';
 
 /** How a table cell is marked for the reader. */
-export type CellMark =
+type CellMark =
   /** The best value of its column. */
   | 'best'
   /** Within the spread of the best. */
@@ -109,7 +109,7 @@ export interface Section {
   params: [string, string][];
   blocks: Block[];
   /** This scenario against the baseline, when one was given (the terminal leaves it to the run-wide comparison). */
-  comparison?: Block[];
+  comparison?: Section;
 }
 
 /** The whole report. */

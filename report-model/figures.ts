@@ -8,10 +8,10 @@ import type { TransportResult } from '../metrics/results.ts';
 import { bytesPerMessage, fmtFixed, fmtInt, fmtMiB, fmtSig, isNotApplicable, messagesPerServerCpuSec, num, payloadPerMessage, stateLabel } from './format.ts';
 
 /** Whether a figure is better low, high, or neither. */
-export type Better = 'lower' | 'higher' | null;
+type Better = 'lower' | 'higher' | null;
 
 /** A figure the reports print and compare. */
-export interface FigureDef {
+interface FigureDef {
   /** Stable key, also the key of `extra.spread`. */
   key: string;
   /** Short column label for tables. */
@@ -85,10 +85,10 @@ export function formatFigure(row: TransportResult, key: string): string {
 // The compact per-scenario summary table.
 
 /** A row's scenario figure in a few words ('' when it has none); each scenario's facet says it. */
-export type RowFigure = (row: TransportResult) => string;
+type RowFigure = (row: TransportResult) => string;
 
 /** One column of the compact per-scenario table. */
-export interface SummaryColumn {
+interface SummaryColumn {
   head: string;
   /** Figure key, or a pseudo key for composite cells. */
   key: string;
@@ -101,13 +101,13 @@ export interface SummaryColumn {
 }
 
 /** "delivered/sent" as one cell. */
-export function deliveredOfSent(row: TransportResult): string {
+function deliveredOfSent(row: TransportResult): string {
   if (!row.messages) return '–';
   return `${fmtInt(row.messages.delivered)}/${fmtInt(row.messages.sent)}`;
 }
 
 /** The client-bound flag as a short cell. */
-export function clientBoundCell(row: TransportResult): string {
+function clientBoundCell(row: TransportResult): string {
   if (!row.client) return '';
   return row.client.clientBound ? `client-bound (${fmtFixed(row.client.cpuPct, 0)}%)` : '';
 }

@@ -82,14 +82,15 @@ function scenarioSection(s: ScenarioResult, facet: ScenarioFacet | undefined, cm
   const latency = latencyChart(rows, facet?.roundTrip === true);
   if (latency) blocks.push(latency);
   blocks.push(...(facet?.charts?.(s) ?? []), ...commonCharts(rows));
-  const comparison = cmp ? scenarioComparison(cmp, s.name) : [];
+  const id = `scenario-${slug(s.name)}`;
+  const comparison = cmp ? scenarioComparison(cmp, s.name, `${id}-baseline`) : undefined;
   return {
-    id: `scenario-${slug(s.name)}`,
+    id,
     title: s.name,
     scenario: s.name,
     params: simpleParams(s.params),
     blocks,
-    ...(comparison.length > 0 ? { comparison } : {}),
+    ...(comparison ? { comparison } : {}),
   };
 }
 

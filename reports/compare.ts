@@ -191,22 +191,17 @@ export function comparisonSection(cmp: Comparison, baseline: Results): Section {
   return { id: 'baseline', title: 'Compared with baseline', params: [], blocks };
 }
 
-/** A scenario's part of the comparison (its state changes, the figures that moved, all it compared), or nothing. */
-export function scenarioComparison(cmp: Comparison, scenario: string): Block[] {
+/** A scenario's part of the comparison (its state changes, the figures that moved, all it compared), or undefined when it has none. */
+export function scenarioComparison(cmp: Comparison, scenario: string, id: string): Section | undefined {
   const mine = cmp.rows.filter((r) => r.scenario === scenario);
   const states = cmp.stateChanges.filter((c) => c.scenario === scenario);
-  if (mine.length === 0 && states.length === 0) return [];
+  if (mine.length === 0 && states.length === 0) return undefined;
   const bad = mine.filter((r) => r.verdict === 'regression').length + states.filter((c) => c.to === 'errored').length;
   const better = mine.filter((r) => r.verdict === 'improvement').length;
   const moved = movedFirst(mine);
-  const out: Block[] = [];
-  const title = `Compared with baseline: ${bad} regression(s), ${better} improvement(s), ${mine.length} figures`;
-  if (states.length > 0) out.push(stateList('compare-states', states, false));
-  out.push(
-    moved.length > 0
-      ? comparisonTable('compare-moved', moved, false, { title, ...(bad > 0 ? {} : { fold: true }) })
-      : { kind: 'text', role: 'note', text: `${title}. No figure moved beyond its tolerance.` },
-  );
-  if (mine.length > 0) out.push(comparisonTable('compare-all', mine, false, { title: `All ${mine.length} compared figures`, fold: true }));
-  return out;
+  const blocks: Block[] = [];
+  if (states.length > 0) blocks.push(stateList('compare-states', states, false));
+  blocks.push(moved.length > 0 ? comparisonTable('compare-moved', moved, false) : { kind: 'text', role: 'note', text: 'No figure moved beyond its tolerance.' });
+  if (mine.length > 0) blocks.push(comparisonTable('compare-all', mine, false, { title: `All ${mine.length} compared figures`, fold: true }));
+  return { id, title: `Compared with baseline: ${bad} regression(s), ${better} improvement(s), ${mine.length} figures`, params: [], blocks };
 }

@@ -59,12 +59,12 @@ function sectionLines(s: Section, level: string): string[] {
   for (const b of lead) out.push(...blockLines(b));
   if (s.params.length > 0) out.push(...folded('Parameters', [s.params.map(([k, v]) => `${k} = ${cell(v)}`).join('; ')]));
   for (const b of s.blocks) if (!lead.includes(b)) out.push(...blockLines(b));
-  if (s.comparison) out.push('#### Compared with baseline', '', ...s.comparison.flatMap(blockLines));
+  if (s.comparison) out.push(`#### ${s.comparison.title}`, '', ...s.comparison.blocks.flatMap(blockLines));
   return out;
 }
 
 /** The document as Markdown. */
-export function renderDocMarkdown(doc: ReportDoc): string {
+function renderDocMarkdown(doc: ReportDoc): string {
   const out: string[] = [`## ${doc.title}`, '', doc.subtitle, ''];
   const env: TableBlock = { kind: 'table', key: 'environment', columns: [{ label: '', text: true }, { label: '', text: true }], rows: doc.environment.map(([k, v]) => [{ text: k }, { text: v }]) };
   out.push(...folded('Run environment', [mdTable(env)]));

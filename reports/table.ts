@@ -65,7 +65,7 @@ function comparisonLines(s: Section): string[] {
 }
 
 /** The document as terminal text. */
-export function renderDocText(doc: ReportDoc): string {
+function renderDocText(doc: ReportDoc): string {
   const out: string[] = doc.sections.flatMap(sectionLines);
   for (const f of doc.findings) {
     if (f.level !== 'info' && f.scenario === undefined) out.push(`! ${f.text}`);

@@ -199,8 +199,9 @@ function sectionHtml(ctx: Ctx, s: Section): Markup {
   const firstOther = s.blocks.findIndex((b) => b.kind !== 'text' || b.role === 'empty');
   const lead = firstOther < 0 ? s.blocks : s.blocks.slice(0, firstOther);
   const rest = s.blocks.slice(lead.length);
-  const hasRegression = (s.comparison ?? []).some((b) => (b.kind === 'table' && b.rowKeys?.includes('verdict-regression')) || (b.kind === 'list' && b.items.some((it) => it.level === 'error')));
-  const comparison = s.comparison ? html`<details class="compare"${hasRegression ? ' open' : ''}><summary>Compared with baseline</summary>\n${blocksHtml(ctx, s.comparison, false, 'comparison num')}</details>\n` : '';
+  const cmp = s.comparison;
+  const hasRegression = (cmp?.blocks ?? []).some((b) => (b.kind === 'table' && b.rowKeys?.includes('verdict-regression')) || (b.kind === 'list' && b.items.some((it) => it.level === 'error')));
+  const comparison = cmp ? html`<details class="compare" id="${cmp.id}"${hasRegression ? ' open' : ''}><summary>${cmp.title}</summary>\n${blocksHtml(ctx, cmp.blocks, false, 'comparison num')}</details>\n` : '';
   return html`<section class="scenario" id="${s.id}"${s.scenario !== undefined ? html` data-scenario="${s.scenario}"` : ''}>
 <h2>${s.title}</h2>
 ${lead.map((b) => (b.kind === 'text' ? textHtml(b, true) : ''))}<div class="meta-grid">
@@ -226,7 +227,7 @@ function headerHtml(doc: ReportDoc): Markup {
 }
 
 /** The document as one self-contained HTML page. */
-export function renderDocHtml(doc: ReportDoc): string {
+function renderDocHtml(doc: ReportDoc): string {
   const ctx: Ctx = { specs: [] };
   const comparison = doc.comparison ? html`<section class="baseline" id="${doc.comparison.id}"><h2>${doc.comparison.title}</h2>\n${blocksHtml(ctx, doc.comparison.blocks, false, 'comparison num')}</section>` : '';
   const sections = doc.sections.map((s) => html`${sectionHtml(ctx, s)}\n`);

@@ -13,10 +13,10 @@ import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
 
 /** Where scripts/ensure-chromium.sh installs the browser. */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+const CHROMIUM_PATH = '/usr/bin/chromium';
 
 /** Flags that keep the browser quiet and offline unless the page itself asks. */
-export const CHROMIUM_ARGS = [
+const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
@@ -36,7 +36,7 @@ export interface LaunchedChromium {
 }
 
 /** Options of launchChromium. */
-export interface LaunchOptions {
+interface LaunchOptions {
   /** Viewport size; a laptop screen by default. */
   viewport?: { width: number; height: number };
   /** Browser executable; CHROMIUM_PATH by default. */
@@ -93,7 +93,7 @@ export interface PageCheck<T> {
 }
 
 /** Options of checkPage. */
-export interface CheckPageOptions<T> {
+interface CheckPageOptions<T> {
   /** Reuse a running browser; otherwise one is launched and closed. */
   browser?: LaunchedChromium;
   /** Save a screenshot here after inspection. */
@@ -170,7 +170,7 @@ export async function canvasInk(page: Page): Promise<{ id: string; width: number
 }
 
 /** What a screenshot holds: its size and how varied its pixels are. */
-export interface PngStats {
+interface PngStats {
   width: number;
   height: number;
   /** Distinct RGB colours. */

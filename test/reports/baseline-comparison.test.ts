@@ -53,7 +53,7 @@ describe('comparison against a baseline', () => {
     assert.match(runWide, /<tr data-row="verdict-regression"><th scope="row">push<\/th><td class="text">websocket<\/td><td class="text">latency p99<\/td><td>2.40<\/td><td>1.70<\/td><td>\+41.2%<\/td><td>±10.0%<\/td><td class="text bad">REGRESSION<\/td><\/tr>/);
     assert.match(runWide, /<strong>REGRESSION:<\/strong> fan-out\/long-polling completed → errored/);
     const push = html.split('data-scenario="push">')[1]!.split('</section>')[0]!;
-    assert.match(push, /<details class="compare" open>/);
+    assert.match(push, /<details class="compare" id="scenario-push-baseline" open><summary>Compared with baseline: 1 regression\(s\), 0 improvement\(s\), \d+ figures<\/summary>/);
     assert.match(push, /<tr data-row="verdict-regression"><th scope="row">websocket<\/th><td class="text">latency p99<\/td><td>2.40<\/td><td>1.70<\/td><td>\+41.2%<\/td>/);
     const text = renderTable(current, { baseline });
     assert.match(text, /push\s+websocket\s+latency p99\s+2\.40\s+1\.70\s+\+41\.2%\s+±10\.0%\s+REGRESSION/);
