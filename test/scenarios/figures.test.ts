@@ -10,8 +10,9 @@ import { echo, echoPingPong, type EchoParams } from '../../scenarios/echo/index.
 import { fanOut, type FanOutParams } from '../../scenarios/fan-out/index.ts';
 import { throughputDown, throughputUp, type ThroughputParams } from '../../scenarios/throughput/index.ts';
 import { overhead, crossovers, type OverheadParams } from '../../scenarios/overhead/index.ts';
-import { readFanOutCapacity } from '../../scenarios/fan-out/schema.ts';
-import { readOverheadSummary } from '../../scenarios/overhead/schema.ts';
+import { readFanOutCapacity, readFanOutSteps } from '../../scenarios/fan-out/schema.ts';
+import { readThroughputExtra } from '../../scenarios/throughput/schema.ts';
+import { readOverheadSummary, readOverheadSweep } from '../../scenarios/overhead/schema.ts';
 
 const ctx: RunContext = { progress: () => {}, signal: new AbortController().signal };
 const common = { pollIntervalMs: 100, longPollTimeoutMs: 25_000, headers: 'minimal' as const };
@@ -49,6 +50,7 @@ test('fan-out: a step per N with p50/p99, and the capacity summary', async () =>
   const summary = fanOut.summarize!(sr);
   for (const row of sr.results) {
     const steps = row.extra!['steps'] as { n: number; p99: number; delivered: number; lost: number }[];
+    assert.deepEqual(readFanOutSteps(row.extra), steps, 'the schema reads every step written');
     assert.deepEqual(steps.map((s) => s.n), [1, 5, 20]);
     for (const s of steps) {
       assert.equal(s.delivered, 10 * s.n, `N=${s.n}: 10 messages each`);
@@ -71,6 +73,7 @@ describe('throughput', () => {
     const row = await throughputDown.run('websocket', p, ctx);
     const steps = row.extra!['steps'] as { rate: number; sustained: boolean }[];
     assert.deepEqual(steps.map((s) => s.rate), [500, 1000]);
+    assert.deepEqual(readThroughputExtra(row.extra)?.steps, steps, 'the schema reads every rung written');
     assert.ok(steps.every((s) => s.sustained));
     assert.equal(row.extra!['sustainedRate'], 1000);
     assert.ok(row.throughput!.messagesPerSec >= 1900, `${row.throughput!.messagesPerSec} msg/s at 2 × 1000`);
@@ -95,6 +98,7 @@ test('overhead: a sweep point per rate × size, and crossovers computed from the
   const summary = readOverheadSummary(overhead.summarize!(sr))!;
   const sweep = (t: string) => sr.results.find((r) => r.transport === t)!.extra!['sweep'] as { ratePerClient: number; sizeBytes: number; steadyBytesPerMessage: number; overheadBytesPerMessage: number }[];
   assert.equal(sweep('polling').length, 4);
+  assert.equal(readOverheadSweep(sr.results[0]!.extra)?.length, 4, 'the schema reads every point written');
   for (const pt of sweep('websocket')) {
     // A server → client frame of ≤ 125 bytes has a 2-byte header; 126…65535 bytes, 4.
     assert.equal(pt.steadyBytesPerMessage, pt.sizeBytes + (pt.sizeBytes <= 125 ? 2 : 4), JSON.stringify(pt));
