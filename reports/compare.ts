@@ -17,13 +17,17 @@ type Verdict = 'regression' | 'improvement' | 'within';
 
 /** One figure compared against the baseline. */
 interface ComparisonRow {
+  /** Scenario name. */
   scenario: string;
+  /** Transport row name. */
   transport: string;
   /** Figure key (see FIGURES). */
   key: string;
   /** The figure's long label. */
   title: string;
+  /** The figure in this run. */
   value: number;
+  /** The figure in the baseline. */
   baseline: number;
   /** Formatted value and baseline (same formatter as the tables). */
   valueText: string;
@@ -33,14 +37,19 @@ interface ComparisonRow {
   /** Tolerance used, percent, and where it came from. */
   tolerancePct: number;
   toleranceFrom: 'spread' | 'default';
+  /** How the figure moved, judged against the tolerance. */
   verdict: Verdict;
 }
 
 /** A transport that completed in the baseline and errored now (or the reverse). */
 interface StateChange {
+  /** Scenario name. */
   scenario: string;
+  /** Transport row name. */
   transport: string;
+  /** State in the baseline. */
   from: TransportResult['state'];
+  /** State now. */
   to: TransportResult['state'];
   /** The current row's error, if any. */
   error: string | null;

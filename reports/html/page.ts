@@ -115,8 +115,10 @@ function draw(spec: ChartSpec): void {
     ds.backgroundColor = colors.map((c, i) => (marks[i] ? hatch(c) : c)) as string[];
   }
   cfg.plugins = [barLabels];
-  const options = (cfg.options ??= {});
-  const scales = (options.scales ??= {}) as Record<string, Record<string, unknown>>;
+  cfg.options ??= {};
+  const options = cfg.options;
+  options.scales ??= {};
+  const scales = options.scales as Record<string, Record<string, unknown>>;
   for (const s of Object.values(scales)) {
     if (s['type'] === 'logarithmic') s['ticks'] = { autoSkip: false, callback: logTicks, ...((s['ticks'] as object | undefined) ?? {}) };
   }
@@ -129,8 +131,8 @@ function draw(spec: ChartSpec): void {
       autoSkip: false,
       callback: (v: number | string) => NINES.find((t) => Math.abs(t[0] - Number(v)) < 1e-6)?.[1] ?? '',
     };
-    const plugins = (options.plugins ??= {});
-    plugins.tooltip = {
+    options.plugins ??= {};
+    options.plugins.tooltip = {
       callbacks: {
         label: (c: TooltipItem<'scatter'>) => {
           const raw = c.raw as { p?: unknown } | null;

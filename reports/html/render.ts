@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { transformSync } from 'esbuild';
-import { escape } from 'html-escaper';
+import { escape as escapeText } from 'html-escaper';
 import type { Results } from '../../metrics/results.ts';
 import type { Block, ChartBlock, Finding, ListBlock, ReportDoc, Section, TableBlock, TextBlock } from '../../report-model/doc.ts';
 import { buildReport } from '../build.ts';
@@ -33,7 +33,7 @@ function interpolate(v: unknown): string {
   if (v instanceof Markup) return v.text;
   if (v === undefined || v === null || v === false) return '';
   if (Array.isArray(v)) return v.map(interpolate).join('');
-  return escape(String(v));
+  return escapeText(String(v));
 }
 
 /** A template of markup whose every `${value}` is escaped, unless it is itself markup from this tag (or a list of such). */
