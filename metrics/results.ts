@@ -1,146 +1,225 @@
 /**
- * The shape of `results.json`. The fixed points listed in DESIGN.md are kept
- * by name; everything else is additive. Bump RESULTS_VERSION when a fixed
- * point changes meaning, so `report` can refuse a file it would misread.
+ * The shape of `results.json`, written once as zod schemas: each schema gives
+ * both the TypeScript type the runner writes and the runtime check the report
+ * applies to a file from outside. The fixed points listed in DESIGN.md are
+ * kept by name; everything else is additive (a file may carry more keys than these). Bump
+ * RESULTS_VERSION when a fixed point changes meaning, and migrate the older
+ * version in `upgradeResults` so its files still read.
  */
 import { BUILT_IN_NAMES } from '../transports/index.ts';
+import { z } from 'zod';
 
 /** Version of the results file format written by this lab. */
-export const RESULTS_VERSION = 1;
+export const RESULTS_VERSION = 2;
 
 /** The built-in transport rows a results file may contain, spelled exactly so (the registry in transports/ holds them). */
 export const TRANSPORTS: readonly string[] = BUILT_IN_NAMES;
 /** A transport's name: a key of the registry in transports/, checked there where a name comes from the user. */
 export type TransportName = string;
 
+/** Schema of a transport name. */
+const TransportNameSchema = z.enum(TRANSPORTS);
+
 /** Run metadata: enough to reproduce and to compare two runs fairly. */
-export interface RunMeta {
+const RunMetaSchema = z.object({
   /** Format version of this file. */
-  version: number;
+  version: z.number(),
   /** ISO time the run started. */
-  startedAt: string;
+  startedAt: z.string(),
   /** ISO time the run finished. */
-  finishedAt?: string;
+  finishedAt: z.string().optional(),
   /** The exact command line, as typed. */
-  command: string;
+  command: z.string(),
   /** `git rev-parse HEAD` of the lab, or null outside a checkout. */
-  git: string | null;
+  git: z.string().nullable(),
   /** `process.version` of the runner. */
-  node: string;
+  node: z.string(),
   /** CPU model string. */
-  cpu: string;
+  cpu: z.string(),
   /** Logical cores available. */
-  cores: number;
+  cores: z.number(),
   /** `os.type() os.release() os.arch()`. */
-  os: string;
+  os: z.string(),
   /** Total memory of the machine, bytes. */
-  memoryBytes?: number;
+  memoryBytes: z.number().optional(),
   /** Trials per scenario × transport when `--repeat` was given. */
-  repeats?: number;
+  repeats: z.number().optional(),
   /** The profile the run used (quick or full). */
-  profile?: string;
+  profile: z.string().optional(),
   /** Which client drove the WebSocket rows: each its own, or the engine's or ws's for both. */
-  wsLoadClient?: string;
-}
+  wsLoadClient: z.string().optional(),
+});
+/** Run metadata: enough to reproduce and to compare two runs fairly. */
+export type RunMeta = z.infer<typeof RunMetaSchema>;
 
 /** Latency percentiles in milliseconds. */
-export interface LatencySummary {
+const LatencySummarySchema = z.object({
   /** Median. */
-  p50: number;
+  p50: z.number(),
   /** 90th percentile. */
-  p90: number;
+  p90: z.number(),
   /** 99th percentile. */
-  p99: number;
+  p99: z.number(),
   /** 99.9th percentile. */
-  p999: number;
+  p999: z.number(),
   /** Largest recorded value. */
-  max: number;
+  max: z.number(),
   /** Arithmetic mean. */
-  mean: number;
+  mean: z.number(),
   /** Number of recorded values. */
-  count: number;
-}
+  count: z.number(),
+});
+/** Latency percentiles in milliseconds. */
+export type LatencySummary = z.infer<typeof LatencySummarySchema>;
 
 /** One point of a percentile curve, for HdrHistogram-style plots. */
-export interface PercentilePoint {
+const PercentilePointSchema = z.object({
   /** Percentile, 0–100. */
-  percentile: number;
+  percentile: z.number(),
   /** Latency at that percentile, ms. */
-  valueMs: number;
-}
+  valueMs: z.number(),
+});
+/** One point of a percentile curve, for HdrHistogram-style plots. */
+export type PercentilePoint = z.infer<typeof PercentilePointSchema>;
 
 /** One sample of a time series taken during a run. */
-export interface TimePoint {
+const TimePointSchema = z.object({
   /** Seconds since the measured phase began. */
-  t: number;
+  t: z.number(),
   /** Messages delivered to clients in this interval, per second. */
-  deliveredPerSec?: number;
+  deliveredPerSec: z.number().optional(),
   /** Server CPU use over the interval, percent of one core. */
-  serverCpuPct?: number;
+  serverCpuPct: z.number().optional(),
   /** Server resident set size, bytes. */
-  serverRssBytes?: number;
-}
+  serverRssBytes: z.number().optional(),
+});
+/** One sample of a time series taken during a run. */
+export type TimePoint = z.infer<typeof TimePointSchema>;
+
+/** Whether a row holds figures: `completed`; `errored` when the run failed; `n/a` when the scenario does not apply to the transport. */
+const ROW_STATES = ['completed', 'errored', 'n/a'] as const;
 
 /** Figures for one transport in one scenario. Failures are values, not crashes. */
-export interface TransportResult {
+const TransportResultSchema = z.object({
   /** Which transport. */
-  transport: TransportName;
-  /** `completed` when figures were measured, `errored` when the run failed. */
-  state: 'completed' | 'errored';
-  /** Why the run failed, or null. */
-  error: string | null;
+  transport: TransportNameSchema,
+  /** `completed` when figures were measured, `errored` when the run failed, `n/a` when the scenario does not apply. */
+  state: z.enum(ROW_STATES),
+  /** Why the run failed or why the scenario does not apply, or null. */
+  error: z.string().nullable(),
   /** Delivery latency corrected for coordinated omission (from the intended send time). */
-  latencyMs: LatencySummary | null;
+  latencyMs: LatencySummarySchema.nullable(),
   /** Delivery latency from the actual send time (uncorrected), kept for comparison. */
-  latencyMsUncorrected?: LatencySummary | null;
+  latencyMsUncorrected: LatencySummarySchema.nullable().optional(),
   /** Percentile curve of the corrected latency. */
-  percentiles?: PercentilePoint[];
+  percentiles: z.array(PercentilePointSchema).optional(),
   /** Delivered messages and payload per second over the measured phase. */
-  throughput: { messagesPerSec: number; payloadBytesPerSec: number } | null;
+  throughput: z.object({ messagesPerSec: z.number(), payloadBytesPerSec: z.number() }).nullable(),
   /**
    * `sent`: deliveries owed (messages published × subscribers, plus echoes asked for);
    * `delivered`: deliveries received (duplicates excluded); `lost`: owed but never received.
    */
-  messages: { sent: number; delivered: number; lost: number; duplicates?: number; published?: number } | null;
+  messages: z
+    .looseObject({ sent: z.number(), delivered: z.number(), lost: z.number(), duplicates: z.number().optional(), published: z.number().optional() })
+    .nullable(),
   /**
    * Bytes counted at the server's TCP sockets. `bytesUp` client → server, `bytesDown`
    * server → client, `payloadBytes` application payload carried in both directions,
    * `overheadBytesPerMessage` = (bytesUp + bytesDown − payloadBytes) / delivered,
    * `requests` HTTP requests (or WebSocket handshakes) the server answered.
    */
-  wire: {
-    bytesUp: number;
-    bytesDown: number;
-    payloadBytes: number;
-    overheadBytesPerMessage: number;
-    requests: number;
-    /** (bytesUp + bytesDown) / delivered. */
-    bytesPerMessage?: number;
-    /** Requests that returned no message (empty polls, long-poll timeouts). */
-    emptyResponses?: number;
-  } | null;
+  wire: z
+    .looseObject({
+      bytesUp: z.number(),
+      bytesDown: z.number(),
+      payloadBytes: z.number(),
+      overheadBytesPerMessage: z.number(),
+      requests: z.number(),
+      /** (bytesUp + bytesDown) / delivered. */
+      bytesPerMessage: z.number().optional(),
+      /** Requests that returned no message (empty polls, long-poll timeouts). */
+      emptyResponses: z.number().optional(),
+    })
+    .nullable(),
   /** Server cost over the measured phase. */
-  server: { cpuMs: number; rssMaxBytes: number; cpuPct?: number; connections?: number } | null;
+  server: z
+    .looseObject({ cpuMs: z.number(), rssMaxBytes: z.number(), cpuPct: z.number().optional(), connections: z.number().optional() })
+    .nullable(),
   /** Load-client cost; `clientBound` when a client process was near saturation. */
-  client?: { cpuMs: number; cpuPct: number; processes: number; clientBound: boolean } | null;
+  client: z.object({ cpuMs: z.number(), cpuPct: z.number(), processes: z.number(), clientBound: z.boolean() }).nullable().optional(),
   /** Time series sampled during the run. */
-  series?: TimePoint[];
-  /** Anything scenario-specific (fan-out steps, sweep points, …). */
-  extra?: Record<string, unknown>;
-}
+  series: z.array(TimePointSchema).optional(),
+  /** Anything scenario-specific (fan-out steps, sweep points, …); its shape is the scenario's schema. */
+  extra: z.record(z.string(), z.unknown()).optional(),
+});
+/** Figures for one transport in one scenario. Failures are values, not crashes. */
+export type TransportResult = z.infer<typeof TransportResultSchema>;
 
 /** One scenario and its per-transport rows. */
-export interface ScenarioResult {
+const ScenarioResultSchema = z.object({
   /** Scenario name, e.g. `push`. */
-  name: string;
-  /** The parameters it ran with. */
-  params: Record<string, unknown>;
+  name: z.string(),
+  /** The parameters it ran with, exactly as given. */
+  params: z.record(z.string(), z.unknown()),
+  /** Figures across transports computed after every row ran (capacity, crossovers); its shape is the scenario's schema. */
+  summary: z.record(z.string(), z.unknown()).optional(),
   /** One row per transport. */
-  results: TransportResult[];
-}
+  results: z.array(TransportResultSchema),
+});
+/** One scenario and its per-transport rows. */
+export type ScenarioResult = z.infer<typeof ScenarioResultSchema>;
 
 /** The whole file. */
-export interface Results {
-  meta: RunMeta;
-  scenarios: ScenarioResult[];
+export const ResultsSchema = z.object({
+  /** Run metadata. */
+  meta: RunMetaSchema,
+  /** Scenarios in the order they ran. */
+  scenarios: z.array(ScenarioResultSchema),
+});
+/** The whole file. */
+export type Results = z.infer<typeof ResultsSchema>;
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Params a v1 scenario wrote its cross-transport results into; v2 keeps them in `summary`. */
+const V1_SUMMARY_PARAMS = ['capacity', 'crossovers', 'extrapolated', 'sustainedRate'] as const;
+
+/**
+ * Brings an older results file to RESULTS_VERSION, in place, and returns it;
+ * a value of this version, of an unknown version or not a results file at all
+ * is returned untouched (validation says what is wrong with it).
+ *
+ * v1 → v2: cross-transport results leave `params` for `summary` (fan-out's
+ * capacity had overwritten its `capacity` flag, which comes back from
+ * `capacity.searched`), and rows marked `extra.skipped` become `n/a` rows
+ * with the reason in `error`.
+ */
+export function upgradeResults(value: unknown): unknown {
+  if (!isObj(value) || !isObj(value.meta) || value.meta.version !== 1 || !Array.isArray(value.scenarios)) return value;
+  for (const s of value.scenarios) {
+    if (!isObj(s)) continue;
+    if (isObj(s.params)) {
+      const params = s.params;
+      const summary: Obj = isObj(s.summary) ? s.summary : {};
+      for (const k of V1_SUMMARY_PARAMS) {
+        // Only a result moves: fan-out's `capacity` is a boolean flag until summarize overwrote it.
+        if (!(k in params) || typeof params[k] === 'boolean') continue;
+        summary[k] = params[k];
+        delete params[k];
+        if (k === 'capacity' && isObj(summary[k]) && typeof summary[k].searched === 'boolean') params[k] = summary[k].searched;
+      }
+      if (Object.keys(summary).length > 0) s.summary = summary;
+    }
+    if (!Array.isArray(s.results)) continue;
+    for (const r of s.results) {
+      if (!isObj(r) || r.state !== 'errored' || !isObj(r.extra) || r.extra.skipped !== true) continue;
+      r.state = 'n/a';
+      if (typeof r.error === 'string') r.error = r.error.replace(/^not applicable:\s*/i, '');
+      delete r.extra.skipped;
+      if (Object.keys(r.extra).length === 0) delete r.extra;
+    }
+  }
+  value.meta.version = RESULTS_VERSION;
+  return value;
 }

@@ -7,7 +7,7 @@
 import type { ChartConfiguration } from 'chart.js';
 
 /** How a table cell is marked for the reader. */
-export type CellMark =
+type CellMark =
   /** The best value of its column. */
   | 'best'
   /** Within the spread of the best. */
@@ -69,6 +69,8 @@ export interface ChartBlock {
   wide?: boolean;
   /** The numbers behind the chart. */
   table: TableBlock;
+  /** More numbers behind the chart (failed steps, crossovers), each under its own title. */
+  more?: TableBlock[];
 }
 
 /** A paragraph of plain text. */
@@ -106,6 +108,8 @@ export interface Section {
   /** Parameters as label/value pairs. */
   params: [string, string][];
   blocks: Block[];
+  /** This scenario against the baseline, when one was given (the terminal leaves it to the run-wide comparison). */
+  comparison?: Section;
 }
 
 /** The whole report. */
@@ -116,8 +120,8 @@ export interface ReportDoc {
   /** One line under the title. */
   subtitle: string;
   findings: Finding[];
-  /** Run-level blocks shown before the sections (comparison with a baseline, …). */
-  preamble: Block[];
+  /** The run against a baseline, when one was given: before the scenarios (HTML, Markdown), after them (terminal). */
+  comparison?: Section;
   sections: Section[];
   /** Transports present, with their colours, for the legend. */
   legend: { name: string; color: string }[];

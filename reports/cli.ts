@@ -9,7 +9,7 @@ import { stat, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Results } from '../metrics/results.ts';
-import { renderHtml } from './html.ts';
+import { renderHtml } from './html/render.ts';
 import { renderMarkdown } from './markdown.ts';
 import { renderTable } from './table.ts';
 import { ReportInputError, UsageError, readResultsFile } from './validate.ts';
@@ -44,24 +44,24 @@ async function writeOut(path: string, text: string): Promise<void> {
   }
 }
 
-function parse(argv: string[]): { file: string; baseline?: string; format: Format; out?: string } | 'help' {
-  let parsed;
+const OPTIONS = {
+  baseline: { type: 'string' },
+  format: { type: 'string', default: 'html' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The flags and positionals, or a UsageError naming what is wrong. */
+function parseFlags(argv: string[]) {
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        baseline: { type: 'string' },
-        format: { type: 'string', default: 'html' },
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    return parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
   } catch (e) {
     throw new UsageError(`${(e as Error).message.split('\n')[0]} (${REPORT_USAGE})`);
   }
-  const { values, positionals } = parsed;
+}
+
+function parse(argv: string[]): { file: string; baseline?: string; format: Format; out?: string } | 'help' {
+  const { values, positionals } = parseFlags(argv);
   if (values.help) return 'help';
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? `no results file given (${REPORT_USAGE})` : `one results file expected, got ${positionals.length} (${REPORT_USAGE})`);
   const format = values.format;

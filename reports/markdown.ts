@@ -1,116 +1,84 @@
 /**
- * A Markdown summary of a run for a pull-request comment: findings, one table
- * per scenario and, with a baseline, the figures that moved beyond tolerance.
- * Numbers come from figures.ts, like the terminal table and the HTML.
+ * The report document as Markdown, for a pull-request comment: the comparison
+ * with a baseline first (regressions are what a reviewer looks for), then the
+ * findings, then every scenario with all its tables; a chart becomes its
+ * numbers table, and long tables fold away in <details>.
  */
 
 import type { Results } from '../metrics/results.ts';
-import { scenarioDetails } from './details.ts';
-import {
-  compareResults,
-  computeFindings,
-  isFailed,
-  isNotApplicable,
-  notApplicableReason,
-  fmtDeltaPct,
-  fmtFixed,
-  loadInWords,
-  orderedRows,
-  summaryCell,
-  summaryColumns,
-} from './figures.ts';
+import type { Block, Cell, ReportDoc, Section, TableBlock } from '../report-model/doc.ts';
+import { buildReport } from './build.ts';
+import type { BuildOptions } from './build.ts';
 
 /** Escapes a table cell: pipes and line breaks would break the row. */
 function cell(s: string): string {
   return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 
-function mdTable(head: string[], rows: string[][], rightAligned: boolean[]): string {
-  const sep = head.map((_, i) => (rightAligned[i] ? '---:' : '---'));
-  return [head, sep, ...rows].map((r, i) => `| ${(i === 1 ? r : r.map(cell)).join(' | ')} |`).join('\n');
+/** A cell's text; a figure marked bad (a regression, an error) is bold. */
+function cellText(c: Cell): string {
+  const t = cell(c.text);
+  return c.mark === 'bad' && t !== '' ? `**${t}**` : t;
 }
 
-/** The Markdown summary; with a baseline, a comparison section leads so regressions are seen first. */
-export function renderMarkdown(results: Results, opts: { baseline?: Results } = {}): string {
-  const m = results.meta;
-  const out: string[] = [];
-  out.push(`## transport-lab results`);
-  out.push('');
-  out.push(`Run started ${m.startedAt}${m.git ? ` at \`${m.git.slice(0, 12)}\`` : ''} — Node ${m.node}, ${m.cpu} (${m.cores} cores), ${m.os}.`);
-  out.push('');
-  out.push(`Command: \`${m.command.replace(/`/g, "'")}\``);
-  out.push('');
+function mdTable(t: TableBlock): string {
+  const head = t.columns.map((c) => cell(c.label));
+  const sep = t.columns.map((c) => (c.text ? '---' : '---:'));
+  return [head, sep, ...t.rows.map((r) => r.map(cellText))].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
 
-  if (opts.baseline) {
-    const b = opts.baseline;
-    const cmp = compareResults(results, b);
-    out.push(`### Compared with baseline`);
-    out.push('');
-    out.push(`Baseline started ${b.meta.startedAt}${b.meta.git ? ` at \`${b.meta.git.slice(0, 12)}\`` : ''}: **${cmp.regressions} regression(s)**, ${cmp.improvements} improvement(s) beyond tolerance among ${cmp.rows.length} figures present in both runs (tolerance: repeat spread when known, else ±10%).`);
-    out.push('');
-    for (const c of cmp.stateChanges) {
-      out.push(`- ${c.to === 'errored' ? ':x: **regression**' : ':white_check_mark: fixed'}: ${c.scenario}/${c.transport} ${c.from} → ${c.to}${c.error ? ` (${cell(c.error)})` : ''}`);
-    }
-    if (cmp.stateChanges.length > 0) out.push('');
-    const moved = cmp.rows.filter((r) => r.verdict !== 'within').sort((a, z) => Number(z.verdict === 'regression') - Number(a.verdict === 'regression'));
-    if (moved.length > 0) {
-      out.push(
-        mdTable(
-          ['scenario', 'transport', 'figure', 'value', 'baseline', 'delta', 'tolerance', 'verdict'],
-          moved.map((r) => [
-            r.scenario,
-            r.transport,
-            r.title,
-            r.valueText,
-            r.baselineText,
-            fmtDeltaPct(r.deltaPct),
-            `±${fmtFixed(r.tolerancePct, 1)}%`,
-            r.verdict === 'regression' ? '**REGRESSION**' : 'better',
-          ]),
-          [false, false, false, true, true, true, true, false],
-        ),
-      );
-      out.push('');
-    }
-  }
+function folded(summary: string, body: string[]): string[] {
+  return [`<details><summary>${summary.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</summary>`, '', ...body, '', '</details>', ''];
+}
 
-  const findings = computeFindings(results);
-  if (findings.length > 0) {
-    out.push('### Findings');
-    out.push('');
-    for (const f of findings) out.push(`- ${f.level === 'error' ? '**Error:** ' : f.level === 'warn' ? '**Note:** ' : ''}${f.text}`);
-    out.push('');
-  }
+/** A phrase as a sentence: capital first letter, full stop. */
+function sentence(s: string): string {
+  const t = s[0]!.toUpperCase() + s.slice(1);
+  return /[.!?]$/.test(t) ? t : `${t}.`;
+}
 
-  for (const s of results.scenarios) {
-    const load = loadInWords(s);
-    out.push(`### ${s.name}`);
-    out.push('');
-    if (load) {
-      out.push(load[0]!.toUpperCase() + load.slice(1) + '.');
-      out.push('');
+function blockLines(b: Block): string[] {
+  switch (b.kind) {
+    case 'text':
+      return [b.role === 'load' ? sentence(b.text) : b.text, ''];
+    case 'list':
+      return [...b.items.map((it) => `- ${it.label ? (it.level === 'error' ? `**${cell(it.label)}** ` : `${cell(it.label)} `) : ''}${cell(it.text)}`), ''];
+    case 'table': {
+      const body = [mdTable(b), '', ...(b.notes ?? []).map((n) => `- ${cell(n)}`), ...(b.notes?.length ? [''] : [])];
+      if (b.fold) return folded(b.title ?? 'Table', body.slice(0, -1));
+      return [...(b.title && b.key !== 'summary' ? [`#### ${b.title}`, ''] : []), ...body];
     }
-    const rows = orderedRows(s.results);
-    if (rows.length === 0) {
-      out.push('No transport ran in this scenario.');
-      out.push('');
-      continue;
-    }
-    const cols = summaryColumns(rows);
-    out.push(mdTable(cols.map((c) => c.head), rows.map((r) => cols.map((c) => summaryCell(c, r))), cols.map((c) => c.text !== true)));
-    out.push('');
-    for (const r of rows) {
-      if (isFailed(r)) out.push(`- **${r.transport} errored:** ${cell(r.error ?? 'no reason given')}`);
-      else if (isNotApplicable(r)) out.push(`- ${r.transport}: not applicable: ${cell(notApplicableReason(r))}`);
-    }
-    if (rows.some((r) => r.state === 'errored')) out.push('');
-    for (const d of scenarioDetails(s)) {
-      out.push(`#### ${d.title}`, '');
-      out.push(mdTable(d.head, d.rows, d.text.map((t) => !t)));
-      out.push('');
-      for (const n of d.notes) out.push(`- ${cell(n)}`);
-      if (d.notes.length > 0) out.push('');
-    }
+    case 'chart':
+      return folded(`Chart: ${b.title}`, [b.caption, '', mdTable(b.table), ...(b.more ?? []).flatMap((t) => ['', `${t.title ?? 'More numbers'}:`, '', mdTable(t)])]);
   }
+}
+
+function sectionLines(s: Section, level: string): string[] {
+  const out = [`${level} ${s.title}`, ''];
+  const lead = s.blocks.filter((b) => b.kind === 'text' && b.role === 'load');
+  for (const b of lead) out.push(...blockLines(b));
+  if (s.params.length > 0) out.push(...folded('Parameters', [s.params.map(([k, v]) => `${k} = ${cell(v)}`).join('; ')]));
+  for (const b of s.blocks) if (!lead.includes(b)) out.push(...blockLines(b));
+  if (s.comparison) out.push(`#### ${s.comparison.title}`, '', ...s.comparison.blocks.flatMap(blockLines));
+  return out;
+}
+
+/** The document as Markdown. */
+function renderDocMarkdown(doc: ReportDoc): string {
+  const out: string[] = [`## ${doc.title}`, '', doc.subtitle, ''];
+  const env: TableBlock = { kind: 'table', key: 'environment', columns: [{ label: '', text: true }, { label: '', text: true }], rows: doc.environment.map(([k, v]) => [{ text: k }, { text: v }]) };
+  out.push(...folded('Run environment', [mdTable(env)]));
+  if (doc.comparison) out.push(...sectionLines(doc.comparison, '###'));
+  if (doc.findings.length > 0) {
+    out.push('### Findings', '');
+    for (const f of doc.findings) out.push(`- ${f.level === 'error' ? '**Error:** ' : f.level === 'warn' ? '**Note:** ' : ''}${f.text}`);
+    out.push('');
+  }
+  for (const s of doc.sections) out.push(...sectionLines(s, '###'));
   return out.join('\n').replace(/\n+$/, '') + '\n';
+}
+
+/** The Markdown report of a run; with a baseline, the comparison leads so regressions are seen first. */
+export function renderMarkdown(results: Results, opts: BuildOptions = {}): string {
+  return renderDocMarkdown(buildReport(results, opts));
 }

@@ -1,24 +1,14 @@
 /**
- * The compact terminal table printed after a run: one block per scenario, one
- * line per transport. Numbers come from figures.ts, like the HTML and Markdown.
+ * The report document as terminal text, printed after a run: per scenario its
+ * summary table, the errored and not-applicable rows, its detail tables; then
+ * the run-wide flags, then the comparison with a baseline where the eye lands
+ * last. Charts and their numbers stay in the HTML and the Markdown.
  */
 
 import type { Results } from '../metrics/results.ts';
-import { scenarioDetails } from './details.ts';
-import {
-  compareResults,
-  computeFindings,
-  isFailed,
-  isNotApplicable,
-  notApplicableReason,
-  fmtDeltaPct,
-  fmtFixed,
-  loadInWords,
-  orderedRows,
-  summaryCell,
-  summaryColumns,
-  verdictMark,
-} from './figures.ts';
+import type { Block, ReportDoc, Section, TableBlock } from '../report-model/doc.ts';
+import { buildReport } from './build.ts';
+import type { BuildOptions } from './build.ts';
 
 function pad(s: string, width: number, left: boolean): string {
   const gap = ' '.repeat(Math.max(0, width - [...s].length));
@@ -26,7 +16,7 @@ function pad(s: string, width: number, left: boolean): string {
 }
 
 /** Lays out rows of cells as aligned text columns, with a dashed rule under the head. */
-export function layoutColumns(head: string[], body: string[][], leftAligned: boolean[]): string[] {
+function layoutColumns(head: string[], body: string[][], leftAligned: boolean[]): string[] {
   const widths = head.map((h, i) => Math.max([...h].length, ...body.map((r) => [...(r[i] ?? '')].length)));
   const line = (cells: string[]) =>
     cells
@@ -36,71 +26,55 @@ export function layoutColumns(head: string[], body: string[][], leftAligned: boo
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
 }
 
-/** The compact terminal table for a whole run; with a baseline, its comparison follows. */
-export function renderTable(results: Results, opts: { baseline?: Results } = {}): string {
-  const out: string[] = [];
-  for (const s of results.scenarios) {
-    const load = loadInWords(s);
-    out.push(`== ${s.name}${load ? ` (${load})` : ''}`);
-    const rows = orderedRows(s.results);
-    if (rows.length === 0) {
-      out.push('  no transport rows', '');
-      continue;
-    }
-    const cols = summaryColumns(rows);
-    const body = rows.map((r) => cols.map((c) => summaryCell(c, r)));
-    out.push(...layoutColumns(cols.map((c) => c.head), body, cols.map((c) => c.text === true)).map((l) => '  ' + l));
-    for (const r of rows) {
-      if (isFailed(r)) out.push(`  ! ${r.transport} errored: ${r.error ?? 'no reason given'}`);
-      else if (isNotApplicable(r)) out.push(`  - ${r.transport}: not applicable: ${notApplicableReason(r)}`);
-    }
-    for (const d of scenarioDetails(s)) {
-      out.push('', `  ${d.title}`);
-      out.push(...layoutColumns(d.head, d.rows, d.text).map((l) => '    ' + l));
-      for (const n of d.notes) out.push(`    * ${n}`);
-    }
-    out.push('');
-  }
-  if (results.scenarios.length === 0) out.push('No scenarios in this results file.', '');
+function tableLines(t: TableBlock, indent: string): string[] {
+  return layoutColumns(
+    t.columns.map((c) => c.label),
+    t.rows.map((r) => r.map((c) => c.text)),
+    t.columns.map((c) => c.text === true),
+  ).map((l) => indent + l);
+}
 
-  for (const f of computeFindings(results)) {
+/** The lines of a block in a scenario or the comparison; charts and plain notes are left to the page. */
+function blockLines(b: Block): string[] {
+  switch (b.kind) {
+    case 'table':
+      if (b.key === 'summary') return tableLines(b, '  ');
+      return ['', ...(b.title ? [`  ${b.title}`] : []), ...tableLines(b, '    '), ...(b.notes ?? []).map((n) => `    * ${n}`)];
+    case 'list':
+      return b.items.map((it) => `  ${it.level === 'error' ? '!' : '-'} ${it.label ? `${it.label} ` : ''}${it.text}`);
+    case 'text':
+      return b.role === 'empty' ? [`  ${b.text}`] : [];
+    case 'chart':
+      return [];
+  }
+}
+
+function sectionLines(s: Section): string[] {
+  const load = s.blocks.find((b) => b.kind === 'text' && b.role === 'load');
+  return [`== ${s.title}${load?.kind === 'text' ? ` (${load.text})` : ''}`, ...s.blocks.flatMap(blockLines), ''];
+}
+
+function comparisonLines(s: Section): string[] {
+  const out = [`== ${s.title.toLowerCase()}`];
+  for (const b of s.blocks) {
+    if (b.kind === 'text') out.push(`  ${b.text}`);
+    else if (b.kind === 'table') out.push(...tableLines(b, '  '));
+    else out.push(...blockLines(b));
+  }
+  return out;
+}
+
+/** The document as terminal text. */
+function renderDocText(doc: ReportDoc): string {
+  const out: string[] = doc.sections.flatMap(sectionLines);
+  for (const f of doc.findings) {
     if (f.level !== 'info' && f.scenario === undefined) out.push(`! ${f.text}`);
   }
-
-  if (opts.baseline) out.push(...renderComparisonText(results, opts.baseline));
+  if (doc.comparison) out.push(...comparisonLines(doc.comparison));
   return out.join('\n').replace(/\n+$/, '') + '\n';
 }
 
-/** The baseline comparison as text lines: every figure beyond tolerance, then a count of the rest. */
-export function renderComparisonText(results: Results, baseline: Results): string[] {
-  const cmp = compareResults(results, baseline);
-  const out: string[] = [];
-  out.push(`== compared with baseline (started ${baseline.meta.startedAt}${baseline.meta.git ? `, git ${baseline.meta.git.slice(0, 10)}` : ''})`);
-  out.push(`  ${cmp.regressions} regression(s), ${cmp.improvements} improvement(s) beyond tolerance`);
-  for (const c of cmp.stateChanges) {
-    out.push(`  ${c.to === 'errored' ? 'REGRESSION' : 'fixed'}: ${c.scenario}/${c.transport} ${c.from} → ${c.to}${c.error ? ` (${c.error})` : ''}`);
-  }
-  if (cmp.rows.length === 0) {
-    out.push('  no figure present in both runs');
-    return out;
-  }
-  const moved = cmp.rows
-    .filter((r) => r.verdict !== 'within')
-    .sort((a, b) => Number(b.verdict === 'regression') - Number(a.verdict === 'regression'));
-  if (moved.length > 0) {
-    const head = ['scenario', 'transport', 'figure', 'value', 'baseline', 'delta', 'tolerance', 'verdict'];
-    const body = moved.map((r) => [
-      r.scenario,
-      r.transport,
-      r.title,
-      r.valueText,
-      r.baselineText,
-      fmtDeltaPct(r.deltaPct),
-      `±${fmtFixed(r.tolerancePct, 1)}%${r.toleranceFrom === 'spread' ? ' (repeats)' : ''}`,
-      verdictMark(r.verdict),
-    ]);
-    out.push(...layoutColumns(head, body, [true, true, true, false, false, false, false, true]).map((l) => '  ' + l));
-  }
-  out.push(`  ${cmp.rows.length - moved.length} of ${cmp.rows.length} compared figures within tolerance`);
-  return out;
+/** The terminal text of a run; with a baseline, its comparison follows. */
+export function renderTable(results: Results, opts: BuildOptions = {}): string {
+  return renderDocText(buildReport(results, opts));
 }

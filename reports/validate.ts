@@ -1,11 +1,13 @@
 /**
  * Reading a results file from disk. A results file is input from outside the
- * process, so every fixed point of DESIGN.md is checked before the reports
- * trust it; the first problem becomes a one-line ReportInputError.
+ * process, so it is checked against the results schema (metrics/results.ts)
+ * before the reports trust it; an older version is migrated first, and the
+ * first problem becomes a one-line ReportInputError naming the file and where.
  */
 
 import { readFile } from 'node:fs/promises';
-import { RESULTS_VERSION, TRANSPORTS } from '../metrics/results.ts';
+import type { z } from 'zod';
+import { RESULTS_VERSION, ResultsSchema, upgradeResults } from '../metrics/results.ts';
 import type { Results } from '../metrics/results.ts';
 
 /** A results file the report cannot use; `message` is the one line shown to the user. */
@@ -23,62 +25,69 @@ export class UsageError extends ReportInputError {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function requireFields(o: Obj, where: string, fields: Record<string, 'string' | 'number' | 'string|null'>, file: string): void {
-  for (const [k, t] of Object.entries(fields)) {
-    const v = o[k];
-    const ok = t === 'string|null' ? v === null || typeof v === 'string' : typeof v === t && (t !== 'number' || Number.isFinite(v));
-    if (!ok) throw new ReportInputError(`${file}: ${where}.${k} is ${v === undefined ? 'missing' : `not a ${t}`}`);
-  }
+/** Row figures that are an object or null: a missing one is a file from something else. */
+const ROW_BLOCKS = new Set(['latencyMs', 'throughput', 'messages', 'wire', 'server']);
+
+/** `scenarios[0].results[3].wire` for a zod path. */
+function pathText(path: readonly PropertyKey[]): string {
+  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i === 0 ? '' : '.'}${String(k)}`)).join('');
 }
 
-const NUMERIC_BLOCKS: Record<string, readonly string[]> = {
-  latencyMs: ['p50', 'p90', 'p99', 'p999', 'max', 'mean', 'count'],
-  throughput: ['messagesPerSec', 'payloadBytesPerSec'],
-  messages: ['sent', 'delivered', 'lost'],
-  wire: ['bytesUp', 'bytesDown', 'payloadBytes', 'overheadBytesPerMessage', 'requests'],
-  server: ['cpuMs', 'rssMaxBytes'],
-};
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v = root;
+  for (const k of path) v = typeof v === 'object' && v !== null ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+/** What a reader should know besides the place: which scenario, and what a missing field may hold. */
+function hint(root: unknown, path: readonly PropertyKey[]): string {
+  const last = path[path.length - 1];
+  if (path.length >= 4 && path[0] === 'scenarios' && path[2] === 'results' && path.length === 4) {
+    if (typeof last === 'string' && ROW_BLOCKS.has(last)) return ' (null when not measured)';
+    if (last === 'error') return ' (null or a reason)';
+  }
+  if (path.length === 3 && path[0] === 'scenarios' && (last === 'params' || last === 'results')) {
+    const name = valueAt(root, [path[0], path[1]!, 'name']);
+    if (typeof name === 'string') return ` (scenario "${name}")`;
+  }
+  return '';
+}
+
+const A: Record<string, string> = { number: 'a finite number', string: 'a string', boolean: 'a boolean', object: 'an object', array: 'an array' };
+
+/** One zod issue as the one line the user sees. */
+function issueLine(root: unknown, issue: z.core.$ZodIssue, file: string): string {
+  const where = pathText(issue.path);
+  const value = valueAt(root, issue.path);
+  if (value === undefined) return `${file}: ${where} is missing${hint(root, issue.path)}`;
+  if (issue.code === 'invalid_value') return `${file}: ${where} is ${JSON.stringify(value)}, not one of ${issue.values.map(String).join(', ')}`;
+  if (issue.code === 'invalid_type') {
+    const last = issue.path[issue.path.length - 1];
+    const orNull = issue.path.length === 4 && typeof last === 'string' && (ROW_BLOCKS.has(last) || last === 'error') ? ' or null' : '';
+    return `${file}: ${where} is not ${A[issue.expected] ?? issue.expected}${orNull}`;
+  }
+  return `${file}: ${where}: ${issue.message}`;
+}
 
 /**
- * Checks that `value` is a results file of this lab's version with every
- * fixed point in place, and returns it typed. `file` names it in messages.
+ * Checks that `value` is a results file of this lab's version (an older one is
+ * migrated in place first) with every fixed point in place, and returns it
+ * typed. `file` names it in messages.
  */
 export function validateResults(value: unknown, file = 'results'): Results {
   if (!isObj(value)) throw new ReportInputError(`${file}: not a results file (top level is not an object)`);
   const meta = value.meta;
   if (!isObj(meta)) throw new ReportInputError(`${file}: not a results file (no "meta" object)`);
   if (meta.version === undefined) throw new ReportInputError(`${file}: meta.version is missing; this report reads results version ${RESULTS_VERSION}`);
+  upgradeResults(value);
   if (meta.version !== RESULTS_VERSION) {
     throw new ReportInputError(`${file}: results version ${JSON.stringify(meta.version)}, but this report reads version ${RESULTS_VERSION}`);
   }
-  requireFields(meta, 'meta', { startedAt: 'string', command: 'string', git: 'string|null', node: 'string', cpu: 'string', cores: 'number', os: 'string' }, file);
-  if (!Array.isArray(value.scenarios)) throw new ReportInputError(`${file}: "scenarios" is ${value.scenarios === undefined ? 'missing' : 'not an array'}`);
-  value.scenarios.forEach((s: unknown, i: number) => {
-    const where = `scenarios[${i}]`;
-    if (!isObj(s)) throw new ReportInputError(`${file}: ${where} is not an object`);
-    if (typeof s.name !== 'string') throw new ReportInputError(`${file}: ${where}.name is missing`);
-    if (!isObj(s.params)) throw new ReportInputError(`${file}: ${where}.params is missing (scenario "${s.name}")`);
-    if (!Array.isArray(s.results)) throw new ReportInputError(`${file}: ${where}.results is missing (scenario "${s.name}")`);
-    s.results.forEach((r: unknown, j: number) => {
-      const w = `${where}.results[${j}]`;
-      if (!isObj(r)) throw new ReportInputError(`${file}: ${w} is not an object`);
-      if (!(TRANSPORTS as readonly unknown[]).includes(r.transport)) {
-        throw new ReportInputError(`${file}: ${w}.transport is ${JSON.stringify(r.transport)}, not one of ${TRANSPORTS.join(', ')}`);
-      }
-      if (r.state !== 'completed' && r.state !== 'errored') throw new ReportInputError(`${file}: ${w}.state is ${JSON.stringify(r.state)}, not "completed" or "errored"`);
-      if (!('error' in r) || (r.error !== null && typeof r.error !== 'string')) throw new ReportInputError(`${file}: ${w}.error is missing (null or a reason)`);
-      for (const [block, keys] of Object.entries(NUMERIC_BLOCKS)) {
-        if (!(block in r)) throw new ReportInputError(`${file}: ${w}.${block} is missing (null when not measured)`);
-        const b = r[block];
-        if (b === null) continue;
-        if (!isObj(b)) throw new ReportInputError(`${file}: ${w}.${block} is not an object or null`);
-        for (const k of keys) {
-          if (typeof b[k] !== 'number' || !Number.isFinite(b[k])) throw new ReportInputError(`${file}: ${w}.${block}.${k} is ${b[k] === undefined ? 'missing' : 'not a finite number'}`);
-        }
-      }
-    });
-  });
-  return value as unknown as Results;
+  const r = ResultsSchema.safeParse(value);
+  const first = r.error?.issues[0];
+  if (first) throw new ReportInputError(issueLine(value, first, file));
+  // The value itself, not the parse: keys the schema does not name stay for whoever reads them.
+  return value as Results;
 }
 
 /** Reads and validates a results file; every failure is a ReportInputError with a one-line message. */

@@ -3,8 +3,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Results } from '../metrics/results.ts';
-import { renderHtml } from './html.ts';
-import type { HtmlOptions } from './html.ts';
+import { renderHtml } from './html/render.ts';
+import type { HtmlOptions } from './html/render.ts';
 
 /** Paths written by writeReport. */
 export interface WrittenReport {

@@ -5,7 +5,7 @@
 import type { Results, ScenarioResult, TransportName, TransportResult } from '../metrics/results.ts';
 import { combineTrials } from './repeat.ts';
 import { collectMeta } from '../metrics/env.ts';
-import { erroredResult, whyNot, type Scenario } from '../scenarios/contract.ts';
+import { erroredResult, notApplicableResult, whyNot, type Scenario } from '../scenarios/contract.ts';
 import { liveChildren, type RunParams } from './session.ts';
 
 /** One scenario to run, with its parameters. */
@@ -55,7 +55,7 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
         const skip = whyNot(scenario, t, params);
         if (skip) {
           log(`${tag} ${t}: skipped — ${skip}`);
-          sr.results.push({ ...erroredResult(t, `not applicable: ${skip}`), extra: { skipped: true } });
+          sr.results.push(notApplicableResult(t, skip));
           continue;
         }
         const trials: TransportResult[] = [];
@@ -75,7 +75,8 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
         if (trials.length) sr.results.push(combineTrials(trials));
       }
       try {
-        scenario.summarize?.(sr);
+        const summary = scenario.summarize?.(sr);
+        if (summary) sr.summary = summary;
       } catch (e) {
         log(`[${scenario.name}] could not summarize across transports: ${(e as Error).message}`);
       }

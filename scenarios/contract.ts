@@ -4,6 +4,7 @@ import type { FlagReader, FlagSpecs, Profile } from '../runner/flags.ts';
 import type { RunParams } from '../runner/session.ts';
 import type { TransportDescriptor } from '../transports/descriptor.ts';
 import { transport } from '../transports/index.ts';
+import type { ScenarioFacet } from '../report-model/facet.ts';
 
 /** Hooks and run parameters the runner gives a scenario. */
 export interface RunContext extends RunParams {
@@ -17,14 +18,16 @@ export interface Scenario<P extends object = Record<string, unknown>> {
   name: string;
   /** One line for `--help`. */
   summary: string;
+  /** Its part of the report: load in words, findings, detail tables and charts of its own figures. */
+  facet: ScenarioFacet;
   /** Flags this scenario reads besides the shared ones (declared so --help can list them). */
   flags?: FlagSpecs;
   /** Builds its parameters from validated flags. */
   params(f: FlagReader, profile: Profile): P;
   /** Why the scenario cannot run on a transport, from its traits, or null when it can. */
   skipReason?(transport: TransportDescriptor, params: P): string | null;
-  /** After every transport ran: figures across transports (crossovers, capacity) into the scenario's params. */
-  summarize?(result: ScenarioResult): void;
+  /** After every transport ran: figures across transports (crossovers, capacity), written as the scenario's `summary`. */
+  summarize?(result: ScenarioResult): Record<string, unknown>;
   /** Measures one transport; throws on failure (the runner records it as errored). */
   run(transport: TransportName, params: P, ctx: RunContext): Promise<TransportResult>;
 }
@@ -32,6 +35,11 @@ export interface Scenario<P extends object = Record<string, unknown>> {
 /** Why `scenario` does not apply to the registered transport `name`, or null when it does. */
 export function whyNot<P extends object>(scenario: Scenario<P>, name: TransportName, params: P): string | null {
   return scenario.skipReason?.(transport(name), params) ?? null;
+}
+
+/** A row for a transport the scenario does not apply to, with the reason. */
+export function notApplicableResult(transport: TransportName, reason: string): TransportResult {
+  return { transport, state: 'n/a', error: reason, latencyMs: null, throughput: null, messages: null, wire: null, server: null };
 }
 
 /** An errored row: the failure as a value. */

@@ -15,9 +15,10 @@
 import { CLIENT_BOUND_PCT, round } from '../../runner/collect.ts';
 import { readFileSync } from 'node:fs';
 import type { TimePoint, TransportName, TransportResult } from '../../metrics/results.ts';
-import type { ConnectionsStep } from '../../reports/extras.ts';
+import type { ConnectionsStep } from './schema.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
 import type { RunContext, Scenario } from '../contract.ts';
+import { connectionsFacet } from './facet.ts';
 import { measuredRow } from '../contract.ts';
 import type { FlagReader } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
@@ -136,6 +137,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const connections: Scenario<ConnectionsParams> = {
   name: 'connections',
   summary: 'idle connections held at 1k/5k/10k: server RSS and heap per connection, CPU while idle with heartbeats running',
+  facet: connectionsFacet,
   flags: {
     'connection-steps': { help: 'idle connections to hold, a comma list', kind: 'numbers', quick: [1000], full: [1000, 5000, 10000], min: 1, max: 1_000_000, integer: true },
     'connection-hold': { help: 'seconds each step is held idle and measured', kind: 'number', quick: 2, full: 5, min: 0.5, max: 600 },

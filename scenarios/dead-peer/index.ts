@@ -14,6 +14,8 @@ import { KEEP_ALIVE_TIMEOUT_MS } from '../../servers/base.ts';
 import type { TransportName, TransportResult } from '../../metrics/results.ts';
 import type { TransportDescriptor } from '../../transports/descriptor.ts';
 import type { RunContext, Scenario } from '../contract.ts';
+import { deadPeerFacet } from './facet.ts';
+import type { DeadPeerExtra } from './schema.ts';
 import { measuredRow } from '../contract.ts';
 import type { FlagReader, FlagSpecs } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
@@ -66,7 +68,7 @@ export interface DeadPeerEvent {
 }
 
 /** `extra` of a dead-peer row (DeadPeerExtra plus what explains it). */
-export interface DeadPeerRowExtra {
+export interface DeadPeerRowExtra extends DeadPeerExtra {
   /** Whether the server freed the peer within the cap. */
   detected: boolean;
   /** Freeze → peer freed (no socket, no subscription), ms; only when detected. */
@@ -175,6 +177,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const deadPeer: Scenario<DeadPeerParams> = {
   name: 'dead-peer',
   summary: 'a client frozen with SIGSTOP: how long until the server notices and frees its connection, with the heartbeat settings',
+  facet: deadPeerFacet,
   flags: {
     ...HEARTBEAT_FLAGS,
     'dead-peer-cap': { help: 'seconds to wait for the server to notice a frozen peer', kind: 'number', quick: 4, full: 100, min: 0.5, max: 3600 },

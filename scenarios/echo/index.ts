@@ -11,6 +11,7 @@
 import type { TransportName, TransportResult } from '../../metrics/results.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
 import type { RunContext, Scenario } from '../contract.ts';
+import { echoOpenLoopFacet, echoPingPongFacet, echoPipelinedFacet } from './facet.ts';
 import type { FlagReader, FlagSpecs } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
@@ -63,6 +64,7 @@ async function withSession<T>(transport: TransportName, p: PingPongParams, clien
 export const echo: Scenario<EchoParams> = {
   name: 'echo',
   summary: 'N connections each send at a constant rate; the server echoes; round-trip latency from the intended send time',
+  facet: echoOpenLoopFacet,
   flags: ECHO_FLAGS,
   params: echoParams,
   run(transport: TransportName, p: EchoParams, ctx: RunContext): Promise<TransportResult> {
@@ -90,6 +92,7 @@ export type PingPongParams = Omit<EchoParams, 'ratePerClient'>;
 export const echoPingPong: Scenario<PingPongParams> = {
   name: 'echo-ping-pong',
   summary: 'one connection, one message in flight: round trips per second and their latency (closed loop)',
+  facet: echoPingPongFacet,
   flags: {},
   params: (f) => {
     const { ratePerClient: _unused, ...rest } = echoParams(f);
@@ -113,6 +116,7 @@ export interface PipelinedParams extends PingPongParams {
 export const echoPipelined: Scenario<PipelinedParams> = {
   name: 'echo-pipelined',
   summary: 'N connections × K messages in flight, each resent as its echo returns: messages/s and messages per server CPU second',
+  facet: echoPipelinedFacet,
   flags: {
     'pipeline-clients': { help: 'echo-pipelined: connections', kind: 'number', quick: 50, min: 1, max: 10_000, integer: true },
     'in-flight': { help: 'echo-pipelined: messages in flight per connection', kind: 'number', quick: 16, min: 1, max: 10_000, integer: true },

@@ -6,8 +6,9 @@
  */
 import type { ScenarioResult, TransportName, TransportResult } from '../../metrics/results.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
-import type { FanOutCapacity, FanOutStep } from '../../reports/extras.ts';
+import type { FanOutCapacity, FanOutStep, FanOutSummary } from './schema.ts';
 import type { RunContext, Scenario } from '../contract.ts';
+import { fanOutFacet } from './facet.ts';
 import type { FlagReader } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
@@ -35,6 +36,7 @@ const CLIENTS_PER_PROCESS = 2500;
 export const fanOut: Scenario<FanOutParams> = {
   name: 'fan-out',
   summary: 'one publish reaches N subscribers; p50/p99 delivery latency as N steps up; optional capacity search',
+  facet: fanOutFacet,
   flags: {
     'fanout-steps': { help: 'fan-out: subscriber counts to step through', kind: 'numbers', quick: [1, 10, 100, 1000], full: [1, 10, 100, 1000, 5000], min: 1, max: 100_000, integer: true },
     'fanout-rate': { help: 'fan-out: messages published per second', kind: 'number', quick: 5, full: 10, min: 0.1, max: 100_000 },
@@ -96,14 +98,14 @@ export const fanOut: Scenario<FanOutParams> = {
     return { ...lastRow, extra: { ...lastRow.extra, steps, largestNUnderLimit: largestUnder(steps, p.limitMs) } };
   },
 
-  summarize(sr: ScenarioResult): void {
+  summarize(sr: ScenarioResult): FanOutSummary {
     const p = sr.params as unknown as FanOutParams;
     const largestN: FanOutCapacity['largestN'] = {};
     for (const r of sr.results) {
       const n = r.extra?.['largestNUnderLimit'];
       if (typeof n === 'number') largestN[r.transport] = n;
     }
-    (sr.params as Record<string, unknown>)['capacity'] = { limitMs: p.limitMs, largestN, searched: p.capacity };
+    return { capacity: { limitMs: p.limitMs, largestN, searched: p.capacity } };
   },
 };
 

@@ -17,11 +17,12 @@
  */
 import { CLIENT_BOUND_PCT, round } from '../../runner/collect.ts';
 import type { TransportName, TransportResult } from '../../metrics/results.ts';
-import type { HttpSaturationExtra } from '../../reports/extras.ts';
+import type { HttpSaturationExtra, SaturationLatency } from './schema.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
 import { profileHeaders } from '../../clients/headers.ts';
 import type { ServerCounters } from '../../servers/contract.ts';
 import type { RunContext, Scenario } from '../contract.ts';
+import { httpSaturationFacet } from './facet.ts';
 import { measuredRow } from '../contract.ts';
 import type { FlagReader } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
@@ -60,7 +61,7 @@ export interface SaturationVariant {
   /** Answers received in the measured run. */
   requests: number;
   /** autocannon's latency, ms (closed loop: not corrected for coordinated omission). */
-  latencyMs: HttpSaturationExtra['latencyMs'];
+  latencyMs: SaturationLatency;
   /** Connection errors, timeouts included. */
   errors: number;
   timeouts: number;
@@ -80,6 +81,10 @@ export interface SaturationVariant {
 
 /** `extra` of an http-saturation row: HttpSaturationExtra (from the primary variant) plus both variants. */
 export interface HttpSaturationRowExtra extends HttpSaturationExtra {
+  /** Answers per second of the primary variant. */
+  requestsPerSec: number;
+  /** Latency of the primary variant. */
+  latencyMs: SaturationLatency;
   /** Which variant the headline figures come from. */
   primary: SaturationVariantName;
   variants: SaturationVariant[];
@@ -105,6 +110,7 @@ export function httpSaturationParams(f: FlagReader): HttpSaturationParams {
 export const httpSaturation: Scenario<HttpSaturationParams> = {
   name: 'http-saturation',
   summary: 'autocannon against GET /poll (empty 204 and one-message 200): requests/s, latency, server CPU, clients it could carry',
+  facet: httpSaturationFacet,
   flags: {
     'saturation-connections': { help: 'autocannon connections', kind: 'number', quick: 10, full: 50, min: 1, max: 10_000, integer: true },
     'saturation-duration': { help: 'seconds autocannon runs per variant', kind: 'number', quick: 2, full: 10, min: 0.5, max: 3600 },

@@ -14,8 +14,9 @@
  */
 import type { ScenarioResult, TransportName, TransportResult } from '../../metrics/results.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
-import type { OverheadCrossover, OverheadExtrapolation, OverheadSweepPoint } from '../../reports/extras.ts';
+import type { OverheadCrossover, OverheadExtrapolation, OverheadSummary, OverheadSweepPoint } from './schema.ts';
 import type { RunContext, Scenario } from '../contract.ts';
+import { overheadFacet } from './facet.ts';
 import { measuredRow } from '../contract.ts';
 import type { FlagReader } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
@@ -51,6 +52,7 @@ export interface MeasuredPoint extends OverheadSweepPoint {
 export const overhead: Scenario<OverheadParams> = {
   name: 'overhead',
   summary: 'bytes on the wire per delivered message over a sweep of rate and size; crossovers; extrapolated header traffic',
+  facet: overheadFacet,
   flags: {
     'overhead-rates': { help: 'overhead: messages per second per client to sweep', kind: 'numbers', quick: [1, 100], full: [0.1, 1, 10, 100], min: 0.01, max: 100_000 },
     'overhead-sizes': { help: 'overhead: payload sizes to sweep, bytes', kind: 'numbers', quick: [64, 4096], full: [16, 64, 1024, 16_384, 65_536], min: 1, max: 16 * 1024 * 1024, integer: true },
@@ -143,15 +145,14 @@ export const overhead: Scenario<OverheadParams> = {
     }
   },
 
-  summarize(sr: ScenarioResult): void {
+  summarize(sr: ScenarioResult): OverheadSummary {
     const p = sr.params as unknown as OverheadParams;
     const lines = new Map<string, MeasuredPoint[]>();
     for (const r of sr.results) {
       const sweep = r.extra?.['sweep'];
       if (r.state === 'completed' && Array.isArray(sweep)) lines.set(r.transport, sweep as MeasuredPoint[]);
     }
-    (sr.params as Record<string, unknown>)['crossovers'] = crossovers(lines, p.sizes);
-    (sr.params as Record<string, unknown>)['extrapolated'] = extrapolate(lines, p.extrapolateClients);
+    return { crossovers: crossovers(lines, p.sizes), extrapolated: extrapolate(lines, p.extrapolateClients) };
   },
 };
 

@@ -9,6 +9,7 @@ import type { TransportName, TransportResult } from '../../metrics/results.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
 import { collect } from '../../runner/collect.ts';
 import type { RunContext, Scenario } from '../contract.ts';
+import { pushFacet } from './facet.ts';
 import type { FlagReader } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
@@ -67,6 +68,7 @@ function drainMs(p: PushParams): number {
 export const push: Scenario<PushParams> = {
   name: 'push',
   summary: 'server → N subscribers at a constant rate: one-way latency, loss, bytes per delivered message, server cost',
+  facet: pushFacet,
   params: pushParams,
   async run(transport: TransportName, p: PushParams, ctx: RunContext): Promise<TransportResult> {
     const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs }, ctx);

@@ -10,6 +10,8 @@
 import type { ScenarioResult, TransportName, TransportResult } from '../../metrics/results.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
 import type { RunContext, Scenario } from '../contract.ts';
+import { throughputFacet } from './facet.ts';
+import type { ThroughputStep, ThroughputSummary } from './schema.ts';
 import { measuredRow } from '../contract.ts';
 import type { FlagReader, FlagSpecs } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
@@ -27,15 +29,6 @@ export interface ThroughputParams {
   pollIntervalMs: number;
   longPollTimeoutMs: number;
   headers: HeaderProfile;
-}
-
-/** One rung of the ramp. */
-export interface ThroughputStep {
-  rate: number;
-  deliveredPerSec: number;
-  p99Ms: number | null;
-  sustained: boolean;
-  why?: string;
 }
 
 const FLAGS: FlagSpecs = {
@@ -145,15 +138,16 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
   return { ...best, extra: { ...best.extra, ...extra } };
 }
 
-function describeBest(sr: ScenarioResult): void {
-  const best: Record<string, number> = {};
+function describeBest(sr: ScenarioResult): ThroughputSummary {
+  const best: ThroughputSummary['sustainedRate'] = {};
   for (const r of sr.results) if (typeof r.extra?.['sustainedRate'] === 'number') best[r.transport] = r.extra['sustainedRate'];
-  (sr.params as Record<string, unknown>)['sustainedRate'] = best;
+  return { sustainedRate: best };
 }
 
 export const throughputDown: Scenario<ThroughputParams> = {
   name: 'throughput-down',
   summary: 'highest sustained server → client messages/s and payload MB/s (rate doubled until delivery falls behind)',
+  facet: throughputFacet,
   flags: FLAGS,
   params: params('down'),
   run: ramp,
@@ -163,6 +157,7 @@ export const throughputDown: Scenario<ThroughputParams> = {
 export const throughputUp: Scenario<ThroughputParams> = {
   name: 'throughput-up',
   summary: 'highest sustained client → server messages/s (server echo off; counted where they arrive)',
+  facet: throughputFacet,
   flags: {},
   params: params('up'),
   run: ramp,

@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { computeAccept } from '../../protocol/index.ts';
-import { launchChromium, type LaunchedChromium } from '../../reports/browser.ts';
+import { launchChromium, type LaunchedChromium } from '../helpers/browser.ts';
 import { startDemo, type DemoServer } from '../../demo/server.ts';
 import { startExec } from '../../exec/server.ts';
 

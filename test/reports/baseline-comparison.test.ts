@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compareResults, DEFAULT_TOLERANCE_PCT } from '../../reports/figures.ts';
-import { renderHtml } from '../../reports/html.ts';
+import { compareResults, DEFAULT_TOLERANCE_PCT } from '../../reports/compare.ts';
+import { renderHtml } from '../../reports/html/render.ts';
 import { renderMarkdown } from '../../reports/markdown.ts';
 import { renderTable } from '../../reports/table.ts';
 import { fixture } from './helpers.ts';
@@ -49,14 +49,19 @@ describe('comparison against a baseline', () => {
   it('marks the regression in the HTML, the terminal table and the Markdown', () => {
     const html = renderHtml(current, { baseline });
     assert.match(html, /<section class="baseline" id="baseline">/);
-    assert.match(html, /▲ push\/websocket latency p99: 2.40 vs 1.70 \(\+41.2%, tolerance ±10.0%\)/);
-    assert.match(html, /<tr class="verdict-regression"><th scope="row">websocket<\/th><td class="text">latency p99<\/td><td>2.40<\/td><td>1.70<\/td><td>\+41.2%<\/td>/);
+    const runWide = html.split('<section class="baseline" id="baseline">')[1]!.split('</section>')[0]!;
+    assert.match(runWide, /<tr data-row="verdict-regression"><th scope="row">push<\/th><td class="text">websocket<\/td><td class="text">latency p99<\/td><td>2.40<\/td><td>1.70<\/td><td>\+41.2%<\/td><td>±10.0%<\/td><td class="text bad">REGRESSION<\/td><\/tr>/);
+    assert.match(runWide, /<strong>REGRESSION:<\/strong> fan-out\/long-polling completed → errored/);
+    const push = html.split('data-scenario="push">')[1]!.split('</section>')[0]!;
+    assert.match(push, /<details class="compare" id="scenario-push-baseline" open><summary>Compared with baseline: 1 regression\(s\), 0 improvement\(s\), \d+ figures<\/summary>/);
+    assert.match(push, /<tr data-row="verdict-regression"><th scope="row">websocket<\/th><td class="text">latency p99<\/td><td>2.40<\/td><td>1.70<\/td><td>\+41.2%<\/td>/);
     const text = renderTable(current, { baseline });
     assert.match(text, /push\s+websocket\s+latency p99\s+2\.40\s+1\.70\s+\+41\.2%\s+±10\.0%\s+REGRESSION/);
     assert.match(text, /REGRESSION: fan-out\/long-polling completed → errored/);
     const md = renderMarkdown(current, { baseline });
     assert.match(md, /\| push \| websocket \| latency p99 \| 2\.40 \| 1\.70 \| \+41\.2% \| ±10\.0% \| \*\*REGRESSION\*\* \|/);
-    assert.match(md, /\*\*2 regression\(s\)\*\*/);
+    assert.match(md, /2 regression\(s\) and 1 improvement\(s\) beyond tolerance/);
+    assert.match(text, /2 regression\(s\) and 1 improvement\(s\) beyond tolerance/);
   });
 
   it('reports nothing moved when a run is compared with itself', () => {

@@ -11,9 +11,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { canvasInk, checkPage, launchChromium } from '../../reports/browser.ts';
-import type { LaunchedChromium, PageCheck } from '../../reports/browser.ts';
-import { renderHtml } from '../../reports/html.ts';
+import { canvasInk, checkPage, launchChromium, readPngStats } from '../helpers/browser.ts';
+import type { LaunchedChromium, PageCheck } from '../helpers/browser.ts';
+import { renderHtml } from '../../reports/html/render.ts';
 import { ALL_SCENARIOS, fixture, REAL_SCENARIOS } from './helpers.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -93,8 +93,16 @@ describe('the HTML report in Chromium', { timeout: 120_000 }, () => {
     assert.deepEqual(real.value.sections, [...REAL_SCENARIOS]);
   });
 
-  it('saves a screenshot', () => {
-    assert.equal(full.screenshotPath, join(outDir, 'screenshot.png'));
-    assert.equal(real.screenshotPath, join(outDir, 'real-run.png'));
+  it('saves a screenshot of the whole drawn page', async () => {
+    for (const [page, name] of [[full, 'screenshot.png'], [real, 'real-run.png']] as const) {
+      assert.equal(page.screenshotPath, join(outDir, name));
+      const png = await readPngStats(page.screenshotPath!);
+      // The viewport's width, and the full page is far taller than one screen.
+      assert.equal(png.width, 1366, `${name} width`);
+      assert.ok(png.height > 3 * 900, `${name} is only ${png.height} px tall`);
+      // Text, charts in five colours and their anti-aliasing: many colours, and the background does not cover everything.
+      assert.ok(png.colours > 200, `${name} has only ${png.colours} colours`);
+      assert.ok(png.dominantShare < 0.9, `${name} is ${(png.dominantShare * 100).toFixed(1)}% one colour`);
+    }
   });
 });

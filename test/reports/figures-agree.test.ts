@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { renderHtml } from '../../reports/html.ts';
+import { renderHtml } from '../../reports/html/render.ts';
 import { renderMarkdown } from '../../reports/markdown.ts';
 import { renderTable } from '../../reports/table.ts';
-import { formatFigure } from '../../reports/figures.ts';
+import { formatFigure } from '../../report-model/figures.ts';
 import { fixture } from './helpers.ts';
 
 /** The cells of a transport's line in the terminal table, under the scenario's block. */
@@ -32,7 +32,7 @@ function markdownRow(md: string, scenario: string, transport: string): Record<st
 /** A figure cell of a transport's row in a scenario's HTML summary table. */
 function htmlCell(html: string, scenario: string, transport: string, key: string): string {
   const sec = html.split(`data-scenario="${scenario}">`)[1]!.split('</section>')[0]!;
-  const row = sec.split(`<tr data-transport="${transport}">`)[1]!.split('</tr>')[0]!;
+  const row = sec.split(`<tr data-row="${transport}">`)[1]!.split('</tr>')[0]!;
   const m = row.match(new RegExp(`<td data-figure="${key.replace(/\./g, '\\.')}"[^>]*>([^<]*)</td>`));
   assert.ok(m, `no ${key} cell`);
   return m[1]!;

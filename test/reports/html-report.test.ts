@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { chartJsSource, escapeScript, renderHtml } from '../../reports/html.ts';
+import { chartJsSource, escapeScript, renderHtml } from '../../reports/html/render.ts';
 import { ALL_SCENARIOS, fixture } from './helpers.ts';
 
 describe('renderHtml on a full run', () => {
@@ -12,7 +12,7 @@ describe('renderHtml on a full run', () => {
     }
     assert.equal(html.match(/<section class="scenario"/g)?.length, ALL_SCENARIOS.length);
     assert.match(html, /<caption>Parameters<\/caption>/);
-    assert.match(html, /<table class="summary num">/);
+    assert.match(html, /<table class="summary num" data-table="summary">/);
   });
 
   it('shows the run environment and results version in the header', () => {
@@ -60,7 +60,7 @@ describe('renderHtml on a full run', () => {
 
   it('shows an errored transport with its error and flags client-bound runs', () => {
     assert.match(html, /long-polling errored:<\/strong> ECONNRESET: socket hang up after 4,812 deliveries/);
-    assert.match(html, /<td data-figure="state" class="text state-errored">errored<\/td>/);
+    assert.match(html, /<td data-figure="state" class="text bad" title="ECONNRESET[^"]*">errored<\/td>/);
     assert.match(html, /client-bound \(99%\)/);
     assert.match(html, /throughput\/ws: the load client was the bottleneck/);
   });

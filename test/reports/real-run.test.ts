@@ -7,10 +7,15 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { scenarioDetails } from '../../reports/details.ts';
-import { readDeadPeer, readSaturationVariants, readThroughputExtra } from '../../reports/extras.ts';
-import { computeFindings, deadPeerOutcome, extraSummary, fmtInt, isNotApplicable, orderedRows } from '../../reports/figures.ts';
-import { renderHtml } from '../../reports/html.ts';
+import type { ScenarioResult, TransportResult } from '../../metrics/results.ts';
+import type { TableBlock } from '../../report-model/doc.ts';
+import { computeFindings } from '../../report-model/findings.ts';
+import { fmtInt, isNotApplicable, orderedRows } from '../../report-model/format.ts';
+import { readDeadPeer } from '../../scenarios/dead-peer/schema.ts';
+import { readSaturationVariants } from '../../scenarios/http-saturation/schema.ts';
+import { facetOf } from '../../scenarios/index.ts';
+import { readThroughputExtra } from '../../scenarios/throughput/schema.ts';
+import { renderHtml } from '../../reports/html/render.ts';
 import { renderMarkdown } from '../../reports/markdown.ts';
 import { renderTable } from '../../reports/table.ts';
 import { fixture, REAL_SCENARIOS } from './helpers.ts';
@@ -20,8 +25,20 @@ const scenario = (name: string) => results.scenarios.find((s) => s.name === name
 const html = renderHtml(results);
 const md = renderMarkdown(results);
 const text = renderTable(results);
-const findings = computeFindings(results);
+const findings = computeFindings(results, facetOf);
 const findingText = findings.map((f) => f.text).join('\n');
+
+/** A row's scenario figure, as its facet words it. */
+function rowFigure(s: ScenarioResult, r: TransportResult): string {
+  return facetOf(s)?.rowFigure?.(r, s) ?? '';
+}
+
+/** A scenario's detail table by key. */
+function detail(s: ScenarioResult, key: string): TableBlock {
+  const block = (facetOf(s)?.details?.(s) ?? []).find((b): b is TableBlock => b.kind === 'table' && b.key === key);
+  assert.ok(block, `no ${key} table`);
+  return block;
+}
 
 /** The HTML of one scenario section. */
 function section(name: string): string {
@@ -57,7 +74,8 @@ describe('report on a recorded run of every scenario', () => {
     assert.deepEqual(missed.map((r) => r.transport), ['polling', 'long-polling', 'sse']);
     assert.deepEqual(seen.map((r) => r.transport), ['websocket', 'ws']);
     for (const r of rows) {
-      const words = deadPeerOutcome(readDeadPeer(r.extra)!);
+      const words = rowFigure(scenario('dead-peer'), r);
+      assert.match(words, /^(noticed after|not within) /);
       assert.ok(section('dead-peer').includes(words), `html ${r.transport}: ${words}`);
       assert.ok(mdSection('dead-peer').includes(words), `md ${r.transport}`);
       assert.ok(textBlock('dead-peer').includes(words), `text ${r.transport}`);
@@ -65,7 +83,7 @@ describe('report on a recorded run of every scenario', () => {
       assert.ok(section('dead-peer').includes(mech.replace(/'/g, '&#39;')), `html mechanism ${r.transport}`);
       assert.ok(mdSection('dead-peer').includes(mech), `md mechanism ${r.transport}`);
     }
-    assert.equal(extraSummary(missed[0]!), 'not within 6 s');
+    assert.equal(rowFigure(scenario('dead-peer'), missed[0]!), 'not within 6 s');
     assert.match(section('dead-peer'), /data-chart="dead-peer"/);
     assert.match(findingText, /dead-peer: only WebSocket noticed a frozen peer within 6 s \(websocket after [\d.]+ s, ws after [\d.]+ s\); polling, long-polling and sse did not\./);
   });
@@ -83,12 +101,12 @@ describe('report on a recorded run of every scenario', () => {
     for (const t of ['sse', 'websocket', 'ws']) {
       const r = scenario('http-saturation').results.find((x) => x.transport === t)!;
       assert.ok(isNotApplicable(r));
-      assert.ok(sec.includes(`<tr data-transport="${t}">`));
+      assert.ok(sec.includes(`<tr data-row="${t}">`));
       assert.ok(!sec.includes(`${t} errored`), `${t} shown as an error`);
       assert.match(textBlock('http-saturation'), new RegExp(`- ${t}: not applicable: `));
       assert.doesNotMatch(md, new RegExp(`\\*\\*${t} errored:\\*\\*`));
     }
-    assert.match(sec, /<td data-figure="state" class="text state-na">n\/a<\/td>/);
+    assert.match(sec, /<td data-figure="state" class="text na" title="[^"]+">n\/a<\/td>/);
     assert.ok(!findings.some((f) => f.level === 'error'), findings.filter((f) => f.level === 'error').map((f) => f.text).join('; '));
     assert.match(findingText, /http-saturation: not applicable to sse, websocket and ws\./);
   });
@@ -96,8 +114,8 @@ describe('report on a recorded run of every scenario', () => {
   it('throughput: the ramp with the failed step and why, and the sustained rate per transport', () => {
     for (const name of ['throughput-down', 'throughput-up']) {
       const s = scenario(name);
-      assert.ok(s.params['sustainedRate'], `${name} params.sustainedRate`);
-      const block = scenarioDetails(s).find((d) => d.key === 'throughput-ramp')!;
+      assert.ok(s.summary?.['sustainedRate'], `${name} summary.sustainedRate`);
+      const block = detail(s, 'throughput-ramp');
       const steps = s.results.flatMap((r) => readThroughputExtra(r.extra)?.steps ?? []);
       assert.equal(block.rows.length, steps.length);
       for (const st of steps.filter((x) => !x.sustained)) assert.ok(md.includes(`failed: ${st.why}`), `${name}: ${st.why}`);
@@ -106,17 +124,17 @@ describe('report on a recorded run of every scenario', () => {
       assert.match(findingText, new RegExp(`${name}: highest sustained rate`));
     }
     // Downward, a step owes the rate times the subscribers.
-    const down = scenarioDetails(scenario('throughput-down')).find((d) => d.key === 'throughput-ramp')!;
-    const first = down.rows.find((r) => r[0] === 'websocket')!;
+    const down = detail(scenario('throughput-down'), 'throughput-ramp');
+    const first = down.rows.find((r) => r[0]?.text === 'websocket')!.map((c) => c.text);
     assert.deepEqual(first.slice(1, 3), ['5,000', '20,000']);
     assert.equal(first[4], '100.0%');
   });
 
   it('connections: every step field, and the empty server it is measured from', () => {
-    const block = scenarioDetails(scenario('connections')).find((d) => d.key === 'connections')!;
-    assert.deepEqual(block.head.slice(0, 6), ['transport', 'connections', 'RSS MiB', 'RSS/conn', 'added RSS/conn', 'heap/conn']);
+    const block = detail(scenario('connections'), 'connections');
+    assert.deepEqual(block.columns.slice(0, 6).map((c) => c.label), ['transport', 'connections', 'RSS MiB', 'RSS/conn', 'added RSS/conn', 'heap/conn']);
     assert.equal(block.rows.length, 5);
-    assert.ok(block.rows.every((r) => r.every((c) => c !== '')));
+    assert.ok(block.rows.every((r) => r.every((c) => c.text !== '')));
     assert.match(mdSection('connections'), /above the empty server after a gc \(RSS \/ heap\): polling [\d.]+ \/ [\d.]+ MiB/);
     assert.match(section('connections'), /data-chart="connections-per-conn"/);
     assert.match(findingText, /connections: server RSS per idle connection at 1,000: /);
@@ -151,7 +169,7 @@ describe('report on a recorded run of every scenario', () => {
   it('the summary cells agree across the terminal, Markdown and HTML', () => {
     for (const name of ['dead-peer', 'http-saturation', 'throughput-down', 'connections']) {
       for (const r of orderedRows(scenario(name).results)) {
-        const cell = isNotApplicable(r) ? 'not applicable' : extraSummary(r);
+        const cell = isNotApplicable(r) ? 'not applicable' : rowFigure(scenario(name), r);
         assert.ok(cell, `${name}/${r.transport} has a scenario figure`);
         assert.ok(textBlock(name).includes(cell), `text ${name}/${r.transport}`);
         assert.ok(mdSection(name).includes(cell.replace(/\|/g, '\\|')), `md ${name}/${r.transport}`);
@@ -162,9 +180,9 @@ describe('report on a recorded run of every scenario', () => {
 
   it('compares a run with itself without regressions and prints sensible text and Markdown', () => {
     const t = renderTable(results, { baseline: results });
-    assert.match(t, /0 regression\(s\), 0 improvement\(s\) beyond tolerance/);
+    assert.match(t, /0 regression\(s\) and 0 improvement\(s\) beyond tolerance/);
     const m = renderMarkdown(results, { baseline: results });
-    assert.match(m, /\*\*0 regression\(s\)\*\*/);
+    assert.match(m, /0 regression\(s\) and 0 improvement\(s\) beyond tolerance/);
     assert.doesNotMatch(t + m, /NaN|undefined|\[object Object\]/);
     const own = html.replace(/<script>[\s\S]*?<\/script>/g, '');
     assert.doesNotMatch(own, />NaN<|>undefined<|\[object Object\]/);
@@ -185,8 +203,8 @@ describe('dead-peer and skipped rows in the readers', () => {
     const full = fixture('results-full.json');
     const h = renderHtml(full);
     assert.match(h, /not within 20 s/);
-    assert.match(h, /<td data-figure="state" class="text state-na">n\/a<\/td>/);
-    assert.ok(!computeFindings(full).some((f) => /http-saturation\/(sse|websocket|ws) errored/.test(f.text)));
+    assert.match(h, /<td data-figure="state" class="text na" title="[^"]+">n\/a<\/td>/);
+    assert.ok(!computeFindings(full, facetOf).some((f) => /http-saturation\/(sse|websocket|ws) errored/.test(f.text)));
     assert.match(renderTable(full), /- sse: not applicable: SSE holds one streaming response per client/);
   });
 });
@@ -204,6 +222,6 @@ describe('echo-pipelined', () => {
     assert.match(h, /Echo mode: pipelined/);
     assert.match(h, /Round-trip latency by percentile/);
     assert.match(renderTable(r), /pipelined, 8 in flight/);
-    assert.match(computeFindings(r).map((f) => f.text).join('\n'), /echo-pipelined: lowest round-trip p99/);
+    assert.match(computeFindings(r, facetOf).map((f) => f.text).join('\n'), /echo-pipelined: lowest round-trip p99/);
   });
 });

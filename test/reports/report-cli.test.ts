@@ -41,7 +41,7 @@ describe('report command: bad input exits 2 with one line', () => {
   });
 
   it('a results file of another version', async () => {
-    assertOneLineError(await run([join(FIXTURES, 'results-wrong-version.json')]), /results version 2, but this report reads version 1/);
+    assertOneLineError(await run([join(FIXTURES, 'results-wrong-version.json')]), /results version 3, but this report reads version 2/);
   });
 
   it('a file without a version, or missing a fixed point', async (t) => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { connections, openFilesLimit, processesFor, type ConnectionsParams, type ConnectionsRowExtra } from '../../scenarios/connections/index.ts';
 import { transport } from '../../transports/index.ts';
 import { liveChildren } from '../../runner/session.ts';
-import { readConnectionsSteps } from '../../reports/extras.ts';
+import { readConnections } from '../../scenarios/connections/schema.ts';
 import type { RunContext } from '../../scenarios/contract.ts';
 
 const ctx: RunContext = { progress: () => {}, signal: new AbortController().signal, wsClient: 'own' };
@@ -40,7 +40,7 @@ for (const t of ['ws', 'sse', 'polling'] as const) {
     assert.equal(r.state, 'completed', r.error ?? '');
     assert.equal(liveChildren.size, 0, 'every child process is gone after the run');
     const x = r.extra as unknown as ConnectionsRowExtra;
-    const steps = readConnectionsSteps(x);
+    const steps = readConnections(x)?.steps;
     assert.ok(steps && steps.length === 1, 'one step measured');
     const s = x.steps[0]!;
     assert.equal(s.connections, 200);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deadPeer, type DeadPeerParams, type DeadPeerRowExtra } from '../../scenarios/dead-peer/index.ts';
 import { liveChildren } from '../../runner/session.ts';
-import { readDeadPeer } from '../../reports/extras.ts';
+import { readDeadPeer } from '../../scenarios/dead-peer/schema.ts';
 import type { TransportName } from '../../metrics/results.ts';
 import type { RunContext } from '../../scenarios/contract.ts';
 

@@ -10,6 +10,9 @@ import { echo, echoPingPong, type EchoParams } from '../../scenarios/echo/index.
 import { fanOut, type FanOutParams } from '../../scenarios/fan-out/index.ts';
 import { throughputDown, throughputUp, type ThroughputParams } from '../../scenarios/throughput/index.ts';
 import { overhead, crossovers, type OverheadParams } from '../../scenarios/overhead/index.ts';
+import { readFanOutCapacity, readFanOutSteps } from '../../scenarios/fan-out/schema.ts';
+import { readThroughputExtra } from '../../scenarios/throughput/schema.ts';
+import { readOverheadSummary, readOverheadSweep } from '../../scenarios/overhead/schema.ts';
 
 const ctx: RunContext = { progress: () => {}, signal: new AbortController().signal, wsClient: 'own' };
 const common = { pollIntervalMs: 100, longPollTimeoutMs: 25_000, headers: 'minimal' as const };
@@ -44,9 +47,10 @@ test('fan-out: a step per N with p50/p99, and the capacity summary', async () =>
   const p: FanOutParams = { ...common, steps: [1, 5, 20], rate: 20, size: 64, stepDurationMs: 500, limitMs: 1000, capacity: false, capacityMax: 100, loadProcesses: 1 };
   const sr: ScenarioResult = { name: 'fan-out', params: { ...p }, results: [] };
   for (const t of ['sse', 'ws'] as TransportName[]) sr.results.push(await fanOut.run(t, p, ctx));
-  fanOut.summarize!(sr);
+  const summary = fanOut.summarize!(sr);
   for (const row of sr.results) {
     const steps = row.extra!['steps'] as { n: number; p99: number; delivered: number; lost: number }[];
+    assert.deepEqual(readFanOutSteps(row.extra), steps, 'the schema reads every step written');
     assert.deepEqual(steps.map((s) => s.n), [1, 5, 20]);
     for (const s of steps) {
       assert.equal(s.delivered, 10 * s.n, `N=${s.n}: 10 messages each`);
@@ -56,7 +60,9 @@ test('fan-out: a step per N with p50/p99, and the capacity summary', async () =>
     // The row's own figures are the largest step's, counted for that step only.
     assert.equal(row.messages!.delivered, 200);
   }
-  const cap = sr.params['capacity'] as { largestN: Record<string, number> };
+  const cap = readFanOutCapacity(summary)!;
+  assert.equal(cap.searched, false);
+  assert.equal(sr.params['capacity'], false, 'the flag stays as given');
   assert.equal(cap.largestN['sse'], 20);
   assert.equal(cap.largestN['ws'], 20);
 });
@@ -67,6 +73,7 @@ describe('throughput', () => {
     const row = await throughputDown.run('websocket', p, ctx);
     const steps = row.extra!['steps'] as { rate: number; sustained: boolean }[];
     assert.deepEqual(steps.map((s) => s.rate), [500, 1000]);
+    assert.deepEqual(readThroughputExtra(row.extra)?.steps, steps, 'the schema reads every rung written');
     assert.ok(steps.every((s) => s.sustained));
     assert.equal(row.extra!['sustainedRate'], 1000);
     assert.ok(row.throughput!.messagesPerSec >= 1900, `${row.throughput!.messagesPerSec} msg/s at 2 × 1000`);
@@ -88,9 +95,10 @@ test('overhead: a sweep point per rate × size, and crossovers computed from the
   const p: OverheadParams = { ...common, clients: 3, rates: [5, 50], sizes: [40, 512], minMessages: 2, minWindowMs: 300, sessionSeconds: 60, extrapolateClients: [1000, 10_000] };
   const sr: ScenarioResult = { name: 'overhead', params: { ...p }, results: [] };
   for (const t of ['polling', 'websocket'] as TransportName[]) sr.results.push(await overhead.run(t, p, ctx));
-  overhead.summarize!(sr);
+  const summary = readOverheadSummary(overhead.summarize!(sr))!;
   const sweep = (t: string) => sr.results.find((r) => r.transport === t)!.extra!['sweep'] as { ratePerClient: number; sizeBytes: number; steadyBytesPerMessage: number; overheadBytesPerMessage: number }[];
   assert.equal(sweep('polling').length, 4);
+  assert.equal(readOverheadSweep(sr.results[0]!.extra)?.length, 4, 'the schema reads every point written');
   for (const pt of sweep('websocket')) {
     // A server → client frame of ≤ 125 bytes has a 2-byte header; 126…65535 bytes, 4.
     assert.equal(pt.steadyBytesPerMessage, pt.sizeBytes + (pt.sizeBytes <= 125 ? 2 : 4), JSON.stringify(pt));
@@ -98,7 +106,7 @@ test('overhead: a sweep point per rate × size, and crossovers computed from the
   // Polling every 100 ms pays far more per message at 5 msg/s than at 50 msg/s (more polls come back empty).
   const at = (r: number) => sweep('polling').find((x) => x.ratePerClient === r && x.sizeBytes === 40)!.overheadBytesPerMessage;
   assert.ok(at(5) > 1.5 * at(50), `polling overhead ${at(5)} B at 5 msg/s vs ${at(50)} B at 50 msg/s`);
-  const ext = sr.params['extrapolated'] as { clients: number; transport: string; headerBytesPerSec: number }[];
+  const ext = summary.extrapolated!;
   assert.equal(ext.length, 4);
   assert.ok(ext.every((e) => e.headerBytesPerSec > 0));
   // Crossover arithmetic on lines made up for the purpose: a falls from 300 to 100, b stays at 200 → cross at 10^0.5.

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { httpSaturation, type HttpSaturationParams, type HttpSaturationRowExtra } from '../../scenarios/http-saturation/index.ts';
 import { liveChildren } from '../../runner/session.ts';
-import { readHttpSaturation } from '../../reports/extras.ts';
+import { readHttpSaturation } from '../../scenarios/http-saturation/schema.ts';
 import { whyNot, type RunContext } from '../../scenarios/contract.ts';
 
 const ctx: RunContext = { progress: () => {}, signal: new AbortController().signal, wsClient: 'own' };

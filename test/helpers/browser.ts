@@ -1,21 +1,22 @@
 /**
  * Headless Chromium for the page tests (report and demo): Debian's chromium
  * driven by playwright-core, with everything that phones home switched off,
- * and a checker that loads a page and records console errors and every
- * request the page makes beyond itself.
+ * a checker that loads a page and records console errors and every request
+ * the page makes beyond itself, and a reader that looks inside a screenshot.
  */
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
 
 /** Where scripts/ensure-chromium.sh installs the browser. */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+const CHROMIUM_PATH = '/usr/bin/chromium';
 
 /** Flags that keep the browser quiet and offline unless the page itself asks. */
-export const CHROMIUM_ARGS = [
+const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
@@ -35,7 +36,7 @@ export interface LaunchedChromium {
 }
 
 /** Options of launchChromium. */
-export interface LaunchOptions {
+interface LaunchOptions {
   /** Viewport size; a laptop screen by default. */
   viewport?: { width: number; height: number };
   /** Browser executable; CHROMIUM_PATH by default. */
@@ -92,7 +93,7 @@ export interface PageCheck<T> {
 }
 
 /** Options of checkPage. */
-export interface CheckPageOptions<T> {
+interface CheckPageOptions<T> {
   /** Reuse a running browser; otherwise one is launched and closed. */
   browser?: LaunchedChromium;
   /** Save a screenshot here after inspection. */
@@ -166,4 +167,78 @@ export async function canvasInk(page: Page): Promise<{ id: string; width: number
       return { id: c.id || String(i), width: c.width, height: c.height, inked };
     }),
   );
+}
+
+/** What a screenshot holds: its size and how varied its pixels are. */
+interface PngStats {
+  width: number;
+  height: number;
+  /** Distinct RGB colours. */
+  colours: number;
+  /** Share (0–1) of pixels in the most common colour. */
+  dominantShare: number;
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** The Paeth predictor of PNG filter type 4. */
+function paeth(a: number, b: number, c: number): number {
+  const p = a + b - c;
+  const pa = Math.abs(p - a);
+  const pb = Math.abs(p - b);
+  const pc = Math.abs(p - c);
+  return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+}
+
+/**
+ * Decodes a PNG file as Chromium writes screenshots (8-bit RGB or RGBA, not
+ * interlaced) and counts its colours; throws on anything else, so a file that
+ * is not a real screenshot fails the test that reads it.
+ */
+export async function readPngStats(path: string): Promise<PngStats> {
+  const buf = await readFile(path);
+  if (buf.length < 33 || !buf.subarray(0, 8).equals(PNG_SIGNATURE)) throw new Error(`${path}: not a PNG file`);
+  let width = 0;
+  let height = 0;
+  let channels = 0;
+  const idat: Buffer[] = [];
+  for (let at = 8; at + 8 <= buf.length; ) {
+    const len = buf.readUInt32BE(at);
+    const type = buf.toString('latin1', at + 4, at + 8);
+    const data = buf.subarray(at + 8, at + 8 + len);
+    if (type === 'IHDR') {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      const [depth, colourType, , , interlace] = [data[8], data[9], data[10], data[11], data[12]];
+      channels = colourType === 6 ? 4 : colourType === 2 ? 3 : 0;
+      if (depth !== 8 || channels === 0 || interlace !== 0) throw new Error(`${path}: PNG kind not read here (depth ${depth}, colour type ${colourType}, interlace ${interlace})`);
+    } else if (type === 'IDAT') idat.push(data);
+    else if (type === 'IEND') break;
+    at += 12 + len;
+  }
+  if (width === 0 || height === 0 || idat.length === 0) throw new Error(`${path}: no image data`);
+  const raw = inflateSync(Buffer.concat(idat));
+  const stride = width * channels;
+  if (raw.length < height * (stride + 1)) throw new Error(`${path}: image data too short`);
+  let prev = Buffer.alloc(stride);
+  const counts = new Map<number, number>();
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)];
+    const line = Buffer.from(raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1)));
+    for (let i = 0; i < stride; i++) {
+      const a = i >= channels ? line[i - channels]! : 0;
+      const b = prev[i]!;
+      const c = i >= channels ? prev[i - channels]! : 0;
+      const add = filter === 0 ? 0 : filter === 1 ? a : filter === 2 ? b : filter === 3 ? (a + b) >> 1 : filter === 4 ? paeth(a, b, c) : NaN;
+      if (Number.isNaN(add)) throw new Error(`${path}: unknown filter ${filter} on row ${y}`);
+      line[i] = (line[i]! + add) & 255;
+    }
+    for (let x = 0; x < stride; x += channels) {
+      const rgb = (line[x]! << 16) | (line[x + 1]! << 8) | line[x + 2]!;
+      counts.set(rgb, (counts.get(rgb) ?? 0) + 1);
+    }
+    prev = line;
+  }
+  const dominant = Math.max(...counts.values());
+  return { width, height, colours: counts.size, dominantShare: dominant / (width * height) };
 }

@@ -1,0 +1,164 @@
+/**
+ * Findings in plain words that are about every scenario or span several: the
+ * cheapest and fastest transport of a scenario whose rows compare side by
+ * side, the engine against its reference, loss, client-bound runs, errors.
+ * Each scenario's own findings come from its facet, in between.
+ */
+import type { Results, ScenarioResult, TransportResult } from '../metrics/results.ts';
+import { transportByName } from '../transports/index.ts';
+import type { Finding } from './doc.ts';
+import type { ScenarioFacet } from './facet.ts';
+import {
+  bytesPerMessage,
+  completedWith,
+  fmtDuration,
+  fmtFixed,
+  fmtInt,
+  fmtNum,
+  fmtRatio,
+  fmtSig,
+  isCompleted,
+  isFailed,
+  isNotApplicable,
+  listInWords,
+  messagesPerServerCpuSec,
+  num,
+  orderedRows,
+} from './format.ts';
+
+/** The facet that reads a scenario, if any (scenarios/index.ts `facetOf`). */
+type FacetOf = (s: ScenarioResult) => ScenarioFacet | undefined;
+
+function pickNum(params: Record<string, unknown>, keys: readonly string[]): number | undefined {
+  for (const k of keys) {
+    const v = num(params[k]);
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+/** The load of a scenario in words: its facet's, or what common parameter names say ("at 50 msg/s to 50 clients, polling every 1 s"). */
+export function loadInWords(s: ScenarioResult, facet: ScenarioFacet | undefined): string {
+  const known = facet?.loadInWords?.(s);
+  if (known !== undefined) return known;
+  const p = s.params;
+  const rate = pickNum(p, ['ratePerSec', 'rate', 'messagesPerSec', 'ratePerClient', 'publishRate']);
+  const clients = pickNum(p, ['clients', 'subscribers', 'connections']);
+  const poll = pickNum(p, ['pollIntervalMs', 'pollMs', 'pollingIntervalMs']);
+  const size = pickNum(p, ['sizeBytes', 'payloadBytes', 'messageBytes', 'size']);
+  const who = [rate !== undefined ? `${fmtNum(rate)} msg/s` : '', clients !== undefined ? `${fmtInt(clients)} client${clients === 1 ? '' : 's'}` : '']
+    .filter(Boolean)
+    .join(' to ');
+  const parts: string[] = [];
+  if (who) parts.push((rate !== undefined ? 'at ' : 'with ') + who);
+  if (size !== undefined) parts.push(`${fmtInt(size)} B messages`);
+  if (poll !== undefined) parts.push(`polling every ${fmtDuration(poll)}`);
+  return parts.join(', ');
+}
+
+const roleOf = (r: TransportResult) => transportByName(r.transport)?.role;
+const inWords = (r: TransportResult) => transportByName(r.transport)?.inWords ?? r.transport;
+
+/** Wire cost against the engine (or its reference when the engine did not run). */
+function wireFinding(s: ScenarioResult, rows: TransportResult[], where: string): Finding | undefined {
+  const bpm = completedWith(rows, bytesPerMessage);
+  const ref = bpm.find((x) => roleOf(x.row) === 'engine') ?? bpm.find((x) => roleOf(x.row) === 'reference');
+  if (!ref || !(ref.v > 0)) return undefined;
+  const others = bpm.filter((x) => roleOf(x.row) === undefined && x.v > 0);
+  if (others.length === 0) return undefined;
+  const list = others.map((x, i) =>
+    i === 0
+      ? `${x.row.transport} spent ${fmtSig(x.v)} bytes on the wire per delivered message, ${fmtRatio(x.v / ref.v)} ${inWords(ref.row)} (${fmtSig(ref.v)} bytes)`
+      : `${x.row.transport} ${fmtSig(x.v)} (${fmtRatio(x.v / ref.v)})`,
+  );
+  return { level: 'info', scenario: s.name, text: `${s.name}: ${where ? where + ', ' : ''}${list.join('; ')}.` };
+}
+
+/** Lowest and highest p99, with the facet's note. */
+function latencyFinding(s: ScenarioResult, rows: TransportResult[], facet: ScenarioFacet | undefined): Finding | undefined {
+  const p99 = completedWith(rows, (r) => num(r.latencyMs?.p99));
+  if (p99.length === 0) return undefined;
+  const best = p99.reduce((a, b) => (b.v < a.v ? b : a));
+  const worst = p99.reduce((a, b) => (b.v > a.v ? b : a));
+  const what = facet?.roundTrip ? 'round-trip p99' : 'p99';
+  let text = `${s.name}: lowest ${what}: ${best.row.transport} (${fmtSig(best.v)} ms)`;
+  if (worst.row !== best.row) text += `; highest: ${worst.row.transport} (${fmtSig(worst.v)} ms)`;
+  text += facet?.latencyNote?.(s) ?? '';
+  return { level: 'info', scenario: s.name, text: text + '.' };
+}
+
+/** The engine against its reference per server CPU second in one scenario, or undefined. */
+function engineAgainstReference(s: ScenarioResult, rows: TransportResult[]): string | undefined {
+  const eng = rows.find((r) => roleOf(r) === 'engine' && isCompleted(r));
+  const ref = rows.find((r) => roleOf(r) === 'reference' && isCompleted(r));
+  if (!eng || !ref) return undefined;
+  const a = messagesPerServerCpuSec(eng);
+  const b = messagesPerServerCpuSec(ref);
+  return a !== undefined && b !== undefined && b > 0 ? `${fmtRatio(a / b)} in ${s.name} (${fmtSig(a)} vs ${fmtSig(b)})` : undefined;
+}
+
+/** Findings that hold for any scenario after its own: not applicable, loss, client-bound runs, errors. */
+function closingFindings(s: ScenarioResult, rows: TransportResult[], everyRowErrored: boolean): Finding[] {
+  const out: Finding[] = [];
+  const na = rows.filter(isNotApplicable);
+  if (na.length > 0) out.push({ level: 'info', scenario: s.name, text: `${s.name}: not applicable to ${listInWords(na.map((r) => r.transport))}.` });
+  for (const r of rows) {
+    if (isCompleted(r) && r.messages && r.messages.lost > 0) {
+      out.push({ level: 'warn', scenario: s.name, text: `${s.name}/${r.transport} lost ${fmtInt(r.messages.lost)} of ${fmtInt(r.messages.sent)} messages.` });
+    }
+  }
+  for (const r of rows) {
+    if (r.client?.clientBound) {
+      out.push({
+        level: 'warn',
+        scenario: s.name,
+        text: `${s.name}/${r.transport}: the load client was the bottleneck (client CPU ${fmtFixed(r.client.cpuPct, 0)}%), so these figures understate what the server can do.`,
+      });
+    }
+  }
+  // A transport the scenario does not apply to is not an error.
+  for (const r of rows) if (isFailed(r)) out.push({ level: 'error', scenario: s.name, text: `${s.name}/${r.transport} errored: ${r.error ?? 'no reason given'}.` });
+  const mine = rows.filter((r) => !isNotApplicable(r));
+  if (mine.length > 0 && mine.every((r) => !isCompleted(r)) && !everyRowErrored) {
+    out.push({ level: 'error', scenario: s.name, text: `${s.name}: every transport errored; this scenario has no figures.` });
+  }
+  return out;
+}
+
+/** Every finding of a results file, in reading order: run-wide, then per scenario (general, the facet's, closing), then across scenarios. */
+export function computeFindings(results: Results, facetOf: FacetOf): Finding[] {
+  const out: Finding[] = [];
+  if (results.scenarios.length === 0) {
+    out.push({ level: 'error', text: 'The results file holds no scenarios; nothing was measured.' });
+    return out;
+  }
+  const applicable = results.scenarios.flatMap((s) => s.results).filter((r) => !isNotApplicable(r));
+  const everyRowErrored = applicable.length > 0 && applicable.every((r) => !isCompleted(r));
+  if (everyRowErrored) {
+    out.push({ level: 'error', text: `Every transport in every scenario errored (${applicable.length} of ${applicable.length} rows); no figures were measured.` });
+  }
+  const engineRatios: string[] = [];
+  for (const s of results.scenarios) {
+    const facet = facetOf(s);
+    const rows = orderedRows(s.results);
+    if (facet?.sideBySide?.(s) ?? true) {
+      const wire = wireFinding(s, rows, loadInWords(s, facet));
+      if (wire) out.push(wire);
+      const latency = latencyFinding(s, rows, facet);
+      if (latency) out.push(latency);
+    }
+    const ratio = engineAgainstReference(s, rows);
+    if (ratio) engineRatios.push(ratio);
+    out.push(...(facet?.findings?.(s) ?? []));
+    out.push(...closingFindings(s, rows, everyRowErrored));
+  }
+  const engine = transportByName(results.scenarios.flatMap((s) => s.results).find((r) => roleOf(r) === 'engine')?.transport ?? '');
+  const reference = transportByName(results.scenarios.flatMap((s) => s.results).find((r) => roleOf(r) === 'reference')?.transport ?? '');
+  if (engineRatios.length > 0 && engine && reference) {
+    out.push({
+      level: 'info',
+      text: `Engine vs ${reference.inWords}: ${engine.inWords} handled ${engineRatios[0]} the messages per server CPU second of ${reference.inWords}${engineRatios.length > 1 ? `; ${engineRatios.slice(1).join('; ')}` : ''}.`,
+    });
+  }
+  return out;
+}

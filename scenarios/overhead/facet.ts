@@ -1,0 +1,217 @@
+/** The overhead sweep's part of the report: bytes per message against rate, crossovers, and header traffic at scale. */
+import type { ScenarioResult, TransportResult } from '../../metrics/results.ts';
+import { axis, baseOptions, chartBlock, numbersTable, transportLine, useLog, type LineDataset, type XY } from '../../report-model/charts.ts';
+import type { Block, Finding } from '../../report-model/doc.ts';
+import type { ScenarioFacet } from '../../report-model/facet.ts';
+import { fmtBytes, fmtDuration, fmtInt, fmtNum, fmtRatio, fmtSig, listInWords, numList, orderedRows } from '../../report-model/format.ts';
+import { transportByName } from '../../transports/index.ts';
+import { detailTable, joinParts, param, rowsWith } from '../facet-kit.ts';
+import { readOverheadSummary, readOverheadSweep, type OverheadSweepPoint } from './schema.ts';
+
+function loadInWords(s: ScenarioResult): string | undefined {
+  const rates = numList(s.params['rates']);
+  const sizes = numList(s.params['sizes']);
+  const clients = param(s, 'clients');
+  const poll = param(s, 'pollIntervalMs');
+  if (!rates || !sizes) return undefined;
+  return joinParts(
+    `${clients !== undefined ? `${fmtInt(clients)} subscribers, ` : ''}${listInWords(rates.map(fmtNum))} msg/s per client × ${listInWords(sizes.map(fmtInt))} B payloads`,
+    poll !== undefined && `polling every ${fmtDuration(poll)}`,
+  );
+}
+
+/** A transport as the per-rate finding names it: short polling with its interval, the engine in words, any other by name. */
+function transportInWords(t: string, pollIntervalMs?: number): string {
+  const d = transportByName(t);
+  if (d?.traits.delivery === 'poll') return pollIntervalMs !== undefined ? `${d.inWords} every ${fmtDuration(pollIntervalMs)}` : d.inWords;
+  if (d?.role === 'engine') return d.inWords;
+  return t;
+}
+
+/** Sweep lines of the completed rows, by transport. */
+function sweepLines(s: ScenarioResult): Map<string, OverheadSweepPoint[]> {
+  return new Map(rowsWith(s, readOverheadSweep).map(({ r, x }) => [r.transport, x]));
+}
+
+/** Bytes per delivered message at each measured rate (smallest size), against the engine (or its reference). */
+function perRateFindings(s: ScenarioResult): Finding[] {
+  const out: Finding[] = [];
+  const lines = sweepLines(s);
+  const roleIn = (role: 'engine' | 'reference') => [...lines.keys()].find((t) => transportByName(t)?.role === role);
+  const refName = roleIn('engine') ?? roleIn('reference');
+  if (!refName) return out;
+  const ref = lines.get(refName)!;
+  const size = Math.min(...ref.map((p) => p.sizeBytes));
+  const rates = [...new Set(ref.filter((p) => p.sizeBytes === size).map((p) => p.ratePerClient))].sort((a, b) => a - b);
+  const poll = param(s, 'pollIntervalMs');
+  for (const rate of rates) {
+    const refPt = ref.find((p) => p.sizeBytes === size && p.ratePerClient === rate)!;
+    if (!(refPt.bytesPerMessage > 0)) continue;
+    const others: string[] = [];
+    for (const [t, pts] of lines) {
+      if (t === refName) continue;
+      const pt = pts.find((p) => p.sizeBytes === size && p.ratePerClient === rate);
+      if (!pt) continue;
+      others.push(
+        others.length === 0
+          ? `${transportInWords(t, poll)} spent ${fmtSig(pt.bytesPerMessage)} bytes per delivered message, ${fmtRatio(pt.bytesPerMessage / refPt.bytesPerMessage)} ${transportInWords(refName)} (${fmtSig(refPt.bytesPerMessage)} bytes)`
+          : `${t} ${fmtSig(pt.bytesPerMessage)} (${fmtRatio(pt.bytesPerMessage / refPt.bytesPerMessage)})`,
+      );
+    }
+    if (others.length > 0) out.push({ level: 'info', scenario: s.name, text: `${s.name}: at ${fmtNum(rate)} msg/s per client and ${fmtInt(size)} B messages, ${others.join('; ')}.` });
+  }
+  return out;
+}
+
+function findings(s: ScenarioResult): Finding[] {
+  const out = perRateFindings(s);
+  const summary = readOverheadSummary(s.summary);
+  // An empty list: no two lines crossed within the rates measured.
+  const rates = numList(s.params['rates']);
+  if (summary?.crossovers?.length === 0 && rates && rates.length > 1) {
+    out.push({ level: 'info', scenario: s.name, text: `${s.name}: no two transports' bytes-per-message lines cross between the measured rates (${fmtNum(Math.min(...rates))} to ${fmtNum(Math.max(...rates))} msg/s per client): none becomes cheaper than another within the sweep.` });
+  }
+  for (const c of summary?.crossovers ?? []) {
+    const other = c.cheaperBelow === c.a ? c.b : c.a;
+    out.push({
+      level: 'info',
+      scenario: s.name,
+      text: c.cheaperBelow
+        ? `${s.name}: with ${fmtInt(c.sizeBytes)} B messages, ${c.cheaperBelow} costs fewer bytes per message than ${other} below ${fmtNum(c.ratePerClient)} msg/s per client, more above.`
+        : `${s.name}: ${c.a} and ${c.b} cost the same bytes per message at ${fmtNum(c.ratePerClient)} msg/s per client for ${fmtInt(c.sizeBytes)} B messages.`,
+    });
+  }
+  return out;
+}
+
+function details(s: ScenarioResult): Block[] {
+  const out: Block[] = [];
+  const summary = readOverheadSummary(s.summary);
+  const cs = summary?.crossovers ?? [];
+  if (cs.length > 0) {
+    out.push(
+      detailTable(
+        'overhead-crossovers',
+        'Crossovers: where two transports cost the same bytes per message',
+        ['payload B', 'msg/s per client', 'cheaper below', 'cheaper above'],
+        [false, false, true, true],
+        [...cs]
+          .sort((a, b) => a.sizeBytes - b.sizeBytes || a.ratePerClient - b.ratePerClient)
+          .map((c) => [fmtInt(c.sizeBytes), fmtNum(c.ratePerClient), c.cheaperBelow ?? `${c.a} / ${c.b}`, c.cheaperBelow ? (c.cheaperBelow === c.a ? c.b : c.a) : '–']),
+        ['Interpolated between measured rates on a log scale.'],
+      ),
+    );
+  }
+  const ex = summary?.extrapolated ?? [];
+  if (ex.length > 0) {
+    const clients = [...new Set(ex.map((e) => e.clients))].sort((a, b) => a - b);
+    const transports = orderedRows(ex.map((e) => ({ transport: e.transport }) as TransportResult))
+      .map((r) => r.transport)
+      .filter((t, i, a) => a.indexOf(t) === i);
+    const sources = [...new Set(ex.filter((e) => e.fromRate !== undefined && e.fromSize !== undefined).map((e) => `${fmtNum(e.fromRate!)} msg/s, ${fmtInt(e.fromSize!)} B`))];
+    const from = sources.length > 0 ? ` at ${sources.join(' / ')}` : '';
+    out.push(
+      detailTable(
+        'overhead-extrapolated',
+        `Header bytes per second at scale, extrapolated from the measured per-message overhead${from} (not measured)`,
+        ['clients', ...transports],
+        [false, ...transports.map(() => false)],
+        clients.map((c) => [
+          fmtInt(c),
+          ...transports.map((t) => {
+            const e = ex.find((x) => x.clients === c && x.transport === t);
+            return e ? `${fmtBytes(e.headerBytesPerSec)}/s` : '–';
+          }),
+        ]),
+        [`Each client receiving 1 msg/s; the lab did not run these client counts, it multiplied the overhead measured${from} per message.`],
+      ),
+    );
+  }
+  return out;
+}
+
+/** y of a sweep line at rate x, interpolated on log–log axes; undefined outside the line. */
+function sweepAt(points: { ratePerClient: number; y: number }[], x: number): number | undefined {
+  const pts = [...points].sort((a, b) => a.ratePerClient - b.ratePerClient);
+  for (let i = 0; i + 1 < pts.length; i++) {
+    const a = pts[i]!;
+    const b = pts[i + 1]!;
+    if (x < a.ratePerClient || x > b.ratePerClient) continue;
+    if (a.ratePerClient <= 0 || b.ratePerClient <= 0 || a.y <= 0 || b.y <= 0 || a.ratePerClient === b.ratePerClient) return a.y;
+    const f = Math.log(x / a.ratePerClient) / Math.log(b.ratePerClient / a.ratePerClient);
+    return Math.exp(Math.log(a.y) + f * Math.log(b.y / a.y));
+  }
+  return pts.length === 1 && pts[0]!.ratePerClient === x ? pts[0]!.y : undefined;
+}
+
+function charts(s: ScenarioResult): Block[] {
+  const sweeps = rowsWith(s, readOverheadSweep);
+  const crossovers = readOverheadSummary(s.summary)?.crossovers ?? [];
+  const out: Block[] = [];
+  const sizes = [...new Set(sweeps.flatMap((x) => x.x.map((p) => p.sizeBytes)))].sort((a, b) => a - b);
+  for (const size of sizes) {
+    const datasets: LineDataset[] = [];
+    const xs: number[] = [];
+    const ys: number[] = [];
+    const lines = new Map<string, OverheadSweepPoint[]>();
+    for (const { r, x: sweep } of sweeps) {
+      const pts = sweep.filter((p) => p.sizeBytes === size).sort((a, b) => a.ratePerClient - b.ratePerClient);
+      if (pts.length === 0) continue;
+      lines.set(r.transport, pts);
+      // Overhead, not all bytes: at one payload size the payload is the same for every transport,
+      // so the lines cross where the totals do, and a large payload no longer flattens them.
+      datasets.push(transportLine(r, pts.map((p) => ({ x: p.ratePerClient, y: p.overheadBytesPerMessage }))));
+      for (const p of pts) {
+        xs.push(p.ratePerClient);
+        ys.push(p.overheadBytesPerMessage);
+      }
+    }
+    const marks: XY[] = [];
+    const markRows: string[][] = [];
+    for (const c of crossovers.filter((c) => c.sizeBytes === size)) {
+      const overheadLine = (t: string) => (lines.get(t) ?? []).map((p) => ({ ratePerClient: p.ratePerClient, y: p.overheadBytesPerMessage }));
+      const y = sweepAt(overheadLine(c.a), c.ratePerClient) ?? sweepAt(overheadLine(c.b), c.ratePerClient);
+      if (y !== undefined) marks.push({ x: c.ratePerClient, y });
+      markRows.push([c.cheaperBelow ? `${c.cheaperBelow} = ${c.cheaperBelow === c.a ? c.b : c.a}` : `${c.a} = ${c.b}`, fmtSig(c.ratePerClient), y !== undefined ? fmtSig(y) : '–']);
+    }
+    if (marks.length > 0) {
+      datasets.push({ label: 'crossover', data: marks, showLine: false, pointStyle: 'crossRot', pointRadius: 9, pointBorderWidth: 3, borderColor: '#222222', backgroundColor: '#222222' });
+    }
+    out.push(
+      chartBlock({
+        key: 'overhead-sweep',
+        title: `Overhead per message vs rate, ${fmtInt(size)} B payload`,
+        caption: `Wire bytes per delivered message beyond the ${fmtInt(size)} B payload (headers, framing, empty polls), set-up amortised over the session; totals, steady state and set-up apart in the numbers. Lower is cheaper. ✕ marks where two transports cost the same.`,
+        config: {
+          type: 'scatter',
+          data: { datasets },
+          options: baseOptions<'scatter'>({ x: axis('messages per second per client', useLog(xs)), y: axis(`overhead bytes per delivered message${useLog(ys) ? ' (log)' : ''}`, useLog(ys)) }),
+        },
+        head: ['transport', 'msg/s per client', 'B/msg', 'overhead B/msg', 'steady B/msg', 'set-up B/client'],
+        rows: [...lines.entries()].flatMap(([n, pts]) =>
+          pts.map((p) => [
+            n,
+            fmtNum(p.ratePerClient),
+            fmtSig(p.bytesPerMessage),
+            fmtSig(p.overheadBytesPerMessage),
+            p.steadyBytesPerMessage !== undefined ? fmtSig(p.steadyBytesPerMessage) : '–',
+            p.setupBytesPerClient !== undefined ? fmtSig(p.setupBytesPerClient) : '–',
+          ]),
+        ),
+        more: markRows.length > 0 ? [numbersTable('overhead-crossovers', ['cheaper below = cheaper above', 'msg/s per client', 'overhead B/msg there'], markRows, { title: 'Crossovers' })] : [],
+      }),
+    );
+  }
+  return out;
+}
+
+/** The overhead facet. */
+export const overheadFacet: ScenarioFacet = {
+  loadInWords,
+  // The sweep says bytes per message per rate itself; one row's figures are one point of it.
+  sideBySide: () => false,
+  reads: (s) => s.results.some((r) => readOverheadSweep(r.extra) !== undefined),
+  findings,
+  details,
+  charts,
+};

@@ -1,0 +1,83 @@
+/**
+ * Each scenario's facet: found for every scenario of a results file, built
+ * from the scenario's own schema, tolerant of malformed figures, and free of
+ * transport-name comparisons; scenarios/ never reaches into reports/.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Results } from '../../metrics/results.ts';
+import { computeFindings } from '../../report-model/findings.ts';
+import { facetOf, SCENARIOS, scenarioByName } from '../../scenarios/index.ts';
+import { transports } from '../../transports/index.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const load = (name: string): Results => JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', name), 'utf8')) as Results;
+
+/** Every .ts file under a folder, recursively. */
+function sources(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .map((e) => join(e.parentPath, e.name));
+}
+
+describe('scenario facets', () => {
+  test('every scenario of the recorded run is read by its own facet; a renamed one by the shape of its figures', () => {
+    for (const s of load('results-real.json').scenarios) assert.equal(facetOf(s), scenarioByName(s.name)!.facet, s.name);
+    // The sample file still calls the ramp "throughput": its figures are a ramp's.
+    const renamed = load('results-full.json').scenarios.find((s) => s.name === 'throughput')!;
+    assert.equal(facetOf(renamed), scenarioByName('throughput-down')!.facet);
+    assert.equal(facetOf({ name: 'something-else', params: {}, results: [] }), undefined);
+  });
+
+  test('findings of the recorded run come from the facets, each about its own scenario', () => {
+    const results = load('results-real.json');
+    const findings = computeFindings(results, facetOf);
+    const texts = findings.map((f) => f.text);
+    assert.ok(texts.some((t) => /^fan-out: largest N with p99 under .* ms and no loss/.test(t)), 'fan-out capacity');
+    assert.ok(texts.some((t) => /^throughput-down: highest sustained rate/.test(t)), 'throughput ramp');
+    assert.ok(texts.some((t) => /^dead-peer: only WebSocket noticed a frozen peer within 6 s/.test(t)), 'dead-peer by delivery trait');
+    assert.ok(texts.includes('http-saturation: not applicable to sse, websocket and ws.'), 'n/a rows are named, not errors');
+    assert.ok(!findings.some((f) => f.level === 'error'), 'no n/a row reads as an error');
+    assert.ok(texts.some((t) => t.startsWith('Engine vs ws: the WebSocket engine handled ')), 'engine against its reference, by role');
+    // No finding of one scenario is made from another's figures.
+    for (const f of findings) if (f.scenario) assert.ok(f.text.startsWith(f.scenario), f.text);
+  });
+
+  test('a malformed extra or summary is skipped by every facet, never fatal', () => {
+    const results = load('results-real.json');
+    for (const s of results.scenarios) {
+      const facet = facetOf(s)!;
+      const good = (facet.details?.(s) ?? []).length + (facet.charts?.(s) ?? []).length;
+      // Break the first completed row's figures and the summary.
+      const row = s.results.find((r) => r.state === 'completed')!;
+      for (const k of Object.keys(row.extra ?? {})) row.extra![k] = { broken: true };
+      if (s.summary) for (const k of Object.keys(s.summary)) s.summary[k] = 'broken';
+      assert.doesNotThrow(() => {
+        facet.findings?.(s);
+        facet.rowFigure?.(row, s);
+        facet.loadInWords?.(s);
+      }, s.name);
+      assert.equal(facet.rowFigure?.(row, s) ?? '', '', `${s.name}: the broken row has no figure`);
+      const after = (facet.details?.(s) ?? []).length + (facet.charts?.(s) ?? []).length;
+      assert.ok(after <= good, `${s.name}: nothing new appears from broken figures`);
+    }
+  });
+
+  test('every registered scenario has a facet, and no facet or schema compares a transport name', () => {
+    for (const sc of SCENARIOS) assert.equal(typeof sc.facet, 'object', sc.name);
+    const names = transports().map((t) => t.name);
+    const literal = new RegExp(`['"\`](${names.map((n) => n.replace('-', '\\-')).join('|')})['"\`]`);
+    for (const file of sources('scenarios').filter((f) => /(facet|schema|facet-kit|read)\.ts$/.test(f))) {
+      const hit = readFileSync(file, 'utf8').match(literal);
+      assert.equal(hit, null, `${file} names a transport: ${hit?.[0]}`);
+    }
+  });
+
+  test('scenarios/ imports nothing from reports/', () => {
+    for (const file of sources('scenarios')) {
+      assert.doesNotMatch(readFileSync(file, 'utf8'), /from '(\.\.\/)+reports\//, file);
+    }
+  });
+});
