@@ -38,9 +38,13 @@ export function choice<T extends string>(v: string | undefined, flag: string, al
 /** A comma-separated list whose every item is from a fixed list. */
 export function list<T extends string>(v: string | undefined, flag: string, allowed: readonly T[], fallback: readonly T[]): T[] {
   if (v === undefined) return [...fallback];
-  const items = v.split(',').map((x) => x.trim()).filter(Boolean);
+  const items = v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new UsageError(`--${flag} needs at least one value`);
-  for (const i of items) if (!(allowed as readonly string[]).includes(i)) throw new UsageError(`--${flag}: unknown value "${i}" (known: ${allowed.join(', ')})`);
+  for (const i of items)
+    if (!(allowed as readonly string[]).includes(i)) throw new UsageError(`--${flag}: unknown value "${i}" (known: ${allowed.join(', ')})`);
   return [...new Set(items)] as T[];
 }
 

@@ -95,7 +95,7 @@ function randomStream(rand: () => number, masked: boolean): Buffer {
   const sizes = [0, 1, 5, 125, 126, 127, 300, 65535, 65536, 70000];
   for (let f = 0; f < count; f++) {
     const r = rand();
-    const mask = masked ? true : false;
+    const mask = !!masked;
     if (r < 0.5) {
       const binary = rand() < 0.5;
       const size = rand() < 0.9 ? Math.floor(rand() * 200) : pick(rand, sizes);
@@ -104,7 +104,9 @@ function randomStream(rand: () => number, masked: boolean): Buffer {
       const step = Math.ceil(payload.length / pieces) || 1;
       for (let i = 0, k = 0; i < Math.max(1, payload.length); i += step, k++) {
         const last = i + step >= payload.length;
-        frames.push(encodeFrame(payload.subarray(i, i + step), { opcode: k === 0 ? (binary ? Opcode.BINARY : Opcode.TEXT) : Opcode.CONTINUATION, fin: last, mask }));
+        frames.push(
+          encodeFrame(payload.subarray(i, i + step), { opcode: k === 0 ? (binary ? Opcode.BINARY : Opcode.TEXT) : Opcode.CONTINUATION, fin: last, mask }),
+        );
         if (!last && rand() < 0.3) frames.push(encodeFrame(randomBytes(rand, Math.floor(rand() * 20), false), { opcode: Opcode.PING, mask }));
       }
     } else if (r < 0.8) {

@@ -186,7 +186,7 @@ await bench.run();
 function figure(taskName: string, c: Case): Figure | null {
   const task = bench.tasks.find((t) => t.name === taskName);
   const r = task?.result;
-  if (!r || r.state !== 'completed') return null;
+  if (r?.state !== 'completed') return null;
   const opsPerSec = (c.batch * 1000) / r.period;
   return { opsPerSec, mbPerSec: (opsPerSec * c.bytes) / 1e6 };
 }
@@ -207,17 +207,14 @@ const rows: Row[] = cases.map((c) => {
   return row;
 });
 
-const fmt = (n: number): string =>
-  n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(1);
+const fmt = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(1));
 const pad = (s: string, w: number): string => s.padStart(w);
 console.log(
   `micro bench — node ${process.version}, ${timeMs} ms per task; ws ${(require(join(wsDir, 'package.json')) as { version: string }).version}` +
     ` (bufferutil ${bufferutilInstalled ? 'INSTALLED' : 'not installed: ws masks in JS'};` +
     ` ws parses through Receiver#_write, its parser core without stream overhead)`,
 );
-console.log(
-  `${'case'.padEnd(28)}${pad('engine ops/s', 14)}${pad('MB/s', 10)}${pad('ws ops/s', 14)}${pad('MB/s', 10)}${pad('engine/ws', 11)}`,
-);
+console.log(`${'case'.padEnd(28)}${pad('engine ops/s', 14)}${pad('MB/s', 10)}${pad('ws ops/s', 14)}${pad('MB/s', 10)}${pad('engine/ws', 11)}`);
 for (const r of rows) {
   console.log(
     `${r.name.padEnd(28)}${pad(r.engine ? fmt(r.engine.opsPerSec) : 'error', 14)}${pad(r.engine ? r.engine.mbPerSec.toFixed(0) : '-', 10)}` +

@@ -24,7 +24,11 @@ export class HttpSide {
   }
 
   /** GET a path; returns status, headers and the body as text. */
-  async get(path: string, extra?: Record<string, string>, signal?: AbortSignal): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+  async get(
+    path: string,
+    extra?: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
     this.requests++;
     const r = await this.dispatcher.request({ origin: this.o.baseUrl, path, method: 'GET', headers: { ...this.headers, ...extra }, signal });
     const text = await r.body.text();
@@ -51,7 +55,7 @@ export class HttpSide {
 }
 
 /** The poll response body. */
-export interface PollBody {
+interface PollBody {
   next: number;
   gap: { from: number; to: number } | null;
   messages: { id: number; data: string }[];
@@ -60,7 +64,7 @@ export interface PollBody {
 }
 
 /** Hands a poll response's messages over; returns the next cursor. */
-export function deliverPoll(o: ClientOptions, body: PollBody): number {
+function deliverPoll(o: ClientOptions, body: PollBody): number {
   const now = process.hrtime.bigint();
   if (body.gap) o.onGap?.(body.gap.from, body.gap.to);
   for (const m of body.messages) o.onMessage(m.data, now);

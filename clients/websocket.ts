@@ -23,7 +23,7 @@ export class EngineClient implements TransportClient {
 
   async send(data: string): Promise<void> {
     const c = this.conn;
-    if (!c || c.readyState !== 1) throw new Error('WebSocket is not open');
+    if (c?.readyState !== 1) throw new Error('WebSocket is not open');
     c.send(data);
   }
 

@@ -2,7 +2,7 @@
 import { num, parse, UsageError, serveUntilSignal, bindError } from '../args.ts';
 import { startDemo } from './server.ts';
 
-export const DEMO_HELP = `Usage: tsx run.ts demo [--port P] [--host H]
+const DEMO_HELP = `Usage: tsx run.ts demo [--port P] [--host H]
 
 Serves the teaching page on http://H:P/ (default http://127.0.0.1:8090/) and starts ajax polling,
 long polling, SSE and a WebSocket server on the lab's engine, each on its own free port, so the

@@ -12,13 +12,7 @@
  */
 import { connect as netConnect } from 'node:net';
 import { createInterface } from 'node:readline';
-import {
-  checkUpgradeResponse,
-  ConnectionProtocol,
-  makeKey,
-  parseResponseHead,
-  type ProtocolOutput,
-} from '../protocol/index.ts';
+import { checkUpgradeResponse, ConnectionProtocol, makeKey, parseResponseHead, type ProtocolOutput } from '../protocol/index.ts';
 
 const report = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
@@ -28,14 +22,24 @@ const origin = process.argv[3];
 let answering = true;
 const socket = netConnect({ host: target.hostname, port: Number(target.port || 80) });
 const key = makeKey();
-const requestLines = [`GET ${target.pathname}${target.search} HTTP/1.1`, `Host: ${target.host}`, 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Key: ${key}`, 'Sec-WebSocket-Version: 13'];
+const requestLines = [
+  `GET ${target.pathname}${target.search} HTTP/1.1`,
+  `Host: ${target.host}`,
+  'Upgrade: websocket',
+  'Connection: Upgrade',
+  `Sec-WebSocket-Key: ${key}`,
+  'Sec-WebSocket-Version: 13',
+];
 if (origin) requestLines.push(`Origin: ${origin}`);
 socket.write(`${requestLines.join('\r\n')}\r\n\r\n`);
 
 // The engine's sans-I/O connection with automatic pongs off: this peer decides per ping.
 const output: ProtocolOutput = {
   write: (bytes) => socket.write(bytes),
-  writeParts: (header, payload) => (socket.write(header), socket.write(payload)),
+  writeParts: (header, payload) => {
+    socket.write(header);
+    return socket.write(payload);
+  },
   writeClose: (bytes) => void socket.write(bytes),
   end: () => void socket.end(),
   cork: () => socket.cork(),

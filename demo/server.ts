@@ -16,7 +16,16 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { WireMeter } from '../metrics/wire.ts';
-import { CloseCode, connect, describeFrame, rawRequestLines, TokenStore, WebSocketServer, type HeartbeatEvent, type WebSocketConnection } from '../protocol/index.ts';
+import {
+  CloseCode,
+  connect,
+  describeFrame,
+  rawRequestLines,
+  TokenStore,
+  WebSocketServer,
+  type HeartbeatEvent,
+  type WebSocketConnection,
+} from '../protocol/index.ts';
 import type { TransportServer } from '../servers/contract.ts';
 import { createLongPollingServer } from '../servers/long-polling.ts';
 import { createPollingServer } from '../servers/polling.ts';
@@ -53,7 +62,7 @@ export interface DemoServer {
 }
 
 /** What `/publish` sends to every transport: the text with its sequence number and publish time. */
-export interface Stamped {
+interface Stamped {
   seq: number;
   /** Publish time, ms since the epoch (the page computes now − sentAt; same machine, same clock). */
   sentAt: number;
@@ -61,7 +70,7 @@ export interface Stamped {
 }
 
 /** Longest text accepted by `/publish`. */
-export const MAX_PUBLISH_CHARS = 4096;
+const MAX_PUBLISH_CHARS = 4096;
 
 /** An error with the HTTP status it is answered with. */
 class DemoError extends Error {
@@ -448,7 +457,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
       case 'POST /peer/answer': {
         const body = (await readJson(req)) as { answer?: unknown };
         if (typeof body.answer !== 'boolean') throw new DemoError(400, 'body must be {"answer": true|false}');
-        if (!peer || !peer.stdin?.writable) throw new DemoError(409, 'the helper peer is not running');
+        if (!peer?.stdin?.writable) throw new DemoError(409, 'the helper peer is not running');
         peer.stdin.write(body.answer ? 'answer\n' : 'ignore\n');
         return sendJson(res, 202, { answer: body.answer });
       }

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { num, parse, UsageError, serveUntilSignal, bindError } from '../args.ts';
 import { DEFAULT_MAX_LINE, resolveProgram, startExec } from './server.ts';
 
-export const EXEC_HELP = `Usage: tsx run.ts exec [options] -- <program> [args…]
+const EXEC_HELP = `Usage: tsx run.ts exec [options] -- <program> [args…]
 
 Turns a program that reads stdin and writes stdout into a WebSocket server: one process per
 connection, each stdout line one text message, each message received one stdin line.
@@ -47,7 +47,10 @@ export async function execCommand(argv: string[]): Promise<number> {
   const host = values.host ?? '127.0.0.1';
   const maxLineBytes = num(values['max-line'], 'max-line', DEFAULT_MAX_LINE, { min: 1, max: 2 ** 30, integer: true });
   const killGraceMs = num(values.grace, 'grace', 2000, { min: 0, max: 600_000, integer: true });
-  const allowOrigins = (values['allow-origin'] ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const allowOrigins = (values['allow-origin'] ?? [])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
   for (const o of allowOrigins) {
     if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new UsageError(`--allow-origin: "${o}" is not an origin like http://example.com:8080`);
   }

@@ -52,7 +52,12 @@ export const DEFAULT_MAX_LINE = 1024 * 1024;
 
 /** Why a program cannot be run, or undefined when it can. Resolves bare names on PATH. */
 export function resolveProgram(program: string, env: NodeJS.ProcessEnv = process.env): { path: string } | { error: string } {
-  const candidates = program.includes('/') ? [resolve(program)] : (env['PATH'] ?? '').split(delimiter).filter(Boolean).map((d) => join(d, program));
+  const candidates = program.includes('/')
+    ? [resolve(program)]
+    : (env['PATH'] ?? '')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((d) => join(d, program));
   let seenNotExecutable: string | undefined;
   for (const c of candidates) {
     let st;
@@ -80,14 +85,14 @@ export function resolveProgram(program: string, env: NodeJS.ProcessEnv = process
  * The close code and reason for a process that ended: 1000 for exit 0; otherwise 1011
  * ("internal error" — the server side ended abnormally) with the exit code or signal.
  */
-export function closeForExit(code: number | null, signal: NodeJS.Signals | null): { code: number; reason: string } {
+function closeForExit(code: number | null, signal: NodeJS.Signals | null): { code: number; reason: string } {
   if (code === 0) return { code: CloseCode.NORMAL, reason: '' };
   if (code !== null) return { code: CloseCode.INTERNAL_ERROR, reason: `exit code ${code}` };
   return { code: CloseCode.INTERNAL_ERROR, reason: `killed by ${signal ?? 'a signal'}` };
 }
 
 /** The CGI-style variables websocketd gives its programs. */
-export function cgiEnv(req: IncomingMessage, serverPort: number, programName: string): Record<string, string> {
+function cgiEnv(req: IncomingMessage, serverPort: number, programName: string): Record<string, string> {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
@@ -178,7 +183,9 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
   });
-  wss.on('rejected', (status: number, reason: string, req: IncomingMessage) => log(`refused ${req.socket.remoteAddress}:${req.socket.remotePort}: ${status} ${reason}`));
+  wss.on('rejected', (status: number, reason: string, req: IncomingMessage) =>
+    log(`refused ${req.socket.remoteAddress}:${req.socket.remotePort}: ${status} ${reason}`),
+  );
   let boundPort = 0;
 
   httpServer.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
@@ -193,7 +200,7 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
         env: { ...process.env, ...cgiEnv(req, boundPort, o.program), ...o.env },
         stdio: ['pipe', 'pipe', 'inherit'],
       });
-    } catch (e) {
+    } catch (_e) {
       conn.close(CloseCode.INTERNAL_ERROR, 'cannot start program');
       return;
     }

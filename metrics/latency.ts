@@ -10,7 +10,7 @@ import type { LatencySummary, PercentilePoint } from './results.ts';
 const HIGHEST_NS = 600e9;
 
 /** A fresh nanosecond histogram with 3 significant digits. */
-export function newHistogram(): hdr.Histogram {
+function newHistogram(): hdr.Histogram {
   return hdr.build({
     bitBucketSize: 'packed',
     lowestDiscernibleValue: 1,
@@ -21,17 +21,17 @@ export function newHistogram(): hdr.Histogram {
 }
 
 /** Records one latency in ns, clamped into the trackable range. */
-export function recordNs(h: hdr.Histogram, ns: number): void {
+function recordNs(h: hdr.Histogram, ns: number): void {
   h.recordValue(ns < 1 ? 1 : ns > HIGHEST_NS ? HIGHEST_NS : Math.round(ns));
 }
 
 /** Serialises a histogram for IPC between processes. */
-export function encodeHistogram(h: hdr.Histogram): string {
+function encodeHistogram(h: hdr.Histogram): string {
   return hdr.encodeIntoCompressedBase64(h);
 }
 
 /** Reverses encodeHistogram. */
-export function decodeHistogram(s: string): hdr.Histogram {
+function decodeHistogram(s: string): hdr.Histogram {
   return hdr.decodeFromCompressedBase64(s, 'packed', false);
 }
 
@@ -60,10 +60,7 @@ export function summarize(h: hdr.Histogram): LatencySummary | null {
 }
 
 /** Percentiles for an HdrHistogram-style curve: dense towards the tail, up to 99.99. */
-export const CURVE_PERCENTILES = [
-  0, 10, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 92.5, 95, 96.25, 97.5, 98, 98.5, 99, 99.25, 99.5,
-  99.75, 99.9, 99.95, 99.99, 100,
-];
+const CURVE_PERCENTILES = [0, 10, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 92.5, 95, 96.25, 97.5, 98, 98.5, 99, 99.25, 99.5, 99.75, 99.9, 99.95, 99.99, 100];
 
 /** The percentile curve of a histogram in ms. */
 export function percentileCurve(h: hdr.Histogram): PercentilePoint[] {

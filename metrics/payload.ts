@@ -18,9 +18,6 @@ export interface Stamp {
   actualNs: bigint;
 }
 
-/** Smallest payload that can carry a stamp for any run shorter than a few days. */
-export const MIN_PAYLOAD_BYTES = 32;
-
 /** Builds a payload of exactly `size` bytes (or the stamp's own length when larger). */
 export function encodePayload(seq: number, intendedNs: bigint, actualNs: bigint, size: number): string {
   const late = actualNs > intendedNs ? actualNs - intendedNs : 0n;

@@ -1,7 +1,7 @@
 /**
  * The shape of `results.json`, written once as zod schemas: each schema gives
  * both the TypeScript type the runner writes and the runtime check the report
- * applies to a file from outside. The fixed points listed in DESIGN.md are
+ * applies to a file from outside. The fixed points listed in docs/ARCHITECTURE.md are
  * kept by name; everything else is additive (a file may carry more keys than these). Bump
  * RESULTS_VERSION when a fixed point changes meaning, and migrate the older
  * version in `upgradeResults` so its files still read.
@@ -142,9 +142,7 @@ const TransportResultSchema = z.object({
     })
     .nullable(),
   /** Server cost over the measured phase. */
-  server: z
-    .looseObject({ cpuMs: z.number(), rssMaxBytes: z.number(), cpuPct: z.number().optional(), connections: z.number().optional() })
-    .nullable(),
+  server: z.looseObject({ cpuMs: z.number(), rssMaxBytes: z.number(), cpuPct: z.number().optional(), connections: z.number().optional() }).nullable(),
   /** Load-client cost; `clientBound` when a client process was near saturation. */
   client: z.object({ cpuMs: z.number(), cpuPct: z.number(), processes: z.number(), clientBound: z.boolean() }).nullable().optional(),
   /** Time series sampled during the run. */

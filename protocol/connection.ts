@@ -9,13 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { protocolError, type ProtocolError } from './errors.ts';
 import { encodeFrame, Opcode } from './frame.ts';
-import {
-  ConnectionProtocol,
-  ReadyState,
-  type FrameObserver,
-  type ProtocolOutput,
-  type ReadyStateValue,
-} from './core.ts';
+import { ConnectionProtocol, ReadyState, type FrameObserver, type ProtocolOutput, type ReadyStateValue } from './core.ts';
 import type { ParserHandler } from './parser.ts';
 
 /** Raw opening-handshake text, for display (the demo shows the real headers). */
@@ -64,10 +58,7 @@ export interface SendOptions {
 }
 
 /** What the heartbeat reports, for display. */
-export type HeartbeatEvent =
-  | { type: 'ping'; missed: number }
-  | { type: 'pong'; rttMs: number }
-  | { type: 'timeout'; missed: number };
+export type HeartbeatEvent = { type: 'ping'; missed: number } | { type: 'pong'; rttMs: number } | { type: 'timeout'; missed: number };
 
 /** Default `maxBufferedBytes`: 16 MiB. */
 export const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;

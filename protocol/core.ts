@@ -105,10 +105,7 @@ export class ConnectionProtocol implements ParserHandler {
     this.handler = handler ?? this.collector!;
     this.memory = output ? null : new MemoryOutput();
     this.output = output ?? this.memory!;
-    this.parser = new FrameParser(
-      { role: options.role, ...(options.maxMessageBytes !== undefined && { maxMessageBytes: options.maxMessageBytes }) },
-      this,
-    );
+    this.parser = new FrameParser({ role: options.role, ...(options.maxMessageBytes !== undefined && { maxMessageBytes: options.maxMessageBytes }) }, this);
   }
 
   /** Observer of the raw bytes of every frame, both directions; unset means no cost. */

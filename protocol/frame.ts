@@ -6,8 +6,6 @@
 import { xorMaskRange, writeRandomMaskKey } from './mask.ts';
 import { isValidCloseCode, MAX_CLOSE_REASON_BYTES } from './close.ts';
 
-export { mask, randomMaskKey, xorMaskRange } from './mask.ts';
-
 /** Frame opcodes (RFC 6455 §5.2, §11.8). */
 export const Opcode = {
   CONTINUATION: 0x0,
@@ -194,12 +192,12 @@ export function encodeClose(code?: number, reason = '', mask: boolean | Uint8Arr
 }
 
 const OPCODE_NAMES: Record<number, string> = {
-  0x0: 'continuation',
-  0x1: 'text',
-  0x2: 'binary',
-  0x8: 'close',
-  0x9: 'ping',
-  0xa: 'pong',
+  0: 'continuation',
+  1: 'text',
+  2: 'binary',
+  8: 'close',
+  9: 'ping',
+  10: 'pong',
 };
 
 /** One frame taken apart field by field, as the teaching demo shows it. */

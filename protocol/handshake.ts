@@ -58,7 +58,9 @@ export type UpgradeDecision =
 
 /** RFC 6455 §4.2.2 step 5.4: base64(SHA-1(key + GUID)). */
 export function computeAccept(key: string): string {
-  return createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+  return createHash('sha1')
+    .update(key + WEBSOCKET_GUID)
+    .digest('base64');
 }
 
 /** A fresh Sec-WebSocket-Key: §4.1 "a randomly selected 16-byte value … base64-encoded". */
@@ -229,12 +231,7 @@ export function parseResponseHead(bytes: Buffer): ResponseHead | null {
 export type UpgradeResponseCheck = { ok: true; protocol?: string } | { ok: false; status: number; reason: string };
 
 /** Client side of §4.1: checks the server's response to our upgrade request. */
-export function checkUpgradeResponse(
-  status: number,
-  headers: HeaderMap,
-  key: string,
-  offeredProtocols: readonly string[] = [],
-): UpgradeResponseCheck {
+export function checkUpgradeResponse(status: number, headers: HeaderMap, key: string, offeredProtocols: readonly string[] = []): UpgradeResponseCheck {
   // §4.1 item 1: "If the status code received from the server is not 101, the client handles the response per HTTP"
   if (status !== 101) return { ok: false, status, reason: `server answered ${status} instead of 101` };
   if (headerValue(headers, 'upgrade')?.trim().toLowerCase() !== 'websocket') {

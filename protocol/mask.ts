@@ -14,14 +14,7 @@ const WORD_THRESHOLD = 64;
  * XORs `buf[start, end)` with the 4 key bytes at `key[keyOffset]`, where `buf[start]` is byte number `phase` of the
  * payload (so a payload split across chunks keeps its key alignment).
  */
-export function xorMaskRange(
-  buf: Uint8Array,
-  start: number,
-  end: number,
-  key: Uint8Array,
-  keyOffset: number,
-  phase: number,
-): void {
+export function xorMaskRange(buf: Uint8Array, start: number, end: number, key: Uint8Array, keyOffset: number, phase: number): void {
   let k0 = key[keyOffset + (phase & 3)]!;
   let k1 = key[keyOffset + ((phase + 1) & 3)]!;
   let k2 = key[keyOffset + ((phase + 2) & 3)]!;

@@ -71,9 +71,7 @@ const EMPTY = Buffer.alloc(0);
  * Node's own Buffer class behind `Buffer[Symbol.species]`: constructing a view with it costs a
  * third of `buf.subarray()`, which goes through the generic species lookup on every call.
  */
-const BufferView = (Buffer as unknown as { [Symbol.species]: new (ab: ArrayBufferLike, offset: number, length: number) => Buffer })[
-  Symbol.species
-];
+const BufferView = (Buffer as unknown as { [Symbol.species]: new (ab: ArrayBufferLike, offset: number, length: number) => Buffer })[Symbol.species];
 
 /** A Buffer viewing `buf[start, end)` without copying. */
 function view(buf: Buffer, start: number, end: number): Buffer {
@@ -199,7 +197,7 @@ export class FrameParser {
       return this.chunk;
     }
     const want = n - this.scratchLen;
-    const count = want < avail ? want : avail;
+    const count = Math.min(want, avail);
     for (let i = 0; i < count; i++) this.scratch[this.scratchLen + i] = this.chunk[this.pos + i]!;
     this.scratchLen += count;
     this.pos += count;
@@ -343,7 +341,7 @@ export class FrameParser {
       const start = this.pos;
       const avail = this.chunk.length - start;
       if (avail === 0) return false;
-      const n = avail < remaining ? avail : remaining;
+      const n = Math.min(avail, remaining);
       const end = start + n;
       this.pos = end;
       this.remaining = remaining - n;
@@ -387,8 +385,7 @@ export class FrameParser {
   /** End of a control frame (§5.5), possibly between fragments of a data message. */
   private controlFrame(): boolean {
     const pieces = this.controlPieces;
-    const data =
-      pieces.length === 1 ? pieces[0]! : pieces.length === 0 ? EMPTY : Buffer.concat(pieces, this.payloadLength);
+    const data = pieces.length === 1 ? pieces[0]! : pieces.length === 0 ? EMPTY : Buffer.concat(pieces, this.payloadLength);
     pieces.length = 0;
     if (this.opcode === OP_PING) this.handler.onPing(data);
     else if (this.opcode === OP_PONG) this.handler.onPong(data);

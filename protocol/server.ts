@@ -117,12 +117,7 @@ export class WebSocketServer extends EventEmitter {
    * Completes (or refuses, with an HTTP error response) the upgrade of `req`. On success the
    * 101 response is written and `cb` gets the new connection.
    */
-  handleUpgrade(
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    cb: (conn: WebSocketConnection, req: IncomingMessage) => void,
-  ): void {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, cb: (conn: WebSocketConnection, req: IncomingMessage) => void): void {
     const o = this.options;
     const decision = validateUpgradeRequest(req, o);
     if (!decision.ok) {

@@ -35,7 +35,7 @@ export class Utf8Validator {
     // sequence runs past `end` marks the start of an incomplete tail.
     let cut = end;
     let j = end - 1;
-    const stop = end - 4 > i ? end - 4 : i;
+    const stop = Math.max(end - 4, i);
     while (j >= stop && (bytes[j]! & 0xc0) === 0x80) j--;
     if (j >= stop) {
       const c = bytes[j]!;
@@ -76,16 +76,17 @@ export class Utf8Validator {
         hi = 0xbf;
         need--;
       } else if (c < 0x80) {
-        continue;
       } else if (c >= 0xc2 && c <= 0xdf) {
         need = 1;
       } else if (c >= 0xe0 && c <= 0xef) {
         need = 2;
-        if (c === 0xe0) lo = 0xa0; // overlong 3-byte forms
+        if (c === 0xe0)
+          lo = 0xa0; // overlong 3-byte forms
         else if (c === 0xed) hi = 0x9f; // UTF-16 surrogates U+D800..U+DFFF
       } else if (c >= 0xf0 && c <= 0xf4) {
         need = 3;
-        if (c === 0xf0) lo = 0x90; // overlong 4-byte forms
+        if (c === 0xf0)
+          lo = 0x90; // overlong 4-byte forms
         else if (c === 0xf4) hi = 0x8f; // beyond U+10FFFF
       } else {
         return false; // C0, C1 (overlong 2-byte), F5..FF, stray continuation byte

@@ -119,7 +119,12 @@ export function transportBars(rows: readonly TransportResult[], values: number[]
 }
 
 /** A plain table of strings: the first column names the row, the rest are numbers unless listed in `textColumns`. */
-export function numbersTable(key: string, head: readonly string[], rows: readonly (readonly string[])[], opts: { title?: string; textColumns?: readonly number[] } = {}): TableBlock {
+export function numbersTable(
+  key: string,
+  head: readonly string[],
+  rows: readonly (readonly string[])[],
+  opts: { title?: string; textColumns?: readonly number[] } = {},
+): TableBlock {
   const columns: Column[] = head.map((label, i) => ({ label, ...(i === 0 || opts.textColumns?.includes(i) ? { text: true } : {}) }));
   return {
     kind: 'table',

@@ -117,7 +117,8 @@ function closingFindings(s: ScenarioResult, rows: TransportResult[], everyRowErr
     }
   }
   // A transport the scenario does not apply to is not an error.
-  for (const r of rows) if (isFailed(r)) out.push({ level: 'error', scenario: s.name, text: `${s.name}/${r.transport} errored: ${r.error ?? 'no reason given'}.` });
+  for (const r of rows)
+    if (isFailed(r)) out.push({ level: 'error', scenario: s.name, text: `${s.name}/${r.transport} errored: ${r.error ?? 'no reason given'}.` });
   const mine = rows.filter((r) => !isNotApplicable(r));
   if (mine.length > 0 && mine.every((r) => !isCompleted(r)) && !everyRowErrored) {
     out.push({ level: 'error', scenario: s.name, text: `${s.name}: every transport errored; this scenario has no figures.` });
@@ -135,7 +136,10 @@ export function computeFindings(results: Results, facetOf: FacetOf): Finding[] {
   const applicable = results.scenarios.flatMap((s) => s.results).filter((r) => !isNotApplicable(r));
   const everyRowErrored = applicable.length > 0 && applicable.every((r) => !isCompleted(r));
   if (everyRowErrored) {
-    out.push({ level: 'error', text: `Every transport in every scenario errored (${applicable.length} of ${applicable.length} rows); no figures were measured.` });
+    out.push({
+      level: 'error',
+      text: `Every transport in every scenario errored (${applicable.length} of ${applicable.length} rows); no figures were measured.`,
+    });
   }
   const engineRatios: string[] = [];
   for (const s of results.scenarios) {

@@ -27,7 +27,12 @@ export interface BuildOptions {
 
 /** Anchor id of a scenario's section. */
 function slug(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'scenario';
+  return (
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || 'scenario'
+  );
 }
 
 /** Parameters shown as label/value pairs: scalars and short lists; results a scenario computed across transports have their own tables. */
@@ -59,9 +64,19 @@ function summaryTable(rows: TransportResult[], rowFigure: ((r: TransportResult) 
 function rowLists(rows: TransportResult[]): ListBlock[] {
   const out: ListBlock[] = [];
   const failed = rows.filter(isFailed);
-  if (failed.length > 0) out.push({ kind: 'list', key: 'errored', items: failed.map((r) => ({ level: 'error', label: `${r.transport} errored:`, text: r.error ?? 'no reason given' })) });
+  if (failed.length > 0)
+    out.push({
+      kind: 'list',
+      key: 'errored',
+      items: failed.map((r) => ({ level: 'error', label: `${r.transport} errored:`, text: r.error ?? 'no reason given' })),
+    });
   const na = rows.filter(isNotApplicable);
-  if (na.length > 0) out.push({ kind: 'list', key: 'not-applicable', items: na.map((r) => ({ level: 'info', label: `${r.transport}: not applicable:`, text: notApplicableReason(r) })) });
+  if (na.length > 0)
+    out.push({
+      kind: 'list',
+      key: 'not-applicable',
+      items: na.map((r) => ({ level: 'info', label: `${r.transport}: not applicable:`, text: notApplicableReason(r) })),
+    });
   return out;
 }
 
@@ -77,7 +92,8 @@ function scenarioSection(s: ScenarioResult, facet: ScenarioFacet | undefined, cm
   blocks.push(...rowLists(rows));
   const applicable = rows.filter((r) => !isNotApplicable(r));
   if (rows.length === 0) blocks.push({ kind: 'text', role: 'empty', text: 'No transport ran in this scenario.' });
-  else if (!rows.some(isCompleted) && applicable.length > 0) blocks.push({ kind: 'text', role: 'empty', text: 'Every transport errored in this scenario; there is nothing to chart.' });
+  else if (!rows.some(isCompleted) && applicable.length > 0)
+    blocks.push({ kind: 'text', role: 'empty', text: 'Every transport errored in this scenario; there is nothing to chart.' });
   blocks.push(...(facet?.details?.(s) ?? []));
   const latency = latencyChart(rows, facet?.roundTrip === true);
   if (latency) blocks.push(latency);

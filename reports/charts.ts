@@ -50,7 +50,8 @@ export function latencyChart(rows: readonly TransportResult[], roundTrip: boolea
     return chartBlock({
       key: 'latency-curve',
       title: `${what} by percentile`,
-      caption: 'HdrHistogram-style: each step right is one more nine (50, 90, 99, 99.9, 99.99). Corrected for coordinated omission: measured from the intended send time.',
+      caption:
+        'HdrHistogram-style: each step right is one more nine (50, 90, 99, 99.9, 99.99). Corrected for coordinated omission: measured from the intended send time.',
       config: {
         type: 'scatter',
         data: { datasets },
@@ -74,14 +75,24 @@ export function latencyChart(rows: readonly TransportResult[], roundTrip: boolea
   const p50 = lat.rows.map((r) => r.latencyMs!.p50);
   const p99 = lat.rows.map((r) => r.latencyMs!.p99);
   const datasets: BarDataset[] = [
-    { label: 'p50', data: p50, backgroundColor: lat.rows.map((r) => alpha(transportColor(r.transport), 0.45)), borderColor: lat.rows.map((r) => transportColor(r.transport)), borderWidth: 1 },
+    {
+      label: 'p50',
+      data: p50,
+      backgroundColor: lat.rows.map((r) => alpha(transportColor(r.transport), 0.45)),
+      borderColor: lat.rows.map((r) => transportColor(r.transport)),
+      borderWidth: 1,
+    },
     { label: 'p99', data: p99, backgroundColor: lat.rows.map((r) => transportColor(r.transport)), borderWidth: 0 },
   ];
   return chartBlock({
     key: 'latency-bars',
     title: `${what}: p50 (light) and p99 (solid)`,
     caption: 'No percentile curve in this run, so the two summary points.',
-    config: { type: 'bar', data: { labels: lat.rows.map((r) => r.transport), datasets }, options: baseOptions<'bar'>({ y: axis('ms', useLog([...p50, ...p99])) }) },
+    config: {
+      type: 'bar',
+      data: { labels: lat.rows.map((r) => r.transport), datasets },
+      options: baseOptions<'bar'>({ y: axis('ms', useLog([...p50, ...p99])) }),
+    },
     head: ['transport', 'p50 ms', 'p99 ms'],
     rows: lat.rows.map((r, i) => [r.transport, fmtSig(p50[i]!), fmtSig(p99[i]!)]),
   });
@@ -118,7 +129,13 @@ function bytesChart(rows: readonly TransportResult[]): ChartBlock | undefined {
       options: baseOptions<'bar'>({ x: { stacked: true }, y: { ...axis('bytes per delivered message', false), stacked: true } }),
     },
     head: ['transport', 'payload B/msg', 'overhead B/msg', 'total B/msg', 'requests'],
-    rows: b.rows.map((r, i) => [r.transport, fmtSig(payload[i]!), fmtSig(b.values[i]!), fmtSig(bytesPerMessage(r) ?? payload[i]! + b.values[i]!), r.wire ? fmtInt(r.wire.requests) : '–']),
+    rows: b.rows.map((r, i) => [
+      r.transport,
+      fmtSig(payload[i]!),
+      fmtSig(b.values[i]!),
+      fmtSig(bytesPerMessage(r) ?? payload[i]! + b.values[i]!),
+      r.wire ? fmtInt(r.wire.requests) : '–',
+    ]),
   });
 }
 
@@ -242,5 +259,7 @@ function seriesCharts(rows: readonly TransportResult[]): ChartBlock[] {
 
 /** The charts after a scenario's own: throughput, bytes, messages, server cost, time series. */
 export function commonCharts(rows: readonly TransportResult[]): ChartBlock[] {
-  return [throughputChart(rows), bytesChart(rows), messagesChart(rows), ...serverCharts(rows), ...seriesCharts(rows)].filter((c): c is ChartBlock => c !== undefined);
+  return [throughputChart(rows), bytesChart(rows), messagesChart(rows), ...serverCharts(rows), ...seriesCharts(rows)].filter(
+    (c): c is ChartBlock => c !== undefined,
+  );
 }

@@ -14,10 +14,8 @@ import { renderMarkdown } from './markdown.ts';
 import { renderTable } from './table.ts';
 import { ReportInputError, UsageError, readResultsFile } from './validate.ts';
 
-export { ReportInputError, UsageError } from './validate.ts';
-
 /** One-line usage of the report command. */
-export const REPORT_USAGE = 'usage: report <results.json> [--baseline old.json] [--format html|md|text] [--out FILE_OR_DIR]';
+const REPORT_USAGE = 'usage: report <results.json> [--baseline old.json] [--format html|md|text] [--out FILE_OR_DIR]';
 
 type Format = 'html' | 'md' | 'text';
 
@@ -63,10 +61,18 @@ function parseFlags(argv: string[]) {
 function parse(argv: string[]): { file: string; baseline?: string; format: Format; out?: string } | 'help' {
   const { values, positionals } = parseFlags(argv);
   if (values.help) return 'help';
-  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? `no results file given (${REPORT_USAGE})` : `one results file expected, got ${positionals.length} (${REPORT_USAGE})`);
+  if (positionals.length !== 1)
+    throw new UsageError(
+      positionals.length === 0 ? `no results file given (${REPORT_USAGE})` : `one results file expected, got ${positionals.length} (${REPORT_USAGE})`,
+    );
   const format = values.format;
   if (format !== 'html' && format !== 'md' && format !== 'text') throw new UsageError(`--format must be html, md or text, not "${format}"`);
-  return { file: positionals[0]!, format, ...(values.baseline !== undefined ? { baseline: values.baseline } : {}), ...(values.out !== undefined ? { out: values.out } : {}) };
+  return {
+    file: positionals[0]!,
+    format,
+    ...(values.baseline !== undefined ? { baseline: values.baseline } : {}),
+    ...(values.out !== undefined ? { out: values.out } : {}),
+  };
 }
 
 /**

@@ -75,7 +75,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function spreadPct(row: TransportResult, key: string, value: number): number | undefined {
   const spread = row.extra?.['spread'];
   const s = isObject(spread) ? spread[key] : undefined;
-  if (!isObject(s) || typeof s['min'] !== 'number' || typeof s['max'] !== 'number' || !Number.isFinite(s['min']) || !Number.isFinite(s['max']) || value === 0) return undefined;
+  if (!isObject(s) || typeof s['min'] !== 'number' || typeof s['max'] !== 'number' || !Number.isFinite(s['min']) || !Number.isFinite(s['max']) || value === 0)
+    return undefined;
   return (Math.abs(s['max'] - s['min']) / Math.abs(value)) * 100;
 }
 
@@ -147,7 +148,12 @@ function tolerance(r: ComparisonRow): string {
 /** A table of compared figures; `withScenario` adds the scenario column (run-wide table). */
 function comparisonTable(key: string, rows: readonly ComparisonRow[], withScenario: boolean, extra: Partial<TableBlock> = {}): TableBlock {
   // Only the verdict carries the mark; the row as a whole is styled by its key.
-  const verdict = (r: ComparisonRow): Cell => (r.verdict === 'regression' ? { text: VERDICT_TEXT[r.verdict], mark: 'bad' } : r.verdict === 'improvement' ? { text: VERDICT_TEXT[r.verdict], mark: 'best' } : { text: '' });
+  const verdict = (r: ComparisonRow): Cell =>
+    r.verdict === 'regression'
+      ? { text: VERDICT_TEXT[r.verdict], mark: 'bad' }
+      : r.verdict === 'improvement'
+        ? { text: VERDICT_TEXT[r.verdict], mark: 'best' }
+        : { text: '' };
   return {
     kind: 'table',
     key,
@@ -161,7 +167,12 @@ function comparisonTable(key: string, rows: readonly ComparisonRow[], withScenar
       { label: 'tolerance' },
       { label: 'verdict', text: true },
     ],
-    rows: rows.map((r) => [...[...(withScenario ? [r.scenario] : []), r.transport, r.title, r.valueText, r.baselineText, fmtDeltaPct(r.deltaPct), tolerance(r)].map((text): Cell => ({ text })), verdict(r)]),
+    rows: rows.map((r) => [
+      ...[...(withScenario ? [r.scenario] : []), r.transport, r.title, r.valueText, r.baselineText, fmtDeltaPct(r.deltaPct), tolerance(r)].map(
+        (text): Cell => ({ text }),
+      ),
+      verdict(r),
+    ]),
     rowKeys: rows.map((r) => `verdict-${r.verdict}`),
     ...extra,
   };
@@ -195,7 +206,12 @@ export function comparisonSection(cmp: Comparison, baseline: Results): Section {
   blocks.push({
     kind: 'text',
     role: 'note',
-    text: cmp.rows.length === 0 ? 'No figure is present in both runs.' : moved.length === 0 ? 'No figure moved beyond its tolerance.' : `${cmp.rows.length - moved.length} of ${cmp.rows.length} compared figures within tolerance.`,
+    text:
+      cmp.rows.length === 0
+        ? 'No figure is present in both runs.'
+        : moved.length === 0
+          ? 'No figure moved beyond its tolerance.'
+          : `${cmp.rows.length - moved.length} of ${cmp.rows.length} compared figures within tolerance.`,
   });
   return { id: 'baseline', title: 'Compared with baseline', params: [], blocks };
 }
@@ -210,7 +226,9 @@ export function scenarioComparison(cmp: Comparison, scenario: string, id: string
   const moved = movedFirst(mine);
   const blocks: Block[] = [];
   if (states.length > 0) blocks.push(stateList('compare-states', states, false));
-  blocks.push(moved.length > 0 ? comparisonTable('compare-moved', moved, false) : { kind: 'text', role: 'note', text: 'No figure moved beyond its tolerance.' });
+  blocks.push(
+    moved.length > 0 ? comparisonTable('compare-moved', moved, false) : { kind: 'text', role: 'note', text: 'No figure moved beyond its tolerance.' },
+  );
   if (mine.length > 0) blocks.push(comparisonTable('compare-all', mine, false, { title: `All ${mine.length} compared figures`, fold: true }));
   return { id, title: `Compared with baseline: ${bad} regression(s), ${better} improvement(s), ${mine.length} figures`, params: [], blocks };
 }

@@ -49,7 +49,12 @@ function blockLines(b: Block): string[] {
       return [...(b.title && b.key !== 'summary' ? [`#### ${b.title}`, ''] : []), ...body];
     }
     case 'chart':
-      return folded(`Chart: ${b.title}`, [b.caption, '', mdTable(b.table), ...(b.more ?? []).flatMap((t) => ['', `${t.title ?? 'More numbers'}:`, '', mdTable(t)])]);
+      return folded(`Chart: ${b.title}`, [
+        b.caption,
+        '',
+        mdTable(b.table),
+        ...(b.more ?? []).flatMap((t) => ['', `${t.title ?? 'More numbers'}:`, '', mdTable(t)]),
+      ]);
   }
 }
 
@@ -66,7 +71,15 @@ function sectionLines(s: Section, level: string): string[] {
 /** The document as Markdown. */
 function renderDocMarkdown(doc: ReportDoc): string {
   const out: string[] = [`## ${doc.title}`, '', doc.subtitle, ''];
-  const env: TableBlock = { kind: 'table', key: 'environment', columns: [{ label: '', text: true }, { label: '', text: true }], rows: doc.environment.map(([k, v]) => [{ text: k }, { text: v }]) };
+  const env: TableBlock = {
+    kind: 'table',
+    key: 'environment',
+    columns: [
+      { label: '', text: true },
+      { label: '', text: true },
+    ],
+    rows: doc.environment.map(([k, v]) => [{ text: k }, { text: v }]),
+  };
   out.push(...folded('Run environment', [mdTable(env)]));
   if (doc.comparison) out.push(...sectionLines(doc.comparison, '###'));
   if (doc.findings.length > 0) {

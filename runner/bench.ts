@@ -10,6 +10,7 @@ import { liveChildren, type RunParams } from './session.ts';
 
 /** One scenario to run, with its parameters. */
 export interface PlannedScenario {
+  // biome-ignore lint/suspicious/noExplicitAny: params were built by this scenario's own params()
   scenario: Scenario<any>;
   params: object;
 }
@@ -32,7 +33,10 @@ export interface BenchPlan {
 /** Runs the plan; resolves with everything measured, also after an interrupt. */
 export async function runBench(plan: BenchPlan): Promise<{ results: Results; interrupted: boolean }> {
   const log = plan.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const results: Results = { meta: { ...collectMeta(plan.command), ...(plan.profile ? { profile: plan.profile } : {}), wsLoadClient: plan.run.wsClient }, scenarios: [] };
+  const results: Results = {
+    meta: { ...collectMeta(plan.command), ...(plan.profile ? { profile: plan.profile } : {}), wsLoadClient: plan.run.wsClient },
+    scenarios: [],
+  };
   const stopper = new AbortController();
   const onSigint = () => {
     if (stopper.signal.aborted) return;

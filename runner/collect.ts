@@ -46,7 +46,13 @@ export function sinceBase(now: ServerCounters, base: ServerCounters | undefined)
 }
 
 /** The row from the server's totals and the load processes' results. */
-function buildRow(transport: TransportName, c: CollectSpec, totals: ServerTotals, results: LoadResult[], series: TransportResult['series'] = []): TransportResult {
+function buildRow(
+  transport: TransportName,
+  c: CollectSpec,
+  totals: ServerTotals,
+  results: LoadResult[],
+  series: TransportResult['series'] = [],
+): TransportResult {
   type Count = { [K in keyof LoadResult]: LoadResult[K] extends number ? K : never }[keyof LoadResult];
   const sum = (k: Count) => results.reduce((a, m) => a + m[k], 0);
   const corrected = mergeEncoded(results.map((m) => m.histograms.corrected));

@@ -7,9 +7,9 @@ import { UsageError } from '../args.ts';
 import type { HeaderProfile } from '../clients/contract.ts';
 
 export type Profile = 'quick' | 'full';
-export type FlagValue = number | number[] | string;
+type FlagValue = number | number[] | string;
 
-export interface FlagSpec {
+interface FlagSpec {
   /** One line for --help. */
   help: string;
   /** `number`, a comma list of `numbers`, or one of `choices`. */
@@ -51,9 +51,15 @@ export function readFlags(specs: FlagSpecs, raw: Record<string, unknown>, profil
     const s = String(v);
     if (spec.kind === 'number') values.set(name, parseOne(spec, name, s));
     else if (spec.kind === 'numbers') {
-      const items = s.split(',').map((x) => x.trim()).filter(Boolean);
+      const items = s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
       if (items.length === 0) throw new UsageError(`--${name} needs at least one number`);
-      values.set(name, items.map((x) => parseOne(spec, name, x)));
+      values.set(
+        name,
+        items.map((x) => parseOne(spec, name, x)),
+      );
     } else {
       if (!spec.choices!.includes(s)) throw new UsageError(`--${name} must be one of ${spec.choices!.join(', ')}; got "${s}"`);
       values.set(name, s);

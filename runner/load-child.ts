@@ -126,8 +126,7 @@ async function sendLoad(m: Req<'send'>): Promise<LoadCalls['send']['reply']> {
       }
       inflight[i]!++;
       if (seq >= fromSeq) sent++;
-      clients[i]!
-        .send(encodePayload(seq, intendedNs, process.hrtime.bigint(), size))
+      clients[i]!.send(encodePayload(seq, intendedNs, process.hrtime.bigint(), size))
         .catch((e: Error) => {
           sendErrors++;
           noteError(e);

@@ -75,7 +75,17 @@ export interface LoadResult {
 export type LoadCalls = {
   /** Connects `clients` clients (`concurrency` at a time, default 50). */
   init: {
-    req: { transport: string; client: ClientModule; baseUrl: string; clients: number; idPrefix: string; pollIntervalMs: number; headers: HeaderProfile; mode: LoadMode; concurrency?: number };
+    req: {
+      transport: string;
+      client: ClientModule;
+      baseUrl: string;
+      clients: number;
+      idPrefix: string;
+      pollIntervalMs: number;
+      headers: HeaderProfile;
+      mode: LoadMode;
+      concurrency?: number;
+    };
     reply: { clients: number };
   };
   /** A new measured phase: deliveries numbered below `fromSeq` are warm-up. */

@@ -34,7 +34,14 @@ export function rowsWith<T>(s: ScenarioResult, read: (extra: unknown) => T | und
 }
 
 /** A detail table: a header, rows of plain text, which columns are text, and notes under it. */
-export function detailTable(key: string, title: string, head: readonly string[], text: readonly boolean[], rows: readonly (readonly string[])[], notes: string[]): TableBlock {
+export function detailTable(
+  key: string,
+  title: string,
+  head: readonly string[],
+  text: readonly boolean[],
+  rows: readonly (readonly string[])[],
+  notes: string[],
+): TableBlock {
   return {
     kind: 'table',
     key,

@@ -11,9 +11,23 @@ import { connections } from './connections/index.ts';
 import { deadPeer } from './dead-peer/index.ts';
 import { httpSaturation } from './http-saturation/index.ts';
 
-export const SCENARIOS: Scenario<any>[] = [push, echo, echoPingPong, echoPipelined, fanOut, throughputDown, throughputUp, overhead, connections, deadPeer, httpSaturation];
+// biome-ignore lint/suspicious/noExplicitAny: each scenario has its own params type; the runner hands each its own
+export const SCENARIOS: Scenario<any>[] = [
+  push,
+  echo,
+  echoPingPong,
+  echoPipelined,
+  fanOut,
+  throughputDown,
+  throughputUp,
+  overhead,
+  connections,
+  deadPeer,
+  httpSaturation,
+];
 
 /** A scenario by name. */
+// biome-ignore lint/suspicious/noExplicitAny: see SCENARIOS
 export function scenarioByName(name: string): Scenario<any> | undefined {
   return SCENARIOS.find((s) => s.name === name);
 }

@@ -9,10 +9,12 @@ import { z } from 'zod';
 
 /** A list that keeps the elements that parse with `item` and drops the rest. */
 export function listOf<T extends z.ZodType>(item: T) {
-  return z.array(z.unknown()).transform((xs) => xs.flatMap((x) => {
-    const r = item.safeParse(x);
-    return r.success ? [r.data as z.output<T>] : [];
-  }));
+  return z.array(z.unknown()).transform((xs) =>
+    xs.flatMap((x) => {
+      const r = item.safeParse(x);
+      return r.success ? [r.data as z.output<T>] : [];
+    }),
+  );
 }
 
 /** An optional field that reads as absent when it does not parse. */

@@ -26,7 +26,7 @@ export class HttpError extends Error {
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 /** Default largest message, bytes. */
-export const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
+const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
 
 /** What a transport gets to install its own routes and upgrade handling. */
 export interface ServerContext {
@@ -49,7 +49,7 @@ export interface ServerContext {
 }
 
 /** Fills the defaults of the server options. */
-export function withDefaults(o: ServerOptions = {}): Required<ServerOptions> {
+function withDefaults(o: ServerOptions = {}): Required<ServerOptions> {
   return {
     history: o.history ?? DEFAULT_HISTORY,
     longPollTimeoutMs: o.longPollTimeoutMs ?? 25_000,
@@ -66,7 +66,7 @@ export function withDefaults(o: ServerOptions = {}): Required<ServerOptions> {
 }
 
 /** Reads a request body up to `limit` bytes (413 past it). */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     if (declared > limit) {
@@ -95,7 +95,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
  * must parse — a JSON string is the message, `{ "data": "…" }` gives its data,
  * any other value is sent as its JSON text; other bodies are taken as text.
  */
-export function publishText(body: Buffer, contentType: string | undefined): string {
+function publishText(body: Buffer, contentType: string | undefined): string {
   const text = body.toString('utf8');
   if (contentType && /\bjson\b/i.test(contentType)) {
     let value: unknown;
@@ -185,7 +185,9 @@ export function buildServer(transport: TransportName, options: ServerOptions | u
     countError: () => void errors++,
     countRequest: () => void requests++,
     countIn: () => void messagesIn++,
-    addSubscribers: (n) => void (subscribers += n),
+    addSubscribers: (n) => {
+      subscribers += n;
+    },
     onClose: (fn) => void closers.push(fn),
   };
 
@@ -194,7 +196,11 @@ export function buildServer(transport: TransportName, options: ServerOptions | u
     app.use((req: Request, res: Response, next: NextFunction) => {
       res.set({ 'Access-Control-Allow-Origin': opts.corsOrigin, 'Access-Control-Expose-Headers': 'X-Next-Cursor' });
       if (req.method === 'OPTIONS') {
-        res.set({ 'Access-Control-Allow-Methods': 'GET, POST', 'Access-Control-Allow-Headers': 'Content-Type, Last-Event-ID', 'Access-Control-Max-Age': '600' });
+        res.set({
+          'Access-Control-Allow-Methods': 'GET, POST',
+          'Access-Control-Allow-Headers': 'Content-Type, Last-Event-ID',
+          'Access-Control-Max-Age': '600',
+        });
         res.status(204).end();
         return;
       }

@@ -61,7 +61,8 @@ test('bench with a tiny duration writes results.json with the fixed points and a
     assert.ok(push.results.length >= 4);
     for (const row of push.results) {
       assert.equal(row.state, 'completed', `${row.transport}: ${row.error}`);
-      for (const k of ['p50', 'p90', 'p99', 'p999', 'max', 'mean', 'count'] as const) assert.equal(typeof row.latencyMs?.[k], 'number', `${row.transport} latencyMs.${k}`);
+      for (const k of ['p50', 'p90', 'p99', 'p999', 'max', 'mean', 'count'] as const)
+        assert.equal(typeof row.latencyMs?.[k], 'number', `${row.transport} latencyMs.${k}`);
       assert.equal(row.messages!.sent, 10 * 3, `${row.transport}: 10 messages × 3 subscribers owed`);
       assert.equal(row.messages!.delivered + row.messages!.lost, row.messages!.sent);
       for (const k of ['bytesUp', 'bytesDown', 'payloadBytes', 'overheadBytesPerMessage', 'requests'] as const) assert.equal(typeof row.wire?.[k], 'number');
@@ -82,12 +83,16 @@ test('bench with a tiny duration writes results.json with the fixed points and a
 test('a transport whose server dies mid-run is recorded as errored; the others are still written', () => {
   const out = mkdtempSync(path.join(tmpdir(), 'lab-fault-'));
   try {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'run.ts', 'bench', '--scenario', 'push', '--duration', '1', '--clients', '2', '--rate', '20', '--transports', 'sse,ws', '--out', out], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 120_000,
-      env: { ...process.env, LAB_FAULT: 'sse:crash' },
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'run.ts', 'bench', '--scenario', 'push', '--duration', '1', '--clients', '2', '--rate', '20', '--transports', 'sse,ws', '--out', out],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { ...process.env, LAB_FAULT: 'sse:crash' },
+      },
+    );
     assert.equal(r.status, 0, r.stderr);
     const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as Results;
     const rows = results.scenarios[0]!.results;
@@ -107,10 +112,31 @@ test('Ctrl-C stops every child process and still writes what was measured', asyn
   const { spawn, execFileSync } = await import('node:child_process');
   const out = mkdtempSync(path.join(tmpdir(), 'lab-sigint-'));
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'run.ts', 'bench', '--scenario', 'push', '--transports', 'ws,sse,polling', '--duration', '3', '--clients', '2', '--rate', '10', '--out', out], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'run.ts',
+        'bench',
+        '--scenario',
+        'push',
+        '--transports',
+        'ws,sse,polling',
+        '--duration',
+        '3',
+        '--clients',
+        '2',
+        '--rate',
+        '10',
+        '--out',
+        out,
+      ],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.setEncoding('utf8');
     // Interrupt once the first transport is done and the second is publishing.
@@ -138,8 +164,13 @@ test('Ctrl-C stops every child process and still writes what was measured', asyn
     // No server or load process of the run is left behind.
     // Only this checkout's children: other checkouts of the lab may be running on the same machine.
     const mine = path.join(ROOT, 'runner');
-    const left = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(out) || (l.includes(mine) && /(server|load)-child\.ts/.test(l)));
-    assert.deepEqual(left.filter((l) => !l.includes('ps -eo')), []);
+    const left = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.includes(out) || (l.includes(mine) && /(server|load)-child\.ts/.test(l)));
+    assert.deepEqual(
+      left.filter((l) => !l.includes('ps -eo')),
+      [],
+    );
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

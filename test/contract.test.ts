@@ -104,7 +104,10 @@ describe('resume without loss', () => {
     await delay(20);
     for (let i = 5; i < 10; i++) server.hub.publish(`m${i}`);
     await waitFor(() => c.received.length >= 10, 'all ten after reconnect');
-    assert.deepEqual(c.received, Array.from({ length: 10 }, (_, i) => `m${i}`));
+    assert.deepEqual(
+      c.received,
+      Array.from({ length: 10 }, (_, i) => `m${i}`),
+    );
     assert.equal(client.reconnects, 1);
   });
 
@@ -114,7 +117,10 @@ describe('resume without loss', () => {
     const r = await fetch(`${baseUrl}/poll?cursor=2`);
     const body = (await r.json()) as { next: number; gap: { from: number; to: number }; messages: { id: number }[] };
     assert.deepEqual(body.gap, { from: 3, to: 7 });
-    assert.deepEqual(body.messages.map((m) => m.id), [8, 9, 10, 11, 12]);
+    assert.deepEqual(
+      body.messages.map((m) => m.id),
+      [8, 9, 10, 11, 12],
+    );
     assert.equal(body.next, 12);
   });
 });

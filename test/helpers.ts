@@ -21,7 +21,13 @@ export interface Collector {
 }
 
 /** Starts a client that collects its messages, stopped after the test. */
-export async function startCollector(t: TestContext, transport: TransportName, baseUrl: string, clientId: string, o: Partial<ClientOptions> = {}): Promise<Collector> {
+export async function startCollector(
+  t: TestContext,
+  transport: TransportName,
+  baseUrl: string,
+  clientId: string,
+  o: Partial<ClientOptions> = {},
+): Promise<Collector> {
   const received: string[] = [];
   const gaps: { from: number; to: number }[] = [];
   const client = await createClientFor(transport, {

@@ -16,7 +16,9 @@ test('the five built-in transports, in report order, are the rows a results file
 
 test('only the polling deliveries cost a request per update', () => {
   assert.deepEqual(
-    transports().filter((d) => requestPerUpdate(d.traits)).map((d) => d.name),
+    transports()
+      .filter((d) => requestPerUpdate(d.traits))
+      .map((d) => d.name),
     ['polling', 'long-polling'],
   );
 });

@@ -27,7 +27,9 @@ async function finish(sock: net.Socket, server: TransportServer): Promise<void> 
   await waitFor(() => server.counters().connectionsOpen === 0, 'the server to see the close');
 }
 
-const httpTransports = transports().filter((d) => d.traits.delivery !== 'frames').map((d) => d.name);
+const httpTransports = transports()
+  .filter((d) => d.traits.delivery !== 'frames')
+  .map((d) => d.name);
 
 for (const transport of httpTransports) {
   test(`${transport}: the meter counts exactly the bytes of a scripted exchange`, async (t) => {
@@ -59,7 +61,9 @@ for (const transport of httpTransports) {
 test('POST /publish: request and response bytes are counted as sent and received', async (t) => {
   const { server, baseUrl } = await startServer(t, 'polling');
   const body = 'hello world';
-  const request = Buffer.from(`POST /publish HTTP/1.1\r\nHost: lab\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+  const request = Buffer.from(
+    `POST /publish HTTP/1.1\r\nHost: lab\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+  );
   const { sock, received } = await rawConnect(Number(new URL(baseUrl).port));
   sock.write(request);
   await waitFor(() => received().includes('"seq":1'), 'the answer');
@@ -68,7 +72,9 @@ test('POST /publish: request and response bytes are counted as sent and received
   assert.equal(server.counters().bytesWritten, received().length);
 });
 
-const wsTransports = transports().filter((d) => d.traits.delivery === 'frames').map((d) => d.name);
+const wsTransports = transports()
+  .filter((d) => d.traits.delivery === 'frames')
+  .map((d) => d.name);
 
 for (const transport of wsTransports) {
   test(`${transport}: handshake and frames are counted to the byte`, async (t) => {
@@ -109,7 +115,10 @@ for (const transport of ['sse', 'websocket', 'ws']) {
     const { sock } = await rawConnect(port);
     sock.pause(); // never read: the kernel buffers fill, then the server's
     if (transport === 'sse') sock.write('GET /events HTTP/1.1\r\nHost: lab\r\n\r\n');
-    else sock.write(`GET / HTTP/1.1\r\nHost: lab\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${Buffer.alloc(16, 1).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    else
+      sock.write(
+        `GET / HTTP/1.1\r\nHost: lab\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${Buffer.alloc(16, 1).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
     await waitFor(() => server.counters().subscribers === 1, 'the subscription');
     const big = 'z'.repeat(64 * 1024);
     for (let i = 0; i < 400 && server.counters().subscribers === 1; i++) {

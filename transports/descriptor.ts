@@ -16,7 +16,7 @@ export type Delivery =
   | 'frames';
 
 /** How the server learns that a silent peer is gone. */
-export type HeartbeatKind =
+type HeartbeatKind =
   /** Nothing on the connection: only idle timeouts free it. */
   | 'none'
   /** Comment lines the server writes and nobody answers (SSE). */
@@ -25,7 +25,7 @@ export type HeartbeatKind =
   | 'ping-pong';
 
 /** How a client's messages go up to the server. */
-export type Upward = 'post' | 'frame';
+type Upward = 'post' | 'frame';
 
 /** Traits that decide how scenarios treat a transport and how reports speak of it. */
 export interface TransportTraits {
@@ -37,7 +37,7 @@ export interface TransportTraits {
 }
 
 /** How charts draw a transport: the same colour and dash in every chart. */
-export interface TransportLook {
+interface TransportLook {
   /** CSS colour (Okabe–Ito palette, safe for colour-blind readers). */
   color: string;
   /** chart.js dash pattern; empty for a solid line. */

@@ -1,5 +1,4 @@
 // transport-lab teaching demo — plain browser JavaScript, no libraries.
-'use strict';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const WINDOW_MS = 30000;
@@ -55,7 +54,7 @@ function onMessage(p, data) {
   let m = null;
   try {
     m = JSON.parse(data);
-  } catch (e) {
+  } catch (_e) {
     m = null;
   }
   if (!m || typeof m.sentAt !== 'number') {
@@ -94,7 +93,8 @@ function renderStats(p) {
 // Timeline: messages on the top row, requests below (held ones as bars), pings as small ticks.
 function drawTimeline(p) {
   const c = $('.timeline', p.el);
-  const w = (c.width = c.clientWidth || 300);
+  const w = c.clientWidth || 300;
+  c.width = w;
   const h = c.height;
   const g = c.getContext('2d');
   const now = Date.now();
@@ -238,7 +238,7 @@ async function refreshStats() {
       panes[name].server = s[name];
       if (!panes[name].base) panes[name].base = { ...s[name] };
     }
-  } catch (e) {
+  } catch (_e) {
     // the demo server went away; keep the last figures
   }
 }
@@ -349,8 +349,16 @@ function renderFrame(f) {
   div.dataset.payload = f.payload || '';
   div.dataset.lengthForm = String(f.lengthForm);
   let html =
-    '<div class="title">' + esc(f.opcodeName) + ' frame, ' + f.frameLength + ' bytes ' +
-    '<span class="dir">' + (fromPage ? 'page → server' : 'server → page') + ' · ' + new Date(f.at).toLocaleTimeString() + '</span></div>';
+    '<div class="title">' +
+    esc(f.opcodeName) +
+    ' frame, ' +
+    f.frameLength +
+    ' bytes ' +
+    '<span class="dir">' +
+    (fromPage ? 'page → server' : 'server → page') +
+    ' · ' +
+    new Date(f.at).toLocaleTimeString() +
+    '</span></div>';
   html += '<div class="bytes">';
   html += field('byte 0', bits(b0));
   html += field('FIN', f.fin ? '1 (last)' : '0 (more follow)');
@@ -358,7 +366,15 @@ function renderFrame(f) {
   html += field('opcode', '0x' + f.opcode.toString(16) + ' ' + esc(f.opcodeName));
   html += field('byte 1', bits(b1));
   html += field('MASK', f.masked ? '1' : '0');
-  html += field('length', len7 + (f.lengthForm === 7 ? ' (7-bit)' : f.lengthForm === 16 ? ' → 16-bit: ' + spaced(extHex) + ' = ' + f.payloadLength : ' → 64-bit: ' + spaced(extHex) + ' = ' + f.payloadLength));
+  html += field(
+    'length',
+    len7 +
+      (f.lengthForm === 7
+        ? ' (7-bit)'
+        : f.lengthForm === 16
+          ? ' → 16-bit: ' + spaced(extHex) + ' = ' + f.payloadLength
+          : ' → 64-bit: ' + spaced(extHex) + ' = ' + f.payloadLength),
+  );
   if (f.masked) html += field('masking key', spaced(f.maskingKey), 'mask');
   if (f.payloadLength > 0) {
     if (f.masked) html += field('payload as sent (masked)', spaced(f.maskedPayload) + (f.truncated ? ' …' : ''), 'payload mask');
@@ -366,7 +382,8 @@ function renderFrame(f) {
   }
   html += '</div>';
   if (f.close) html += '<div class="text">close code ' + f.close.code + (f.close.reason ? ', reason "' + esc(f.close.reason) + '"' : '') + '</div>';
-  else if (f.text !== null && f.payloadLength > 0) html += '<div class="text">text: "' + esc(f.text) + '"' + (f.opcode === 0 ? ' (continuation)' : '') + '</div>';
+  else if (f.text !== null && f.payloadLength > 0)
+    html += '<div class="text">text: "' + esc(f.text) + '"' + (f.opcode === 0 ? ' (continuation)' : '') + '</div>';
   div.innerHTML = html;
   const list = $('#frames');
   list.prepend(div);
@@ -492,8 +509,11 @@ async function originTest() {
   out.dataset.status = String(r.status);
   out.textContent =
     (r.refused ? 'Refused: HTTP ' + r.status + (ev ? ' (' + ev.reason + ')' : '') : 'Accepted (101): the check is off!') +
-    '\n\nThe request the server saw:\n' + (ev ? ev.request.join('\n') : '(not reported)') +
-    '\n\nThis page\'s own connection sent Origin: ' + location.origin + ' and got 101.';
+    '\n\nThe request the server saw:\n' +
+    (ev ? ev.request.join('\n') : '(not reported)') +
+    "\n\nThis page's own connection sent Origin: " +
+    location.origin +
+    ' and got 101.';
 }
 function openOnce(url) {
   return new Promise((resolve) => {
@@ -535,11 +555,21 @@ async function main() {
     return;
   }
   const base = (port) => 'http://' + location.hostname + ':' + port;
-  document.querySelectorAll('.hb-interval').forEach((e) => (e.textContent = config.heartbeat.intervalMs / 1000 + ' s'));
-  document.querySelectorAll('.hb-max').forEach((e) => (e.textContent = config.heartbeat.maxMissedPongs));
-  document.querySelectorAll('.app-interval').forEach((e) => (e.textContent = config.appHeartbeat.intervalMs / 1000 + ' s'));
-  document.querySelectorAll('.app-max').forEach((e) => (e.textContent = config.appHeartbeat.maxLoss));
-  document.querySelectorAll('.lp-timeout').forEach((e) => (e.textContent = config.longPollTimeoutMs / 1000 + ' s'));
+  document.querySelectorAll('.hb-interval').forEach((e) => {
+    e.textContent = config.heartbeat.intervalMs / 1000 + ' s';
+  });
+  document.querySelectorAll('.hb-max').forEach((e) => {
+    e.textContent = config.heartbeat.maxMissedPongs;
+  });
+  document.querySelectorAll('.app-interval').forEach((e) => {
+    e.textContent = config.appHeartbeat.intervalMs / 1000 + ' s';
+  });
+  document.querySelectorAll('.app-max').forEach((e) => {
+    e.textContent = config.appHeartbeat.maxLoss;
+  });
+  document.querySelectorAll('.lp-timeout').forEach((e) => {
+    e.textContent = config.longPollTimeoutMs / 1000 + ' s';
+  });
 
   $('#publish-btn').onclick = () => publish($('#publish-text').value);
   $('#publish-text').onkeydown = (e) => {
@@ -555,12 +585,17 @@ async function main() {
     if (ws && ws.readyState === 1) ws.send($('#ws-text').value);
   };
   $('#ws-fragment').onclick = () => fetch('/fragment?client=' + clientId, { method: 'POST' });
-  $('#ws-close').onclick = () => ws && ws.close(1000, 'closed from the page');
+  $('#ws-close').onclick = () => ws?.close(1000, 'closed from the page');
   $('#ws-reconnect').onclick = connectWebSocket;
-  $('#peer-answer').onchange = (e) => fetch('/peer/answer', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ answer: e.target.checked }) });
+  $('#peer-answer').onchange = (e) =>
+    fetch('/peer/answer', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ answer: e.target.checked }) });
   $('#peer-restart').onclick = restartPeer;
   $('#app-silent').onchange = (e) =>
-    fetch('/app-heartbeat/silent?client=' + clientId, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ silent: e.target.checked }) });
+    fetch('/app-heartbeat/silent?client=' + clientId, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ silent: e.target.checked }),
+    });
   $('#app-reconnect').onclick = startAppHeartbeat;
   $('#origin-test').onclick = originTest;
   $('#token-test').onclick = tokenTest;

@@ -33,7 +33,7 @@ const NINES: [number, string][] = [
 ];
 
 function pct(x: number): string {
-  const p = 100 * (1 - Math.pow(10, -x));
+  const p = 100 * (1 - 10 ** -x);
   return `${+p.toFixed(4)}%`;
 }
 
@@ -46,7 +46,7 @@ function num(v: number): string {
 function logTicks(v: number | string): string {
   const x = Number(v);
   if (!(x > 0)) return '';
-  const m = x / Math.pow(10, Math.floor(Math.log10(x) + 1e-9));
+  const m = x / 10 ** Math.floor(Math.log10(x) + 1e-9);
   const r = Math.round(m * 1000) / 1000;
   return r === 1 || r === 2 || r === 5 ? num(x) : '';
 }

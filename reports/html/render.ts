@@ -56,7 +56,10 @@ export function escapeScript(js: string): string {
 
 /** JSON for a `<script type="application/json">`: no `<`, and no line separators. */
 function jsonForScript(v: unknown): string {
-  return JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 // ---------------------------------------------------------------------------
@@ -121,7 +124,9 @@ function notesHtml(notes: readonly string[] | undefined): Markup | '' {
 /** A detail table as a card: title, table, notes; a folded table puts its notes first, since they already say what matters. */
 function detailHtml(t: TableBlock): Markup {
   const table = tableHtml(t);
-  const body = t.fold ? html`${notesHtml(t.notes)}<details><summary>All ${t.rows.length} rows</summary>${table}</details>` : html`${table}${notesHtml(t.notes)}`;
+  const body = t.fold
+    ? html`${notesHtml(t.notes)}<details><summary>All ${t.rows.length} rows</summary>${table}</details>`
+    : html`${table}${notesHtml(t.notes)}`;
   return html`<div class="note detail" data-detail="${t.key}">${t.title ? html`<h3>${t.title}</h3>` : ''}${body}</div>`;
 }
 
@@ -200,8 +205,12 @@ function sectionHtml(ctx: Ctx, s: Section): Markup {
   const lead = firstOther < 0 ? s.blocks : s.blocks.slice(0, firstOther);
   const rest = s.blocks.slice(lead.length);
   const cmp = s.comparison;
-  const hasRegression = (cmp?.blocks ?? []).some((b) => (b.kind === 'table' && b.rowKeys?.includes('verdict-regression')) || (b.kind === 'list' && b.items.some((it) => it.level === 'error')));
-  const comparison = cmp ? html`<details class="compare" id="${cmp.id}"${hasRegression ? ' open' : ''}><summary>${cmp.title}</summary>\n${blocksHtml(ctx, cmp.blocks, false, 'comparison num')}</details>\n` : '';
+  const hasRegression = (cmp?.blocks ?? []).some(
+    (b) => (b.kind === 'table' && b.rowKeys?.includes('verdict-regression')) || (b.kind === 'list' && b.items.some((it) => it.level === 'error')),
+  );
+  const comparison = cmp
+    ? html`<details class="compare" id="${cmp.id}"${hasRegression ? ' open' : ''}><summary>${cmp.title}</summary>\n${blocksHtml(ctx, cmp.blocks, false, 'comparison num')}</details>\n`
+    : '';
   return html`<section class="scenario" id="${s.id}"${s.scenario !== undefined ? html` data-scenario="${s.scenario}"` : ''}>
 <h2>${s.title}</h2>
 ${lead.map((b) => (b.kind === 'text' ? textHtml(b, true) : ''))}<div class="meta-grid">
@@ -212,12 +221,19 @@ ${blocksHtml(ctx, rest, true)}${comparison}</section>`;
 
 function findingsHtml(findings: readonly Finding[]): Markup | '' {
   if (findings.length === 0) return '';
-  const items = findings.map((f) => html`<li class="finding-${f.level}">${f.level === 'info' ? '' : html`<strong>${f.level === 'warn' ? 'Note' : 'Error'}:</strong> `}${f.text}</li>\n`);
+  const items = findings.map(
+    (f) => html`<li class="finding-${f.level}">${f.level === 'info' ? '' : html`<strong>${f.level === 'warn' ? 'Note' : 'Error'}:</strong> `}${f.text}</li>\n`,
+  );
   return html`<section class="findings" id="findings"><h2>Findings</h2><ul>\n${items}</ul></section>`;
 }
 
 function headerHtml(doc: ReportDoc): Markup {
-  const env: TableBlock = { kind: 'table', key: 'environment', columns: [{ label: '' }, { label: '', text: true }], rows: doc.environment.map(([k, v]) => [{ text: k }, { text: v }]) };
+  const env: TableBlock = {
+    kind: 'table',
+    key: 'environment',
+    columns: [{ label: '' }, { label: '', text: true }],
+    rows: doc.environment.map(([k, v]) => [{ text: k }, { text: v }]),
+  };
   return html`<header>
 <h1>${doc.title}</h1>
 <p class="sub">${doc.subtitle}</p>
@@ -229,9 +245,14 @@ function headerHtml(doc: ReportDoc): Markup {
 /** The document as one self-contained HTML page. */
 function renderDocHtml(doc: ReportDoc): string {
   const ctx: Ctx = { specs: [] };
-  const comparison = doc.comparison ? html`<section class="baseline" id="${doc.comparison.id}"><h2>${doc.comparison.title}</h2>\n${blocksHtml(ctx, doc.comparison.blocks, false, 'comparison num')}</section>` : '';
+  const comparison = doc.comparison
+    ? html`<section class="baseline" id="${doc.comparison.id}"><h2>${doc.comparison.title}</h2>\n${blocksHtml(ctx, doc.comparison.blocks, false, 'comparison num')}</section>`
+    : '';
   const sections = doc.sections.map((s) => html`${sectionHtml(ctx, s)}\n`);
-  const nav = doc.sections.length > 0 ? html`<nav aria-label="scenarios"><ul>${doc.sections.map((s) => html`<li><a href="#${s.id}">${s.title}</a></li>`)}</ul></nav>` : '';
+  const nav =
+    doc.sections.length > 0
+      ? html`<nav aria-label="scenarios"><ul>${doc.sections.map((s) => html`<li><a href="#${s.id}">${s.title}</a></li>`)}</ul></nav>`
+      : '';
   const started = doc.environment.find(([k]) => k === 'started')?.[1];
   const page = html`<!doctype html>
 <html lang="en">

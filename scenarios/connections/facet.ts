@@ -46,7 +46,12 @@ function findings(s: ScenarioResult): Finding[] {
     .map((c) => ({ t: c.r.transport, st: c.x.filter((st) => st.connections <= common).pop() }))
     .filter((c): c is { t: TransportResult['transport']; st: ConnectionsStep } => c.st !== undefined)
     .sort((a, b) => a.st.rssPerConnBytes - b.st.rssPerConnBytes);
-  if (at.length > 0) out.push({ level: 'info', scenario: s.name, text: `${s.name}: server RSS per idle connection at ${fmtInt(common)}: ${at.map((x) => `${x.t} ${fmtBytes(x.st.rssPerConnBytes)}`).join(', ')}.` });
+  if (at.length > 0)
+    out.push({
+      level: 'info',
+      scenario: s.name,
+      text: `${s.name}: server RSS per idle connection at ${fmtInt(common)}: ${at.map((x) => `${x.t} ${fmtBytes(x.st.rssPerConnBytes)}`).join(', ')}.`,
+    });
   for (const { r } of conns) {
     for (const k of readConnections(r.extra)?.skipped ?? []) {
       out.push({ level: 'warn', scenario: s.name, text: `${s.name}/${r.transport}: the ${fmtInt(k.connections)}-connection step was skipped: ${k.reason}.` });
@@ -60,7 +65,10 @@ function details(s: ScenarioResult): Block[] {
   if (rows.length === 0) return [];
   const notes: string[] = [];
   const bases = rows.map(({ r }) => ({ t: r.transport, base: readConnections(r.extra)?.baseline })).filter((x) => x.base !== undefined);
-  if (bases.length > 0) notes.push(`Per-connection figures are above the empty server after a gc (RSS / heap): ${bases.map((x) => `${x.t} ${fmtMiB(x.base!.rssBytes)} / ${fmtMiB(x.base!.heapBytes)} MiB`).join(', ')}.`);
+  if (bases.length > 0)
+    notes.push(
+      `Per-connection figures are above the empty server after a gc (RSS / heap): ${bases.map((x) => `${x.t} ${fmtMiB(x.base!.rssBytes)} / ${fmtMiB(x.base!.heapBytes)} MiB`).join(', ')}.`,
+    );
   for (const { r } of rows) {
     for (const k of readConnections(r.extra)?.skipped ?? []) notes.push(`${r.transport}: ${fmtInt(k.connections)} connections skipped: ${k.reason}.`);
   }
@@ -68,7 +76,20 @@ function details(s: ScenarioResult): Block[] {
     detailTable(
       'connections',
       'Idle connections: memory and CPU per step',
-      ['transport', 'connections', 'RSS MiB', 'RSS/conn', 'added RSS/conn', 'heap/conn', 'sockets', 'subscribers', 'CPU %', 'polls/s', 'connect ms', 'load procs'],
+      [
+        'transport',
+        'connections',
+        'RSS MiB',
+        'RSS/conn',
+        'added RSS/conn',
+        'heap/conn',
+        'sockets',
+        'subscribers',
+        'CPU %',
+        'polls/s',
+        'connect ms',
+        'load procs',
+      ],
       [true, false, false, false, false, false, false, false, false, false, false, false],
       rows.flatMap(({ r, x: steps }) =>
         steps.map((st) => [
@@ -96,7 +117,15 @@ function charts(s: ScenarioResult): Block[] {
   if (rows.length === 0) return [];
   const head = ['transport', 'connections', 'RSS/conn KiB', 'heap/conn KiB', 'RSS MiB', 'heap MiB', 'CPU %'];
   const table = rows.flatMap(({ r, x: steps }) =>
-    steps.map((st) => [r.transport, fmtInt(st.connections), fmtSig(st.rssPerConnBytes / 1024), st.heapPerConnBytes !== undefined ? fmtSig(st.heapPerConnBytes / 1024) : '–', fmtMiB(st.rssBytes), fmtMiB(st.heapBytes), fmtFixed(st.cpuPct, 1)]),
+    steps.map((st) => [
+      r.transport,
+      fmtInt(st.connections),
+      fmtSig(st.rssPerConnBytes / 1024),
+      st.heapPerConnBytes !== undefined ? fmtSig(st.heapPerConnBytes / 1024) : '–',
+      fmtMiB(st.rssBytes),
+      fmtMiB(st.heapBytes),
+      fmtFixed(st.cpuPct, 1),
+    ]),
   );
   const counts = [...new Set(rows.flatMap((x) => x.x.map((st) => st.connections)))];
   if (counts.length === 1) {
@@ -115,7 +144,13 @@ function charts(s: ScenarioResult): Block[] {
             labels: rows.map((x) => x.r.transport),
             datasets: [
               { label: 'RSS per connection', data: at.map((st) => st.rssPerConnBytes / 1024), backgroundColor: colors, borderWidth: 0 },
-              { label: 'V8 heap per connection', data: at.map((st) => (st.heapPerConnBytes ?? 0) / 1024), backgroundColor: colors.map((c) => alpha(c, 0.4)), borderColor: colors, borderWidth: 1 },
+              {
+                label: 'V8 heap per connection',
+                data: at.map((st) => (st.heapPerConnBytes ?? 0) / 1024),
+                backgroundColor: colors.map((c) => alpha(c, 0.4)),
+                borderColor: colors,
+                borderWidth: 1,
+              },
             ],
           },
           options: baseOptions<'bar'>({ y: axis('KiB per connection', false) }),
@@ -127,20 +162,64 @@ function charts(s: ScenarioResult): Block[] {
         key: 'connections-cpu',
         title: `Server CPU holding ${fmtInt(n)} idle connections`,
         caption: 'Heartbeats, held polls and short polls at their interval: what idle costs.',
-        config: transportBars(rows.map((x) => x.r), at.map((st) => st.cpuPct), '% of one core'),
+        config: transportBars(
+          rows.map((x) => x.r),
+          at.map((st) => st.cpuPct),
+          '% of one core',
+        ),
         head: ['transport', 'CPU %', 'polls/s'],
         rows: rows.map((x) => [x.r.transport, fmtFixed(x.x[0]!.cpuPct, 1), x.x[0]!.requestsPerSec !== undefined ? fmtSig(x.x[0]!.requestsPerSec) : '–']),
       }),
     ];
   }
   const xs = rows.flatMap((x) => x.x.map((st) => st.connections));
-  const lines = (y: (st: ConnectionsStep) => number): LineDataset[] => rows.map(({ r, x: steps }) => transportLine(r, steps.map((st) => ({ x: st.connections, y: y(st) }))));
+  const lines = (y: (st: ConnectionsStep) => number): LineDataset[] =>
+    rows.map(({ r, x: steps }) =>
+      transportLine(
+        r,
+        steps.map((st) => ({ x: st.connections, y: y(st) })),
+      ),
+    );
   const x = axis('open connections', useLog(xs));
-  const scatter = (datasets: LineDataset[], yTitle: string) => ({ type: 'scatter' as const, data: { datasets }, options: baseOptions<'scatter'>({ x, y: axis(yTitle, false) }) });
+  const scatter = (datasets: LineDataset[], yTitle: string) => ({
+    type: 'scatter' as const,
+    data: { datasets },
+    options: baseOptions<'scatter'>({ x, y: axis(yTitle, false) }),
+  });
   return [
-    chartBlock({ key: 'connections-per-conn', title: 'Memory per idle connection', caption: 'Server RSS above the empty baseline, divided by the connections held.', config: scatter(lines((st) => st.rssPerConnBytes / 1024), 'KiB per connection'), head, rows: table }),
-    chartBlock({ key: 'connections-rss', title: 'Server RSS as connections grow', caption: 'Total resident memory of the server process.', config: scatter(lines((st) => st.rssBytes / 1048576), 'RSS, MiB'), head, rows: table }),
-    chartBlock({ key: 'connections-cpu', title: 'Server CPU while the connections sit idle', caption: 'Heartbeats, held polls and short polls at their interval.', config: scatter(lines((st) => st.cpuPct), '% of one core'), head, rows: table }),
+    chartBlock({
+      key: 'connections-per-conn',
+      title: 'Memory per idle connection',
+      caption: 'Server RSS above the empty baseline, divided by the connections held.',
+      config: scatter(
+        lines((st) => st.rssPerConnBytes / 1024),
+        'KiB per connection',
+      ),
+      head,
+      rows: table,
+    }),
+    chartBlock({
+      key: 'connections-rss',
+      title: 'Server RSS as connections grow',
+      caption: 'Total resident memory of the server process.',
+      config: scatter(
+        lines((st) => st.rssBytes / 1048576),
+        'RSS, MiB',
+      ),
+      head,
+      rows: table,
+    }),
+    chartBlock({
+      key: 'connections-cpu',
+      title: 'Server CPU while the connections sit idle',
+      caption: 'Heartbeats, held polls and short polls at their interval.',
+      config: scatter(
+        lines((st) => st.cpuPct),
+        '% of one core',
+      ),
+      head,
+      rows: table,
+    }),
   ];
 }
 

@@ -51,7 +51,7 @@ export interface ConnectionsParams {
 }
 
 /** A step in `extra.steps`: the report's ConnectionsStep plus what explains it. */
-export interface ConnectionsStepRow extends ConnectionsStep {
+interface ConnectionsStepRow extends ConnectionsStep {
   /** RSS added per connection since the previous step (the first step: since the empty server), bytes. */
   marginalRssPerConnBytes: number;
   /** RSS per TCP socket the server held above the empty server, bytes. */
@@ -90,7 +90,7 @@ export interface ConnectionsRowExtra {
   heartbeat: { intervalMs: number; maxMissed: number };
 }
 
-export function connectionsParams(f: FlagReader): ConnectionsParams {
+function connectionsParams(f: FlagReader): ConnectionsParams {
   const steps = [...new Set(f.nums('connection-steps'))].sort((a, b) => a - b);
   return {
     steps,
@@ -139,7 +139,15 @@ export const connections: Scenario<ConnectionsParams> = {
   summary: 'idle connections held at 1k/5k/10k: server RSS and heap per connection, CPU while idle with heartbeats running',
   facet: connectionsFacet,
   flags: {
-    'connection-steps': { help: 'idle connections to hold, a comma list', kind: 'numbers', quick: [1000], full: [1000, 5000, 10000], min: 1, max: 1_000_000, integer: true },
+    'connection-steps': {
+      help: 'idle connections to hold, a comma list',
+      kind: 'numbers',
+      quick: [1000],
+      full: [1000, 5000, 10000],
+      min: 1,
+      max: 1_000_000,
+      integer: true,
+    },
     'connection-hold': { help: 'seconds each step is held idle and measured', kind: 'number', quick: 2, full: 5, min: 0.5, max: 600 },
     ...HEARTBEAT_FLAGS,
   },
@@ -261,7 +269,14 @@ export const connections: Scenario<ConnectionsParams> = {
         heartbeat: { intervalMs: p.heartbeatIntervalMs, maxMissed: p.maxMissed },
       };
       return measuredRow(transport, {
-        wire: { bytesUp: end.bytesRead, bytesDown: end.bytesWritten, payloadBytes: 0, overheadBytesPerMessage: 0, requests: end.requests, emptyResponses: end.emptyResponses },
+        wire: {
+          bytesUp: end.bytesRead,
+          bytesDown: end.bytesWritten,
+          payloadBytes: 0,
+          overheadBytesPerMessage: 0,
+          requests: end.requests,
+          emptyResponses: end.emptyResponses,
+        },
         server: { cpuMs: last!.cpuMs, rssMaxBytes: last!.rssMaxBytes, cpuPct: last!.cpuPct, connections: steps[steps.length - 1]!.connections },
         client: { cpuMs: round(last!.clientCpuMs), cpuPct: last!.clientCpuPct, processes: s.loads.length, clientBound: last!.clientBound },
         series,

@@ -24,7 +24,8 @@ function loadInWords(s: ScenarioResult): string | undefined {
   if (cap === undefined) return undefined;
   return joinParts(
     `one peer frozen with SIGSTOP, waited up to ${fmtDuration(cap)} for the server to free it`,
-    hb !== undefined && (hb > 0 ? `heartbeat every ${fmtDuration(hb)}${missed !== undefined ? ` (${fmtInt(missed)} unanswered pings allowed)` : ''}` : 'heartbeat off'),
+    hb !== undefined &&
+      (hb > 0 ? `heartbeat every ${fmtDuration(hb)}${missed !== undefined ? ` (${fmtInt(missed)} unanswered pings allowed)` : ''}` : 'heartbeat off'),
     poll !== undefined && `polling every ${fmtDuration(poll)}`,
     held !== undefined && `long polls held ${fmtDuration(held)}`,
   );
@@ -44,14 +45,27 @@ function findings(s: ScenarioResult): Finding[] {
   const within = cap !== undefined ? ` within ${fmtDuration(cap)}` : '';
   if (missed.length === 0) {
     const best = seen.reduce((a, b) => (b.x.detectMs! < a.x.detectMs! ? b : a));
-    return [{ level: 'info', scenario: s.name, text: `${s.name}: every server freed a frozen peer${within}; fastest: ${best.r.transport} (${fmtDuration(best.x.detectMs!)}).` }];
+    return [
+      {
+        level: 'info',
+        scenario: s.name,
+        text: `${s.name}: every server freed a frozen peer${within}; fastest: ${best.r.transport} (${fmtDuration(best.x.detectMs!)}).`,
+      },
+    ];
   }
-  if (seen.length === 0) return [{ level: 'info', scenario: s.name, text: `${s.name}: no server noticed a frozen peer${within} (${missed.map((x) => x.r.transport).join(', ')}).` }];
+  if (seen.length === 0)
+    return [{ level: 'info', scenario: s.name, text: `${s.name}: no server noticed a frozen peer${within} (${missed.map((x) => x.r.transport).join(', ')}).` }];
   const names = seen.map((x) => x.r.transport);
   // When only the transports that send frames noticed, the finding says so by kind.
   const who = names.every((t) => transportByName(t)?.traits.delivery === 'frames') ? 'WebSocket' : listInWords(names);
   const seenList = seen.map((x) => `${x.r.transport} after ${fmtDuration(x.x.detectMs!)}`).join(', ');
-  return [{ level: 'info', scenario: s.name, text: `${s.name}: only ${who} noticed a frozen peer${within} (${seenList}); ${listInWords(missed.map((x) => x.r.transport))} did not.` }];
+  return [
+    {
+      level: 'info',
+      scenario: s.name,
+      text: `${s.name}: only ${who} noticed a frozen peer${within} (${seenList}); ${listInWords(missed.map((x) => x.r.transport))} did not.`,
+    },
+  ];
 }
 
 function details(s: ScenarioResult): Block[] {
@@ -98,7 +112,17 @@ function charts(s: ScenarioResult): Block[] {
   const expected = d.map((x) => (typeof x.x.expectedMs === 'number' && (cap === undefined || x.x.expectedMs <= cap * 1.5) ? x.x.expectedMs / 1000 : null));
   const top = Math.max(...values, ...expected.filter((v): v is number => v !== null));
   if (expected.some((v) => v !== null)) {
-    datasets.push({ type: 'line', label: 'expected by its settings', data: expected, showLine: false, pointStyle: 'line', pointRadius: 14, pointBorderWidth: 3, borderColor: '#222222', backgroundColor: '#222222' });
+    datasets.push({
+      type: 'line',
+      label: 'expected by its settings',
+      data: expected,
+      showLine: false,
+      pointStyle: 'line',
+      pointRadius: 14,
+      pointBorderWidth: 3,
+      borderColor: '#222222',
+      backgroundColor: '#222222',
+    });
   }
   return [
     chartBlock({
@@ -111,7 +135,12 @@ function charts(s: ScenarioResult): Block[] {
         options: baseOptions<'bar'>({ x: { title: { display: false } }, y: { ...axis('seconds after the freeze', false), suggestedMax: top * 1.15 } as Axis }),
       },
       head: ['transport', 'outcome', 'expected', 'mechanism'],
-      rows: d.map((x) => [x.r.transport, outcome(x.x), x.x.expectedMs === null ? 'never' : x.x.expectedMs !== undefined ? fmtDuration(x.x.expectedMs) : '–', x.x.mechanism ?? '–']),
+      rows: d.map((x) => [
+        x.r.transport,
+        outcome(x.x),
+        x.x.expectedMs === null ? 'never' : x.x.expectedMs !== undefined ? fmtDuration(x.x.expectedMs) : '–',
+        x.x.mechanism ?? '–',
+      ]),
       wide: true,
     }),
   ];

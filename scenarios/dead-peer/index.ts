@@ -28,10 +28,10 @@ const PEER_CHILD = import.meta.resolve('./peer-child.ts');
  * Node's keep-alive timeout on the lab's HTTP servers (`createServer({ keepAliveTimeout })`
  * in servers/base.ts): an idle keep-alive socket is closed this long after its last response.
  */
-export const SERVER_KEEP_ALIVE_MS = KEEP_ALIVE_TIMEOUT_MS;
+const SERVER_KEEP_ALIVE_MS = KEEP_ALIVE_TIMEOUT_MS;
 
 /** How often the server's counters are read, ms: the resolution of `detectMs`. */
-export const POLL_COUNTERS_MS = 100;
+const POLL_COUNTERS_MS = 100;
 
 /** Heartbeat flags, shared with the connections scenario (same specs, so declaring both is harmless). */
 export const HEARTBEAT_FLAGS: FlagSpecs = {
@@ -60,7 +60,7 @@ export interface DeadPeerParams {
 }
 
 /** One change of the server's view of the peer, ms after the freeze. */
-export interface DeadPeerEvent {
+interface DeadPeerEvent {
   tMs: number;
   connectionsOpen: number;
   subscribers: number;
@@ -95,7 +95,7 @@ export interface DeadPeerRowExtra extends DeadPeerExtra {
   resolutionMs: number;
 }
 
-export function deadPeerParams(f: FlagReader): DeadPeerParams {
+function deadPeerParams(f: FlagReader): DeadPeerParams {
   return {
     heartbeatIntervalMs: f.num('heartbeat-interval'),
     maxMissed: f.num('max-missed'),
@@ -117,12 +117,20 @@ export function expectation(d: TransportDescriptor, p: DeadPeerParams): Pick<Dea
     };
   }
   if (heartbeat === 'one-way') {
-    return { heartbeat: { intervalMs: p.heartbeatIntervalMs, maxMissed: 0 }, heartbeatKind: p.heartbeatIntervalMs > 0 ? 'one-way comment' : 'none', expectedMs: null };
+    return {
+      heartbeat: { intervalMs: p.heartbeatIntervalMs, maxMissed: 0 },
+      heartbeatKind: p.heartbeatIntervalMs > 0 ? 'one-way comment' : 'none',
+      expectedMs: null,
+    };
   }
   const none = { heartbeat: { intervalMs: 0, maxMissed: 0 }, heartbeatKind: 'none' as const };
   switch (delivery) {
     case 'held-request':
-      return { ...none, timeouts: { keepAliveMs: SERVER_KEEP_ALIVE_MS, longPollMs: p.longPollTimeoutMs }, expectedMs: p.longPollTimeoutMs + SERVER_KEEP_ALIVE_MS };
+      return {
+        ...none,
+        timeouts: { keepAliveMs: SERVER_KEEP_ALIVE_MS, longPollMs: p.longPollTimeoutMs },
+        expectedMs: p.longPollTimeoutMs + SERVER_KEEP_ALIVE_MS,
+      };
     case 'poll':
       return { ...none, timeouts: { keepAliveMs: SERVER_KEEP_ALIVE_MS }, expectedMs: SERVER_KEEP_ALIVE_MS };
     case 'stream':
@@ -248,7 +256,14 @@ export const deadPeer: Scenario<DeadPeerParams> = {
       };
       ctx.progress(`${transport}: ${extra.mechanism}`);
       return measuredRow(transport, {
-        wire: { bytesUp: end.bytesRead, bytesDown: end.bytesWritten, payloadBytes: 0, overheadBytesPerMessage: 0, requests: end.requests, emptyResponses: end.emptyResponses },
+        wire: {
+          bytesUp: end.bytesRead,
+          bytesDown: end.bytesWritten,
+          payloadBytes: 0,
+          overheadBytesPerMessage: 0,
+          requests: end.requests,
+          emptyResponses: end.emptyResponses,
+        },
         server: { cpuMs: round(proc.cpuMs), rssMaxBytes: proc.rssMaxBytes, cpuPct: round(proc.cpuPct), connections: end.connections },
         series: s.series,
         extra: extra as unknown as Record<string, unknown>,
@@ -266,4 +281,3 @@ export const deadPeer: Scenario<DeadPeerParams> = {
     }
   },
 };
-

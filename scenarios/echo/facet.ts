@@ -52,12 +52,17 @@ export const echoOpenLoopFacet = echoFacet((s) => {
 });
 
 /** Ping-pong: one client, one message in flight. */
-export const echoPingPongFacet = echoFacet((s) => joinParts('one client, one message in flight (closed loop): round trips as fast as they come back', sizeText(s)));
+export const echoPingPongFacet = echoFacet((s) =>
+  joinParts('one client, one message in flight (closed loop): round trips as fast as they come back', sizeText(s)),
+);
 
 /** Pipelined: a fixed count in flight per connection. */
 export const echoPipelinedFacet = echoFacet((s) => {
   const clients = param(s, 'clients');
   const inFlight = param(s, 'inFlight');
   if (clients === undefined || inFlight === undefined) return undefined;
-  return joinParts(`${fmtInt(clients)} connection${clients === 1 ? '' : 's'} × ${fmtInt(inFlight)} messages in flight, each resent as its echo returns`, sizeText(s));
+  return joinParts(
+    `${fmtInt(clients)} connection${clients === 1 ? '' : 's'} × ${fmtInt(inFlight)} messages in flight, each resent as its echo returns`,
+    sizeText(s),
+  );
 });

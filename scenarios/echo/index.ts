@@ -81,7 +81,14 @@ export const echo: Scenario<EchoParams> = {
       const owed = sent.reduce((a, m) => a + m.sent, 0);
       await s.drain(owed, Math.max(2000, 2 * p.pollIntervalMs + 1000), ctx.signal);
       const last = Math.max(...sent.map((m) => m.last));
-      return collect(s, transport, { first: warmCount + 1, last, size: p.size, seconds: p.durationMs / 1000, upPayload: true, extra: { mode: 'open-loop', ratePerClient: p.ratePerClient } });
+      return collect(s, transport, {
+        first: warmCount + 1,
+        last,
+        size: p.size,
+        seconds: p.durationMs / 1000,
+        upPayload: true,
+        extra: { mode: 'open-loop', ratePerClient: p.ratePerClient },
+      });
     });
   },
 };
@@ -130,7 +137,14 @@ export const echoPipelined: Scenario<PipelinedParams> = {
       await s.measure(1);
       ctx.progress(`${transport}: ${p.clients} × ${p.inFlight} in flight for ${p.durationMs / 1000} s`);
       const done = await s.loads[0]!.ask({ type: 'ping-pong', size: p.size, durationMs: p.durationMs, inFlight: p.inFlight }, p.durationMs + 30_000);
-      return collect(s, transport, { first: 1, last: done.last, size: p.size, seconds: p.durationMs / 1000, upPayload: true, extra: { mode: 'pipelined', inFlight: p.inFlight } });
+      return collect(s, transport, {
+        first: 1,
+        last: done.last,
+        size: p.size,
+        seconds: p.durationMs / 1000,
+        upPayload: true,
+        extra: { mode: 'pipelined', inFlight: p.inFlight },
+      });
     });
   },
 };

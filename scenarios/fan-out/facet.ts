@@ -64,15 +64,40 @@ function charts(s: ScenarioResult): Block[] {
   const ns: number[] = [];
   const ys: number[] = [];
   for (const { r, x: steps } of withSteps) {
-    datasets.push(transportLine(r, steps.map((st) => ({ x: st.n, y: st.p99 })), `${r.transport} p99`, { borderDash: [] }));
-    datasets.push(transportLine(r, steps.map((st) => ({ x: st.n, y: st.p50 })), `${r.transport} p50`, { borderDash: [3, 3], borderWidth: 1.5, pointStyle: 'triangle' }));
+    datasets.push(
+      transportLine(
+        r,
+        steps.map((st) => ({ x: st.n, y: st.p99 })),
+        `${r.transport} p99`,
+        { borderDash: [] },
+      ),
+    );
+    datasets.push(
+      transportLine(
+        r,
+        steps.map((st) => ({ x: st.n, y: st.p50 })),
+        `${r.transport} p50`,
+        { borderDash: [3, 3], borderWidth: 1.5, pointStyle: 'triangle' },
+      ),
+    );
     for (const st of steps) {
       ns.push(st.n);
       ys.push(st.p50, st.p99);
     }
   }
   if (cap && ns.length > 0) {
-    datasets.push(lineDataset(`p99 limit ${fmtSig(cap.limitMs)} ms`, '#444444', [{ x: Math.min(...ns), y: cap.limitMs }, { x: Math.max(...ns), y: cap.limitMs }], [6, 4], { pointRadius: 0, borderWidth: 1 }));
+    datasets.push(
+      lineDataset(
+        `p99 limit ${fmtSig(cap.limitMs)} ms`,
+        '#444444',
+        [
+          { x: Math.min(...ns), y: cap.limitMs },
+          { x: Math.max(...ns), y: cap.limitMs },
+        ],
+        [6, 4],
+        { pointRadius: 0, borderWidth: 1 },
+      ),
+    );
     ys.push(cap.limitMs);
   }
   return [
@@ -80,9 +105,15 @@ function charts(s: ScenarioResult): Block[] {
       key: 'fan-out-steps',
       title: 'Latency as subscribers grow',
       caption: 'Solid: p99; dashed: p50. Each message goes to every subscriber.',
-      config: { type: 'scatter', data: { datasets }, options: baseOptions<'scatter'>({ x: axis('subscribers N', useLog(ns)), y: axis('latency, ms', useLog(ys)) }) },
+      config: {
+        type: 'scatter',
+        data: { datasets },
+        options: baseOptions<'scatter'>({ x: axis('subscribers N', useLog(ns)), y: axis('latency, ms', useLog(ys)) }),
+      },
       head: ['transport', 'N', 'p50 ms', 'p99 ms', 'delivered', 'lost'],
-      rows: withSteps.flatMap(({ r, x: steps }) => steps.map((st) => [r.transport, fmtInt(st.n), fmtSig(st.p50), fmtSig(st.p99), fmtInt(st.delivered), fmtInt(st.lost)])),
+      rows: withSteps.flatMap(({ r, x: steps }) =>
+        steps.map((st) => [r.transport, fmtInt(st.n), fmtSig(st.p50), fmtSig(st.p99), fmtInt(st.delivered), fmtInt(st.lost)]),
+      ),
       wide: true,
     }),
   ];

@@ -38,7 +38,15 @@ export const fanOut: Scenario<FanOutParams> = {
   summary: 'one publish reaches N subscribers; p50/p99 delivery latency as N steps up; optional capacity search',
   facet: fanOutFacet,
   flags: {
-    'fanout-steps': { help: 'fan-out: subscriber counts to step through', kind: 'numbers', quick: [1, 10, 100, 1000], full: [1, 10, 100, 1000, 5000], min: 1, max: 100_000, integer: true },
+    'fanout-steps': {
+      help: 'fan-out: subscriber counts to step through',
+      kind: 'numbers',
+      quick: [1, 10, 100, 1000],
+      full: [1, 10, 100, 1000, 5000],
+      min: 1,
+      max: 100_000,
+      integer: true,
+    },
     'fanout-rate': { help: 'fan-out: messages published per second', kind: 'number', quick: 5, full: 10, min: 0.1, max: 100_000 },
     'fanout-duration': { help: 'fan-out: seconds measured per step', kind: 'number', quick: 1, full: 5, min: 0.2, max: 600 },
     'limit-ms': { help: 'fan-out: p99 limit for the capacity figure, ms', kind: 'number', quick: 100, min: 1, max: 600_000 },
@@ -65,7 +73,12 @@ export const fanOut: Scenario<FanOutParams> = {
     const runStep = async (n: number): Promise<TransportResult> => {
       await s.stopLoad();
       ctx.progress(`${transport}: N = ${n}: connecting`);
-      await s.startLoad({ clients: n, processes: Math.max(p.loadProcesses, Math.ceil(n / CLIENTS_PER_PROCESS)), pollIntervalMs: p.pollIntervalMs, headers: p.headers });
+      await s.startLoad({
+        clients: n,
+        processes: Math.max(p.loadProcesses, Math.ceil(n / CLIENTS_PER_PROCESS)),
+        pollIntervalMs: p.pollIntervalMs,
+        headers: p.headers,
+      });
       // Messages of this step are numbered after those of the previous steps.
       await s.measure(firstSeq);
       ctx.progress(`${transport}: N = ${n}: publishing ${p.rate} msg/s for ${p.stepDurationMs / 1000} s`);

@@ -36,7 +36,8 @@ function rowFigure(row: TransportResult): string {
     const v = readSaturationVariants(row.extra)?.find((x) => x.name === hs.primary);
     parts.push(`${fmtSig(hs.requestsPerSec)} req/s${v ? ` (${variantName(v.name, v.expectedStatus)})` : ''}`);
   }
-  if (hs?.maxClientsAtPollInterval !== undefined) parts.push(`≈ ${fmtInt(hs.maxClientsAtPollInterval)} clients at ${fmtDuration(hs.pollIntervalMs ?? 1000)} polls`);
+  if (hs?.maxClientsAtPollInterval !== undefined)
+    parts.push(`≈ ${fmtInt(hs.maxClientsAtPollInterval)} clients at ${fmtDuration(hs.pollIntervalMs ?? 1000)} polls`);
   return parts.join(', ');
 }
 
@@ -44,9 +45,13 @@ function findings(s: ScenarioResult): Finding[] {
   const out: Finding[] = [];
   for (const { r, x: hs } of rowsWith(s, (e) => ({ hs: readHttpSaturation(e), variants: readSaturationVariants(e) }))) {
     if (!hs.hs?.requestsPerSec && !hs.variants) continue;
-    const parts = (hs.variants ?? []).map((v) => `${fmtSig(v.requestsPerSec)} ${variantName(v.name)}s/s${v.bound && v.bound !== 'neither' ? ` (${v.bound}-bound${v.bound === 'client' ? ': a floor for the server' : ''})` : ''}`);
+    const parts = (hs.variants ?? []).map(
+      (v) =>
+        `${fmtSig(v.requestsPerSec)} ${variantName(v.name)}s/s${v.bound && v.bound !== 'neither' ? ` (${v.bound}-bound${v.bound === 'client' ? ': a floor for the server' : ''})` : ''}`,
+    );
     let text = `${s.name}/${r.transport}: ${parts.length > 0 ? parts.join(', ') : `${fmtSig(hs.hs!.requestsPerSec!)} requests/s`}`;
-    if (hs.hs?.maxClientsAtPollInterval !== undefined) text += `; enough for ≈ ${fmtInt(hs.hs.maxClientsAtPollInterval)} clients polling every ${fmtDuration(hs.hs.pollIntervalMs ?? 1000)}, if the server did nothing else`;
+    if (hs.hs?.maxClientsAtPollInterval !== undefined)
+      text += `; enough for ≈ ${fmtInt(hs.hs.maxClientsAtPollInterval)} clients polling every ${fmtDuration(hs.hs.pollIntervalMs ?? 1000)}, if the server did nothing else`;
     out.push({ level: 'info', scenario: s.name, text: text + '.' });
   }
   return out;
@@ -118,10 +123,19 @@ function variantCharts(withV: { r: TransportResult; x: SaturationVariantView[] }
     chartBlock({
       key: 'http-rps',
       title: 'Polls answered per second at saturation',
-      caption: 'autocannon, closed loop. Solid: empty poll (204, nothing new); light: a poll that returns one message (200). Above a bar: the side that ran out of CPU.',
+      caption:
+        'autocannon, closed loop. Solid: empty poll (204, nothing new); light: a poll that returns one message (200). Above a bar: the side that ran out of CPU.',
       config: { type: 'bar', data: { labels, datasets: bars((v) => v.requestsPerSec) }, options: baseOptions<'bar'>({ y: axis('requests/s', false) }) },
       head: ['transport', 'poll', 'req/s', 'bound', 'clients at poll interval'],
-      rows: withV.flatMap((x) => x.x.map((v) => [x.r.transport, variantName(v.name, v.expectedStatus), fmtSig(v.requestsPerSec), v.bound ?? '–', v.maxClientsAtPollInterval !== undefined ? fmtInt(v.maxClientsAtPollInterval) : '–'])),
+      rows: withV.flatMap((x) =>
+        x.x.map((v) => [
+          x.r.transport,
+          variantName(v.name, v.expectedStatus),
+          fmtSig(v.requestsPerSec),
+          v.bound ?? '–',
+          v.maxClientsAtPollInterval !== undefined ? fmtInt(v.maxClientsAtPollInterval) : '–',
+        ]),
+      ),
     }),
     chartBlock({
       key: 'http-latency',
@@ -129,7 +143,13 @@ function variantCharts(withV: { r: TransportResult; x: SaturationVariantView[] }
       caption: 'Per kind of poll: p50 (lighter) and p99. Closed loop: not corrected for coordinated omission.',
       config: { type: 'bar', data: { labels, datasets: latSets }, options: baseOptions<'bar'>({ y: axis('ms', false) }) },
       head: ['transport', 'poll', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
-      rows: withV.flatMap((x) => x.x.map((v) => [x.r.transport, variantName(v.name, v.expectedStatus), ...(['p50', 'p90', 'p99', 'max'] as const).map((k) => (v.latencyMs[k] !== undefined ? fmtSig(v.latencyMs[k]!) : '–'))])),
+      rows: withV.flatMap((x) =>
+        x.x.map((v) => [
+          x.r.transport,
+          variantName(v.name, v.expectedStatus),
+          ...(['p50', 'p90', 'p99', 'max'] as const).map((k) => (v.latencyMs[k] !== undefined ? fmtSig(v.latencyMs[k]!) : '–')),
+        ]),
+      ),
     }),
   ];
 }
@@ -144,7 +164,11 @@ function headlineCharts(s: ScenarioResult): Block[] {
         key: 'http-rps',
         title: 'HTTP requests per second at saturation',
         caption: 'autocannon against each transport’s HTTP endpoint.',
-        config: transportBars(rps.map((x) => x.r), rps.map((x) => x.x), 'req/s'),
+        config: transportBars(
+          rps.map((x) => x.r),
+          rps.map((x) => x.x),
+          'req/s',
+        ),
         head: ['transport', 'req/s'],
         rows: rps.map((x) => [x.r.transport, fmtSig(x.x)]),
       }),

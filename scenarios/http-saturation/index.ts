@@ -48,10 +48,10 @@ export interface HttpSaturationParams {
   longPollTimeoutMs: number;
 }
 
-export type SaturationVariantName = 'empty' | 'message';
+type SaturationVariantName = 'empty' | 'message';
 
 /** One autocannon run against one kind of poll. */
-export interface SaturationVariant {
+interface SaturationVariant {
   name: SaturationVariantName;
   /** The request path (cursor and client id filled in). */
   path: string;
@@ -95,7 +95,7 @@ export interface HttpSaturationRowExtra extends HttpSaturationExtra {
   durationSec: number;
 }
 
-export function httpSaturationParams(f: FlagReader): HttpSaturationParams {
+function httpSaturationParams(f: FlagReader): HttpSaturationParams {
   return {
     connections: f.num('saturation-connections'),
     durationSec: f.num('saturation-duration'),
@@ -132,16 +132,15 @@ export const httpSaturation: Scenario<HttpSaturationParams> = {
       if (pub.status !== 202) throw new Error(`POST /publish answered ${pub.status}: ${await pub.text()}`);
       const seq = Number(((await pub.json()) as { seq: number }).seq);
 
-      const plan: { name: SaturationVariantName; path: string; expectedStatus: number }[] =
-        poll
-          ? [
-              { name: 'empty', path: `/poll?cursor=${seq}&client=cannon`, expectedStatus: 204 },
-              { name: 'message', path: `/poll?cursor=${seq - 1}&client=cannon`, expectedStatus: 200 },
-            ]
-          : [
-              { name: 'message', path: `/poll?cursor=${seq - 1}&client=cannon`, expectedStatus: 200 },
-              { name: 'empty', path: `/poll?cursor=${seq}&client=cannon&timeout=0`, expectedStatus: 204 },
-            ];
+      const plan: { name: SaturationVariantName; path: string; expectedStatus: number }[] = poll
+        ? [
+            { name: 'empty', path: `/poll?cursor=${seq}&client=cannon`, expectedStatus: 204 },
+            { name: 'message', path: `/poll?cursor=${seq - 1}&client=cannon`, expectedStatus: 200 },
+          ]
+        : [
+            { name: 'message', path: `/poll?cursor=${seq - 1}&client=cannon`, expectedStatus: 200 },
+            { name: 'empty', path: `/poll?cursor=${seq}&client=cannon&timeout=0`, expectedStatus: 204 },
+          ];
       const headers = profileHeaders(p.headers);
       const variants: SaturationVariant[] = [];
       let requestsTotal: ServerCounters | undefined;
@@ -180,7 +179,14 @@ export const httpSaturation: Scenario<HttpSaturationParams> = {
       };
       const end = requestsTotal!;
       return measuredRow(transport, {
-        wire: { bytesUp: end.bytesRead, bytesDown: end.bytesWritten, payloadBytes: 0, overheadBytesPerMessage: 0, requests: end.requests, emptyResponses: end.emptyResponses },
+        wire: {
+          bytesUp: end.bytesRead,
+          bytesDown: end.bytesWritten,
+          payloadBytes: 0,
+          overheadBytesPerMessage: 0,
+          requests: end.requests,
+          emptyResponses: end.emptyResponses,
+        },
         server: { cpuMs: primary.server.cpuMs, rssMaxBytes: primary.server.rssMaxBytes, cpuPct: primary.server.cpuPct, connections: end.connections },
         client: { cpuMs: primary.client.cpuMs, cpuPct: primary.client.cpuPct, processes: 1, clientBound: primary.client.clientBound },
         extra: extra as unknown as Record<string, unknown>,
@@ -250,4 +256,3 @@ function variantOf(
 function boundOf(server: boolean, client: boolean): SaturationVariant['bound'] {
   return server && client ? 'both' : server ? 'server' : client ? 'client' : 'neither';
 }
-

@@ -108,7 +108,8 @@ export function readHttpSaturation(extra: unknown): Omit<HttpSaturationExtra, 'v
   const x = readWith(HttpSaturationExtraSchema, extra);
   if (!x) return undefined;
   const out: Omit<HttpSaturationExtra, 'variants'> = {};
-  for (const k of ['requestsPerSec', 'maxClientsAtPollInterval', 'pollIntervalMs', 'primary'] as const) if (x[k] !== undefined) Object.assign(out, { [k]: x[k] });
+  for (const k of ['requestsPerSec', 'maxClientsAtPollInterval', 'pollIntervalMs', 'primary'] as const)
+    if (x[k] !== undefined) Object.assign(out, { [k]: x[k] });
   const lat = latencyOf(x.latencyMs);
   if (Object.keys(lat).length > 0) out.latencyMs = lat;
   return Object.keys(out).length > 0 ? out : undefined;
@@ -124,7 +125,8 @@ export function readSaturationVariants(extra: unknown): SaturationVariantView[] 
     if (v.bound !== undefined) view.bound = v.bound;
     if (v.server) view.serverCpuPct = v.server.cpuPct;
     if (v.client) view.clientCpuPct = v.client.cpuPct;
-    for (const k of ['bytesUpPerRequest', 'bytesDownPerRequest', 'errors', 'non2xx', 'maxClientsAtPollInterval'] as const) if (v[k] !== undefined) view[k] = v[k];
+    for (const k of ['bytesUpPerRequest', 'bytesDownPerRequest', 'errors', 'non2xx', 'maxClientsAtPollInterval'] as const)
+      if (v[k] !== undefined) view[k] = v[k];
     return view;
   });
 }

@@ -58,7 +58,12 @@ function perRateFindings(s: ScenarioResult): Finding[] {
           : `${t} ${fmtSig(pt.bytesPerMessage)} (${fmtRatio(pt.bytesPerMessage / refPt.bytesPerMessage)})`,
       );
     }
-    if (others.length > 0) out.push({ level: 'info', scenario: s.name, text: `${s.name}: at ${fmtNum(rate)} msg/s per client and ${fmtInt(size)} B messages, ${others.join('; ')}.` });
+    if (others.length > 0)
+      out.push({
+        level: 'info',
+        scenario: s.name,
+        text: `${s.name}: at ${fmtNum(rate)} msg/s per client and ${fmtInt(size)} B messages, ${others.join('; ')}.`,
+      });
   }
   return out;
 }
@@ -69,7 +74,11 @@ function findings(s: ScenarioResult): Finding[] {
   // An empty list: no two lines crossed within the rates measured.
   const rates = numList(s.params['rates']);
   if (summary?.crossovers?.length === 0 && rates && rates.length > 1) {
-    out.push({ level: 'info', scenario: s.name, text: `${s.name}: no two transports' bytes-per-message lines cross between the measured rates (${fmtNum(Math.min(...rates))} to ${fmtNum(Math.max(...rates))} msg/s per client): none becomes cheaper than another within the sweep.` });
+    out.push({
+      level: 'info',
+      scenario: s.name,
+      text: `${s.name}: no two transports' bytes-per-message lines cross between the measured rates (${fmtNum(Math.min(...rates))} to ${fmtNum(Math.max(...rates))} msg/s per client): none becomes cheaper than another within the sweep.`,
+    });
   }
   for (const c of summary?.crossovers ?? []) {
     const other = c.cheaperBelow === c.a ? c.b : c.a;
@@ -97,7 +106,12 @@ function details(s: ScenarioResult): Block[] {
         [false, false, true, true],
         [...cs]
           .sort((a, b) => a.sizeBytes - b.sizeBytes || a.ratePerClient - b.ratePerClient)
-          .map((c) => [fmtInt(c.sizeBytes), fmtNum(c.ratePerClient), c.cheaperBelow ?? `${c.a} / ${c.b}`, c.cheaperBelow ? (c.cheaperBelow === c.a ? c.b : c.a) : '–']),
+          .map((c) => [
+            fmtInt(c.sizeBytes),
+            fmtNum(c.ratePerClient),
+            c.cheaperBelow ?? `${c.a} / ${c.b}`,
+            c.cheaperBelow ? (c.cheaperBelow === c.a ? c.b : c.a) : '–',
+          ]),
         ['Interpolated between measured rates on a log scale.'],
       ),
     );
@@ -108,7 +122,9 @@ function details(s: ScenarioResult): Block[] {
     const transports = orderedRows(ex.map((e) => ({ transport: e.transport }) as TransportResult))
       .map((r) => r.transport)
       .filter((t, i, a) => a.indexOf(t) === i);
-    const sources = [...new Set(ex.filter((e) => e.fromRate !== undefined && e.fromSize !== undefined).map((e) => `${fmtNum(e.fromRate!)} msg/s, ${fmtInt(e.fromSize!)} B`))];
+    const sources = [
+      ...new Set(ex.filter((e) => e.fromRate !== undefined && e.fromSize !== undefined).map((e) => `${fmtNum(e.fromRate!)} msg/s, ${fmtInt(e.fromSize!)} B`)),
+    ];
     const from = sources.length > 0 ? ` at ${sources.join(' / ')}` : '';
     out.push(
       detailTable(
@@ -160,7 +176,12 @@ function charts(s: ScenarioResult): Block[] {
       lines.set(r.transport, pts);
       // Overhead, not all bytes: at one payload size the payload is the same for every transport,
       // so the lines cross where the totals do, and a large payload no longer flattens them.
-      datasets.push(transportLine(r, pts.map((p) => ({ x: p.ratePerClient, y: p.overheadBytesPerMessage }))));
+      datasets.push(
+        transportLine(
+          r,
+          pts.map((p) => ({ x: p.ratePerClient, y: p.overheadBytesPerMessage })),
+        ),
+      );
       for (const p of pts) {
         xs.push(p.ratePerClient);
         ys.push(p.overheadBytesPerMessage);
@@ -172,10 +193,23 @@ function charts(s: ScenarioResult): Block[] {
       const overheadLine = (t: string) => (lines.get(t) ?? []).map((p) => ({ ratePerClient: p.ratePerClient, y: p.overheadBytesPerMessage }));
       const y = sweepAt(overheadLine(c.a), c.ratePerClient) ?? sweepAt(overheadLine(c.b), c.ratePerClient);
       if (y !== undefined) marks.push({ x: c.ratePerClient, y });
-      markRows.push([c.cheaperBelow ? `${c.cheaperBelow} = ${c.cheaperBelow === c.a ? c.b : c.a}` : `${c.a} = ${c.b}`, fmtSig(c.ratePerClient), y !== undefined ? fmtSig(y) : '–']);
+      markRows.push([
+        c.cheaperBelow ? `${c.cheaperBelow} = ${c.cheaperBelow === c.a ? c.b : c.a}` : `${c.a} = ${c.b}`,
+        fmtSig(c.ratePerClient),
+        y !== undefined ? fmtSig(y) : '–',
+      ]);
     }
     if (marks.length > 0) {
-      datasets.push({ label: 'crossover', data: marks, showLine: false, pointStyle: 'crossRot', pointRadius: 9, pointBorderWidth: 3, borderColor: '#222222', backgroundColor: '#222222' });
+      datasets.push({
+        label: 'crossover',
+        data: marks,
+        showLine: false,
+        pointStyle: 'crossRot',
+        pointRadius: 9,
+        pointBorderWidth: 3,
+        borderColor: '#222222',
+        backgroundColor: '#222222',
+      });
     }
     out.push(
       chartBlock({
@@ -185,7 +219,10 @@ function charts(s: ScenarioResult): Block[] {
         config: {
           type: 'scatter',
           data: { datasets },
-          options: baseOptions<'scatter'>({ x: axis('messages per second per client', useLog(xs)), y: axis(`overhead bytes per delivered message${useLog(ys) ? ' (log)' : ''}`, useLog(ys)) }),
+          options: baseOptions<'scatter'>({
+            x: axis('messages per second per client', useLog(xs)),
+            y: axis(`overhead bytes per delivered message${useLog(ys) ? ' (log)' : ''}`, useLog(ys)),
+          }),
         },
         head: ['transport', 'msg/s per client', 'B/msg', 'overhead B/msg', 'steady B/msg', 'set-up B/client'],
         rows: [...lines.entries()].flatMap(([n, pts]) =>
@@ -198,7 +235,14 @@ function charts(s: ScenarioResult): Block[] {
             p.setupBytesPerClient !== undefined ? fmtSig(p.setupBytesPerClient) : '–',
           ]),
         ),
-        more: markRows.length > 0 ? [numbersTable('overhead-crossovers', ['cheaper below = cheaper above', 'msg/s per client', 'overhead B/msg there'], markRows, { title: 'Crossovers' })] : [],
+        more:
+          markRows.length > 0
+            ? [
+                numbersTable('overhead-crossovers', ['cheaper below = cheaper above', 'msg/s per client', 'overhead B/msg there'], markRows, {
+                  title: 'Crossovers',
+                }),
+              ]
+            : [],
       }),
     );
   }

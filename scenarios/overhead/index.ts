@@ -39,7 +39,7 @@ export interface OverheadParams {
 }
 
 /** A sweep point with the figures behind it. */
-export interface MeasuredPoint extends OverheadSweepPoint {
+interface MeasuredPoint extends OverheadSweepPoint {
   /** Bytes per delivered message in steady state, set-up not included. */
   steadyBytesPerMessage: number;
   /** Set-up bytes per client, amortised into bytesPerMessage over the session. */
@@ -54,8 +54,23 @@ export const overhead: Scenario<OverheadParams> = {
   summary: 'bytes on the wire per delivered message over a sweep of rate and size; crossovers; extrapolated header traffic',
   facet: overheadFacet,
   flags: {
-    'overhead-rates': { help: 'overhead: messages per second per client to sweep', kind: 'numbers', quick: [1, 100], full: [0.1, 1, 10, 100], min: 0.01, max: 100_000 },
-    'overhead-sizes': { help: 'overhead: payload sizes to sweep, bytes', kind: 'numbers', quick: [64, 4096], full: [16, 64, 1024, 16_384, 65_536], min: 1, max: 16 * 1024 * 1024, integer: true },
+    'overhead-rates': {
+      help: 'overhead: messages per second per client to sweep',
+      kind: 'numbers',
+      quick: [1, 100],
+      full: [0.1, 1, 10, 100],
+      min: 0.01,
+      max: 100_000,
+    },
+    'overhead-sizes': {
+      help: 'overhead: payload sizes to sweep, bytes',
+      kind: 'numbers',
+      quick: [64, 4096],
+      full: [16, 64, 1024, 16_384, 65_536],
+      min: 1,
+      max: 16 * 1024 * 1024,
+      integer: true,
+    },
     'overhead-clients': { help: 'overhead: subscribers', kind: 'number', quick: 10, full: 50, min: 1, max: 10_000, integer: true },
     'overhead-window': { help: 'overhead: least seconds measured per point', kind: 'number', quick: 1, full: 5, min: 0.2, max: 3600 },
     'overhead-messages': { help: 'overhead: least messages measured per point', kind: 'number', quick: 2, full: 5, min: 1, max: 100_000, integer: true },
@@ -138,7 +153,12 @@ export const overhead: Scenario<OverheadParams> = {
             }
           : null,
         server: { cpuMs: round(proc.cpuMs), rssMaxBytes: proc.rssMaxBytes, cpuPct: round(proc.cpuPct) },
-        extra: { sweep, setupBytesPerClient: round(setupBytesPerClient), sessionSeconds: p.sessionSeconds, headline: first ? `${first.sizeBytes} B at ${first.ratePerClient} msg/s` : undefined },
+        extra: {
+          sweep,
+          setupBytesPerClient: round(setupBytesPerClient),
+          sessionSeconds: p.sessionSeconds,
+          headline: first ? `${first.sizeBytes} B at ${first.ratePerClient} msg/s` : undefined,
+        },
       });
     } finally {
       await s.close();
@@ -184,7 +204,10 @@ export function crossovers(lines: Map<string, OverheadSweepPoint[]>, sizes: numb
 }
 
 /** Header traffic at many clients sending 1 msg/s each, from the per-message overhead measured nearest 1 msg/s at the smallest size. */
-export function extrapolate(lines: Map<string, OverheadSweepPoint[]>, clientCounts: number[]): (OverheadExtrapolation & { extrapolated: true; fromRate: number; fromSize: number })[] {
+function extrapolate(
+  lines: Map<string, OverheadSweepPoint[]>,
+  clientCounts: number[],
+): (OverheadExtrapolation & { extrapolated: true; fromRate: number; fromSize: number })[] {
   const out: (OverheadExtrapolation & { extrapolated: true; fromRate: number; fromSize: number })[] = [];
   for (const [transport, points] of lines) {
     if (points.length === 0) continue;
@@ -192,7 +215,14 @@ export function extrapolate(lines: Map<string, OverheadSweepPoint[]>, clientCoun
     const atSize = pointsAt(points, size);
     const nearest = atSize.reduce((a, b) => (Math.abs(Math.log10(b.ratePerClient)) < Math.abs(Math.log10(a.ratePerClient)) ? b : a));
     for (const clients of clientCounts) {
-      out.push({ clients, transport, headerBytesPerSec: Math.round(clients * 1 * nearest.overheadBytesPerMessage), extrapolated: true, fromRate: nearest.ratePerClient, fromSize: size });
+      out.push({
+        clients,
+        transport,
+        headerBytesPerSec: Math.round(clients * 1 * nearest.overheadBytesPerMessage),
+        extrapolated: true,
+        fromRate: nearest.ratePerClient,
+        fromSize: size,
+      });
     }
   }
   return out;

@@ -48,7 +48,7 @@ export const PUSH_DEFAULTS: PushParams = {
 };
 
 /** Push parameters from the shared flags. */
-export function pushParams(f: FlagReader): PushParams {
+function pushParams(f: FlagReader): PushParams {
   return {
     clients: f.num('clients'),
     rate: f.num('rate'),
@@ -78,8 +78,13 @@ export const push: Scenario<PushParams> = {
       ctx.progress(`${transport}: connecting ${p.clients} subscriber(s)`);
       await s.startLoad({ clients: p.clients, processes: p.loadProcesses, pollIntervalMs: p.pollIntervalMs, headers: p.headers });
       const warmCount = Math.round((p.rate * p.warmupMs) / 1000);
-      ctx.progress(`${transport}: publishing ${p.rate} msg/s × ${p.size} B for ${p.durationMs / 1000} s${warmCount ? ` after ${p.warmupMs / 1000} s of warm-up` : ''}`);
-      const publishing = s.server.ask({ type: 'publish', rate: p.rate, size: p.size, durationMs: p.durationMs + p.warmupMs }, p.durationMs + p.warmupMs + 30_000);
+      ctx.progress(
+        `${transport}: publishing ${p.rate} msg/s × ${p.size} B for ${p.durationMs / 1000} s${warmCount ? ` after ${p.warmupMs / 1000} s of warm-up` : ''}`,
+      );
+      const publishing = s.server.ask(
+        { type: 'publish', rate: p.rate, size: p.size, durationMs: p.durationMs + p.warmupMs },
+        p.durationMs + p.warmupMs + 30_000,
+      );
       if (warmCount) await new Promise((r) => setTimeout(r, p.warmupMs));
       await s.measure(warmCount + 1);
       const published = await publishing;
@@ -96,7 +101,6 @@ export const push: Scenario<PushParams> = {
 };
 
 /** Gathers the figures of a finished push session into a result row. */
-export function collectPush(s: Session, transport: TransportName, p: PushParams, first: number, last: number): Promise<TransportResult> {
+function collectPush(s: Session, transport: TransportName, p: PushParams, first: number, last: number): Promise<TransportResult> {
   return collect(s, transport, { first, last, size: p.size, seconds: p.durationMs / 1000, upPayload: false, extra: { headers: p.headers } });
 }
-

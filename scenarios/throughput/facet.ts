@@ -1,6 +1,17 @@
 /** The throughput ramps' part of the report: the ramp, the highest sustained rate and the payload it carried. */
 import type { ScenarioResult, TransportResult } from '../../metrics/results.ts';
-import { axis, baseOptions, chartBlock, LOST, lineDataset, numbersTable, transportBars, transportLine, type LineDataset, type XY } from '../../report-model/charts.ts';
+import {
+  axis,
+  baseOptions,
+  chartBlock,
+  LOST,
+  lineDataset,
+  numbersTable,
+  transportBars,
+  transportLine,
+  type LineDataset,
+  type XY,
+} from '../../report-model/charts.ts';
 import type { Block, Finding } from '../../report-model/doc.ts';
 import type { ScenarioFacet } from '../../report-model/facet.ts';
 import { fmtDuration, fmtFixed, fmtInt, fmtSig, isCompleted, orderedRows } from '../../report-model/format.ts';
@@ -38,7 +49,12 @@ function loadInWords(s: ScenarioResult): string | undefined {
   const stepMs = param(s, 'stepDurationMs');
   if (start === undefined) return undefined;
   const down = s.params['direction'] === 'down';
-  const who = clients !== undefined ? (down ? ` to ${fmtInt(clients)} subscriber${clients === 1 ? '' : 's'}` : ` from ${fmtInt(clients)} sender${clients === 1 ? '' : 's'}`) : '';
+  const who =
+    clients !== undefined
+      ? down
+        ? ` to ${fmtInt(clients)} subscriber${clients === 1 ? '' : 's'}`
+        : ` from ${fmtInt(clients)} sender${clients === 1 ? '' : 's'}`
+      : '';
   return joinParts(
     `rate doubled from ${fmtInt(start)} msg/s${who}${steps !== undefined ? `, at most ${fmtInt(steps)} steps` : ''}${stepMs !== undefined ? ` of ${fmtDuration(stepMs)}` : ''}, until delivery falls behind`,
     sizeText(s),
@@ -60,7 +76,9 @@ function findings(s: ScenarioResult): Finding[] {
     .map((r) => ({ r, th: readThroughputExtra(r.extra) }))
     .filter((x) => x.th?.sustainedRate !== undefined || sustained?.[x.r.transport] !== undefined);
   if (rows.length === 0) return [];
-  const items = rows.map(({ r, th }) => ({ t: r.transport, rate: th?.sustainedRate ?? sustained?.[r.transport] ?? 0, steps: th?.steps })).sort((a, b) => b.rate - a.rate);
+  const items = rows
+    .map(({ r, th }) => ({ t: r.transport, rate: th?.sustainedRate ?? sustained?.[r.transport] ?? 0, steps: th?.steps }))
+    .sort((a, b) => b.rate - a.rate);
   const parts = items.map((x) => {
     const last = x.steps?.[x.steps.length - 1];
     if (x.rate === 0) return `${x.t} none${last?.why ? ` (${rampWhy(last.why)} at ${fmtInt(last.rate)} msg/s)` : ''}`;
@@ -82,7 +100,10 @@ function details(s: ScenarioResult): Block[] {
   for (const { r, x: th } of rs) {
     const rate = th.sustainedRate ?? sustained?.[r.transport];
     const last = th.steps[th.steps.length - 1]!;
-    if (th.note) notes.push(`${r.transport}: ${th.sustainedRate === 0 && !last.sustained ? `the first rate (${fmtInt(last.rate)} msg/s) was not sustained: ${rampWhy(last.why)}` : th.note}.`);
+    if (th.note)
+      notes.push(
+        `${r.transport}: ${th.sustainedRate === 0 && !last.sustained ? `the first rate (${fmtInt(last.rate)} msg/s) was not sustained: ${rampWhy(last.why)}` : th.note}.`,
+      );
     else if (rate !== undefined) {
       notes.push(
         last.sustained
@@ -123,7 +144,12 @@ function charts(s: ScenarioResult): Block[] {
     const failed: XY[] = [];
     const failedRows: string[][] = [];
     for (const { r, x: th } of rs) {
-      datasets.push(transportLine(r, th.steps.map((st) => ({ x: st.rate * fanned, y: st.deliveredPerSec }))));
+      datasets.push(
+        transportLine(
+          r,
+          th.steps.map((st) => ({ x: st.rate * fanned, y: st.deliveredPerSec })),
+        ),
+      );
       for (const st of th.steps) {
         all.push(st.rate * fanned, st.deliveredPerSec);
         if (!st.sustained) {
@@ -135,9 +161,29 @@ function charts(s: ScenarioResult): Block[] {
     const pos = all.filter((v) => v > 0);
     const lo = Math.min(...pos);
     const hi = Math.max(...pos);
-    datasets.push(lineDataset('delivered = asked', '#444444', [{ x: lo, y: lo }, { x: hi, y: hi }], [6, 4], { pointRadius: 0, borderWidth: 1 }));
+    datasets.push(
+      lineDataset(
+        'delivered = asked',
+        '#444444',
+        [
+          { x: lo, y: lo },
+          { x: hi, y: hi },
+        ],
+        [6, 4],
+        { pointRadius: 0, borderWidth: 1 },
+      ),
+    );
     if (failed.length > 0) {
-      datasets.push({ label: 'step not sustained', data: failed, showLine: false, pointStyle: 'crossRot', pointRadius: 9, pointBorderWidth: 3, borderColor: LOST, backgroundColor: LOST });
+      datasets.push({
+        label: 'step not sustained',
+        data: failed,
+        showLine: false,
+        pointStyle: 'crossRot',
+        pointRadius: 9,
+        pointBorderWidth: 3,
+        borderColor: LOST,
+        backgroundColor: LOST,
+      });
     }
     const log = pos.length === all.length && hi / lo >= 8;
     out.push(
@@ -148,12 +194,26 @@ function charts(s: ScenarioResult): Block[] {
         config: {
           type: 'scatter',
           data: { datasets },
-          options: baseOptions<'scatter'>({ x: axis(`owed, deliveries/s${log ? ' (log)' : ''}`, log), y: axis(`delivered, deliveries/s${log ? ' (log)' : ''}`, log) }),
+          options: baseOptions<'scatter'>({
+            x: axis(`owed, deliveries/s${log ? ' (log)' : ''}`, log),
+            y: axis(`delivered, deliveries/s${log ? ' (log)' : ''}`, log),
+          }),
         },
         head: ['transport', 'asked msg/s', 'delivered msg/s', 'p99 ms', 'step'],
-        rows: rs.flatMap(({ r, x: th }) => th.steps.map((st) => [r.transport, fmtInt(st.rate), fmtSig(st.deliveredPerSec), st.p99Ms === null ? '–' : fmtSig(st.p99Ms), st.sustained ? 'held' : `failed: ${st.why ?? ''}`])),
+        rows: rs.flatMap(({ r, x: th }) =>
+          th.steps.map((st) => [
+            r.transport,
+            fmtInt(st.rate),
+            fmtSig(st.deliveredPerSec),
+            st.p99Ms === null ? '–' : fmtSig(st.p99Ms),
+            st.sustained ? 'held' : `failed: ${st.why ?? ''}`,
+          ]),
+        ),
         wide: true,
-        more: failedRows.length > 0 ? [numbersTable('throughput-failed', ['transport', 'asked msg/s', 'delivered msg/s', 'why'], failedRows, { title: 'Failed steps' })] : [],
+        more:
+          failedRows.length > 0
+            ? [numbersTable('throughput-failed', ['transport', 'asked msg/s', 'delivered msg/s', 'why'], failedRows, { title: 'Failed steps' })]
+            : [],
       }),
     );
     const sus = rs.filter((x) => x.x.sustainedRate !== undefined);
@@ -164,7 +224,11 @@ function charts(s: ScenarioResult): Block[] {
           key: 'sustained-rate',
           title: 'Highest sustained rate',
           caption: `The last step of the ramp that held (0: not even the first)${fanned > 1 ? `, in messages published per second (each to ${fmtInt(fanned)} subscribers)` : ''}.`,
-          config: transportBars(sus.map((x) => x.r), vals, 'msg/s'),
+          config: transportBars(
+            sus.map((x) => x.r),
+            vals,
+            'msg/s',
+          ),
           head: ['transport', 'sustained msg/s', 'payload MB/s'],
           rows: sus.map((x, i) => [x.r.transport, fmtInt(vals[i]!), x.x.payloadMBps !== undefined ? fmtSig(x.x.payloadMBps) : '–']),
         }),
@@ -181,7 +245,11 @@ function charts(s: ScenarioResult): Block[] {
         key: 'payload-mbps',
         title: 'Payload MB per second',
         caption: 'Application payload delivered per second (10⁶ bytes), at the highest sustained rate.',
-        config: transportBars(mb.map((x) => x.r), mb.map((x) => x.x.payloadMBps!), 'MB/s'),
+        config: transportBars(
+          mb.map((x) => x.r),
+          mb.map((x) => x.x.payloadMBps!),
+          'MB/s',
+        ),
         head: ['transport', 'MB/s', 'direction'],
         rows: mb.map((x) => [x.r.transport, fmtSig(x.x.payloadMBps!), x.x.direction ?? '–']),
       }),
@@ -196,7 +264,9 @@ export const throughputFacet: ScenarioFacet = {
   rowFigure,
   // A ramp's rows sit at different rates, so their bytes and latencies do not compare side by side.
   sideBySide: (s) => !s.results.some((r) => (readThroughputExtra(r.extra)?.steps?.length ?? 0) > 0),
-  reads: (s) => s.results.some((r) => readThroughputExtra(r.extra)?.sustainedRate !== undefined || readThroughputExtra(r.extra)?.payloadMBps !== undefined) || readSustainedRates(s.summary) !== undefined,
+  reads: (s) =>
+    s.results.some((r) => readThroughputExtra(r.extra)?.sustainedRate !== undefined || readThroughputExtra(r.extra)?.payloadMBps !== undefined) ||
+    readSustainedRates(s.summary) !== undefined,
   findings,
   details,
   charts,

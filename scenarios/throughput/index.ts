@@ -68,7 +68,13 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
       if (p.direction === 'up' || k === 0) {
         // Senders start afresh each step (their counts are per step); subscribers stay connected.
         await s.stopLoad();
-        await s.startLoad({ clients: p.clients, processes: 1, pollIntervalMs: p.pollIntervalMs, headers: p.headers, mode: p.direction === 'up' ? 'echo' : 'subscribe' });
+        await s.startLoad({
+          clients: p.clients,
+          processes: 1,
+          pollIntervalMs: p.pollIntervalMs,
+          headers: p.headers,
+          mode: p.direction === 'up' ? 'echo' : 'subscribe',
+        });
       } else {
         await s.rebase();
       }
@@ -88,7 +94,10 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
         else if ((row.latencyMs?.p99 ?? Infinity) > p.p99LimitMs) why = `p99 ${row.latencyMs?.p99} ms over ${p.p99LimitMs} ms`;
         else if (published.maxLateMs > 250) why = `publisher fell ${Math.round(published.maxLateMs)} ms behind its schedule`;
       } else {
-        const sent = await s.loads[0]!.ask({ type: 'send', ratePerClient: rate / p.clients, size: p.size, durationMs: p.stepDurationMs, maxInflight: 64 }, p.stepDurationMs + 60_000);
+        const sent = await s.loads[0]!.ask(
+          { type: 'send', ratePerClient: rate / p.clients, size: p.size, durationMs: p.stepDurationMs, maxInflight: 64 },
+          p.stepDurationMs + 60_000,
+        );
         const owed = sent.sent;
         const base = s.baseCounters;
         const received = async () => sinceBase(await s.counters(), base).messagesIn;
@@ -108,11 +117,22 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
         row.percentiles = [];
         row.messages = { sent: owed + sent.notSent, delivered: got, lost: owed + sent.notSent - got };
         row.throughput = { messagesPerSec: round(got / seconds), payloadBytesPerSec: round(payload / seconds) };
-        row.wire = { ...wire, payloadBytes: payload, overheadBytesPerMessage: got ? round((wireTotal - payload) / got) : 0, bytesPerMessage: got ? round(wireTotal / got) : 0 };
+        row.wire = {
+          ...wire,
+          payloadBytes: payload,
+          overheadBytesPerMessage: got ? round((wireTotal - payload) / got) : 0,
+          bytesPerMessage: got ? round(wireTotal / got) : 0,
+        };
         if (sent.notSent > 0) why = `${sent.notSent} messages held back: ${p.clients} client(s) could not send that fast`;
         else if (got < owed * SUSTAINED_SHARE) why = `server received only ${got} of ${owed}`;
       }
-      const step: ThroughputStep = { rate, deliveredPerSec: row.throughput!.messagesPerSec, p99Ms: row.latencyMs?.p99 ?? null, sustained: !why, ...(why ? { why } : {}) };
+      const step: ThroughputStep = {
+        rate,
+        deliveredPerSec: row.throughput!.messagesPerSec,
+        p99Ms: row.latencyMs?.p99 ?? null,
+        sustained: !why,
+        ...(why ? { why } : {}),
+      };
       steps.push(step);
       if (why) {
         ctx.progress(`${transport}: ${rate} msg/s not sustained (${why})`);

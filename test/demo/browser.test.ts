@@ -56,11 +56,7 @@ test('every pane receives the published messages', async () => {
     await page.waitForTimeout(150);
   }
   for (const pane of ['polling', 'long-polling', 'sse', 'websocket']) {
-    await page.waitForFunction(
-      (p) => Number(document.querySelector(`#pane-${p} dd[data-k="messages received"]`)?.textContent) >= 3,
-      pane,
-      { timeout: 8000 },
-    );
+    await page.waitForFunction((p) => Number(document.querySelector(`#pane-${p} dd[data-k="messages received"]`)?.textContent) >= 3, pane, { timeout: 8000 });
     assert.match(await stat(pane, 'latency last / median'), /^\d+ ms \/ \d+ ms$/, `${pane} shows a latency`);
     assert.match(await stat(pane, 'wire bytes ↓ server→page'), /\d/, `${pane} shows bytes`);
   }
@@ -158,7 +154,10 @@ test('the page is whole: no outside requests, no script errors, a readable scree
   await page.screenshot({ path: `${OUT}/demo-viewport.png` });
   assert.deepEqual(outside, []);
   // The second token connection fails on purpose; the browser logs that as an error.
-  assert.deepEqual(consoleErrors.filter((m) => !/\/secure\?token=/.test(m)), []);
+  assert.deepEqual(
+    consoleErrors.filter((m) => !/\/secure\?token=/.test(m)),
+    [],
+  );
 });
 
 test('exec: count.sh delivers 1…10 to the example page, then closes with 1000', async (t) => {

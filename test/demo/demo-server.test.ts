@@ -29,7 +29,10 @@ test('publish bodies: JSON {text}, a JSON string or plain text; anything else is
     ['{"text":"  "}', /empty/],
     [JSON.stringify({ text: 'x'.repeat(5000) }), /longer than 4096/],
   ] as const) {
-    assert.throws(() => publishBodyText(body, 'application/json'), (e: Error & { status?: number }) => e.status === 400 && msg.test(e.message));
+    assert.throws(
+      () => publishBodyText(body, 'application/json'),
+      (e: Error & { status?: number }) => e.status === 400 && msg.test(e.message),
+    );
   }
 });
 
@@ -66,7 +69,10 @@ test('CORS: the transports allow exactly the page origin', async (t) => {
 
 test('the pane refuses a foreign Origin (403); /origin-test reports it', async (t) => {
   const d = await demo(t);
-  await assert.rejects(connect(`ws://127.0.0.1:${d.ports.websocket}/?client=x`, { origin: 'http://evil.example' }), (e: Error & { status?: number }) => e.status === 403);
+  await assert.rejects(
+    connect(`ws://127.0.0.1:${d.ports.websocket}/?client=x`, { origin: 'http://evil.example' }),
+    (e: Error & { status?: number }) => e.status === 403,
+  );
   const r = await post(`http://127.0.0.1:${d.ports.page}/origin-test`, '');
   assert.deepEqual([r.body['status'], r.body['refused']], [403, true]);
 });
@@ -86,7 +92,10 @@ test('/fragment sends one message in several frames: FIN=0 then continuations', 
   const d = await demo(t);
   const page = `http://127.0.0.1:${d.ports.page}`;
   const frames: Buffer[] = [];
-  const ws = await connect(`ws://127.0.0.1:${d.ports.websocket}/?client=frag`, { origin: page, onFrame: (dir, b) => dir === 'in' && frames.push(Buffer.from(b)) });
+  const ws = await connect(`ws://127.0.0.1:${d.ports.websocket}/?client=frag`, {
+    origin: page,
+    onFrame: (dir, b) => dir === 'in' && frames.push(Buffer.from(b)),
+  });
   t.after(() => ws.terminate());
   const got = once(ws, 'message');
   assert.equal((await post(`${page}/fragment?client=frag`, '')).status, 202);
@@ -123,8 +132,7 @@ test('the helper peer that stops answering pings is dropped after the configured
       const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
       if (done) return;
       buf += Buffer.from(value!).toString();
-      let i;
-      while ((i = buf.indexOf('\n\n')) >= 0) {
+      for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
         const block = buf.slice(0, i);
         buf = buf.slice(i + 2);
         const data = /^data: (.*)$/m.exec(block)?.[1];

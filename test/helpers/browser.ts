@@ -211,7 +211,8 @@ export async function readPngStats(path: string): Promise<PngStats> {
       height = data.readUInt32BE(4);
       const [depth, colourType, , , interlace] = [data[8], data[9], data[10], data[11], data[12]];
       channels = colourType === 6 ? 4 : colourType === 2 ? 3 : 0;
-      if (depth !== 8 || channels === 0 || interlace !== 0) throw new Error(`${path}: PNG kind not read here (depth ${depth}, colour type ${colourType}, interlace ${interlace})`);
+      if (depth !== 8 || channels === 0 || interlace !== 0)
+        throw new Error(`${path}: PNG kind not read here (depth ${depth}, colour type ${colourType}, interlace ${interlace})`);
     } else if (type === 'IDAT') idat.push(data);
     else if (type === 'IEND') break;
     at += 12 + len;

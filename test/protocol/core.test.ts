@@ -150,7 +150,12 @@ for (const role of ['server', 'client'] as const) {
   });
 
   test(`${role}: bytes → events in every chunking, one byte at a time included`, () => {
-    const stream = Buffer.concat([fromPeer(role, 'ab', Opcode.TEXT, false), fromPeer(role, 'p', Opcode.PING), fromPeer(role, 'c', Opcode.CONTINUATION), fromPeer(role, Buffer.alloc(300, 7), Opcode.BINARY)]);
+    const stream = Buffer.concat([
+      fromPeer(role, 'ab', Opcode.TEXT, false),
+      fromPeer(role, 'p', Opcode.PING),
+      fromPeer(role, 'c', Opcode.CONTINUATION),
+      fromPeer(role, Buffer.alloc(300, 7), Opcode.BINARY),
+    ]);
     const expected = [{ type: 'ping', hex: '70' }, text('abc'), binary(Buffer.alloc(300, 7))];
     for (const step of [1, 2, 7, stream.length]) {
       const p = new ConnectionProtocol({ role });

@@ -78,14 +78,23 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 
 test('in memory: held until the first listener, emitted in order one microtask later; the ping answered at once', async () => {
   const written: Buffer[] = [];
-  const socket = new Duplex({ read() {}, write: (chunk: Buffer, _e, cb) => (written.push(chunk), cb()) });
+  const socket = new Duplex({
+    read() {},
+    write: (chunk: Buffer, _e, cb) => {
+      written.push(chunk);
+      cb();
+    },
+  });
   const head = Buffer.concat([serverFrame('one'), serverFrame('p', Opcode.PING), serverFrame(Buffer.from([2]), Opcode.BINARY)]);
   const conn = new WebSocketConnection(socket, { role: 'client', head });
   await elsewhere();
   // The pong went out before anyone listened.
   const pongs = new EventCollector();
   new FrameParser({ role: 'server' }, pongs).push(Buffer.concat(written));
-  assert.deepEqual(pongs.events.map((e) => e.type), ['pong']);
+  assert.deepEqual(
+    pongs.events.map((e) => e.type),
+    ['pong'],
+  );
   socket.push(serverFrame('three'));
   await elsewhere();
   const seen: string[] = [];
@@ -113,7 +122,10 @@ test('client: a greeting in the 101 write reaches a listener attached after awai
     assert.ok(messages[1]!.data.equals(body), `binary ${size} B intact`);
     // The ping in the same write was answered at once, without waiting for a listener.
     await until(() => received.events.length > 0, 'the pong');
-    assert.deepEqual(received.events.map((e) => [e.type, e.type === 'pong' ? e.data.toString() : '']), [['pong', 'are you there']]);
+    assert.deepEqual(
+      received.events.map((e) => [e.type, e.type === 'pong' ? e.data.toString() : '']),
+      [['pong', 'are you there']],
+    );
   }
 });
 
@@ -144,7 +156,10 @@ test('client: a close frame right behind the greeting is seen after await, with 
   await elsewhere();
   const { messages, closed } = listen(conn);
   assert.deepEqual(await closed, [4000, 'bye now']);
-  assert.deepEqual(messages.map((m) => m.data.toString()), ['welcome']);
+  assert.deepEqual(
+    messages.map((m) => m.data.toString()),
+    ['welcome'],
+  );
   // The close was echoed (§5.5.1) even though nobody listened yet.
   await until(() => received.events.length === 1, 'the echoed close');
   assert.deepEqual(received.events[0], { type: 'close', code: 4000, reason: '' });
@@ -190,7 +205,10 @@ test("the lab's own server greeting five times from the handleUpgrade callback",
   await elsewhere();
   const { messages } = listen(conn);
   await until(() => messages.length === 5, '5 greetings');
-  assert.deepEqual(messages.map((m) => m.data.toString()), [0, 1, 2, 3, 4].map((i) => `greeting ${i}`));
+  assert.deepEqual(
+    messages.map((m) => m.data.toString()),
+    [0, 1, 2, 3, 4].map((i) => `greeting ${i}`),
+  );
 
   // A raw client writes its request and two frames in one write.
   const raw = netConnect(port, '127.0.0.1');
@@ -198,7 +216,9 @@ test("the lab's own server greeting five times from the handleUpgrade callback",
   await once(raw, 'connect');
   const request = `GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${makeKey()}\r\nSec-WebSocket-Version: 13\r\n\r\n`;
   const mask = true;
-  raw.write(Buffer.concat([Buffer.from(request), encodeFrame('early 1', { opcode: Opcode.TEXT, mask }), encodeFrame('early 2', { opcode: Opcode.TEXT, mask })]));
+  raw.write(
+    Buffer.concat([Buffer.from(request), encodeFrame('early 1', { opcode: Opcode.TEXT, mask }), encodeFrame('early 2', { opcode: Opcode.TEXT, mask })]),
+  );
   await until(() => serverGot.length === 2, 'the early client frames on the server');
   assert.deepEqual(serverGot, ['early 1', 'early 2']);
 });
@@ -224,6 +244,9 @@ test("the demo's /secure greeting reaches the engine client and the helper peer"
   const lines: Array<{ type: string; text?: string }> = [];
   createInterface({ input: peer.stdout! }).on('line', (l) => lines.push(JSON.parse(l)));
   await until(() => lines.some((l) => l.type === 'message'), "the helper peer's greeting");
-  assert.deepEqual(lines.slice(0, 2).map((l) => l.type), ['open', 'message']);
+  assert.deepEqual(
+    lines.slice(0, 2).map((l) => l.type),
+    ['open', 'message'],
+  );
   assert.match(lines[1]!.text ?? '', /^token accepted/);
 });

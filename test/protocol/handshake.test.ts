@@ -136,6 +136,9 @@ test('the client parses the response head: waits for the blank line, joins repea
   assert.deepEqual([...bytes.subarray(r.end)], [...frame]);
   assert.equal(parseResponseHead(Buffer.from('HTTP/1.0 403\r\n\r\n'))!.status, 403);
   for (const bad of ['SMTP 220 hi\r\n\r\n', 'HTTP/1.1 1O1 x\r\n\r\n', 'HTTP/2 101\r\n\r\n']) {
-    assert.throws(() => parseResponseHead(Buffer.from(bad)), (e: unknown) => e instanceof HandshakeError && /malformed/.test((e as Error).message));
+    assert.throws(
+      () => parseResponseHead(Buffer.from(bad)),
+      (e: unknown) => e instanceof HandshakeError && /malformed/.test((e as Error).message),
+    );
   }
 });

@@ -53,12 +53,6 @@ export function assertEvents(bytes: Buffer, options: ParserOptions, expected: Pl
 }
 
 /** Asserts that `bytes` fail the connection with exactly this error code and close code. */
-export function assertFails(
-  bytes: Buffer,
-  options: ParserOptions,
-  code: ProtocolErrorCode,
-  closeCode: number,
-  before: Plain[] = [],
-): void {
+export function assertFails(bytes: Buffer, options: ParserOptions, code: ProtocolErrorCode, closeCode: number, before: Plain[] = []): void {
   assertEvents(bytes, options, [...before, error(code, closeCode)]);
 }

@@ -109,7 +109,7 @@ test('engine server ↔ ws client: text, binary, empty and boundary sizes up to 
 
 test('engine server ↔ ws client: fragmented messages, ping/pong, handshake info and frame observer', async (t) => {
   const { url, conns } = await engineServer(t, { protocols: ['chat'], recordHandshake: true });
-  const ws = await wsClient(t, url, { perMessageDeflate: false }) ;
+  const ws = await wsClient(t, url, { perMessageDeflate: false });
   const conn = conns[0]!;
   assert.match(conn.handshake!.requestHeaders[0]!, /^GET \/ HTTP\/1\.1$/);
   assert.match(conn.handshake!.responseHeaders, /^HTTP\/1\.1 101 Switching Protocols\r\n[\s\S]*Sec-WebSocket-Accept: /);
@@ -277,7 +277,9 @@ test('bad upgrade requests get an HTTP error response with the reason; engine cl
     await once(s, 'close');
     return Buffer.concat(chunks).toString();
   };
-  const v8 = await ask(`GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${makeKey()}\r\nSec-WebSocket-Version: 8\r\n\r\n`);
+  const v8 = await ask(
+    `GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${makeKey()}\r\nSec-WebSocket-Version: 8\r\n\r\n`,
+  );
   assert.match(v8, /^HTTP\/1\.1 426 Upgrade Required\r\n/);
   assert.match(v8, /\r\nConnection: close\r\n/);
   assert.match(v8, /\r\nSec-WebSocket-Version: 13\r\n/);

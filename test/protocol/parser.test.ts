@@ -1,7 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isUtf8 } from 'node:buffer';
-import { encodeFrame, encodeClosePayload, encodeClose, describeFrame, writeFrameHeader, frameHeaderSize, encodeFrameInto, encodeFrameParts, Opcode } from '../../protocol/frame.ts';
+import {
+  encodeFrame,
+  encodeClosePayload,
+  encodeClose,
+  describeFrame,
+  writeFrameHeader,
+  frameHeaderSize,
+  encodeFrameInto,
+  encodeFrameParts,
+  Opcode,
+} from '../../protocol/frame.ts';
 import { FrameParser, EventCollector, parseChunks } from '../../protocol/parser.ts';
 import { isValidCloseCode } from '../../protocol/close.ts';
 import { prng, randomSplit } from '../../bench/fuzz-frames.ts';
@@ -13,11 +23,9 @@ const KEY = Buffer.from([0x37, 0xfa, 0x21, 0x3d]);
 const server = { role: 'server' } as const;
 const client = { role: 'client' } as const;
 /** A client→server (masked) frame. */
-const c2s = (payload: Buffer | string, opcode: number = Opcode.TEXT, fin = true): Buffer =>
-  encodeFrame(payload, { opcode, fin, mask: KEY });
+const c2s = (payload: Buffer | string, opcode: number = Opcode.TEXT, fin = true): Buffer => encodeFrame(payload, { opcode, fin, mask: KEY });
 /** A server→client (unmasked) frame. */
-const s2c = (payload: Buffer | string, opcode: number = Opcode.TEXT, fin = true): Buffer =>
-  encodeFrame(payload, { opcode, fin });
+const s2c = (payload: Buffer | string, opcode: number = Opcode.TEXT, fin = true): Buffer => encodeFrame(payload, { opcode, fin });
 const hex = (h: string): Buffer => Buffer.from(h.replace(/\s+/g, ''), 'hex');
 const cat = (...b: Buffer[]): Buffer => Buffer.concat(b);
 /** Raw header bytes with an explicit masking key, for frames the encoder refuses to make. */
@@ -71,7 +79,11 @@ test('several frames written into one buffer parse back in order', () => {
   let o = 0;
   for (const p of payloads) o = encodeFrameInto(out, o, p, Opcode.TEXT, true, false, true);
   assert.equal(o, total);
-  assertEvents(out, server, payloads.map((p) => text(p.toString())));
+  assertEvents(
+    out,
+    server,
+    payloads.map((p) => text(p.toString())),
+  );
   // header-only writer + separate payload (vectored write)
   const h = Buffer.alloc(14);
   const end = writeFrameHeader(h, 0, 300, Opcode.BINARY, true, false, null);
@@ -227,17 +239,13 @@ test('§5.5.1 close frames: codes allowed on the wire, body rules, reason UTF-8'
   }
   assertFails(c2s(cat(hex('03e8'), hex('c0af')), Opcode.CLOSE), server, 'WS_ERR_INVALID_UTF8', 1007);
   // §5.5.1: after a close frame nothing more is data
-  assertEvents(cat(c2s(encodeClosePayload(1000), Opcode.CLOSE), c2s('ignored'), s2c('bad')), server, [
-    { type: 'close', code: 1000, reason: '' },
-  ]);
+  assertEvents(cat(c2s(encodeClosePayload(1000), Opcode.CLOSE), c2s('ignored'), s2c('bad')), server, [{ type: 'close', code: 1000, reason: '' }]);
   assert.equal(encodeClose(1000, 'ok').toString('hex'), '880403e86f6b');
   assert.throws(() => encodeClosePayload(1000, 'x'.repeat(124)), RangeError);
 });
 
 test('a close frame in the middle of a fragmented message still closes', () => {
-  assertEvents(cat(c2s('par', Opcode.TEXT, false), c2s(encodeClosePayload(1001), Opcode.CLOSE)), server, [
-    { type: 'close', code: 1001, reason: '' },
-  ]);
+  assertEvents(cat(c2s('par', Opcode.TEXT, false), c2s(encodeClosePayload(1001), Opcode.CLOSE)), server, [{ type: 'close', code: 1001, reason: '' }]);
 });
 
 test('nothing is delivered after an error, and stop() halts parsing from a handler', () => {
@@ -259,7 +267,11 @@ test('the frame observer sees the raw (masked) bytes of every frame in any chunk
     const seen: string[] = [];
     const p = new FrameParser({ role: 'server', onFrame: (b) => seen.push(b.toString('hex')) }, new EventCollector());
     for (const c of way.chunks) p.push(Buffer.from(c));
-    assert.deepEqual(seen, frames.map((f) => f.toString('hex')), way.name);
+    assert.deepEqual(
+      seen,
+      frames.map((f) => f.toString('hex')),
+      way.name,
+    );
   }
 });
 

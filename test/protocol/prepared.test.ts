@@ -9,7 +9,14 @@ test('prepare() makes an unmasked server frame that sendPrepared() writes as is'
   assert.deepEqual([...frame], [0x81, 2, 0x68, 0x69]);
   assert.deepEqual([...WebSocketConnection.prepare(Buffer.from([1, 2]))], [0x82, 2, 1, 2]);
   const written: Buffer[] = [];
-  const sink = () => new Duplex({ read() {}, write: (chunk: Buffer, _enc, cb) => (written.push(chunk), cb()) });
+  const sink = () =>
+    new Duplex({
+      read() {},
+      write: (chunk: Buffer, _enc, cb) => {
+        written.push(chunk);
+        cb();
+      },
+    });
   for (const s of [sink(), sink()]) {
     const conn = new WebSocketConnection(s, { role: 'server' });
     assert.equal(conn.sendPrepared(frame), true);

@@ -10,7 +10,8 @@ describe('comparison against a baseline', () => {
   const current = fixture('results-full.json');
   const baseline = fixture('results-baseline.json');
   const cmp = compareResults(current, baseline);
-  const find = (scenario: string, transport: string, key: string) => cmp.rows.find((r) => r.scenario === scenario && r.transport === transport && r.key === key);
+  const find = (scenario: string, transport: string, key: string) =>
+    cmp.rows.find((r) => r.scenario === scenario && r.transport === transport && r.key === key);
 
   it('computes the delta against the baseline value', () => {
     const p99 = find('push', 'websocket', 'latencyMs.p99')!;
@@ -36,7 +37,10 @@ describe('comparison against a baseline', () => {
   });
 
   it('counts a transport that now errors as a regression', () => {
-    assert.deepEqual(cmp.stateChanges.map((c) => `${c.scenario}/${c.transport} ${c.from}→${c.to}`), ['fan-out/long-polling completed→errored']);
+    assert.deepEqual(
+      cmp.stateChanges.map((c) => `${c.scenario}/${c.transport} ${c.from}→${c.to}`),
+      ['fan-out/long-polling completed→errored'],
+    );
     assert.equal(cmp.regressions, 2);
     assert.equal(cmp.improvements, 1);
   });
@@ -50,11 +54,20 @@ describe('comparison against a baseline', () => {
     const html = renderHtml(current, { baseline });
     assert.match(html, /<section class="baseline" id="baseline">/);
     const runWide = html.split('<section class="baseline" id="baseline">')[1]!.split('</section>')[0]!;
-    assert.match(runWide, /<tr data-row="verdict-regression"><th scope="row">push<\/th><td class="text">websocket<\/td><td class="text">latency p99<\/td><td>2.40<\/td><td>1.70<\/td><td>\+41.2%<\/td><td>±10.0%<\/td><td class="text bad">REGRESSION<\/td><\/tr>/);
+    assert.match(
+      runWide,
+      /<tr data-row="verdict-regression"><th scope="row">push<\/th><td class="text">websocket<\/td><td class="text">latency p99<\/td><td>2.40<\/td><td>1.70<\/td><td>\+41.2%<\/td><td>±10.0%<\/td><td class="text bad">REGRESSION<\/td><\/tr>/,
+    );
     assert.match(runWide, /<strong>REGRESSION:<\/strong> fan-out\/long-polling completed → errored/);
     const push = html.split('data-scenario="push">')[1]!.split('</section>')[0]!;
-    assert.match(push, /<details class="compare" id="scenario-push-baseline" open><summary>Compared with baseline: 1 regression\(s\), 0 improvement\(s\), \d+ figures<\/summary>/);
-    assert.match(push, /<tr data-row="verdict-regression"><th scope="row">websocket<\/th><td class="text">latency p99<\/td><td>2.40<\/td><td>1.70<\/td><td>\+41.2%<\/td>/);
+    assert.match(
+      push,
+      /<details class="compare" id="scenario-push-baseline" open><summary>Compared with baseline: 1 regression\(s\), 0 improvement\(s\), \d+ figures<\/summary>/,
+    );
+    assert.match(
+      push,
+      /<tr data-row="verdict-regression"><th scope="row">websocket<\/th><td class="text">latency p99<\/td><td>2.40<\/td><td>1.70<\/td><td>\+41.2%<\/td>/,
+    );
     const text = renderTable(current, { baseline });
     assert.match(text, /push\s+websocket\s+latency p99\s+2\.40\s+1\.70\s+\+41\.2%\s+±10\.0%\s+REGRESSION/);
     assert.match(text, /REGRESSION: fan-out\/long-polling completed → errored/);

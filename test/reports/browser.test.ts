@@ -94,7 +94,10 @@ describe('the HTML report in Chromium', { timeout: 120_000 }, () => {
   });
 
   it('saves a screenshot of the whole drawn page', async () => {
-    for (const [page, name] of [[full, 'screenshot.png'], [real, 'real-run.png']] as const) {
+    for (const [page, name] of [
+      [full, 'screenshot.png'],
+      [real, 'real-run.png'],
+    ] as const) {
       assert.equal(page.screenshotPath, join(outDir, name));
       const png = await readPngStats(page.screenshotPath!);
       // The viewport's width, and the full page is far taller than one screen.

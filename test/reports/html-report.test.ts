@@ -16,14 +16,38 @@ describe('renderHtml on a full run', () => {
   });
 
   it('shows the run environment and results version in the header', () => {
-    for (const s of ['v20.20.2', 'AMD EPYC 7B13 (2 cores)', 'Linux 6.1.0-28-cloud-amd64 x64', '9f3c2a1d7e6b5a4c3b2a19f8e7d6c5b4a3928170', 'tsx run.ts bench --scenarios all --duration 30', '2025-11-24T14:19:47.090Z', 'results version']) {
+    for (const s of [
+      'v20.20.2',
+      'AMD EPYC 7B13 (2 cores)',
+      'Linux 6.1.0-28-cloud-amd64 x64',
+      '9f3c2a1d7e6b5a4c3b2a19f8e7d6c5b4a3928170',
+      'tsx run.ts bench --scenarios all --duration 30',
+      '2025-11-24T14:19:47.090Z',
+      'results version',
+    ]) {
       assert.ok(html.includes(s), s);
     }
   });
 
   it('draws the charts each scenario calls for', () => {
     const kinds = [...html.matchAll(/data-chart="([^"]+)"/g)].map((m) => m[1]);
-    for (const k of ['latency-curve', 'throughput', 'bytes-per-message', 'messages', 'server-cpu', 'server-rss', 'series-delivered', 'series-cpu', 'fan-out-steps', 'overhead-sweep', 'connections-per-conn', 'payload-mbps', 'dead-peer', 'http-rps', 'http-latency']) {
+    for (const k of [
+      'latency-curve',
+      'throughput',
+      'bytes-per-message',
+      'messages',
+      'server-cpu',
+      'server-rss',
+      'series-delivered',
+      'series-cpu',
+      'fan-out-steps',
+      'overhead-sweep',
+      'connections-per-conn',
+      'payload-mbps',
+      'dead-peer',
+      'http-rps',
+      'http-latency',
+    ]) {
       assert.ok(kinds.includes(k), `chart ${k} missing`);
     }
     // One chart per payload size in the overhead sweep.
@@ -66,7 +90,10 @@ describe('renderHtml on a full run', () => {
   });
 
   it('states findings in plain words', () => {
-    assert.match(html, /push: at 50 msg\/s to 50 clients, 64 B messages, polling every 1 s, polling spent 95.5 bytes on the wire per delivered message, 1.4× the WebSocket engine \(66.3 bytes\)/);
+    assert.match(
+      html,
+      /push: at 50 msg\/s to 50 clients, 64 B messages, polling every 1 s, polling spent 95.5 bytes on the wire per delivered message, 1.4× the WebSocket engine \(66.3 bytes\)/,
+    );
     assert.match(html, /push: lowest p99: websocket \(2.40 ms\)/);
   });
 });

@@ -71,8 +71,14 @@ describe('report on a recorded run of every scenario', () => {
     const rows = orderedRows(scenario('dead-peer').results);
     const missed = rows.filter((r) => readDeadPeer(r.extra)?.detected === false);
     const seen = rows.filter((r) => readDeadPeer(r.extra)?.detected === true);
-    assert.deepEqual(missed.map((r) => r.transport), ['polling', 'long-polling', 'sse']);
-    assert.deepEqual(seen.map((r) => r.transport), ['websocket', 'ws']);
+    assert.deepEqual(
+      missed.map((r) => r.transport),
+      ['polling', 'long-polling', 'sse'],
+    );
+    assert.deepEqual(
+      seen.map((r) => r.transport),
+      ['websocket', 'ws'],
+    );
     for (const r of rows) {
       const words = rowFigure(scenario('dead-peer'), r);
       assert.match(words, /^(noticed after|not within) /);
@@ -85,7 +91,10 @@ describe('report on a recorded run of every scenario', () => {
     }
     assert.equal(rowFigure(scenario('dead-peer'), missed[0]!), 'not within 6 s');
     assert.match(section('dead-peer'), /data-chart="dead-peer"/);
-    assert.match(findingText, /dead-peer: only WebSocket noticed a frozen peer within 6 s \(websocket after [\d.]+ s, ws after [\d.]+ s\); polling, long-polling and sse did not\./);
+    assert.match(
+      findingText,
+      /dead-peer: only WebSocket noticed a frozen peer within 6 s \(websocket after [\d.]+ s, ws after [\d.]+ s\); polling, long-polling and sse did not\./,
+    );
   });
 
   it('http-saturation: the variants and the clients at the poll interval; sse and WebSocket are n/a, not errors', () => {
@@ -107,7 +116,13 @@ describe('report on a recorded run of every scenario', () => {
       assert.doesNotMatch(md, new RegExp(`\\*\\*${t} errored:\\*\\*`));
     }
     assert.match(sec, /<td data-figure="state" class="text na" title="[^"]+">n\/a<\/td>/);
-    assert.ok(!findings.some((f) => f.level === 'error'), findings.filter((f) => f.level === 'error').map((f) => f.text).join('; '));
+    assert.ok(
+      !findings.some((f) => f.level === 'error'),
+      findings
+        .filter((f) => f.level === 'error')
+        .map((f) => f.text)
+        .join('; '),
+    );
     assert.match(findingText, /http-saturation: not applicable to sse, websocket and ws\./);
   });
 
@@ -132,7 +147,10 @@ describe('report on a recorded run of every scenario', () => {
 
   it('connections: every step field, and the empty server it is measured from', () => {
     const block = detail(scenario('connections'), 'connections');
-    assert.deepEqual(block.columns.slice(0, 6).map((c) => c.label), ['transport', 'connections', 'RSS MiB', 'RSS/conn', 'added RSS/conn', 'heap/conn']);
+    assert.deepEqual(
+      block.columns.slice(0, 6).map((c) => c.label),
+      ['transport', 'connections', 'RSS MiB', 'RSS/conn', 'added RSS/conn', 'heap/conn'],
+    );
     assert.equal(block.rows.length, 5);
     assert.ok(block.rows.every((r) => r.every((c) => c.text !== '')));
     assert.match(mdSection('connections'), /above the empty server after a gc \(RSS \/ heap\): polling [\d.]+ \/ [\d.]+ MiB/);
@@ -141,7 +159,10 @@ describe('report on a recorded run of every scenario', () => {
   });
 
   it('overhead: findings from the sweep, crossovers that say which is cheaper, labelled extrapolation', () => {
-    assert.match(findingText, /overhead: at 1 msg\/s per client and 64 B messages, short polling every 1 s spent [\d.,]+ bytes per delivered message, [\d.]+× the WebSocket engine/);
+    assert.match(
+      findingText,
+      /overhead: at 1 msg\/s per client and 64 B messages, short polling every 1 s spent [\d.,]+ bytes per delivered message, [\d.]+× the WebSocket engine/,
+    );
     assert.match(md, /Header bytes per second at scale, extrapolated from the measured per-message overhead at 1 msg\/s, 64 B \(not measured\)/);
     assert.match(section('overhead'), /extrapolated from the measured per-message overhead at 1 msg\/s, 64 B/);
     assert.equal([...section('overhead').matchAll(/data-chart="overhead-sweep"/g)].length, 2);
@@ -163,7 +184,10 @@ describe('report on a recorded run of every scenario', () => {
   });
 
   it('engine vs ws in one finding', () => {
-    assert.match(findingText, /Engine vs ws: the WebSocket engine handled [\d.]+× in push \([\d,]+ vs [\d,]+\) the messages per server CPU second of ws; [\d.]+× in echo/);
+    assert.match(
+      findingText,
+      /Engine vs ws: the WebSocket engine handled [\d.]+× in push \([\d,]+ vs [\d,]+\) the messages per server CPU second of ws; [\d.]+× in echo/,
+    );
   });
 
   it('the summary cells agree across the terminal, Markdown and HTML', () => {
@@ -173,7 +197,12 @@ describe('report on a recorded run of every scenario', () => {
         assert.ok(cell, `${name}/${r.transport} has a scenario figure`);
         assert.ok(textBlock(name).includes(cell), `text ${name}/${r.transport}`);
         assert.ok(mdSection(name).includes(cell.replace(/\|/g, '\\|')), `md ${name}/${r.transport}`);
-        assert.ok(section(name).includes(`<td data-figure="extra" class="text">${cell.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')}</td>`), `html ${name}/${r.transport}`);
+        assert.ok(
+          section(name).includes(
+            `<td data-figure="extra" class="text">${cell.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')}</td>`,
+          ),
+          `html ${name}/${r.transport}`,
+        );
       }
     }
   });
@@ -193,7 +222,11 @@ describe('dead-peer and skipped rows in the readers', () => {
   it('readDeadPeer: detected with a time, not detected with the cap, older files with only a time', () => {
     assert.deepEqual(readDeadPeer({ detected: true, detectMs: 2100, capMs: 6000 }), { detected: true, detectMs: 2100, capMs: 6000 });
     assert.deepEqual(readDeadPeer({ detected: false, capMs: 6000, mechanism: 'why' }), { detected: false, capMs: 6000, mechanism: 'why' });
-    assert.deepEqual(readDeadPeer({ detectMs: 3060, heartbeat: { intervalMs: 1000, maxMissed: 3 } }), { detected: true, detectMs: 3060, heartbeat: { intervalMs: 1000, maxMissed: 3 } });
+    assert.deepEqual(readDeadPeer({ detectMs: 3060, heartbeat: { intervalMs: 1000, maxMissed: 3 } }), {
+      detected: true,
+      detectMs: 3060,
+      heartbeat: { intervalMs: 1000, maxMissed: 3 },
+    });
     assert.equal(readDeadPeer({ detected: false }), undefined, 'no cap: nothing to say');
     assert.equal(readDeadPeer({ detected: true }), undefined, 'detected without a time');
     assert.equal(readDeadPeer({ detectMs: 'soon' }), undefined);
@@ -222,6 +255,11 @@ describe('echo-pipelined', () => {
     assert.match(h, /Echo mode: pipelined/);
     assert.match(h, /Round-trip latency by percentile/);
     assert.match(renderTable(r), /pipelined, 8 in flight/);
-    assert.match(computeFindings(r, facetOf).map((f) => f.text).join('\n'), /echo-pipelined: lowest round-trip p99/);
+    assert.match(
+      computeFindings(r, facetOf)
+        .map((f) => f.text)
+        .join('\n'),
+      /echo-pipelined: lowest round-trip p99/,
+    );
   });
 });

@@ -38,7 +38,10 @@ test('a fixed 40 ms delay is measured as 40 ms, corrected and uncorrected alike'
   const row = await withFault('sse:delay=40', () => push.run('sse', { ...PUSH_DEFAULTS, clients: 2, rate: 100, durationMs: 1500 }, ctx));
   assert.equal(row.state, 'completed');
   assert.equal(row.messages!.lost, 0);
-  for (const [name, l] of [['corrected', row.latencyMs!], ['uncorrected', row.latencyMsUncorrected!]] as const) {
+  for (const [name, l] of [
+    ['corrected', row.latencyMs!],
+    ['uncorrected', row.latencyMsUncorrected!],
+  ] as const) {
     assert.ok(l.p50 >= 40 && l.p50 <= 50, `${name} p50 ${l.p50} ms should be 40 ms plus a little transport time`);
     assert.ok(l.p99 <= 60, `${name} p99 ${l.p99} ms`);
   }

@@ -35,12 +35,24 @@ describe('scenario facets', () => {
     const results = load('results-real.json');
     const findings = computeFindings(results, facetOf);
     const texts = findings.map((f) => f.text);
-    assert.ok(texts.some((t) => /^fan-out: largest N with p99 under .* ms and no loss/.test(t)), 'fan-out capacity');
-    assert.ok(texts.some((t) => /^throughput-down: highest sustained rate/.test(t)), 'throughput ramp');
-    assert.ok(texts.some((t) => /^dead-peer: only WebSocket noticed a frozen peer within 6 s/.test(t)), 'dead-peer by delivery trait');
+    assert.ok(
+      texts.some((t) => /^fan-out: largest N with p99 under .* ms and no loss/.test(t)),
+      'fan-out capacity',
+    );
+    assert.ok(
+      texts.some((t) => /^throughput-down: highest sustained rate/.test(t)),
+      'throughput ramp',
+    );
+    assert.ok(
+      texts.some((t) => /^dead-peer: only WebSocket noticed a frozen peer within 6 s/.test(t)),
+      'dead-peer by delivery trait',
+    );
     assert.ok(texts.includes('http-saturation: not applicable to sse, websocket and ws.'), 'n/a rows are named, not errors');
     assert.ok(!findings.some((f) => f.level === 'error'), 'no n/a row reads as an error');
-    assert.ok(texts.some((t) => t.startsWith('Engine vs ws: the WebSocket engine handled ')), 'engine against its reference, by role');
+    assert.ok(
+      texts.some((t) => t.startsWith('Engine vs ws: the WebSocket engine handled ')),
+      'engine against its reference, by role',
+    );
     // No finding of one scenario is made from another's figures.
     for (const f of findings) if (f.scenario) assert.ok(f.text.startsWith(f.scenario), f.text);
   });

@@ -44,14 +44,27 @@ describe('echo', () => {
 });
 
 test('fan-out: a step per N with p50/p99, and the capacity summary', async () => {
-  const p: FanOutParams = { ...common, steps: [1, 5, 20], rate: 20, size: 64, stepDurationMs: 500, limitMs: 1000, capacity: false, capacityMax: 100, loadProcesses: 1 };
+  const p: FanOutParams = {
+    ...common,
+    steps: [1, 5, 20],
+    rate: 20,
+    size: 64,
+    stepDurationMs: 500,
+    limitMs: 1000,
+    capacity: false,
+    capacityMax: 100,
+    loadProcesses: 1,
+  };
   const sr: ScenarioResult = { name: 'fan-out', params: { ...p }, results: [] };
   for (const t of ['sse', 'ws'] as TransportName[]) sr.results.push(await fanOut.run(t, p, ctx));
   const summary = fanOut.summarize!(sr);
   for (const row of sr.results) {
     const steps = row.extra!['steps'] as { n: number; p99: number; delivered: number; lost: number }[];
     assert.deepEqual(readFanOutSteps(row.extra), steps, 'the schema reads every step written');
-    assert.deepEqual(steps.map((s) => s.n), [1, 5, 20]);
+    assert.deepEqual(
+      steps.map((s) => s.n),
+      [1, 5, 20],
+    );
     for (const s of steps) {
       assert.equal(s.delivered, 10 * s.n, `N=${s.n}: 10 messages each`);
       assert.equal(s.lost, 0);
@@ -72,7 +85,10 @@ describe('throughput', () => {
   test('down: the rate is doubled while delivery keeps up', async () => {
     const row = await throughputDown.run('websocket', p, ctx);
     const steps = row.extra!['steps'] as { rate: number; sustained: boolean }[];
-    assert.deepEqual(steps.map((s) => s.rate), [500, 1000]);
+    assert.deepEqual(
+      steps.map((s) => s.rate),
+      [500, 1000],
+    );
     assert.deepEqual(readThroughputExtra(row.extra)?.steps, steps, 'the schema reads every rung written');
     assert.ok(steps.every((s) => s.sustained));
     assert.equal(row.extra!['sustainedRate'], 1000);
@@ -92,11 +108,26 @@ describe('throughput', () => {
 });
 
 test('overhead: a sweep point per rate × size, and crossovers computed from the lines', async () => {
-  const p: OverheadParams = { ...common, clients: 3, rates: [5, 50], sizes: [40, 512], minMessages: 2, minWindowMs: 300, sessionSeconds: 60, extrapolateClients: [1000, 10_000] };
+  const p: OverheadParams = {
+    ...common,
+    clients: 3,
+    rates: [5, 50],
+    sizes: [40, 512],
+    minMessages: 2,
+    minWindowMs: 300,
+    sessionSeconds: 60,
+    extrapolateClients: [1000, 10_000],
+  };
   const sr: ScenarioResult = { name: 'overhead', params: { ...p }, results: [] };
   for (const t of ['polling', 'websocket'] as TransportName[]) sr.results.push(await overhead.run(t, p, ctx));
   const summary = readOverheadSummary(overhead.summarize!(sr))!;
-  const sweep = (t: string) => sr.results.find((r) => r.transport === t)!.extra!['sweep'] as { ratePerClient: number; sizeBytes: number; steadyBytesPerMessage: number; overheadBytesPerMessage: number }[];
+  const sweep = (t: string) =>
+    sr.results.find((r) => r.transport === t)!.extra!['sweep'] as {
+      ratePerClient: number;
+      sizeBytes: number;
+      steadyBytesPerMessage: number;
+      overheadBytesPerMessage: number;
+    }[];
   assert.equal(sweep('polling').length, 4);
   assert.equal(readOverheadSweep(sr.results[0]!.extra)?.length, 4, 'the schema reads every point written');
   for (const pt of sweep('websocket')) {
@@ -111,8 +142,20 @@ test('overhead: a sweep point per rate × size, and crossovers computed from the
   assert.ok(ext.every((e) => e.headerBytesPerSec > 0));
   // Crossover arithmetic on lines made up for the purpose: a falls from 300 to 100, b stays at 200 → cross at 10^0.5.
   const lines = new Map([
-    ['a', [{ ratePerClient: 1, sizeBytes: 64, bytesPerMessage: 300, overheadBytesPerMessage: 236 }, { ratePerClient: 10, sizeBytes: 64, bytesPerMessage: 100, overheadBytesPerMessage: 36 }]],
-    ['b', [{ ratePerClient: 1, sizeBytes: 64, bytesPerMessage: 200, overheadBytesPerMessage: 136 }, { ratePerClient: 10, sizeBytes: 64, bytesPerMessage: 200, overheadBytesPerMessage: 136 }]],
+    [
+      'a',
+      [
+        { ratePerClient: 1, sizeBytes: 64, bytesPerMessage: 300, overheadBytesPerMessage: 236 },
+        { ratePerClient: 10, sizeBytes: 64, bytesPerMessage: 100, overheadBytesPerMessage: 36 },
+      ],
+    ],
+    [
+      'b',
+      [
+        { ratePerClient: 1, sizeBytes: 64, bytesPerMessage: 200, overheadBytesPerMessage: 136 },
+        { ratePerClient: 10, sizeBytes: 64, bytesPerMessage: 200, overheadBytesPerMessage: 136 },
+      ],
+    ],
   ]);
   const x = crossovers(lines, [64]);
   assert.equal(x.length, 1);

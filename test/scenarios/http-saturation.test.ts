@@ -34,7 +34,10 @@ for (const t of ['polling', 'long-polling'] as const) {
       assert.ok(v.latencyMs.p50 !== undefined && v.latencyMs.p99 !== undefined && v.latencyMs.p99 >= v.latencyMs.p50);
       assert.ok(v.latencyMs.max! >= v.latencyMs.p99);
       // requests/s is the answers over autocannon's own run time, which is the run asked for.
-      assert.ok(Math.abs(v.requestsPerSec * P.durationSec - v.requests) <= v.requests * 0.2, `${v.requestsPerSec} req/s for ${v.requests} answers in ${P.durationSec} s`);
+      assert.ok(
+        Math.abs(v.requestsPerSec * P.durationSec - v.requests) <= v.requests * 0.2,
+        `${v.requestsPerSec} req/s for ${v.requests} answers in ${P.durationSec} s`,
+      );
       assert.ok(v.server.cpuMs > 0 && v.client.cpuMs > 0);
       assert.equal(v.client.clientBound, v.client.cpuPct >= 90);
       const bound = v.server.cpuPct >= 90 ? (v.client.cpuPct >= 90 ? 'both' : 'server') : v.client.cpuPct >= 90 ? 'client' : 'neither';

@@ -32,7 +32,10 @@ test('the registry takes the toy after the built-in transports and refuses its n
 });
 
 test('http-saturation does not apply to it, for the reason its delivery gives', () => {
-  assert.equal(whyNot(httpSaturation, 'lines', httpSaturation.params(readFlags({ ...SHARED_FLAGS, ...httpSaturation.flags }, {}, 'quick'), 'quick')), 'the line stream holds one streaming response per client; there is no request per update to saturate');
+  assert.equal(
+    whyNot(httpSaturation, 'lines', httpSaturation.params(readFlags({ ...SHARED_FLAGS, ...httpSaturation.flags }, {}, 'quick'), 'quick')),
+    'the line stream holds one streaming response per client; there is no request per update to saturate',
+  );
 });
 
 test('push: every published message reaches every subscriber of the toy', { timeout: 30_000 }, async () => {
