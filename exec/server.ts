@@ -5,6 +5,7 @@
  * code says how it ended; a closed connection ends the process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { isUtf8 } from 'node:buffer';
 import { accessSync, constants, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -146,6 +147,51 @@ function headerEnv(raw: string[]): Map<string, string> {
     if (name === 'HTTP_PROXY') continue;
     const prev = out.get(name);
     out.set(name, prev === undefined ? raw[i + 1]! : `${prev}, ${raw[i + 1]!}`);
+  }
+  return out;
+}
+
+/** End of the line `buf[start, end)` without a '\r' just before its '\n'. */
+function withoutCr(buf: Buffer, start: number, end: number): number {
+  return end > start && buf[end - 1] === 0x0d ? end - 1 : end;
+}
+
+/**
+ * Unmasked text frames (server role) for the lines `buf[bounds[0], bounds[1])`,
+ * `buf[bounds[2], bounds[3])`, …, back to back in one buffer. Text frames must be UTF-8
+ * (RFC 6455 §5.6): when the bytes are not, each line goes through a string, which turns bad
+ * bytes into U+FFFD.
+ */
+function textFrames(buf: Buffer, bounds: number[]): Buffer {
+  let lines: Buffer[] | undefined;
+  if (!isUtf8(buf.subarray(bounds[0]!, bounds[bounds.length - 1]!))) {
+    lines = [];
+    for (let i = 0; i < bounds.length; i += 2) lines.push(Buffer.from(buf.toString('utf8', bounds[i]!, bounds[i + 1]!)));
+  }
+  const lengthOf = (i: number) => (lines ? lines[i / 2]!.length : bounds[i + 1]! - bounds[i]!);
+  let total = 0;
+  for (let i = 0; i < bounds.length; i += 2) {
+    const n = lengthOf(i);
+    total += n + (n < 126 ? 2 : n < 65536 ? 4 : 10);
+  }
+  const out = Buffer.allocUnsafe(total);
+  let o = 0;
+  for (let i = 0; i < bounds.length; i += 2) {
+    const n = lengthOf(i);
+    out[o++] = 0x81; // FIN + text
+    if (n < 126) out[o++] = n;
+    else if (n < 65536) {
+      out[o++] = 126;
+      out.writeUInt16BE(n, o);
+      o += 2;
+    } else {
+      out[o++] = 127;
+      out.writeBigUInt64BE(BigInt(n), o);
+      o += 8;
+    }
+    if (lines) o += lines[i / 2]!.copy(out, o);
+    else if (n < 16) for (let k = bounds[i]!; k < bounds[i + 1]!; k++) out[o++] = buf[k]!;
+    else o += buf.copy(out, o, bounds[i]!, bounds[i + 1]!);
   }
   return out;
 }
@@ -296,23 +342,13 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
     };
 
     // Lines: cut at '\n' (a '\r' before it goes too); a line over the limit closes with 1009.
-    // The lines of one stdout chunk leave in one socket write: a write per line would queue an
-    // object per line, and a chunk of `yes` holds 32,768 of them.
+    // The lines of one stdout chunk leave as one buffer of frames in one socket write: a write
+    // per line would queue an object per line, and a chunk of `yes` holds 32,768 lines.
     let pending: Buffer[] = [];
     let pendingBytes = 0;
-    let batch: string[] = [];
-    const addLine = (line: Buffer) => {
-      let end = line.length;
-      if (end > 0 && line[end - 1] === 0x0d) end--;
-      batch.push(line.toString('utf8', 0, end));
-    };
-    const flush = () => {
-      if (batch.length === 0) return;
-      const lines = batch;
-      batch = [];
+    const send = (frames: Buffer) => {
       if (!connOpen) return;
-      if (lines.length === 1) conn.send(lines[0]!);
-      else conn.sendMany(lines, { binary: false });
+      conn.sendPrepared(frames);
       // Backpressure: stop reading the program while the socket holds too much.
       if (conn.bufferedAmount > highWater && !stdout.isPaused()) {
         pauses++;
@@ -321,25 +357,35 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
       }
     };
     const tooLong = () => {
-      batch = [];
       closeConn(CloseCode.MESSAGE_TOO_BIG, `line longer than ${maxLine} bytes`);
       stdout.destroy();
       endProcess();
     };
+    const sendPending = (tail: Buffer) => {
+      pending.push(tail);
+      const line = Buffer.concat(pending);
+      pending = [];
+      pendingBytes = 0;
+      send(textFrames(line, [0, withoutCr(line, 0, line.length)]));
+    };
     stdout.on('data', (chunk: Buffer) => {
+      if (!connOpen) return;
       let start = 0;
-      for (let nl = chunk.indexOf(0x0a); nl >= 0 && connOpen; nl = chunk.indexOf(0x0a, start)) {
-        const piece = chunk.subarray(start, nl);
+      let nl = chunk.indexOf(0x0a);
+      if (pendingBytes > 0 && nl >= 0) {
+        if (pendingBytes + nl > maxLine) return tooLong();
+        sendPending(chunk.subarray(0, nl));
         start = nl + 1;
-        if (pendingBytes + piece.length > maxLine) return tooLong();
-        if (pendingBytes > 0) {
-          pending.push(piece);
-          addLine(Buffer.concat(pending));
-          pending = [];
-          pendingBytes = 0;
-        } else addLine(piece);
+        nl = chunk.indexOf(0x0a, start);
       }
-      flush();
+      const bounds: number[] = [];
+      for (; nl >= 0; nl = chunk.indexOf(0x0a, start)) {
+        if (nl - start > maxLine) break;
+        bounds.push(start, withoutCr(chunk, start, nl));
+        start = nl + 1;
+      }
+      if (bounds.length > 0) send(textFrames(chunk, bounds));
+      if (nl >= 0) return tooLong();
       if (!connOpen || start >= chunk.length) return;
       const rest = chunk.subarray(start);
       if (pendingBytes + rest.length > maxLine) return tooLong();
@@ -354,10 +400,7 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
     child.on('close', (code, signal) => {
       exited = true;
       if (killTimer) clearTimeout(killTimer);
-      if (pendingBytes > 0) {
-        addLine(Buffer.concat(pending)); // a last line without '\n'
-        flush();
-      }
+      if (pendingBytes > 0) sendPending(Buffer.alloc(0)); // a last line without '\n'
       const c = closeForExit(code, signal);
       log(`${who} pid ${pid} ended (${c.reason || 'exit code 0'})`);
       closeConn(c.code, c.reason);
