@@ -306,6 +306,7 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
       signalGroup(pid, 'SIGKILL');
       groups.delete(pid);
     }, grace);
+    t.unref();
     timers.add(t);
   }
 
