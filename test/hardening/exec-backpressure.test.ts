@@ -95,6 +95,6 @@ test('a client that never reads its `yes`: server RSS grows by less than 40 MiB,
   t.diagnostic(`server RSS ${(before / MiB).toFixed(0)} → peak ${(peak / MiB).toFixed(0)} MiB; ${answered} requests, slowest ${slowest} ms`);
   assert.ok(growth < 40 * MiB, `server RSS grew by ${(growth / MiB).toFixed(0)} MiB (bound 40 MiB)`);
   assert.ok(lines >= 1000, `a reading client got ${lines} lines`);
-  // Generous: the failure this guards against stalled every request for seconds.
-  assert.ok(slowest < 2000, `slowest plain request took ${slowest} ms`);
+  // Generous: the failure this guards against stalled every request for 6–12 s.
+  assert.ok(slowest < 3000, `slowest plain request took ${slowest} ms`);
 });
