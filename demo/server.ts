@@ -11,12 +11,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { WireMeter } from '../metrics/wire.ts';
 import {
+  abortHandshake,
   CloseCode,
   connect,
   describeFrame,
@@ -50,6 +51,10 @@ export interface DemoOptions {
   /** The page's application heartbeat: interval and misses before "offline" (default 2000 ms, 3). */
   appHeartbeatMs?: number;
   appHeartbeatMaxLoss?: number;
+  /** Lifetime of an unspent `/token` (default 120,000 ms); expired ones are swept. */
+  tokenTtlMs?: number;
+  /** Bytes an `/inspect` stream may have waiting for its reader before it is ended (default 1 MiB). */
+  inspectMaxBufferedBytes?: number;
 }
 
 /** A running demo. */
@@ -58,6 +63,8 @@ export interface DemoServer {
   readonly url: string;
   /** Ports of the page and of each transport. */
   readonly ports: { page: number; polling: number; 'long-polling': number; sse: number; websocket: number };
+  /** One-time tokens issued and not yet spent or swept. */
+  readonly unspentTokens: number;
   close(): Promise<void>;
 }
 
@@ -71,6 +78,34 @@ interface Stamped {
 
 /** Longest text accepted by `/publish`. */
 const MAX_PUBLISH_CHARS = 4096;
+/** Most unspent tokens at once; past it `/token` answers 503 until some are spent or expire. */
+const MAX_UNSPENT_TOKENS = 1000;
+
+/** Request header lines the inspector never shows: they carry credentials. */
+const SENSITIVE_HEADER = /^(cookie|authorization|proxy-authorization)\s*:/i;
+
+/** Request head lines with the values of credential-carrying headers replaced. */
+function redactHeaders(lines: string[]): string[] {
+  return lines.map((l) => (SENSITIVE_HEADER.test(l) ? `${l.slice(0, l.indexOf(':'))}: (not shown)` : l));
+}
+
+/**
+ * Whether a Host header names this server: `localhost`, the bound name, or any IP literal, on
+ * `port`. A DNS-rebinding page reaches the server under its own host name, which is refused;
+ * an IP literal cannot be rebound.
+ */
+function hostAllowed(hostHeader: string | undefined, port: number, names: ReadonlySet<string>): boolean {
+  if (!hostHeader) return false;
+  let url: URL;
+  try {
+    url = new URL(`http://${hostHeader}`);
+  } catch {
+    return false;
+  }
+  if ((url.port || '80') !== String(port)) return false;
+  const name = url.hostname.toLowerCase();
+  return names.has(name) || isIP(name.replace(/^\[(.*)\]$/, '$1')) !== 0;
+}
 
 /** An error with the HTTP status it is answered with. */
 class DemoError extends Error {
@@ -203,6 +238,8 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
   const longPollTimeoutMs = o.longPollTimeoutMs ?? 10_000;
   const appHeartbeatMs = o.appHeartbeatMs ?? 2000;
   const appHeartbeatMaxLoss = o.appHeartbeatMaxLoss ?? 3;
+  const tokenTtlMs = o.tokenTtlMs ?? 120_000;
+  const inspectMaxBuffered = o.inspectMaxBufferedBytes ?? 1024 * 1024;
 
   // --- the page's own server: bound first, because its origin goes into the CORS setting ---
   const page = createServer((req, res) => {
@@ -225,6 +262,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const urlHost = shown.includes(':') ? `[${shown}]` : shown;
   const pageOrigin = `http://${urlHost}:${pagePort}`;
+  const hostNames = new Set(['localhost', host.toLowerCase()]);
 
   // --- the three HTTP transports: the lab's real servers ---
   const http: Record<'polling' | 'long-polling' | 'sse', TransportServer> = {
@@ -242,14 +280,28 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
   const inspectors = new Set<{ client: string; res: ServerResponse }>();
   const inspect = (event: string, data: unknown, client?: string) => {
     const text = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-    for (const i of inspectors) if (client === undefined || i.client === client) i.res.write(text);
+    for (const i of inspectors) {
+      if (client !== undefined && i.client !== client) continue;
+      i.res.write(text);
+      // A reader that does not keep up is cut off rather than buffered for without end; its
+      // EventSource reconnects and carries on from the next event.
+      if (i.res.writableLength > inspectMaxBuffered) {
+        inspectors.delete(i);
+        i.res.destroy();
+        syncObserver(i.client);
+      }
+    }
   };
 
   // --- the WebSocket pane: the lab's engine on its own port with its own meter ---
   const wsMeter = new WireMeter();
   let wsRequests = 0;
-  const wsHttp = createServer((_req, res) => {
+  const wsHttp = createServer((req, res) => {
     wsRequests++;
+    if (!hostAllowed(req.headers.host, wsPort, hostNames)) {
+      res.writeHead(421, { 'Content-Type': 'text/plain' }).end('Host is not this server\n');
+      return;
+    }
     res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' }).end('WebSocket only\n');
   });
   wsHttp.on('connection', (s: Socket) => wsMeter.track(s));
@@ -275,10 +327,14 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
     }
   };
   paneWss.on('rejected', (status: number, reason: string, req: IncomingMessage) => {
-    inspect('security', { endpoint: 'websocket pane', status, reason, request: rawRequestLines(req) });
+    inspect('security', { endpoint: 'websocket pane', status, reason, request: redactHeaders(rawRequestLines(req)) });
   });
   wsHttp.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
     wsRequests++;
+    if (!hostAllowed(req.headers.host, wsPort, hostNames)) {
+      abortHandshake(socket, 421, 'Host is not this server');
+      return;
+    }
     let client: string;
     try {
       client = clientParam(new URL(req.url ?? '/', 'http://x'));
@@ -288,7 +344,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
     paneWss.handleUpgrade(req, socket, head, (conn) => {
       paneClient.set(conn, client);
       syncObserver(client);
-      const hs = { request: conn.handshake?.requestHeaders ?? [], response: conn.handshake?.responseHeaders ?? '' };
+      const hs = { request: redactHeaders(conn.handshake?.requestHeaders ?? []), response: conn.handshake?.responseHeaders ?? '' };
       handshakes.set(client, hs);
       inspect('handshake', hs, client);
       conn.on('heartbeat', (e: HeartbeatEvent) => inspect('heartbeat', { who: 'browser', ...e, at: Date.now() }, client));
@@ -303,16 +359,23 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
   const wsPort = await listen(wsHttp, 0, host);
 
   // --- the lower panels' WebSocket endpoints, on the page's port ---
-  const tokens = new TokenStore({ ttlMs: 120_000 });
+  const tokens = new TokenStore({ ttlMs: tokenTtlMs });
+  // Unspent tokens would otherwise stay until someone tries them.
+  const sweeper = setInterval(() => tokens.sweep(), Math.min(tokenTtlMs, 60_000));
+  sweeper.unref();
   const secureWss = new WebSocketServer({ allowOrigins: [pageOrigin], tokens });
   secureWss.on('rejected', (status: number, reason: string, req: IncomingMessage) => {
-    inspect('security', { endpoint: '/secure', status, reason, request: rawRequestLines(req).map((l) => l.replace(/(token=)[\w-]+/, '$1…')) });
+    inspect('security', { endpoint: '/secure', status, reason, request: redactHeaders(rawRequestLines(req)).map((l) => l.replace(/(token=)[\w-]+/, '$1…')) });
   });
   const appWss = new WebSocketServer({ allowOrigins: [pageOrigin] });
   const silentClients = new Set<string>();
   const peerWss = new WebSocketServer({ heartbeatIntervalMs, maxMissedPongs });
 
   page.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
+    if (!hostAllowed(req.headers.host, pagePort, hostNames)) {
+      abortHandshake(socket, 421, 'Host is not this server');
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/secure') {
       secureWss.handleUpgrade(req, socket, head, (conn) => {
@@ -328,6 +391,12 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
         });
       });
     } else if (url.pathname === '/peer') {
+      // The helper peer sends no Origin; a page from elsewhere does.
+      const origin = req.headers.origin;
+      if (origin !== undefined && origin !== pageOrigin) {
+        abortHandshake(socket, 403, 'cross-origin request refused');
+        return;
+      }
       peerWss.handleUpgrade(req, socket, head, (conn) => {
         conn.on('error', () => {});
         inspect('peer', { side: 'server', type: 'open', at: Date.now() });
@@ -373,7 +442,26 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
     return m;
   };
 
+  /**
+   * Why a request may not change state here, or undefined when it may: a browser names the page
+   * that made it in Origin (and Sec-Fetch-Site), and only this demo's own page may publish,
+   * start the peer, and so on. A client that is not a browser sends neither and is let through.
+   */
+  const crossOrigin = (req: IncomingMessage): string | undefined => {
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== pageOrigin) return `cross-origin request refused: Origin ${origin} is not ${pageOrigin}`;
+    const site = req.headers['sec-fetch-site'];
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') return `cross-origin request refused: Sec-Fetch-Site ${site}`;
+    return undefined;
+  };
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // DNS rebinding: a page whose host name now points here would be same-origin with us.
+    if (!hostAllowed(req.headers.host, pagePort, hostNames)) throw new DemoError(421, `Host ${req.headers.host ?? '(none)'} is not this server`);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const refused = crossOrigin(req);
+      if (refused) throw new DemoError(403, refused);
+    }
     const url = new URL(req.url ?? '/', 'http://x');
     const route = `${req.method} ${url.pathname}`;
     const file = STATIC[url.pathname];
@@ -437,7 +525,9 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
         return sendJson(res, 202, { text, fragmentSize, frames: Math.ceil(Buffer.byteLength(text) / fragmentSize) });
       }
       case 'GET /token':
-        return sendJson(res, 200, { token: tokens.issue(), ttlMs: 120_000 });
+        if (tokens.size >= MAX_UNSPENT_TOKENS) tokens.sweep();
+        if (tokens.size >= MAX_UNSPENT_TOKENS) throw new DemoError(503, `${MAX_UNSPENT_TOKENS} tokens are unspent; try again when some expire`);
+        return sendJson(res, 200, { token: tokens.issue(), ttlMs: tokenTtlMs });
       case 'POST /origin-test': {
         // A browser cannot lie about Origin, so the server's own client tries it.
         const target = `ws://${urlHost}:${wsPort}/?client=origin-test`;
@@ -477,7 +567,11 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
   return {
     url: `${pageOrigin}/`,
     ports: { page: pagePort, ...httpPorts, websocket: wsPort },
+    get unspentTokens() {
+      return tokens.size;
+    },
     async close() {
+      clearInterval(sweeper);
       if (peer && peer.exitCode === null) peer.kill('SIGKILL');
       for (const i of inspectors) i.res.end();
       inspectors.clear();

@@ -1,7 +1,7 @@
 /** `run.ts exec`: websocketd mode on the lab's engine. */
 import { statSync } from 'node:fs';
 import { num, parse, UsageError, serveUntilSignal, bindError } from '../args.ts';
-import { DEFAULT_MAX_LINE, resolveProgram, startExec } from './server.ts';
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_FORKS, DEFAULT_MAX_LINE, DEFAULT_MAX_MISSED, resolveProgram, startExec } from './server.ts';
 
 const EXEC_HELP = `Usage: tsx run.ts exec [options] -- <program> [args…]
 
@@ -9,7 +9,8 @@ Turns a program that reads stdin and writes stdout into a WebSocket server: one 
 connection, each stdout line one text message, each message received one stdin line.
 When the program exits the connection closes: 1000 for exit code 0, 1011 with "exit code N"
 or "killed by SIGNAL" otherwise. When the connection closes, the program's stdin is closed,
-then it gets SIGTERM after --grace ms, then SIGKILL.
+then its process group (the program and whatever it started) gets SIGTERM after --grace ms,
+then SIGKILL.
 
 Options:
   --port P            port to listen on (default 8080)
@@ -19,10 +20,17 @@ Options:
   --max-line BYTES    longest stdout line (default ${DEFAULT_MAX_LINE}); a longer line closes the
                       connection with 1009 (message too big) and ends the program
   --grace MS          time between stdin end, SIGTERM and SIGKILL (default 2000)
+  --max-forks N       most programs running at once (default ${DEFAULT_MAX_FORKS}); past it an upgrade
+                      is answered 503 Service Unavailable with Retry-After: 1
+  --heartbeat MS      ping every connection this often, 0 = never (default ${DEFAULT_HEARTBEAT_MS})
+  --max-missed N      unanswered pings before a connection is dropped and its program
+                      ended (default ${DEFAULT_MAX_MISSED})
   -h, --help          this text
 
 The program sees websocketd's CGI-style variables: REMOTE_ADDR, REMOTE_PORT, SERVER_NAME,
-SERVER_PORT, REQUEST_URI, PATH_INFO, QUERY_STRING, HTTP_ORIGIN and an HTTP_* for every header.
+SERVER_PORT, REQUEST_URI, PATH_INFO, QUERY_STRING, HTTP_ORIGIN and an HTTP_* for every header
+(except Proxy; headers that map to one name are joined with ", "). The server's own
+environment wins over all of them.
 
 Example: npx tsx run.ts exec --port 8080 --static examples -- examples/count.sh`;
 
@@ -36,6 +44,9 @@ export async function execCommand(argv: string[]): Promise<number> {
     static: { type: 'string' },
     'max-line': { type: 'string' },
     grace: { type: 'string' },
+    'max-forks': { type: 'string' },
+    heartbeat: { type: 'string' },
+    'max-missed': { type: 'string' },
   });
   if (values.help) {
     console.log(EXEC_HELP);
@@ -47,6 +58,9 @@ export async function execCommand(argv: string[]): Promise<number> {
   const host = values.host ?? '127.0.0.1';
   const maxLineBytes = num(values['max-line'], 'max-line', DEFAULT_MAX_LINE, { min: 1, max: 2 ** 30, integer: true });
   const killGraceMs = num(values.grace, 'grace', 2000, { min: 0, max: 600_000, integer: true });
+  const maxForks = num(values['max-forks'], 'max-forks', DEFAULT_MAX_FORKS, { min: 1, max: 100_000, integer: true });
+  const heartbeatIntervalMs = num(values.heartbeat, 'heartbeat', DEFAULT_HEARTBEAT_MS, { min: 0, max: 3_600_000, integer: true });
+  const maxMissedPongs = num(values['max-missed'], 'max-missed', DEFAULT_MAX_MISSED, { min: 1, max: 1000, integer: true });
   const allowOrigins = (values['allow-origin'] ?? [])
     .flatMap((v) => v.split(','))
     .map((v) => v.trim())
@@ -78,6 +92,9 @@ export async function execCommand(argv: string[]): Promise<number> {
       allowOrigins,
       maxLineBytes,
       killGraceMs,
+      maxForks,
+      heartbeatIntervalMs,
+      maxMissedPongs,
       ...(staticDir !== undefined && { staticDir }),
       log: (line) => console.error(`exec: ${line}`),
     });
