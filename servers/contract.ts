@@ -41,6 +41,10 @@ export interface ServerCounters {
   subscribers: number;
   /** Newest hub sequence number. */
   lastSeq: number;
+  /** Subscribers the server dropped because their unsent output passed `maxBufferedBytes` (WebSocket). */
+  droppedSlowReaders?: number;
+  /** Subscribers the server dropped because they left pings unanswered (WebSocket heartbeat). */
+  droppedMissedPongs?: number;
 }
 
 /** Options every server accepts; each transport uses the ones that apply. */

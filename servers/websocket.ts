@@ -39,11 +39,20 @@ export function createWebSocketServer(options?: ServerOptions): TransportServer 
           ctx.countIn();
           if (ctx.options.echo) conn.send(data, { binary: isBinary });
         });
-        conn.on('error', () => ctx.countError());
-        conn.once('close', () => {
+        let subscribed = true;
+        const leave = (): void => {
+          if (!subscribed) return;
+          subscribed = false;
+          if (conn.dropReason !== undefined) ctx.countDrop(conn.dropReason);
           unsubscribe();
           ctx.addSubscribers(-1);
+        };
+        conn.on('error', () => {
+          ctx.countError();
+          // A slow reader leaves the hub at once; its socket stays until it read the close frame or the close timeout.
+          if (conn.dropReason !== undefined) leave();
         });
+        conn.once('close', leave);
       });
     });
     wss.on('rejected', () => ctx.countError());

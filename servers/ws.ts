@@ -40,6 +40,7 @@ export function createWsServer(options?: ServerOptions): TransportServer {
           if (queued > 0 && queued + size > ctx.options.maxBufferedBytes) {
             if (ws.readyState === ws.OPEN) {
               ctx.countError();
+              ctx.countDrop('slow-reader');
               ws.close(1008, 'send buffer limit exceeded');
               ws.terminate();
             }
@@ -68,6 +69,7 @@ export function createWsServer(options?: ServerOptions): TransportServer {
       const timer = setInterval(() => {
         for (const [ws, missed] of alive) {
           if (missed >= ctx.options.maxMissedPongs) {
+            if (ws.readyState === ws.OPEN) ctx.countDrop('missed-pongs');
             ws.terminate();
             continue;
           }
