@@ -29,7 +29,7 @@ export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
 
 /** Why a server dropped a subscriber: its unsent output passed the cap, or it stopped answering pings. */
-export type DropReason = 'slow-reader' | 'missed-pongs';
+type DropReason = 'slow-reader' | 'missed-pongs';
 
 /** What a transport gets to install its own routes and upgrade handling. */
 export interface ServerContext {
