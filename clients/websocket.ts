@@ -4,6 +4,8 @@ import type { ClientOptions, TransportClient } from './contract.ts';
 
 export class EngineClient implements TransportClient {
   private conn: WebSocketConnection | undefined;
+  /** Set by stop(): the close that follows is ours, not a failure. */
+  private stopping = false;
   requests = 0;
   readonly emptyResponses = 0;
 
@@ -19,6 +21,11 @@ export class EngineClient implements TransportClient {
       this.o.onMessage(data.toString(isBinary ? 'latin1' : 'utf8'), now);
     });
     conn.on('error', (e: Error) => this.o.onError?.(e));
+    // A connection that ends while the load still runs loses every message after it: say so and
+    // why (the close code and reason, 1006 when TCP just went), so the loss is not silent.
+    conn.on('close', (code: number, reason: string) => {
+      if (!this.stopping) this.o.onError?.(new Error(`WebSocket closed by the server or the network: ${code}${reason ? ` ${reason}` : ''}`));
+    });
   }
 
   async send(data: string): Promise<void> {
@@ -28,6 +35,7 @@ export class EngineClient implements TransportClient {
   }
 
   stop(): Promise<void> {
+    this.stopping = true;
     const c = this.conn;
     if (!c || c.readyState === 3) return Promise.resolve();
     return new Promise((resolve) => {

@@ -2,8 +2,8 @@
  * Client adapter: `connect()` opens a TCP (ws://) or TLS (wss://) connection, performs the
  * opening handshake of RFC 6455 §4.1 and resolves with a client-role connection.
  */
-import { connect as netConnect } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as netConnect, isIP } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { WebSocketConnection, type HandshakeInfo } from './connection.ts';
 import type { FrameObserver } from './core.ts';
@@ -32,6 +32,8 @@ export interface ConnectOptions {
   maxMissedPongs?: number;
   /** Raw frame observer. */
   onFrame?: FrameObserver;
+  /** wss:// only: TLS settings such as `ca` (trust a private certificate) or `rejectUnauthorized`. */
+  tls?: Pick<TlsOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername' | 'minVersion'>;
 }
 
 /** Largest response head we accept. */
@@ -54,7 +56,9 @@ export function connect(url: string, options: ConnectOptions = {}): Promise<WebS
     }
     const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
     const port = Number(target.port || (secure ? 443 : 80));
-    const socket: Duplex = secure ? tlsConnect({ host, port, servername: host }) : netConnect({ host, port });
+    // RFC 6066 §3: SNI carries host names only, never an IP literal.
+    const sni = isIP(host) === 0 ? { servername: host } : {};
+    const socket: Duplex = secure ? tlsConnect({ host, port, ...sni, ...options.tls }) : netConnect({ host, port });
 
     const key = makeKey();
     const offered = options.protocols ?? [];

@@ -23,6 +23,8 @@ export const PROTOCOL_ERRORS = {
   WS_ERR_UNEXPECTED_CONTINUATION: { closeCode: CloseCode.PROTOCOL_ERROR, message: 'continuation frame without a message to continue' },
   /** RFC 6455 §5.4: fragments of one message cannot be interleaved with another data frame. */
   WS_ERR_EXPECTED_CONTINUATION: { closeCode: CloseCode.PROTOCOL_ERROR, message: 'new data frame inside a fragmented message' },
+  /** RFC 6455 §5.2: "the minimal number of bytes MUST be used to encode the length". */
+  WS_ERR_NON_MINIMAL_LENGTH: { closeCode: CloseCode.PROTOCOL_ERROR, message: 'payload length not in its shortest form' },
   /** RFC 6455 §5.2: the most significant bit of a 64-bit length MUST be 0. */
   WS_ERR_INVALID_LENGTH: { closeCode: CloseCode.PROTOCOL_ERROR, message: 'invalid 64-bit payload length' },
   /** RFC 6455 §8.1: text must be valid UTF-8; §7.4.1: 1007 for inconsistent data. */

@@ -286,11 +286,23 @@ export class FrameParser {
     return this.haveLength(len7);
   }
 
-  /** STATE_LENGTH_16: §5.2 "If 126, the following 2 bytes interpreted as a 16-bit unsigned integer". */
+  /**
+   * STATE_LENGTH_16: §5.2 "If 126, the following 2 bytes interpreted as a 16-bit unsigned integer".
+   *
+   * Shortest form: §5.2 says "the minimal number of bytes MUST be used to encode the length", so
+   * each length has one valid encoding, and this parser fails any other with 1002, in both roles.
+   * Servers differ here: ws 8 reads the value and goes on, Chromium's frame parser fails the
+   * connection. We side with the strict reading because no conforming encoder (browsers, ws,
+   * this engine) ever writes a longer form, so only a broken or probing peer does; failing it
+   * early costs one comparison on the extended-length path and none on the 7-bit fast path; and
+   * a peer that gets the framing basics wrong should be told so (1002) rather than half trusted.
+   */
   private readLength16(): boolean {
     const src = this.take(2);
     if (src === null) return false;
-    return this.haveLength((src[this.at]! << 8) | src[this.at + 1]!);
+    const length = (src[this.at]! << 8) | src[this.at + 1]!;
+    if (length < 126) return this.fail('WS_ERR_NON_MINIMAL_LENGTH', `${length} in 16 bits`);
+    return this.haveLength(length);
   }
 
   /** STATE_LENGTH_64: §5.2 "If 127, the following 8 bytes … (the most significant bit MUST be 0)". */
@@ -302,6 +314,7 @@ export class FrameParser {
     if (high > 0x7fffffff) return this.fail('WS_ERR_INVALID_LENGTH');
     // Lengths past 2^53 cannot be represented exactly; they are far over any size limit anyway.
     if (high > 0x1fffff) return this.fail('WS_ERR_MESSAGE_TOO_BIG');
+    if (high === 0 && low < 0x10000) return this.fail('WS_ERR_NON_MINIMAL_LENGTH', `${low} in 64 bits`);
     return this.haveLength(high * 0x100000000 + low);
   }
 
