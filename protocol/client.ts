@@ -7,6 +7,7 @@ import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from 'nod
 import type { Duplex } from 'node:stream';
 import { WebSocketConnection, type HandshakeInfo } from './connection.ts';
 import type { FrameObserver } from './core.ts';
+import { deflateOffer, type DeflateOptions } from './deflate.ts';
 import { HandshakeError } from './errors.ts';
 import { checkUpgradeResponse, makeKey, parseResponseHead, type ResponseHead } from './handshake.ts';
 
@@ -32,6 +33,8 @@ export interface ConnectOptions {
   maxMissedPongs?: number;
   /** Raw frame observer. */
   onFrame?: FrameObserver;
+  /** Offer permessage-deflate (RFC 7692) with these settings; absent or false: no offer. */
+  perMessageDeflate?: boolean | DeflateOptions;
   /** wss:// only: TLS settings such as `ca` (trust a private certificate) or `rejectUnauthorized`. */
   tls?: Pick<TlsOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername' | 'minVersion'>;
 }
@@ -71,6 +74,9 @@ export function connect(url: string, options: ConnectOptions = {}): Promise<WebS
       'Sec-WebSocket-Version: 13',
     ];
     if (offered.length > 0) requestLines.push(`Sec-WebSocket-Protocol: ${offered.join(', ')}`);
+    const pmd = options.perMessageDeflate;
+    const deflateWanted: DeflateOptions | undefined = pmd ? (pmd === true ? {} : pmd) : undefined;
+    if (deflateWanted) requestLines.push(`Sec-WebSocket-Extensions: ${deflateOffer(deflateWanted)}`);
     if (options.origin !== undefined) requestLines.push(`Origin: ${options.origin}`);
     for (const [k, v] of Object.entries(options.headers ?? {})) requestLines.push(`${k}: ${v}`);
     socket.write(`${requestLines.join('\r\n')}\r\n\r\n`);
@@ -108,7 +114,7 @@ export function connect(url: string, options: ConnectOptions = {}): Promise<WebS
         return;
       }
       const { status, headers, end } = head;
-      const check = checkUpgradeResponse(status, headers, key, offered);
+      const check = checkUpgradeResponse(status, headers, key, offered, deflateWanted);
       if (!check.ok) {
         const body = status !== 101 ? received.subarray(end).toString('utf8').trim() : '';
         fail(new HandshakeError(`${check.reason}${body ? ` (${body.slice(0, 200)})` : ''}`, status));
@@ -122,6 +128,8 @@ export function connect(url: string, options: ConnectOptions = {}): Promise<WebS
         head: received.subarray(end),
         handshake,
         ...(check.protocol !== undefined && { protocol: check.protocol }),
+        ...(check.deflate !== undefined && { deflate: check.deflate }),
+        ...(deflateWanted !== undefined && { deflateOptions: deflateWanted }),
         ...(options.maxMessageBytes !== undefined && { maxMessageBytes: options.maxMessageBytes }),
         ...(options.maxBufferedBytes !== undefined && { maxBufferedBytes: options.maxBufferedBytes }),
         ...(options.closeTimeoutMs !== undefined && { closeTimeoutMs: options.closeTimeoutMs }),

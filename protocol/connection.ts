@@ -8,9 +8,10 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { protocolError, type ProtocolError } from './errors.ts';
+import { PerMessageDeflate, type DeflateOptions, type DeflateParams } from './deflate.ts';
 import { encodeFrame, Opcode } from './frame.ts';
 import { ConnectionProtocol, ReadyState, type FrameObserver, type ProtocolOutput, type ReadyStateValue } from './core.ts';
-import type { ParserHandler } from './parser.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, type ParserHandler } from './parser.ts';
 
 /** Raw opening-handshake text, for display (the demo shows the real headers). */
 export interface HandshakeInfo {
@@ -55,6 +56,10 @@ export interface ConnectionOptions {
   head?: Buffer;
   /** Raw handshake text, kept for display. */
   handshake?: HandshakeInfo;
+  /** permessage-deflate parameters agreed in the handshake; absent means none. */
+  deflate?: DeflateParams;
+  /** Local permessage-deflate settings (threshold, level) used with `deflate`. */
+  deflateOptions?: DeflateOptions;
 }
 
 /** Options of `send()`. */
@@ -142,8 +147,15 @@ export class WebSocketConnection extends EventEmitter {
     // At or above the socket's high-water mark, so a queue that long made write() return false and
     // the socket will emit the 'drain' that resumes reading.
     this.pauseAbove = pauseAbove > 0 ? Math.max(pauseAbove, socket.writableHighWaterMark) : 0;
+    const deflate = options.deflate
+      ? new PerMessageDeflate(options.deflate, options.role, options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, options.deflateOptions)
+      : undefined;
     this.core = new ConnectionProtocol(
-      { role: options.role, ...(options.maxMessageBytes !== undefined && { maxMessageBytes: options.maxMessageBytes }) },
+      {
+        role: options.role,
+        ...(options.maxMessageBytes !== undefined && { maxMessageBytes: options.maxMessageBytes }),
+        ...(deflate !== undefined && { deflate }),
+      },
       new CoreEvents(this),
       new SocketOutput(this),
     );
@@ -182,6 +194,16 @@ export class WebSocketConnection extends EventEmitter {
   /** CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3). */
   get readyState(): ReadyStateValue {
     return this.core.state;
+  }
+
+  /** permessage-deflate is in use on this connection (RFC 7692). */
+  get compressed(): boolean {
+    return this.core.deflate !== null;
+  }
+
+  /** Bytes of compression state (zlib contexts) this connection holds now; 0 without permessage-deflate. */
+  get extensionMemoryBytes(): number {
+    return this.core.deflate?.memoryBytes ?? 0;
   }
 
   /** Bytes accepted by `send` and not yet handed to the kernel. */

@@ -35,6 +35,8 @@ export const PROTOCOL_ERRORS = {
   WS_ERR_INVALID_CLOSE_PAYLOAD: { closeCode: CloseCode.PROTOCOL_ERROR, message: 'close frame with a 1-byte payload' },
   /** RFC 6455 §7.4: only some close codes may appear on the wire. */
   WS_ERR_INVALID_CLOSE_CODE: { closeCode: CloseCode.PROTOCOL_ERROR, message: 'close code not allowed on the wire' },
+  /** RFC 7692 §7.2.2: a compressed message that does not inflate; 1007, data inconsistent with its type. */
+  WS_ERR_INFLATE: { closeCode: CloseCode.INVALID_DATA, message: 'compressed message does not inflate' },
   /** RFC 6455 §7.4.1: 1008 for a policy violation — here, a peer that does not read. */
   WS_ERR_BUFFER_OVERFLOW: { closeCode: CloseCode.POLICY_VIOLATION, message: 'send buffer limit exceeded' },
 } as const;

@@ -139,6 +139,8 @@ export class WebSocketServer extends EventEmitter {
       head,
       ...(o.recordHandshake && { handshake: { requestHeaders: rawRequestLines(req), responseHeaders: response } }),
       ...(decision.protocol !== undefined && { protocol: decision.protocol }),
+      ...(decision.deflate !== undefined && { deflate: decision.deflate }),
+      ...(typeof o.perMessageDeflate === 'object' && { deflateOptions: o.perMessageDeflate }),
       ...(o.maxMessageBytes !== undefined && { maxMessageBytes: o.maxMessageBytes }),
       ...(o.maxBufferedBytes !== undefined && { maxBufferedBytes: o.maxBufferedBytes }),
       ...(o.pauseReadingAboveBytes !== undefined && { pauseReadingAboveBytes: o.pauseReadingAboveBytes }),
