@@ -14,7 +14,7 @@ export class EngineClient implements TransportClient {
   async start(): Promise<void> {
     this.requests++;
     const url = `${this.o.baseUrl.replace(/^http/, 'ws')}/?client=${encodeURIComponent(this.o.clientId)}`;
-    const conn = await connect(url);
+    const conn = await connect(url, { perMessageDeflate: this.o.perMessageDeflate === true && { threshold: 0 } });
     this.conn = conn;
     conn.on('message', (data: Buffer, isBinary: boolean) => {
       const now = process.hrtime.bigint();

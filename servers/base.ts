@@ -67,6 +67,7 @@ function withDefaults(o: ServerOptions = {}): Required<ServerOptions> {
     corsOrigin: o.corsOrigin ?? '',
     echo: o.echo ?? true,
     maxBufferedBytes: o.maxBufferedBytes ?? 16 * 1024 * 1024,
+    perMessageDeflate: o.perMessageDeflate ?? false,
   };
 }
 

@@ -69,6 +69,8 @@ export interface ServerOptions {
   maxBufferedBytes?: number;
   /** Echo client messages back (default true); off to measure the upward path alone. */
   echo?: boolean;
+  /** WebSocket rows: negotiate permessage-deflate (RFC 7692), every message compressed, context takeover on. Default false. */
+  perMessageDeflate?: boolean;
   /** Allow cross-origin requests from this origin (CORS headers on every response); off by default. */
   corsOrigin?: string;
 }

@@ -16,6 +16,8 @@ export function createWebSocketServer(options?: ServerOptions): TransportServer 
       heartbeatIntervalMs: ctx.options.heartbeatIntervalMs,
       maxMissedPongs: ctx.options.maxMissedPongs,
       maxBufferedBytes: ctx.options.maxBufferedBytes,
+      // Threshold 0, as the ws row: small messages are compressed too, so the rows show what that costs.
+      perMessageDeflate: ctx.options.perMessageDeflate && { threshold: 0 },
     });
     // A broadcast is framed once and the same bytes written to every peer.
     let framed: HubMessage | undefined;

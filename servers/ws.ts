@@ -14,7 +14,11 @@ import { visibleTo, type HubMessage } from './hub.ts';
 
 export function createWsServer(options?: ServerOptions): TransportServer {
   return buildServer('ws', options, (ctx) => {
-    const wss = new WebSocketServer({ noServer: true, maxPayload: ctx.options.maxMessageBytes, perMessageDeflate: false });
+    const wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: ctx.options.maxMessageBytes,
+      perMessageDeflate: ctx.options.perMessageDeflate && { threshold: 0 },
+    });
     const alive = new Map<WebSocket, number>();
     // A broadcast's size is measured once for every peer's cap check.
     let sized: HubMessage | undefined;
