@@ -35,7 +35,10 @@ export function createWebSocketServer(options?: ServerOptions): TransportServer 
       wss.handleUpgrade(req, socket, head, (conn) => {
         ctx.addSubscribers(1);
         const unsubscribe = ctx.hub.subscribe((m) => {
-          if (visibleTo(m, client)) conn.sendPrepared(frameOf(m));
+          if (!visibleTo(m, client)) return;
+          // A compressed connection gets the message compressed in its own context, as ws does.
+          if (conn.compressed) conn.send(m.data);
+          else conn.sendPrepared(frameOf(m));
         });
         conn.on('message', (data: Buffer, isBinary: boolean) => {
           ctx.countIn();

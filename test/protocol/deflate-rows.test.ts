@@ -27,6 +27,12 @@ test('websocket+deflate and ws+deflate: opt-in, same traits, and compressed on t
     assert.ok(received.every((r) => r === text));
     const upward = server.counters().bytesRead - before;
     assert.ok(upward < (20 * text.length) / 5, `${name}: ${upward} bytes up for ${20 * text.length} of text`);
+    // Broadcasts are compressed too.
+    const written = server.counters().bytesWritten;
+    for (let i = 0; i < 20; i++) server.hub.publish(text);
+    await waitFor(() => received.length === 40, `${name}: every broadcast`);
+    const downward = server.counters().bytesWritten - written;
+    assert.ok(downward < (20 * text.length) / 5, `${name}: ${downward} bytes down for ${20 * text.length} of text`);
     await client.stop();
   }
 });
