@@ -23,6 +23,8 @@ export interface ClientOptions {
   pollIntervalMs?: number;
   /** Header set of HTTP requests (default minimal). */
   headers?: HeaderProfile;
+  /** WebSocket clients: offer permessage-deflate (RFC 7692) and compress every message. Default false. */
+  perMessageDeflate?: boolean;
   /** HTTP dispatcher to use instead of the client's own pool. */
   dispatcher?: Dispatcher;
 }

@@ -4,6 +4,8 @@ import type { ClientOptions, TransportClient } from './contract.ts';
 
 export class EngineClient implements TransportClient {
   private conn: WebSocketConnection | undefined;
+  /** Set by stop(): the close that follows is ours, not a failure. */
+  private stopping = false;
   requests = 0;
   readonly emptyResponses = 0;
 
@@ -12,13 +14,18 @@ export class EngineClient implements TransportClient {
   async start(): Promise<void> {
     this.requests++;
     const url = `${this.o.baseUrl.replace(/^http/, 'ws')}/?client=${encodeURIComponent(this.o.clientId)}`;
-    const conn = await connect(url);
+    const conn = await connect(url, { perMessageDeflate: this.o.perMessageDeflate === true && { threshold: 0 } });
     this.conn = conn;
     conn.on('message', (data: Buffer, isBinary: boolean) => {
       const now = process.hrtime.bigint();
       this.o.onMessage(data.toString(isBinary ? 'latin1' : 'utf8'), now);
     });
     conn.on('error', (e: Error) => this.o.onError?.(e));
+    // A connection that ends while the load still runs loses every message after it: say so and
+    // why (the close code and reason, 1006 when TCP just went), so the loss is not silent.
+    conn.on('close', (code: number, reason: string) => {
+      if (!this.stopping) this.o.onError?.(new Error(`WebSocket closed by the server or the network: ${code}${reason ? ` ${reason}` : ''}`));
+    });
   }
 
   async send(data: string): Promise<void> {
@@ -28,6 +35,7 @@ export class EngineClient implements TransportClient {
   }
 
   stop(): Promise<void> {
+    this.stopping = true;
     const c = this.conn;
     if (!c || c.readyState === 3) return Promise.resolve();
     return new Promise((resolve) => {

@@ -12,7 +12,7 @@ export class WsClient implements TransportClient {
   start(): Promise<void> {
     this.requests++;
     const url = `${this.o.baseUrl.replace(/^http/, 'ws')}/?client=${encodeURIComponent(this.o.clientId)}`;
-    const ws = new WebSocket(url, { perMessageDeflate: false });
+    const ws = new WebSocket(url, { perMessageDeflate: this.o.perMessageDeflate === true && { threshold: 0 } });
     this.socket = ws;
     ws.on('message', (data, isBinary) => {
       const now = process.hrtime.bigint();

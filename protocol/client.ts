@@ -2,11 +2,12 @@
  * Client adapter: `connect()` opens a TCP (ws://) or TLS (wss://) connection, performs the
  * opening handshake of RFC 6455 §4.1 and resolves with a client-role connection.
  */
-import { connect as netConnect } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as netConnect, isIP } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { WebSocketConnection, type HandshakeInfo } from './connection.ts';
 import type { FrameObserver } from './core.ts';
+import { deflateOffer, type DeflateOptions } from './deflate.ts';
 import { HandshakeError } from './errors.ts';
 import { checkUpgradeResponse, makeKey, parseResponseHead, type ResponseHead } from './handshake.ts';
 
@@ -32,6 +33,10 @@ export interface ConnectOptions {
   maxMissedPongs?: number;
   /** Raw frame observer. */
   onFrame?: FrameObserver;
+  /** Offer permessage-deflate (RFC 7692) with these settings; absent or false: no offer. */
+  perMessageDeflate?: boolean | DeflateOptions;
+  /** wss:// only: TLS settings such as `ca` (trust a private certificate) or `rejectUnauthorized`. */
+  tls?: Pick<TlsOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername' | 'minVersion'>;
 }
 
 /** Largest response head we accept. */
@@ -54,7 +59,9 @@ export function connect(url: string, options: ConnectOptions = {}): Promise<WebS
     }
     const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
     const port = Number(target.port || (secure ? 443 : 80));
-    const socket: Duplex = secure ? tlsConnect({ host, port, servername: host }) : netConnect({ host, port });
+    // RFC 6066 §3: SNI carries host names only, never an IP literal.
+    const sni = isIP(host) === 0 ? { servername: host } : {};
+    const socket: Duplex = secure ? tlsConnect({ host, port, ...sni, ...options.tls }) : netConnect({ host, port });
 
     const key = makeKey();
     const offered = options.protocols ?? [];
@@ -67,6 +74,9 @@ export function connect(url: string, options: ConnectOptions = {}): Promise<WebS
       'Sec-WebSocket-Version: 13',
     ];
     if (offered.length > 0) requestLines.push(`Sec-WebSocket-Protocol: ${offered.join(', ')}`);
+    const pmd = options.perMessageDeflate;
+    const deflateWanted: DeflateOptions | undefined = pmd ? (pmd === true ? {} : pmd) : undefined;
+    if (deflateWanted) requestLines.push(`Sec-WebSocket-Extensions: ${deflateOffer(deflateWanted)}`);
     if (options.origin !== undefined) requestLines.push(`Origin: ${options.origin}`);
     for (const [k, v] of Object.entries(options.headers ?? {})) requestLines.push(`${k}: ${v}`);
     socket.write(`${requestLines.join('\r\n')}\r\n\r\n`);
@@ -104,7 +114,7 @@ export function connect(url: string, options: ConnectOptions = {}): Promise<WebS
         return;
       }
       const { status, headers, end } = head;
-      const check = checkUpgradeResponse(status, headers, key, offered);
+      const check = checkUpgradeResponse(status, headers, key, offered, deflateWanted);
       if (!check.ok) {
         const body = status !== 101 ? received.subarray(end).toString('utf8').trim() : '';
         fail(new HandshakeError(`${check.reason}${body ? ` (${body.slice(0, 200)})` : ''}`, status));
@@ -118,6 +128,8 @@ export function connect(url: string, options: ConnectOptions = {}): Promise<WebS
         head: received.subarray(end),
         handshake,
         ...(check.protocol !== undefined && { protocol: check.protocol }),
+        ...(check.deflate !== undefined && { deflate: check.deflate }),
+        ...(deflateWanted !== undefined && { deflateOptions: deflateWanted }),
         ...(options.maxMessageBytes !== undefined && { maxMessageBytes: options.maxMessageBytes }),
         ...(options.maxBufferedBytes !== undefined && { maxBufferedBytes: options.maxBufferedBytes }),
         ...(options.closeTimeoutMs !== undefined && { closeTimeoutMs: options.closeTimeoutMs }),

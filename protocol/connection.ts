@@ -8,9 +8,10 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { protocolError, type ProtocolError } from './errors.ts';
+import { PerMessageDeflate, type DeflateOptions, type DeflateParams } from './deflate.ts';
 import { encodeFrame, Opcode } from './frame.ts';
 import { ConnectionProtocol, ReadyState, type FrameObserver, type ProtocolOutput, type ReadyStateValue } from './core.ts';
-import type { ParserHandler } from './parser.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, type ParserHandler } from './parser.ts';
 
 /** Raw opening-handshake text, for display (the demo shows the real headers). */
 export interface HandshakeInfo {
@@ -27,12 +28,20 @@ export interface ConnectionOptions {
   /** Largest incoming message, in bytes; larger fails with 1009. Default 64 MiB. */
   maxMessageBytes?: number;
   /**
-   * Hard cap on bytes queued in the socket. A send that would pass it fails the connection:
-   * the socket is destroyed (a close frame would wait behind the same unread bytes) and
-   * 'close' reports 1008. One message larger than the cap may still go out on an empty
+   * Hard cap on bytes queued in the socket. A send that would pass it fails the connection
+   * with 1008: nothing more is queued, the close frame goes behind what is queued (a slow
+   * reader still gets it), and the socket is destroyed after `closeTimeoutMs` if the peer
+   * never reads that far. One message larger than the cap may still go out on an empty
    * queue. Default 16 MiB.
    */
   maxBufferedBytes?: number;
+  /**
+   * Stop reading the socket while more than this many bytes wait to be sent, resume on
+   * 'drain': a peer that sends faster than it reads our answers is slowed down instead of
+   * growing our queue to the cap. Default 1 MiB for the server role, off (0) for the client:
+   * if both ends stopped reading while their output was full, neither queue could drain.
+   */
+  pauseReadingAboveBytes?: number;
   /** Send a ping every this many ms (0 = no heartbeat). Default 0. */
   heartbeatIntervalMs?: number;
   /** Drop the peer (destroy the socket, 'close' with 1006) when this many pings went unanswered. Default 2. */
@@ -47,6 +56,10 @@ export interface ConnectionOptions {
   head?: Buffer;
   /** Raw handshake text, kept for display. */
   handshake?: HandshakeInfo;
+  /** permessage-deflate parameters agreed in the handshake; absent means none. */
+  deflate?: DeflateParams;
+  /** Local permessage-deflate settings (threshold, level) used with `deflate`. */
+  deflateOptions?: DeflateOptions;
 }
 
 /** Options of `send()`. */
@@ -62,6 +75,8 @@ export type HeartbeatEvent = { type: 'ping'; missed: number } | { type: 'pong'; 
 
 /** Default `maxBufferedBytes`: 16 MiB. */
 export const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+/** Default `pauseReadingAboveBytes` of the server role: 1 MiB. */
+const DEFAULT_PAUSE_READING_ABOVE = 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 /** A 'message', 'error' or 'close' event parsed before the application listened. */
@@ -113,6 +128,11 @@ export class WebSocketConnection extends EventEmitter {
   held: HeldEvent[] | null = [];
   private heldBytes = 0;
   private pausedForHold = false;
+  /** Reading stopped until the socket drains (see `pauseReadingAboveBytes`). */
+  private pausedForOutput = false;
+  private readonly pauseAbove: number;
+  /** Why this side dropped the connection, if it did: its output passed the cap, or pings went unanswered. */
+  dropReason: 'slow-reader' | 'missed-pongs' | undefined;
   /** @internal Called once when the socket is gone, before 'close' (which may be held). */
   onGone: (() => void) | undefined;
 
@@ -123,8 +143,19 @@ export class WebSocketConnection extends EventEmitter {
     this.handshake = options.handshake;
     this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 5000;
+    const pauseAbove = options.pauseReadingAboveBytes ?? (options.role === 'server' ? DEFAULT_PAUSE_READING_ABOVE : 0);
+    // At or above the socket's high-water mark, so a queue that long made write() return false and
+    // the socket will emit the 'drain' that resumes reading.
+    this.pauseAbove = pauseAbove > 0 ? Math.max(pauseAbove, socket.writableHighWaterMark) : 0;
+    const deflate = options.deflate
+      ? new PerMessageDeflate(options.deflate, options.role, options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, options.deflateOptions)
+      : undefined;
     this.core = new ConnectionProtocol(
-      { role: options.role, ...(options.maxMessageBytes !== undefined && { maxMessageBytes: options.maxMessageBytes }) },
+      {
+        role: options.role,
+        ...(options.maxMessageBytes !== undefined && { maxMessageBytes: options.maxMessageBytes }),
+        ...(deflate !== undefined && { deflate }),
+      },
       new CoreEvents(this),
       new SocketOutput(this),
     );
@@ -163,6 +194,16 @@ export class WebSocketConnection extends EventEmitter {
   /** CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3). */
   get readyState(): ReadyStateValue {
     return this.core.state;
+  }
+
+  /** permessage-deflate is in use on this connection (RFC 7692). */
+  get compressed(): boolean {
+    return this.core.deflate !== null;
+  }
+
+  /** Bytes of compression state (zlib contexts) this connection holds now; 0 without permessage-deflate. */
+  get extensionMemoryBytes(): number {
+    return this.core.deflate?.memoryBytes ?? 0;
   }
 
   /** Bytes accepted by `send` and not yet handed to the kernel. */
@@ -251,6 +292,20 @@ export class WebSocketConnection extends EventEmitter {
       this.chunkCorked = false;
       this.socket.uncork();
     }
+    // Back-pressure: the answers to this chunk are still queued; read more once they left.
+    if (this.pauseAbove > 0 && !this.pausedForOutput && this.socket.writableLength > this.pauseAbove) {
+      this.pausedForOutput = true;
+      this.socket.pause();
+    }
+  }
+
+  /** @internal The socket's queue emptied: resume reading if it was paused for output. */
+  onDrain(): void {
+    if (this.pausedForOutput) {
+      this.pausedForOutput = false;
+      if (!this.pausedForHold) this.socket.resume();
+    }
+    this.emit('drain');
   }
 
   /**
@@ -296,10 +351,12 @@ export class WebSocketConnection extends EventEmitter {
     const queued = this.socket.writableLength;
     if (queued === 0 || queued + size <= this.maxBufferedBytes) return true;
     const err = protocolError('WS_ERR_BUFFER_OVERFLOW', `${queued + size} bytes`);
-    // A close frame would wait behind the same unread bytes: record the code and drop the peer.
-    this.core.abort(err.closeCode, err.message);
+    this.dropReason = 'slow-reader';
     this.emitError(err);
-    this.socket.destroy();
+    // Queue nothing more but the close frame: it waits behind the unread bytes, so a slow reader
+    // still learns why (1008 and the reason) before TCP closes; failing half-closes and arms the
+    // close timer, which destroys the socket of a peer that never reads that far.
+    this.core.fail(err.closeCode, err.message);
     return false;
   }
 
@@ -324,6 +381,7 @@ export class WebSocketConnection extends EventEmitter {
     if (this.missedPongs >= this.maxMissed) {
       // A peer that stopped answering pings will not finish a closing handshake either.
       this.emit('heartbeat', { type: 'timeout', missed: this.missedPongs } satisfies HeartbeatEvent);
+      this.dropReason = 'missed-pongs';
       this.terminate();
       return;
     }
@@ -395,7 +453,7 @@ export class WebSocketConnection extends EventEmitter {
     this.heldBytes = 0;
     if (this.pausedForHold) {
       this.pausedForHold = false;
-      this.socket.resume();
+      if (!this.pausedForOutput) this.socket.resume();
     }
   }
 }
@@ -454,7 +512,7 @@ function socketOnError(this: OwnedSocket, err: Error): void {
   this[kConnection].emitError(err);
 }
 function socketOnDrain(this: OwnedSocket): void {
-  this[kConnection].emit('drain');
+  this[kConnection].onDrain();
 }
 function onNewListener(this: WebSocketConnection, event: string | symbol): void {
   if (event === 'message' || event === 'close' || event === 'error') this.scheduleRelease();

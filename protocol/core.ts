@@ -10,6 +10,7 @@
 import { CloseCode, isValidCloseCode, truncateReason } from './close.ts';
 import { closeFrameForError, type ProtocolError } from './errors.ts';
 import { encodeClosePayload, encodeFrameInto, frameHeaderSize, Opcode, writeFrameHeader } from './frame.ts';
+import type { PerMessageDeflate } from './deflate.ts';
 import { xorMaskRange } from './mask.ts';
 import { EventCollector, FrameParser, type ParserEvent, type ParserHandler } from './parser.ts';
 
@@ -67,6 +68,8 @@ export interface ConnectionProtocolOptions {
   maxMessageBytes?: number;
   /** Answer pings with pongs (§5.5.2). Default true; off only to play a hung peer. */
   autoPong?: boolean;
+  /** permessage-deflate as negotiated in the handshake (RFC 7692); absent means none. */
+  deflate?: PerMessageDeflate;
 }
 
 /** Unmasked payloads up to this size are copied next to their header (one write, one buffer). */
@@ -97,6 +100,8 @@ export class ConnectionProtocol implements ParserHandler {
   private readonly collector: EventCollector | null;
   private readonly memory: MemoryOutput | null;
   private observer: FrameObserver | undefined;
+  /** permessage-deflate codec, when negotiated. */
+  readonly deflate: PerMessageDeflate | null;
 
   constructor(options: ConnectionProtocolOptions, handler?: ParserHandler, output?: ProtocolOutput) {
     this.isClient = options.role === 'client';
@@ -105,7 +110,16 @@ export class ConnectionProtocol implements ParserHandler {
     this.handler = handler ?? this.collector!;
     this.memory = output ? null : new MemoryOutput();
     this.output = output ?? this.memory!;
-    this.parser = new FrameParser({ role: options.role, ...(options.maxMessageBytes !== undefined && { maxMessageBytes: options.maxMessageBytes }) }, this);
+    const deflate = options.deflate ?? null;
+    this.deflate = deflate;
+    this.parser = new FrameParser(
+      {
+        role: options.role,
+        ...(options.maxMessageBytes !== undefined && { maxMessageBytes: options.maxMessageBytes }),
+        ...(deflate !== null && { inflate: (data: Buffer) => deflate.decompress(data) }),
+      },
+      this,
+    );
   }
 
   /** Observer of the raw bytes of every frame, both directions; unset means no cost. */
@@ -136,6 +150,7 @@ export class ConnectionProtocol implements ParserHandler {
   connectionLost(): void {
     this.parser.stop();
     this.state = ReadyState.CLOSED;
+    this.deflate?.close();
   }
 
   /** Collecting mode: the events parsed since the last call, in order. */
@@ -288,11 +303,21 @@ export class ConnectionProtocol implements ParserHandler {
   sendData(data: string | Uint8Array, binary: boolean, fragmentSize = 0): boolean {
     if (this.state !== ReadyState.OPEN) return false;
     const opcode = binary ? Opcode.BINARY : Opcode.TEXT;
+    const deflate = this.deflate;
+    if (deflate !== null) {
+      const raw = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+      // RFC 7692 §6: the message is compressed as a whole; RSV1 goes on its first frame only.
+      if (raw.length >= deflate.threshold) return this.writeFragments(opcode, deflate.compress(raw), fragmentSize, true);
+      return this.writeFragments(opcode, raw, fragmentSize, false);
+    }
     if (typeof data === 'string' && (fragmentSize <= 0 || data.length * 3 <= fragmentSize)) {
       return this.writeStringFrame(opcode, data);
     }
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    if (fragmentSize <= 0 || bytes.length <= fragmentSize) return this.writeFrame(opcode, bytes, true);
+    return this.writeFragments(opcode, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, fragmentSize, false);
+  }
+
+  private writeFragments(opcode: number, bytes: Uint8Array, fragmentSize: number, rsv1: boolean): boolean {
+    if (fragmentSize <= 0 || bytes.length <= fragmentSize) return this.writeFrame(opcode, bytes, true, rsv1);
     // §5.4: "a single fragmented message consists of a single frame with the FIN bit clear and an opcode
     // other than 0, followed by zero or more frames with the FIN bit clear and the opcode set to 0, and
     // terminated by a single frame with the FIN bit set and an opcode of 0."
@@ -300,7 +325,7 @@ export class ConnectionProtocol implements ParserHandler {
     this.output.cork();
     for (let off = 0; off < bytes.length; off += fragmentSize) {
       const end = Math.min(off + fragmentSize, bytes.length);
-      ok = this.writeFrame(off === 0 ? opcode : Opcode.CONTINUATION, bytes.subarray(off, end), end === bytes.length);
+      ok = this.writeFrame(off === 0 ? opcode : Opcode.CONTINUATION, bytes.subarray(off, end), end === bytes.length, rsv1 && off === 0);
       if (this.state !== ReadyState.OPEN) break;
     }
     this.output.uncork();
@@ -310,6 +335,16 @@ export class ConnectionProtocol implements ParserHandler {
   /** Sends several messages as one write (one buffer when small, corked frames when large). */
   sendBatch(messages: ReadonlyArray<string | Uint8Array>, binary?: boolean): boolean {
     if (this.state !== ReadyState.OPEN) return false;
+    if (this.deflate !== null) {
+      // Each message is compressed on its own; corked, they still leave in one write.
+      this.output.cork();
+      let ok = true;
+      for (let i = 0; i < messages.length && this.state === ReadyState.OPEN; i++) {
+        ok = this.sendData(messages[i]!, binary ?? typeof messages[i] !== 'string');
+      }
+      this.output.uncork();
+      return ok;
+    }
     const payloads: Uint8Array[] = messages.map((m) => (typeof m === 'string' ? Buffer.from(m, 'utf8') : m));
     let total = 0;
     for (const p of payloads) total += frameHeaderSize(p.length, this.isClient) + p.length;
@@ -356,7 +391,7 @@ export class ConnectionProtocol implements ParserHandler {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     // §5.5: "All control frames MUST have a payload length of 125 bytes or less"
     if (bytes.length > 125) throw new RangeError('control frame payload over 125 bytes');
-    return this.writeFrame(opcode, bytes, true);
+    return this.writeFrame(opcode, bytes, true, false);
   }
 
   private writeStringFrame(opcode: number, text: string): boolean {
@@ -370,19 +405,19 @@ export class ConnectionProtocol implements ParserHandler {
     return this.output.write(out);
   }
 
-  private writeFrame(opcode: number, payload: Uint8Array, fin: boolean): boolean {
+  private writeFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean): boolean {
     const length = payload.length;
     const header = frameHeaderSize(length, this.isClient);
     // Masked payloads need a copy anyway; small ones are cheaper copied than written twice.
     if (this.isClient || length <= COPY_THRESHOLD) {
       const out = Buffer.allocUnsafe(header + length);
-      encodeFrameInto(out, 0, payload, opcode, fin, false, this.isClient);
+      encodeFrameInto(out, 0, payload, opcode, fin, rsv1, this.isClient);
       if (this.observer) this.observer('out', out);
       return this.output.write(out);
     }
     // Large unmasked payload: header and payload leave in one vectored write, payload uncopied.
     const head = Buffer.allocUnsafe(header);
-    writeFrameHeader(head, 0, length, opcode, fin, false, null);
+    writeFrameHeader(head, 0, length, opcode, fin, rsv1, null);
     if (this.observer) this.observer('out', Buffer.concat([head, payload]));
     return this.output.writeParts(head, payload);
   }

@@ -23,6 +23,8 @@ export const PROTOCOL_ERRORS = {
   WS_ERR_UNEXPECTED_CONTINUATION: { closeCode: CloseCode.PROTOCOL_ERROR, message: 'continuation frame without a message to continue' },
   /** RFC 6455 §5.4: fragments of one message cannot be interleaved with another data frame. */
   WS_ERR_EXPECTED_CONTINUATION: { closeCode: CloseCode.PROTOCOL_ERROR, message: 'new data frame inside a fragmented message' },
+  /** RFC 6455 §5.2: "the minimal number of bytes MUST be used to encode the length". */
+  WS_ERR_NON_MINIMAL_LENGTH: { closeCode: CloseCode.PROTOCOL_ERROR, message: 'payload length not in its shortest form' },
   /** RFC 6455 §5.2: the most significant bit of a 64-bit length MUST be 0. */
   WS_ERR_INVALID_LENGTH: { closeCode: CloseCode.PROTOCOL_ERROR, message: 'invalid 64-bit payload length' },
   /** RFC 6455 §8.1: text must be valid UTF-8; §7.4.1: 1007 for inconsistent data. */
@@ -33,6 +35,8 @@ export const PROTOCOL_ERRORS = {
   WS_ERR_INVALID_CLOSE_PAYLOAD: { closeCode: CloseCode.PROTOCOL_ERROR, message: 'close frame with a 1-byte payload' },
   /** RFC 6455 §7.4: only some close codes may appear on the wire. */
   WS_ERR_INVALID_CLOSE_CODE: { closeCode: CloseCode.PROTOCOL_ERROR, message: 'close code not allowed on the wire' },
+  /** RFC 7692 §7.2.2: a compressed message that does not inflate; 1007, data inconsistent with its type. */
+  WS_ERR_INFLATE: { closeCode: CloseCode.INVALID_DATA, message: 'compressed message does not inflate' },
   /** RFC 6455 §7.4.1: 1008 for a policy violation — here, a peer that does not read. */
   WS_ERR_BUFFER_OVERFLOW: { closeCode: CloseCode.POLICY_VIOLATION, message: 'send buffer limit exceeded' },
 } as const;

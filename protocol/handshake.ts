@@ -4,6 +4,7 @@
  * client adapters turn the decisions into bytes.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { acceptDeflateOffer, checkDeflateResponse, type DeflateOptions, type DeflateParams } from './deflate.ts';
 import { HandshakeError } from './errors.ts';
 
 /** RFC 6455 §1.3: the GUID appended to Sec-WebSocket-Key before hashing. */
@@ -33,6 +34,8 @@ export interface UpgradeOptions {
   allowOrigins?: readonly string[];
   /** One-time tokens; when set, the request needs an unspent `?token=` or gets 401. */
   tokens?: TokenStore;
+  /** Accept permessage-deflate offers (RFC 7692) with these settings; absent or false: never. */
+  perMessageDeflate?: boolean | DeflateOptions;
 }
 
 /** The server's decision about an upgrade request. */
@@ -43,6 +46,8 @@ export type UpgradeDecision =
       accept: string;
       /** Chosen subprotocol, if any. */
       protocol?: string;
+      /** permessage-deflate parameters, when an offer was accepted. */
+      deflate?: DeflateParams;
       /** Headers of the 101 response (Upgrade, Connection, Sec-WebSocket-Accept, Sec-WebSocket-Protocol). */
       responseHeaders: Record<string, string>;
     }
@@ -127,11 +132,15 @@ export function validateUpgradeRequest(request: UpgradeRequest, options: Upgrade
     Connection: 'Upgrade',
     'Sec-WebSocket-Accept': accept,
   };
+  const pmd = options.perMessageDeflate;
+  const deflate = pmd ? acceptDeflateOffer(headerValue(h, 'sec-websocket-extensions'), pmd === true ? {} : pmd) : null;
+  if (deflate !== null) responseHeaders['Sec-WebSocket-Extensions'] = deflate.response;
+  const extra = deflate !== null ? { deflate: deflate.params } : {};
   // §4.2.2 item 5.4: "either a single value representing the subprotocol the server is ready to use … or null"
   const protocol = selectProtocol(request, options.protocols);
-  if (protocol === undefined) return { ok: true, accept, responseHeaders };
+  if (protocol === undefined) return { ok: true, accept, responseHeaders, ...extra };
   responseHeaders['Sec-WebSocket-Protocol'] = protocol;
-  return { ok: true, accept, protocol, responseHeaders };
+  return { ok: true, accept, protocol, responseHeaders, ...extra };
 }
 
 /** The server's choice of subprotocol: only ever one the client offered. */
@@ -228,10 +237,16 @@ export function parseResponseHead(bytes: Buffer): ResponseHead | null {
 }
 
 /** A client's verdict on the server's answer. */
-export type UpgradeResponseCheck = { ok: true; protocol?: string } | { ok: false; status: number; reason: string };
+export type UpgradeResponseCheck = { ok: true; protocol?: string; deflate?: DeflateParams } | { ok: false; status: number; reason: string };
 
 /** Client side of §4.1: checks the server's response to our upgrade request. */
-export function checkUpgradeResponse(status: number, headers: HeaderMap, key: string, offeredProtocols: readonly string[] = []): UpgradeResponseCheck {
+export function checkUpgradeResponse(
+  status: number,
+  headers: HeaderMap,
+  key: string,
+  offeredProtocols: readonly string[] = [],
+  offeredDeflate?: DeflateOptions,
+): UpgradeResponseCheck {
   // §4.1 item 1: "If the status code received from the server is not 101, the client handles the response per HTTP"
   if (status !== 101) return { ok: false, status, reason: `server answered ${status} instead of 101` };
   if (headerValue(headers, 'upgrade')?.trim().toLowerCase() !== 'websocket') {
@@ -244,15 +259,21 @@ export function checkUpgradeResponse(status: number, headers: HeaderMap, key: st
   if (headerValue(headers, 'sec-websocket-accept')?.trim() !== computeAccept(key)) {
     return { ok: false, status, reason: 'invalid Sec-WebSocket-Accept' };
   }
-  // §4.1 item 5: no extension was requested, so none may be in use.
-  if (headerValue(headers, 'sec-websocket-extensions')) {
-    return { ok: false, status, reason: 'server selected an extension that was not offered' };
+  // §4.1 item 5: an extension "not present in the client's handshake" fails the connection.
+  const extensions = headerValue(headers, 'sec-websocket-extensions');
+  let deflate: DeflateParams | undefined;
+  if (extensions) {
+    if (offeredDeflate === undefined) return { ok: false, status, reason: 'server selected an extension that was not offered' };
+    const checked = checkDeflateResponse(extensions, offeredDeflate);
+    if (!checked.ok) return { ok: false, status, reason: checked.reason };
+    deflate = checked.params;
   }
+  const extra = deflate !== undefined ? { deflate } : {};
   // §4.1 item 6: a subprotocol "that was not present in the client's handshake" fails the connection.
   const protocol = headerValue(headers, 'sec-websocket-protocol')?.trim();
-  if (protocol === undefined || protocol === '') return { ok: true };
+  if (protocol === undefined || protocol === '') return { ok: true, ...extra };
   if (!offeredProtocols.includes(protocol)) {
     return { ok: false, status, reason: `server selected subprotocol "${protocol}" that was not offered` };
   }
-  return { ok: true, protocol };
+  return { ok: true, protocol, ...extra };
 }

@@ -37,6 +37,12 @@ export interface ParserOptions {
   extensionsRsv?: number;
   /** Gets the raw bytes (as received, still masked) of every complete frame. Costs copies. */
   onFrame?: (bytes: Buffer) => void;
+  /**
+   * permessage-deflate was negotiated (RFC 7692): RSV1 on a message's first frame marks it
+   * compressed, and this inflates the whole message; it throws a `ProtocolError` (1009 past the
+   * size limit, 1007 for data that does not inflate).
+   */
+  inflate?: (data: Buffer) => Buffer;
 }
 
 /** Default `maxMessageBytes`: 64 MiB. */
@@ -83,6 +89,9 @@ export class FrameParser {
   private readonly isServer: boolean;
   private readonly maxMessageBytes: number;
   private readonly rsvAllowed: number;
+  private readonly inflate: ((data: Buffer) => Buffer) | null;
+  /** The current data message has RSV1 set: compressed (RFC 7692 §6). */
+  private messageCompressed = false;
   private readonly handler: ParserHandler;
   private observer: ((bytes: Buffer) => void) | null;
   /** The observer sees bytes only from a frame boundary on (set mid-frame, it waits). */
@@ -121,7 +130,8 @@ export class FrameParser {
   constructor(options: ParserOptions, handler: ParserHandler) {
     this.isServer = options.role === 'server';
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    this.rsvAllowed = (options.extensionsRsv ?? 0) & 0x70;
+    this.inflate = options.inflate ?? null;
+    this.rsvAllowed = ((options.extensionsRsv ?? 0) | (this.inflate ? 0x40 : 0)) & 0x70;
     this.handler = handler;
     this.observer = options.onFrame ?? null;
   }
@@ -208,10 +218,14 @@ export class FrameParser {
   }
 
   private fail(code: ProtocolErrorCode, detail?: string): false {
+    return this.failWith(protocolError(code, detail));
+  }
+
+  private failWith(err: ProtocolError): false {
     this.state = STATE_FAILED;
     this.pieces.length = 0;
     this.controlPieces.length = 0;
-    this.handler.onError(protocolError(code, detail));
+    this.handler.onError(err);
     return false;
   }
 
@@ -228,7 +242,11 @@ export class FrameParser {
     const fin = (b0 & 0x80) !== 0;
     const masked = (b1 & 0x80) !== 0;
     const len7 = b1 & 0x7f;
+    const rsv1 = (b0 & 0x40) !== 0;
 
+    // RFC 7692 §6.1: only a message's first frame may carry the "Per-Message Compressed" bit.
+    if (rsv1 && this.inflate !== null && (opcode >= OP_CLOSE || opcode === OP_CONTINUATION))
+      return this.fail('WS_ERR_UNEXPECTED_RSV', 'RSV1 on a control or continuation frame');
     if (opcode >= OP_CLOSE) {
       // §5.2: "%xB-F are reserved for further control frames"
       if (opcode > OP_PONG) return this.fail('WS_ERR_INVALID_OPCODE', `0x${opcode.toString(16)}`);
@@ -241,6 +259,7 @@ export class FrameParser {
       // §5.4: "The fragments of one message MUST NOT be interleaved between the fragments of another message"
       if (this.messageOpcode !== 0) return this.fail('WS_ERR_EXPECTED_CONTINUATION');
       this.messageOpcode = opcode;
+      this.messageCompressed = rsv1 && this.inflate !== null;
     } else {
       // §5.2: "%x3-7 are reserved for further non-control frames"
       return this.fail('WS_ERR_INVALID_OPCODE', `0x${opcode.toString(16)}`);
@@ -252,7 +271,7 @@ export class FrameParser {
 
     // Fast path: a whole unfragmented small data frame inside this chunk is delivered at once,
     // without walking the remaining states or collecting pieces.
-    if (fin && len7 < 126 && opcode !== OP_CONTINUATION && opcode < OP_CLOSE && src === this.chunk && !this.capturing) {
+    if (fin && !rsv1 && len7 < 126 && opcode !== OP_CONTINUATION && opcode < OP_CLOSE && src === this.chunk && !this.capturing) {
       const chunk = src;
       const keyAt = this.pos;
       const start = masked ? keyAt + 4 : keyAt;
@@ -286,11 +305,23 @@ export class FrameParser {
     return this.haveLength(len7);
   }
 
-  /** STATE_LENGTH_16: §5.2 "If 126, the following 2 bytes interpreted as a 16-bit unsigned integer". */
+  /**
+   * STATE_LENGTH_16: §5.2 "If 126, the following 2 bytes interpreted as a 16-bit unsigned integer".
+   *
+   * Shortest form: §5.2 says "the minimal number of bytes MUST be used to encode the length", so
+   * each length has one valid encoding, and this parser fails any other with 1002, in both roles.
+   * Servers differ here: ws 8 reads the value and goes on, Chromium's frame parser fails the
+   * connection. We side with the strict reading because no conforming encoder (browsers, ws,
+   * this engine) ever writes a longer form, so only a broken or probing peer does; failing it
+   * early costs one comparison on the extended-length path and none on the 7-bit fast path; and
+   * a peer that gets the framing basics wrong should be told so (1002) rather than half trusted.
+   */
   private readLength16(): boolean {
     const src = this.take(2);
     if (src === null) return false;
-    return this.haveLength((src[this.at]! << 8) | src[this.at + 1]!);
+    const length = (src[this.at]! << 8) | src[this.at + 1]!;
+    if (length < 126) return this.fail('WS_ERR_NON_MINIMAL_LENGTH', `${length} in 16 bits`);
+    return this.haveLength(length);
   }
 
   /** STATE_LENGTH_64: §5.2 "If 127, the following 8 bytes … (the most significant bit MUST be 0)". */
@@ -302,6 +333,7 @@ export class FrameParser {
     if (high > 0x7fffffff) return this.fail('WS_ERR_INVALID_LENGTH');
     // Lengths past 2^53 cannot be represented exactly; they are far over any size limit anyway.
     if (high > 0x1fffff) return this.fail('WS_ERR_MESSAGE_TOO_BIG');
+    if (high === 0 && low < 0x10000) return this.fail('WS_ERR_NON_MINIMAL_LENGTH', `${low} in 64 bits`);
     return this.haveLength(high * 0x100000000 + low);
   }
 
@@ -350,7 +382,7 @@ export class FrameParser {
         this.controlPieces.push(view(this.chunk, start, end));
       } else {
         // §8.1: text is checked as it arrives, so invalid UTF-8 fails the connection early.
-        if (this.messageOpcode === OP_TEXT && !this.utf8.update(this.chunk, start, end)) {
+        if (this.messageOpcode === OP_TEXT && !this.messageCompressed && !this.utf8.update(this.chunk, start, end)) {
           return this.fail('WS_ERR_INVALID_UTF8');
         }
         this.pieces.push(view(this.chunk, start, end));
@@ -366,7 +398,8 @@ export class FrameParser {
   private dataFrame(): boolean {
     if (!this.fin) return true;
     const isBinary = this.messageOpcode === OP_BINARY;
-    if (!isBinary && !this.utf8.finish()) return this.fail('WS_ERR_INVALID_UTF8', 'truncated code point');
+    const compressed = this.messageCompressed;
+    if (!isBinary && !compressed && !this.utf8.finish()) return this.fail('WS_ERR_INVALID_UTF8', 'truncated code point');
     const pieces = this.pieces;
     let data: Buffer = EMPTY;
     if (pieces.length === 1) {
@@ -378,6 +411,16 @@ export class FrameParser {
     }
     this.messageOpcode = 0;
     this.messageLength = 0;
+    if (compressed) {
+      this.messageCompressed = false;
+      try {
+        data = this.inflate!(data);
+      } catch (err) {
+        return this.failWith(err as ProtocolError);
+      }
+      // §8.1 applies to the message as the application sees it: the inflated text.
+      if (!isBinary && !isValidUtf8(data)) return this.fail('WS_ERR_INVALID_UTF8');
+    }
     this.handler.onMessage(data, isBinary);
     return this.state === STATE_HEADER;
   }

@@ -31,6 +31,8 @@ export interface ServerOptions extends UpgradeOptions {
   maxMessageBytes?: number;
   /** Cap on bytes queued per connection before it is dropped. Default 16 MiB. */
   maxBufferedBytes?: number;
+  /** Stop reading a connection while more than this many bytes wait to be sent (0 = never). Default 1 MiB. */
+  pauseReadingAboveBytes?: number;
   /** Ping every this many ms (0 = off). */
   heartbeatIntervalMs?: number;
   /** Drop a client after this many unanswered pings. Default 2. */
@@ -137,8 +139,11 @@ export class WebSocketServer extends EventEmitter {
       head,
       ...(o.recordHandshake && { handshake: { requestHeaders: rawRequestLines(req), responseHeaders: response } }),
       ...(decision.protocol !== undefined && { protocol: decision.protocol }),
+      ...(decision.deflate !== undefined && { deflate: decision.deflate }),
+      ...(typeof o.perMessageDeflate === 'object' && { deflateOptions: o.perMessageDeflate }),
       ...(o.maxMessageBytes !== undefined && { maxMessageBytes: o.maxMessageBytes }),
       ...(o.maxBufferedBytes !== undefined && { maxBufferedBytes: o.maxBufferedBytes }),
+      ...(o.pauseReadingAboveBytes !== undefined && { pauseReadingAboveBytes: o.pauseReadingAboveBytes }),
       ...(o.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: o.heartbeatIntervalMs }),
       ...(o.maxMissedPongs !== undefined && { maxMissedPongs: o.maxMissedPongs }),
       ...(o.closeTimeoutMs !== undefined && { closeTimeoutMs: o.closeTimeoutMs }),

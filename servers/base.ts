@@ -28,6 +28,9 @@ export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 /** Default largest message, bytes. */
 const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
 
+/** Why a server dropped a subscriber: its unsent output passed the cap, or it stopped answering pings. */
+type DropReason = 'slow-reader' | 'missed-pongs';
+
 /** What a transport gets to install its own routes and upgrade handling. */
 export interface ServerContext {
   readonly app: Express;
@@ -44,6 +47,8 @@ export interface ServerContext {
   countIn(): void;
   /** Adds to the live-subscriber count (negative to remove). */
   addSubscribers(n: number): void;
+  /** Counts a subscriber the server dropped, and why. */
+  countDrop(reason: DropReason): void;
   /** Registers work to do when the server closes. */
   onClose(fn: () => void | Promise<void>): void;
 }
@@ -62,6 +67,7 @@ function withDefaults(o: ServerOptions = {}): Required<ServerOptions> {
     corsOrigin: o.corsOrigin ?? '',
     echo: o.echo ?? true,
     maxBufferedBytes: o.maxBufferedBytes ?? 16 * 1024 * 1024,
+    perMessageDeflate: o.perMessageDeflate ?? false,
   };
 }
 
@@ -168,6 +174,8 @@ export function buildServer(transport: TransportName, options: ServerOptions | u
   let errors = 0;
   let subscribers = 0;
   let messagesIn = 0;
+  let droppedSlowReaders = 0;
+  let droppedMissedPongs = 0;
   const closers: (() => void | Promise<void>)[] = [];
   httpServer.on('request', () => requests++);
   httpServer.on('clientError', (_err, socket: Socket) => {
@@ -187,6 +195,10 @@ export function buildServer(transport: TransportName, options: ServerOptions | u
     countIn: () => void messagesIn++,
     addSubscribers: (n) => {
       subscribers += n;
+    },
+    countDrop: (reason) => {
+      if (reason === 'slow-reader') droppedSlowReaders++;
+      else droppedMissedPongs++;
     },
     onClose: (fn) => void closers.push(fn),
   };
@@ -256,6 +268,8 @@ export function buildServer(transport: TransportName, options: ServerOptions | u
       messagesIn,
       subscribers,
       lastSeq: hub.lastSeq,
+      droppedSlowReaders,
+      droppedMissedPongs,
     };
   }
 

@@ -41,6 +41,10 @@ export interface ServerCounters {
   subscribers: number;
   /** Newest hub sequence number. */
   lastSeq: number;
+  /** Subscribers the server dropped because their unsent output passed `maxBufferedBytes` (WebSocket). */
+  droppedSlowReaders?: number;
+  /** Subscribers the server dropped because they left pings unanswered (WebSocket heartbeat). */
+  droppedMissedPongs?: number;
 }
 
 /** Options every server accepts; each transport uses the ones that apply. */
@@ -65,6 +69,8 @@ export interface ServerOptions {
   maxBufferedBytes?: number;
   /** Echo client messages back (default true); off to measure the upward path alone. */
   echo?: boolean;
+  /** WebSocket rows: negotiate permessage-deflate (RFC 7692), every message compressed, context takeover on. Default false. */
+  perMessageDeflate?: boolean;
   /** Allow cross-origin requests from this origin (CORS headers on every response); off by default. */
   corsOrigin?: string;
 }

@@ -16,6 +16,8 @@ export function createWebSocketServer(options?: ServerOptions): TransportServer 
       heartbeatIntervalMs: ctx.options.heartbeatIntervalMs,
       maxMissedPongs: ctx.options.maxMissedPongs,
       maxBufferedBytes: ctx.options.maxBufferedBytes,
+      // Threshold 0, as the ws row: small messages are compressed too, so the rows show what that costs.
+      perMessageDeflate: ctx.options.perMessageDeflate && { threshold: 0 },
     });
     // A broadcast is framed once and the same bytes written to every peer.
     let framed: HubMessage | undefined;
@@ -33,17 +35,29 @@ export function createWebSocketServer(options?: ServerOptions): TransportServer 
       wss.handleUpgrade(req, socket, head, (conn) => {
         ctx.addSubscribers(1);
         const unsubscribe = ctx.hub.subscribe((m) => {
-          if (visibleTo(m, client)) conn.sendPrepared(frameOf(m));
+          if (!visibleTo(m, client)) return;
+          // A compressed connection gets the message compressed in its own context, as ws does.
+          if (conn.compressed) conn.send(m.data);
+          else conn.sendPrepared(frameOf(m));
         });
         conn.on('message', (data: Buffer, isBinary: boolean) => {
           ctx.countIn();
           if (ctx.options.echo) conn.send(data, { binary: isBinary });
         });
-        conn.on('error', () => ctx.countError());
-        conn.once('close', () => {
+        let subscribed = true;
+        const leave = (): void => {
+          if (!subscribed) return;
+          subscribed = false;
+          if (conn.dropReason !== undefined) ctx.countDrop(conn.dropReason);
           unsubscribe();
           ctx.addSubscribers(-1);
+        };
+        conn.on('error', () => {
+          ctx.countError();
+          // A slow reader leaves the hub at once; its socket stays until it read the close frame or the close timeout.
+          if (conn.dropReason !== undefined) leave();
         });
+        conn.once('close', leave);
       });
     });
     wss.on('rejected', () => ctx.countError());

@@ -14,7 +14,11 @@ import { visibleTo, type HubMessage } from './hub.ts';
 
 export function createWsServer(options?: ServerOptions): TransportServer {
   return buildServer('ws', options, (ctx) => {
-    const wss = new WebSocketServer({ noServer: true, maxPayload: ctx.options.maxMessageBytes, perMessageDeflate: false });
+    const wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: ctx.options.maxMessageBytes,
+      perMessageDeflate: ctx.options.perMessageDeflate && { threshold: 0 },
+    });
     const alive = new Map<WebSocket, number>();
     // A broadcast's size is measured once for every peer's cap check.
     let sized: HubMessage | undefined;
@@ -40,6 +44,7 @@ export function createWsServer(options?: ServerOptions): TransportServer {
           if (queued > 0 && queued + size > ctx.options.maxBufferedBytes) {
             if (ws.readyState === ws.OPEN) {
               ctx.countError();
+              ctx.countDrop('slow-reader');
               ws.close(1008, 'send buffer limit exceeded');
               ws.terminate();
             }
@@ -68,6 +73,7 @@ export function createWsServer(options?: ServerOptions): TransportServer {
       const timer = setInterval(() => {
         for (const [ws, missed] of alive) {
           if (missed >= ctx.options.maxMissedPongs) {
+            if (ws.readyState === ws.OPEN) ctx.countDrop('missed-pongs');
             ws.terminate();
             continue;
           }

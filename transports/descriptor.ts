@@ -1,3 +1,6 @@
+import type { ClientOptions } from '../clients/contract.ts';
+import type { ServerOptions } from '../servers/contract.ts';
+
 /**
  * What the lab knows about a transport, in one place. Scenarios, the runner and
  * the report facets read these traits; nothing outside `transports/` compares a
@@ -49,12 +52,20 @@ interface TransportLook {
  * process can import it) whose `export` is a factory `(options?: ServerOptions) => TransportServer`.
  * Further kinds (an external program behind a proxy) join this union.
  */
-export type ServerLauncher = { kind: 'module'; module: string; export: string };
+export type ServerLauncher = {
+  kind: 'module';
+  module: string;
+  export: string;
+  /** Options this entry always starts its server with (a variant such as permessage-deflate); the caller's win on conflict. */
+  options?: ServerOptions;
+};
 
 /** Where a transport's load client lives: a module URL and the exported class, `new (options: ClientOptions) => TransportClient`. */
 export interface ClientModule {
   module: string;
   export: string;
+  /** Options every client of this entry gets (JSON-safe: they travel to load processes). */
+  options?: Pick<ClientOptions, 'perMessageDeflate'>;
 }
 
 /** One registry entry. */

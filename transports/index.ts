@@ -49,6 +49,26 @@ const BUILT_IN: TransportDescriptor[] = [
   },
 ];
 
+/**
+ * permessage-deflate variants of the two WebSocket rows, for the overhead scenario's "bytes on
+ * the wire against CPU" question. Same traits as their plain rows, no engine/reference role (the
+ * findings compare the plain rows). Not registered by default, so `npm run bench` keeps its five
+ * rows: `registerDeflateVariants()` adds them.
+ */
+const DEFLATE_VARIANTS: TransportDescriptor[] = BUILT_IN.filter((d) => d.role !== undefined).map((d) => ({
+  name: `${d.name}+deflate`,
+  inWords: `${d.inWords} with permessage-deflate`,
+  traits: d.traits,
+  look: { color: d.look.color, dash: [1, 3] },
+  server: { ...d.server, options: { perMessageDeflate: true } },
+  client: { ...d.client, options: { perMessageDeflate: true } },
+}));
+
+/** Registers `websocket+deflate` and `ws+deflate` (once; later calls do nothing). */
+export function registerDeflateVariants(): void {
+  for (const d of DEFLATE_VARIANTS) if (!registry.has(d.name)) registry.set(d.name, d);
+}
+
 /** The names of the transports the lab ships with, in report order (results files name no others). */
 export const BUILT_IN_NAMES: readonly string[] = BUILT_IN.map((d) => d.name);
 
@@ -83,7 +103,7 @@ export function transport(name: string): TransportDescriptor {
  */
 export function registerTransport(d: TransportDescriptor): void {
   if (registry.has(d.name)) throw new Error(`transport "${d.name}" is already registered`);
-  if (!/^[a-z][a-z0-9-]*$/.test(d.name)) throw new Error(`transport name "${d.name}" must be lower-case letters, digits and dashes`);
+  if (!/^[a-z][a-z0-9+-]*$/.test(d.name)) throw new Error(`transport name "${d.name}" must be lower-case letters, digits, dashes and plus signs`);
   registry.set(d.name, d);
 }
 

@@ -21,14 +21,17 @@ async function exported<T>(module: string, name: string, what: string): Promise<
 export async function serverFrom(launcher: ServerLauncher, options?: ServerOptions): Promise<TransportServer> {
   switch (launcher.kind) {
     case 'module':
-      return (await exported<ServerFactory>(launcher.module, launcher.export, 'server factory'))(options);
+      return (await exported<ServerFactory>(launcher.module, launcher.export, 'server factory'))(
+        launcher.options ? { ...launcher.options, ...options } : options,
+      );
   }
 }
 
 /** A constructor of the client a module names, for creating many subscribers. */
 export async function clientFrom(ref: ClientModule): Promise<(options: ClientOptions) => TransportClient> {
   const C = await exported<ClientClass>(ref.module, ref.export, 'client class');
-  return (o) => new C(o);
+  const fixed = ref.options;
+  return fixed ? (o) => new C({ ...fixed, ...o }) : (o) => new C(o);
 }
 
 /** Creates the server of a registered transport. */

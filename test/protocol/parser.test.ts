@@ -221,6 +221,28 @@ test('§7.4 size limit: 1009 as soon as the length is known, also across fragmen
   assertFails(hex('82ff 0000ffffffffffff 00000000'), server, 'WS_ERR_MESSAGE_TOO_BIG', 1009);
 });
 
+test('§5.2 lengths in their shortest form only: a longer encoding fails with 1002, both roles', () => {
+  const client = { role: 'client' } as const;
+  // 2 bytes of payload announced in 16 bits, then in 64 bits; 300 bytes in 64 bits.
+  assertFails(hex('81fe 0002 00000000 6869'), server, 'WS_ERR_NON_MINIMAL_LENGTH', 1002);
+  assertFails(hex('817e 007d'), client, 'WS_ERR_NON_MINIMAL_LENGTH', 1002);
+  assertFails(hex('82ff 0000000000000002 00000000 0000'), server, 'WS_ERR_NON_MINIMAL_LENGTH', 1002);
+  assertFails(hex('827f 000000000000ffff'), client, 'WS_ERR_NON_MINIMAL_LENGTH', 1002);
+  // A control frame never has an extended length: that is the earlier, more specific error.
+  assertFails(hex('887e 0002 03e8'), client, 'WS_ERR_CONTROL_FRAME_TOO_LONG', 1002);
+  // The boundaries themselves are the shortest forms and pass.
+  assertEvents(
+    cat(
+      s2c(Buffer.alloc(125), Opcode.BINARY),
+      s2c(Buffer.alloc(126), Opcode.BINARY),
+      s2c(Buffer.alloc(65535), Opcode.BINARY),
+      s2c(Buffer.alloc(65536), Opcode.BINARY),
+    ),
+    client,
+    [binary(Buffer.alloc(125)), binary(Buffer.alloc(126)), binary(Buffer.alloc(65535)), binary(Buffer.alloc(65536))],
+  );
+});
+
 test('§5.5.1 close frames: codes allowed on the wire, body rules, reason UTF-8', () => {
   assertEvents(c2s('', Opcode.CLOSE), server, [{ type: 'close', code: 1005, reason: '' }]);
   assertFails(c2s(Buffer.from([0x03]), Opcode.CLOSE), server, 'WS_ERR_INVALID_CLOSE_PAYLOAD', 1002);
