@@ -49,13 +49,22 @@ interface TransportLook {
  * process can import it) whose `export` is a factory `(options?: ServerOptions) => TransportServer`.
  * Further kinds (an external program behind a proxy) join this union.
  */
-export type ServerLauncher = { kind: 'module'; module: string; export: string };
+export type ServerLauncher = {
+  kind: 'module';
+  module: string;
+  export: string;
+  /** Options this entry always starts its server with, over the run's (a variant's HTTP server). */
+  options?: { httpServer?: HttpServerKind };
+};
 
 /** Where a transport's load client lives: a module URL and the exported class, `new (options: ClientOptions) => TransportClient`. */
 export interface ClientModule {
   module: string;
   export: string;
 }
+
+/** Which HTTP server carries an HTTP transport's routes (servers/http-front.ts). */
+export type HttpServerKind = 'express' | 'node';
 
 /** One registry entry. */
 export interface TransportDescriptor {
@@ -70,6 +79,13 @@ export interface TransportDescriptor {
    * (findings compare the two); absent for every other transport.
    */
   role?: 'engine' | 'reference';
+  /**
+   * For the HTTP transports: the HTTP server under its routes. A row on plain node:http is a
+   * variant of the express row (`variantOf` names it), with the same traits and its own name.
+   */
+  httpServer?: HttpServerKind;
+  /** The entry this one is a variant of, run only when asked for (`--http-server`). */
+  variantOf?: string;
   /** How the server of this transport starts. */
   server: ServerLauncher;
   /** The client that subscribes to it in load processes and tests. */
