@@ -26,7 +26,7 @@ export interface Exchange {
 export type Handler = (x: Exchange) => void | Promise<void>;
 
 /** Turns a handler's error into a reply (headers not yet sent) or a dropped connection. */
-export type ErrorReply = (err: unknown, x: Exchange) => void;
+type ErrorReply = (err: unknown, x: Exchange) => void;
 
 /** What a front offers the shared server code. */
 export interface HttpFront {

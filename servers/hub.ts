@@ -49,7 +49,7 @@ export interface SinceResult {
 }
 
 /** Raised for a cursor the hub cannot interpret; HTTP servers answer 400 with its message. */
-export class CursorError extends Error {
+class CursorError extends Error {
   readonly status = 400;
 }
 
