@@ -171,10 +171,17 @@ export function clientIdOf(query: unknown, required: boolean): string | undefine
 
 /**
  * The `client` query parameter of a WebSocket upgrade request, counted as a request. A bad
- * value is answered with a 400 on the raw socket and gives `null`: the upgrade must stop there.
+ * value, or an HTTP/1.0 request, is answered with a 400 on the raw socket and gives `null`:
+ * the upgrade must stop there.
  */
 export function upgradeClient(ctx: ServerContext, req: IncomingMessage, socket: Duplex): string | undefined | null {
   ctx.countRequest();
+  // RFC 6455 §4.1: an opening handshake is HTTP/1.1 or later; both WebSocket rows refuse 1.0 here.
+  if (req.httpVersionMajor < 1 || (req.httpVersionMajor === 1 && req.httpVersionMinor < 1)) {
+    ctx.countError();
+    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\nWebSocket upgrade requires HTTP/1.1 or later');
+    return null;
+  }
   try {
     return clientIdOf(Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams), false);
   } catch (e) {
