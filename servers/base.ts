@@ -254,8 +254,10 @@ export function buildServer(transport: TransportName, options: ServerOptions | u
   }
   front.route('POST', '/publish', async (x) => {
     const text = publishText(await readBody(x.req, opts.maxMessageBytes, opts.bodyTimeoutMs), x.req.headers['content-type']);
+    // Counted before publishing: a held poll answered by this message leaves the count as it goes.
+    const reached = audience();
     const m = hub.publish(text);
-    x.send(202, `{"seq":${m.seq},"subscribers":${audience()}}`, 'application/json');
+    x.send(202, `{"seq":${m.seq},"subscribers":${reached}}`, 'application/json');
   });
   front.route('POST', '/send', async (x) => {
     const client = clientIdOf(x.query, true)!;
