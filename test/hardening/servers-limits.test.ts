@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, waitFor } from '../helpers.ts';
 import { KINDS, raw } from './helpers.ts';
+import { validateUpgradeRequest } from '../../protocol/handshake.ts';
 
 for (const { suffix, label } of KINDS) {
   describe(`limits (${label})`, () => {
@@ -60,3 +61,11 @@ for (const transport of ['websocket', 'ws']) {
     assert.equal(server.counters().subscribers, 0);
   });
 }
+
+test('the engine refuses an HTTP/1.0 opening handshake wherever it is used, not only behind the lab servers', () => {
+  const headers = { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-key': Buffer.alloc(16, 3).toString('base64'), 'sec-websocket-version': '13' };
+  const old = validateUpgradeRequest({ method: 'GET', headers, httpVersion: '1.0' });
+  assert.equal(old.ok, false);
+  assert.equal(old.ok ? 0 : old.status, 400);
+  assert.equal(validateUpgradeRequest({ method: 'GET', headers, httpVersion: '1.1' }).ok, true);
+});
