@@ -17,7 +17,7 @@ test('the five built-in transports and their node:http variants, in report order
   assert.deepEqual([...TRANSPORTS], ['polling', 'long-polling', 'sse', 'websocket', 'ws', ...VARIANTS]);
 });
 
-test('a node:http variant keeps its transport\'s traits and client and names the server it runs on', () => {
+test("a node:http variant keeps its transport's traits and client and names the server it runs on", () => {
   for (const name of VARIANTS) {
     const v = transport(name);
     const base = transport(v.variantOf!);
