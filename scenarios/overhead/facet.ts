@@ -72,13 +72,15 @@ function perRateFindings(s: ScenarioResult): Finding[] {
  * The headers each HTTP row's server really sent on one reply, shown where an HTTP transport
  * ran on more than one server (express and node:http), since that is where they differ.
  */
+const serverInWords = (kind: string | undefined) => (kind === 'node' ? 'node:http' : (kind ?? 'its server'));
+
 function headerFindings(s: ScenarioResult): Finding[] {
   const rows = rowsWith(s, readResponseHeaders);
   if (!rows.some(({ r }) => transportByName(r.transport)?.variantOf)) return [];
   return rows.map(({ r, x }) => ({
     level: 'info' as const,
     scenario: s.name,
-    text: `${s.name}/${r.transport}: one reply's head on ${transportByName(r.transport)?.httpServer ?? 'its server'}, ${fmtInt(x.join('\r\n').length + 4)} bytes: ${x.join(' | ')}.`,
+    text: `${s.name}/${r.transport}: one reply's head on ${serverInWords(transportByName(r.transport)?.httpServer)}: ${x.join(' | ')}.`,
   }));
 }
 
