@@ -11,7 +11,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { choice, list, num, parse, UsageError, serveUntilSignal, bindError } from './args.ts';
 import type { TransportName } from './metrics/results.ts';
-import { WS_LOAD_CLIENTS, transportByName, transportNames } from './transports/index.ts';
+import { HTTP_SERVER_KINDS, WS_LOAD_CLIENTS, transportByName, transportNames, transports as registered, withHttpServers } from './transports/index.ts';
 import { createServerFor } from './transports/load.ts';
 import type { Delivery } from './transports/descriptor.ts';
 import { runBench, type PlannedScenario } from './runner/bench.ts';
@@ -48,6 +48,8 @@ function benchHelp(): string {
     '  --repeat K                   run each scenario × transport K times; report medians with min–max',
     '  --out DIR                    output folder (default reports/out/<timestamp>/)',
     '  --ws-client own|engine|ws    client driving the websocket and ws rows: each its own (default), or one for both',
+    '  --http-server LIST           express,node: HTTP server(s) under the polling, long-polling and SSE rows',
+    '                               (default express); node adds rows polling-node, long-polling-node, sse-node',
     '',
     'shared by the load-driving scenarios:',
     flagHelp(SHARED_FLAGS),
@@ -68,7 +70,8 @@ const SERVE_HELP = `usage: npx tsx run.ts serve <transport> [options]
   --max-message BYTES    largest message accepted (default 67108864)
   --heartbeat MS         WebSocket ping interval, 0 = off (default 30000)
   --max-missed N         missed pongs before a peer is dropped (default 2)
-  --framework-defaults   keep express's X-Powered-By and ETag headers`;
+  --framework-defaults   keep express's X-Powered-By and ETag headers
+  --http-server KIND     express (default) or node: the HTTP server under polling, long polling and SSE`;
 
 function transportArg(v: string | undefined): TransportName {
   if (v === undefined) throw new UsageError(`serve needs a transport: ${transportNames().join(', ')}`);
@@ -86,6 +89,7 @@ function benchOptions() {
     repeat: { type: 'string' },
     out: { type: 'string' },
     'ws-client': { type: 'string' },
+    'http-server': { type: 'string' },
   };
   for (const name of Object.keys(SHARED_FLAGS)) opts[name] = { type: 'string' };
   for (const sc of SCENARIOS) for (const name of Object.keys(sc.flags ?? {})) opts[name] = { type: 'string' };
@@ -99,7 +103,9 @@ async function bench(argv: string[]): Promise<number> {
     return 0;
   }
   const str = (k: string) => values[k] as string | undefined;
-  const transports = list(str('transports'), 'transports', transportNames(), transportNames());
+  const httpServers = list(str('http-server'), 'http-server', HTTP_SERVER_KINDS, ['express']);
+  const allNames = registered().map((d) => d.name);
+  const transports = withHttpServers(list(str('transports'), 'transports', allNames, transportNames()), httpServers);
   const names = SCENARIOS.map((s) => s.name);
   // A group name (echo, throughput) stands for all of its scenarios.
   const chosen = [...new Set(list(str('scenario'), 'scenario', [...names, ...Object.keys(SCENARIO_GROUPS)], names).flatMap((n) => SCENARIO_GROUPS[n] ?? [n]))];
@@ -148,6 +154,7 @@ async function serve(argv: string[]): Promise<number> {
     heartbeat: { type: 'string' },
     'max-missed': { type: 'string' },
     'framework-defaults': { type: 'boolean' },
+    'http-server': { type: 'string' },
   });
   if (values.help) {
     console.log(SERVE_HELP);
@@ -164,6 +171,8 @@ async function serve(argv: string[]): Promise<number> {
     heartbeatIntervalMs: num(values.heartbeat, 'heartbeat', 30_000, { min: 0, integer: true }),
     maxMissedPongs: num(values['max-missed'], 'max-missed', 2, { min: 1, max: 1000, integer: true }),
     frameworkDefaults: values['framework-defaults'] ?? false,
+    // Only the HTTP transports have a choice; the WebSocket rows answer upgrades on node:http alone.
+    ...(transportByName(transport)?.httpServer ? { httpServer: choice(values['http-server'], 'http-server', HTTP_SERVER_KINDS, 'express') } : {}),
   });
   let bound: number;
   try {

@@ -21,6 +21,8 @@ export interface UpgradeRequest {
   url?: string | undefined;
   /** Request headers with lower-case names. */
   headers: HeaderMap;
+  /** HTTP version as Node gives it, e.g. `'1.1'`; checked when present. */
+  httpVersion?: string | undefined;
 }
 
 /** Picks a subprotocol among those the client offered; return undefined for none. */
@@ -95,11 +97,19 @@ function reject(status: number, reason: string, headers?: Record<string, string>
   return headers ? { ok: false, status, reason, headers } : { ok: false, status, reason };
 }
 
+/** Whether an HTTP version string (`'1.0'`, `'1.1'`, `'2'`) is 1.1 or later. */
+function atLeastHttp11(v: string): boolean {
+  const [major = 0, minor = 0] = v.split('.').map(Number);
+  return major > 1 || (major === 1 && minor >= 1);
+}
+
 /** Decides whether to accept an upgrade request (RFC 6455 §4.2.1) and how to answer it. */
 export function validateUpgradeRequest(request: UpgradeRequest, options: UpgradeOptions = {}): UpgradeDecision {
   const h = request.headers;
   // §4.1: "The method of the request MUST be GET"
   if ((request.method ?? '').toUpperCase() !== 'GET') return reject(405, 'WebSocket upgrade requires GET', { Allow: 'GET' });
+  // §4.1: "the HTTP version MUST be at least 1.1"
+  if (request.httpVersion !== undefined && !atLeastHttp11(request.httpVersion)) return reject(400, 'WebSocket upgrade requires HTTP/1.1 or later');
   // §4.2.1 item 3: "An |Upgrade| header field containing the value "websocket", … case-insensitive"
   if (!tokenList(headerValue(h, 'upgrade')).some((t) => t.toLowerCase() === 'websocket')) {
     return reject(400, 'missing or invalid Upgrade header');

@@ -97,6 +97,60 @@ function engineAgainstReference(s: ScenarioResult, rows: TransportResult[]): str
   return a !== undefined && b !== undefined && b > 0 ? `${fmtRatio(a / b)} in ${s.name} (${fmtSig(a)} vs ${fmtSig(b)})` : undefined;
 }
 
+/** Server CPU per HTTP request and per delivered message of a row, µs (undefined where not measured). */
+function cpuPer(r: TransportResult): { request?: number; message?: number } {
+  const cpuUs = (num(r.server?.cpuMs) ?? Number.NaN) * 1000;
+  const requests = num(r.wire?.requests);
+  const delivered = num(r.messages?.delivered);
+  return {
+    ...(requests && Number.isFinite(cpuUs) && { request: cpuUs / requests }),
+    ...(delivered && Number.isFinite(cpuUs) && { message: cpuUs / delivered }),
+  };
+}
+
+/**
+ * The framework's share where an HTTP transport ran on both servers (express and its
+ * node:http variant row): server CPU per request and per delivered message on each, and how
+ * the transports compare on each server (each against the cheapest per message there).
+ * Only rows that delivered messages: a scenario without deliveries (http-saturation) says it
+ * per variant in its own facet.
+ */
+function frameworkShareFindings(s: ScenarioResult, rows: TransportResult[]): Finding[] {
+  const out: Finding[] = [];
+  const done = rows.filter((r) => isCompleted(r) && (num(r.messages?.delivered) ?? 0) > 0);
+  const kindOf = (r: TransportResult) => transportByName(r.transport)?.httpServer;
+  const pairs: string[] = [];
+  for (const v of done) {
+    const d = transportByName(v.transport);
+    if (!d?.variantOf) continue;
+    const base = done.find((r) => r.transport === d.variantOf);
+    if (!base) continue;
+    const a = cpuPer(base);
+    const b = cpuPer(v);
+    if (a.request === undefined || b.request === undefined || a.message === undefined || b.message === undefined) continue;
+    const share = a.request > 0 ? Math.max(0, (a.request - b.request) / a.request) : 0;
+    pairs.push(
+      `${inWords(base)}: ${fmtSig(a.request)} µs of server CPU per request on ${kindOf(base)}, ${fmtSig(b.request)} µs on node:http ` +
+        `(the framework's share ≈ ${fmtFixed(share * 100, 0)} %); per delivered message ${fmtSig(a.message)} vs ${fmtSig(b.message)} µs`,
+    );
+  }
+  if (pairs.length === 0) return out;
+  out.push({ level: 'info', scenario: s.name, text: `${s.name}, express beside node:http: ${pairs.join('; ')}.` });
+  // How the comparison between transports changes with the server under them.
+  const kinds = [...new Set(done.map(kindOf))].filter((k) => k !== undefined);
+  const lines: string[] = [];
+  for (const kind of kinds) {
+    const here = done.filter((r) => kindOf(r) === kind || kindOf(r) === undefined);
+    const per = here.map((r) => ({ r, m: cpuPer(r).message })).filter((x): x is { r: TransportResult; m: number } => x.m !== undefined && x.m > 0);
+    if (per.length < 2) continue;
+    const cheapest = per.reduce((x, y) => (y.m < x.m ? y : x));
+    const others = per.filter((x) => x !== cheapest).map((x) => `${x.r.transport} ${fmtRatio(x.m / cheapest.m)}`);
+    lines.push(`on ${kind === 'node' ? 'node:http' : kind}, per delivered message against ${cheapest.r.transport}: ${others.join(', ')}`);
+  }
+  if (lines.length > 1) out.push({ level: 'info', scenario: s.name, text: `${s.name}: server CPU ${lines.join('; ')}.` });
+  return out;
+}
+
 /** Findings that hold for any scenario after its own: not applicable, loss, client-bound runs, errors. */
 function closingFindings(s: ScenarioResult, rows: TransportResult[], everyRowErrored: boolean): Finding[] {
   const out: Finding[] = [];
@@ -154,6 +208,7 @@ export function computeFindings(results: Results, facetOf: FacetOf): Finding[] {
     const ratio = engineAgainstReference(s, rows);
     if (ratio) engineRatios.push(ratio);
     out.push(...(facet?.findings?.(s) ?? []));
+    out.push(...frameworkShareFindings(s, rows));
     out.push(...closingFindings(s, rows, everyRowErrored));
   }
   const engine = transportByName(results.scenarios.flatMap((s) => s.results).find((r) => roleOf(r) === 'engine')?.transport ?? '');

@@ -6,11 +6,11 @@
 import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { TransportName } from '../metrics/results.ts';
 import { WireMeter } from '../metrics/wire.ts';
 import type { ServerCounters, ServerOptions, TransportServer } from './contract.ts';
-import { Hub, DEFAULT_HISTORY } from './hub.ts';
+import { Hub, DEFAULT_HISTORY, DEFAULT_HISTORY_BYTES } from './hub.ts';
+import { createFront, type Exchange, type Handler } from './http-front.ts';
 
 /** An error that carries the HTTP status it should be answered with. */
 export class HttpError extends Error {
@@ -30,10 +30,13 @@ const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
 
 /** Why a server dropped a subscriber: its unsent output passed the cap, or it stopped answering pings. */
 type DropReason = 'slow-reader' | 'missed-pongs';
+/** Default byte budget of one poll reply or one resume step (one larger message still goes alone). */
+const DEFAULT_BATCH_BYTES = 1024 * 1024;
 
 /** What a transport gets to install its own routes and upgrade handling. */
 export interface ServerContext {
-  readonly app: Express;
+  /** Adds a route on the server's HTTP front (express or plain node:http). */
+  route(method: 'GET' | 'POST', path: string, h: Handler): void;
   readonly hub: Hub;
   readonly httpServer: HttpServer;
   readonly options: Required<ServerOptions>;
@@ -51,12 +54,18 @@ export interface ServerContext {
   countDrop(reason: DropReason): void;
   /** Registers work to do when the server closes. */
   onClose(fn: () => void | Promise<void>): void;
+  /** Replaces how `/publish` counts the subscribers a message reaches (default: the hub's live subscribers). */
+  setAudience(fn: () => number): void;
 }
 
 /** Fills the defaults of the server options. */
 function withDefaults(o: ServerOptions = {}): Required<ServerOptions> {
   return {
     history: o.history ?? DEFAULT_HISTORY,
+    historyBytes: o.historyBytes ?? DEFAULT_HISTORY_BYTES,
+    maxBatchBytes: o.maxBatchBytes ?? DEFAULT_BATCH_BYTES,
+    bodyTimeoutMs: o.bodyTimeoutMs ?? 30_000,
+    httpServer: o.httpServer ?? 'express',
     longPollTimeoutMs: o.longPollTimeoutMs ?? 25_000,
     sseRetryMs: o.sseRetryMs ?? 2_000,
     sseHeartbeatMs: o.sseHeartbeatMs ?? 15_000,
@@ -71,29 +80,58 @@ function withDefaults(o: ServerOptions = {}): Required<ServerOptions> {
   };
 }
 
-/** Reads a request body up to `limit` bytes (413 past it). */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Reads a request body up to `limit` bytes (413 past it) within `timeoutMs` (408 past it). The
+ * server has no request timeout, since polls and streams are held on purpose; this one covers
+ * bodies only. On either error the rest of the body is left unread and the reply closes the
+ * connection (see `replyError`), so neither a huge chunked body nor a trickle holds the server.
+ */
+function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     if (declared > limit) {
       reject(new HttpError(413, `body of ${declared} bytes exceeds the ${limit}-byte limit`));
-      req.resume();
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const stop = (e: HttpError) => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.pause();
+      reject(e);
+    };
+    const timer = timeoutMs > 0 ? setTimeout(() => stop(new HttpError(408, `body not received within ${timeoutMs} ms`)), timeoutMs) : undefined;
+    const onData = (c: Buffer) => {
       size += c.length;
       if (size > limit) {
-        reject(new HttpError(413, `body exceeds the ${limit}-byte limit`));
-        req.destroy();
+        stop(new HttpError(413, `body exceeds the ${limit}-byte limit`));
         return;
       }
       chunks.push(c);
+    };
+    req.on('data', onData);
+    req.on('end', () => {
+      clearTimeout(timer);
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
     });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
   });
+}
+
+/** The status a malformed or overlong request gets before any route sees it (Node's own default says 400 to all). */
+function clientErrorStatus(code: string | undefined): string {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return '431 Request Header Fields Too Large';
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return '408 Request Timeout';
+    default:
+      return '400 Bad Request';
+  }
 }
 
 /**
@@ -138,10 +176,17 @@ export function clientIdOf(query: unknown, required: boolean): string | undefine
 
 /**
  * The `client` query parameter of a WebSocket upgrade request, counted as a request. A bad
- * value is answered with a 400 on the raw socket and gives `null`: the upgrade must stop there.
+ * value, or an HTTP/1.0 request, is answered with a 400 on the raw socket and gives `null`:
+ * the upgrade must stop there.
  */
 export function upgradeClient(ctx: ServerContext, req: IncomingMessage, socket: Duplex): string | undefined | null {
   ctx.countRequest();
+  // RFC 6455 §4.1: an opening handshake is HTTP/1.1 or later; both WebSocket rows refuse 1.0 here.
+  if (req.httpVersionMajor < 1 || (req.httpVersionMajor === 1 && req.httpVersionMinor < 1)) {
+    ctx.countError();
+    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\nWebSocket upgrade requires HTTP/1.1 or later');
+    return null;
+  }
   try {
     return clientIdOf(Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams), false);
   } catch (e) {
@@ -156,16 +201,14 @@ export function upgradeClient(ctx: ServerContext, req: IncomingMessage, socket: 
  */
 export function buildServer(transport: TransportName, options: ServerOptions | undefined, install: (ctx: ServerContext) => void): TransportServer {
   const opts = withDefaults(options);
-  const hub = new Hub(opts.history);
+  const hub = new Hub(opts.history, opts.historyBytes);
   const meter = new WireMeter();
-  const app = express();
-  if (!opts.frameworkDefaults) {
-    app.disable('x-powered-by');
-    app.set('etag', false);
-  }
-  const httpServer = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, app);
+  // A row on plain node:http is its transport's variant, named as the registry names it.
+  const named = opts.httpServer === 'express' ? transport : `${transport}-${opts.httpServer}`;
+  const front = createFront(opts.httpServer, opts.frameworkDefaults);
+  const httpServer = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS });
   httpServer.on('connection', (s: Socket) => meter.track(s));
-  // Long polls and event streams are held open on purpose: no request timeout.
+  // Long polls and event streams are held open on purpose: no request timeout (bodies have their own).
   httpServer.requestTimeout = 0;
   httpServer.headersTimeout = 20_000;
 
@@ -176,16 +219,17 @@ export function buildServer(transport: TransportName, options: ServerOptions | u
   let messagesIn = 0;
   let droppedSlowReaders = 0;
   let droppedMissedPongs = 0;
+  let audience = () => hub.subscriberCount;
   const closers: (() => void | Promise<void>)[] = [];
   httpServer.on('request', () => requests++);
-  httpServer.on('clientError', (_err, socket: Socket) => {
+  httpServer.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     errors++;
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    if (socket.writable) socket.end(`HTTP/1.1 ${clientErrorStatus(err.code)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     else socket.destroy();
   });
 
   const ctx: ServerContext = {
-    app,
+    route: (method, path, h) => front.route(method, path, h),
     hub,
     httpServer,
     options: opts,
@@ -201,59 +245,68 @@ export function buildServer(transport: TransportName, options: ServerOptions | u
       else droppedMissedPongs++;
     },
     onClose: (fn) => void closers.push(fn),
+    setAudience: (fn) => {
+      audience = fn;
+    },
   };
 
   if (opts.corsOrigin) {
     // Only when asked (the teaching demo serves its page from another port): these headers cost bytes.
-    app.use((req: Request, res: Response, next: NextFunction) => {
-      res.set({ 'Access-Control-Allow-Origin': opts.corsOrigin, 'Access-Control-Expose-Headers': 'X-Next-Cursor' });
-      if (req.method === 'OPTIONS') {
-        res.set({
-          'Access-Control-Allow-Methods': 'GET, POST',
-          'Access-Control-Allow-Headers': 'Content-Type, Last-Event-ID',
-          'Access-Control-Max-Age': '600',
-        });
-        res.status(204).end();
-        return;
-      }
-      next();
+    front.before((x: Exchange) => {
+      x.res.setHeader('Access-Control-Allow-Origin', opts.corsOrigin);
+      x.res.setHeader('Access-Control-Expose-Headers', 'X-Next-Cursor');
+      if (x.req.method !== 'OPTIONS') return false;
+      x.res.setHeader('Access-Control-Allow-Methods', 'GET, POST');
+      x.res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Last-Event-ID');
+      x.res.setHeader('Access-Control-Max-Age', '600');
+      x.send(204);
+      return true;
     });
   }
-  app.post('/publish', async (req: Request, res: Response) => {
-    const text = publishText(await readBody(req, opts.maxMessageBytes), req.headers['content-type']);
+  front.route('POST', '/publish', async (x) => {
+    const text = publishText(await readBody(x.req, opts.maxMessageBytes, opts.bodyTimeoutMs), x.req.headers['content-type']);
+    // Counted before publishing: a held poll answered by this message leaves the count as it goes.
+    const reached = audience();
     const m = hub.publish(text);
-    res.status(202).json({ seq: m.seq, subscribers: hub.subscriberCount });
+    x.send(202, `{"seq":${m.seq},"subscribers":${reached}}`, 'application/json');
   });
-  app.post('/send', async (req: Request, res: Response) => {
-    const client = clientIdOf(req.query, true)!;
-    const body = await readBody(req, opts.maxMessageBytes);
+  front.route('POST', '/send', async (x) => {
+    const client = clientIdOf(x.query, true)!;
+    const body = await readBody(x.req, opts.maxMessageBytes, opts.bodyTimeoutMs);
     if (body.length === 0) throw new HttpError(400, 'message is empty');
     messagesIn++;
     if (!opts.echo) {
-      res.status(202).end();
+      x.send(202);
       return;
     }
     const m = hub.publish(body.toString('utf8'), client);
-    res.status(202).json({ seq: m.seq });
+    x.send(202, `{"seq":${m.seq}}`, 'application/json');
   });
-  app.get('/stats', (_req, res) => {
-    res.json({ transport, ...counters() });
+  front.route('GET', '/stats', (x) => {
+    x.send(200, JSON.stringify({ transport: named, ...counters() }), 'application/json');
   });
 
   install(ctx);
 
-  app.use((_req: Request, _res: Response, next: NextFunction) => next(new HttpError(404, 'no such endpoint')));
   // One place turns errors into replies: the status the error carries, its message as JSON.
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  const replyError = (err: unknown, x: Exchange) => {
     const status = err instanceof HttpError ? err.status : typeof (err as { status?: unknown }).status === 'number' ? (err as { status: number }).status : 500;
     if (status >= 500) errors++;
     const message = status >= 500 ? 'internal error' : (err as Error).message;
-    if (res.headersSent) {
-      res.destroy();
+    if (x.res.headersSent) {
+      x.res.destroy();
       return;
     }
-    res.status(status).json({ error: message });
-  });
+    // The body was left unread: the connection cannot carry another request.
+    if (status === 408 || status === 413) x.res.setHeader('Connection', 'close');
+    x.send(status, JSON.stringify({ error: message }), 'application/json');
+  };
+  httpServer.on(
+    'request',
+    front.listener(() => {
+      throw new HttpError(404, 'no such endpoint');
+    }, replyError),
+  );
 
   function counters(): ServerCounters {
     const t = meter.totals();
@@ -274,7 +327,8 @@ export function buildServer(transport: TransportName, options: ServerOptions | u
   }
 
   return {
-    transport,
+    // A row on plain node:http is its transport's variant, named as the registry names it.
+    transport: named,
     hub,
     httpServer,
     listen(port = 0, host = '127.0.0.1') {

@@ -10,14 +10,18 @@
  *   GET  /stats              the counters below, as JSON
  * Transport-specific:
  *   polling       GET /poll?cursor=N&client=ID  → 200 `{ next, gap, messages: [{ id, data }] }`,
- *                 204 when nothing is newer than the cursor; no cursor → 200 with the current cursor
+ *                 204 when nothing is newer than the cursor; no cursor → 200 with the current cursor;
+ *                 a reply cut by count or bytes adds `"more":true`; a cursor ahead of the newest
+ *                 message (the server restarted) adds `"reset":true` and starts again from 0
  *   long-polling  the same GET, held until a message or the timeout (204)
- *   sse           GET /events?client=ID (+ `Last-Event-ID` or `?cursor=`) → text/event-stream
+ *   sse           GET /events?client=ID (+ `Last-Event-ID` or `?cursor=`) → text/event-stream;
+ *                 an id ahead of the newest message gets `event: reset` and the stream from 0
  *   websocket, ws Upgrade on any path (`?client=ID` optional); text/binary frames echoed back
  */
 import type { Server as HttpServer } from 'node:http';
 import type { TransportName } from '../metrics/results.ts';
 import type { Hub } from './hub.ts';
+import type { HttpServerKind } from '../transports/descriptor.ts';
 
 /** Counters a server keeps about itself. */
 export interface ServerCounters {
@@ -51,6 +55,14 @@ export interface ServerCounters {
 export interface ServerOptions {
   /** Messages kept for cursors and resume (default 10,000). */
   history?: number;
+  /** Characters of message text kept for cursors and resume (default 64 Mi; the newest message is always kept). */
+  historyBytes?: number;
+  /** Characters of message text in one poll reply or SSE resume write, past its first message (default 1 Mi). */
+  maxBatchBytes?: number;
+  /** A request body not received in full within this many ms is answered 408 and its connection closed (default 30,000; 0 = never). */
+  bodyTimeoutMs?: number;
+  /** The HTTP server under the routes: express (default) or plain node:http. */
+  httpServer?: HttpServerKind;
   /** How long a long poll is held before a 204 (default 25,000 ms). */
   longPollTimeoutMs?: number;
   /** The SSE `retry:` value sent at connect (default 2,000 ms). */

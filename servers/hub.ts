@@ -5,11 +5,18 @@
  * Cursor rule: a cursor is the sequence number of the last message a client
  * has seen (0 before any). `since(cursor)` returns the messages after it.
  *
- * History bound: the newest `capacity` messages are kept (default 10,000).
+ * History bound: the newest `capacity` messages are kept (default 10,000), and
+ * no more than `maxChars` characters of message text (default 64 Mi: one
+ * largest message; a one-byte string costs a byte a character, others two), so
+ * a few huge messages cannot keep hundreds of megabytes alive.
  * A cursor older than the oldest kept message cannot be served losslessly:
  * `since` then returns what is kept and `gap: { from, to }`, the range of
  * sequence numbers that were dropped, so a client always learns about a loss —
  * polling and long polling put it in the JSON body, SSE sends an `event: gap`.
+ *
+ * A cursor ahead of the newest message belongs to an earlier history (the
+ * server restarted): `since` answers it as a reset — everything kept, from the
+ * start — and says so with `reset`, so a reconnecting client is never refused.
  */
 
 /** One message in the hub. */
@@ -35,12 +42,14 @@ export interface SinceResult {
   next: number;
   /** Set when messages after the cursor were dropped from the history. */
   gap: Gap | null;
-  /** More messages are waiting after `next` (the read stopped at `max`). */
+  /** More messages are waiting after `next` (the read stopped at `max` or `maxChars`). */
   more: boolean;
+  /** The cursor was ahead of the newest message (a restart): the read started again from 0. */
+  reset: boolean;
 }
 
 /** Raised for a cursor the hub cannot interpret; HTTP servers answer 400 with its message. */
-export class CursorError extends Error {
+class CursorError extends Error {
   readonly status = 400;
 }
 
@@ -49,13 +58,24 @@ export type Subscriber = (m: HubMessage) => void;
 /** Default number of messages kept for cursors and resume. */
 export const DEFAULT_HISTORY = 10_000;
 
+/** Default characters of message text kept for cursors and resume. */
+export const DEFAULT_HISTORY_BYTES = 64 * 1024 * 1024;
+
 export class Hub {
   private readonly ring: (HubMessage | undefined)[];
   private seq = 0;
+  /** Oldest sequence number kept. */
+  private first = 1;
+  /** Characters of text kept in the ring. */
+  private chars = 0;
   private readonly subscribers = new Set<Subscriber>();
 
-  constructor(readonly capacity = DEFAULT_HISTORY) {
+  constructor(
+    readonly capacity = DEFAULT_HISTORY,
+    readonly maxChars = DEFAULT_HISTORY_BYTES,
+  ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('history capacity must be a positive integer');
+    if (!(maxChars > 0)) throw new RangeError('history byte bound must be positive');
     this.ring = new Array(capacity);
   }
 
@@ -66,7 +86,7 @@ export class Hub {
 
   /** Sequence number of the oldest message still kept. */
   get firstKept(): number {
-    return Math.max(1, this.seq - this.capacity + 1);
+    return this.first;
   }
 
   /** Live subscriber count. */
@@ -77,9 +97,21 @@ export class Hub {
   /** Adds a message for everyone (or for the client `to`) and tells live subscribers. */
   publish(data: string, to?: string): HubMessage {
     const m: HubMessage = { seq: ++this.seq, data, to };
-    this.ring[m.seq % this.capacity] = m;
+    const slot = m.seq % this.capacity;
+    if (this.ring[slot]) this.drop();
+    this.ring[slot] = m;
+    this.chars += data.length;
+    // The newest message is always kept, however large: a reader that keeps up gets it.
+    while (this.chars > this.maxChars && this.first < m.seq) this.drop();
     for (const s of this.subscribers) s(m);
     return m;
+  }
+
+  private drop(): void {
+    const slot = this.first % this.capacity;
+    this.chars -= this.ring[slot]?.data.length ?? 0;
+    this.ring[slot] = undefined;
+    this.first++;
   }
 
   /** Registers a live subscriber; returns its removal function. */
@@ -88,24 +120,33 @@ export class Hub {
     return () => this.subscribers.delete(fn);
   }
 
-  /** Messages after `cursor` visible to `clientId`, at most `max` of them. */
-  since(cursor: number, clientId?: string, max = Infinity): SinceResult {
+  /**
+   * Messages after `cursor` visible to `clientId`, at most `max` of them and, past the first,
+   * no more than `maxChars` characters of text (one larger message still goes alone).
+   */
+  since(cursor: number, clientId?: string, max = Infinity, maxChars = Infinity): SinceResult {
     if (!Number.isSafeInteger(cursor) || cursor < 0) throw new CursorError(`cursor must be a non-negative integer, got ${cursor}`);
-    if (cursor > this.seq) throw new CursorError(`cursor ${cursor} is ahead of the newest message (${this.seq})`);
+    const reset = cursor > this.seq;
+    if (reset) cursor = 0;
     let from = cursor + 1;
     let gap: Gap | null = null;
-    if (from < this.firstKept && this.seq > 0) {
-      gap = { from, to: this.firstKept - 1 };
-      from = this.firstKept;
+    if (from < this.first && this.seq > 0) {
+      gap = { from, to: this.first - 1 };
+      from = this.first;
     }
     const messages: HubMessage[] = [];
     let next = gap ? gap.to : cursor;
+    let chars = 0;
     for (let s = from; s <= this.seq && messages.length < max; s++) {
       const m = this.ring[s % this.capacity];
+      if (m && visibleTo(m, clientId)) {
+        if (messages.length > 0 && chars + m.data.length > maxChars) break;
+        chars += m.data.length;
+        messages.push(m);
+      }
       next = s;
-      if (m && visibleTo(m, clientId)) messages.push(m);
     }
-    return { messages, next, gap, more: next < this.seq };
+    return { messages, next, gap, more: next < this.seq, reset };
   }
 }
 

@@ -4,10 +4,10 @@
  * client's `Last-Event-ID` resumes after the last event it saw; `retry:` tells
  * it how soon to reconnect; comment lines keep idle proxies from closing it.
  */
-import type { Request, Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { ServerOptions, TransportServer } from './contract.ts';
 import { buildServer, clientIdOf, HttpError } from './base.ts';
-import { CursorError, parseCursor, visibleTo, type Gap, type HubMessage } from './hub.ts';
+import { parseCursor, visibleTo, type Gap, type HubMessage } from './hub.ts';
 
 /** One SSE event for a message. Multi-line data becomes one `data:` line per line. */
 export function sseEvent(m: HubMessage): string {
@@ -20,9 +20,32 @@ export function sseGap(g: Gap): string {
   return `event: gap\ndata: {"from":${g.from},"to":${g.to}}\n\n`;
 }
 
+/**
+ * The event that tells a reconnecting client its Last-Event-ID belongs to an earlier history
+ * (the server restarted): the events after it start again from the first one kept.
+ */
+function sseReset(lastId: number, newest: number): string {
+  return `event: reset\ndata: {"lastEventId":${lastId},"newest":${newest}}\n\n`;
+}
+
+/** Resolves true once `res` can take more, false when it closed first. */
+function drained(res: ServerResponse): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => () => {
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      resolve(ok);
+    };
+    const onDrain = done(true);
+    const onClose = done(false);
+    res.on('drain', onDrain);
+    res.on('close', onClose);
+  });
+}
+
 export function createSseServer(options?: ServerOptions): TransportServer {
   return buildServer('sse', options, (ctx) => {
-    const streams = new Set<Response>();
+    const streams = new Set<ServerResponse>();
     // A broadcast is formatted once and the same text written to every stream.
     let formatted: HubMessage | undefined;
     let event = '';
@@ -38,30 +61,37 @@ export function createSseServer(options?: ServerOptions): TransportServer {
       streams.clear();
     });
 
-    ctx.app.get('/events', (req: Request, res: Response) => {
-      const client = clientIdOf(req.query, false);
+    ctx.route('GET', '/events', async (x) => {
+      const client = clientIdOf(x.query, false);
       // WHATWG HTML §9.2: a reconnecting EventSource sends the last id it saw as Last-Event-ID.
-      const lastId = req.headers['last-event-id'];
+      const lastId = x.req.headers['last-event-id'];
       let cursor: number | undefined;
       try {
-        cursor = lastId !== undefined ? parseCursor(String(lastId).trim()) : parseCursor(req.query['cursor']);
+        cursor = lastId !== undefined ? parseCursor(String(lastId).trim()) : parseCursor(x.query['cursor']);
       } catch (e) {
         throw new HttpError(400, `bad Last-Event-ID or cursor: ${(e as Error).message}`);
       }
-      let first = `retry: ${ctx.options.sseRetryMs}\n\n`;
+      const res = x.res;
+      x.stream(200, 'text/event-stream', { 'Cache-Control': 'no-cache' });
+      x.req.socket.setTimeout(0);
+      let out = `retry: ${ctx.options.sseRetryMs}\n\n`;
       if (cursor !== undefined) {
-        try {
-          const r = ctx.hub.since(cursor, client);
-          if (r.gap) first += sseGap(r.gap);
-          for (const m of r.messages) first += sseEvent(m);
-        } catch (e) {
-          if (e instanceof CursorError) throw new HttpError(400, e.message);
-          throw e;
+        // A long resume goes out a batch at a time, each after the last has drained: its size
+        // is bounded by the history, and its memory by one batch.
+        let r = ctx.hub.since(cursor, client, Infinity, ctx.options.maxBatchBytes);
+        if (r.reset) out += sseReset(cursor, ctx.hub.lastSeq);
+        for (;;) {
+          if (r.gap) out += sseGap(r.gap);
+          for (const m of r.messages) out += sseEvent(m);
+          if (!r.more) break;
+          const ok = res.write(out);
+          out = '';
+          if (!ok && !(await drained(res))) return;
+          r = ctx.hub.since(r.next, client, Infinity, ctx.options.maxBatchBytes);
         }
       }
-      res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
-      req.socket.setTimeout(0);
-      res.write(first);
+      if (res.destroyed) return;
+      res.write(out);
       streams.add(res);
       ctx.addSubscribers(1);
       const unsubscribe = ctx.hub.subscribe((m) => {

@@ -1,17 +1,39 @@
 /** The transport registry: names, traits and the load-client choice. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadClientFor, transport, transports } from '../transports/index.ts';
+import { loadClientFor, transport, transportNames, transports, withHttpServers } from '../transports/index.ts';
 import { requestPerUpdate } from '../transports/descriptor.ts';
 import { TRANSPORTS } from '../metrics/results.ts';
 import { Session } from '../runner/session.ts';
 
-test('the five built-in transports, in report order, are the rows a results file may hold', () => {
+const VARIANTS = ['polling-node', 'long-polling-node', 'sse-node'];
+
+test('the five built-in transports and their node:http variants, in report order, are the rows a results file may hold', () => {
+  assert.deepEqual(transportNames(), ['polling', 'long-polling', 'sse', 'websocket', 'ws'], 'a run takes the five by default');
   assert.deepEqual(
     transports().map((d) => d.name),
-    ['polling', 'long-polling', 'sse', 'websocket', 'ws'],
+    ['polling', 'long-polling', 'sse', 'websocket', 'ws', ...VARIANTS],
   );
-  assert.deepEqual([...TRANSPORTS], ['polling', 'long-polling', 'sse', 'websocket', 'ws']);
+  assert.deepEqual([...TRANSPORTS], ['polling', 'long-polling', 'sse', 'websocket', 'ws', ...VARIANTS]);
+});
+
+test("a node:http variant keeps its transport's traits and client and names the server it runs on", () => {
+  for (const name of VARIANTS) {
+    const v = transport(name);
+    const base = transport(v.variantOf!);
+    assert.deepEqual(v.traits, base.traits);
+    assert.deepEqual(v.client, base.client);
+    assert.equal(v.httpServer, 'node');
+    assert.equal(base.httpServer, 'express');
+    assert.deepEqual(v.server.options, { httpServer: 'node' });
+  }
+});
+
+test('--http-server expands each HTTP transport once per server kind and leaves the WebSocket rows alone', () => {
+  assert.deepEqual(withHttpServers(['polling', 'websocket'], ['express']), ['polling', 'websocket']);
+  assert.deepEqual(withHttpServers(['polling', 'sse', 'ws'], ['express', 'node']), ['polling', 'polling-node', 'sse', 'sse-node', 'ws']);
+  assert.deepEqual(withHttpServers(['long-polling'], ['node']), ['long-polling-node']);
+  assert.deepEqual(withHttpServers(['sse-node'], ['express']), ['sse-node'], 'a variant named outright is kept');
 });
 
 test('only the polling deliveries cost a request per update', () => {
@@ -19,7 +41,7 @@ test('only the polling deliveries cost a request per update', () => {
     transports()
       .filter((d) => requestPerUpdate(d.traits))
       .map((d) => d.name),
-    ['polling', 'long-polling'],
+    ['polling', 'long-polling', 'polling-node', 'long-polling-node'],
   );
 });
 

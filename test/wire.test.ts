@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
 import { createHash } from 'node:crypto';
-import { transports } from '../transports/index.ts';
+import { transport as describe_, transports } from '../transports/index.ts';
 import type { TransportServer } from '../servers/contract.ts';
 import { startServer, waitFor } from './helpers.ts';
 
@@ -36,12 +36,13 @@ for (const transport of httpTransports) {
     const { server, baseUrl } = await startServer(t, transport);
     const port = Number(new URL(baseUrl).port);
     const payload = 'p'.repeat(64);
-    const path = transport === 'sse' ? '/events?cursor=0' : '/poll?cursor=0';
-    if (transport === 'polling') server.hub.publish(payload);
+    const delivery = describe_(transport).traits.delivery;
+    const path = delivery === 'stream' ? '/events?cursor=0' : '/poll?cursor=0';
+    if (delivery === 'poll') server.hub.publish(payload);
     const request = Buffer.from(`GET ${path} HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n`);
     const { sock, received } = await rawConnect(port);
     sock.write(request);
-    if (transport !== 'polling') {
+    if (delivery !== 'poll') {
       await waitFor(() => server.counters().requests === 1, 'the request to arrive');
       server.hub.publish(payload);
     }
@@ -53,24 +54,25 @@ for (const transport of httpTransports) {
     // The split: the payload is inside, everything else is overhead the transport paid.
     const text = received().toString();
     assert.ok(c.bytesWritten - payload.length > 0);
-    if (transport === 'sse') assert.match(text, /\r\n\r\n[0-9a-f]+\r\nretry: \d+\n\n/);
+    if (delivery === 'stream') assert.match(text, /\r\n\r\n[0-9a-f]+\r\nretry: \d+\n\n/);
     else assert.match(text, new RegExp(`"messages":\\[\\{"id":1,"data":"${payload}"\\}\\]`));
   });
 }
 
-test('POST /publish: request and response bytes are counted as sent and received', async (t) => {
-  const { server, baseUrl } = await startServer(t, 'polling');
-  const body = 'hello world';
-  const request = Buffer.from(
-    `POST /publish HTTP/1.1\r\nHost: lab\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
-  );
-  const { sock, received } = await rawConnect(Number(new URL(baseUrl).port));
-  sock.write(request);
-  await waitFor(() => received().includes('"seq":1'), 'the answer');
-  await finish(sock, server);
-  assert.equal(server.counters().bytesRead, request.length);
-  assert.equal(server.counters().bytesWritten, received().length);
-});
+for (const transport of ['polling', 'polling-node'])
+  test(`${transport}: POST /publish request and response bytes are counted as sent and received`, async (t) => {
+    const { server, baseUrl } = await startServer(t, transport);
+    const body = 'hello world';
+    const request = Buffer.from(
+      `POST /publish HTTP/1.1\r\nHost: lab\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    const { sock, received } = await rawConnect(Number(new URL(baseUrl).port));
+    sock.write(request);
+    await waitFor(() => received().includes('"seq":1'), 'the answer');
+    await finish(sock, server);
+    assert.equal(server.counters().bytesRead, request.length);
+    assert.equal(server.counters().bytesWritten, received().length);
+  });
 
 const wsTransports = transports()
   .filter((d) => d.traits.delivery === 'frames')
@@ -108,13 +110,17 @@ for (const transport of wsTransports) {
 }
 
 // The engine and ws apply the same cap, so their rows compare like with like.
-for (const transport of ['sse', 'websocket', 'ws']) {
+const streamingTransports = transports()
+  .filter((d) => d.traits.delivery === 'stream' || d.traits.delivery === 'frames')
+  .map((d) => d.name);
+
+for (const transport of streamingTransports) {
   test(`${transport}: a subscriber that never reads is dropped once its backlog passes the cap`, async (t) => {
     const { server, baseUrl } = await startServer(t, transport, { maxBufferedBytes: 256 * 1024 });
     const port = Number(new URL(baseUrl).port);
     const { sock } = await rawConnect(port);
     sock.pause(); // never read: the kernel buffers fill, then the server's
-    if (transport === 'sse') sock.write('GET /events HTTP/1.1\r\nHost: lab\r\n\r\n');
+    if (describe_(transport).traits.delivery === 'stream') sock.write('GET /events HTTP/1.1\r\nHost: lab\r\n\r\n');
     else
       sock.write(
         `GET / HTTP/1.1\r\nHost: lab\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${Buffer.alloc(16, 1).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,

@@ -56,7 +56,7 @@ export type ServerLauncher = {
   kind: 'module';
   module: string;
   export: string;
-  /** Options this entry always starts its server with (a variant such as permessage-deflate); the caller's win on conflict. */
+  /** Options this entry always starts its server with (a variant: permessage-deflate, node:http); they win over the run's. */
   options?: ServerOptions;
 };
 
@@ -67,6 +67,9 @@ export interface ClientModule {
   /** Options every client of this entry gets (JSON-safe: they travel to load processes). */
   options?: Pick<ClientOptions, 'perMessageDeflate'>;
 }
+
+/** Which HTTP server carries an HTTP transport's routes (servers/http-front.ts). */
+export type HttpServerKind = 'express' | 'node';
 
 /** One registry entry. */
 export interface TransportDescriptor {
@@ -81,6 +84,15 @@ export interface TransportDescriptor {
    * (findings compare the two); absent for every other transport.
    */
   role?: 'engine' | 'reference';
+  /**
+   * For the HTTP transports: the HTTP server under its routes. A row on plain node:http is a
+   * variant of the express row (`variantOf` names it), with the same traits and its own name.
+   */
+  httpServer?: HttpServerKind;
+  /** The entry this one is a variant of, run only when asked for (`--http-server`). */
+  variantOf?: string;
+  /** Not among a run's default rows: runs only when named (`--transports websocket+deflate`). */
+  byNameOnly?: boolean;
   /** How the server of this transport starts. */
   server: ServerLauncher;
   /** The client that subscribes to it in load processes and tests. */

@@ -1,5 +1,5 @@
 /** The transport registry: one entry per transport, in the order reports show them. */
-import type { ClientModule, ServerLauncher, TransportDescriptor } from './descriptor.ts';
+import type { ClientModule, HttpServerKind, ServerLauncher, TransportDescriptor } from './descriptor.ts';
 
 const serverModule = (file: string, name: string): ServerLauncher => ({ kind: 'module', module: import.meta.resolve(`../servers/${file}`), export: name });
 const clientModule = (file: string, name: string): ClientModule => ({ module: import.meta.resolve(`../clients/${file}`), export: name });
@@ -7,6 +7,7 @@ const clientModule = (file: string, name: string): ClientModule => ({ module: im
 const BUILT_IN: TransportDescriptor[] = [
   {
     name: 'polling',
+    httpServer: 'express',
     inWords: 'short polling',
     traits: { delivery: 'poll', heartbeat: 'none', socketsPerClient: 2, upward: 'post' },
     look: { color: '#E69F00', dash: [8, 4] },
@@ -15,6 +16,7 @@ const BUILT_IN: TransportDescriptor[] = [
   },
   {
     name: 'long-polling',
+    httpServer: 'express',
     inWords: 'long polling',
     traits: { delivery: 'held-request', heartbeat: 'none', socketsPerClient: 2, upward: 'post' },
     look: { color: '#CC79A7', dash: [2, 3] },
@@ -23,6 +25,7 @@ const BUILT_IN: TransportDescriptor[] = [
   },
   {
     name: 'sse',
+    httpServer: 'express',
     inWords: 'SSE',
     traits: { delivery: 'stream', heartbeat: 'one-way', socketsPerClient: 1, upward: 'post' },
     look: { color: '#56B4E9', dash: [10, 3, 2, 3] },
@@ -52,8 +55,8 @@ const BUILT_IN: TransportDescriptor[] = [
 /**
  * permessage-deflate variants of the two WebSocket rows, for the overhead scenario's "bytes on
  * the wire against CPU" question. Same traits as their plain rows, no engine/reference role (the
- * findings compare the plain rows). Not registered by default, so `npm run bench` keeps its five
- * rows: `registerDeflateVariants()` adds them.
+ * findings compare the plain rows). Run only by name, so `npm run bench` keeps its five
+ * rows: they run when asked for by name (`--transports websocket+deflate,ws+deflate`).
  */
 const DEFLATE_VARIANTS: TransportDescriptor[] = BUILT_IN.filter((d) => d.role !== undefined).map((d) => ({
   name: `${d.name}+deflate`,
@@ -62,26 +65,64 @@ const DEFLATE_VARIANTS: TransportDescriptor[] = BUILT_IN.filter((d) => d.role !=
   look: { color: d.look.color, dash: [1, 3] },
   server: { ...d.server, options: { perMessageDeflate: true } },
   client: { ...d.client, options: { perMessageDeflate: true } },
+  byNameOnly: true,
 }));
 
-/** Registers `websocket+deflate` and `ws+deflate` (once; later calls do nothing). */
-export function registerDeflateVariants(): void {
-  for (const d of DEFLATE_VARIANTS) if (!registry.has(d.name)) registry.set(d.name, d);
+/** The choices of `--http-server`, in help order (the first is the default). */
+export const HTTP_SERVER_KINDS: readonly HttpServerKind[] = ['express', 'node'];
+
+/**
+ * The same HTTP transport on plain node:http: same traits, client and contract logic, its own
+ * row name (`polling-node`), so no existing row changes meaning. A dash pattern of its own
+ * beside the same colour tells the two apart in charts.
+ */
+function onNodeHttp(d: TransportDescriptor): TransportDescriptor {
+  return {
+    ...d,
+    name: `${d.name}-node`,
+    inWords: `${d.inWords} on node:http`,
+    look: { color: d.look.color, dash: [1, 2] },
+    server: { ...d.server, options: { httpServer: 'node' } },
+    httpServer: 'node',
+    variantOf: d.name,
+  };
 }
 
-/** The names of the transports the lab ships with, in report order (results files name no others). */
-export const BUILT_IN_NAMES: readonly string[] = BUILT_IN.map((d) => d.name);
+const VARIANTS: TransportDescriptor[] = BUILT_IN.filter((d) => d.httpServer === 'express').map(onNodeHttp);
 
-const registry = new Map<string, TransportDescriptor>(BUILT_IN.map((d) => [d.name, d]));
+/** The names of the transports the lab ships with, variants included, in report order (results files name no others). */
+export const BUILT_IN_NAMES: readonly string[] = [...BUILT_IN, ...VARIANTS, ...DEFLATE_VARIANTS].map((d) => d.name);
 
-/** Every registered transport, in report order. */
+const registry = new Map<string, TransportDescriptor>([...BUILT_IN, ...VARIANTS, ...DEFLATE_VARIANTS].map((d) => [d.name, d]));
+
+/** Every registered transport, variants included, in report order. */
 export function transports(): TransportDescriptor[] {
   return [...registry.values()];
 }
 
-/** The names of every registered transport, in report order. */
+/** The names of the registered transports a run takes by default (variants only when asked for), in report order. */
 export function transportNames(): string[] {
-  return [...registry.keys()];
+  return [...registry.values()].filter((d) => !d.variantOf && !d.byNameOnly).map((d) => d.name);
+}
+
+/**
+ * The rows a transport list gives under `--http-server`: each HTTP transport once per server
+ * kind asked for (express keeps its name, node:http is its variant row); other transports once.
+ */
+export function withHttpServers(names: readonly string[], kinds: readonly HttpServerKind[]): string[] {
+  const out: string[] = [];
+  for (const name of names) {
+    const d = transport(name);
+    if (!d.httpServer || d.variantOf) {
+      out.push(name);
+      continue;
+    }
+    for (const kind of kinds) {
+      const row = kind === d.httpServer ? d : transports().find((v) => v.variantOf === name && v.httpServer === kind);
+      if (row && !out.includes(row.name)) out.push(row.name);
+    }
+  }
+  return out;
 }
 
 /** A transport's descriptor, or undefined for a name the lab does not know. */

@@ -21,9 +21,7 @@ async function exported<T>(module: string, name: string, what: string): Promise<
 export async function serverFrom(launcher: ServerLauncher, options?: ServerOptions): Promise<TransportServer> {
   switch (launcher.kind) {
     case 'module':
-      return (await exported<ServerFactory>(launcher.module, launcher.export, 'server factory'))(
-        launcher.options ? { ...launcher.options, ...options } : options,
-      );
+      return (await exported<ServerFactory>(launcher.module, launcher.export, 'server factory'))({ ...options, ...launcher.options });
   }
 }
 

@@ -5,6 +5,7 @@ import { alpha, axis, baseOptions, chartBlock, transportBars, transportColor } f
 import type { Block, Finding } from '../../report-model/doc.ts';
 import type { ScenarioFacet } from '../../report-model/facet.ts';
 import { fmtDuration, fmtFixed, fmtInt, fmtNum, fmtSig } from '../../report-model/format.ts';
+import { transportByName } from '../../transports/index.ts';
 import { detailTable, joinParts, param, rowsWith } from '../facet-kit.ts';
 import { readHttpSaturation, readSaturationVariants, type SaturationLatency, type SaturationVariantView } from './schema.ts';
 
@@ -41,19 +42,63 @@ function rowFigure(row: TransportResult): string {
   return parts.join(', ');
 }
 
+/** Server CPU per answered request of a variant, µs: percent of a core over requests per second. */
+function cpuUsPerRequest(v: SaturationVariantView): number | undefined {
+  return v.serverCpuPct !== undefined && v.requestsPerSec > 0 ? (v.serverCpuPct * 10_000) / v.requestsPerSec : undefined;
+}
+
+/** Which side limited a variant, in words. */
+function limitInWords(bound: string | undefined): string {
+  if (bound === 'client') return 'client-bound: a floor for the server';
+  if (bound === 'server' || bound === 'both') return `${bound}-bound`;
+  return bound === 'neither' ? 'neither side at 90 % of a core' : '';
+}
+
+/**
+ * The framework's share where a transport ran on express and on node:http (a variant row):
+ * server CPU per answered poll of each kind on both, from each run's CPU and rate.
+ */
+function frameworkShare(s: ScenarioResult): Finding[] {
+  const rows = rowsWith(s, (e) => readSaturationVariants(e));
+  const out: Finding[] = [];
+  for (const { r, x: variants } of rows) {
+    const d = transportByName(r.transport);
+    if (!d?.variantOf) continue;
+    const base = rows.find((b) => b.r.transport === d.variantOf);
+    if (!base) continue;
+    const parts: string[] = [];
+    for (const v of variants) {
+      const w = base.x.find((b) => b.name === v.name);
+      const node = cpuUsPerRequest(v);
+      const framework = w && cpuUsPerRequest(w);
+      if (node === undefined || framework === undefined || !w) continue;
+      const share = framework > 0 ? Math.max(0, (framework - node) / framework) : 0;
+      parts.push(
+        `${variantName(v.name, v.expectedStatus)}: ${fmtSig(framework)} µs of server CPU per request on ${transportByName(base.r.transport)?.httpServer ?? 'express'} (${limitInWords(w.bound) || 'limit not recorded'}), ` +
+          `${fmtSig(node)} µs on node:http (${limitInWords(v.bound) || 'limit not recorded'}); the framework's share ≈ ${fmtFixed(share * 100, 0)} %`,
+      );
+    }
+    if (parts.length > 0)
+      out.push({ level: 'info', scenario: s.name, text: `${s.name}/${d.variantOf} on express beside ${r.transport}: ${parts.join('; ')}.` });
+  }
+  return out;
+}
+
 function findings(s: ScenarioResult): Finding[] {
   const out: Finding[] = [];
   for (const { r, x: hs } of rowsWith(s, (e) => ({ hs: readHttpSaturation(e), variants: readSaturationVariants(e) }))) {
     if (!hs.hs?.requestsPerSec && !hs.variants) continue;
-    const parts = (hs.variants ?? []).map(
-      (v) =>
-        `${fmtSig(v.requestsPerSec)} ${variantName(v.name)}s/s${v.bound && v.bound !== 'neither' ? ` (${v.bound}-bound${v.bound === 'client' ? ': a floor for the server' : ''})` : ''}`,
-    );
+    const parts = (hs.variants ?? []).map((v) => {
+      const us = cpuUsPerRequest(v);
+      const notes = [us !== undefined ? `${fmtSig(us)} µs server CPU each` : '', limitInWords(v.bound)].filter(Boolean);
+      return `${fmtSig(v.requestsPerSec)} ${variantName(v.name)}s/s${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`;
+    });
     let text = `${s.name}/${r.transport}: ${parts.length > 0 ? parts.join(', ') : `${fmtSig(hs.hs!.requestsPerSec!)} requests/s`}`;
     if (hs.hs?.maxClientsAtPollInterval !== undefined)
       text += `; enough for ≈ ${fmtInt(hs.hs.maxClientsAtPollInterval)} clients polling every ${fmtDuration(hs.hs.pollIntervalMs ?? 1000)}, if the server did nothing else`;
     out.push({ level: 'info', scenario: s.name, text: text + '.' });
   }
+  out.push(...frameworkShare(s));
   return out;
 }
 

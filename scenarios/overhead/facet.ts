@@ -6,7 +6,7 @@ import type { ScenarioFacet } from '../../report-model/facet.ts';
 import { fmtBytes, fmtDuration, fmtInt, fmtNum, fmtRatio, fmtSig, listInWords, numList, orderedRows } from '../../report-model/format.ts';
 import { transportByName } from '../../transports/index.ts';
 import { detailTable, joinParts, param, rowsWith } from '../facet-kit.ts';
-import { readOverheadSummary, readOverheadSweep, type OverheadSweepPoint } from './schema.ts';
+import { readOverheadSummary, readOverheadSweep, readResponseHeaders, type OverheadSweepPoint } from './schema.ts';
 
 function loadInWords(s: ScenarioResult): string | undefined {
   const rates = numList(s.params['rates']);
@@ -68,8 +68,24 @@ function perRateFindings(s: ScenarioResult): Finding[] {
   return out;
 }
 
+/**
+ * The headers each HTTP row's server really sent on one reply, shown where an HTTP transport
+ * ran on more than one server (express and node:http), since that is where they differ.
+ */
+const serverInWords = (kind: string | undefined) => (kind === 'node' ? 'node:http' : (kind ?? 'its server'));
+
+function headerFindings(s: ScenarioResult): Finding[] {
+  const rows = rowsWith(s, readResponseHeaders);
+  if (!rows.some(({ r }) => transportByName(r.transport)?.variantOf)) return [];
+  return rows.map(({ r, x }) => ({
+    level: 'info' as const,
+    scenario: s.name,
+    text: `${s.name}/${r.transport}: one reply's head on ${serverInWords(transportByName(r.transport)?.httpServer)}: ${x.join(' | ')}.`,
+  }));
+}
+
 function findings(s: ScenarioResult): Finding[] {
-  const out = perRateFindings(s);
+  const out = [...perRateFindings(s), ...headerFindings(s)];
   const summary = readOverheadSummary(s.summary);
   // An empty list: no two lines crossed within the rates measured.
   const rates = numList(s.params['rates']);

@@ -12,6 +12,7 @@
  * bytes-per-message lines in log(rate); the 1k/10k/100k-client table is
  * extrapolated from the measured per-message overhead and labelled so.
  */
+import { connect } from 'node:net';
 import type { ScenarioResult, TransportName, TransportResult } from '../../metrics/results.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
 import type { OverheadCrossover, OverheadExtrapolation, OverheadSummary, OverheadSweepPoint } from './schema.ts';
@@ -21,6 +22,7 @@ import { measuredRow } from '../contract.ts';
 import type { FlagReader } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
+import type { Delivery } from '../../transports/descriptor.ts';
 import { round, sinceBase } from '../../runner/collect.ts';
 
 export interface OverheadParams {
@@ -141,6 +143,8 @@ export const overhead: Scenario<OverheadParams> = {
       const totals = await s.server.ask({ type: 'totals' }, 10_000);
       const proc = totals.process;
       const first = sweep[0];
+      // After the measured sweep, so the sample request costs none of its bytes.
+      const responseHeaders = await sampleResponseHeaders(s.baseUrl, s.descriptor.traits.delivery);
       return measuredRow(transport, {
         wire: first
           ? {
@@ -158,6 +162,7 @@ export const overhead: Scenario<OverheadParams> = {
           setupBytesPerClient: round(setupBytesPerClient),
           sessionSeconds: p.sessionSeconds,
           headline: first ? `${first.sizeBytes} B at ${first.ratePerClient} msg/s` : undefined,
+          ...(responseHeaders && { responseHeaders }),
         },
       });
     } finally {
@@ -238,4 +243,37 @@ function at(points: OverheadSweepPoint[], rate: number): number {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, Math.max(0, ms)));
+}
+
+/**
+ * The header lines one reply of an HTTP transport really carries (a poll answered at once, or
+ * a stream's head), read on a raw socket; the Date value is left out. Undefined for transports
+ * that deliver frames, or when the server does not answer within 5 s.
+ */
+async function sampleResponseHeaders(baseUrl: string, delivery: Delivery): Promise<string[] | undefined> {
+  if (delivery === 'frames') return undefined;
+  const path = delivery === 'stream' ? '/events' : '/poll';
+  const sock = connect(Number(new URL(baseUrl).port), '127.0.0.1');
+  sock.on('error', () => {});
+  let text = '';
+  try {
+    return await new Promise<string[] | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), 5000);
+      sock.on('data', (c: Buffer) => {
+        text += c.toString('latin1');
+        const end = text.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        clearTimeout(timer);
+        resolve(
+          text
+            .slice(0, end)
+            .split('\r\n')
+            .map((l) => (/^date:/i.test(l) ? 'Date: …' : l)),
+        );
+      });
+      sock.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    });
+  } finally {
+    sock.destroy();
+  }
 }

@@ -26,6 +26,14 @@ const OverheadExtraSchema = z.object({
   sweep: listOf(OverheadSweepPointSchema),
 });
 
+/** The header lines one reply of an HTTP row carried (the Date value left out). */
+const ResponseHeadersSchema = z.object({ responseHeaders: z.array(z.string()) });
+
+/** The header lines one reply of an HTTP row carried, or undefined when not recorded. */
+export function readResponseHeaders(extra: unknown): string[] | undefined {
+  return readWith(ResponseHeadersSchema, extra)?.responseHeaders;
+}
+
 /** Where `a` stops costing fewer bytes per message than `b`. */
 const OverheadCrossoverSchema = z
   .looseObject({

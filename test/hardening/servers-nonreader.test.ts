@@ -1,0 +1,67 @@
+/**
+ * Issue 13, item 2: a subscriber that stops reading is dropped once its unsent output passes
+ * `maxBufferedBytes` (16 MiB by default), on every row that holds a subscription — the `ws`
+ * row included, and a peer that keeps sending unsolicited pongs is no exception. A reader that
+ * keeps up meanwhile loses nothing. Server and clients share this process; its RSS grows by
+ * less than 64 MiB while 200 × 1 MiB go out (without the cap the non-reader alone kept ~200 MiB).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { transport as describe_ } from '../../transports/index.ts';
+import { createClientFor } from '../../transports/load.ts';
+import { startServer, waitFor } from '../helpers.ts';
+import { raw } from './helpers.ts';
+
+const MiB = 1024 * 1024;
+const PUBLISHES = 200;
+
+// The SSE rows apply the same cap (test/wire.test.ts); this is the issue's scenario for the two WebSocket rows.
+for (const transport of ['ws', 'websocket']) {
+  test(`${transport}: one non-reader among readers costs bounded memory and is dropped; the reader gets all`, { timeout: 60_000 }, async (t) => {
+    const frames = describe_(transport).traits.delivery === 'frames';
+    const { server, baseUrl } = await startServer(t, transport, { heartbeatIntervalMs: 100, maxMissedPongs: 2 });
+    let got = 0;
+    let wrongSize = 0;
+    const reader = await createClientFor(transport, {
+      baseUrl,
+      clientId: 'reader',
+      pollIntervalMs: 50,
+      onMessage: (d) => {
+        got++;
+        if (d.length !== MiB) wrongSize++;
+      },
+    });
+    await reader.start();
+    t.after(() => reader.stop());
+
+    const lazy = await raw(baseUrl);
+    t.after(() => lazy.sock.destroy());
+    lazy.sock.pause(); // never reads: the kernel's buffers fill, then the server's
+    if (frames) {
+      lazy.sock.write(
+        `GET /?client=lazy HTTP/1.1\r\nHost: lab\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${Buffer.alloc(16, 9).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
+    } else lazy.sock.write('GET /events?client=lazy HTTP/1.1\r\nHost: lab\r\n\r\n');
+    await waitFor(() => server.counters().subscribers === 2, 'both subscriptions', 5000);
+    // An empty masked pong every 50 ms: the peer looks alive to the heartbeat without reading.
+    const pongs = frames ? setInterval(() => lazy.sock.writable && lazy.sock.write(Buffer.from([0x8a, 0x80, 1, 2, 3, 4])), 50) : undefined;
+    t.after(() => clearInterval(pongs));
+
+    globalThis.gc?.();
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    // One string for every publish: the history holds references, not copies, so what grows is the output queues.
+    const payload = 'm'.repeat(MiB);
+    for (let i = 1; i <= PUBLISHES; i++) {
+      server.hub.publish(payload);
+      await waitFor(() => got === i, `message ${i} at the reader`, 10_000);
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }
+    assert.equal(wrongSize, 0);
+    assert.equal(got, PUBLISHES, 'the reader lost nothing');
+    await waitFor(() => server.counters().subscribers === 1, 'the non-reader to be dropped', 5000);
+    assert.equal(server.counters().errors, 1, 'the drop is counted once');
+    const grew = (peak - before) / MiB;
+    assert.ok(grew < 64, `RSS grew by ${grew.toFixed(0)} MiB`);
+  });
+}
