@@ -7,6 +7,7 @@
  *   demo    the teaching page
  *   exec    turn a stdin/stdout program into a WebSocket server
  */
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { choice, list, num, parse, UsageError, serveUntilSignal, bindError } from './args.ts';
@@ -25,7 +26,7 @@ import { execCommand } from './exec/cli.ts';
 
 const HELP = `transport-lab — what ajax polling, long polling, SSE and WebSocket cost
 
-usage: npx tsx run.ts <command> [options]
+usage: transport-lab <command> [options]   (in a clone: npx transport-lab …, or npm run bench -- …)
 
 commands
   bench                 run scenarios over transports, write results.json and index.html
@@ -34,13 +35,13 @@ commands
   demo                  the teaching page: four transports side by side, handshake, frames
   exec -- <program>     websocketd-style: each connection runs the program, lines ↔ messages
 
-run 'npx tsx run.ts <command> --help' for a command's options.`;
+run 'transport-lab <command> --help' for a command's options; 'transport-lab --version' prints the version.`;
 
 const PROFILES = ['quick', 'full'] as const;
 
 function benchHelp(): string {
   const lines = [
-    'usage: npx tsx run.ts bench [options]',
+    'usage: transport-lab bench [options]',
     '',
     `  --scenario LIST              scenarios to run (${SCENARIOS.map((s) => s.name).join(', ')}); default: all`,
     `  --transports LIST            comma-separated (${transportNames().join(', ')}); default all`,
@@ -59,7 +60,7 @@ function benchHelp(): string {
   return lines.join('\n');
 }
 
-const SERVE_HELP = `usage: npx tsx run.ts serve <transport> [options]
+const SERVE_HELP = `usage: transport-lab serve <transport> [options]
 
   --port P               port (default 8080; 0 picks a free one)
   --host H               address to bind (default 127.0.0.1)
@@ -178,6 +179,12 @@ async function serve(argv: string[]): Promise<number> {
   return serveUntilSignal(() => server.close());
 }
 
+/** The version in package.json, read beside this file so it holds wherever the command is started from. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -187,6 +194,10 @@ async function main(argv: string[]): Promise<number> {
     case '-h':
       console.log(HELP);
       return command === undefined ? 2 : 0;
+    case '--version':
+    case '-v':
+      console.log(packageVersion());
+      return 0;
     case 'bench':
       return bench(rest);
     case 'serve':

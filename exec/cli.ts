@@ -24,7 +24,7 @@ Options:
 The program sees websocketd's CGI-style variables: REMOTE_ADDR, REMOTE_PORT, SERVER_NAME,
 SERVER_PORT, REQUEST_URI, PATH_INFO, QUERY_STRING, HTTP_ORIGIN and an HTTP_* for every header.
 
-Example: npx tsx run.ts exec --port 8080 --static examples -- examples/count.sh`;
+Example: npx transport-lab exec --port 8080 --static examples -- examples/count.sh`;
 
 /** Entry of `run.ts exec`; resolves with the exit code (never, while serving). */
 export async function execCommand(argv: string[]): Promise<number> {

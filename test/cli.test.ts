@@ -175,3 +175,26 @@ test('Ctrl-C stops every child process and still writes what was measured', asyn
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('the transport-lab command: --version prints the package version; a tiny bench runs through the launcher', () => {
+  const launcher = path.join(ROOT, 'bin', 'transport-lab.js');
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string> };
+  assert.equal(path.resolve(ROOT, pkg.bin['transport-lab']!), launcher, 'package.json bin points at the launcher');
+  const v = spawnSync(process.execPath, [launcher, '--version'], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+  assert.equal(v.status, 0, v.stderr);
+  assert.equal(v.stdout.trim(), pkg.version);
+  const out = mkdtempSync(path.join(tmpdir(), 'lab-bin-'));
+  try {
+    const r = spawnSync(
+      process.execPath,
+      [launcher, 'bench', '--scenario', 'push', '--duration', '2', '--transports', 'sse', '--clients', '2', '--rate', '10', '--out', out],
+      { cwd: ROOT, encoding: 'utf8', timeout: 120_000 },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as Results;
+    assert.equal(results.scenarios[0]!.results[0]!.state, 'completed');
+    assert.ok(existsSync(path.join(out, 'index.html')));
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
