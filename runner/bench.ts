@@ -4,9 +4,11 @@
  */
 import type { Results, ScenarioResult, TransportName, TransportResult } from '../metrics/results.ts';
 import { combineTrials } from './repeat.ts';
+import { Progress, type ProgressSink } from './progress.ts';
 import { collectMeta } from '../metrics/env.ts';
 import { erroredResult, notApplicableResult, whyNot, type Scenario } from '../scenarios/contract.ts';
 import { liveChildren, type RunParams } from './session.ts';
+import { transport as descriptorOf } from '../transports/index.ts';
 
 /** One scenario to run, with its parameters. */
 export interface PlannedScenario {
@@ -26,13 +28,38 @@ export interface BenchPlan {
   transports: TransportName[];
   /** The command line, for the results' metadata. */
   command: string;
-  /** Where progress lines go (default stderr). */
+  /** Where progress lines go (default stderr, with an updating ETA line when it is a terminal). */
   log?: (line: string) => void;
+}
+
+/**
+ * Set-up a run pays besides its scenario's own plan: forking the server and
+ * load processes through tsx and closing them. Measured on the quick profile.
+ */
+const RUN_SETUP_MS = 1500;
+
+/** Planned ms of every run in the order the runner takes them; a run that will be skipped plans 0. */
+function plannedRuns(plan: BenchPlan): number[] {
+  const out: number[] = [];
+  for (const { scenario, params } of plan.scenarios)
+    for (const t of plan.transports) {
+      const skip = whyNot(scenario, t, params) !== null;
+      const ms = skip ? 0 : RUN_SETUP_MS + scenario.plannedMs(params, descriptorOf(t));
+      for (let k = 0; k < (skip ? 1 : (plan.repeat ?? 1)); k++) out.push(ms);
+    }
+  return out;
 }
 
 /** Runs the plan; resolves with everything measured, also after an interrupt. */
 export async function runBench(plan: BenchPlan): Promise<{ results: Results; interrupted: boolean }> {
-  const log = plan.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const sink: ProgressSink = plan.log
+    ? { write: (text) => plan.log!(text.replace(/\n$/, '')), tty: false }
+    : { write: (text) => process.stderr.write(text), tty: process.stderr.isTTY === true };
+  const progress = new Progress(plannedRuns(plan), () => performance.now(), sink);
+  const log = (line: string) => progress.log(line);
+  // In a terminal the countdown moves between log lines too.
+  const ticker = sink.tty ? setInterval(() => progress.redraw(), 1000) : undefined;
+  ticker?.unref();
   const results: Results = {
     meta: { ...collectMeta(plan.command), ...(plan.profile ? { profile: plan.profile } : {}), wsLoadClient: plan.run.wsClient },
     scenarios: [],
@@ -49,6 +76,7 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
   try {
     const total = plan.scenarios.length * plan.transports.length;
     let step = 0;
+    let run = 0;
     for (const { scenario, params } of plan.scenarios) {
       const sr: ScenarioResult = { name: scenario.name, params: { ...params }, results: [] };
       results.scenarios.push(sr);
@@ -60,6 +88,7 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
         if (skip) {
           log(`${tag} ${t}: skipped — ${skip}`);
           sr.results.push(notApplicableResult(t, skip));
+          progress.finish(run++, true);
           continue;
         }
         const trials: TransportResult[] = [];
@@ -67,6 +96,8 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
         for (let k = 1; k <= repeat && !stopper.signal.aborted; k++) {
           const trialTag = repeat > 1 ? `${tag} (trial ${k}/${repeat})` : tag;
           const started = performance.now();
+          const index = run++;
+          progress.start(index);
           try {
             trials.push(await scenario.run(t, params, { ...plan.run, progress: (l) => log(`${trialTag} ${l}`), signal: stopper.signal }));
             log(`${trialTag} ${t}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -75,6 +106,7 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
             trials.push(erroredResult(t, why));
             log(`${trialTag} ${t}: ERRORED — ${why}`);
           }
+          progress.finish(index);
         }
         if (trials.length) sr.results.push(combineTrials(trials));
       }
@@ -86,6 +118,8 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
       }
     }
   } finally {
+    if (ticker) clearInterval(ticker);
+    progress.end();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
   }

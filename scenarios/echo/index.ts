@@ -10,7 +10,7 @@
  */
 import type { TransportName, TransportResult } from '../../metrics/results.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
-import type { RunContext, Scenario } from '../contract.ts';
+import { deliveryLagMs, type RunContext, type Scenario } from '../contract.ts';
 import { echoOpenLoopFacet, echoPingPongFacet, echoPipelinedFacet } from './facet.ts';
 import type { FlagReader, FlagSpecs } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
@@ -29,6 +29,9 @@ export interface EchoParams {
   headers: HeaderProfile;
   loadProcesses: number;
 }
+
+/** Connecting one client, for the ETA (measured on the quick profile). */
+const CONNECT_MS = 4;
 
 const ECHO_FLAGS: FlagSpecs = {
   'echo-clients': { help: 'echo: connections sending at once', kind: 'number', quick: 20, full: 200, min: 1, max: 100_000, integer: true },
@@ -67,6 +70,7 @@ export const echo: Scenario<EchoParams> = {
   facet: echoOpenLoopFacet,
   flags: ECHO_FLAGS,
   params: echoParams,
+  plannedMs: (p, t) => p.warmupMs + p.durationMs + deliveryLagMs(t, p.pollIntervalMs) + p.clients * CONNECT_MS,
   run(transport: TransportName, p: EchoParams, ctx: RunContext): Promise<TransportResult> {
     return withSession(transport, p, p.clients, ctx, async (s) => {
       const total = p.ratePerClient * p.clients;
@@ -105,6 +109,7 @@ export const echoPingPong: Scenario<PingPongParams> = {
     const { ratePerClient: _unused, ...rest } = echoParams(f);
     return { ...rest, clients: 1, loadProcesses: 1 };
   },
+  plannedMs: (p) => p.durationMs,
   run(transport: TransportName, p: PingPongParams, ctx: RunContext): Promise<TransportResult> {
     return withSession(transport, p, 1, ctx, async (s) => {
       await s.measure(1);
@@ -132,6 +137,7 @@ export const echoPipelined: Scenario<PipelinedParams> = {
     const { ratePerClient: _unused, ...rest } = echoParams(f);
     return { ...rest, clients: f.num('pipeline-clients'), inFlight: f.num('in-flight'), loadProcesses: 1 };
   },
+  plannedMs: (p) => p.durationMs + p.clients * CONNECT_MS,
   run(transport: TransportName, p: PipelinedParams, ctx: RunContext): Promise<TransportResult> {
     return withSession(transport, p, p.clients, ctx, async (s) => {
       await s.measure(1);

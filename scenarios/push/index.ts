@@ -8,7 +8,7 @@
 import type { TransportName, TransportResult } from '../../metrics/results.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
 import { collect } from '../../runner/collect.ts';
-import type { RunContext, Scenario } from '../contract.ts';
+import { deliveryLagMs, type RunContext, type Scenario } from '../contract.ts';
 import { pushFacet } from './facet.ts';
 import type { FlagReader } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
@@ -60,6 +60,9 @@ function pushParams(f: FlagReader): PushParams {
   };
 }
 
+/** Connecting one subscriber, for the ETA (measured on the quick profile). */
+const CONNECT_MS = 4;
+
 /** Drain: how long deliveries may trail the last publish before the rest counts as lost. */
 function drainMs(p: PushParams): number {
   return Math.max(2000, 2 * p.pollIntervalMs + 1000);
@@ -70,6 +73,7 @@ export const push: Scenario<PushParams> = {
   summary: 'server → N subscribers at a constant rate: one-way latency, loss, bytes per delivered message, server cost',
   facet: pushFacet,
   params: pushParams,
+  plannedMs: (p, t) => p.warmupMs + p.durationMs + deliveryLagMs(t, p.pollIntervalMs) + p.clients * CONNECT_MS,
   async run(transport: TransportName, p: PushParams, ctx: RunContext): Promise<TransportResult> {
     const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs }, ctx);
     try {

@@ -55,6 +55,15 @@ function params(direction: 'down' | 'up') {
   });
 }
 
+/**
+ * The ETA's plan of a ramp: every step it may take, each with its drain (up
+ * to a second) and, going up, fresh senders. A ramp that fails early takes
+ * less; the runner's correction catches that.
+ */
+function rampMs(p: ThroughputParams): number {
+  return p.maxSteps * (p.stepDurationMs + 500 + (p.direction === 'up' ? 600 : 0));
+}
+
 async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunContext): Promise<TransportResult> {
   const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs, echo: p.direction === 'down' }, ctx);
   const steps: ThroughputStep[] = [];
@@ -170,6 +179,7 @@ export const throughputDown: Scenario<ThroughputParams> = {
   facet: throughputFacet,
   flags: FLAGS,
   params: params('down'),
+  plannedMs: rampMs,
   run: ramp,
   summarize: describeBest,
 };
@@ -180,6 +190,7 @@ export const throughputUp: Scenario<ThroughputParams> = {
   facet: throughputFacet,
   flags: {},
   params: params('up'),
+  plannedMs: rampMs,
   run: ramp,
   summarize: describeBest,
 };
