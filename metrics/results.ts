@@ -142,7 +142,16 @@ const TransportResultSchema = z.object({
     })
     .nullable(),
   /** Server cost over the measured phase. */
-  server: z.looseObject({ cpuMs: z.number(), rssMaxBytes: z.number(), cpuPct: z.number().optional(), connections: z.number().optional() }).nullable(),
+  server: z
+    .looseObject({
+      cpuMs: z.number(),
+      rssMaxBytes: z.number(),
+      cpuPct: z.number().optional(),
+      connections: z.number().optional(),
+      /** Server CPU microseconds per delivered message over the measured phase. */
+      cpuUsPerMessage: z.number().optional(),
+    })
+    .nullable(),
   /** Load-client cost; `clientBound` when a client process was near saturation. */
   client: z.object({ cpuMs: z.number(), cpuPct: z.number(), processes: z.number(), clientBound: z.boolean() }).nullable().optional(),
   /** Time series sampled during the run. */

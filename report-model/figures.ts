@@ -97,6 +97,15 @@ export const FIGURES: readonly FigureDef[] = [
   },
   { key: 'server.cpuMs', label: 'srv CPU ms', title: 'server CPU time', unit: 'ms', better: 'lower', get: (r) => num(r.server?.cpuMs), format: fmtInt },
   {
+    key: 'server.cpuUsPerMessage',
+    label: 'srv µs/msg',
+    title: 'server CPU µs per delivered message',
+    unit: 'µs',
+    better: 'lower',
+    get: (r) => num(r.server?.cpuUsPerMessage) ?? (r.messages?.delivered && r.server ? (r.server.cpuMs * 1000) / r.messages.delivered : undefined),
+    format: fmtSig,
+  },
+  {
     key: 'server.rssMaxBytes',
     label: 'RSS MiB',
     title: 'server peak RSS',
@@ -153,6 +162,15 @@ export const FIGURES: readonly FigureDef[] = [
   },
   { key: 'extra.payloadMBps', label: 'MB/s', title: 'payload MB per second', unit: 'MB/s', better: 'higher', get: extra('payloadMBps'), format: fmtSig },
   {
+    key: 'extra.fixedCpuUsPerMessage',
+    label: 'µs/msg at fixed load',
+    title: 'server CPU µs per message at a fixed rate',
+    unit: 'µs',
+    better: 'lower',
+    get: extra('fixedCpuUsPerMessage'),
+    format: fmtSig,
+  },
+  {
     key: 'extra.sustainedRate',
     label: 'sustained msg/s',
     title: 'highest sustained rate',
@@ -164,7 +182,7 @@ export const FIGURES: readonly FigureDef[] = [
 ];
 
 /** A figure by key; throws on a key that does not exist (a programming error). */
-function figure(key: string): FigureDef {
+export function figure(key: string): FigureDef {
   const f = FIGURES.find((x) => x.key === key);
   if (!f) throw new Error(`unknown figure ${key}`);
   return f;

@@ -8,6 +8,8 @@ import type { Results, ScenarioResult, TransportResult } from '../metrics/result
 import { transportByName } from '../transports/index.ts';
 import type { Finding } from './doc.ts';
 import type { ScenarioFacet } from './facet.ts';
+import { figure } from './figures.ts';
+import { compareTrials, type TrialRange, trialRange } from './trials.ts';
 import {
   bytesPerMessage,
   completedWith,
@@ -21,7 +23,6 @@ import {
   isFailed,
   isNotApplicable,
   listInWords,
-  messagesPerServerCpuSec,
   num,
   orderedRows,
 } from './format.ts';
@@ -87,14 +88,38 @@ function latencyFinding(s: ScenarioResult, rows: TransportResult[], facet: Scena
   return { level: 'info', scenario: s.name, text: text + '.' };
 }
 
-/** The engine against its reference per server CPU second in one scenario, or undefined. */
+/** A figure's value with its trials' range in words: "18 (16–21, 3 trials)" or "18 (1 trial)". */
+function withRange(r: TrialRange, format: (v: number) => string): string {
+  return r.trials >= 2 ? `${format(r.median)} (${format(r.min)}–${format(r.max)}, ${r.trials} trials)` : `${format(r.median)} (1 trial)`;
+}
+
+/**
+ * The engine against its reference in one scenario: server CPU per message at a fixed load when the
+ * rows carry it, else messages per server CPU second; the verdict follows `compareTrials`.
+ */
 function engineAgainstReference(s: ScenarioResult, rows: TransportResult[]): string | undefined {
   const eng = rows.find((r) => roleOf(r) === 'engine' && isCompleted(r));
   const ref = rows.find((r) => roleOf(r) === 'reference' && isCompleted(r));
   if (!eng || !ref) return undefined;
-  const a = messagesPerServerCpuSec(eng);
-  const b = messagesPerServerCpuSec(ref);
-  return a !== undefined && b !== undefined && b > 0 ? `${fmtRatio(a / b)} in ${s.name} (${fmtSig(a)} vs ${fmtSig(b)})` : undefined;
+  const key =
+    num(eng.extra?.['fixedCpuUsPerMessage']) !== undefined && num(ref.extra?.['fixedCpuUsPerMessage']) !== undefined
+      ? 'extra.fixedCpuUsPerMessage'
+      : 'derived.messagesPerServerCpuSec';
+  const f = figure(key);
+  const a = trialRange(eng, key, f.get);
+  const b = trialRange(ref, key, f.get);
+  if (!a || !b || !(b.median > 0) || f.better === null) return undefined;
+  const v = compareTrials(a, b, f.better);
+  const figures = `${f.title}: ${withRange(a, f.format)} against ${withRange(b, f.format)}, ${fmtRatio(v.ratio)}`;
+  const verdict =
+    v.winner === 'a'
+      ? "the engine is cheaper beyond the trials' spread"
+      : v.winner === 'b'
+        ? "the reference is cheaper beyond the trials' spread"
+        : v.winner === 'tie'
+          ? "no measurable difference (the trials' ranges overlap)"
+          : 'one trial each, so no verdict (run with --profile full or --repeat 3)';
+  return `in ${s.name}, ${figures}: ${verdict}`;
 }
 
 /** Findings that hold for any scenario after its own: not applicable, loss, client-bound runs, errors. */
@@ -161,7 +186,7 @@ export function computeFindings(results: Results, facetOf: FacetOf): Finding[] {
   if (engineRatios.length > 0 && engine && reference) {
     out.push({
       level: 'info',
-      text: `Engine vs ${reference.inWords}: ${engine.inWords} handled ${engineRatios[0]} the messages per server CPU second of ${reference.inWords}${engineRatios.length > 1 ? `; ${engineRatios.slice(1).join('; ')}` : ''}.`,
+      text: `Engine vs ${reference.inWords} (${engine.inWords} first): ${engineRatios.join('; ')}.`,
     });
   }
   return out;
