@@ -21,7 +21,7 @@ export interface ClientOptions {
   onError?: (err: Error) => void;
   /** Short polling interval (default 1,000 ms). */
   pollIntervalMs?: number;
-  /** Header set of HTTP requests (default minimal). */
+  /** Header profile of requests and the WebSocket upgrade (default minimal; a run defaults to browser). */
   headers?: HeaderProfile;
   /** HTTP dispatcher to use instead of the client's own pool. */
   dispatcher?: Dispatcher;

@@ -98,7 +98,12 @@ export const SHARED_FLAGS: FlagSpecs = {
   warmup: { help: 'seconds of traffic before measuring starts (excluded from figures)', kind: 'number', quick: 0, full: 1, min: 0, max: 600 },
   'poll-interval': { help: 'short-polling interval, ms', kind: 'number', quick: 1000, min: 1, max: 600_000 },
   'long-poll-timeout': { help: 'how long a long poll is held, ms', kind: 'number', quick: 25_000, min: 1, max: 300_000, integer: true },
-  headers: { help: 'request headers of the HTTP clients', kind: 'choice', quick: 'minimal', choices: ['minimal', 'browser'] },
+  headers: {
+    help: 'request headers of the load clients: browser (what a Chromium page sends, clients/chromium-headers.json) or minimal',
+    kind: 'choice',
+    quick: 'browser',
+    choices: ['browser', 'minimal'],
+  },
   'load-processes': { help: 'spread the clients over K load processes', kind: 'number', quick: 1, full: 2, min: 1, max: 64, integer: true },
 };
 

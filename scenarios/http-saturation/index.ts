@@ -143,7 +143,7 @@ export const httpSaturation: Scenario<HttpSaturationParams> = {
             { name: 'message', path: `/poll?cursor=${seq - 1}&client=cannon`, expectedStatus: 200 },
             { name: 'empty', path: `/poll?cursor=${seq}&client=cannon&timeout=0`, expectedStatus: 204 },
           ];
-      const headers = profileHeaders(p.headers);
+      const headers = profileHeaders(p.headers, 'fetch', s.baseUrl);
       const variants: SaturationVariant[] = [];
       let requestsTotal: ServerCounters | undefined;
       for (const v of plan) {

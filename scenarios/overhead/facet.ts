@@ -1,4 +1,5 @@
 /** The overhead sweep's part of the report: bytes per message against rate, crossovers, and header traffic at scale. */
+import { profileInWords } from '../../clients/headers.ts';
 import type { ScenarioResult, TransportResult } from '../../metrics/results.ts';
 import { axis, baseOptions, chartBlock, numbersTable, transportLine, useLog, type LineDataset, type XY } from '../../report-model/charts.ts';
 import type { Block, Finding } from '../../report-model/doc.ts';
@@ -17,7 +18,13 @@ function loadInWords(s: ScenarioResult): string | undefined {
   return joinParts(
     `${clients !== undefined ? `${fmtInt(clients)} subscribers, ` : ''}${listInWords(rates.map(fmtNum))} msg/s per client × ${listInWords(sizes.map(fmtInt))} B payloads`,
     poll !== undefined && `polling every ${fmtDuration(poll)}`,
+    headerWords(s) !== undefined && `with ${headerWords(s)}`,
   );
+}
+
+/** The header profile the HTTP clients sent, in words (bytes on the wire depend on it). */
+function headerWords(s: ScenarioResult): string | undefined {
+  return profileInWords(s.params['headers']);
 }
 
 /** A transport as the per-rate finding names it: short polling with its interval, the engine in words, any other by name. */
@@ -62,7 +69,7 @@ function perRateFindings(s: ScenarioResult): Finding[] {
       out.push({
         level: 'info',
         scenario: s.name,
-        text: `${s.name}: at ${fmtNum(rate)} msg/s per client and ${fmtInt(size)} B messages, ${others.join('; ')}.`,
+        text: `${s.name}: at ${fmtNum(rate)} msg/s per client and ${fmtInt(size)} B messages, ${others.join('; ')}${headerWords(s) ? `; the clients sent ${headerWords(s)}` : ''}.`,
       });
   }
   return out;

@@ -41,7 +41,7 @@ export const PUSH_DEFAULTS: PushParams = {
   size: 64,
   durationMs: 5000,
   pollIntervalMs: 1000,
-  headers: 'minimal',
+  headers: 'browser',
   loadProcesses: 1,
   longPollTimeoutMs: 25_000,
   warmupMs: 0,
