@@ -72,7 +72,23 @@ function wireFinding(s: ScenarioResult, rows: TransportResult[], where: string):
       ? `${x.row.transport} spent ${fmtSig(x.v)} bytes on the wire per delivered message, ${fmtRatio(x.v / ref.v)} ${inWords(ref.row)} (${fmtSig(ref.v)} bytes)`
       : `${x.row.transport} ${fmtSig(x.v)} (${fmtRatio(x.v / ref.v)})`,
   );
-  return { level: 'info', scenario: s.name, text: `${s.name}: ${where ? where + ', ' : ''}${list.join('; ')}.` };
+  return {
+    level: 'info',
+    scenario: s.name,
+    topic: 'bytes',
+    text: `${s.name}: ${where ? where + ', ' : ''}${list.join('; ')}${spreadNote(best(bpm), 'wire.bytesPerMessage', bytesPerMessage, ' bytes')}.`,
+  };
+}
+
+/** The row with the smallest value. */
+function best<T extends { v: number }>(xs: T[]): T {
+  return xs.reduce((a, b) => (b.v < a.v ? b : a));
+}
+
+/** " (trials of websocket: 3.9–4.3 ms)" when the row kept its trials' range of the figure, else ''. */
+function spreadNote(x: { row: TransportResult }, key: string, get: (r: TransportResult) => number | undefined, unit: string): string {
+  const r = trialRange(x.row, key, get);
+  return r && r.trials >= 2 ? ` (${x.row.transport} over ${r.trials} trials: ${fmtSig(r.min)}–${fmtSig(r.max)}${unit})` : '';
 }
 
 /** Lowest and highest p99, with the facet's note. */
@@ -84,8 +100,9 @@ function latencyFinding(s: ScenarioResult, rows: TransportResult[], facet: Scena
   const what = facet?.roundTrip ? 'round-trip p99' : 'p99';
   let text = `${s.name}: lowest ${what}: ${best.row.transport} (${fmtSig(best.v)} ms)`;
   if (worst.row !== best.row) text += `; highest: ${worst.row.transport} (${fmtSig(worst.v)} ms)`;
+  text += spreadNote(best, 'latencyMs.p99', (r) => num(r.latencyMs?.p99), ' ms');
   text += facet?.latencyNote?.(s) ?? '';
-  return { level: 'info', scenario: s.name, text: text + '.' };
+  return { level: 'info', scenario: s.name, topic: 'latency', text: text + '.' };
 }
 
 /** A figure's value with its trials' range in words: "18 (16–21, 3 trials)" or "18 (1 trial)". */
@@ -129,7 +146,12 @@ function closingFindings(s: ScenarioResult, rows: TransportResult[], everyRowErr
   if (na.length > 0) out.push({ level: 'info', scenario: s.name, text: `${s.name}: not applicable to ${listInWords(na.map((r) => r.transport))}.` });
   for (const r of rows) {
     if (isCompleted(r) && r.messages && r.messages.lost > 0) {
-      out.push({ level: 'warn', scenario: s.name, text: `${s.name}/${r.transport} lost ${fmtInt(r.messages.lost)} of ${fmtInt(r.messages.sent)} messages.` });
+      out.push({
+        level: 'warn',
+        scenario: s.name,
+        topic: 'limits',
+        text: `${s.name}/${r.transport} lost ${fmtInt(r.messages.lost)} of ${fmtInt(r.messages.sent)} messages.`,
+      });
     }
   }
   for (const r of rows) {
@@ -186,6 +208,7 @@ export function computeFindings(results: Results, facetOf: FacetOf): Finding[] {
   if (engineRatios.length > 0 && engine && reference) {
     out.push({
       level: 'info',
+      topic: 'cost',
       text: `Engine vs ${reference.inWords} (${engine.inWords} first): ${engineRatios.join('; ')}.`,
     });
   }

@@ -267,6 +267,7 @@ export const throughputFacet: ScenarioFacet = {
   reads: (s) =>
     s.results.some((r) => readThroughputExtra(r.extra)?.sustainedRate !== undefined || readThroughputExtra(r.extra)?.payloadMBps !== undefined) ||
     readSustainedRates(s.summary) !== undefined,
+  topic: 'limits',
   findings,
   details,
   charts,
