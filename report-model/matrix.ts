@@ -19,6 +19,8 @@ export interface PlacedColumn extends MatrixColumn {
 interface ColumnMarks {
   marks: Record<string, 'best' | 'tie' | undefined>;
   verdict: string;
+  /** The best was called from one trial a side: a small lead may be noise. */
+  single?: boolean;
 }
 
 const hasValue = (c: MatrixCell | undefined): c is { range: TrialRange; text: string } => c !== undefined && 'range' in c;
@@ -60,8 +62,8 @@ function markColumn(col: MatrixColumn): ColumnMarks {
   if (overlap) verdict += `, no measurable difference (their trials overlap; best ${best.text})`;
   else if (tied.length > 0) verdict += ` (${best.text} each)`;
   else verdict += ` (${best.text})`;
-  if (single && entries.length > winners.length) verdict += '; one trial each, so a lead this small may be noise (run with --repeat 3)';
-  else if (entries.length > winners.length) verdict += ", beyond the others' spread";
+  if (single && entries.length > winners.length) return { marks, verdict: `${verdict}, one trial each`, single: true };
+  if (entries.length > winners.length) verdict += ", beyond the others' spread";
   return { marks, verdict };
 }
 
@@ -92,7 +94,12 @@ export function matrixTable(columns: PlacedColumn[], transports: string[]): Tabl
       }),
     ]),
     rowKeys: rows,
-    notes: marked.map((m) => m.verdict),
+    notes: [
+      ...marked.map((m) => m.verdict),
+      ...(marked.some((m) => m.single)
+        ? ['A lead measured in one trial each may be noise: run with --repeat 3 to tell a lead from the spread of the trials.']
+        : []),
+    ],
     footnotes: true,
   };
 }
