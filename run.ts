@@ -15,6 +15,7 @@ import { WS_LOAD_CLIENTS, transportByName, transportNames } from './transports/i
 import { createServerFor } from './transports/load.ts';
 import type { Delivery } from './transports/descriptor.ts';
 import { runBench, type PlannedScenario } from './runner/bench.ts';
+import { type CpuPlan, coreCount, planCpus, tasksetAvailable } from './runner/cpus.ts';
 import { SCENARIOS, SCENARIO_GROUPS, scenarioByName } from './scenarios/index.ts';
 import { SHARED_FLAGS, flagHelp, readFlags } from './runner/flags.ts';
 import { renderTable } from './reports/table.ts';
@@ -45,7 +46,8 @@ function benchHelp(): string {
     `  --scenario LIST              scenarios to run (${SCENARIOS.map((s) => s.name).join(', ')}); default: all`,
     `  --transports LIST            comma-separated (${transportNames().join(', ')}); default all`,
     '  --profile quick|full         scale of every default below (default quick)',
-    '  --repeat K                   run each scenario × transport K times; report medians with min–max',
+    '  --repeat K                   run each scenario × transport K times; report medians with min–max (full: 3)',
+    '  --cpus server=1,load=0|off   pin the server and load processes to disjoint CPUs (default: halves when ≥ 2 cores)',
     '  --out DIR                    output folder (default reports/out/<timestamp>/)',
     '  --ws-client own|engine|ws    client driving the websocket and ws rows: each its own (default), or one for both',
     '',
@@ -86,6 +88,7 @@ function benchOptions() {
     repeat: { type: 'string' },
     out: { type: 'string' },
     'ws-client': { type: 'string' },
+    cpus: { type: 'string' },
   };
   for (const name of Object.keys(SHARED_FLAGS)) opts[name] = { type: 'string' };
   for (const sc of SCENARIOS) for (const name of Object.keys(sc.flags ?? {})) opts[name] = { type: 'string' };
@@ -104,7 +107,13 @@ async function bench(argv: string[]): Promise<number> {
   // A group name (echo, throughput) stands for all of its scenarios.
   const chosen = [...new Set(list(str('scenario'), 'scenario', [...names, ...Object.keys(SCENARIO_GROUPS)], names).flatMap((n) => SCENARIO_GROUPS[n] ?? [n]))];
   const profile = choice(str('profile'), 'profile', PROFILES, 'quick');
-  const repeat = num(str('repeat'), 'repeat', 1, { min: 1, max: 100, integer: true });
+  const repeat = num(str('repeat'), 'repeat', profile === 'full' ? 3 : 1, { min: 1, max: 100, integer: true });
+  let cpus: CpuPlan;
+  try {
+    cpus = planCpus(str('cpus'), coreCount(), tasksetAvailable());
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const wsClient = choice(str('ws-client'), 'ws-client', WS_LOAD_CLIENTS, 'own');
   const allSpecs = { ...SHARED_FLAGS };
   for (const sc of SCENARIOS) Object.assign(allSpecs, sc.flags ?? {});
@@ -116,7 +125,7 @@ async function bench(argv: string[]): Promise<number> {
   const out = path.resolve(str('out') ?? path.join('reports', 'out', new Date().toISOString().replace(/[:.]/g, '-')));
   await mkdir(out, { recursive: true });
   const command = ['transport-lab', 'bench', ...argv].join(' ');
-  const { results, interrupted } = await runBench({ scenarios: planned, transports, command, repeat, profile, run: { wsClient } });
+  const { results, interrupted } = await runBench({ scenarios: planned, transports, command, repeat, profile, run: { wsClient, cpus } });
   const written = await writeReport(out, results);
   console.log(renderTable(results));
   console.log(`results: ${written.jsonPath}`);

@@ -81,6 +81,7 @@ function renderDocMarkdown(doc: ReportDoc): string {
     rows: doc.environment.map(([k, v]) => [{ text: k }, { text: v }]),
   };
   out.push(...folded('Run environment', [mdTable(env)]));
+  out.push('> **How to read these figures**', '>', ...doc.howToRead.map((t) => `> - ${t}`), '');
   if (doc.comparison) out.push(...sectionLines(doc.comparison, '###'));
   if (doc.findings.length > 0) {
     out.push('### Findings', '');

@@ -34,7 +34,12 @@ export interface BenchPlan {
 export async function runBench(plan: BenchPlan): Promise<{ results: Results; interrupted: boolean }> {
   const log = plan.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const results: Results = {
-    meta: { ...collectMeta(plan.command), ...(plan.profile ? { profile: plan.profile } : {}), wsLoadClient: plan.run.wsClient },
+    meta: {
+      ...collectMeta(plan.command),
+      ...(plan.profile ? { profile: plan.profile } : {}),
+      wsLoadClient: plan.run.wsClient,
+      ...(plan.run.cpus ? { cpuSets: plan.run.cpus } : {}),
+    },
     scenarios: [],
   };
   const stopper = new AbortController();

@@ -238,6 +238,7 @@ function headerHtml(doc: ReportDoc): Markup {
 <h1>${doc.title}</h1>
 <p class="sub">${doc.subtitle}</p>
 <details class="env" open><summary>Run environment</summary>${tableHtml(env, 'params env')}</details>
+<aside class="how-to-read"><h2>How to read these figures</h2><ul>${doc.howToRead.map((t) => html`<li>${t}</li>`)}</ul></aside>
 <ul class="legend" aria-label="transport colours">${doc.legend.map((t) => html`<li><span class="swatch" style="background:${t.color}"></span>${t.name}</li>`)}</ul>
 </header>`;
 }

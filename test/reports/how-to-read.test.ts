@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { renderHtml } from '../../reports/html/render.ts';
+import { renderMarkdown } from '../../reports/markdown.ts';
+import { renderTable } from '../../reports/table.ts';
+import { fixture } from './helpers.ts';
+
+describe('report: CPU sets, noisy reruns and the how-to-read box', () => {
+  const r = fixture('results-full.json');
+  r.meta.cpuSets = { server: [1], load: [0] };
+  r.meta.noisyReruns = 2;
+  it('every back end shows the box; the environment shows the CPU split and reruns', () => {
+    const md = renderMarkdown(r);
+    const page = renderHtml(r);
+    const text = renderTable(r);
+    for (const out of [md, page, text]) {
+      assert.match(out, /How to read these figures/);
+      assert.match(out, /coordinated omission/);
+      assert.match(out, /floor/);
+      assert.match(out, /sustained ≥ A, failed at B/);
+    }
+    for (const out of [md, page]) {
+      assert.match(out, /server on CPU 1, load on CPU 0/);
+      assert.match(out, /noisy trials rerun/);
+    }
+  });
+  it('an unpinned run says why', () => {
+    r.meta.cpuSets = { off: 'one core only: server and load share it' };
+    assert.match(renderMarkdown(r), /one core only/);
+  });
+});
