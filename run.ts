@@ -11,7 +11,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { choice, list, num, parse, UsageError, serveUntilSignal, bindError } from './args.ts';
 import type { TransportName } from './metrics/results.ts';
-import { WS_LOAD_CLIENTS, transportByName, transportNames } from './transports/index.ts';
+import { WS_LOAD_CLIENTS, defaultTransportNames, transportByName, transportNames } from './transports/index.ts';
 import { createServerFor } from './transports/load.ts';
 import type { Delivery } from './transports/descriptor.ts';
 import { runBench, type PlannedScenario } from './runner/bench.ts';
@@ -44,7 +44,7 @@ function benchHelp(): string {
     'usage: npx tsx run.ts bench [options]',
     '',
     `  --scenario LIST              scenarios to run (${SCENARIOS.map((s) => s.name).join(', ')}); default: all`,
-    `  --transports LIST            comma-separated (${transportNames().join(', ')}); default all`,
+    `  --transports LIST            comma-separated (${transportNames().join(', ')}); default all but the tcp ceiling`,
     '  --profile quick|full         scale of every default below (default quick)',
     '  --repeat K                   run each scenario × transport K times; report medians with min–max (full: 3)',
     '  --cpus server=1,load=0|off   pin the server and load processes to disjoint CPUs (default: halves when ≥ 2 cores)',
@@ -102,7 +102,7 @@ async function bench(argv: string[]): Promise<number> {
     return 0;
   }
   const str = (k: string) => values[k] as string | undefined;
-  const transports = list(str('transports'), 'transports', transportNames(), transportNames());
+  const transports = list(str('transports'), 'transports', transportNames(), defaultTransportNames());
   const names = SCENARIOS.map((s) => s.name);
   // A group name (echo, throughput) stands for all of its scenarios.
   const chosen = [...new Set(list(str('scenario'), 'scenario', [...names, ...Object.keys(SCENARIO_GROUPS)], names).flatMap((n) => SCENARIO_GROUPS[n] ?? [n]))];

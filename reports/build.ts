@@ -120,7 +120,7 @@ function cpuSetsInWords(sets: Results['meta']['cpuSets']): string {
 /** The box that says how good a figure is. */
 const HOW_TO_READ = [
   'Latency is corrected for coordinated omission: each message is timed from when it was meant to be sent, so a stalled server cannot hide its stall.',
-  'The server and the load processes run on disjoint CPUs when the machine has two or more (see "CPU sets" above); unpinned figures mix both sides\' costs.',
+  'The server and the load processes run on disjoint CPUs when the machine has two or more (the run environment lists the "CPU sets"); unpinned figures mix both sides\' costs.',
   'A figure marked "floor" was limited by the load client even after adding load processes: the server can do at least that much.',
   'Saturation figures read "sustained ≥ A, failed at B": the true limit lies in between, within the stated resolution; a single doubled number is never given.',
   'With several trials a figure is their median with the min–max range; one transport is said to beat another only when the ranges do not overlap.',
