@@ -243,6 +243,7 @@ function allSummaryColumns(scenarioFigure: RowFigure | undefined): SummaryColumn
     figCol('ovh B/msg', 'wire.overheadBytesPerMessage'),
     figCol('requests', 'wire.requests'),
     figCol('srv CPU ms', 'server.cpuMs'),
+    figCol('srv µs/msg at fixed rate', 'extra.fixedCpuUsPerMessage'),
     figCol('RSS MiB', 'server.rssMaxBytes'),
     { head: 'scenario figure', key: 'extra', cell: (r) => (scenarioFigure?.(r) ?? '') || '–', text: true },
     { head: 'flags', key: 'flags', cell: (r) => clientBoundCell(r), text: true },
