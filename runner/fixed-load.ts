@@ -31,7 +31,7 @@ export interface FixedLoadSpec {
 }
 
 /** What the fixed-load phase measured (a row's `extra.fixedLoad`). */
-export interface FixedLoadResult {
+interface FixedLoadResult {
   /** Messages per second asked for, in total. */
   ratePerSec: number;
   connections: number;
