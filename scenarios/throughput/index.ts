@@ -20,6 +20,7 @@ import { httpLoadFlags } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
 import { collect, round, sinceBase } from '../../runner/collect.ts';
 import { bracketOf, nextRate, type Tried } from './search.ts';
+import { type FixedLoadSpec, fixedLoadSpec, withFixedLoad } from '../../runner/fixed-load.ts';
 
 export interface ThroughputParams {
   direction: 'down' | 'up';
@@ -32,6 +33,8 @@ export interface ThroughputParams {
   resolution: number;
   /** Traffic at the first rate before the first measured step, ms (not recorded). */
   warmupMs: number;
+  /** The fixed-load phase after the search (frame rows): server CPU per message at a rate all sustain. */
+  fixed?: FixedLoadSpec;
   size: number;
   pollIntervalMs: number;
   longPollTimeoutMs: number;
@@ -74,6 +77,7 @@ function params(direction: 'down' | 'up') {
     p99LimitMs: f.num('throughput-p99-ms'),
     resolution: f.num('throughput-resolution'),
     warmupMs: Math.max(500, f.num('warmup') * 1000),
+    fixed: fixedLoadSpec(f, direction === 'down' ? 'push' : 'echo'),
     size: f.num('size'),
     ...httpLoadFlags(f),
   });
@@ -199,6 +203,12 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
   return { ...best, extra: { ...best.extra, ...extra } };
 }
 
+/** The saturation search, then the server's cost at a fixed load on a fresh server. */
+async function rampThenFixed(transport: TransportName, p: ThroughputParams, ctx: RunContext): Promise<TransportResult> {
+  const row = await ramp(transport, p, ctx);
+  return p.fixed ? withFixedLoad(row, transport, p.fixed, ctx, ctx.progress) : row;
+}
+
 function describeBest(sr: ScenarioResult): ThroughputSummary {
   const best: ThroughputSummary['sustainedRate'] = {};
   for (const r of sr.results) if (typeof r.extra?.['sustainedRate'] === 'number') best[r.transport] = r.extra['sustainedRate'];
@@ -211,7 +221,7 @@ export const throughputDown: Scenario<ThroughputParams> = {
   facet: throughputFacet,
   flags: FLAGS,
   params: params('down'),
-  run: ramp,
+  run: rampThenFixed,
   summarize: describeBest,
 };
 
@@ -221,6 +231,6 @@ export const throughputUp: Scenario<ThroughputParams> = {
   facet: throughputFacet,
   flags: {},
   params: params('up'),
-  run: ramp,
+  run: rampThenFixed,
   summarize: describeBest,
 };
