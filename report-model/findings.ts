@@ -159,7 +159,7 @@ function closingFindings(s: ScenarioResult, rows: TransportResult[], everyRowErr
       out.push({
         level: 'warn',
         scenario: s.name,
-        text: `${s.name}/${r.transport}: the load client was the bottleneck (client CPU ${fmtFixed(r.client.cpuPct, 0)}%), so these figures understate what the server can do.`,
+        text: `${s.name}/${r.transport}: the load client was the bottleneck (client CPU ${fmtFixed(r.client.cpuPct, 0)}%)${r.extra?.['floor'] === true ? ' with every load process the load CPUs allow, so these figures are a floor' : ''}: they understate what the server can do.`,
       });
     }
   }

@@ -24,6 +24,15 @@ describe('report: CPU sets, noisy reruns and the how-to-read box', () => {
       assert.match(out, /noisy trials rerun/);
     }
   });
+  it('a floor is marked in the flags column and in the findings', () => {
+    const f = fixture('results-full.json');
+    const row = f.scenarios.flatMap((s) => s.results).find((x) => x.state === 'completed' && x.client)!;
+    row.client!.clientBound = true;
+    row.extra = { ...row.extra, floor: true, trials: 3 };
+    const md = renderMarkdown(f);
+    assert.match(md, /floor \(client-bound [\d.]+%\), 3 trials/);
+    assert.match(md, /so these figures are a floor/);
+  });
   it('an unpinned run says why', () => {
     r.meta.cpuSets = { off: 'one core only: server and load share it' };
     assert.match(renderMarkdown(r), /one core only/);
