@@ -12,10 +12,11 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { choice, list, num, parse, UsageError, serveUntilSignal, bindError } from './args.ts';
 import type { TransportName } from './metrics/results.ts';
-import { WS_LOAD_CLIENTS, transportByName, transportNames } from './transports/index.ts';
+import { WS_LOAD_CLIENTS, defaultTransportNames, transportByName, transportNames } from './transports/index.ts';
 import { createServerFor } from './transports/load.ts';
 import type { Delivery } from './transports/descriptor.ts';
 import { runBench, type PlannedScenario } from './runner/bench.ts';
+import { type CpuPlan, coreCount, planCpus, tasksetAvailable } from './runner/cpus.ts';
 import { SCENARIOS, SCENARIO_GROUPS, scenarioByName } from './scenarios/index.ts';
 import { SHARED_FLAGS, flagHelp, readFlags } from './runner/flags.ts';
 import { renderTable } from './reports/table.ts';
@@ -44,9 +45,10 @@ function benchHelp(): string {
     'usage: transport-lab bench [options]',
     '',
     `  --scenario LIST              scenarios to run (${SCENARIOS.map((s) => s.name).join(', ')}); default: all`,
-    `  --transports LIST            comma-separated (${transportNames().join(', ')}); default all`,
+    `  --transports LIST            comma-separated (${transportNames().join(', ')}); default all but the tcp ceiling`,
     '  --profile quick|full         scale of every default below (default quick)',
-    '  --repeat K                   run each scenario × transport K times; report medians with min–max',
+    '  --repeat K                   run each scenario × transport K times; report medians with min–max (full: 3)',
+    '  --cpus server=1,load=0|off   pin the server and load processes to disjoint CPUs (default: halves when ≥ 2 cores)',
     '  --out DIR                    output folder (default reports/out/<timestamp>/)',
     '  --ws-client own|engine|ws    client driving the websocket and ws rows: each its own (default), or one for both',
     '',
@@ -87,6 +89,7 @@ function benchOptions() {
     repeat: { type: 'string' },
     out: { type: 'string' },
     'ws-client': { type: 'string' },
+    cpus: { type: 'string' },
   };
   for (const name of Object.keys(SHARED_FLAGS)) opts[name] = { type: 'string' };
   for (const sc of SCENARIOS) for (const name of Object.keys(sc.flags ?? {})) opts[name] = { type: 'string' };
@@ -100,12 +103,18 @@ async function bench(argv: string[]): Promise<number> {
     return 0;
   }
   const str = (k: string) => values[k] as string | undefined;
-  const transports = list(str('transports'), 'transports', transportNames(), transportNames());
+  const transports = list(str('transports'), 'transports', transportNames(), defaultTransportNames());
   const names = SCENARIOS.map((s) => s.name);
   // A group name (echo, throughput) stands for all of its scenarios.
   const chosen = [...new Set(list(str('scenario'), 'scenario', [...names, ...Object.keys(SCENARIO_GROUPS)], names).flatMap((n) => SCENARIO_GROUPS[n] ?? [n]))];
   const profile = choice(str('profile'), 'profile', PROFILES, 'quick');
-  const repeat = num(str('repeat'), 'repeat', 1, { min: 1, max: 100, integer: true });
+  const repeat = num(str('repeat'), 'repeat', profile === 'full' ? 3 : 1, { min: 1, max: 100, integer: true });
+  let cpus: CpuPlan;
+  try {
+    cpus = planCpus(str('cpus'), coreCount(), tasksetAvailable());
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const wsClient = choice(str('ws-client'), 'ws-client', WS_LOAD_CLIENTS, 'own');
   const allSpecs = { ...SHARED_FLAGS };
   for (const sc of SCENARIOS) Object.assign(allSpecs, sc.flags ?? {});
@@ -117,7 +126,7 @@ async function bench(argv: string[]): Promise<number> {
   const out = path.resolve(str('out') ?? path.join('reports', 'out', new Date().toISOString().replace(/[:.]/g, '-')));
   await mkdir(out, { recursive: true });
   const command = ['transport-lab', 'bench', ...argv].join(' ');
-  const { results, interrupted } = await runBench({ scenarios: planned, transports, command, repeat, profile, run: { wsClient } });
+  const { results, interrupted } = await runBench({ scenarios: planned, transports, command, repeat, profile, run: { wsClient, cpus } });
   const written = await writeReport(out, results);
   console.log(renderTable(results));
   console.log(`results: ${written.jsonPath}`);

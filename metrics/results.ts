@@ -48,6 +48,10 @@ const RunMetaSchema = z.object({
   profile: z.string().optional(),
   /** Which client drove the WebSocket rows: each its own, or the engine's or ws's for both. */
   wsLoadClient: z.string().optional(),
+  /** CPUs the server and the load processes were pinned to, or why they were not. */
+  cpuSets: z.union([z.object({ server: z.array(z.number()), load: z.array(z.number()) }), z.object({ off: z.string() })]).optional(),
+  /** Trials rerun because the calibration loop said the machine was slower than usual during them. */
+  noisyReruns: z.number().optional(),
 });
 /** Run metadata: enough to reproduce and to compare two runs fairly. */
 export type RunMeta = z.infer<typeof RunMetaSchema>;

@@ -145,6 +145,8 @@ export interface ReportDoc {
   /** The run against a baseline, when one was given: before the scenarios (HTML, Markdown), after them (terminal). */
   comparison?: Section;
   sections: Section[];
+  /** "How to read these figures": short sentences on latency correction, pinning, floors and resolution. */
+  howToRead: string[];
   /** Transports present, with their colours, for the legend. */
   legend: { name: string; color: string }[];
 }

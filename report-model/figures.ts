@@ -220,10 +220,15 @@ function deliveredOfSent(row: TransportResult): string {
   return `${fmtInt(row.messages.delivered)}/${fmtInt(row.messages.sent)}`;
 }
 
-/** The client-bound flag as a short cell. */
-function clientBoundCell(row: TransportResult): string {
-  if (!row.client) return '';
-  return row.client.clientBound ? `client-bound (${fmtFixed(row.client.cpuPct, 0)}%)` : '';
+/** The row's flags as a short cell: floor or client-bound, trials, a noisy machine. */
+function flagsCell(row: TransportResult): string {
+  const out: string[] = [];
+  if (row.extra?.['floor'] === true) out.push(`floor (client-bound${row.client ? ` ${fmtFixed(row.client.cpuPct, 0)}%` : ''})`);
+  else if (row.client?.clientBound) out.push(`client-bound (${fmtFixed(row.client.cpuPct, 0)}%)`);
+  const trials = num(row.extra?.['trials']);
+  if (trials !== undefined && trials > 1) out.push(`${fmtInt(trials)} trials`);
+  if (row.extra?.['noisy'] === true) out.push('noisy machine');
+  return out.join(', ');
 }
 
 const figCol = (head: string, key: string): SummaryColumn => ({ head, key, cell: (r) => formatFigure(r, key) });
@@ -243,9 +248,10 @@ function allSummaryColumns(scenarioFigure: RowFigure | undefined): SummaryColumn
     figCol('ovh B/msg', 'wire.overheadBytesPerMessage'),
     figCol('requests', 'wire.requests'),
     figCol('srv CPU ms', 'server.cpuMs'),
+    figCol('srv µs/msg at fixed rate', 'extra.fixedCpuUsPerMessage'),
     figCol('RSS MiB', 'server.rssMaxBytes'),
     { head: 'scenario figure', key: 'extra', cell: (r) => (scenarioFigure?.(r) ?? '') || '–', text: true },
-    { head: 'flags', key: 'flags', cell: (r) => clientBoundCell(r), text: true },
+    { head: 'flags', key: 'flags', cell: (r) => flagsCell(r), text: true },
   ];
 }
 

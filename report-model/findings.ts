@@ -139,6 +139,28 @@ function engineAgainstReference(s: ScenarioResult, rows: TransportResult[]): str
   return `in ${s.name}, ${figures}: ${verdict}`;
 }
 
+/** Each WebSocket row as a share of the raw TCP ceiling measured in the same run: delivered msgs/s and messages per server CPU second. */
+function ceilingFinding(s: ScenarioResult, rows: TransportResult[]): Finding | undefined {
+  const ceiling = rows.find((r) => roleOf(r) === 'ceiling' && isCompleted(r));
+  if (!ceiling) return undefined;
+  const perCpu = figure('derived.messagesPerServerCpuSec');
+  const rate = figure('throughput.messagesPerSec');
+  const share = (f: typeof rate, r: TransportResult): string | undefined => {
+    const a = f.get(r);
+    const c = f.get(ceiling);
+    return a !== undefined && c !== undefined && c > 0 ? `${fmtFixed((100 * a) / c, 0)}% of the ceiling's ${f.title}` : undefined;
+  };
+  const parts = rows
+    .filter((r) => r !== ceiling && isCompleted(r) && transportByName(r.transport)?.traits.delivery === 'frames')
+    .map((r) => {
+      const bits = [share(rate, r), share(perCpu, r)].filter(Boolean);
+      return bits.length ? `${r.transport} reached ${bits.join(' and ')}` : undefined;
+    })
+    .filter((x): x is string => x !== undefined);
+  if (parts.length === 0) return undefined;
+  return { level: 'info', scenario: s.name, text: `${s.name}: against the ${inWords(ceiling)} ceiling of this run, ${parts.join('; ')}.` };
+}
+
 /** Findings that hold for any scenario after its own: not applicable, loss, client-bound runs, errors. */
 function closingFindings(s: ScenarioResult, rows: TransportResult[], everyRowErrored: boolean): Finding[] {
   const out: Finding[] = [];
@@ -159,7 +181,7 @@ function closingFindings(s: ScenarioResult, rows: TransportResult[], everyRowErr
       out.push({
         level: 'warn',
         scenario: s.name,
-        text: `${s.name}/${r.transport}: the load client was the bottleneck (client CPU ${fmtFixed(r.client.cpuPct, 0)}%), so these figures understate what the server can do.`,
+        text: `${s.name}/${r.transport}: the load client was the bottleneck (client CPU ${fmtFixed(r.client.cpuPct, 0)}%)${r.extra?.['floor'] === true ? ' with every load process the load CPUs allow, so these figures are a floor' : ''}: they understate what the server can do.`,
       });
     }
   }
@@ -201,6 +223,8 @@ export function computeFindings(results: Results, facetOf: FacetOf): Finding[] {
     const ratio = engineAgainstReference(s, rows);
     if (ratio) engineRatios.push(ratio);
     out.push(...(facet?.findings?.(s) ?? []));
+    const ceiling = ceilingFinding(s, rows);
+    if (ceiling) out.push(ceiling);
     out.push(...closingFindings(s, rows, everyRowErrored));
   }
   const engine = transportByName(results.scenarios.flatMap((s) => s.results).find((r) => roleOf(r) === 'engine')?.transport ?? '');

@@ -146,6 +146,23 @@ function groupFindings(findings: Finding[], results: Results): FindingGroup[] {
   return TOPICS.filter(([t]) => groups.has(t)).map(([topic, title]) => ({ topic, title, items: groups.get(topic)! }));
 }
 
+/** The CPU split of a run in words. */
+function cpuSetsInWords(sets: Results['meta']['cpuSets']): string {
+  if (!sets) return 'not recorded (not pinned)';
+  if ('off' in sets) return sets.off;
+  return `server on CPU ${sets.server.join(',')}, load on CPU ${sets.load.join(',')} (taskset)`;
+}
+
+/** The box that says how good a figure is. */
+const HOW_TO_READ = [
+  'Latency is corrected for coordinated omission: each message is timed from when it was meant to be sent, so a stalled server cannot hide its stall.',
+  'The server and the load processes run on disjoint CPUs when the machine has two or more (the run environment lists the "CPU sets"); unpinned figures mix both sides\' costs.',
+  'A figure marked "floor" was limited by the load client even after adding load processes: the server can do at least that much.',
+  'Saturation figures read "sustained ≥ A, failed at B": the true limit lies in between, within the stated resolution; a single doubled number is never given.',
+  'With several trials a figure is their median with the min–max range; one transport is said to beat another only when the ranges do not overlap.',
+  'Server CPU µs per message at a fixed rate every server sustains is the figure that says which server is cheaper; messages per second of a client-bound run is not.',
+];
+
 /** Builds the report document of a run, optionally against a baseline. */
 export function buildReport(results: Results, opts: BuildOptions = {}): ReportDoc {
   const m = results.meta;
@@ -166,11 +183,14 @@ export function buildReport(results: Results, opts: BuildOptions = {}): ReportDo
       ['command', m.command],
       ['started', m.startedAt],
       ['finished', m.finishedAt ?? '–'],
+      ['CPU sets', cpuSetsInWords(m.cpuSets)],
+      ...(m.noisyReruns !== undefined ? ([['noisy trials rerun', String(m.noisyReruns)]] as [string, string][]) : []),
       ['results version', `${m.version} (this report reads ${RESULTS_VERSION})`],
     ],
     ...(matrix ? { matrix } : {}),
     findings,
     findingGroups: groupFindings(findings, results),
+    howToRead: HOW_TO_READ,
     ...(cmp && opts.baseline ? { comparison: comparisonSection(cmp, opts.baseline) } : {}),
     sections,
     legend: transports().map((t) => ({ name: t.name, color: t.look.color })),

@@ -112,6 +112,7 @@ function renderDocMarkdown(doc: ReportDoc): string {
     }
   }
   out.push(...folded('Run environment', [mdTable(env)]));
+  out.push('> **How to read these figures**', '>', ...doc.howToRead.map((t) => `> - ${t}`), '');
   for (const s of doc.sections) out.push(...sectionLines(s, '###'));
   return out.join('\n').replace(/\n+$/, '') + '\n';
 }

@@ -108,6 +108,7 @@ function renderDocText(doc: ReportDoc): string {
     if (f.level !== 'info' && f.scenario === undefined) out.push(`! ${f.text}`);
   }
   if (doc.comparison) out.push(...comparisonLines(doc.comparison));
+  out.push('', 'How to read these figures:', ...doc.howToRead.map((t) => `  - ${t}`));
   return out.join('\n').replace(/\n+$/, '') + '\n';
 }
 

@@ -5,6 +5,7 @@
 import type { Results, ScenarioResult, TransportName, TransportResult } from '../metrics/results.ts';
 import { combineTrials } from './repeat.ts';
 import { Progress, type ProgressSink } from './progress.ts';
+import { MAX_NOISY_RERUNS, calibrate, moreLoadProcesses, noisyTrial } from './trial-checks.ts';
 import { collectMeta } from '../metrics/env.ts';
 import { erroredResult, notApplicableResult, whyNot, type Scenario } from '../scenarios/contract.ts';
 import { liveChildren, type RunParams } from './session.ts';
@@ -61,7 +62,12 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
   const ticker = sink.tty ? setInterval(() => progress.redraw(), 1000) : undefined;
   ticker?.unref();
   const results: Results = {
-    meta: { ...collectMeta(plan.command), ...(plan.profile ? { profile: plan.profile } : {}), wsLoadClient: plan.run.wsClient },
+    meta: {
+      ...collectMeta(plan.command),
+      ...(plan.profile ? { profile: plan.profile } : {}),
+      wsLoadClient: plan.run.wsClient,
+      ...(plan.run.cpus ? { cpuSets: plan.run.cpus } : {}),
+    },
     scenarios: [],
   };
   const stopper = new AbortController();
@@ -73,6 +79,9 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  // Calibration loop timings of the whole run, and the trials rerun because the machine was slow.
+  const calibrations: number[] = [];
+  let noisyReruns = 0;
   try {
     const total = plan.scenarios.length * plan.transports.length;
     let step = 0;
@@ -93,18 +102,46 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
         }
         const trials: TransportResult[] = [];
         const repeat = plan.repeat ?? 1;
+        const loadCores = plan.run.cpus && !('off' in plan.run.cpus) ? plan.run.cpus.load.length : 1;
         for (let k = 1; k <= repeat && !stopper.signal.aborted; k++) {
           const trialTag = repeat > 1 ? `${tag} (trial ${k}/${repeat})` : tag;
-          const started = performance.now();
+          // Reruns (a noisy trial, more load processes) count as this run's time: the ETA learns from them too.
           const index = run++;
           progress.start(index);
-          try {
-            trials.push(await scenario.run(t, params, { ...plan.run, progress: (l) => log(`${trialTag} ${l}`), signal: stopper.signal }));
-            log(`${trialTag} ${t}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-          } catch (e) {
-            const why = stopper.signal.aborted ? 'interrupted by the user' : (e as Error).message;
-            trials.push(erroredResult(t, why));
-            log(`${trialTag} ${t}: ERRORED — ${why}`);
+          const runOnce = async (p: object): Promise<TransportResult> => {
+            const started = performance.now();
+            try {
+              const row = await scenario.run(t, p, { ...plan.run, progress: (l) => log(`${trialTag} ${l}`), signal: stopper.signal });
+              log(`${trialTag} ${t}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+              return row;
+            } catch (e) {
+              const why = stopper.signal.aborted ? 'interrupted by the user' : (e as Error).message;
+              log(`${trialTag} ${t}: ERRORED — ${why}`);
+              return erroredResult(t, why);
+            }
+          };
+          for (let reruns = 0; ; reruns++) {
+            const before = calibrate();
+            let row = await runOnce(params);
+            // The load must not be the hidden limit: more load processes while the load's CPUs allow.
+            let procs = (params as { loadProcesses?: unknown }).loadProcesses;
+            for (let more = typeof procs === 'number' ? moreLoadProcesses(row, procs, loadCores) : undefined; more !== undefined && !stopper.signal.aborted; ) {
+              log(`${trialTag} ${t}: the load client was bound; again with ${more} load processes`);
+              procs = more;
+              row = await runOnce({ ...params, loadProcesses: more });
+              more = moreLoadProcesses(row, more, loadCores);
+            }
+            if (row.state === 'completed' && row.client?.clientBound) row = { ...row, extra: { ...row.extra, floor: true } };
+            const after = calibrate();
+            calibrations.push(before, after);
+            const noisy = row.state === 'completed' && noisyTrial(calibrations, before, after);
+            if (noisy && reruns < MAX_NOISY_RERUNS && !stopper.signal.aborted) {
+              noisyReruns++;
+              log(`${trialTag} ${t}: the machine ran slower during this trial (calibration ${before.toFixed(1)}/${after.toFixed(1)} ms); running it again`);
+              continue;
+            }
+            trials.push(noisy ? { ...row, extra: { ...row.extra, noisy: true } } : row);
+            break;
           }
           progress.finish(index);
         }
@@ -125,5 +162,6 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
   }
   results.meta.finishedAt = new Date().toISOString();
   if ((plan.repeat ?? 1) > 1) results.meta.repeats = plan.repeat;
+  results.meta.noisyReruns = noisyReruns;
   return { results, interrupted: stopper.signal.aborted };
 }

@@ -105,6 +105,16 @@ export const SHARED_FLAGS: FlagSpecs = {
     choices: ['browser', 'minimal'],
   },
   'load-processes': { help: 'spread the clients over K load processes', kind: 'number', quick: 1, full: 2, min: 1, max: 64, integer: true },
+  'fixed-rate': {
+    help: 'echo-pipelined, push, throughput: also server CPU µs/msg at this fixed rate, msg/s in total (0 = off; frame rows only)',
+    kind: 'number',
+    quick: 5000,
+    full: 20_000,
+    min: 0,
+    max: 1_000_000,
+  },
+  'fixed-connections': { help: 'connections of the fixed-load phase', kind: 'number', quick: 50, min: 1, max: 10_000, integer: true },
+  'fixed-duration': { help: 'seconds measured in the fixed-load phase', kind: 'number', quick: 1.5, full: 10, min: 0.5, max: 600 },
 };
 
 /** The HTTP load settings every scenario passes to its clients and servers. */

@@ -80,6 +80,8 @@ export function combineTrials(trials: TransportResult[]): TransportResult {
     trials: trials.length,
     completedTrials: ok.length,
     spread,
+    // A figure any trial of which was limited by its load is a floor.
+    ...(ok.some((t) => t.extra?.['floor'] === true) ? { floor: true } : {}),
     ...(failed.length ? { failedTrials: failed.map((f) => f.error) } : {}),
   };
   return base;

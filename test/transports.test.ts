@@ -6,12 +6,12 @@ import { requestPerUpdate } from '../transports/descriptor.ts';
 import { TRANSPORTS } from '../metrics/results.ts';
 import { Session } from '../runner/session.ts';
 
-test('the five built-in transports, in report order, are the rows a results file may hold', () => {
+test('the built-in transports (five and the tcp ceiling), in report order, are the rows a results file may hold', () => {
   assert.deepEqual(
     transports().map((d) => d.name),
-    ['polling', 'long-polling', 'sse', 'websocket', 'ws'],
+    ['polling', 'long-polling', 'sse', 'websocket', 'ws', 'tcp'],
   );
-  assert.deepEqual([...TRANSPORTS], ['polling', 'long-polling', 'sse', 'websocket', 'ws']);
+  assert.deepEqual([...TRANSPORTS], ['polling', 'long-polling', 'sse', 'websocket', 'ws', 'tcp']);
 });
 
 test('only the polling deliveries cost a request per update', () => {

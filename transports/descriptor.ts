@@ -67,9 +67,10 @@ export interface TransportDescriptor {
   look: TransportLook;
   /**
    * `engine`: the lab's own WebSocket engine; `reference`: the library it is measured against
-   * (findings compare the two); absent for every other transport.
+   * (findings compare the two); `ceiling`: raw TCP with no framing, the most Node can do on the
+   * same load (each WebSocket figure is shown as its share); absent for every other transport.
    */
-  role?: 'engine' | 'reference';
+  role?: 'engine' | 'reference' | 'ceiling';
   /** How the server of this transport starts. */
   server: ServerLauncher;
   /** The client that subscribes to it in load processes and tests. */

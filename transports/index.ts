@@ -47,6 +47,16 @@ const BUILT_IN: TransportDescriptor[] = [
     server: serverModule('ws.ts', 'createWsServer'),
     client: clientModule('ws.ts', 'WsClient'),
   },
+  {
+    // The ceiling: newline-delimited messages on a raw node:net socket after one HTTP Upgrade.
+    name: 'tcp',
+    inWords: 'raw TCP (node:net)',
+    traits: { delivery: 'frames', heartbeat: 'none', socketsPerClient: 1, upward: 'frame' },
+    look: { color: '#555555', dash: [1, 3] },
+    role: 'ceiling',
+    server: serverModule('tcp.ts', 'createTcpServer'),
+    client: clientModule('tcp.ts', 'TcpClient'),
+  },
 ];
 
 /** The names of the transports the lab ships with, in report order (results files name no others). */
@@ -57,6 +67,13 @@ const registry = new Map<string, TransportDescriptor>(BUILT_IN.map((d) => [d.nam
 /** Every registered transport, in report order. */
 export function transports(): TransportDescriptor[] {
   return [...registry.values()];
+}
+
+/** The transports a bench runs when none are named: all but the ceiling, which is asked for by name. */
+export function defaultTransportNames(): string[] {
+  return transports()
+    .filter((d) => d.role !== 'ceiling')
+    .map((d) => d.name);
 }
 
 /** The names of every registered transport, in report order. */
@@ -99,7 +116,7 @@ export const WS_LOAD_CLIENTS: readonly WsLoadClient[] = ['own', 'engine', 'ws'];
 
 /** The client that drives `d`'s server under a load-client choice. */
 export function loadClientFor(d: TransportDescriptor, choice: WsLoadClient): ClientModule {
-  if (choice === 'own' || d.traits.delivery !== 'frames') return d.client;
+  if (choice === 'own' || d.traits.delivery !== 'frames' || d.role === 'ceiling') return d.client;
   const role = choice === 'engine' ? 'engine' : 'reference';
   const other = transports().find((x) => x.role === role);
   if (!other) throw new Error(`--ws-client ${choice}: no transport has the ${role} role`);

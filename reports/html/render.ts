@@ -253,6 +253,7 @@ function headerHtml(doc: ReportDoc): Markup {
 ${matrixHtml(doc.matrix)}
 ${findingsHtml(doc.findingGroups)}
 <details class="env"><summary>Run environment</summary>${tableHtml(env, 'params env')}</details>
+<aside class="how-to-read"><h2>How to read these figures</h2><ul>${doc.howToRead.map((t) => html`<li>${t}</li>`)}</ul></aside>
 <ul class="legend" aria-label="transport colours">${doc.legend.map((t) => html`<li><span class="swatch" style="background:${t.color}"></span>${t.name}</li>`)}</ul>`;
 }
 

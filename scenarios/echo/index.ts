@@ -16,6 +16,7 @@ import type { FlagReader, FlagSpecs } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
 import { collect } from '../../runner/collect.ts';
+import { type FixedLoadSpec, fixedLoadPlannedMs, fixedLoadSpec, withFixedLoad } from '../../runner/fixed-load.ts';
 
 export interface EchoParams {
   clients: number;
@@ -123,6 +124,8 @@ export const echoPingPong: Scenario<PingPongParams> = {
 /** Pipelined echo: where framing cost shows, judged per server CPU second. */
 export interface PipelinedParams extends PingPongParams {
   inFlight: number;
+  /** The fixed-load phase after the pipelined one (frame rows): server CPU per message at a rate all sustain. */
+  fixed?: FixedLoadSpec;
 }
 
 export const echoPipelined: Scenario<PipelinedParams> = {
@@ -135,11 +138,11 @@ export const echoPipelined: Scenario<PipelinedParams> = {
   },
   params: (f) => {
     const { ratePerClient: _unused, ...rest } = echoParams(f);
-    return { ...rest, clients: f.num('pipeline-clients'), inFlight: f.num('in-flight'), loadProcesses: 1 };
+    return { ...rest, clients: f.num('pipeline-clients'), inFlight: f.num('in-flight'), loadProcesses: 1, fixed: fixedLoadSpec(f, 'echo') };
   },
-  plannedMs: (p) => p.durationMs + p.clients * CONNECT_MS,
-  run(transport: TransportName, p: PipelinedParams, ctx: RunContext): Promise<TransportResult> {
-    return withSession(transport, p, p.clients, ctx, async (s) => {
+  plannedMs: (p, t) => p.durationMs + p.clients * CONNECT_MS + fixedLoadPlannedMs(t.name, p.fixed),
+  async run(transport: TransportName, p: PipelinedParams, ctx: RunContext): Promise<TransportResult> {
+    const row = await withSession(transport, p, p.clients, ctx, async (s) => {
       await s.measure(1);
       ctx.progress(`${transport}: ${p.clients} × ${p.inFlight} in flight for ${p.durationMs / 1000} s`);
       const done = await s.loads[0]!.ask({ type: 'ping-pong', size: p.size, durationMs: p.durationMs, inFlight: p.inFlight }, p.durationMs + 30_000);
@@ -152,5 +155,6 @@ export const echoPipelined: Scenario<PipelinedParams> = {
         extra: { mode: 'pipelined', inFlight: p.inFlight },
       });
     });
+    return p.fixed ? withFixedLoad(row, transport, p.fixed, ctx, ctx.progress) : row;
   },
 };
