@@ -58,6 +58,7 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
     : { write: (text) => process.stderr.write(text), tty: process.stderr.isTTY === true };
   const progress = new Progress(plannedRuns(plan), () => performance.now(), sink);
   const log = (line: string) => progress.log(line);
+  progress.begin();
   // In a terminal the countdown moves between log lines too.
   const ticker = sink.tty ? setInterval(() => progress.redraw(), 1000) : undefined;
   ticker?.unref();

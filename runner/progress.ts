@@ -74,6 +74,12 @@ export class Progress {
     return done + left > 0 ? done / (done + left) : 1;
   }
 
+  /** The plan before anything ran: the whole estimate, as a plain line or the first status line. */
+  begin(): void {
+    if (this.sink.tty) this.redraw();
+    else this.sink.write(`${this.line()}\n`);
+  }
+
   /** Run `i` (index in the plan) starts now. */
   start(i: number): void {
     this.current = i;

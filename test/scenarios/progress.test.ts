@@ -56,12 +56,13 @@ test('a skipped run neither takes time nor corrects the pace', () => {
 
 test('not a terminal: one plain line per finished run, no carriage returns', () => {
   const { p, out, advance } = fake([1000, 1000]);
+  p.begin();
   p.start(0);
   p.log('[1/2 push] sse: publishing');
   advance(1000);
   p.finish(0);
   p.redraw();
-  assert.deepEqual(out, ['[1/2 push] sse: publishing\n', 'progress: 1/2 runs, 50 % done, about 1 s left\n']);
+  assert.deepEqual(out, ['progress: 0/2 runs, 0 % done, about 2 s left\n', '[1/2 push] sse: publishing\n', 'progress: 1/2 runs, 50 % done, about 1 s left\n']);
   assert.ok(out.every((l) => !l.includes('\r')));
 });
 
