@@ -95,7 +95,7 @@ test('overhead scenario, polling, default headers: bytes per message match the C
   assert.equal(p.headers, 'browser', 'browser headers are the default');
   const ctx: RunContext = { progress: () => {}, signal: new AbortController().signal, wsClient: 'own' };
   const row = await overhead.run('polling', p, ctx);
-  const point = (row.extra?.['sweep'] as { steadyBytesPerMessage: number; delivered: number; requests: number }[])[0]!;
+  const point = ((row.extra?.['sweep'] ?? []) as { steadyBytesPerMessage: number; delivered: number; requests: number }[])[0]!;
   // The exchanges of that window rebuilt here: the request from the header data, the server's answers (one message, or none) read off a server of our own.
   const { server, baseUrl } = await startServer(t, 'polling');
   const url = new URL(baseUrl);
