@@ -114,7 +114,7 @@ export const SHARED_FLAGS: FlagSpecs = {
     max: 1_000_000,
   },
   'fixed-connections': { help: 'connections of the fixed-load phase', kind: 'number', quick: 50, min: 1, max: 10_000, integer: true },
-  'fixed-duration': { help: 'seconds measured in the fixed-load phase', kind: 'number', quick: 1.5, full: 10, min: 0.5, max: 600 },
+  'fixed-duration': { help: 'seconds measured in the fixed-load phase', kind: 'number', quick: 1, full: 10, min: 0.5, max: 600 },
 };
 
 /** The HTTP load settings every scenario passes to its clients and servers. */

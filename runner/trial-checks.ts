@@ -20,7 +20,7 @@ export function calibrate(): number {
   for (let k = 0; k < 3; k++) {
     const t0 = performance.now();
     let h = 2166136261;
-    for (let i = 0; i < 3_000_000; i++) h = Math.imul(h ^ i, 16777619) >>> 0;
+    for (let i = 0; i < 12_000_000; i++) h = Math.imul(h ^ i, 16777619) >>> 0;
     sink ^= h;
     best = Math.min(best, performance.now() - t0);
   }

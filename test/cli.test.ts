@@ -52,7 +52,11 @@ test('serve on a port in use → one line naming the port, exit 2', async (t) =>
 test('bench with a tiny duration writes results.json with the fixed points and an offline index.html', () => {
   const out = mkdtempSync(path.join(tmpdir(), 'lab-bench-'));
   try {
-    const r = lab(['bench', '--scenario', 'push', '--duration', '0.5', '--clients', '3', '--rate', '20', '--poll-interval', '100', '--out', out], 120_000);
+    // The fixed-load phase is tested on its own; here it would only lengthen a run about the results' fixed points.
+    const r = lab(
+      ['bench', '--scenario', 'push', '--duration', '0.5', '--clients', '3', '--rate', '20', '--poll-interval', '100', '--fixed-rate', '0', '--out', out],
+      120_000,
+    );
     assert.equal(r.code, 0, r.stderr);
     const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as Results;
     for (const k of ['startedAt', 'command', 'git', 'node', 'cpu', 'cores', 'os'] as const) assert.ok(k in results.meta, `meta.${k}`);

@@ -31,6 +31,19 @@ test('tcp: pipelined echo keeps messages in flight', { timeout: 30_000 }, async 
   assert.equal(r.messages!.lost, 0);
 });
 
+test('the fixed-load phase after a pipelined echo: server CPU per message at a rate the server sustains', { timeout: 30_000 }, async () => {
+  const fixed = { ratePerSec: 200, connections: 4, durationMs: 600, warmupMs: 200, size: 64, kind: 'echo' as const };
+  const r = await echoPipelined.run('tcp', { ...base, clients: 2, inFlight: 2, durationMs: 300, fixed }, ctx);
+  assert.equal(r.state, 'completed', r.error ?? '');
+  const f = r.extra!['fixedLoad'] as { ratePerSec: number; delivered: number; lost: number; sustained: boolean; cpuUsPerMessage: number };
+  assert.equal(f.ratePerSec, 200);
+  assert.equal(f.lost, 0);
+  assert.ok(f.delivered >= 100, `delivered ${f.delivered}`);
+  assert.equal(r.extra!['fixedCpuUsPerMessage'], f.sustained ? f.cpuUsPerMessage : undefined, 'the figure only when the rate held');
+  assert.ok(f.cpuUsPerMessage > 0);
+  assert.equal(liveChildren.size, 0);
+});
+
 test('tcp: push reaches every subscriber, one line per message', { timeout: 30_000 }, async () => {
   const p = { ...PUSH_DEFAULTS, clients: 3, rate: 40, durationMs: 1000 };
   const r = await push.run('tcp', p, ctx);
