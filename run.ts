@@ -7,6 +7,7 @@
  *   demo    the teaching page
  *   exec    turn a stdin/stdout program into a WebSocket server
  */
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { choice, list, num, parse, UsageError, serveUntilSignal, bindError } from './args.ts';
@@ -15,6 +16,7 @@ import { HTTP_SERVER_KINDS, WS_LOAD_CLIENTS, transportByName, transportNames, tr
 import { createServerFor } from './transports/load.ts';
 import type { Delivery } from './transports/descriptor.ts';
 import { runBench, type PlannedScenario } from './runner/bench.ts';
+import { type CpuPlan, coreCount, planCpus, tasksetAvailable } from './runner/cpus.ts';
 import { SCENARIOS, SCENARIO_GROUPS, scenarioByName } from './scenarios/index.ts';
 import { SHARED_FLAGS, flagHelp, readFlags } from './runner/flags.ts';
 import { renderTable } from './reports/table.ts';
@@ -25,7 +27,7 @@ import { execCommand } from './exec/cli.ts';
 
 const HELP = `transport-lab — what ajax polling, long polling, SSE and WebSocket cost
 
-usage: npx tsx run.ts <command> [options]
+usage: transport-lab <command> [options]   (in a clone: npx transport-lab …, or npm run bench -- …)
 
 commands
   bench                 run scenarios over transports, write results.json and index.html
@@ -34,18 +36,19 @@ commands
   demo                  the teaching page: four transports side by side, handshake, frames
   exec -- <program>     websocketd-style: each connection runs the program, lines ↔ messages
 
-run 'npx tsx run.ts <command> --help' for a command's options.`;
+run 'transport-lab <command> --help' for a command's options; 'transport-lab --version' prints the version.`;
 
 const PROFILES = ['quick', 'full'] as const;
 
 function benchHelp(): string {
   const lines = [
-    'usage: npx tsx run.ts bench [options]',
+    'usage: transport-lab bench [options]',
     '',
     `  --scenario LIST              scenarios to run (${SCENARIOS.map((s) => s.name).join(', ')}); default: all`,
-    `  --transports LIST            comma-separated (${transportNames().join(', ')}); default all`,
+    `  --transports LIST            comma-separated (${transportNames().join(', ')}); default all but the tcp ceiling`,
     '  --profile quick|full         scale of every default below (default quick)',
-    '  --repeat K                   run each scenario × transport K times; report medians with min–max',
+    '  --repeat K                   run each scenario × transport K times; report medians with min–max (full: 3)',
+    '  --cpus server=1,load=0|off   pin the server and load processes to disjoint CPUs (default: halves when ≥ 2 cores)',
     '  --out DIR                    output folder (default reports/out/<timestamp>/)',
     '  --ws-client own|engine|ws    client driving the websocket and ws rows: each its own (default), or one for both',
     '  --http-server LIST           express,node: HTTP server(s) under the polling, long-polling and SSE rows',
@@ -61,7 +64,7 @@ function benchHelp(): string {
   return lines.join('\n');
 }
 
-const SERVE_HELP = `usage: npx tsx run.ts serve <transport> [options]
+const SERVE_HELP = `usage: transport-lab serve <transport> [options]
 
   --port P               port (default 8080; 0 picks a free one)
   --host H               address to bind (default 127.0.0.1)
@@ -90,6 +93,7 @@ function benchOptions() {
     out: { type: 'string' },
     'ws-client': { type: 'string' },
     'http-server': { type: 'string' },
+    cpus: { type: 'string' },
   };
   for (const name of Object.keys(SHARED_FLAGS)) opts[name] = { type: 'string' };
   for (const sc of SCENARIOS) for (const name of Object.keys(sc.flags ?? {})) opts[name] = { type: 'string' };
@@ -110,7 +114,13 @@ async function bench(argv: string[]): Promise<number> {
   // A group name (echo, throughput) stands for all of its scenarios.
   const chosen = [...new Set(list(str('scenario'), 'scenario', [...names, ...Object.keys(SCENARIO_GROUPS)], names).flatMap((n) => SCENARIO_GROUPS[n] ?? [n]))];
   const profile = choice(str('profile'), 'profile', PROFILES, 'quick');
-  const repeat = num(str('repeat'), 'repeat', 1, { min: 1, max: 100, integer: true });
+  const repeat = num(str('repeat'), 'repeat', profile === 'full' ? 3 : 1, { min: 1, max: 100, integer: true });
+  let cpus: CpuPlan;
+  try {
+    cpus = planCpus(str('cpus'), coreCount(), tasksetAvailable());
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const wsClient = choice(str('ws-client'), 'ws-client', WS_LOAD_CLIENTS, 'own');
   const allSpecs = { ...SHARED_FLAGS };
   for (const sc of SCENARIOS) Object.assign(allSpecs, sc.flags ?? {});
@@ -122,7 +132,7 @@ async function bench(argv: string[]): Promise<number> {
   const out = path.resolve(str('out') ?? path.join('reports', 'out', new Date().toISOString().replace(/[:.]/g, '-')));
   await mkdir(out, { recursive: true });
   const command = ['transport-lab', 'bench', ...argv].join(' ');
-  const { results, interrupted } = await runBench({ scenarios: planned, transports, command, repeat, profile, run: { wsClient } });
+  const { results, interrupted } = await runBench({ scenarios: planned, transports, command, repeat, profile, run: { wsClient, cpus } });
   const written = await writeReport(out, results);
   console.log(renderTable(results));
   console.log(`results: ${written.jsonPath}`);
@@ -187,6 +197,12 @@ async function serve(argv: string[]): Promise<number> {
   return serveUntilSignal(() => server.close());
 }
 
+/** The version in package.json, read beside this file so it holds wherever the command is started from. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -196,6 +212,10 @@ async function main(argv: string[]): Promise<number> {
     case '-h':
       console.log(HELP);
       return command === undefined ? 2 : 0;
+    case '--version':
+    case '-v':
+      console.log(packageVersion());
+      return 0;
     case 'bench':
       return bench(rest);
     case 'serve':

@@ -21,7 +21,7 @@ export interface ClientOptions {
   onError?: (err: Error) => void;
   /** Short polling interval (default 1,000 ms). */
   pollIntervalMs?: number;
-  /** Header set of HTTP requests (default minimal). */
+  /** Header profile of requests and the WebSocket upgrade (default minimal; a run defaults to browser). */
   headers?: HeaderProfile;
   /** WebSocket clients: offer permessage-deflate (RFC 7692) and compress every message. Default false. */
   perMessageDeflate?: boolean;

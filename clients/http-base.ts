@@ -11,7 +11,9 @@ import { profileHeaders } from './headers.ts';
 export class HttpSide {
   readonly dispatcher: Dispatcher;
   private readonly ownPool: Pool | undefined;
+  /** Headers of a page's fetch GET and POST to this server. */
   readonly headers: Record<string, string>;
+  private readonly postHeaders: Record<string, string>;
   requests = 0;
 
   constructor(
@@ -20,7 +22,9 @@ export class HttpSide {
   ) {
     this.ownPool = o.dispatcher ? undefined : new Pool(o.baseUrl, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
     this.dispatcher = o.dispatcher ?? this.ownPool!;
-    this.headers = profileHeaders(o.headers);
+    const origin = new URL(o.baseUrl).origin;
+    this.headers = profileHeaders(o.headers, 'fetch', origin);
+    this.postHeaders = profileHeaders(o.headers, 'fetchPost', origin);
   }
 
   /** GET a path; returns status, headers and the body as text. */
@@ -42,7 +46,7 @@ export class HttpSide {
       origin: this.o.baseUrl,
       path: `/send?client=${encodeURIComponent(this.o.clientId)}`,
       method: 'POST',
-      headers: { ...this.headers, 'content-type': 'text/plain' },
+      headers: { ...this.postHeaders, 'content-type': 'text/plain' },
       body: data,
     });
     const text = await r.body.text();

@@ -5,6 +5,7 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import type { ClientOptions } from './contract.ts';
+import { profileHeaders } from './headers.ts';
 import { HttpClientBase, sleep } from './http-base.ts';
 import { SseParser } from './sse-parser.ts';
 
@@ -13,10 +14,13 @@ export class SseClient extends HttpClientBase {
   /** Reconnections made after the first connect. */
   reconnects = 0;
   private current: AbortController | undefined;
+  /** What a page's EventSource sends (the profile's; Accept and Cache-Control in both). */
+  private readonly streamHeaders: Record<string, string>;
 
   /** The stream holds one connection; messages upward go on a second. */
   constructor(o: ClientOptions) {
     super(o, 2);
+    this.streamHeaders = profileHeaders(o.headers, 'eventSource', new URL(o.baseUrl).origin);
     this.parser = new SseParser((e) => {
       if (e.type === 'message') o.onMessage(e.data, process.hrtime.bigint());
       else if (e.type === 'gap') {
@@ -41,7 +45,7 @@ export class SseClient extends HttpClientBase {
     this.http.requests++;
     this.current = new AbortController();
     const signal = AbortSignal.any([this.stopper.signal, this.current.signal]);
-    const headers: Record<string, string> = { ...this.http.headers, accept: 'text/event-stream', 'cache-control': 'no-cache' };
+    const headers: Record<string, string> = { ...this.streamHeaders };
     if (this.parser.lastEventId) headers['last-event-id'] = this.parser.lastEventId;
     const r = await this.http.dispatcher.request({
       origin: this.o.baseUrl,

@@ -1,6 +1,7 @@
 /** WebSocket load client on the lab's own engine (its client side: masking, handshake checks). */
 import { connect, type WebSocketConnection } from '../protocol/index.ts';
 import type { ClientOptions, TransportClient } from './contract.ts';
+import { profileHeaders } from './headers.ts';
 
 export class EngineClient implements TransportClient {
   private conn: WebSocketConnection | undefined;
@@ -14,7 +15,10 @@ export class EngineClient implements TransportClient {
   async start(): Promise<void> {
     this.requests++;
     const url = `${this.o.baseUrl.replace(/^http/, 'ws')}/?client=${encodeURIComponent(this.o.clientId)}`;
-    const conn = await connect(url, { perMessageDeflate: this.o.perMessageDeflate === true && { threshold: 0 } });
+    const conn = await connect(url, {
+      perMessageDeflate: this.o.perMessageDeflate === true && { threshold: 0 },
+      headers: profileHeaders(this.o.headers, 'webSocket', new URL(this.o.baseUrl).origin),
+    });
     this.conn = conn;
     conn.on('message', (data: Buffer, isBinary: boolean) => {
       const now = process.hrtime.bigint();

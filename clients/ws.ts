@@ -1,6 +1,7 @@
 /** WebSocket client on the `ws` package, for the `ws` reference row. */
 import WebSocket from 'ws';
 import type { ClientOptions, TransportClient } from './contract.ts';
+import { profileHeaders } from './headers.ts';
 
 export class WsClient implements TransportClient {
   private socket: WebSocket | undefined;
@@ -12,7 +13,10 @@ export class WsClient implements TransportClient {
   start(): Promise<void> {
     this.requests++;
     const url = `${this.o.baseUrl.replace(/^http/, 'ws')}/?client=${encodeURIComponent(this.o.clientId)}`;
-    const ws = new WebSocket(url, { perMessageDeflate: this.o.perMessageDeflate === true && { threshold: 0 } });
+    const ws = new WebSocket(url, {
+      perMessageDeflate: this.o.perMessageDeflate === true && { threshold: 0 },
+      headers: profileHeaders(this.o.headers, 'webSocket', new URL(this.o.baseUrl).origin),
+    });
     this.socket = ws;
     ws.on('message', (data, isBinary) => {
       const now = process.hrtime.bigint();

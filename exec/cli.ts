@@ -32,7 +32,7 @@ SERVER_PORT, REQUEST_URI, PATH_INFO, QUERY_STRING, HTTP_ORIGIN and an HTTP_* for
 (except Proxy; headers that map to one name are joined with ", "). The server's own
 environment wins over all of them.
 
-Example: npx tsx run.ts exec --port 8080 --static examples -- examples/count.sh`;
+Example: npx transport-lab exec --port 8080 --static examples -- examples/count.sh`;
 
 /** Entry of `run.ts exec`; resolves with the exit code (never, while serving). */
 export async function execCommand(argv: string[]): Promise<number> {

@@ -48,6 +48,10 @@ const RunMetaSchema = z.object({
   profile: z.string().optional(),
   /** Which client drove the WebSocket rows: each its own, or the engine's or ws's for both. */
   wsLoadClient: z.string().optional(),
+  /** CPUs the server and the load processes were pinned to, or why they were not. */
+  cpuSets: z.union([z.object({ server: z.array(z.number()), load: z.array(z.number()) }), z.object({ off: z.string() })]).optional(),
+  /** Trials rerun because the calibration loop said the machine was slower than usual during them. */
+  noisyReruns: z.number().optional(),
 });
 /** Run metadata: enough to reproduce and to compare two runs fairly. */
 export type RunMeta = z.infer<typeof RunMetaSchema>;
@@ -142,7 +146,16 @@ const TransportResultSchema = z.object({
     })
     .nullable(),
   /** Server cost over the measured phase. */
-  server: z.looseObject({ cpuMs: z.number(), rssMaxBytes: z.number(), cpuPct: z.number().optional(), connections: z.number().optional() }).nullable(),
+  server: z
+    .looseObject({
+      cpuMs: z.number(),
+      rssMaxBytes: z.number(),
+      cpuPct: z.number().optional(),
+      connections: z.number().optional(),
+      /** Server CPU microseconds per delivered message over the measured phase. */
+      cpuUsPerMessage: z.number().optional(),
+    })
+    .nullable(),
   /** Load-client cost; `clientBound` when a client process was near saturation. */
   client: z.object({ cpuMs: z.number(), cpuPct: z.number(), processes: z.number(), clientBound: z.boolean() }).nullable().optional(),
   /** Time series sampled during the run. */

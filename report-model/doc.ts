@@ -36,6 +36,8 @@ export interface Column {
   key?: string;
   /** Text (left-aligned) rather than a number (right-aligned). */
   text?: boolean;
+  /** Anchor id of the section that shows this figure (the HTML links the head to it). */
+  anchor?: string;
 }
 
 /** A table: a header row, then rows whose first cell names the row. */
@@ -52,6 +54,8 @@ export interface TableBlock {
   notes?: string[];
   /** Fold the rows away (a long ramp) under the notes. */
   fold?: boolean;
+  /** Text renderings (Markdown, terminal) put the hover texts of n/a cells in numbered footnotes. */
+  footnotes?: boolean;
 }
 
 /** A chart, always with its numbers as a table. */
@@ -90,12 +94,25 @@ export interface ListBlock {
 
 export type Block = TableBlock | ChartBlock | TextBlock | ListBlock;
 
+/** The question a finding answers; findings are grouped by it under the matrix. */
+export type Topic = 'latency' | 'cost' | 'bytes' | 'liveness' | 'limits';
+
 /** One plain-words finding. `warn` and `error` are flags a reader must not miss. */
 export interface Finding {
   level: 'info' | 'warn' | 'error';
   /** The scenario it comes from, if any. */
   scenario?: string;
+  /** The question it answers; without one it goes under "other". */
+  topic?: Topic;
   text: string;
+}
+
+/** Findings under one question, each with the anchor of the section that shows its figure. */
+export interface FindingGroup {
+  /** `latency`, `cost`, `bytes`, `liveness`, `limits`, or `other` (run-wide notes and flags). */
+  topic: Topic | 'other';
+  title: string;
+  items: (Finding & { anchor?: string })[];
 }
 
 /** A scenario's part of the report. */
@@ -119,10 +136,17 @@ export interface ReportDoc {
   environment: [string, string][];
   /** One line under the title. */
   subtitle: string;
+  /** The decision matrix: transports as rows, the figures a choice turns on as columns; the report opens on it. */
+  matrix?: TableBlock;
+  /** Every finding, in reading order. */
   findings: Finding[];
+  /** The same findings grouped by question, as the report shows them. */
+  findingGroups: FindingGroup[];
   /** The run against a baseline, when one was given: before the scenarios (HTML, Markdown), after them (terminal). */
   comparison?: Section;
   sections: Section[];
+  /** "How to read these figures": short sentences on latency correction, pinning, floors and resolution. */
+  howToRead: string[];
   /** Transports present, with their colours, for the legend. */
   legend: { name: string; color: string }[];
 }

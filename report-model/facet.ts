@@ -5,7 +5,26 @@
  * scenarios/index.ts), so `reports/` never switches on a scenario's name.
  */
 import type { ScenarioResult, TransportResult } from '../metrics/results.ts';
-import type { Block, Finding } from './doc.ts';
+import type { Block, Finding, Topic } from './doc.ts';
+import type { TrialRange } from './trials.ts';
+
+/** One transport's figure in a decision-matrix column: the value compared (over its trials) and its text, or why there is none. */
+export type MatrixCell = { range: TrialRange; text: string } | { na: string };
+
+/** A column of the decision matrix, contributed by the scenario that measures it. */
+export interface MatrixColumn {
+  /** Stable key, e.g. `latency`, `bytes-low`. */
+  key: string;
+  /** Place among the columns, left to right (latency 10, bytes 20, CPU 30, memory 40, liveness 50, limits 60). */
+  order: number;
+  label: string;
+  /** The question answered, as the verdict opens ("lowest latency (p99)"). */
+  question: string;
+  /** Which way is better. */
+  better: 'lower' | 'higher';
+  /** Per transport that ran the scenario. */
+  cells: Record<string, MatrixCell>;
+}
 
 /** A scenario's part in the report: every method is optional, and each reads the scenario's own figures only. */
 export interface ScenarioFacet {
@@ -31,6 +50,10 @@ export interface ScenarioFacet {
    * from before a rename): the facet then reads it too.
    */
   reads?(s: ScenarioResult): boolean;
+  /** Columns of the decision matrix this scenario's figures answer (the report opens on them). */
+  matrix?(s: ScenarioResult): MatrixColumn[];
+  /** The question this scenario's findings answer, unless a finding names its own. */
+  topic?: Topic;
   /** Plain-words findings drawn from this scenario's own figures. */
   findings?(s: ScenarioResult): Finding[];
   /** Detail tables (ramps, capacities, mechanisms), shown under the summary table. */

@@ -97,6 +97,15 @@ export const FIGURES: readonly FigureDef[] = [
   },
   { key: 'server.cpuMs', label: 'srv CPU ms', title: 'server CPU time', unit: 'ms', better: 'lower', get: (r) => num(r.server?.cpuMs), format: fmtInt },
   {
+    key: 'server.cpuUsPerMessage',
+    label: 'srv µs/msg',
+    title: 'server CPU µs per delivered message',
+    unit: 'µs',
+    better: 'lower',
+    get: (r) => num(r.server?.cpuUsPerMessage) ?? (r.messages?.delivered && r.server ? (r.server.cpuMs * 1000) / r.messages.delivered : undefined),
+    format: fmtSig,
+  },
+  {
     key: 'server.rssMaxBytes',
     label: 'RSS MiB',
     title: 'server peak RSS',
@@ -153,6 +162,15 @@ export const FIGURES: readonly FigureDef[] = [
   },
   { key: 'extra.payloadMBps', label: 'MB/s', title: 'payload MB per second', unit: 'MB/s', better: 'higher', get: extra('payloadMBps'), format: fmtSig },
   {
+    key: 'extra.fixedCpuUsPerMessage',
+    label: 'µs/msg at fixed load',
+    title: 'server CPU µs per message at a fixed rate',
+    unit: 'µs',
+    better: 'lower',
+    get: extra('fixedCpuUsPerMessage'),
+    format: fmtSig,
+  },
+  {
     key: 'extra.sustainedRate',
     label: 'sustained msg/s',
     title: 'highest sustained rate',
@@ -164,7 +182,7 @@ export const FIGURES: readonly FigureDef[] = [
 ];
 
 /** A figure by key; throws on a key that does not exist (a programming error). */
-function figure(key: string): FigureDef {
+export function figure(key: string): FigureDef {
   const f = FIGURES.find((x) => x.key === key);
   if (!f) throw new Error(`unknown figure ${key}`);
   return f;
@@ -202,10 +220,15 @@ function deliveredOfSent(row: TransportResult): string {
   return `${fmtInt(row.messages.delivered)}/${fmtInt(row.messages.sent)}`;
 }
 
-/** The client-bound flag as a short cell. */
-function clientBoundCell(row: TransportResult): string {
-  if (!row.client) return '';
-  return row.client.clientBound ? `client-bound (${fmtFixed(row.client.cpuPct, 0)}%)` : '';
+/** The row's flags as a short cell: floor or client-bound, trials, a noisy machine. */
+function flagsCell(row: TransportResult): string {
+  const out: string[] = [];
+  if (row.extra?.['floor'] === true) out.push(`floor (client-bound${row.client ? ` ${fmtFixed(row.client.cpuPct, 0)}%` : ''})`);
+  else if (row.client?.clientBound) out.push(`client-bound (${fmtFixed(row.client.cpuPct, 0)}%)`);
+  const trials = num(row.extra?.['trials']);
+  if (trials !== undefined && trials > 1) out.push(`${fmtInt(trials)} trials`);
+  if (row.extra?.['noisy'] === true) out.push('noisy machine');
+  return out.join(', ');
 }
 
 const figCol = (head: string, key: string): SummaryColumn => ({ head, key, cell: (r) => formatFigure(r, key) });
@@ -225,9 +248,10 @@ function allSummaryColumns(scenarioFigure: RowFigure | undefined): SummaryColumn
     figCol('ovh B/msg', 'wire.overheadBytesPerMessage'),
     figCol('requests', 'wire.requests'),
     figCol('srv CPU ms', 'server.cpuMs'),
+    figCol('srv µs/msg at fixed rate', 'extra.fixedCpuUsPerMessage'),
     figCol('RSS MiB', 'server.rssMaxBytes'),
     { head: 'scenario figure', key: 'extra', cell: (r) => (scenarioFigure?.(r) ?? '') || '–', text: true },
-    { head: 'flags', key: 'flags', cell: (r) => clientBoundCell(r), text: true },
+    { head: 'flags', key: 'flags', cell: (r) => flagsCell(r), text: true },
   ];
 }
 

@@ -8,6 +8,8 @@ import type { Results, ScenarioResult, TransportResult } from '../metrics/result
 import { transportByName } from '../transports/index.ts';
 import type { Finding } from './doc.ts';
 import type { ScenarioFacet } from './facet.ts';
+import { figure } from './figures.ts';
+import { compareTrials, type TrialRange, trialRange } from './trials.ts';
 import {
   bytesPerMessage,
   completedWith,
@@ -21,7 +23,6 @@ import {
   isFailed,
   isNotApplicable,
   listInWords,
-  messagesPerServerCpuSec,
   num,
   orderedRows,
 } from './format.ts';
@@ -71,7 +72,23 @@ function wireFinding(s: ScenarioResult, rows: TransportResult[], where: string):
       ? `${x.row.transport} spent ${fmtSig(x.v)} bytes on the wire per delivered message, ${fmtRatio(x.v / ref.v)} ${inWords(ref.row)} (${fmtSig(ref.v)} bytes)`
       : `${x.row.transport} ${fmtSig(x.v)} (${fmtRatio(x.v / ref.v)})`,
   );
-  return { level: 'info', scenario: s.name, text: `${s.name}: ${where ? where + ', ' : ''}${list.join('; ')}.` };
+  return {
+    level: 'info',
+    scenario: s.name,
+    topic: 'bytes',
+    text: `${s.name}: ${where ? where + ', ' : ''}${list.join('; ')}${spreadNote(best(bpm), 'wire.bytesPerMessage', bytesPerMessage, ' bytes')}.`,
+  };
+}
+
+/** The row with the smallest value. */
+function best<T extends { v: number }>(xs: T[]): T {
+  return xs.reduce((a, b) => (b.v < a.v ? b : a));
+}
+
+/** " (trials of websocket: 3.9–4.3 ms)" when the row kept its trials' range of the figure, else ''. */
+function spreadNote(x: { row: TransportResult }, key: string, get: (r: TransportResult) => number | undefined, unit: string): string {
+  const r = trialRange(x.row, key, get);
+  return r && r.trials >= 2 ? ` (${x.row.transport} over ${r.trials} trials: ${fmtSig(r.min)}–${fmtSig(r.max)}${unit})` : '';
 }
 
 /** Lowest and highest p99, with the facet's note. */
@@ -83,18 +100,65 @@ function latencyFinding(s: ScenarioResult, rows: TransportResult[], facet: Scena
   const what = facet?.roundTrip ? 'round-trip p99' : 'p99';
   let text = `${s.name}: lowest ${what}: ${best.row.transport} (${fmtSig(best.v)} ms)`;
   if (worst.row !== best.row) text += `; highest: ${worst.row.transport} (${fmtSig(worst.v)} ms)`;
+  text += spreadNote(best, 'latencyMs.p99', (r) => num(r.latencyMs?.p99), ' ms');
   text += facet?.latencyNote?.(s) ?? '';
-  return { level: 'info', scenario: s.name, text: text + '.' };
+  return { level: 'info', scenario: s.name, topic: 'latency', text: text + '.' };
 }
 
-/** The engine against its reference per server CPU second in one scenario, or undefined. */
+/** A figure's value with its trials' range in words: "18 (16–21, 3 trials)" or "18 (1 trial)". */
+function withRange(r: TrialRange, format: (v: number) => string): string {
+  return r.trials >= 2 ? `${format(r.median)} (${format(r.min)}–${format(r.max)}, ${r.trials} trials)` : `${format(r.median)} (1 trial)`;
+}
+
+/**
+ * The engine against its reference in one scenario: server CPU per message at a fixed load when the
+ * rows carry it, else messages per server CPU second; the verdict follows `compareTrials`.
+ */
 function engineAgainstReference(s: ScenarioResult, rows: TransportResult[]): string | undefined {
   const eng = rows.find((r) => roleOf(r) === 'engine' && isCompleted(r));
   const ref = rows.find((r) => roleOf(r) === 'reference' && isCompleted(r));
   if (!eng || !ref) return undefined;
-  const a = messagesPerServerCpuSec(eng);
-  const b = messagesPerServerCpuSec(ref);
-  return a !== undefined && b !== undefined && b > 0 ? `${fmtRatio(a / b)} in ${s.name} (${fmtSig(a)} vs ${fmtSig(b)})` : undefined;
+  const key =
+    num(eng.extra?.['fixedCpuUsPerMessage']) !== undefined && num(ref.extra?.['fixedCpuUsPerMessage']) !== undefined
+      ? 'extra.fixedCpuUsPerMessage'
+      : 'derived.messagesPerServerCpuSec';
+  const f = figure(key);
+  const a = trialRange(eng, key, f.get);
+  const b = trialRange(ref, key, f.get);
+  if (!a || !b || !(b.median > 0) || f.better === null) return undefined;
+  const v = compareTrials(a, b, f.better);
+  const figures = `${f.title}: ${withRange(a, f.format)} against ${withRange(b, f.format)}, ${fmtRatio(v.ratio)}`;
+  const verdict =
+    v.winner === 'a'
+      ? "the engine is cheaper beyond the trials' spread"
+      : v.winner === 'b'
+        ? "the reference is cheaper beyond the trials' spread"
+        : v.winner === 'tie'
+          ? "no measurable difference (the trials' ranges overlap)"
+          : 'one trial each, so no verdict (run with --profile full or --repeat 3)';
+  return `in ${s.name}, ${figures}: ${verdict}`;
+}
+
+/** Each WebSocket row as a share of the raw TCP ceiling measured in the same run: delivered msgs/s and messages per server CPU second. */
+function ceilingFinding(s: ScenarioResult, rows: TransportResult[]): Finding | undefined {
+  const ceiling = rows.find((r) => roleOf(r) === 'ceiling' && isCompleted(r));
+  if (!ceiling) return undefined;
+  const perCpu = figure('derived.messagesPerServerCpuSec');
+  const rate = figure('throughput.messagesPerSec');
+  const share = (f: typeof rate, r: TransportResult): string | undefined => {
+    const a = f.get(r);
+    const c = f.get(ceiling);
+    return a !== undefined && c !== undefined && c > 0 ? `${fmtFixed((100 * a) / c, 0)}% of the ceiling's ${f.title}` : undefined;
+  };
+  const parts = rows
+    .filter((r) => r !== ceiling && isCompleted(r) && transportByName(r.transport)?.traits.delivery === 'frames')
+    .map((r) => {
+      const bits = [share(rate, r), share(perCpu, r)].filter(Boolean);
+      return bits.length ? `${r.transport} reached ${bits.join(' and ')}` : undefined;
+    })
+    .filter((x): x is string => x !== undefined);
+  if (parts.length === 0) return undefined;
+  return { level: 'info', scenario: s.name, text: `${s.name}: against the ${inWords(ceiling)} ceiling of this run, ${parts.join('; ')}.` };
 }
 
 /** Server CPU per HTTP request and per delivered message of a row, µs (undefined where not measured). */
@@ -158,7 +222,12 @@ function closingFindings(s: ScenarioResult, rows: TransportResult[], everyRowErr
   if (na.length > 0) out.push({ level: 'info', scenario: s.name, text: `${s.name}: not applicable to ${listInWords(na.map((r) => r.transport))}.` });
   for (const r of rows) {
     if (isCompleted(r) && r.messages && r.messages.lost > 0) {
-      out.push({ level: 'warn', scenario: s.name, text: `${s.name}/${r.transport} lost ${fmtInt(r.messages.lost)} of ${fmtInt(r.messages.sent)} messages.` });
+      out.push({
+        level: 'warn',
+        scenario: s.name,
+        topic: 'limits',
+        text: `${s.name}/${r.transport} lost ${fmtInt(r.messages.lost)} of ${fmtInt(r.messages.sent)} messages.`,
+      });
     }
   }
   for (const r of rows) {
@@ -166,7 +235,7 @@ function closingFindings(s: ScenarioResult, rows: TransportResult[], everyRowErr
       out.push({
         level: 'warn',
         scenario: s.name,
-        text: `${s.name}/${r.transport}: the load client was the bottleneck (client CPU ${fmtFixed(r.client.cpuPct, 0)}%), so these figures understate what the server can do.`,
+        text: `${s.name}/${r.transport}: the load client was the bottleneck (client CPU ${fmtFixed(r.client.cpuPct, 0)}%)${r.extra?.['floor'] === true ? ' with every load process the load CPUs allow, so these figures are a floor' : ''}: they understate what the server can do.`,
       });
     }
   }
@@ -209,6 +278,8 @@ export function computeFindings(results: Results, facetOf: FacetOf): Finding[] {
     if (ratio) engineRatios.push(ratio);
     out.push(...(facet?.findings?.(s) ?? []));
     out.push(...frameworkShareFindings(s, rows));
+    const ceiling = ceilingFinding(s, rows);
+    if (ceiling) out.push(ceiling);
     out.push(...closingFindings(s, rows, everyRowErrored));
   }
   const engine = transportByName(results.scenarios.flatMap((s) => s.results).find((r) => roleOf(r) === 'engine')?.transport ?? '');
@@ -216,7 +287,8 @@ export function computeFindings(results: Results, facetOf: FacetOf): Finding[] {
   if (engineRatios.length > 0 && engine && reference) {
     out.push({
       level: 'info',
-      text: `Engine vs ${reference.inWords}: ${engine.inWords} handled ${engineRatios[0]} the messages per server CPU second of ${reference.inWords}${engineRatios.length > 1 ? `; ${engineRatios.slice(1).join('; ')}` : ''}.`,
+      topic: 'cost',
+      text: `Engine vs ${reference.inWords} (${engine.inWords} first): ${engineRatios.join('; ')}.`,
     });
   }
   return out;

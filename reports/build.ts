@@ -8,10 +8,11 @@
 import { RESULTS_VERSION } from '../metrics/results.ts';
 import type { Results, ScenarioResult, TransportResult } from '../metrics/results.ts';
 import { transportColor } from '../report-model/charts.ts';
-import type { Block, Cell, ListBlock, ReportDoc, Section, TableBlock } from '../report-model/doc.ts';
+import type { Block, Cell, Finding, FindingGroup, ListBlock, ReportDoc, Section, TableBlock, Topic } from '../report-model/doc.ts';
 import type { ScenarioFacet } from '../report-model/facet.ts';
 import { summaryCell, summaryColumns } from '../report-model/figures.ts';
 import { computeFindings, loadInWords } from '../report-model/findings.ts';
+import { matrixTable, type PlacedColumn } from '../report-model/matrix.ts';
 import { fmtBytes, fmtParam, isCompleted, isFailed, isNotApplicable, notApplicableReason, orderedRows } from '../report-model/format.ts';
 import { facetOf } from '../scenarios/index.ts';
 import { transports } from '../transports/index.ts';
@@ -110,12 +111,66 @@ function scenarioSection(s: ScenarioResult, facet: ScenarioFacet | undefined, cm
   };
 }
 
+/** The decision matrix from every scenario facet's columns, each linked to its scenario's section. */
+function matrixOf(results: Results): TableBlock | undefined {
+  const columns: PlacedColumn[] = [];
+  for (const s of results.scenarios) {
+    const anchor = `scenario-${slug(s.name)}`;
+    for (const c of facetOf(s)?.matrix?.(s) ?? []) columns.push({ ...c, anchor });
+  }
+  const order = transports().map((t) => t.name);
+  const seen = [...new Set(results.scenarios.flatMap((s) => s.results.map((r) => r.transport)))];
+  // Registered transports in their order, then any this lab does not know (an older file's).
+  return matrixTable(columns, [...order.filter((t) => seen.includes(t)), ...seen.filter((t) => !order.includes(t))]);
+}
+
+const TOPICS: [Topic | 'other', string][] = [
+  ['latency', 'Latency'],
+  ['cost', 'Cost: server CPU and memory'],
+  ['bytes', 'Bytes on the wire'],
+  ['liveness', 'Liveness: noticing a dead peer'],
+  ['limits', 'Limits: how far each one goes'],
+  ['other', 'Notes'],
+];
+
+/** Findings grouped by question (a finding's own topic, else its scenario facet's), each linked to its scenario's section. */
+function groupFindings(findings: Finding[], results: Results): FindingGroup[] {
+  const byName = new Map(results.scenarios.map((s) => [s.name, s]));
+  const groups = new Map<Topic | 'other', FindingGroup['items']>();
+  for (const f of findings) {
+    const s = f.scenario !== undefined ? byName.get(f.scenario) : undefined;
+    const topic = f.topic ?? (s ? facetOf(s)?.topic : undefined) ?? 'other';
+    const item = { ...f, ...(s ? { anchor: `scenario-${slug(s.name)}` } : {}) };
+    groups.set(topic, [...(groups.get(topic) ?? []), item]);
+  }
+  return TOPICS.filter(([t]) => groups.has(t)).map(([topic, title]) => ({ topic, title, items: groups.get(topic)! }));
+}
+
+/** The CPU split of a run in words. */
+function cpuSetsInWords(sets: Results['meta']['cpuSets']): string {
+  if (!sets) return 'not recorded (not pinned)';
+  if ('off' in sets) return sets.off;
+  return `server on CPU ${sets.server.join(',')}, load on CPU ${sets.load.join(',')} (taskset)`;
+}
+
+/** The box that says how good a figure is. */
+const HOW_TO_READ = [
+  'Latency is corrected for coordinated omission: each message is timed from when it was meant to be sent, so a stalled server cannot hide its stall.',
+  'The server and the load processes run on disjoint CPUs when the machine has two or more (the run environment lists the "CPU sets"); unpinned figures mix both sides\' costs.',
+  'A figure marked "floor" was limited by the load client even after adding load processes: the server can do at least that much.',
+  'Saturation figures read "sustained ≥ A, failed at B": the true limit lies in between, within the stated resolution; a single doubled number is never given.',
+  'With several trials a figure is their median with the min–max range; one transport is said to beat another only when the ranges do not overlap.',
+  'Server CPU µs per message at a fixed rate every server sustains is the figure that says which server is cheaper; messages per second of a client-bound run is not.',
+];
+
 /** Builds the report document of a run, optionally against a baseline. */
 export function buildReport(results: Results, opts: BuildOptions = {}): ReportDoc {
   const m = results.meta;
   const cmp = opts.baseline ? compareResults(results, opts.baseline) : undefined;
   // A scenario unknown to this lab (an older file's) has no facet and gets the general parts only.
   const sections = results.scenarios.map((s) => scenarioSection(s, facetOf(s), cmp));
+  const matrix = matrixOf(results);
+  const findings = computeFindings(results, facetOf);
   return {
     title: 'transport-lab results',
     subtitle: `Run started ${m.startedAt}${m.git ? ` at commit ${m.git.slice(0, 12)}` : ''}.`,
@@ -128,9 +183,14 @@ export function buildReport(results: Results, opts: BuildOptions = {}): ReportDo
       ['command', m.command],
       ['started', m.startedAt],
       ['finished', m.finishedAt ?? '–'],
+      ['CPU sets', cpuSetsInWords(m.cpuSets)],
+      ...(m.noisyReruns !== undefined ? ([['noisy trials rerun', String(m.noisyReruns)]] as [string, string][]) : []),
       ['results version', `${m.version} (this report reads ${RESULTS_VERSION})`],
     ],
-    findings: computeFindings(results, facetOf),
+    ...(matrix ? { matrix } : {}),
+    findings,
+    findingGroups: groupFindings(findings, results),
+    howToRead: HOW_TO_READ,
     ...(cmp && opts.baseline ? { comparison: comparisonSection(cmp, opts.baseline) } : {}),
     sections,
     legend: transports().map((t) => ({ name: t.name, color: t.look.color })),

@@ -8,6 +8,7 @@
 import type { Results } from '../metrics/results.ts';
 import type { Block, Cell, ReportDoc, Section, TableBlock } from '../report-model/doc.ts';
 import { buildReport } from './build.ts';
+import { textCells } from './table.ts';
 import type { BuildOptions } from './build.ts';
 
 /** Escapes a table cell: pipes and line breaks would break the row. */
@@ -68,9 +69,27 @@ function sectionLines(s: Section, level: string): string[] {
   return out;
 }
 
+/** The anchor GitHub gives a heading of this text (the scenario sections are headed by their name). */
+function headingAnchor(title: string): string {
+  return title
+    .toLowerCase()
+    .replace(/[^a-z0-9 _-]/g, '')
+    .replace(/ /g, '-');
+}
+
 /** The document as Markdown. */
 function renderDocMarkdown(doc: ReportDoc): string {
   const out: string[] = [`## ${doc.title}`, '', doc.subtitle, ''];
+  if (doc.matrix) {
+    const m = doc.matrix;
+    const { rows, footnotes } = textCells(m, (text, mark) => (mark === 'best' ? `**${text}** (best)` : `${text} (tie)`));
+    const head = m.columns.map((c) => cell(c.label));
+    const sep = m.columns.map((c) => (c.text ? '---' : '---:'));
+    out.push(`### ${m.title ?? 'Decision matrix'}`, '');
+    out.push([head, sep, ...rows.map((r) => r.map((x) => cell(x)))].map((r) => `| ${r.join(' | ')} |`).join('\n'), '');
+    out.push(...(m.notes ?? []).map((n) => `- ${cell(n)}`), '');
+    if (footnotes.length > 0) out.push(...footnotes.map((f) => `${cell(f)}  `), '');
+  }
   const env: TableBlock = {
     kind: 'table',
     key: 'environment',
@@ -80,13 +99,20 @@ function renderDocMarkdown(doc: ReportDoc): string {
     ],
     rows: doc.environment.map(([k, v]) => [{ text: k }, { text: v }]),
   };
-  out.push(...folded('Run environment', [mdTable(env)]));
   if (doc.comparison) out.push(...sectionLines(doc.comparison, '###'));
-  if (doc.findings.length > 0) {
+  if (doc.findingGroups.length > 0) {
     out.push('### Findings', '');
-    for (const f of doc.findings) out.push(`- ${f.level === 'error' ? '**Error:** ' : f.level === 'warn' ? '**Note:** ' : ''}${f.text}`);
-    out.push('');
+    for (const g of doc.findingGroups) {
+      out.push(`#### ${g.title}`, '');
+      for (const f of g.items)
+        out.push(
+          `- ${f.level === 'error' ? '**Error:** ' : f.level === 'warn' ? '**Note:** ' : ''}${f.text}${f.anchor && f.scenario ? ` ([${f.scenario}](#${headingAnchor(f.scenario)}))` : ''}`,
+        );
+      out.push('');
+    }
   }
+  out.push(...folded('Run environment', [mdTable(env)]));
+  out.push('> **How to read these figures**', '>', ...doc.howToRead.map((t) => `> - ${t}`), '');
   for (const s of doc.sections) out.push(...sectionLines(s, '###'));
   return out.join('\n').replace(/\n+$/, '') + '\n';
 }

@@ -26,12 +26,49 @@ function layoutColumns(head: string[], body: string[][], leftAligned: boolean[])
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
 }
 
+/**
+ * A table's cells as text with their marks spelled out ("4.07 ms (best)"),
+ * and, when the table asks for it, the hover texts of n/a cells as numbered
+ * footnotes ("n/a [1]" … "[1] reason"), the same reason sharing one number.
+ */
+export function textCells(t: TableBlock, decorate: (text: string, mark: 'best' | 'tie') => string): { rows: string[][]; footnotes: string[] } {
+  const footnotes: string[] = [];
+  const rows = t.rows.map((r) =>
+    r.map((c) => {
+      if (c.mark === 'best' || c.mark === 'tie') return decorate(c.text, c.mark);
+      if (t.footnotes && c.mark === 'na' && c.title) {
+        let k = footnotes.indexOf(c.title);
+        if (k < 0) k = footnotes.push(c.title) - 1;
+        return `${c.text} [${k + 1}]`;
+      }
+      return c.text;
+    }),
+  );
+  return { rows, footnotes: footnotes.map((f, i) => `[${i + 1}] ${f}`) };
+}
+
 function tableLines(t: TableBlock, indent: string): string[] {
   return layoutColumns(
     t.columns.map((c) => c.label),
     t.rows.map((r) => r.map((c) => c.text)),
     t.columns.map((c) => c.text === true),
   ).map((l) => indent + l);
+}
+
+/** The decision matrix: marks in words, the verdicts, then the footnotes. */
+function matrixLines(t: TableBlock): string[] {
+  const { rows, footnotes } = textCells(t, (text, mark) => `${text} (${mark})`);
+  return [
+    `== ${t.title ?? 'Decision matrix'}`,
+    ...layoutColumns(
+      t.columns.map((c) => c.label),
+      rows,
+      t.columns.map((c) => c.text === true),
+    ).map((l) => `  ${l}`),
+    ...(t.notes ?? []).map((n) => `  * ${n}`),
+    ...footnotes.map((f) => `  ${f}`),
+    '',
+  ];
 }
 
 /** The lines of a block in a scenario or the comparison; charts and plain notes are left to the page. */
@@ -66,11 +103,12 @@ function comparisonLines(s: Section): string[] {
 
 /** The document as terminal text. */
 function renderDocText(doc: ReportDoc): string {
-  const out: string[] = doc.sections.flatMap(sectionLines);
+  const out: string[] = [...(doc.matrix ? matrixLines(doc.matrix) : []), ...doc.sections.flatMap(sectionLines)];
   for (const f of doc.findings) {
     if (f.level !== 'info' && f.scenario === undefined) out.push(`! ${f.text}`);
   }
   if (doc.comparison) out.push(...comparisonLines(doc.comparison));
+  out.push('', 'How to read these figures:', ...doc.howToRead.map((t) => `  - ${t}`));
   return out.join('\n').replace(/\n+$/, '') + '\n';
 }
 

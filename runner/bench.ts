@@ -4,9 +4,12 @@
  */
 import type { Results, ScenarioResult, TransportName, TransportResult } from '../metrics/results.ts';
 import { combineTrials } from './repeat.ts';
+import { Progress, type ProgressSink } from './progress.ts';
+import { MAX_NOISY_RERUNS, calibrate, moreLoadProcesses, noisyTrial } from './trial-checks.ts';
 import { collectMeta } from '../metrics/env.ts';
 import { erroredResult, notApplicableResult, whyNot, type Scenario } from '../scenarios/contract.ts';
 import { liveChildren, type RunParams } from './session.ts';
+import { transport as descriptorOf } from '../transports/index.ts';
 
 /** One scenario to run, with its parameters. */
 export interface PlannedScenario {
@@ -26,15 +29,46 @@ export interface BenchPlan {
   transports: TransportName[];
   /** The command line, for the results' metadata. */
   command: string;
-  /** Where progress lines go (default stderr). */
+  /** Where progress lines go (default stderr, with an updating ETA line when it is a terminal). */
   log?: (line: string) => void;
+}
+
+/**
+ * Set-up a run pays besides its scenario's own plan: forking the server and
+ * load processes through tsx and closing them. Measured on the quick profile.
+ */
+const RUN_SETUP_MS = 1500;
+
+/** Planned ms of every run in the order the runner takes them; a run that will be skipped plans 0. */
+function plannedRuns(plan: BenchPlan): number[] {
+  const out: number[] = [];
+  for (const { scenario, params } of plan.scenarios)
+    for (const t of plan.transports) {
+      const skip = whyNot(scenario, t, params) !== null;
+      const ms = skip ? 0 : RUN_SETUP_MS + scenario.plannedMs(params, descriptorOf(t));
+      for (let k = 0; k < (skip ? 1 : (plan.repeat ?? 1)); k++) out.push(ms);
+    }
+  return out;
 }
 
 /** Runs the plan; resolves with everything measured, also after an interrupt. */
 export async function runBench(plan: BenchPlan): Promise<{ results: Results; interrupted: boolean }> {
-  const log = plan.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const sink: ProgressSink = plan.log
+    ? { write: (text) => plan.log!(text.replace(/\n$/, '')), tty: false }
+    : { write: (text) => process.stderr.write(text), tty: process.stderr.isTTY === true };
+  const progress = new Progress(plannedRuns(plan), () => performance.now(), sink);
+  const log = (line: string) => progress.log(line);
+  progress.begin();
+  // In a terminal the countdown moves between log lines too.
+  const ticker = sink.tty ? setInterval(() => progress.redraw(), 1000) : undefined;
+  ticker?.unref();
   const results: Results = {
-    meta: { ...collectMeta(plan.command), ...(plan.profile ? { profile: plan.profile } : {}), wsLoadClient: plan.run.wsClient },
+    meta: {
+      ...collectMeta(plan.command),
+      ...(plan.profile ? { profile: plan.profile } : {}),
+      wsLoadClient: plan.run.wsClient,
+      ...(plan.run.cpus ? { cpuSets: plan.run.cpus } : {}),
+    },
     scenarios: [],
   };
   const stopper = new AbortController();
@@ -46,9 +80,13 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  // Calibration loop timings of the whole run, and the trials rerun because the machine was slow.
+  const calibrations: number[] = [];
+  let noisyReruns = 0;
   try {
     const total = plan.scenarios.length * plan.transports.length;
     let step = 0;
+    let run = 0;
     for (const { scenario, params } of plan.scenarios) {
       const sr: ScenarioResult = { name: scenario.name, params: { ...params }, results: [] };
       results.scenarios.push(sr);
@@ -60,21 +98,53 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
         if (skip) {
           log(`${tag} ${t}: skipped — ${skip}`);
           sr.results.push(notApplicableResult(t, skip));
+          progress.finish(run++, true);
           continue;
         }
         const trials: TransportResult[] = [];
         const repeat = plan.repeat ?? 1;
+        const loadCores = plan.run.cpus && !('off' in plan.run.cpus) ? plan.run.cpus.load.length : 1;
         for (let k = 1; k <= repeat && !stopper.signal.aborted; k++) {
           const trialTag = repeat > 1 ? `${tag} (trial ${k}/${repeat})` : tag;
-          const started = performance.now();
-          try {
-            trials.push(await scenario.run(t, params, { ...plan.run, progress: (l) => log(`${trialTag} ${l}`), signal: stopper.signal }));
-            log(`${trialTag} ${t}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-          } catch (e) {
-            const why = stopper.signal.aborted ? 'interrupted by the user' : (e as Error).message;
-            trials.push(erroredResult(t, why));
-            log(`${trialTag} ${t}: ERRORED — ${why}`);
+          // Reruns (a noisy trial, more load processes) count as this run's time: the ETA learns from them too.
+          const index = run++;
+          progress.start(index);
+          const runOnce = async (p: object): Promise<TransportResult> => {
+            const started = performance.now();
+            try {
+              const row = await scenario.run(t, p, { ...plan.run, progress: (l) => log(`${trialTag} ${l}`), signal: stopper.signal });
+              log(`${trialTag} ${t}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+              return row;
+            } catch (e) {
+              const why = stopper.signal.aborted ? 'interrupted by the user' : (e as Error).message;
+              log(`${trialTag} ${t}: ERRORED — ${why}`);
+              return erroredResult(t, why);
+            }
+          };
+          for (let reruns = 0; ; reruns++) {
+            const before = calibrate();
+            let row = await runOnce(params);
+            // The load must not be the hidden limit: more load processes while the load's CPUs allow.
+            let procs = (params as { loadProcesses?: unknown }).loadProcesses;
+            for (let more = typeof procs === 'number' ? moreLoadProcesses(row, procs, loadCores) : undefined; more !== undefined && !stopper.signal.aborted; ) {
+              log(`${trialTag} ${t}: the load client was bound; again with ${more} load processes`);
+              procs = more;
+              row = await runOnce({ ...params, loadProcesses: more });
+              more = moreLoadProcesses(row, more, loadCores);
+            }
+            if (row.state === 'completed' && row.client?.clientBound) row = { ...row, extra: { ...row.extra, floor: true } };
+            const after = calibrate();
+            calibrations.push(before, after);
+            const noisy = row.state === 'completed' && noisyTrial(calibrations, before, after);
+            if (noisy && reruns < MAX_NOISY_RERUNS && !stopper.signal.aborted) {
+              noisyReruns++;
+              log(`${trialTag} ${t}: the machine ran slower during this trial (calibration ${before.toFixed(1)}/${after.toFixed(1)} ms); running it again`);
+              continue;
+            }
+            trials.push(noisy ? { ...row, extra: { ...row.extra, noisy: true } } : row);
+            break;
           }
+          progress.finish(index);
         }
         if (trials.length) sr.results.push(combineTrials(trials));
       }
@@ -86,10 +156,13 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
       }
     }
   } finally {
+    if (ticker) clearInterval(ticker);
+    progress.end();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
   }
   results.meta.finishedAt = new Date().toISOString();
   if ((plan.repeat ?? 1) > 1) results.meta.repeats = plan.repeat;
+  results.meta.noisyReruns = noisyReruns;
   return { results, interrupted: stopper.signal.aborted };
 }

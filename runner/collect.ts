@@ -80,7 +80,13 @@ function buildRow(
       requests: counters.requests,
       emptyResponses: counters.emptyResponses,
     },
-    server: { cpuMs: round(proc.cpuMs), rssMaxBytes: proc.rssMaxBytes, cpuPct: round(proc.cpuPct), connections: counters.connections },
+    server: {
+      cpuMs: round(proc.cpuMs),
+      rssMaxBytes: proc.rssMaxBytes,
+      cpuPct: round(proc.cpuPct),
+      connections: counters.connections,
+      ...(delivered > 0 ? { cpuUsPerMessage: round((proc.cpuMs * 1000) / delivered) } : {}),
+    },
     client: {
       cpuMs: round(sum('cpuMs')),
       cpuPct: round(Math.max(...clientCpu)),

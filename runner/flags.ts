@@ -98,8 +98,23 @@ export const SHARED_FLAGS: FlagSpecs = {
   warmup: { help: 'seconds of traffic before measuring starts (excluded from figures)', kind: 'number', quick: 0, full: 1, min: 0, max: 600 },
   'poll-interval': { help: 'short-polling interval, ms', kind: 'number', quick: 1000, min: 1, max: 600_000 },
   'long-poll-timeout': { help: 'how long a long poll is held, ms', kind: 'number', quick: 25_000, min: 1, max: 300_000, integer: true },
-  headers: { help: 'request headers of the HTTP clients', kind: 'choice', quick: 'minimal', choices: ['minimal', 'browser'] },
+  headers: {
+    help: 'request headers of the load clients: browser (what a Chromium page sends, clients/chromium-headers.json) or minimal',
+    kind: 'choice',
+    quick: 'browser',
+    choices: ['browser', 'minimal'],
+  },
   'load-processes': { help: 'spread the clients over K load processes', kind: 'number', quick: 1, full: 2, min: 1, max: 64, integer: true },
+  'fixed-rate': {
+    help: 'echo-pipelined, push, throughput: also server CPU µs/msg at this fixed rate, msg/s in total (0 = off; frame rows only)',
+    kind: 'number',
+    quick: 5000,
+    full: 20_000,
+    min: 0,
+    max: 1_000_000,
+  },
+  'fixed-connections': { help: 'connections of the fixed-load phase', kind: 'number', quick: 50, min: 1, max: 10_000, integer: true },
+  'fixed-duration': { help: 'seconds measured in the fixed-load phase', kind: 'number', quick: 1, full: 10, min: 0.5, max: 600 },
 };
 
 /** The HTTP load settings every scenario passes to its clients and servers. */

@@ -50,6 +50,9 @@ const sampler = new ProcessSampler();
 const clients: TransportClient[] = [];
 const seen: Seen[] = [];
 const echoSeen = new Seen();
+/** Open-loop sends by sequence number: the echoes owed are those sent within the measured range, warm-up excluded. */
+const sentSeen = new Seen();
+let openLoop = false;
 const errors: string[] = [];
 let mode: LoadMode = 'subscribe';
 let delivered = 0;
@@ -125,6 +128,8 @@ async function sendLoad(m: Req<'send'>): Promise<LoadCalls['send']['reply']> {
         return;
       }
       inflight[i]!++;
+      openLoop = true;
+      sentSeen.mark(seq);
       if (seq >= fromSeq) sent++;
       clients[i]!.send(encodePayload(seq, intendedNs, process.hrtime.bigint(), size))
         .catch((e: Error) => {
@@ -171,7 +176,8 @@ function finish(m: Req<'finish'>): LoadCalls['finish']['reply'] {
   if (mode === 'echo') {
     inRange = echoSeen.countIn(first, last);
     dups = echoSeen.dups;
-    owed = sent;
+    // Sends made before the measured phase began were counted while fromSeq was still 1.
+    owed = openLoop ? sentSeen.countIn(first, last) : sent;
   } else {
     for (const s of seen) {
       inRange += s.countIn(first, last);

@@ -19,9 +19,16 @@ const PATHS = [
   'wire.bytesPerMessage',
   'wire.overheadBytesPerMessage',
   'server.cpuMs',
+  'server.cpuUsPerMessage',
   'server.rssMaxBytes',
   'messages.lost',
+  'extra.fixedCpuUsPerMessage',
 ] as const;
+
+/** Figures computed from a row rather than stored in it, with their spread under the same keys as reports/figures.ts. */
+const DERIVED: Record<string, (t: TransportResult) => number | undefined> = {
+  'derived.messagesPerServerCpuSec': (t) => (t.messages?.delivered && t.server?.cpuMs ? t.messages.delivered / (t.server.cpuMs / 1000) : undefined),
+};
 
 function getPath(o: unknown, path: string): number | undefined {
   let cur: unknown = o;
@@ -64,11 +71,17 @@ export function combineTrials(trials: TransportResult[]): TransportResult {
     setPath(base, p, median(vs));
     spread[p] = { min: Math.min(...vs), max: Math.max(...vs) };
   }
+  for (const [k, get] of Object.entries(DERIVED)) {
+    const vs = ok.map(get).filter((v): v is number => v !== undefined);
+    if (vs.length === ok.length) spread[k] = { min: Math.min(...vs), max: Math.max(...vs) };
+  }
   base.extra = {
     ...base.extra,
     trials: trials.length,
     completedTrials: ok.length,
     spread,
+    // A figure any trial of which was limited by its load is a floor.
+    ...(ok.some((t) => t.extra?.['floor'] === true) ? { floor: true } : {}),
     ...(failed.length ? { failedTrials: failed.map((f) => f.error) } : {}),
   };
   return base;

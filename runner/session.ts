@@ -11,6 +11,7 @@ import type { HeaderProfile } from '../clients/contract.ts';
 import { loadClientFor, transport as describe, type WsLoadClient } from '../transports/index.ts';
 import type { ClientModule, TransportDescriptor } from '../transports/descriptor.ts';
 import { Child, type Calls, type Events } from './child.ts';
+import { type CpuPlan, pin } from './cpus.ts';
 import type { CannonCalls, LoadCalls, LoadEvents, LoadMode, PeerCalls, ServerCalls, ServerEvents } from './protocol.ts';
 
 const SERVER_CHILD = import.meta.resolve('./server-child.ts');
@@ -32,6 +33,8 @@ interface LoadSpec {
 export interface RunParams {
   /** Which client drives the rows that deliver by frames. */
   wsClient: WsLoadClient;
+  /** CPUs of the server and of the load processes (runner/cpus.ts); absent: not pinned. */
+  cpus?: CpuPlan;
 }
 
 /** A server child as the session speaks to it. */
@@ -66,8 +69,14 @@ export class Session {
     this.descriptor = describe(transport);
   }
 
-  private track<C extends Calls, E extends Events>(c: Child<C, E>): Child<C, E> {
+  private track<C extends Calls, E extends Events>(c: Child<C, E>, side: 'server' | 'load' = 'load'): Child<C, E> {
     liveChildren.add(c);
+    const plan = this.run.cpus;
+    if (plan && !('off' in plan) && c.proc.pid !== undefined) {
+      // Pinned right after the fork: the child has not started measuring anything yet.
+      const failed = pin(c.proc.pid, plan[side]);
+      if (failed) process.stderr.write(`${failed}\n`);
+    }
     c.proc.once('exit', () => liveChildren.delete(c));
     return c;
   }
@@ -82,7 +91,7 @@ export class Session {
     // LAB_SERVER_NODE_FLAGS adds node flags to every server process, e.g. "--cpu-prof
     // --cpu-prof-dir=/tmp/prof" to see where a server's time goes (NODE_OPTIONS refuses those).
     const extra = (process.env['LAB_SERVER_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean);
-    this.server = this.track(new Child<ServerCalls, ServerEvents>(`${this.transport} server`, SERVER_CHILD, [...nodeFlags, ...extra]));
+    this.server = this.track(new Child<ServerCalls, ServerEvents>(`${this.transport} server`, SERVER_CHILD, [...nodeFlags, ...extra]), 'server');
     const ready = await this.server.ask({ type: 'init', transport: this.transport, server: this.descriptor.server, options: this.serverOptions }, 30_000);
     this.port = ready.port;
   }

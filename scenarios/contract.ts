@@ -24,12 +24,23 @@ export interface Scenario<P extends object = Record<string, unknown>> {
   flags?: FlagSpecs;
   /** Builds its parameters from validated flags. */
   params(f: FlagReader, profile: Profile): P;
+  /**
+   * How long one run on this transport should take, in ms, from the parameters
+   * (measured windows, waits, a poll interval of lag): the ETA's plan. Process
+   * start-up is the runner's to add.
+   */
+  plannedMs(params: P, transport: TransportDescriptor): number;
   /** Why the scenario cannot run on a transport, from its traits, or null when it can. */
   skipReason?(transport: TransportDescriptor, params: P): string | null;
   /** After every transport ran: figures across transports (crossovers, capacity), written as the scenario's `summary`. */
   summarize?(result: ScenarioResult): Record<string, unknown>;
   /** Measures one transport; throws on failure (the runner records it as errored). */
   run(transport: TransportName, params: P, ctx: RunContext): Promise<TransportResult>;
+}
+
+/** How long the last messages may trail: a poll interval for short polling, a moment for the rest (the ETA's guess at a drain). */
+export function deliveryLagMs(t: TransportDescriptor, pollIntervalMs: number): number {
+  return t.traits.delivery === 'poll' ? pollIntervalMs : 100;
 }
 
 /** Why `scenario` does not apply to the registered transport `name`, or null when it does. */

@@ -1,7 +1,33 @@
 /** Small pieces the scenario facets share: parameters in words, rows with their parsed figures, detail tables. */
 import type { ScenarioResult, TransportResult } from '../metrics/results.ts';
 import type { TableBlock } from '../report-model/doc.ts';
-import { fmtInt, isCompleted, num, orderedRows } from '../report-model/format.ts';
+import type { MatrixCell } from '../report-model/facet.ts';
+import { fmtInt, isCompleted, isNotApplicable, notApplicableReason, num, orderedRows } from '../report-model/format.ts';
+import type { TrialRange } from '../report-model/trials.ts';
+
+/** A figure measured once: its own range. */
+export function oneTrial(v: number): TrialRange {
+  return { median: v, min: v, max: v, trials: 1 };
+}
+
+/**
+ * Matrix cells of a scenario, one per row: `value` for a completed row, the
+ * reason for a row that did not apply or errored, `missing` when a completed
+ * row has no such figure.
+ */
+export function matrixCells(
+  s: ScenarioResult,
+  value: (r: TransportResult) => { range: TrialRange; text: string } | undefined,
+  missing = 'this run has no such figure',
+): Record<string, MatrixCell> {
+  const out: Record<string, MatrixCell> = {};
+  for (const r of orderedRows(s.results)) {
+    if (isNotApplicable(r)) out[r.transport] = { na: `not applicable: ${notApplicableReason(r)}` };
+    else if (!isCompleted(r)) out[r.transport] = { na: `errored: ${r.error ?? 'no reason given'}` };
+    else out[r.transport] = value(r) ?? { na: missing };
+  }
+  return out;
+}
 
 /** Detail tables longer than this fold away under their notes, which already say what matters. */
 const FOLD_ROWS = 12;

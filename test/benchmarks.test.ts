@@ -36,10 +36,42 @@ test('fuzz runs for the time asked and reports what it covered', () => {
   assert.match(r.stdout, /errors by code: \{.*WS_ERR_/);
 });
 
+test('bench:fixed drives a served ws server at a fixed rate and reads its CPU per message from /proc', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lab-fixed-'));
+  try {
+    const json = path.join(dir, 'fixed.json');
+    const r = run('bench/fixed-load.ts', [
+      '--servers',
+      'ws',
+      '--trials',
+      '1',
+      '--seconds',
+      '0.5',
+      '--warmup',
+      '0.2',
+      '--rate',
+      '400',
+      '--connections',
+      '4',
+      '--json',
+      json,
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^fixed load: 400 msg\/s over 4 connections, 64 B/m);
+    assert.match(r.stdout, /^ws: median [\d.]+ µs\/msg/m);
+    const out = JSON.parse(readFileSync(json, 'utf8')) as { servers: Record<string, { trials: number[]; median: number }> };
+    assert.equal(out.servers['ws']!.trials.length, 1);
+    assert.ok(out.servers['ws']!.median > 0 && Number.isFinite(out.servers['ws']!.median));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a bad flag to a benchmark script is one line, exit 2', () => {
   for (const [script, args, pattern] of [
     ['bench/micro.ts', ['--time', 'soon'], /^bench:micro: --time must be a number/],
     ['bench/fuzz.ts', ['--nope'], /^fuzz: .*--nope/],
+    ['bench/fixed-load.ts', ['--rate', 'fast'], /^bench:fixed: --rate must be a number/],
   ] as const) {
     const r = run(script, [...args]);
     assert.equal(r.status, 2, r.stderr);

@@ -52,7 +52,11 @@ test('serve on a port in use → one line naming the port, exit 2', async (t) =>
 test('bench with a tiny duration writes results.json with the fixed points and an offline index.html', () => {
   const out = mkdtempSync(path.join(tmpdir(), 'lab-bench-'));
   try {
-    const r = lab(['bench', '--scenario', 'push', '--duration', '0.5', '--clients', '3', '--rate', '20', '--poll-interval', '100', '--out', out], 120_000);
+    // The fixed-load phase is tested on its own; here it would only lengthen a run about the results' fixed points.
+    const r = lab(
+      ['bench', '--scenario', 'push', '--duration', '0.5', '--clients', '3', '--rate', '20', '--poll-interval', '100', '--fixed-rate', '0', '--out', out],
+      120_000,
+    );
     assert.equal(r.code, 0, r.stderr);
     const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as Results;
     for (const k of ['startedAt', 'command', 'git', 'node', 'cpu', 'cores', 'os'] as const) assert.ok(k in results.meta, `meta.${k}`);
@@ -171,6 +175,29 @@ test('Ctrl-C stops every child process and still writes what was measured', asyn
       left.filter((l) => !l.includes('ps -eo')),
       [],
     );
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('the transport-lab command: --version prints the package version; a tiny bench runs through the launcher', () => {
+  const launcher = path.join(ROOT, 'bin', 'transport-lab.js');
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string> };
+  assert.equal(path.resolve(ROOT, pkg.bin['transport-lab']!), launcher, 'package.json bin points at the launcher');
+  const v = spawnSync(process.execPath, [launcher, '--version'], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+  assert.equal(v.status, 0, v.stderr);
+  assert.equal(v.stdout.trim(), pkg.version);
+  const out = mkdtempSync(path.join(tmpdir(), 'lab-bin-'));
+  try {
+    const r = spawnSync(
+      process.execPath,
+      [launcher, 'bench', '--scenario', 'push', '--duration', '2', '--transports', 'sse', '--clients', '2', '--rate', '10', '--out', out],
+      { cwd: ROOT, encoding: 'utf8', timeout: 120_000 },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as Results;
+    assert.equal(results.scenarios[0]!.results[0]!.state, 'completed');
+    assert.ok(existsSync(path.join(out, 'index.html')));
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -10,7 +10,19 @@ import type { SseClient } from '../clients/sse.ts';
 const transports = registered().map((d) => d.name);
 
 test('every registered transport has a server and a client that load', async () => {
-  assert.deepEqual(transports, ['polling', 'long-polling', 'sse', 'websocket', 'ws', 'polling-node', 'long-polling-node', 'sse-node', 'websocket+deflate', 'ws+deflate']);
+  assert.deepEqual(transports, [
+    'polling',
+    'long-polling',
+    'sse',
+    'websocket',
+    'ws',
+    'tcp',
+    'polling-node',
+    'long-polling-node',
+    'sse-node',
+    'websocket+deflate',
+    'ws+deflate',
+  ]);
   for (const d of registered()) {
     const server = await serverFrom(d.server);
     assert.equal(server.transport, d.name, 'the server names itself as its registry entry does');

@@ -8,13 +8,13 @@ import { Session } from '../runner/session.ts';
 
 const VARIANTS = ['polling-node', 'long-polling-node', 'sse-node'];
 
-test('the five built-in transports and their node:http variants, in report order, are the rows a results file may hold', () => {
+test('the five built-in transports, the tcp ceiling and the variants, in report order, are the rows a results file may hold', () => {
   assert.deepEqual(transportNames(), ['polling', 'long-polling', 'sse', 'websocket', 'ws'], 'a run takes the five by default');
   assert.deepEqual(
     transports().map((d) => d.name),
-    ['polling', 'long-polling', 'sse', 'websocket', 'ws', ...VARIANTS],
+    ['polling', 'long-polling', 'sse', 'websocket', 'ws', 'tcp', ...VARIANTS, 'websocket+deflate', 'ws+deflate'],
   );
-  assert.deepEqual([...TRANSPORTS], ['polling', 'long-polling', 'sse', 'websocket', 'ws', ...VARIANTS]);
+  assert.deepEqual([...TRANSPORTS], ['polling', 'long-polling', 'sse', 'websocket', 'ws', 'tcp', ...VARIANTS, 'websocket+deflate', 'ws+deflate']);
 });
 
 test("a node:http variant keeps its transport's traits and client and names the server it runs on", () => {

@@ -81,9 +81,10 @@ export interface TransportDescriptor {
   look: TransportLook;
   /**
    * `engine`: the lab's own WebSocket engine; `reference`: the library it is measured against
-   * (findings compare the two); absent for every other transport.
+   * (findings compare the two); `ceiling`: raw TCP with no framing, the most Node can do on the
+   * same load (each WebSocket figure is shown as its share); absent for every other transport.
    */
-  role?: 'engine' | 'reference';
+  role?: 'engine' | 'reference' | 'ceiling';
   /**
    * For the HTTP transports: the HTTP server under its routes. A row on plain node:http is a
    * variant of the express row (`variantOf` names it), with the same traits and its own name.

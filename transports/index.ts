@@ -50,6 +50,17 @@ const BUILT_IN: TransportDescriptor[] = [
     server: serverModule('ws.ts', 'createWsServer'),
     client: clientModule('ws.ts', 'WsClient'),
   },
+  {
+    // The ceiling: newline-delimited messages on a raw node:net socket after one HTTP Upgrade.
+    name: 'tcp',
+    inWords: 'raw TCP (node:net)',
+    traits: { delivery: 'frames', heartbeat: 'none', socketsPerClient: 1, upward: 'frame' },
+    look: { color: '#555555', dash: [1, 3] },
+    role: 'ceiling',
+    byNameOnly: true,
+    server: serverModule('tcp.ts', 'createTcpServer'),
+    client: clientModule('tcp.ts', 'TcpClient'),
+  },
 ];
 
 /**
@@ -58,7 +69,7 @@ const BUILT_IN: TransportDescriptor[] = [
  * findings compare the plain rows). Run only by name, so `npm run bench` keeps its five
  * rows: they run when asked for by name (`--transports websocket+deflate,ws+deflate`).
  */
-const DEFLATE_VARIANTS: TransportDescriptor[] = BUILT_IN.filter((d) => d.role !== undefined).map((d) => ({
+const DEFLATE_VARIANTS: TransportDescriptor[] = BUILT_IN.filter((d) => d.role === 'engine' || d.role === 'reference').map((d) => ({
   name: `${d.name}+deflate`,
   inWords: `${d.inWords} with permessage-deflate`,
   traits: d.traits,
@@ -160,7 +171,7 @@ export const WS_LOAD_CLIENTS: readonly WsLoadClient[] = ['own', 'engine', 'ws'];
 
 /** The client that drives `d`'s server under a load-client choice. */
 export function loadClientFor(d: TransportDescriptor, choice: WsLoadClient): ClientModule {
-  if (choice === 'own' || d.traits.delivery !== 'frames') return d.client;
+  if (choice === 'own' || d.traits.delivery !== 'frames' || d.role === 'ceiling') return d.client;
   const role = choice === 'engine' ? 'engine' : 'reference';
   const other = transports().find((x) => x.role === role);
   if (!other) throw new Error(`--ws-client ${choice}: no transport has the ${role} role`);

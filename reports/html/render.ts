@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { transformSync } from 'esbuild';
 import { escape as escapeText } from 'html-escaper';
 import type { Results } from '../../metrics/results.ts';
-import type { Block, ChartBlock, Finding, ListBlock, ReportDoc, Section, TableBlock, TextBlock } from '../../report-model/doc.ts';
+import type { Block, ChartBlock, FindingGroup, ListBlock, ReportDoc, Section, TableBlock, TextBlock } from '../../report-model/doc.ts';
 import { buildReport } from '../build.ts';
 import type { BuildOptions } from '../build.ts';
 
@@ -102,7 +102,9 @@ interface Ctx {
 const MARK_CLASS = { best: 'best', tie: 'tie', na: 'na', bad: 'bad', flag: 'flag' } as const;
 
 function tableHtml(t: TableBlock, cls = 'num'): Markup {
-  const head = t.columns.map((c) => html`<th scope="col">${c.label}</th>`);
+  const head = t.columns.map(
+    (c) => html`<th scope="col"${c.key ? html` data-figure="${c.key}"` : ''}>${c.anchor ? html`<a href="#${c.anchor}">${c.label}</a>` : c.label}</th>`,
+  );
   const body = t.rows.map((row, ri) => {
     const cells = row.map((cell, i) => {
       const col = t.columns[i];
@@ -219,12 +221,22 @@ ${paramsHtml(s.params)}
 ${blocksHtml(ctx, rest, true)}${comparison}</section>`;
 }
 
-function findingsHtml(findings: readonly Finding[]): Markup | '' {
-  if (findings.length === 0) return '';
-  const items = findings.map(
-    (f) => html`<li class="finding-${f.level}">${f.level === 'info' ? '' : html`<strong>${f.level === 'warn' ? 'Note' : 'Error'}:</strong> `}${f.text}</li>\n`,
-  );
-  return html`<section class="findings" id="findings"><h2>Findings</h2><ul>\n${items}</ul></section>`;
+function findingsHtml(groups: readonly FindingGroup[]): Markup | '' {
+  if (groups.length === 0) return '';
+  const item = (f: FindingGroup['items'][number]) =>
+    html`<li class="finding-${f.level}">${f.level === 'info' ? '' : html`<strong>${f.level === 'warn' ? 'Note' : 'Error'}:</strong> `}${f.text}${f.anchor ? html` <a class="see" href="#${f.anchor}">${f.scenario ?? 'see'} ↓</a>` : ''}</li>\n`;
+  const body = groups.map((g) => html`<div class="topic" data-topic="${g.topic}"><h3>${g.title}</h3><ul>\n${g.items.map(item)}</ul></div>\n`);
+  return html`<section class="findings" id="findings"><h2>Findings</h2>\n${body}</section>`;
+}
+
+/** The decision matrix the page opens on: the table, the verdict per column, hover texts on n/a cells. */
+function matrixHtml(t: TableBlock | undefined): Markup | '' {
+  if (!t) return '';
+  return html`<section class="matrix" id="matrix"><h2>${t.title ?? 'Decision matrix'}</h2>
+${tableHtml(t, 'matrix num')}
+<ul class="verdicts">${(t.notes ?? []).map((n) => html`<li>${n}</li>`)}</ul>
+<p class="hint">Best in each column in bold green, ties (no measurable difference from the best) in green; hover an n/a for its reason; a column's head links to the scenario that measured it.</p>
+</section>`;
 }
 
 function headerHtml(doc: ReportDoc): Markup {
@@ -237,9 +249,12 @@ function headerHtml(doc: ReportDoc): Markup {
   return html`<header>
 <h1>${doc.title}</h1>
 <p class="sub">${doc.subtitle}</p>
-<details class="env" open><summary>Run environment</summary>${tableHtml(env, 'params env')}</details>
-<ul class="legend" aria-label="transport colours">${doc.legend.map((t) => html`<li><span class="swatch" style="background:${t.color}"></span>${t.name}</li>`)}</ul>
-</header>`;
+</header>
+${matrixHtml(doc.matrix)}
+${findingsHtml(doc.findingGroups)}
+<details class="env"><summary>Run environment</summary>${tableHtml(env, 'params env')}</details>
+<aside class="how-to-read"><h2>How to read these figures</h2><ul>${doc.howToRead.map((t) => html`<li>${t}</li>`)}</ul></aside>
+<ul class="legend" aria-label="transport colours">${doc.legend.map((t) => html`<li><span class="swatch" style="background:${t.color}"></span>${t.name}</li>`)}</ul>`;
 }
 
 /** The document as one self-contained HTML page. */
@@ -268,7 +283,6 @@ function renderDocHtml(doc: ReportDoc): string {
 ${headerHtml(doc)}
 ${nav}
 <noscript><p>Charts need JavaScript; every figure is also in the tables under each chart.</p></noscript>
-${findingsHtml(doc.findings)}
 ${comparison}
 ${sections}</main>
 <script>${new Markup(escapeScript(chartJsSource()))}</script>

@@ -2,9 +2,9 @@
 import type { ScenarioResult, TransportResult } from '../../metrics/results.ts';
 import { alpha, axis, baseOptions, chartBlock, transportBars, transportColor, transportLine, useLog, type LineDataset } from '../../report-model/charts.ts';
 import type { Block, Finding } from '../../report-model/doc.ts';
-import type { ScenarioFacet } from '../../report-model/facet.ts';
+import type { MatrixColumn, ScenarioFacet } from '../../report-model/facet.ts';
 import { fmtBytes, fmtDuration, fmtFixed, fmtInt, fmtMiB, fmtSig, listInWords, numList } from '../../report-model/format.ts';
-import { detailTable, joinParts, param, rowsWith } from '../facet-kit.ts';
+import { detailTable, joinParts, matrixCells, oneTrial, param, rowsWith } from '../facet-kit.ts';
 import { readConnections, type ConnectionsStep } from './schema.ts';
 
 const dash = (v: number | undefined, f: (x: number) => string) => (v === undefined ? '–' : f(v));
@@ -34,6 +34,27 @@ function rowFigure(row: TransportResult): string {
   if (last) parts.push(`${fmtBytes(last.rssPerConnBytes)}/conn at ${fmtInt(last.connections)}`);
   if (c?.skipped) parts.push(`${c.skipped.length} step(s) skipped`);
   return parts.join(', ');
+}
+
+/** Memory per idle connection at the largest step every transport reached: the matrix's memory column. */
+function matrix(s: ScenarioResult): MatrixColumn[] {
+  const conns = withSteps(s);
+  if (conns.length === 0) return [];
+  const common = Math.min(...conns.map((c) => c.x[c.x.length - 1]!.connections));
+  const steps = new Map(conns.map((c) => [c.r.transport, c.x.filter((st) => st.connections <= common).pop()]));
+  return [
+    {
+      key: 'memory',
+      order: 40,
+      label: 'RSS/idle conn',
+      question: `least server memory per idle connection (RSS at ${fmtInt(common)} connections)`,
+      better: 'lower',
+      cells: matrixCells(s, (r) => {
+        const st = steps.get(r.transport);
+        return st ? { range: oneTrial(st.rssPerConnBytes), text: fmtBytes(st.rssPerConnBytes) } : undefined;
+      }),
+    },
+  ];
 }
 
 function findings(s: ScenarioResult): Finding[] {
@@ -228,7 +249,9 @@ export const connectionsFacet: ScenarioFacet = {
   loadInWords,
   rowFigure,
   reads: (s) => s.results.some((r) => readConnections(r.extra)?.steps !== undefined),
+  topic: 'cost',
   findings,
+  matrix,
   details,
   charts,
 };

@@ -152,6 +152,8 @@ export const connections: Scenario<ConnectionsParams> = {
     ...HEARTBEAT_FLAGS,
   },
   params: connectionsParams,
+  // Per step: connecting (about 1 ms a connection), a second to settle, the hold, two collections.
+  plannedMs: (p) => 400 + p.steps.reduce((a, n, i) => a + (n - (p.steps[i - 1] ?? 0)) + 1000 + p.holdMs + 300, 0),
   async run(transport: TransportName, p: ConnectionsParams, ctx: RunContext): Promise<TransportResult> {
     const limits = openFilesLimit();
     const s = new Session(

@@ -3,10 +3,10 @@ import type { ScenarioResult, TransportResult } from '../../metrics/results.ts';
 import type { ChartDataset } from 'chart.js';
 import { axis, baseOptions, chartBlock, transportColor, type Axis } from '../../report-model/charts.ts';
 import type { Block, Finding } from '../../report-model/doc.ts';
-import type { ScenarioFacet } from '../../report-model/facet.ts';
+import type { MatrixColumn, ScenarioFacet } from '../../report-model/facet.ts';
 import { fmtDuration, fmtInt, listInWords } from '../../report-model/format.ts';
 import { transportByName } from '../../transports/index.ts';
-import { detailTable, joinParts, param, rowsWith } from '../facet-kit.ts';
+import { detailTable, joinParts, matrixCells, oneTrial, param, rowsWith } from '../facet-kit.ts';
 import { readDeadPeer, type DeadPeerView } from './schema.ts';
 
 /** A dead-peer outcome in a few words: "noticed after 2.1 s" or "not within 6 s". */
@@ -34,6 +34,26 @@ function loadInWords(s: ScenarioResult): string | undefined {
 function rowFigure(row: TransportResult): string {
   const dp = readDeadPeer(row.extra);
   return dp ? outcome(dp) : '';
+}
+
+/** Time to notice a frozen peer: the matrix's liveness column (a peer never noticed ranks last). */
+function matrix(s: ScenarioResult): MatrixColumn[] {
+  if (rowsWith(s, readDeadPeer).length === 0) return [];
+  return [
+    {
+      key: 'dead-peer',
+      order: 50,
+      label: 'dead peer noticed',
+      question: 'quickest to notice a dead peer',
+      better: 'lower',
+      cells: matrixCells(s, (r) => {
+        const dp = readDeadPeer(r.extra);
+        if (!dp) return undefined;
+        const ms = dp.detected && dp.detectMs !== undefined ? dp.detectMs : Number.POSITIVE_INFINITY;
+        return { range: oneTrial(ms), text: dp.detected && dp.detectMs !== undefined ? fmtDuration(dp.detectMs) : outcome(dp) };
+      }),
+    },
+  ];
 }
 
 function findings(s: ScenarioResult): Finding[] {
@@ -151,7 +171,9 @@ export const deadPeerFacet: ScenarioFacet = {
   loadInWords,
   rowFigure,
   reads: (s) => s.results.some((r) => readDeadPeer(r.extra) !== undefined),
+  topic: 'liveness',
   findings,
+  matrix,
   details,
   charts,
 };

@@ -191,6 +191,11 @@ export const deadPeer: Scenario<DeadPeerParams> = {
     'dead-peer-cap': { help: 'seconds to wait for the server to notice a frozen peer', kind: 'number', quick: 4, full: 100, min: 0.5, max: 3600 },
   },
   params: deadPeerParams,
+  // Up to a second before the freeze, then until the server's own settings say it notices, within the cap.
+  plannedMs: (p, t) => {
+    const expected = expectation(t, p).expectedMs;
+    return Math.min(1000, Math.max(300, p.pollIntervalMs / 2)) + Math.min(p.capMs, expected ?? p.capMs) + 300;
+  },
   skipReason() {
     return process.platform === 'win32' ? 'needs SIGSTOP, which Windows does not have' : null;
   },

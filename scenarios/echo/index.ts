@@ -10,12 +10,13 @@
  */
 import type { TransportName, TransportResult } from '../../metrics/results.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
-import type { RunContext, Scenario } from '../contract.ts';
+import { deliveryLagMs, type RunContext, type Scenario } from '../contract.ts';
 import { echoOpenLoopFacet, echoPingPongFacet, echoPipelinedFacet } from './facet.ts';
 import type { FlagReader, FlagSpecs } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
 import { collect } from '../../runner/collect.ts';
+import { type FixedLoadSpec, fixedLoadPlannedMs, fixedLoadSpec, withFixedLoad } from '../../runner/fixed-load.ts';
 
 export interface EchoParams {
   clients: number;
@@ -29,6 +30,9 @@ export interface EchoParams {
   headers: HeaderProfile;
   loadProcesses: number;
 }
+
+/** Connecting one client, for the ETA (measured on the quick profile). */
+const CONNECT_MS = 4;
 
 const ECHO_FLAGS: FlagSpecs = {
   'echo-clients': { help: 'echo: connections sending at once', kind: 'number', quick: 20, full: 200, min: 1, max: 100_000, integer: true },
@@ -67,6 +71,7 @@ export const echo: Scenario<EchoParams> = {
   facet: echoOpenLoopFacet,
   flags: ECHO_FLAGS,
   params: echoParams,
+  plannedMs: (p, t) => p.warmupMs + p.durationMs + deliveryLagMs(t, p.pollIntervalMs) + p.clients * CONNECT_MS,
   run(transport: TransportName, p: EchoParams, ctx: RunContext): Promise<TransportResult> {
     return withSession(transport, p, p.clients, ctx, async (s) => {
       const total = p.ratePerClient * p.clients;
@@ -105,6 +110,7 @@ export const echoPingPong: Scenario<PingPongParams> = {
     const { ratePerClient: _unused, ...rest } = echoParams(f);
     return { ...rest, clients: 1, loadProcesses: 1 };
   },
+  plannedMs: (p) => p.durationMs,
   run(transport: TransportName, p: PingPongParams, ctx: RunContext): Promise<TransportResult> {
     return withSession(transport, p, 1, ctx, async (s) => {
       await s.measure(1);
@@ -118,6 +124,8 @@ export const echoPingPong: Scenario<PingPongParams> = {
 /** Pipelined echo: where framing cost shows, judged per server CPU second. */
 export interface PipelinedParams extends PingPongParams {
   inFlight: number;
+  /** The fixed-load phase after the pipelined one (frame rows): server CPU per message at a rate all sustain. */
+  fixed?: FixedLoadSpec;
 }
 
 export const echoPipelined: Scenario<PipelinedParams> = {
@@ -130,10 +138,11 @@ export const echoPipelined: Scenario<PipelinedParams> = {
   },
   params: (f) => {
     const { ratePerClient: _unused, ...rest } = echoParams(f);
-    return { ...rest, clients: f.num('pipeline-clients'), inFlight: f.num('in-flight'), loadProcesses: 1 };
+    return { ...rest, clients: f.num('pipeline-clients'), inFlight: f.num('in-flight'), loadProcesses: 1, fixed: fixedLoadSpec(f, 'echo') };
   },
-  run(transport: TransportName, p: PipelinedParams, ctx: RunContext): Promise<TransportResult> {
-    return withSession(transport, p, p.clients, ctx, async (s) => {
+  plannedMs: (p, t) => p.durationMs + p.clients * CONNECT_MS + fixedLoadPlannedMs(t.name, p.fixed),
+  async run(transport: TransportName, p: PipelinedParams, ctx: RunContext): Promise<TransportResult> {
+    const row = await withSession(transport, p, p.clients, ctx, async (s) => {
       await s.measure(1);
       ctx.progress(`${transport}: ${p.clients} × ${p.inFlight} in flight for ${p.durationMs / 1000} s`);
       const done = await s.loads[0]!.ask({ type: 'ping-pong', size: p.size, durationMs: p.durationMs, inFlight: p.inFlight }, p.durationMs + 30_000);
@@ -146,5 +155,6 @@ export const echoPipelined: Scenario<PipelinedParams> = {
         extra: { mode: 'pipelined', inFlight: p.inFlight },
       });
     });
+    return p.fixed ? withFixedLoad(row, transport, p.fixed, ctx, ctx.progress) : row;
   },
 };

@@ -2,9 +2,9 @@
 import type { ScenarioResult, TransportResult } from '../../metrics/results.ts';
 import { axis, baseOptions, chartBlock, lineDataset, transportLine, useLog, type LineDataset } from '../../report-model/charts.ts';
 import type { Block, Finding } from '../../report-model/doc.ts';
-import type { ScenarioFacet } from '../../report-model/facet.ts';
+import type { MatrixColumn, ScenarioFacet } from '../../report-model/facet.ts';
 import { fmtInt, fmtNum, fmtSig, isCompleted, isNotApplicable, listInWords, numList, orderedRows } from '../../report-model/format.ts';
-import { detailTable, joinParts, param, rowsWith, sizeText } from '../facet-kit.ts';
+import { detailTable, joinParts, matrixCells, oneTrial, param, rowsWith, sizeText } from '../facet-kit.ts';
 import { readFanOutCapacity, readFanOutSteps } from './schema.ts';
 
 function loadInWords(s: ScenarioResult): string | undefined {
@@ -17,6 +17,27 @@ function loadInWords(s: ScenarioResult): string | undefined {
 function rowFigure(row: TransportResult): string {
   const top = readFanOutSteps(row.extra)?.at(-1);
   return top ? `p99 ${fmtSig(top.p99)} ms at N=${fmtInt(top.n)}` : '';
+}
+
+/** The largest N under the latency limit: the matrix's limits column. */
+function matrix(s: ScenarioResult): MatrixColumn[] {
+  const cap = readFanOutCapacity(s.summary);
+  if (!cap) return [];
+  const steps = numList(s.params['steps']);
+  const among = cap.searched === false && steps ? `, among N = ${listInWords(steps.map(fmtInt))}` : '';
+  return [
+    {
+      key: 'fan-out',
+      order: 60,
+      label: `subscribers, p99<${fmtSig(cap.limitMs)} ms`,
+      question: `most subscribers with p99 under ${fmtSig(cap.limitMs)} ms and no loss${among}`,
+      better: 'higher',
+      cells: matrixCells(s, (r) => {
+        const n = cap.largestN[r.transport];
+        return n === undefined ? undefined : { range: oneTrial(n), text: n > 0 ? fmtInt(n) : 'none' };
+      }),
+    },
+  ];
 }
 
 function findings(s: ScenarioResult): Finding[] {
@@ -124,7 +145,9 @@ export const fanOutFacet: ScenarioFacet = {
   loadInWords,
   rowFigure,
   reads: (s) => readFanOutCapacity(s.summary) !== undefined || s.results.some((r) => readFanOutSteps(r.extra) !== undefined),
+  topic: 'limits',
   findings,
+  matrix,
   details,
   charts,
 };

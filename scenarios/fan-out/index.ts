@@ -7,7 +7,7 @@
 import type { ScenarioResult, TransportName, TransportResult } from '../../metrics/results.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
 import type { FanOutCapacity, FanOutStep, FanOutSummary } from './schema.ts';
-import type { RunContext, Scenario } from '../contract.ts';
+import { deliveryLagMs, type RunContext, type Scenario } from '../contract.ts';
 import { fanOutFacet } from './facet.ts';
 import type { FlagReader } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
@@ -32,6 +32,9 @@ export interface FanOutParams {
 
 /** Subscribers one load process takes before another is started. */
 const CLIENTS_PER_PROCESS = 2500;
+/** Forking a load process, and connecting one subscriber, for the ETA (measured on the quick profile). */
+const STEP_SETUP_MS = 700;
+const CONNECT_MS = 2;
 
 export const fanOut: Scenario<FanOutParams> = {
   name: 'fan-out',
@@ -64,6 +67,12 @@ export const fanOut: Scenario<FanOutParams> = {
     ...httpLoadFlags(f),
     loadProcesses: f.num('load-processes'),
   }),
+  // Each step reconnects its subscribers (in load processes of their own) and drains; the capacity search is open-ended, so it plans one more step.
+  plannedMs: (p, t) =>
+    [...p.steps, ...(p.capacity ? [(p.steps[p.steps.length - 1] ?? 1) * 2] : [])].reduce(
+      (a, n) => a + p.stepDurationMs + deliveryLagMs(t, p.pollIntervalMs) + STEP_SETUP_MS * Math.ceil(n / CLIENTS_PER_PROCESS) + n * CONNECT_MS,
+      0,
+    ),
 
   async run(transport: TransportName, p: FanOutParams, ctx: RunContext): Promise<TransportResult> {
     const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs }, ctx);

@@ -262,6 +262,7 @@ export const httpSaturationFacet: ScenarioFacet = {
   loadInWords,
   rowFigure,
   reads: (s) => s.results.some((r) => readHttpSaturation(r.extra) !== undefined || readSaturationVariants(r.extra) !== undefined),
+  topic: 'limits',
   findings,
   details,
   charts,

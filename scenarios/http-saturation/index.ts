@@ -116,6 +116,8 @@ export const httpSaturation: Scenario<HttpSaturationParams> = {
     'saturation-duration': { help: 'seconds autocannon runs per variant', kind: 'number', quick: 2, full: 10, min: 0.5, max: 3600 },
   },
   params: httpSaturationParams,
+  // Two variants (empty and one-message polls), each with its warm-up; the autocannon process starts once.
+  plannedMs: (p) => 2 * (p.warmupSec + p.durationSec) * 1000 + 1000,
   skipReason: notSaturable,
   async run(transport: TransportName, p: HttpSaturationParams, ctx: RunContext): Promise<TransportResult> {
     const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs }, ctx);
@@ -141,7 +143,7 @@ export const httpSaturation: Scenario<HttpSaturationParams> = {
             { name: 'message', path: `/poll?cursor=${seq - 1}&client=cannon`, expectedStatus: 200 },
             { name: 'empty', path: `/poll?cursor=${seq}&client=cannon&timeout=0`, expectedStatus: 204 },
           ];
-      const headers = profileHeaders(p.headers);
+      const headers = profileHeaders(p.headers, 'fetch', s.baseUrl);
       const variants: SaturationVariant[] = [];
       let requestsTotal: ServerCounters | undefined;
       for (const v of plan) {

@@ -1,11 +1,13 @@
 /** The overhead sweep's part of the report: bytes per message against rate, crossovers, and header traffic at scale. */
+import { profileInWords } from '../../clients/headers.ts';
 import type { ScenarioResult, TransportResult } from '../../metrics/results.ts';
 import { axis, baseOptions, chartBlock, numbersTable, transportLine, useLog, type LineDataset, type XY } from '../../report-model/charts.ts';
 import type { Block, Finding } from '../../report-model/doc.ts';
-import type { ScenarioFacet } from '../../report-model/facet.ts';
+import type { MatrixColumn, ScenarioFacet } from '../../report-model/facet.ts';
+import { trialRange } from '../../report-model/trials.ts';
 import { fmtBytes, fmtDuration, fmtInt, fmtNum, fmtRatio, fmtSig, listInWords, numList, orderedRows } from '../../report-model/format.ts';
 import { transportByName } from '../../transports/index.ts';
-import { detailTable, joinParts, param, rowsWith } from '../facet-kit.ts';
+import { detailTable, joinParts, matrixCells, oneTrial, param, rowsWith } from '../facet-kit.ts';
 import { readOverheadSummary, readOverheadSweep, readResponseHeaders, type OverheadSweepPoint } from './schema.ts';
 
 function loadInWords(s: ScenarioResult): string | undefined {
@@ -17,7 +19,40 @@ function loadInWords(s: ScenarioResult): string | undefined {
   return joinParts(
     `${clients !== undefined ? `${fmtInt(clients)} subscribers, ` : ''}${listInWords(rates.map(fmtNum))} msg/s per client × ${listInWords(sizes.map(fmtInt))} B payloads`,
     poll !== undefined && `polling every ${fmtDuration(poll)}`,
+    headerWords(s) !== undefined && `with ${headerWords(s)}`,
   );
+}
+
+/** The header profile the HTTP clients sent, in words (bytes on the wire depend on it). */
+function headerWords(s: ScenarioResult): string | undefined {
+  return profileInWords(s.params['headers']);
+}
+
+/** Bytes per message at the lowest and the highest rate swept (smallest payload): the matrix's two bytes columns. */
+function matrix(s: ScenarioResult): MatrixColumn[] {
+  const lines = sweepLines(s);
+  const all = [...lines.values()].flat();
+  if (all.length === 0) return [];
+  const size = Math.min(...all.map((p) => p.sizeBytes));
+  const rates = [...new Set(all.filter((p) => p.sizeBytes === size).map((p) => p.ratePerClient))].sort((a, b) => a - b);
+  const picks: [number, string, number][] = [[rates[0]!, 'bytes-low', 20]];
+  if (rates.length > 1) picks.push([rates[rates.length - 1]!, 'bytes-high', 21]);
+  const headers = headerWords(s);
+  return picks.map(([rate, key, order]) => ({
+    key,
+    order,
+    label: `B/msg at ${fmtNum(rate)}/s`,
+    question: `fewest bytes on the wire per message (${fmtNum(rate)} msg/s per client, ${fmtInt(size)} B payloads${headers ? `, ${headers}` : ''})`,
+    better: 'lower' as const,
+    cells: matrixCells(s, (r) => {
+      const pt = lines.get(r.transport)?.find((p) => p.sizeBytes === size && p.ratePerClient === rate);
+      if (!pt) return undefined;
+      // The headline (first) point of the sweep is the one whose spread the trials kept.
+      const first = r.wire?.bytesPerMessage === pt.bytesPerMessage;
+      const range = (first ? trialRange(r, 'wire.bytesPerMessage', () => pt.bytesPerMessage) : undefined) ?? oneTrial(pt.bytesPerMessage);
+      return { range, text: `${fmtSig(pt.bytesPerMessage)} B` };
+    }),
+  }));
 }
 
 /** A transport as the per-rate finding names it: short polling with its interval, the engine in words, any other by name. */
@@ -62,7 +97,7 @@ function perRateFindings(s: ScenarioResult): Finding[] {
       out.push({
         level: 'info',
         scenario: s.name,
-        text: `${s.name}: at ${fmtNum(rate)} msg/s per client and ${fmtInt(size)} B messages, ${others.join('; ')}.`,
+        text: `${s.name}: at ${fmtNum(rate)} msg/s per client and ${fmtInt(size)} B messages, ${others.join('; ')}${headerWords(s) ? `; the clients sent ${headerWords(s)}` : ''}.`,
       });
   }
   return out;
@@ -271,7 +306,9 @@ export const overheadFacet: ScenarioFacet = {
   // The sweep says bytes per message per rate itself; one row's figures are one point of it.
   sideBySide: () => false,
   reads: (s) => s.results.some((r) => readOverheadSweep(r.extra) !== undefined),
+  topic: 'bytes',
   findings,
   details,
   charts,
+  matrix,
 };

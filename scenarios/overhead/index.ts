@@ -16,7 +16,7 @@ import { connect } from 'node:net';
 import type { ScenarioResult, TransportName, TransportResult } from '../../metrics/results.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
 import type { OverheadCrossover, OverheadExtrapolation, OverheadSummary, OverheadSweepPoint } from './schema.ts';
-import type { RunContext, Scenario } from '../contract.ts';
+import { deliveryLagMs, type RunContext, type Scenario } from '../contract.ts';
 import { overheadFacet } from './facet.ts';
 import { measuredRow } from '../contract.ts';
 import type { FlagReader } from '../../runner/flags.ts';
@@ -88,6 +88,18 @@ export const overhead: Scenario<OverheadParams> = {
     ...httpLoadFlags(f),
     extrapolateClients: [1000, 10_000, 100_000],
   }),
+  // Every point of the sweep: its window (whole poll cycles for short polling) plus the lag margin on both sides.
+  plannedMs: (p, t) => {
+    const polls = t.traits.delivery === 'poll';
+    const lagMs = deliveryLagMs(t, p.pollIntervalMs) + 250;
+    let ms = 0;
+    for (const rate of p.rates) {
+      let w = Math.max(p.minWindowMs, (1000 * p.minMessages) / rate);
+      if (polls) w = Math.ceil(w / p.pollIntervalMs) * p.pollIntervalMs;
+      ms += w + 2 * lagMs;
+    }
+    return ms * p.sizes.length;
+  },
 
   async run(transport: TransportName, p: OverheadParams, ctx: RunContext): Promise<TransportResult> {
     const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs }, ctx);

@@ -8,11 +8,12 @@
 import type { TransportName, TransportResult } from '../../metrics/results.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
 import { collect } from '../../runner/collect.ts';
-import type { RunContext, Scenario } from '../contract.ts';
+import { deliveryLagMs, type RunContext, type Scenario } from '../contract.ts';
 import { pushFacet } from './facet.ts';
 import type { FlagReader } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
+import { type FixedLoadSpec, fixedLoadPlannedMs, fixedLoadSpec, withFixedLoad } from '../../runner/fixed-load.ts';
 
 export interface PushParams {
   /** Subscribers. */
@@ -33,6 +34,8 @@ export interface PushParams {
   longPollTimeoutMs: number;
   /** Traffic before measuring, ms (excluded from every figure but the wire bytes of set-up). */
   warmupMs: number;
+  /** The fixed-load phase after the push (frame rows): server CPU per message at a rate all sustain. */
+  fixed?: FixedLoadSpec;
 }
 
 export const PUSH_DEFAULTS: PushParams = {
@@ -41,7 +44,7 @@ export const PUSH_DEFAULTS: PushParams = {
   size: 64,
   durationMs: 5000,
   pollIntervalMs: 1000,
-  headers: 'minimal',
+  headers: 'browser',
   loadProcesses: 1,
   longPollTimeoutMs: 25_000,
   warmupMs: 0,
@@ -57,8 +60,12 @@ function pushParams(f: FlagReader): PushParams {
     ...httpLoadFlags(f),
     loadProcesses: f.num('load-processes'),
     warmupMs: f.num('warmup') * 1000,
+    fixed: fixedLoadSpec(f, 'push'),
   };
 }
+
+/** Connecting one subscriber, for the ETA (measured on the quick profile). */
+const CONNECT_MS = 4;
 
 /** Drain: how long deliveries may trail the last publish before the rest counts as lost. */
 function drainMs(p: PushParams): number {
@@ -70,35 +77,39 @@ export const push: Scenario<PushParams> = {
   summary: 'server → N subscribers at a constant rate: one-way latency, loss, bytes per delivered message, server cost',
   facet: pushFacet,
   params: pushParams,
+  plannedMs: (p, t) => p.warmupMs + p.durationMs + deliveryLagMs(t, p.pollIntervalMs) + p.clients * CONNECT_MS + fixedLoadPlannedMs(t.name, p.fixed),
   async run(transport: TransportName, p: PushParams, ctx: RunContext): Promise<TransportResult> {
-    const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs }, ctx);
-    try {
-      ctx.progress(`${transport}: starting server`);
-      await s.startServer();
-      ctx.progress(`${transport}: connecting ${p.clients} subscriber(s)`);
-      await s.startLoad({ clients: p.clients, processes: p.loadProcesses, pollIntervalMs: p.pollIntervalMs, headers: p.headers });
-      const warmCount = Math.round((p.rate * p.warmupMs) / 1000);
-      ctx.progress(
-        `${transport}: publishing ${p.rate} msg/s × ${p.size} B for ${p.durationMs / 1000} s${warmCount ? ` after ${p.warmupMs / 1000} s of warm-up` : ''}`,
-      );
-      const publishing = s.server.ask(
-        { type: 'publish', rate: p.rate, size: p.size, durationMs: p.durationMs + p.warmupMs },
-        p.durationMs + p.warmupMs + 30_000,
-      );
-      if (warmCount) await new Promise((r) => setTimeout(r, p.warmupMs));
-      await s.measure(warmCount + 1);
-      const published = await publishing;
-      const first = warmCount + 1;
-      const last = published.last;
-      const owed = (last - first + 1) * p.clients;
-      const drainEnd = Date.now() + drainMs(p);
-      while (s.totalDelivered() < owed && Date.now() < drainEnd && !ctx.signal.aborted) await new Promise((r) => setTimeout(r, 50));
-      return await collectPush(s, transport, p, first, last);
-    } finally {
-      await s.close();
-    }
+    const row = await pushOnce(transport, p, ctx);
+    return p.fixed ? withFixedLoad(row, transport, p.fixed, ctx, ctx.progress) : row;
   },
 };
+
+/** The push itself, on its own server. */
+async function pushOnce(transport: TransportName, p: PushParams, ctx: RunContext): Promise<TransportResult> {
+  const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs }, ctx);
+  try {
+    ctx.progress(`${transport}: starting server`);
+    await s.startServer();
+    ctx.progress(`${transport}: connecting ${p.clients} subscriber(s)`);
+    await s.startLoad({ clients: p.clients, processes: p.loadProcesses, pollIntervalMs: p.pollIntervalMs, headers: p.headers });
+    const warmCount = Math.round((p.rate * p.warmupMs) / 1000);
+    ctx.progress(
+      `${transport}: publishing ${p.rate} msg/s × ${p.size} B for ${p.durationMs / 1000} s${warmCount ? ` after ${p.warmupMs / 1000} s of warm-up` : ''}`,
+    );
+    const publishing = s.server.ask({ type: 'publish', rate: p.rate, size: p.size, durationMs: p.durationMs + p.warmupMs }, p.durationMs + p.warmupMs + 30_000);
+    if (warmCount) await new Promise((r) => setTimeout(r, p.warmupMs));
+    await s.measure(warmCount + 1);
+    const published = await publishing;
+    const first = warmCount + 1;
+    const last = published.last;
+    const owed = (last - first + 1) * p.clients;
+    const drainEnd = Date.now() + drainMs(p);
+    while (s.totalDelivered() < owed && Date.now() < drainEnd && !ctx.signal.aborted) await new Promise((r) => setTimeout(r, 50));
+    return await collectPush(s, transport, p, first, last);
+  } finally {
+    await s.close();
+  }
+}
 
 /** Gathers the figures of a finished push session into a result row. */
 function collectPush(s: Session, transport: TransportName, p: PushParams, first: number, last: number): Promise<TransportResult> {

@@ -47,6 +47,7 @@ function loadInWords(s: ScenarioResult): string | undefined {
   const clients = param(s, 'clients');
   const steps = param(s, 'maxSteps');
   const stepMs = param(s, 'stepDurationMs');
+  const resolution = param(s, 'resolution');
   if (start === undefined) return undefined;
   const down = s.params['direction'] === 'down';
   const who =
@@ -56,15 +57,23 @@ function loadInWords(s: ScenarioResult): string | undefined {
         : ` from ${fmtInt(clients)} sender${clients === 1 ? '' : 's'}`
       : '';
   return joinParts(
-    `rate doubled from ${fmtInt(start)} msg/s${who}${steps !== undefined ? `, at most ${fmtInt(steps)} steps` : ''}${stepMs !== undefined ? ` of ${fmtDuration(stepMs)}` : ''}, until delivery falls behind`,
+    `rate doubled from ${fmtInt(start)} msg/s${who} until delivery falls behind, then bisected${resolution !== undefined ? ` to within ${fmtInt(resolution * 100)} %` : ''}${steps !== undefined ? `, at most ${fmtInt(steps)} steps` : ''}${stepMs !== undefined ? ` of ${fmtDuration(stepMs)}` : ''}`,
     sizeText(s),
   );
+}
+
+/** "sustained ≥ 40,000 msg/s, failed at 45,000 (bracket 12 %)", or only the lower bound when nothing above it failed. */
+function bracketInWords(th: NonNullable<ReturnType<typeof readThroughputExtra>>): string {
+  const a = `sustained ≥ ${fmtInt(th.sustainedRate ?? 0)} msg/s`;
+  if (th.failedRate === undefined) return `${a}, nothing above it tried failed`;
+  const res = th.resolution !== undefined ? ` (bracket ${fmtInt(th.resolution * 100)} %)` : '';
+  return `${a}, failed at ${fmtInt(th.failedRate)}${res}`;
 }
 
 function rowFigure(row: TransportResult): string {
   const th = readThroughputExtra(row.extra);
   const parts: string[] = [];
-  if (th?.sustainedRate !== undefined) parts.push(th.sustainedRate > 0 ? `sustained ${fmtInt(th.sustainedRate)} msg/s` : 'first rate not sustained');
+  if (th?.sustainedRate !== undefined) parts.push(th.sustainedRate > 0 ? bracketInWords(th) : 'first rate not sustained');
   if (th?.payloadMBps !== undefined && (th.sustainedRate === undefined || th.sustainedRate > 0)) parts.push(`${fmtSig(th.payloadMBps)} MB/s`);
   return parts.join(', ');
 }
@@ -77,11 +86,12 @@ function findings(s: ScenarioResult): Finding[] {
     .filter((x) => x.th?.sustainedRate !== undefined || sustained?.[x.r.transport] !== undefined);
   if (rows.length === 0) return [];
   const items = rows
-    .map(({ r, th }) => ({ t: r.transport, rate: th?.sustainedRate ?? sustained?.[r.transport] ?? 0, steps: th?.steps }))
+    .map(({ r, th }) => ({ t: r.transport, rate: th?.sustainedRate ?? sustained?.[r.transport] ?? 0, steps: th?.steps, th }))
     .sort((a, b) => b.rate - a.rate);
   const parts = items.map((x) => {
     const last = x.steps?.[x.steps.length - 1];
     if (x.rate === 0) return `${x.t} none${last?.why ? ` (${rampWhy(last.why)} at ${fmtInt(last.rate)} msg/s)` : ''}`;
+    if (x.th?.failedRate !== undefined) return `${x.t} ${bracketInWords(x.th)}`;
     const top = last?.sustained ? ' (the top of the ramp: not a limit)' : '';
     return `${x.t} ${fmtInt(x.rate)} msg/s${top}`;
   });
@@ -104,7 +114,10 @@ function details(s: ScenarioResult): Block[] {
       notes.push(
         `${r.transport}: ${th.sustainedRate === 0 && !last.sustained ? `the first rate (${fmtInt(last.rate)} msg/s) was not sustained: ${rampWhy(last.why)}` : th.note}.`,
       );
-    else if (rate !== undefined) {
+    else if (rate !== undefined && th.failedRate !== undefined) {
+      const failed = th.steps.find((st) => st.rate === th.failedRate);
+      notes.push(`${r.transport}: ${bracketInWords(th)}${failed?.why ? `: ${rampWhy(failed.why)}` : ''}.`);
+    } else if (rate !== undefined) {
       notes.push(
         last.sustained
           ? `${r.transport}: sustained ${fmtInt(rate)} msg/s, the last rate tried (the ramp ended before delivery fell behind).`
@@ -267,6 +280,7 @@ export const throughputFacet: ScenarioFacet = {
   reads: (s) =>
     s.results.some((r) => readThroughputExtra(r.extra)?.sustainedRate !== undefined || readThroughputExtra(r.extra)?.payloadMBps !== undefined) ||
     readSustainedRates(s.summary) !== undefined,
+  topic: 'limits',
   findings,
   details,
   charts,

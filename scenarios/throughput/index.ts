@@ -1,12 +1,15 @@
 /**
  * `throughput`: the highest delivered messages/s a transport sustains, found
- * by doubling the rate until delivery falls behind.
+ * by doubling the rate until delivery falls behind, then bisecting between the
+ * last rate that held and the first that failed until the bracket is within
+ * the resolution (search.ts); a warm-up at the first rate comes before.
  *   throughput-down  the server publishes to `--throughput-clients` subscribers
  *   throughput-up    clients send to the server (echo off); the server counts what arrives
  * A step is sustained when ≥ 99 % of what was owed arrived within a short drain,
  * the p99 stayed under `--throughput-p99-ms` (down), the publisher kept its
  * schedule, and no client had to hold messages back for lack of room (up).
  */
+import type { TransportDescriptor } from '../../transports/descriptor.ts';
 import type { ScenarioResult, TransportName, TransportResult } from '../../metrics/results.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
 import type { RunContext, Scenario } from '../contract.ts';
@@ -17,6 +20,8 @@ import type { FlagReader, FlagSpecs } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
 import { collect, round, sinceBase } from '../../runner/collect.ts';
+import { bracketOf, nextRate, type Tried } from './search.ts';
+import { type FixedLoadSpec, fixedLoadPlannedMs, fixedLoadSpec, withFixedLoad } from '../../runner/fixed-load.ts';
 
 export interface ThroughputParams {
   direction: 'down' | 'up';
@@ -25,6 +30,12 @@ export interface ThroughputParams {
   maxSteps: number;
   stepDurationMs: number;
   p99LimitMs: number;
+  /** The bisection stops when (failed − sustained) / sustained is at most this (0.1 = 10 %). */
+  resolution: number;
+  /** Traffic at the first rate before the first measured step, ms (not recorded). */
+  warmupMs: number;
+  /** The fixed-load phase after the search (frame rows): server CPU per message at a rate all sustain. */
+  fixed?: FixedLoadSpec;
   size: number;
   pollIntervalMs: number;
   longPollTimeoutMs: number;
@@ -32,9 +43,24 @@ export interface ThroughputParams {
 }
 
 const FLAGS: FlagSpecs = {
-  'throughput-start': { help: 'throughput: first rate tried, msg/s (doubled each step)', kind: 'number', quick: 5000, full: 2000, min: 1, max: 10_000_000 },
-  'throughput-steps': { help: 'throughput: most doublings tried', kind: 'number', quick: 5, full: 10, min: 1, max: 30, integer: true },
-  'throughput-duration': { help: 'throughput: seconds per step', kind: 'number', quick: 0.5, full: 3, min: 0.2, max: 600 },
+  'throughput-start': {
+    help: 'throughput: first rate tried, msg/s (doubled until a step fails, then bisected)',
+    kind: 'number',
+    quick: 5000,
+    full: 2000,
+    min: 1,
+    max: 10_000_000,
+  },
+  'throughput-steps': { help: 'throughput: most steps tried (doublings and bisections)', kind: 'number', quick: 8, full: 16, min: 1, max: 40, integer: true },
+  'throughput-duration': { help: 'throughput: seconds per step', kind: 'number', quick: 1, full: 3, min: 0.2, max: 600 },
+  'throughput-resolution': {
+    help: 'throughput: bisect until failed/sustained − 1 is at most this share',
+    kind: 'number',
+    quick: 0.25,
+    full: 0.1,
+    min: 0.01,
+    max: 1,
+  },
   'throughput-clients': { help: 'throughput-down: subscribers', kind: 'number', quick: 4, full: 10, min: 1, max: 10_000, integer: true },
   'throughput-senders': { help: 'throughput-up: clients sending at once', kind: 'number', quick: 20, full: 50, min: 1, max: 10_000, integer: true },
   'throughput-p99-ms': { help: 'throughput: p99 above this means delivery fell behind, ms', kind: 'number', quick: 1000, min: 1, max: 600_000 },
@@ -50,9 +76,22 @@ function params(direction: 'down' | 'up') {
     maxSteps: f.num('throughput-steps'),
     stepDurationMs: f.num('throughput-duration') * 1000,
     p99LimitMs: f.num('throughput-p99-ms'),
+    resolution: f.num('throughput-resolution'),
+    warmupMs: Math.max(500, f.num('warmup') * 1000),
+    fixed: fixedLoadSpec(f, direction === 'down' ? 'push' : 'echo'),
     size: f.num('size'),
     ...httpLoadFlags(f),
   });
+}
+
+/**
+ * The ETA's plan of a search: the warm-up, every step it may take (doublings
+ * and bisections), each with its drain (up to a second) and, going up, fresh
+ * senders; then the fixed-load phase. A search that ends early takes less;
+ * the runner's correction catches that.
+ */
+function rampMs(p: ThroughputParams, t: TransportDescriptor): number {
+  return p.warmupMs + p.maxSteps * (p.stepDurationMs + 500 + (p.direction === 'up' ? 600 : 0)) + fixedLoadPlannedMs(t.name, p.fixed);
 }
 
 async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunContext): Promise<TransportResult> {
@@ -60,11 +99,15 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
   const steps: ThroughputStep[] = [];
   let best: TransportResult | undefined;
   let firstSeq = 1;
+  const tried: Tried[] = [];
   try {
     ctx.progress(`${transport}: starting server`);
     await s.startServer();
-    let rate = p.startRate;
-    for (let k = 0; k < p.maxSteps && !ctx.signal.aborted; k++, rate *= 2) {
+    // The first pass is a warm-up at the first rate: JIT, buffers and connections settle; nothing is recorded.
+    let warm = p.warmupMs > 0;
+    let rate: number | undefined = p.startRate;
+    for (let k = 0; rate !== undefined && !ctx.signal.aborted; k++) {
+      const stepMs = warm ? p.warmupMs : p.stepDurationMs;
       if (p.direction === 'up' || k === 0) {
         // Senders start afresh each step (their counts are per step); subscribers stay connected.
         await s.stopLoad();
@@ -79,12 +122,12 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
         await s.rebase();
       }
       await s.measure(firstSeq);
-      ctx.progress(`${transport}: ${p.direction === 'down' ? 'publishing' : 'sending'} ${rate} msg/s for ${p.stepDurationMs / 1000} s`);
-      const seconds = p.stepDurationMs / 1000;
+      ctx.progress(`${transport}: ${warm ? 'warm-up, ' : ''}${p.direction === 'down' ? 'publishing' : 'sending'} ${rate} msg/s for ${stepMs / 1000} s`);
+      const seconds = stepMs / 1000;
       let row: TransportResult;
       let why: string | undefined;
       if (p.direction === 'down') {
-        const published = await s.server.ask({ type: 'publish', rate, size: p.size, durationMs: p.stepDurationMs, firstSeq }, p.stepDurationMs + 60_000);
+        const published = await s.server.ask({ type: 'publish', rate, size: p.size, durationMs: stepMs, firstSeq }, stepMs + 60_000);
         const last = published.last;
         await s.drain((last - firstSeq + 1) * p.clients, 1000, ctx.signal);
         row = await collect(s, transport, { first: firstSeq, last, size: p.size, seconds, upPayload: false });
@@ -95,8 +138,8 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
         else if (published.maxLateMs > 250) why = `publisher fell ${Math.round(published.maxLateMs)} ms behind its schedule`;
       } else {
         const sent = await s.loads[0]!.ask(
-          { type: 'send', ratePerClient: rate / p.clients, size: p.size, durationMs: p.stepDurationMs, maxInflight: 64 },
-          p.stepDurationMs + 60_000,
+          { type: 'send', ratePerClient: rate / p.clients, size: p.size, durationMs: stepMs, maxInflight: 64 },
+          stepMs + 60_000,
         );
         const owed = sent.sent;
         const base = s.baseCounters;
@@ -126,6 +169,10 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
         if (sent.notSent > 0) why = `${sent.notSent} messages held back: ${p.clients} client(s) could not send that fast`;
         else if (got < owed * SUSTAINED_SHARE) why = `server received only ${got} of ${owed}`;
       }
+      if (warm) {
+        warm = false;
+        continue;
+      }
       const step: ThroughputStep = {
         rate,
         deliveredPerSec: row.throughput!.messagesPerSec,
@@ -134,17 +181,26 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
         ...(why ? { why } : {}),
       };
       steps.push(step);
-      if (why) {
-        ctx.progress(`${transport}: ${rate} msg/s not sustained (${why})`);
-        break;
-      }
-      best = row;
+      tried.push({ rate, sustained: !why });
+      if (why) ctx.progress(`${transport}: ${rate} msg/s not sustained (${why})`);
+      // The row of the highest rate that held carries the figures.
+      else if (!best || rate > (bracketOf(tried.slice(0, -1)).sustained ?? 0)) best = row;
+      rate = nextRate(p.startRate, tried, p.resolution, p.maxSteps);
     }
   } finally {
     await s.close();
   }
   const payloadMBps = best ? round(best.throughput!.payloadBytesPerSec / 1e6) : 0;
-  const extra = { direction: p.direction, steps, payloadMBps, sustainedRate: best ? steps.filter((x) => x.sustained).pop()!.rate : 0 };
+  const b = bracketOf(tried);
+  const extra = {
+    direction: p.direction,
+    steps,
+    payloadMBps,
+    sustainedRate: b.sustained ?? 0,
+    ...(b.failed !== undefined ? { failedRate: b.failed } : {}),
+    ...(b.resolution !== undefined ? { resolution: Math.round(b.resolution * 1000) / 1000 } : {}),
+    resolutionTarget: p.resolution,
+  };
   if (!best) {
     // Not even the first rate held: report that rung's figures, clearly marked.
     return measuredRow(transport, {
@@ -156,6 +212,12 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
     });
   }
   return { ...best, extra: { ...best.extra, ...extra } };
+}
+
+/** The saturation search, then the server's cost at a fixed load on a fresh server. */
+async function rampThenFixed(transport: TransportName, p: ThroughputParams, ctx: RunContext): Promise<TransportResult> {
+  const row = await ramp(transport, p, ctx);
+  return p.fixed ? withFixedLoad(row, transport, p.fixed, ctx, ctx.progress) : row;
 }
 
 function describeBest(sr: ScenarioResult): ThroughputSummary {
@@ -170,7 +232,8 @@ export const throughputDown: Scenario<ThroughputParams> = {
   facet: throughputFacet,
   flags: FLAGS,
   params: params('down'),
-  run: ramp,
+  plannedMs: rampMs,
+  run: rampThenFixed,
   summarize: describeBest,
 };
 
@@ -180,6 +243,7 @@ export const throughputUp: Scenario<ThroughputParams> = {
   facet: throughputFacet,
   flags: {},
   params: params('up'),
-  run: ramp,
+  plannedMs: rampMs,
+  run: rampThenFixed,
   summarize: describeBest,
 };

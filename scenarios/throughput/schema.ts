@@ -29,6 +29,12 @@ const ThroughputExtraSchema = z.object({
   steps: opt(listOf(ThroughputStepSchema).transform((xs) => (xs.length > 0 ? xs : undefined))),
   /** Highest rate that held, msg/s (0 when none did). */
   sustainedRate: opt(z.number()),
+  /** Lowest rate above the sustained one that failed (absent when none failed: the sustained rate is then only a lower bound). */
+  failedRate: opt(z.number()),
+  /** (failedRate − sustainedRate) / sustainedRate: how wide the bracket is. */
+  resolution: opt(z.number()),
+  /** The bracket the search aimed for (0.1 = 10 %). */
+  resolutionTarget: opt(z.number()),
   /** Set when not even the first rate held. */
   note: opt(z.string()),
 });
@@ -48,7 +54,8 @@ export function readThroughputExtra(extra: unknown): ThroughputExtra | undefined
   const th = readWith(ThroughputExtraSchema, extra);
   if (!th) return undefined;
   const out: ThroughputExtra = {};
-  for (const k of ['direction', 'payloadMBps', 'steps', 'sustainedRate', 'note'] as const) if (th[k] !== undefined) Object.assign(out, { [k]: th[k] });
+  for (const k of ['direction', 'payloadMBps', 'steps', 'sustainedRate', 'failedRate', 'resolution', 'resolutionTarget', 'note'] as const)
+    if (th[k] !== undefined) Object.assign(out, { [k]: th[k] });
   return Object.keys(out).length > 0 ? out : undefined;
 }
 

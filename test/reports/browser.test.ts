@@ -23,6 +23,14 @@ interface Seen {
   canvases: { id: string; width: number; height: number; inked: number }[];
   sections: string[];
   charts: number;
+  /** What the page opens on: the first section and first table, and the matrix as drawn. */
+  matrix: {
+    firstSection: string | null;
+    firstTable: string | null;
+    top: number;
+    rows: string[];
+    columns: { figure: string; marked: string[]; naTitles: string[] }[];
+  };
 }
 
 describe('the HTML report in Chromium', { timeout: 120_000 }, () => {
@@ -46,6 +54,24 @@ describe('the HTML report in Chromium', { timeout: 120_000 }, () => {
       canvases: await canvasInk(page),
       sections: await page.$$eval('section.scenario', (els) => els.map((e) => e.getAttribute('data-scenario') ?? '')),
       charts: await page.evaluate(() => Object.keys((window as unknown as { Chart: { instances: object } }).Chart.instances).length),
+      matrix: await page.evaluate(() => {
+        const table = document.querySelector('table[data-table="matrix"]');
+        const heads = [...(table?.querySelectorAll('thead th') ?? [])].slice(1).map((th) => th.getAttribute('data-figure') ?? '');
+        return {
+          firstSection: document.querySelector('main section')?.id ?? null,
+          firstTable: document.querySelector('main table')?.getAttribute('data-table') ?? null,
+          top: table ? table.getBoundingClientRect().top + window.scrollY : -1,
+          rows: [...(table?.querySelectorAll('tbody tr') ?? [])].map((tr) => tr.getAttribute('data-row') ?? ''),
+          columns: heads.map((figure) => {
+            const cells = [...(table?.querySelectorAll(`tbody td[data-figure="${figure}"]`) ?? [])];
+            return {
+              figure,
+              marked: cells.filter((td) => td.classList.contains('best') || td.classList.contains('tie')).map((td) => td.className),
+              naTitles: cells.filter((td) => td.classList.contains('na')).map((td) => td.getAttribute('title') ?? ''),
+            };
+          }),
+        };
+      }),
     });
     full = await checkPage(pathToFileURL(fullPath).href, { browser, inspect, screenshotPath: join(outDir, 'screenshot.png') });
     allErrored = await checkPage(pathToFileURL(erroredPath).href, { browser, inspect });
@@ -91,6 +117,29 @@ describe('the HTML report in Chromium', { timeout: 120_000 }, () => {
     assert.deepEqual(allErrored.value.sections, ['push', 'echo']);
     assert.equal(allErrored.value.canvases.length, 0);
     assert.deepEqual(real.value.sections, [...REAL_SCENARIOS]);
+  });
+
+  it('opens a real run on the decision matrix: one row per transport run, a best or tie in every column, n/a with its reason', () => {
+    const m = real.value.matrix;
+    assert.equal(m.firstSection, 'matrix', 'the first section is the matrix');
+    assert.equal(m.firstTable, 'matrix', 'the first table is the matrix');
+    assert.ok(m.top >= 0 && m.top < 900, `the matrix starts on the first screen (at ${m.top} px)`);
+    const ran = [...new Set(fixture('results-real.json').scenarios.flatMap((s) => s.results.map((r) => r.transport)))];
+    assert.deepEqual([...m.rows].sort(), [...ran].sort());
+    assert.deepEqual(
+      m.columns.map((c) => c.figure),
+      ['matrix.latency', 'matrix.bytes-low', 'matrix.bytes-high', 'matrix.cpu', 'matrix.memory', 'matrix.dead-peer', 'matrix.fan-out'],
+    );
+    for (const c of m.columns) {
+      assert.ok(
+        c.marked.some((cls) => /\bbest\b/.test(cls)),
+        `${c.figure}: a best value`,
+      );
+      for (const t of c.naTitles) assert.ok(t.length > 0, `${c.figure}: n/a without a reason`);
+    }
+    // The fixture with errored and missing rows shows n/a cells, each with its reason on hover.
+    assert.ok(full.value.matrix.columns.some((c) => c.naTitles.length > 0));
+    for (const c of full.value.matrix.columns) for (const t of c.naTitles) assert.ok(t.length > 0);
   });
 
   it('saves a screenshot of the whole drawn page', async () => {

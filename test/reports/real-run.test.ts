@@ -186,7 +186,7 @@ describe('report on a recorded run of every scenario', () => {
   it('engine vs ws in one finding', () => {
     assert.match(
       findingText,
-      /Engine vs ws: the WebSocket engine handled [\d.]+× in push \([\d,]+ vs [\d,]+\) the messages per server CPU second of ws; [\d.]+× in echo/,
+      /Engine vs ws \(the WebSocket engine first\): in push, messages per server CPU second: [\d,.]+ \(1 trial\) against [\d,.]+ \(1 trial\), [\d.]+×: one trial each, so no verdict .*; in echo/,
     );
   });
 

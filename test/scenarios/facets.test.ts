@@ -50,7 +50,7 @@ describe('scenario facets', () => {
     assert.ok(texts.includes('http-saturation: not applicable to sse, websocket and ws.'), 'n/a rows are named, not errors');
     assert.ok(!findings.some((f) => f.level === 'error'), 'no n/a row reads as an error');
     assert.ok(
-      texts.some((t) => t.startsWith('Engine vs ws: the WebSocket engine handled ')),
+      texts.some((t) => t.startsWith('Engine vs ws (the WebSocket engine first): in ')),
       'engine against its reference, by role',
     );
     // No finding of one scenario is made from another's figures.

@@ -81,7 +81,18 @@ test('fan-out: a step per N with p50/p99, and the capacity summary', async () =>
 });
 
 describe('throughput', () => {
-  const p: ThroughputParams = { ...common, direction: 'down', clients: 2, startRate: 500, maxSteps: 2, stepDurationMs: 400, p99LimitMs: 1000, size: 64 };
+  const p: ThroughputParams = {
+    ...common,
+    direction: 'down',
+    clients: 2,
+    startRate: 500,
+    maxSteps: 2,
+    stepDurationMs: 400,
+    p99LimitMs: 1000,
+    resolution: 0.25,
+    warmupMs: 0,
+    size: 64,
+  };
   test('down: the rate is doubled while delivery keeps up', async () => {
     const row = await throughputDown.run('websocket', p, ctx);
     const steps = row.extra!['steps'] as { rate: number; sustained: boolean }[];

@@ -150,6 +150,7 @@ test('the runner writes a summary and n/a rows', async () => {
     name: 'fake',
     summary: 'a scenario that measures nothing',
     facet: {},
+    plannedMs: () => 0,
     params: () => ({}),
     skipReason: (t) => (t.traits.delivery === 'stream' ? 'SSE has nothing to do here' : null),
     run: async (t) => measuredRow(t, { extra: { n: 1 } }),

@@ -1,0 +1,213 @@
+/**
+ * An independent check of the lab's "server CPU µs per message at a fixed
+ * load": none of the lab's runner, load child or clients. The server is the
+ * lab's own `run.ts serve <transport>` pinned to one CPU; this process is the
+ * client, pinned to another: plain `ws` clients, one frame per `send`, an
+ * open-loop rate spread over the connections, every echo counted. Server CPU
+ * comes from /proc/<pid>/stat over the measured window; each server's figure
+ * is the median of its trials.
+ *
+ *   npm run bench:fixed -- [--servers websocket,ws] [--rate 20000] [--connections 50]
+ *                          [--size 64] [--seconds 10] [--warmup 2] [--trials 5]
+ *                          [--server-cpu 1] [--client-cpu 0] [--json FILE]
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+function fail(message: string): never {
+  process.stderr.write(`bench:fixed: ${message}\n`);
+  process.exit(2);
+}
+
+function numberFlag(v: string | undefined, name: string, dflt: number, min: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min) fail(`--${name} must be a number ≥ ${min}, got "${v}"`);
+  return n;
+}
+
+let args: ReturnType<typeof parseFlags>;
+function parseFlags() {
+  return parseArgs({
+    options: {
+      servers: { type: 'string' },
+      rate: { type: 'string' },
+      connections: { type: 'string' },
+      size: { type: 'string' },
+      seconds: { type: 'string' },
+      warmup: { type: 'string' },
+      trials: { type: 'string' },
+      'server-cpu': { type: 'string' },
+      'client-cpu': { type: 'string' },
+      json: { type: 'string' },
+    },
+    strict: true,
+  }).values;
+}
+try {
+  args = parseFlags();
+} catch (e) {
+  fail((e as Error).message.split('\n')[0]!);
+}
+
+const servers = (args.servers ?? 'websocket,ws').split(',').filter(Boolean);
+for (const s of servers) if (!/^[a-z][a-z0-9-]*$/.test(s)) fail(`--servers: "${s}" is not a transport name`);
+const rate = numberFlag(args.rate, 'rate', 20_000, 1);
+const connections = Math.round(numberFlag(args.connections, 'connections', 50, 1));
+const size = Math.round(numberFlag(args.size, 'size', 64, 1));
+const seconds = numberFlag(args.seconds, 'seconds', 10, 0.1);
+const warmup = numberFlag(args.warmup, 'warmup', 2, 0);
+const trials = Math.round(numberFlag(args.trials, 'trials', 5, 1));
+const serverCpu = args['server-cpu'] ?? '1';
+const clientCpu = args['client-cpu'] ?? '0';
+
+/** Whether taskset runs here; without it nothing is pinned and the output says so. */
+function tasksetWorks(): boolean {
+  try {
+    execFileSync('taskset', ['-c', '-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const pinned = tasksetWorks();
+const ticksPerSec = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** User + system CPU of a process so far, ms, from /proc/<pid>/stat (fields 14 and 15). */
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSec;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `run.ts serve <transport>` on its CPU; resolves once it says it listens. */
+async function startServer(transport: string, port: number): Promise<ChildProcess> {
+  const node = [process.execPath, '--import', 'tsx', 'run.ts', 'serve', transport, '--port', String(port), '--heartbeat', '0'];
+  const [cmd, ...rest] = pinned ? ['taskset', '-c', serverCpu, ...node] : node;
+  const child = spawn(cmd!, rest, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('listening')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`the ${transport} server exited (${code}): ${err.trim().split('\n').pop() ?? ''}`)));
+    setTimeout(() => reject(new Error(`the ${transport} server did not start within 30 s`)), 30_000).unref();
+  });
+  return child;
+}
+
+/** One trial: fresh server, `connections` clients, warm-up, then the measured window. */
+async function trial(transport: string): Promise<{ cpuUsPerMessage: number; echoes: number; serverCpuPct: number; sentPerSec: number }> {
+  const port = await freePort();
+  const server = await startServer(transport, port);
+  const sockets: WebSocket[] = [];
+  try {
+    await Promise.all(
+      Array.from({ length: connections }, (_, i) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/?client=h${i}`, { perMessageDeflate: false });
+        sockets.push(ws);
+        return new Promise<void>((resolve, reject) => {
+          ws.once('open', () => resolve());
+          ws.once('error', reject);
+        });
+      }),
+    );
+    let echoes = 0;
+    for (const ws of sockets) ws.on('message', () => void echoes++);
+    const payload = 'x'.repeat(size);
+    // Open loop: each millisecond tick sends what the schedule owes by now, round robin, one frame per send.
+    let sent = 0;
+    let next = 0;
+    const t0 = performance.now();
+    const timer = setInterval(() => {
+      const owed = Math.floor(((performance.now() - t0) / 1000) * rate);
+      for (; sent < owed; sent++) {
+        sockets[next]!.send(payload);
+        next = (next + 1) % connections;
+      }
+    }, 1);
+    await new Promise((r) => setTimeout(r, warmup * 1000));
+    const pid = server.pid!;
+    const cpu0 = cpuMsOf(pid);
+    const echoes0 = echoes;
+    const sent0 = sent;
+    const w0 = performance.now();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const cpu1 = cpuMsOf(pid);
+    const echoes1 = echoes;
+    const wall = performance.now() - w0;
+    const sentInWindow = sent - sent0;
+    clearInterval(timer);
+    const got = echoes1 - echoes0;
+    return {
+      cpuUsPerMessage: got > 0 ? ((cpu1 - cpu0) * 1000) / got : Number.NaN,
+      echoes: got,
+      serverCpuPct: ((cpu1 - cpu0) / wall) * 100,
+      sentPerSec: (sentInWindow / wall) * 1000,
+    };
+  } finally {
+    for (const ws of sockets) ws.terminate();
+    server.kill('SIGTERM');
+    await new Promise((r) => (server.exitCode !== null ? r(undefined) : server.once('exit', r)));
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+if (pinned) execFileSync('taskset', ['-a', '-c', '-p', clientCpu, String(process.pid)], { stdio: 'ignore' });
+console.log(
+  `fixed load: ${rate} msg/s over ${connections} connections, ${size} B, ${seconds} s after ${warmup} s warm-up, ${trials} trial(s); ` +
+    (pinned ? `server on CPU ${serverCpu}, client on CPU ${clientCpu}` : 'taskset not available: not pinned'),
+);
+const out: Record<string, { trials: number[]; median: number; min: number; max: number; serverCpuPct: number }> = {};
+// Servers alternate trial by trial so a slow stretch of the machine hits both alike.
+const perServer = new Map<string, Awaited<ReturnType<typeof trial>>[]>(servers.map((s) => [s, []]));
+for (let k = 0; k < trials; k++) {
+  for (const s of servers) {
+    const r = await trial(s);
+    perServer.get(s)!.push(r);
+    console.log(
+      `  ${s} trial ${k + 1}: ${r.cpuUsPerMessage.toFixed(2)} µs/msg (${r.echoes} echoes, server CPU ${r.serverCpuPct.toFixed(1)}%, sent ${Math.round(r.sentPerSec)} msg/s)`,
+    );
+  }
+}
+for (const [s, rs] of perServer) {
+  const xs = rs.map((r) => r.cpuUsPerMessage);
+  out[s] = { trials: xs, median: median(xs), min: Math.min(...xs), max: Math.max(...xs), serverCpuPct: median(rs.map((r) => r.serverCpuPct)) };
+  console.log(`${s}: median ${median(xs).toFixed(2)} µs/msg (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`);
+}
+if (servers.length === 2) {
+  const [a, b] = servers as [string, string];
+  console.log(`${a}/${b}: ${(out[a]!.median / out[b]!.median).toFixed(2)}× the server CPU per message`);
+}
+if (args.json) writeFileSync(args.json, `${JSON.stringify({ rate, connections, size, seconds, warmup, pinned, servers: out }, null, 2)}\n`);

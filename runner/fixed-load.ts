@@ -1,0 +1,147 @@
+/**
+ * Server cost at a fixed load: a separate phase, on a fresh server, at an
+ * open-loop rate well below saturation that every server sustains, long
+ * enough for the CPU reading to settle. A client-bound saturated run says how
+ * fast the load client is; this says how much server CPU one delivered
+ * message costs, which is what tells two servers apart.
+ *
+ * The frame rows are driven by the `ws` package's client here whatever
+ * `--ws-client` says: it writes one frame per send, as a browser does, so a
+ * server is not flattered by a client that packs a tick's frames into one write.
+ */
+import type { TransportName, TransportResult } from '../metrics/results.ts';
+import { transport as describe } from '../transports/index.ts';
+import { collect } from './collect.ts';
+import type { FlagReader } from './flags.ts';
+import { Session, type RunParams } from './session.ts';
+
+/** How the fixed-load phase is run. */
+export interface FixedLoadSpec {
+  /** Messages per second delivered in total (0: no fixed-load phase). */
+  ratePerSec: number;
+  /** Connections sharing the rate. */
+  connections: number;
+  /** Seconds measured. */
+  durationMs: number;
+  /** Seconds of the same traffic before measuring. */
+  warmupMs: number;
+  size: number;
+  /** `echo`: clients send, the server echoes; `push`: the server publishes to every connection. */
+  kind: 'echo' | 'push';
+}
+
+/** What the fixed-load phase measured (a row's `extra.fixedLoad`). */
+interface FixedLoadResult {
+  /** Messages per second asked for, in total. */
+  ratePerSec: number;
+  connections: number;
+  seconds: number;
+  kind: 'echo' | 'push';
+  /** Server CPU microseconds per delivered message. */
+  cpuUsPerMessage: number;
+  /** Server CPU, percent of one core. */
+  serverCpuPct: number;
+  delivered: number;
+  lost: number;
+  /** Whether every owed message arrived and the client kept up: only then is the figure the server's cost at that rate. */
+  sustained: boolean;
+  /** Whether a load process was near a full core. */
+  clientBound: boolean;
+}
+
+/** The fixed-load spec from flags, for a scenario of a kind. */
+export function fixedLoadSpec(f: FlagReader, kind: FixedLoadSpec['kind']): FixedLoadSpec {
+  return {
+    ratePerSec: f.num('fixed-rate'),
+    connections: f.num('fixed-connections'),
+    durationMs: f.num('fixed-duration') * 1000,
+    warmupMs: Math.max(500, f.num('warmup') * 1000),
+    size: f.num('size'),
+    kind,
+  };
+}
+
+/** Whether the fixed-load phase runs for a transport: rows that deliver by frames (the WebSocket rows and the ceiling). */
+function fixedLoadApplies(name: TransportName, spec: FixedLoadSpec): boolean {
+  return spec.ratePerSec > 0 && describe(name).traits.delivery === 'frames';
+}
+
+/** The ETA's plan of the fixed-load phase on a transport: a fresh server and load process (about a second), warm-up, measurement; 0 where it does not run. */
+export function fixedLoadPlannedMs(name: TransportName, spec: FixedLoadSpec | undefined): number {
+  return spec && fixedLoadApplies(name, spec) ? 1000 + spec.warmupMs + spec.durationMs : 0;
+}
+
+/** Runs the fixed-load phase on a fresh server and returns its figures. */
+async function measureFixedLoad(name: TransportName, spec: FixedLoadSpec, run: RunParams, progress: (l: string) => void): Promise<FixedLoadResult> {
+  const s = new Session(name, {}, { ...run, wsClient: 'ws' });
+  try {
+    await s.startServer();
+    await s.startLoad({ clients: spec.connections, processes: 1, pollIntervalMs: 1000, headers: 'minimal', mode: spec.kind === 'echo' ? 'echo' : 'subscribe' });
+    progress(`${name}: fixed load, ${spec.ratePerSec} msg/s over ${spec.connections} connections for ${spec.durationMs / 1000} s`);
+    const total = spec.durationMs + spec.warmupMs;
+    let first: number;
+    let last: number;
+    if (spec.kind === 'echo') {
+      const warm = Math.round((spec.ratePerSec * spec.warmupMs) / 1000);
+      const sending = s.loads[0]!.ask({ type: 'send', ratePerClient: spec.ratePerSec / spec.connections, size: spec.size, durationMs: total }, total + 30_000);
+      await new Promise((r) => setTimeout(r, spec.warmupMs));
+      await s.measure(warm + 1);
+      const sent = await sending;
+      await s.drain(sent.sent, 2000);
+      first = warm + 1;
+      last = sent.last;
+    } else {
+      const publishRate = spec.ratePerSec / spec.connections;
+      const warm = Math.round((publishRate * spec.warmupMs) / 1000);
+      const publishing = s.server.ask({ type: 'publish', rate: publishRate, size: spec.size, durationMs: total }, total + 30_000);
+      await new Promise((r) => setTimeout(r, spec.warmupMs));
+      await s.measure(warm + 1);
+      const published = await publishing;
+      first = warm + 1;
+      last = published.last;
+      await s.drain((last - first + 1) * spec.connections, 2000);
+    }
+    const row = await collect(s, name, { first, last, size: spec.size, seconds: spec.durationMs / 1000, upPayload: spec.kind === 'echo' });
+    const delivered = row.messages?.delivered ?? 0;
+    const lost = row.messages?.lost ?? 0;
+    const notSent = Number(row.extra?.['notSentBacklog'] ?? 0);
+    const cpuMs = row.server?.cpuMs ?? 0;
+    return {
+      ratePerSec: spec.ratePerSec,
+      connections: spec.connections,
+      seconds: spec.durationMs / 1000,
+      kind: spec.kind,
+      cpuUsPerMessage: delivered > 0 ? Math.round((cpuMs * 1000 * 100) / delivered) / 100 : 0,
+      serverCpuPct: row.server?.cpuPct ?? 0,
+      delivered,
+      lost,
+      // Delivered within 2 % of the rate asked, nothing lost, nothing held back: the server kept the rate.
+      sustained: lost === 0 && notSent === 0 && delivered >= 0.98 * spec.ratePerSec * (spec.durationMs / 1000),
+      clientBound: row.client?.clientBound ?? false,
+    };
+  } finally {
+    await s.close();
+  }
+}
+
+/** The fields a row carries for its fixed-load phase: the figure only when the rate was sustained. */
+function fixedLoadExtra(r: FixedLoadResult): Record<string, unknown> {
+  return { fixedLoad: r, ...(r.sustained ? { fixedCpuUsPerMessage: r.cpuUsPerMessage } : {}) };
+}
+
+/** Adds the fixed-load phase's figures to a completed row of a frame transport; a failure of the phase is noted, not fatal. */
+export async function withFixedLoad(
+  row: TransportResult,
+  name: TransportName,
+  spec: FixedLoadSpec,
+  run: RunParams,
+  progress: (l: string) => void,
+): Promise<TransportResult> {
+  if (row.state !== 'completed' || !fixedLoadApplies(name, spec)) return row;
+  try {
+    const r = await measureFixedLoad(name, spec, run, progress);
+    return { ...row, extra: { ...row.extra, ...fixedLoadExtra(r) } };
+  } catch (e) {
+    return { ...row, extra: { ...row.extra, fixedLoadError: (e as Error).message } };
+  }
+}
