@@ -81,7 +81,8 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   // Calibration loop timings of the whole run, and the trials rerun because the machine was slow.
-  const calibrations: number[] = [];
+  const befores: number[] = [];
+  const afters: number[] = [];
   let noisyReruns = 0;
   try {
     const total = plan.scenarios.length * plan.transports.length;
@@ -133,9 +134,12 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
               more = moreLoadProcesses(row, more, loadCores);
             }
             if (row.state === 'completed' && row.client?.clientBound) row = { ...row, extra: { ...row.extra, floor: true } };
+            // The trial's children are gone by now; a short pause lets their exit settle before timing.
+            await new Promise((r) => setTimeout(r, 300));
             const after = calibrate();
-            calibrations.push(before, after);
-            const noisy = row.state === 'completed' && noisyTrial(calibrations, before, after);
+            befores.push(before);
+            afters.push(after);
+            const noisy = row.state === 'completed' && noisyTrial(befores, afters, before, after);
             if (noisy && reruns < MAX_NOISY_RERUNS && !stopper.signal.aborted) {
               noisyReruns++;
               log(`${trialTag} ${t}: the machine ran slower during this trial (calibration ${before.toFixed(1)}/${after.toFixed(1)} ms); running it again`);

@@ -35,13 +35,14 @@ function median(xs: readonly number[]): number {
 }
 
 /**
- * Whether a trial ran on a slow machine: the slower of its two calibrations (`before`, `after`)
- * took more than 20 % longer than the median of every calibration of the run so far (`run`,
- * this trial's included). Needs a few samples to judge: with fewer than three, never noisy.
+ * Whether a trial ran on a slow machine: its calibration before (or after) it took more than
+ * 20 % longer than the median of every before (after) calibration of the run so far, this
+ * trial's included. Befores and afters are judged apart, since the moments after a trial carry
+ * its processes' teardown. With fewer than three of a kind, never noisy.
  */
-export function noisyTrial(run: readonly number[], before: number, after: number): boolean {
-  if (run.length < 3) return false;
-  return Math.max(before, after) > median(run) * (1 + SLOWER_BY);
+export function noisyTrial(befores: readonly number[], afters: readonly number[], before: number, after: number): boolean {
+  const slow = (xs: readonly number[], x: number) => xs.length >= 3 && x > median(xs) * (1 + SLOWER_BY);
+  return slow(befores, before) || slow(afters, after);
 }
 
 /**

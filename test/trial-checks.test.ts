@@ -6,13 +6,14 @@ import { calibrate, moreLoadProcesses, noisyTrial } from '../runner/trial-checks
 describe('calibration: a trial on a slower machine is flagged', () => {
   it('a trial whose calibration is 20 % over the run median is noisy; steady ones are not', () => {
     const run = [100, 102, 98, 101, 99, 100];
-    assert.equal(noisyTrial(run, 100, 103), false);
-    assert.equal(noisyTrial([...run, 100, 135], 100, 135), true, 'slow after');
-    assert.equal(noisyTrial([...run, 140, 101], 140, 101), true, 'slow before');
-    assert.equal(noisyTrial([...run, 118, 119], 118, 119), false, 'within the tolerance');
+    const late = [130, 128, 131, 129, 130, 130];
+    assert.equal(noisyTrial(run, late, 100, 131), false, 'afters are judged against afters');
+    assert.equal(noisyTrial([...run, 100], [...late, 170], 100, 170), true, 'slow after');
+    assert.equal(noisyTrial([...run, 140], [...late, 130], 140, 130), true, 'slow before');
+    assert.equal(noisyTrial([...run, 118], [...late, 150], 118, 150), false, 'within the tolerance');
   });
   it('too few samples to judge: never noisy', () => {
-    assert.equal(noisyTrial([100, 300], 100, 300), false);
+    assert.equal(noisyTrial([100, 300], [100, 300], 300, 300), false);
   });
   it('the loop takes a positive, finite time', () => {
     const ms = calibrate();
