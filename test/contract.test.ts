@@ -25,7 +25,10 @@ test('every registered transport has a server and a client that load', async () 
   ]);
   for (const d of registered()) {
     const server = await serverFrom(d.server);
-    assert.equal(server.transport, d.name, 'the server names itself as its registry entry does');
+    // A variant started with its launcher's options (node:http) names itself as its row; one whose
+    // options only change the wire (permessage-deflate) may keep the name of its plain row.
+    const plain = registered().find((x) => x.server.kind === d.server.kind && x.server.module === d.server.module && !x.server.options);
+    assert.ok([d.name, plain?.name].includes(server.transport), `${d.name}: the server names itself ${server.transport}`);
     assert.equal(typeof (await clientFrom(d.client)), 'function', d.name);
   }
 });

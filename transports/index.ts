@@ -144,7 +144,7 @@ export function transportByName(name: string): TransportDescriptor | undefined {
 /** A transport's descriptor; throws, naming the known transports, for a name the lab does not know. */
 export function transport(name: string): TransportDescriptor {
   const d = registry.get(name);
-  if (!d) throw new Error(`unknown transport "${name}" (known: ${transportNames().join(', ')})`);
+  if (!d) throw new Error(`unknown transport "${name}" (known: ${[...registry.keys()].join(', ')})`);
   return d;
 }
 

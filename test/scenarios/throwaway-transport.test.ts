@@ -26,9 +26,12 @@ registerTransport({
 const ctx: RunContext = { progress: () => {}, signal: new AbortController().signal, wsClient: 'own' };
 
 test('the registry takes the toy after the built-in transports and refuses its name twice', () => {
-  assert.deepEqual(transportNames(), ['polling', 'long-polling', 'sse', 'websocket', 'ws', 'tcp', 'lines']);
+  assert.deepEqual(transportNames(), ['polling', 'long-polling', 'sse', 'websocket', 'ws', 'lines']);
   assert.throws(() => registerTransport({ ...transport('lines') }), /already registered/);
-  assert.throws(() => transport('nope'), /unknown transport "nope" \(known: polling, long-polling, sse, websocket, ws, tcp, lines\)/);
+  assert.throws(
+    () => transport('nope'),
+    /unknown transport "nope" \(known: polling, long-polling, sse, websocket, ws, tcp, polling-node, long-polling-node, sse-node, websocket\+deflate, ws\+deflate, lines\)/,
+  );
 });
 
 test('http-saturation does not apply to it, for the reason its delivery gives', () => {
