@@ -2,6 +2,7 @@
 import type { ScenarioResult, TransportName, TransportResult } from '../metrics/results.ts';
 import type { FlagReader, FlagSpecs, Profile } from '../runner/flags.ts';
 import type { RunParams } from '../runner/session.ts';
+import type { ServerCounters, ServerOptions } from '../servers/contract.ts';
 import type { TransportDescriptor } from '../transports/descriptor.ts';
 import { transport } from '../transports/index.ts';
 import type { ScenarioFacet } from '../report-model/facet.ts';
@@ -61,4 +62,26 @@ export function erroredResult(transport: TransportName, error: string): Transpor
 /** A completed row for scenarios whose figures are not the latency/throughput kind: the rest is given. */
 export function measuredRow(transport: TransportName, parts: Partial<TransportResult>): TransportResult {
   return { transport, state: 'completed', error: null, latencyMs: null, throughput: null, messages: null, wire: null, server: null, ...parts };
+}
+
+/** Server options for the scenarios that watch liveness: the WebSocket ping and SSE comment heartbeat at one interval (0 = off). */
+export function heartbeatServerOptions(p: { heartbeatIntervalMs: number; maxMissed: number; longPollTimeoutMs: number }): ServerOptions {
+  return {
+    heartbeatIntervalMs: p.heartbeatIntervalMs,
+    maxMissedPongs: p.maxMissed,
+    sseHeartbeatMs: p.heartbeatIntervalMs > 0 ? p.heartbeatIntervalMs : 2 ** 31 - 1,
+    longPollTimeoutMs: p.longPollTimeoutMs,
+  };
+}
+
+/** The wire block of a row that carried no payload: what the server's counters saw, requests included. */
+export function counterWire(c: ServerCounters): NonNullable<TransportResult['wire']> {
+  return {
+    bytesUp: c.bytesRead,
+    bytesDown: c.bytesWritten,
+    payloadBytes: 0,
+    overheadBytesPerMessage: 0,
+    requests: c.requests,
+    emptyResponses: c.emptyResponses,
+  };
 }

@@ -19,7 +19,7 @@ import type { ConnectionsStep } from './schema.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
 import type { RunContext, Scenario } from '../contract.ts';
 import { connectionsFacet } from './facet.ts';
-import { measuredRow } from '../contract.ts';
+import { counterWire, heartbeatServerOptions, measuredRow } from '../contract.ts';
 import type { FlagReader } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
@@ -156,16 +156,7 @@ export const connections: Scenario<ConnectionsParams> = {
   plannedMs: (p) => 400 + p.steps.reduce((a, n, i) => a + (n - (p.steps[i - 1] ?? 0)) + 1000 + p.holdMs + 300, 0),
   async run(transport: TransportName, p: ConnectionsParams, ctx: RunContext): Promise<TransportResult> {
     const limits = openFilesLimit();
-    const s = new Session(
-      transport,
-      {
-        heartbeatIntervalMs: p.heartbeatIntervalMs,
-        maxMissedPongs: p.maxMissed,
-        sseHeartbeatMs: p.heartbeatIntervalMs > 0 ? p.heartbeatIntervalMs : 2 ** 31 - 1,
-        longPollTimeoutMs: p.longPollTimeoutMs,
-      },
-      ctx,
-    );
+    const s = new Session(transport, heartbeatServerOptions(p), ctx);
     const d = s.descriptor;
     const series: TimePoint[] = [];
     const tStart = performance.now();
@@ -271,14 +262,7 @@ export const connections: Scenario<ConnectionsParams> = {
         heartbeat: { intervalMs: p.heartbeatIntervalMs, maxMissed: p.maxMissed },
       };
       return measuredRow(transport, {
-        wire: {
-          bytesUp: end.bytesRead,
-          bytesDown: end.bytesWritten,
-          payloadBytes: 0,
-          overheadBytesPerMessage: 0,
-          requests: end.requests,
-          emptyResponses: end.emptyResponses,
-        },
+        wire: counterWire(end),
         server: { cpuMs: last!.cpuMs, rssMaxBytes: last!.rssMaxBytes, cpuPct: last!.cpuPct, connections: steps[steps.length - 1]!.connections },
         client: { cpuMs: round(last!.clientCpuMs), cpuPct: last!.clientCpuPct, processes: s.loads.length, clientBound: last!.clientBound },
         series,

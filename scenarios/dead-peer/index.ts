@@ -16,7 +16,7 @@ import type { TransportDescriptor } from '../../transports/descriptor.ts';
 import type { RunContext, Scenario } from '../contract.ts';
 import { deadPeerFacet } from './facet.ts';
 import type { DeadPeerExtra } from './schema.ts';
-import { measuredRow } from '../contract.ts';
+import { counterWire, heartbeatServerOptions, measuredRow } from '../contract.ts';
 import type { FlagReader, FlagSpecs } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
 import type { Child } from '../../runner/child.ts';
@@ -200,16 +200,7 @@ export const deadPeer: Scenario<DeadPeerParams> = {
     return process.platform === 'win32' ? 'needs SIGSTOP, which Windows does not have' : null;
   },
   async run(transport: TransportName, p: DeadPeerParams, ctx: RunContext): Promise<TransportResult> {
-    const s = new Session(
-      transport,
-      {
-        heartbeatIntervalMs: p.heartbeatIntervalMs,
-        maxMissedPongs: p.maxMissed,
-        sseHeartbeatMs: p.heartbeatIntervalMs > 0 ? p.heartbeatIntervalMs : 2 ** 31 - 1,
-        longPollTimeoutMs: p.longPollTimeoutMs,
-      },
-      ctx,
-    );
+    const s = new Session(transport, heartbeatServerOptions(p), ctx);
     const d = s.descriptor;
     let peer: Child<PeerCalls> | undefined;
     let frozen = false;
@@ -261,14 +252,7 @@ export const deadPeer: Scenario<DeadPeerParams> = {
       };
       ctx.progress(`${transport}: ${extra.mechanism}`);
       return measuredRow(transport, {
-        wire: {
-          bytesUp: end.bytesRead,
-          bytesDown: end.bytesWritten,
-          payloadBytes: 0,
-          overheadBytesPerMessage: 0,
-          requests: end.requests,
-          emptyResponses: end.emptyResponses,
-        },
+        wire: counterWire(end),
         server: { cpuMs: round(proc.cpuMs), rssMaxBytes: proc.rssMaxBytes, cpuPct: round(proc.cpuPct), connections: end.connections },
         series: s.series,
         extra: extra as unknown as Record<string, unknown>,

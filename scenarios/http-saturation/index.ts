@@ -23,7 +23,7 @@ import { profileHeaders } from '../../clients/headers.ts';
 import type { ServerCounters } from '../../servers/contract.ts';
 import type { RunContext, Scenario } from '../contract.ts';
 import { httpSaturationFacet } from './facet.ts';
-import { measuredRow } from '../contract.ts';
+import { counterWire, measuredRow } from '../contract.ts';
 import type { FlagReader } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
 import type { CannonResult, ServerTotals } from '../../runner/protocol.ts';
@@ -181,14 +181,7 @@ export const httpSaturation: Scenario<HttpSaturationParams> = {
       };
       const end = requestsTotal!;
       return measuredRow(transport, {
-        wire: {
-          bytesUp: end.bytesRead,
-          bytesDown: end.bytesWritten,
-          payloadBytes: 0,
-          overheadBytesPerMessage: 0,
-          requests: end.requests,
-          emptyResponses: end.emptyResponses,
-        },
+        wire: counterWire(end),
         server: { cpuMs: primary.server.cpuMs, rssMaxBytes: primary.server.rssMaxBytes, cpuPct: primary.server.cpuPct, connections: end.connections },
         client: { cpuMs: primary.client.cpuMs, cpuPct: primary.client.cpuPct, processes: 1, clientBound: primary.client.clientBound },
         extra: extra as unknown as Record<string, unknown>,
