@@ -59,6 +59,8 @@ let delivered = 0;
 let foreign = 0;
 /** Deliveries of messages numbered below this are warm-up: neither recorded nor counted. */
 let fromSeq = 1;
+/** The `fromSeq` of an `arm` not yet followed by its `measure`: that measure keeps what was recorded since. */
+let armed: number | undefined;
 let progress: NodeJS.Timeout | undefined;
 /** Echo mode: messages sent, not sent because the client backlog was full, failed sends. */
 let sent = 0;
@@ -211,19 +213,31 @@ function finish(m: Req<'finish'>): LoadCalls['finish']['reply'] {
   };
 }
 
+/** Drops what was recorded so far; only deliveries from `from` on count from here. */
+function forget(from: number): void {
+  fromSeq = from;
+  recorder.reset();
+  delivered = 0;
+  for (const x of seen) x.dups = 0;
+  echoSeen.dups = 0;
+}
+
 const emit = serveParent<LoadCalls, LoadEvents>(
   {
     async init(m) {
       await startAll(m);
       return { clients: clients.length };
     },
+    arm(m) {
+      forget(m.fromSeq);
+      armed = m.fromSeq;
+      return {};
+    },
     measure(m) {
-      // A new measured phase: what came before (warm-up, an earlier step) is forgotten.
-      fromSeq = m.fromSeq ?? 1;
-      recorder.reset();
-      delivered = 0;
-      for (const x of seen) x.dups = 0;
-      echoSeen.dups = 0;
+      // A new measured phase: what came before (warm-up, an earlier step) is forgotten, unless
+      // this phase was armed before its traffic began.
+      if (armed === undefined || armed !== (m.fromSeq ?? 1)) forget(m.fromSeq ?? 1);
+      armed = undefined;
       sampler.start();
       clearInterval(progress);
       progress = setInterval(() => emit('progress', { delivered, ...sampler.interval() }), m.everyMs ?? 500);

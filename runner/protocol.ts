@@ -88,7 +88,12 @@ export type LoadCalls = {
     };
     reply: { clients: number };
   };
-  /** A new measured phase: deliveries numbered below `fromSeq` are warm-up. */
+  /**
+   * Sets the first counted message before traffic starts: deliveries from `fromSeq` on are
+   * recorded from now, so a message that beats the following `measure` to the process is kept.
+   */
+  arm: { req: { fromSeq: number }; reply: object };
+  /** A new measured phase: deliveries numbered below `fromSeq` are warm-up (kept if armed with the same `fromSeq`). */
   measure: { req: { fromSeq?: number; everyMs?: number }; reply: object };
   /** Echo mode, open loop: every client sends at `ratePerClient` for `durationMs`. */
   send: {

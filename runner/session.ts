@@ -170,6 +170,14 @@ export class Session {
     return c;
   }
 
+  /**
+   * Tells every load process, before traffic starts, which message is the first counted, so
+   * that one arriving before `measure(fromSeq)` reaches the process is not forgotten by it.
+   */
+  async arm(fromSeq: number): Promise<void> {
+    await Promise.all(this.loads.map((l) => l.ask({ type: 'arm', fromSeq }, 10_000)));
+  }
+
   /** Begins the measured phase in every process and starts collecting the series. */
   async measure(fromSeq = 1): Promise<void> {
     this.t0 = performance.now();

@@ -76,6 +76,7 @@ export const echo: Scenario<EchoParams> = {
     return withSession(transport, p, p.clients, ctx, async (s) => {
       const total = p.ratePerClient * p.clients;
       const warmCount = Math.round((total * p.warmupMs) / 1000);
+      await s.arm(warmCount + 1);
       ctx.progress(`${transport}: ${p.clients} × ${p.ratePerClient} msg/s for ${p.durationMs / 1000} s`);
       const sending = s.loads.map((l) =>
         l.ask({ type: 'send', ratePerClient: p.ratePerClient, size: p.size, durationMs: p.durationMs + p.warmupMs }, p.durationMs + p.warmupMs + 30_000),

@@ -93,6 +93,7 @@ async function pushOnce(transport: TransportName, p: PushParams, ctx: RunContext
     ctx.progress(`${transport}: connecting ${p.clients} subscriber(s)`);
     await s.startLoad({ clients: p.clients, processes: p.loadProcesses, pollIntervalMs: p.pollIntervalMs, headers: p.headers });
     const warmCount = Math.round((p.rate * p.warmupMs) / 1000);
+    await s.arm(warmCount + 1);
     ctx.progress(
       `${transport}: publishing ${p.rate} msg/s × ${p.size} B for ${p.durationMs / 1000} s${warmCount ? ` after ${p.warmupMs / 1000} s of warm-up` : ''}`,
     );
