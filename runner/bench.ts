@@ -135,7 +135,7 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
             }
             if (row.state === 'completed' && row.client?.clientBound) row = { ...row, extra: { ...row.extra, floor: true } };
             // The trial's children are gone by now; a short pause lets their exit settle before timing.
-            await new Promise((r) => setTimeout(r, 300));
+            await new Promise((r) => setTimeout(r, 100));
             const after = calibrate();
             befores.push(before);
             afters.push(after);

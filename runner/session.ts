@@ -58,6 +58,11 @@ export class Session {
   private readonly delivered = new Map<LoadChild, number>();
   private lastDelivered = 0;
   private lastT = 0;
+  /**
+   * A load process forked ahead of need, so that its start-up (node, tsx, the client modules)
+   * overlaps the server's or the previous step's tear-down instead of following it.
+   */
+  private spare: LoadChild | undefined;
   /** Children besides the server and the loads (a frozen peer, autocannon), with their grace at close. */
   private readonly others: { child: Child<Calls, Events>; graceMs: number }[] = [];
 
@@ -92,6 +97,7 @@ export class Session {
     // --cpu-prof-dir=/tmp/prof" to see where a server's time goes (NODE_OPTIONS refuses those).
     const extra = (process.env['LAB_SERVER_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean);
     this.server = this.track(new Child<ServerCalls, ServerEvents>(`${this.transport} server`, SERVER_CHILD, [...nodeFlags, ...extra]), 'server');
+    this.prepareLoad();
     const ready = await this.server.ask({ type: 'init', transport: this.transport, server: this.descriptor.server, options: this.serverOptions }, 30_000);
     this.port = ready.port;
   }
@@ -129,7 +135,7 @@ export class Session {
     const inits: Promise<unknown>[] = [];
     for (let i = 0; i < n; i++) {
       const share = Math.floor(spec.clients / n) + (i < spec.clients % n ? 1 : 0);
-      const c = this.track(new Child<LoadCalls, LoadEvents>(`${this.transport} load #${this.loads.length + 1}`, LOAD_CHILD));
+      const c = this.takeLoad();
       this.loads.push(c);
       inits.push(
         c.ask(
@@ -150,6 +156,18 @@ export class Session {
       );
     }
     await Promise.all(inits);
+  }
+
+  /** Forks the spare load process if there is none (it idles until its `init`). */
+  private prepareLoad(): void {
+    if (!this.spare || this.spare.gone) this.spare = this.track(new Child<LoadCalls, LoadEvents>(`${this.transport} load`, LOAD_CHILD));
+  }
+
+  /** The spare load process, or a new one. */
+  private takeLoad(): LoadChild {
+    const c = this.spare && !this.spare.gone ? this.spare : this.track(new Child<LoadCalls, LoadEvents>(`${this.transport} load`, LOAD_CHILD));
+    this.spare = undefined;
+    return c;
   }
 
   /** Starts one client alone in its own process (`module`: the peer program), subscribed to the server. */
@@ -230,6 +248,8 @@ export class Session {
   async stopLoad(): Promise<void> {
     await Promise.all(this.loads.map((l) => l.kill()));
     this.loads = [];
+    // A step usually follows: its load process starts now, while nothing is measured.
+    this.prepareLoad();
     this.delivered.clear();
     this.series.length = 0;
     this.lastDelivered = 0;
@@ -243,7 +263,9 @@ export class Session {
 
   /** Kills every process of the session. */
   async close(): Promise<void> {
-    await Promise.all([this.server?.kill(), ...this.loads.map((l) => l.kill()), ...this.others.map((o) => o.child.kill(o.graceMs))]);
+    const spare = this.spare;
+    this.spare = undefined;
+    await Promise.all([this.server?.kill(), spare?.kill(0), ...this.loads.map((l) => l.kill()), ...this.others.map((o) => o.child.kill(o.graceMs))]);
   }
 }
 
