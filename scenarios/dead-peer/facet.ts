@@ -76,8 +76,13 @@ function findings(s: ScenarioResult): Finding[] {
   if (seen.length === 0)
     return [{ level: 'info', scenario: s.name, text: `${s.name}: no server noticed a frozen peer${within} (${missed.map((x) => x.r.transport).join(', ')}).` }];
   const names = seen.map((x) => x.r.transport);
-  // When only the transports that send frames noticed, the finding says so by kind.
-  const who = names.every((t) => transportByName(t)?.traits.delivery === 'frames') ? 'WebSocket' : listInWords(names);
+  // When only the WebSocket rows (frames with ping/pong; not the raw TCP ceiling) noticed, the finding says so by kind.
+  const who = names.every((t) => {
+    const tr = transportByName(t)?.traits;
+    return tr?.delivery === 'frames' && tr.heartbeat === 'ping-pong';
+  })
+    ? 'WebSocket'
+    : listInWords(names);
   const seenList = seen.map((x) => `${x.r.transport} after ${fmtDuration(x.x.detectMs!)}`).join(', ');
   return [
     {

@@ -48,13 +48,13 @@ const FLAGS: FlagSpecs = {
   'throughput-start': {
     help: 'throughput: first rate tried, msg/s (doubled until a step fails, then bisected)',
     kind: 'number',
-    quick: 5000,
+    quick: 10_000,
     full: 2000,
     min: 1,
     max: 10_000_000,
   },
   'throughput-steps': { help: 'throughput: most steps tried (doublings and bisections)', kind: 'number', quick: 7, full: 16, min: 1, max: 40, integer: true },
-  'throughput-duration': { help: 'throughput: seconds per step', kind: 'number', quick: 0.6, full: 3, min: 0.2, max: 600 },
+  'throughput-duration': { help: 'throughput: seconds per step', kind: 'number', quick: 1, full: 3, min: 0.2, max: 600 },
   'throughput-resolution': {
     help: 'throughput: bisect until failed/sustained − 1 is at most this share',
     kind: 'number',
