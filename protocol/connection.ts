@@ -122,10 +122,8 @@ export class WebSocketConnection extends EventEmitter {
   private readonly maxBufferedBytes: number;
   private readonly closeTimeoutMs: number;
   private closeTimer: NodeJS.Timeout | undefined;
-  /** Inside a socket 'data' event: writes made now may leave together (see transmit). */
+  /** Inside a socket 'data' event: the frames written now gather and leave together (see transmit). */
   private parsing = false;
-  private writesThisChunk = 0;
-  private chunkCorked = false;
   /** Open `cork()` calls, the chunk's own included: while above 0, small frames gather in `pending`. */
   private corks = 0;
   /** Frames written while corked, one contiguous region of a shared slab (see `coalesce`). */
@@ -309,13 +307,9 @@ export class WebSocketConnection extends EventEmitter {
   /** @internal A chunk arrived: parse it; replies made meanwhile may be batched. */
   receive(chunk: Buffer): void {
     this.parsing = true;
-    this.writesThisChunk = 0;
     this.core.receiveData(chunk);
     this.parsing = false;
-    if (this.chunkCorked) {
-      this.chunkCorked = false;
-      this.uncork();
-    }
+    if (this.corks === 0) this.flushPending();
     // Back-pressure: the answers to this chunk are still queued; read more once they left.
     if (this.pauseAbove > 0 && !this.pausedForOutput && this.socket.writableLength > this.pauseAbove) {
       this.pausedForOutput = true;
@@ -336,9 +330,10 @@ export class WebSocketConnection extends EventEmitter {
    * @internal The one place bytes go to the socket. `budgeted` writes are refused (and the
    * connection dropped) when they would pass `maxBufferedBytes`; the close frame is not.
    *
-   * The first write made while a chunk is parsed goes straight out (a lone ping-pong pays
-   * nothing extra); from the second on, the connection is corked until the chunk is parsed, so a
-   * chunk of N pipelined messages is answered with one write.
+   * While a chunk is parsed, small frames gather as they do under `cork()` and leave in one
+   * socket write when the chunk is done: a chunk of N pipelined messages is answered with one
+   * write, and a lone message with one write of its frame, with none of the stream's cork and
+   * uncork work.
    */
   transmit(first: Buffer, second: Uint8Array | undefined, budgeted: boolean): boolean {
     const socket = this.socket;
@@ -348,12 +343,8 @@ export class WebSocketConnection extends EventEmitter {
     } else if (!socket.writable) {
       return false;
     }
-    if (this.parsing && ++this.writesThisChunk === 2) {
-      this.cork();
-      this.chunkCorked = true;
-    }
     if (second === undefined) {
-      if (this.corks > 0 && first.length <= COALESCE_MAX_FRAME) return this.coalesce(first);
+      if ((this.corks > 0 || this.parsing) && first.length <= COALESCE_MAX_FRAME) return this.coalesce(first);
       this.flushPending();
       return socket.write(first);
     }
@@ -367,17 +358,13 @@ export class WebSocketConnection extends EventEmitter {
 
   /**
    * @internal Encodes one frame and sends it (the core's `writeFrame`): while the connection is
-   * corked a small frame is encoded straight behind the frames already held, else into its own
-   * buffer that goes to the socket as `transmit` would send it.
+   * corked or a chunk is parsed, a small frame is encoded straight behind the frames already
+   * held, else into its own buffer that goes to the socket as `transmit` would send it.
    */
   transmitFrame(payload: Uint8Array | string, length: number, opcode: number, fin: boolean, rsv1: boolean, masked: boolean): boolean {
     const size = frameHeaderSize(length, masked) + length;
     if (!this.checkBudget(size)) return false;
-    if (this.parsing && ++this.writesThisChunk === 2) {
-      this.cork();
-      this.chunkCorked = true;
-    }
-    if (this.corks > 0 && size <= COALESCE_MAX_FRAME) {
+    if ((this.corks > 0 || this.parsing) && size <= COALESCE_MAX_FRAME) {
       const at = this.reserve(size);
       encodePayloadInto(slab, at, payload, length, opcode, fin, rsv1, masked);
       return this.socket.writableLength + this.pendingEnd - this.pendingStart < this.highWaterMark;
