@@ -142,6 +142,17 @@ function serve(kind: Kind, mode: Mode): void {
   http.listen(0, '127.0.0.1', () => process.stdout.write(`${(http.address() as AddressInfo).port}\n`));
 }
 
+/** Whether taskset runs here; without it nothing is pinned and the output says so. */
+function tasksetWorks(): boolean {
+  try {
+    execFileSync('taskset', ['-c', '-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const pinned = a.serve === undefined && tasksetWorks();
+
 /** Bytes one message takes on the wire from this server. */
 function wireBytes(kind: Kind): number {
   if (kind === 'net') return a.size;
@@ -168,7 +179,8 @@ async function trial(kind: Kind, mode: Mode): Promise<{ perCoreSec: number; cpuP
     '--warmup',
     String(a.warmup),
   ];
-  const child = spawn('taskset', ['-c', serverCpu!, ...node], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [cmd, ...args] = pinned ? ['taskset', '-c', serverCpu!, ...node] : node;
+  const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: string[] = [];
   let buffered = '';
   let wake: (() => void) | undefined;
@@ -228,14 +240,13 @@ function median(xs: number[]): number {
 if (a.serve !== undefined) {
   serve(a.serve, a.mode);
 } else {
-  const [, clientCpu] = a.cpus.split(',');
-  try {
-    execFileSync('taskset', ['-a', '-cp', clientCpu!, String(process.pid)], { stdio: 'ignore' });
-  } catch {
-    console.log('taskset not available: client not pinned');
-  }
+  const [serverCpu, clientCpu] = a.cpus.split(',');
+  if (pinned) execFileSync('taskset', ['-a', '-cp', clientCpu!, String(process.pid)], { stdio: 'ignore' });
   const fmt = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3).toFixed(0)} k`);
-  console.log(`push to one client: ${a.size} B, rounds of ${ROUND} sends per event-loop turn, ${a.seconds} s after ${a.warmup} s, ${a.trials} trial(s)`);
+  console.log(
+    `push to one client: ${a.size} B, rounds of ${ROUND} sends per event-loop turn, ${a.seconds} s after ${a.warmup} s, ${a.trials} trial(s); ` +
+      (pinned ? `server on CPU ${serverCpu}, client on CPU ${clientCpu}` : 'taskset not available: not pinned'),
+  );
   const out: Record<string, Record<string, { trials: number[]; median: number; min: number; max: number }>> = {};
   for (const mode of a.modes) {
     const per = new Map<Kind, number[]>(a.servers.map((s) => [s, []]));
