@@ -124,9 +124,9 @@ export class WebSocketConnection extends EventEmitter {
   private closeTimer: NodeJS.Timeout | undefined;
   /** Inside a socket 'data' event: the frames written now gather and leave together (see transmit). */
   private parsing = false;
-  /** Open `cork()` calls, the chunk's own included: while above 0, small frames gather in `pending`. */
+  /** Open `cork()` calls: while above 0 (or while a chunk is parsed), small frames gather in the pending region. */
   private corks = 0;
-  /** Frames written while corked, one contiguous region of a shared slab (see `coalesce`). */
+  /** Frames written while corked, one contiguous region of a shared slab (see `reserve`). */
   private pendingSlab: Buffer = EMPTY;
   private pendingStart = 0;
   private pendingEnd = 0;
