@@ -1,10 +1,11 @@
 /**
  * Server CPU per echoed message at a fixed open-loop rate, the figure of PERF.md: a bare echo
- * server (the engine or `ws`) in a child process pinned to one core, a `ws`-package client here
- * pinned to another, N connections, one 64 B frame per send (as browsers send), server CPU read
- * from /proc/<pid>/stat around the measured window.
+ * server (the engine, `ws`, or raw `node:net` as the ceiling) in a child process pinned to one
+ * core, a client here pinned to another, N connections, one 64 B message per write (a `ws`
+ * client sending one frame per send, as browsers do; raw sockets for `net`, which echoes
+ * bytes as they come), server CPU read from /proc/<pid>/stat around the measured window.
  *
- *   npx tsx bench/fixed-echo.ts [--server engine|ws] [--rate 20000] [--conns 50] [--size 64]
+ *   npx tsx bench/fixed-echo.ts [--server engine|ws|net] [--rate 20000] [--conns 50] [--size 64]
  *                               [--seconds 5] [--warmup 2] [--trials 3] [--cpus 1,0]
  *
  * Prints one line per trial and the median. Loopback only, bounded in time.
@@ -12,7 +13,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket, { WebSocketServer as WsServer } from 'ws';
@@ -35,6 +36,17 @@ const { values: a } = parseArgs({
 
 /** Child mode: a bare echo server; prints its port. */
 function serve(kind: string): void {
+  // Exit (not die) on SIGTERM, so a `--cpu-prof` run of this child writes its profile.
+  process.once('SIGTERM', () => process.exit(0));
+  if (kind === 'net') {
+    // The ceiling: what one read and one write per message cost in Node, with no framing at all.
+    const server = createNetServer((socket) => {
+      socket.setNoDelay(true);
+      socket.on('data', (d: Buffer) => socket.write(d));
+    });
+    server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as AddressInfo).port}\n`));
+    return;
+  }
   const http = createServer();
   if (kind === 'ws') {
     const wss = new WsServer({ server: http, perMessageDeflate: false });
@@ -63,15 +75,31 @@ async function trial(): Promise<{ usPerMsg: number; sent: number; echoed: number
   spawnSync('taskset', ['-cp', clientCpu!, String(process.pid)], { stdio: 'ignore' });
   const port = await new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
   const conns = Number(a.conns);
-  const sockets: WebSocket[] = [];
+  const size = Number(a.size);
+  const sockets: Array<{ send(b: Buffer): void; terminate(): void }> = [];
   let echoed = 0;
   for (let i = 0; i < conns; i++) {
+    if (a.server === 'net') {
+      const s: Socket = netConnect(port, '127.0.0.1');
+      s.setNoDelay(true);
+      let bytes = 0;
+      s.on('data', (d: Buffer) => {
+        bytes += d.length;
+        while (bytes >= size) {
+          bytes -= size;
+          echoed++;
+        }
+      });
+      await new Promise((r) => s.once('connect', r));
+      sockets.push({ send: (b) => s.write(b), terminate: () => s.destroy() });
+      continue;
+    }
     const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false });
     ws.on('message', () => echoed++);
     await new Promise((r) => ws.once('open', r));
-    sockets.push(ws);
+    sockets.push({ send: (b) => ws.send(b, { binary: true }), terminate: () => ws.terminate() });
   }
-  const payload = Buffer.alloc(Number(a.size), 0x61);
+  const payload = Buffer.alloc(size, 0x61);
   const rate = Number(a.rate);
   const start = performance.now();
   const end = start + (Number(a.warmup) + Number(a.seconds)) * 1000;
@@ -93,7 +121,7 @@ async function trial(): Promise<{ usPerMsg: number; sent: number; echoed: number
       }
       const owed = Math.floor(((now - start) / 1000) * rate) - sent;
       if (owed * 1000 > rate) lateMs = Math.max(lateMs, (owed / rate) * 1000);
-      for (let i = 0; i < owed; i++) sockets[sent++ % conns]!.send(payload, { binary: true });
+      for (let i = 0; i < owed; i++) sockets[sent++ % conns]!.send(payload);
       if (now >= end) resolve();
       else setTimeout(tick, 1);
     };

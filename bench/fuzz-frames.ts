@@ -3,10 +3,17 @@
  * then mutated (bit flips, cut, inserted and deleted bytes), fed whole and in a random chunking.
  * Properties: the parser never throws, reports only ProtocolErrors, reports nothing after an
  * error or a close, and the events do not depend on how the bytes were chunked.
+ *
+ * A share of the streams is permessage-deflate (RFC 7692): the parser gets an inflater, and the
+ * peer compresses most data messages (RSV1 on the first frame), with or without context
+ * takeover and over random window sizes; some frames carry RSV1 over bytes that are no deflate
+ * stream, or RSV1 where it may not be (continuation, control). An unmutated stream of valid
+ * compressed messages must inflate to exactly the messages sent.
  */
 import { encodeClosePayload, encodeFrame, Opcode } from '../protocol/frame.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import { parseChunks, type ParserEvent, type ParserOptions } from '../protocol/parser.ts';
+import { PerMessageDeflate, type DeflateParams } from '../protocol/deflate.ts';
 
 /** mulberry32: small, fast, seeded PRNG returning floats in [0, 1). */
 export function prng(seed: number): () => number {
@@ -66,6 +73,10 @@ export interface FuzzStats {
   messages: number;
   controls: number;
   closes: number;
+  /** Streams that used permessage-deflate. */
+  compressedStreams: number;
+  /** Compressed streams whose inflated messages were checked against those sent. */
+  verifiedCompressed: number;
   errors: Record<string, number>;
 }
 
@@ -88,9 +99,32 @@ function randomBytes(rand: () => number, n: number, textual: boolean): Buffer {
   return b;
 }
 
-/** A random stream of mostly valid frames for `role`'s peer. */
-function randomStream(rand: () => number, masked: boolean): Buffer {
+/** A stream and, when it holds only valid frames, the data messages it must deliver (up to its first close). */
+interface Stream {
+  bytes: Buffer;
+  expected: Array<{ data: Buffer; isBinary: boolean }> | null;
+}
+
+/** Random permessage-deflate parameters, as a handshake could agree them. */
+function randomDeflateParams(rand: () => number): DeflateParams {
+  return {
+    serverNoContextTakeover: rand() < 0.5,
+    clientNoContextTakeover: rand() < 0.5,
+    serverMaxWindowBits: 9 + Math.floor(rand() * 7),
+    clientMaxWindowBits: 9 + Math.floor(rand() * 7),
+  };
+}
+
+/**
+ * A random stream of mostly valid frames for `role`'s peer. With `deflate` (the peer's
+ * compressor), most data messages go compressed; `clean` streams hold no garbage frames, only
+ * valid UTF-8 text, and no RSV1 misuse, so their messages are known.
+ */
+function randomStream(rand: () => number, masked: boolean, deflate: PerMessageDeflate | null, clean: boolean): Stream {
   const frames: Buffer[] = [];
+  const expected: Array<{ data: Buffer; isBinary: boolean }> = [];
+  let closed = false;
+  let valid = true;
   const count = 1 + Math.floor(rand() * 8);
   const sizes = [0, 1, 5, 125, 126, 127, 300, 65535, 65536, 70000];
   for (let f = 0; f < count; f++) {
@@ -99,25 +133,64 @@ function randomStream(rand: () => number, masked: boolean): Buffer {
     if (r < 0.5) {
       const binary = rand() < 0.5;
       const size = rand() < 0.9 ? Math.floor(rand() * 200) : pick(rand, sizes);
-      const payload = randomBytes(rand, size, !binary);
+      const payload = clean && !binary ? randomText(rand, size) : randomBytes(rand, size, !binary);
+      if (!binary && !clean) valid = false; // random bytes may not be UTF-8
+      let wire: Buffer = payload;
+      let rsv1 = false;
+      if (deflate !== null && rand() < 0.8) {
+        rsv1 = true;
+        if (!clean && rand() < 0.15) {
+          // RSV1 over bytes that are no deflate stream (or, by chance, one that inflates to anything).
+          wire = randomBytes(rand, Math.floor(rand() * 40), false);
+          valid = false;
+        } else {
+          wire = deflate.compress(payload);
+        }
+      }
       const pieces = 1 + Math.floor(rand() * 3);
-      const step = Math.ceil(payload.length / pieces) || 1;
-      for (let i = 0, k = 0; i < Math.max(1, payload.length); i += step, k++) {
-        const last = i + step >= payload.length;
+      const step = Math.ceil(wire.length / pieces) || 1;
+      for (let i = 0, k = 0; i < Math.max(1, wire.length); i += step, k++) {
+        const last = i + step >= wire.length;
+        // RFC 7692 §6.1: RSV1 only on the first frame; sometimes a broken peer sets it on a continuation.
+        const misplaced = deflate !== null && !clean && k > 0 && rand() < 0.05;
+        if (misplaced) valid = false;
         frames.push(
-          encodeFrame(payload.subarray(i, i + step), { opcode: k === 0 ? (binary ? Opcode.BINARY : Opcode.TEXT) : Opcode.CONTINUATION, fin: last, mask }),
+          encodeFrame(wire.subarray(i, i + step), {
+            opcode: k === 0 ? (binary ? Opcode.BINARY : Opcode.TEXT) : Opcode.CONTINUATION,
+            fin: last,
+            mask,
+            rsv1: (rsv1 && k === 0) || misplaced,
+          }),
         );
         if (!last && rand() < 0.3) frames.push(encodeFrame(randomBytes(rand, Math.floor(rand() * 20), false), { opcode: Opcode.PING, mask }));
       }
+      if (!closed) expected.push({ data: payload, isBinary: binary });
     } else if (r < 0.8) {
-      frames.push(encodeFrame(randomBytes(rand, Math.floor(rand() * 126), false), { opcode: rand() < 0.5 ? Opcode.PING : Opcode.PONG, mask }));
+      const misplaced = deflate !== null && !clean && rand() < 0.05;
+      if (misplaced) valid = false;
+      frames.push(encodeFrame(randomBytes(rand, Math.floor(rand() * 126), false), { opcode: rand() < 0.5 ? Opcode.PING : Opcode.PONG, mask, rsv1: misplaced }));
     } else if (r < 0.9) {
       frames.push(encodeFrame(encodeClosePayload(pick(rand, [1000, 1001, 1011, 3000, 4999]), 'bye'), { opcode: Opcode.CLOSE, mask }));
-    } else {
+      closed = true;
+    } else if (!clean) {
       frames.push(randomBytes(rand, Math.floor(rand() * 16), false));
+      valid = false;
     }
   }
-  return Buffer.concat(frames);
+  return { bytes: Buffer.concat(frames), expected: valid ? expected : null };
+}
+
+/** Valid UTF-8 text of about `n` bytes. */
+function randomText(rand: () => number, n: number): Buffer {
+  const parts = ['a', 'é', '€', '😀', ' ', 'z', '{"k":1}'].map((p) => Buffer.from(p));
+  const out: Buffer[] = [];
+  let length = 0;
+  while (length < n) {
+    const p = pick(rand, parts);
+    out.push(p);
+    length += p.length;
+  }
+  return Buffer.concat(out, length);
 }
 
 /** Applies 0 to 4 random mutations. */
@@ -148,17 +221,34 @@ function check(events: ParserEvent[]): string | null {
 /** Runs one fuzz iteration; returns a failure or null, and updates `stats`. */
 export function fuzzOnce(rand: () => number, iteration: number, stats: FuzzStats): FuzzFailure | null {
   const masked = rand() < 0.5;
-  const options: ParserOptions = { role: masked ? 'server' : 'client', maxMessageBytes: rand() < 0.2 ? 200 : 1 << 20 };
-  const valid = randomStream(rand, masked);
-  const bytes = rand() < 0.25 ? valid : mutate(rand, valid);
+  const role = masked ? 'server' : 'client';
+  const maxMessageBytes = rand() < 0.2 ? 200 : 1 << 20;
+  // permessage-deflate in a third of the streams: the peer compresses, each parse inflates with a fresh context.
+  const params = rand() < 0.35 ? randomDeflateParams(rand) : null;
+  const clean = params !== null && rand() < 0.3;
+  const peer = params && new PerMessageDeflate(params, masked ? 'client' : 'server', Number.POSITIVE_INFINITY);
+  const stream = randomStream(rand, masked, peer, clean);
+  peer?.close();
+  const unmutated = rand() < 0.25 || clean;
+  const bytes = unmutated ? stream.bytes : mutate(rand, stream.bytes);
   stats.iterations++;
   stats.bytes += bytes.length;
+  if (params) stats.compressedStreams++;
   const fail = (reason: string): FuzzFailure => ({ iteration, reason, bytesHex: bytes.toString('hex').slice(0, 4000) });
+  const parse = (chunks: Buffer[]): ParserEvent[] => {
+    const codec = params && new PerMessageDeflate(params, role, maxMessageBytes);
+    const options: ParserOptions = { role, maxMessageBytes, ...(codec && { inflate: (d: Buffer) => codec.decompress(d) }) };
+    try {
+      return parseChunks(chunks, options);
+    } finally {
+      codec?.close();
+    }
+  };
   let whole: ParserEvent[];
   let split: ParserEvent[];
   try {
-    whole = parseChunks([bytes], options);
-    split = parseChunks(randomSplit(bytes, rand, 1 + Math.floor(rand() * 100)), options);
+    whole = parse([bytes]);
+    split = parse(randomSplit(bytes, rand, 1 + Math.floor(rand() * 100)));
   } catch (err) {
     return fail(`threw ${(err as Error)?.stack ?? String(err)}`);
   }
@@ -167,6 +257,13 @@ export function fuzzOnce(rand: () => number, iteration: number, stats: FuzzStats
   const a = comparable(whole);
   const b = comparable(split);
   if (a !== b) return fail(`events depend on chunking:\n${a}\n${b}`);
+  if (unmutated && stream.expected !== null && maxMessageBytes > 100_000) {
+    const got = whole.filter((e) => e.type === 'message').map((e) => [e.data.toString('hex'), e.isBinary]);
+    const want = stream.expected.map((m) => [m.data.toString('hex'), m.isBinary]);
+    if (JSON.stringify(got) !== JSON.stringify(want)) return fail(`a valid stream${params ? ' (compressed)' : ''} did not deliver its messages`);
+    if (whole.some((e) => e.type === 'error')) return fail('a valid stream failed');
+    if (params) stats.verifiedCompressed++;
+  }
   for (const e of whole) {
     if (e.type === 'message') stats.messages++;
     else if (e.type === 'ping' || e.type === 'pong') stats.controls++;
@@ -178,5 +275,5 @@ export function fuzzOnce(rand: () => number, iteration: number, stats: FuzzStats
 
 /** Empty statistics. */
 export function newStats(): FuzzStats {
-  return { iterations: 0, bytes: 0, messages: 0, controls: 0, closes: 0, errors: {} };
+  return { iterations: 0, bytes: 0, messages: 0, controls: 0, closes: 0, compressedStreams: 0, verifiedCompressed: 0, errors: {} };
 }

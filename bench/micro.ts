@@ -4,6 +4,12 @@
  * masks/unmasks 64 KiB. Each task call processes a batch of frames so that per-call timer cost
  * does not swamp small-frame figures; ops/s are frames per second.
  *
+ * The `echo` cases run a whole server connection in memory: a masked 64 B frame arrives as
+ * one socket chunk (or eight in one chunk), the application echoes it, and the answer goes
+ * through the socket's write path (a Duplex that completes every write at once). The engine's
+ * `WebSocketConnection` against `ws`'s own `WebSocket` on the same kind of socket: parsing,
+ * events, framing and Node's stream machinery, without the kernel.
+ *
  *   tsx bench/micro.ts [--time ms] [--json FILE] [--filter substring]
  */
 import { createRequire } from 'node:module';
@@ -14,6 +20,8 @@ import { Bench } from 'tinybench';
 import { FrameParser, type ParserHandler } from '../protocol/parser.ts';
 import { encodeFrame, encodeFrameParts } from '../protocol/frame.ts';
 import { mask as engineMask } from '../protocol/mask.ts';
+import { Duplex } from 'node:stream';
+import { WebSocketConnection } from '../protocol/connection.ts';
 
 const { args, timeMs } = scriptArgs('bench:micro', () => {
   const { values } = parse(process.argv.slice(2), { time: { type: 'string' }, json: { type: 'string' }, filter: { type: 'string' } }, false);
@@ -56,7 +64,7 @@ const batchFor = (size: number): number => (size <= 125 ? 2000 : size <= 65536 ?
 
 interface Case {
   name: string;
-  op: 'parse' | 'encode' | 'mask' | 'unmask';
+  op: 'parse' | 'encode' | 'mask' | 'unmask' | 'echo';
   bytes: number;
   batch: number;
   engine: () => void;
@@ -153,6 +161,59 @@ for (const [label, size] of SIZES) {
       for (let i = 0; i < batch; i++) wsBufferUtil.unmask(data, key);
     },
   });
+}
+
+/** A socket stand-in: every write completes at once; `setNoDelay`/`setTimeout` as ws calls them. */
+function memorySocket(): Duplex {
+  const d = new Duplex({
+    read() {},
+    write: (_c, _e, cb) => cb(),
+    writev: (_c, cb) => cb(),
+  });
+  return Object.assign(d, { setNoDelay: () => d, setTimeout: () => d });
+}
+
+{
+  const WsWebSocket = require('ws') as new (
+    address: null,
+    protocols: undefined,
+    options: object,
+  ) => {
+    setSocket(socket: Duplex, head: Buffer, options: { maxPayload: number; allowSynchronousEvents: boolean }): void;
+    on(event: 'message', fn: (data: Buffer, isBinary: boolean) => void): void;
+    send(data: Buffer, options: { binary: boolean }): void;
+  };
+  for (const perChunk of [1, 8]) {
+    const frame = encodeFrame(Buffer.alloc(64, 0x61), { opcode: 2, mask: true });
+    const chunk = Buffer.concat(Array.from({ length: perChunk }, () => frame));
+    const batch = Math.max(1, 2000 / perChunk);
+    // Each push gets a fresh copy: both parsers unmask in place.
+    const copies = Array.from({ length: batch }, () => Buffer.from(chunk));
+    const refill = () => {
+      for (const c of copies) c.set(chunk);
+    };
+    const engineSocket = memorySocket();
+    const conn = new WebSocketConnection(engineSocket, { role: 'server' });
+    conn.on('message', (d: Buffer, isBinary: boolean) => conn.send(d, { binary: isBinary }));
+    const wsSocket = memorySocket();
+    const ws = new WsWebSocket(null, undefined, {});
+    ws.setSocket(wsSocket, Buffer.alloc(0), { maxPayload: MAX, allowSynchronousEvents: true });
+    ws.on('message', (d, isBinary) => ws.send(d, { binary: isBinary }));
+    cases.push({
+      name: `echo 64 B, ${perChunk} per chunk`,
+      op: 'echo',
+      bytes: frame.length,
+      batch: batch * perChunk,
+      engine: () => {
+        refill();
+        for (const c of copies) engineSocket.emit('data', c);
+      },
+      ws: () => {
+        refill();
+        for (const c of copies) wsSocket.emit('data', c);
+      },
+    });
+  }
 }
 
 /** One measured figure: frames (or buffers) per second and payload+header MB/s. */

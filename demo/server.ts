@@ -15,6 +15,7 @@ import { isIP, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { constants as zlibConstants, inflateRawSync } from 'node:zlib';
 import { WireMeter } from '../metrics/wire.ts';
 import {
   abortHandshake,
@@ -55,6 +56,11 @@ export interface DemoOptions {
   tokenTtlMs?: number;
   /** Bytes an `/inspect` stream may have waiting for its reader before it is ended (default 1 MiB). */
   inspectMaxBufferedBytes?: number;
+  /**
+   * Accept the browser's permessage-deflate offer on the WebSocket pane (default true), without
+   * context takeover in either direction, so the inspector can inflate each frame on its own.
+   */
+  deflate?: boolean;
 }
 
 /** A running demo. */
@@ -140,12 +146,35 @@ export function publishBodyText(body: string, contentType: string | undefined): 
   return text;
 }
 
-/** A frame as the page shows it: the description's fields, bytes as hex (long payloads cut). */
-export function frameForPage(bytes: Buffer, dir: 'in' | 'out') {
+/** RFC 7692 §7.2.2: the 4 octets a sender removed from the end of a compressed message. */
+const DEFLATE_TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+
+/**
+ * The message a compressed (RSV1) single-frame message inflates to, or null when it cannot be
+ * inflated on its own: its compressor kept a context from earlier messages, or the message goes
+ * on in continuation frames. Bounded: a frame that inflates past 64 KiB is not shown.
+ */
+function inflateForPage(payload: Buffer): Buffer | null {
+  try {
+    return inflateRawSync(Buffer.concat([payload, DEFLATE_TAIL]), { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: 64 * 1024 });
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A frame as the page shows it: the description's fields, bytes as hex (long payloads cut).
+ * `inCompressedMessage`: this frame continues a message whose first frame had RSV1 set.
+ */
+export function frameForPage(bytes: Buffer, dir: 'in' | 'out', inCompressedMessage = false) {
   const d = describeFrame(bytes);
   const SHOW = 64;
   const hex = (b: Buffer | null) => (b ? b.subarray(0, SHOW).toString('hex') : null);
-  const isText = d.opcode === 0x1 || d.opcode === 0x0;
+  // RFC 7692 §6: RSV1 on a data message's first frame marks the whole message compressed (permessage-deflate).
+  const compressed = (d.rsv1 && (d.opcode === 0x1 || d.opcode === 0x2)) || (d.opcode === 0x0 && inCompressedMessage);
+  const inflated = compressed && d.fin ? inflateForPage(d.payload) : null;
+  const isText = (d.opcode === 0x1 || d.opcode === 0x0) && !(compressed && inflated === null);
+  const shown = inflated ?? d.payload;
   return {
     dir,
     at: Date.now(),
@@ -165,7 +194,10 @@ export function frameForPage(bytes: Buffer, dir: 'in' | 'out') {
     maskedPayload: hex(d.maskedPayload),
     payload: hex(d.payload),
     truncated: d.payload.length > SHOW,
-    text: isText ? d.payload.subarray(0, 200).toString('utf8') : null,
+    compressed,
+    inflatedLength: inflated?.length ?? null,
+    inflated: hex(inflated),
+    text: isText ? shown.subarray(0, 200).toString('utf8') : null,
     ...(d.close && { close: d.close }),
   };
 }
@@ -307,7 +339,14 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
   wsHttp.on('connection', (s: Socket) => wsMeter.track(s));
   const paneClient = new Map<WebSocketConnection, string>();
   const handshakes = new Map<string, { request: string[]; response: string }>();
-  const paneWss = new WebSocketServer({ allowOrigins: [pageOrigin], recordHandshake: true, heartbeatIntervalMs, maxMissedPongs });
+  const paneWss = new WebSocketServer({
+    allowOrigins: [pageOrigin],
+    recordHandshake: true,
+    heartbeatIntervalMs,
+    maxMissedPongs,
+    // Every message compressed (threshold 0), each on its own: the inspector shows RSV1 and inflates any frame.
+    ...(o.deflate !== false && { perMessageDeflate: { serverNoContextTakeover: true, clientNoContextTakeover: true, threshold: 0 } }),
+  });
   /**
    * The frame observer is installed only on a connection whose page has an inspector open: an
    * observer makes the parser copy every chunk, which nobody should pay for unobserved.
@@ -316,12 +355,26 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
     const watched = [...inspectors].some((i) => i.client === client);
     for (const [conn, c] of paneClient) {
       if (c !== client) continue;
-      conn.onFrame = watched ? (dir, bytes) => describeToPage(client, dir, bytes) : undefined;
+      if (!watched) {
+        conn.onFrame = undefined;
+        continue;
+      }
+      // Whether a compressed message is under way, per direction: its continuation frames carry no RSV1 of their own.
+      const midCompressed = { in: false, out: false };
+      conn.onFrame = (dir, bytes) => {
+        const b0 = bytes[0]!;
+        const opcode = b0 & 0x0f;
+        const fin = (b0 & 0x80) !== 0;
+        const continues = opcode === 0 && midCompressed[dir];
+        if (opcode === 0x1 || opcode === 0x2) midCompressed[dir] = !fin && (b0 & 0x40) !== 0;
+        else if (opcode === 0 && fin) midCompressed[dir] = false;
+        describeToPage(client, dir, bytes, continues);
+      };
     }
   };
-  const describeToPage = (client: string, dir: 'in' | 'out', bytes: Buffer) => {
+  const describeToPage = (client: string, dir: 'in' | 'out', bytes: Buffer, inCompressedMessage: boolean) => {
     try {
-      inspect('frame', frameForPage(bytes, dir), client);
+      inspect('frame', frameForPage(bytes, dir, inCompressedMessage), client);
     } catch {
       // A description can only fail on a cut-short header, which the engine never hands out.
     }

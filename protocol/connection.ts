@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { protocolError, type ProtocolError } from './errors.ts';
 import { PerMessageDeflate, type DeflateOptions, type DeflateParams } from './deflate.ts';
-import { encodeFrame, Opcode } from './frame.ts';
+import { encodeFrame, encodePayloadInto, frameHeaderSize, Opcode } from './frame.ts';
 import { ConnectionProtocol, ReadyState, type FrameObserver, type ProtocolOutput, type ReadyStateValue } from './core.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES, type ParserHandler } from './parser.ts';
 
@@ -81,6 +81,13 @@ const EMPTY = Buffer.alloc(0);
 
 /** A 'message', 'error' or 'close' event parsed before the application listened. */
 type HeldEvent = ['message', Buffer, boolean] | ['error', Error] | ['close', number, string];
+/** Frames up to this size are gathered while a connection is corked; larger ones are written as they are. */
+const COALESCE_MAX_FRAME = 4096;
+/** The shared slab that corked connections gather frames in. */
+const SLAB_BYTES = 64 * 1024;
+let slab: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
+let slabUsed = 0;
+
 /** Past this many held events or bytes the socket is paused until the application listens. */
 const HOLD_MAX_EVENTS = 1024;
 const HOLD_MAX_BYTES = 1024 * 1024;
@@ -115,10 +122,14 @@ export class WebSocketConnection extends EventEmitter {
   private readonly maxBufferedBytes: number;
   private readonly closeTimeoutMs: number;
   private closeTimer: NodeJS.Timeout | undefined;
-  /** Inside a socket 'data' event: writes made now may leave together (see transmit). */
+  /** Inside a socket 'data' event: the frames written now gather and leave together (see transmit). */
   private parsing = false;
-  private writesThisChunk = 0;
-  private chunkCorked = false;
+  /** Open `cork()` calls: while above 0 (or while a chunk is parsed), small frames gather in the pending region. */
+  private corks = 0;
+  /** Frames written while corked, one contiguous region of a shared slab (see `reserve`). */
+  private pendingSlab: Buffer = EMPTY;
+  private pendingStart = 0;
+  private pendingEnd = 0;
   /** Heartbeat interval this connection beats on (0 = none); see HeartbeatClock. */
   private heartbeatMs = 0;
   private maxMissed = 2;
@@ -131,6 +142,8 @@ export class WebSocketConnection extends EventEmitter {
   /** Reading stopped until the socket drains (see `pauseReadingAboveBytes`). */
   private pausedForOutput = false;
   private readonly pauseAbove: number;
+  /** The socket's own high-water mark, read once: `send` returns false past it. */
+  private readonly highWaterMark: number;
   /** Why this side dropped the connection, if it did: its output passed the cap, or pings went unanswered. */
   dropReason: 'slow-reader' | 'missed-pongs' | undefined;
   /** @internal Called once when the socket is gone, before 'close' (which may be held). */
@@ -146,7 +159,8 @@ export class WebSocketConnection extends EventEmitter {
     const pauseAbove = options.pauseReadingAboveBytes ?? (options.role === 'server' ? DEFAULT_PAUSE_READING_ABOVE : 0);
     // At or above the socket's high-water mark, so a queue that long made write() return false and
     // the socket will emit the 'drain' that resumes reading.
-    this.pauseAbove = pauseAbove > 0 ? Math.max(pauseAbove, socket.writableHighWaterMark) : 0;
+    this.highWaterMark = socket.writableHighWaterMark;
+    this.pauseAbove = pauseAbove > 0 ? Math.max(pauseAbove, this.highWaterMark) : 0;
     const deflate = options.deflate
       ? new PerMessageDeflate(options.deflate, options.role, options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, options.deflateOptions)
       : undefined;
@@ -208,7 +222,7 @@ export class WebSocketConnection extends EventEmitter {
 
   /** Bytes accepted by `send` and not yet handed to the kernel. */
   get bufferedAmount(): number {
-    return this.socket.writableLength;
+    return this.socket.writableLength + this.pendingEnd - this.pendingStart;
   }
 
   /** The underlying socket (for counters such as bytesRead / bytesWritten). */
@@ -220,7 +234,8 @@ export class WebSocketConnection extends EventEmitter {
    * Sends one message. Returns false when the socket's buffer is over its high-water mark
    * (wait for 'drain') or when the connection is not open.
    */
-  send(data: string | Uint8Array, options: SendOptions = {}): boolean {
+  send(data: string | Uint8Array, options?: SendOptions): boolean {
+    if (options === undefined) return this.core.sendData(data, typeof data !== 'string', 0);
     return this.core.sendData(data, options.binary ?? typeof data !== 'string', options.fragmentSize ?? 0);
   }
 
@@ -245,13 +260,20 @@ export class WebSocketConnection extends EventEmitter {
     return this.core.sendPrepared(frame);
   }
 
-  /** Holds writes in memory until `uncork()`, so several sends leave in one write. */
+  /**
+   * Holds writes in memory until `uncork()`, so several sends leave in one write: small frames
+   * are copied next to each other into one buffer and handed to the socket as one chunk, which
+   * costs less than a socket write per frame even when the socket itself is corked.
+   */
   cork(): void {
+    this.corks++;
     this.socket.cork();
   }
 
-  /** Flushes what was held since `cork()`. */
+  /** Flushes what was held since the matching `cork()` (calls nest). */
   uncork(): void {
+    if (this.corks === 0) return;
+    if (--this.corks === 0) this.flushPending();
     this.socket.uncork();
   }
 
@@ -285,13 +307,9 @@ export class WebSocketConnection extends EventEmitter {
   /** @internal A chunk arrived: parse it; replies made meanwhile may be batched. */
   receive(chunk: Buffer): void {
     this.parsing = true;
-    this.writesThisChunk = 0;
     this.core.receiveData(chunk);
     this.parsing = false;
-    if (this.chunkCorked) {
-      this.chunkCorked = false;
-      this.socket.uncork();
-    }
+    if (this.corks === 0) this.flushPending();
     // Back-pressure: the answers to this chunk are still queued; read more once they left.
     if (this.pauseAbove > 0 && !this.pausedForOutput && this.socket.writableLength > this.pauseAbove) {
       this.pausedForOutput = true;
@@ -312,9 +330,10 @@ export class WebSocketConnection extends EventEmitter {
    * @internal The one place bytes go to the socket. `budgeted` writes are refused (and the
    * connection dropped) when they would pass `maxBufferedBytes`; the close frame is not.
    *
-   * The first write made while a chunk is parsed goes straight out (a lone ping-pong pays
-   * nothing extra); from the second on, the socket is corked until the chunk is parsed, so a
-   * chunk of N pipelined messages is answered with one vectored write.
+   * While a chunk is parsed, small frames gather as they do under `cork()` and leave in one
+   * socket write when the chunk is done: a chunk of N pipelined messages is answered with one
+   * write, and a lone message with one write of its frame, with none of the stream's cork and
+   * uncork work.
    */
   transmit(first: Buffer, second: Uint8Array | undefined, budgeted: boolean): boolean {
     const socket = this.socket;
@@ -324,11 +343,12 @@ export class WebSocketConnection extends EventEmitter {
     } else if (!socket.writable) {
       return false;
     }
-    if (this.parsing && ++this.writesThisChunk === 2) {
-      socket.cork();
-      this.chunkCorked = true;
+    if (second === undefined) {
+      if ((this.corks > 0 || this.parsing) && first.length <= COALESCE_MAX_FRAME) return this.coalesce(first);
+      this.flushPending();
+      return socket.write(first);
     }
-    if (second === undefined) return socket.write(first);
+    this.flushPending();
     socket.cork();
     socket.write(first);
     const ok = socket.write(second);
@@ -336,8 +356,68 @@ export class WebSocketConnection extends EventEmitter {
     return ok;
   }
 
+  /**
+   * @internal Encodes one frame and sends it (the core's `writeFrame`): while the connection is
+   * corked or a chunk is parsed, a small frame is encoded straight behind the frames already
+   * held, else into its own buffer that goes to the socket as `transmit` would send it.
+   */
+  transmitFrame(payload: Uint8Array | string, length: number, opcode: number, fin: boolean, rsv1: boolean, masked: boolean): boolean {
+    const size = frameHeaderSize(length, masked) + length;
+    if (!this.checkBudget(size)) return false;
+    if ((this.corks > 0 || this.parsing) && size <= COALESCE_MAX_FRAME) {
+      const at = this.reserve(size);
+      encodePayloadInto(slab, at, payload, length, opcode, fin, rsv1, masked);
+      return this.socket.writableLength + this.pendingEnd - this.pendingStart < this.highWaterMark;
+    }
+    const out = Buffer.allocUnsafe(size);
+    encodePayloadInto(out, 0, payload, length, opcode, fin, rsv1, masked);
+    this.flushPending();
+    return this.socket.write(out);
+  }
+
+  /** Copies a small whole frame behind the frames held by this corked connection. */
+  private coalesce(frame: Buffer): boolean {
+    const at = this.reserve(frame.length); // first: it may replace the slab
+    slab.set(frame, at);
+    return this.socket.writableLength + this.pendingEnd - this.pendingStart < this.highWaterMark;
+  }
+
+  /**
+   * Makes room for `n` bytes right after the frames this corked connection holds and returns
+   * where they go in `slab`. The frames live in one slab shared by every connection (as Node's
+   * own Buffer pool): this connection's region grows while nothing else took the bytes after
+   * it; otherwise the region goes to the (corked) socket as it is and a new one starts. The
+   * socket never sees a region again after it got it, so reusing the slab past it is safe.
+   */
+  private reserve(n: number): number {
+    if (this.pendingSlab !== slab || this.pendingEnd !== slabUsed || slabUsed + n > SLAB_BYTES) {
+      this.flushPending();
+      if (slabUsed + n > SLAB_BYTES) {
+        slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+        slabUsed = 0;
+      }
+      this.pendingSlab = slab;
+      this.pendingStart = slabUsed;
+    }
+    const at = slabUsed;
+    slabUsed += n;
+    this.pendingEnd = slabUsed;
+    return at;
+  }
+
+  /** Hands the frames gathered while corked to the socket, as one chunk. */
+  private flushPending(): void {
+    if (this.pendingEnd === this.pendingStart) return;
+    const region = this.pendingSlab.subarray(this.pendingStart, this.pendingEnd);
+    this.pendingSlab = EMPTY;
+    this.pendingStart = 0;
+    this.pendingEnd = 0;
+    this.socket.write(region);
+  }
+
   /** @internal The protocol is done sending: half-close TCP, and bound the wait for the peer. */
   endOutput(): void {
+    this.flushPending();
     this.socket.end();
     this.armCloseTimer();
   }
@@ -348,7 +428,7 @@ export class WebSocketConnection extends EventEmitter {
    * per connection stays below max(cap, largest message).
    */
   private checkBudget(size: number): boolean {
-    const queued = this.socket.writableLength;
+    const queued = this.socket.writableLength + this.pendingEnd - this.pendingStart;
     if (queued === 0 || queued + size <= this.maxBufferedBytes) return true;
     const err = protocolError('WS_ERR_BUFFER_OVERFLOW', `${queued + size} bytes`);
     this.dropReason = 'slow-reader';
@@ -548,6 +628,9 @@ class SocketOutput implements ProtocolOutput {
   }
   writeParts(header: Buffer, payload: Uint8Array): boolean {
     return this.conn.transmit(header, payload, true);
+  }
+  writeFrame(payload: Uint8Array | string, length: number, opcode: number, fin: boolean, rsv1: boolean, masked: boolean): boolean {
+    return this.conn.transmitFrame(payload, length, opcode, fin, rsv1, masked);
   }
   writeClose(bytes: Buffer): void {
     this.conn.transmit(bytes, undefined, false);

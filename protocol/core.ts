@@ -28,6 +28,13 @@ export interface ProtocolOutput {
   write(bytes: Buffer): boolean;
   /** One frame as header and payload, leaving together without copying the payload. */
   writeParts(header: Buffer, payload: Uint8Array): boolean;
+  /**
+   * Optional: encodes one whole frame of `length` payload bytes (`payload` as a string is that
+   * many bytes of UTF-8) wherever the output wants it, e.g. straight into a buffer that batches
+   * several frames into one write. Without it the core encodes into a buffer of its own and
+   * calls `write`. Not used while a frame observer is set (it needs the frame's bytes).
+   */
+  writeFrame?(payload: Uint8Array | string, length: number, opcode: number, fin: boolean, rsv1: boolean, masked: boolean): boolean;
   /** The close frame: written whatever the buffer holds, since it ends the connection. */
   writeClose(bytes: Buffer): void;
   /** Nothing more will be sent: half-close the transport (TCP FIN). */
@@ -396,6 +403,9 @@ export class ConnectionProtocol implements ParserHandler {
 
   private writeStringFrame(opcode: number, text: string): boolean {
     const length = Buffer.byteLength(text, 'utf8');
+    if (this.observer === undefined && this.output.writeFrame !== undefined) {
+      return this.output.writeFrame(text, length, opcode, true, false, this.isClient);
+    }
     const header = frameHeaderSize(length, this.isClient);
     const out = Buffer.allocUnsafe(header + length);
     const start = writeFrameHeader(out, 0, length, opcode, true, false, this.isClient);
@@ -410,6 +420,9 @@ export class ConnectionProtocol implements ParserHandler {
     const header = frameHeaderSize(length, this.isClient);
     // Masked payloads need a copy anyway; small ones are cheaper copied than written twice.
     if (this.isClient || length <= COPY_THRESHOLD) {
+      if (this.observer === undefined && this.output.writeFrame !== undefined) {
+        return this.output.writeFrame(payload, length, opcode, fin, rsv1, this.isClient);
+      }
       const out = Buffer.allocUnsafe(header + length);
       encodeFrameInto(out, 0, payload, opcode, fin, rsv1, this.isClient);
       if (this.observer) this.observer('out', out);

@@ -118,6 +118,28 @@ export function encodeFrameInto(
   return end;
 }
 
+/**
+ * Writes a whole frame whose payload is bytes or a string of `length` UTF-8 bytes at
+ * `target[offset]` (a fresh random key when `masked`) and returns the offset after it: a string
+ * is encoded straight into place, without an intermediate buffer.
+ */
+export function encodePayloadInto(
+  target: Buffer,
+  offset: number,
+  payload: Uint8Array | string,
+  length: number,
+  opcode: number,
+  fin: boolean,
+  rsv1: boolean,
+  masked: boolean,
+): number {
+  if (typeof payload !== 'string') return encodeFrameInto(target, offset, payload, opcode, fin, rsv1, masked);
+  const start = writeFrameHeader(target, offset, length, opcode, fin, rsv1, masked);
+  target.write(payload, start, length, 'utf8');
+  if (masked) xorMaskRange(target, start, start + length, target, start - 4, 0);
+  return start + length;
+}
+
 /** Payloads shorter than this are copied byte by byte. */
 const SMALL_PAYLOAD = 32;
 

@@ -23,6 +23,12 @@ export interface ServerTotals {
   counters: ServerCounters;
 }
 
+/**
+ * What an unstamped (`plain`) payload is made of: text that compresses as JSON does, or random
+ * base64 that does not. Consecutive messages differ, so a compressor's context cannot reuse them.
+ */
+export type PlainPayload = 'compressible' | 'incompressible';
+
 /** The server child: one transport server, a constant-rate publisher, CPU/RSS sampling. */
 export type ServerCalls = {
   /** Creates the server and listens on 127.0.0.1, a free port. */
@@ -30,9 +36,9 @@ export type ServerCalls = {
   /** Starts the measured phase: CPU and RSS from here, a `sample` every `everyMs` (default 500). */
   measure: { req: { everyMs?: number }; reply: object };
   /** Publishes `rate` messages/s of `size` bytes for `durationMs`; `plain` ones carry no stamp. */
-  publish: { req: { rate: number; size: number; durationMs: number; plain?: boolean; firstSeq?: number }; reply: ScheduleResult };
+  publish: { req: { rate: number; size: number; durationMs: number; plain?: boolean; payload?: PlainPayload; firstSeq?: number }; reply: ScheduleResult };
   /** The counters and the process's memory now. */
-  counters: { req: object; reply: { counters: ServerCounters; rssBytes: number; heapUsedBytes: number; at: bigint } };
+  counters: { req: object; reply: { counters: ServerCounters; rssBytes: number; heapUsedBytes: number; cpuMs: number; at: bigint } };
   /** A forced gc when the process runs with --expose-gc; `exposed` says whether it did. */
   gc: { req: object; reply: { exposed: boolean } };
   /** Ends sampling; the measured phase's totals. */

@@ -67,11 +67,27 @@ test('bench:fixed drives a served ws server at a fixed rate and reads its CPU pe
   }
 });
 
+test('bench:push pushes to one raw client, checks every byte arrived, and writes per-core figures against net', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lab-push-'));
+  try {
+    const json = path.join(dir, 'push.json');
+    const r = run('bench/push-ceiling.ts', ['--servers', 'net,websocket', '--seconds', '0.3', '--warmup', '0.1', '--trials', '1', '--json', json]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^batched websocket: median [\d.]+ [kM] .*, [\d.]+ of net$/m);
+    assert.match(r.stdout, /^single websocket: median [\d.]+ [kM] .*, [\d.]+ of net$/m);
+    const out = JSON.parse(readFileSync(json, 'utf8')) as { results: Record<string, Record<string, { median: number }>> };
+    for (const mode of ['batched', 'single']) for (const s of ['net', 'websocket']) assert.ok(out.results[mode]![s]!.median > 0, `${mode} ${s}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a bad flag to a benchmark script is one line, exit 2', () => {
   for (const [script, args, pattern] of [
     ['bench/micro.ts', ['--time', 'soon'], /^bench:micro: --time must be a number/],
     ['bench/fuzz.ts', ['--nope'], /^fuzz: .*--nope/],
     ['bench/fixed-load.ts', ['--rate', 'fast'], /^bench:fixed: --rate must be a number/],
+    ['bench/push-ceiling.ts', ['--modes', 'sometimes'], /^bench:push: --modes: unknown value "sometimes"/],
   ] as const) {
     const r = run(script, [...args]);
     assert.equal(r.status, 2, r.stderr);

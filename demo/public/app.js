@@ -288,6 +288,11 @@ async function showHandshake(hs) {
   const notes = [];
   if (has(hs.request, 'Sec-WebSocket-Extensions') && !has(resLines, 'Sec-WebSocket-Extensions')) {
     notes.push('The browser offered permessage-deflate; the server did not accept it, so frames travel uncompressed and RSV1 stays 0.');
+  } else if (has(resLines, 'Sec-WebSocket-Extensions')) {
+    notes.push(
+      'The server accepted permessage-deflate (RFC 7692): each data message travels compressed with RSV1 = 1 on its first frame. ' +
+        'With no context takeover both ways, every message is compressed on its own, so the inspector can inflate each frame.',
+    );
   }
   if (!has(hs.request, 'Sec-WebSocket-Protocol')) {
     notes.push('No Sec-WebSocket-Protocol was offered (the page named no subprotocol), so the response names none.');
@@ -348,6 +353,8 @@ function renderFrame(f) {
   div.dataset.maskedPayload = f.maskedPayload || '';
   div.dataset.payload = f.payload || '';
   div.dataset.lengthForm = String(f.lengthForm);
+  div.dataset.rsv1 = String(f.rsv1);
+  div.dataset.inflated = f.inflated || '';
   let html =
     '<div class="title">' +
     esc(f.opcodeName) +
@@ -362,7 +369,13 @@ function renderFrame(f) {
   html += '<div class="bytes">';
   html += field('byte 0', bits(b0));
   html += field('FIN', f.fin ? '1 (last)' : '0 (more follow)');
-  html += field('RSV1-3', (f.rsv1 ? 1 : 0) + ' ' + (f.rsv2 ? 1 : 0) + ' ' + (f.rsv3 ? 1 : 0));
+  const rsvNote =
+    f.rsv1 && f.compressed
+      ? ' (RSV1: compressed, permessage-deflate)'
+      : f.compressed
+        ? ' (a continuation: the first frame’s RSV1 marked the message compressed)'
+        : '';
+  html += field('RSV1-3', (f.rsv1 ? 1 : 0) + ' ' + (f.rsv2 ? 1 : 0) + ' ' + (f.rsv3 ? 1 : 0) + rsvNote, f.compressed ? 'rsv1' : undefined);
   html += field('opcode', '0x' + f.opcode.toString(16) + ' ' + esc(f.opcodeName));
   html += field('byte 1', bits(b1));
   html += field('MASK', f.masked ? '1' : '0');
@@ -378,7 +391,22 @@ function renderFrame(f) {
   if (f.masked) html += field('masking key', spaced(f.maskingKey), 'mask');
   if (f.payloadLength > 0) {
     if (f.masked) html += field('payload as sent (masked)', spaced(f.maskedPayload) + (f.truncated ? ' …' : ''), 'payload mask');
-    html += field(f.masked ? 'payload unmasked (XOR key)' : 'payload', spaced(f.payload) + (f.truncated ? ' …' : ''), 'payload');
+    html += field(
+      (f.masked ? 'payload unmasked (XOR key)' : 'payload') + (f.compressed ? ', compressed' : ''),
+      spaced(f.payload) + (f.truncated ? ' …' : ''),
+      'payload',
+    );
+    if (f.compressed) {
+      html += field(
+        'inflated',
+        f.inflated !== null
+          ? f.inflatedLength + ' bytes from ' + f.payloadLength + ': ' + spaced(f.inflated) + (f.inflatedLength > 64 ? ' …' : '')
+          : f.opcode === 0 || !f.fin
+            ? 'part of a compressed message sent in several frames: it inflates as a whole'
+            : 'not on its own (the compressor kept context from earlier messages)',
+        'payload',
+      );
+    }
   }
   html += '</div>';
   if (f.close) html += '<div class="text">close code ' + f.close.code + (f.close.reason ? ', reason "' + esc(f.close.reason) + '"' : '') + '</div>';

@@ -8,7 +8,7 @@ import { trialRange } from '../../report-model/trials.ts';
 import { fmtBytes, fmtDuration, fmtInt, fmtNum, fmtRatio, fmtSig, listInWords, numList, orderedRows } from '../../report-model/format.ts';
 import { transportByName } from '../../transports/index.ts';
 import { detailTable, joinParts, matrixCells, oneTrial, param, rowsWith } from '../facet-kit.ts';
-import { readOverheadSummary, readOverheadSweep, readResponseHeaders, type OverheadSweepPoint } from './schema.ts';
+import { readOverheadSummary, readOverheadSweep, readPayloadPoints, readResponseHeaders, type OverheadSweepPoint } from './schema.ts';
 
 function loadInWords(s: ScenarioResult): string | undefined {
   const rates = numList(s.params['rates']);
@@ -194,7 +194,44 @@ function details(s: ScenarioResult): Block[] {
       ),
     );
   }
+  const byPayload = payloadTable(s);
+  if (byPayload) out.push(byPayload);
   return out;
+}
+
+/**
+ * Bytes on the wire against server CPU per delivered message, per payload kind: what
+ * compression (the permessage-deflate rows) buys in bytes and costs in CPU, on text that
+ * compresses and text that does not. Only when the sweep recorded a payload kind.
+ */
+function payloadTable(s: ScenarioResult): Block | undefined {
+  const rows: string[][] = [];
+  for (const { r, x: points } of rowsWith(s, readPayloadPoints)) {
+    for (const p of points) {
+      if (p.payload === undefined) continue;
+      rows.push([
+        r.transport,
+        p.payload,
+        fmtInt(p.sizeBytes),
+        fmtNum(p.ratePerClient),
+        fmtSig(p.steadyBytesPerMessage ?? p.bytesPerMessage),
+        fmtRatio((p.steadyBytesPerMessage ?? p.bytesPerMessage) / p.sizeBytes),
+        p.serverCpuUsPerMessage !== undefined ? fmtSig(p.serverCpuUsPerMessage) : '–',
+      ]);
+    }
+  }
+  if (rows.length === 0) return undefined;
+  return detailTable(
+    'overhead-payloads',
+    'Bytes on the wire and server CPU per message, by payload',
+    ['transport', 'payload', 'payload B', 'msg/s per client', 'steady B/msg', 'wire/payload', 'server CPU µs/msg'],
+    [true, true, false, false, false, false, false],
+    rows,
+    [
+      'compressible: JSON-like records whose field names repeat; incompressible: random base64. Consecutive messages differ, so a compression context cannot reuse earlier ones.',
+      'Server CPU is the whole server process over the point’s window, divided by the messages delivered in it.',
+    ],
+  );
 }
 
 /** y of a sweep line at rate x, interpolated on log–log axes; undefined outside the line. */

@@ -24,6 +24,7 @@ import { httpLoadFlags } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
 import type { Delivery } from '../../transports/descriptor.ts';
 import { round, sinceBase } from '../../runner/collect.ts';
+import type { PlainPayload } from '../../runner/protocol.ts';
 
 export interface OverheadParams {
   clients: number;
@@ -38,6 +39,8 @@ export interface OverheadParams {
   longPollTimeoutMs: number;
   headers: HeaderProfile;
   extrapolateClients: number[];
+  /** Payload kinds swept, the first one drawing the lines and crossovers. */
+  payloads: PlainPayload[];
 }
 
 /** A sweep point with the figures behind it. */
@@ -76,6 +79,13 @@ export const overhead: Scenario<OverheadParams> = {
     'overhead-clients': { help: 'overhead: subscribers', kind: 'number', quick: 10, full: 50, min: 1, max: 10_000, integer: true },
     'overhead-window': { help: 'overhead: least seconds measured per point', kind: 'number', quick: 1, full: 5, min: 0.2, max: 3600 },
     'overhead-messages': { help: 'overhead: least messages measured per point', kind: 'number', quick: 2, full: 5, min: 1, max: 100_000, integer: true },
+    'overhead-payload': {
+      help: 'overhead: payload text: compressible (JSON-like), incompressible (random base64) or both, for the permessage-deflate rows',
+      kind: 'choice',
+      quick: 'compressible',
+      full: 'both',
+      choices: ['compressible', 'incompressible', 'both'],
+    },
     'session-seconds': { help: 'overhead: connection lifetime the set-up bytes are amortised over, s', kind: 'number', quick: 60, min: 1, max: 86_400 },
   },
   params: (f: FlagReader): OverheadParams => ({
@@ -87,6 +97,7 @@ export const overhead: Scenario<OverheadParams> = {
     sessionSeconds: f.num('session-seconds'),
     ...httpLoadFlags(f),
     extrapolateClients: [1000, 10_000, 100_000],
+    payloads: payloadKinds(f.str('overhead-payload')),
   }),
   // Every point of the sweep: its window (whole poll cycles for short polling) plus the lag margin on both sides.
   plannedMs: (p, t) => {
@@ -98,7 +109,7 @@ export const overhead: Scenario<OverheadParams> = {
       if (polls) w = Math.ceil(w / p.pollIntervalMs) * p.pollIntervalMs;
       ms += w + 2 * lagMs;
     }
-    return ms * p.sizes.length;
+    return ms * p.sizes.length * p.payloads.length;
   },
 
   async run(transport: TransportName, p: OverheadParams, ctx: RunContext): Promise<TransportResult> {
@@ -112,44 +123,54 @@ export const overhead: Scenario<OverheadParams> = {
       ctx.progress(`${transport}: starting server, connecting ${p.clients} subscriber(s)`);
       await s.startServer();
       await s.startLoad({ clients: p.clients, processes: 1, pollIntervalMs: p.pollIntervalMs, headers: p.headers });
-      const counters = async () => await s.counters();
+      const counters = async () => {
+        const r = await s.server.ask({ type: 'counters' }, 10_000);
+        return { ...r.counters, cpuMs: r.cpuMs };
+      };
       const delivered = async () => (await Promise.all(s.loads.map((l) => l.ask({ type: 'snapshot' }, 10_000)))).reduce((a, m) => a + m.delivered, 0);
       const afterSetup = await counters();
       const setup = sinceBase(afterSetup, s.baseCounters);
       const setupBytesPerClient = (setup.bytesRead + setup.bytesWritten) / p.clients;
       await s.measure();
-      for (const size of p.sizes) {
-        for (const rate of p.rates) {
-          if (ctx.signal.aborted) break;
-          let windowMs = Math.max(p.minWindowMs, (1000 * p.minMessages) / rate);
-          // Short polling: whole poll cycles, so the window holds a whole number of polls per client.
-          if (polls) windowMs = Math.ceil(windowMs / p.pollIntervalMs) * p.pollIntervalMs;
-          ctx.progress(`${transport}: ${size} B at ${rate} msg/s per client (${(windowMs / 1000).toFixed(1)} s window)`);
-          const publishing = s.server.ask({ type: 'publish', rate, size, durationMs: windowMs + 2 * lagMs, plain: true }, windowMs + 2 * lagMs + 30_000);
-          await sleep(lagMs);
-          const [c0, d0] = await Promise.all([counters(), delivered()]);
-          const t0 = performance.now();
-          await sleep(windowMs - (performance.now() - t0));
-          const [c1, d1] = await Promise.all([counters(), delivered()]);
-          const measuredMs = performance.now() - t0;
-          await publishing;
-          const got = d1 - d0;
-          const bytes = c1.bytesRead - c0.bytesRead + (c1.bytesWritten - c0.bytesWritten);
-          if (got === 0) throw new Error(`no message delivered at ${rate} msg/s × ${size} B within ${(measuredMs / 1000).toFixed(1)} s`);
-          const steady = bytes / got;
-          const amortised = setupBytesPerClient / (rate * p.sessionSeconds);
-          sweep.push({
-            ratePerClient: rate,
-            sizeBytes: size,
-            bytesPerMessage: round(steady + amortised),
-            overheadBytesPerMessage: round(steady + amortised - size),
-            steadyBytesPerMessage: round(steady),
-            setupBytesPerClient: round(setupBytesPerClient),
-            delivered: got,
-            windowMs: Math.round(measuredMs),
-            requests: c1.requests - c0.requests,
-          });
-          // No pause here: the next phase's first L ms are unmeasured, so this phase's tail lands there.
+      for (const payload of p.payloads) {
+        for (const size of p.sizes) {
+          for (const rate of p.rates) {
+            if (ctx.signal.aborted) break;
+            let windowMs = Math.max(p.minWindowMs, (1000 * p.minMessages) / rate);
+            // Short polling: whole poll cycles, so the window holds a whole number of polls per client.
+            if (polls) windowMs = Math.ceil(windowMs / p.pollIntervalMs) * p.pollIntervalMs;
+            ctx.progress(`${transport}: ${size} B ${payload} at ${rate} msg/s per client (${(windowMs / 1000).toFixed(1)} s window)`);
+            const publishing = s.server.ask(
+              { type: 'publish', rate, size, durationMs: windowMs + 2 * lagMs, plain: true, payload },
+              windowMs + 2 * lagMs + 30_000,
+            );
+            await sleep(lagMs);
+            const [c0, d0] = await Promise.all([counters(), delivered()]);
+            const t0 = performance.now();
+            await sleep(windowMs - (performance.now() - t0));
+            const [c1, d1] = await Promise.all([counters(), delivered()]);
+            const measuredMs = performance.now() - t0;
+            await publishing;
+            const got = d1 - d0;
+            const bytes = c1.bytesRead - c0.bytesRead + (c1.bytesWritten - c0.bytesWritten);
+            if (got === 0) throw new Error(`no message delivered at ${rate} msg/s × ${size} B within ${(measuredMs / 1000).toFixed(1)} s`);
+            const steady = bytes / got;
+            const amortised = setupBytesPerClient / (rate * p.sessionSeconds);
+            sweep.push({
+              ratePerClient: rate,
+              sizeBytes: size,
+              bytesPerMessage: round(steady + amortised),
+              overheadBytesPerMessage: round(steady + amortised - size),
+              steadyBytesPerMessage: round(steady),
+              setupBytesPerClient: round(setupBytesPerClient),
+              delivered: got,
+              windowMs: Math.round(measuredMs),
+              requests: c1.requests - c0.requests,
+              payload,
+              serverCpuUsPerMessage: round(((c1.cpuMs - c0.cpuMs) * 1000) / got),
+            });
+            // No pause here: the next phase's first L ms are unmeasured, so this phase's tail lands there.
+          }
         }
       }
       const totals = await s.server.ask({ type: 'totals' }, 10_000);
@@ -187,7 +208,12 @@ export const overhead: Scenario<OverheadParams> = {
     const lines = new Map<string, MeasuredPoint[]>();
     for (const r of sr.results) {
       const sweep = r.extra?.['sweep'];
-      if (r.state === 'completed' && Array.isArray(sweep)) lines.set(r.transport, sweep as MeasuredPoint[]);
+      // The first payload kind's points: crossovers compare lines of one payload.
+      if (r.state === 'completed' && Array.isArray(sweep))
+        lines.set(
+          r.transport,
+          (sweep as MeasuredPoint[]).filter((x) => x.payload === (sweep[0] as MeasuredPoint).payload),
+        );
     }
     return { crossovers: crossovers(lines, p.sizes), extrapolated: extrapolate(lines, p.extrapolateClients) };
   },
@@ -251,6 +277,11 @@ function pointsAt(points: OverheadSweepPoint[], size: number): OverheadSweepPoin
 
 function at(points: OverheadSweepPoint[], rate: number): number {
   return points.find((x) => x.ratePerClient === rate)!.bytesPerMessage;
+}
+
+/** The payload kinds a flag value names. */
+function payloadKinds(flag: string): PlainPayload[] {
+  return flag === 'both' ? ['compressible', 'incompressible'] : [flag as PlainPayload];
 }
 
 function sleep(ms: number): Promise<void> {

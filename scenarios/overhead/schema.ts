@@ -16,6 +16,10 @@ const OverheadSweepPointSchema = z.object({
   steadyBytesPerMessage: opt(z.number()),
   /** Set-up bytes per client (first request, handshake), amortised into bytesPerMessage. */
   setupBytesPerClient: opt(z.number()),
+  /** What the payload was made of: JSON-like text that compresses, or random base64 that does not (absent in older files). */
+  payload: opt(z.enum(['compressible', 'incompressible'])),
+  /** Server CPU microseconds per delivered message over the point's window. */
+  serverCpuUsPerMessage: opt(z.number()),
 });
 /** One point of the overhead sweep for one transport. */
 export type OverheadSweepPoint = z.infer<typeof OverheadSweepPointSchema>;
@@ -83,6 +87,13 @@ export type OverheadSummary = z.infer<typeof OverheadSummarySchema>;
 
 /** Overhead sweep points of a row, or undefined when it has none. */
 export function readOverheadSweep(extra: unknown): OverheadSweepPoint[] | undefined {
+  const sweep = readPayloadPoints(extra);
+  // The lines, crossovers and extrapolation use the first payload kind measured; the others are compared in their own table.
+  return sweep?.filter((p) => p.payload === sweep[0]!.payload);
+}
+
+/** Every point of a row's sweep, of every payload kind. */
+export function readPayloadPoints(extra: unknown): OverheadSweepPoint[] | undefined {
   const sweep = readWith(OverheadExtraSchema, extra)?.sweep;
   return sweep && sweep.length > 0 ? sweep : undefined;
 }

@@ -9,7 +9,10 @@ import { mkdirSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { computeAccept } from '../../protocol/index.ts';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { computeAccept, Opcode, WebSocketServer, type WebSocketConnection } from '../../protocol/index.ts';
+import type { DeflateOptions } from '../../protocol/deflate.ts';
 import { launchChromium, type LaunchedChromium } from '../helpers/browser.ts';
 import { startDemo, type DemoServer } from '../../demo/server.ts';
 import { startExec } from '../../exec/server.ts';
@@ -88,8 +91,11 @@ test('the frame inspector shows a masked page frame and an unmasked server frame
   const key = Buffer.from(f['key']!, 'hex');
   const sent = Buffer.from(f['maskedPayload']!, 'hex');
   const plain = Buffer.from(f['payload']!, 'hex');
-  assert.equal(plain.toString(), 'echo me');
   assert.deepEqual(Buffer.from(sent.map((b, i) => b ^ key[i % 4]!)), plain, 'masked XOR key = unmasked');
+  // The pane accepts Chromium's permessage-deflate offer: the unmasked payload is compressed (RSV1) and inflates to the text.
+  assert.equal(f['rsv1'], 'true');
+  assert.equal(Buffer.from(f['inflated']!, 'hex').toString(), 'echo me');
+  assert.notEqual(plain.toString(), 'echo me');
   assert.equal(f['fin'], 'true');
   assert.equal(f['lengthForm'], '7');
 
@@ -97,7 +103,8 @@ test('the frame inspector shows a masked page frame and an unmasked server frame
   await echo.waitFor({ timeout: 5000 });
   const e = await echo.evaluate((el) => ({ ...(el as HTMLElement).dataset }));
   assert.equal(e['key'], '');
-  assert.equal(Buffer.from(e['payload']!, 'hex').toString(), 'echo me');
+  assert.equal(e['rsv1'], 'true');
+  assert.equal(Buffer.from(e['inflated']!, 'hex').toString(), 'echo me');
 
   await page.click('#ws-fragment');
   await page.locator('.frame[data-dir="server-to-page"][data-opcode="text"][data-fin="false"]').first().waitFor({ timeout: 5000 });
@@ -116,6 +123,68 @@ test('the frame inspector shows a masked page frame and an unmasked server frame
   await page.locator('.frame[data-dir="server-to-page"][data-opcode="close"]').first().waitFor({ timeout: 5000 });
   await page.click('#ws-reconnect');
   await page.waitForFunction(() => /open \(101/.test(document.querySelector('#pane-websocket .log')?.textContent ?? ''), null, { timeout: 5000 });
+});
+
+test('permessage-deflate with Chromium: the engine negotiates it and messages round-trip both ways, with and without context takeover', async () => {
+  for (const perMessageDeflate of [{}, { serverNoContextTakeover: true, clientNoContextTakeover: true }] as DeflateOptions[]) {
+    const http = createHttpServer();
+    const wss = new WebSocketServer({ server: http, perMessageDeflate });
+    const inRsv1: boolean[] = [];
+    const outRsv1: boolean[] = [];
+    const serverSide = new Promise<WebSocketConnection>((resolve) =>
+      wss.on('connection', (conn: WebSocketConnection) => {
+        conn.onFrame = (dir, bytes) => {
+          const opcode = bytes[0]! & 0x0f;
+          if (opcode === Opcode.TEXT || opcode === Opcode.BINARY) (dir === 'in' ? inRsv1 : outRsv1).push((bytes[0]! & 0x40) !== 0);
+        };
+        // Echo, and greet first: the page must inflate a message the server compressed before any came in.
+        conn.on('message', (data: Buffer, isBinary: boolean) => conn.send(data, { binary: isBinary }));
+        conn.send(`hello ${'compressible '.repeat(40)}`);
+        resolve(conn);
+      }),
+    );
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    const port = (http.address() as AddressInfo).port;
+    try {
+      const result = await page.evaluate(async (url) => {
+        const ws = new WebSocket(url);
+        ws.binaryType = 'arraybuffer';
+        const got: Array<string | number[]> = [];
+        await new Promise<void>((resolve, reject) => {
+          ws.onopen = () => resolve();
+          ws.onerror = () => reject(new Error('WebSocket error'));
+        });
+        const texts = ['short', 'a longer text that repeats, a longer text that repeats, a longer text that repeats', 'é ü ✓ 😀'.repeat(20), ''];
+        const done = new Promise<void>((resolve) => {
+          ws.onmessage = (e) => {
+            got.push(typeof e.data === 'string' ? e.data : Array.from(new Uint8Array(e.data as ArrayBuffer)));
+            if (got.length === 1 + texts.length + 1) resolve();
+          };
+        });
+        for (const t of texts) ws.send(t);
+        ws.send(new Uint8Array(Array.from({ length: 3000 }, (_, i) => i % 7)));
+        await done;
+        ws.close(1000);
+        return { extensions: ws.extensions, got, texts };
+      }, `ws://127.0.0.1:${port}/`);
+      const conn = await serverSide;
+      assert.ok(conn.compressed, 'the engine agreed permessage-deflate with Chromium');
+      assert.match(result.extensions, /^permessage-deflate/);
+      if (perMessageDeflate.serverNoContextTakeover) assert.match(result.extensions, /server_no_context_takeover/);
+      assert.match(result.got[0] as string, /^hello compressible/);
+      assert.deepEqual(result.got.slice(1, 1 + result.texts.length), result.texts);
+      assert.deepEqual(
+        result.got.at(-1),
+        Array.from({ length: 3000 }, (_, i) => i % 7),
+      );
+      // Chromium compressed what it sent (RSV1 on its frames) and inflated what the engine compressed.
+      assert.ok(inRsv1.length >= 5 && inRsv1.some(Boolean), `frames from Chromium: RSV1 ${inRsv1.join(',')}`);
+      assert.ok(outRsv1.length >= 6 && outRsv1.every(Boolean), `frames from the engine: RSV1 ${outRsv1.join(',')}`);
+    } finally {
+      await wss.close();
+      await new Promise((r) => http.close(r));
+    }
+  }
 });
 
 test('a helper that stops answering pings is dropped; the page heartbeat goes offline', async () => {

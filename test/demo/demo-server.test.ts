@@ -1,6 +1,7 @@
 /** The demo server without a browser: publishing, counters, the security and heartbeat endpoints. */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { constants as zlibConstants, deflateRawSync } from 'node:zlib';
 import { test, type TestContext } from 'node:test';
 import { UsageError } from '../../args.ts';
 import { demoCommand } from '../../demo/cli.ts';
@@ -116,6 +117,22 @@ test('frameForPage: a masked client frame, its key and both payloads', () => {
   assert.deepEqual([f.fin, f.masked, f.lengthForm, f.headerLength, f.text], [true, true, 7, 6, 'Hi']);
   const big = frameForPage(encodeFrame(Buffer.alloc(70_000), { opcode: Opcode.BINARY }), 'out');
   assert.deepEqual([big.lengthForm, big.headerLength, big.truncated, big.text], [64, 10, true, null]);
+});
+
+test('frameForPage: a compressed (RSV1) frame shows its compressed bytes and what they inflate to', () => {
+  const text = 'hello hello hello hello hello';
+  const deflated = deflateRawSync(Buffer.from(text), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+  // RFC 7692 §7.2.1: the sender drops the 00 00 ff ff tail of the sync flush.
+  const payload = deflated.subarray(0, deflated.length - 4);
+  const f = frameForPage(encodeFrame(payload, { opcode: Opcode.TEXT, rsv1: true }), 'out');
+  assert.deepEqual([f.rsv1, f.compressed, f.payloadLength, f.inflatedLength, f.text], [true, true, payload.length, text.length, text]);
+  assert.equal(f.payload, payload.toString('hex'));
+  assert.ok(payload.length < text.length);
+  // A frame that does not inflate on its own (here: not deflate data at all) is shown as compressed bytes only.
+  const g = frameForPage(encodeFrame(Buffer.from([0xff, 0xff, 0xff]), { opcode: Opcode.TEXT, rsv1: true }), 'out');
+  assert.deepEqual([g.compressed, g.inflated, g.text], [true, null, null]);
+  const plainFrame = frameForPage(encodeFrame('plain', { opcode: Opcode.TEXT }), 'out');
+  assert.deepEqual([plainFrame.rsv1, plainFrame.compressed, plainFrame.text], [false, false, 'plain']);
 });
 
 test('the helper peer that stops answering pings is dropped after the configured misses', async (t) => {

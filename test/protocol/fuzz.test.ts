@@ -11,7 +11,11 @@ test('fuzz: 2,000 random and mutated frame streams in random chunkings', () => {
   }
   // the run reached the interesting outcomes
   assert.ok(stats.messages > 500 && stats.controls > 200 && stats.closes > 50, JSON.stringify(stats));
-  for (const code of ['WS_ERR_INVALID_UTF8', 'WS_ERR_INVALID_OPCODE', 'WS_ERR_UNEXPECTED_RSV', 'WS_ERR_MESSAGE_TOO_BIG']) {
+  assert.ok(
+    stats.compressedStreams > 400 && stats.verifiedCompressed > 50,
+    `compressed streams: ${stats.compressedStreams}, verified ${stats.verifiedCompressed}`,
+  );
+  for (const code of ['WS_ERR_INVALID_UTF8', 'WS_ERR_INVALID_OPCODE', 'WS_ERR_UNEXPECTED_RSV', 'WS_ERR_MESSAGE_TOO_BIG', 'WS_ERR_INFLATE']) {
     assert.ok((stats.errors[code] ?? 0) > 0, `fuzz never produced ${code}: ${JSON.stringify(stats.errors)}`);
   }
 });

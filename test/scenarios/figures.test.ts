@@ -12,7 +12,7 @@ import { throughputDown, throughputUp, type ThroughputParams } from '../../scena
 import { overhead, crossovers, type OverheadParams } from '../../scenarios/overhead/index.ts';
 import { readFanOutCapacity, readFanOutSteps } from '../../scenarios/fan-out/schema.ts';
 import { readThroughputExtra } from '../../scenarios/throughput/schema.ts';
-import { readOverheadSummary, readOverheadSweep } from '../../scenarios/overhead/schema.ts';
+import { readOverheadSummary, readOverheadSweep, readPayloadPoints, type OverheadSweepPoint } from '../../scenarios/overhead/schema.ts';
 
 const ctx: RunContext = { progress: () => {}, signal: new AbortController().signal, wsClient: 'own' };
 const common = { pollIntervalMs: 100, longPollTimeoutMs: 25_000, headers: 'minimal' as const };
@@ -128,6 +128,7 @@ test('overhead: a sweep point per rate × size, and crossovers computed from the
     minWindowMs: 300,
     sessionSeconds: 60,
     extrapolateClients: [1000, 10_000],
+    payloads: ['compressible'],
   };
   const sr: ScenarioResult = { name: 'overhead', params: { ...p }, results: [] };
   for (const t of ['polling', 'websocket'] as TransportName[]) sr.results.push(await overhead.run(t, p, ctx));
@@ -172,4 +173,30 @@ test('overhead: a sweep point per rate × size, and crossovers computed from the
   assert.equal(x.length, 1);
   assert.equal(x[0]!.cheaperBelow, 'b');
   assert.ok(Math.abs(x[0]!.ratePerClient - Math.sqrt(10)) < 0.01);
+});
+
+test('overhead: with both payloads, a deflate row sends fewer bytes for compressible text than for random base64, and CPU per message is recorded', async () => {
+  const p: OverheadParams = {
+    ...common,
+    clients: 2,
+    rates: [50],
+    sizes: [512],
+    minMessages: 5,
+    minWindowMs: 300,
+    sessionSeconds: 60,
+    extrapolateClients: [1000],
+    payloads: ['compressible', 'incompressible'],
+  };
+  const row = await overhead.run('websocket+deflate' as TransportName, p, ctx);
+  const all = readPayloadPoints(row.extra)!;
+  assert.deepEqual(
+    all.map((x) => x.payload),
+    ['compressible', 'incompressible'],
+  );
+  assert.equal(readOverheadSweep(row.extra)?.length, 1, 'the lines use the first payload kind only');
+  const [squeezed, random] = all as [OverheadSweepPoint, OverheadSweepPoint];
+  // JSON-like records shrink to well under half; base64 (6 bits per byte) no lower than about 3/4.
+  assert.ok(squeezed.steadyBytesPerMessage! < 0.5 * 512, `compressible: ${squeezed.steadyBytesPerMessage} B/msg`);
+  assert.ok(random.steadyBytesPerMessage! > 0.7 * 512, `incompressible: ${random.steadyBytesPerMessage} B/msg`);
+  for (const x of all) assert.ok(x.serverCpuUsPerMessage! > 0, JSON.stringify(x));
 });
