@@ -1,6 +1,6 @@
 /** WebSocket client on the `ws` package, for the `ws` reference row. */
 import WebSocket from 'ws';
-import type { ClientOptions, TransportClient } from './contract.ts';
+import { type ClientOptions, type TransportClient, webSocketUrl } from './contract.ts';
 import { profileHeaders } from './headers.ts';
 
 export class WsClient implements TransportClient {
@@ -12,8 +12,9 @@ export class WsClient implements TransportClient {
 
   start(): Promise<void> {
     this.requests++;
-    const url = `${this.o.baseUrl.replace(/^http/, 'ws')}/?client=${encodeURIComponent(this.o.clientId)}`;
+    const url = webSocketUrl(this.o.baseUrl, this.o.clientId);
     const ws = new WebSocket(url, {
+      ...(this.o.ca !== undefined && { ca: this.o.ca }),
       perMessageDeflate: this.o.perMessageDeflate === true && { threshold: 0 },
       headers: profileHeaders(this.o.headers, 'webSocket', new URL(this.o.baseUrl).origin),
     });

@@ -16,6 +16,8 @@ const OverheadSweepPointSchema = z.object({
   steadyBytesPerMessage: opt(z.number()),
   /** Set-up bytes per client (first request, handshake), amortised into bytesPerMessage. */
   setupBytesPerClient: opt(z.number()),
+  /** Over TLS: the same bytes per message counted above TLS (plaintext), set-up amortised alike. */
+  plainBytesPerMessage: opt(z.number()),
 });
 /** One point of the overhead sweep for one transport. */
 export type OverheadSweepPoint = z.infer<typeof OverheadSweepPointSchema>;
@@ -24,6 +26,8 @@ export type OverheadSweepPoint = z.infer<typeof OverheadSweepPointSchema>;
 const OverheadExtraSchema = z.object({
   /** Every (rate, size) point measured. */
   sweep: listOf(OverheadSweepPointSchema),
+  /** Over TLS: bytes of one TLS handshake per client, at the TCP socket. */
+  tlsHandshakeBytesPerClient: opt(z.number()),
 });
 
 /** The header lines one reply of an HTTP row carried (the Date value left out). */
