@@ -61,7 +61,7 @@ function benchHelp(): string {
     'the path between clients and server:',
     '  --via nginx                  put nginx (scripts/ensure-nginx.sh) in front of every server; adds the proxy-lessons scenario',
     '  --proxy-buffering on|off     nginx proxy_buffering (default off: SSE and long polls stream at once)',
-    '  --proxy-read-timeout MS      nginx proxy_read_timeout (default 60000, nginx\'s own)',
+    "  --proxy-read-timeout MS      nginx proxy_read_timeout (default 60000, nginx's own)",
     '  --proxy-send-timeout MS      nginx proxy_send_timeout (default 60000)',
     '  --tls                        https/wss with a throwaway self-signed certificate (nginx terminates it with --via nginx)',
     '  --target URL                 run the load clients against a server the lab did not start (ws://, wss://, http(s)://)',
@@ -131,7 +131,10 @@ async function bench(argv: string[]): Promise<number> {
   const route = await runPath(str, values['tls'] === true);
   const httpServers = list(str('http-server'), 'http-server', HTTP_SERVER_KINDS, ['express']);
   const allNames = registered().map((d) => d.name);
-  const transports = withHttpServers(list(str('transports'), 'transports', allNames, targetDefaults(route?.target === undefined ? undefined : str('target')) ?? transportNames()), httpServers);
+  const transports = withHttpServers(
+    list(str('transports'), 'transports', allNames, targetDefaults(route?.target === undefined ? undefined : str('target')) ?? transportNames()),
+    httpServers,
+  );
   const names = SCENARIOS.map((s) => s.name);
   // A group name (echo, throughput) stands for all of its scenarios; with nginx in the path its lessons come along.
   const requested = list(str('scenario'), 'scenario', [...names, ...Object.keys(SCENARIO_GROUPS)], DEFAULT_SCENARIOS);
@@ -198,8 +201,9 @@ async function runPath(str: (k: string) => string | undefined, tls: boolean): Pr
   if (via !== undefined && via !== 'nginx') throw new UsageError(`--via must be nginx, got "${via}"`);
   for (const f of ['proxy-buffering', 'proxy-read-timeout', 'proxy-send-timeout'])
     if (str(f) !== undefined && via === undefined) throw new UsageError(`--${f} needs --via nginx`);
-  if (target !== undefined && via !== undefined) throw new UsageError('--target and --via cannot go together: the lab puts nginx only in front of its own servers');
-  if (target !== undefined && tls) throw new UsageError('--tls applies to the lab\'s own servers; for a TLS target give a wss:// or https:// --target URL');
+  if (target !== undefined && via !== undefined)
+    throw new UsageError('--target and --via cannot go together: the lab puts nginx only in front of its own servers');
+  if (target !== undefined && tls) throw new UsageError("--tls applies to the lab's own servers; for a TLS target give a wss:// or https:// --target URL");
   const route: RunPath = {};
   if (target !== undefined) {
     try {

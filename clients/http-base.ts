@@ -26,7 +26,9 @@ export class HttpSide {
   ) {
     this.prefix = new URL(o.baseUrl).pathname.replace(/\/$/, '');
     this.origin = new URL(o.baseUrl).origin;
-    this.ownPool = o.dispatcher ? undefined : new Pool(new URL(o.baseUrl).origin, {
+    this.ownPool = o.dispatcher
+      ? undefined
+      : new Pool(new URL(o.baseUrl).origin, {
           connections,
           pipelining: 1,
           keepAliveTimeout: 60_000,

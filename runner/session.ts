@@ -310,7 +310,10 @@ export class Session {
         this.onProgress();
       });
     }
-    await Promise.all([...(this.server ? [this.server.ask({ type: 'measure' }, 10_000)] : []), ...this.loads.map((l) => l.ask({ type: 'measure', fromSeq }, 10_000))]);
+    await Promise.all([
+      ...(this.server ? [this.server.ask({ type: 'measure' }, 10_000)] : []),
+      ...this.loads.map((l) => l.ask({ type: 'measure', fromSeq }, 10_000)),
+    ]);
   }
 
   private onProgress(): void {

@@ -36,6 +36,8 @@ export interface Scenario<P extends object = Record<string, unknown>> {
   skipReason?(transport: TransportDescriptor, params: P): string | null;
   /** Not among a run's default scenarios: runs when named, or when the run's path adds it. */
   byNameOnly?: boolean;
+  /** Measures the proxy in the path: n/a unless the run goes through one (`--via nginx`). */
+  needsProxy?: boolean;
   /**
    * Whether it runs against a server the lab did not start (`--target`): it needs nothing of the
    * server but its endpoints (no publisher inside it, no CPU or counters). Absent: n/a there.
@@ -55,6 +57,7 @@ export function deliveryLagMs(t: TransportDescriptor, pollIntervalMs: number): n
 /** Why `scenario` does not apply to the registered transport `name` on the run's path, or null when it does. */
 export function whyNot<P extends object>(scenario: Scenario<P>, name: TransportName, params: P, path?: RunPath): string | null {
   const d = transport(name);
+  if (scenario.needsProxy && !path?.via) return 'measures the proxy in the path: runs with --via nginx';
   if (path?.target !== undefined && !scenario.runsOnTarget)
     return 'needs the lab’s own server process (it publishes from inside it, or reads its CPU and socket counters); --target points at a server the lab did not start';
   // The ceiling speaks raw TCP, no HTTP: neither an HTTP proxy nor the https/wss path applies to it.
