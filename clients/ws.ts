@@ -5,6 +5,8 @@ import { profileHeaders } from './headers.ts';
 
 export class WsClient implements TransportClient {
   private socket: WebSocket | undefined;
+  /** Set by stop(): the close that follows is ours, not a failure. */
+  private stopping = false;
   requests = 0;
   readonly emptyResponses = 0;
 
@@ -25,7 +27,14 @@ export class WsClient implements TransportClient {
     });
     ws.on('error', (e) => this.o.onError?.(e));
     return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve());
+      ws.once('open', () => {
+        // As the engine's client: a connection that ends while the load runs says so, with its close code.
+        ws.on('close', (code, reason) => {
+          if (!this.stopping)
+            this.o.onError?.(new Error(`WebSocket closed by the server or the network: ${code}${reason.length ? ` ${reason.toString()}` : ''}`));
+        });
+        resolve();
+      });
       ws.once('error', reject);
     });
   }
@@ -37,6 +46,7 @@ export class WsClient implements TransportClient {
   }
 
   stop(): Promise<void> {
+    this.stopping = true;
     const ws = this.socket;
     if (!ws || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
     return new Promise((resolve) => {

@@ -133,7 +133,7 @@ function tlsFindings(s: ScenarioResult): Finding[] {
     const parts = points.map((p) => {
       const plain = p.plainBytesPerMessage!;
       const added = p.bytesPerMessage - plain;
-      return `${fmtNum(p.ratePerClient)} msg/s: ${fmtSig(p.bytesPerMessage)} B on the wire against ${fmtSig(plain)} B without TLS (+${fmtSig(added)} B, ${fmtRatio(p.bytesPerMessage / plain)})`;
+      return `${fmtSig(p.bytesPerMessage)} B on the wire at ${fmtNum(p.ratePerClient)} msg/s against ${fmtSig(plain)} B without TLS (+${fmtSig(added)} B, ${fmtRatio(p.bytesPerMessage / plain)})`;
     });
     out.push({
       level: 'info',

@@ -42,6 +42,7 @@ function watchMs(p: ProxyLessonsParams): number {
   return 2 * p.readTimeoutMs + 1500;
 }
 const AFTER_CUT_WAIT_MS = 4000;
+const fmtSeconds = (ms: number) => `${ms / 1000} s`;
 
 /** A copy of the run's path with nginx's options changed for one lesson (or nginx left out). */
 function withProxy(path: RunPath | undefined, change: Partial<ProxyOptions> | 'direct'): RunPath {
@@ -81,9 +82,22 @@ async function hop(transport: TransportName, p: ProxyLessonsParams, ctx: RunCont
   };
 }
 
-/** Buffering on: one subscriber, a steady publish, the delivery latency nginx added. */
+/** Buffering on, then off as the lab runs nginx: one subscriber, a steady publish, the delivery latency each way. */
 async function buffering(transport: TransportName, p: ProxyLessonsParams, ctx: RunContext): Promise<ProxyLessons['buffering']> {
-  const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs }, { ...ctx, path: withProxy(ctx.path, { buffering: true }) });
+  const on = await steadyPublish(transport, p, ctx, true);
+  const off = await steadyPublish(transport, p, ctx, false);
+  if (!on) return undefined;
+  return {
+    ...on,
+    ...(off && { unbufferedDelivered: off.delivered }),
+    ...(off?.p50Ms !== undefined && { unbufferedP50Ms: off.p50Ms }),
+    ...(off?.maxMs !== undefined && { unbufferedMaxMs: off.maxMs }),
+  };
+}
+
+/** One subscriber through nginx with buffering on or off, messages published at a steady rate. */
+async function steadyPublish(transport: TransportName, p: ProxyLessonsParams, ctx: RunContext, buffered: boolean): Promise<ProxyLessons['buffering']> {
+  const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs }, { ...ctx, path: withProxy(ctx.path, { buffering: buffered }) });
   try {
     await s.startServer();
     await s.startLoad({ clients: 1, processes: 1, pollIntervalMs: p.pollIntervalMs, headers: p.headers });
@@ -110,9 +124,11 @@ async function buffering(transport: TransportName, p: ProxyLessonsParams, ctx: R
 async function readTimeout(transport: TransportName, p: ProxyLessonsParams, ctx: RunContext): Promise<ProxyLessons['readTimeout']> {
   const options = heartbeatServerOptions({ heartbeatIntervalMs: p.heartbeatMs, maxMissed: 2, longPollTimeoutMs: p.heartbeatMs });
   const s = new Session(transport, options, { ...ctx, path: withProxy(ctx.path, { readTimeoutMs: p.readTimeoutMs }) });
-  const cuts: { at: number; message: string }[] = [];
+  const cuts: { at: number; message: string; requests: number }[] = [];
   const marker = `after-the-cut-${Date.now()}`;
+  const prime = `before-the-cut-${Date.now()}`;
   let arrivedAt: number | undefined;
+  let primedAt: number | undefined;
   const watched = watchMs(p);
   try {
     await s.startServer();
@@ -125,25 +141,35 @@ async function readTimeout(transport: TransportName, p: ProxyLessonsParams, ctx:
       ...(s.ca !== undefined && { ca: s.ca }),
       onMessage: (data) => {
         if (data === marker && arrivedAt === undefined) arrivedAt = performance.now();
+        if (data === prime && primedAt === undefined) primedAt = performance.now();
       },
-      onError: (e) => cuts.push({ at: performance.now(), message: e.message }),
+      onError: (e) => cuts.push({ at: performance.now(), message: e.message, requests: client.requests }),
     });
+    // Straight to the server (behind nginx, plain HTTP): publishing must not depend on the hop under test.
+    const publish = async (text: string) => {
+      const r = await fetch(`http://127.0.0.1:${s.port}/publish`, { method: 'POST', body: text, headers: { 'content-type': 'text/plain' } });
+      if (r.status !== 202) throw new Error(`POST /publish answered ${r.status}`);
+    };
     await client.start();
-    const t0 = performance.now();
     try {
+      // A subscriber that has had a message, as one in use has: SSE then holds an event id, a poller a cursor.
+      await publish(prime);
+      const primeBy = performance.now() + p.pollIntervalMs + 2000;
+      while (primedAt === undefined && performance.now() < primeBy && !ctx.signal.aborted) await new Promise((r) => setTimeout(r, 10));
+      const t0 = primedAt ?? performance.now();
       const end = t0 + watched;
       while (cuts.length === 0 && performance.now() < end && !ctx.signal.aborted) await new Promise((r) => setTimeout(r, 20));
       const first = cuts[0];
       let publishedAt: number | undefined;
       if (first) {
-        // Straight to the server (behind nginx, plain HTTP): the publish must not depend on the hop under test.
         publishedAt = performance.now();
-        const r = await fetch(`http://127.0.0.1:${s.port}/publish`, { method: 'POST', body: marker, headers: { 'content-type': 'text/plain' } });
-        if (r.status !== 202) throw new Error(`POST /publish answered ${r.status}`);
+        await publish(marker);
         const until = performance.now() + AFTER_CUT_WAIT_MS;
         while (arrivedAt === undefined && performance.now() < until && !ctx.signal.aborted) await new Promise((r) => setTimeout(r, 20));
       }
       const delivered = publishedAt !== undefined && arrivedAt !== undefined;
+      // A request or connection made after the cut: the client came back by itself.
+      const reconnected = first !== undefined && client.requests > first.requests;
       return {
         readTimeoutMs: p.readTimeoutMs,
         heartbeatMs: p.heartbeatMs,
@@ -152,12 +178,15 @@ async function readTimeout(transport: TransportName, p: ProxyLessonsParams, ctx:
         watchedMs: Math.round(performance.now() - t0),
         ...(first && { cutError: first.message.slice(0, 160) }),
         messageAfterCut: !first ? 'not tried' : delivered ? 'delivered' : 'lost',
+        ...(first && { reconnected }),
         ...(delivered && { deliveredAfterMs: Math.round(arrivedAt! - publishedAt!) }),
         clientAction: !first
           ? `not cut within ${Math.round(watched / 1000)} s: every request ends well within the timeout`
           : delivered
             ? 'reconnected on its own and resumed: the message published after the cut arrived'
-            : 'did not reconnect: the subscription stayed closed and the message published after the cut was lost',
+            : reconnected
+              ? `reconnected on its own but did not get the message published after the cut within ${fmtSeconds(AFTER_CUT_WAIT_MS)}`
+              : 'did not reconnect: the subscription stayed closed and the message published after the cut was lost',
       };
     } finally {
       await client.stop().catch(() => {});

@@ -33,6 +33,10 @@ const BufferingSchema = z.object({
   delivered: z.number(),
   p50Ms: opt(z.number()),
   maxMs: opt(z.number()),
+  /** The same load through nginx with buffering off (the lab's config): delivered, p50 and max, ms. */
+  unbufferedDelivered: opt(z.number()),
+  unbufferedP50Ms: opt(z.number()),
+  unbufferedMaxMs: opt(z.number()),
 });
 
 /** With `proxy_read_timeout` shorter than the heartbeat: when an idle subscription was cut and what the client did. */
@@ -40,13 +44,15 @@ const ReadTimeoutSchema = z.object({
   readTimeoutMs: z.number(),
   /** The server's heartbeat (WebSocket ping, SSE comment) and long-poll hold, ms. */
   heartbeatMs: z.number(),
-  /** From subscribing to the first cut the client saw, ms; null when not cut within `watchedMs`. */
+  /** From the last message the client received (one published to prime it) to the first cut it saw, ms; null when not cut within `watchedMs`. */
   cutAfterMs: z.number().nullable(),
   /** Cuts seen while watched. */
   cuts: z.number(),
   watchedMs: z.number(),
   /** What the client's error said at the first cut. */
   cutError: opt(z.string()),
+  /** Whether the client made a new request or connection after the cut (reconnected or retried). */
+  reconnected: opt(z.boolean()),
   /** Whether a message published right after the cut reached the client. */
   messageAfterCut: z.enum(['delivered', 'lost', 'not tried']),
   /** Time from that publish to its delivery, ms. */
