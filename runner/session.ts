@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { NGINX_BIN, nginxConfig, treeUsage, type TreeUsage } from '../path/nginx.ts';
 import type { RunPath } from '../path/route.ts';
+import { Agent, request } from 'undici';
 import { type CpuPlan, pin } from './cpus.ts';
 import type { CannonCalls, LoadCalls, LoadEvents, LoadMode, PeerCalls, ServerCalls, ServerEvents } from './protocol.ts';
 
@@ -213,6 +214,30 @@ export class Session {
     if (route?.target !== undefined) return route.target;
     const scheme = route?.tls ? 'https' : 'http';
     return `${scheme}://127.0.0.1:${this.proxy ? this.proxy.port : this.port}`;
+  }
+
+  /**
+   * POSTs a message to the server's `/publish` straight, not through a proxy (its own scheme,
+   * trusting the run's certificate): set-up traffic that must not depend on the hop measured.
+   */
+  async publishDirect(text: string): Promise<{ seq: number }> {
+    const route = this.run.path;
+    if (route?.target !== undefined) throw new Error('no publishing into a server the lab did not start (--target)');
+    const tls = route?.tls !== undefined && !route.via;
+    const dispatcher = tls ? new Agent({ connect: { ca: route!.tls!.cert } }) : undefined;
+    try {
+      const r = await request(`${tls ? 'https' : 'http'}://127.0.0.1:${this.port}/publish`, {
+        method: 'POST',
+        body: text,
+        headers: { 'content-type': 'text/plain' },
+        ...(dispatcher && { dispatcher }),
+      });
+      const body = await r.body.text();
+      if (r.statusCode !== 202) throw new Error(`POST /publish answered ${r.statusCode}: ${body}`);
+      return { seq: Number((JSON.parse(body) as { seq: number }).seq) };
+    } finally {
+      await dispatcher?.close();
+    }
   }
 
   /** The certificate the clients must trust on this run, if it is over TLS. */

@@ -145,11 +145,8 @@ async function readTimeout(transport: TransportName, p: ProxyLessonsParams, ctx:
       },
       onError: (e) => cuts.push({ at: performance.now(), message: e.message, requests: client.requests }),
     });
-    // Straight to the server (behind nginx, plain HTTP): publishing must not depend on the hop under test.
-    const publish = async (text: string) => {
-      const r = await fetch(`http://127.0.0.1:${s.port}/publish`, { method: 'POST', body: text, headers: { 'content-type': 'text/plain' } });
-      if (r.status !== 202) throw new Error(`POST /publish answered ${r.status}`);
-    };
+    // Straight to the server: publishing must not depend on the hop under test.
+    const publish = (text: string) => s.publishDirect(text);
     await client.start();
     try {
       // A subscriber that has had a message, as one in use has: SSE then holds an event id, a poller a cursor.
