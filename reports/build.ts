@@ -13,7 +13,7 @@ import type { ScenarioFacet } from '../report-model/facet.ts';
 import { summaryCell, summaryColumns } from '../report-model/figures.ts';
 import { computeFindings, loadInWords } from '../report-model/findings.ts';
 import { matrixTable, type PlacedColumn } from '../report-model/matrix.ts';
-import { fmtBytes, fmtDuration, fmtParam, isCompleted, isFailed, isNotApplicable, notApplicableReason, orderedRows } from '../report-model/format.ts';
+import { fmtBytes, fmtDuration, fmtSig, fmtParam, isCompleted, isFailed, isNotApplicable, notApplicableReason, orderedRows } from '../report-model/format.ts';
 import { facetOf } from '../scenarios/index.ts';
 import { transports } from '../transports/index.ts';
 import { commonCharts, latencyChart } from './charts.ts';
@@ -96,6 +96,8 @@ function scenarioSection(s: ScenarioResult, facet: ScenarioFacet | undefined, cm
   else if (!rows.some(isCompleted) && applicable.length > 0)
     blocks.push({ kind: 'text', role: 'empty', text: 'Every transport errored in this scenario; there is nothing to chart.' });
   blocks.push(...(facet?.details?.(s) ?? []));
+  const proxy = proxyTable(rows);
+  if (proxy) blocks.push(proxy);
   const latency = latencyChart(rows, facet?.roundTrip === true);
   if (latency) blocks.push(latency);
   blocks.push(...(facet?.charts?.(s) ?? []), ...commonCharts(rows));
@@ -108,6 +110,42 @@ function scenarioSection(s: ScenarioResult, facet: ScenarioFacet | undefined, cm
     params: simpleParams(s.params),
     blocks,
     ...(comparison ? { comparison } : {}),
+  };
+}
+
+/** The proxy's cost under a scenario's load, for rows that went through one (`extra.proxy`, written by the runner's collect). */
+function proxyTable(rows: readonly TransportResult[]): TableBlock | undefined {
+  type ProxyCost = { cpuMs?: number; cpuPct?: number; cpuUsPerMessage?: number; rssPeakBytes?: number; clientBytesPerMessage?: number };
+  const have = rows.flatMap((r) => {
+    const x = r.extra?.['proxy'];
+    return isCompleted(r) && x && typeof x === 'object' ? [{ r, x: x as ProxyCost }] : [];
+  });
+  if (have.length === 0) return undefined;
+  const n = (v: number | undefined, unit = '') => (typeof v === 'number' ? `${fmtSig(v)}${unit}` : '–');
+  return {
+    kind: 'table',
+    key: 'proxy-cost',
+    title: 'The proxy in the path: its cost under this load',
+    columns: [
+      { label: 'transport', text: true },
+      { label: 'proxy CPU %' },
+      { label: 'proxy CPU µs/msg' },
+      { label: 'proxy peak RSS' },
+      { label: 'B/msg client side' },
+      { label: 'B/msg server side' },
+    ],
+    rows: have.map(({ r, x }) => [
+      { text: r.transport, swatch: transportColor(r.transport) },
+      { text: n(x.cpuPct) },
+      { text: n(x.cpuUsPerMessage) },
+      { text: typeof x.rssPeakBytes === 'number' ? fmtBytes(x.rssPeakBytes) : '–' },
+      { text: n(x.clientBytesPerMessage) },
+      { text: n(r.wire?.bytesPerMessage) },
+    ]),
+    rowKeys: have.map(({ r }) => r.transport),
+    notes: [
+      'Proxy CPU and memory: its master and workers, read from /proc over the measured phase (CPU in 10 ms ticks). Client side: bytes at the load clients’ sockets (client ↔ proxy; over TLS, the plaintext); server side: at the server’s sockets (proxy ↔ server).',
+    ],
   };
 }
 
