@@ -24,6 +24,10 @@ import { writeReport } from './reports/write.ts';
 import { reportCommand } from './reports/cli.ts';
 import { demoCommand } from './demo/cli.ts';
 import { execCommand } from './exec/cli.ts';
+import { DEFAULT_PROXY } from './path/nginx.ts';
+import { type RunPath, targetBase, throwawayCertificate } from './path/route.ts';
+import { evaluateThresholds, parseThresholds } from './path/threshold.ts';
+import { writeFile } from 'node:fs/promises';
 
 const HELP = `transport-lab — what ajax polling, long polling, SSE and WebSocket cost
 
@@ -53,6 +57,16 @@ function benchHelp(): string {
     '  --ws-client own|engine|ws    client driving the websocket and ws rows: each its own (default), or one for both',
     '  --http-server LIST           express,node: HTTP server(s) under the polling, long-polling and SSE rows',
     '                               (default express); node adds rows polling-node, long-polling-node, sse-node',
+    '',
+    'the path between clients and server:',
+    '  --via nginx                  put nginx (scripts/ensure-nginx.sh) in front of every server; adds the proxy-lessons scenario',
+    '  --proxy-buffering on|off     nginx proxy_buffering (default off: SSE and long polls stream at once)',
+    "  --proxy-read-timeout MS      nginx proxy_read_timeout (default 60000, nginx's own)",
+    '  --proxy-send-timeout MS      nginx proxy_send_timeout (default 60000)',
+    '  --tls                        https/wss with a throwaway self-signed certificate (nginx terminates it with --via nginx)',
+    '  --target URL                 run the load clients against a server the lab did not start (ws://, wss://, http(s)://)',
+    '  --threshold COND             e.g. p99<50ms, echo:loss<=0.1%, msgs/s>1000, errors==0 (repeatable or comma-separated);',
+    '                               a broken one makes the exit code 3, one line of reason each',
     '',
     'shared by the load-driving scenarios:',
     flagHelp(SHARED_FLAGS),
@@ -84,7 +98,7 @@ function transportArg(v: string | undefined): TransportName {
 
 /** Every flag a bench run may take: its own, the shared ones and each scenario's. */
 function benchOptions() {
-  const opts: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+  const opts: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
     help: { type: 'boolean', short: 'h' },
     scenario: { type: 'string' },
     transports: { type: 'string' },
@@ -94,6 +108,13 @@ function benchOptions() {
     'ws-client': { type: 'string' },
     'http-server': { type: 'string' },
     cpus: { type: 'string' },
+    via: { type: 'string' },
+    'proxy-buffering': { type: 'string' },
+    'proxy-read-timeout': { type: 'string' },
+    'proxy-send-timeout': { type: 'string' },
+    tls: { type: 'boolean' },
+    target: { type: 'string' },
+    threshold: { type: 'string', multiple: true },
   };
   for (const name of Object.keys(SHARED_FLAGS)) opts[name] = { type: 'string' };
   for (const sc of SCENARIOS) for (const name of Object.keys(sc.flags ?? {})) opts[name] = { type: 'string' };
@@ -107,12 +128,24 @@ async function bench(argv: string[]): Promise<number> {
     return 0;
   }
   const str = (k: string) => values[k] as string | undefined;
+  const route = await runPath(str, values['tls'] === true);
   const httpServers = list(str('http-server'), 'http-server', HTTP_SERVER_KINDS, ['express']);
   const allNames = registered().map((d) => d.name);
-  const transports = withHttpServers(list(str('transports'), 'transports', allNames, transportNames()), httpServers);
+  const transports = withHttpServers(
+    list(str('transports'), 'transports', allNames, targetDefaults(route?.target === undefined ? undefined : str('target')) ?? transportNames()),
+    httpServers,
+  );
   const names = SCENARIOS.map((s) => s.name);
-  // A group name (echo, throughput) stands for all of its scenarios.
-  const chosen = [...new Set(list(str('scenario'), 'scenario', [...names, ...Object.keys(SCENARIO_GROUPS)], names).flatMap((n) => SCENARIO_GROUPS[n] ?? [n]))];
+  // A group name (echo, throughput) stands for all of its scenarios; with nginx in the path its lessons come along.
+  const requested = list(str('scenario'), 'scenario', [...names, ...Object.keys(SCENARIO_GROUPS)], DEFAULT_SCENARIOS);
+  const chosen = [...new Set([...requested, ...(route?.via ? [PROXY_LESSONS] : [])].flatMap((n) => SCENARIO_GROUPS[n] ?? [n]))];
+  const thresholds = (() => {
+    try {
+      return parseThresholds((values['threshold'] as string[] | undefined) ?? [], names);
+    } catch (e) {
+      throw new UsageError((e as Error).message.replace(/^--threshold: /, '--threshold: '));
+    }
+  })();
   const profile = choice(str('profile'), 'profile', PROFILES, 'quick');
   const repeat = num(str('repeat'), 'repeat', profile === 'full' ? 3 : 1, { min: 1, max: 100, integer: true });
   let cpus: CpuPlan;
@@ -132,12 +165,77 @@ async function bench(argv: string[]): Promise<number> {
   const out = path.resolve(str('out') ?? path.join('reports', 'out', new Date().toISOString().replace(/[:.]/g, '-')));
   await mkdir(out, { recursive: true });
   const command = ['transport-lab', 'bench', ...argv].join(' ');
-  const { results, interrupted } = await runBench({ scenarios: planned, transports, command, repeat, profile, run: { wsClient, cpus } });
+  const { results, interrupted } = await runBench({
+    scenarios: planned,
+    transports,
+    command,
+    repeat,
+    profile,
+    run: { wsClient, cpus, ...(route && { path: route }) },
+  });
+  const broken = evaluateThresholds(thresholds, results);
+  if (thresholds.length) results.meta.thresholds = { conditions: thresholds.map((t) => t.text), broken: broken.map((b) => b.reason) };
   const written = await writeReport(out, results);
   console.log(renderTable(results));
   console.log(`results: ${written.jsonPath}`);
   console.log(`report:  ${written.htmlPath}`);
-  return interrupted ? 130 : 0;
+  if (interrupted) return 130;
+  for (const b of broken) process.stderr.write(`transport-lab: ${b.reason}\n`);
+  if (broken.length) await writeFile(path.join(out, 'thresholds.txt'), `${broken.map((b) => b.reason).join('\n')}\n`);
+  return broken.length ? THRESHOLD_EXIT : 0;
+}
+
+/** Exit code of a run whose results broke a --threshold (2 is a usage error, 1 a failure of the lab). */
+const THRESHOLD_EXIT = 3;
+
+/** The scenario the lab adds when nginx is in the path: what the hop costs and the two lessons. */
+const PROXY_LESSONS = 'proxy-lessons';
+
+/** Scenarios of a run without --scenario: every one but those asked for by name alone. */
+const DEFAULT_SCENARIOS = SCENARIOS.filter((s) => !s.byNameOnly).map((s) => s.name);
+
+/** The path of a bench run from its flags; undefined for the plain path. */
+async function runPath(str: (k: string) => string | undefined, tls: boolean): Promise<RunPath | undefined> {
+  const via = str('via');
+  const target = str('target');
+  if (via !== undefined && via !== 'nginx') throw new UsageError(`--via must be nginx, got "${via}"`);
+  for (const f of ['proxy-buffering', 'proxy-read-timeout', 'proxy-send-timeout'])
+    if (str(f) !== undefined && via === undefined) throw new UsageError(`--${f} needs --via nginx`);
+  if (target !== undefined && via !== undefined)
+    throw new UsageError('--target and --via cannot go together: the lab puts nginx only in front of its own servers');
+  if (target !== undefined && tls) throw new UsageError("--tls applies to the lab's own servers; for a TLS target give a wss:// or https:// --target URL");
+  const route: RunPath = {};
+  if (target !== undefined) {
+    try {
+      route.target = targetBase(target);
+    } catch (e) {
+      throw new UsageError(`--target: ${(e as Error).message.replace(/^--target /, '')}`);
+    }
+  }
+  if (via === 'nginx')
+    route.via = {
+      kind: 'nginx',
+      proxy: {
+        buffering: choice(str('proxy-buffering'), 'proxy-buffering', ['on', 'off'] as const, DEFAULT_PROXY.buffering ? 'on' : 'off') === 'on',
+        readTimeoutMs: num(str('proxy-read-timeout'), 'proxy-read-timeout', DEFAULT_PROXY.readTimeoutMs, { min: 1, max: 3_600_000, integer: true }),
+        sendTimeoutMs: num(str('proxy-send-timeout'), 'proxy-send-timeout', DEFAULT_PROXY.sendTimeoutMs, { min: 1, max: 3_600_000, integer: true }),
+      },
+    };
+  if (tls) route.tls = await throwawayCertificate();
+  return Object.keys(route).length ? route : undefined;
+}
+
+/**
+ * The rows a --target run measures when --transports is not given, from the URL: ws(s):// the
+ * frame rows, an http(s) URL ending in /events the stream rows, any other http(s) URL every
+ * HTTP row of the lab's contract.
+ */
+function targetDefaults(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const u = new URL(raw);
+  const deliveries: Delivery[] =
+    u.protocol === 'ws:' || u.protocol === 'wss:' ? ['frames'] : /\/events\/?$/.test(u.pathname) ? ['stream'] : ['poll', 'held-request', 'stream'];
+  return transportNames().filter((n) => deliveries.includes(transportByName(n)!.traits.delivery));
 }
 
 /** How to read from a running server, by the way it delivers. */

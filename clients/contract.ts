@@ -27,6 +27,16 @@ export interface ClientOptions {
   perMessageDeflate?: boolean;
   /** HTTP dispatcher to use instead of the client's own pool. */
   dispatcher?: Dispatcher;
+  /** https/wss: the certificate (PEM) to trust besides the system's, e.g. a run's throwaway one. */
+  ca?: string;
+}
+
+/** The WebSocket URL of a base URL: http(s) → ws(s), its path kept (`/` when none), `?client=ID` added. */
+export function webSocketUrl(baseUrl: string, clientId: string): string {
+  const u = new URL(baseUrl);
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  u.searchParams.set('client', clientId);
+  return u.toString();
 }
 
 export interface TransportClient {

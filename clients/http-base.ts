@@ -15,12 +15,25 @@ export class HttpSide {
   readonly headers: Record<string, string>;
   private readonly postHeaders: Record<string, string>;
   requests = 0;
+  /** The base URL's path (a server mounted under a prefix, as `--target` may give), put before every contract path. */
+  readonly prefix: string;
+  /** The base URL's scheme, host and port. */
+  readonly origin: string;
 
   constructor(
     readonly o: ClientOptions,
     connections = 2,
   ) {
-    this.ownPool = o.dispatcher ? undefined : new Pool(o.baseUrl, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
+    this.prefix = new URL(o.baseUrl).pathname.replace(/\/$/, '');
+    this.origin = new URL(o.baseUrl).origin;
+    this.ownPool = o.dispatcher
+      ? undefined
+      : new Pool(new URL(o.baseUrl).origin, {
+          connections,
+          pipelining: 1,
+          keepAliveTimeout: 60_000,
+          ...(o.ca !== undefined && { connect: { ca: o.ca } }),
+        });
     this.dispatcher = o.dispatcher ?? this.ownPool!;
     const origin = new URL(o.baseUrl).origin;
     this.headers = profileHeaders(o.headers, 'fetch', origin);
@@ -34,7 +47,7 @@ export class HttpSide {
     signal?: AbortSignal,
   ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
     this.requests++;
-    const r = await this.dispatcher.request({ origin: this.o.baseUrl, path, method: 'GET', headers: { ...this.headers, ...extra }, signal });
+    const r = await this.dispatcher.request({ origin: this.origin, path: this.prefix + path, method: 'GET', headers: { ...this.headers, ...extra }, signal });
     const text = await r.body.text();
     return { status: r.statusCode, headers: r.headers, text };
   }
@@ -43,8 +56,8 @@ export class HttpSide {
   async send(data: string): Promise<void> {
     this.requests++;
     const r = await this.dispatcher.request({
-      origin: this.o.baseUrl,
-      path: `/send?client=${encodeURIComponent(this.o.clientId)}`,
+      origin: this.origin,
+      path: `${this.prefix}/send?client=${encodeURIComponent(this.o.clientId)}`,
       method: 'POST',
       headers: { ...this.postHeaders, 'content-type': 'text/plain' },
       body: data,

@@ -48,8 +48,8 @@ export class SseClient extends HttpClientBase {
     const headers: Record<string, string> = { ...this.streamHeaders };
     if (this.parser.lastEventId) headers['last-event-id'] = this.parser.lastEventId;
     const r = await this.http.dispatcher.request({
-      origin: this.o.baseUrl,
-      path: `/events?client=${encodeURIComponent(this.o.clientId)}`,
+      origin: this.http.origin,
+      path: `${this.http.prefix}/events?client=${encodeURIComponent(this.o.clientId)}`,
       method: 'GET',
       headers,
       signal,

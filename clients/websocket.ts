@@ -1,6 +1,6 @@
 /** WebSocket load client on the lab's own engine (its client side: masking, handshake checks). */
 import { connect, type WebSocketConnection } from '../protocol/index.ts';
-import type { ClientOptions, TransportClient } from './contract.ts';
+import { type ClientOptions, type TransportClient, webSocketUrl } from './contract.ts';
 import { profileHeaders } from './headers.ts';
 
 export class EngineClient implements TransportClient {
@@ -14,8 +14,9 @@ export class EngineClient implements TransportClient {
 
   async start(): Promise<void> {
     this.requests++;
-    const url = `${this.o.baseUrl.replace(/^http/, 'ws')}/?client=${encodeURIComponent(this.o.clientId)}`;
+    const url = webSocketUrl(this.o.baseUrl, this.o.clientId);
     const conn = await connect(url, {
+      ...(this.o.ca !== undefined && { tls: { ca: this.o.ca } }),
       perMessageDeflate: this.o.perMessageDeflate === true && { threshold: 0 },
       headers: profileHeaders(this.o.headers, 'webSocket', new URL(this.o.baseUrl).origin),
     });

@@ -1,10 +1,12 @@
 /** WebSocket client on the `ws` package, for the `ws` reference row. */
 import WebSocket from 'ws';
-import type { ClientOptions, TransportClient } from './contract.ts';
+import { type ClientOptions, type TransportClient, webSocketUrl } from './contract.ts';
 import { profileHeaders } from './headers.ts';
 
 export class WsClient implements TransportClient {
   private socket: WebSocket | undefined;
+  /** Set by stop(): the close that follows is ours, not a failure. */
+  private stopping = false;
   requests = 0;
   readonly emptyResponses = 0;
 
@@ -12,8 +14,9 @@ export class WsClient implements TransportClient {
 
   start(): Promise<void> {
     this.requests++;
-    const url = `${this.o.baseUrl.replace(/^http/, 'ws')}/?client=${encodeURIComponent(this.o.clientId)}`;
+    const url = webSocketUrl(this.o.baseUrl, this.o.clientId);
     const ws = new WebSocket(url, {
+      ...(this.o.ca !== undefined && { ca: this.o.ca }),
       perMessageDeflate: this.o.perMessageDeflate === true && { threshold: 0 },
       headers: profileHeaders(this.o.headers, 'webSocket', new URL(this.o.baseUrl).origin),
     });
@@ -24,7 +27,14 @@ export class WsClient implements TransportClient {
     });
     ws.on('error', (e) => this.o.onError?.(e));
     return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve());
+      ws.once('open', () => {
+        // As the engine's client: a connection that ends while the load runs says so, with its close code.
+        ws.on('close', (code, reason) => {
+          if (!this.stopping)
+            this.o.onError?.(new Error(`WebSocket closed by the server or the network: ${code}${reason.length ? ` ${reason.toString()}` : ''}`));
+        });
+        resolve();
+      });
       ws.once('error', reject);
     });
   }
@@ -36,6 +46,7 @@ export class WsClient implements TransportClient {
   }
 
   stop(): Promise<void> {
+    this.stopping = true;
     const ws = this.socket;
     if (!ws || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
     return new Promise((resolve) => {

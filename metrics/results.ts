@@ -52,6 +52,17 @@ const RunMetaSchema = z.object({
   cpuSets: z.union([z.object({ server: z.array(z.number()), load: z.array(z.number()) }), z.object({ off: z.string() })]).optional(),
   /** Trials rerun because the calibration loop said the machine was slower than usual during them. */
   noisyReruns: z.number().optional(),
+  /** The path the traffic took: nginx in front (and its settings), TLS, or a server the lab did not start. */
+  path: z
+    .object({
+      via: z.string().optional(),
+      proxy: z.object({ buffering: z.boolean(), readTimeoutMs: z.number(), sendTimeoutMs: z.number() }).optional(),
+      tls: z.string().optional(),
+      target: z.string().optional(),
+    })
+    .optional(),
+  /** `--threshold` conditions and the ones broken, one line each. */
+  thresholds: z.object({ conditions: z.array(z.string()), broken: z.array(z.string()) }).optional(),
 });
 /** Run metadata: enough to reproduce and to compare two runs fairly. */
 export type RunMeta = z.infer<typeof RunMetaSchema>;

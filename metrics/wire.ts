@@ -30,6 +30,12 @@ export class WireMeter {
     });
   }
 
+  /** Bytes both ways so far on the live socket from this client port (a TLS handshake's size, read when it completes). */
+  bytesOfPeer(remotePort: number | undefined): number {
+    for (const s of this.live) if (s.remotePort === remotePort) return s.bytesRead + s.bytesWritten;
+    return 0;
+  }
+
   /** Connections open now. */
   get open(): number {
     return this.live.size;

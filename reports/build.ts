@@ -13,7 +13,7 @@ import type { ScenarioFacet } from '../report-model/facet.ts';
 import { summaryCell, summaryColumns } from '../report-model/figures.ts';
 import { computeFindings, loadInWords } from '../report-model/findings.ts';
 import { matrixTable, type PlacedColumn } from '../report-model/matrix.ts';
-import { fmtBytes, fmtParam, isCompleted, isFailed, isNotApplicable, notApplicableReason, orderedRows } from '../report-model/format.ts';
+import { fmtBytes, fmtDuration, fmtSig, fmtParam, isCompleted, isFailed, isNotApplicable, notApplicableReason, orderedRows } from '../report-model/format.ts';
 import { facetOf } from '../scenarios/index.ts';
 import { transports } from '../transports/index.ts';
 import { commonCharts, latencyChart } from './charts.ts';
@@ -96,6 +96,8 @@ function scenarioSection(s: ScenarioResult, facet: ScenarioFacet | undefined, cm
   else if (!rows.some(isCompleted) && applicable.length > 0)
     blocks.push({ kind: 'text', role: 'empty', text: 'Every transport errored in this scenario; there is nothing to chart.' });
   blocks.push(...(facet?.details?.(s) ?? []));
+  const proxy = proxyTable(rows);
+  if (proxy) blocks.push(proxy);
   const latency = latencyChart(rows, facet?.roundTrip === true);
   if (latency) blocks.push(latency);
   blocks.push(...(facet?.charts?.(s) ?? []), ...commonCharts(rows));
@@ -108,6 +110,42 @@ function scenarioSection(s: ScenarioResult, facet: ScenarioFacet | undefined, cm
     params: simpleParams(s.params),
     blocks,
     ...(comparison ? { comparison } : {}),
+  };
+}
+
+/** The proxy's cost under a scenario's load, for rows that went through one (`extra.proxy`, written by the runner's collect). */
+function proxyTable(rows: readonly TransportResult[]): TableBlock | undefined {
+  type ProxyCost = { cpuMs?: number; cpuPct?: number; cpuUsPerMessage?: number; rssPeakBytes?: number; clientBytesPerMessage?: number };
+  const have = rows.flatMap((r) => {
+    const x = r.extra?.['proxy'];
+    return isCompleted(r) && x && typeof x === 'object' ? [{ r, x: x as ProxyCost }] : [];
+  });
+  if (have.length === 0) return undefined;
+  const n = (v: number | undefined, unit = '') => (typeof v === 'number' ? `${fmtSig(v)}${unit}` : '–');
+  return {
+    kind: 'table',
+    key: 'proxy-cost',
+    title: 'The proxy in the path: its cost under this load',
+    columns: [
+      { label: 'transport', text: true },
+      { label: 'proxy CPU %' },
+      { label: 'proxy CPU µs/msg' },
+      { label: 'proxy peak RSS' },
+      { label: 'B/msg client side' },
+      { label: 'B/msg server side' },
+    ],
+    rows: have.map(({ r, x }) => [
+      { text: r.transport, swatch: transportColor(r.transport) },
+      { text: n(x.cpuPct) },
+      { text: n(x.cpuUsPerMessage) },
+      { text: typeof x.rssPeakBytes === 'number' ? fmtBytes(x.rssPeakBytes) : '–' },
+      { text: n(x.clientBytesPerMessage) },
+      { text: n(r.wire?.bytesPerMessage) },
+    ]),
+    rowKeys: have.map(({ r }) => r.transport),
+    notes: [
+      'Proxy CPU and memory: its master and workers, read from /proc over the measured phase (CPU in 10 ms ticks). Client side: bytes at the load clients’ sockets (client ↔ proxy; over TLS, the plaintext); server side: at the server’s sockets (proxy ↔ server).',
+    ],
   };
 }
 
@@ -163,6 +201,42 @@ const HOW_TO_READ = [
   'Server CPU µs per message at a fixed rate every server sustains is the figure that says which server is cheaper; messages per second of a client-bound run is not.',
 ];
 
+/** The run's path in words: nginx in front and its settings, TLS, or a server the lab did not start. */
+function pathInWords(p: Results['meta']['path']): string {
+  if (!p) return "straight to the lab's server, plain TCP";
+  if (p.target !== undefined) return `a server the lab did not start: ${p.target}`;
+  const parts: string[] = [];
+  if (p.via)
+    parts.push(
+      `through ${p.via}${p.proxy ? ` (proxy_buffering ${p.proxy.buffering ? 'on' : 'off'}, proxy_read_timeout ${fmtDuration(p.proxy.readTimeoutMs)})` : ''}`,
+    );
+  if (p.tls) parts.push(`over TLS (${p.tls}${p.via ? `, ended at ${p.via}` : ''})`);
+  return parts.join(', ') || "straight to the lab's server";
+}
+
+/** Run-wide notes on what the path changes in every figure, and the thresholds a run broke. */
+function pathFindings(m: Results['meta']): Finding[] {
+  const out: Finding[] = [];
+  const p = m.path;
+  if (p?.target !== undefined)
+    out.push({
+      level: 'warn',
+      text: `Measured from the client side only: ${p.target} is a server the lab did not start, so no row has server CPU, memory or socket bytes; latency and loss are the load clients', and bytes are counted at the load clients' own sockets. Scenarios that need the lab's server are n/a.`,
+    });
+  if (p?.via)
+    out.push({
+      level: 'info',
+      text: `Every row went through ${p.via}: latency includes the hop, server bytes are counted between ${p.via} and the server, and each row's extra.proxy holds ${p.via}'s CPU and memory (master and workers, from /proc).`,
+    });
+  if (p?.tls)
+    out.push({
+      level: 'info',
+      text: `Every row ran over TLS${p.via ? ` ended at ${p.via}` : ''}: ${p.via ? "the clients' side of the hop is encrypted, the server's is not" : "bytes at the server's sockets are the encrypted ones, records and handshakes included; each row's extra.tls splits out what TLS added"}.`,
+    });
+  for (const b of m.thresholds?.broken ?? []) out.push({ level: 'error', text: b });
+  return out;
+}
+
 /** Builds the report document of a run, optionally against a baseline. */
 export function buildReport(results: Results, opts: BuildOptions = {}): ReportDoc {
   const m = results.meta;
@@ -170,7 +244,7 @@ export function buildReport(results: Results, opts: BuildOptions = {}): ReportDo
   // A scenario unknown to this lab (an older file's) has no facet and gets the general parts only.
   const sections = results.scenarios.map((s) => scenarioSection(s, facetOf(s), cmp));
   const matrix = matrixOf(results);
-  const findings = computeFindings(results, facetOf);
+  const findings = [...pathFindings(m), ...computeFindings(results, facetOf)];
   return {
     title: 'transport-lab results',
     subtitle: `Run started ${m.startedAt}${m.git ? ` at commit ${m.git.slice(0, 12)}` : ''}.`,
@@ -184,6 +258,13 @@ export function buildReport(results: Results, opts: BuildOptions = {}): ReportDo
       ['started', m.startedAt],
       ['finished', m.finishedAt ?? '–'],
       ['CPU sets', cpuSetsInWords(m.cpuSets)],
+      ['path', pathInWords(m.path)],
+      ...(m.thresholds
+        ? ([['thresholds', `${m.thresholds.conditions.join(', ')}: ${m.thresholds.broken.length ? `${m.thresholds.broken.length} broken` : 'all held'}`]] as [
+            string,
+            string,
+          ][])
+        : []),
       ...(m.noisyReruns !== undefined ? ([['noisy trials rerun', String(m.noisyReruns)]] as [string, string][]) : []),
       ['results version', `${m.version} (this report reads ${RESULTS_VERSION})`],
     ],

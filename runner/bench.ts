@@ -10,6 +10,7 @@ import { collectMeta } from '../metrics/env.ts';
 import { erroredResult, notApplicableResult, whyNot, type Scenario } from '../scenarios/contract.ts';
 import { liveChildren, type RunParams } from './session.ts';
 import { transport as descriptorOf } from '../transports/index.ts';
+import type { RunPath } from '../path/route.ts';
 
 /** One scenario to run, with its parameters. */
 export interface PlannedScenario {
@@ -44,11 +45,20 @@ function plannedRuns(plan: BenchPlan): number[] {
   const out: number[] = [];
   for (const { scenario, params } of plan.scenarios)
     for (const t of plan.transports) {
-      const skip = whyNot(scenario, t, params) !== null;
+      const skip = whyNot(scenario, t, params, plan.run.path) !== null;
       const ms = skip ? 0 : RUN_SETUP_MS + scenario.plannedMs(params, descriptorOf(t));
       for (let k = 0; k < (skip ? 1 : (plan.repeat ?? 1)); k++) out.push(ms);
     }
   return out;
+}
+
+/** The run's path as the results record it: no key material, only what was in the way. */
+function pathInMeta(p: RunPath): NonNullable<Results['meta']['path']> {
+  return {
+    ...(p.via && { via: p.via.kind, proxy: p.via.proxy }),
+    ...(p.tls && { tls: 'self-signed certificate made for this run' }),
+    ...(p.target !== undefined && { target: p.target }),
+  };
 }
 
 /** Runs the plan; resolves with everything measured, also after an interrupt. */
@@ -68,6 +78,7 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
       ...(plan.profile ? { profile: plan.profile } : {}),
       wsLoadClient: plan.run.wsClient,
       ...(plan.run.cpus ? { cpuSets: plan.run.cpus } : {}),
+      ...(plan.run.path && { path: pathInMeta(plan.run.path) }),
     },
     scenarios: [],
   };
@@ -95,7 +106,7 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
         step++;
         if (stopper.signal.aborted) break;
         const tag = `[${step}/${total} ${scenario.name}]`;
-        const skip = whyNot(scenario, t, params);
+        const skip = whyNot(scenario, t, params, plan.run.path);
         if (skip) {
           log(`${tag} ${t}: skipped — ${skip}`);
           sr.results.push(notApplicableResult(t, skip));

@@ -24,10 +24,53 @@ export interface CollectSpec {
 
 /** Asks the server and every load process for their figures and builds the row. */
 export async function collect(s: Session, transport: TransportName, c: CollectSpec): Promise<TransportResult> {
-  const totals = await s.server.ask({ type: 'totals' }, 10_000);
+  const totals = s.external ? undefined : await s.server.ask({ type: 'totals' }, 10_000);
+  const proxy = s.proxyTotals();
   const results = await Promise.all(s.loads.map((l) => l.ask({ type: 'finish', first: c.first, last: c.last }, 30_000)));
+  if (!totals) return clientSideRow(buildRow(transport, c, undefined, results, s.series));
   const counters = sinceBase(totals.counters, s.baseCounters);
-  return buildRow(transport, c, { process: totals.process, counters }, results, s.series);
+  const row = buildRow(transport, c, { process: totals.process, counters }, results, s.series);
+  const delivered = row.messages?.delivered ?? 0;
+  const clientBytes = results.reduce((a, m) => a + m.clientBytesRead + m.clientBytesWritten, 0);
+  const extra: Record<string, unknown> = { ...row.extra };
+  if (proxy)
+    extra['proxy'] = {
+      ...proxy,
+      cpuPct: round((proxy.cpuMs / (c.seconds * 1000)) * 100),
+      ...(delivered > 0 && { cpuUsPerMessage: round((proxy.cpuMs * 1000) / delivered) }),
+      // The clients' side of the hop (client ↔ nginx) beside the server's (nginx ↔ server) in wire.
+      clientBytesPerMessage: delivered > 0 ? round(clientBytes / delivered) : 0,
+    };
+  const tls = tlsShare(counters, delivered);
+  if (tls) extra['tls'] = tls;
+  return { ...row, extra };
+}
+
+/** What TLS added on the server's sockets: the handshakes, and the records' share per message. */
+function tlsShare(c: ServerCounters, delivered: number): Record<string, number> | undefined {
+  if (c.tlsHandshakeBytes === undefined || c.plainBytesRead === undefined || c.plainBytesWritten === undefined) return undefined;
+  const wire = c.bytesRead + c.bytesWritten;
+  const plain = c.plainBytesRead + c.plainBytesWritten;
+  const connections = Math.max(1, c.connections);
+  return {
+    handshakeBytes: c.tlsHandshakeBytes,
+    handshakeBytesPerConnection: round(c.tlsHandshakeBytes / connections),
+    plainBytes: plain,
+    ...(delivered > 0 && {
+      plainBytesPerMessage: round(plain / delivered),
+      // Records and handshakes together: what the same traffic cost over TLS beyond its plaintext.
+      tlsBytesPerMessage: round((wire - plain) / delivered),
+      recordBytesPerMessage: round((wire - plain - c.tlsHandshakeBytes) / delivered),
+    }),
+  };
+}
+
+/**
+ * A row against a server the lab did not start: no server CPU or socket counts; the bytes are
+ * the load processes' own sockets', and the row says so.
+ */
+function clientSideRow(row: TransportResult): TransportResult {
+  return { ...row, extra: { ...row.extra, measuredFrom: 'client side only: a server the lab did not start (--target)' } };
 }
 
 /** Counters accumulated since `base` (the moment the current load began connecting). */
@@ -49,7 +92,7 @@ export function sinceBase(now: ServerCounters, base: ServerCounters | undefined)
 function buildRow(
   transport: TransportName,
   c: CollectSpec,
-  totals: ServerTotals,
+  totals: ServerTotals | undefined,
   results: LoadResult[],
   series: TransportResult['series'] = [],
 ): TransportResult {
@@ -58,9 +101,11 @@ function buildRow(
   const corrected = mergeEncoded(results.map((m) => m.histograms.corrected));
   const uncorrected = mergeEncoded(results.map((m) => m.histograms.uncorrected));
   const delivered = sum('delivered');
-  const { counters, process: proc } = totals;
+  // Without the server's counters (--target), the load processes' socket bytes stand in, and no server figure is given.
+  const up = totals ? totals.counters.bytesRead : sum('clientBytesWritten');
+  const down = totals ? totals.counters.bytesWritten : sum('clientBytesRead');
   const payloadBytes = (delivered + (c.upPayload ? sum('sent') : 0)) * c.size;
-  const wireTotal = counters.bytesRead + counters.bytesWritten;
+  const wireTotal = up + down;
   const clientCpu = results.map((m) => m.cpuPct);
   return {
     transport,
@@ -72,21 +117,23 @@ function buildRow(
     throughput: { messagesPerSec: round(delivered / c.seconds), payloadBytesPerSec: round((delivered * c.size) / c.seconds) },
     messages: { sent: sum('owed'), delivered, lost: sum('lost'), duplicates: sum('duplicates'), published: Math.max(0, c.last - c.first + 1) },
     wire: {
-      bytesUp: counters.bytesRead,
-      bytesDown: counters.bytesWritten,
+      bytesUp: up,
+      bytesDown: down,
       payloadBytes,
       overheadBytesPerMessage: delivered > 0 ? round((wireTotal - payloadBytes) / delivered) : 0,
       bytesPerMessage: delivered > 0 ? round(wireTotal / delivered) : 0,
-      requests: counters.requests,
-      emptyResponses: counters.emptyResponses,
+      requests: totals ? totals.counters.requests : sum('requests'),
+      emptyResponses: totals ? totals.counters.emptyResponses : sum('emptyResponses'),
     },
-    server: {
-      cpuMs: round(proc.cpuMs),
-      rssMaxBytes: proc.rssMaxBytes,
-      cpuPct: round(proc.cpuPct),
-      connections: counters.connections,
-      ...(delivered > 0 ? { cpuUsPerMessage: round((proc.cpuMs * 1000) / delivered) } : {}),
-    },
+    server: totals
+      ? {
+          cpuMs: round(totals.process.cpuMs),
+          rssMaxBytes: totals.process.rssMaxBytes,
+          cpuPct: round(totals.process.cpuPct),
+          connections: totals.counters.connections,
+          ...(delivered > 0 ? { cpuUsPerMessage: round((totals.process.cpuMs * 1000) / delivered) } : {}),
+        }
+      : null,
     client: {
       cpuMs: round(sum('cpuMs')),
       cpuPct: round(Math.max(...clientCpu)),

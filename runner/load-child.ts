@@ -11,6 +11,7 @@ import type { TransportClient } from '../clients/contract.ts';
 import { LatencyRecorder } from '../metrics/latency.ts';
 import { decodePayload, encodePayload } from '../metrics/payload.ts';
 import { ProcessSampler } from '../metrics/process.ts';
+import { clientSocketBytes, countClientSockets } from '../metrics/client-wire.ts';
 import { clientFrom } from '../transports/load.ts';
 import { serveParent } from './child.ts';
 import type { LoadCalls, LoadEvents, LoadMode } from './protocol.ts';
@@ -74,6 +75,7 @@ function noteError(e: Error): void {
 }
 
 async function startAll(m: Req<'init'>): Promise<void> {
+  countClientSockets();
   const create = await clientFrom(m.client);
   const concurrency = m.concurrency ?? 50;
   mode = m.mode;
@@ -86,6 +88,7 @@ async function startAll(m: Req<'init'>): Promise<void> {
         clientId: `${m.idPrefix}${i}`,
         pollIntervalMs: m.pollIntervalMs,
         headers: m.headers,
+        ...(m.ca !== undefined && { ca: m.ca }),
         onMessage: (data, recvNs) => {
           const st = decodePayload(data);
           if (!st) {
@@ -172,6 +175,7 @@ function finish(m: Req<'finish'>): LoadCalls['finish']['reply'] {
   clearInterval(progress);
   const { first, last } = m;
   const totals = sampler.totals();
+  const bytes = clientSocketBytes();
   let inRange = 0;
   let dups = 0;
   let owed: number;
@@ -210,6 +214,9 @@ function finish(m: Req<'finish'>): LoadCalls['finish']['reply'] {
     wallMs: totals.wallMs,
     cpuPct: totals.cpuPct,
     errors,
+    // From the first connect, as the server's counters count from just before the load connected.
+    clientBytesRead: bytes.read,
+    clientBytesWritten: bytes.written,
   };
 }
 

@@ -75,6 +75,9 @@ export interface LoadResult {
   cpuPct: number;
   /** The first few errors the clients recovered from. */
   errors: string[];
+  /** Bytes at this process's own sockets since its clients connected (over TLS: plaintext above it). */
+  clientBytesRead: number;
+  clientBytesWritten: number;
 }
 
 /** The load child: N clients of one transport. */
@@ -91,6 +94,8 @@ export type LoadCalls = {
       headers: HeaderProfile;
       mode: LoadMode;
       concurrency?: number;
+      /** https/wss: the certificate to trust. */
+      ca?: string;
     };
     reply: { clients: number };
   };
@@ -121,7 +126,7 @@ export type LoadEvents = {
 
 /** The dead-peer child: one client alone in its process, to be frozen. */
 export type PeerCalls = {
-  init: { req: { client: ClientModule; baseUrl: string; pollIntervalMs: number }; reply: { pid: number } };
+  init: { req: { client: ClientModule; baseUrl: string; pollIntervalMs: number; ca?: string }; reply: { pid: number } };
 };
 
 /** One autocannon run against a URL. */

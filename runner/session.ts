@@ -11,6 +11,14 @@ import type { HeaderProfile } from '../clients/contract.ts';
 import { loadClientFor, transport as describe, type WsLoadClient } from '../transports/index.ts';
 import type { ClientModule, TransportDescriptor } from '../transports/descriptor.ts';
 import { Child, type Calls, type Events } from './child.ts';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer, connect as netConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { NGINX_BIN, nginxConfig, treeUsage, type TreeUsage } from '../path/nginx.ts';
+import type { RunPath } from '../path/route.ts';
+import { Agent, request } from 'undici';
 import { type CpuPlan, pin } from './cpus.ts';
 import type { CannonCalls, LoadCalls, LoadEvents, LoadMode, PeerCalls, ServerCalls, ServerEvents } from './protocol.ts';
 
@@ -35,6 +43,28 @@ export interface RunParams {
   wsClient: WsLoadClient;
   /** CPUs of the server and of the load processes (runner/cpus.ts); absent: not pinned. */
   cpus?: CpuPlan;
+  /** The path between clients and server: nginx in front, TLS, or a server the lab did not start. */
+  path?: RunPath;
+}
+
+/** The nginx child of a session, and where its files are. */
+interface ProxyChild {
+  proc: ChildProcess;
+  dir: string;
+  port: number;
+  /** Its tree's CPU when the measured phase began. */
+  cpuAtMeasure: number;
+  stderr: string;
+}
+
+/** What the proxy cost during the measured phase (a row's `extra.proxy`). */
+export interface ProxyTotals {
+  /** CPU of nginx's master and workers during the phase, ms. */
+  cpuMs: number;
+  /** Their resident memory at the end, and its peak, bytes. */
+  rssBytes: number;
+  rssPeakBytes: number;
+  processes: number;
 }
 
 /** A server child as the session speaks to it. */
@@ -91,19 +121,134 @@ export class Session {
     return loadClientFor(this.descriptor, this.run.wsClient);
   }
 
-  /** Starts the server process and waits for its port. */
+  /** The nginx in front of the server, when the run goes through it. */
+  proxy: ProxyChild | undefined;
+
+  /** Whether the server is one the lab did not start (`--target`): no server process, no server figures. */
+  get external(): boolean {
+    return this.run.path?.target !== undefined;
+  }
+
+  /**
+   * Starts the server process and waits for its port; with `--via nginx`, then nginx in front of
+   * it. Against a `--target` there is nothing to start.
+   */
   async startServer(nodeFlags: string[] = []): Promise<void> {
+    const route = this.run.path;
+    if (route?.target !== undefined) return;
+    // TLS ends at the listener the clients reach: the server's own, or nginx's when it is in front.
+    const serverTls = route?.tls && !route.via ? { tls: route.tls } : {};
+    await this.startServerProcess(nodeFlags, serverTls);
+    if (route?.via) this.proxy = await this.startNginx(route);
+  }
+
+  private async startNginx(route: RunPath): Promise<ProxyChild> {
+    const dir = mkdtempSync(path.join(tmpdir(), 'transport-lab-nginx-'));
+    const tls = route.tls ? { certFile: path.join(dir, 'cert.pem'), keyFile: path.join(dir, 'key.pem') } : undefined;
+    if (tls && route.tls) {
+      writeFileSync(tls.certFile, route.tls.cert);
+      writeFileSync(tls.keyFile, route.tls.key, { mode: 0o600 });
+    }
+    const port = await freePort();
+    const conf = path.join(dir, 'nginx.conf');
+    writeFileSync(
+      conf,
+      nginxConfig({ ...route.via!.proxy, dir, listenPort: port, upstreamPort: this.port, maxBodyBytes: 64 * 1024 * 1024 + 4096, ...(tls && { tls }) }),
+    );
+    const proc = spawn(NGINX_BIN, ['-p', dir, '-c', conf, '-e', path.join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child: ProxyChild = { proc, dir, port, cpuAtMeasure: 0, stderr: '' };
+    proc.stderr!.setEncoding('utf8');
+    proc.stderr!.on('data', (t: string) => {
+      child.stderr = (child.stderr + t).slice(-1000);
+    });
+    const proxyKill = { kill: () => this.stopNginx() };
+    liveChildren.add(proxyKill);
+    proc.once('exit', () => liveChildren.delete(proxyKill));
+    const spawned = new Promise<void>((resolve, reject) => {
+      proc.once('error', (e) => reject(new Error(`cannot start ${NGINX_BIN} (${e.message}); install it with scripts/ensure-nginx.sh`)));
+      proc.once('spawn', () => resolve());
+    });
+    await spawned;
+    const end = Date.now() + 10_000;
+    for (;;) {
+      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`nginx exited at start: ${child.stderr.trim() || `code ${proc.exitCode}`}`);
+      if (await accepts(port)) return child;
+      if (Date.now() > end) throw new Error(`nginx did not listen on ${port} within 10 s: ${child.stderr.trim()}`);
+      await new Promise((r) => setTimeout(r, 30));
+    }
+  }
+
+  private async stopNginx(): Promise<void> {
+    const p = this.proxy;
+    if (!p) return;
+    this.proxy = undefined;
+    if (p.proc.exitCode === null && p.proc.signalCode === null) {
+      const gone = new Promise<void>((r) => p.proc.once('exit', () => r()));
+      // SIGTERM is nginx's fast shutdown: master and workers go at once.
+      p.proc.kill('SIGTERM');
+      const t = setTimeout(() => p.proc.kill('SIGKILL'), 2000);
+      await gone;
+      clearTimeout(t);
+    }
+    rmSync(p.dir, { recursive: true, force: true });
+  }
+
+  /** The proxy's cost since the measured phase began, or undefined without a proxy. */
+  proxyTotals(): ProxyTotals | undefined {
+    const p = this.proxy;
+    if (!p?.proc.pid) return undefined;
+    const u: TreeUsage = treeUsage(p.proc.pid);
+    return { cpuMs: Math.round(u.cpuMs - p.cpuAtMeasure), rssBytes: u.rssBytes, rssPeakBytes: u.rssPeakBytes, processes: u.processes };
+  }
+
+  private async startServerProcess(nodeFlags: string[], extraOptions: ServerOptions): Promise<void> {
     // LAB_SERVER_NODE_FLAGS adds node flags to every server process, e.g. "--cpu-prof
     // --cpu-prof-dir=/tmp/prof" to see where a server's time goes (NODE_OPTIONS refuses those).
     const extra = (process.env['LAB_SERVER_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean);
     this.server = this.track(new Child<ServerCalls, ServerEvents>(`${this.transport} server`, SERVER_CHILD, [...nodeFlags, ...extra]), 'server');
     this.prepareLoad();
-    const ready = await this.server.ask({ type: 'init', transport: this.transport, server: this.descriptor.server, options: this.serverOptions }, 30_000);
+    const ready = await this.server.ask(
+      { type: 'init', transport: this.transport, server: this.descriptor.server, options: { ...this.serverOptions, ...extraOptions } },
+      30_000,
+    );
     this.port = ready.port;
   }
 
+  /** The URL the clients reach: the target, nginx, or the server; https when the run is over TLS. */
   get baseUrl(): string {
-    return `http://127.0.0.1:${this.port}`;
+    const route = this.run.path;
+    if (route?.target !== undefined) return route.target;
+    const scheme = route?.tls ? 'https' : 'http';
+    return `${scheme}://127.0.0.1:${this.proxy ? this.proxy.port : this.port}`;
+  }
+
+  /**
+   * POSTs a message to the server's `/publish` straight, not through a proxy (its own scheme,
+   * trusting the run's certificate): set-up traffic that must not depend on the hop measured.
+   */
+  async publishDirect(text: string): Promise<{ seq: number }> {
+    const route = this.run.path;
+    if (route?.target !== undefined) throw new Error('no publishing into a server the lab did not start (--target)');
+    const tls = route?.tls !== undefined && !route.via;
+    const dispatcher = tls ? new Agent({ connect: { ca: route!.tls!.cert } }) : undefined;
+    try {
+      const r = await request(`${tls ? 'https' : 'http'}://127.0.0.1:${this.port}/publish`, {
+        method: 'POST',
+        body: text,
+        headers: { 'content-type': 'text/plain' },
+        ...(dispatcher && { dispatcher }),
+      });
+      const body = await r.body.text();
+      if (r.statusCode !== 202) throw new Error(`POST /publish answered ${r.statusCode}: ${body}`);
+      return { seq: Number((JSON.parse(body) as { seq: number }).seq) };
+    } finally {
+      await dispatcher?.close();
+    }
+  }
+
+  /** The certificate the clients must trust on this run, if it is over TLS. */
+  get ca(): string | undefined {
+    return this.run.path?.tls?.cert;
   }
 
   /** Server counters just before the current load connected: figures count from here, set-up included. */
@@ -111,11 +256,13 @@ export class Session {
 
   /** The server's counters now. */
   async counters(timeoutMs = 10_000): Promise<ServerCounters> {
+    if (this.external) throw new Error('a server the lab did not start (--target) has no counters to read');
     return (await this.server.ask({ type: 'counters' }, timeoutMs)).counters;
   }
 
   /** Figures count from now on (the next collect subtracts the server counters read here). */
   async rebase(): Promise<void> {
+    if (this.external) return;
     this.baseCounters = await this.counters();
   }
 
@@ -149,6 +296,7 @@ export class Session {
             pollIntervalMs: spec.pollIntervalMs,
             headers: spec.headers,
             mode: spec.mode ?? 'subscribe',
+            ...(this.ca !== undefined && { ca: this.ca }),
             ...(spec.concurrency !== undefined && { concurrency: spec.concurrency }),
           },
           60_000 + share * 50,
@@ -173,7 +321,7 @@ export class Session {
   /** Starts one client alone in its own process (`module`: the peer program), subscribed to the server. */
   async startPeer(module: string, pollIntervalMs: number): Promise<Child<PeerCalls>> {
     const peer = this.other(new Child<PeerCalls>(`${this.transport} peer`, module), 500);
-    await peer.ask({ type: 'init', client: this.loadClient, baseUrl: this.baseUrl, pollIntervalMs }, 30_000);
+    await peer.ask({ type: 'init', client: this.loadClient, baseUrl: this.baseUrl, pollIntervalMs, ...(this.ca !== undefined && { ca: this.ca }) }, 30_000);
     return peer;
   }
 
@@ -200,7 +348,8 @@ export class Session {
   async measure(fromSeq = 1): Promise<void> {
     this.t0 = performance.now();
     this.lastT = 0;
-    this.server.on('sample', (m) => {
+    if (this.proxy?.proc.pid) this.proxy.cpuAtMeasure = treeUsage(this.proxy.proc.pid).cpuMs;
+    this.server?.on('sample', (m) => {
       const t = (performance.now() - this.t0) / 1000;
       this.point(t).serverCpuPct = round1(m.cpuPct);
       this.point(t).serverRssBytes = m.rssBytes;
@@ -212,7 +361,10 @@ export class Session {
         this.onProgress();
       });
     }
-    await Promise.all([this.server.ask({ type: 'measure' }, 10_000), ...this.loads.map((l) => l.ask({ type: 'measure', fromSeq }, 10_000))]);
+    await Promise.all([
+      ...(this.server ? [this.server.ask({ type: 'measure' }, 10_000)] : []),
+      ...this.loads.map((l) => l.ask({ type: 'measure', fromSeq }, 10_000)),
+    ]);
   }
 
   private onProgress(): void {
@@ -265,8 +417,39 @@ export class Session {
   async close(): Promise<void> {
     const spare = this.spare;
     this.spare = undefined;
-    await Promise.all([this.server?.kill(), spare?.kill(0), ...this.loads.map((l) => l.kill()), ...this.others.map((o) => o.child.kill(o.graceMs))]);
+    await Promise.all([
+      this.stopNginx(),
+      this.server?.kill(),
+      spare?.kill(0),
+      ...this.loads.map((l) => l.kill()),
+      ...this.others.map((o) => o.child.kill(o.graceMs)),
+    ]);
   }
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
+
+/** A port free on 127.0.0.1 now (the kernel's pick), for a program that takes a port number. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createNetServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = netConnect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}

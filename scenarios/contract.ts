@@ -2,6 +2,7 @@
 import type { ScenarioResult, TransportName, TransportResult } from '../metrics/results.ts';
 import type { FlagReader, FlagSpecs, Profile } from '../runner/flags.ts';
 import type { RunParams } from '../runner/session.ts';
+import type { RunPath } from '../path/route.ts';
 import type { ServerCounters, ServerOptions } from '../servers/contract.ts';
 import type { TransportDescriptor } from '../transports/descriptor.ts';
 import { transport } from '../transports/index.ts';
@@ -33,6 +34,15 @@ export interface Scenario<P extends object = Record<string, unknown>> {
   plannedMs(params: P, transport: TransportDescriptor): number;
   /** Why the scenario cannot run on a transport, from its traits, or null when it can. */
   skipReason?(transport: TransportDescriptor, params: P): string | null;
+  /** Not among a run's default scenarios: runs when named, or when the run's path adds it. */
+  byNameOnly?: boolean;
+  /** Measures the proxy in the path: n/a unless the run goes through one (`--via nginx`). */
+  needsProxy?: boolean;
+  /**
+   * Whether it runs against a server the lab did not start (`--target`): it needs nothing of the
+   * server but its endpoints (no publisher inside it, no CPU or counters). Absent: n/a there.
+   */
+  runsOnTarget?: boolean;
   /** After every transport ran: figures across transports (crossovers, capacity), written as the scenario's `summary`. */
   summarize?(result: ScenarioResult): Record<string, unknown>;
   /** Measures one transport; throws on failure (the runner records it as errored). */
@@ -44,9 +54,16 @@ export function deliveryLagMs(t: TransportDescriptor, pollIntervalMs: number): n
   return t.traits.delivery === 'poll' ? pollIntervalMs : 100;
 }
 
-/** Why `scenario` does not apply to the registered transport `name`, or null when it does. */
-export function whyNot<P extends object>(scenario: Scenario<P>, name: TransportName, params: P): string | null {
-  return scenario.skipReason?.(transport(name), params) ?? null;
+/** Why `scenario` does not apply to the registered transport `name` on the run's path, or null when it does. */
+export function whyNot<P extends object>(scenario: Scenario<P>, name: TransportName, params: P, path?: RunPath): string | null {
+  const d = transport(name);
+  if (scenario.needsProxy && !path?.via) return 'measures the proxy in the path: runs with --via nginx';
+  if (path?.target !== undefined && !scenario.runsOnTarget)
+    return 'needs the lab’s own server process (it publishes from inside it, or reads its CPU and socket counters); --target points at a server the lab did not start';
+  // The ceiling speaks raw TCP, no HTTP: neither an HTTP proxy nor the https/wss path applies to it.
+  if (d.role === 'ceiling' && path?.via) return 'raw TCP with no HTTP: an HTTP reverse proxy cannot carry it';
+  if (d.role === 'ceiling' && path?.tls) return 'the raw TCP ceiling has no TLS variant: it measures bare sockets';
+  return scenario.skipReason?.(d, params) ?? null;
 }
 
 /** A row for a transport the scenario does not apply to, with the reason. */

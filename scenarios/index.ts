@@ -10,6 +10,7 @@ import { overhead } from './overhead/index.ts';
 import { connections } from './connections/index.ts';
 import { deadPeer } from './dead-peer/index.ts';
 import { httpSaturation } from './http-saturation/index.ts';
+import { proxyLessons } from './proxy-lessons/index.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: each scenario has its own params type; the runner hands each its own
 export const SCENARIOS: Scenario<any>[] = [
@@ -24,6 +25,7 @@ export const SCENARIOS: Scenario<any>[] = [
   connections,
   deadPeer,
   httpSaturation,
+  proxyLessons,
 ];
 
 /** A scenario by name. */

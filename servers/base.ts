@@ -4,6 +4,8 @@
  * error counting, and one error handler that turns failures into JSON replies.
  */
 import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TransportName } from '../metrics/results.ts';
@@ -58,6 +60,38 @@ export interface ServerContext {
   setAudience(fn: () => number): void;
 }
 
+/**
+ * Above TLS: the plaintext bytes of every secure socket, and the bytes each handshake took at
+ * the TCP socket, so a TLS row can say what TLS itself added.
+ */
+class PlainMeter {
+  private readonly live = new Set<TLSSocket>();
+  private closedRead = 0;
+  private closedWritten = 0;
+  private handshake = 0;
+
+  /** Counts a socket that finished its handshake; `raw` is its TCP socket's byte count at that moment. */
+  track(s: TLSSocket, raw: number): void {
+    this.handshake += raw;
+    this.live.add(s);
+    s.once('close', () => {
+      this.closedRead += s.bytesRead;
+      this.closedWritten += s.bytesWritten;
+      this.live.delete(s);
+    });
+  }
+
+  totals(): { tlsHandshakeBytes: number; plainBytesRead: number; plainBytesWritten: number } {
+    let read = this.closedRead;
+    let written = this.closedWritten;
+    for (const s of this.live) {
+      read += s.bytesRead;
+      written += s.bytesWritten;
+    }
+    return { tlsHandshakeBytes: this.handshake, plainBytesRead: read, plainBytesWritten: written };
+  }
+}
+
 /** Fills the defaults of the server options. */
 function withDefaults(o: ServerOptions = {}): Required<ServerOptions> {
   return {
@@ -77,6 +111,7 @@ function withDefaults(o: ServerOptions = {}): Required<ServerOptions> {
     echo: o.echo ?? true,
     maxBufferedBytes: o.maxBufferedBytes ?? 16 * 1024 * 1024,
     perMessageDeflate: o.perMessageDeflate ?? false,
+    tls: o.tls ?? false,
   };
 }
 
@@ -206,8 +241,13 @@ export function buildServer(transport: TransportName, options: ServerOptions | u
   // A row on plain node:http is its transport's variant, named as the registry names it.
   const named = opts.httpServer === 'express' ? transport : `${transport}-${opts.httpServer}`;
   const front = createFront(opts.httpServer, opts.frameworkDefaults);
-  const httpServer = createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS });
+  const httpServer = opts.tls
+    ? createTlsServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, cert: opts.tls.cert, key: opts.tls.key })
+    : createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS });
+  // Over TLS, 'connection' gives the raw TCP socket: the meter counts the encrypted bytes, records and handshake included.
   httpServer.on('connection', (s: Socket) => meter.track(s));
+  const plain = opts.tls ? new PlainMeter() : undefined;
+  if (plain) httpServer.on('secureConnection', (s: TLSSocket) => plain.track(s, meter.bytesOfPeer(s.remotePort)));
   // Long polls and event streams are held open on purpose: no request timeout (bodies have their own).
   httpServer.requestTimeout = 0;
   httpServer.headersTimeout = 20_000;
@@ -323,6 +363,7 @@ export function buildServer(transport: TransportName, options: ServerOptions | u
       lastSeq: hub.lastSeq,
       droppedSlowReaders,
       droppedMissedPongs,
+      ...(plain ? plain.totals() : {}),
     };
   }
 

@@ -49,6 +49,11 @@ export interface ServerCounters {
   droppedSlowReaders?: number;
   /** Subscribers the server dropped because they left pings unanswered (WebSocket heartbeat). */
   droppedMissedPongs?: number;
+  /** TLS only: bytes of the TLS handshakes (both ways, at the TCP socket, until each connection was secure). */
+  tlsHandshakeBytes?: number;
+  /** TLS only: plaintext bytes read and written above TLS (bytesRead/bytesWritten less these are TLS's share). */
+  plainBytesRead?: number;
+  plainBytesWritten?: number;
 }
 
 /** Options every server accepts; each transport uses the ones that apply. */
@@ -85,6 +90,8 @@ export interface ServerOptions {
   perMessageDeflate?: boolean;
   /** Allow cross-origin requests from this origin (CORS headers on every response); off by default. */
   corsOrigin?: string;
+  /** Listen with TLS (https, wss) on this certificate and key, PEM; false (default): plain TCP. */
+  tls?: { cert: string; key: string } | false;
 }
 
 /** A running (or ready to run) transport server. */

@@ -18,6 +18,7 @@ serveParent<PeerCalls>(
         baseUrl: m.baseUrl,
         clientId: 'dead-peer',
         pollIntervalMs: m.pollIntervalMs,
+        ...(m.ca !== undefined && { ca: m.ca }),
         onMessage: () => {},
         onError: () => {},
       });

@@ -71,6 +71,7 @@ export const echo: Scenario<EchoParams> = {
   facet: echoOpenLoopFacet,
   flags: ECHO_FLAGS,
   params: echoParams,
+  runsOnTarget: true,
   plannedMs: (p, t) => p.warmupMs + p.durationMs + deliveryLagMs(t, p.pollIntervalMs) + p.clients * CONNECT_MS,
   run(transport: TransportName, p: EchoParams, ctx: RunContext): Promise<TransportResult> {
     return withSession(transport, p, p.clients, ctx, async (s) => {
@@ -107,6 +108,7 @@ export const echoPingPong: Scenario<PingPongParams> = {
   summary: 'one connection, one message in flight: round trips per second and their latency (closed loop)',
   facet: echoPingPongFacet,
   flags: {},
+  runsOnTarget: true,
   params: (f) => {
     const { ratePerClient: _unused, ...rest } = echoParams(f);
     return { ...rest, clients: 1, loadProcesses: 1 };
@@ -137,6 +139,7 @@ export const echoPipelined: Scenario<PipelinedParams> = {
     'pipeline-clients': { help: 'echo-pipelined: connections', kind: 'number', quick: 50, min: 1, max: 10_000, integer: true },
     'in-flight': { help: 'echo-pipelined: messages in flight per connection', kind: 'number', quick: 16, min: 1, max: 10_000, integer: true },
   },
+  runsOnTarget: true,
   params: (f) => {
     const { ratePerClient: _unused, ...rest } = echoParams(f);
     return { ...rest, clients: f.num('pipeline-clients'), inFlight: f.num('in-flight'), loadProcesses: 1, fixed: fixedLoadSpec(f, 'echo') };
@@ -156,6 +159,7 @@ export const echoPipelined: Scenario<PipelinedParams> = {
         extra: { mode: 'pipelined', inFlight: p.inFlight },
       });
     });
-    return p.fixed ? withFixedLoad(row, transport, p.fixed, ctx, ctx.progress) : row;
+    // The fixed-load phase reads the server's CPU: none to read on a server the lab did not start.
+    return p.fixed && ctx.path?.target === undefined ? withFixedLoad(row, transport, p.fixed, ctx, ctx.progress) : row;
   },
 };

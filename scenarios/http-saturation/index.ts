@@ -130,9 +130,7 @@ export const httpSaturation: Scenario<HttpSaturationParams> = {
       const c = s.startCannon(CANNON_CHILD);
 
       // One message of `size` bytes, so a cursor one behind it returns exactly that message.
-      const pub = await fetch(`${s.baseUrl}/publish`, { method: 'POST', body: 'x'.repeat(p.size), headers: { 'content-type': 'text/plain' } });
-      if (pub.status !== 202) throw new Error(`POST /publish answered ${pub.status}: ${await pub.text()}`);
-      const seq = Number(((await pub.json()) as { seq: number }).seq);
+      const { seq } = await s.publishDirect('x'.repeat(p.size));
 
       const plan: { name: SaturationVariantName; path: string; expectedStatus: number }[] = poll
         ? [

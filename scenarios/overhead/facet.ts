@@ -119,8 +119,34 @@ function headerFindings(s: ScenarioResult): Finding[] {
   }));
 }
 
+/**
+ * Over TLS (`--tls`): per row, what TLS adds to a message of the smallest size, from the
+ * server's two counts of the same traffic (at the TCP socket, and plaintext above TLS).
+ */
+function tlsFindings(s: ScenarioResult): Finding[] {
+  const out: Finding[] = [];
+  for (const { r, x: sweep } of rowsWith(s, readOverheadSweep)) {
+    const smallest = Math.min(...sweep.map((p) => p.sizeBytes));
+    const points = sweep.filter((p) => p.sizeBytes === smallest && p.plainBytesPerMessage !== undefined);
+    if (points.length === 0) continue;
+    const hs = r.extra?.['tlsHandshakeBytesPerClient'];
+    const parts = points.map((p) => {
+      const plain = p.plainBytesPerMessage!;
+      const added = p.bytesPerMessage - plain;
+      return `${fmtSig(p.bytesPerMessage)} B on the wire at ${fmtNum(p.ratePerClient)} msg/s against ${fmtSig(plain)} B without TLS (+${fmtSig(added)} B, ${fmtRatio(p.bytesPerMessage / plain)})`;
+    });
+    out.push({
+      level: 'info',
+      scenario: s.name,
+      topic: 'bytes',
+      text: `${s.name}: over TLS, a ${fmtInt(smallest)} B message on ${r.transport} costs ${listInWords(parts)}${typeof hs === 'number' ? `; each connection's handshake took ${fmtBytes(hs)}, amortised into these figures over the session` : ''}.`,
+    });
+  }
+  return out;
+}
+
 function findings(s: ScenarioResult): Finding[] {
-  const out = [...perRateFindings(s), ...headerFindings(s)];
+  const out = [...perRateFindings(s), ...headerFindings(s), ...tlsFindings(s)];
   const summary = readOverheadSummary(s.summary);
   // An empty list: no two lines crossed within the rates measured.
   const rates = numList(s.params['rates']);

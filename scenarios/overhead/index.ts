@@ -13,6 +13,7 @@
  * extrapolated from the measured per-message overhead and labelled so.
  */
 import { connect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import type { ScenarioResult, TransportName, TransportResult } from '../../metrics/results.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
 import type { OverheadCrossover, OverheadExtrapolation, OverheadSummary, OverheadSweepPoint } from './schema.ts';
@@ -25,6 +26,7 @@ import { Session } from '../../runner/session.ts';
 import type { Delivery } from '../../transports/descriptor.ts';
 import { round, sinceBase } from '../../runner/collect.ts';
 import type { PlainPayload } from '../../runner/protocol.ts';
+import type { ServerCounters } from '../../servers/contract.ts';
 
 export interface OverheadParams {
   clients: number;
@@ -131,6 +133,10 @@ export const overhead: Scenario<OverheadParams> = {
       const afterSetup = await counters();
       const setup = sinceBase(afterSetup, s.baseCounters);
       const setupBytesPerClient = (setup.bytesRead + setup.bytesWritten) / p.clients;
+      // Over TLS the server also counts the plaintext above TLS: the same sweep without TLS's records and handshakes.
+      const plainOf = (c: ServerCounters) => (c.plainBytesRead ?? 0) + (c.plainBytesWritten ?? 0);
+      const tls = afterSetup.plainBytesRead !== undefined;
+      const setupPlainPerClient = tls ? (plainOf(afterSetup) - plainOf(s.baseCounters ?? afterSetup)) / p.clients : 0;
       await s.measure();
       for (const payload of p.payloads) {
         for (const size of p.sizes) {
@@ -156,6 +162,7 @@ export const overhead: Scenario<OverheadParams> = {
             if (got === 0) throw new Error(`no message delivered at ${rate} msg/s × ${size} B within ${(measuredMs / 1000).toFixed(1)} s`);
             const steady = bytes / got;
             const amortised = setupBytesPerClient / (rate * p.sessionSeconds);
+            const plainPerMessage = tls ? (plainOf(c1) - plainOf(c0)) / got + setupPlainPerClient / (rate * p.sessionSeconds) : undefined;
             sweep.push({
               ratePerClient: rate,
               sizeBytes: size,
@@ -168,6 +175,7 @@ export const overhead: Scenario<OverheadParams> = {
               requests: c1.requests - c0.requests,
               payload,
               serverCpuUsPerMessage: round(((c1.cpuMs - c0.cpuMs) * 1000) / got),
+              ...(plainPerMessage !== undefined && { plainBytesPerMessage: round(plainPerMessage) }),
             });
             // No pause here: the next phase's first L ms are unmeasured, so this phase's tail lands there.
           }
@@ -177,7 +185,7 @@ export const overhead: Scenario<OverheadParams> = {
       const proc = totals.process;
       const first = sweep[0];
       // After the measured sweep, so the sample request costs none of its bytes.
-      const responseHeaders = await sampleResponseHeaders(s.baseUrl, s.descriptor.traits.delivery);
+      const responseHeaders = await sampleResponseHeaders(s.baseUrl, s.descriptor.traits.delivery, s.ca);
       return measuredRow(transport, {
         wire: first
           ? {
@@ -195,6 +203,7 @@ export const overhead: Scenario<OverheadParams> = {
           setupBytesPerClient: round(setupBytesPerClient),
           sessionSeconds: p.sessionSeconds,
           headline: first ? `${first.sizeBytes} B at ${first.ratePerClient} msg/s` : undefined,
+          ...(tls && { tlsHandshakeBytesPerClient: round((afterSetup.tlsHandshakeBytes ?? 0) / Math.max(1, setup.connections)) }),
           ...(responseHeaders && { responseHeaders }),
         },
       });
@@ -293,10 +302,11 @@ function sleep(ms: number): Promise<void> {
  * a stream's head), read on a raw socket; the Date value is left out. Undefined for transports
  * that deliver frames, or when the server does not answer within 5 s.
  */
-async function sampleResponseHeaders(baseUrl: string, delivery: Delivery): Promise<string[] | undefined> {
+async function sampleResponseHeaders(baseUrl: string, delivery: Delivery, ca: string | undefined): Promise<string[] | undefined> {
   if (delivery === 'frames') return undefined;
   const path = delivery === 'stream' ? '/events' : '/poll';
-  const sock = connect(Number(new URL(baseUrl).port), '127.0.0.1');
+  const port = Number(new URL(baseUrl).port);
+  const sock = ca !== undefined ? tlsConnect({ port, host: '127.0.0.1', ca }) : connect(port, '127.0.0.1');
   sock.on('error', () => {});
   let text = '';
   try {

@@ -20,6 +20,8 @@ const OverheadSweepPointSchema = z.object({
   payload: opt(z.enum(['compressible', 'incompressible'])),
   /** Server CPU microseconds per delivered message over the point's window. */
   serverCpuUsPerMessage: opt(z.number()),
+  /** Over TLS: the same bytes per message counted above TLS (plaintext), set-up amortised alike. */
+  plainBytesPerMessage: opt(z.number()),
 });
 /** One point of the overhead sweep for one transport. */
 export type OverheadSweepPoint = z.infer<typeof OverheadSweepPointSchema>;
@@ -28,6 +30,8 @@ export type OverheadSweepPoint = z.infer<typeof OverheadSweepPointSchema>;
 const OverheadExtraSchema = z.object({
   /** Every (rate, size) point measured. */
   sweep: listOf(OverheadSweepPointSchema),
+  /** Over TLS: bytes of one TLS handshake per client, at the TCP socket. */
+  tlsHandshakeBytesPerClient: opt(z.number()),
 });
 
 /** The header lines one reply of an HTTP row carried (the Date value left out). */

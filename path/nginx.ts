@@ -1,0 +1,163 @@
+/**
+ * The nginx hop of `--via nginx`: the config the lab runs nginx with, made by a pure function
+ * of the options so it can be checked without nginx, and what a running nginx costs, read from
+ * /proc of its master and workers. The process itself is started by runner/session.ts, the one
+ * place that starts children.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** Where Debian's package puts nginx (scripts/ensure-nginx.sh installs it). */
+export const NGINX_BIN = process.env['NGINX_PATH'] ?? '/usr/sbin/nginx';
+
+/** How the proxy treats responses and idle upstreams: the flags of `--via nginx`. */
+export interface ProxyOptions {
+  /** `proxy_buffering`: off streams every byte at once (SSE, long polls); on is nginx's default. */
+  buffering: boolean;
+  /** `proxy_read_timeout`, ms: an upstream silent this long has its request (or upgraded connection) cut. */
+  readTimeoutMs: number;
+  /** `proxy_send_timeout`, ms. */
+  sendTimeoutMs: number;
+}
+
+/** nginx's own defaults: buffering on, 60 s timeouts; the lab turns buffering off unless asked. */
+export const DEFAULT_PROXY: ProxyOptions = { buffering: false, readTimeoutMs: 60_000, sendTimeoutMs: 60_000 };
+
+/** Everything one generated config needs. */
+export interface NginxConfigOptions extends ProxyOptions {
+  /** The temp directory that holds the config, pid file, error log and temp paths. */
+  dir: string;
+  /** Port nginx listens on (127.0.0.1). */
+  listenPort: number;
+  /** Port of the lab's server behind it (127.0.0.1). */
+  upstreamPort: number;
+  /** Certificate and key files: nginx terminates TLS on its listener; the upstream stays plain HTTP. */
+  tls?: { certFile: string; keyFile: string };
+  /** Largest request body, bytes (the lab's servers take 64 MiB). */
+  maxBodyBytes: number;
+  /** Worker processes (default 1: the hop's CPU is then one process's, easy to read). */
+  workers?: number;
+  /** Connections per worker, clients and upstreams together (default 16384: the quick profile's largest runs, twice over). */
+  workerConnections?: number;
+}
+
+/** The nginx.conf text for the options: one server block proxying everything to the lab's server. */
+export function nginxConfig(o: NginxConfigOptions): string {
+  const at = (f: string) => path.join(o.dir, f);
+  const listen = `127.0.0.1:${o.listenPort}${o.tls ? ' ssl' : ''}`;
+  const lines = [
+    // The lab owns the process: it stays in the foreground as its child, with files in the temp dir.
+    'daemon off;',
+    'master_process on;',
+    `worker_processes ${o.workers ?? 1};`,
+    `pid ${at('nginx.pid')};`,
+    `error_log ${at('error.log')} warn;`,
+    'events {',
+    `  worker_connections ${o.workerConnections ?? 16384};`,
+    '}',
+    'http {',
+    '  access_log off;',
+    `  client_body_temp_path ${at('client_body')};`,
+    `  proxy_temp_path ${at('proxy')};`,
+    `  fastcgi_temp_path ${at('fastcgi')};`,
+    `  uwsgi_temp_path ${at('uwsgi')};`,
+    `  scgi_temp_path ${at('scgi')};`,
+    `  client_max_body_size ${o.maxBodyBytes};`,
+    // Clients keep their connections as long as the lab's servers let them (65 s) and for as many requests.
+    '  keepalive_timeout 65s;',
+    '  keepalive_requests 1000000;',
+    // An upgrade request passes its Upgrade on; any other request reaches the upstream on a kept-alive connection.
+    '  map $http_upgrade $connection_upgrade {',
+    '    default upgrade;',
+    "    '' '';",
+    '  }',
+    '  upstream lab {',
+    `    server 127.0.0.1:${o.upstreamPort};`,
+    '    keepalive 256;',
+    '  }',
+    '  server {',
+    `    listen ${listen};`,
+    ...(o.tls ? [`    ssl_certificate ${o.tls.certFile};`, `    ssl_certificate_key ${o.tls.keyFile};`] : []),
+    '    location / {',
+    '      proxy_pass http://lab;',
+    '      proxy_http_version 1.1;',
+    '      proxy_set_header Host $host;',
+    '      proxy_set_header Upgrade $http_upgrade;',
+    '      proxy_set_header Connection $connection_upgrade;',
+    `      proxy_buffering ${o.buffering ? 'on' : 'off'};`,
+    // A server may ask for no buffering itself (X-Accel-Buffering); with buffering on, the lab shows nginx's default as it is.
+    ...(o.buffering ? ['      proxy_ignore_headers X-Accel-Buffering;'] : []),
+    '      proxy_request_buffering off;',
+    `      proxy_read_timeout ${Math.max(1, Math.round(o.readTimeoutMs))}ms;`,
+    `      proxy_send_timeout ${Math.max(1, Math.round(o.sendTimeoutMs))}ms;`,
+    '    }',
+    '  }',
+    '}',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
+const TICKS_PER_SEC = 100;
+
+/** A process and its children (nginx's master and workers), from /proc. */
+function processTree(pid: number): number[] {
+  const out = [pid];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    const stat = readStat(Number(e));
+    if (stat && stat.ppid === pid) out.push(Number(e));
+  }
+  return out;
+}
+
+function readStat(pid: number): { ppid: number; cpuTicks: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may hold spaces and parentheses: the fields start after the last ')'.
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(f[1]), cpuTicks: Number(f[11]) + Number(f[12]) };
+  } catch {
+    return undefined;
+  }
+}
+
+function statusKb(pid: number, field: string): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU and memory of a process tree at one moment. */
+export interface TreeUsage {
+  /** User + system CPU of every process, ms. */
+  cpuMs: number;
+  /** Resident memory now, summed, bytes. */
+  rssBytes: number;
+  /** Peak resident memory (VmHWM), summed, bytes. */
+  rssPeakBytes: number;
+  processes: number;
+}
+
+/** The CPU and memory of `pid` and its children now. */
+export function treeUsage(pid: number): TreeUsage {
+  let ticks = 0;
+  let rss = 0;
+  let peak = 0;
+  const pids = processTree(pid);
+  for (const p of pids) {
+    ticks += readStat(p)?.cpuTicks ?? 0;
+    rss += statusKb(p, 'VmRSS') * 1024;
+    peak += statusKb(p, 'VmHWM') * 1024;
+  }
+  return { cpuMs: (ticks * 1000) / TICKS_PER_SEC, rssBytes: rss, rssPeakBytes: peak, processes: pids.length };
+}
