@@ -184,6 +184,7 @@ export function buildReport(results: Results, opts: BuildOptions = {}): ReportDo
       ['started', m.startedAt],
       ['finished', m.finishedAt ?? '–'],
       ['CPU sets', cpuSetsInWords(m.cpuSets)],
+      ...Object.entries(m.peers ?? {}).map(([name, v]): [string, string] => [`peer ${name}`, v]),
       ...(m.noisyReruns !== undefined ? ([['noisy trials rerun', String(m.noisyReruns)]] as [string, string][]) : []),
       ['results version', `${m.version} (this report reads ${RESULTS_VERSION})`],
     ],

@@ -3,7 +3,7 @@ import type { ScenarioResult, TransportName, TransportResult } from '../metrics/
 import type { FlagReader, FlagSpecs, Profile } from '../runner/flags.ts';
 import type { RunParams } from '../runner/session.ts';
 import type { ServerCounters, ServerOptions } from '../servers/contract.ts';
-import type { TransportDescriptor } from '../transports/descriptor.ts';
+import type { PeerNeed, TransportDescriptor } from '../transports/descriptor.ts';
 import { transport } from '../transports/index.ts';
 import type { ScenarioFacet } from '../report-model/facet.ts';
 
@@ -47,6 +47,11 @@ export function deliveryLagMs(t: TransportDescriptor, pollIntervalMs: number): n
 /** Why `scenario` does not apply to the registered transport `name`, or null when it does. */
 export function whyNot<P extends object>(scenario: Scenario<P>, name: TransportName, params: P): string | null {
   return scenario.skipReason?.(transport(name), params) ?? null;
+}
+
+/** Why a peer row cannot meet a scenario's need (its registry entry says), or null: the lab's own rows meet them all. */
+export function peerGap(d: TransportDescriptor, need: PeerNeed): string | null {
+  return d.peer?.cannot?.[need] ?? null;
 }
 
 /** A row for a transport the scenario does not apply to, with the reason. */

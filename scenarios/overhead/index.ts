@@ -18,7 +18,7 @@ import type { HeaderProfile } from '../../clients/contract.ts';
 import type { OverheadCrossover, OverheadExtrapolation, OverheadSummary, OverheadSweepPoint } from './schema.ts';
 import { deliveryLagMs, type RunContext, type Scenario } from '../contract.ts';
 import { overheadFacet } from './facet.ts';
-import { measuredRow } from '../contract.ts';
+import { measuredRow, peerGap } from '../contract.ts';
 import type { FlagReader } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
@@ -53,6 +53,7 @@ interface MeasuredPoint extends OverheadSweepPoint {
 
 export const overhead: Scenario<OverheadParams> = {
   name: 'overhead',
+  skipReason: (d) => peerGap(d, 'publish'),
   summary: 'bytes on the wire per delivered message over a sweep of rate and size; crossovers; extrapolated header traffic',
   facet: overheadFacet,
   flags: {
