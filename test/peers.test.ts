@@ -14,6 +14,7 @@ import { ensurePeer } from '../transports/peers.ts';
 import { whyNot } from '../scenarios/contract.ts';
 import { scenarioByName } from '../scenarios/index.ts';
 import { runBench } from '../runner/bench.ts';
+import { ProcessTreeSampler } from '../metrics/process.ts';
 import { startServer, startCollector, waitFor, post } from './helpers.ts';
 
 const PEER_NAMES = ['uws', 'websocketd', 'socket.io-ws', 'socket.io-polling'];
@@ -60,6 +61,11 @@ for (const name of PEER_NAMES) {
     }
     await waitFor(() => server.counters().bytesWritten > 0, `${name} counted bytes written at its sockets`);
     const pids = server.processes?.() ?? [];
+    if (server.processes) {
+      // A program of its own: its memory (websocketd and the connection's cat) is read from /proc.
+      assert.ok(pids.length > 0, `${name} names its processes`);
+      assert.ok(new ProcessTreeSampler(() => pids).memoryBytes() > 0, `${name}'s processes have memory`);
+    }
     await c.client.stop();
     await server.close();
     for (const pid of pids) await waitFor(() => !existsSync(`/proc/${pid}`), `${name} process ${pid} gone after close`);

@@ -22,7 +22,7 @@ import { measuredRow, peerGap } from '../contract.ts';
 import type { FlagReader } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
-import type { Delivery } from '../../transports/descriptor.ts';
+import type { TransportDescriptor } from '../../transports/descriptor.ts';
 import { round, sinceBase } from '../../runner/collect.ts';
 
 export interface OverheadParams {
@@ -157,7 +157,7 @@ export const overhead: Scenario<OverheadParams> = {
       const proc = totals.process;
       const first = sweep[0];
       // After the measured sweep, so the sample request costs none of its bytes.
-      const responseHeaders = await sampleResponseHeaders(s.baseUrl, s.descriptor.traits.delivery);
+      const responseHeaders = await sampleResponseHeaders(s.baseUrl, s.descriptor);
       return measuredRow(transport, {
         wire: first
           ? {
@@ -261,10 +261,12 @@ function sleep(ms: number): Promise<void> {
 /**
  * The header lines one reply of an HTTP transport really carries (a poll answered at once, or
  * a stream's head), read on a raw socket; the Date value is left out. Undefined for transports
- * that deliver frames, or when the server does not answer within 5 s.
+ * that deliver frames, for a peer without the lab's routes (Engine.IO polls its own path), or
+ * when the server does not answer within 5 s.
  */
-async function sampleResponseHeaders(baseUrl: string, delivery: Delivery): Promise<string[] | undefined> {
-  if (delivery === 'frames') return undefined;
+async function sampleResponseHeaders(baseUrl: string, d: TransportDescriptor): Promise<string[] | undefined> {
+  const delivery = d.traits.delivery;
+  if (delivery === 'frames' || peerGap(d, 'lab-routes')) return undefined;
   const path = delivery === 'stream' ? '/events' : '/poll';
   const sock = connect(Number(new URL(baseUrl).port), '127.0.0.1');
   sock.on('error', () => {});
