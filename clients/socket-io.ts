@@ -9,6 +9,15 @@ import { profileHeaders } from './headers.ts';
 /** The socket.io event of the lab's messages (servers/socket-io.ts uses the same). */
 const EVENT = 'm';
 
+/**
+ * The request headers less Accept-Encoding: Engine.IO gzips a poll reply past 1 KiB for a client
+ * that offers it, and socket.io-client's XMLHttpRequest under Node does not decode it (the
+ * message is then lost), so this load client offers no compression, as a non-browser client.
+ */
+function withoutCompression(h: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(h).filter(([k]) => k.toLowerCase() !== 'accept-encoding'));
+}
+
 abstract class SocketIoClient implements TransportClient {
   private socket: Socket | undefined;
   /** The handshake, then (polling) every GET and POST Engine.IO makes. */
@@ -27,7 +36,7 @@ abstract class SocketIoClient implements TransportClient {
       upgrade: false,
       forceNew: true,
       query: { client: this.o.clientId },
-      extraHeaders: profileHeaders(this.o.headers, this.only === 'websocket' ? 'webSocket' : 'fetch', origin),
+      extraHeaders: withoutCompression(profileHeaders(this.o.headers, this.only === 'websocket' ? 'webSocket' : 'fetch', origin)),
     });
     this.socket = socket;
     this.requests++;
