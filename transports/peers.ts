@@ -35,7 +35,10 @@ const WEBSOCKETD: PeerInfo = {
   ensure: 'ensure-websocketd.sh',
   version() {
     const path = websocketdPath();
-    const banner = execFileSync(path, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    // Debian's build prints "websocketd DEVBUILD (go… linux-amd64) --": the trailing dashes say nothing.
+    const banner = execFileSync(path, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+      .trim()
+      .replace(/\s*--$/, '');
     let deb = '';
     try {
       deb = execFileSync('dpkg-query', ['-W', '--showformat', DPKG_VERSION_FIELD, 'websocketd'], {
@@ -130,7 +133,12 @@ export function ensurePeer(d: TransportDescriptor): void {
   let failure = ensured.get(script);
   if (failure === undefined) {
     try {
-      execFileSync('sh', [fileURLToPath(new URL(`../scripts/${script}`, import.meta.url))], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
+      // Its progress (a 100 MB download, apt-get) goes to stderr as it happens; its errors are kept for the reason.
+      execFileSync('sh', [fileURLToPath(new URL(`../scripts/${script}`, import.meta.url))], {
+        stdio: ['ignore', 2, 'pipe'],
+        timeout: 600_000,
+        maxBuffer: 64 * 1024 * 1024,
+      });
       failure = null;
     } catch (e) {
       const err = e as { stderr?: Buffer; message: string };
