@@ -12,7 +12,17 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { choice, list, num, parse, UsageError, serveUntilSignal, bindError } from './args.ts';
 import type { TransportName } from './metrics/results.ts';
-import { HTTP_SERVER_KINDS, WS_LOAD_CLIENTS, transportByName, transportNames, transports as registered, withHttpServers } from './transports/index.ts';
+import {
+  HTTP_SERVER_KINDS,
+  PEER_GROUP,
+  WS_LOAD_CLIENTS,
+  expandTransportGroups,
+  transportByName,
+  transportNames,
+  transports as registered,
+  withHttpServers,
+} from './transports/index.ts';
+import { ensurePeer } from './transports/peers.ts';
 import { createServerFor } from './transports/load.ts';
 import type { Delivery } from './transports/descriptor.ts';
 import { runBench, type PlannedScenario } from './runner/bench.ts';
@@ -50,6 +60,10 @@ function benchHelp(): string {
     '',
     `  --scenario LIST              scenarios to run (${SCENARIOS.map((s) => s.name).join(', ')}); default: all`,
     `  --transports LIST            comma-separated (${transportNames().join(', ')}); default all but the tcp ceiling`,
+    `                               peer rows by name (${registered()
+      .filter((d) => d.peer)
+      .map((d) => d.name)
+      .join(', ')}) or all as "${PEER_GROUP}"; installed on first use`,
     '  --profile quick|full         scale of every default below (default quick)',
     '  --repeat K                   run each scenario × transport K times; report medians with min–max (full: 3)',
     '  --cpus server=1,load=0|off   pin the server and load processes to disjoint CPUs (default: halves when ≥ 2 cores)',
@@ -132,7 +146,14 @@ async function bench(argv: string[]): Promise<number> {
   const httpServers = list(str('http-server'), 'http-server', HTTP_SERVER_KINDS, ['express']);
   const allNames = registered().map((d) => d.name);
   const transports = withHttpServers(
-    list(str('transports'), 'transports', allNames, targetDefaults(route?.target === undefined ? undefined : str('target')) ?? transportNames()),
+    expandTransportGroups(
+      list(
+        str('transports'),
+        'transports',
+        [...allNames, PEER_GROUP],
+        targetDefaults(route?.target === undefined ? undefined : str('target')) ?? transportNames(),
+      ),
+    ),
     httpServers,
   );
   const names = SCENARIOS.map((s) => s.name);
@@ -270,6 +291,7 @@ async function serve(argv: string[]): Promise<number> {
   }
   if (positionals.length > 1) throw new UsageError(`serve takes one transport, got: ${positionals.join(' ')}`);
   const transport = transportArg(positionals[0]);
+  ensurePeer(transportByName(transport)!);
   const port = num(values.port, 'port', 8080, { min: 0, max: 65535, integer: true });
   const host = values.host ?? '127.0.0.1';
   const server = await createServerFor(transport, {

@@ -50,6 +50,8 @@ const RunMetaSchema = z.object({
   wsLoadClient: z.string().optional(),
   /** CPUs the server and the load processes were pinned to, or why they were not. */
   cpuSets: z.union([z.object({ server: z.array(z.number()), load: z.array(z.number()) }), z.object({ off: z.string() })]).optional(),
+  /** The version of each peer row that ran (websocketd, uws, socket.io): package, binary, as the registry reports it. */
+  peers: z.record(z.string(), z.string()).optional(),
   /** Trials rerun because the calibration loop said the machine was slower than usual during them. */
   noisyReruns: z.number().optional(),
   /** The path the traffic took: nginx in front (and its settings), TLS, or a server the lab did not start. */

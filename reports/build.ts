@@ -265,6 +265,7 @@ export function buildReport(results: Results, opts: BuildOptions = {}): ReportDo
             string,
           ][])
         : []),
+      ...Object.entries(m.peers ?? {}).map(([name, v]): [string, string] => [`peer ${name}`, v]),
       ...(m.noisyReruns !== undefined ? ([['noisy trials rerun', String(m.noisyReruns)]] as [string, string][]) : []),
       ['results version', `${m.version} (this report reads ${RESULTS_VERSION})`],
     ],

@@ -11,6 +11,7 @@ import { erroredResult, notApplicableResult, whyNot, type Scenario } from '../sc
 import { liveChildren, type RunParams } from './session.ts';
 import { transport as descriptorOf } from '../transports/index.ts';
 import type { RunPath } from '../path/route.ts';
+import { ensurePeer } from '../transports/peers.ts';
 
 /** One scenario to run, with its parameters. */
 export interface PlannedScenario {
@@ -82,6 +83,19 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
     },
     scenarios: [],
   };
+  // Peer rows: what they need is installed on first use, and the version that runs is recorded.
+  const unavailable = new Map<TransportName, string>();
+  for (const t of plan.transports) {
+    const d = descriptorOf(t);
+    if (!d.peer) continue;
+    try {
+      ensurePeer(d);
+      results.meta.peers = { ...results.meta.peers, [t]: d.peer.version() };
+    } catch (e) {
+      unavailable.set(t, (e as Error).message);
+      log(`${t}: not available — ${(e as Error).message}`);
+    }
+  }
   const stopper = new AbortController();
   const onSigint = () => {
     if (stopper.signal.aborted) return;
@@ -106,6 +120,12 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
         step++;
         if (stopper.signal.aborted) break;
         const tag = `[${step}/${total} ${scenario.name}]`;
+        const missing = unavailable.get(t);
+        if (missing) {
+          sr.results.push(erroredResult(t, missing));
+          progress.finish(run++, true);
+          continue;
+        }
         const skip = whyNot(scenario, t, params, plan.run.path);
         if (skip) {
           log(`${tag} ${t}: skipped — ${skip}`);

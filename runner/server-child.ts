@@ -2,7 +2,7 @@
  * The server process of a run: one transport server on 127.0.0.1, a
  * constant-rate publisher, and CPU/RSS sampling. Driven over IPC.
  */
-import { ProcessSampler } from '../metrics/process.ts';
+import { ProcessSampler, ProcessTreeSampler } from '../metrics/process.ts';
 import type { TransportServer } from '../servers/contract.ts';
 import { serverFrom } from '../transports/load.ts';
 import { serveParent } from './child.ts';
@@ -80,7 +80,8 @@ function busyWait(ms: number): void {
   const end = performance.now() + ms;
   while (performance.now() < end);
 }
-const sampler = new ProcessSampler();
+/** This process's CPU and memory; for a server that is a program of its own, that program's (its `processes`). */
+let sampler: ProcessSampler | ProcessTreeSampler = new ProcessSampler();
 let server: TransportServer | undefined;
 /** The registry name the runner gave: faults are chosen by it. */
 let transport = '';
@@ -97,6 +98,8 @@ const emit = serveParent<ServerCalls, ServerEvents>(
       transport = m.transport;
       server = await serverFrom(m.server, m.options);
       const port = await server.listen(0, '127.0.0.1');
+      const own = server;
+      if (own.processes) sampler = new ProcessTreeSampler(() => own.processes?.() ?? []);
       return { port, pid: process.pid };
     },
     measure(m) {
@@ -128,6 +131,9 @@ const emit = serveParent<ServerCalls, ServerEvents>(
     },
     counters() {
       // A snapshot at any time: the server's counters and this process's memory.
+      // A program of its own has no JS heap: its memory is its processes', the heap figure 0.
+      if (sampler instanceof ProcessTreeSampler)
+        return { counters: running().counters(), rssBytes: sampler.memoryBytes(), heapUsedBytes: 0, cpuMs: sampler.cpuMs(), at: process.hrtime.bigint() };
       const mem = process.memoryUsage();
       const cpu = process.cpuUsage();
       return {
@@ -141,7 +147,8 @@ const emit = serveParent<ServerCalls, ServerEvents>(
     gc() {
       // Only when started with --expose-gc: settles the heap before a memory reading.
       (globalThis as { gc?: () => void }).gc?.();
-      return { exposed: typeof (globalThis as { gc?: unknown }).gc === 'function' };
+      // A program of its own is not this process: no gc of ours settles its memory.
+      return { exposed: typeof (globalThis as { gc?: unknown }).gc === 'function' && !(sampler instanceof ProcessTreeSampler) };
     },
     totals() {
       clearInterval(sampling);

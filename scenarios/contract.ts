@@ -4,7 +4,7 @@ import type { FlagReader, FlagSpecs, Profile } from '../runner/flags.ts';
 import type { RunParams } from '../runner/session.ts';
 import type { RunPath } from '../path/route.ts';
 import type { ServerCounters, ServerOptions } from '../servers/contract.ts';
-import type { TransportDescriptor } from '../transports/descriptor.ts';
+import type { PeerNeed, TransportDescriptor } from '../transports/descriptor.ts';
 import { transport } from '../transports/index.ts';
 import type { ScenarioFacet } from '../report-model/facet.ts';
 
@@ -63,7 +63,14 @@ export function whyNot<P extends object>(scenario: Scenario<P>, name: TransportN
   // The ceiling speaks raw TCP, no HTTP: neither an HTTP proxy nor the https/wss path applies to it.
   if (d.role === 'ceiling' && path?.via) return 'raw TCP with no HTTP: an HTTP reverse proxy cannot carry it';
   if (d.role === 'ceiling' && path?.tls) return 'the raw TCP ceiling has no TLS variant: it measures bare sockets';
+  // The run-time certificate reaches the lab's servers and clients only; a peer's own program and client are not given it.
+  if (d.peer && path?.tls) return 'a peer row runs its own server program or client library, which the run-time certificate is not handed to: TLS is measured on the lab’s rows';
   return scenario.skipReason?.(d, params) ?? null;
+}
+
+/** Why a peer row cannot meet a scenario's need (its registry entry says), or null: the lab's own rows meet them all. */
+export function peerGap(d: TransportDescriptor, need: PeerNeed): string | null {
+  return d.peer?.cannot?.[need] ?? null;
 }
 
 /** A row for a transport the scenario does not apply to, with the reason. */

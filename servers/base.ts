@@ -93,7 +93,7 @@ class PlainMeter {
 }
 
 /** Fills the defaults of the server options. */
-function withDefaults(o: ServerOptions = {}): Required<ServerOptions> {
+export function withDefaults(o: ServerOptions = {}): Required<ServerOptions> {
   return {
     history: o.history ?? DEFAULT_HISTORY,
     historyBytes: o.historyBytes ?? DEFAULT_HISTORY_BYTES,
@@ -174,7 +174,7 @@ function clientErrorStatus(code: string | undefined): string {
  * must parse — a JSON string is the message, `{ "data": "…" }` gives its data,
  * any other value is sent as its JSON text; other bodies are taken as text.
  */
-function publishText(body: Buffer, contentType: string | undefined): string {
+export function publishText(body: Buffer, contentType: string | undefined): string {
   const text = body.toString('utf8');
   if (contentType && /\bjson\b/i.test(contentType)) {
     let value: unknown;
@@ -234,7 +234,11 @@ export function upgradeClient(ctx: ServerContext, req: IncomingMessage, socket: 
  * Builds a transport server: the shared surface plus what `install` adds.
  * `install` runs before the shared error handler is mounted.
  */
-export function buildServer(transport: TransportName, options: ServerOptions | undefined, install: (ctx: ServerContext) => void): TransportServer {
+export function buildServer(
+  transport: TransportName,
+  options: ServerOptions | undefined,
+  install: (ctx: ServerContext) => void,
+): TransportServer & { readonly httpServer: HttpServer } {
   const opts = withDefaults(options);
   const hub = new Hub(opts.history, opts.historyBytes);
   const meter = new WireMeter();

@@ -98,7 +98,13 @@ export interface ServerOptions {
 export interface TransportServer {
   readonly transport: TransportName;
   readonly hub: Hub;
-  readonly httpServer: HttpServer;
+  /** The node:http server under it; absent for a server that is not on node:http (uWebSockets.js, websocketd). */
+  readonly httpServer?: HttpServer;
+  /**
+   * Processes whose CPU and memory are this server's, when it is not the process that created it
+   * (websocketd and the program it runs per connection): read from /proc, children included.
+   */
+  processes?(): number[];
   /** Starts listening; resolves with the bound port. */
   listen(port?: number, host?: string): Promise<number>;
   /** Stops listening and closes every connection. */

@@ -7,14 +7,16 @@ import { TRANSPORTS } from '../metrics/results.ts';
 import { Session } from '../runner/session.ts';
 
 const VARIANTS = ['polling-node', 'long-polling-node', 'sse-node'];
+/** The peer rows (transports/peers.ts), run by name only. */
+const PEERS = ['uws', 'websocketd', 'socket.io-ws', 'socket.io-polling'];
 
-test('the five built-in transports, the tcp ceiling and the variants, in report order, are the rows a results file may hold', () => {
+test('the five built-in transports, the tcp ceiling, the variants and the peers, in report order, are the rows a results file may hold', () => {
   assert.deepEqual(transportNames(), ['polling', 'long-polling', 'sse', 'websocket', 'ws'], 'a run takes the five by default');
   assert.deepEqual(
     transports().map((d) => d.name),
-    ['polling', 'long-polling', 'sse', 'websocket', 'ws', 'tcp', ...VARIANTS, 'websocket+deflate', 'ws+deflate'],
+    ['polling', 'long-polling', 'sse', 'websocket', 'ws', 'tcp', ...VARIANTS, 'websocket+deflate', 'ws+deflate', ...PEERS],
   );
-  assert.deepEqual([...TRANSPORTS], ['polling', 'long-polling', 'sse', 'websocket', 'ws', 'tcp', ...VARIANTS, 'websocket+deflate', 'ws+deflate']);
+  assert.deepEqual([...TRANSPORTS], ['polling', 'long-polling', 'sse', 'websocket', 'ws', 'tcp', ...VARIANTS, 'websocket+deflate', 'ws+deflate', ...PEERS]);
 });
 
 test("a node:http variant keeps its transport's traits and client and names the server it runs on", () => {
@@ -36,12 +38,12 @@ test('--http-server expands each HTTP transport once per server kind and leaves 
   assert.deepEqual(withHttpServers(['sse-node'], ['express']), ['sse-node'], 'a variant named outright is kept');
 });
 
-test('only the polling deliveries cost a request per update', () => {
+test("only the polling deliveries (socket.io's long polling among them) cost a request per update", () => {
   assert.deepEqual(
     transports()
       .filter((d) => requestPerUpdate(d.traits))
       .map((d) => d.name),
-    ['polling', 'long-polling', 'polling-node', 'long-polling-node'],
+    ['polling', 'long-polling', 'polling-node', 'long-polling-node', 'socket.io-polling'],
   );
 });
 

@@ -94,10 +94,35 @@ export interface TransportDescriptor {
   variantOf?: string;
   /** Not among a run's default rows: runs only when named (`--transports websocket+deflate`). */
   byNameOnly?: boolean;
+  /** A program or library measured beside the lab's own rows (websocketd, uWebSockets.js, socket.io): what it needs and cannot do. */
+  peer?: PeerInfo;
   /** How the server of this transport starts. */
   server: ServerLauncher;
   /** The client that subscribes to it in load processes and tests. */
   client: ClientModule;
+}
+
+/** What a scenario may need of a server beyond echo; a peer that lacks one says why, and such a scenario gives n/a. */
+export type PeerNeed =
+  /** Server push to every subscriber (the lab's `publish`): push, fan-out, throughput-down, overhead. */
+  | 'publish'
+  /** The lab's liveness options (ping interval, missed pongs): dead-peer. */
+  | 'heartbeat'
+  /** The echo switched off, to measure the upward path alone: throughput-up. */
+  | 'echo-off'
+  /** The lab's HTTP routes (`/poll`, `/events`) for autocannon: http-saturation. */
+  | 'lab-routes';
+
+/** A peer row: installed on first use, its version recorded, its gaps stated. */
+export interface PeerInfo {
+  /** A script under `scripts/` that installs what the row needs (run once before its first server starts), if any. */
+  ensure?: string;
+  /** The version that runs, in words (package and binary), for the results' environment; throws when not installed. */
+  version(): string;
+  /** Needs this peer cannot meet, each with why. */
+  cannot?: Partial<Record<PeerNeed, string>>;
+  /** Only its own client speaks its protocol (socket.io): `--ws-client` and the fixed-load phase keep it. */
+  ownClientOnly?: boolean;
 }
 
 /**

@@ -1,5 +1,6 @@
 /** The transport registry: one entry per transport, in the order reports show them. */
 import type { ClientModule, HttpServerKind, ServerLauncher, TransportDescriptor } from './descriptor.ts';
+import { PEERS, PEER_GROUP } from './peers.ts';
 
 const serverModule = (file: string, name: string): ServerLauncher => ({ kind: 'module', module: import.meta.resolve(`../servers/${file}`), export: name });
 const clientModule = (file: string, name: string): ClientModule => ({ module: import.meta.resolve(`../clients/${file}`), export: name });
@@ -102,9 +103,20 @@ function onNodeHttp(d: TransportDescriptor): TransportDescriptor {
 const VARIANTS: TransportDescriptor[] = BUILT_IN.filter((d) => d.httpServer === 'express').map(onNodeHttp);
 
 /** The names of the transports the lab ships with, variants included, in report order (results files name no others). */
-export const BUILT_IN_NAMES: readonly string[] = [...BUILT_IN, ...VARIANTS, ...DEFLATE_VARIANTS].map((d) => d.name);
+export const BUILT_IN_NAMES: readonly string[] = [...BUILT_IN, ...VARIANTS, ...DEFLATE_VARIANTS, ...PEERS].map((d) => d.name);
 
-const registry = new Map<string, TransportDescriptor>([...BUILT_IN, ...VARIANTS, ...DEFLATE_VARIANTS].map((d) => [d.name, d]));
+const registry = new Map<string, TransportDescriptor>([...BUILT_IN, ...VARIANTS, ...DEFLATE_VARIANTS, ...PEERS].map((d) => [d.name, d]));
+
+/**
+ * A `--transports` list with its group names expanded: `peers` stands for every peer row
+ * (websocketd, uws, socket.io-ws, socket.io-polling), in registry order; duplicates go.
+ */
+export function expandTransportGroups(names: readonly string[]): string[] {
+  const peers = [...registry.values()].filter((d) => d.peer).map((d) => d.name);
+  return [...new Set(names.flatMap((n) => (n === PEER_GROUP ? peers : [n])))];
+}
+
+export { PEER_GROUP };
 
 /** Every registered transport, variants included, in report order. */
 export function transports(): TransportDescriptor[] {
@@ -171,7 +183,7 @@ export const WS_LOAD_CLIENTS: readonly WsLoadClient[] = ['own', 'engine', 'ws'];
 
 /** The client that drives `d`'s server under a load-client choice. */
 export function loadClientFor(d: TransportDescriptor, choice: WsLoadClient): ClientModule {
-  if (choice === 'own' || d.traits.delivery !== 'frames' || d.role === 'ceiling') return d.client;
+  if (choice === 'own' || d.traits.delivery !== 'frames' || d.role === 'ceiling' || d.peer?.ownClientOnly) return d.client;
   const role = choice === 'engine' ? 'engine' : 'reference';
   const other = transports().find((x) => x.role === role);
   if (!other) throw new Error(`--ws-client ${choice}: no transport has the ${role} role`);

@@ -16,7 +16,7 @@ import type { TransportDescriptor } from '../../transports/descriptor.ts';
 import type { RunContext, Scenario } from '../contract.ts';
 import { deadPeerFacet } from './facet.ts';
 import type { DeadPeerExtra } from './schema.ts';
-import { counterWire, heartbeatServerOptions, measuredRow } from '../contract.ts';
+import { counterWire, heartbeatServerOptions, measuredRow, peerGap } from '../contract.ts';
 import type { FlagReader, FlagSpecs } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
 import type { Child } from '../../runner/child.ts';
@@ -196,8 +196,8 @@ export const deadPeer: Scenario<DeadPeerParams> = {
     const expected = expectation(t, p).expectedMs;
     return Math.min(1000, Math.max(300, p.pollIntervalMs / 2)) + Math.min(p.capMs, expected ?? p.capMs) + 300;
   },
-  skipReason() {
-    return process.platform === 'win32' ? 'needs SIGSTOP, which Windows does not have' : null;
+  skipReason(d) {
+    return process.platform === 'win32' ? 'needs SIGSTOP, which Windows does not have' : peerGap(d, 'heartbeat');
   },
   async run(transport: TransportName, p: DeadPeerParams, ctx: RunContext): Promise<TransportResult> {
     const s = new Session(transport, heartbeatServerOptions(p), ctx);

@@ -7,7 +7,7 @@
 import type { ScenarioResult, TransportName, TransportResult } from '../../metrics/results.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
 import type { FanOutCapacity, FanOutStep, FanOutSummary } from './schema.ts';
-import { deliveryLagMs, type RunContext, type Scenario } from '../contract.ts';
+import { deliveryLagMs, peerGap, type RunContext, type Scenario } from '../contract.ts';
 import { fanOutFacet } from './facet.ts';
 import type { FlagReader } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
@@ -38,6 +38,7 @@ const CONNECT_MS = 2;
 
 export const fanOut: Scenario<FanOutParams> = {
   name: 'fan-out',
+  skipReason: (d) => peerGap(d, 'publish'),
   summary: 'one publish reaches N subscribers; p50/p99 delivery latency as N steps up; optional capacity search',
   facet: fanOutFacet,
   flags: {

@@ -23,7 +23,7 @@ import { profileHeaders } from '../../clients/headers.ts';
 import type { ServerCounters } from '../../servers/contract.ts';
 import type { RunContext, Scenario } from '../contract.ts';
 import { httpSaturationFacet } from './facet.ts';
-import { counterWire, measuredRow } from '../contract.ts';
+import { counterWire, measuredRow, peerGap } from '../contract.ts';
 import type { FlagReader } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
 import type { CannonResult, ServerTotals } from '../../runner/protocol.ts';
@@ -192,6 +192,8 @@ export const httpSaturation: Scenario<HttpSaturationParams> = {
 
 /** Why a transport has no request per update to saturate, from its delivery; null when it has. */
 function notSaturable(d: TransportDescriptor): string | null {
+  const gap = peerGap(d, 'lab-routes');
+  if (gap) return gap;
   if (requestPerUpdate(d.traits)) return null;
   return d.traits.delivery === 'stream'
     ? `${d.inWords} holds one streaming response per client; there is no request per update to saturate`

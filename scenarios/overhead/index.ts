@@ -19,11 +19,11 @@ import type { HeaderProfile } from '../../clients/contract.ts';
 import type { OverheadCrossover, OverheadExtrapolation, OverheadSummary, OverheadSweepPoint } from './schema.ts';
 import { deliveryLagMs, type RunContext, type Scenario } from '../contract.ts';
 import { overheadFacet } from './facet.ts';
-import { measuredRow } from '../contract.ts';
+import { measuredRow, peerGap } from '../contract.ts';
 import type { FlagReader } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
-import type { Delivery } from '../../transports/descriptor.ts';
+import type { TransportDescriptor } from '../../transports/descriptor.ts';
 import { round, sinceBase } from '../../runner/collect.ts';
 import type { PlainPayload } from '../../runner/protocol.ts';
 import type { ServerCounters } from '../../servers/contract.ts';
@@ -58,6 +58,7 @@ interface MeasuredPoint extends OverheadSweepPoint {
 
 export const overhead: Scenario<OverheadParams> = {
   name: 'overhead',
+  skipReason: (d) => peerGap(d, 'publish'),
   summary: 'bytes on the wire per delivered message over a sweep of rate and size; crossovers; extrapolated header traffic',
   facet: overheadFacet,
   flags: {
@@ -185,7 +186,7 @@ export const overhead: Scenario<OverheadParams> = {
       const proc = totals.process;
       const first = sweep[0];
       // After the measured sweep, so the sample request costs none of its bytes.
-      const responseHeaders = await sampleResponseHeaders(s.baseUrl, s.descriptor.traits.delivery, s.ca);
+      const responseHeaders = await sampleResponseHeaders(s.baseUrl, s.descriptor, s.ca);
       return measuredRow(transport, {
         wire: first
           ? {
@@ -300,10 +301,12 @@ function sleep(ms: number): Promise<void> {
 /**
  * The header lines one reply of an HTTP transport really carries (a poll answered at once, or
  * a stream's head), read on a raw socket; the Date value is left out. Undefined for transports
- * that deliver frames, or when the server does not answer within 5 s.
+ * that deliver frames, for a peer without the lab's routes (Engine.IO polls its own path), or
+ * when the server does not answer within 5 s.
  */
-async function sampleResponseHeaders(baseUrl: string, delivery: Delivery, ca: string | undefined): Promise<string[] | undefined> {
-  if (delivery === 'frames') return undefined;
+async function sampleResponseHeaders(baseUrl: string, d: TransportDescriptor, ca: string | undefined): Promise<string[] | undefined> {
+  const delivery = d.traits.delivery;
+  if (delivery === 'frames' || peerGap(d, 'lab-routes')) return undefined;
   const path = delivery === 'stream' ? '/events' : '/poll';
   const port = Number(new URL(baseUrl).port);
   const sock = ca !== undefined ? tlsConnect({ port, host: '127.0.0.1', ca }) : connect(port, '127.0.0.1');

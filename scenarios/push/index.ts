@@ -8,7 +8,7 @@
 import type { TransportName, TransportResult } from '../../metrics/results.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
 import { collect } from '../../runner/collect.ts';
-import { deliveryLagMs, type RunContext, type Scenario } from '../contract.ts';
+import { deliveryLagMs, peerGap, type RunContext, type Scenario } from '../contract.ts';
 import { pushFacet } from './facet.ts';
 import type { FlagReader } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
@@ -74,6 +74,7 @@ function drainMs(p: PushParams): number {
 
 export const push: Scenario<PushParams> = {
   name: 'push',
+  skipReason: (d) => peerGap(d, 'publish'),
   summary: 'server → N subscribers at a constant rate: one-way latency, loss, bytes per delivered message, server cost',
   facet: pushFacet,
   params: pushParams,

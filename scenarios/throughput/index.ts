@@ -17,7 +17,7 @@ import type { HeaderProfile } from '../../clients/contract.ts';
 import type { RunContext, Scenario } from '../contract.ts';
 import { throughputFacet } from './facet.ts';
 import type { ThroughputStep, ThroughputSummary } from './schema.ts';
-import { measuredRow } from '../contract.ts';
+import { measuredRow, peerGap } from '../contract.ts';
 import type { FlagReader, FlagSpecs } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
@@ -256,6 +256,7 @@ export const throughputDown: Scenario<ThroughputParams> = {
   facet: throughputFacet,
   flags: FLAGS,
   params: params('down'),
+  skipReason: (d) => peerGap(d, 'publish'),
   plannedMs: rampMs,
   run: rampThenFixed,
   summarize: describeBest,
@@ -267,6 +268,7 @@ export const throughputUp: Scenario<ThroughputParams> = {
   facet: throughputFacet,
   flags: {},
   params: params('up'),
+  skipReason: (d) => peerGap(d, 'echo-off'),
   plannedMs: rampMs,
   run: rampThenFixed,
   summarize: describeBest,
