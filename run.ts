@@ -12,7 +12,16 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { choice, list, num, parse, UsageError, serveUntilSignal, bindError } from './args.ts';
 import type { TransportName } from './metrics/results.ts';
-import { HTTP_SERVER_KINDS, WS_LOAD_CLIENTS, transportByName, transportNames, transports as registered, withHttpServers } from './transports/index.ts';
+import {
+  HTTP_SERVER_KINDS,
+  WS_LOAD_CLIENTS,
+  transportByName,
+  transportNames,
+  transports as registered,
+  withHttpServers,
+  withNodes,
+} from './transports/index.ts';
+import { nodeCounts, withRunRedis } from './cluster/run.ts';
 import { createServerFor } from './transports/load.ts';
 import type { Delivery } from './transports/descriptor.ts';
 import { runBench, type PlannedScenario } from './runner/bench.ts';
@@ -53,6 +62,8 @@ function benchHelp(): string {
     '  --ws-client own|engine|ws    client driving the websocket and ws rows: each its own (default), or one for both',
     '  --http-server LIST           express,node: HTTP server(s) under the polling, long-polling and SSE rows',
     '                               (default express); node adds rows polling-node, long-polling-node, sse-node',
+    '  --nodes LIST                 1,2,4: also run each transport as N server nodes behind the cluster balancer on a',
+    '                               Redis backplane (rows <transport>-nN; Redis is started and stopped by the run)',
     '',
     'shared by the load-driving scenarios:',
     flagHelp(SHARED_FLAGS),
@@ -94,6 +105,7 @@ function benchOptions() {
     'ws-client': { type: 'string' },
     'http-server': { type: 'string' },
     cpus: { type: 'string' },
+    nodes: { type: 'string' },
   };
   for (const name of Object.keys(SHARED_FLAGS)) opts[name] = { type: 'string' };
   for (const sc of SCENARIOS) for (const name of Object.keys(sc.flags ?? {})) opts[name] = { type: 'string' };
@@ -109,7 +121,7 @@ async function bench(argv: string[]): Promise<number> {
   const str = (k: string) => values[k] as string | undefined;
   const httpServers = list(str('http-server'), 'http-server', HTTP_SERVER_KINDS, ['express']);
   const allNames = registered().map((d) => d.name);
-  const transports = withHttpServers(list(str('transports'), 'transports', allNames, transportNames()), httpServers);
+  const transports = withNodes(withHttpServers(list(str('transports'), 'transports', allNames, transportNames()), httpServers), nodeCounts(str('nodes')));
   const names = SCENARIOS.map((s) => s.name);
   // A group name (echo, throughput) stands for all of its scenarios.
   const chosen = [...new Set(list(str('scenario'), 'scenario', [...names, ...Object.keys(SCENARIO_GROUPS)], names).flatMap((n) => SCENARIO_GROUPS[n] ?? [n]))];
@@ -132,7 +144,9 @@ async function bench(argv: string[]): Promise<number> {
   const out = path.resolve(str('out') ?? path.join('reports', 'out', new Date().toISOString().replace(/[:.]/g, '-')));
   await mkdir(out, { recursive: true });
   const command = ['transport-lab', 'bench', ...argv].join(' ');
-  const { results, interrupted } = await runBench({ scenarios: planned, transports, command, repeat, profile, run: { wsClient, cpus } });
+  const { results, interrupted } = await withRunRedis(transports, (redisUrl) =>
+    runBench({ scenarios: planned, transports, command, repeat, profile, run: { wsClient, cpus, ...(redisUrl && { redisUrl }) } }),
+  );
   const written = await writeReport(out, results);
   console.log(renderTable(results));
   console.log(`results: ${written.jsonPath}`);

@@ -27,7 +27,9 @@ export async function collect(s: Session, transport: TransportName, c: CollectSp
   const totals = await s.server.ask({ type: 'totals' }, 10_000);
   const results = await Promise.all(s.loads.map((l) => l.ask({ type: 'finish', first: c.first, last: c.last }, 30_000)));
   const counters = sinceBase(totals.counters, s.baseCounters);
-  return buildRow(transport, c, { process: totals.process, counters }, results, s.series);
+  const row = buildRow(transport, c, { process: totals.process, counters }, results, s.series);
+  // A clustered row keeps each node's, the balancer's and Redis's share beside the sums.
+  return totals.cluster ? { ...row, extra: { ...row.extra, cluster: totals.cluster } } : row;
 }
 
 /** Counters accumulated since `base` (the moment the current load began connecting). */

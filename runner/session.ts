@@ -15,6 +15,10 @@ import { type CpuPlan, pin } from './cpus.ts';
 import type { CannonCalls, LoadCalls, LoadEvents, LoadMode, PeerCalls, ServerCalls, ServerEvents } from './protocol.ts';
 
 const SERVER_CHILD = import.meta.resolve('./server-child.ts');
+/** A clustered row's server child: the cluster primary (the balancer), which starts its own nodes. */
+const CLUSTER_CHILD = import.meta.resolve('../cluster/primary-child.ts');
+/** Sessions started by this process: each clustered one gets its own keys in Redis. */
+let sessionCount = 0;
 const LOAD_CHILD = import.meta.resolve('./load-child.ts');
 
 /** How a session's load is shaped. */
@@ -35,6 +39,8 @@ export interface RunParams {
   wsClient: WsLoadClient;
   /** CPUs of the server and of the load processes (runner/cpus.ts); absent: not pinned. */
   cpus?: CpuPlan;
+  /** The run's Redis (started by the lab for `--nodes`): the backplane of clustered rows. */
+  redisUrl?: string;
 }
 
 /** A server child as the session speaks to it. */
@@ -91,9 +97,26 @@ export class Session {
     // LAB_SERVER_NODE_FLAGS adds node flags to every server process, e.g. "--cpu-prof
     // --cpu-prof-dir=/tmp/prof" to see where a server's time goes (NODE_OPTIONS refuses those).
     const extra = (process.env['LAB_SERVER_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean);
-    this.server = this.track(new Child<ServerCalls, ServerEvents>(`${this.transport} server`, SERVER_CHILD, [...nodeFlags, ...extra]), 'server');
-    const ready = await this.server.ask({ type: 'init', transport: this.transport, server: this.descriptor.server, options: this.serverOptions }, 30_000);
+    const nodes = this.descriptor.nodes;
+    const cluster = nodes !== undefined ? { nodes, redisUrl: this.needRedis(), prefix: `lab:${process.pid}:${++sessionCount}:${this.transport}` } : undefined;
+    this.server = this.track(
+      new Child<ServerCalls, ServerEvents>(`${this.transport} server`, cluster ? CLUSTER_CHILD : SERVER_CHILD, [...nodeFlags, ...extra]),
+      'server',
+    );
+    const ready = await this.server.ask(
+      { type: 'init', transport: this.transport, server: this.descriptor.server, options: this.serverOptions, ...(cluster && { cluster }) },
+      30_000,
+    );
     this.port = ready.port;
+    this.nodePids = ready.nodePids ?? [];
+  }
+
+  /** The node processes behind the balancer (clustered rows), in start order. */
+  nodePids: number[] = [];
+
+  private needRedis(): string {
+    if (!this.run.redisUrl) throw new Error(`${this.transport} runs as nodes on a Redis backplane, and this run has no Redis (bench starts one for --nodes)`);
+    return this.run.redisUrl;
   }
 
   get baseUrl(): string {

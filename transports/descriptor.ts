@@ -94,6 +94,13 @@ export interface TransportDescriptor {
   variantOf?: string;
   /** Not among a run's default rows: runs only when named (`--transports websocket+deflate`). */
   byNameOnly?: boolean;
+  /**
+   * A clustered row (`--nodes`): this many server nodes of `clusterOf` behind the cluster
+   * balancer, on the Redis backplane (cluster/). Absent: one server process, no Redis.
+   */
+  nodes?: number;
+  /** The one-process row a clustered row is compared with. */
+  clusterOf?: string;
   /** How the server of this transport starts. */
   server: ServerLauncher;
   /** The client that subscribes to it in load processes and tests. */

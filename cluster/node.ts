@@ -1,0 +1,55 @@
+/**
+ * One server node behind the cluster balancer: a cluster worker running one transport server
+ * on the Redis backplane. It listens on the port the primary shares (the primary accepts and
+ * hands connections over round-robin) and answers the primary's requests about itself.
+ */
+import { ProcessSampler } from '../metrics/process.ts';
+import type { TransportServer } from '../servers/contract.ts';
+import { serverFrom } from '../transports/load.ts';
+import { RedisBackplane } from './redis-backplane.ts';
+import type { NodeReply, NodeRequest } from './wire.ts';
+
+const sampler = new ProcessSampler();
+let server: TransportServer | undefined;
+
+const running = (): TransportServer => {
+  if (!server) throw new Error('the node got a request before init');
+  return server;
+};
+
+async function answer(m: NodeRequest): Promise<NodeReply> {
+  switch (m.type) {
+    case 'init': {
+      server = await serverFrom(m.server, m.options);
+      server.useBackplane(await RedisBackplane.connect({ url: m.redisUrl, prefix: m.prefix }, server.hub));
+      // Port 0 in every worker: the primary hands each of them the one listening socket it made.
+      const port = await server.listen(0, m.host);
+      return { type: 'init', id: m.id, port };
+    }
+    case 'measure':
+      sampler.start();
+      return { type: 'measure', id: m.id };
+    case 'interval':
+      return { type: 'interval', id: m.id, ...sampler.interval() };
+    case 'counters': {
+      const mem = process.memoryUsage();
+      return { type: 'counters', id: m.id, counters: running().counters(), rssBytes: mem.rss, heapUsedBytes: mem.heapUsed };
+    }
+    case 'totals':
+      return { type: 'totals', id: m.id, process: sampler.totals(), counters: running().counters() };
+    case 'gc':
+      (globalThis as { gc?: () => void }).gc?.();
+      return { type: 'gc', id: m.id };
+  }
+}
+
+process.on('message', (m: NodeRequest) => {
+  answer(m).then(
+    (r) => process.send!(r),
+    (e: Error) => process.send!({ type: 'error', id: m.id, error: e.message } satisfies NodeReply),
+  );
+});
+// The primary going away ends its nodes: nothing else would close their sockets.
+process.on('disconnect', () => process.exit(0));
+// Messages that reach a worker before its module has run are dropped, so the primary waits for this one.
+process.send!({ type: 'ready', id: 0 } satisfies NodeReply);
