@@ -120,7 +120,8 @@ async function bench(argv: string[]): Promise<number> {
   }
   const str = (k: string) => values[k] as string | undefined;
   const httpServers = list(str('http-server'), 'http-server', HTTP_SERVER_KINDS, ['express']);
-  const allNames = registered().map((d) => d.name);
+  // A clustered row may be named directly (`--transports websocket-n8`): run as nodes, without its one-process row.
+  const allNames = [...registered().map((d) => d.name), ...(str('transports') ?? '').split(',').filter(isClusterRow)];
   const transports = withNodes(withHttpServers(list(str('transports'), 'transports', allNames, transportNames()), httpServers), nodeCounts(str('nodes')));
   const names = SCENARIOS.map((s) => s.name);
   // A group name (echo, throughput) stands for all of its scenarios.

@@ -3,6 +3,7 @@
  * on the Redis backplane. It listens on the port the primary shares (the primary accepts and
  * hands connections over round-robin) and answers the primary's requests about itself.
  */
+import { createServer } from 'node:net';
 import { ProcessSampler } from '../metrics/process.ts';
 import type { TransportServer } from '../servers/contract.ts';
 import { serverFrom } from '../transports/load.ts';
@@ -10,6 +11,15 @@ import { RedisBackplane } from './redis-backplane.ts';
 import type { NodeReply, NodeRequest } from './wire.ts';
 
 const sampler = new ProcessSampler();
+
+/** Accepts on `host:port` too and hands each connection to the server's HTTP server, as its own listener would. */
+function listenAlso(server: TransportServer, port: number, host: string): Promise<void> {
+  const extra = createServer((socket) => server.httpServer.emit('connection', socket));
+  return new Promise((resolve, reject) => {
+    extra.once('error', reject);
+    extra.listen(port, host, () => resolve());
+  });
+}
 let server: TransportServer | undefined;
 
 const running = (): TransportServer => {
@@ -24,6 +34,8 @@ async function answer(m: NodeRequest): Promise<NodeReply> {
       server.useBackplane(await RedisBackplane.connect({ url: m.redisUrl, prefix: m.prefix }, server.hub));
       // Port 0 in every worker: the primary hands each of them the one listening socket it made.
       const port = await server.listen(0, m.host);
+      // The same server on further addresses: each address pair has its own ephemeral ports.
+      for (const host of m.alsoHosts) await listenAlso(server, port, host);
       return { type: 'init', id: m.id, port };
     }
     case 'measure':

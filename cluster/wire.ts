@@ -12,7 +12,7 @@ interface NodeProcessTotals {
 
 /** A request from the primary to a node; `id` pairs it with its reply. */
 export type NodeRequest = { id: number } & (
-  | { type: 'init'; server: ServerLauncher; options: ServerOptions; redisUrl: string; prefix: string; host: string }
+  | { type: 'init'; server: ServerLauncher; options: ServerOptions; redisUrl: string; prefix: string; host: string; alsoHosts: string[] }
   | { type: 'measure' }
   | { type: 'interval' }
   | { type: 'counters' }

@@ -41,6 +41,12 @@ interface ClusterSpec {
   redisUrl: string;
   /** Key prefix of this session's stream in Redis. */
   prefix: string;
+  /**
+   * Further loopback addresses the nodes also listen on (127.0.0.2, …): load processes spread
+   * over them, so each address pair has its own ephemeral ports (about 28,000 each) and a run can
+   * hold more connections than one pair allows.
+   */
+  alsoHosts?: string[];
 }
 
 /** The server child: one transport server, a constant-rate publisher, CPU/RSS sampling. */

@@ -17,6 +17,8 @@ import type { CannonCalls, LoadCalls, LoadEvents, LoadMode, PeerCalls, ServerCal
 const SERVER_CHILD = import.meta.resolve('./server-child.ts');
 /** A clustered row's server child: the cluster primary (the balancer), which starts its own nodes. */
 const CLUSTER_CHILD = import.meta.resolve('../cluster/primary-child.ts');
+/** Loopback addresses clustered servers listen on besides 127.0.0.1 (each adds ~28,000 ephemeral ports of room). */
+const EXTRA_LOOPBACK = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6', '127.0.0.7', '127.0.0.8'];
 /** Sessions started by this process: each clustered one gets its own keys in Redis. */
 let sessionCount = 0;
 const LOAD_CHILD = import.meta.resolve('./load-child.ts');
@@ -98,7 +100,10 @@ export class Session {
     // --cpu-prof-dir=/tmp/prof" to see where a server's time goes (NODE_OPTIONS refuses those).
     const extra = (process.env['LAB_SERVER_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean);
     const nodes = this.descriptor.nodes;
-    const cluster = nodes !== undefined ? { nodes, redisUrl: this.needRedis(), prefix: `lab:${process.pid}:${++sessionCount}:${this.transport}` } : undefined;
+    const cluster =
+      nodes !== undefined
+        ? { nodes, redisUrl: this.needRedis(), prefix: `lab:${process.pid}:${++sessionCount}:${this.transport}`, alsoHosts: EXTRA_LOOPBACK }
+        : undefined;
     this.server = this.track(
       new Child<ServerCalls, ServerEvents>(`${this.transport} server`, cluster ? CLUSTER_CHILD : SERVER_CHILD, [...nodeFlags, ...extra]),
       'server',
@@ -109,7 +114,11 @@ export class Session {
     );
     this.port = ready.port;
     this.nodePids = ready.nodePids ?? [];
+    this.hosts = cluster ? ['127.0.0.1', ...EXTRA_LOOPBACK] : ['127.0.0.1'];
   }
+
+  /** The addresses the server listens on; load processes take them in turn. */
+  private hosts = ['127.0.0.1'];
 
   /** The node processes behind the balancer (clustered rows), in start order. */
   nodePids: number[] = [];
@@ -160,7 +169,8 @@ export class Session {
             type: 'init',
             transport: this.transport,
             client,
-            baseUrl: this.baseUrl,
+            // Load processes take the server's addresses in turn (one address pair has ~28,000 ephemeral ports).
+            baseUrl: `http://${this.hosts[this.loads.length % this.hosts.length]}:${this.port}`,
             clients: share,
             idPrefix: idPrefix(i),
             pollIntervalMs: spec.pollIntervalMs,

@@ -172,6 +172,11 @@ function clusterRowNamed(name: string): TransportDescriptor | undefined {
   return d;
 }
 
+/** Whether a name is a clustered row of a built-in or registered transport (`websocket-n4`). */
+export function isClusterRow(name: string): boolean {
+  return transportByName(name)?.nodes !== undefined;
+}
+
 /**
  * The rows a transport list gives under `--nodes`: each transport that can run clustered keeps
  * its one-process row (the baseline without Redis) and gains one row per node count.
