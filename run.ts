@@ -20,6 +20,7 @@ import {
   transports as registered,
   withHttpServers,
   withNodes,
+  isClusterRow,
 } from './transports/index.ts';
 import { nodeCounts, withRunRedis } from './cluster/run.ts';
 import { createServerFor } from './transports/load.ts';

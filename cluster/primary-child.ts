@@ -168,7 +168,13 @@ const emit = serveParent<ServerCalls, ServerEvents>(
       await Promise.all(nodes.map((n) => n.ready));
       const host = m.host ?? '127.0.0.1';
       const ports = await Promise.all(
-        nodes.map((n) => ask<'init'>(n, { type: 'init', server: m.server, options: m.options, redisUrl: spec.redisUrl, prefix: spec.prefix, host, alsoHosts: spec.alsoHosts ?? [] }, 30_000)),
+        nodes.map((n) =>
+          ask<'init'>(
+            n,
+            { type: 'init', server: m.server, options: m.options, redisUrl: spec.redisUrl, prefix: spec.prefix, host, alsoHosts: spec.alsoHosts ?? [] },
+            30_000,
+          ),
+        ),
       );
       const port = ports[0]!.port;
       if (ports.some((p) => p.port !== port)) throw new Error(`nodes listen on different ports: ${ports.map((p) => p.port).join(', ')}`);

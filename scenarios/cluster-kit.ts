@@ -109,4 +109,3 @@ export function clusterFindings(s: ScenarioResult): Finding[] {
   }
   return out;
 }
-

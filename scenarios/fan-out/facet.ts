@@ -51,7 +51,9 @@ function findings(s: ScenarioResult): Finding[] {
     .join(', ');
   const how = cap.searched === false ? ' among the steps run (capacity search off)' : '';
   return [
-    ...(list ? [{ level: 'info' as const, scenario: s.name, text: `${s.name}: largest N with p99 under ${fmtSig(cap.limitMs)} ms and no loss${how}: ${list}.` }] : []),
+    ...(list
+      ? [{ level: 'info' as const, scenario: s.name, text: `${s.name}: largest N with p99 under ${fmtSig(cap.limitMs)} ms and no loss${how}: ${list}.` }]
+      : []),
     ...clusterFindings(s),
   ];
 }
