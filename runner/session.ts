@@ -110,7 +110,8 @@ export class Session {
     );
     const ready = await this.server.ask(
       { type: 'init', transport: this.transport, server: this.descriptor.server, options: this.serverOptions, ...(cluster && { cluster }) },
-      30_000,
+      // Every node boots through tsx: on a busy machine eight of them take a while.
+      30_000 + (nodes ?? 0) * 10_000,
     );
     this.port = ready.port;
     this.nodePids = ready.nodePids ?? [];

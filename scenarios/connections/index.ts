@@ -204,7 +204,9 @@ export const connections: Scenario<ConnectionsParams> = {
         const k = processesFor(d, add, limits?.soft ?? null, Math.max(1, p.loadProcesses - s.loads.length));
         ctx.progress(`${transport}: connecting ${add} more subscriber(s) (${n} in all) over ${k} load process(es)`);
         const t0 = performance.now();
-        await s.addLoads({ clients: add, processes: k, pollIntervalMs: p.pollIntervalMs, headers: p.headers, concurrency: 100 }, () => `s${prefix++}c`);
+        // 100 handshakes at once per process; fewer each when many processes connect together, so the total stays near 300.
+        const concurrency = Math.min(100, Math.max(10, Math.floor(300 / k)));
+        await s.addLoads({ clients: add, processes: k, pollIntervalMs: p.pollIntervalMs, headers: p.headers, concurrency }, () => `s${prefix++}c`);
         const connectMs = performance.now() - t0;
         held = n;
         // Let the connect burst settle, then measure the idle hold.
