@@ -11,7 +11,7 @@
  * the others. Stream reads rather than pub/sub: a node that falls behind catches up from the
  * stream instead of losing what was published meanwhile.
  */
-import { createClient } from 'redis';
+import { type RedisClient, redisClient } from './redis.ts';
 import type { Backplane } from '../servers/contract.ts';
 import type { Hub, HubMessage } from '../servers/hub.ts';
 
@@ -30,14 +30,8 @@ if ARGV[3] == '' then redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], s .. '
 else redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], s .. '-0', 'd', ARGV[2], 'o', ARGV[3]) end
 return s`;
 
-/** A client whose errors surface as failed commands (the connection's own 'error' events would crash the node). */
-function newClient(url: string) {
-  const c = createClient({ url });
-  c.on('error', () => {});
-  return c;
-}
-
-type Client = ReturnType<typeof newClient>;
+type Client = RedisClient;
+const newClient = redisClient;
 
 /** Messages read from the stream per XREAD. */
 const READ_COUNT = 1000;

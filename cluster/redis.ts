@@ -12,6 +12,16 @@ import { createClient } from 'redis';
 
 const ENSURE = new URL('../scripts/ensure-redis.sh', import.meta.url).pathname;
 
+/** A client whose connection errors surface as failed commands (its 'error' events would otherwise end the process). */
+export function redisClient(url: string) {
+  const c = createClient({ url });
+  c.on('error', () => {});
+  return c;
+}
+
+/** A connected-or-not Redis client of the lab. */
+export type RedisClient = ReturnType<typeof redisClient>;
+
 /** A redis-server this process started. */
 export interface LabRedis {
   /** `redis://host:port`. */
@@ -39,13 +49,27 @@ function ensureRedis(): void {
   execFileSync('sh', [ENSURE], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
+/** Where a lab Redis runs: by default 127.0.0.1 on a free port, in this network namespace. */
+interface RedisPlace {
+  /** The address clients reach it at (default 127.0.0.1). */
+  host?: string;
+  /** Addresses it binds (default `host`), e.g. `0.0.0.0` inside a namespace a test made. */
+  bind?: string;
+  /** Port (default: a free one on `host`, found from this namespace). */
+  port?: number;
+  /** A command prefix to run it in, e.g. `ip netns exec NS`. */
+  wrap?: string[];
+}
+
 /**
  * Starts a redis-server on `host` (default 127.0.0.1) and a free port; resolves once it
  * answers PING. `maxClients` is raised with the run's connections in mind (agents, nodes).
  */
-export async function startRedis(host = '127.0.0.1'): Promise<LabRedis> {
+export async function startRedis(o: RedisPlace = {}): Promise<LabRedis> {
   ensureRedis();
-  const port = await freePort(host);
+  const host = o.host ?? '127.0.0.1';
+  const wrap = o.wrap ?? [];
+  const port = o.port ?? (await freePort(host));
   const dir = mkdtempSync(join(tmpdir(), 'lab-redis-'));
   const args = [
     '--port',
@@ -65,7 +89,9 @@ export async function startRedis(host = '127.0.0.1'): Promise<LabRedis> {
     '--loglevel',
     'warning',
   ];
-  const proc: ChildProcess = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // `wrap` runs it inside something (`ip netns exec NS`): a test's network namespace.
+  const [cmd, ...rest] = [...wrap, 'redis-server', ...args];
+  const proc: ChildProcess = spawn(cmd!, rest, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr!.setEncoding('utf8').on('data', (s: string) => {
     stderr = (stderr + s).slice(-2000);

@@ -55,7 +55,7 @@ function buildRow(
   results: LoadResult[],
   series: TransportResult['series'] = [],
 ): TransportResult {
-  type Count = { [K in keyof LoadResult]: LoadResult[K] extends number ? K : never }[keyof LoadResult];
+  type Count = { [K in keyof LoadResult]-?: LoadResult[K] extends number ? K : never }[keyof LoadResult];
   const sum = (k: Count) => results.reduce((a, m) => a + m[k], 0);
   const corrected = mergeEncoded(results.map((m) => m.histograms.corrected));
   const uncorrected = mergeEncoded(results.map((m) => m.histograms.uncorrected));

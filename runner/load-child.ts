@@ -64,6 +64,11 @@ let progress: NodeJS.Timeout | undefined;
 let sent = 0;
 let notSent = 0;
 let sendErrors = 0;
+/** Added to receive times: puts an agent's clock on the publisher's (0 on the run's own host). */
+let clockOffsetNs = 0n;
+/** Raw corrected latencies, ns, when the run asked for them. */
+let samples: number[] | undefined;
+const MAX_SAMPLES = 200_000;
 /** Ping-pong: who waits for which echo. */
 const awaiting = new Map<number, () => void>();
 
@@ -75,6 +80,8 @@ async function startAll(m: Req<'init'>): Promise<void> {
   const create = await clientFrom(m.client);
   const concurrency = m.concurrency ?? 50;
   mode = m.mode;
+  clockOffsetNs = m.clockOffsetNs ?? 0n;
+  if (m.keepSamples) samples = [];
   for (let i = 0; i < m.clients; i++) {
     const s = new Seen();
     seen.push(s);
@@ -84,7 +91,8 @@ async function startAll(m: Req<'init'>): Promise<void> {
         clientId: `${m.idPrefix}${i}`,
         pollIntervalMs: m.pollIntervalMs,
         headers: m.headers,
-        onMessage: (data, recvNs) => {
+        onMessage: (data, recvAt) => {
+          const recvNs = recvAt + clockOffsetNs;
           const st = decodePayload(data);
           if (!st) {
             foreign++;
@@ -96,6 +104,7 @@ async function startAll(m: Req<'init'>): Promise<void> {
           if (mode === 'echo') echoSeen.mark(st.seq);
           else s.mark(st.seq);
           recorder.record(recvNs, st.intendedNs, st.actualNs);
+          if (samples && samples.length < MAX_SAMPLES) samples.push(Number(recvNs - st.intendedNs));
           if (awaiting.size) {
             const wake = awaiting.get(st.seq);
             if (wake) {
@@ -109,7 +118,23 @@ async function startAll(m: Req<'init'>): Promise<void> {
     );
   }
   for (let i = 0; i < clients.length; i += concurrency) {
-    await Promise.all(clients.slice(i, i + concurrency).map((c) => c.start()));
+    await Promise.all(clients.slice(i, i + concurrency).map((c) => startWithRetry(c)));
+  }
+}
+
+/** Connect attempts per client: a handshake that times out while tens of thousands connect at once is tried again. */
+const START_ATTEMPTS = 3;
+
+async function startWithRetry(c: TransportClient): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await c.start();
+      return;
+    } catch (e) {
+      if (attempt >= START_ATTEMPTS) throw e;
+      noteError(e as Error);
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
   }
 }
 
@@ -208,6 +233,7 @@ function finish(m: Req<'finish'>): LoadCalls['finish']['reply'] {
     wallMs: totals.wallMs,
     cpuPct: totals.cpuPct,
     errors,
+    ...(samples && { samples }),
   };
 }
 
@@ -221,6 +247,7 @@ const emit = serveParent<LoadCalls, LoadEvents>(
       // A new measured phase: what came before (warm-up, an earlier step) is forgotten.
       fromSeq = m.fromSeq ?? 1;
       recorder.reset();
+      if (samples) samples = [];
       delivered = 0;
       for (const x of seen) x.dups = 0;
       echoSeen.dups = 0;

@@ -99,6 +99,8 @@ export interface LoadResult {
   cpuPct: number;
   /** The first few errors the clients recovered from. */
   errors: string[];
+  /** Every corrected latency in ns, when asked for at init (`keepSamples`). */
+  samples?: number[];
 }
 
 /** The load child: N clients of one transport. */
@@ -115,6 +117,13 @@ export type LoadCalls = {
       headers: HeaderProfile;
       mode: LoadMode;
       concurrency?: number;
+      /**
+       * Added to every receive time before latency is taken: an agent on another host puts its
+       * receive times on the publisher's clock with it (agents/clock.ts). 0 on the run's own host.
+       */
+      clockOffsetNs?: bigint;
+      /** Also keep every corrected latency (ns, up to 200,000) and return them with `finish` (tests of the histogram merge). */
+      keepSamples?: boolean;
     };
     reply: { clients: number };
   };

@@ -177,7 +177,8 @@ export class Session {
             pollIntervalMs: spec.pollIntervalMs,
             headers: spec.headers,
             mode: spec.mode ?? 'subscribe',
-            ...(spec.concurrency !== undefined && { concurrency: spec.concurrency }),
+            // Many processes connecting at once share about 400 handshakes in flight between them.
+            ...(spec.concurrency !== undefined ? { concurrency: spec.concurrency } : n > 8 && { concurrency: Math.max(5, Math.floor(400 / n)) }),
           },
           60_000 + share * 50,
         ),
