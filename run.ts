@@ -45,6 +45,7 @@ commands
   report <results.json> render a results file again (--baseline, --format)
   demo                  the teaching page: four transports side by side, handshake, frames
   exec -- <program>     websocketd-style: each connection runs the program, lines ↔ messages
+  agent --redis URL     a load agent for another host: runs the load processes a bench hands it
 
 run 'transport-lab <command> --help' for a command's options; 'transport-lab --version' prints the version.`;
 
@@ -65,6 +66,9 @@ function benchHelp(): string {
     '                               (default express); node adds rows polling-node, long-polling-node, sse-node',
     '  --nodes LIST                 1,2,4: also run each transport as N server nodes behind the cluster balancer on a',
     '                               Redis backplane (rows <transport>-nN; Redis is started and stopped by the run)',
+    '  --agents LIST                load agents (transport-lab agent --redis URL --name NAME) to run the load processes on',
+    '  --redis URL                  the Redis the agents listen on (also the backplane of --nodes rows); needed with --agents',
+    '  --server-host ADDR           address the server listens on and agents connect to (default 127.0.0.1)',
     '',
     'shared by the load-driving scenarios:',
     flagHelp(SHARED_FLAGS),
@@ -107,6 +111,9 @@ function benchOptions() {
     'http-server': { type: 'string' },
     cpus: { type: 'string' },
     nodes: { type: 'string' },
+    agents: { type: 'string' },
+    redis: { type: 'string' },
+    'server-host': { type: 'string' },
   };
   for (const name of Object.keys(SHARED_FLAGS)) opts[name] = { type: 'string' };
   for (const sc of SCENARIOS) for (const name of Object.keys(sc.flags ?? {})) opts[name] = { type: 'string' };
@@ -146,8 +153,18 @@ async function bench(argv: string[]): Promise<number> {
   const out = path.resolve(str('out') ?? path.join('reports', 'out', new Date().toISOString().replace(/[:.]/g, '-')));
   await mkdir(out, { recursive: true });
   const command = ['transport-lab', 'bench', ...argv].join(' ');
-  const { results, interrupted } = await withRunRedis(transports, (redisUrl) =>
-    runBench({ scenarios: planned, transports, command, repeat, profile, run: { wsClient, cpus, ...(redisUrl && { redisUrl }) } }),
+  const agents = str('agents')?.split(',').filter(Boolean) ?? [];
+  if (agents.length && !str('redis')) throw new UsageError('--agents needs --redis URL: the Redis the agents listen on');
+  const serverHost = str('server-host');
+  const { results, interrupted } = await withRunRedis(transports, str('redis'), (redisUrl) =>
+    runBench({
+      scenarios: planned,
+      transports,
+      command,
+      repeat,
+      profile,
+      run: { wsClient, cpus, ...(redisUrl && { redisUrl }), ...(agents.length && { agents }), ...(serverHost && { serverHost }) },
+    }),
   );
   const written = await writeReport(out, results);
   console.log(renderTable(results));
@@ -213,6 +230,26 @@ async function serve(argv: string[]): Promise<number> {
   return serveUntilSignal(() => server.close());
 }
 
+const AGENT_HELP = `usage: transport-lab agent --redis URL [--name NAME]
+
+Runs load processes for a bench on another host (bench --agents NAME --redis URL). It waits on
+the stream lab:agent:NAME in that Redis, runs the share of the load it is handed and sends back
+what it measured (latency histograms encoded, merged exactly by the controller).
+  --redis URL   the run's Redis (required)
+  --name NAME   this agent's name (default: the host name)`;
+
+async function agentCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { help: { type: 'boolean', short: 'h' }, redis: { type: 'string' }, name: { type: 'string' } });
+  if (values.help) {
+    console.log(AGENT_HELP);
+    return 0;
+  }
+  if (!values.redis) throw new UsageError('agent needs --redis URL');
+  const { runAgent } = await import('./agents/agent.ts');
+  const { hostname } = await import('node:os');
+  return runAgent(values.redis, values.name ?? hostname());
+}
+
 /** The version in package.json, read beside this file so it holds wherever the command is started from. */
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version?: string };
@@ -242,8 +279,10 @@ async function main(argv: string[]): Promise<number> {
       return demoCommand(rest);
     case 'exec':
       return execCommand(rest);
+    case 'agent':
+      return agentCommand(rest);
     default:
-      throw new UsageError(`unknown command "${command}" (commands: bench, serve, report, demo, exec)`);
+      throw new UsageError(`unknown command "${command}" (commands: bench, serve, report, demo, exec, agent)`);
   }
 }
 

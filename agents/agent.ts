@@ -43,7 +43,9 @@ async function serveLoad(redisUrl: string, load: string, label: string, log: (li
           const own = await offsetToRedis(writer);
           const controller = (req['controllerOffsetNs'] as bigint | undefined) ?? own.offsetNs;
           req = { ...req, clockOffsetNs: controller - own.offsetNs };
-          log(`${label}: ${String(req['clients'])} client(s) of ${String(req['transport'])} → ${String(req['baseUrl'])}; clock offset ${Number(controller - own.offsetNs) / 1e6} ms ± ${Number(own.errorNs) / 1e6} ms (agent side)`);
+          log(
+            `${label}: ${String(req['clients'])} client(s) of ${String(req['transport'])} → ${String(req['baseUrl'])}; clock offset ${Number(controller - own.offsetNs) / 1e6} ms ± ${Number(own.errorNs) / 1e6} ms (agent side)`,
+          );
         }
         // Requests are answered in turn, as the local IPC does; a long one (a send phase) holds the rest.
         try {
@@ -66,11 +68,13 @@ async function serveLoad(redisUrl: string, load: string, label: string, log: (li
 export async function runAgent(redisUrl: string, name: string, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<never> {
   const reader: RedisClient = redisClient(redisUrl);
   await reader.connect();
+  // Loads announced from the moment this line is printed on are served (older ones are a past run's).
+  const newest = (await reader.xRevRange(agentStream(name), '+', '-', { COUNT: 1 }))?.[0]?.id ?? '0-0';
   log(`agent ${name}: waiting for loads on ${redisUrl} (${agentStream(name)})`);
   await follow(
     reader,
     agentStream(name),
-    '$',
+    newest,
     (m) => {
       const load = String(m['load']);
       const label = `${name}/${String(m['label'] ?? load)}`;

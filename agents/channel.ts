@@ -23,7 +23,13 @@ export async function put(client: RedisClient, stream: string, message: object):
  * Calls `fn` for every message appended to `stream` after `from` (`$`: from now), in order,
  * until `stop()` says so; `client` must be a connection of its own (the read blocks it).
  */
-export async function follow(client: RedisClient, stream: string, from: string, fn: (m: Record<string, unknown>) => void | Promise<void>, stop: () => boolean): Promise<void> {
+export async function follow(
+  client: RedisClient,
+  stream: string,
+  from: string,
+  fn: (m: Record<string, unknown>) => void | Promise<void>,
+  stop: () => boolean,
+): Promise<void> {
   let last = from;
   while (!stop()) {
     let r: unknown;

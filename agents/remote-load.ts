@@ -37,7 +37,13 @@ export class RemoteLoad {
     const r = new RemoteLoad(label, randomUUID(), writer, reader);
     r.controllerOffsetNs = (await offsetToRedis(writer)).offsetNs;
     // Reading starts before the announcement: nothing the agent says can be missed.
-    r.reading = follow(reader, outStream(r.id), '0-0', (m) => r.dispatch(m as Reply), () => r.closed).catch((e: Error) => r.failAll(e));
+    r.reading = follow(
+      reader,
+      outStream(r.id),
+      '0-0',
+      (m) => r.dispatch(m as Reply),
+      () => r.closed,
+    ).catch((e: Error) => r.failAll(e));
     await put(writer, agentStream(agent), { load: r.id, label });
     return r;
   }

@@ -75,7 +75,7 @@ export async function startRedis(o: RedisPlace = {}): Promise<LabRedis> {
     '--port',
     String(port),
     '--bind',
-    host,
+    o.bind ?? host,
     '--dir',
     dir,
     '--save',

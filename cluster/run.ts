@@ -12,8 +12,12 @@ export function nodeCounts(raw: string | undefined): number[] {
   return [...new Set(out.map(Number))].sort((a, b) => a - b);
 }
 
-/** Runs `fn` with a Redis started for it when a row runs as nodes (its URL), or without one (undefined). */
-export async function withRunRedis<T>(rows: readonly string[], fn: (redisUrl: string | undefined) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` with the run's Redis: `given` (`--redis`, where agents listen) when set, else one
+ * started for the run when a row runs as nodes, else none (undefined).
+ */
+export async function withRunRedis<T>(rows: readonly string[], given: string | undefined, fn: (redisUrl: string | undefined) => Promise<T>): Promise<T> {
+  if (given) return fn(given);
   if (!rows.some((r) => transport(r).nodes !== undefined)) return fn(undefined);
   const redis = await startRedis();
   process.stderr.write(`redis-server ${redis.url} (pid ${redis.pid}): the backplane of the clustered rows\n`);

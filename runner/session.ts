@@ -41,14 +41,18 @@ export interface RunParams {
   wsClient: WsLoadClient;
   /** CPUs of the server and of the load processes (runner/cpus.ts); absent: not pinned. */
   cpus?: CpuPlan;
-  /** The run's Redis (started by the lab for `--nodes`): the backplane of clustered rows. */
+  /** The run's Redis (started by the lab for `--nodes`): the backplane of clustered rows, and the agents' channel. */
   redisUrl?: string;
+  /** Load agents (`transport-lab agent`) listening on `redisUrl`: load processes run on them, in turn, instead of here. */
+  agents?: string[];
+  /** The address the server listens on (default 127.0.0.1); agents on other hosts need one they can reach. */
+  serverHost?: string;
 }
 
 /** A server child as the session speaks to it. */
 type ServerChild = Child<ServerCalls, ServerEvents>;
-/** A load child as the session speaks to it. */
-type LoadChild = Child<LoadCalls, LoadEvents>;
+/** A load process as the session speaks to it: a local child, or one on an agent (agents/remote-load.ts). */
+type LoadChild = Pick<Child<LoadCalls, LoadEvents>, 'ask' | 'on' | 'kill' | 'label'>;
 
 /** Every child of every session alive now, so an interrupted run can kill them all. */
 export const liveChildren = new Set<{ kill(graceMs?: number): Promise<void> }>();
@@ -109,13 +113,20 @@ export class Session {
       'server',
     );
     const ready = await this.server.ask(
-      { type: 'init', transport: this.transport, server: this.descriptor.server, options: this.serverOptions, ...(cluster && { cluster }) },
+      {
+        type: 'init',
+        transport: this.transport,
+        server: this.descriptor.server,
+        options: this.serverOptions,
+        ...(cluster && { cluster }),
+        ...(this.run.serverHost && { host: this.run.serverHost }),
+      },
       // Every node boots through tsx: on a busy machine eight of them take a while.
       30_000 + (nodes ?? 0) * 10_000,
     );
     this.port = ready.port;
     this.nodePids = ready.nodePids ?? [];
-    this.hosts = cluster ? ['127.0.0.1', ...EXTRA_LOOPBACK] : ['127.0.0.1'];
+    this.hosts = this.run.serverHost ? [this.run.serverHost] : cluster ? ['127.0.0.1', ...EXTRA_LOOPBACK] : ['127.0.0.1'];
   }
 
   /** The addresses the server listens on; load processes take them in turn. */
@@ -130,7 +141,7 @@ export class Session {
   }
 
   get baseUrl(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `http://${this.hosts[0]}:${this.port}`;
   }
 
   /** Server counters just before the current load connected: figures count from here, set-up included. */
@@ -162,7 +173,12 @@ export class Session {
     const inits: Promise<unknown>[] = [];
     for (let i = 0; i < n; i++) {
       const share = Math.floor(spec.clients / n) + (i < spec.clients % n ? 1 : 0);
-      const c = this.track(new Child<LoadCalls, LoadEvents>(`${this.transport} load #${this.loads.length + 1}`, LOAD_CHILD));
+      const label = `${this.transport} load #${this.loads.length + 1}`;
+      const agents = this.run.agents ?? [];
+      // With agents the share goes to them in turn; each returns what a local load process would.
+      const c: LoadChild = agents.length
+        ? await this.remote(agents[this.loads.length % agents.length]!, label)
+        : this.track(new Child<LoadCalls, LoadEvents>(label, LOAD_CHILD));
       this.loads.push(c);
       inits.push(
         c.ask(
@@ -185,6 +201,13 @@ export class Session {
       );
     }
     await Promise.all(inits);
+  }
+
+  private async remote(agent: string, label: string): Promise<LoadChild> {
+    const { RemoteLoad } = await import('../agents/remote-load.ts');
+    const r = await RemoteLoad.open(this.needRedis(), agent, `${label} on agent ${agent}`);
+    liveChildren.add(r);
+    return r;
   }
 
   /** Starts one client alone in its own process (`module`: the peer program), subscribed to the server. */
