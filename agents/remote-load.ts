@@ -50,7 +50,10 @@ export class RemoteLoad {
 
   private dispatch(m: Reply): void {
     const l = this.listeners.get(m.type);
-    if (l) return l(m);
+    if (l) {
+      l(m);
+      return;
+    }
     const i = this.waiters.findIndex((w) => w.type === m.type || m.type === 'fatal');
     if (i < 0) return;
     const [w] = this.waiters.splice(i, 1);
