@@ -196,7 +196,8 @@ export class Session {
             // Many processes connecting at once share about 400 handshakes in flight between them.
             ...(spec.concurrency !== undefined ? { concurrency: spec.concurrency } : n > 8 && { concurrency: Math.max(5, Math.floor(400 / n)) }),
           },
-          60_000 + share * 50,
+          // The processes connect side by side to one server: the time goes with the clients of all of them.
+          60_000 + Math.max(share * 50, spec.clients * 20),
         ),
       );
     }
