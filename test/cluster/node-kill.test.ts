@@ -83,7 +83,7 @@ async function clusterOf(row: string, options: ServerOptions): Promise<Session> 
 }
 
 for (const row of ['sse', 'polling']) {
-  test(`${row}: a node killed mid-run: its clients resume on the others from the Redis stream, nothing lost`, { timeout: 60_000 }, async (t) => {
+  test(`${row}: a node killed mid-run: its clients resume on the others from the Redis stream, nothing lost`, { timeout: 120_000 }, async (t) => {
     if (!redis) return t.skip(why);
     const s = await clusterOf(`${row}-n3`, { sseRetryMs: 100, longPollTimeoutMs: 2_000 });
     const clients: Watched[] = [];
@@ -115,7 +115,7 @@ for (const row of ['sse', 'polling']) {
   });
 }
 
-test('websocket: clients of a killed node reconnect through the balancer to the others', { timeout: 60_000 }, async (t) => {
+test('websocket: clients of a killed node reconnect through the balancer to the others', { timeout: 120_000 }, async (t) => {
   if (!redis) return t.skip(why);
   const s = await clusterOf('websocket-n3', {});
   const clients: Watched[] = [];
