@@ -123,7 +123,7 @@ async function startAll(m: Req<'init'>): Promise<void> {
 }
 
 /** Connect attempts per client: a handshake that times out while tens of thousands connect at once is tried again. */
-const START_ATTEMPTS = 3;
+const START_ATTEMPTS = 5;
 
 async function startWithRetry(c: TransportClient): Promise<void> {
   for (let attempt = 1; ; attempt++) {

@@ -193,8 +193,8 @@ export class Session {
             pollIntervalMs: spec.pollIntervalMs,
             headers: spec.headers,
             mode: spec.mode ?? 'subscribe',
-            // Many processes connecting at once share about 400 handshakes in flight between them.
-            ...(spec.concurrency !== undefined ? { concurrency: spec.concurrency } : n > 8 && { concurrency: Math.max(5, Math.floor(400 / n)) }),
+            // Many processes connecting at once share about 200 handshakes in flight between them.
+            ...(spec.concurrency !== undefined ? { concurrency: spec.concurrency } : n > 8 && { concurrency: Math.max(5, Math.floor(200 / n)) }),
           },
           // The processes connect side by side to one server: the time goes with the clients of all of them.
           60_000 + Math.max(share * 50, spec.clients * 20),
