@@ -24,7 +24,8 @@ export interface CollectSpec {
 
 /** Asks the server and every load process for their figures and builds the row. */
 export async function collect(s: Session, transport: TransportName, c: CollectSpec): Promise<TransportResult> {
-  const totals = await s.server.ask({ type: 'totals' }, 10_000);
+  // A clustered server asks each of its nodes in turn: on a loaded machine with 100,000 connections that takes a while.
+  const totals = await s.server.ask({ type: 'totals' }, 60_000);
   const results = await Promise.all(s.loads.map((l) => l.ask({ type: 'finish', first: c.first, last: c.last }, 30_000)));
   const counters = sinceBase(totals.counters, s.baseCounters);
   const row = buildRow(transport, c, { process: totals.process, counters }, results, s.series);
