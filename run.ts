@@ -21,8 +21,11 @@ import {
   transportNames,
   transports as registered,
   withHttpServers,
+  withNodes,
+  isClusterRow,
 } from './transports/index.ts';
 import { ensurePeer } from './transports/peers.ts';
+import { nodeCounts, withRunRedis } from './cluster/run.ts';
 import { createServerFor } from './transports/load.ts';
 import type { Delivery } from './transports/descriptor.ts';
 import { runBench, type PlannedScenario } from './runner/bench.ts';
@@ -49,6 +52,7 @@ commands
   report <results.json> render a results file again (--baseline, --format)
   demo                  the teaching page: four transports side by side, handshake, frames
   exec -- <program>     websocketd-style: each connection runs the program, lines ↔ messages
+  agent --redis URL     a load agent for another host: runs the load processes a bench hands it
 
 run 'transport-lab <command> --help' for a command's options; 'transport-lab --version' prints the version.`;
 
@@ -71,6 +75,11 @@ function benchHelp(): string {
     '  --ws-client own|engine|ws    client driving the websocket and ws rows: each its own (default), or one for both',
     '  --http-server LIST           express,node: HTTP server(s) under the polling, long-polling and SSE rows',
     '                               (default express); node adds rows polling-node, long-polling-node, sse-node',
+    '  --nodes LIST                 1,2,4: also run each transport as N server nodes behind the cluster balancer on a',
+    '                               Redis backplane (rows <transport>-nN; Redis is started and stopped by the run)',
+    '  --agents LIST                load agents (transport-lab agent --redis URL --name NAME) to run the load processes on',
+    '  --redis URL                  the Redis the agents listen on (also the backplane of --nodes rows); needed with --agents',
+    '  --server-host ADDR           address the server listens on and agents connect to (default 127.0.0.1)',
     '',
     'the path between clients and server:',
     '  --via nginx                  put nginx (scripts/ensure-nginx.sh) in front of every server; adds the proxy-lessons scenario',
@@ -129,6 +138,10 @@ function benchOptions() {
     tls: { type: 'boolean' },
     target: { type: 'string' },
     threshold: { type: 'string', multiple: true },
+    nodes: { type: 'string' },
+    agents: { type: 'string' },
+    redis: { type: 'string' },
+    'server-host': { type: 'string' },
   };
   for (const name of Object.keys(SHARED_FLAGS)) opts[name] = { type: 'string' };
   for (const sc of SCENARIOS) for (const name of Object.keys(sc.flags ?? {})) opts[name] = { type: 'string' };
@@ -144,17 +157,21 @@ async function bench(argv: string[]): Promise<number> {
   const str = (k: string) => values[k] as string | undefined;
   const route = await runPath(str, values['tls'] === true);
   const httpServers = list(str('http-server'), 'http-server', HTTP_SERVER_KINDS, ['express']);
-  const allNames = registered().map((d) => d.name);
-  const transports = withHttpServers(
-    expandTransportGroups(
-      list(
-        str('transports'),
-        'transports',
-        [...allNames, PEER_GROUP],
-        targetDefaults(route?.target === undefined ? undefined : str('target')) ?? transportNames(),
+  // A clustered row may be named directly (`--transports websocket-n8`): run as nodes, without its one-process row.
+  const allNames = [...registered().map((d) => d.name), ...(str('transports') ?? '').split(',').filter(isClusterRow)];
+  const transports = withNodes(
+    withHttpServers(
+      expandTransportGroups(
+        list(
+          str('transports'),
+          'transports',
+          [...allNames, PEER_GROUP],
+          targetDefaults(route?.target === undefined ? undefined : str('target')) ?? transportNames(),
+        ),
       ),
+      httpServers,
     ),
-    httpServers,
+    nodeCounts(str('nodes')),
   );
   const names = SCENARIOS.map((s) => s.name);
   // A group name (echo, throughput) stands for all of its scenarios; with nginx in the path its lessons come along.
@@ -186,14 +203,26 @@ async function bench(argv: string[]): Promise<number> {
   const out = path.resolve(str('out') ?? path.join('reports', 'out', new Date().toISOString().replace(/[:.]/g, '-')));
   await mkdir(out, { recursive: true });
   const command = ['transport-lab', 'bench', ...argv].join(' ');
-  const { results, interrupted } = await runBench({
-    scenarios: planned,
-    transports,
-    command,
-    repeat,
-    profile,
-    run: { wsClient, cpus, ...(route && { path: route }) },
-  });
+  const agents = str('agents')?.split(',').filter(Boolean) ?? [];
+  if (agents.length && !str('redis')) throw new UsageError('--agents needs --redis URL: the Redis the agents listen on');
+  const serverHost = str('server-host');
+  const { results, interrupted } = await withRunRedis(transports, str('redis'), (redisUrl) =>
+    runBench({
+      scenarios: planned,
+      transports,
+      command,
+      repeat,
+      profile,
+      run: {
+        wsClient,
+        cpus,
+        ...(route && { path: route }),
+        ...(redisUrl && { redisUrl }),
+        ...(agents.length && { agents }),
+        ...(serverHost && { serverHost }),
+      },
+    }),
+  );
   const broken = evaluateThresholds(thresholds, results);
   if (thresholds.length) results.meta.thresholds = { conditions: thresholds.map((t) => t.text), broken: broken.map((b) => b.reason) };
   const written = await writeReport(out, results);
@@ -317,6 +346,26 @@ async function serve(argv: string[]): Promise<number> {
   return serveUntilSignal(() => server.close());
 }
 
+const AGENT_HELP = `usage: transport-lab agent --redis URL [--name NAME]
+
+Runs load processes for a bench on another host (bench --agents NAME --redis URL). It waits on
+the stream lab:agent:NAME in that Redis, runs the share of the load it is handed and sends back
+what it measured (latency histograms encoded, merged exactly by the controller).
+  --redis URL   the run's Redis (required)
+  --name NAME   this agent's name (default: the host name)`;
+
+async function agentCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { help: { type: 'boolean', short: 'h' }, redis: { type: 'string' }, name: { type: 'string' } });
+  if (values.help) {
+    console.log(AGENT_HELP);
+    return 0;
+  }
+  if (!values.redis) throw new UsageError('agent needs --redis URL');
+  const { runAgent } = await import('./agents/agent.ts');
+  const { hostname } = await import('node:os');
+  return runAgent(values.redis, values.name ?? hostname());
+}
+
 /** The version in package.json, read beside this file so it holds wherever the command is started from. */
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version?: string };
@@ -346,8 +395,10 @@ async function main(argv: string[]): Promise<number> {
       return demoCommand(rest);
     case 'exec':
       return execCommand(rest);
+    case 'agent':
+      return agentCommand(rest);
     default:
-      throw new UsageError(`unknown command "${command}" (commands: bench, serve, report, demo, exec)`);
+      throw new UsageError(`unknown command "${command}" (commands: bench, serve, report, demo, exec, agent)`);
   }
 }
 

@@ -35,6 +35,13 @@ function decodeHistogram(s: string): hdr.Histogram {
   return hdr.decodeFromCompressedBase64(s, 'packed', false);
 }
 
+/** A histogram of raw latencies in ns, recorded as a load process records them (to check a merge against). */
+export function histogramOf(samplesNs: readonly number[]): hdr.Histogram {
+  const h = newHistogram();
+  for (const ns of samplesNs) recordNs(h, ns);
+  return h;
+}
+
 /** Adds several encoded histograms into one. */
 export function mergeEncoded(encoded: string[]): hdr.Histogram {
   const out = newHistogram();

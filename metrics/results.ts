@@ -6,7 +6,7 @@
  * RESULTS_VERSION when a fixed point changes meaning, and migrate the older
  * version in `upgradeResults` so its files still read.
  */
-import { BUILT_IN_NAMES } from '../transports/index.ts';
+import { BUILT_IN_NAMES, isClusterRow } from '../transports/index.ts';
 import { z } from 'zod';
 
 /** Version of the results file format written by this lab. */
@@ -17,8 +17,10 @@ export const TRANSPORTS: readonly string[] = BUILT_IN_NAMES;
 /** A transport's name: a key of the registry in transports/, checked there where a name comes from the user. */
 export type TransportName = string;
 
-/** Schema of a transport name. */
-const TransportNameSchema = z.enum(TRANSPORTS);
+/** Schema of a transport name: a built-in row, or a built-in row run as nodes (`websocket-n4`). */
+const TransportNameSchema = z.string().superRefine((name, ctx) => {
+  if (!TRANSPORTS.includes(name) && !isClusterRow(name)) ctx.addIssue({ code: 'invalid_value', values: [...TRANSPORTS, '<row>-n<nodes>'], input: name });
+});
 
 /** Run metadata: enough to reproduce and to compare two runs fairly. */
 const RunMetaSchema = z.object({

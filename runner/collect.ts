@@ -24,7 +24,8 @@ export interface CollectSpec {
 
 /** Asks the server and every load process for their figures and builds the row. */
 export async function collect(s: Session, transport: TransportName, c: CollectSpec): Promise<TransportResult> {
-  const totals = s.external ? undefined : await s.server.ask({ type: 'totals' }, 10_000);
+  // A clustered server asks each of its nodes in turn: on a loaded machine with 100,000 connections that takes a while.
+  const totals = s.external ? undefined : await s.server.ask({ type: 'totals' }, 60_000);
   const proxy = s.proxyTotals();
   const results = await Promise.all(s.loads.map((l) => l.ask({ type: 'finish', first: c.first, last: c.last }, 30_000)));
   if (!totals) return clientSideRow(buildRow(transport, c, undefined, results, s.series));
@@ -43,6 +44,8 @@ export async function collect(s: Session, transport: TransportName, c: CollectSp
     };
   const tls = tlsShare(counters, delivered);
   if (tls) extra['tls'] = tls;
+  // A clustered row keeps each node's, the balancer's and Redis's share beside the sums.
+  if (totals.cluster) extra['cluster'] = totals.cluster;
   return { ...row, extra };
 }
 
@@ -96,7 +99,7 @@ function buildRow(
   results: LoadResult[],
   series: TransportResult['series'] = [],
 ): TransportResult {
-  type Count = { [K in keyof LoadResult]: LoadResult[K] extends number ? K : never }[keyof LoadResult];
+  type Count = { [K in keyof LoadResult]-?: LoadResult[K] extends number ? K : never }[keyof LoadResult];
   const sum = (k: Count) => results.reduce((a, m) => a + m[k], 0);
   const corrected = mergeEncoded(results.map((m) => m.histograms.corrected));
   const uncorrected = mergeEncoded(results.map((m) => m.histograms.uncorrected));

@@ -67,6 +67,11 @@ let progress: NodeJS.Timeout | undefined;
 let sent = 0;
 let notSent = 0;
 let sendErrors = 0;
+/** Added to receive times: puts an agent's clock on the publisher's (0 on the run's own host). */
+let clockOffsetNs = 0n;
+/** Raw corrected latencies, ns, when the run asked for them. */
+let samples: number[] | undefined;
+const MAX_SAMPLES = 200_000;
 /** Ping-pong: who waits for which echo. */
 const awaiting = new Map<number, () => void>();
 
@@ -79,6 +84,8 @@ async function startAll(m: Req<'init'>): Promise<void> {
   const create = await clientFrom(m.client);
   const concurrency = m.concurrency ?? 50;
   mode = m.mode;
+  clockOffsetNs = m.clockOffsetNs ?? 0n;
+  if (m.keepSamples) samples = [];
   for (let i = 0; i < m.clients; i++) {
     const s = new Seen();
     seen.push(s);
@@ -89,7 +96,8 @@ async function startAll(m: Req<'init'>): Promise<void> {
         pollIntervalMs: m.pollIntervalMs,
         headers: m.headers,
         ...(m.ca !== undefined && { ca: m.ca }),
-        onMessage: (data, recvNs) => {
+        onMessage: (data, recvAt) => {
+          const recvNs = recvAt + clockOffsetNs;
           const st = decodePayload(data);
           if (!st) {
             foreign++;
@@ -101,6 +109,7 @@ async function startAll(m: Req<'init'>): Promise<void> {
           if (mode === 'echo') echoSeen.mark(st.seq);
           else s.mark(st.seq);
           recorder.record(recvNs, st.intendedNs, st.actualNs);
+          if (samples && samples.length < MAX_SAMPLES) samples.push(Number(recvNs - st.intendedNs));
           if (awaiting.size) {
             const wake = awaiting.get(st.seq);
             if (wake) {
@@ -114,7 +123,23 @@ async function startAll(m: Req<'init'>): Promise<void> {
     );
   }
   for (let i = 0; i < clients.length; i += concurrency) {
-    await Promise.all(clients.slice(i, i + concurrency).map((c) => c.start()));
+    await Promise.all(clients.slice(i, i + concurrency).map((c) => startWithRetry(c)));
+  }
+}
+
+/** Connect attempts per client: a handshake that times out while tens of thousands connect at once is tried again. */
+const START_ATTEMPTS = 5;
+
+async function startWithRetry(c: TransportClient): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await c.start();
+      return;
+    } catch (e) {
+      if (attempt >= START_ATTEMPTS) throw e;
+      noteError(e as Error);
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
   }
 }
 
@@ -217,6 +242,7 @@ function finish(m: Req<'finish'>): LoadCalls['finish']['reply'] {
     // From the first connect, as the server's counters count from just before the load connected.
     clientBytesRead: bytes.read,
     clientBytesWritten: bytes.written,
+    ...(samples && { samples }),
   };
 }
 
@@ -224,6 +250,7 @@ function finish(m: Req<'finish'>): LoadCalls['finish']['reply'] {
 function forget(from: number): void {
   fromSeq = from;
   recorder.reset();
+  if (samples) samples = [];
   delivered = 0;
   for (const x of seen) x.dups = 0;
   echoSeen.dups = 0;

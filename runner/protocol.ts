@@ -21,6 +21,32 @@ interface ProcessTotals {
 export interface ServerTotals {
   process: ProcessTotals;
   counters: ServerCounters;
+  /** Behind a balancer (`--nodes`): each node's share, the balancer's and Redis's (`process` is their sum, Redis left out). */
+  cluster?: ClusterTotals;
+}
+
+/** What each part of a cluster cost over a measured phase. */
+export interface ClusterTotals {
+  /** One entry per node started, in order; a node that died is marked so. */
+  nodes: { pid: number; cpuMs: number; cpuPct: number; rssMaxBytes: number; connectionsOpen: number; alive: boolean }[];
+  /** The cluster primary: accepts and hands connections round-robin, and publishes the bench's messages. */
+  balancer: { cpuMs: number; cpuPct: number; rssMaxBytes: number };
+  /** The Redis server (INFO cpu, user + system). */
+  redis: { cpuMs: number; cpuPct: number };
+}
+
+/** How a server child runs its transport as several nodes behind a balancer, with Redis between them. */
+interface ClusterSpec {
+  nodes: number;
+  redisUrl: string;
+  /** Key prefix of this session's stream in Redis. */
+  prefix: string;
+  /**
+   * Further loopback addresses the nodes also listen on (127.0.0.2, …): load processes spread
+   * over them, so each address pair has its own ephemeral ports (about 28,000 each) and a run can
+   * hold more connections than one pair allows.
+   */
+  alsoHosts?: string[];
 }
 
 /**
@@ -32,7 +58,11 @@ export type PlainPayload = 'compressible' | 'incompressible';
 /** The server child: one transport server, a constant-rate publisher, CPU/RSS sampling. */
 export type ServerCalls = {
   /** Creates the server and listens on 127.0.0.1, a free port. */
-  init: { req: { transport: string; server: ServerLauncher; options: ServerOptions }; reply: { port: number; pid: number } };
+  init: {
+    req: { transport: string; server: ServerLauncher; options: ServerOptions; host?: string; cluster?: ClusterSpec };
+    /** `nodePids`: the node processes behind the balancer, when clustered. */
+    reply: { port: number; pid: number; nodePids?: number[] };
+  };
   /** Starts the measured phase: CPU and RSS from here, a `sample` every `everyMs` (default 500). */
   measure: { req: { everyMs?: number }; reply: object };
   /** Publishes `rate` messages/s of `size` bytes for `durationMs`; `plain` ones carry no stamp. */
@@ -78,6 +108,8 @@ export interface LoadResult {
   /** Bytes at this process's own sockets since its clients connected (over TLS: plaintext above it). */
   clientBytesRead: number;
   clientBytesWritten: number;
+  /** Every corrected latency in ns, when asked for at init (`keepSamples`). */
+  samples?: number[];
 }
 
 /** The load child: N clients of one transport. */
@@ -96,6 +128,13 @@ export type LoadCalls = {
       concurrency?: number;
       /** https/wss: the certificate to trust. */
       ca?: string;
+      /**
+       * Added to every receive time before latency is taken: an agent on another host puts its
+       * receive times on the publisher's clock with it (agents/clock.ts). 0 on the run's own host.
+       */
+      clockOffsetNs?: bigint;
+      /** Also keep every corrected latency (ns, up to 200,000) and return them with `finish` (tests of the histogram merge). */
+      keepSamples?: boolean;
     };
     reply: { clients: number };
   };

@@ -97,7 +97,7 @@ const emit = serveParent<ServerCalls, ServerEvents>(
     async init(m) {
       transport = m.transport;
       server = await serverFrom(m.server, m.options);
-      const port = await server.listen(0, '127.0.0.1');
+      const port = await server.listen(0, m.host ?? '127.0.0.1');
       const own = server;
       if (own.processes) sampler = new ProcessTreeSampler(() => own.processes?.() ?? []);
       return { port, pid: process.pid };

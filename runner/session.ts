@@ -23,6 +23,12 @@ import { type CpuPlan, pin } from './cpus.ts';
 import type { CannonCalls, LoadCalls, LoadEvents, LoadMode, PeerCalls, ServerCalls, ServerEvents } from './protocol.ts';
 
 const SERVER_CHILD = import.meta.resolve('./server-child.ts');
+/** A clustered row's server child: the cluster primary (the balancer), which starts its own nodes. */
+const CLUSTER_CHILD = import.meta.resolve('../cluster/primary-child.ts');
+/** Loopback addresses clustered servers listen on besides 127.0.0.1 (each adds ~28,000 ephemeral ports of room). */
+const EXTRA_LOOPBACK = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6', '127.0.0.7', '127.0.0.8'];
+/** Sessions started by this process: each clustered one gets its own keys in Redis. */
+let sessionCount = 0;
 const LOAD_CHILD = import.meta.resolve('./load-child.ts');
 
 /** How a session's load is shaped. */
@@ -43,6 +49,12 @@ export interface RunParams {
   wsClient: WsLoadClient;
   /** CPUs of the server and of the load processes (runner/cpus.ts); absent: not pinned. */
   cpus?: CpuPlan;
+  /** The run's Redis (started by the lab for `--nodes`): the backplane of clustered rows, and the agents' channel. */
+  redisUrl?: string;
+  /** Load agents (`transport-lab agent`) listening on `redisUrl`: load processes run on them, in turn, instead of here. */
+  agents?: string[];
+  /** The address the server listens on (default 127.0.0.1); agents on other hosts need one they can reach. */
+  serverHost?: string;
   /** The path between clients and server: nginx in front, TLS, or a server the lab did not start. */
   path?: RunPath;
 }
@@ -69,8 +81,8 @@ export interface ProxyTotals {
 
 /** A server child as the session speaks to it. */
 type ServerChild = Child<ServerCalls, ServerEvents>;
-/** A load child as the session speaks to it. */
-type LoadChild = Child<LoadCalls, LoadEvents>;
+/** A load process as the session speaks to it: a local child, or one on an agent (agents/remote-load.ts). */
+type LoadChild = Pick<Child<LoadCalls, LoadEvents>, 'ask' | 'on' | 'kill' | 'label'>;
 
 /** Every child of every session alive now, so an interrupted run can kill them all. */
 export const liveChildren = new Set<{ kill(graceMs?: number): Promise<void> }>();
@@ -92,7 +104,7 @@ export class Session {
    * A load process forked ahead of need, so that its start-up (node, tsx, the client modules)
    * overlaps the server's or the previous step's tear-down instead of following it.
    */
-  private spare: LoadChild | undefined;
+  private spare: Child<LoadCalls, LoadEvents> | undefined;
   /** Children besides the server and the loads (a frozen peer, autocannon), with their grace at close. */
   private readonly others: { child: Child<Calls, Events>; graceMs: number }[] = [];
 
@@ -205,13 +217,42 @@ export class Session {
     // LAB_SERVER_NODE_FLAGS adds node flags to every server process, e.g. "--cpu-prof
     // --cpu-prof-dir=/tmp/prof" to see where a server's time goes (NODE_OPTIONS refuses those).
     const extra = (process.env['LAB_SERVER_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean);
-    this.server = this.track(new Child<ServerCalls, ServerEvents>(`${this.transport} server`, SERVER_CHILD, [...nodeFlags, ...extra]), 'server');
+    const nodes = this.descriptor.nodes;
+    const cluster =
+      nodes !== undefined
+        ? { nodes, redisUrl: this.needRedis(), prefix: `lab:${process.pid}:${++sessionCount}:${this.transport}`, alsoHosts: EXTRA_LOOPBACK }
+        : undefined;
+    this.server = this.track(
+      new Child<ServerCalls, ServerEvents>(`${this.transport} server`, cluster ? CLUSTER_CHILD : SERVER_CHILD, [...nodeFlags, ...extra]),
+      'server',
+    );
     this.prepareLoad();
     const ready = await this.server.ask(
-      { type: 'init', transport: this.transport, server: this.descriptor.server, options: { ...this.serverOptions, ...extraOptions } },
-      30_000,
+      {
+        type: 'init',
+        transport: this.transport,
+        server: this.descriptor.server,
+        options: { ...this.serverOptions, ...extraOptions },
+        ...(cluster && { cluster }),
+        ...(this.run.serverHost && { host: this.run.serverHost }),
+      },
+      // Every node boots through tsx: on a busy machine eight of them take a while.
+      30_000 + (nodes ?? 0) * 10_000,
     );
     this.port = ready.port;
+    this.nodePids = ready.nodePids ?? [];
+    this.hosts = this.run.serverHost ? [this.run.serverHost] : cluster ? ['127.0.0.1', ...EXTRA_LOOPBACK] : ['127.0.0.1'];
+  }
+
+  /** The addresses the server listens on; load processes take them in turn. */
+  private hosts = ['127.0.0.1'];
+
+  /** The node processes behind the balancer (clustered rows), in start order. */
+  nodePids: number[] = [];
+
+  private needRedis(): string {
+    if (!this.run.redisUrl) throw new Error(`${this.transport} runs as nodes on a Redis backplane, and this run has no Redis (bench starts one for --nodes)`);
+    return this.run.redisUrl;
   }
 
   /** The URL the clients reach: the target, nginx, or the server; https when the run is over TLS. */
@@ -219,7 +260,13 @@ export class Session {
     const route = this.run.path;
     if (route?.target !== undefined) return route.target;
     const scheme = route?.tls ? 'https' : 'http';
-    return `${scheme}://127.0.0.1:${this.proxy ? this.proxy.port : this.port}`;
+    return this.proxy ? `${scheme}://127.0.0.1:${this.proxy.port}` : `${scheme}://${this.hosts[0]}:${this.port}`;
+  }
+
+  /** The URL the i-th load process connects to: a clustered server's addresses in turn, so that ephemeral ports spread. */
+  private loadUrl(i: number): string {
+    if (this.proxy || this.run.path?.target !== undefined) return this.baseUrl;
+    return `${this.run.path?.tls ? 'https' : 'http'}://${this.hosts[i % this.hosts.length]}:${this.port}`;
   }
 
   /**
@@ -282,7 +329,11 @@ export class Session {
     const inits: Promise<unknown>[] = [];
     for (let i = 0; i < n; i++) {
       const share = Math.floor(spec.clients / n) + (i < spec.clients % n ? 1 : 0);
-      const c = this.takeLoad();
+      const agents = this.run.agents ?? [];
+      // With agents the share goes to them in turn; each returns what a local load process would.
+      const c: LoadChild = agents.length
+        ? await this.remote(agents[this.loads.length % agents.length]!, `${this.transport} load #${this.loads.length + 1}`)
+        : this.takeLoad();
       this.loads.push(c);
       inits.push(
         c.ask(
@@ -290,16 +341,19 @@ export class Session {
             type: 'init',
             transport: this.transport,
             client,
-            baseUrl: this.baseUrl,
+            // Load processes take the server's addresses in turn (one address pair has ~28,000 ephemeral ports).
+            baseUrl: this.loadUrl(this.loads.length),
             clients: share,
             idPrefix: idPrefix(i),
             pollIntervalMs: spec.pollIntervalMs,
             headers: spec.headers,
             mode: spec.mode ?? 'subscribe',
             ...(this.ca !== undefined && { ca: this.ca }),
-            ...(spec.concurrency !== undefined && { concurrency: spec.concurrency }),
+            // Many processes connecting at once share about 200 handshakes in flight between them.
+            ...(spec.concurrency !== undefined ? { concurrency: spec.concurrency } : n > 8 && { concurrency: Math.max(5, Math.floor(200 / n)) }),
           },
-          60_000 + share * 50,
+          // The processes connect side by side to one server: the time goes with the clients of all of them.
+          60_000 + Math.max(share * 50, spec.clients * 20),
         ),
       );
     }
@@ -308,14 +362,22 @@ export class Session {
 
   /** Forks the spare load process if there is none (it idles until its `init`). */
   private prepareLoad(): void {
+    if (this.run.agents?.length) return;
     if (!this.spare || this.spare.gone) this.spare = this.track(new Child<LoadCalls, LoadEvents>(`${this.transport} load`, LOAD_CHILD));
   }
 
   /** The spare load process, or a new one. */
-  private takeLoad(): LoadChild {
+  private takeLoad(): Child<LoadCalls, LoadEvents> {
     const c = this.spare && !this.spare.gone ? this.spare : this.track(new Child<LoadCalls, LoadEvents>(`${this.transport} load`, LOAD_CHILD));
     this.spare = undefined;
     return c;
+  }
+
+  private async remote(agent: string, label: string): Promise<LoadChild> {
+    const { RemoteLoad } = await import('../agents/remote-load.ts');
+    const r = await RemoteLoad.open(this.needRedis(), agent, `${label} on agent ${agent}`);
+    liveChildren.add(r);
+    return r;
   }
 
   /** Starts one client alone in its own process (`module`: the peer program), subscribed to the server. */

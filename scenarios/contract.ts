@@ -64,7 +64,8 @@ export function whyNot<P extends object>(scenario: Scenario<P>, name: TransportN
   if (d.role === 'ceiling' && path?.via) return 'raw TCP with no HTTP: an HTTP reverse proxy cannot carry it';
   if (d.role === 'ceiling' && path?.tls) return 'the raw TCP ceiling has no TLS variant: it measures bare sockets';
   // The run-time certificate reaches the lab's servers and clients only; a peer's own program and client are not given it.
-  if (d.peer && path?.tls) return 'a peer row runs its own server program or client library, which the run-time certificate is not handed to: TLS is measured on the lab’s rows';
+  if (d.peer && path?.tls)
+    return 'a peer row runs its own server program or client library, which the run-time certificate is not handed to: TLS is measured on the lab’s rows';
   return scenario.skipReason?.(d, params) ?? null;
 }
 

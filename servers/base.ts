@@ -10,7 +10,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TransportName } from '../metrics/results.ts';
 import { WireMeter } from '../metrics/wire.ts';
-import type { ServerCounters, ServerOptions, TransportServer } from './contract.ts';
+import type { Backplane, ServerCounters, ServerOptions, TransportServer } from './contract.ts';
 import { Hub, DEFAULT_HISTORY, DEFAULT_HISTORY_BYTES } from './hub.ts';
 import { createFront, type Exchange, type Handler } from './http-front.ts';
 
@@ -264,6 +264,8 @@ export function buildServer(
   let droppedSlowReaders = 0;
   let droppedMissedPongs = 0;
   let audience = () => hub.subscriberCount;
+  // In-process by default: the hub numbers a message at once, so one process costs what it did.
+  let backplane: Backplane = { publish: (data, to) => hub.publish(data, to), close: async () => {} };
   const closers: (() => void | Promise<void>)[] = [];
   httpServer.on('request', () => requests++);
   httpServer.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
@@ -311,7 +313,7 @@ export function buildServer(
     const text = publishText(await readBody(x.req, opts.maxMessageBytes, opts.bodyTimeoutMs), x.req.headers['content-type']);
     // Counted before publishing: a held poll answered by this message leaves the count as it goes.
     const reached = audience();
-    const m = hub.publish(text);
+    const m = await backplane.publish(text);
     x.send(202, `{"seq":${m.seq},"subscribers":${reached}}`, 'application/json');
   });
   front.route('POST', '/send', async (x) => {
@@ -323,7 +325,7 @@ export function buildServer(
       x.send(202);
       return;
     }
-    const m = hub.publish(body.toString('utf8'), client);
+    const m = await backplane.publish(body.toString('utf8'), client);
     x.send(202, `{"seq":${m.seq}}`, 'application/json');
   });
   front.route('GET', '/stats', (x) => {
@@ -387,8 +389,15 @@ export function buildServer(
         });
       });
     },
+    publish: (data, to) => backplane.publish(data, to),
+    useBackplane(b) {
+      backplane = b;
+      // The shared sequence never restarts while the backplane runs: a cursor ahead is lag, not a restart.
+      hub.aheadIsReset = false;
+    },
     async close() {
       for (const fn of closers) await fn();
+      await backplane.close();
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
         httpServer.closeAllConnections();

@@ -20,7 +20,7 @@
  */
 import type { Server as HttpServer } from 'node:http';
 import type { TransportName } from '../metrics/results.ts';
-import type { Hub } from './hub.ts';
+import type { Hub, HubMessage } from './hub.ts';
 import type { HttpServerKind } from '../transports/descriptor.ts';
 
 /** Counters a server keeps about itself. */
@@ -94,6 +94,19 @@ export interface ServerOptions {
   tls?: { cert: string; key: string } | false;
 }
 
+/**
+ * Where a node's published messages go and how they come back. The in-process one numbers them
+ * in the node's own hub at once (one process, today's figures); a shared one (cluster/) numbers
+ * them in Redis and feeds every node's hub, so a publish on any node reaches every subscriber and
+ * every node serves the same history to cursors and `Last-Event-ID`.
+ */
+export interface Backplane {
+  /** Publishes a message for everyone (or for client `to` only); gives it with its sequence number. */
+  publish(data: string, to?: string): HubMessage | Promise<HubMessage>;
+  /** Stops reading and publishing. */
+  close(): Promise<void>;
+}
+
 /** A running (or ready to run) transport server. */
 export interface TransportServer {
   readonly transport: TransportName;
@@ -111,4 +124,8 @@ export interface TransportServer {
   close(): Promise<void>;
   /** A snapshot of the counters. */
   counters(): ServerCounters;
+  /** Publishes through the server's backplane (what `POST /publish` does), giving the sequence number. */
+  publish(data: string, to?: string): HubMessage | Promise<HubMessage>;
+  /** Replaces the in-process backplane (before `listen`); the server closes it when it closes. */
+  useBackplane(b: Backplane): void;
 }

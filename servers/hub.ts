@@ -69,6 +69,12 @@ export class Hub {
   /** Characters of text kept in the ring. */
   private chars = 0;
   private readonly subscribers = new Set<Subscriber>();
+  /**
+   * Whether a cursor ahead of the newest message means the history began again (a restart).
+   * A hub fed by a backplane turns it off: there a cursor ahead only means this node has not
+   * yet read what another node served, and the answer is "nothing yet", not a reset.
+   */
+  aheadIsReset = true;
 
   constructor(
     readonly capacity = DEFAULT_HISTORY,
@@ -96,15 +102,31 @@ export class Hub {
 
   /** Adds a message for everyone (or for the client `to`) and tells live subscribers. */
   publish(data: string, to?: string): HubMessage {
-    const m: HubMessage = { seq: ++this.seq, data, to };
-    const slot = m.seq % this.capacity;
-    if (this.ring[slot]) this.drop();
-    this.ring[slot] = m;
-    this.chars += data.length;
+    const m: HubMessage = { seq: this.seq + 1, data, to };
+    this.keep(m);
+    return m;
+  }
+
+  /**
+   * Adds a message numbered elsewhere (a backplane's shared sequence) and tells live subscribers.
+   * Numbers only go up: one at or below the newest is ignored, and numbers skipped on the way
+   * (trimmed from the shared history before this node read them) are reported as a gap.
+   */
+  ingest(m: HubMessage): void {
+    if (m.seq <= this.seq) return;
+    // The first message a fresh node reads opens its history; earlier numbers are a gap for a reader.
+    if (this.seq === 0) this.first = m.seq;
+    this.keep(m);
+  }
+
+  private keep(m: HubMessage): void {
+    this.seq = m.seq;
+    while (m.seq - this.first >= this.capacity) this.drop();
+    this.ring[m.seq % this.capacity] = m;
+    this.chars += m.data.length;
     // The newest message is always kept, however large: a reader that keeps up gets it.
     while (this.chars > this.maxChars && this.first < m.seq) this.drop();
     for (const s of this.subscribers) s(m);
-    return m;
   }
 
   private drop(): void {
@@ -126,6 +148,7 @@ export class Hub {
    */
   since(cursor: number, clientId?: string, max = Infinity, maxChars = Infinity): SinceResult {
     if (!Number.isSafeInteger(cursor) || cursor < 0) throw new CursorError(`cursor must be a non-negative integer, got ${cursor}`);
+    if (cursor > this.seq && !this.aheadIsReset) return { messages: [], next: cursor, gap: null, more: false, reset: false };
     const reset = cursor > this.seq;
     if (reset) cursor = 0;
     let from = cursor + 1;

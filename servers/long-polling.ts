@@ -31,7 +31,8 @@ export function createLongPollingServer(options?: ServerOptions): TransportServe
     ctx.setAudience(() => waiting.size);
     ctx.hub.subscribe((m: HubMessage) => {
       if (waiting.size === 0) return;
-      for (const w of waiting) if (visibleTo(m, w.client)) answer(w);
+      // A cursor at or past the message (a node behind its backplane) already has it.
+      for (const w of waiting) if (m.seq > w.cursor && visibleTo(m, w.client)) answer(w);
     });
     ctx.onClose(() => {
       for (const w of waiting) {

@@ -75,6 +75,9 @@ export function createSseServer(options?: ServerOptions): TransportServer {
       x.stream(200, 'text/event-stream', { 'Cache-Control': 'no-cache' });
       x.req.socket.setTimeout(0);
       let out = `retry: ${ctx.options.sseRetryMs}\n\n`;
+      // What the client has seen: behind a backplane a node may still be reading up to it, and
+      // what arrives up to there must not be sent twice.
+      let seen = 0;
       if (cursor !== undefined) {
         // A long resume goes out a batch at a time, each after the last has drained: its size
         // is bounded by the history, and its memory by one batch.
@@ -89,13 +92,14 @@ export function createSseServer(options?: ServerOptions): TransportServer {
           if (!ok && !(await drained(res))) return;
           r = ctx.hub.since(r.next, client, Infinity, ctx.options.maxBatchBytes);
         }
+        seen = r.next;
       }
       if (res.destroyed) return;
       res.write(out);
       streams.add(res);
       ctx.addSubscribers(1);
       const unsubscribe = ctx.hub.subscribe((m) => {
-        if (!visibleTo(m, client)) return;
+        if (m.seq <= seen || !visibleTo(m, client)) return;
         res.write(eventOf(m));
         // A stream nobody reads would keep every event in memory: past the cap, drop it. The
         // client's reconnect with Last-Event-ID then resumes from the history, or learns of a gap.

@@ -240,6 +240,10 @@ export function createUwsServer(options?: ServerOptions): TransportServer {
   return {
     transport: 'uws',
     hub,
+    publish: (data, to) => hub.publish(data, to),
+    useBackplane() {
+      throw new Error('uws runs its own server program: it cannot run on the Redis backplane');
+    },
     listen(p = 0, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
         app.listen(host, p, (ls) => {

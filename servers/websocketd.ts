@@ -100,6 +100,10 @@ export function createWebsocketdServer(options?: ServerOptions): TransportServer
   return {
     transport: 'websocketd',
     hub,
+    publish: (data, to) => hub.publish(data, to),
+    useBackplane() {
+      throw new Error('websocketd runs its own server program: it cannot run on the Redis backplane');
+    },
     processes: () => {
       websocketd ??= watchdog?.pid !== undefined ? childOf(watchdog.pid) : undefined;
       return websocketd !== undefined ? [websocketd] : [];

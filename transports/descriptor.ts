@@ -96,6 +96,13 @@ export interface TransportDescriptor {
   byNameOnly?: boolean;
   /** A program or library measured beside the lab's own rows (websocketd, uWebSockets.js, socket.io): what it needs and cannot do. */
   peer?: PeerInfo;
+  /**
+   * A clustered row (`--nodes`): this many server nodes of `clusterOf` behind the cluster
+   * balancer, on the Redis backplane (cluster/). Absent: one server process, no Redis.
+   */
+  nodes?: number;
+  /** The one-process row a clustered row is compared with. */
+  clusterOf?: string;
   /** How the server of this transport starts. */
   server: ServerLauncher;
   /** The client that subscribes to it in load processes and tests. */

@@ -150,12 +150,63 @@ export function withHttpServers(names: readonly string[], kinds: readonly HttpSe
 
 /** A transport's descriptor, or undefined for a name the lab does not know. */
 export function transportByName(name: string): TransportDescriptor | undefined {
-  return registry.get(name);
+  return registry.get(name) ?? clusterRowNamed(name);
+}
+
+/**
+ * Clustered rows (`--nodes`): `<transport>-n<N>` is N nodes of the transport behind the
+ * cluster balancer on the Redis backplane. They are made on first use, so a results file
+ * read in another process still finds them.
+ */
+const CLUSTER_ROW = /^(.+)-n(\d{1,3})$/;
+
+/** Whether a transport can run as nodes on the backplane: a server module on the shared hub, not the raw TCP ceiling. */
+function clusterable(d: TransportDescriptor): boolean {
+  return d.server.kind === 'module' && d.role !== 'ceiling' && d.nodes === undefined;
+}
+
+function clusterRowNamed(name: string): TransportDescriptor | undefined {
+  const m = CLUSTER_ROW.exec(name);
+  const base = m ? registry.get(m[1]!) : undefined;
+  const n = Number(m?.[2]);
+  if (!base || !clusterable(base) || !(n >= 1)) return undefined;
+  const d: TransportDescriptor = {
+    ...base,
+    name,
+    inWords: `${base.inWords} on ${n} node${n === 1 ? '' : 's'} with Redis`,
+    look: { color: base.look.color, dash: [n * 2, 2, 1, 2] },
+    byNameOnly: true,
+    nodes: n,
+    clusterOf: base.name,
+  };
+  delete d.role;
+  registry.set(name, d);
+  return d;
+}
+
+/** Whether a name is a clustered row of a built-in or registered transport (`websocket-n4`). */
+export function isClusterRow(name: string): boolean {
+  return transportByName(name)?.nodes !== undefined;
+}
+
+/**
+ * The rows a transport list gives under `--nodes`: each transport that can run clustered keeps
+ * its one-process row (the baseline without Redis) and gains one row per node count.
+ */
+export function withNodes(names: readonly string[], counts: readonly number[]): string[] {
+  if (counts.length === 0) return [...names];
+  const out: string[] = [];
+  for (const name of names) {
+    out.push(name);
+    const d = transport(name);
+    if (clusterable(d)) for (const n of counts) out.push(clusterRowNamed(`${name}-n${n}`)!.name);
+  }
+  return out;
 }
 
 /** A transport's descriptor; throws, naming the known transports, for a name the lab does not know. */
 export function transport(name: string): TransportDescriptor {
-  const d = registry.get(name);
+  const d = transportByName(name);
   if (!d) throw new Error(`unknown transport "${name}" (known: ${[...registry.keys()].join(', ')})`);
   return d;
 }

@@ -6,6 +6,7 @@ import type { MatrixColumn, ScenarioFacet } from '../../report-model/facet.ts';
 import { fmtBytes, fmtDuration, fmtFixed, fmtInt, fmtMiB, fmtSig, listInWords, numList } from '../../report-model/format.ts';
 import { detailTable, joinParts, matrixCells, oneTrial, param, rowsWith } from '../facet-kit.ts';
 import { readConnections, type ConnectionsStep } from './schema.ts';
+import { clusterBlocks } from '../cluster-kit.ts';
 
 const dash = (v: number | undefined, f: (x: number) => string) => (v === undefined ? '–' : f(v));
 
@@ -84,6 +85,10 @@ function findings(s: ScenarioResult): Finding[] {
 function details(s: ScenarioResult): Block[] {
   const rows = withSteps(s);
   if (rows.length === 0) return [];
+  return [...stepTables(rows), ...clusterBlocks(s)];
+}
+
+function stepTables(rows: ReturnType<typeof withSteps>): Block[] {
   const notes: string[] = [];
   const bases = rows.map(({ r }) => ({ t: r.transport, base: readConnections(r.extra)?.baseline })).filter((x) => x.base !== undefined);
   if (bases.length > 0)

@@ -25,6 +25,7 @@ import { httpLoadFlags } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
 import { requestPerUpdate, type TransportDescriptor } from '../../transports/descriptor.ts';
 import { HEARTBEAT_FLAGS } from '../dead-peer/index.ts';
+import type { ClusterTotals } from '../../runner/protocol.ts';
 
 /** Descriptors a process needs besides its connections (stdio, IPC, tsx, the event loop). */
 const FD_RESERVE = 64;
@@ -88,6 +89,8 @@ export interface ConnectionsRowExtra {
   /** Whether the heap figures come after a forced gc. */
   gcExposed: boolean;
   heartbeat: { intervalMs: number; maxMissed: number };
+  /** Clustered rows: each node's, the balancer's and Redis's share over the last hold. */
+  cluster?: ClusterTotals;
 }
 
 function connectionsParams(f: FlagReader): ConnectionsParams {
@@ -182,15 +185,17 @@ export const connections: Scenario<ConnectionsParams> = {
       let held = 0;
       let prev = { n: 0, rssBytes: base.rssBytes };
       let prefix = 0;
+      let lastCluster: ClusterTotals | undefined;
       let last: { cpuMs: number; rssMaxBytes: number; cpuPct: number; clientCpuMs: number; clientCpuPct: number; clientBound: boolean } | undefined;
 
       for (const n of p.steps) {
         if (ctx.signal.aborted) break;
-        const serverFds = n * fdsPerClient(d) + FD_RESERVE;
+        // Behind the balancer each node holds its round-robin share.
+        const serverFds = Math.ceil(n / (d.nodes ?? 1)) * fdsPerClient(d) + FD_RESERVE;
         if (limits && serverFds > limits.soft) {
           skipped.push({
             connections: n,
-            reason: `the server process would need up to ${serverFds} file descriptors (${fdsPerClient(d)} per subscriber); its open-files limit is ${limits.soft} (raise it with ulimit -n)`,
+            reason: `the server process would need up to ${serverFds} file descriptors (${fdsPerClient(d)} per subscriber); its open-files limit is ${limits.soft} (raise it with ulimit -n, or spread it over nodes with --nodes)`,
           });
           continue;
         }
@@ -199,7 +204,9 @@ export const connections: Scenario<ConnectionsParams> = {
         const k = processesFor(d, add, limits?.soft ?? null, Math.max(1, p.loadProcesses - s.loads.length));
         ctx.progress(`${transport}: connecting ${add} more subscriber(s) (${n} in all) over ${k} load process(es)`);
         const t0 = performance.now();
-        await s.addLoads({ clients: add, processes: k, pollIntervalMs: p.pollIntervalMs, headers: p.headers, concurrency: 100 }, () => `s${prefix++}c`);
+        // 100 handshakes at once per process; fewer each when many processes connect together, so the total stays near 300.
+        const concurrency = Math.min(100, Math.max(10, Math.floor(300 / k)));
+        await s.addLoads({ clients: add, processes: k, pollIntervalMs: p.pollIntervalMs, headers: p.headers, concurrency }, () => `s${prefix++}c`);
         const connectMs = performance.now() - t0;
         held = n;
         // Let the connect burst settle, then measure the idle hold.
@@ -211,7 +218,8 @@ export const connections: Scenario<ConnectionsParams> = {
         const before = await snapshot();
         ctx.progress(`${transport}: holding ${n} idle connection(s) for ${p.holdMs / 1000} s`);
         await sleep(p.holdMs);
-        const { process: proc, counters: afterCounters } = await server.ask({ type: 'totals' }, 10_000);
+        const { process: proc, counters: afterCounters, cluster } = await server.ask({ type: 'totals' }, 10_000);
+        lastCluster = cluster;
         const loads = await Promise.all(s.loads.map((l) => l.ask({ type: 'finish', first: 1, last: 0 }, 30_000)));
         await gc();
         const after = await snapshot();
@@ -260,6 +268,7 @@ export const connections: Scenario<ConnectionsParams> = {
         skipped,
         gcExposed,
         heartbeat: { intervalMs: p.heartbeatIntervalMs, maxMissed: p.maxMissed },
+        ...(lastCluster && { cluster: lastCluster }),
       };
       return measuredRow(transport, {
         wire: counterWire(end),

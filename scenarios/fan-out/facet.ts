@@ -6,6 +6,7 @@ import type { MatrixColumn, ScenarioFacet } from '../../report-model/facet.ts';
 import { fmtInt, fmtNum, fmtSig, isCompleted, isNotApplicable, listInWords, numList, orderedRows } from '../../report-model/format.ts';
 import { detailTable, joinParts, matrixCells, oneTrial, param, rowsWith, sizeText } from '../facet-kit.ts';
 import { readFanOutCapacity, readFanOutSteps } from './schema.ts';
+import { clusterBlocks, clusterFindings } from '../cluster-kit.ts';
 
 function loadInWords(s: ScenarioResult): string | undefined {
   const rate = param(s, 'rate');
@@ -49,7 +50,12 @@ function findings(s: ScenarioResult): Finding[] {
     .map(([t, n]) => `${t} ${n > 0 ? fmtInt(n) : 'none'}`)
     .join(', ');
   const how = cap.searched === false ? ' among the steps run (capacity search off)' : '';
-  return list ? [{ level: 'info', scenario: s.name, text: `${s.name}: largest N with p99 under ${fmtSig(cap.limitMs)} ms and no loss${how}: ${list}.` }] : [];
+  return [
+    ...(list
+      ? [{ level: 'info' as const, scenario: s.name, text: `${s.name}: largest N with p99 under ${fmtSig(cap.limitMs)} ms and no loss${how}: ${list}.` }]
+      : []),
+    ...clusterFindings(s),
+  ];
 }
 
 function details(s: ScenarioResult): Block[] {
@@ -57,6 +63,7 @@ function details(s: ScenarioResult): Block[] {
   if (!cap) return [];
   const rows = orderedRows(s.results).filter((r) => !isNotApplicable(r));
   return [
+    ...clusterBlocks(s),
     detailTable(
       'fan-out-capacity',
       `Capacity: largest N with p99 under ${fmtSig(cap.limitMs)} ms and no loss`,

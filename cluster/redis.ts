@@ -1,0 +1,138 @@
+/**
+ * The Redis a run uses as its backplane and agent channel: Debian's redis-server
+ * (scripts/ensure-redis.sh installs it), started on a free port with no persistence in a
+ * temporary directory of its own, and stopped when the run ends.
+ */
+import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from 'redis';
+
+const ENSURE = new URL('../scripts/ensure-redis.sh', import.meta.url).pathname;
+
+/** A client whose connection errors surface as failed commands (its 'error' events would otherwise end the process). */
+export function redisClient(url: string) {
+  const c = createClient({ url });
+  c.on('error', () => {});
+  return c;
+}
+
+/** A connected-or-not Redis client of the lab. */
+export type RedisClient = ReturnType<typeof redisClient>;
+
+/** A redis-server this process started. */
+export interface LabRedis {
+  /** `redis://host:port`. */
+  url: string;
+  pid: number;
+  /** Stops the server and removes its directory. */
+  stop(): Promise<void>;
+}
+
+/** A port free on `host` now. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Installs redis-server through the project's script when it is missing (needs root and apt-get). */
+function ensureRedis(): void {
+  execFileSync('sh', [ENSURE], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** Where a lab Redis runs: by default 127.0.0.1 on a free port, in this network namespace. */
+interface RedisPlace {
+  /** The address clients reach it at (default 127.0.0.1). */
+  host?: string;
+  /** Addresses it binds (default `host`), e.g. `0.0.0.0` inside a namespace a test made. */
+  bind?: string;
+  /** Port (default: a free one on `host`, found from this namespace). */
+  port?: number;
+  /** A command prefix to run it in, e.g. `ip netns exec NS`. */
+  wrap?: string[];
+}
+
+/**
+ * Starts a redis-server on `host` (default 127.0.0.1) and a free port; resolves once it
+ * answers PING. `maxClients` is raised with the run's connections in mind (agents, nodes).
+ */
+export async function startRedis(o: RedisPlace = {}): Promise<LabRedis> {
+  ensureRedis();
+  const host = o.host ?? '127.0.0.1';
+  const wrap = o.wrap ?? [];
+  const port = o.port ?? (await freePort(host));
+  const dir = mkdtempSync(join(tmpdir(), 'lab-redis-'));
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    o.bind ?? host,
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--protected-mode',
+    'no',
+    '--maxclients',
+    '1000',
+    '--loglevel',
+    'warning',
+  ];
+  // `wrap` runs it inside something (`ip netns exec NS`): a test's network namespace.
+  const [cmd, ...rest] = [...wrap, 'redis-server', ...args];
+  const proc: ChildProcess = spawn(cmd!, rest, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr!.setEncoding('utf8').on('data', (s: string) => {
+    stderr = (stderr + s).slice(-2000);
+  });
+  const url = `redis://${host}:${port}`;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`redis-server exited (code ${proc.exitCode}): ${stderr.trim()}`);
+    try {
+      const c = createClient({ url, socket: { reconnectStrategy: false } });
+      c.on('error', () => {});
+      await c.connect();
+      await c.ping();
+      c.destroy();
+      break;
+    } catch (e) {
+      if (Date.now() > deadline) {
+        proc.kill('SIGKILL');
+        throw new Error(`redis-server did not answer on ${url} within 10 s: ${(e as Error).message}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    url,
+    pid: proc.pid!,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const gone = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        const t = setTimeout(() => proc.kill('SIGKILL'), 2000);
+        await gone;
+        clearTimeout(t);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Redis's own CPU so far (user + system), ms, from INFO cpu. */
+export function redisCpuMs(info: string): number {
+  const v = (k: string) => Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  return Math.round((v('used_cpu_user') + v('used_cpu_sys')) * 1000);
+}
