@@ -60,7 +60,8 @@ async function publishAll(base: string, prefix: string, count: number, everyMs: 
     for (let attempt = 0; ; attempt++) {
       try {
         // A fresh connection per publish: a publish on the killed node's kept-alive socket would just fail.
-        const r = await fetch(`${base}/publish`, { method: 'POST', body: text, headers: { connection: 'close' } });
+        // A connection the balancer handed to the node as it died is never answered: give up on it and retry.
+        const r = await fetch(`${base}/publish`, { method: 'POST', body: text, headers: { connection: 'close' }, signal: AbortSignal.timeout(2000) });
         if (r.status === 202) break;
       } catch {
         /* the node holding this request died: the balancer gives the retry to another */

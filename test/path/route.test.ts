@@ -30,3 +30,11 @@ test('the raw TCP ceiling has no TLS and no HTTP proxy; proxy-lessons needs ngin
   assert.match(whyNot(scenarioByName('proxy-lessons')!, 'ws', {}, undefined) ?? '', /--via nginx/);
   assert.equal(whyNot(scenarioByName('proxy-lessons')!, 'ws', {}, { via: { kind: 'nginx', proxy: DEFAULT_PROXY } }), null);
 });
+
+test('a peer row is n/a over TLS, with the reason; the lab’s own rows run', () => {
+  const echo = scenarioByName('echo-ping-pong')!;
+  const params = {};
+  for (const peer of ['uws', 'websocketd', 'socket.io-ws', 'socket.io-polling'])
+    assert.match(whyNot(echo, peer, params, { tls: { cert: '', key: '' } }) ?? '', /certificate/, peer);
+  assert.equal(whyNot(echo, 'websocket', params, { tls: { cert: '', key: '' } }), null);
+});
