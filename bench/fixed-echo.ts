@@ -11,7 +11,6 @@
  * Prints one line per trial and the median. Loopback only, bounded in time.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,7 @@ import { parseArgs } from 'node:util';
 import WebSocket, { WebSocketServer as WsServer } from 'ws';
 import { WebSocketServer } from '../protocol/server.ts';
 import type { WebSocketConnection } from '../protocol/connection.ts';
+import { processCpuMs } from '../metrics/process.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -59,12 +59,7 @@ function serve(kind: string): void {
 }
 
 /** utime + stime of a process, in seconds. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return ticks / 100; // USER_HZ is 100 on Linux
-}
+const cpuSeconds = (pid: number): number => processCpuMs(pid) / 1000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -12,30 +12,21 @@
  *                          [--server-cpu 1] [--client-cpu 0] [--json FILE]
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { freePort } from '../servers/ports.ts';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import { num, parse, scriptArgs, UsageError } from '../args.ts';
+import { processCpuMs } from '../metrics/process.ts';
+import { tasksetAvailable } from '../runner/cpus.ts';
+import { median } from '../runner/repeat.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-function fail(message: string): never {
-  process.stderr.write(`bench:fixed: ${message}\n`);
-  process.exit(2);
-}
-
-function numberFlag(v: string | undefined, name: string, dflt: number, min: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min) fail(`--${name} must be a number ≥ ${min}, got "${v}"`);
-  return n;
-}
-
-let args: ReturnType<typeof parseFlags>;
-function parseFlags() {
-  return parseArgs({
-    options: {
+const { args, servers, rate, connections, size, seconds, warmup, trials } = scriptArgs('bench:fixed', () => {
+  const { values: args } = parse(
+    process.argv.slice(2),
+    {
       servers: { type: 'string' },
       rate: { type: 'string' },
       connections: { type: 'string' },
@@ -47,61 +38,25 @@ function parseFlags() {
       'client-cpu': { type: 'string' },
       json: { type: 'string' },
     },
-    strict: true,
-  }).values;
-}
-try {
-  args = parseFlags();
-} catch (e) {
-  fail((e as Error).message.split('\n')[0]!);
-}
-
-const servers = (args.servers ?? 'websocket,ws').split(',').filter(Boolean);
-for (const s of servers) if (!/^[a-z][a-z0-9-]*$/.test(s)) fail(`--servers: "${s}" is not a transport name`);
-const rate = numberFlag(args.rate, 'rate', 20_000, 1);
-const connections = Math.round(numberFlag(args.connections, 'connections', 50, 1));
-const size = Math.round(numberFlag(args.size, 'size', 64, 1));
-const seconds = numberFlag(args.seconds, 'seconds', 10, 0.1);
-const warmup = numberFlag(args.warmup, 'warmup', 2, 0);
-const trials = Math.round(numberFlag(args.trials, 'trials', 5, 1));
+    false,
+  );
+  const servers = (args.servers ?? 'websocket,ws').split(',').filter(Boolean);
+  for (const s of servers) if (!/^[a-z][a-z0-9-]*$/.test(s)) throw new UsageError(`--servers: "${s}" is not a transport name`);
+  return {
+    args,
+    servers,
+    rate: num(args.rate, 'rate', 20_000, { min: 1 }),
+    connections: Math.round(num(args.connections, 'connections', 50, { min: 1 })),
+    size: Math.round(num(args.size, 'size', 64, { min: 1 })),
+    seconds: num(args.seconds, 'seconds', 10, { min: 0.1 }),
+    warmup: num(args.warmup, 'warmup', 2, { min: 0 }),
+    trials: Math.round(num(args.trials, 'trials', 5, { min: 1 })),
+  };
+});
 const serverCpu = args['server-cpu'] ?? '1';
 const clientCpu = args['client-cpu'] ?? '0';
 
-/** Whether taskset runs here; without it nothing is pinned and the output says so. */
-function tasksetWorks(): boolean {
-  try {
-    execFileSync('taskset', ['-c', '-p', String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const pinned = tasksetWorks();
-const ticksPerSec = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** User + system CPU of a process so far, ms, from /proc/<pid>/stat (fields 14 and 15). */
-function cpuMsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSec;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+const pinned = tasksetAvailable();
 
 /** Starts `run.ts serve <transport>` on its CPU; resolves once it says it listens. */
 async function startServer(transport: string, port: number): Promise<ChildProcess> {
@@ -154,12 +109,12 @@ async function trial(transport: string): Promise<{ cpuUsPerMessage: number; echo
     }, 1);
     await new Promise((r) => setTimeout(r, warmup * 1000));
     const pid = server.pid!;
-    const cpu0 = cpuMsOf(pid);
+    const cpu0 = processCpuMs(pid);
     const echoes0 = echoes;
     const sent0 = sent;
     const w0 = performance.now();
     await new Promise((r) => setTimeout(r, seconds * 1000));
-    const cpu1 = cpuMsOf(pid);
+    const cpu1 = processCpuMs(pid);
     const echoes1 = echoes;
     const wall = performance.now() - w0;
     const sentInWindow = sent - sent0;
@@ -176,12 +131,6 @@ async function trial(transport: string): Promise<{ cpuUsPerMessage: number; echo
     server.kill('SIGTERM');
     await new Promise((r) => (server.exitCode !== null ? r(undefined) : server.once('exit', r)));
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 if (pinned) execFileSync('taskset', ['-a', '-c', '-p', clientCpu, String(process.pid)], { stdio: 'ignore' });

@@ -82,18 +82,25 @@ export interface FuzzStats {
 
 const pick = <T>(rand: () => number, items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
 
-function randomBytes(rand: () => number, n: number, textual: boolean): Buffer {
-  if (textual && rand() < 0.7) {
-    const parts = ['a', 'é', '€', '😀', ' ', 'z'].map((p) => Buffer.from(p));
-    const out: Buffer[] = [];
-    let length = 0;
-    while (length < n) {
-      const p = pick(rand, parts);
-      out.push(p);
-      length += p.length;
-    }
-    return Buffer.concat(out, length);
+/** Characters of one to four UTF-8 bytes, so that text frames split inside a character. */
+const PLAIN_PARTS = ['a', 'é', '€', '😀', ' ', 'z'].map((p) => Buffer.from(p));
+/** The same with a JSON-like run, which compresses. */
+const JSONISH_PARTS = [...PLAIN_PARTS, Buffer.from('{"k":1}')];
+
+/** Valid UTF-8 of at least `n` bytes, pieces picked from `parts`. */
+function textOf(rand: () => number, n: number, parts: readonly Buffer[]): Buffer {
+  const out: Buffer[] = [];
+  let length = 0;
+  while (length < n) {
+    const p = pick(rand, parts);
+    out.push(p);
+    length += p.length;
   }
+  return Buffer.concat(out, length);
+}
+
+function randomBytes(rand: () => number, n: number, textual: boolean): Buffer {
+  if (textual && rand() < 0.7) return textOf(rand, n, PLAIN_PARTS);
   const b = Buffer.allocUnsafe(n);
   for (let i = 0; i < n; i++) b[i] = Math.floor(rand() * 256);
   return b;
@@ -182,15 +189,7 @@ function randomStream(rand: () => number, masked: boolean, deflate: PerMessageDe
 
 /** Valid UTF-8 text of about `n` bytes. */
 function randomText(rand: () => number, n: number): Buffer {
-  const parts = ['a', 'é', '€', '😀', ' ', 'z', '{"k":1}'].map((p) => Buffer.from(p));
-  const out: Buffer[] = [];
-  let length = 0;
-  while (length < n) {
-    const p = pick(rand, parts);
-    out.push(p);
-    length += p.length;
-  }
-  return Buffer.concat(out, length);
+  return textOf(rand, n, JSONISH_PARTS);
 }
 
 /** Applies 0 to 4 random mutations. */

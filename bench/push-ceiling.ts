@@ -24,6 +24,8 @@ import { list, num, parse, scriptArgs } from '../args.ts';
 import { makeKey } from '../protocol/handshake.ts';
 import { WebSocketServer } from '../protocol/server.ts';
 import type { WebSocketConnection } from '../protocol/connection.ts';
+import { tasksetAvailable } from '../runner/cpus.ts';
+import { median } from '../runner/repeat.ts';
 
 const SERVERS = ['net', 'ws', 'websocket'] as const;
 const MODES = ['batched', 'single'] as const;
@@ -142,16 +144,7 @@ function serve(kind: Kind, mode: Mode): void {
   http.listen(0, '127.0.0.1', () => process.stdout.write(`${(http.address() as AddressInfo).port}\n`));
 }
 
-/** Whether taskset runs here; without it nothing is pinned and the output says so. */
-function tasksetWorks(): boolean {
-  try {
-    execFileSync('taskset', ['-c', '-p', String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const pinned = a.serve === undefined && tasksetWorks();
+const pinned = a.serve === undefined && tasksetAvailable();
 
 /** Bytes one message takes on the wire from this server. */
 function wireBytes(kind: Kind): number {
@@ -229,12 +222,6 @@ async function trial(kind: Kind, mode: Mode): Promise<{ perCoreSec: number; cpuP
   } finally {
     child.kill();
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 if (a.serve !== undefined) {

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../servers/ports.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
@@ -29,19 +29,6 @@ export interface LabRedis {
   pid: number;
   /** Stops the server and removes its directory. */
   stop(): Promise<void>;
-}
-
-/** A port free on `host` now. */
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Installs redis-server through the project's script when it is missing (needs root and apt-get). */

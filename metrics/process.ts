@@ -100,7 +100,7 @@ function processTree(root: number): number[] {
  * CPU of one process in ms: its own user + system time and that of the children it has
  * reaped (a per-connection program that exited moves there), from /proc/<pid>/stat.
  */
-function processCpuMs(pid: number): number {
+export function processCpuMs(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces) start at field 3, the state.
@@ -110,6 +110,41 @@ function processCpuMs(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** A `kB` field of /proc/<pid>/status in kB, 0 when the process is gone. */
+function statusKb(pid: number, field: string): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU and memory of a process tree at one moment. */
+export interface TreeUsage {
+  /** User + system CPU of every process, ms. */
+  cpuMs: number;
+  /** Resident memory now, summed, bytes. */
+  rssBytes: number;
+  /** Peak resident memory (VmHWM), summed, bytes. */
+  rssPeakBytes: number;
+  processes: number;
+}
+
+/** The CPU and memory of `pid` and its descendants now (a proxy's master and workers). */
+export function treeUsage(pid: number): TreeUsage {
+  let cpuMs = 0;
+  let rss = 0;
+  let peak = 0;
+  const pids = processTree(pid);
+  for (const p of pids) {
+    cpuMs += processCpuMs(p);
+    rss += statusKb(p, 'VmRSS') * 1024;
+    peak += statusKb(p, 'VmHWM') * 1024;
+  }
+  return { cpuMs, rssBytes: rss, rssPeakBytes: peak, processes: pids.length };
 }
 
 /** Proportional set size of one process in bytes (shared pages split among the processes that map them), from smaps_rollup. */

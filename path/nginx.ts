@@ -4,7 +4,6 @@
  * /proc of its master and workers. The process itself is started by runner/session.ts, the one
  * place that starts children.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** Where Debian's package puts nginx (scripts/ensure-nginx.sh installs it). */
@@ -96,68 +95,4 @@ export function nginxConfig(o: NginxConfigOptions): string {
     '',
   ];
   return lines.join('\n');
-}
-
-/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
-const TICKS_PER_SEC = 100;
-
-/** A process and its children (nginx's master and workers), from /proc. */
-function processTree(pid: number): number[] {
-  const out = [pid];
-  let entries: string[] = [];
-  try {
-    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    const stat = readStat(Number(e));
-    if (stat && stat.ppid === pid) out.push(Number(e));
-  }
-  return out;
-}
-
-function readStat(pid: number): { ppid: number; cpuTicks: number } | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name may hold spaces and parentheses: the fields start after the last ')'.
-    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(f[1]), cpuTicks: Number(f[11]) + Number(f[12]) };
-  } catch {
-    return undefined;
-  }
-}
-
-function statusKb(pid: number, field: string): number {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU and memory of a process tree at one moment. */
-export interface TreeUsage {
-  /** User + system CPU of every process, ms. */
-  cpuMs: number;
-  /** Resident memory now, summed, bytes. */
-  rssBytes: number;
-  /** Peak resident memory (VmHWM), summed, bytes. */
-  rssPeakBytes: number;
-  processes: number;
-}
-
-/** The CPU and memory of `pid` and its children now. */
-export function treeUsage(pid: number): TreeUsage {
-  let ticks = 0;
-  let rss = 0;
-  let peak = 0;
-  const pids = processTree(pid);
-  for (const p of pids) {
-    ticks += readStat(p)?.cpuTicks ?? 0;
-    rss += statusKb(p, 'VmRSS') * 1024;
-    peak += statusKb(p, 'VmHWM') * 1024;
-  }
-  return { cpuMs: (ticks * 1000) / TICKS_PER_SEC, rssBytes: rss, rssPeakBytes: peak, processes: pids.length };
 }

@@ -97,7 +97,8 @@ async function startAll(m: Req<'init'>): Promise<void> {
         headers: m.headers,
         ...(m.ca !== undefined && { ca: m.ca }),
         onMessage: (data, recvAt) => {
-          const recvNs = recvAt + clockOffsetNs;
+          // Only an agent on another host has an offset: spare the hot path a BigInt allocation otherwise.
+          const recvNs = clockOffsetNs === 0n ? recvAt : recvAt + clockOffsetNs;
           const st = decodePayload(data);
           if (!st) {
             foreign++;

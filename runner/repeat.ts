@@ -48,7 +48,7 @@ function setPath(o: object, path: string, v: number): void {
 }
 
 /** The median of numbers (mean of the middle two for an even count). */
-function median(xs: number[]): number {
+export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;

@@ -13,10 +13,11 @@ import type { ClientModule, TransportDescriptor } from '../transports/descriptor
 import { Child, type Calls, type Events } from './child.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createNetServer, connect as netConnect } from 'node:net';
+import { accepts, freePort } from '../servers/ports.ts';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { NGINX_BIN, nginxConfig, treeUsage, type TreeUsage } from '../path/nginx.ts';
+import { NGINX_BIN, nginxConfig } from '../path/nginx.ts';
+import { treeUsage, type TreeUsage } from '../metrics/process.ts';
 import type { RunPath } from '../path/route.ts';
 import { Agent, request } from 'undici';
 import { type CpuPlan, pin } from './cpus.ts';
@@ -490,28 +491,3 @@ export class Session {
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
-
-/** A port free on 127.0.0.1 now (the kernel's pick), for a program that takes a port number. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createNetServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Whether something accepts TCP connections on 127.0.0.1:port. */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = netConnect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}

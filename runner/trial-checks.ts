@@ -7,6 +7,7 @@
  * limited by its load is a floor.
  */
 import type { TransportResult } from '../metrics/results.ts';
+import { median } from './repeat.ts';
 
 /** A trial is noisy when its calibration took this much longer than the run's median. */
 const SLOWER_BY = 0.2;
@@ -25,13 +26,6 @@ export function calibrate(): number {
     best = Math.min(best, performance.now() - t0);
   }
   return best + (sink === -1 ? 1 : 0);
-}
-
-/** The median of numbers. */
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /**

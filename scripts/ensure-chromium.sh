@@ -10,27 +10,7 @@ if [ -x "$CHROMIUM" ]; then
   exit 0
 fi
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "ensure-chromium: $CHROMIUM is missing and installing it needs root (run: apt-get install -y chromium)" >&2
-  exit 1
-fi
-
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "ensure-chromium: $CHROMIUM is missing and apt-get is not available to install it" >&2
-  exit 1
-fi
-
-echo "ensure-chromium: $CHROMIUM missing; running apt-get update"
-if ! DEBIAN_FRONTEND=noninteractive apt-get update; then
-  echo "ensure-chromium: apt-get update failed; cannot install chromium" >&2
-  exit 1
-fi
-
-echo "ensure-chromium: running apt-get install -y --no-install-recommends chromium"
-if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; then
-  echo "ensure-chromium: apt-get install chromium failed" >&2
-  exit 1
-fi
+sh "$(dirname "$0")/apt-install.sh" ensure-chromium chromium
 
 if [ ! -x "$CHROMIUM" ]; then
   echo "ensure-chromium: chromium installed but $CHROMIUM is not executable" >&2

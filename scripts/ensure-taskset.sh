@@ -9,18 +9,7 @@ if command -v taskset >/dev/null 2>&1; then
   exit 0
 fi
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "ensure-taskset: taskset is missing and installing it needs root (run: apt-get install -y util-linux)" >&2
-  exit 1
-fi
+sh "$(dirname "$0")/apt-install.sh" ensure-taskset util-linux
 
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "ensure-taskset: taskset is missing and apt-get is not available to install util-linux" >&2
-  exit 1
-fi
-
-echo "ensure-taskset: taskset missing; installing util-linux"
-DEBIAN_FRONTEND=noninteractive apt-get update
-DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends util-linux
 command -v taskset >/dev/null 2>&1 || { echo "ensure-taskset: util-linux installed but taskset is still missing" >&2; exit 1; }
 echo "ensure-taskset: $(command -v taskset) installed"

@@ -10,27 +10,7 @@ if [ -x "$WEBSOCKETD" ]; then
   exit 0
 fi
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "ensure-websocketd: $WEBSOCKETD is missing and installing it needs root (run: apt-get install -y websocketd)" >&2
-  exit 1
-fi
-
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "ensure-websocketd: $WEBSOCKETD is missing and apt-get is not available to install it" >&2
-  exit 1
-fi
-
-echo "ensure-websocketd: $WEBSOCKETD missing; running apt-get update"
-if ! DEBIAN_FRONTEND=noninteractive apt-get update; then
-  echo "ensure-websocketd: apt-get update failed; cannot install websocketd" >&2
-  exit 1
-fi
-
-echo "ensure-websocketd: running apt-get install -y --no-install-recommends websocketd"
-if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends websocketd; then
-  echo "ensure-websocketd: apt-get install websocketd failed" >&2
-  exit 1
-fi
+sh "$(dirname "$0")/apt-install.sh" ensure-websocketd websocketd
 
 if [ ! -x "$WEBSOCKETD" ]; then
   echo "ensure-websocketd: websocketd installed but $WEBSOCKETD is not executable" >&2

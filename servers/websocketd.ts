@@ -12,7 +12,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { accepts, freePort } from './ports.ts';
 import type { ServerCounters, ServerOptions, TransportServer } from './contract.ts';
 import { withDefaults } from './base.ts';
 import { Hub } from './hub.ts';
@@ -26,33 +26,13 @@ export function websocketdPath(): string {
 /** The program websocketd runs per connection: an echo of every line. */
 const ECHO_PROGRAM = '/bin/cat';
 
-/** A free port on `host`, picked by the kernel (websocketd takes a port number, not 0). */
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** Resolves once something accepts connections on host:port, or rejects after `ms`. */
 async function accepting(host: string, port: number, ms: number, exited: () => string | undefined): Promise<void> {
   const end = Date.now() + ms;
   for (;;) {
     const why = exited();
     if (why) throw new Error(why);
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = connect(port, host, () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.once('error', () => resolve(false));
-    });
-    if (ok) return;
+    if (await accepts(port, host)) return;
     if (Date.now() > end) throw new Error(`websocketd did not accept connections on ${host}:${port} within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 25));
   }

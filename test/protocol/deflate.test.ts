@@ -13,6 +13,7 @@ import type { WebSocketConnection } from '../../protocol/connection.ts';
 import { encodeFrame, Opcode } from '../../protocol/frame.ts';
 import { EventCollector, FrameParser } from '../../protocol/parser.ts';
 import { waitFor } from '../helpers.ts';
+import { engineEchoServer } from './helpers.ts';
 
 test('negotiation: the server takes the first acceptable offer and answers what it will do', () => {
   assert.deepEqual(acceptDeflateOffer('permessage-deflate; client_max_window_bits', {}), {
@@ -142,23 +143,8 @@ const MESSAGES = [
   'ü€𝄞',
 ];
 
-async function engineEcho(t: TestContext, pmd: DeflateOptions, maxMessageBytes?: number) {
-  const http = createServer();
-  const wss = new WebSocketServer({ server: http, perMessageDeflate: pmd, ...(maxMessageBytes !== undefined && { maxMessageBytes }) });
-  const conns: WebSocketConnection[] = [];
-  wss.on('connection', (conn: WebSocketConnection) => {
-    conns.push(conn);
-    conn.on('error', () => {});
-    conn.on('message', (d: Buffer, isBinary: boolean) => conn.send(d, { binary: isBinary }));
-  });
-  http.listen(0, '127.0.0.1');
-  await once(http, 'listening');
-  t.after(async () => {
-    await wss.close();
-    http.closeAllConnections();
-    await new Promise((r) => http.close(r));
-  });
-  return { url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}/`, conns, http };
+function engineEcho(t: TestContext, pmd: DeflateOptions, maxMessageBytes?: number) {
+  return engineEchoServer(t, createServer(), { perMessageDeflate: pmd, ...(maxMessageBytes !== undefined && { maxMessageBytes }) }, true);
 }
 
 for (const noCtx of [false, true]) {

@@ -1,5 +1,12 @@
 /** Shared helpers of the protocol tests: seeded randomness, chunkings, event comparison. */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TestContext } from 'node:test';
+import type { WebSocketConnection } from '../../protocol/connection.ts';
+import { WebSocketServer, type ServerOptions } from '../../protocol/server.ts';
 import { ProtocolError, type ProtocolErrorCode } from '../../protocol/errors.ts';
 import { parseChunks, type ParserEvent, type ParserOptions } from '../../protocol/parser.ts';
 import { prng, randomSplit } from '../../bench/fuzz-frames.ts';
@@ -55,4 +62,28 @@ export function assertEvents(bytes: Buffer, options: ParserOptions, expected: Pl
 /** Asserts that `bytes` fail the connection with exactly this error code and close code. */
 export function assertFails(bytes: Buffer, options: ParserOptions, code: ProtocolErrorCode, closeCode: number, before: Plain[] = []): void {
   assertEvents(bytes, options, [...before, error(code, closeCode)]);
+}
+
+/**
+ * The engine's echo server on `http` (an http or https server not yet listening), on an
+ * ephemeral port of 127.0.0.1, closed when the test ends. `quietErrors` swallows connection
+ * errors, for tests that provoke them on purpose.
+ */
+export async function engineEchoServer(t: TestContext, http: HttpServer | HttpsServer, options: Omit<ServerOptions, 'server'> = {}, quietErrors = false) {
+  const wss = new WebSocketServer({ ...options, server: http });
+  const conns: WebSocketConnection[] = [];
+  wss.on('connection', (conn: WebSocketConnection) => {
+    conns.push(conn);
+    if (quietErrors) conn.on('error', () => {});
+    conn.on('message', (data: Buffer, isBinary: boolean) => conn.send(data, { binary: isBinary }));
+  });
+  http.listen(0, '127.0.0.1');
+  await once(http, 'listening');
+  t.after(async () => {
+    await wss.close();
+    http.closeAllConnections();
+    await new Promise((r) => http.close(r));
+  });
+  const port = (http.address() as AddressInfo).port;
+  return { http, wss, conns, port, url: `ws://127.0.0.1:${port}/` };
 }

@@ -12,6 +12,7 @@ import { HandshakeError } from '../../protocol/errors.ts';
 import { TokenStore, makeKey } from '../../protocol/handshake.ts';
 import { encodeFrame, encodeClosePayload, Opcode } from '../../protocol/frame.ts';
 import { FrameParser, EventCollector } from '../../protocol/parser.ts';
+import { engineEchoServer } from './helpers.ts';
 
 const SIZES = [0, 1, 125, 126, 65535, 65536, 16 * 1024 * 1024];
 const VALID_CODES = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 4999];
@@ -23,23 +24,12 @@ function payload(size: number): Buffer {
 }
 
 /** The engine's echo server on an ephemeral port. */
-async function engineServer(t: TestContext, options: Omit<ServerOptions, 'server'> = {}) {
-  const http = createServer((_req, res) => res.end('plain http'));
-  const wss = new WebSocketServer({ ...options, server: http });
-  const conns: WebSocketConnection[] = [];
-  wss.on('connection', (conn: WebSocketConnection) => {
-    conns.push(conn);
-    conn.on('message', (data: Buffer, isBinary: boolean) => conn.send(data, { binary: isBinary }));
-  });
-  http.listen(0, '127.0.0.1');
-  await once(http, 'listening');
-  t.after(async () => {
-    await wss.close();
-    http.closeAllConnections();
-    await new Promise((r) => http.close(r));
-  });
-  const port = (http.address() as AddressInfo).port;
-  return { http, wss, conns, port, url: `ws://127.0.0.1:${port}/` };
+function engineServer(t: TestContext, options: Omit<ServerOptions, 'server'> = {}) {
+  return engineEchoServer(
+    t,
+    createServer((_req, res) => res.end('plain http')),
+    options,
+  );
 }
 
 /** ws's echo server on an ephemeral port. */

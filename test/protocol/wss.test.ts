@@ -1,30 +1,16 @@
 /** The client's wss:// path for real: a TLS server on 127.0.0.1 with a certificate made at test time. */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import { WebSocketServer } from '../../protocol/server.ts';
 import { connect } from '../../protocol/client.ts';
-import type { WebSocketConnection } from '../../protocol/connection.ts';
 import { selfSignedCertificate } from './self-signed.ts';
+import { engineEchoServer } from './helpers.ts';
 
 async function tlsEcho(t: TestContext): Promise<{ port: number; cert: string }> {
   const { key, cert } = selfSignedCertificate();
-  const https = createServer({ key, cert });
-  const wss = new WebSocketServer({ server: https });
-  wss.on('connection', (conn: WebSocketConnection) => {
-    conn.on('message', (data: Buffer, isBinary: boolean) => conn.send(data, { binary: isBinary }));
-  });
-  https.listen(0, '127.0.0.1');
-  await once(https, 'listening');
-  t.after(async () => {
-    await wss.close();
-    https.closeAllConnections();
-    await new Promise((r) => https.close(r));
-  });
-  return { port: (https.address() as AddressInfo).port, cert };
+  const { port } = await engineEchoServer(t, createServer({ key, cert }));
+  return { port, cert };
 }
 
 test('wss://: handshake, masked frames both ways and the closing handshake over TLS', async (t) => {
