@@ -86,6 +86,8 @@ async function startAll(m: Req<'init'>): Promise<void> {
   mode = m.mode;
   clockOffsetNs = m.clockOffsetNs ?? 0n;
   if (m.keepSamples) samples = [];
+  // A later `init` adds clients to those already connected: only the new ones are started.
+  const firstNew = clients.length;
   for (let i = 0; i < m.clients; i++) {
     const s = new Seen();
     seen.push(s);
@@ -123,8 +125,8 @@ async function startAll(m: Req<'init'>): Promise<void> {
       }),
     );
   }
-  for (let i = 0; i < clients.length; i += concurrency) {
-    await Promise.all(clients.slice(i, i + concurrency).map((c) => startWithRetry(c)));
+  for (let i = firstNew; i < clients.length; i += concurrency) {
+    await Promise.all(clients.slice(i, Math.min(i + concurrency, clients.length)).map((c) => startWithRetry(c)));
   }
 }
 

@@ -114,7 +114,7 @@ export interface LoadResult {
 
 /** The load child: N clients of one transport. */
 export type LoadCalls = {
-  /** Connects `clients` clients (`concurrency` at a time, default 50). */
+  /** Connects `clients` clients (`concurrency` at a time, default 50); a second `init` adds more beside them. */
   init: {
     req: {
       transport: string;

@@ -326,7 +326,6 @@ export class Session {
    */
   async addLoads(spec: LoadSpec, idPrefix: (i: number) => string): Promise<void> {
     const n = Math.max(1, Math.min(spec.processes, spec.clients));
-    const client = this.loadClient;
     const inits: Promise<unknown>[] = [];
     for (let i = 0; i < n; i++) {
       const share = Math.floor(spec.clients / n) + (i < spec.clients % n ? 1 : 0);
@@ -336,29 +335,50 @@ export class Session {
         ? await this.remote(agents[this.loads.length % agents.length]!, `${this.transport} load #${this.loads.length + 1}`)
         : this.takeLoad();
       this.loads.push(c);
-      inits.push(
-        c.ask(
-          {
-            type: 'init',
-            transport: this.transport,
-            client,
-            // Load processes take the server's addresses in turn (one address pair has ~28,000 ephemeral ports).
-            baseUrl: this.loadUrl(this.loads.length),
-            clients: share,
-            idPrefix: idPrefix(i),
-            pollIntervalMs: spec.pollIntervalMs,
-            headers: spec.headers,
-            mode: spec.mode ?? 'subscribe',
-            ...(this.ca !== undefined && { ca: this.ca }),
-            // Many processes connecting at once share about 200 handshakes in flight between them.
-            ...(spec.concurrency !== undefined ? { concurrency: spec.concurrency } : n > 8 && { concurrency: Math.max(5, Math.floor(200 / n)) }),
-          },
-          // The processes connect side by side to one server: the time goes with the clients of all of them.
-          60_000 + Math.max(share * 50, spec.clients * 20),
-        ),
-      );
+      inits.push(this.initLoad(c, this.loads.length, spec, share, idPrefix(i), n));
     }
     await Promise.all(inits);
+  }
+
+  /**
+   * Adds `spec.clients` clients beside those already connected, without restarting the load: the
+   * processes running take their share (a second `init`), and new ones are forked only when
+   * `spec.processes` asks for more than run. Figures count from here. Resolves once all subscribed.
+   */
+  async growLoads(spec: LoadSpec, idPrefix: (i: number) => string): Promise<void> {
+    await this.rebase();
+    const have = this.loads.length;
+    const k = Math.max(1, have, Math.min(spec.processes, spec.clients));
+    const share = (i: number) => Math.floor(spec.clients / k) + (i < spec.clients % k ? 1 : 0);
+    const inits: Promise<unknown>[] = [];
+    for (let i = 0; i < have; i++) if (share(i) > 0) inits.push(this.initLoad(this.loads[i]!, i + 1, spec, share(i), idPrefix(i), k));
+    let rest = 0;
+    for (let i = have; i < k; i++) rest += share(i);
+    if (rest > 0) inits.push(this.addLoads({ ...spec, clients: rest, processes: k - have }, (i) => idPrefix(have + i)));
+    await Promise.all(inits);
+  }
+
+  /** Asks load process number `ordinal` (from 1) to connect `share` clients; `processes` connect side by side. */
+  private initLoad(c: LoadChild, ordinal: number, spec: LoadSpec, share: number, idPrefix: string, processes: number): Promise<unknown> {
+    return c.ask(
+      {
+        type: 'init',
+        transport: this.transport,
+        client: this.loadClient,
+        // Load processes take the server's addresses in turn (one address pair has ~28,000 ephemeral ports).
+        baseUrl: this.loadUrl(ordinal),
+        clients: share,
+        idPrefix,
+        pollIntervalMs: spec.pollIntervalMs,
+        headers: spec.headers,
+        mode: spec.mode ?? 'subscribe',
+        ...(this.ca !== undefined && { ca: this.ca }),
+        // Many processes connecting at once share about 200 handshakes in flight between them.
+        ...(spec.concurrency !== undefined ? { concurrency: spec.concurrency } : processes > 8 && { concurrency: Math.max(5, Math.floor(200 / processes)) }),
+      },
+      // The processes connect side by side to one server: the time goes with the clients of all of them.
+      60_000 + Math.max(share * 50, spec.clients * 20),
+    );
   }
 
   /** Forks the spare load process if there is none (it idles until its `init`). */
@@ -441,7 +461,7 @@ export class Session {
   }
 
   /** Deliveries counted by the load processes' latest progress reports. */
-  totalDelivered(): number {
+  private totalDelivered(): number {
     let n = 0;
     for (const v of this.delivered.values()) n += v;
     return n;
@@ -470,10 +490,18 @@ export class Session {
     this.lastDelivered = 0;
   }
 
-  /** Waits until the load processes' progress reports reach `target` deliveries, or `ms` pass. */
+  /**
+   * Waits until the load processes hold `target` deliveries, or `ms` pass. It asks them directly
+   * rather than waiting for their half-second progress reports, which would add up to half a
+   * second to every step that has already drained.
+   */
   async drain(target: number, ms: number, signal?: AbortSignal): Promise<void> {
     const end = Date.now() + ms;
-    while (this.totalDelivered() < target && Date.now() < end && !signal?.aborted) await new Promise((r) => setTimeout(r, 50));
+    while (Date.now() < end && !signal?.aborted) {
+      const now = await Promise.all(this.loads.map((l) => l.ask({ type: 'snapshot' }, 10_000)));
+      if (now.reduce((a, x) => a + x.delivered, 0) >= target) return;
+      await new Promise((r) => setTimeout(r, 25));
+    }
   }
 
   /** Kills every process of the session. */

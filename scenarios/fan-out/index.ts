@@ -68,27 +68,35 @@ export const fanOut: Scenario<FanOutParams> = {
     ...httpLoadFlags(f),
     loadProcesses: f.num('load-processes'),
   }),
-  // Each step reconnects its subscribers (in load processes of their own) and drains; the capacity search is open-ended, so it plans one more step.
-  plannedMs: (p, t) =>
-    [...p.steps, ...(p.capacity ? [(p.steps[p.steps.length - 1] ?? 1) * 2] : [])].reduce(
-      (a, n) => a + p.stepDurationMs + deliveryLagMs(t, p.pollIntervalMs) + STEP_SETUP_MS * Math.ceil(n / CLIENTS_PER_PROCESS) + n * CONNECT_MS,
-      0,
-    ),
+  // Each step connects the subscribers it adds (forking a load process per 2,500) and drains; the capacity search is open-ended, so it plans one more step.
+  plannedMs: (p, t) => {
+    const ns = [...p.steps, ...(p.capacity ? [(p.steps[p.steps.length - 1] ?? 1) * 2] : [])];
+    const last = ns[ns.length - 1] ?? 0;
+    return (
+      ns.reduce((a) => a + p.stepDurationMs + deliveryLagMs(t, p.pollIntervalMs), 0) +
+      STEP_SETUP_MS * Math.max(1, Math.ceil(last / CLIENTS_PER_PROCESS)) +
+      last * CONNECT_MS
+    );
+  },
 
   async run(transport: TransportName, p: FanOutParams, ctx: RunContext): Promise<TransportResult> {
     const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs }, ctx);
     const steps: FanOutStep[] = [];
     let lastRow: TransportResult | undefined;
     let firstSeq = 1;
+    // Subscribers connected so far: a step adds to them rather than reconnecting everyone.
+    let held = 0;
     const runStep = async (n: number): Promise<TransportResult> => {
-      await s.stopLoad();
-      ctx.progress(`${transport}: N = ${n}: connecting`);
-      await s.startLoad({
-        clients: n,
+      ctx.progress(`${transport}: N = ${n}: connecting ${n - held} more`);
+      const spec = {
+        clients: n - held,
         processes: Math.max(p.loadProcesses, Math.ceil(n / CLIENTS_PER_PROCESS)),
         pollIntervalMs: p.pollIntervalMs,
         headers: p.headers,
-      });
+      };
+      if (held === 0) await s.startLoad(spec);
+      else await s.growLoads(spec, (i) => `n${n}p${i}c`);
+      held = n;
       // Messages of this step are numbered after those of the previous steps.
       await s.measure(firstSeq);
       ctx.progress(`${transport}: N = ${n}: publishing ${p.rate} msg/s for ${p.stepDurationMs / 1000} s`);

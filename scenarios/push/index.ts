@@ -105,8 +105,7 @@ async function pushOnce(transport: TransportName, p: PushParams, ctx: RunContext
     const first = warmCount + 1;
     const last = published.last;
     const owed = (last - first + 1) * p.clients;
-    const drainEnd = Date.now() + drainMs(p);
-    while (s.totalDelivered() < owed && Date.now() < drainEnd && !ctx.signal.aborted) await new Promise((r) => setTimeout(r, 50));
+    await s.drain(owed, drainMs(p), ctx.signal);
     return await collectPush(s, transport, p, first, last);
   } finally {
     await s.close();
