@@ -56,6 +56,11 @@ const RunMetaSchema = z.object({
   peers: z.record(z.string(), z.string()).optional(),
   /** Trials rerun because the calibration loop said the machine was slower than usual during them. */
   noisyReruns: z.number().optional(),
+  /**
+   * The calibration loop's timings over the run (before and after every trial), ms: the machine's
+   * speed, so that two runs can be told apart by it when their figures differ.
+   */
+  calibration: z.object({ medianMs: z.number(), minMs: z.number(), maxMs: z.number(), count: z.number() }).optional(),
   /** The path the traffic took: nginx in front (and its settings), TLS, or a server the lab did not start. */
   path: z
     .object({

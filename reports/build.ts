@@ -267,6 +267,14 @@ export function buildReport(results: Results, opts: BuildOptions = {}): ReportDo
         : []),
       ...Object.entries(m.peers ?? {}).map(([name, v]): [string, string] => [`peer ${name}`, v]),
       ...(m.noisyReruns !== undefined ? ([['noisy trials rerun', String(m.noisyReruns)]] as [string, string][]) : []),
+      ...(m.calibration
+        ? ([
+            [
+              'machine speed',
+              `calibration loop ${m.calibration.medianMs} ms median (${m.calibration.minMs}–${m.calibration.maxMs} over ${m.calibration.count} timings); lower is faster`,
+            ],
+          ] as [string, string][])
+        : []),
       ['results version', `${m.version} (this report reads ${RESULTS_VERSION})`],
     ],
     ...(matrix ? { matrix } : {}),

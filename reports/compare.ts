@@ -65,6 +65,8 @@ export interface Comparison {
   regressions: number;
   /** Figures beyond tolerance the right way. */
   improvements: number;
+  /** The calibration loop's median in this run and in the baseline, ms, when both recorded it. */
+  calibration?: { currentMs: number; baselineMs: number };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -128,7 +130,20 @@ export function compareResults(current: Results, baseline: Results, defaultToler
   }
   const regressions = rows.filter((r) => r.verdict === 'regression').length + stateChanges.filter((c) => c.to === 'errored').length;
   const improvements = rows.filter((r) => r.verdict === 'improvement').length;
-  return { rows, stateChanges, regressions, improvements };
+  const c = current.meta.calibration;
+  const b = baseline.meta.calibration;
+  return { rows, stateChanges, regressions, improvements, ...(c && b && { calibration: { currentMs: c.medianMs, baselineMs: b.medianMs } }) };
+}
+
+/** Machine speeds differing by this share or more are named: a difference that size moves CPU-bound figures on its own. */
+const SPEED_NOTE_PCT = 5;
+
+/** A sentence on how fast the machine ran in the two runs, when they differ enough to matter. */
+function machineSpeedNote(c: Comparison['calibration']): string | undefined {
+  if (!c || c.baselineMs <= 0) return undefined;
+  const pct = ((c.currentMs - c.baselineMs) / c.baselineMs) * 100;
+  if (Math.abs(pct) < SPEED_NOTE_PCT) return `The machine ran at the same speed in both runs (calibration loop ${c.currentMs} ms against ${c.baselineMs} ms).`;
+  return `The machine ran ${Math.abs(pct).toFixed(0)} % ${pct > 0 ? 'slower' : 'faster'} in this run than in the baseline (calibration loop ${c.currentMs} ms against ${c.baselineMs} ms): CPU-bound figures can move by about that much with no change to the code.`;
 }
 
 // ---------------------------------------------------------------------------
@@ -201,6 +216,8 @@ export function comparisonSection(cmp: Comparison, baseline: Results): Section {
       text: `Baseline started ${b.startedAt}${b.git ? ` at commit ${b.git.slice(0, 12)}` : ''}: ${cmp.regressions} regression(s) and ${cmp.improvements} improvement(s) beyond tolerance among ${cmp.rows.length} figures present in both runs. Tolerance is the repeat spread (min–max) when the runs carry one, else ±${DEFAULT_TOLERANCE_PCT}%.`,
     },
   ];
+  const speed = machineSpeedNote(cmp.calibration);
+  if (speed) blocks.push({ kind: 'text', role: 'note', text: speed });
   if (cmp.stateChanges.length > 0) blocks.push(stateList('baseline-states', cmp.stateChanges, true));
   if (moved.length > 0) blocks.push(comparisonTable('baseline-moved', moved, true, { title: 'Figures beyond tolerance' }));
   blocks.push({

@@ -3,7 +3,7 @@
  * values, progress on stderr, and results written even when interrupted.
  */
 import type { Results, ScenarioResult, TransportName, TransportResult } from '../metrics/results.ts';
-import { combineTrials } from './repeat.ts';
+import { combineTrials, median } from './repeat.ts';
 import { Progress, type ProgressSink } from './progress.ts';
 import { MAX_NOISY_RERUNS, calibrate, moreLoadProcesses, noisyTrial } from './trial-checks.ts';
 import { collectMeta } from '../metrics/env.ts';
@@ -199,5 +199,10 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
   results.meta.finishedAt = new Date().toISOString();
   if ((plan.repeat ?? 1) > 1) results.meta.repeats = plan.repeat;
   results.meta.noisyReruns = noisyReruns;
+  const timings = [...befores, ...afters];
+  if (timings.length) {
+    const r2 = (x: number) => Math.round(x * 100) / 100;
+    results.meta.calibration = { medianMs: r2(median(timings)), minMs: r2(Math.min(...timings)), maxMs: r2(Math.max(...timings)), count: timings.length };
+  }
   return { results, interrupted: stopper.signal.aborted };
 }

@@ -83,4 +83,17 @@ describe('comparison against a baseline', () => {
     assert.equal(self.improvements, 0);
     assert.ok(self.rows.every((r) => r.deltaPct === 0));
   });
+
+  it('names a difference in machine speed between the two runs, and keeps quiet when there is none', () => {
+    const a = fixture('results-full.json');
+    const b = fixture('results-baseline.json');
+    assert.equal(compareResults(a, b).calibration, undefined, 'no calibration recorded: nothing to say');
+    a.meta.calibration = { medianMs: 18, minMs: 17, maxMs: 20, count: 12 };
+    b.meta.calibration = { medianMs: 15, minMs: 15, maxMs: 16, count: 12 };
+    const md = renderMarkdown(a, { baseline: b });
+    assert.match(md, /The machine ran 20 % slower in this run than in the baseline \(calibration loop 18 ms against 15 ms\)/);
+    assert.match(md, /machine speed \| calibration loop 18 ms median \(17–20 over 12 timings\)/);
+    a.meta.calibration = { medianMs: 15.2, minMs: 15, maxMs: 16, count: 12 };
+    assert.match(renderMarkdown(a, { baseline: b }), /The machine ran at the same speed in both runs/);
+  });
 });
