@@ -109,6 +109,8 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
   const befores: number[] = [];
   const afters: number[] = [];
   let noisyReruns = 0;
+  // The same fixed-load phase (transport, spec, trial) is measured once however many scenarios report it.
+  const fixedLoads: NonNullable<RunParams['fixedLoads']> = new Map();
   try {
     const total = plan.scenarios.length * plan.transports.length;
     let step = 0;
@@ -144,7 +146,14 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
           const runOnce = async (p: object): Promise<TransportResult> => {
             const started = performance.now();
             try {
-              const row = await scenario.run(t, p, { ...plan.run, progress: (l) => log(`${trialTag} ${l}`), signal: stopper.signal });
+              const row = await scenario.run(t, p, {
+                ...plan.run,
+                fixedLoads,
+                scenario: scenario.name,
+                trial: k,
+                progress: (l) => log(`${trialTag} ${l}`),
+                signal: stopper.signal,
+              });
               log(`${trialTag} ${t}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
               return row;
             } catch (e) {

@@ -58,6 +58,14 @@ export interface RunParams {
   serverHost?: string;
   /** The path between clients and server: nginx in front, TLS, or a server the lab did not start. */
   path?: RunPath;
+  /**
+   * Fixed-load phases measured so far in this run (runner/fixed-load.ts), by transport, spec and
+   * trial: the same phase is measured once per trial, whichever scenario asks first.
+   */
+  fixedLoads?: Map<string, { result: unknown; by: string }>;
+  /** The scenario being run, and its trial (from 1): what the fixed-load memo is keyed by. */
+  scenario?: string;
+  trial?: number;
 }
 
 /** The nginx child of a session, and where its files are. */

@@ -107,6 +107,14 @@ function details(s: ScenarioResult): Block[] {
   const fanned = rampFanOut(s);
   const notes: string[] = [];
   if (fanned > 1) notes.push(`Each published message goes to ${fmtInt(fanned)} subscribers: a step owes ${fmtInt(fanned)} deliveries per message asked for.`);
+  // A fixed-load figure another scenario of the same trial measured is the same phase, not a second measurement.
+  const shared = [
+    ...new Set(s.results.map((r) => (r.extra?.['fixedLoad'] as { measuredBy?: unknown } | undefined)?.measuredBy).filter((b) => typeof b === 'string')),
+  ];
+  if (shared.length)
+    notes.push(
+      `The server CPU per message at a fixed rate is the ${shared.join(' and ')} scenario's phase of the same trial: the same spec on a fresh server, measured once in a run, so its verdict there and here is one measurement.`,
+    );
   for (const { r, x: th } of rs) {
     const rate = th.sustainedRate ?? sustained?.[r.transport];
     const last = th.steps[th.steps.length - 1]!;

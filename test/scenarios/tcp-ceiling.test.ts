@@ -55,3 +55,30 @@ test('tcp: push reaches every subscriber, one line per message', { timeout: 30_0
   assert.ok(r.wire!.bytesDown >= m.delivered * 65);
   assert.ok(r.wire!.bytesDown < m.delivered * 65 + p.clients * 200);
 });
+
+test('one fixed-load phase per trial: a second scenario takes it, the scenario that measured it (a rerun) measures again', { timeout: 60_000 }, async () => {
+  const fixed = { ratePerSec: 200, connections: 4, durationMs: 600, warmupMs: 200, size: 64, kind: 'echo' as const };
+  const p = { ...base, clients: 2, inFlight: 2, durationMs: 300, fixed };
+  const fixedLoads: NonNullable<RunContext['fixedLoads']> = new Map();
+  const first = await echoPipelined.run('tcp', p, { ...ctx, fixedLoads, scenario: 'echo-pipelined', trial: 1 });
+  const measured = first.extra!['fixedLoad'] as { cpuUsPerMessage: number; measuredBy?: string };
+  assert.equal(measured.measuredBy, undefined, 'measured here');
+  assert.equal(fixedLoads.size, 1);
+  // Another scenario in the same trial: the same figure, named as that scenario's, and no phase run.
+  const lines: string[] = [];
+  const other = await echoPipelined.run('tcp', p, { ...ctx, fixedLoads, scenario: 'throughput-up', trial: 1, progress: (l) => lines.push(l) });
+  const taken = other.extra!['fixedLoad'] as { cpuUsPerMessage: number; measuredBy?: string };
+  assert.equal(taken.measuredBy, 'echo-pipelined');
+  assert.equal(taken.cpuUsPerMessage, measured.cpuUsPerMessage);
+  assert.ok(!lines.some((l) => /fixed load, 200 msg\/s/.test(l)), 'no second phase started');
+  // Another trial, or a rerun of the scenario that measured it: measured again.
+  const next = await echoPipelined.run('tcp', p, { ...ctx, fixedLoads, scenario: 'throughput-up', trial: 2, progress: (l) => lines.push(l) });
+  assert.equal((next.extra!['fixedLoad'] as { measuredBy?: string }).measuredBy, undefined);
+  const rerun: string[] = [];
+  await echoPipelined.run('tcp', p, { ...ctx, fixedLoads, scenario: 'echo-pipelined', trial: 1, progress: (l) => rerun.push(l) });
+  assert.ok(
+    rerun.some((l) => /fixed load, 200 msg\/s/.test(l)),
+    'the rerun ran its phase',
+  );
+  assert.equal(liveChildren.size, 0);
+});
