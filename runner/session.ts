@@ -152,14 +152,15 @@ export class Session {
 
   /**
    * Starts the server process and waits for its port; with `--via nginx`, then nginx in front of
-   * it. Against a `--target` there is nothing to start.
+   * it. Against a `--target` there is nothing to start. A load process is forked alongside unless
+   * `spareLoad` is false (a scenario whose traffic comes from a peer or autocannon).
    */
-  async startServer(nodeFlags: string[] = []): Promise<void> {
+  async startServer(nodeFlags: string[] = [], spareLoad = true): Promise<void> {
     const route = this.run.path;
     if (route?.target !== undefined) return;
     // TLS ends at the listener the clients reach: the server's own, or nginx's when it is in front.
     const serverTls = route?.tls && !route.via ? { tls: route.tls } : {};
-    await this.startServerProcess(nodeFlags, serverTls);
+    await this.startServerProcess(nodeFlags, serverTls, spareLoad);
     if (route?.via) this.proxy = await this.startNginx(route);
   }
 
@@ -222,7 +223,7 @@ export class Session {
     return { cpuMs: Math.round(u.cpuMs - p.cpuAtMeasure), rssBytes: u.rssBytes, rssPeakBytes: u.rssPeakBytes, processes: u.processes };
   }
 
-  private async startServerProcess(nodeFlags: string[], extraOptions: ServerOptions): Promise<void> {
+  private async startServerProcess(nodeFlags: string[], extraOptions: ServerOptions, spareLoad: boolean): Promise<void> {
     // LAB_SERVER_NODE_FLAGS adds node flags to every server process, e.g. "--cpu-prof
     // --cpu-prof-dir=/tmp/prof" to see where a server's time goes (NODE_OPTIONS refuses those).
     const extra = (process.env['LAB_SERVER_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean);
@@ -235,7 +236,7 @@ export class Session {
       new Child<ServerCalls, ServerEvents>(`${this.transport} server`, cluster ? CLUSTER_CHILD : SERVER_CHILD, [...nodeFlags, ...extra]),
       'server',
     );
-    this.prepareLoad();
+    if (spareLoad) this.prepareLoad();
     const ready = await this.server.ask(
       {
         type: 'init',
@@ -409,9 +410,19 @@ export class Session {
     return r;
   }
 
+  /** The peer process forked ahead by `preparePeer`, with its program. */
+  private peerAhead: { module: string; child: Child<PeerCalls> } | undefined;
+
+  /** Forks the peer process now, so that its start-up overlaps the server's (`startPeer` takes it). */
+  preparePeer(module: string): void {
+    this.peerAhead = { module, child: this.other(new Child<PeerCalls>(`${this.transport} peer`, module), 500) };
+  }
+
   /** Starts one client alone in its own process (`module`: the peer program), subscribed to the server. */
   async startPeer(module: string, pollIntervalMs: number): Promise<Child<PeerCalls>> {
-    const peer = this.other(new Child<PeerCalls>(`${this.transport} peer`, module), 500);
+    const ready = this.peerAhead?.module === module && !this.peerAhead.child.gone ? this.peerAhead.child : undefined;
+    this.peerAhead = undefined;
+    const peer = ready ?? this.other(new Child<PeerCalls>(`${this.transport} peer`, module), 500);
     await peer.ask({ type: 'init', client: this.loadClient, baseUrl: this.baseUrl, pollIntervalMs, ...(this.ca !== undefined && { ca: this.ca }) }, 30_000);
     return peer;
   }

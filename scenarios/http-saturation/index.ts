@@ -126,8 +126,9 @@ export const httpSaturation: Scenario<HttpSaturationParams> = {
     const poll = s.descriptor.traits.delivery === 'poll';
     try {
       ctx.progress(`${transport}: starting server and autocannon process`);
-      await s.startServer();
+      // The autocannon process starts up while the server does; no load process is needed.
       const c = s.startCannon(CANNON_CHILD);
+      await s.startServer([], false);
 
       // One message of `size` bytes, so a cursor one behind it returns exactly that message.
       const { seq } = await s.publishDirect('x'.repeat(p.size));
