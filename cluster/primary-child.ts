@@ -15,6 +15,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { ProcessSampler } from '../metrics/process.ts';
 import { encodePayload } from '../metrics/payload.ts';
+import { plainText } from '../metrics/plain-payload.ts';
 import { serveParent } from '../runner/child.ts';
 import type { ClusterTotals, ServerCalls, ServerEvents, ServerTotals } from '../runner/protocol.ts';
 import { runSchedule } from '../runner/schedule.ts';
@@ -209,7 +210,9 @@ const emit = serveParent<ServerCalls, ServerEvents>(
       const r = await runSchedule(
         m.rate,
         m.durationMs,
-        m.plain ? () => send('x'.repeat(m.size)) : (seq, intendedNs) => send(encodePayload(seq, intendedNs, process.hrtime.bigint(), m.size)),
+        m.plain
+          ? () => send(plainText(m.size, m.payload ?? 'compressible'))
+          : (seq, intendedNs) => send(encodePayload(seq, intendedNs, process.hrtime.bigint(), m.size)),
         m.firstSeq ?? 1,
       );
       if (failed) throw failed;

@@ -6,8 +6,8 @@ import { ProcessSampler, ProcessTreeSampler } from '../metrics/process.ts';
 import type { TransportServer } from '../servers/contract.ts';
 import { serverFrom } from '../transports/load.ts';
 import { serveParent } from './child.ts';
-import { randomBytes } from 'node:crypto';
-import type { PlainPayload, ServerCalls, ServerEvents } from './protocol.ts';
+import type { ServerCalls, ServerEvents } from './protocol.ts';
+import { plainText } from '../metrics/plain-payload.ts';
 import { runSchedule } from './schedule.ts';
 import { encodePayload } from '../metrics/payload.ts';
 
@@ -30,49 +30,6 @@ function faultFor(transport: string): Fault | undefined {
     if (m && m[1] === transport) return { kind: m[2] as Fault['kind'], ms: Number(m[3] ?? 0), afterMs: Number(m[4] ?? 0) };
   }
   return undefined;
-}
-
-/** Characters of text each plain payload kind is cut from: 1 MiB, far more than a deflate window of 32 KiB. */
-const POOL_CHARS = 1024 * 1024;
-const pools = new Map<PlainPayload, string>();
-let poolAt = 0;
-
-/**
- * Text of a payload kind: records shaped like a JSON feed (field names repeat, values vary) or
- * random base64. Neither contains a quote, backslash or newline, so the HTTP rows carry both
- * without escaping and their bytes stay comparable.
- */
-function payloadPool(kind: PlainPayload): string {
-  let pool = pools.get(kind);
-  if (pool !== undefined) return pool;
-  if (kind === 'incompressible') {
-    pool = randomBytes((POOL_CHARS * 3) / 4).toString('base64');
-  } else {
-    const parts: string[] = [];
-    let n = 0;
-    let seq = 0;
-    const symbols = ['ACME', 'GLOBEX', 'INITECH', 'UMBRELLA', 'HOOLI', 'STARK'];
-    while (n < POOL_CHARS) {
-      seq++;
-      const price = (100 + ((seq * 7919) % 5000) / 100).toFixed(2);
-      const rec = `{id:${100000 + seq},type:quote,symbol:${symbols[seq % symbols.length]},price:${price},volume:${(seq * 104729) % 100000},ts:${1732640000000 + seq * 37}},`;
-      parts.push(rec);
-      n += rec.length;
-    }
-    pool = parts.join('').slice(0, POOL_CHARS);
-  }
-  pools.set(kind, pool);
-  return pool;
-}
-
-/** The next unstamped payload of a size and kind: successive slices of the kind's pool. */
-function plainText(size: number, kind: PlainPayload): string {
-  const pool = payloadPool(kind);
-  if (size >= pool.length) return pool.repeat(Math.ceil(size / pool.length)).slice(0, size);
-  if (poolAt + size > pool.length) poolAt = 0;
-  const text = pool.slice(poolAt, poolAt + size);
-  poolAt += size;
-  return text;
 }
 
 /** Blocks this process's event loop, as a long GC pause or a synchronous job would. */

@@ -93,3 +93,38 @@ describe('scenario facets', () => {
     }
   });
 });
+
+describe('proxy-lessons findings follow what was measured', () => {
+  const buffering = (p50: number, off: number, delivered = 20) => ({
+    published: 20,
+    ratePerSec: 10,
+    sizeBytes: 64,
+    waitedMs: 3000,
+    delivered,
+    p50Ms: p50,
+    maxMs: p50 + 5,
+    unbufferedDelivered: 20,
+    unbufferedP50Ms: off,
+    unbufferedMaxMs: off + 5,
+  });
+  const cut = (cutAfterMs: number | null) => ({
+    readTimeoutMs: 1000,
+    heartbeatMs: 5000,
+    cutAfterMs,
+    cuts: cutAfterMs === null ? 0 : 1,
+    watchedMs: 3000,
+    messageAfterCut: 'not tried' as const,
+    clientAction: 'did not reconnect',
+  });
+  const levels = (extra: Record<string, unknown>) => {
+    const sr = { name: 'proxy-lessons', params: {}, results: [{ transport: 'sse', state: 'completed', error: null, extra }] };
+    return scenarioByName('proxy-lessons')!.facet.findings!(sr as never).map((f) => f.level);
+  };
+  test('a warning only when messages were held back or a subscription was cut', () => {
+    assert.deepEqual(levels({ buffering: buffering(1.2, 1.0) }), ['info'], 'p50 the same with buffering on and off: nothing held');
+    assert.deepEqual(levels({ buffering: buffering(900, 1.0) }), ['warn'], 'held back about a second');
+    assert.deepEqual(levels({ buffering: buffering(1.2, 1.0, 12) }), ['warn'], 'eight still held when the wait ended');
+    assert.deepEqual(levels({ readTimeout: cut(null) }), ['info'], 'not cut');
+    assert.deepEqual(levels({ readTimeout: cut(1000) }), ['warn'], 'cut');
+  });
+});

@@ -1,0 +1,49 @@
+/**
+ * The overhead sweep's payload kinds reach clustered rows too: each node publishes the same
+ * JSON-like or random text a single server process does, so a deflate row behind the balancer
+ * compresses the one and not the other. With a Redis the test starts.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { type LabRedis, startRedis } from '../../cluster/redis.ts';
+import type { TransportName } from '../../metrics/results.ts';
+import type { RunContext } from '../../scenarios/contract.ts';
+import { type OverheadParams, overhead } from '../../scenarios/overhead/index.ts';
+import { readPayloadPoints } from '../../scenarios/overhead/schema.ts';
+
+let redis: LabRedis | undefined;
+let why = '';
+before(async () => {
+  try {
+    redis = await startRedis();
+  } catch (e) {
+    why = `no redis-server: ${(e as Error).message}`;
+    if (process.env['CI'] === 'true') throw e;
+  }
+});
+after(async () => {
+  await redis?.stop();
+});
+
+test('websocket+deflate on two nodes: compressible text shrinks, random base64 does not', { timeout: 120_000 }, async (t) => {
+  if (!redis) return t.skip(why);
+  const ctx: RunContext = { progress: () => {}, signal: new AbortController().signal, wsClient: 'own', redisUrl: redis.url };
+  const p: OverheadParams = {
+    pollIntervalMs: 100,
+    longPollTimeoutMs: 25_000,
+    headers: 'minimal',
+    clients: 2,
+    rates: [50],
+    sizes: [512],
+    minMessages: 5,
+    minWindowMs: 300,
+    sessionSeconds: 60,
+    extrapolateClients: [1000],
+    payloads: ['compressible', 'incompressible'],
+  };
+  const row = await overhead.run('websocket+deflate-n2' as TransportName, p, ctx);
+  assert.equal(row.state, 'completed', row.error ?? '');
+  const [squeezed, random] = readPayloadPoints(row.extra)!;
+  assert.ok(squeezed!.steadyBytesPerMessage! < 0.5 * 512, `compressible: ${squeezed!.steadyBytesPerMessage} B/msg`);
+  assert.ok(random!.steadyBytesPerMessage! > 0.7 * 512, `incompressible: ${random!.steadyBytesPerMessage} B/msg`);
+});
