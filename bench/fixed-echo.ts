@@ -6,7 +6,7 @@
  * bytes as they come), server CPU read from /proc/<pid>/stat around the measured window.
  *
  *   npx tsx bench/fixed-echo.ts [--server engine|ws|net] [--rate 20000] [--conns 50] [--size 64]
- *                               [--seconds 5] [--warmup 2] [--trials 3] [--cpus 1,0]
+ *                               [--seconds 5] [--warmup 2] [--trials 3] [--cpus 1,0] [--cpu-prof-dir DIR]
  *
  * Prints one line per trial and the median. Loopback only, bounded in time.
  */
@@ -32,6 +32,7 @@ const { values: a } = parseArgs({
     warmup: { type: 'string', default: '2' },
     trials: { type: 'string', default: '3' },
     cpus: { type: 'string', default: '1,0' },
+    'cpu-prof-dir': { type: 'string' },
   },
 });
 
@@ -143,7 +144,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function trial(): Promise<{ usPerMsg: number; sysUsPerMsg: number; sent: number; echoed: number; lateMs: number }> {
   const [serverCpu, clientCpu] = (a.cpus ?? '1,0').split(',');
   const self = fileURLToPath(import.meta.url);
-  const child = spawn('taskset', ['-c', serverCpu!, process.execPath, '--import', 'tsx', self, '--serve', a.server!], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const prof = a['cpu-prof-dir'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', a['cpu-prof-dir']];
+  const child = spawn('taskset', ['-c', serverCpu!, process.execPath, ...prof, '--import', 'tsx', self, '--serve', a.server!], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   spawnSync('taskset', ['-cp', clientCpu!, String(process.pid)], { stdio: 'ignore' });
   const port = await new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
   const conns = Number(a.conns);
