@@ -251,12 +251,27 @@ export class WebSocketConnection extends EventEmitter {
     const io = this.io;
     if (io === null) return this.socket.write(data);
     io.write(data);
-    if (this.queued() < this.highWaterMark) return true;
-    this.needDrain = true;
-    return false;
+    const queued = this.queued();
+    if (queued >= this.highWaterMark) {
+      this.needDrain = true;
+      return false;
+    }
+    this.drainIfFlushed();
+    return true;
   }
 
-  /** The underlying socket (for counters such as bytesRead / bytesWritten). */
+  /**
+   * After a send said to wait, the kernel may take everything at once (no write completes
+   * later to say so): then 'drain' comes a tick later, as a Writable's does.
+   */
+  private drainIfFlushed(): void {
+    if (this.needDrain && this.queued() === 0) process.nextTick(ioFlushedTick, this);
+  }
+
+  /**
+   * The underlying socket (for counters such as bytesRead / bytesWritten, pause/resume). On the
+   * handle path (`socketIo`) it emits no 'data' and must not be written to directly.
+   */
   get rawSocket(): Duplex {
     return this.socket;
   }
@@ -306,7 +321,10 @@ export class WebSocketConnection extends EventEmitter {
     if (this.corks === 0) return;
     if (--this.corks === 0) {
       this.flushPending();
-      this.io?.uncork();
+      if (this.io !== null) {
+        this.io.uncork();
+        this.drainIfFlushed();
+      }
     }
     if (this.io === null) this.socket.uncork();
   }
@@ -353,7 +371,7 @@ export class WebSocketConnection extends EventEmitter {
 
   /** @internal The handle path's queue emptied (see `put`). */
   onIoFlushed(): void {
-    if (!this.needDrain && !this.pausedForOutput) return;
+    if ((!this.needDrain && !this.pausedForOutput) || this.queued() > 0) return;
     this.needDrain = false;
     this.onDrain();
   }
@@ -396,7 +414,10 @@ export class WebSocketConnection extends EventEmitter {
       if (this.corks === 0) io.cork();
       this.put(first);
       const ok = this.put(Buffer.from(second.buffer, second.byteOffset, second.byteLength));
-      if (this.corks === 0) io.uncork();
+      if (this.corks === 0) {
+        io.uncork();
+        this.drainIfFlushed();
+      }
       return ok;
     }
     socket.cork();
@@ -650,6 +671,9 @@ function socketOnError(this: OwnedSocket, err: Error): void {
 }
 function socketOnDrain(this: OwnedSocket): void {
   this[kConnection].onDrain();
+}
+function ioFlushedTick(conn: WebSocketConnection): void {
+  conn.onIoFlushed();
 }
 function onNewListener(this: WebSocketConnection, event: string | symbol): void {
   if (event === 'message' || event === 'close' || event === 'error') this.scheduleRelease();

@@ -135,7 +135,8 @@ export class HandleIo {
     handle.onread = onHandleRead;
     socket.on('pause', socketOnPause);
     socket.on('resume', socketOnResume);
-    if (!handle.reading && !socket.isPaused()) startReading(socket, handle);
+    if (socket.isPaused()) socketOnPause.call(socket);
+    else startReading(socket, handle);
   }
 
   /** Bytes accepted by `write` and not yet taken by the kernel. */
@@ -268,7 +269,8 @@ function socketOnPause(this: Socket): void {
 
 function socketOnResume(this: Socket): void {
   const handle = (this as unknown as { _handle: TcpHandle | null })._handle;
-  if (handle !== null) startReading(this, handle);
+  // 'resume' comes a tick after resume(): a pause() in between wins.
+  if (handle !== null && !this.isPaused()) startReading(this, handle);
 }
 
 function writeError(status: number, syscall = 'write'): NodeJS.ErrnoException {

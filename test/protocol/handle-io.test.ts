@@ -109,6 +109,11 @@ test('handle path: rawSocket.pause() stops reading and resume() delivers what wa
   await new Promise<void>((r) => client.rawSocket.write(Buffer.alloc(0), () => r()));
   await delay(100);
   assert.deepEqual(seen, ['first'], 'nothing read while paused');
+  // A pause in the same tick as a resume wins over the 'resume' event that follows.
+  server.rawSocket.resume();
+  server.rawSocket.pause();
+  await delay(100);
+  assert.deepEqual(seen, ['first'], 'still nothing read');
   server.rawSocket.resume();
   await waitFor(() => seen.length === 11, 'the waiting messages');
   assert.deepEqual(
@@ -169,3 +174,23 @@ test('handle path: a reader dropped at the cap gets the queued messages, the 100
   assert.equal(messages, sent - 1, 'everything queued before the close frame arrived; the refused message did not');
   assert.ok(serverEnded, 'the server half-closed once its queue had gone out');
 });
+
+for (const socketIo of ['handle', 'stream'] as const) {
+  test(`${socketIo} path: a corked batch past the high-water mark that the kernel takes at once still emits drain`, async (t) => {
+    const { conns, url } = await engineEchoServer(t, createServer(), { socketIo });
+    const client = await connect(url);
+    let received = 0;
+    client.on('message', () => received++);
+    await waitFor(() => conns.length === 1, 'the server side');
+    const server = conns[0]!;
+    assert.equal(server.socketIo, socketIo);
+    const drained = once(server, 'drain');
+    server.cork();
+    let refused = 0;
+    for (let i = 0; i < 300; i++) if (!server.send(Buffer.alloc(100, i))) refused++;
+    assert.ok(refused > 0, 'the held frames passed the high-water mark');
+    server.uncork();
+    await drained;
+    await waitFor(() => received === 300, 'every message');
+  });
+}
