@@ -5,10 +5,12 @@
  * client sending one frame per send, as browsers do; raw sockets for `net`, which echoes
  * bytes as they come), server CPU read from /proc/<pid>/stat around the measured window.
  *
- *   npx tsx bench/fixed-echo.ts [--server engine|ws|net] [--rate 20000] [--conns 50] [--size 64]
+ *   npx tsx bench/fixed-echo.ts [--server engine|engine-stream|ws|net|net-onread|net-direct|net-onread-direct]
+ *                               [--rate 20000] [--conns 50] [--size 64]
  *                               [--seconds 5] [--warmup 2] [--trials 3] [--cpus 1,0] [--cpu-prof-dir DIR]
  *
- * Prints one line per trial and the median. Loopback only, bounded in time.
+ * `--server a,b` runs the servers in turns, trial by trial. Prints one line per trial and the
+ * medians (total, user, kernel). Loopback only, bounded in time.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -20,6 +22,7 @@ import WebSocket, { WebSocketServer as WsServer } from 'ws';
 import { WebSocketServer } from '../protocol/server.ts';
 import type { WebSocketConnection } from '../protocol/connection.ts';
 import { processCpuMs } from '../metrics/process.ts';
+import { median } from '../runner/repeat.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -141,11 +144,11 @@ const clockTicks = Number(spawnSync('getconf', ['CLK_TCK']).stdout.toString().tr
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function trial(): Promise<{ usPerMsg: number; sysUsPerMsg: number; sent: number; echoed: number; lateMs: number }> {
+async function trial(server: string): Promise<{ usPerMsg: number; sysUsPerMsg: number; sent: number; echoed: number; lateMs: number }> {
   const [serverCpu, clientCpu] = (a.cpus ?? '1,0').split(',');
   const self = fileURLToPath(import.meta.url);
   const prof = a['cpu-prof-dir'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', a['cpu-prof-dir']];
-  const child = spawn('taskset', ['-c', serverCpu!, process.execPath, ...prof, '--import', 'tsx', self, '--serve', a.server!], {
+  const child = spawn('taskset', ['-c', serverCpu!, process.execPath, ...prof, '--import', 'tsx', self, '--serve', server], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   spawnSync('taskset', ['-cp', clientCpu!, String(process.pid)], { stdio: 'ignore' });
@@ -155,7 +158,7 @@ async function trial(): Promise<{ usPerMsg: number; sysUsPerMsg: number; sent: n
   const sockets: Array<{ send(b: Buffer): void; terminate(): void }> = [];
   let echoed = 0;
   for (let i = 0; i < conns; i++) {
-    if (a.server!.startsWith('net')) {
+    if (server.startsWith('net')) {
       const s: Socket = netConnect(port, '127.0.0.1');
       s.setNoDelay(true);
       let bytes = 0;
@@ -217,17 +220,23 @@ async function trial(): Promise<{ usPerMsg: number; sysUsPerMsg: number; sent: n
 if (a.serve !== undefined) {
   serve(a.serve);
 } else {
-  const results: number[] = [];
+  // Several servers take turns, trial by trial (A B A B …): the machine drifts, and a comparison
+  // of neighbours holds where one of runs minutes apart does not.
+  const servers = a.server!.split(',');
+  const results = new Map<string, Array<{ total: number; kernel: number }>>(servers.map((s) => [s, []]));
   for (let t = 0; t < Number(a.trials); t++) {
-    const r = await trial();
-    results.push(r.usPerMsg);
+    for (const server of servers) {
+      const r = await trial(server);
+      results.get(server)!.push({ total: r.usPerMsg, kernel: r.sysUsPerMsg });
+      console.log(
+        `${server} trial ${t + 1}: ${r.usPerMsg.toFixed(1)} µs server CPU per message, ${r.sysUsPerMsg.toFixed(1)} of it in the kernel (${r.echoed} echoed of ${r.sent} sent in the window, client late by up to ${r.lateMs.toFixed(0)} ms)`,
+      );
+    }
+  }
+  for (const [server, rs] of results) {
     console.log(
-      `${a.server} trial ${t + 1}: ${r.usPerMsg.toFixed(1)} µs server CPU per message, ${r.sysUsPerMsg.toFixed(1)} of it in the kernel (${r.echoed} echoed of ${r.sent} sent in the window, client late by up to ${r.lateMs.toFixed(0)} ms)`,
+      `${server}: median ${median(rs.map((r) => r.total)).toFixed(1)} µs per message (user ${median(rs.map((r) => r.total - r.kernel)).toFixed(1)}, kernel ${median(rs.map((r) => r.kernel)).toFixed(1)}) at ${a.rate} msg/s over ${a.conns} connections, ${a.size} B`,
     );
   }
-  results.sort((x, y) => x - y);
-  console.log(
-    `${a.server}: median ${results[Math.floor(results.length / 2)]!.toFixed(1)} µs per message at ${a.rate} msg/s over ${a.conns} connections, ${a.size} B`,
-  );
   process.exit(0);
 }
