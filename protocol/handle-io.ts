@@ -23,7 +23,7 @@ import { getSystemErrorName } from 'node:util';
 
 /** A libuv write request as `stream_wrap` makes them; only bound to C++ when a write goes async. */
 interface WriteReq {
-  handle: TcpHandle;
+  handle: StreamHandle;
   oncomplete: (this: WriteReq, status: number) => void;
   io: HandleIo | null;
   bytes: number;
@@ -37,10 +37,10 @@ interface StreamWrap {
   kLastWriteWasAsync: number;
 }
 
-/** The methods of Node's TCP handle used here. */
-interface TcpHandle {
+/** The methods of Node's stream handle (TCP or pipe) used here. */
+interface StreamHandle {
   reading: boolean;
-  onread: (this: TcpHandle, arrayBuffer: ArrayBuffer | undefined) => unknown;
+  onread: (this: StreamHandle, arrayBuffer: ArrayBuffer | undefined) => unknown;
   readStart(): number;
   readStop(): number;
   useUserBuffer(buffer: Uint8Array): void;
@@ -71,7 +71,7 @@ function loadStreamWrap(): StreamWrap | null {
 
 const streamWrap = loadStreamWrap();
 
-function isTcpHandle(h: unknown): h is TcpHandle {
+function isStreamHandle(h: unknown): h is StreamHandle {
   if (typeof h !== 'object' || h === null) return false;
   const x = h as Record<string, unknown>;
   return (
@@ -105,7 +105,7 @@ let readBuffer: Buffer | undefined;
 export function takeOver(socket: unknown, owner: HandleIoOwner): HandleIo | null {
   if (streamWrap === null || !(socket instanceof Socket) || socket.constructor !== Socket) return null;
   const handle = (socket as unknown as { _handle: unknown })._handle;
-  if (!isTcpHandle(handle) || handle[kIo] !== undefined) return null;
+  if (!isStreamHandle(handle) || handle[kIo] !== undefined) return null;
   if (socket.destroyed || !socket.readable || !socket.writable || socket.connecting) return null;
   if (socket.readableLength !== 0 || socket.writableLength !== 0 || socket.listenerCount('data') !== 0) return null;
   return new HandleIo(socket, handle, owner, streamWrap);
@@ -120,11 +120,11 @@ export class HandleIo {
   private queuedBytes = 0;
   private corked = false;
   private endWhenFlushed = false;
-  private readonly nodeOnRead: TcpHandle['onread'];
+  private readonly nodeOnRead: StreamHandle['onread'];
 
   constructor(
     private readonly socket: Socket,
-    private readonly handle: TcpHandle,
+    private readonly handle: StreamHandle,
     private readonly owner: HandleIoOwner,
     private readonly sw: StreamWrap,
   ) {
@@ -204,7 +204,7 @@ export class HandleIo {
     req.oncomplete = onWriteComplete;
     const err = one !== null ? this.handle.writeBuffer(req, one) : this.handle.writev(req, many!, true);
     if (err !== 0) {
-      spareReq = req;
+      // Not reused: a failure after a partial write may have bound it.
       socket.destroy(writeError(err));
       return;
     }
@@ -243,7 +243,7 @@ export class HandleIo {
 /** A request object no write has bound yet; see `dispatch`. */
 let spareReq: WriteReq | null = null;
 
-function onHandleRead(this: TcpHandle, arrayBuffer: ArrayBuffer | undefined): unknown {
+function onHandleRead(this: StreamHandle, arrayBuffer: ArrayBuffer | undefined): unknown {
   return this[kIo]!.read(streamWrap!.streamBaseState[streamWrap!.kReadBytesOrError]!, arrayBuffer);
 }
 
@@ -253,7 +253,7 @@ function onWriteComplete(this: WriteReq, status: number): void {
   io?.completed(this, status);
 }
 
-function startReading(socket: Socket, handle: TcpHandle): void {
+function startReading(socket: Socket, handle: StreamHandle): void {
   if (handle.reading || socket.destroyed) return;
   handle.reading = true;
   const err = handle.readStart();
@@ -261,14 +261,14 @@ function startReading(socket: Socket, handle: TcpHandle): void {
 }
 
 function socketOnPause(this: Socket): void {
-  const handle = (this as unknown as { _handle: TcpHandle | null })._handle;
+  const handle = (this as unknown as { _handle: StreamHandle | null })._handle;
   if (handle === null || !handle.reading) return;
   handle.reading = false;
   handle.readStop();
 }
 
 function socketOnResume(this: Socket): void {
-  const handle = (this as unknown as { _handle: TcpHandle | null })._handle;
+  const handle = (this as unknown as { _handle: StreamHandle | null })._handle;
   // 'resume' comes a tick after resume(): a pause() in between wins.
   if (handle !== null && !this.isPaused()) startReading(this, handle);
 }

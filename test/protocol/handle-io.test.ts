@@ -175,6 +175,28 @@ test('handle path: a reader dropped at the cap gets the queued messages, the 100
   assert.ok(serverEnded, 'the server half-closed once its queue had gone out');
 });
 
+test('handle path: a peer that resets the connection while output is pending: close 1006, the socket destroyed', async (t) => {
+  const { conns, url } = await engineEchoServer(t, createServer(), {}, true);
+  const client = await connect(url);
+  await waitFor(() => conns.length === 1, 'the server side');
+  const server = conns[0]!;
+  assert.equal(server.socketIo, 'handle');
+  client.rawSocket.pause();
+  server.send(Buffer.alloc(8 * 1024 * 1024));
+  assert.ok(server.bufferedAmount > 0, 'a write is pending in the handle queue');
+  let failed: Error | undefined;
+  server.on('error', (e: Error) => {
+    failed = e;
+  });
+  const closed = new Promise<number>((resolve) => server.once('close', resolve));
+  // Unread bytes in its receive buffer make the peer's close a reset.
+  await delay(50);
+  client.rawSocket.destroy();
+  assert.equal(await closed, 1006);
+  assert.match(String((failed as NodeJS.ErrnoException | undefined)?.code), /ECONNRESET|EPIPE/);
+  assert.ok((server.rawSocket as Socket).destroyed);
+});
+
 for (const socketIo of ['handle', 'stream'] as const) {
   test(`${socketIo} path: a corked batch past the high-water mark that the kernel takes at once still emits drain`, async (t) => {
     const { conns, url } = await engineEchoServer(t, createServer(), { socketIo });
