@@ -72,7 +72,21 @@ interface Pusher {
   send(payload: Buffer): boolean;
   cork(): void;
   uncork(): void;
-  socket: Socket;
+  /** Calls back once the queue went below the high-water mark again. */
+  onDrain(cb: () => void): void;
+  /** Half-closes after everything sent; `closed` runs when the socket is gone. */
+  end(closed: () => void): void;
+}
+
+/** 'drain' and the end of a server whose every byte goes through the socket's stream. */
+function viaSocket(socket: Socket): Pick<Pusher, 'onDrain' | 'end'> {
+  return {
+    onDrain: (cb) => socket.once('drain', cb),
+    end: (closed) => {
+      socket.end();
+      socket.once('close', closed);
+    },
+  };
 }
 
 /** Child mode: one server of `kind`; pushes to its first client for warm-up + seconds, then reports. */
@@ -97,9 +111,8 @@ function serve(kind: Kind, mode: Mode): void {
         const cpu = process.cpuUsage(cpu0);
         const report = { sent: sent - sent0, cpuUs: cpu.user + cpu.system, wallMs: now - t0, total: sent };
         process.stdout.write(`${JSON.stringify(report)}\n`);
-        p.socket.end();
         // Exit on its own (not killed), so a `--cpu-prof` run of this child writes its profile.
-        p.socket.once('close', () => process.exit(0));
+        p.end(() => process.exit(0));
         return;
       }
       let ok = true;
@@ -108,14 +121,14 @@ function serve(kind: Kind, mode: Mode): void {
       if (mode === 'batched') p.uncork();
       sent += ROUND;
       if (ok) setImmediate(round);
-      else p.socket.once('drain', () => setImmediate(round));
+      else p.onDrain(() => setImmediate(round));
     };
     round();
   };
   if (kind === 'net') {
     const server = createNetServer((socket) => {
       socket.setNoDelay(true);
-      start({ send: (b) => socket.write(b), cork: () => socket.cork(), uncork: () => socket.uncork(), socket });
+      start({ send: (b) => socket.write(b), cork: () => socket.cork(), uncork: () => socket.uncork(), ...viaSocket(socket) });
     });
     server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as AddressInfo).port}\n`));
     return;
@@ -132,13 +145,19 @@ function serve(kind: Kind, mode: Mode): void {
         },
         cork: () => socket.cork(),
         uncork: () => socket.uncork(),
-        socket,
+        ...viaSocket(socket),
       });
     });
   } else {
     const wss = new WebSocketServer({ server: http });
     wss.on('connection', (c: WebSocketConnection) => {
-      start({ send: (b) => c.send(b), cork: () => c.cork(), uncork: () => c.uncork(), socket: c.rawSocket as Socket });
+      const socket = c.rawSocket as Socket;
+      // The engine may queue below the socket (its handle path): 'drain' and the end go through it.
+      const end = (closed: () => void): void => {
+        if (c.bufferedAmount > 0) setTimeout(() => end(closed), 1);
+        else viaSocket(socket).end(closed);
+      };
+      start({ send: (b) => c.send(b), cork: () => c.cork(), uncork: () => c.uncork(), onDrain: (cb) => c.once('drain', cb), end });
     });
   }
   http.listen(0, '127.0.0.1', () => process.stdout.write(`${(http.address() as AddressInfo).port}\n`));

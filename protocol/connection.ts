@@ -12,6 +12,7 @@ import { PerMessageDeflate, type DeflateOptions, type DeflateParams } from './de
 import { encodeFrame, encodePayloadInto, frameHeaderSize, Opcode } from './frame.ts';
 import { ConnectionProtocol, ReadyState, type FrameObserver, type ProtocolOutput, type ReadyStateValue } from './core.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES, type ParserHandler } from './parser.ts';
+import { takeOver, type HandleIo, type HandleIoOwner } from './handle-io.ts';
 
 /** Raw opening-handshake text, for display (the demo shows the real headers). */
 export interface HandshakeInfo {
@@ -60,6 +61,11 @@ export interface ConnectionOptions {
   deflate?: DeflateParams;
   /** Local permessage-deflate settings (threshold, level) used with `deflate`. */
   deflateOptions?: DeflateOptions;
+  /**
+   * Read and write a plain TCP socket through its handle, below Node's stream layer (see
+   * handle-io.ts); sockets it cannot take (TLS, anything buffered) keep the stream path. Default false.
+   */
+  handleIo?: boolean;
 }
 
 /** Options of `send()`. */
@@ -117,6 +123,10 @@ export class WebSocketConnection extends EventEmitter {
   missedPongs = 0;
 
   private readonly socket: Duplex;
+  /** The socket's handle when this connection reads and writes below the stream layer, else null. */
+  private readonly io: HandleIo | null;
+  /** A send returned false: emit 'drain' once the queue is empty (the handle path's own bookkeeping). */
+  private needDrain = false;
   /** The sans-I/O state machine this adapter drives. */
   private readonly core: ConnectionProtocol;
   private readonly maxBufferedBytes: number;
@@ -181,7 +191,8 @@ export class WebSocketConnection extends EventEmitter {
     // Shared listener functions that find their connection on the socket: no closures per
     // connection, which matters at ten thousand idle connections.
     (socket as OwnedSocket)[kConnection] = this;
-    socket.on('data', socketOnData);
+    this.io = options.handleIo ? takeOver(socket, new IoOwner(this)) : null;
+    if (this.io === null) socket.on('data', socketOnData);
     socket.on('end', socketOnEnd);
     socket.on('close', socketOnClose);
     socket.on('error', socketOnError);
@@ -222,10 +233,45 @@ export class WebSocketConnection extends EventEmitter {
 
   /** Bytes accepted by `send` and not yet handed to the kernel. */
   get bufferedAmount(): number {
-    return this.socket.writableLength + this.pendingEnd - this.pendingStart;
+    return this.queued();
   }
 
-  /** The underlying socket (for counters such as bytesRead / bytesWritten). */
+  /** How this connection reaches its socket: 'handle' below the stream layer, or 'stream'. */
+  get socketIo(): 'handle' | 'stream' {
+    return this.io === null ? 'stream' : 'handle';
+  }
+
+  private queued(): number {
+    const io = this.io;
+    return this.socket.writableLength + this.pendingEnd - this.pendingStart + (io === null ? 0 : io.pendingBytes);
+  }
+
+  /** Hands one buffer to the socket; false past the high-water mark, as `Writable.write`. */
+  private put(data: Buffer): boolean {
+    const io = this.io;
+    if (io === null) return this.socket.write(data);
+    io.write(data);
+    const queued = this.queued();
+    if (queued >= this.highWaterMark) {
+      this.needDrain = true;
+      return false;
+    }
+    this.drainIfFlushed();
+    return true;
+  }
+
+  /**
+   * After a send said to wait, the kernel may take everything at once (no write completes
+   * later to say so): then 'drain' comes a tick later, as a Writable's does.
+   */
+  private drainIfFlushed(): void {
+    if (this.needDrain && this.queued() === 0) process.nextTick(ioFlushedTick, this);
+  }
+
+  /**
+   * The underlying socket (for counters such as bytesRead / bytesWritten, pause/resume). On the
+   * handle path (`socketIo`) it emits no 'data' and must not be written to directly.
+   */
   get rawSocket(): Duplex {
     return this.socket;
   }
@@ -266,15 +312,21 @@ export class WebSocketConnection extends EventEmitter {
    * costs less than a socket write per frame even when the socket itself is corked.
    */
   cork(): void {
-    this.corks++;
-    this.socket.cork();
+    if (this.corks++ === 0) this.io?.cork();
+    if (this.io === null) this.socket.cork();
   }
 
   /** Flushes what was held since the matching `cork()` (calls nest). */
   uncork(): void {
     if (this.corks === 0) return;
-    if (--this.corks === 0) this.flushPending();
-    this.socket.uncork();
+    if (--this.corks === 0) {
+      this.flushPending();
+      if (this.io !== null) {
+        this.io.uncork();
+        this.drainIfFlushed();
+      }
+    }
+    if (this.io === null) this.socket.uncork();
   }
 
   /** Sends a ping (RFC 6455 §5.5.2), payload at most 125 bytes. */
@@ -311,10 +363,17 @@ export class WebSocketConnection extends EventEmitter {
     this.parsing = false;
     if (this.corks === 0) this.flushPending();
     // Back-pressure: the answers to this chunk are still queued; read more once they left.
-    if (this.pauseAbove > 0 && !this.pausedForOutput && this.socket.writableLength > this.pauseAbove) {
+    if (this.pauseAbove > 0 && !this.pausedForOutput && this.queued() > this.pauseAbove) {
       this.pausedForOutput = true;
       this.socket.pause();
     }
+  }
+
+  /** @internal The handle path's queue emptied (see `put`). */
+  onIoFlushed(): void {
+    if ((!this.needDrain && !this.pausedForOutput) || this.queued() > 0) return;
+    this.needDrain = false;
+    this.onDrain();
   }
 
   /** @internal The socket's queue emptied: resume reading if it was paused for output. */
@@ -346,9 +405,21 @@ export class WebSocketConnection extends EventEmitter {
     if (second === undefined) {
       if ((this.corks > 0 || this.parsing) && first.length <= COALESCE_MAX_FRAME) return this.coalesce(first);
       this.flushPending();
-      return socket.write(first);
+      return this.put(first);
     }
     this.flushPending();
+    const io = this.io;
+    if (io !== null) {
+      // Header and payload leave in one vectored write, as the corked socket below does.
+      if (this.corks === 0) io.cork();
+      this.put(first);
+      const ok = this.put(Buffer.from(second.buffer, second.byteOffset, second.byteLength));
+      if (this.corks === 0) {
+        io.uncork();
+        this.drainIfFlushed();
+      }
+      return ok;
+    }
     socket.cork();
     socket.write(first);
     const ok = socket.write(second);
@@ -367,19 +438,25 @@ export class WebSocketConnection extends EventEmitter {
     if ((this.corks > 0 || this.parsing) && size <= COALESCE_MAX_FRAME) {
       const at = this.reserve(size);
       encodePayloadInto(slab, at, payload, length, opcode, fin, rsv1, masked);
-      return this.socket.writableLength + this.pendingEnd - this.pendingStart < this.highWaterMark;
+      return this.underHighWaterMark();
     }
     const out = Buffer.allocUnsafe(size);
     encodePayloadInto(out, 0, payload, length, opcode, fin, rsv1, masked);
     this.flushPending();
-    return this.socket.write(out);
+    return this.put(out);
   }
 
   /** Copies a small whole frame behind the frames held by this corked connection. */
   private coalesce(frame: Buffer): boolean {
     const at = this.reserve(frame.length); // first: it may replace the slab
     slab.set(frame, at);
-    return this.socket.writableLength + this.pendingEnd - this.pendingStart < this.highWaterMark;
+    return this.underHighWaterMark();
+  }
+
+  private underHighWaterMark(): boolean {
+    if (this.queued() < this.highWaterMark) return true;
+    if (this.io !== null) this.needDrain = true;
+    return false;
   }
 
   /**
@@ -412,13 +489,14 @@ export class WebSocketConnection extends EventEmitter {
     this.pendingSlab = EMPTY;
     this.pendingStart = 0;
     this.pendingEnd = 0;
-    this.socket.write(region);
+    this.put(region);
   }
 
   /** @internal The protocol is done sending: half-close TCP, and bound the wait for the peer. */
   endOutput(): void {
     this.flushPending();
-    this.socket.end();
+    if (this.io !== null) this.io.end();
+    else this.socket.end();
     this.armCloseTimer();
   }
 
@@ -428,7 +506,7 @@ export class WebSocketConnection extends EventEmitter {
    * per connection stays below max(cap, largest message).
    */
   private checkBudget(size: number): boolean {
-    const queued = this.socket.writableLength + this.pendingEnd - this.pendingStart;
+    const queued = this.queued();
     if (queued === 0 || queued + size <= this.maxBufferedBytes) return true;
     const err = protocolError('WS_ERR_BUFFER_OVERFLOW', `${queued + size} bytes`);
     this.dropReason = 'slow-reader';
@@ -594,6 +672,9 @@ function socketOnError(this: OwnedSocket, err: Error): void {
 function socketOnDrain(this: OwnedSocket): void {
   this[kConnection].onDrain();
 }
+function ioFlushedTick(conn: WebSocketConnection): void {
+  conn.onIoFlushed();
+}
 function onNewListener(this: WebSocketConnection, event: string | symbol): void {
   if (event === 'message' || event === 'close' || event === 'error') this.scheduleRelease();
 }
@@ -617,6 +698,17 @@ class CoreEvents implements ParserHandler {
   }
   onError(err: ProtocolError): void {
     this.conn.emitError(err);
+  }
+}
+
+/** What the socket's handle reports to the connection when it reads below the stream layer. */
+class IoOwner implements HandleIoOwner {
+  constructor(private readonly conn: WebSocketConnection) {}
+  onData(chunk: Buffer): void {
+    this.conn.receive(chunk);
+  }
+  onFlushed(): void {
+    this.conn.onIoFlushed();
   }
 }
 

@@ -43,6 +43,12 @@ export interface ServerOptions extends UpgradeOptions {
   closeTimeoutMs?: number;
   /** Keep each connection's raw handshake text in `conn.handshake` (for display; costs memory per connection). */
   recordHandshake?: boolean;
+  /**
+   * `'handle'` (default): plain TCP sockets are read and written below Node's stream layer
+   * (handle-io.ts), cheaper per message; `'stream'`: every socket through `net.Socket`'s streams.
+   * TLS sockets, and any socket the handle path cannot take, always use the stream path.
+   */
+  socketIo?: 'handle' | 'stream';
   /** Raw frame observer installed on every connection. */
   onFrame?: (conn: WebSocketConnection, dir: 'in' | 'out', bytes: Buffer) => void;
 }
@@ -137,6 +143,7 @@ export class WebSocketServer extends EventEmitter {
     const conn = new WebSocketConnection(socket, {
       role: 'server',
       head,
+      handleIo: o.socketIo !== 'stream',
       ...(o.recordHandshake && { handshake: { requestHeaders: rawRequestLines(req), responseHeaders: response } }),
       ...(decision.protocol !== undefined && { protocol: decision.protocol }),
       ...(decision.deflate !== undefined && { deflate: decision.deflate }),

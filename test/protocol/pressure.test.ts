@@ -34,51 +34,53 @@ async function engineServer(t: TestContext, options: Omit<ServerOptions, 'server
   return `ws://127.0.0.1:${(http.address() as AddressInfo).port}/`;
 }
 
-test('1,000 binary messages of 64 KiB in one burst are echoed in full, with the server queue bounded', async (t) => {
-  let maxQueued = 0;
-  let serverErrors = 0;
-  // A cap of 4 MiB: without reading back-pressure the burst (64 MiB) would pass it while the client is paused.
-  const url = await engineServer(t, { maxBufferedBytes: 4 * MIB, pauseReadingAboveBytes: 1 * MIB }, (conn) => {
-    conn.on('error', () => serverErrors++);
-    conn.on('message', (data: Buffer, isBinary: boolean) => {
-      conn.send(data, { binary: isBinary });
-      if (conn.bufferedAmount > maxQueued) maxQueued = conn.bufferedAmount;
+for (const socketIo of ['handle', 'stream'] as const) {
+  test(`1,000 binary messages of 64 KiB in one burst are echoed in full, with the server queue bounded (${socketIo} path)`, async (t) => {
+    let maxQueued = 0;
+    let serverErrors = 0;
+    // A cap of 4 MiB: without reading back-pressure the burst (64 MiB) would pass it while the client is paused.
+    const url = await engineServer(t, { maxBufferedBytes: 4 * MIB, pauseReadingAboveBytes: 1 * MIB, socketIo }, (conn) => {
+      conn.on('error', () => serverErrors++);
+      conn.on('message', (data: Buffer, isBinary: boolean) => {
+        conn.send(data, { binary: isBinary });
+        if (conn.bufferedAmount > maxQueued) maxQueued = conn.bufferedAmount;
+      });
     });
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    await once(ws, 'open');
+    const count = 1000;
+    const size = 64 * KIB;
+    const seen: number[] = [];
+    let corrupt = 0;
+    ws.on('message', (data: Buffer) => {
+      const i = data.readUInt32BE(0);
+      if (data.length !== size || data[size - 1] !== (i & 0xff)) corrupt++;
+      seen.push(i);
+    });
+    let closedWith: number | undefined;
+    ws.on('close', (code) => {
+      closedWith = code;
+    });
+    // The client stops reading for a while, so the server's answers pile up unless it stops reading too.
+    ws.pause();
+    for (let i = 0; i < count; i++) {
+      const m = Buffer.alloc(size, i & 0xff);
+      m.writeUInt32BE(i, 0);
+      ws.send(m, { binary: true });
+    }
+    await delay(300);
+    ws.resume();
+    await waitFor(() => seen.length === count || closedWith !== undefined, 'every echo', 30_000);
+    assert.equal(closedWith, undefined, 'the connection stays open');
+    assert.equal(seen.length, count);
+    assert.equal(corrupt, 0);
+    assert.deepEqual(seen.slice(0, 5).concat(seen.slice(-5)), [0, 1, 2, 3, 4, 995, 996, 997, 998, 999]);
+    assert.equal(serverErrors, 0);
+    // One read chunk (at most 64 KiB of frames) is answered after the queue passed the mark.
+    assert.ok(maxQueued <= 1 * MIB + 256 * KIB, `server queue peaked at ${maxQueued} bytes`);
+    ws.close();
   });
-  const ws = new WebSocket(url, { perMessageDeflate: false });
-  await once(ws, 'open');
-  const count = 1000;
-  const size = 64 * KIB;
-  const seen: number[] = [];
-  let corrupt = 0;
-  ws.on('message', (data: Buffer) => {
-    const i = data.readUInt32BE(0);
-    if (data.length !== size || data[size - 1] !== (i & 0xff)) corrupt++;
-    seen.push(i);
-  });
-  let closedWith: number | undefined;
-  ws.on('close', (code) => {
-    closedWith = code;
-  });
-  // The client stops reading for a while, so the server's answers pile up unless it stops reading too.
-  ws.pause();
-  for (let i = 0; i < count; i++) {
-    const m = Buffer.alloc(size, i & 0xff);
-    m.writeUInt32BE(i, 0);
-    ws.send(m, { binary: true });
-  }
-  await delay(300);
-  ws.resume();
-  await waitFor(() => seen.length === count || closedWith !== undefined, 'every echo', 30_000);
-  assert.equal(closedWith, undefined, 'the connection stays open');
-  assert.equal(seen.length, count);
-  assert.equal(corrupt, 0);
-  assert.deepEqual(seen.slice(0, 5).concat(seen.slice(-5)), [0, 1, 2, 3, 4, 995, 996, 997, 998, 999]);
-  assert.equal(serverErrors, 0);
-  // One read chunk (at most 64 KiB of frames) is answered after the queue passed the mark.
-  assert.ok(maxQueued <= 1 * MIB + 256 * KIB, `server queue peaked at ${maxQueued} bytes`);
-  ws.close();
-});
+}
 
 /** Sends 64 KiB messages to `conn` until the cap drops it; returns how many went out. */
 function floodUntilDropped(conn: WebSocketConnection): number {

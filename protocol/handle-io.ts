@@ -1,0 +1,283 @@
+/**
+ * Reading and writing an accepted TCP socket below Node's stream layer. Per read, Node's stream
+ * path allocates a Buffer, pushes it through Readable and emits 'data'; per write it runs
+ * Writable.write, a WriteWrap and an after-write tick. Here each read lands in one reused buffer
+ * and is copied out for the connection, and each write goes to the TCP handle at once (the kernel
+ * takes it synchronously unless its buffer is full); measured with `bench/fixed-echo.ts`
+ * (`--server net` vs `net-onread-direct`).
+ *
+ * Private Node internals, and why: user code can only learn a read's length and hand the kernel a
+ * write without the stream machinery through `process.binding('stream_wrap')` (deprecated, but
+ * present in Node 20-24) and the socket's `_handle`. `takeOver` checks that both have the shape it
+ * needs and returns null otherwise; the connection then keeps the stream path, as it does for TLS
+ * sockets and anything not a plain `net.Socket` (`test/protocol/handle-io.test.ts` runs the engine
+ * with `process.binding` removed).
+ *
+ * What stays with the socket: 'end', 'close' and 'error' (EOF and read errors go to Node's own
+ * read handler), pause/resume (followed through the socket's 'pause'/'resume' events, as node:http
+ * does for its parser), `bytesRead`/`bytesWritten` (the handle counts them), `end()`/`destroy()`.
+ * Socket timeouts are not refreshed by reads here; the engine does not use them.
+ */
+import { Socket } from 'node:net';
+import { getSystemErrorName } from 'node:util';
+
+/** A libuv write request as `stream_wrap` makes them; only bound to C++ when a write goes async. */
+interface WriteReq {
+  handle: StreamHandle;
+  oncomplete: (this: WriteReq, status: number) => void;
+  io: HandleIo | null;
+  bytes: number;
+  buffer: unknown;
+}
+
+interface StreamWrap {
+  WriteWrap: new () => WriteReq;
+  streamBaseState: Int32Array;
+  kReadBytesOrError: number;
+  kLastWriteWasAsync: number;
+}
+
+/** The methods of Node's stream handle (TCP or pipe) used here. */
+interface StreamHandle {
+  reading: boolean;
+  onread: (this: StreamHandle, arrayBuffer: ArrayBuffer | undefined) => unknown;
+  readStart(): number;
+  readStop(): number;
+  useUserBuffer(buffer: Uint8Array): void;
+  writeBuffer(req: WriteReq, data: Uint8Array): number;
+  writev(req: WriteReq, chunks: Uint8Array[], allBuffers: boolean): number;
+  [kIo]?: HandleIo;
+}
+
+const kIo = Symbol('handle-io');
+
+function loadStreamWrap(): StreamWrap | null {
+  const binding = (process as { binding?: (name: string) => unknown }).binding;
+  if (typeof binding !== 'function') return null;
+  let sw: Partial<StreamWrap>;
+  try {
+    // Throws when the module is gone from process.binding's allow-list.
+    sw = binding.call(process, 'stream_wrap') as Partial<StreamWrap>;
+  } catch {
+    return null;
+  }
+  const ok =
+    typeof sw.WriteWrap === 'function' &&
+    sw.streamBaseState instanceof Int32Array &&
+    typeof sw.kReadBytesOrError === 'number' &&
+    typeof sw.kLastWriteWasAsync === 'number';
+  return ok ? (sw as StreamWrap) : null;
+}
+
+const streamWrap = loadStreamWrap();
+
+function isStreamHandle(h: unknown): h is StreamHandle {
+  if (typeof h !== 'object' || h === null) return false;
+  const x = h as Record<string, unknown>;
+  return (
+    typeof x.reading === 'boolean' &&
+    typeof x.onread === 'function' &&
+    typeof x.readStart === 'function' &&
+    typeof x.readStop === 'function' &&
+    typeof x.useUserBuffer === 'function' &&
+    typeof x.writeBuffer === 'function' &&
+    typeof x.writev === 'function'
+  );
+}
+
+/** What the owner of a taken-over socket is told. */
+export interface HandleIoOwner {
+  /** Bytes read; a fresh Buffer the owner may keep. */
+  onData(chunk: Buffer): void;
+  /** Everything queued went to the kernel after a write had to wait. */
+  onFlushed(): void;
+}
+
+/** Reads land here, one read at a time, and are copied out before the next. */
+const READ_BUFFER_BYTES = 64 * 1024;
+let readBuffer: Buffer | undefined;
+
+/**
+ * Takes over reading and writing of `socket` when it is a plain, idle TCP socket (nothing buffered
+ * either way, nobody listening for 'data') and Node's internals have the expected shape; else null,
+ * and the caller keeps the stream path. TLS sockets are never taken.
+ */
+export function takeOver(socket: unknown, owner: HandleIoOwner): HandleIo | null {
+  if (streamWrap === null || !(socket instanceof Socket) || socket.constructor !== Socket) return null;
+  const handle = (socket as unknown as { _handle: unknown })._handle;
+  if (!isStreamHandle(handle) || handle[kIo] !== undefined) return null;
+  if (socket.destroyed || !socket.readable || !socket.writable || socket.connecting) return null;
+  if (socket.readableLength !== 0 || socket.writableLength !== 0 || socket.listenerCount('data') !== 0) return null;
+  return new HandleIo(socket, handle, owner, streamWrap);
+}
+
+/** One socket read and written through its TCP handle; see the file comment. */
+export class HandleIo {
+  /** Bytes of the write the kernel has not finished taking. */
+  private inFlight = 0;
+  /** Buffers waiting behind that write (or held while corked). */
+  private queue: Buffer[] = [];
+  private queuedBytes = 0;
+  private corked = false;
+  private endWhenFlushed = false;
+  private readonly nodeOnRead: StreamHandle['onread'];
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly handle: StreamHandle,
+    private readonly owner: HandleIoOwner,
+    private readonly sw: StreamWrap,
+  ) {
+    this.nodeOnRead = handle.onread;
+    handle[kIo] = this;
+    readBuffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+    handle.useUserBuffer(readBuffer);
+    handle.onread = onHandleRead;
+    socket.on('pause', socketOnPause);
+    socket.on('resume', socketOnResume);
+    if (socket.isPaused()) socketOnPause.call(socket);
+    else startReading(socket, handle);
+  }
+
+  /** Bytes accepted by `write` and not yet taken by the kernel. */
+  get pendingBytes(): number {
+    return this.inFlight + this.queuedBytes;
+  }
+
+  /** @internal A read of `n` bytes (or EOF / an error, n <= 0) from the handle. */
+  read(n: number, arrayBuffer: ArrayBuffer | undefined): unknown {
+    if (n > 0) {
+      if (this.socket.destroyed) return undefined;
+      const chunk = Buffer.allocUnsafe(n);
+      readBuffer!.copy(chunk, 0, 0, n);
+      this.owner.onData(chunk);
+      return undefined;
+    }
+    // EOF and errors: Node's handler ends or destroys the socket as it always does.
+    return this.nodeOnRead.call(this.handle, arrayBuffer);
+  }
+
+  /** Writes `data` now, or queues it behind a write still in progress (or until `uncork`). */
+  write(data: Buffer): void {
+    if (data.length === 0) return;
+    if (this.inFlight > 0 || this.corked) {
+      this.queue.push(data);
+      this.queuedBytes += data.length;
+      return;
+    }
+    this.dispatch(data, null);
+  }
+
+  /** Holds writes until `uncork`, so they leave in one vectored write. */
+  cork(): void {
+    this.corked = true;
+  }
+
+  /** Sends what `cork` held. */
+  uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    if (this.inFlight === 0) this.flushQueue();
+  }
+
+  /** Half-closes after everything written so far reached the kernel. */
+  end(): void {
+    if (this.pendingBytes === 0) this.socket.end();
+    else this.endWhenFlushed = true;
+  }
+
+  private flushQueue(): void {
+    const queue = this.queue;
+    if (queue.length === 0) return;
+    this.queue = [];
+    this.queuedBytes = 0;
+    if (queue.length === 1) this.dispatch(queue[0]!, null);
+    else this.dispatch(null, queue);
+  }
+
+  private dispatch(one: Buffer | null, many: Buffer[] | null): void {
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    const req = spareReq ?? new this.sw.WriteWrap();
+    spareReq = null;
+    req.handle = this.handle;
+    req.oncomplete = onWriteComplete;
+    const err = one !== null ? this.handle.writeBuffer(req, one) : this.handle.writev(req, many!, true);
+    if (err !== 0) {
+      // Not reused: a failure after a partial write may have bound it.
+      socket.destroy(writeError(err));
+      return;
+    }
+    if (this.sw.streamBaseState[this.sw.kLastWriteWasAsync] === 0) {
+      // A write the kernel took at once never bound its request: the next write reuses it.
+      spareReq = req;
+      return;
+    }
+    // The kernel's buffer is full: the bytes must stay alive and unchanged until it takes them.
+    req.io = this;
+    req.buffer = one ?? many;
+    req.bytes = one !== null ? one.length : many!.reduce((s, b) => s + b.length, 0);
+    this.inFlight = req.bytes;
+  }
+
+  /** @internal The write that had to wait is done. */
+  completed(req: WriteReq, status: number): void {
+    this.inFlight = 0;
+    req.buffer = null;
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    if (status < 0) {
+      socket.destroy(writeError(status));
+      return;
+    }
+    if (!this.corked) this.flushQueue();
+    if (this.inFlight > 0) return;
+    if (this.endWhenFlushed && this.queuedBytes === 0) {
+      this.endWhenFlushed = false;
+      socket.end();
+    }
+    this.owner.onFlushed();
+  }
+}
+
+/** A request object no write has bound yet; see `dispatch`. */
+let spareReq: WriteReq | null = null;
+
+function onHandleRead(this: StreamHandle, arrayBuffer: ArrayBuffer | undefined): unknown {
+  return this[kIo]!.read(streamWrap!.streamBaseState[streamWrap!.kReadBytesOrError]!, arrayBuffer);
+}
+
+function onWriteComplete(this: WriteReq, status: number): void {
+  const io = this.io;
+  this.io = null;
+  io?.completed(this, status);
+}
+
+function startReading(socket: Socket, handle: StreamHandle): void {
+  if (handle.reading || socket.destroyed) return;
+  handle.reading = true;
+  const err = handle.readStart();
+  if (err !== 0) socket.destroy(writeError(err, 'read'));
+}
+
+function socketOnPause(this: Socket): void {
+  const handle = (this as unknown as { _handle: StreamHandle | null })._handle;
+  if (handle === null || !handle.reading) return;
+  handle.reading = false;
+  handle.readStop();
+}
+
+function socketOnResume(this: Socket): void {
+  const handle = (this as unknown as { _handle: StreamHandle | null })._handle;
+  // 'resume' comes a tick after resume(): a pause() in between wins.
+  if (handle !== null && !this.isPaused()) startReading(this, handle);
+}
+
+function writeError(status: number, syscall = 'write'): NodeJS.ErrnoException {
+  const code = getSystemErrorName(status);
+  const err: NodeJS.ErrnoException = new Error(`${syscall} ${code}`);
+  err.code = code;
+  err.errno = status;
+  err.syscall = syscall;
+  return err;
+}
