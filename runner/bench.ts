@@ -118,30 +118,37 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
     for (const { scenario, params } of plan.scenarios) {
       const sr: ScenarioResult = { name: scenario.name, params: { ...params }, results: [] };
       results.scenarios.push(sr);
+      const repeat = plan.repeat ?? 1;
+      const loadCores = plan.run.cpus && !('off' in plan.run.cpus) ? plan.run.cpus.load.length : 1;
+      // One slot per transport: its first progress index (as plannedRuns counts them), and its trials;
+      // a row that cannot run is settled at once.
+      const slots: { t: TransportName; tag: string; first: number; trials: TransportResult[]; settled?: TransportResult }[] = [];
       for (const t of plan.transports) {
         step++;
         if (stopper.signal.aborted) break;
         const tag = `[${step}/${total} ${scenario.name}]`;
+        const first = run;
         const missing = unavailable.get(t);
+        const skip = missing ? null : whyNot(scenario, t, params, plan.run.path);
+        run += skip ? 1 : repeat;
         if (missing) {
-          sr.results.push(erroredResult(t, missing));
-          progress.finish(run++, true);
-          continue;
-        }
-        const skip = whyNot(scenario, t, params, plan.run.path);
-        if (skip) {
+          for (let i = 0; i < repeat; i++) progress.finish(first + i, true);
+          slots.push({ t, tag, first, trials: [], settled: erroredResult(t, missing) });
+        } else if (skip) {
           log(`${tag} ${t}: skipped — ${skip}`);
-          sr.results.push(notApplicableResult(t, skip));
-          progress.finish(run++, true);
-          continue;
-        }
-        const trials: TransportResult[] = [];
-        const repeat = plan.repeat ?? 1;
-        const loadCores = plan.run.cpus && !('off' in plan.run.cpus) ? plan.run.cpus.load.length : 1;
-        for (let k = 1; k <= repeat && !stopper.signal.aborted; k++) {
+          progress.finish(first, true);
+          slots.push({ t, tag, first, trials: [], settled: notApplicableResult(t, skip) });
+        } else slots.push({ t, tag, first, trials: [] });
+      }
+      // Trials take turns across transports (the first of each, then the second of each…): a machine
+      // that drifts while a scenario runs then weighs on every transport alike, not on the one measured last.
+      for (let k = 1; k <= repeat && !stopper.signal.aborted; k++) {
+        for (const slot of slots) {
+          if (slot.settled || stopper.signal.aborted) continue;
+          const { t, tag, trials } = slot;
           const trialTag = repeat > 1 ? `${tag} (trial ${k}/${repeat})` : tag;
           // Reruns (a noisy trial, more load processes) count as this run's time: the ETA learns from them too.
-          const index = run++;
+          const index = slot.first + k - 1;
           progress.start(index);
           const runOnce = async (p: object): Promise<TransportResult> => {
             const started = performance.now();
@@ -190,7 +197,10 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
           }
           progress.finish(index);
         }
-        if (trials.length) sr.results.push(combineTrials(trials));
+      }
+      for (const slot of slots) {
+        if (slot.settled) sr.results.push(slot.settled);
+        else if (slot.trials.length) sr.results.push(combineTrials(slot.trials));
       }
       try {
         const summary = scenario.summarize?.(sr);
