@@ -61,7 +61,10 @@ export function combineTrials(trials: TransportResult[]): TransportResult {
   const failed = trials.filter((t) => t.state !== 'completed');
   if (ok.length === 0) return { ...trials[trials.length - 1]!, extra: { ...trials[trials.length - 1]!.extra, trials: trials.length } };
   // The base row is the trial nearest the median p50 (or throughput), so its curve and series fit its figures.
-  const key = (t: TransportResult) => getPath(t, 'latencyMs.p50') ?? getPath(t, 'throughput.messagesPerSec') ?? 0;
+  // A saturation search's row is the trial of the median sustained rate: its bracket and steps are that trial's.
+  const searched = ok.every((t) => getPath(t, 'extra.sustainedRate') !== undefined);
+  const key = (t: TransportResult) =>
+    (searched ? getPath(t, 'extra.sustainedRate') : undefined) ?? getPath(t, 'latencyMs.p50') ?? getPath(t, 'throughput.messagesPerSec') ?? 0;
   const mid = median(ok.map(key));
   const base = structuredClone(ok.reduce((a, b) => (Math.abs(key(b) - mid) < Math.abs(key(a) - mid) ? b : a)));
   const spread: Record<string, { min: number; max: number }> = {};
@@ -70,6 +73,10 @@ export function combineTrials(trials: TransportResult[]): TransportResult {
     if (vs.length !== ok.length) continue;
     setPath(base, p, median(vs));
     spread[p] = { min: Math.min(...vs), max: Math.max(...vs) };
+  }
+  if (searched) {
+    const rates = ok.map((t) => getPath(t, 'extra.sustainedRate')!);
+    spread['extra.sustainedRate'] = { min: Math.min(...rates), max: Math.max(...rates) };
   }
   for (const [k, get] of Object.entries(DERIVED)) {
     const vs = ok.map(get).filter((v): v is number => v !== undefined);

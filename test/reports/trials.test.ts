@@ -39,3 +39,23 @@ describe("compareTrials: one transport beats another only beyond the trials' spr
     );
   });
 });
+
+describe('combineTrials: a saturation search keeps the trial of its median sustained rate', () => {
+  it('bracket, steps and rate come from one trial, the median one, with the rates spread', async () => {
+    const { combineTrials } = await import('../../runner/repeat.ts');
+    const trial = (sustainedRate: number, failedRate: number, p50: number) =>
+      ({
+        transport: 'ws',
+        state: 'completed',
+        latencyMs: { p50, p90: p50, p99: p50, p999: p50, max: p50, mean: p50 },
+        throughput: { messagesPerSec: sustainedRate * 10, payloadBytesPerSec: 1 },
+        extra: { sustainedRate, failedRate, steps: [{ rate: failedRate, sustained: false }] },
+      }) as unknown as TransportResult;
+    // The median p50 (45 ms) belongs to the slowest trial; the median rate (13,000) to another.
+    const row = combineTrials([trial(13_000, 14_000, 50), trial(16_000, 17_000, 40), trial(11_000, 12_000, 45)]);
+    assert.equal(row.extra?.['sustainedRate'], 13_000);
+    assert.equal(row.extra?.['failedRate'], 14_000, 'the bracket is one trial’s');
+    assert.deepEqual((row.extra?.['spread'] as Record<string, unknown>)['extra.sustainedRate'], { min: 11_000, max: 16_000 });
+    assert.equal(row.throughput?.messagesPerSec, 130_000, 'the median of the trials');
+  });
+});
