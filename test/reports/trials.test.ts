@@ -55,7 +55,7 @@ describe('combineTrials: a saturation search keeps the trial of its median susta
     const row = combineTrials([trial(13_000, 14_000, 50), trial(16_000, 17_000, 40), trial(11_000, 12_000, 45)]);
     assert.equal(row.extra?.['sustainedRate'], 13_000);
     assert.equal(row.extra?.['failedRate'], 14_000, 'the bracket is one trial’s');
-    assert.deepEqual((row.extra?.['spread'] as Record<string, unknown>)['extra.sustainedRate'], { min: 11_000, max: 16_000 });
+    assert.deepEqual((row.extra!['spread'] as Record<string, unknown>)['extra.sustainedRate'], { min: 11_000, max: 16_000 });
     assert.equal(row.throughput?.messagesPerSec, 130_000, 'the median of the trials');
   });
 });
