@@ -6,28 +6,15 @@
  * All on 127.0.0.1, with a Redis the test starts (scripts/ensure-redis.sh installs it when missing).
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Pool } from 'undici';
 import type { TransportClient } from '../../clients/contract.ts';
-import { type LabRedis, startRedis } from '../../cluster/redis.ts';
+import { redisForFile } from './redis-fixture.ts';
 import { Session } from '../../runner/session.ts';
 import type { ServerOptions } from '../../servers/contract.ts';
 import { createClientFor } from '../../transports/load.ts';
 
-let redis: LabRedis | undefined;
-let why = '';
-
-before(async () => {
-  try {
-    redis = await startRedis();
-  } catch (e) {
-    why = `no redis-server: ${(e as Error).message}`;
-    if (process.env['CI'] === 'true') throw e;
-  }
-});
-after(async () => {
-  await redis?.stop();
-});
+const fixture = redisForFile();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -88,7 +75,7 @@ async function publishAll(base: string, prefix: string, count: number, everyMs: 
 }
 
 async function clusterOf(row: string, options: ServerOptions): Promise<Session> {
-  const s = new Session(row, options, { wsClient: 'own', redisUrl: redis!.url });
+  const s = new Session(row, options, { wsClient: 'own', redisUrl: fixture.redis!.url });
   await s.startServer();
   assert.equal(s.nodePids.length, 3);
   return s;
@@ -96,7 +83,7 @@ async function clusterOf(row: string, options: ServerOptions): Promise<Session> 
 
 for (const row of ['sse', 'polling']) {
   test(`${row}: a node killed mid-run: its clients resume on the others from the Redis stream, nothing lost`, { timeout: 120_000 }, async (t) => {
-    if (!redis) return t.skip(why);
+    if (!fixture.redis) return t.skip(fixture.why);
     const s = await clusterOf(`${row}-n3`, { sseRetryMs: 100, longPollTimeoutMs: 2_000 });
     const clients: Watched[] = [];
     try {
@@ -130,7 +117,7 @@ for (const row of ['sse', 'polling']) {
 }
 
 test('websocket: clients of a killed node reconnect through the balancer to the others', { timeout: 120_000 }, async (t) => {
-  if (!redis) return t.skip(why);
+  if (!fixture.redis) return t.skip(fixture.why);
   const s = await clusterOf('websocket-n3', {});
   const clients: Watched[] = [];
   try {

@@ -4,29 +4,18 @@
  * compresses the one and not the other. With a Redis the test starts.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { type LabRedis, startRedis } from '../../cluster/redis.ts';
+import { test } from 'node:test';
+import { redisForFile } from './redis-fixture.ts';
 import type { TransportName } from '../../metrics/results.ts';
 import type { RunContext } from '../../scenarios/contract.ts';
 import { type OverheadParams, overhead } from '../../scenarios/overhead/index.ts';
 import { readPayloadPoints } from '../../scenarios/overhead/schema.ts';
 
-let redis: LabRedis | undefined;
-let why = '';
-before(async () => {
-  try {
-    redis = await startRedis();
-  } catch (e) {
-    why = `no redis-server: ${(e as Error).message}`;
-    if (process.env['CI'] === 'true') throw e;
-  }
-});
-after(async () => {
-  await redis?.stop();
-});
+const fixture = redisForFile();
 
 test('websocket+deflate on two nodes: compressible text shrinks, random base64 does not', { timeout: 120_000 }, async (t) => {
-  if (!redis) return t.skip(why);
+  const redis = fixture.redis;
+  if (!redis) return t.skip(fixture.why);
   const ctx: RunContext = { progress: () => {}, signal: new AbortController().signal, wsClient: 'own', redisUrl: redis.url };
   const p: OverheadParams = {
     pollIntervalMs: 100,
