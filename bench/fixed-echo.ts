@@ -15,13 +15,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { connect as netConnect, createServer as createNetServer, Socket as NetSocket, type AddressInfo, type Socket } from 'node:net';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket, { WebSocketServer as WsServer } from 'ws';
 import { WebSocketServer } from '../protocol/server.ts';
 import type { WebSocketConnection } from '../protocol/connection.ts';
-import { processCpuMs } from '../metrics/process.ts';
+import { processCpuMs, processCpuTimes } from '../metrics/process.ts';
 import { median } from '../runner/repeat.ts';
 
 const { values: a } = parseArgs({
@@ -134,13 +133,8 @@ function serveBelowStream(kind: string): void {
 /** utime + stime of a process, in seconds. */
 const cpuSeconds = (pid: number): number => processCpuMs(pid) / 1000;
 
-/** stime alone, in seconds: the kernel's share (syscalls, loopback TCP), which no JS change removes. */
-function sysSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[12]) / clockTicks;
-}
-const clockTicks = Number(spawnSync('getconf', ['CLK_TCK']).stdout.toString().trim()) || 100;
+/** System time alone, in seconds: the kernel's share (syscalls, loopback TCP), which no JS change removes. */
+const sysSeconds = (pid: number): number => processCpuTimes(pid).systemMs / 1000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -97,19 +97,25 @@ function processTree(root: number): number[] {
 }
 
 /**
- * CPU of one process in ms: its own user + system time and that of the children it has
- * reaped (a per-connection program that exited moves there), from /proc/<pid>/stat.
+ * User and system CPU of one process in ms, each with that of the children it has reaped (a
+ * per-connection program that exited moves there), from /proc/<pid>/stat; zeros when it is gone.
  */
-export function processCpuMs(pid: number): number {
+export function processCpuTimes(pid: number): { userMs: number; systemMs: number } {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces) start at field 3, the state.
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-    return (ticks * 1000) / clockTicks();
+    const perTick = 1000 / clockTicks();
+    return { userMs: (Number(f[11]) + Number(f[13])) * perTick, systemMs: (Number(f[12]) + Number(f[14])) * perTick };
   } catch {
-    return 0;
+    return { userMs: 0, systemMs: 0 };
   }
+}
+
+/** CPU of one process in ms: user + system, reaped children included (see processCpuTimes). */
+export function processCpuMs(pid: number): number {
+  const t = processCpuTimes(pid);
+  return t.userMs + t.systemMs;
 }
 
 /** A `kB` field of /proc/<pid>/status in kB, 0 when the process is gone. */

@@ -31,7 +31,7 @@ export interface FixedLoadSpec {
 }
 
 /** What the fixed-load phase measured (a row's `extra.fixedLoad`). */
-interface FixedLoadResult {
+export interface FixedLoadResult {
   /** Messages per second asked for, in total. */
   ratePerSec: number;
   connections: number;
@@ -148,7 +148,7 @@ export async function withFixedLoad(
     const key = JSON.stringify([name, spec, run.trial ?? 1]);
     const done = run.fixedLoads?.get(key);
     if (done && done.by !== run.scenario) {
-      const r = { ...(done.result as FixedLoadResult), measuredBy: done.by };
+      const r = { ...done.result, measuredBy: done.by };
       progress(`${name}: fixed load ${spec.ratePerSec} msg/s: the same phase as ${done.by}'s in this trial, not run again (${r.cpuUsPerMessage} µs/msg)`);
       return { ...row, extra: { ...row.extra, ...fixedLoadExtra(r) } };
     }

@@ -5,6 +5,7 @@
  * is tracked, and a run's parameters (the WebSocket load client) reach every
  * scenario alike.
  */
+import type { FixedLoadResult } from './fixed-load.ts';
 import type { TimePoint, TransportName } from '../metrics/results.ts';
 import type { ServerCounters, ServerOptions } from '../servers/contract.ts';
 import type { HeaderProfile } from '../clients/contract.ts';
@@ -62,7 +63,7 @@ export interface RunParams {
    * Fixed-load phases measured so far in this run (runner/fixed-load.ts), by transport, spec and
    * trial: the same phase is measured once per trial, whichever scenario asks first.
    */
-  fixedLoads?: Map<string, { result: unknown; by: string }>;
+  fixedLoads?: Map<string, { result: FixedLoadResult; by: string }>;
   /** The scenario being run, and its trial (from 1): what the fixed-load memo is keyed by. */
   scenario?: string;
   trial?: number;

@@ -4,6 +4,7 @@ import type { ClientOptions, TransportClient } from '../clients/contract.ts';
 import type { ServerOptions, TransportServer } from '../servers/contract.ts';
 import { createClientFor, createServerFor } from '../transports/load.ts';
 import type { TransportName } from '../metrics/results.ts';
+import type { OverheadParams } from '../scenarios/overhead/index.ts';
 
 /** Starts a transport server on 127.0.0.1, port 0, closed after the test. */
 export async function startServer(t: TestContext, transport: TransportName, o?: ServerOptions): Promise<{ server: TransportServer; baseUrl: string }> {
@@ -57,3 +58,18 @@ export async function post(baseUrl: string, path: string, body: string, contentT
   const r = await fetch(baseUrl + path, { method: 'POST', body, headers: { 'content-type': contentType } });
   return { status: r.status, text: await r.text() };
 }
+
+/** A small overhead sweep over both payload kinds (2 clients, 50 msg/s, 512 B): enough for a deflate row to tell them apart. */
+export const BOTH_PAYLOADS_SWEEP: OverheadParams = {
+  pollIntervalMs: 100,
+  longPollTimeoutMs: 25_000,
+  headers: 'minimal',
+  clients: 2,
+  rates: [50],
+  sizes: [512],
+  minMessages: 5,
+  minWindowMs: 300,
+  sessionSeconds: 60,
+  extrapolateClients: [1000],
+  payloads: ['compressible', 'incompressible'],
+};

@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import { redisForFile } from './redis-fixture.ts';
 import type { TransportName } from '../../metrics/results.ts';
 import type { RunContext } from '../../scenarios/contract.ts';
-import { type OverheadParams, overhead } from '../../scenarios/overhead/index.ts';
+import { overhead } from '../../scenarios/overhead/index.ts';
+import { BOTH_PAYLOADS_SWEEP } from '../helpers.ts';
 import { readPayloadPoints } from '../../scenarios/overhead/schema.ts';
 
 const fixture = redisForFile();
@@ -17,20 +18,7 @@ test('websocket+deflate on two nodes: compressible text shrinks, random base64 d
   const redis = fixture.redis;
   if (!redis) return t.skip(fixture.why);
   const ctx: RunContext = { progress: () => {}, signal: new AbortController().signal, wsClient: 'own', redisUrl: redis.url };
-  const p: OverheadParams = {
-    pollIntervalMs: 100,
-    longPollTimeoutMs: 25_000,
-    headers: 'minimal',
-    clients: 2,
-    rates: [50],
-    sizes: [512],
-    minMessages: 5,
-    minWindowMs: 300,
-    sessionSeconds: 60,
-    extrapolateClients: [1000],
-    payloads: ['compressible', 'incompressible'],
-  };
-  const row = await overhead.run('websocket+deflate-n2' as TransportName, p, ctx);
+  const row = await overhead.run('websocket+deflate-n2' as TransportName, BOTH_PAYLOADS_SWEEP, ctx);
   assert.equal(row.state, 'completed', row.error ?? '');
   const [squeezed, random] = readPayloadPoints(row.extra)!;
   assert.ok(squeezed!.steadyBytesPerMessage! < 0.5 * 512, `compressible: ${squeezed!.steadyBytesPerMessage} B/msg`);

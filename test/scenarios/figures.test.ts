@@ -13,6 +13,7 @@ import { overhead, crossovers, type OverheadParams } from '../../scenarios/overh
 import { readFanOutCapacity, readFanOutSteps } from '../../scenarios/fan-out/schema.ts';
 import { readThroughputExtra } from '../../scenarios/throughput/schema.ts';
 import { readOverheadSummary, readOverheadSweep, readPayloadPoints, type OverheadSweepPoint } from '../../scenarios/overhead/schema.ts';
+import { BOTH_PAYLOADS_SWEEP } from '../helpers.ts';
 
 const ctx: RunContext = { progress: () => {}, signal: new AbortController().signal, wsClient: 'own' };
 const common = { pollIntervalMs: 100, longPollTimeoutMs: 25_000, headers: 'minimal' as const };
@@ -176,17 +177,7 @@ test('overhead: a sweep point per rate × size, and crossovers computed from the
 });
 
 test('overhead: with both payloads, a deflate row sends fewer bytes for compressible text than for random base64, and CPU per message is recorded', async () => {
-  const p: OverheadParams = {
-    ...common,
-    clients: 2,
-    rates: [50],
-    sizes: [512],
-    minMessages: 5,
-    minWindowMs: 300,
-    sessionSeconds: 60,
-    extrapolateClients: [1000],
-    payloads: ['compressible', 'incompressible'],
-  };
+  const p = BOTH_PAYLOADS_SWEEP;
   const row = await overhead.run('websocket+deflate' as TransportName, p, ctx);
   const all = readPayloadPoints(row.extra)!;
   assert.deepEqual(
