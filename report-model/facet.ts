@@ -43,6 +43,11 @@ export interface ScenarioFacet {
    * point (a sweep). True when absent.
    */
   sideBySide?(s: ScenarioResult): boolean;
+  /**
+   * Whether the rows' own percentiles are a queue's (a closed loop kept full, or a ramp's edge):
+   * they move widely from run to run, so the latency finding compares the fixed-rate phase's instead.
+   */
+  queuedLatency?(s: ScenarioResult): boolean;
   /** Words appended to the latency finding (echo ping-pong: round trips per second), or undefined. */
   latencyNote?(s: ScenarioResult): string | undefined;
   /**

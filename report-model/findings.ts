@@ -91,16 +91,24 @@ function spreadNote(x: { row: TransportResult }, key: string, get: (r: Transport
   return r && r.trials >= 2 ? ` (${x.row.transport} over ${r.trials} trials: ${fmtSig(r.min)}–${fmtSig(r.max)}${unit})` : '';
 }
 
-/** Lowest and highest p99, with the facet's note. */
+/**
+ * Lowest and highest p99, with the facet's note. Where the rows' own percentiles are a queue's,
+ * the p99 of the fixed-rate phase is compared instead, and only between rows that ran it.
+ */
 function latencyFinding(s: ScenarioResult, rows: TransportResult[], facet: ScenarioFacet | undefined): Finding | undefined {
-  const p99 = completedWith(rows, (r) => num(r.latencyMs?.p99));
+  const queued = facet?.queuedLatency?.(s) ?? false;
+  const key = queued ? 'extra.fixedP99Ms' : 'latencyMs.p99';
+  const get = figure(key).get;
+  const p99 = completedWith(rows, get);
   if (p99.length === 0) return undefined;
   const best = p99.reduce((a, b) => (b.v < a.v ? b : a));
   const worst = p99.reduce((a, b) => (b.v > a.v ? b : a));
-  const what = facet?.roundTrip ? 'round-trip p99' : 'p99';
+  const rate = queued ? num((best.row.extra?.['fixedLoad'] as { ratePerSec?: unknown } | undefined)?.ratePerSec) : undefined;
+  const what = `${facet?.roundTrip ? 'round-trip p99' : 'p99'}${rate !== undefined ? ` at a fixed ${fmtInt(rate)} msg/s` : ''}`;
   let text = `${s.name}: lowest ${what}: ${best.row.transport} (${fmtSig(best.v)} ms)`;
   if (worst.row !== best.row) text += `; highest: ${worst.row.transport} (${fmtSig(worst.v)} ms)`;
-  text += spreadNote(best, 'latencyMs.p99', (r) => num(r.latencyMs?.p99), ' ms');
+  text += spreadNote(best, key, get, ' ms');
+  if (queued) text += "; the run's own percentiles are the queue of a saturated run and are not compared";
   text += facet?.latencyNote?.(s) ?? '';
   return { level: 'info', scenario: s.name, topic: 'latency', text: text + '.' };
 }

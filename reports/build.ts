@@ -199,6 +199,7 @@ const HOW_TO_READ = [
   'Saturation figures read "sustained ≥ A, failed at B": the true limit lies in between, within the stated resolution; a single doubled number is never given.',
   'With several trials a figure is their median with the min–max range; one transport is said to beat another only when the ranges do not overlap.',
   'Server CPU µs per message at a fixed rate every server sustains is the figure that says which server is cheaper; messages per second of a client-bound run is not.',
+  "Latency of a saturated run (a pipelined echo keeping every window full, a ramp's top step) is mostly time spent waiting in queues and moves widely between runs; the p50 and p99 at the fixed rate are the latency to compare servers by.",
 ];
 
 /** The run's path in words: nginx in front and its settings, TLS, or a server the lab did not start. */

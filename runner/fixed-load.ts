@@ -47,6 +47,12 @@ export interface FixedLoadResult {
   sustained: boolean;
   /** Whether a load process was near a full core. */
   clientBound: boolean;
+  /**
+   * Latency at this rate (CO-corrected, ms): a round trip for echo, publish to delivery for push.
+   * Well below saturation it is the servers' own latency, not a queue's, so it is the latency
+   * figure that compares from run to run.
+   */
+  latencyMs?: { p50: number; p99: number; p999: number };
   /** The scenario whose phase this is, when another scenario of the same trial measured it (the same phase is run once). */
   measuredBy?: string;
 }
@@ -122,15 +128,18 @@ async function measureFixedLoad(name: TransportName, spec: FixedLoadSpec, run: R
       // Delivered within 2 % of the rate asked, nothing lost, nothing held back: the server kept the rate.
       sustained: lost === 0 && notSent === 0 && delivered >= 0.98 * spec.ratePerSec * (spec.durationMs / 1000),
       clientBound: row.client?.clientBound ?? false,
+      ...(row.latencyMs ? { latencyMs: { p50: row.latencyMs.p50, p99: row.latencyMs.p99, p999: row.latencyMs.p999 } } : {}),
     };
   } finally {
     await s.close();
   }
 }
 
-/** The fields a row carries for its fixed-load phase: the figure only when the rate was sustained. */
+/** The fields a row carries for its fixed-load phase: the figures only when the rate was sustained. */
 function fixedLoadExtra(r: FixedLoadResult): Record<string, unknown> {
-  return { fixedLoad: r, ...(r.sustained ? { fixedCpuUsPerMessage: r.cpuUsPerMessage } : {}) };
+  if (!r.sustained) return { fixedLoad: r };
+  const latency = r.latencyMs ? { fixedP50Ms: r.latencyMs.p50, fixedP99Ms: r.latencyMs.p99 } : {};
+  return { fixedLoad: r, fixedCpuUsPerMessage: r.cpuUsPerMessage, ...latency };
 }
 
 /** Adds the fixed-load phase's figures to a completed row of a frame transport; a failure of the phase is noted, not fatal. */

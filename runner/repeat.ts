@@ -23,6 +23,8 @@ const PATHS = [
   'server.rssMaxBytes',
   'messages.lost',
   'extra.fixedCpuUsPerMessage',
+  'extra.fixedP50Ms',
+  'extra.fixedP99Ms',
 ] as const;
 
 /** Figures computed from a row rather than stored in it, with their spread under the same keys as reports/figures.ts. */

@@ -21,6 +21,8 @@ function echoFacet(load: (s: ScenarioResult) => string | undefined): ScenarioFac
   return {
     loadInWords: load,
     roundTrip: true,
+    // A pipelined run keeps every connection's window full: its round trips are mostly waiting in line.
+    queuedLatency: (s) => modeOf(s) === 'pipelined',
     reads: (s) => modeOf(s) !== undefined,
     loadNote(s) {
       const mode = modeOf(s);

@@ -14,7 +14,7 @@ import {
 } from '../../report-model/charts.ts';
 import type { Block, Finding } from '../../report-model/doc.ts';
 import type { ScenarioFacet } from '../../report-model/facet.ts';
-import { fmtDuration, fmtFixed, fmtInt, fmtSig, isCompleted, orderedRows } from '../../report-model/format.ts';
+import { fmtDuration, fmtFixed, fmtInt, fmtSig, isCompleted, num, orderedRows } from '../../report-model/format.ts';
 import { detailTable, joinParts, param, rowsWith, sizeText } from '../facet-kit.ts';
 import { readSustainedRates, readThroughputExtra, type ThroughputExtra, type ThroughputStep } from './schema.ts';
 
@@ -107,6 +107,10 @@ function details(s: ScenarioResult): Block[] {
   const fanned = rampFanOut(s);
   const notes: string[] = [];
   if (fanned > 1) notes.push(`Each published message goes to ${fmtInt(fanned)} subscribers: a step owes ${fmtInt(fanned)} deliveries per message asked for.`);
+  if (s.results.some((r) => num(r.extra?.['fixedP99Ms']) !== undefined))
+    notes.push(
+      "A row's p50 and p99 are read at its highest held step, at the edge of saturation, where messages mostly wait in queues: they move widely from run to run. The p50 and p99 at the fixed rate, well below saturation, are the latency to compare servers by.",
+    );
   // A fixed-load figure another scenario of the same trial measured is the same phase, not a second measurement.
   const shared = [
     ...new Set(s.results.map((r) => (r.extra?.['fixedLoad'] as { measuredBy?: unknown } | undefined)?.measuredBy).filter((b) => typeof b === 'string')),

@@ -41,6 +41,10 @@ test('the fixed-load phase after a pipelined echo: server CPU per message at a r
   assert.ok(f.delivered >= 100, `delivered ${f.delivered}`);
   assert.equal(r.extra!['fixedCpuUsPerMessage'], f.sustained ? f.cpuUsPerMessage : undefined, 'the figure only when the rate held');
   assert.ok(f.cpuUsPerMessage > 0);
+  // The phase's own round trips, at a rate far below saturation: the latency that compares between runs.
+  const lat = (r.extra!['fixedLoad'] as { latencyMs?: { p50: number; p99: number; p999: number } }).latencyMs;
+  assert.ok(lat && lat.p50 > 0 && lat.p50 <= lat.p99 && lat.p99 <= lat.p999, JSON.stringify(lat));
+  assert.equal(r.extra!['fixedP99Ms'], f.sustained ? lat.p99 : undefined);
   assert.equal(liveChildren.size, 0);
 });
 
