@@ -28,6 +28,9 @@ import { round, sinceBase } from '../../runner/collect.ts';
 import type { PlainPayload } from '../../runner/protocol.ts';
 import type { ServerCounters } from '../../servers/contract.ts';
 
+/** Publishing runs this long past a point's window, so the reading that closes it lands while messages still flow. */
+const TAIL_MS = 100;
+
 export interface OverheadParams {
   clients: number;
   rates: number[];
@@ -102,7 +105,7 @@ export const overhead: Scenario<OverheadParams> = {
     extrapolateClients: [1000, 10_000, 100_000],
     payloads: payloadKinds(f.str('overhead-payload')),
   }),
-  // Every point of the sweep: its window (whole poll cycles for short polling) plus the lag margin on both sides.
+  // Every point of the sweep: the lag margin, its window (whole poll cycles for short polling) and a short tail.
   plannedMs: (p, t) => {
     const polls = t.traits.delivery === 'poll';
     const lagMs = deliveryLagMs(t, p.pollIntervalMs) + 250;
@@ -110,7 +113,7 @@ export const overhead: Scenario<OverheadParams> = {
     for (const rate of p.rates) {
       let w = Math.max(p.minWindowMs, (1000 * p.minMessages) / rate);
       if (polls) w = Math.ceil(w / p.pollIntervalMs) * p.pollIntervalMs;
-      ms += w + 2 * lagMs;
+      ms += w + lagMs + TAIL_MS;
     }
     return ms * p.sizes.length * p.payloads.length;
   },
@@ -147,10 +150,10 @@ export const overhead: Scenario<OverheadParams> = {
             // Short polling: whole poll cycles, so the window holds a whole number of polls per client.
             if (polls) windowMs = Math.ceil(windowMs / p.pollIntervalMs) * p.pollIntervalMs;
             ctx.progress(`${transport}: ${size} B ${payload} at ${rate} msg/s per client (${(windowMs / 1000).toFixed(1)} s window)`);
-            const publishing = s.server.ask(
-              { type: 'publish', rate, size, durationMs: windowMs + 2 * lagMs, plain: true, payload },
-              windowMs + 2 * lagMs + 30_000,
-            );
+            // Publishing stops just after the window: what it published last arrives during the next
+            // point's unmeasured lead-in, which any change of rate or size needs anyway.
+            const publishMs = lagMs + windowMs + TAIL_MS;
+            const publishing = s.server.ask({ type: 'publish', rate, size, durationMs: publishMs, plain: true, payload }, publishMs + 30_000);
             await sleep(lagMs);
             const [c0, d0] = await Promise.all([counters(), delivered()]);
             const t0 = performance.now();
