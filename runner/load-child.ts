@@ -146,6 +146,16 @@ async function startWithRetry(c: TransportClient): Promise<void> {
   }
 }
 
+/** Open-loop sends not yet settled, over every `send` request (a step's tail may outlive its request). */
+let sendsOut = 0;
+
+/** Resolves when no open-loop send is out, or after `timeoutMs`, with what is still out. */
+async function settle(m: Req<'settle'>): Promise<LoadCalls['settle']['reply']> {
+  const end = performance.now() + m.timeoutMs;
+  while (sendsOut > 0 && performance.now() < end) await new Promise((r) => setTimeout(r, 20));
+  return { pending: sendsOut };
+}
+
 /** Echo mode, open loop: every client sends at `ratePerClient`, stamped with its intended time. */
 async function sendLoad(m: Req<'send'>): Promise<LoadCalls['send']['reply']> {
   const size = m.size;
@@ -161,6 +171,7 @@ async function sendLoad(m: Req<'send'>): Promise<LoadCalls['send']['reply']> {
         return;
       }
       inflight[i]!++;
+      sendsOut++;
       openLoop = true;
       sentSeen.mark(seq);
       if (seq >= fromSeq) sent++;
@@ -169,7 +180,10 @@ async function sendLoad(m: Req<'send'>): Promise<LoadCalls['send']['reply']> {
           sendErrors++;
           noteError(e);
         })
-        .finally(() => inflight[i]!--);
+        .finally(() => {
+          inflight[i]!--;
+          sendsOut--;
+        });
     },
     m.firstSeq ?? 1,
   );
@@ -281,6 +295,7 @@ const emit = serveParent<LoadCalls, LoadEvents>(
       return {};
     },
     send: sendLoad,
+    settle,
     'ping-pong': pingPong,
     snapshot: () => ({ delivered, sent }),
     finish,

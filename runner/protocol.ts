@@ -152,6 +152,12 @@ export type LoadCalls = {
   };
   /** Closed loop: every client keeps `inFlight` (default 1) messages out for `durationMs`. */
   'ping-pong': { req: { size: number; durationMs: number; inFlight?: number }; reply: { first: number; last: number; sent: number } };
+  /**
+   * Waits (at most `timeoutMs`) until no open-loop send is still under way, so that senders held
+   * back by a step they could not keep up with can start the next step clean; `pending` is what
+   * was still out when it gave up.
+   */
+  settle: { req: { timeoutMs: number }; reply: { pending: number } };
   /** Deliveries and sends so far. */
   snapshot: { req: object; reply: { delivered: number; sent: number } };
   /** Ends the phase: the figures for sequence numbers first..last. */

@@ -102,6 +102,23 @@ function rampMs(p: ThroughputParams, t: TransportDescriptor): number {
   return p.warmupMs + p.maxSteps * (p.stepDurationMs + 500 + (p.direction === 'up' ? 300 : 0)) + fixedLoadPlannedMs(t.name, p.fixed);
 }
 
+/**
+ * Whether the senders settled after a step they fell behind in: nothing of theirs still out
+ * within a second, then the server's received count still for 100 ms (at most a second more).
+ */
+async function settled(s: Session): Promise<boolean> {
+  const { pending } = await s.loads[0]!.ask({ type: 'settle', timeoutMs: 1000 }, 10_000);
+  if (pending > 0) return false;
+  let before = (await s.counters()).messagesIn;
+  for (let i = 0; i < 10; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = (await s.counters()).messagesIn;
+    if (now === before) return true;
+    before = now;
+  }
+  return false;
+}
+
 async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunContext): Promise<TransportResult> {
   const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs, echo: p.direction === 'down' }, ctx);
   const steps: ThroughputStep[] = [];
@@ -126,6 +143,9 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
     let clean = false;
     for (let k = 0; rate !== undefined && !ctx.signal.aborted; k++) {
       const stepMs = warm ? p.warmupMs : p.stepDurationMs;
+      // Senders a step left behind may carry on once their last sends are answered and the server
+      // has read what reached it; a fresh load process (a second or more of start-up) only if not.
+      if (k > 0 && p.direction === 'up' && !clean) clean = await settled(s);
       if (k === 0 || (p.direction === 'up' && !clean)) {
         // Subscribers stay connected; senders start afresh after a step that left a backlog.
         sentBefore = 0;
