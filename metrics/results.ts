@@ -60,7 +60,16 @@ const RunMetaSchema = z.object({
    * The calibration loop's timings over the run (before and after every trial), ms: the machine's
    * speed, so that two runs can be told apart by it when their figures differ.
    */
-  calibration: z.object({ medianMs: z.number(), minMs: z.number(), maxMs: z.number(), count: z.number() }).optional(),
+  calibration: z
+    .object({
+      medianMs: z.number(),
+      minMs: z.number(),
+      maxMs: z.number(),
+      count: z.number(),
+      /** A loopback TCP round trip of 64 B before each trial, µs: the kernel's and event loop's speed, which the loop does not time. */
+      loopbackUs: z.object({ median: z.number(), min: z.number(), max: z.number() }).optional(),
+    })
+    .optional(),
   /** The path the traffic took: nginx in front (and its settings), TLS, or a server the lab did not start. */
   path: z
     .object({

@@ -272,7 +272,11 @@ export function buildReport(results: Results, opts: BuildOptions = {}): ReportDo
         ? ([
             [
               'machine speed',
-              `calibration loop ${m.calibration.medianMs} ms median (${m.calibration.minMs}–${m.calibration.maxMs} over ${m.calibration.count} timings); lower is faster`,
+              `calibration loop ${m.calibration.medianMs} ms median (${m.calibration.minMs}–${m.calibration.maxMs} over ${m.calibration.count} timings)${
+                m.calibration.loopbackUs
+                  ? `; loopback TCP round trip ${m.calibration.loopbackUs.median} µs median (${m.calibration.loopbackUs.min}–${m.calibration.loopbackUs.max})`
+                  : ''
+              }; lower is faster`,
             ],
           ] as [string, string][])
         : []),

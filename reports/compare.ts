@@ -65,8 +65,8 @@ export interface Comparison {
   regressions: number;
   /** Figures beyond tolerance the right way. */
   improvements: number;
-  /** The calibration loop's median in this run and in the baseline, ms, when both recorded it. */
-  calibration?: { currentMs: number; baselineMs: number };
+  /** The calibration loop's median in this run and in the baseline, ms, when both recorded it; and the loopback round trip's, µs. */
+  calibration?: { currentMs: number; baselineMs: number; loopback?: { currentUs: number; baselineUs: number } };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -132,7 +132,14 @@ export function compareResults(current: Results, baseline: Results, defaultToler
   const improvements = rows.filter((r) => r.verdict === 'improvement').length;
   const c = current.meta.calibration;
   const b = baseline.meta.calibration;
-  return { rows, stateChanges, regressions, improvements, ...(c && b && { calibration: { currentMs: c.medianMs, baselineMs: b.medianMs } }) };
+  const loopback = c?.loopbackUs && b?.loopbackUs ? { loopback: { currentUs: c.loopbackUs.median, baselineUs: b.loopbackUs.median } } : {};
+  return {
+    rows,
+    stateChanges,
+    regressions,
+    improvements,
+    ...(c && b && { calibration: { currentMs: c.medianMs, baselineMs: b.medianMs, ...loopback } }),
+  };
 }
 
 /** Machine speeds differing by this share or more are named: a difference that size moves CPU-bound figures on its own. */
@@ -142,8 +149,21 @@ const SPEED_NOTE_PCT = 5;
 function machineSpeedNote(c: Comparison['calibration']): string | undefined {
   if (!c || c.baselineMs <= 0) return undefined;
   const pct = ((c.currentMs - c.baselineMs) / c.baselineMs) * 100;
-  if (Math.abs(pct) < SPEED_NOTE_PCT) return `The machine ran at the same speed in both runs (calibration loop ${c.currentMs} ms against ${c.baselineMs} ms).`;
-  return `The machine ran ${Math.abs(pct).toFixed(0)} % ${pct > 0 ? 'slower' : 'faster'} in this run than in the baseline (calibration loop ${c.currentMs} ms against ${c.baselineMs} ms): CPU-bound figures can move by about that much with no change to the code.`;
+  const cpu =
+    Math.abs(pct) < SPEED_NOTE_PCT
+      ? `The machine ran at the same speed in both runs (calibration loop ${c.currentMs} ms against ${c.baselineMs} ms).`
+      : `The machine ran ${Math.abs(pct).toFixed(0)} % ${pct > 0 ? 'slower' : 'faster'} in this run than in the baseline (calibration loop ${c.currentMs} ms against ${c.baselineMs} ms): CPU-bound figures can move by about that much with no change to the code.`;
+  return c.loopback ? `${cpu} ${loopbackNote(c.loopback)}` : cpu;
+}
+
+/** The loopback round trip of the two runs in words: a slower network stack moves figures the CPU loop cannot explain. */
+function loopbackNote(l: { currentUs: number; baselineUs: number }): string {
+  if (!(l.baselineUs > 0)) return '';
+  const pct = ((l.currentUs - l.baselineUs) / l.baselineUs) * 100;
+  const times = `${l.currentUs} µs against ${l.baselineUs} µs`;
+  return Math.abs(pct) < SPEED_NOTE_PCT
+    ? `A loopback TCP round trip took as long in both (${times}).`
+    : `A loopback TCP round trip was ${Math.abs(pct).toFixed(0)} % ${pct > 0 ? 'slower' : 'faster'} (${times}): figures bound by system calls and the kernel's TCP stack can move by about that much.`;
 }
 
 // ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@
 import type { Results, ScenarioResult, TransportName, TransportResult } from '../metrics/results.ts';
 import { combineTrials, median } from './repeat.ts';
 import { Progress, type ProgressSink } from './progress.ts';
-import { MAX_NOISY_RERUNS, calibrate, moreLoadProcesses, noisyTrial } from './trial-checks.ts';
+import { MAX_NOISY_RERUNS, calibrate, loopbackProbe, moreLoadProcesses, noisyTrial } from './trial-checks.ts';
 import { collectMeta } from '../metrics/env.ts';
 import { erroredResult, notApplicableResult, whyNot, type Scenario } from '../scenarios/contract.ts';
 import { liveChildren, type RunParams } from './session.ts';
@@ -107,6 +107,8 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
   process.on('SIGTERM', onSigint);
   // Calibration loop timings of the whole run, and the trials rerun because the machine was slow.
   const befores: number[] = [];
+  /** Loopback round trips timed before each trial, µs (recorded, not judged). */
+  const loopbacks: number[] = [];
   const afters: number[] = [];
   let noisyReruns = 0;
   // The same fixed-load phase (transport, spec, trial) is measured once however many scenarios report it.
@@ -171,6 +173,7 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
           };
           for (let reruns = 0; ; reruns++) {
             const before = calibrate();
+            loopbacks.push(await loopbackProbe());
             let row = await runOnce(params);
             // The load must not be the hidden limit: more load processes while the load's CPUs allow.
             let procs = (params as { loadProcesses?: unknown }).loadProcesses;
@@ -221,7 +224,13 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
   const timings = [...befores, ...afters];
   if (timings.length) {
     const r2 = (x: number) => Math.round(x * 100) / 100;
-    results.meta.calibration = { medianMs: r2(median(timings)), minMs: r2(Math.min(...timings)), maxMs: r2(Math.max(...timings)), count: timings.length };
+    results.meta.calibration = {
+      medianMs: r2(median(timings)),
+      minMs: r2(Math.min(...timings)),
+      maxMs: r2(Math.max(...timings)),
+      count: timings.length,
+      ...(loopbacks.length ? { loopbackUs: { median: r2(median(loopbacks)), min: Math.min(...loopbacks), max: Math.max(...loopbacks) } } : {}),
+    };
   }
   return { results, interrupted: stopper.signal.aborted };
 }

@@ -5,6 +5,7 @@ import { renderHtml } from '../../reports/html/render.ts';
 import { renderMarkdown } from '../../reports/markdown.ts';
 import { renderTable } from '../../reports/table.ts';
 import { fixture } from './helpers.ts';
+import { loopbackProbe } from '../../runner/trial-checks.ts';
 
 describe('comparison against a baseline', () => {
   const current = fixture('results-full.json');
@@ -95,5 +96,20 @@ describe('comparison against a baseline', () => {
     assert.match(md, /machine speed \| calibration loop 18 ms median \(17–20 over 12 timings\)/);
     a.meta.calibration = { medianMs: 15.2, minMs: 15, maxMs: 16, count: 12 };
     assert.match(renderMarkdown(a, { baseline: b }), /The machine ran at the same speed in both runs/);
+    assert.doesNotMatch(renderMarkdown(a, { baseline: b }), /loopback/, 'no loopback timing recorded: nothing said of it');
+    // The same CPU speed, a slower network stack: said apart.
+    a.meta.calibration = { ...a.meta.calibration, loopbackUs: { median: 39, min: 36, max: 44 } };
+    b.meta.calibration = { ...b.meta.calibration, loopbackUs: { median: 30, min: 29, max: 33 } };
+    const slowerNet = renderMarkdown(a, { baseline: b });
+    assert.match(slowerNet, /same speed in both runs .* A loopback TCP round trip was 30 % slower \(39 µs against 30 µs\)/);
+    assert.match(slowerNet, /loopback TCP round trip 39 µs median \(36–44\)/);
+    a.meta.calibration = { ...a.meta.calibration, loopbackUs: { median: 30.5, min: 29, max: 33 } };
+    assert.match(renderMarkdown(a, { baseline: b }), /A loopback TCP round trip took as long in both \(30.5 µs against 30 µs\)/);
+  });
+
+  it('the loopback probe times real round trips', async () => {
+    const us = await loopbackProbe();
+    // A round trip through the kernel takes microseconds, never nothing and never a second.
+    assert.ok(us > 0 && us < 1_000_000, `${us} µs`);
   });
 });
