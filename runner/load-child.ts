@@ -125,9 +125,12 @@ async function startAll(m: Req<'init'>): Promise<void> {
       }),
     );
   }
-  for (let i = firstNew; i < clients.length; i += concurrency) {
-    await Promise.all(clients.slice(i, Math.min(i + concurrency, clients.length)).map((c) => startWithRetry(c)));
-  }
+  // A sliding window of `concurrency` starts: a slow handshake holds up one slot, not a whole batch.
+  let next = firstNew;
+  const slot = async () => {
+    while (next < clients.length) await startWithRetry(clients[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, clients.length - firstNew) }, slot));
 }
 
 /** Connect attempts per client: a handshake that times out while tens of thousands connect at once is tried again. */
