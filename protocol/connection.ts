@@ -360,6 +360,18 @@ export class WebSocketConnection extends EventEmitter {
   receive(chunk: Buffer): void {
     this.parsing = true;
     this.core.receiveData(chunk);
+    this.afterChunk();
+  }
+
+  /** @internal The handle path's shared read buffer holds `length` new bytes (see HandleIoOwner). */
+  receiveBorrowed(buffer: Buffer, length: number, view: DataView): void {
+    this.parsing = true;
+    this.core.receiveBorrowed(buffer, length, view);
+    this.afterChunk();
+  }
+
+  /** The replies to a chunk leave in one write; reading pauses while too much waits to leave. */
+  private afterChunk(): void {
     this.parsing = false;
     if (this.corks === 0) this.flushPending();
     // Back-pressure: the answers to this chunk are still queued; read more once they left.
@@ -704,8 +716,8 @@ class CoreEvents implements ParserHandler {
 /** What the socket's handle reports to the connection when it reads below the stream layer. */
 class IoOwner implements HandleIoOwner {
   constructor(private readonly conn: WebSocketConnection) {}
-  onData(chunk: Buffer): void {
-    this.conn.receive(chunk);
+  onData(buffer: Buffer, length: number, view: DataView): void {
+    this.conn.receiveBorrowed(buffer, length, view);
   }
   onFlushed(): void {
     this.conn.onIoFlushed();

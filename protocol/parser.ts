@@ -3,10 +3,13 @@
  * it calls the handler for every message, ping, pong and close, or once with a `ProtocolError`
  * carrying the close code to fail the connection with. No sockets, no timers.
  *
- * Zero-copy: a payload that sits inside one chunk is handed out as a `subarray` of that chunk,
- * and masked payloads are unmasked in place — `push()` takes ownership of the chunk and may
- * modify it. Bytes are copied only when a header straddles chunks (into a 14-byte scratch
- * buffer) or when a message is made of several pieces (one `Buffer.concat` at the end).
+ * Copies: a small unfragmented message (payload under 126 bytes) is unmasked while it is copied,
+ * 4 bytes at a time, into a shared message pool, and handed out as a view of that pool (one
+ * allocation per message, none per chunk). A larger payload that sits inside one chunk is handed
+ * out as a view of that chunk, unmasked in place — `push()` takes ownership of the chunk and may
+ * modify it; `pushBorrowed()` parses bytes the caller reuses, and copies every payload piece
+ * that outlives the call. Header bytes that straddle chunks go to an 8-byte scratch buffer, and a
+ * message made of several pieces is joined by one `Buffer.concat` at the end.
  */
 import { protocolError, type ProtocolError, type ProtocolErrorCode } from './errors.ts';
 import { xorMaskRange } from './mask.ts';
@@ -15,7 +18,7 @@ import { CloseCode, isValidCloseCode } from './close.ts';
 
 /** Receives what the parser finds. Called synchronously from inside `push()`. */
 export interface ParserHandler {
-  /** A complete data message; `data` may be a view into a pushed chunk. */
+  /** A complete data message; `data` may be a view into a pushed chunk or the message pool. */
   onMessage(data: Buffer, isBinary: boolean): void;
   /** A ping (RFC 6455 §5.5.2); the payload is at most 125 bytes. */
   onPing(data: Buffer): void;
@@ -84,6 +87,47 @@ function view(buf: Buffer, start: number, end: number): Buffer {
   return new BufferView(buf.buffer, buf.byteOffset + start, end - start);
 }
 
+/** A fresh Buffer holding a copy of `buf[start, end)`. */
+function copyOf(buf: Buffer, start: number, end: number): Buffer {
+  const out = Buffer.allocUnsafe(end - start);
+  buf.copy(out, 0, start, end);
+  return out;
+}
+
+/**
+ * Small messages are copied here, as Node's own `Buffer.allocUnsafe` pool does for small
+ * buffers, but with a DataView kept on the pool, so a payload is unmasked while copied, 4 bytes
+ * a step, with no typed-array view made and no `.buffer` read per message (each costs more
+ * than the copy itself). A pool is dropped, never reused, when full: messages keep their bytes.
+ */
+const MESSAGE_POOL_BYTES = 8 * 1024;
+let messagePool = new ArrayBuffer(MESSAGE_POOL_BYTES);
+let messagePoolView = new DataView(messagePool);
+let messagePoolUsed = 0;
+
+/**
+ * Copies `length` payload bytes at `src[start]` into the message pool, XORed with the 4-byte key
+ * at `src[keyAt]` (none when `keyAt` < 0), and returns them as a Buffer.
+ */
+function copyUnmasked(src: DataView, start: number, length: number, keyAt: number): Buffer {
+  if (messagePoolUsed + length > MESSAGE_POOL_BYTES) {
+    messagePool = new ArrayBuffer(MESSAGE_POOL_BYTES);
+    messagePoolView = new DataView(messagePool);
+    messagePoolUsed = 0;
+  }
+  const dst = messagePoolView;
+  const at = messagePoolUsed;
+  // 8-byte aligned, as Node's pool, so any view on a message is aligned.
+  messagePoolUsed = (at + length + 7) & ~7;
+  // Little-endian reads on both sides: byte i of a word meets key byte i.
+  const key = keyAt < 0 ? 0 : src.getUint32(keyAt, true);
+  const words = length & ~3;
+  let i = 0;
+  for (; i < words; i += 4) dst.setUint32(at + i, src.getUint32(start + i, true) ^ key, true);
+  for (; i < length; i++) dst.setUint8(at + i, src.getUint8(start + i) ^ ((key >>> ((i & 3) << 3)) & 0xff));
+  return new BufferView(messagePool, at, length);
+}
+
 /** Incremental WebSocket frame parser; see the module comment. */
 export class FrameParser {
   private readonly isServer: boolean;
@@ -98,9 +142,14 @@ export class FrameParser {
   private capturing = false;
 
   private state = STATE_HEADER;
-  // The chunk being parsed and the read position in it.
+  // The chunk being parsed, the read position in it and where its bytes end.
   private chunk: Buffer = EMPTY;
   private pos = 0;
+  private end = 0;
+  /** The chunk is the caller's (`pushBorrowed`): payload bytes that outlive the call are copied. */
+  private borrowed = false;
+  /** A DataView on the chunk, made when the first small message of the chunk is copied out. */
+  private chunkView: DataView | null = null;
   // Header bytes that straddle chunks are gathered here.
   private readonly scratch = Buffer.allocUnsafe(8);
   private scratchLen = 0;
@@ -158,17 +207,33 @@ export class FrameParser {
 
   /** Parses `chunk` (taking ownership: masked payloads are unmasked in place). */
   push(chunk: Buffer): void {
+    this.parse(chunk, chunk.length, false, null);
+  }
+
+  /**
+   * Parses `buf[0, length)`, which the caller reuses once this returns: every payload handed
+   * out or kept for a later chunk is a copy. `bufView` is a DataView on all of `buf`. Masked
+   * payloads are still unmasked in place in `buf`.
+   */
+  pushBorrowed(buf: Buffer, length: number, bufView: DataView): void {
+    this.parse(buf, length, true, bufView);
+  }
+
+  private parse(chunk: Buffer, length: number, borrowed: boolean, chunkView: DataView | null): void {
     if (this.state >= STATE_CLOSED) return;
     if (this.observer !== null) {
       // A chunk that starts while no header is half-read starts on a frame boundary.
       if (!this.capturing && this.state === STATE_HEADER && this.scratchLen === 0) this.capturing = true;
     }
     if (this.capturing) {
-      this.rawPieces.push(Buffer.from(chunk));
-      this.rawLength += chunk.length;
+      this.rawPieces.push(Buffer.from(chunk.subarray(0, length)));
+      this.rawLength += length;
     }
     this.chunk = chunk;
     this.pos = 0;
+    this.end = length;
+    this.borrowed = borrowed;
+    this.chunkView = chunkView;
     let more = true;
     while (more) {
       switch (this.state) {
@@ -192,6 +257,12 @@ export class FrameParser {
       }
     }
     this.chunk = EMPTY;
+    this.chunkView = null;
+  }
+
+  /** A payload piece `chunk[start, end)` to keep: a view of an owned chunk, a copy of a borrowed one. */
+  private piece(start: number, end: number): Buffer {
+    return this.borrowed ? copyOf(this.chunk, start, end) : view(this.chunk, start, end);
   }
 
   /**
@@ -200,7 +271,7 @@ export class FrameParser {
    * when the chunk ran out. `this.at` tells where they start.
    */
   private take(n: number): Buffer | null {
-    const avail = this.chunk.length - this.pos;
+    const avail = this.end - this.pos;
     if (this.scratchLen === 0 && avail >= n) {
       this.at = this.pos;
       this.pos += n;
@@ -269,21 +340,23 @@ export class FrameParser {
     // "A client MUST close a connection if it detects a masked frame."
     if (masked !== this.isServer) return this.fail(masked ? 'WS_ERR_UNEXPECTED_MASK' : 'WS_ERR_UNMASKED_FRAME');
 
-    // Fast path: a whole unfragmented small data frame inside this chunk is delivered at once,
-    // without walking the remaining states or collecting pieces.
+    // Fast path: a whole unfragmented small data frame inside this chunk is copied out (unmasked
+    // on the way) and delivered at once, without walking the remaining states or collecting pieces.
     if (fin && !rsv1 && len7 < 126 && opcode !== OP_CONTINUATION && opcode < OP_CLOSE && src === this.chunk && !this.capturing) {
-      const chunk = src;
       const keyAt = this.pos;
       const start = masked ? keyAt + 4 : keyAt;
       const end = start + len7;
-      if (end <= chunk.length && len7 <= this.maxMessageBytes) {
-        if (masked) xorMaskRange(chunk, start, end, chunk, keyAt, 0);
+      if (end <= this.end && len7 <= this.maxMessageBytes) {
         this.pos = end;
         this.messageOpcode = 0;
-        if (opcode === OP_TEXT && !(this.utf8.update(chunk, start, end) && this.utf8.finish())) {
-          return this.fail('WS_ERR_INVALID_UTF8');
+        let data: Buffer = EMPTY;
+        if (len7 > 0) {
+          const chunk = src;
+          const chunkView = (this.chunkView ??= new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          data = copyUnmasked(chunkView, start, len7, masked ? keyAt : -1);
         }
-        this.handler.onMessage(len7 === 0 ? EMPTY : view(chunk, start, end), opcode === OP_BINARY);
+        if (opcode === OP_TEXT && !isValidUtf8(data)) return this.fail('WS_ERR_INVALID_UTF8');
+        this.handler.onMessage(data, opcode === OP_BINARY);
         return this.state === STATE_HEADER;
       }
     }
@@ -371,7 +444,7 @@ export class FrameParser {
     const remaining = this.remaining;
     if (remaining > 0) {
       const start = this.pos;
-      const avail = this.chunk.length - start;
+      const avail = this.end - start;
       if (avail === 0) return false;
       const n = Math.min(avail, remaining);
       const end = start + n;
@@ -379,13 +452,13 @@ export class FrameParser {
       this.remaining = remaining - n;
       if (this.masked) xorMaskRange(this.chunk, start, end, this.maskKey, 0, this.payloadLength - remaining);
       if (this.opcode >= OP_CLOSE) {
-        this.controlPieces.push(view(this.chunk, start, end));
+        this.controlPieces.push(this.piece(start, end));
       } else {
         // §8.1: text is checked as it arrives, so invalid UTF-8 fails the connection early.
         if (this.messageOpcode === OP_TEXT && !this.messageCompressed && !this.utf8.update(this.chunk, start, end)) {
           return this.fail('WS_ERR_INVALID_UTF8');
         }
-        this.pieces.push(view(this.chunk, start, end));
+        this.pieces.push(this.piece(start, end));
       }
       if (this.remaining > 0) return false;
     }
