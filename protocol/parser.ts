@@ -351,9 +351,8 @@ export class FrameParser {
         this.messageOpcode = 0;
         let data: Buffer = EMPTY;
         if (len7 > 0) {
-          const chunk = src;
-          const chunkView = (this.chunkView ??= new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-          data = copyUnmasked(chunkView, start, len7, masked ? keyAt : -1);
+          this.chunkView ??= new DataView(src.buffer, src.byteOffset, src.byteLength);
+          data = copyUnmasked(this.chunkView, start, len7, masked ? keyAt : -1);
         }
         if (opcode === OP_TEXT && !isValidUtf8(data)) return this.fail('WS_ERR_INVALID_UTF8');
         this.handler.onMessage(data, opcode === OP_BINARY);
