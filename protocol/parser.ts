@@ -80,7 +80,7 @@ const EMPTY = Buffer.alloc(0);
  * Node's own Buffer class behind `Buffer[Symbol.species]`: constructing a view with it costs a
  * third of `buf.subarray()`, which goes through the generic species lookup on every call.
  */
-const BufferView = (Buffer as unknown as { [Symbol.species]: new (ab: ArrayBufferLike, offset: number, length: number) => Buffer })[Symbol.species];
+export const BufferView = (Buffer as unknown as { [Symbol.species]: new (ab: ArrayBufferLike, offset: number, length: number) => Buffer })[Symbol.species];
 
 /** A Buffer viewing `buf[start, end)` without copying. */
 function view(buf: Buffer, start: number, end: number): Buffer {
