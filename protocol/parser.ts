@@ -104,10 +104,12 @@ const MESSAGE_POOL_BYTES = 8 * 1024;
 let messagePool = new ArrayBuffer(MESSAGE_POOL_BYTES);
 let messagePoolView = new DataView(messagePool);
 let messagePoolUsed = 0;
+/** Every byte `copyUnmasked` copied last was below 0x80: as text, valid UTF-8 with no further check. */
+let copiedAscii = false;
 
 /**
  * Copies `length` payload bytes at `src[start]` into the message pool, XORed with the 4-byte key
- * at `src[keyAt]` (none when `keyAt` < 0), and returns them as a Buffer.
+ * at `src[keyAt]` (none when `keyAt` < 0), and returns them as a Buffer; sets `copiedAscii`.
  */
 function copyUnmasked(src: DataView, start: number, length: number, keyAt: number): Buffer {
   if (messagePoolUsed + length > MESSAGE_POOL_BYTES) {
@@ -122,9 +124,20 @@ function copyUnmasked(src: DataView, start: number, length: number, keyAt: numbe
   // Little-endian reads on both sides: byte i of a word meets key byte i.
   const key = keyAt < 0 ? 0 : src.getUint32(keyAt, true);
   const words = length & ~3;
+  // The OR of every byte, kept on the way: text that is all ASCII needs no UTF-8 scan.
+  let high = 0;
   let i = 0;
-  for (; i < words; i += 4) dst.setUint32(at + i, src.getUint32(start + i, true) ^ key, true);
-  for (; i < length; i++) dst.setUint8(at + i, src.getUint8(start + i) ^ ((key >>> ((i & 3) << 3)) & 0xff));
+  for (; i < words; i += 4) {
+    const word = src.getUint32(start + i, true) ^ key;
+    high |= word;
+    dst.setUint32(at + i, word, true);
+  }
+  for (; i < length; i++) {
+    const byte = src.getUint8(start + i) ^ ((key >>> ((i & 3) << 3)) & 0xff);
+    high |= byte;
+    dst.setUint8(at + i, byte);
+  }
+  copiedAscii = (high & 0x80808080) === 0;
   return new BufferView(messagePool, at, length);
 }
 
@@ -354,7 +367,7 @@ export class FrameParser {
           this.chunkView ??= new DataView(src.buffer, src.byteOffset, src.byteLength);
           data = copyUnmasked(this.chunkView, start, len7, masked ? keyAt : -1);
         }
-        if (opcode === OP_TEXT && !isValidUtf8(data)) return this.fail('WS_ERR_INVALID_UTF8');
+        if (opcode === OP_TEXT && !(len7 === 0 || copiedAscii || isValidUtf8(data))) return this.fail('WS_ERR_INVALID_UTF8');
         this.handler.onMessage(data, opcode === OP_BINARY);
         return this.state === STATE_HEADER;
       }
