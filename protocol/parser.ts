@@ -103,6 +103,7 @@ function copyOf(buf: Buffer, start: number, end: number): Buffer {
 const MESSAGE_POOL_BYTES = 8 * 1024;
 let messagePool = new ArrayBuffer(MESSAGE_POOL_BYTES);
 let messagePoolView = new DataView(messagePool);
+let messagePoolBytes = new Uint8Array(messagePool);
 let messagePoolUsed = 0;
 /** Every byte `copyUnmasked` copied last was below 0x80: as text, valid UTF-8 with no further check. */
 let copiedAscii = false;
@@ -112,15 +113,8 @@ let copiedAscii = false;
  * at `src[keyAt]` (none when `keyAt` < 0), and returns them as a Buffer; sets `copiedAscii`.
  */
 function copyUnmasked(src: DataView, start: number, length: number, keyAt: number): Buffer {
-  if (messagePoolUsed + length > MESSAGE_POOL_BYTES) {
-    messagePool = new ArrayBuffer(MESSAGE_POOL_BYTES);
-    messagePoolView = new DataView(messagePool);
-    messagePoolUsed = 0;
-  }
+  const at = reserveMessage(length);
   const dst = messagePoolView;
-  const at = messagePoolUsed;
-  // 8-byte aligned, as Node's pool, so any view on a message is aligned.
-  messagePoolUsed = (at + length + 7) & ~7;
   // Little-endian reads on both sides: byte i of a word meets key byte i.
   const key = keyAt < 0 ? 0 : src.getUint32(keyAt, true);
   const words = length & ~3;
@@ -139,6 +133,75 @@ function copyUnmasked(src: DataView, start: number, length: number, keyAt: numbe
   }
   copiedAscii = (high & 0x80808080) === 0;
   return new BufferView(messagePool, at, length);
+}
+
+/**
+ * `copyUnmasked` for a chunk with no DataView on it: byte by byte, since making a DataView
+ * (a call into C++, as is reading the chunk's `.buffer`) costs more than the copy of a small payload.
+ */
+function copyUnmaskedBytes(src: Uint8Array, start: number, length: number, keyAt: number): Buffer {
+  const at = reserveMessage(length);
+  const dst = messagePoolBytes;
+  let k0 = 0;
+  let k1 = 0;
+  let k2 = 0;
+  let k3 = 0;
+  if (keyAt >= 0) {
+    k0 = src[keyAt]!;
+    k1 = src[keyAt + 1]!;
+    k2 = src[keyAt + 2]!;
+    k3 = src[keyAt + 3]!;
+  }
+  let high = 0;
+  const words = length & ~3;
+  let i = 0;
+  for (; i < words; i += 4) {
+    const p = start + i;
+    const b0 = src[p]! ^ k0;
+    const b1 = src[p + 1]! ^ k1;
+    const b2 = src[p + 2]! ^ k2;
+    const b3 = src[p + 3]! ^ k3;
+    high |= b0 | b1 | b2 | b3;
+    const q = at + i;
+    dst[q] = b0;
+    dst[q + 1] = b1;
+    dst[q + 2] = b2;
+    dst[q + 3] = b3;
+  }
+  if (i < length) {
+    const b = src[start + i]! ^ k0;
+    high |= b;
+    dst[at + i++] = b;
+  }
+  if (i < length) {
+    const b = src[start + i]! ^ k1;
+    high |= b;
+    dst[at + i++] = b;
+  }
+  if (i < length) {
+    const b = src[start + i]! ^ k2;
+    high |= b;
+    dst[at + i] = b;
+  }
+  copiedAscii = (high & 0x80) === 0;
+  return new BufferView(messagePool, at, length);
+}
+
+/** From this size on, an unmasked small message of an owned chunk is handed out as a view of it rather than copied. */
+const VIEW_MIN_BYTES = 32;
+
+/** Room for `length` bytes in the message pool (a new pool when full); returns where. */
+function reserveMessage(length: number): number {
+  if (messagePoolUsed + length > MESSAGE_POOL_BYTES) {
+    messagePool = new ArrayBuffer(MESSAGE_POOL_BYTES);
+    messagePoolView = new DataView(messagePool);
+    messagePoolBytes = new Uint8Array(messagePool);
+    messagePoolUsed = 0;
+  }
+  const at = messagePoolUsed;
+  // 8-byte aligned, as Node's pool, so any view on a message is aligned.
+  messagePoolUsed = (at + length + 7) & ~7;
+  return at;
 }
 
 /** Incremental WebSocket frame parser; see the module comment. */
@@ -161,7 +224,7 @@ export class FrameParser {
   private end = 0;
   /** The chunk is the caller's (`pushBorrowed`): payload bytes that outlive the call are copied. */
   private borrowed = false;
-  /** A DataView on the chunk, made when the first small message of the chunk is copied out. */
+  /** A DataView on all of a borrowed chunk (the caller's), for copying small messages out; else null. */
   private chunkView: DataView | null = null;
   // Header bytes that straddle chunks are gathered here.
   private readonly scratch = Buffer.allocUnsafe(8);
@@ -363,11 +426,22 @@ export class FrameParser {
         this.pos = end;
         this.messageOpcode = 0;
         let data: Buffer = EMPTY;
+        let ascii = true;
         if (len7 > 0) {
-          this.chunkView ??= new DataView(src.buffer, src.byteOffset, src.byteLength);
-          data = copyUnmasked(this.chunkView, start, len7, masked ? keyAt : -1);
+          const chunkView = this.chunkView;
+          if (chunkView !== null) {
+            data = copyUnmasked(chunkView, start, len7, masked ? keyAt : -1);
+            ascii = copiedAscii;
+          } else if (masked || len7 < VIEW_MIN_BYTES) {
+            data = copyUnmaskedBytes(src, start, len7, masked ? keyAt : -1);
+            ascii = copiedAscii;
+          } else {
+            // Unmasked bytes of a chunk this parser owns: a view costs less than the copy.
+            data = view(src, start, end);
+            ascii = false;
+          }
         }
-        if (opcode === OP_TEXT && !(len7 === 0 || copiedAscii || isValidUtf8(data))) return this.fail('WS_ERR_INVALID_UTF8');
+        if (opcode === OP_TEXT && !ascii && !isValidUtf8(data)) return this.fail('WS_ERR_INVALID_UTF8');
         this.handler.onMessage(data, opcode === OP_BINARY);
         return this.state === STATE_HEADER;
       }
