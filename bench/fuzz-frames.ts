@@ -68,7 +68,7 @@ class KeepingHandler implements ParserHandler {
 function parseBorrowed(chunks: readonly Buffer[], options: ParserOptions): ParserEvent[] {
   const handler = new KeepingHandler();
   const parser = new FrameParser(options, handler);
-  const buffer = Buffer.alloc(Math.max(1, ...chunks.map((c) => c.length)));
+  const buffer = Buffer.alloc(chunks.reduce((most, c) => Math.max(most, c.length), 1));
   const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.length);
   for (const c of chunks) {
     buffer.set(c);

@@ -3,9 +3,10 @@
  * it calls the handler for every message, ping, pong and close, or once with a `ProtocolError`
  * carrying the close code to fail the connection with. No sockets, no timers.
  *
- * Copies: a small unfragmented message (payload under 126 bytes) is unmasked while it is copied,
- * 4 bytes at a time, into a shared message pool, and handed out as a view of that pool (one
- * allocation per message, none per chunk). A larger payload that sits inside one chunk is handed
+ * Copies: a small unfragmented message (payload under 126 bytes) is unmasked while it is copied
+ * into a shared message pool, and handed out as a view of that pool (one allocation per message,
+ * none per chunk; an unmasked one of 32 B or more from an owned chunk stays a view of that
+ * chunk). A larger payload that sits inside one chunk is handed
  * out as a view of that chunk, unmasked in place — `push()` takes ownership of the chunk and may
  * modify it; `pushBorrowed()` parses bytes the caller reuses, and copies every payload piece
  * that outlives the call. Header bytes that straddle chunks go to an 8-byte scratch buffer, and a
