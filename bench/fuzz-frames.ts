@@ -9,10 +9,14 @@
  * takeover and over random window sizes; some frames carry RSV1 over bytes that are no deflate
  * stream, or RSV1 where it may not be (continuation, control). An unmutated stream of valid
  * compressed messages must inflate to exactly the messages sent.
+ *
+ * The split chunking is parsed twice: owned chunks (`push`), and through one reused buffer that
+ * is overwritten after every chunk (`pushBorrowed`, as the handle path reads), keeping every
+ * payload as handed out: a payload that aliased the reused buffer would change the events.
  */
 import { encodeClosePayload, encodeFrame, Opcode } from '../protocol/frame.ts';
 import { ProtocolError } from '../protocol/errors.ts';
-import { parseChunks, type ParserEvent, type ParserOptions } from '../protocol/parser.ts';
+import { FrameParser, parseChunks, type ParserEvent, type ParserHandler, type ParserOptions } from '../protocol/parser.ts';
 import { PerMessageDeflate, type DeflateParams } from '../protocol/deflate.ts';
 
 /** mulberry32: small, fast, seeded PRNG returning floats in [0, 1). */
@@ -38,6 +42,40 @@ export function randomSplit(bytes: Buffer, rand: () => number, maxChunk = 64): B
   }
   if (out.length === 0) out.push(Buffer.alloc(0));
   return out;
+}
+
+/** Keeps every event with its payload as the parser handed it out, uncopied. */
+class KeepingHandler implements ParserHandler {
+  readonly events: ParserEvent[] = [];
+  onMessage(data: Buffer, isBinary: boolean): void {
+    this.events.push({ type: 'message', data, isBinary });
+  }
+  onPing(data: Buffer): void {
+    this.events.push({ type: 'ping', data });
+  }
+  onPong(data: Buffer): void {
+    this.events.push({ type: 'pong', data });
+  }
+  onClose(code: number, reason: string): void {
+    this.events.push({ type: 'close', code, reason });
+  }
+  onError(error: ProtocolError): void {
+    this.events.push({ type: 'error', error });
+  }
+}
+
+/** Parses `chunks` one after the other through one reused buffer, scribbled over after each. */
+function parseBorrowed(chunks: readonly Buffer[], options: ParserOptions): ParserEvent[] {
+  const handler = new KeepingHandler();
+  const parser = new FrameParser(options, handler);
+  const buffer = Buffer.alloc(chunks.reduce((most, c) => Math.max(most, c.length), 1));
+  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.length);
+  for (const c of chunks) {
+    buffer.set(c);
+    parser.pushBorrowed(buffer, c.length, view);
+    buffer.fill(0xee);
+  }
+  return handler.events;
 }
 
 /** Events as comparable text: payloads as hex, errors by their stable code and close code. */
@@ -234,28 +272,33 @@ export function fuzzOnce(rand: () => number, iteration: number, stats: FuzzStats
   stats.bytes += bytes.length;
   if (params) stats.compressedStreams++;
   const fail = (reason: string): FuzzFailure => ({ iteration, reason, bytesHex: bytes.toString('hex').slice(0, 4000) });
-  const parse = (chunks: Buffer[]): ParserEvent[] => {
+  const parse = (chunks: Buffer[], borrowed = false): ParserEvent[] => {
     const codec = params && new PerMessageDeflate(params, role, maxMessageBytes);
     const options: ParserOptions = { role, maxMessageBytes, ...(codec && { inflate: (d: Buffer) => codec.decompress(d) }) };
     try {
-      return parseChunks(chunks, options);
+      return borrowed ? parseBorrowed(chunks, options) : parseChunks(chunks, options);
     } finally {
       codec?.close();
     }
   };
   let whole: ParserEvent[];
   let split: ParserEvent[];
+  let borrowed: ParserEvent[];
   try {
     whole = parse([bytes]);
-    split = parse(randomSplit(bytes, rand, 1 + Math.floor(rand() * 100)));
+    const chunks = randomSplit(bytes, rand, 1 + Math.floor(rand() * 100));
+    split = parse(chunks);
+    borrowed = parse(chunks, true);
   } catch (err) {
     return fail(`threw ${(err as Error)?.stack ?? String(err)}`);
   }
-  const problem = check(whole) ?? check(split);
+  const problem = check(whole) ?? check(split) ?? check(borrowed);
   if (problem) return fail(problem);
   const a = comparable(whole);
   const b = comparable(split);
   if (a !== b) return fail(`events depend on chunking:\n${a}\n${b}`);
+  const c = comparable(borrowed);
+  if (a !== c) return fail(`events differ when parsed from a reused buffer:\n${a}\n${c}`);
   if (unmutated && stream.expected !== null && maxMessageBytes > 100_000) {
     const got = whole.filter((e) => e.type === 'message').map((e) => [e.data.toString('hex'), e.isBinary]);
     const want = stream.expected.map((m) => [m.data.toString('hex'), m.isBinary]);

@@ -11,7 +11,7 @@ import { protocolError, type ProtocolError } from './errors.ts';
 import { PerMessageDeflate, type DeflateOptions, type DeflateParams } from './deflate.ts';
 import { encodeFrame, encodePayloadInto, frameHeaderSize, Opcode } from './frame.ts';
 import { ConnectionProtocol, ReadyState, type FrameObserver, type ProtocolOutput, type ReadyStateValue } from './core.ts';
-import { DEFAULT_MAX_MESSAGE_BYTES, type ParserHandler } from './parser.ts';
+import { BufferView, DEFAULT_MAX_MESSAGE_BYTES, type ParserHandler } from './parser.ts';
 import { takeOver, type HandleIo, type HandleIoOwner } from './handle-io.ts';
 
 /** Raw opening-handshake text, for display (the demo shows the real headers). */
@@ -85,6 +85,14 @@ export const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 const DEFAULT_PAUSE_READING_ABOVE = 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * The listener table every EventEmitter keeps (Node 0.x to 24): a listener alone is stored as
+ * the function itself, several as an array.
+ */
+interface EmitterInternals {
+  _events?: Record<string | symbol, ((...args: unknown[]) => unknown) | unknown[] | undefined>;
+}
+
 /** A 'message', 'error' or 'close' event parsed before the application listened. */
 type HeldEvent = ['message', Buffer, boolean] | ['error', Error] | ['close', number, string];
 /** Frames up to this size are gathered while a connection is corked; larger ones are written as they are. */
@@ -92,6 +100,8 @@ const COALESCE_MAX_FRAME = 4096;
 /** The shared slab that corked connections gather frames in. */
 const SLAB_BYTES = 64 * 1024;
 let slab: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
+/** `slab.buffer` (read once: the getter is a call into C++), of which `slab` covers all. */
+let slabMemory: ArrayBufferLike = slab.buffer;
 let slabUsed = 0;
 
 /** Past this many held events or bytes the socket is paused until the application listens. */
@@ -137,7 +147,7 @@ export class WebSocketConnection extends EventEmitter {
   /** Open `cork()` calls: while above 0 (or while a chunk is parsed), small frames gather in the pending region. */
   private corks = 0;
   /** Frames written while corked, one contiguous region of a shared slab (see `reserve`). */
-  private pendingSlab: Buffer = EMPTY;
+  private pendingSlab: ArrayBufferLike | null = null;
   private pendingStart = 0;
   private pendingEnd = 0;
   /** Heartbeat interval this connection beats on (0 = none); see HeartbeatClock. */
@@ -158,6 +168,8 @@ export class WebSocketConnection extends EventEmitter {
   dropReason: 'slow-reader' | 'missed-pongs' | undefined;
   /** @internal Called once when the socket is gone, before 'close' (which may be held). */
   onGone: (() => void) | undefined;
+  /** 'message' listeners may be called without `emit` (see `deliver`). */
+  private readonly directMessages = !EventEmitter.captureRejections;
 
   constructor(socket: Duplex, options: ConnectionOptions) {
     super();
@@ -243,7 +255,9 @@ export class WebSocketConnection extends EventEmitter {
 
   private queued(): number {
     const io = this.io;
-    return this.socket.writableLength + this.pendingEnd - this.pendingStart + (io === null ? 0 : io.pendingBytes);
+    // On the handle path nothing goes through the socket's Writable (takeOver found it empty).
+    const held = this.pendingEnd - this.pendingStart;
+    return io === null ? this.socket.writableLength + held : io.pendingBytes + held;
   }
 
   /** Hands one buffer to the socket; false past the high-water mark, as `Writable.write`. */
@@ -360,6 +374,18 @@ export class WebSocketConnection extends EventEmitter {
   receive(chunk: Buffer): void {
     this.parsing = true;
     this.core.receiveData(chunk);
+    this.afterChunk();
+  }
+
+  /** @internal The handle path's shared read buffer holds `length` new bytes (see HandleIoOwner). */
+  receiveBorrowed(buffer: Buffer, length: number, view: DataView): void {
+    this.parsing = true;
+    this.core.receiveBorrowed(buffer, length, view);
+    this.afterChunk();
+  }
+
+  /** The replies to a chunk leave in one write; reading pauses while too much waits to leave. */
+  private afterChunk(): void {
     this.parsing = false;
     if (this.corks === 0) this.flushPending();
     // Back-pressure: the answers to this chunk are still queued; read more once they left.
@@ -467,13 +493,14 @@ export class WebSocketConnection extends EventEmitter {
    * socket never sees a region again after it got it, so reusing the slab past it is safe.
    */
   private reserve(n: number): number {
-    if (this.pendingSlab !== slab || this.pendingEnd !== slabUsed || slabUsed + n > SLAB_BYTES) {
+    if (this.pendingSlab !== slabMemory || this.pendingEnd !== slabUsed || slabUsed + n > SLAB_BYTES) {
       this.flushPending();
       if (slabUsed + n > SLAB_BYTES) {
         slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+        slabMemory = slab.buffer;
         slabUsed = 0;
       }
-      this.pendingSlab = slab;
+      this.pendingSlab = slabMemory;
       this.pendingStart = slabUsed;
     }
     const at = slabUsed;
@@ -485,8 +512,8 @@ export class WebSocketConnection extends EventEmitter {
   /** Hands the frames gathered while corked to the socket, as one chunk. */
   private flushPending(): void {
     if (this.pendingEnd === this.pendingStart) return;
-    const region = this.pendingSlab.subarray(this.pendingStart, this.pendingEnd);
-    this.pendingSlab = EMPTY;
+    const region = new BufferView(this.pendingSlab!, this.pendingStart, this.pendingEnd - this.pendingStart);
+    this.pendingSlab = null;
     this.pendingStart = 0;
     this.pendingEnd = 0;
     this.put(region);
@@ -516,6 +543,17 @@ export class WebSocketConnection extends EventEmitter {
     // close timer, which destroys the socket of a peer that never reads that far.
     this.core.fail(err.closeCode, err.message);
     return false;
+  }
+
+  /**
+   * @internal Emits 'message'. With one listener (the usual case) it is called straight away, as
+   * `emit` would call it, without the emit's generic event lookup, argument array and `apply`.
+   * Rejection capture (`captureRejections`) needs `emit`'s handling, so it keeps the emit.
+   */
+  deliver(data: Buffer, isBinary: boolean): void {
+    const listener = this.directMessages ? (this as unknown as EmitterInternals)._events?.message : undefined;
+    if (typeof listener === 'function') listener.call(this, data, isBinary);
+    else this.emit('message', data, isBinary);
   }
 
   /** @internal */
@@ -684,7 +722,7 @@ class CoreEvents implements ParserHandler {
   constructor(private readonly conn: WebSocketConnection) {}
   onMessage(data: Buffer, isBinary: boolean): void {
     const conn = this.conn;
-    if (conn.held === null) conn.emit('message', data, isBinary);
+    if (conn.held === null) conn.deliver(data, isBinary);
     else conn.hold(['message', data, isBinary]);
   }
   onPing(data: Buffer): void {
@@ -704,8 +742,8 @@ class CoreEvents implements ParserHandler {
 /** What the socket's handle reports to the connection when it reads below the stream layer. */
 class IoOwner implements HandleIoOwner {
   constructor(private readonly conn: WebSocketConnection) {}
-  onData(chunk: Buffer): void {
-    this.conn.receive(chunk);
+  onData(buffer: Buffer, length: number, view: DataView): void {
+    this.conn.receiveBorrowed(buffer, length, view);
   }
   onFlushed(): void {
     this.conn.onIoFlushed();

@@ -145,6 +145,11 @@ export class ConnectionProtocol implements ParserHandler {
     this.parser.push(chunk);
   }
 
+  /** Parses `buffer[0, length)`, which the caller reuses afterwards (see `FrameParser.pushBorrowed`). */
+  receiveBorrowed(buffer: Buffer, length: number, view: DataView): void {
+    this.parser.pushBorrowed(buffer, length, view);
+  }
+
   /** The peer closed its sending side (TCP FIN): nothing more will arrive. */
   receiveEof(): void {
     this.parser.stop();

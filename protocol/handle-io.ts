@@ -2,9 +2,9 @@
  * Reading and writing an accepted TCP socket below Node's stream layer. Per read, Node's stream
  * path allocates a Buffer, pushes it through Readable and emits 'data'; per write it runs
  * Writable.write, a WriteWrap and an after-write tick. Here each read lands in one reused buffer
- * and is copied out for the connection, and each write goes to the TCP handle at once (the kernel
- * takes it synchronously unless its buffer is full); measured with `bench/fixed-echo.ts`
- * (`--server net` vs `net-onread-direct`).
+ * that the owner parses where it lies (copying out only what it keeps), and each write goes to
+ * the TCP handle at once (the kernel takes it synchronously unless its buffer is full); measured
+ * with `bench/fixed-echo.ts` (`--server net` vs `net-onread-direct`).
  *
  * Private Node internals, and why: user code can only learn a read's length and hand the kernel a
  * write without the stream machinery through `process.binding('stream_wrap')` (deprecated, but
@@ -87,15 +87,19 @@ function isStreamHandle(h: unknown): h is StreamHandle {
 
 /** What the owner of a taken-over socket is told. */
 export interface HandleIoOwner {
-  /** Bytes read; a fresh Buffer the owner may keep. */
-  onData(chunk: Buffer): void;
+  /**
+   * `length` bytes were read into `buffer[0, length)`; `view` is a DataView on all of `buffer`.
+   * Both are shared by every socket and reused by the next read: the owner copies what it keeps.
+   */
+  onData(buffer: Buffer, length: number, view: DataView): void;
   /** Everything queued went to the kernel after a write had to wait. */
   onFlushed(): void;
 }
 
-/** Reads land here, one read at a time, and are copied out before the next. */
+/** Reads land here, one read at a time, and are parsed before the next. */
 const READ_BUFFER_BYTES = 64 * 1024;
 let readBuffer: Buffer | undefined;
+let readBufferView: DataView | undefined;
 
 /**
  * Takes over reading and writing of `socket` when it is a plain, idle TCP socket (nothing buffered
@@ -130,7 +134,10 @@ export class HandleIo {
   ) {
     this.nodeOnRead = handle.onread;
     handle[kIo] = this;
-    readBuffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+    if (readBuffer === undefined) {
+      readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+      readBufferView = new DataView(readBuffer.buffer, readBuffer.byteOffset, readBuffer.length);
+    }
     handle.useUserBuffer(readBuffer);
     handle.onread = onHandleRead;
     socket.on('pause', socketOnPause);
@@ -148,9 +155,7 @@ export class HandleIo {
   read(n: number, arrayBuffer: ArrayBuffer | undefined): unknown {
     if (n > 0) {
       if (this.socket.destroyed) return undefined;
-      const chunk = Buffer.allocUnsafe(n);
-      readBuffer!.copy(chunk, 0, 0, n);
-      this.owner.onData(chunk);
+      this.owner.onData(readBuffer!, n, readBufferView!);
       return undefined;
     }
     // EOF and errors: Node's handler ends or destroys the socket as it always does.

@@ -3,10 +3,14 @@
  * it calls the handler for every message, ping, pong and close, or once with a `ProtocolError`
  * carrying the close code to fail the connection with. No sockets, no timers.
  *
- * Zero-copy: a payload that sits inside one chunk is handed out as a `subarray` of that chunk,
- * and masked payloads are unmasked in place — `push()` takes ownership of the chunk and may
- * modify it. Bytes are copied only when a header straddles chunks (into a 14-byte scratch
- * buffer) or when a message is made of several pieces (one `Buffer.concat` at the end).
+ * Copies: a small unfragmented message (payload under 126 bytes) is unmasked while it is copied
+ * into a shared message pool, and handed out as a view of that pool (one allocation per message,
+ * none per chunk; an unmasked one of 32 B or more from an owned chunk stays a view of that
+ * chunk). A larger payload that sits inside one chunk is handed
+ * out as a view of that chunk, unmasked in place — `push()` takes ownership of the chunk and may
+ * modify it; `pushBorrowed()` parses bytes the caller reuses, and copies every payload piece
+ * that outlives the call. Header bytes that straddle chunks go to an 8-byte scratch buffer, and a
+ * message made of several pieces is joined by one `Buffer.concat` at the end.
  */
 import { protocolError, type ProtocolError, type ProtocolErrorCode } from './errors.ts';
 import { xorMaskRange } from './mask.ts';
@@ -15,7 +19,7 @@ import { CloseCode, isValidCloseCode } from './close.ts';
 
 /** Receives what the parser finds. Called synchronously from inside `push()`. */
 export interface ParserHandler {
-  /** A complete data message; `data` may be a view into a pushed chunk. */
+  /** A complete data message; `data` may be a view into a pushed chunk or the message pool. */
   onMessage(data: Buffer, isBinary: boolean): void;
   /** A ping (RFC 6455 §5.5.2); the payload is at most 125 bytes. */
   onPing(data: Buffer): void;
@@ -77,11 +81,128 @@ const EMPTY = Buffer.alloc(0);
  * Node's own Buffer class behind `Buffer[Symbol.species]`: constructing a view with it costs a
  * third of `buf.subarray()`, which goes through the generic species lookup on every call.
  */
-const BufferView = (Buffer as unknown as { [Symbol.species]: new (ab: ArrayBufferLike, offset: number, length: number) => Buffer })[Symbol.species];
+export const BufferView = (Buffer as unknown as { [Symbol.species]: new (ab: ArrayBufferLike, offset: number, length: number) => Buffer })[Symbol.species];
 
 /** A Buffer viewing `buf[start, end)` without copying. */
 function view(buf: Buffer, start: number, end: number): Buffer {
   return new BufferView(buf.buffer, buf.byteOffset + start, end - start);
+}
+
+/** A fresh Buffer holding a copy of `buf[start, end)`. */
+function copyOf(buf: Buffer, start: number, end: number): Buffer {
+  const out = Buffer.allocUnsafe(end - start);
+  buf.copy(out, 0, start, end);
+  return out;
+}
+
+/**
+ * Small messages are copied here, as Node's own `Buffer.allocUnsafe` pool does for small
+ * buffers, but with a DataView kept on the pool, so a payload is unmasked while copied, 4 bytes
+ * a step, with no typed-array view made and no `.buffer` read per message (each costs more
+ * than the copy itself). A pool is dropped, never reused, when full: messages keep their bytes.
+ */
+const MESSAGE_POOL_BYTES = 8 * 1024;
+let messagePool = new ArrayBuffer(MESSAGE_POOL_BYTES);
+let messagePoolView = new DataView(messagePool);
+let messagePoolBytes = new Uint8Array(messagePool);
+let messagePoolUsed = 0;
+/** Every byte `copyUnmasked` copied last was below 0x80: as text, valid UTF-8 with no further check. */
+let copiedAscii = false;
+
+/**
+ * Copies `length` payload bytes at `src[start]` into the message pool, XORed with the 4-byte key
+ * at `src[keyAt]` (none when `keyAt` < 0), and returns them as a Buffer; sets `copiedAscii`.
+ */
+function copyUnmasked(src: DataView, start: number, length: number, keyAt: number): Buffer {
+  const at = reserveMessage(length);
+  const dst = messagePoolView;
+  // Little-endian reads on both sides: byte i of a word meets key byte i.
+  const key = keyAt < 0 ? 0 : src.getUint32(keyAt, true);
+  const words = length & ~3;
+  // The OR of every byte, kept on the way: text that is all ASCII needs no UTF-8 scan.
+  let high = 0;
+  let i = 0;
+  for (; i < words; i += 4) {
+    const word = src.getUint32(start + i, true) ^ key;
+    high |= word;
+    dst.setUint32(at + i, word, true);
+  }
+  for (; i < length; i++) {
+    const byte = src.getUint8(start + i) ^ ((key >>> ((i & 3) << 3)) & 0xff);
+    high |= byte;
+    dst.setUint8(at + i, byte);
+  }
+  copiedAscii = (high & 0x80808080) === 0;
+  return new BufferView(messagePool, at, length);
+}
+
+/**
+ * `copyUnmasked` for a chunk with no DataView on it: byte by byte, since making a DataView
+ * (a call into C++, as is reading the chunk's `.buffer`) costs more than the copy of a small payload.
+ */
+function copyUnmaskedBytes(src: Uint8Array, start: number, length: number, keyAt: number): Buffer {
+  const at = reserveMessage(length);
+  const dst = messagePoolBytes;
+  let k0 = 0;
+  let k1 = 0;
+  let k2 = 0;
+  let k3 = 0;
+  if (keyAt >= 0) {
+    k0 = src[keyAt]!;
+    k1 = src[keyAt + 1]!;
+    k2 = src[keyAt + 2]!;
+    k3 = src[keyAt + 3]!;
+  }
+  let high = 0;
+  const words = length & ~3;
+  let i = 0;
+  for (; i < words; i += 4) {
+    const p = start + i;
+    const b0 = src[p]! ^ k0;
+    const b1 = src[p + 1]! ^ k1;
+    const b2 = src[p + 2]! ^ k2;
+    const b3 = src[p + 3]! ^ k3;
+    high |= b0 | b1 | b2 | b3;
+    const q = at + i;
+    dst[q] = b0;
+    dst[q + 1] = b1;
+    dst[q + 2] = b2;
+    dst[q + 3] = b3;
+  }
+  if (i < length) {
+    const b = src[start + i]! ^ k0;
+    high |= b;
+    dst[at + i++] = b;
+  }
+  if (i < length) {
+    const b = src[start + i]! ^ k1;
+    high |= b;
+    dst[at + i++] = b;
+  }
+  if (i < length) {
+    const b = src[start + i]! ^ k2;
+    high |= b;
+    dst[at + i] = b;
+  }
+  copiedAscii = (high & 0x80) === 0;
+  return new BufferView(messagePool, at, length);
+}
+
+/** From this size on, an unmasked small message of an owned chunk is handed out as a view of it rather than copied. */
+const VIEW_MIN_BYTES = 32;
+
+/** Room for `length` bytes in the message pool (a new pool when full); returns where. */
+function reserveMessage(length: number): number {
+  if (messagePoolUsed + length > MESSAGE_POOL_BYTES) {
+    messagePool = new ArrayBuffer(MESSAGE_POOL_BYTES);
+    messagePoolView = new DataView(messagePool);
+    messagePoolBytes = new Uint8Array(messagePool);
+    messagePoolUsed = 0;
+  }
+  const at = messagePoolUsed;
+  // 8-byte aligned, as Node's pool, so any view on a message is aligned.
+  messagePoolUsed = (at + length + 7) & ~7;
+  return at;
 }
 
 /** Incremental WebSocket frame parser; see the module comment. */
@@ -98,9 +219,14 @@ export class FrameParser {
   private capturing = false;
 
   private state = STATE_HEADER;
-  // The chunk being parsed and the read position in it.
+  // The chunk being parsed, the read position in it and where its bytes end.
   private chunk: Buffer = EMPTY;
   private pos = 0;
+  private end = 0;
+  /** The chunk is the caller's (`pushBorrowed`): payload bytes that outlive the call are copied. */
+  private borrowed = false;
+  /** A DataView on all of a borrowed chunk (the caller's), for copying small messages out; else null. */
+  private chunkView: DataView | null = null;
   // Header bytes that straddle chunks are gathered here.
   private readonly scratch = Buffer.allocUnsafe(8);
   private scratchLen = 0;
@@ -158,17 +284,33 @@ export class FrameParser {
 
   /** Parses `chunk` (taking ownership: masked payloads are unmasked in place). */
   push(chunk: Buffer): void {
+    this.parse(chunk, chunk.length, false, null);
+  }
+
+  /**
+   * Parses `buf[0, length)`, which the caller reuses once this returns: every payload handed
+   * out or kept for a later chunk is a copy. `bufView` is a DataView on all of `buf`. Masked
+   * payloads are still unmasked in place in `buf`.
+   */
+  pushBorrowed(buf: Buffer, length: number, bufView: DataView): void {
+    this.parse(buf, length, true, bufView);
+  }
+
+  private parse(chunk: Buffer, length: number, borrowed: boolean, chunkView: DataView | null): void {
     if (this.state >= STATE_CLOSED) return;
     if (this.observer !== null) {
       // A chunk that starts while no header is half-read starts on a frame boundary.
       if (!this.capturing && this.state === STATE_HEADER && this.scratchLen === 0) this.capturing = true;
     }
     if (this.capturing) {
-      this.rawPieces.push(Buffer.from(chunk));
-      this.rawLength += chunk.length;
+      this.rawPieces.push(Buffer.from(chunk.subarray(0, length)));
+      this.rawLength += length;
     }
     this.chunk = chunk;
     this.pos = 0;
+    this.end = length;
+    this.borrowed = borrowed;
+    this.chunkView = chunkView;
     let more = true;
     while (more) {
       switch (this.state) {
@@ -192,6 +334,12 @@ export class FrameParser {
       }
     }
     this.chunk = EMPTY;
+    this.chunkView = null;
+  }
+
+  /** A payload piece `chunk[start, end)` to keep: a view of an owned chunk, a copy of a borrowed one. */
+  private piece(start: number, end: number): Buffer {
+    return this.borrowed ? copyOf(this.chunk, start, end) : view(this.chunk, start, end);
   }
 
   /**
@@ -200,7 +348,7 @@ export class FrameParser {
    * when the chunk ran out. `this.at` tells where they start.
    */
   private take(n: number): Buffer | null {
-    const avail = this.chunk.length - this.pos;
+    const avail = this.end - this.pos;
     if (this.scratchLen === 0 && avail >= n) {
       this.at = this.pos;
       this.pos += n;
@@ -269,21 +417,33 @@ export class FrameParser {
     // "A client MUST close a connection if it detects a masked frame."
     if (masked !== this.isServer) return this.fail(masked ? 'WS_ERR_UNEXPECTED_MASK' : 'WS_ERR_UNMASKED_FRAME');
 
-    // Fast path: a whole unfragmented small data frame inside this chunk is delivered at once,
-    // without walking the remaining states or collecting pieces.
+    // Fast path: a whole unfragmented small data frame inside this chunk is copied out (unmasked
+    // on the way) and delivered at once, without walking the remaining states or collecting pieces.
     if (fin && !rsv1 && len7 < 126 && opcode !== OP_CONTINUATION && opcode < OP_CLOSE && src === this.chunk && !this.capturing) {
-      const chunk = src;
       const keyAt = this.pos;
       const start = masked ? keyAt + 4 : keyAt;
       const end = start + len7;
-      if (end <= chunk.length && len7 <= this.maxMessageBytes) {
-        if (masked) xorMaskRange(chunk, start, end, chunk, keyAt, 0);
+      if (end <= this.end && len7 <= this.maxMessageBytes) {
         this.pos = end;
         this.messageOpcode = 0;
-        if (opcode === OP_TEXT && !(this.utf8.update(chunk, start, end) && this.utf8.finish())) {
-          return this.fail('WS_ERR_INVALID_UTF8');
+        let data: Buffer = EMPTY;
+        let ascii = true;
+        if (len7 > 0) {
+          const chunkView = this.chunkView;
+          if (chunkView !== null) {
+            data = copyUnmasked(chunkView, start, len7, masked ? keyAt : -1);
+            ascii = copiedAscii;
+          } else if (masked || len7 < VIEW_MIN_BYTES) {
+            data = copyUnmaskedBytes(src, start, len7, masked ? keyAt : -1);
+            ascii = copiedAscii;
+          } else {
+            // Unmasked bytes of a chunk this parser owns: a view costs less than the copy.
+            data = view(src, start, end);
+            ascii = false;
+          }
         }
-        this.handler.onMessage(len7 === 0 ? EMPTY : view(chunk, start, end), opcode === OP_BINARY);
+        if (opcode === OP_TEXT && !ascii && !isValidUtf8(data)) return this.fail('WS_ERR_INVALID_UTF8');
+        this.handler.onMessage(data, opcode === OP_BINARY);
         return this.state === STATE_HEADER;
       }
     }
@@ -371,7 +531,7 @@ export class FrameParser {
     const remaining = this.remaining;
     if (remaining > 0) {
       const start = this.pos;
-      const avail = this.chunk.length - start;
+      const avail = this.end - start;
       if (avail === 0) return false;
       const n = Math.min(avail, remaining);
       const end = start + n;
@@ -379,13 +539,13 @@ export class FrameParser {
       this.remaining = remaining - n;
       if (this.masked) xorMaskRange(this.chunk, start, end, this.maskKey, 0, this.payloadLength - remaining);
       if (this.opcode >= OP_CLOSE) {
-        this.controlPieces.push(view(this.chunk, start, end));
+        this.controlPieces.push(this.piece(start, end));
       } else {
         // §8.1: text is checked as it arrives, so invalid UTF-8 fails the connection early.
         if (this.messageOpcode === OP_TEXT && !this.messageCompressed && !this.utf8.update(this.chunk, start, end)) {
           return this.fail('WS_ERR_INVALID_UTF8');
         }
-        this.pieces.push(view(this.chunk, start, end));
+        this.pieces.push(this.piece(start, end));
       }
       if (this.remaining > 0) return false;
     }

@@ -99,9 +99,14 @@ export class Utf8Validator {
   }
 }
 
+/** Checks short strings for `isValidUtf8`; always left reset. */
+const shortValidator = new Utf8Validator();
+
 /** One-shot check of a complete byte string. */
 export function isValidUtf8(bytes: Uint8Array): boolean {
   if (bytes.length >= NATIVE_THRESHOLD) return isUtf8(bytes);
-  const v = new Utf8Validator();
-  return v.update(bytes) && v.finish();
+  const v = shortValidator;
+  const ok = v.update(bytes, 0, bytes.length) && v.finish();
+  v.reset();
+  return ok;
 }

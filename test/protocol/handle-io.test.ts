@@ -216,3 +216,29 @@ for (const socketIo of ['handle', 'stream'] as const) {
     await waitFor(() => received === 300, 'every message');
   });
 }
+
+test('handle path: messages the application keeps stay intact while later reads reuse the read buffer', async (t) => {
+  const { conns, url } = await engineEchoServer(t, createServer());
+  const client = await connect(url);
+  await waitFor(() => conns.length === 1, 'the server side');
+  const server = conns[0]!;
+  assert.equal(server.socketIo, 'handle');
+  const kept: Buffer[] = [];
+  server.on('message', (d: Buffer) => kept.push(d));
+  // Small (copied out whole), mid-sized and larger than one read (kept in pieces), fragmented too.
+  const sent: Buffer[] = [];
+  for (let round = 0; round < 3; round++) {
+    for (const size of [0, 3, 64, 125, 126, 300, 70_000]) {
+      const payload = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) payload[i] = (i * 7 + size + round) & 0xff;
+      sent.push(payload);
+      client.send(payload, size > 1000 ? { fragmentSize: 16_384 } : {});
+    }
+    // Each round in its own reads: the next round overwrites the read buffer.
+    await waitFor(() => kept.length === sent.length, `round ${round}`);
+  }
+  assert.equal(kept.length, sent.length);
+  for (let i = 0; i < sent.length; i++) assert.ok(kept[i]!.equals(sent[i]!), `message ${i} (${sent[i]!.length} B) changed`);
+  client.close(1000);
+  await once(client, 'close');
+});
