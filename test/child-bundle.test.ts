@@ -1,0 +1,97 @@
+/**
+ * Child processes start from the run's bundle of child programs (runner/bundle.ts): a bundled
+ * server and load process serve a real echo run, bundled code sees its source's paths, the
+ * bundle's key follows the sources, and LAB_CHILD_TSX=1 starts them through tsx as before.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { bundledProgram, bundleKey, prepareChildren } from '../runner/bundle.ts';
+import type { Child } from '../runner/child.ts';
+import { liveChildren } from '../runner/session.ts';
+import type { RunContext } from '../scenarios/contract.ts';
+import { echo } from '../scenarios/echo/index.ts';
+
+const base = { size: 64, warmupMs: 0, pollIntervalMs: 200, longPollTimeoutMs: 1000, headers: 'minimal' as const, loadProcesses: 1 };
+
+/** Runs a short websocket echo and returns it with the programs its children were started as, seen once they run. */
+async function echoRun(): Promise<{ state: string; error?: string; delivered: number; programs: string[] }> {
+  const programs: string[] = [];
+  const ctx: RunContext = {
+    progress: (line) => {
+      if (line.includes('connecting')) for (const c of liveChildren) programs.push((c as Child<never>).proc.spawnargs.join(' '));
+    },
+    signal: new AbortController().signal,
+    wsClient: 'own',
+  };
+  const r = await echo.run('websocket', { ...base, clients: 2, ratePerClient: 20, durationMs: 600 }, ctx);
+  return { state: r.state, ...(typeof r.error === 'string' && { error: r.error }), delivered: r.messages?.delivered ?? 0, programs };
+}
+
+test('a bundled server and load process serve a websocket echo run', { timeout: 60_000 }, async () => {
+  const bundle = await prepareChildren();
+  assert.ok(bundle, 'the child programs bundle here');
+  const server = bundledProgram(import.meta.resolve('../runner/server-child.ts'));
+  assert.ok(server?.file.startsWith(bundle.dir), 'the server child has its bundled file');
+  const r = await echoRun();
+  assert.equal(r.state, 'completed', r.error ?? '');
+  assert.ok(r.delivered > 10, `delivered ${r.delivered}`);
+  assert.ok(r.programs.length >= 2, 'server and load process seen');
+  for (const p of r.programs) {
+    assert.ok(p.includes(bundle.dir), `started from the bundle: ${p}`);
+    assert.ok(!p.includes('tsx'), `not through tsx: ${p}`);
+  }
+});
+
+test('bundled code resolves paths against its source file, as under tsx', async () => {
+  const bundle = await prepareChildren();
+  assert.ok(bundle);
+  // servers/uws.ts finds its install relative to its own URL; the registry names module URLs by theirs.
+  const outcome = async (url: string) => {
+    const m = (await import(url)) as { uwsInstall: () => unknown };
+    try {
+      return JSON.stringify(m.uwsInstall());
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  const source = import.meta.resolve('../servers/uws.ts');
+  const bundled = bundle.programs.get(source);
+  assert.ok(bundled, 'servers/uws.ts is in the bundle');
+  assert.equal(await outcome(pathToFileURL(bundled).href), await outcome(source));
+});
+
+test("the bundle's key changes with a source's content and with the entries", () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'lab-bundle-key-'));
+  try {
+    writeFileSync(path.join(root, 'tsconfig.json'), '{}');
+    writeFileSync(path.join(root, 'a.ts'), 'export const a = 1;\n');
+    const entries = [pathToFileURL(path.join(root, 'a.ts')).href];
+    const first = bundleKey(root, entries, '0.0.0');
+    assert.equal(bundleKey(root, entries, '0.0.0'), first, 'the same sources, the same key');
+    writeFileSync(path.join(root, 'a.ts'), 'export const a = 2;\n');
+    const changed = bundleKey(root, entries, '0.0.0');
+    assert.notEqual(changed, first, 'a changed source, another key');
+    assert.notEqual(bundleKey(root, [...entries, pathToFileURL(path.join(root, 'b.ts')).href], '0.0.0'), changed, 'another entry, another key');
+    assert.notEqual(bundleKey(root, entries, '0.0.1'), changed, 'another esbuild, another key');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('LAB_CHILD_TSX=1 starts the children through tsx, and the run is the same', { timeout: 60_000 }, async () => {
+  process.env['LAB_CHILD_TSX'] = '1';
+  try {
+    assert.equal(await prepareChildren(), undefined);
+    const r = await echoRun();
+    assert.equal(r.state, 'completed', r.error ?? '');
+    assert.ok(r.delivered > 10, `delivered ${r.delivered}`);
+    assert.ok(r.programs.length >= 2);
+    for (const p of r.programs) assert.ok(p.includes('tsx') && p.includes('.ts'), `through tsx: ${p}`);
+  } finally {
+    delete process.env['LAB_CHILD_TSX'];
+  }
+});
