@@ -98,7 +98,7 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
     }
   }
   // The child programs are bundled before the first fork, so none of the run's children pays for tsx.
-  await prepareChildren();
+  await prepareChildren(log);
   const stopper = new AbortController();
   const onSigint = () => {
     if (stopper.signal.aborted) return;

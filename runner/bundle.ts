@@ -18,7 +18,7 @@
  * why in one line and its children start through tsx as before; LAB_CHILD_TSX=1 asks for that.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { transports } from '../transports/index.ts';
@@ -61,11 +61,15 @@ function childPrograms(): string[] {
   return [...fixed, ...own].map((f) => pathToFileURL(f).href);
 }
 
-/** Every module URL a child may be asked to import: the registry's servers and clients (those of this project, as files). */
+/** Every module URL a child may be asked to import: the registry's servers and clients (those in this project; others load from source). */
 function registryModules(): string[] {
   return transports()
     .flatMap((d) => [d.server.module, d.client.module])
-    .filter((u) => u.startsWith('file:'));
+    .filter((u) => {
+      if (!u.startsWith('file:')) return false;
+      const rel = path.relative(ROOT, fileURLToPath(u));
+      return !rel.startsWith('..') && !path.isAbsolute(rel) && !rel.split(path.sep).includes('node_modules');
+    });
 }
 
 /** Every `.ts` file under `dir`, build output and dependencies left out, sorted. */
@@ -152,7 +156,7 @@ async function build(entries: readonly string[], dir: string): Promise<void> {
   }
 }
 
-/** Bundles older than this are removed when a new one is made, so the cache does not grow forever. */
+/** Bundles unused for longer than this are removed when a new one is made, so the cache does not grow forever. */
 const KEEP_MS = 7 * 24 * 3600_000;
 
 function pruneOld(keep: string): void {
@@ -172,9 +176,17 @@ function readBundle(dir: string): ChildBundle {
   return { dir, programs: new Map(Object.entries(m.entries).map(([u, f]) => [u, path.join(dir, f)])) };
 }
 
+/** A build failure in one line: esbuild's first error with its place, or the error's first line. */
+function why(e: unknown): string {
+  const first = (e as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors?.[0];
+  if (first) return first.location ? `${first.location.file}:${first.location.line}: ${first.text}` : first.text;
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+}
+
 let ready: ChildBundle | undefined;
 let pending: Promise<ChildBundle | undefined> | undefined;
-let warned = false;
+/** Set when bundling failed: the process's children then all start through tsx, without another try. */
+let failed = false;
 
 /**
  * Makes sure the child programs are bundled, for every module the registry names now (a
@@ -182,16 +194,20 @@ let warned = false;
  * undefined when children are to start through tsx (LAB_CHILD_TSX=1, or bundling failed: said
  * once on stderr).
  */
-export function prepareChildren(): Promise<ChildBundle | undefined> {
-  if (process.env['LAB_CHILD_TSX'] === '1') return Promise.resolve(undefined);
+export function prepareChildren(warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Promise<ChildBundle | undefined> {
+  if (process.env['LAB_CHILD_TSX'] === '1' || failed) return Promise.resolve(undefined);
   const entries = [...new Set([...childPrograms(), ...registryModules()].map(normal))];
   if (ready && entries.every((u) => ready!.programs.has(u))) return Promise.resolve(ready);
-  if (pending) return pending.then(() => prepareChildren());
+  if (pending) return pending.then(() => prepareChildren(warn));
   pending = (async () => {
     try {
       const { version } = await import('esbuild');
       const dir = path.join(CACHE, bundleKey(ROOT, entries, version));
-      if (!existsSync(path.join(dir, MANIFEST))) {
+      if (existsSync(path.join(dir, MANIFEST))) {
+        // Marked as used, so that pruning (which goes by age) spares a bundle in use.
+        const now = new Date();
+        utimesSync(dir, now, now);
+      } else {
         mkdirSync(CACHE, { recursive: true });
         await build(entries, dir);
         pruneOld(dir);
@@ -199,8 +215,9 @@ export function prepareChildren(): Promise<ChildBundle | undefined> {
       ready = readBundle(dir);
       return ready;
     } catch (e) {
-      if (!warned) process.stderr.write(`child processes start through tsx: bundling them failed (${(e as Error).message.split('\n')[0]})\n`);
-      warned = true;
+      failed = true;
+      ready = undefined;
+      warn(`child processes start through tsx: bundling them failed (${why(e)})`);
       return undefined;
     } finally {
       pending = undefined;

@@ -4,17 +4,19 @@
  * bundle's key follows the sources, and LAB_CHILD_TSX=1 starts them through tsx as before.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bundledProgram, bundleKey, prepareChildren } from '../runner/bundle.ts';
 import type { Child } from '../runner/child.ts';
 import { liveChildren } from '../runner/session.ts';
 import type { RunContext } from '../scenarios/contract.ts';
 import { echo } from '../scenarios/echo/index.ts';
 
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const base = { size: 64, warmupMs: 0, pollIntervalMs: 200, longPollTimeoutMs: 1000, headers: 'minimal' as const, loadProcesses: 1 };
 
 /** Runs a short websocket echo and returns it with the programs its children were started as, seen once they run. */
@@ -93,5 +95,37 @@ test('LAB_CHILD_TSX=1 starts the children through tsx, and the run is the same',
     for (const p of r.programs) assert.ok(p.includes('tsx') && p.includes('.ts'), `through tsx: ${p}`);
   } finally {
     delete process.env['LAB_CHILD_TSX'];
+  }
+});
+
+test('a failed build says why in one line and the children start through tsx', { timeout: 30_000 }, () => {
+  // A transport whose server module does not compile, registered in a process of its own (a
+  // failed build is final for its process); its file lives in the git-ignored .cache only meanwhile.
+  mkdirSync(path.join(ROOT, '.cache'), { recursive: true });
+  const dir = mkdtempSync(path.join(ROOT, '.cache', 'child-bundle-test-'));
+  try {
+    writeFileSync(path.join(dir, 'broken.ts'), 'export const = ;\n');
+    const module = pathToFileURL(path.join(dir, 'broken.ts')).href;
+    const code = `
+import { registerTransport, transport } from ${JSON.stringify(import.meta.resolve('../transports/index.ts'))};
+import { bundledProgram, prepareChildren } from ${JSON.stringify(import.meta.resolve('../runner/bundle.ts'))};
+import { Child } from ${JSON.stringify(import.meta.resolve('../runner/child.ts'))};
+registerTransport({ ...transport('websocket'), name: 'broken', server: { kind: 'module', module: ${JSON.stringify(module)}, export: 'x' } });
+const bundle = await prepareChildren();
+const again = await prepareChildren();
+const program = ${JSON.stringify(import.meta.resolve('../runner/server-child.ts'))};
+const c = new Child('server', program);
+console.log(JSON.stringify({ bundle: bundle ?? null, again: again ?? null, bundled: bundledProgram(program) ?? null, args: c.proc.spawnargs.join(' ') }));
+await c.kill(0);`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { bundle: null; again: null; bundled: null; args: string };
+    assert.deepEqual([out.bundle, out.again, out.bundled], [null, null, null], 'no bundle, and no second try');
+    assert.match(out.args, /tsx.*server-child\.ts/, 'the child starts from its source through tsx');
+    const warnings = r.stderr.split('\n').filter((l) => l.includes('bundling them failed'));
+    assert.equal(warnings.length, 1, r.stderr);
+    assert.match(warnings[0]!, /child processes start through tsx: bundling them failed \(.*broken\.ts:1: .+\)/, 'the line names the file and the error');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
