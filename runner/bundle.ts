@@ -109,9 +109,11 @@ export function bundleKey(root: string, entries: readonly string[], esbuildVersi
 function pinImportMeta(text: string, file: string): string {
   if (!/\bimport\.meta\.(url|dirname|filename|resolve)\b/.test(text)) return text;
   const url = pathToFileURL(file).href;
+  // The native resolve, spelt so that this file's own text is left alone when it is bundled.
+  const native = ['import', 'meta', 'resolve'].join('.');
   const meta =
     `const __labMeta = { url: ${JSON.stringify(url)}, dirname: ${JSON.stringify(path.dirname(file))}, filename: ${JSON.stringify(file)}, ` +
-    `resolve: (s: string): string => (/^\\.{0,2}\\//.test(s) ? new URL(s, ${JSON.stringify(url)}).href : import.meta.resolve(s)) };`;
+    `resolve: (s: string): string => (/^\\.{0,2}\\//.test(s) ? new URL(s, ${JSON.stringify(url)}).href : ${native}(s)) };`;
   // On the first line, so the source's line numbers stay as they are.
   return meta + text.replace(/\bimport\.meta\.(url|dirname|filename|resolve)\b/g, '__labMeta.$1');
 }
@@ -133,6 +135,8 @@ async function build(entries: readonly string[], dir: string): Promise<void> {
       packages: 'external',
       chunkNames: 'chunks/[name]-[hash]',
       outExtension: { '.js': '.mjs' },
+      // Maps for NODE_OPTIONS=--enable-source-maps; not read otherwise, so they cost no start-up.
+      sourcemap: 'linked',
       logLevel: 'silent',
       plugins: [
         {
