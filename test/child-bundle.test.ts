@@ -17,6 +17,8 @@ import type { RunContext } from '../scenarios/contract.ts';
 import { echo } from '../scenarios/echo/index.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+// This file tries both ways of starting children itself, whatever the environment asks for.
+delete process.env['LAB_CHILD_TSX'];
 const base = { size: 64, warmupMs: 0, pollIntervalMs: 200, longPollTimeoutMs: 1000, headers: 'minimal' as const, loadProcesses: 1 };
 
 /** Runs a short websocket echo and returns it with the programs its children were started as, seen once they run. */
