@@ -1,9 +1,9 @@
 /**
  * Child processes of a run. Servers and load clients always run in their own
- * processes, started from the run's bundle of child programs (runner/bundle.ts) or through
- * tsx, and spoken to over IPC (advanced
- * serialization, so bigints and buffers cross as they are). A child that dies
- * is reported with its exit status and the tail of its stderr.
+ * processes, started from the run's bundle of child programs (runner/bundle.ts)
+ * or through tsx, and spoken to over IPC (advanced serialization, so bigints and
+ * buffers cross as they are). A child that dies is reported with its exit
+ * status and the tail of its stderr.
  *
  * Each kind of child has a protocol (runner/protocol.ts): for every request
  * type the fields it carries and the fields of its reply, which comes back

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { bundledProgram, bundleKey, prepareChildren } from '../runner/bundle.ts';
+import { bundledProgram, bundleKey, importable, prepareChildren } from '../runner/bundle.ts';
 import type { Child } from '../runner/child.ts';
 import { liveChildren } from '../runner/session.ts';
 import type { RunContext } from '../scenarios/contract.ts';
@@ -66,6 +66,22 @@ test('bundled code resolves paths against its source file, as under tsx', async 
   const bundled = bundle.programs.get(source);
   assert.ok(bundled, 'servers/uws.ts is in the bundle');
   assert.equal(await outcome(pathToFileURL(bundled).href), await outcome(source));
+});
+
+test('in a bundled child a module URL maps to its bundled file, and one the bundle lacks stays a source URL', async () => {
+  const bundle = await prepareChildren();
+  assert.ok(bundle);
+  const server = import.meta.resolve('../servers/websocket.ts');
+  const toy = import.meta.resolve('./fixtures/toy/server.ts');
+  assert.equal(await importable(server), server, 'outside a bundle, the source');
+  process.env['LAB_CHILD_BUNDLE'] = bundle.dir;
+  try {
+    assert.equal(await importable(server), pathToFileURL(bundle.programs.get(server)!).href);
+    assert.equal(await importable(toy), toy, 'not bundled: imported from source through tsx');
+    assert.equal(typeof ((await import(await importable(toy))) as Record<string, unknown>)['createLineServer'], 'function');
+  } finally {
+    delete process.env['LAB_CHILD_BUNDLE'];
+  }
 });
 
 test("the bundle's key changes with a source's content and with the entries", () => {
