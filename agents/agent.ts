@@ -8,6 +8,7 @@
  * (agents/clock.ts), so receive times are on the publisher's clock to within the stated error.
  */
 import { type RedisClient, redisClient } from '../cluster/redis.ts';
+import { prepareChildren } from '../runner/bundle.ts';
 import { Child } from '../runner/child.ts';
 import type { LoadCalls, LoadEvents } from '../runner/protocol.ts';
 import { agentStream, follow, inStream, outStream, put } from './channel.ts';
@@ -19,7 +20,7 @@ const LOAD_CHILD = import.meta.resolve('../runner/load-child.ts');
 async function serveLoad(redisUrl: string, load: string, label: string, log: (line: string) => void): Promise<void> {
   const reader = redisClient(redisUrl);
   const writer = redisClient(redisUrl);
-  await Promise.all([reader.connect(), writer.connect()]);
+  await Promise.all([reader.connect(), writer.connect(), prepareChildren()]);
   const child = new Child<LoadCalls, LoadEvents>(label, LOAD_CHILD);
   let done = false;
   const out = (m: object) => put(writer, outStream(load), m).catch(() => {});

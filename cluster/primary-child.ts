@@ -12,10 +12,10 @@
  * Redis stream from here, as a `POST /publish` on any node would.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { fileURLToPath } from 'node:url';
 import { ProcessSampler } from '../metrics/process.ts';
 import { encodePayload } from '../metrics/payload.ts';
 import { plainText } from '../metrics/plain-payload.ts';
+import { ownProgram } from '../runner/bundle.ts';
 import { serveParent } from '../runner/child.ts';
 import type { ClusterTotals, ServerCalls, ServerEvents, ServerTotals } from '../runner/protocol.ts';
 import { runSchedule } from '../runner/schedule.ts';
@@ -25,7 +25,8 @@ import { redisCpuMs } from './redis.ts';
 import { RedisPublisher } from './redis-backplane.ts';
 import type { NodeReply, NodeRequest } from './wire.ts';
 
-const NODE = fileURLToPath(import.meta.resolve('./node.ts'));
+/** The node program: from the bundle when this primary runs from one, else the source through tsx as the primary does. */
+const NODE = ownProgram(import.meta.resolve('./node.ts'));
 
 /** A node as the primary tracks it. */
 interface NodeProc {
@@ -162,7 +163,7 @@ const emit = serveParent<ServerCalls, ServerEvents>(
       if (!spec) throw new Error('the cluster child needs a cluster spec');
       // Round-robin by the primary on every platform, so the spread over nodes is even and known.
       cluster.schedulingPolicy = cluster.SCHED_RR;
-      cluster.setupPrimary({ exec: NODE, serialization: 'advanced' });
+      cluster.setupPrimary({ exec: NODE.file, execArgv: NODE.execArgv, serialization: 'advanced' });
       publisher = await RedisPublisher.connect({ url: spec.redisUrl, prefix: spec.prefix }, m.options.history ?? DEFAULT_HISTORY);
       for (let i = 0; i < spec.nodes; i++) {
         const worker = cluster.fork();

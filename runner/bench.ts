@@ -9,6 +9,7 @@ import { MAX_NOISY_RERUNS, calibrate, loopbackProbe, moreLoadProcesses, noisyTri
 import { collectMeta } from '../metrics/env.ts';
 import { erroredResult, notApplicableResult, whyNot, type Scenario } from '../scenarios/contract.ts';
 import { liveChildren, type RunParams } from './session.ts';
+import { prepareChildren } from './bundle.ts';
 import { transport as descriptorOf } from '../transports/index.ts';
 import type { RunPath } from '../path/route.ts';
 import { ensurePeer } from '../transports/peers.ts';
@@ -96,6 +97,8 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
       log(`${t}: not available — ${(e as Error).message}`);
     }
   }
+  // The child programs are bundled before the first fork, so none of the run's children pays for tsx.
+  await prepareChildren(log);
   const stopper = new AbortController();
   const onSigint = () => {
     if (stopper.signal.aborted) return;

@@ -1,8 +1,9 @@
 /**
  * Child processes of a run. Servers and load clients always run in their own
- * processes, started through tsx and spoken to over IPC (advanced
- * serialization, so bigints and buffers cross as they are). A child that dies
- * is reported with its exit status and the tail of its stderr.
+ * processes, started from the run's bundle of child programs (runner/bundle.ts)
+ * or through tsx, and spoken to over IPC (advanced serialization, so bigints and
+ * buffers cross as they are). A child that dies is reported with its exit
+ * status and the tail of its stderr.
  *
  * Each kind of child has a protocol (runner/protocol.ts): for every request
  * type the fields it carries and the fields of its reply, which comes back
@@ -10,6 +11,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { bundledProgram } from './bundle.ts';
 
 const TSX = import.meta.resolve('tsx');
 
@@ -52,8 +54,13 @@ export class Child<C extends Calls, E extends Events = Record<never, never>> {
     modulePath: string,
     nodeFlags: string[] = [],
   ) {
-    this.proc = fork(modulePath.startsWith('file:') ? fileURLToPath(modulePath) : modulePath, [], {
-      execArgv: ['--import', TSX, ...nodeFlags],
+    // From the run's bundle when it has the program (runner/bundle.ts), else through tsx; a child
+    // through tsx must not think itself bundled because its parent is.
+    const bundled = modulePath.startsWith('file:') ? bundledProgram(modulePath) : undefined;
+    const { LAB_CHILD_BUNDLE: _, ...env } = process.env;
+    this.proc = fork(bundled?.file ?? (modulePath.startsWith('file:') ? fileURLToPath(modulePath) : modulePath), [], {
+      execArgv: bundled ? nodeFlags : ['--import', TSX, ...nodeFlags],
+      env: { ...env, ...bundled?.env },
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });

@@ -12,6 +12,7 @@ import type { HeaderProfile } from '../clients/contract.ts';
 import { loadClientFor, transport as describe, type WsLoadClient } from '../transports/index.ts';
 import type { ClientModule, TransportDescriptor } from '../transports/descriptor.ts';
 import { Child, type Calls, type Events } from './child.ts';
+import { prepareChildren } from './bundle.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { accepts, freePort } from '../servers/ports.ts';
@@ -111,7 +112,7 @@ export class Session {
   private lastDelivered = 0;
   private lastT = 0;
   /**
-   * A load process forked ahead of need, so that its start-up (node, tsx, the client modules)
+   * A load process forked ahead of need, so that its start-up (node, the client modules)
    * overlaps the server's or the previous step's tear-down instead of following it.
    */
   private spare: Child<LoadCalls, LoadEvents> | undefined;
@@ -229,6 +230,8 @@ export class Session {
     // --cpu-prof-dir=/tmp/prof" to see where a server's time goes (NODE_OPTIONS refuses those).
     const extra = (process.env['LAB_SERVER_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean);
     const nodes = this.descriptor.nodes;
+    // Bundled once per process (and again if the registry grew), so this and later forks skip tsx.
+    await prepareChildren();
     const cluster =
       nodes !== undefined
         ? { nodes, redisUrl: this.needRedis(), prefix: `lab:${process.pid}:${++sessionCount}:${this.transport}`, alsoHosts: EXTRA_LOOPBACK }
@@ -247,7 +250,7 @@ export class Session {
         ...(cluster && { cluster }),
         ...(this.run.serverHost && { host: this.run.serverHost }),
       },
-      // Every node boots through tsx: on a busy machine eight of them take a while.
+      // Every node boots its server: on a busy machine eight of them take a while.
       30_000 + (nodes ?? 0) * 10_000,
     );
     this.port = ready.port;

@@ -6,12 +6,14 @@ import type { ClientOptions, TransportClient } from '../clients/contract.ts';
 import type { ServerOptions, TransportServer } from '../servers/contract.ts';
 import type { ClientModule, ServerLauncher } from './descriptor.ts';
 import { transport } from './index.ts';
+import { importable } from '../runner/bundle.ts';
 
 type ServerFactory = (options?: ServerOptions) => TransportServer;
 type ClientClass = new (options: ClientOptions) => TransportClient;
 
 async function exported<T>(module: string, name: string, what: string): Promise<T> {
-  const m = (await import(module)) as Record<string, unknown>;
+  // In a bundled child, the module's bundled file: one instance of what it shares with the child.
+  const m = (await import(await importable(module))) as Record<string, unknown>;
   const v = m[name];
   if (typeof v !== 'function') throw new Error(`${module} exports no ${what} named ${name}`);
   return v as T;
