@@ -18,6 +18,8 @@ describe('report: CPU sets, noisy reruns and the how-to-read box', () => {
       assert.match(out, /coordinated omission/);
       assert.match(out, /floor/);
       assert.match(out, /sustained ≥ A, failed at B/);
+      assert.match(out, /compare them between transports of one run/);
+      assert.match(out, /the p50 and p99 at the fixed rate are the latency to compare servers by/);
     }
     for (const out of [md, page]) {
       assert.match(out, /server on CPU 1, load on CPU 0/);
