@@ -107,9 +107,9 @@ function details(s: ScenarioResult): Block[] {
   const fanned = rampFanOut(s);
   const notes: string[] = [];
   if (fanned > 1) notes.push(`Each published message goes to ${fmtInt(fanned)} subscribers: a step owes ${fmtInt(fanned)} deliveries per message asked for.`);
-  if (s.results.some((r) => num(r.extra?.['fixedP99Ms']) !== undefined))
+  if (s.results.some((r) => num(r.extra?.['fixedP50Ms']) !== undefined))
     notes.push(
-      "A row's p50 and p99 are read at its highest held step, at the edge of saturation, where messages mostly wait in queues: they move widely from run to run. The p50 and p99 at the fixed rate, well below saturation, are the latency to compare servers by.",
+      "A row's p50 and p99 are read at its highest held step, at the edge of saturation, where messages mostly wait in queues: they move widely from run to run. The p50 at the fixed rate, well below saturation, is the latency to compare servers by; its p99 also carries the load process's own delays.",
     );
   // A fixed-load figure another scenario of the same trial measured is the same phase, not a second measurement.
   const shared = [
