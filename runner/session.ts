@@ -157,7 +157,7 @@ export class Session {
    * it. Against a `--target` there is nothing to start. A load process is forked alongside unless
    * `spareLoad` is false (a scenario whose traffic comes from a peer or autocannon).
    */
-  async startServer(nodeFlags: string[] = [], spareLoad = true): Promise<void> {
+  async startServer({ nodeFlags = [], spareLoad = true }: { nodeFlags?: string[]; spareLoad?: boolean } = {}): Promise<void> {
     const route = this.run.path;
     if (route?.target !== undefined) return;
     // TLS ends at the listener the clients reach: the server's own, or nginx's when it is in front.
@@ -418,7 +418,9 @@ export class Session {
   private peerAhead: { module: string; child: Child<PeerCalls> } | undefined;
 
   /** Forks the peer process now, so that its start-up overlaps the server's (`startPeer` takes it). */
-  preparePeer(module: string): void {
+  async preparePeer(module: string): Promise<void> {
+    // Forked before the server, so the bundle is made sure of here, not by the server's start.
+    await prepareChildren();
     this.peerAhead = { module, child: this.other(new Child<PeerCalls>(`${this.transport} peer`, module), 500) };
   }
 
@@ -432,7 +434,8 @@ export class Session {
   }
 
   /** Starts the autocannon process (`module`: its program). */
-  startCannon(module: string): Child<CannonCalls> {
+  async startCannon(module: string): Promise<Child<CannonCalls>> {
+    await prepareChildren();
     return this.other(new Child<CannonCalls>(`${this.transport} autocannon`, module), 500);
   }
 

@@ -165,7 +165,7 @@ export const connections: Scenario<ConnectionsParams> = {
     const tStart = performance.now();
     try {
       ctx.progress(`${transport}: starting server (--expose-gc)`);
-      await s.startServer(['--expose-gc']);
+      await s.startServer({ nodeFlags: ['--expose-gc'] });
       const server = s.server;
       const gc = async () => {
         const r = await server.ask({ type: 'gc' }, 10_000);

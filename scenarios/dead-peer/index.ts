@@ -206,8 +206,8 @@ export const deadPeer: Scenario<DeadPeerParams> = {
     let frozen = false;
     try {
       ctx.progress(`${transport}: starting server and one peer`);
-      s.preparePeer(PEER_CHILD);
-      await s.startServer([], false);
+      await s.preparePeer(PEER_CHILD);
+      await s.startServer({ spareLoad: false });
       peer = await s.startPeer(PEER_CHILD, p.pollIntervalMs);
       await s.measure();
       // A moment of normal life first: pongs answered, a poll or two made.

@@ -127,8 +127,8 @@ export const httpSaturation: Scenario<HttpSaturationParams> = {
     try {
       ctx.progress(`${transport}: starting server and autocannon process`);
       // The autocannon process starts up while the server does; no load process is needed.
-      const c = s.startCannon(CANNON_CHILD);
-      await s.startServer([], false);
+      const c = await s.startCannon(CANNON_CHILD);
+      await s.startServer({ spareLoad: false });
 
       // One message of `size` bytes, so a cursor one behind it returns exactly that message.
       const { seq } = await s.publishDirect('x'.repeat(p.size));

@@ -94,9 +94,10 @@ function params(direction: 'down' | 'up') {
 
 /**
  * The ETA's plan of a search: the warm-up, every step it may take (doublings
- * and bisections), each with its drain (up to a second) and, going up, fresh
- * senders; then the fixed-load phase. A search that ends early takes less;
- * the runner's correction catches that.
+ * and bisections), each with its drain (up to a second) and, going up, the
+ * senders settling (or starting afresh) after a failed step; then the
+ * fixed-load phase. A search that ends early takes less; the runner's
+ * correction catches that.
  */
 function rampMs(p: ThroughputParams, t: TransportDescriptor): number {
   return p.warmupMs + p.maxSteps * (p.stepDurationMs + 500 + (p.direction === 'up' ? 300 : 0)) + fixedLoadPlannedMs(t.name, p.fixed);
