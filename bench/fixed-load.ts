@@ -7,7 +7,7 @@
  * comes from /proc/<pid>/stat over the measured window; each server's figure
  * is the median of its trials.
  *
- *   npm run bench:fixed -- [--servers websocket,ws] [--rate 20000] [--connections 50]
+ *   npm run bench:fixed -- [--servers websocket,ws] [--rate 10000] [--connections 50]
  *                          [--size 64] [--seconds 10] [--warmup 2] [--trials 5]
  *                          [--server-cpu 1] [--client-cpu 0] [--json FILE]
  */
@@ -45,7 +45,7 @@ const { args, servers, rate, connections, size, seconds, warmup, trials } = scri
   return {
     args,
     servers,
-    rate: num(args.rate, 'rate', 20_000, { min: 1 }),
+    rate: num(args.rate, 'rate', 10_000, { min: 1 }),
     connections: Math.round(num(args.connections, 'connections', 50, { min: 1 })),
     size: Math.round(num(args.size, 'size', 64, { min: 1 })),
     seconds: num(args.seconds, 'seconds', 10, { min: 0.1 }),

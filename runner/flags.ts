@@ -109,7 +109,7 @@ export const SHARED_FLAGS: FlagSpecs = {
     help: 'echo-pipelined, push, throughput: also server CPU µs/msg at this fixed rate, msg/s in total (0 = off; frame rows only)',
     kind: 'number',
     quick: 5000,
-    full: 20_000,
+    full: 10_000,
     min: 0,
     max: 1_000_000,
   },

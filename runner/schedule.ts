@@ -5,14 +5,21 @@
  * than absorbed (coordinated omission).
  */
 
-/** What a schedule did: first and last sequence number, count, and how late it ran at worst. */
+/** What a schedule did: first and last sequence number, count, and how late it ran at worst and at the end. */
 export interface ScheduleResult {
   first: number;
   last: number;
   count: number;
   startNs: bigint;
   endNs: bigint;
+  /** The latest any message left, ms after its due time. */
   maxLateMs: number;
+  /**
+   * How long after the last message's due time the schedule was done, ms: the backlog it still
+   * had at the end. A sender that fell behind for good ends late; one that caught up after a
+   * pause ends on time.
+   */
+  endLateMs: number;
 }
 
 /** Calls `fire(seq, intendedNs)` for seq 1…rate×duration at a constant rate. */
@@ -34,7 +41,17 @@ export function runSchedule(rate: number, durationMs: number, fire: (seq: number
         i++;
       }
       if (i >= total) {
-        resolve({ first: firstSeq, last: firstSeq + total - 1, count: total, startNs, endNs: process.hrtime.bigint(), maxLateMs: maxLateNs / 1e6 });
+        const endNs = process.hrtime.bigint();
+        const lastDue = startNs + BigInt(Math.round((total - 1) * periodNs));
+        resolve({
+          first: firstSeq,
+          last: firstSeq + total - 1,
+          count: total,
+          startNs,
+          endNs,
+          maxLateMs: maxLateNs / 1e6,
+          endLateMs: Number(endNs - lastDue) / 1e6,
+        });
         return;
       }
       const nextDue = startNs + BigInt(Math.round(i * periodNs));
