@@ -251,14 +251,19 @@ function flagsCell(row: TransportResult): string {
 
 const figCol = (head: string, key: string): SummaryColumn => ({ head, key, cell: (r) => formatFigure(r, key) });
 
-/** Every column of the compact table, in order; `scenarioFigure` fills the scenario's own column. */
-function allSummaryColumns(scenarioFigure: RowFigure | undefined): SummaryColumn[] {
+/**
+ * Every column of the compact table, in order; `scenarioFigure` fills the scenario's own column.
+ * `saturated`: the rows' own percentiles were read with the server saturated (a closed loop kept
+ * full, a ramp's top step), mostly time in queues; their heads say so, apart from the fixed rate's.
+ */
+function allSummaryColumns(scenarioFigure: RowFigure | undefined, saturated: boolean): SummaryColumn[] {
+  const own = (p: string) => (saturated ? `${p} ms saturated` : `${p} ms`);
   return [
     { head: 'transport', key: 'transport', cell: (r) => r.transport, text: true, always: true },
     { head: 'state', key: 'state', cell: (r) => stateLabel(r), text: true, always: true },
-    figCol('p50 ms', 'latencyMs.p50'),
-    figCol('p99 ms', 'latencyMs.p99'),
-    figCol('p99.9 ms', 'latencyMs.p999'),
+    figCol(own('p50'), 'latencyMs.p50'),
+    figCol(own('p99'), 'latencyMs.p99'),
+    figCol(own('p99.9'), 'latencyMs.p999'),
     figCol('msgs/s', 'throughput.messagesPerSec'),
     { head: 'delivered/sent', key: 'messages.deliveredOfSent', cell: (r) => deliveredOfSent(r) },
     figCol('lost', 'messages.lost'),
@@ -283,8 +288,8 @@ export function summaryCell(col: SummaryColumn, row: TransportResult): string {
 }
 
 /** The columns worth printing for these rows: those with at least one value. */
-export function summaryColumns(rows: readonly TransportResult[], scenarioFigure?: RowFigure): SummaryColumn[] {
-  return allSummaryColumns(scenarioFigure).filter(
+export function summaryColumns(rows: readonly TransportResult[], scenarioFigure?: RowFigure, saturated = false): SummaryColumn[] {
+  return allSummaryColumns(scenarioFigure, saturated).filter(
     (c) =>
       c.always ||
       rows.some((r) => {

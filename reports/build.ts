@@ -41,8 +41,8 @@ function simpleParams(params: Record<string, unknown>): [string, string][] {
   return Object.entries(params).map(([k, v]): [string, string] => [k, fmtParam(v)]);
 }
 
-function summaryTable(rows: TransportResult[], rowFigure: ((r: TransportResult) => string) | undefined): TableBlock {
-  const cols = summaryColumns(rows, rowFigure);
+function summaryTable(rows: TransportResult[], rowFigure: ((r: TransportResult) => string) | undefined, saturated: boolean): TableBlock {
+  const cols = summaryColumns(rows, rowFigure, saturated);
   return {
     kind: 'table',
     key: 'summary',
@@ -89,7 +89,7 @@ function scenarioSection(s: ScenarioResult, facet: ScenarioFacet | undefined, cm
   const note = facet?.loadNote?.(s);
   if (note) blocks.push({ kind: 'text', role: 'note', text: note });
   const rowFigure = facet?.rowFigure;
-  if (rows.length > 0) blocks.push(summaryTable(rows, rowFigure ? (r) => rowFigure(r, s) : undefined));
+  if (rows.length > 0) blocks.push(summaryTable(rows, rowFigure ? (r) => rowFigure(r, s) : undefined, facet?.queuedLatency?.(s) ?? false));
   blocks.push(...rowLists(rows));
   const applicable = rows.filter((r) => !isNotApplicable(r));
   if (rows.length === 0) blocks.push({ kind: 'text', role: 'empty', text: 'No transport ran in this scenario.' });
@@ -199,7 +199,7 @@ const HOW_TO_READ = [
   'Saturation figures read "sustained ≥ A, failed at B": the true limit lies in between, within the stated resolution; a single doubled number is never given. They follow the machine\'s state more than any other figure, so compare them between transports of one run (whose trials take turns), not between runs.',
   'With several trials a figure is their median with the min–max range; one transport is said to beat another only when the ranges do not overlap.',
   'Server CPU µs per message at a fixed rate every server sustains is the figure that says which server is cheaper; messages per second of a client-bound run is not.',
-  "Latency of a saturated run (a pipelined echo keeping every window full, a ramp's top step) is mostly time spent waiting in queues and moves widely between runs; the p50 at the fixed rate is the latency to compare servers by. The p99 at the fixed rate also carries the load process's own delays (its sender's timer runs late while it is busy), so read it with its trials' range.",
+  "Latency of a saturated run (a pipelined echo keeping every window full, a ramp's top step) is mostly time spent waiting in queues and moves widely between runs: its columns are marked saturated. The p50 at the fixed rate is the latency to compare servers by. The p99 at the fixed rate also carries the load process's own delays (its sender's timer runs late while it is busy), so read it with its trials' range.",
 ];
 
 /** The run's path in words: nginx in front and its settings, TLS, or a server the lab did not start. */

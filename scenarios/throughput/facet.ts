@@ -109,7 +109,7 @@ function details(s: ScenarioResult): Block[] {
   if (fanned > 1) notes.push(`Each published message goes to ${fmtInt(fanned)} subscribers: a step owes ${fmtInt(fanned)} deliveries per message asked for.`);
   if (s.results.some((r) => num(r.extra?.['fixedP50Ms']) !== undefined))
     notes.push(
-      "A row's p50 and p99 are read at its highest held step, at the edge of saturation, where messages mostly wait in queues: they move widely from run to run. The p50 at the fixed rate, well below saturation, is the latency to compare servers by; its p99 also carries the load process's own delays.",
+      'A row\'s p50 and p99 ("saturated") are read at its highest held step, at the edge of saturation, where messages mostly wait in queues: they move widely from run to run. The p50 at the fixed rate, well below saturation, is the latency to compare servers by; its p99 also carries the load process\'s own delays.',
     );
   // A fixed-load figure another scenario of the same trial measured is the same phase, not a second measurement.
   const shared = [
@@ -289,6 +289,8 @@ export const throughputFacet: ScenarioFacet = {
   rowFigure,
   // A ramp's rows sit at different rates, so their bytes and latencies do not compare side by side.
   sideBySide: (s) => !s.results.some((r) => (readThroughputExtra(r.extra)?.steps?.length ?? 0) > 0),
+  // A row's percentiles are its top held step's, at the edge of saturation.
+  queuedLatency: (s) => s.results.some((r) => (readThroughputExtra(r.extra)?.steps?.length ?? 0) > 0),
   reads: (s) =>
     s.results.some((r) => readThroughputExtra(r.extra)?.sustainedRate !== undefined || readThroughputExtra(r.extra)?.payloadMBps !== undefined) ||
     readSustainedRates(s.summary) !== undefined,

@@ -60,7 +60,7 @@ const FLAGS: FlagSpecs = {
     help: 'throughput: bisect until failed/sustained − 1 is at most this share',
     kind: 'number',
     quick: 0.25,
-    full: 0.1,
+    full: 0.05,
     min: 0.01,
     max: 1,
   },

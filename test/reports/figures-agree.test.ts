@@ -77,3 +77,20 @@ describe('table, HTML and Markdown agree', () => {
     assert.match(text, /! long-polling errored: ECONNRESET/);
   });
 });
+
+describe('percentiles read with the server saturated say so in their heads', () => {
+  const results = fixture('results-real.json');
+  const text = renderTable(results);
+  const md = renderMarkdown(results);
+
+  it("a ramp row's own p99 is headed as saturated, a push row's is not", () => {
+    const ramp = results.scenarios.find((s) => s.name === 'throughput-down')!.results.find((r) => r.transport === 'websocket')!;
+    const expected = formatFigure(ramp, 'latencyMs.p99');
+    assert.notEqual(expected, '–');
+    assert.equal(tableRow(text, 'throughput-down', 'websocket')['p99 ms saturated'], expected, 'terminal');
+    assert.equal(markdownRow(md, 'throughput-down', 'websocket')['p99 ms saturated'], expected, 'markdown');
+    assert.equal(tableRow(text, 'throughput-down', 'websocket')['p99 ms'], undefined);
+    assert.notEqual(tableRow(text, 'push', 'websocket')['p99 ms'], undefined);
+    assert.equal(tableRow(text, 'push', 'websocket')['p99 ms saturated'], undefined);
+  });
+});

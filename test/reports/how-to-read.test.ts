@@ -19,7 +19,7 @@ describe('report: CPU sets, noisy reruns and the how-to-read box', () => {
       assert.match(out, /floor/);
       assert.match(out, /sustained ≥ A, failed at B/);
       assert.match(out, /compare them between transports of one run/);
-      assert.match(out, /the p50 at the fixed rate is the latency to compare servers by/);
+      assert.match(out, /its columns are marked saturated\. The p50 at the fixed rate is the latency to compare servers by/);
     }
     for (const out of [md, page]) {
       assert.match(out, /server on CPU 1, load on CPU 0/);
