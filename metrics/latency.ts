@@ -33,7 +33,7 @@ function recordNs(h: hdr.Histogram, ns: number): void {
 }
 
 /** Serialises a histogram for IPC between processes. */
-function encodeHistogram(h: hdr.Histogram): string {
+export function encodeHistogram(h: hdr.Histogram): string {
   return hdr.encodeIntoCompressedBase64(h);
 }
 

@@ -1,6 +1,6 @@
 /** Turns what a session's processes report at the end into one result row. */
 import type { TransportName, TransportResult } from '../metrics/results.ts';
-import { mergeEncoded, percentileCurve, summarize } from '../metrics/latency.ts';
+import { encodeHistogram, mergeEncoded, percentileCurve, summarize } from '../metrics/latency.ts';
 import type { ServerCounters } from '../servers/contract.ts';
 import type { Session } from './session.ts';
 import type { LoadResult, ServerTotals } from './protocol.ts';
@@ -20,6 +20,8 @@ export interface CollectSpec {
   upPayload: boolean;
   /** Scenario-specific fields. */
   extra?: Record<string, unknown>;
+  /** Also return the corrected latency histogram, encoded (`extra.latencyHistogram`), for pooling trials. */
+  keepHistogram?: boolean;
 }
 
 /** Asks the server and every load process for their figures and builds the row. */
@@ -149,6 +151,7 @@ function buildRow(
       clientErrors: results.flatMap((m) => m.errors),
       ...(sum('notSent') ? { notSentBacklog: sum('notSent') } : {}),
       ...(sum('sendErrors') ? { sendErrors: sum('sendErrors') } : {}),
+      ...(c.keepHistogram ? { latencyHistogram: encodeHistogram(corrected) } : {}),
       ...c.extra,
     },
   };

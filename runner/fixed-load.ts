@@ -53,6 +53,8 @@ export interface FixedLoadResult {
    * figure that compares from run to run.
    */
   latencyMs?: { p50: number; p99: number; p999: number };
+  /** The phase's corrected latency histogram, encoded: trials pool theirs (runner/repeat.ts). */
+  histogram?: string;
   /** The scenario whose phase this is, when another scenario of the same trial measured it (the same phase is run once). */
   measuredBy?: string;
 }
@@ -111,7 +113,8 @@ async function measureFixedLoad(name: TransportName, spec: FixedLoadSpec, run: R
       last = published.last;
       await s.drain((last - first + 1) * spec.connections, 2000);
     }
-    const row = await collect(s, name, { first, last, size: spec.size, seconds: spec.durationMs / 1000, upPayload: spec.kind === 'echo' });
+    const row = await collect(s, name, { first, last, size: spec.size, seconds: spec.durationMs / 1000, upPayload: spec.kind === 'echo', keepHistogram: true });
+    const histogram = row.extra?.['latencyHistogram'];
     const delivered = row.messages?.delivered ?? 0;
     const lost = row.messages?.lost ?? 0;
     const notSent = Number(row.extra?.['notSentBacklog'] ?? 0);
@@ -129,6 +132,7 @@ async function measureFixedLoad(name: TransportName, spec: FixedLoadSpec, run: R
       sustained: lost === 0 && notSent === 0 && delivered >= 0.98 * spec.ratePerSec * (spec.durationMs / 1000),
       clientBound: row.client?.clientBound ?? false,
       ...(row.latencyMs ? { latencyMs: { p50: row.latencyMs.p50, p99: row.latencyMs.p99, p999: row.latencyMs.p999 } } : {}),
+      ...(typeof histogram === 'string' ? { histogram } : {}),
     };
   } finally {
     await s.close();

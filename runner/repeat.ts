@@ -1,9 +1,11 @@
 /**
  * `--repeat K`: K trials of one scenario × transport become one row whose
- * headline figures are the per-figure medians, with each figure's min–max in
+ * headline figures are the per-figure medians (the fixed-rate p50 and p99: the
+ * percentiles of the trials' pooled round trips), with each figure's min–max in
  * `extra.spread` (keys as in reports/figures.ts) so a comparison can tell a
  * regression from run-to-run noise.
  */
+import { mergeEncoded, summarize } from '../metrics/latency.ts';
 import type { TransportResult } from '../metrics/results.ts';
 
 /** Headline figures that get a median and a spread. */
@@ -56,6 +58,19 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/**
+ * The fixed-rate p50 and p99 of every trial's round trips together, when each trial kept its
+ * phase's histogram and carries the figures: a tail percentile of the pooled samples moves less
+ * from run to run than the median of the trials' own (one trial's stall weighs a third, not all
+ * or nothing), and it always lies within their range, which the spread still gives.
+ */
+function pooledFixedLatency(ok: TransportResult[]): { fixedP50Ms: number; fixedP99Ms: number } | undefined {
+  const hists = ok.map((t) => (t.extra?.['fixedLoad'] as { histogram?: unknown } | undefined)?.histogram);
+  if (!ok.every((t) => getPath(t, 'extra.fixedP99Ms') !== undefined) || !hists.every((h): h is string => typeof h === 'string')) return undefined;
+  const s = summarize(mergeEncoded(hists));
+  return s ? { fixedP50Ms: s.p50, fixedP99Ms: s.p99 } : undefined;
+}
+
 /** Combines the trials of one transport into one row. */
 export function combineTrials(trials: TransportResult[]): TransportResult {
   if (trials.length === 1) return trials[0]!;
@@ -80,6 +95,8 @@ export function combineTrials(trials: TransportResult[]): TransportResult {
     const rates = ok.map((t) => getPath(t, 'extra.sustainedRate')!);
     spread['extra.sustainedRate'] = { min: Math.min(...rates), max: Math.max(...rates) };
   }
+  const pooled = pooledFixedLatency(ok);
+  if (pooled) Object.assign(base.extra!, pooled);
   for (const [k, get] of Object.entries(DERIVED)) {
     const vs = ok.map(get).filter((v): v is number => v !== undefined);
     if (vs.length === ok.length) spread[k] = { min: Math.min(...vs), max: Math.max(...vs) };

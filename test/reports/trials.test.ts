@@ -59,3 +59,43 @@ describe('combineTrials: a saturation search keeps the trial of its median susta
     assert.equal(row.throughput?.messagesPerSec, 130_000, 'the median of the trials');
   });
 });
+
+describe('combineTrials: the fixed-rate latency is read from the trials pooled', () => {
+  it('p50 and p99 of all round trips together, inside the trials’ range, which the spread keeps', async () => {
+    const { combineTrials } = await import('../../runner/repeat.ts');
+    const { encodeHistogram, histogramOf, summarize } = await import('../../metrics/latency.ts');
+    const ms = (x: number) => x * 1e6;
+    // Two quiet trials (1,000 round trips of 1–2 ms) and one with a 2 % tail at 40 ms.
+    const quiet = Array.from({ length: 1000 }, (_, i) => ms(1 + i / 1000));
+    const stalled = quiet.map((v, i) => (i < 20 ? ms(40) : v));
+    const trial = (samples: number[]) => {
+      const s = summarize(histogramOf(samples))!;
+      return {
+        transport: 'ws',
+        state: 'completed',
+        latencyMs: { p50: 5, p90: 5, p99: 5, p999: 5, max: 5, mean: 5 },
+        extra: {
+          fixedP50Ms: s.p50,
+          fixedP99Ms: s.p99,
+          fixedLoad: { latencyMs: { p50: s.p50, p99: s.p99, p999: s.p999 }, histogram: encodeHistogram(histogramOf(samples)) },
+        },
+      } as unknown as TransportResult;
+    };
+    const trials = [trial(quiet), trial(stalled), trial(quiet)];
+    const row = combineTrials(trials);
+    const pooled = summarize(histogramOf([...quiet, ...stalled, ...quiet]))!;
+    const spread = (row.extra!['spread'] as Record<string, { min: number; max: number }>)['extra.fixedP99Ms']!;
+    assert.equal(row.extra?.['fixedP99Ms'], pooled.p99);
+    assert.equal(row.extra?.['fixedP50Ms'], pooled.p50);
+    // The stalled trial's p99 is 40 ms, the quiet ones' about 2 ms: pooled, its 20 slow round trips are under 1 % of 3,000.
+    assert.ok(spread.max >= 39 && spread.min < 2.1, JSON.stringify(spread));
+    assert.ok(pooled.p99 >= spread.min && pooled.p99 <= spread.max && pooled.p99 < 2.1, `pooled p99 ${pooled.p99}`);
+  });
+
+  it('without every trial’s histogram the median of the trials stays', async () => {
+    const { combineTrials } = await import('../../runner/repeat.ts');
+    const trial = (p99: number) =>
+      ({ transport: 'ws', state: 'completed', extra: { fixedP50Ms: 1, fixedP99Ms: p99, fixedLoad: {} } }) as unknown as TransportResult;
+    assert.equal(combineTrials([trial(2), trial(9), trial(3)]).extra?.['fixedP99Ms'], 3);
+  });
+});
