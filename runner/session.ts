@@ -517,15 +517,23 @@ export class Session {
   }
 
   /**
-   * Waits until the load processes hold `target` deliveries, or `ms` pass. It asks them directly
-   * rather than waiting for their half-second progress reports, which would add up to half a
-   * second to every step that has already drained.
+   * Waits until the load processes hold `target` deliveries, or `ms` pass, or (with `stillMs`)
+   * no delivery has come for that long: what a server dropped never arrives. It asks them
+   * directly rather than waiting for their half-second progress reports, which would add up to
+   * half a second to every step that has already drained.
    */
-  async drain(target: number, ms: number, signal?: AbortSignal): Promise<void> {
+  async drain(target: number, ms: number, signal?: AbortSignal, stillMs?: number): Promise<void> {
     const end = Date.now() + ms;
+    let seen = -1;
+    let since = Date.now();
     while (Date.now() < end && !signal?.aborted) {
       const now = await Promise.all(this.loads.map((l) => l.ask({ type: 'snapshot' }, 10_000)));
-      if (now.reduce((a, x) => a + x.delivered, 0) >= target) return;
+      const got = now.reduce((a, x) => a + x.delivered, 0);
+      if (got >= target) return;
+      if (got !== seen) {
+        seen = got;
+        since = Date.now();
+      } else if (stillMs !== undefined && Date.now() - since >= stillMs) return;
       await new Promise((r) => setTimeout(r, 25));
     }
   }

@@ -185,8 +185,9 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
         // Still behind when the step ended: a pause it had caught up from is in the p99, not here.
         else if (published.endLateMs > LATE_LIMIT_MS) why = `publisher ended ${Math.round(published.endLateMs)} ms behind its schedule`;
         // A failed step leaves messages queued in the server and the sockets: the next step starts
-        // once they are out, or it would pay for this one's backlog.
-        if (why && !warm) await s.drain(owed, BACKLOG_MS, ctx.signal);
+        // once they are out (or, for what a polling server dropped, once nothing more comes), or
+        // it would pay for this one's backlog.
+        if (why && !warm) await s.drain(owed, BACKLOG_MS, ctx.signal, Math.max(500, pollLag + 250));
       } else {
         const sent = await s.loads[0]!.ask(
           { type: 'send', ratePerClient: rate / p.clients, size: p.size, durationMs: stepMs, maxInflight: 64 },
