@@ -108,9 +108,23 @@ function latencyFinding(s: ScenarioResult, rows: TransportResult[], facet: Scena
   const rate = queued ? num((best.row.extra?.['fixedLoad'] as { ratePerSec?: unknown } | undefined)?.ratePerSec) : undefined;
   const pct = queued ? 'p50' : 'p99';
   const what = `${facet?.roundTrip ? `round-trip ${pct}` : pct}${rate !== undefined ? ` at a fixed ${fmtInt(rate)} msg/s` : ''}`;
-  let text = `${s.name}: lowest ${what}: ${best.row.transport} (${fmtSig(best.v)} ms)`;
-  if (worst.row !== best.row) text += `; highest: ${worst.row.transport} (${fmtSig(worst.v)} ms)`;
-  text += spreadNote(best, key, get, ' ms');
+  // With trials on every side, a row is named lowest only beyond the spread of the others' trials.
+  const ranges = values.map((x) => ({ x, r: trialRange(x.row, key, get) }));
+  const bestRange = trialRange(best.row, key, get);
+  const tied = bestRange ? ranges.filter((o) => o.x !== best && o.r && compareTrials(bestRange, o.r, 'lower').winner === 'tie') : [];
+  const ms = (v: number) => `${fmtSig(v)} ms`;
+  const ranged = (r: TrialRange) =>
+    r.trials >= 2 ? `${ms(r.median)} (${fmtSig(r.min)}–${fmtSig(r.max)} ms, ${r.trials} trials)` : `${ms(r.median)} (1 trial)`;
+  let text: string;
+  if (bestRange && worst.row !== best.row && tied.some((o) => o.x === worst)) {
+    // Even the highest overlaps the lowest: nothing to choose between them.
+    text = `${s.name}: no measurable difference in ${what}: ${ranges.map((o) => `${o.x.row.transport} ${o.r ? ranged(o.r) : ms(o.x.v)}`).join(', ')}`;
+  } else {
+    text = `${s.name}: lowest ${what}: ${best.row.transport} (${fmtSig(best.v)} ms)`;
+    if (tied.length) text += `, within the trials' spread of ${tied.map((o) => o.x.row.transport).join(', ')}`;
+    if (worst.row !== best.row) text += `; highest: ${worst.row.transport} (${fmtSig(worst.v)} ms)`;
+    text += spreadNote(best, key, get, ' ms');
+  }
   if (queued) text += "; the run's own percentiles are the queue of a saturated run and are not compared";
   text += facet?.latencyNote?.(s) ?? '';
   return { level: 'info', scenario: s.name, topic: 'latency', text: text + '.' };

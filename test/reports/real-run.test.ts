@@ -272,5 +272,16 @@ describe('echo-pipelined', () => {
       new RegExp(`lowest round-trip p50 at a fixed 20,000 msg/s: ${frames[1]!.transport} \\(2.00 ms\\); highest: ${frames[0]!.transport} \\(3.00 ms\\)`),
     );
     assert.match(f.text, /not compared/);
+    // Three trials a side whose ranges overlap: no row is named lowest, both ranges are given.
+    for (const row of frames) row.extra = { ...row.extra, trials: 3, completedTrials: 3, spread: { 'extra.fixedP50Ms': { min: 1.5, max: 3.5 } } };
+    const [tie] = latency();
+    assert.match(tie!.text, /no measurable difference in round-trip p50 at a fixed 20,000 msg\/s: .*\(1\.50–3\.50 ms, 3 trials\)/);
+    assert.doesNotMatch(tie!.text, /lowest/);
+    // Ranges apart: the lower row is named, beyond the other's spread.
+    frames[1]!.extra = { ...frames[1]!.extra, spread: { 'extra.fixedP50Ms': { min: 1.9, max: 2.1 } } };
+    frames[0]!.extra = { ...frames[0]!.extra, spread: { 'extra.fixedP50Ms': { min: 2.9, max: 3.1 } } };
+    const [apart] = latency();
+    assert.match(apart!.text, new RegExp(`lowest round-trip p50 at a fixed 20,000 msg/s: ${frames[1]!.transport} \\(2.00 ms\\); highest`));
+    assert.doesNotMatch(apart!.text, /within the trials' spread/);
   });
 });
