@@ -16,7 +16,10 @@ function sessionCounting(count: () => number): Session {
 
 test('drain returns as soon as the target is reached', async () => {
   let n = 0;
-  const s = sessionCounting(() => (n += 10));
+  const s = sessionCounting(() => {
+    n += 10;
+    return n;
+  });
   const t0 = performance.now();
   await s.drain(50, 10_000);
   assert.ok(n >= 50);
@@ -25,7 +28,10 @@ test('drain returns as soon as the target is reached', async () => {
 
 test('with stillMs, drain stops once deliveries stop short of the target', async () => {
   let n = 0;
-  const s = sessionCounting(() => (n < 30 ? (n += 10) : n));
+  const s = sessionCounting(() => {
+    if (n < 30) n += 10;
+    return n;
+  });
   const t0 = performance.now();
   await s.drain(100, 10_000, undefined, 200);
   const took = performance.now() - t0;
