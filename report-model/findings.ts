@@ -109,16 +109,14 @@ function latencyFinding(s: ScenarioResult, rows: TransportResult[], facet: Scena
   const pct = queued ? 'p50' : 'p99';
   const what = `${facet?.roundTrip ? `round-trip ${pct}` : pct}${rate !== undefined ? ` at a fixed ${fmtInt(rate)} msg/s` : ''}`;
   // With trials on every side, a row is named lowest only beyond the spread of the others' trials.
-  const ranges = values.map((x) => ({ x, r: trialRange(x.row, key, get) }));
-  const bestRange = trialRange(best.row, key, get);
-  const tied = bestRange ? ranges.filter((o) => o.x !== best && o.r && compareTrials(bestRange, o.r, 'lower').winner === 'tie') : [];
-  const ms = (v: number) => `${fmtSig(v)} ms`;
-  const ranged = (r: TrialRange) =>
-    r.trials >= 2 ? `${ms(r.median)} (${fmtSig(r.min)}–${fmtSig(r.max)} ms, ${r.trials} trials)` : `${ms(r.median)} (1 trial)`;
+  // (Every row here has the figure, so each has a range.)
+  const ranges = values.map((x) => ({ x, r: trialRange(x.row, key, get)! }));
+  const bestRange = ranges.find((o) => o.x === best)!.r;
+  const tied = ranges.filter((o) => o.x !== best && compareTrials(bestRange, o.r, 'lower').winner === 'tie');
   let text: string;
-  if (bestRange && worst.row !== best.row && tied.some((o) => o.x === worst)) {
+  if (worst.row !== best.row && tied.some((o) => o.x === worst)) {
     // Even the highest overlaps the lowest: nothing to choose between them.
-    text = `${s.name}: no measurable difference in ${what}: ${ranges.map((o) => `${o.x.row.transport} ${o.r ? ranged(o.r) : ms(o.x.v)}`).join(', ')}`;
+    text = `${s.name}: no measurable difference in ${what}: ${ranges.map((o) => `${o.x.row.transport} ${withRange(o.r, fmtSig, ' ms')}`).join(', ')}`;
   } else {
     text = `${s.name}: lowest ${what}: ${best.row.transport} (${fmtSig(best.v)} ms)`;
     if (tied.length) text += `, within the trials' spread of ${tied.map((o) => o.x.row.transport).join(', ')}`;
@@ -131,8 +129,8 @@ function latencyFinding(s: ScenarioResult, rows: TransportResult[], facet: Scena
 }
 
 /** A figure's value with its trials' range in words: "18 (16–21, 3 trials)" or "18 (1 trial)". */
-function withRange(r: TrialRange, format: (v: number) => string): string {
-  return r.trials >= 2 ? `${format(r.median)} (${format(r.min)}–${format(r.max)}, ${r.trials} trials)` : `${format(r.median)} (1 trial)`;
+function withRange(r: TrialRange, format: (v: number) => string, unit = ''): string {
+  return r.trials >= 2 ? `${format(r.median)}${unit} (${format(r.min)}–${format(r.max)}${unit}, ${r.trials} trials)` : `${format(r.median)}${unit} (1 trial)`;
 }
 
 /**

@@ -145,25 +145,31 @@ export function compareResults(current: Results, baseline: Results, defaultToler
 /** Machine speeds differing by this share or more are named: a difference that size moves CPU-bound figures on its own. */
 const SPEED_NOTE_PCT = 5;
 
+/** "12 % slower" or "7 % faster" for a timing against the baseline's, or undefined within SPEED_NOTE_PCT. */
+function speedChange(current: number, baseline: number): string | undefined {
+  const pct = ((current - baseline) / baseline) * 100;
+  return Math.abs(pct) < SPEED_NOTE_PCT ? undefined : `${Math.abs(pct).toFixed(0)} % ${pct > 0 ? 'slower' : 'faster'}`;
+}
+
 /** A sentence on how fast the machine ran in the two runs, when they differ enough to matter. */
 function machineSpeedNote(c: Comparison['calibration']): string | undefined {
   if (!c || c.baselineMs <= 0) return undefined;
-  const pct = ((c.currentMs - c.baselineMs) / c.baselineMs) * 100;
-  const cpu =
-    Math.abs(pct) < SPEED_NOTE_PCT
-      ? `The machine ran at the same speed in both runs (calibration loop ${c.currentMs} ms against ${c.baselineMs} ms).`
-      : `The machine ran ${Math.abs(pct).toFixed(0)} % ${pct > 0 ? 'slower' : 'faster'} in this run than in the baseline (calibration loop ${c.currentMs} ms against ${c.baselineMs} ms): CPU-bound figures can move by about that much with no change to the code.`;
+  const change = speedChange(c.currentMs, c.baselineMs);
+  const loop = `calibration loop ${c.currentMs} ms against ${c.baselineMs} ms`;
+  const cpu = change
+    ? `The machine ran ${change} in this run than in the baseline (${loop}): CPU-bound figures can move by about that much with no change to the code.`
+    : `The machine ran at the same speed in both runs (${loop}).`;
   return c.loopback ? `${cpu} ${loopbackNote(c.loopback)}` : cpu;
 }
 
 /** The loopback round trip of the two runs in words: a slower network stack moves figures the CPU loop cannot explain. */
 function loopbackNote(l: { currentUs: number; baselineUs: number }): string {
   if (!(l.baselineUs > 0)) return '';
-  const pct = ((l.currentUs - l.baselineUs) / l.baselineUs) * 100;
+  const change = speedChange(l.currentUs, l.baselineUs);
   const times = `${l.currentUs} µs against ${l.baselineUs} µs`;
-  return Math.abs(pct) < SPEED_NOTE_PCT
-    ? `A loopback TCP round trip took as long in both (${times}).`
-    : `A loopback TCP round trip was ${Math.abs(pct).toFixed(0)} % ${pct > 0 ? 'slower' : 'faster'} (${times}): figures bound by system calls and the kernel's TCP stack can move by about that much.`;
+  return change
+    ? `A loopback TCP round trip was ${change} (${times}): figures bound by system calls and the kernel's TCP stack can move by about that much.`
+    : `A loopback TCP round trip took as long in both (${times}).`;
 }
 
 // ---------------------------------------------------------------------------

@@ -241,6 +241,12 @@ export function bundledProgram(url: string): { file: string; env: Record<string,
 let own: Map<string, string> | undefined;
 let tsxHooks: Promise<void> | undefined;
 
+/** The bundled file of a module URL in the bundle at `dir` (this child's), or undefined. */
+function ownFile(dir: string, url: string): string | undefined {
+  own ??= readBundle(dir).programs;
+  return own.get(normal(url));
+}
+
 /**
  * The URL to `import()` for a module URL of the project: in a bundled child its bundled file,
  * so the module shares the bundle's instances; outside a bundle the URL itself. A module the
@@ -249,8 +255,7 @@ let tsxHooks: Promise<void> | undefined;
 export async function importable(url: string): Promise<string> {
   const dir = process.env[BUNDLE_ENV];
   if (!dir || !url.startsWith('file:')) return url;
-  own ??= readBundle(dir).programs;
-  const file = own.get(normal(url));
+  const file = ownFile(dir, url);
   if (file) return pathToFileURL(file).href;
   tsxHooks ??= import('tsx/esm/api').then((m) => void m.register());
   await tsxHooks;
@@ -261,7 +266,6 @@ export async function importable(url: string): Promise<string> {
 export function ownProgram(url: string): { file: string; execArgv: string[] } {
   const dir = process.env[BUNDLE_ENV];
   if (!dir) return { file: fileURLToPath(url), execArgv: process.execArgv };
-  own ??= readBundle(dir).programs;
-  const file = own.get(normal(url));
+  const file = ownFile(dir, url);
   return file ? { file, execArgv: process.execArgv } : { file: fileURLToPath(url), execArgv: [...process.execArgv, '--import', import.meta.resolve('tsx')] };
 }
