@@ -1,5 +1,5 @@
 /** Turns what a session's processes report at the end into one result row. */
-import type { TransportName, TransportResult } from '../metrics/results.ts';
+import type { LatencySummary, TransportName, TransportResult } from '../metrics/results.ts';
 import { encodeHistogram, mergeEncoded, percentileCurve, summarize } from '../metrics/latency.ts';
 import type { ServerCounters } from '../servers/contract.ts';
 import type { Session } from './session.ts';
@@ -152,9 +152,17 @@ function buildRow(
       ...(sum('notSent') ? { notSentBacklog: sum('notSent') } : {}),
       ...(sum('sendErrors') ? { sendErrors: sum('sendErrors') } : {}),
       ...(c.keepHistogram ? { latencyHistogram: encodeHistogram(corrected) } : {}),
+      ...endLatency(results),
       ...c.extra,
     },
   };
+}
+
+/** The latency of the phase's last messages (those from its `tailFrom` on), when it asked for them. */
+function endLatency(results: LoadResult[]): { endLatencyMs?: LatencySummary } {
+  const tails = results.flatMap((m) => (m.tail === undefined ? [] : [m.tail]));
+  const summary = tails.length > 0 ? summarize(mergeEncoded(tails)) : null;
+  return summary ? { endLatencyMs: summary } : {};
 }
 
 /** Two decimals. */

@@ -8,7 +8,7 @@
  *              as an echo returns (1 × 1 is classic ping-pong; 50 × 16 a pipelined echo)
  */
 import type { TransportClient } from '../clients/contract.ts';
-import { LatencyRecorder } from '../metrics/latency.ts';
+import { encodeHistogram, LatencyRecorder } from '../metrics/latency.ts';
 import { decodePayload, encodePayload, type Stamp } from '../metrics/payload.ts';
 import { ProcessSampler } from '../metrics/process.ts';
 import { clientSocketBytes, countClientSockets } from '../metrics/client-wire.ts';
@@ -47,6 +47,9 @@ class Seen {
 }
 
 const recorder = new LatencyRecorder();
+/** Deliveries of messages numbered from `tailFrom` on, recorded apart: the end of a ramp step, where a backlog shows. */
+const tail = new LatencyRecorder();
+let tailFrom = Number.POSITIVE_INFINITY;
 /** The stamp of the message being handled: one object, refilled for every delivery. */
 const st: Stamp = { seq: 0, intendedNs: 0, lateNs: 0 };
 const sampler = new ProcessSampler();
@@ -113,6 +116,7 @@ async function startAll(m: Req<'init'>): Promise<void> {
           if (mode === 'echo') echoSeen.mark(st.seq);
           else s.mark(st.seq);
           recorder.record(recvNs, st.intendedNs, st.lateNs);
+          if (st.seq >= tailFrom) tail.record(recvNs, st.intendedNs, st.lateNs);
           if (samples && samples.length < MAX_SAMPLES) samples.push(recvNs - st.intendedNs);
           if (awaiting.size) {
             const wake = awaiting.get(st.seq);
@@ -264,6 +268,7 @@ function finish(m: Req<'finish'>): LoadCalls['finish']['reply'] {
     clientBytesRead: bytes.read,
     clientBytesWritten: bytes.written,
     ...(samples && { samples }),
+    ...(tailFrom !== Number.POSITIVE_INFINITY && { tail: encodeHistogram(tail.corrected) }),
   };
 }
 
@@ -293,6 +298,8 @@ const emit = serveParent<LoadCalls, LoadEvents>(
       // this phase was armed before its traffic began.
       if (armed === undefined || armed !== (m.fromSeq ?? 1)) forget(m.fromSeq ?? 1);
       armed = undefined;
+      tailFrom = m.tailFrom ?? Number.POSITIVE_INFINITY;
+      tail.reset();
       sampler.start();
       clearInterval(progress);
       progress = setInterval(() => emit('progress', { delivered, ...sampler.interval() }), m.everyMs ?? 500);

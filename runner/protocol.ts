@@ -110,6 +110,8 @@ export interface LoadResult {
   clientBytesWritten: number;
   /** Every corrected latency in ns, when asked for at init (`keepSamples`). */
   samples?: number[];
+  /** The corrected latencies of the messages numbered from the phase's `tailFrom` on, encoded. */
+  tail?: string;
 }
 
 /** The load child: N clients of one transport. */
@@ -143,8 +145,11 @@ export type LoadCalls = {
    * recorded from now, so a message that beats the following `measure` to the process is kept.
    */
   arm: { req: { fromSeq: number }; reply: object };
-  /** A new measured phase: deliveries numbered below `fromSeq` are warm-up (kept if armed with the same `fromSeq`). */
-  measure: { req: { fromSeq?: number; everyMs?: number }; reply: object };
+  /**
+   * A new measured phase: deliveries numbered below `fromSeq` are warm-up (kept if armed with the
+   * same `fromSeq`); those numbered from `tailFrom` on are also recorded apart (`tail`).
+   */
+  measure: { req: { fromSeq?: number; everyMs?: number; tailFrom?: number }; reply: object };
   /** Echo mode, open loop: every client sends at `ratePerClient` for `durationMs`. */
   send: {
     req: { ratePerClient: number; size: number; durationMs: number; maxInflight?: number; firstSeq?: number };

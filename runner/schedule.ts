@@ -22,9 +22,14 @@ export interface ScheduleResult {
   endLateMs: number;
 }
 
+/** How many messages a schedule of `rate` msg/s for `durationMs` sends (at least one). */
+export function scheduleCount(rate: number, durationMs: number): number {
+  return Math.max(1, Math.round((rate * durationMs) / 1000));
+}
+
 /** Calls `fire(seq, intendedNs)` for seq 1…rate×duration at a constant rate. */
 export function runSchedule(rate: number, durationMs: number, fire: (seq: number, intendedNs: bigint) => void, firstSeq = 1): Promise<ScheduleResult> {
-  const total = Math.max(1, Math.round((rate * durationMs) / 1000));
+  const total = scheduleCount(rate, durationMs);
   const periodNs = 1e9 / rate;
   const startNs = process.hrtime.bigint() + 2_000_000n;
   let i = 0;

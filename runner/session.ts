@@ -453,8 +453,11 @@ export class Session {
     await Promise.all(this.loads.map((l) => l.ask({ type: 'arm', fromSeq }, 10_000)));
   }
 
-  /** Begins the measured phase in every process and starts collecting the series. */
-  async measure(fromSeq = 1): Promise<void> {
+  /**
+   * Begins the measured phase in every process and starts collecting the series; messages
+   * numbered from `tailFrom` on are also recorded apart (the row's `extra.endLatencyMs`).
+   */
+  async measure(fromSeq = 1, tailFrom?: number): Promise<void> {
     this.t0 = performance.now();
     this.lastT = 0;
     if (this.proxy?.proc.pid) this.proxy.cpuAtMeasure = treeUsage(this.proxy.proc.pid).cpuMs;
@@ -472,7 +475,7 @@ export class Session {
     }
     await Promise.all([
       ...(this.server ? [this.server.ask({ type: 'measure' }, 10_000)] : []),
-      ...this.loads.map((l) => l.ask({ type: 'measure', fromSeq }, 10_000)),
+      ...this.loads.map((l) => l.ask({ type: 'measure', fromSeq, ...(tailFrom !== undefined && { tailFrom }) }, 10_000)),
     ]);
   }
 

@@ -141,8 +141,8 @@ function details(s: ScenarioResult): Block[] {
     detailTable(
       'throughput-ramp',
       'The ramp: rate asked for against rate delivered',
-      ['transport', 'asked msg/s', 'owed deliveries/s', 'delivered/s', 'delivered share', 'p99 ms', 'step'],
-      [true, false, false, false, false, false, true],
+      ['transport', 'asked msg/s', 'owed deliveries/s', 'delivered/s', 'delivered share', 'p99 ms', 'end p50 ms', 'step'],
+      [true, false, false, false, false, false, false, true],
       rs.flatMap(({ r, x: th }) =>
         th.steps.map((st) => [
           r.transport,
@@ -151,6 +151,7 @@ function details(s: ScenarioResult): Block[] {
           fmtSig(st.deliveredPerSec),
           st.rate > 0 ? `${fmtFixed((100 * st.deliveredPerSec) / (st.rate * fanned), 1)}%` : '–',
           st.p99Ms === null ? '–' : fmtSig(st.p99Ms),
+          st.endP50Ms === undefined ? '–' : fmtSig(st.endP50Ms),
           st.sustained ? 'held' : `failed: ${st.why ?? 'not sustained'}`,
         ]),
       ),

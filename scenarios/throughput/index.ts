@@ -5,15 +5,14 @@
  * the resolution (search.ts); a warm-up at the first rate comes before.
  *   throughput-down  the server publishes to `--throughput-clients` subscribers
  *   throughput-up    clients send to the server (echo off); the server counts what arrives
- * A step is sustained when ≥ 99 % of what was owed arrived within a short drain,
- * the p99 stayed under `--throughput-p99-ms` (down; plus the poll interval for a
- * transport that delivers by polling, whose latency includes it at any rate), the publisher was
- * on its schedule when the step ended, and no client had to hold messages back for lack of room
- * (up). After a failed step the next waits until that step's backlog is delivered.
+ * A step is sustained when ≥ 99 % of what was owed arrived within a short drain; going down,
+ * also when its latency says no backlog was growing (search.ts: downStepWhy); going up, when
+ * no client had to hold messages back for lack of room. After a failed step the next waits
+ * until that step's backlog is delivered.
  */
 import type { TransportDescriptor } from '../../transports/descriptor.ts';
 import { transport as descriptorOf } from '../../transports/index.ts';
-import type { ScenarioResult, TransportName, TransportResult } from '../../metrics/results.ts';
+import type { LatencySummary, ScenarioResult, TransportName, TransportResult } from '../../metrics/results.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
 import type { RunContext, Scenario } from '../contract.ts';
 import { throughputFacet } from './facet.ts';
@@ -22,8 +21,9 @@ import { measuredRow, peerGap } from '../contract.ts';
 import type { FlagReader, FlagSpecs } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
+import { scheduleCount } from '../../runner/schedule.ts';
 import { collect, round, sinceBase } from '../../runner/collect.ts';
-import { bracketOf, nextRate, type Tried } from './search.ts';
+import { bracketOf, downStepWhy, endFrom, nextRate, SUSTAINED_SHARE, type Tried } from './search.ts';
 import { type FixedLoadSpec, fixedLoadPlannedMs, fixedLoadSpec, withFixedLoad } from '../../runner/fixed-load.ts';
 
 export interface ThroughputParams {
@@ -75,9 +75,6 @@ const FLAGS: FlagSpecs = {
   },
 };
 
-const SUSTAINED_SHARE = 0.99;
-/** A publisher this far behind its schedule when the step ends has not kept the rate, ms. */
-const LATE_LIMIT_MS = 250;
 /** How long the backlog of a failed step may take to be delivered before the next step, ms. */
 const BACKLOG_MS = 10_000;
 
@@ -134,8 +131,6 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
   // A poll-delivered message waits up to a poll interval at any rate: that wait is the
   // transport's nature, not delivery falling behind, so the limit sits above it.
   const pollLag = descriptorOf(transport).traits.delivery === 'poll' ? p.pollIntervalMs : 0;
-  const p99Limit = p.p99LimitMs + pollLag;
-  const p99LimitText = pollLag ? `${p99Limit} ms (${p.p99LimitMs} ms + the ${pollLag} ms poll interval)` : `${p99Limit} ms`;
   try {
     ctx.progress(`${transport}: starting server`);
     await s.startServer();
@@ -167,11 +162,13 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
       } else {
         await s.rebase();
       }
-      await s.measure(firstSeq);
+      // Going down, the step's last tenth is also recorded apart: its latency says whether a backlog was still growing.
+      await s.measure(firstSeq, p.direction === 'down' ? endFrom(firstSeq, scheduleCount(rate, stepMs)) : undefined);
       ctx.progress(`${transport}: ${warm ? 'warm-up, ' : ''}${p.direction === 'down' ? 'publishing' : 'sending'} ${rate} msg/s for ${stepMs / 1000} s`);
       const seconds = stepMs / 1000;
       let row: TransportResult;
       let why: string | undefined;
+      let endP50: number | undefined;
       if (p.direction === 'down') {
         const published = await s.server.ask({ type: 'publish', rate, size: p.size, durationMs: stepMs, firstSeq }, stepMs + 60_000);
         const last = published.last;
@@ -179,11 +176,19 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
         await s.drain(owed, 1000, ctx.signal);
         row = await collect(s, transport, { first: firstSeq, last, size: p.size, seconds, upPayload: false });
         firstSeq = last + 1;
-        const share = row.messages!.delivered / Math.max(1, row.messages!.sent);
-        if (share < SUSTAINED_SHARE) why = `only ${(share * 100).toFixed(1)} % delivered`;
-        else if ((row.latencyMs?.p99 ?? Infinity) > p99Limit) why = `p99 ${row.latencyMs?.p99} ms over ${p99LimitText}`;
-        // Still behind when the step ended: a pause it had caught up from is in the p99, not here.
-        else if (published.endLateMs > LATE_LIMIT_MS) why = `publisher ended ${Math.round(published.endLateMs)} ms behind its schedule`;
+        // The last tenth's latency is the step's verdict, not a figure of the row.
+        const { endLatencyMs, ...rest } = row.extra ?? {};
+        row.extra = rest;
+        endP50 = (endLatencyMs as LatencySummary | undefined)?.p50;
+        why = downStepWhy(
+          {
+            share: row.messages!.delivered / Math.max(1, row.messages!.sent),
+            p99Ms: row.latencyMs?.p99,
+            endP50Ms: endP50,
+            endLateMs: published.endLateMs,
+          },
+          { p99Ms: p.p99LimitMs, pollLagMs: pollLag },
+        );
         // A failed step leaves messages queued in the server and the sockets: the next step starts
         // once they are out (or, for what a polling server dropped, once nothing more comes), or
         // it would pay for this one's backlog.
@@ -233,6 +238,7 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
         rate,
         deliveredPerSec: row.throughput!.messagesPerSec,
         p99Ms: row.latencyMs?.p99 ?? null,
+        ...(endP50 !== undefined && { endP50Ms: endP50 }),
         sustained: !why,
         ...(why ? { why } : {}),
       };

@@ -11,6 +11,8 @@ const ThroughputStepSchema = z.object({
   deliveredPerSec: z.number(),
   /** p99 delivery latency at this rung, ms (null upward: nothing comes back). */
   p99Ms: z.number().nullable().catch(null),
+  /** Median latency of the rung's last tenth of messages, ms: a backlog still growing shows here (down only). */
+  endP50Ms: opt(z.number()),
   /** Whether the rung held. */
   sustained: z.boolean(),
   /** Why it did not. */

@@ -50,3 +50,50 @@ export function nextRate(start: number, tried: readonly Tried[], resolution: num
   const mid = Math.round((b.sustained + b.failed) / 2);
   return mid > b.sustained && mid < b.failed ? mid : undefined;
 }
+
+/** Of the deliveries owed, the share that must arrive for a step to hold. */
+export const SUSTAINED_SHARE = 0.99;
+/**
+ * The median latency of a step's last tenth above this (plus the poll interval, for polling)
+ * means a backlog was still growing when the step ended, ms. A rate a few per cent above what the
+ * server carries builds its queue too slowly for the p99 limit to see within a step of a few
+ * seconds, and was called sustained by luck: a 3 s step fails here once it runs about 4 % over
+ * (a 1 s step, about 11 %).
+ */
+const END_LATENCY_MS = 100;
+/** A publisher this far behind its schedule when the step ends has not kept the rate, ms. */
+const LATE_LIMIT_MS = 250;
+
+/** The first sequence number of a step's last tenth (at least its last message), of `count` from `first`. */
+export function endFrom(first: number, count: number): number {
+  return first + count - Math.max(1, Math.round(count / 10));
+}
+
+/** What a step going down measured. */
+export interface DownStep {
+  /** Of the deliveries owed, the share that arrived. */
+  share: number;
+  /** Corrected p99 of the step, ms. */
+  p99Ms: number | undefined;
+  /** Median corrected latency of the step's last tenth (`endFrom`), ms. */
+  endP50Ms: number | undefined;
+  /** How far behind its schedule the publisher ended, ms. */
+  endLateMs: number;
+}
+
+/**
+ * Why a step going down did not hold, or undefined when it held. `p99Ms` is the p99 limit;
+ * `pollLagMs` (the poll interval, for a transport that delivers by polling, whose latency holds it
+ * at any rate) is added to both latency limits.
+ */
+export function downStepWhy(m: DownStep, limits: { p99Ms: number; pollLagMs: number }): string | undefined {
+  const lag = limits.pollLagMs;
+  const limit = (ms: number) => (lag ? `${ms + lag} ms (${ms} ms + the ${lag} ms poll interval)` : `${ms} ms`);
+  if (m.share < SUSTAINED_SHARE) return `only ${(m.share * 100).toFixed(1)} % delivered`;
+  if ((m.p99Ms ?? Number.POSITIVE_INFINITY) > limits.p99Ms + lag) return `p99 ${m.p99Ms} ms over ${limit(limits.p99Ms)}`;
+  if (m.endP50Ms === undefined || m.endP50Ms > END_LATENCY_MS + lag)
+    return `its last tenth arrived ${m.endP50Ms ?? '?'} ms late (median), over ${limit(END_LATENCY_MS)}: a backlog was still growing`;
+  // Still behind when the step ended: a pause it had caught up from is in the p99, not here.
+  if (m.endLateMs > LATE_LIMIT_MS) return `publisher ended ${Math.round(m.endLateMs)} ms behind its schedule`;
+  return undefined;
+}

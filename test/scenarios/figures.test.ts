@@ -96,11 +96,14 @@ describe('throughput', () => {
   };
   test('down: the rate is doubled while delivery keeps up', async () => {
     const row = await throughputDown.run('websocket', p, ctx);
-    const steps = row.extra!['steps'] as { rate: number; sustained: boolean }[];
+    const steps = row.extra!['steps'] as { rate: number; sustained: boolean; endP50Ms?: number }[];
     assert.deepEqual(
       steps.map((s) => s.rate),
       [500, 1000],
     );
+    // Each step's last tenth was timed apart, and kept up; that latency is the verdict's, not the row's.
+    for (const s of steps) assert.ok(s.endP50Ms !== undefined && s.endP50Ms < 100, JSON.stringify(s));
+    assert.equal(row.extra!['endLatencyMs'], undefined);
     assert.deepEqual(readThroughputExtra(row.extra)?.steps, steps, 'the schema reads every rung written');
     assert.ok(steps.every((s) => s.sustained));
     assert.equal(row.extra!['sustainedRate'], 1000);
