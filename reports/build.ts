@@ -259,6 +259,7 @@ export function buildReport(results: Results, opts: BuildOptions = {}): ReportDo
       ['started', m.startedAt],
       ['finished', m.finishedAt ?? '–'],
       ['CPU sets', cpuSetsInWords(m.cpuSets)],
+      ...(m.serverNodeFlags ? ([['server Node flags', m.serverNodeFlags.join(' ') || 'none']] as [string, string][]) : []),
       ['path', pathInWords(m.path)],
       ...(m.thresholds
         ? ([['thresholds', `${m.thresholds.conditions.join(', ')}: ${m.thresholds.broken.length ? `${m.thresholds.broken.length} broken` : 'all held'}`]] as [

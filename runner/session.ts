@@ -95,6 +95,17 @@ type ServerChild = Child<ServerCalls, ServerEvents>;
 /** A load process as the session speaks to it: a local child, or one on an agent (agents/remote-load.ts). */
 type LoadChild = Pick<Child<LoadCalls, LoadEvents>, 'ask' | 'on' | 'kill' | 'label'>;
 
+/**
+ * Node flags of every server process the lab starts, the same for every server. V8's memory
+ * reducer runs full collections 8 s after a process's last one whenever it allocates little:
+ * for a server started a second before its measured window, that lands inside the window in some
+ * trials and not in others, and only for the servers lean enough to qualify (the engine's
+ * fixed-rate push p99 ranged 2.6–6.8 ms over its trials with it, `ws`'s 2.4–3.2). A server that
+ * has run for hours meets it once per natural full collection; without it, every server is
+ * measured in that steady state.
+ */
+export const SERVER_NODE_FLAGS: readonly string[] = ['--no-memory-reducer'];
+
 /** Every child of every session alive now, so an interrupted run can kill them all. */
 export const liveChildren = new Set<{ kill(graceMs?: number): Promise<void> }>();
 
@@ -237,7 +248,7 @@ export class Session {
         ? { nodes, redisUrl: this.needRedis(), prefix: `lab:${process.pid}:${++sessionCount}:${this.transport}`, alsoHosts: EXTRA_LOOPBACK }
         : undefined;
     this.server = this.track(
-      new Child<ServerCalls, ServerEvents>(`${this.transport} server`, cluster ? CLUSTER_CHILD : SERVER_CHILD, [...nodeFlags, ...extra]),
+      new Child<ServerCalls, ServerEvents>(`${this.transport} server`, cluster ? CLUSTER_CHILD : SERVER_CHILD, [...SERVER_NODE_FLAGS, ...nodeFlags, ...extra]),
       'server',
     );
     if (spareLoad) this.prepareLoad();

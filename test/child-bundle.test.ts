@@ -48,6 +48,10 @@ test('a bundled server and load process serve a websocket echo run', { timeout: 
     assert.ok(p.includes(bundle.dir), `started from the bundle: ${p}`);
     assert.ok(!p.includes('tsx'), `not through tsx: ${p}`);
   }
+  // Every server process, and only it, runs without V8's memory reducer (runner/session.ts).
+  const servers = r.programs.filter((p) => p.includes('server-child'));
+  assert.ok(servers.length > 0, r.programs.join('\n'));
+  for (const p of r.programs) assert.equal(p.includes('--no-memory-reducer'), servers.includes(p), p);
 });
 
 test('bundled code resolves paths against its source file, as under tsx', async () => {

@@ -78,6 +78,9 @@ test('bench with a tiny duration writes results.json with the fixed points and a
     assert.match(r.stdout, /results: .*results\.json/);
     const html = readFileSync(path.join(out, 'index.html'), 'utf8');
     assert.doesNotMatch(html, /<script[^>]+src=["']?(https?:)?\/\//i, 'no external script');
+    // What the servers ran with is in the environment, beside the CPU sets.
+    assert.deepEqual(results.meta.serverNodeFlags, ['--no-memory-reducer']);
+    assert.match(html, /server Node flags[\s\S]{0,200}--no-memory-reducer/);
     assert.ok(existsSync(path.join(out, 'index.html')));
   } finally {
     rmSync(out, { recursive: true, force: true });
