@@ -99,9 +99,8 @@ type LoadChild = Pick<Child<LoadCalls, LoadEvents>, 'ask' | 'on' | 'kill' | 'lab
  * Node flags of every server process the lab starts, the same for every server. V8's memory
  * reducer runs full collections 8 s after a process's last one whenever it allocates little:
  * for a server started a second before its measured window, that lands inside the window in some
- * trials and not in others, and only for the servers lean enough to qualify (the engine's
- * fixed-rate push p99 ranged 2.6–6.8 ms over its trials with it, `ws`'s 2.4–3.2). A server that
- * has run for hours meets it once per natural full collection; without it, every server is
+ * trials and not in others, and only for the servers lean enough to qualify (the engine's; see
+ * docs/ARCHITECTURE.md for what it did to the figures). A server that has run for hours meets it once per natural full collection; without it, every server is
  * measured in that steady state.
  */
 export const SERVER_NODE_FLAGS: readonly string[] = ['--no-memory-reducer'];
