@@ -9,7 +9,7 @@ import { transportByName } from '../transports/index.ts';
 import type { Finding } from './doc.ts';
 import type { ScenarioFacet } from './facet.ts';
 import { figure } from './figures.ts';
-import { compareTrials, type TrialRange, trialRange } from './trials.ts';
+import { compareTrials, type PairedRatio, type TrialRange, trialRange } from './trials.ts';
 import {
   bytesPerMessage,
   completedWith,
@@ -151,15 +151,24 @@ function engineAgainstReference(s: ScenarioResult, rows: TransportResult[]): str
   if (!a || !b || !(b.median > 0) || f.better === null) return undefined;
   const v = compareTrials(a, b, f.better);
   const figures = `${f.title}: ${withRange(a, f.format)} against ${withRange(b, f.format)}, ${fmtRatio(v.ratio)}`;
+  const pairs = v.paired ? pairedInWords(v.paired) : undefined;
+  const side = v.winner === 'a' ? 'the engine' : 'the reference';
   const verdict =
-    v.winner === 'a'
-      ? "the engine is cheaper beyond the trials' spread"
-      : v.winner === 'b'
-        ? "the reference is cheaper beyond the trials' spread"
-        : v.winner === 'tie'
-          ? "no measurable difference (the trials' ranges overlap)"
-          : 'one trial each, so no verdict (run with --profile full or --repeat 3)';
+    v.winner === 'a' || v.winner === 'b'
+      ? v.by === 'pairs'
+        ? `${side} is cheaper: the trials' ranges overlap, but ${pairs} lies clear of 1`
+        : `${side} is cheaper beyond the trials' spread${pairs ? `; ${pairs}` : ''}`
+      : v.winner === 'tie'
+        ? pairs
+          ? `no measurable difference: the trials' ranges overlap, and ${pairs} takes in 1`
+          : "no measurable difference (the trials' ranges overlap)"
+        : 'one trial each, so no verdict (run with --profile full or --repeat 3)';
   return `in ${s.name}, ${figures}: ${verdict}`;
+}
+
+/** A paired ratio in words: "0.58–0.80× trial by trial (95 % interval over 5 pairs)". */
+function pairedInWords(p: PairedRatio): string {
+  return `${fmtFixed(p.low, 2)}–${fmtFixed(p.high, 2)}× trial by trial (95 % interval over ${p.pairs} pairs)`;
 }
 
 /** Each WebSocket row as a share of the raw TCP ceiling measured in the same run: delivered msgs/s and messages per server CPU second. */

@@ -1,8 +1,14 @@
 /**
  * The one rule that says whether one row's figure beats another's: a figure
- * measured in several trials wins only when its trials' range does not
- * overlap the other's. One trial on either side gives no spread to judge by,
- * so the rule then refuses to call a winner.
+ * measured in several trials wins when its trials' range does not overlap the
+ * other's, or when the two rows' trials, taken pair by pair, put the ratio's
+ * 95 % interval clear of 1. One trial on either side gives no spread to judge
+ * by, so the rule then refuses to call a winner.
+ *
+ * Why pairs: trial k of every row of a scenario runs back to back (runner/bench.ts
+ * takes turns), so a machine that slows down over a run moves both rows' k-th
+ * values alike. Their ratio then holds while each row's range widens (an
+ * example in docs/ARCHITECTURE.md, "The runner and its children").
  */
 import type { TransportResult } from '../metrics/results.ts';
 import { num } from './format.ts';
@@ -17,17 +23,30 @@ export interface TrialRange {
   max: number;
   /** How many trials completed. */
   trials: number;
+  /** Each trial's value in trial order, when every trial completed (`extra.trialValues`): what pairs with another row's. */
+  values?: readonly number[];
+}
+
+/** The ratio of two rows' figures taken trial by trial: its 95 % interval and how many pairs it rests on. */
+export interface PairedRatio {
+  low: number;
+  high: number;
+  pairs: number;
 }
 
 /** What the comparison of two rows' trials says. */
 export interface TrialVerdict {
-  /** `a` or `b` when that side is better beyond the trials' spread; `tie` when the ranges overlap; `single` when a side has one trial. */
+  /** `a` or `b` when that side is better beyond the trials' spread; `tie` when neither rule separates them; `single` when a side has one trial. */
   winner: 'a' | 'b' | 'tie' | 'single';
   /** Median of a over median of b. */
   ratio: number;
+  /** The paired ratio of a over b, when both rows kept at least three trials' values of the figure, pair by pair. */
+  paired?: PairedRatio;
+  /** Which rule named the winner: the ranges apart, or the paired ratio's interval clear of 1. */
+  by?: 'ranges' | 'pairs';
 }
 
-/** A row's figure (value from `get`) with the min–max its trials kept in `extra.spread[key]`. */
+/** A row's figure (value from `get`) with the min–max its trials kept in `extra.spread[key]` and their values in `extra.trialValues[key]`. */
 export function trialRange(row: TransportResult, key: string, get: (r: TransportResult) => number | undefined): TrialRange | undefined {
   const median = get(row);
   if (median === undefined) return undefined;
@@ -36,19 +55,46 @@ export function trialRange(row: TransportResult, key: string, get: (r: Transport
   const min = num(spread?.min);
   const max = num(spread?.max);
   if (trials < 2 || min === undefined || max === undefined) return { median, min: median, max: median, trials: Math.min(trials, 1) };
-  return { median, min: Math.min(min, median), max: Math.max(max, median), trials };
+  const kept = (row.extra?.['trialValues'] as Record<string, unknown> | undefined)?.[key];
+  const values = Array.isArray(kept) && kept.length === trials && kept.every((v) => num(v) !== undefined) ? (kept as number[]) : undefined;
+  return { median, min: Math.min(min, median), max: Math.max(max, median), trials, ...(values && { values }) };
+}
+
+/** Student's t, two-sided 95 % (the 0.975 quantile), for 1–30 degrees of freedom; 1.96 beyond. */
+const T975 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069,
+  2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
+
+/**
+ * The ratio a/b trial by trial: the t interval (95 %) of the mean of the log ratios, taken back
+ * to a ratio. Undefined unless both sides have the same number (at least three) of positive values.
+ */
+export function pairedRatio(a: readonly number[] | undefined, b: readonly number[] | undefined): PairedRatio | undefined {
+  if (!a || !b || a.length !== b.length || a.length < 3) return undefined;
+  if (![...a, ...b].every((v) => v > 0 && Number.isFinite(v))) return undefined;
+  const n = a.length;
+  const logs = a.map((v, i) => Math.log(v / b[i]!));
+  const mean = logs.reduce((s, x) => s + x, 0) / n;
+  const sd = Math.sqrt(logs.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1));
+  const half = (T975[n - 2] ?? 1.96) * (sd / Math.sqrt(n));
+  return { low: Math.exp(mean - half), high: Math.exp(mean + half), pairs: n };
 }
 
 /**
- * Compares two figures over their trials (`better`: which direction wins). A side wins
- * only when both have at least two trials and their ranges do not overlap.
+ * Compares two figures over their trials (`better`: which direction wins). A side wins only when
+ * both have at least two trials and either their ranges do not overlap, or their paired ratio's
+ * interval lies clear of 1 on the side the medians are.
  */
 export function compareTrials(a: TrialRange, b: TrialRange, better: 'lower' | 'higher'): TrialVerdict {
   const ratio = b.median !== 0 ? a.median / b.median : Number.NaN;
   if (a.trials < 2 || b.trials < 2) return { winner: 'single', ratio };
-  const aAbove = a.min > b.max;
-  const bAbove = b.min > a.max;
-  if (!aAbove && !bAbove) return { winner: 'tie', ratio };
-  const aWins = better === 'higher' ? aAbove : bAbove;
-  return { winner: aWins ? 'a' : 'b', ratio };
+  const paired = pairedRatio(a.values, b.values);
+  const withPairs = paired ? { paired } : {};
+  const aWinsIfLower = (aLower: boolean): 'a' | 'b' => ((better === 'lower') === aLower ? 'a' : 'b');
+  if (a.min > b.max || b.min > a.max) return { winner: aWinsIfLower(b.min > a.max), ratio, ...withPairs, by: 'ranges' };
+  // The pairs decide only in the direction the medians point: their interval and the medians agree.
+  if (paired && paired.high < 1 && a.median < b.median) return { winner: aWinsIfLower(true), ratio, paired, by: 'pairs' };
+  if (paired && paired.low > 1 && a.median > b.median) return { winner: aWinsIfLower(false), ratio, paired, by: 'pairs' };
+  return { winner: 'tie', ratio, ...withPairs };
 }

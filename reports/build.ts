@@ -197,7 +197,7 @@ const HOW_TO_READ = [
   'The server and the load processes run on disjoint CPUs when the machine has two or more (the run environment lists the "CPU sets"); unpinned figures mix both sides\' costs.',
   'A figure marked "floor" was limited by the load client even after adding load processes: the server can do at least that much.',
   'Saturation figures read "sustained ≥ A, failed at B": the true limit lies in between, within the stated resolution; a single doubled number is never given. They follow the machine\'s state more than any other figure, so compare them between transports of one run (whose trials take turns), not between runs.',
-  'With several trials a figure is their median with the min–max range; one transport is said to beat another only when the ranges do not overlap.',
+  'With several trials a figure is their median with the min–max range; one transport is said to beat another only when the ranges do not overlap, or when, trial by trial (trial k of each runs back to back), the 95 % interval of their ratio lies clear of 1: a machine that slows down during a run widens both ranges but moves each pair alike.',
   'Server CPU µs per message at a fixed rate every server sustains is the figure that says which server is cheaper; messages per second of a client-bound run is not.',
   "Latency of a saturated run (a pipelined echo keeping every window full, a ramp's top step) is mostly time spent waiting in queues and moves widely between runs: its columns are marked saturated. The p50 at the fixed rate is the latency to compare servers by. The p99 at the fixed rate also carries the load process's own delays (its sender's timer runs late while it is busy), so read it with its trials' range.",
 ];

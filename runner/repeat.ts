@@ -3,7 +3,8 @@
  * headline figures are the per-figure medians (the fixed-rate p50 and p99: the
  * percentiles of the trials' pooled round trips), with each figure's min–max in
  * `extra.spread` (keys as in reports/figures.ts) so a comparison can tell a
- * regression from run-to-run noise.
+ * regression from run-to-run noise, and, when every trial completed, each
+ * trial's value in `extra.trialValues` (same keys, trial order).
  */
 import { mergeEncoded, summarize } from '../metrics/latency.ts';
 import type { TransportResult } from '../metrics/results.ts';
@@ -85,27 +86,36 @@ export function combineTrials(trials: TransportResult[]): TransportResult {
   const mid = median(ok.map(key));
   const base = structuredClone(ok.reduce((a, b) => (Math.abs(key(b) - mid) < Math.abs(key(a) - mid) ? b : a)));
   const spread: Record<string, { min: number; max: number }> = {};
+  // Each trial's value in trial order, when every trial completed: trial k of every row ran back
+  // to back, so two rows' values pair (report-model/trials.ts).
+  const trialValues: Record<string, number[]> = {};
+  const keep = (key: string, vs: number[]) => {
+    spread[key] = { min: Math.min(...vs), max: Math.max(...vs) };
+    if (failed.length === 0) trialValues[key] = vs;
+  };
   for (const p of PATHS) {
     const vs = ok.map((t) => getPath(t, p)).filter((v): v is number => v !== undefined);
     if (vs.length !== ok.length) continue;
     setPath(base, p, median(vs));
-    spread[p] = { min: Math.min(...vs), max: Math.max(...vs) };
+    keep(p, vs);
   }
-  if (searched) {
-    const rates = ok.map((t) => getPath(t, 'extra.sustainedRate')!);
-    spread['extra.sustainedRate'] = { min: Math.min(...rates), max: Math.max(...rates) };
-  }
+  if (searched)
+    keep(
+      'extra.sustainedRate',
+      ok.map((t) => getPath(t, 'extra.sustainedRate')!),
+    );
   const pooled = pooledFixedLatency(ok);
   if (pooled) Object.assign(base.extra!, pooled);
   for (const [k, get] of Object.entries(DERIVED)) {
     const vs = ok.map(get).filter((v): v is number => v !== undefined);
-    if (vs.length === ok.length) spread[k] = { min: Math.min(...vs), max: Math.max(...vs) };
+    if (vs.length === ok.length) keep(k, vs);
   }
   base.extra = {
     ...base.extra,
     trials: trials.length,
     completedTrials: ok.length,
     spread,
+    ...(Object.keys(trialValues).length ? { trialValues } : {}),
     // A figure any trial of which was limited by its load is a floor.
     ...(ok.some((t) => t.extra?.['floor'] === true) ? { floor: true } : {}),
     ...(failed.length ? { failedTrials: failed.map((f) => f.error) } : {}),

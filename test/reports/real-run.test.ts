@@ -190,6 +190,46 @@ describe('report on a recorded run of every scenario', () => {
     );
   });
 
+  it('engine vs ws: the trials taken pair by pair decide where the ranges overlap', () => {
+    const r = fixture('results-real.json');
+    const s = r.scenarios.find((x) => x.name === 'echo')!;
+    r.scenarios = [s];
+    const rows = s.results.filter((row) => row.transport === 'websocket' || row.transport === 'ws');
+    assert.equal(rows.length, 2);
+    const costs: Record<string, number[]> = { websocket: [14.49, 13.5, 17.31, 19.39, 20.3], ws: [18.2, 22.2, 27.19, 33.5, 31.99] };
+    const setCosts = (values: Record<string, number[]>, pairs: boolean) => {
+      for (const row of rows) {
+        const v = values[row.transport]!;
+        row.extra = {
+          ...row.extra,
+          fixedCpuUsPerMessage: [...v].sort((a, b) => a - b)[v.length >> 1],
+          trials: v.length,
+          completedTrials: v.length,
+          spread: { 'extra.fixedCpuUsPerMessage': { min: Math.min(...v), max: Math.max(...v) } },
+          ...(pairs ? { trialValues: { 'extra.fixedCpuUsPerMessage': v } } : {}),
+        };
+      }
+    };
+    const verdict = () => computeFindings(r, facetOf).find((f) => /^Engine vs ws/.test(f.text))?.text ?? '';
+    setCosts(costs, false);
+    assert.match(
+      verdict(),
+      /in echo, server CPU µs per message at a fixed rate: 17\.3 \(13\.5–20\.3, 5 trials\) against 27\.2 \(18\.2–33\.5, 5 trials\), 0\.6×: no measurable difference \(the trials' ranges overlap\)/,
+    );
+    setCosts(costs, true);
+    assert.match(
+      verdict(),
+      /0\.6×: the engine is cheaper: the trials' ranges overlap, but 0\.5\d–0\.7\d× trial by trial \(95 % interval over 5 pairs\) lies clear of 1/,
+    );
+    setCosts({ websocket: [10, 12, 11], ws: [11, 11, 11.5] }, true);
+    assert.match(
+      verdict(),
+      /no measurable difference: the trials' ranges overlap, and 0\.\d\d–1\.\d\d× trial by trial \(95 % interval over 3 pairs\) takes in 1/,
+    );
+    setCosts({ websocket: [10, 11, 12], ws: [20, 25, 22] }, true);
+    assert.match(verdict(), /the engine is cheaper beyond the trials' spread; 0\.\d\d–0\.\d\d× trial by trial \(95 % interval over 3 pairs\)/);
+  });
+
   it('the summary cells agree across the terminal, Markdown and HTML', () => {
     for (const name of ['dead-peer', 'http-saturation', 'throughput-down', 'connections']) {
       for (const r of orderedRows(scenario(name).results)) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TransportResult } from '../../metrics/results.ts';
-import { compareTrials, trialRange } from '../../report-model/trials.ts';
+import { compareTrials, pairedRatio, trialRange } from '../../report-model/trials.ts';
 
 const range = (median: number, min: number, max: number, trials = 3) => ({ median, min, max, trials });
 
@@ -37,6 +37,102 @@ describe("compareTrials: one transport beats another only beyond the trials' spr
       trialRange(single, 'server.cpuUsPerMessage', (r) => r.server?.['cpuUsPerMessage'] as number),
       { median: 20, min: 20, max: 20, trials: 1 },
     );
+  });
+});
+
+describe('compareTrials: trial k of one row against trial k of the other', () => {
+  // Five trials of a fixed-rate cost, µs per message, while the machine slowed down: both rows
+  // drifted up together, so their ranges overlap though every pair says the same.
+  const engine = [14.49, 13.5, 17.31, 19.39, 20.3];
+  const reference = [18.2, 22.2, 27.19, 33.5, 31.99];
+  const withValues = (values: number[]) => ({
+    ...range([...values].sort((x, y) => x - y)[2]!, Math.min(...values), Math.max(...values), values.length),
+    values,
+  });
+
+  it('pairedRatio is the t interval of the mean log ratio, taken back to a ratio', () => {
+    const p = pairedRatio(engine, reference)!;
+    const logs = engine.map((v, i) => Math.log(v / reference[i]!));
+    const mean = logs.reduce((a, b) => a + b) / 5;
+    const sd = Math.sqrt(logs.reduce((a, b) => a + (b - mean) ** 2, 0) / 4);
+    assert.equal(p.pairs, 5);
+    assert.ok(Math.abs(p.low - Math.exp(mean - (2.776 * sd) / Math.sqrt(5))) < 1e-12, `low ${p.low}`);
+    assert.ok(Math.abs(p.high - Math.exp(mean + (2.776 * sd) / Math.sqrt(5))) < 1e-12, `high ${p.high}`);
+    // Every pair is 0.58–0.80: the interval lies inside what the pairs span, well clear of 1.
+    assert.ok(p.low > 0.5 && p.high < 0.8, JSON.stringify(p));
+    const same = pairedRatio([2, 4, 6], [4, 8, 12])!;
+    assert.ok(Math.abs(same.low - 0.5) < 1e-12 && Math.abs(same.high - 0.5) < 1e-12, 'equal ratios leave no width');
+  });
+
+  it('pairedRatio needs three pairs of positive values, as many on each side', () => {
+    assert.equal(pairedRatio([1, 2], [2, 3]), undefined);
+    assert.equal(pairedRatio([1, 2, 3], [2, 3]), undefined);
+    assert.equal(pairedRatio([1, 0, 3], [2, 3, 4]), undefined);
+    assert.equal(pairedRatio(undefined, [2, 3, 4]), undefined);
+  });
+
+  it('overlapping ranges with pairs clear of 1 name the winner, by the pairs', () => {
+    const a = withValues(engine);
+    const b = withValues(reference);
+    assert.ok(a.max > b.min, 'the ranges overlap');
+    const v = compareTrials(a, b, 'lower');
+    assert.equal(v.winner, 'a');
+    assert.equal(v.by, 'pairs');
+    assert.equal(compareTrials(b, a, 'lower').winner, 'b');
+    // Higher is better (messages per CPU second): the same pairs name the other side.
+    assert.equal(compareTrials(a, b, 'higher').winner, 'b');
+  });
+
+  it('pairs that take in 1 leave a tie, and say so', () => {
+    const v = compareTrials(withValues([10, 12, 11]), withValues([11, 11, 11.5]), 'lower');
+    assert.equal(v.winner, 'tie');
+    assert.ok(v.paired && v.paired.low < 1 && v.paired.high > 1, JSON.stringify(v.paired));
+  });
+
+  it('pairs never name a winner against the medians', () => {
+    // The pairs put a below b, but a's median is above b's: no claim either way.
+    const a = { median: 10, min: 5, max: 12, trials: 3, values: [5, 10, 12] };
+    const b = { median: 9, min: 6, max: 14, trials: 3, values: [6, 11, 14] };
+    assert.ok(pairedRatio(a.values, b.values)!.high < 1);
+    assert.equal(compareTrials(a, b, 'lower').winner, 'tie');
+  });
+
+  it('ranges apart still decide alone, with the pairs given beside them', () => {
+    const v = compareTrials(withValues([10, 11, 12]), withValues([20, 25, 22]), 'lower');
+    assert.equal(v.winner, 'a');
+    assert.equal(v.by, 'ranges');
+    assert.equal(v.paired?.pairs, 3);
+  });
+
+  it("trialRange takes a row's trial values only when there is one per completed trial", () => {
+    const row = (values: unknown) =>
+      ({
+        transport: 'ws',
+        state: 'completed',
+        extra: {
+          fixedCpuUsPerMessage: 20,
+          trials: 3,
+          completedTrials: 3,
+          spread: { 'extra.fixedCpuUsPerMessage': { min: 18, max: 25 } },
+          trialValues: { 'extra.fixedCpuUsPerMessage': values },
+        },
+      }) as unknown as TransportResult;
+    const get = (r: TransportResult) => r.extra?.['fixedCpuUsPerMessage'] as number;
+    assert.deepEqual(trialRange(row([25, 18, 20]), 'extra.fixedCpuUsPerMessage', get)?.values, [25, 18, 20]);
+    assert.equal(trialRange(row([25, 18]), 'extra.fixedCpuUsPerMessage', get)?.values, undefined);
+    assert.equal(trialRange(row([25, 'x', 20]), 'extra.fixedCpuUsPerMessage', get)?.values, undefined);
+  });
+
+  it('combineTrials keeps every trial’s value in trial order, and none when a trial failed', async () => {
+    const { combineTrials } = await import('../../runner/repeat.ts');
+    const trial = (cost: number) => ({ transport: 'ws', state: 'completed', extra: { fixedCpuUsPerMessage: cost } }) as unknown as TransportResult;
+    const row = combineTrials([trial(25), trial(18), trial(20)]);
+    assert.deepEqual((row.extra!['trialValues'] as Record<string, number[]>)['extra.fixedCpuUsPerMessage'], [25, 18, 20]);
+    assert.equal(row.extra?.['fixedCpuUsPerMessage'], 20, 'the headline is still the median');
+    const failed = { transport: 'ws', state: 'errored', error: 'gone' } as unknown as TransportResult;
+    const partial = combineTrials([trial(25), failed, trial(20)]);
+    assert.equal(partial.extra?.['trialValues'], undefined, 'a missing trial would pair the wrong trials');
+    assert.ok((partial.extra!['spread'] as Record<string, unknown>)['extra.fixedCpuUsPerMessage'], 'the spread is still kept');
   });
 });
 
