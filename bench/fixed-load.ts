@@ -19,6 +19,7 @@ import WebSocket from 'ws';
 import { num, parse, scriptArgs, UsageError } from '../args.ts';
 import { processCpuMs } from '../metrics/process.ts';
 import { tasksetAvailable } from '../runner/cpus.ts';
+import { pairedRatio } from '../report-model/trials.ts';
 import { median } from '../runner/repeat.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -158,5 +159,8 @@ for (const [s, rs] of perServer) {
 if (servers.length === 2) {
   const [a, b] = servers as [string, string];
   console.log(`${a}/${b}: ${(out[a]!.median / out[b]!.median).toFixed(2)}× the server CPU per message`);
+  // Trial k of both ran back to back: their ratio pair by pair, as the lab's findings take it.
+  const p = pairedRatio(out[a]!.trials, out[b]!.trials);
+  if (p) console.log(`${a}/${b} trial by trial: ${p.low.toFixed(2)}–${p.high.toFixed(2)}× (95 % interval over ${p.pairs} pairs)`);
 }
 if (args.json) writeFileSync(args.json, `${JSON.stringify({ rate, connections, size, seconds, warmup, pinned, servers: out }, null, 2)}\n`);

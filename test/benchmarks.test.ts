@@ -36,19 +36,19 @@ test('fuzz runs for the time asked and reports what it covered', () => {
   assert.match(r.stdout, /errors by code: \{.*WS_ERR_/);
 });
 
-test('bench:fixed drives a served ws server at a fixed rate and reads its CPU per message from /proc', () => {
+test('bench:fixed drives served servers at a fixed rate, reads their CPU per message from /proc and pairs their trials', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'lab-fixed-'));
   try {
     const json = path.join(dir, 'fixed.json');
     const r = run('bench/fixed-load.ts', [
       '--servers',
-      'ws',
+      'websocket,ws',
       '--trials',
-      '1',
+      '3',
       '--seconds',
-      '0.5',
+      '0.3',
       '--warmup',
-      '0.2',
+      '0.1',
       '--rate',
       '400',
       '--connections',
@@ -59,9 +59,13 @@ test('bench:fixed drives a served ws server at a fixed rate and reads its CPU pe
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^fixed load: 400 msg\/s over 4 connections, 64 B/m);
     assert.match(r.stdout, /^ws: median [\d.]+ µs\/msg/m);
+    assert.match(r.stdout, /^websocket\/ws: [\d.]+× the server CPU per message/m);
+    assert.match(r.stdout, /^websocket\/ws trial by trial: [\d.]+–[\d.]+× \(95 % interval over 3 pairs\)/m);
     const out = JSON.parse(readFileSync(json, 'utf8')) as { servers: Record<string, { trials: number[]; median: number }> };
-    assert.equal(out.servers['ws']!.trials.length, 1);
-    assert.ok(out.servers['ws']!.median > 0 && Number.isFinite(out.servers['ws']!.median));
+    for (const s of ['websocket', 'ws']) {
+      assert.equal(out.servers[s]!.trials.length, 3);
+      assert.ok(out.servers[s]!.median > 0 && Number.isFinite(out.servers[s]!.median));
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
