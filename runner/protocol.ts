@@ -155,8 +155,8 @@ export type LoadCalls = {
     req: { ratePerClient: number; size: number; durationMs: number; maxInflight?: number; firstSeq?: number };
     reply: { first: number; last: number; sent: number; notSent: number; sendErrors: number; maxLateMs: number };
   };
-  /** Closed loop: every client keeps `inFlight` (default 1) messages out for `durationMs`. */
-  'ping-pong': { req: { size: number; durationMs: number; inFlight?: number }; reply: { first: number; last: number; sent: number } };
+  /** Closed loop: every client keeps `inFlight` (default 1) messages out for `durationMs`; an echo later than `echoTimeoutMs` (default 10 s) fails it. */
+  'ping-pong': { req: { size: number; durationMs: number; inFlight?: number; echoTimeoutMs?: number }; reply: { first: number; last: number; sent: number } };
   /**
    * Waits (at most `timeoutMs`) until no open-loop send is still under way, so that senders held
    * back by a step they could not keep up with can start the next step clean; `pending` is what
