@@ -50,7 +50,7 @@ const RunMetaSchema = z.object({
   profile: z.string().optional(),
   /** Which client drove the WebSocket rows: each its own, or the engine's or ws's for both. */
   wsLoadClient: z.string().optional(),
-  /** Node flags every server process of the run was started with (the same for every server). */
+  /** Node flags every server process of the run was started with (the same for every server): the lab's and `LAB_SERVER_NODE_FLAGS`'s; a scenario may add its own (connections: --expose-gc). */
   serverNodeFlags: z.array(z.string()).optional(),
   /** CPUs the server and the load processes were pinned to, or why they were not. */
   cpuSets: z.union([z.object({ server: z.array(z.number()), load: z.array(z.number()) }), z.object({ off: z.string() })]).optional(),

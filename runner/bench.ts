@@ -8,7 +8,7 @@ import { Progress, type ProgressSink } from './progress.ts';
 import { MAX_NOISY_RERUNS, calibrate, loopbackProbe, moreLoadProcesses, noisyTrial } from './trial-checks.ts';
 import { collectMeta } from '../metrics/env.ts';
 import { erroredResult, notApplicableResult, whyNot, type Scenario } from '../scenarios/contract.ts';
-import { liveChildren, type RunParams, SERVER_NODE_FLAGS } from './session.ts';
+import { liveChildren, type RunParams, serverNodeFlags } from './session.ts';
 import { prepareChildren } from './bundle.ts';
 import { transport as descriptorOf } from '../transports/index.ts';
 import type { RunPath } from '../path/route.ts';
@@ -79,7 +79,7 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
       ...collectMeta(plan.command),
       ...(plan.profile ? { profile: plan.profile } : {}),
       wsLoadClient: plan.run.wsClient,
-      serverNodeFlags: [...SERVER_NODE_FLAGS],
+      serverNodeFlags: serverNodeFlags(),
       ...(plan.run.cpus ? { cpuSets: plan.run.cpus } : {}),
       ...(plan.run.path && { path: pathInMeta(plan.run.path) }),
     },

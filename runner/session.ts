@@ -103,7 +103,17 @@ type LoadChild = Pick<Child<LoadCalls, LoadEvents>, 'ask' | 'on' | 'kill' | 'lab
  * docs/ARCHITECTURE.md for what it did to the figures). A server that has run for hours meets it once per natural full collection; without it, every server is
  * measured in that steady state.
  */
-export const SERVER_NODE_FLAGS: readonly string[] = ['--no-memory-reducer'];
+const SERVER_NODE_FLAGS: readonly string[] = ['--no-memory-reducer'];
+
+/**
+ * The Node flags every server process of a run starts with, as `meta.serverNodeFlags` records
+ * them: the lab's own, then those of `LAB_SERVER_NODE_FLAGS` (e.g. "--cpu-prof
+ * --cpu-prof-dir=/tmp/prof" to see where a server's time goes; NODE_OPTIONS refuses those). A
+ * scenario may add its own for its servers (connections: `--expose-gc`).
+ */
+export function serverNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
+  return [...SERVER_NODE_FLAGS, ...(env['LAB_SERVER_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean)];
+}
 
 /** Every child of every session alive now, so an interrupted run can kill them all. */
 export const liveChildren = new Set<{ kill(graceMs?: number): Promise<void> }>();
@@ -236,9 +246,6 @@ export class Session {
   }
 
   private async startServerProcess(nodeFlags: string[], extraOptions: ServerOptions, spareLoad: boolean): Promise<void> {
-    // LAB_SERVER_NODE_FLAGS adds node flags to every server process, e.g. "--cpu-prof
-    // --cpu-prof-dir=/tmp/prof" to see where a server's time goes (NODE_OPTIONS refuses those).
-    const extra = (process.env['LAB_SERVER_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean);
     const nodes = this.descriptor.nodes;
     // Bundled once per process (and again if the registry grew), so this and later forks skip tsx.
     await prepareChildren();
@@ -247,7 +254,7 @@ export class Session {
         ? { nodes, redisUrl: this.needRedis(), prefix: `lab:${process.pid}:${++sessionCount}:${this.transport}`, alsoHosts: EXTRA_LOOPBACK }
         : undefined;
     this.server = this.track(
-      new Child<ServerCalls, ServerEvents>(`${this.transport} server`, cluster ? CLUSTER_CHILD : SERVER_CHILD, [...SERVER_NODE_FLAGS, ...nodeFlags, ...extra]),
+      new Child<ServerCalls, ServerEvents>(`${this.transport} server`, cluster ? CLUSTER_CHILD : SERVER_CHILD, [...serverNodeFlags(), ...nodeFlags]),
       'server',
     );
     if (spareLoad) this.prepareLoad();

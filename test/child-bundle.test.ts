@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bundledProgram, bundleKey, importable, prepareChildren } from '../runner/bundle.ts';
 import type { Child } from '../runner/child.ts';
-import { liveChildren } from '../runner/session.ts';
+import { liveChildren, serverNodeFlags } from '../runner/session.ts';
 import type { RunContext } from '../scenarios/contract.ts';
 import { echo } from '../scenarios/echo/index.ts';
 
@@ -40,7 +40,14 @@ test('a bundled server and load process serve a websocket echo run', { timeout: 
   assert.ok(bundle, 'the child programs bundle here');
   const server = bundledProgram(import.meta.resolve('../runner/server-child.ts'));
   assert.ok(server?.file.startsWith(bundle.dir), 'the server child has its bundled file');
-  const r = await echoRun();
+  // LAB_SERVER_NODE_FLAGS reaches the server processes (a flag that changes nothing measured).
+  process.env['LAB_SERVER_NODE_FLAGS'] = '--stack-trace-limit=12';
+  let r: Awaited<ReturnType<typeof echoRun>>;
+  try {
+    r = await echoRun();
+  } finally {
+    delete process.env['LAB_SERVER_NODE_FLAGS'];
+  }
   assert.equal(r.state, 'completed', r.error ?? '');
   assert.ok(r.delivered > 10, `delivered ${r.delivered}`);
   assert.ok(r.programs.length >= 2, 'server and load process seen');
@@ -51,7 +58,19 @@ test('a bundled server and load process serve a websocket echo run', { timeout: 
   // Every server process, and only it, runs without V8's memory reducer (runner/session.ts).
   const servers = r.programs.filter((p) => p.includes('server-child'));
   assert.ok(servers.length > 0, r.programs.join('\n'));
-  for (const p of r.programs) assert.equal(p.includes('--no-memory-reducer'), servers.includes(p), p);
+  for (const p of r.programs) {
+    assert.equal(p.includes('--no-memory-reducer'), servers.includes(p), p);
+    assert.equal(p.includes('--stack-trace-limit=12'), servers.includes(p), p);
+  }
+});
+
+test("serverNodeFlags: the lab's flags, then LAB_SERVER_NODE_FLAGS, as results.json records them", () => {
+  assert.deepEqual(serverNodeFlags({}), ['--no-memory-reducer']);
+  assert.deepEqual(serverNodeFlags({ LAB_SERVER_NODE_FLAGS: '  --trace-gc   --stack-trace-limit=12 ' }), [
+    '--no-memory-reducer',
+    '--trace-gc',
+    '--stack-trace-limit=12',
+  ]);
 });
 
 test('bundled code resolves paths against its source file, as under tsx', async () => {
