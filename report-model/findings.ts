@@ -156,11 +156,11 @@ function engineAgainstReference(s: ScenarioResult, rows: TransportResult[]): str
   const verdict =
     v.winner === 'a' || v.winner === 'b'
       ? v.by === 'pairs'
-        ? `${side} is cheaper: the trials' ranges overlap, but ${pairs} lies clear of 1`
+        ? `${side} is cheaper: the trials' ranges overlap, but ${pairs} lies more than 10 % from 1`
         : `${side} is cheaper beyond the trials' spread${pairs ? `; ${pairs}` : ''}`
       : v.winner === 'tie'
         ? pairs
-          ? `no measurable difference: the trials' ranges overlap, and ${pairs} takes in 1`
+          ? `no measurable difference: the trials' ranges overlap, and ${pairs} reaches within 10 % of 1`
           : "no measurable difference (the trials' ranges overlap)"
         : 'one trial each, so no verdict (run with --profile full or --repeat 3)';
   return `in ${s.name}, ${figures}: ${verdict}`;
