@@ -41,12 +41,14 @@ test('a bundled server and load process serve a websocket echo run', { timeout: 
   const server = bundledProgram(import.meta.resolve('../runner/server-child.ts'));
   assert.ok(server?.file.startsWith(bundle.dir), 'the server child has its bundled file');
   // LAB_SERVER_NODE_FLAGS reaches the server processes (a flag that changes nothing measured).
+  const before = process.env['LAB_SERVER_NODE_FLAGS'];
   process.env['LAB_SERVER_NODE_FLAGS'] = '--stack-trace-limit=12';
   let r: Awaited<ReturnType<typeof echoRun>>;
   try {
     r = await echoRun();
   } finally {
-    delete process.env['LAB_SERVER_NODE_FLAGS'];
+    if (before === undefined) delete process.env['LAB_SERVER_NODE_FLAGS'];
+    else process.env['LAB_SERVER_NODE_FLAGS'] = before;
   }
   assert.equal(r.state, 'completed', r.error ?? '');
   assert.ok(r.delivered > 10, `delivered ${r.delivered}`);
