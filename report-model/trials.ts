@@ -93,18 +93,22 @@ export function pairedRatio(a: readonly number[] | undefined, b: readonly number
 /**
  * Compares two figures over their trials (`better`: which direction wins). A side wins only when
  * both have at least two trials and either their ranges do not overlap, or their paired ratio's
- * interval lies more than 10 % from 1 on the side the medians are.
+ * interval lies more than 10 % from 1 on the side the medians are. `minEffect` (a share, default
+ * 0) is the least difference a figure can show at all: the ranges must then lie that far apart,
+ * and the pairs' interval that far from 1 when it is above their own 10 %.
  */
-export function compareTrials(a: TrialRange, b: TrialRange, better: 'lower' | 'higher'): TrialVerdict {
+export function compareTrials(a: TrialRange, b: TrialRange, better: 'lower' | 'higher', minEffect = 0): TrialVerdict {
   const ratio = b.median !== 0 ? a.median / b.median : Number.NaN;
   if (a.trials < 2 || b.trials < 2) return { winner: 'single', ratio };
   const paired = pairedRatio(a.values, b.values);
   const withPairs = paired ? { paired } : {};
   const aWinsIfLower = (aLower: boolean): 'a' | 'b' => ((better === 'lower') === aLower ? 'a' : 'b');
-  if (a.min > b.max || b.min > a.max) return { winner: aWinsIfLower(b.min > a.max), ratio, ...withPairs, by: 'ranges' };
+  const gap = 1 + minEffect;
+  if (a.max * gap < b.min || b.max * gap < a.min) return { winner: aWinsIfLower(a.max * gap < b.min), ratio, ...withPairs, by: 'ranges' };
   // The pairs decide only in the direction the medians point, and only for a difference of more
   // than PAIRED_MIN_EFFECT: pairs within one run do not see how the ratio itself moves between runs.
-  if (paired && paired.high < 1 / (1 + PAIRED_MIN_EFFECT) && a.median < b.median) return { winner: aWinsIfLower(true), ratio, paired, by: 'pairs' };
-  if (paired && paired.low > 1 + PAIRED_MIN_EFFECT && a.median > b.median) return { winner: aWinsIfLower(false), ratio, paired, by: 'pairs' };
+  const least = 1 + Math.max(PAIRED_MIN_EFFECT, minEffect);
+  if (paired && paired.high < 1 / least && a.median < b.median) return { winner: aWinsIfLower(true), ratio, paired, by: 'pairs' };
+  if (paired && paired.low > least && a.median > b.median) return { winner: aWinsIfLower(false), ratio, paired, by: 'pairs' };
   return { winner: 'tie', ratio, ...withPairs };
 }

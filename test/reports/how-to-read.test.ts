@@ -21,6 +21,7 @@ describe('report: CPU sets, noisy reruns and the how-to-read box', () => {
       assert.match(out, /compare them between transports of one run/);
       assert.match(out, /trial by trial \(trial k of each runs back to back\), the 95 % interval of their ratio lies more than 10 % from 1/);
       assert.match(out, /its columns are marked saturated\. The p50 at the fixed rate is the latency to compare servers by/);
+      assert.match(out, /so only a difference over 10 % is named/);
     }
     for (const out of [md, page]) {
       assert.match(out, /server on CPU 1, load on CPU 0/);

@@ -104,6 +104,21 @@ describe('compareTrials: trial k of one row against trial k of the other', () =>
     assert.equal(apart.by, 'pairs');
   });
 
+  it('a least difference: ranges must lie that far apart, and pairs that far from 1', () => {
+    // Run m's fixed-rate p50s: the engine's range below ws's, 2 % apart at the closest.
+    const a = range(1.41, 1.37, 1.48);
+    const b = range(1.55, 1.51, 1.62);
+    assert.equal(compareTrials(a, b, 'lower').winner, 'a');
+    assert.equal(compareTrials(a, b, 'lower', 0.1).winner, 'tie');
+    assert.equal(compareTrials(range(1.2, 1.1, 1.3), b, 'lower', 0.1).winner, 'a', '1.3 × 1.1 is below 1.51');
+    assert.equal(compareTrials(b, range(1.2, 1.1, 1.3), 'lower', 0.1).winner, 'b');
+    // Pairs 12 % apart, ranges overlapping: enough for the pairs' own 10 %, not for a least difference of 15 %.
+    const drift = withValues([10, 13, 16]);
+    const lower = withValues([8.9, 11.6, 14.2]);
+    assert.equal(compareTrials(drift, lower, 'lower').winner, 'b');
+    assert.equal(compareTrials(drift, lower, 'lower', 0.15).winner, 'tie');
+  });
+
   it('pairs never name a winner against the medians', () => {
     // The pairs put a below b, but a's median is above b's: no claim either way.
     const a = { median: 10, min: 5, max: 12, trials: 3, values: [5, 10, 12] };
