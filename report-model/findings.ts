@@ -9,7 +9,7 @@ import { transportByName } from '../transports/index.ts';
 import type { Finding } from './doc.ts';
 import type { ScenarioFacet } from './facet.ts';
 import { figure } from './figures.ts';
-import { compareTrials, type PairedRatio, type TrialRange, trialRange } from './trials.ts';
+import { compareTrials, PAIRED_MIN_EFFECT, type PairedRatio, type TrialRange, trialRange } from './trials.ts';
 import {
   bytesPerMessage,
   completedWith,
@@ -92,12 +92,14 @@ function spreadNote(x: { row: TransportResult }, key: string, get: (r: Transport
 }
 
 /**
- * The least difference the fixed-rate p50 is named for. It is mostly the load process's own
- * sending (1 ms timer ticks: 1.3–1.6 ms from the intended send time against 0.5–0.65 ms from the
- * actual one), and in four runs of one command the engine's over `ws`'s moved from 1.03 (every
- * pair of one run above 1) to 0.91 (the ranges of two later runs apart, below 1).
+ * The least difference the fixed-rate p50 is named for: most of it is the load process's own
+ * sending, and its ratio between two servers moved by more than this between runs
+ * (docs/ARCHITECTURE.md, "The runner and its children").
  */
 const FIXED_P50_LEAST = 0.1;
+
+/** A share in words: 0.1 → "10 %". */
+const pctWords = (share: number): string => `${fmtFixed(share * 100, 0)} %`;
 
 /**
  * Lowest and highest p99, with the facet's note. Where the rows' own percentiles are a queue's,
@@ -123,13 +125,12 @@ function latencyFinding(s: ScenarioResult, rows: TransportResult[], facet: Scena
   const ranges = values.map((x) => ({ x, r: trialRange(x.row, key, get)! }));
   const bestRange = ranges.find((o) => o.x === best)!.r;
   const tied = ranges.filter((o) => o.x !== best && compareTrials(bestRange, o.r, 'lower', least).winner === 'tie');
-  const within = least > 0 ? `the trials' spread or ${fmtFixed(least * 100, 0)} %` : "the trials' spread";
+  const within = least > 0 ? `the trials' spread or ${pctWords(least)}` : "the trials' spread";
   let text: string;
   if (worst.row !== best.row && tied.some((o) => o.x === worst)) {
     // Even the highest is within reach of the lowest: nothing to choose between them.
     text = `${s.name}: no measurable difference in ${what}: ${ranges.map((o) => `${o.x.row.transport} ${withRange(o.r, fmtSig, ' ms')}`).join(', ')}`;
-    if (least > 0)
-      text += ` (a fixed-rate p50 is mostly the load process's own sending, so only ranges more than ${fmtFixed(least * 100, 0)} % apart are named)`;
+    if (least > 0) text += ` (a fixed-rate p50 is mostly the load process's own sending, so only ranges more than ${pctWords(least)} apart are named)`;
   } else {
     text = `${s.name}: lowest ${what}: ${best.row.transport} (${fmtSig(best.v)} ms)`;
     if (tied.length) text += `, within ${within} of ${tied.map((o) => o.x.row.transport).join(', ')}`;
@@ -169,11 +170,11 @@ function engineAgainstReference(s: ScenarioResult, rows: TransportResult[]): str
   const verdict =
     v.winner === 'a' || v.winner === 'b'
       ? v.by === 'pairs'
-        ? `${side} is cheaper: the trials' ranges overlap, but ${pairs} lies more than 10 % from 1`
+        ? `${side} is cheaper: the trials' ranges overlap, but ${pairs} lies more than ${pctWords(PAIRED_MIN_EFFECT)} from 1`
         : `${side} is cheaper beyond the trials' spread${pairs ? `; ${pairs}` : ''}`
       : v.winner === 'tie'
         ? pairs
-          ? `no measurable difference: the trials' ranges overlap, and ${pairs} reaches within 10 % of 1`
+          ? `no measurable difference: the trials' ranges overlap, and ${pairs} reaches within ${pctWords(PAIRED_MIN_EFFECT)} of 1`
           : "no measurable difference (the trials' ranges overlap)"
         : 'one trial each, so no verdict (run with --profile full or --repeat 3)';
   return `in ${s.name}, ${figures}: ${verdict}`;

@@ -67,7 +67,7 @@ export function trialRange(row: TransportResult, key: string, get: (r: Transport
  * 0.88–0.97 trial by trial, so the first run's pairs alone would have named `ws` the lower, while
  * the cost ratio stayed within 0.61–0.71 in all three.
  */
-const PAIRED_MIN_EFFECT = 0.1;
+export const PAIRED_MIN_EFFECT = 0.1;
 
 /** Student's t, two-sided 95 % (the 0.975 quantile), for 1–30 degrees of freedom; 1.96 beyond. */
 const T975 = [

@@ -222,9 +222,8 @@ async function pingPong(m: Req<'ping-pong'>): Promise<LoadCalls['ping-pong']['re
     Math.min(500, timeoutMs / 4),
   );
   const loop = async (client: TransportClient): Promise<void> => {
-    while (performance.now() < end) {
+    for (let at = performance.now(); at < end; at = performance.now()) {
       const seq = ++next;
-      const at = performance.now();
       const echoed = new Promise<void>((wake, fail) => {
         awaiting.set(seq, { wake, fail, at });
       });

@@ -100,8 +100,8 @@ type LoadChild = Pick<Child<LoadCalls, LoadEvents>, 'ask' | 'on' | 'kill' | 'lab
  * reducer runs full collections 8 s after a process's last one whenever it allocates little:
  * for a server started a second before its measured window, that lands inside the window in some
  * trials and not in others, and only for the servers lean enough to qualify (the engine's; see
- * docs/ARCHITECTURE.md for what it did to the figures). A server that has run for hours meets it once per natural full collection; without it, every server is
- * measured in that steady state.
+ * docs/ARCHITECTURE.md for what it did to the figures). A server that has run for hours meets it
+ * once per natural full collection; without it, every server is measured in that steady state.
  */
 const SERVER_NODE_FLAGS: readonly string[] = ['--no-memory-reducer'];
 
