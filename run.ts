@@ -28,7 +28,7 @@ import { ensurePeer } from './transports/peers.ts';
 import { nodeCounts, withRunRedis } from './cluster/run.ts';
 import { createServerFor } from './transports/load.ts';
 import type { Delivery } from './transports/descriptor.ts';
-import { runBench, type PlannedScenario } from './runner/bench.ts';
+import { ownTrials, runBench, type PlannedScenario } from './runner/bench.ts';
 import { type CpuPlan, coreCount, planCpus, tasksetAvailable } from './runner/cpus.ts';
 import { SCENARIOS, SCENARIO_GROUPS, scenarioByName } from './scenarios/index.ts';
 import { SHARED_FLAGS, flagHelp, readFlags } from './runner/flags.ts';
@@ -198,7 +198,8 @@ async function bench(argv: string[]): Promise<number> {
   const reader = readFlags(allSpecs, values, profile);
   const planned: PlannedScenario[] = chosen.map((n) => {
     const scenario = scenarioByName(n)!;
-    return { scenario, params: scenario.params(reader, profile) };
+    const own = ownTrials(scenario, profile, str('repeat') !== undefined);
+    return { scenario, params: scenario.params(reader, profile), ...(own !== undefined && { repeat: own }) };
   });
   const out = path.resolve(str('out') ?? path.join('reports', 'out', new Date().toISOString().replace(/[:.]/g, '-')));
   await mkdir(out, { recursive: true });

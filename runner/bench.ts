@@ -19,6 +19,8 @@ export interface PlannedScenario {
   // biome-ignore lint/suspicious/noExplicitAny: params were built by this scenario's own params()
   scenario: Scenario<any>;
   params: object;
+  /** Trials of this scenario × transport, when not the plan's `repeat`. */
+  repeat?: number;
 }
 
 export interface BenchPlan {
@@ -37,6 +39,14 @@ export interface BenchPlan {
 }
 
 /**
+ * A scenario's own trial count, when it differs from the run's: on the quick profile without
+ * `--repeat`, the trials the scenario asks for (`quickTrials`); otherwise undefined (the run's).
+ */
+export function ownTrials(scenario: Pick<Scenario, 'quickTrials'>, profile: string, repeatGiven: boolean): number | undefined {
+  return !repeatGiven && profile === 'quick' ? scenario.quickTrials : undefined;
+}
+
+/**
  * Set-up a run pays besides its scenario's own plan: forking the server and
  * load processes through tsx and closing them. Measured on the quick profile.
  */
@@ -45,11 +55,11 @@ const RUN_SETUP_MS = 1500;
 /** Planned ms of every run in the order the runner takes them; a run that will be skipped plans 0. */
 function plannedRuns(plan: BenchPlan): number[] {
   const out: number[] = [];
-  for (const { scenario, params } of plan.scenarios)
+  for (const { scenario, params, repeat } of plan.scenarios)
     for (const t of plan.transports) {
       const skip = whyNot(scenario, t, params, plan.run.path) !== null;
       const ms = skip ? 0 : RUN_SETUP_MS + scenario.plannedMs(params, descriptorOf(t));
-      for (let k = 0; k < (skip ? 1 : (plan.repeat ?? 1)); k++) out.push(ms);
+      for (let k = 0; k < (skip ? 1 : (repeat ?? plan.repeat ?? 1)); k++) out.push(ms);
     }
   return out;
 }
@@ -121,10 +131,10 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
     const total = plan.scenarios.length * plan.transports.length;
     let step = 0;
     let run = 0;
-    for (const { scenario, params } of plan.scenarios) {
+    for (const { scenario, params, repeat: own } of plan.scenarios) {
       const sr: ScenarioResult = { name: scenario.name, params: { ...params }, results: [] };
       results.scenarios.push(sr);
-      const repeat = plan.repeat ?? 1;
+      const repeat = own ?? plan.repeat ?? 1;
       const loadCores = plan.run.cpus && !('off' in plan.run.cpus) ? plan.run.cpus.load.length : 1;
       // One slot per transport: its first progress index (as plannedRuns counts them), and its trials;
       // a row that cannot run is settled at once.

@@ -94,7 +94,7 @@ export const SHARED_FLAGS: FlagSpecs = {
   clients: { help: 'subscribers / connections', kind: 'number', quick: 50, min: 1, max: 100_000, integer: true },
   rate: { help: 'messages per second (push: published; echo: per client)', kind: 'number', quick: 50, min: 0.01, max: 1_000_000 },
   size: { help: 'payload bytes per message (at least 32: the stamp)', kind: 'number', quick: 64, min: 32, max: 16 * 1024 * 1024, integer: true },
-  duration: { help: 'push: seconds measured', kind: 'number', quick: 2, full: 5, min: 0.1, max: 3600 },
+  duration: { help: 'push: seconds measured per trial (quick: 3 trials)', kind: 'number', quick: 0.7, full: 5, min: 0.1, max: 3600 },
   warmup: { help: 'seconds of traffic before measuring starts (excluded from figures)', kind: 'number', quick: 0, full: 1, min: 0, max: 600 },
   'poll-interval': { help: 'short-polling interval, ms', kind: 'number', quick: 1000, min: 1, max: 600_000 },
   'long-poll-timeout': { help: 'how long a long poll is held, ms', kind: 'number', quick: 25_000, min: 1, max: 300_000, integer: true },

@@ -36,6 +36,12 @@ export interface Scenario<P extends object = Record<string, unknown>> {
   skipReason?(transport: TransportDescriptor, params: P): string | null;
   /** Not among a run's default scenarios: runs when named, or when the run's path adds it. */
   byNameOnly?: boolean;
+  /**
+   * Trials on the quick profile when `--repeat` is not given (default 1). A scenario that answers a
+   * latency column of the decision matrix takes several short ones: one short trial's p99 is one
+   * moment of a shared machine, and a range shows it.
+   */
+  quickTrials?: number;
   /** Measures the proxy in the path: n/a unless the run goes through one (`--via nginx`). */
   needsProxy?: boolean;
   /**

@@ -24,7 +24,10 @@ function matrix(s: ScenarioResult): MatrixColumn[] {
       cells: matrixCells(s, (r) => {
         const range = trialRange(r, 'latencyMs.p99', (x) => num(x.latencyMs?.p99));
         const p50 = num(r.latencyMs?.p50);
-        return range && p50 !== undefined ? { range, text: `${fmtSig(p50)} / ${fmtSig(range.median)} ms` } : undefined;
+        if (!range || p50 === undefined) return undefined;
+        // A p99 of short trials is one moment of the machine: its trials' range is part of the value.
+        const spread = range.trials > 1 ? `, p99 ${fmtSig(range.min)}–${fmtSig(range.max)}` : '';
+        return { range, text: `${fmtSig(p50)} / ${fmtSig(range.median)} ms${spread}` };
       }),
     },
     {

@@ -78,6 +78,8 @@ export const push: Scenario<PushParams> = {
   summary: 'server → N subscribers at a constant rate: one-way latency, loss, bytes per delivered message, server cost',
   facet: pushFacet,
   params: pushParams,
+  // The matrix's latency column: three short trials (0.7 s each on the quick profile) give its p99 a range.
+  quickTrials: 3,
   plannedMs: (p, t) => p.warmupMs + p.durationMs + deliveryLagMs(t, p.pollIntervalMs) + p.clients * CONNECT_MS + fixedLoadPlannedMs(t.name, p.fixed),
   async run(transport: TransportName, p: PushParams, ctx: RunContext): Promise<TransportResult> {
     const row = await pushOnce(transport, p, ctx);
