@@ -78,7 +78,7 @@ test('a scenario with trials of its own runs them beside scenarios that take the
   const [three, one] = results.scenarios;
   for (const r of three!.results) {
     assert.equal(r.extra?.['trials'], 3);
-    assert.deepEqual((r.extra?.['spread'] as Record<string, unknown>)['latencyMs.p99'], { min: 1, max: 3 });
+    assert.deepEqual((r.extra!['spread'] as Record<string, unknown>)['latencyMs.p99'], { min: 1, max: 3 });
   }
   for (const r of one!.results) assert.equal(r.extra?.['trials'], undefined);
 });
