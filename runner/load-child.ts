@@ -16,6 +16,7 @@ import { clientFrom } from '../transports/load.ts';
 import { serveParent } from './child.ts';
 import type { LoadCalls, LoadEvents, LoadMode } from './protocol.ts';
 import { runSchedule } from './schedule.ts';
+import { type AwaitedEcho, runClosedLoop } from './closed-loop.ts';
 
 type Req<K extends keyof LoadCalls> = { type: K } & LoadCalls[K]['req'];
 
@@ -79,8 +80,8 @@ let samples: number[] | undefined;
 const MAX_SAMPLES = 200_000;
 /** How long a closed loop waits for an echo before it fails, ms. */
 const ECHO_TIMEOUT_MS = 10_000;
-/** Ping-pong: the echoes awaited, oldest first: who waits, and when the message left (`performance.now()`). */
-const awaiting = new Map<number, { wake: () => void; fail: (e: Error) => void; at: number }>();
+/** Ping-pong: the echoes awaited, oldest first (runner/closed-loop.ts). */
+const awaiting = new Map<number, AwaitedEcho>();
 
 function noteError(e: Error): void {
   if (errors.length < 5) errors.push(e.message);
@@ -203,42 +204,19 @@ async function sendLoad(m: Req<'send'>): Promise<LoadCalls['send']['reply']> {
 /** Closed loop for `durationMs`: every client keeps `inFlight` messages out, each sent when an echo returns. */
 async function pingPong(m: Req<'ping-pong'>): Promise<LoadCalls['ping-pong']['reply']> {
   const size = m.size;
-  const inFlight = m.inFlight ?? 1;
-  const end = performance.now() + m.durationMs;
-  const timeoutMs = m.echoTimeoutMs ?? ECHO_TIMEOUT_MS;
-  let next = 0;
-  // One watchdog fails the echo that is overdue, looking from the oldest awaited. A 10 s timer per
-  // message kept hundreds of thousands alive at 40,000 round trips a second: a 140 MB heap whose
-  // full collections stopped the loop for 280 ms.
-  const watchdog = setInterval(
-    () => {
-      const now = performance.now();
-      for (const [seq, w] of awaiting) {
-        if (now - w.at < timeoutMs) break;
-        awaiting.delete(seq);
-        w.fail(new Error(`no echo of message ${seq} within ${timeoutMs / 1000} s`));
-      }
-    },
-    Math.min(500, timeoutMs / 4),
-  );
-  const loop = async (client: TransportClient): Promise<void> => {
-    for (let at = performance.now(); at < end; at = performance.now()) {
-      const seq = ++next;
-      const echoed = new Promise<void>((wake, fail) => {
-        awaiting.set(seq, { wake, fail, at });
-      });
-      const now = process.hrtime.bigint();
-      sent++;
-      await client.send(encodePayload(seq, now, now, size));
-      await echoed;
-    }
-  };
-  try {
-    await Promise.all(clients.flatMap((c) => Array.from({ length: inFlight }, () => loop(c))));
-  } finally {
-    clearInterval(watchdog);
-  }
-  return { first: 1, last: next, sent };
+  const senders = clients.map((client) => (seq: number) => {
+    const now = process.hrtime.bigint();
+    sent++;
+    return client.send(encodePayload(seq, now, now, size));
+  });
+  const { last } = await runClosedLoop({
+    senders,
+    inFlight: m.inFlight ?? 1,
+    durationMs: m.durationMs,
+    timeoutMs: m.echoTimeoutMs ?? ECHO_TIMEOUT_MS,
+    awaiting,
+  });
+  return { first: 1, last, sent };
 }
 
 function finish(m: Req<'finish'>): LoadCalls['finish']['reply'] {
