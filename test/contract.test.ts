@@ -25,6 +25,7 @@ test('every registered transport has a server and a client that load', async () 
     'sse-node',
     'websocket+deflate',
     'ws+deflate',
+    'ws+preframed',
   ]);
   for (const d of registered().filter((x) => !x.peer)) {
     const server = await serverFrom(d.server);

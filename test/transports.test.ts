@@ -14,9 +14,9 @@ test('the five built-in transports, the tcp ceiling, the variants and the peers,
   assert.deepEqual(transportNames(), ['polling', 'long-polling', 'sse', 'websocket', 'ws'], 'a run takes the five by default');
   assert.deepEqual(
     transports().map((d) => d.name),
-    ['polling', 'long-polling', 'sse', 'websocket', 'ws', 'tcp', ...VARIANTS, 'websocket+deflate', 'ws+deflate', ...PEERS],
+    ['polling', 'long-polling', 'sse', 'websocket', 'ws', 'tcp', ...VARIANTS, 'websocket+deflate', 'ws+deflate', 'ws+preframed', ...PEERS],
   );
-  assert.deepEqual([...TRANSPORTS], ['polling', 'long-polling', 'sse', 'websocket', 'ws', 'tcp', ...VARIANTS, 'websocket+deflate', 'ws+deflate', ...PEERS]);
+  assert.deepEqual([...TRANSPORTS], ['polling', 'long-polling', 'sse', 'websocket', 'ws', 'tcp', ...VARIANTS, 'websocket+deflate', 'ws+deflate', 'ws+preframed', ...PEERS]);
 });
 
 test("a node:http variant keeps its transport's traits and client and names the server it runs on", () => {

@@ -94,6 +94,8 @@ export interface TransportDescriptor {
   variantOf?: string;
   /** Not among a run's default rows: runs only when named (`--transports websocket+deflate`). */
   byNameOnly?: boolean;
+  /** Its server frames a broadcast once and writes the same bytes to every subscriber (rather than framing it per subscriber). */
+  preframes?: boolean;
   /** A program or library measured beside the lab's own rows (websocketd, uWebSockets.js, socket.io): what it needs and cannot do. */
   peer?: PeerInfo;
   /**

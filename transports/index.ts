@@ -39,6 +39,7 @@ const BUILT_IN: TransportDescriptor[] = [
     traits: { delivery: 'frames', heartbeat: 'ping-pong', socketsPerClient: 1, upward: 'frame' },
     look: { color: '#009E73', dash: [] },
     role: 'engine',
+    preframes: true,
     server: serverModule('websocket.ts', 'createWebSocketServer'),
     client: clientModule('websocket.ts', 'EngineClient'),
   },
@@ -80,6 +81,22 @@ const DEFLATE_VARIANTS: TransportDescriptor[] = BUILT_IN.filter((d) => d.role ==
   byNameOnly: true,
 }));
 
+/**
+ * `ws` with each broadcast framed once by ws's own `Sender.frame` and the same bytes written to
+ * every peer, as the engine's server does: beside the plain `ws` row it shows how much of a push
+ * gap is the API (ws frames per `send`) and how much the engine. Run only by name.
+ */
+const PREFRAMED_VARIANTS: TransportDescriptor[] = BUILT_IN.filter((d) => d.role === 'reference').map((d) => ({
+  name: `${d.name}+preframed`,
+  inWords: `${d.inWords} with broadcasts framed once`,
+  traits: d.traits,
+  look: { color: d.look.color, dash: [10, 2, 2, 2] },
+  server: serverModule('ws.ts', 'createPreframedWsServer'),
+  client: d.client,
+  byNameOnly: true,
+  preframes: true,
+}));
+
 /** The choices of `--http-server`, in help order (the first is the default). */
 export const HTTP_SERVER_KINDS: readonly HttpServerKind[] = ['express', 'node'];
 
@@ -103,9 +120,9 @@ function onNodeHttp(d: TransportDescriptor): TransportDescriptor {
 const VARIANTS: TransportDescriptor[] = BUILT_IN.filter((d) => d.httpServer === 'express').map(onNodeHttp);
 
 /** The names of the transports the lab ships with, variants included, in report order (results files name no others). */
-export const BUILT_IN_NAMES: readonly string[] = [...BUILT_IN, ...VARIANTS, ...DEFLATE_VARIANTS, ...PEERS].map((d) => d.name);
+export const BUILT_IN_NAMES: readonly string[] = [...BUILT_IN, ...VARIANTS, ...DEFLATE_VARIANTS, ...PREFRAMED_VARIANTS, ...PEERS].map((d) => d.name);
 
-const registry = new Map<string, TransportDescriptor>([...BUILT_IN, ...VARIANTS, ...DEFLATE_VARIANTS, ...PEERS].map((d) => [d.name, d]));
+const registry = new Map<string, TransportDescriptor>([...BUILT_IN, ...VARIANTS, ...DEFLATE_VARIANTS, ...PREFRAMED_VARIANTS, ...PEERS].map((d) => [d.name, d]));
 
 /**
  * A `--transports` list with its group names expanded: `peers` stands for every peer row

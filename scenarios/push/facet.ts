@@ -9,6 +9,7 @@ import { loadInWords } from '../../report-model/findings.ts';
 import { fmtInt, fmtSig, num } from '../../report-model/format.ts';
 import { trialRange } from '../../report-model/trials.ts';
 import { matrixCells } from '../facet-kit.ts';
+import { broadcastFramingNote } from '../broadcast-note.ts';
 
 function matrix(s: ScenarioResult): MatrixColumn[] {
   const where = loadInWords(s, undefined);
@@ -63,5 +64,5 @@ function matrix(s: ScenarioResult): MatrixColumn[] {
   return columns;
 }
 
-/** The push facet: the load in words comes from the common parameter names. */
-export const pushFacet: ScenarioFacet = { matrix };
+/** The push facet: the load in words comes from the common parameter names; the note on what the engine and ws do not hold equal. */
+export const pushFacet: ScenarioFacet = { matrix, findings: (s) => [broadcastFramingNote(s)].filter((f) => f !== undefined) };
