@@ -19,7 +19,7 @@ export interface PlannedScenario {
   // biome-ignore lint/suspicious/noExplicitAny: params were built by this scenario's own params()
   scenario: Scenario<any>;
   params: object;
-  /** Trials of this scenario × transport, when not the plan's `repeat`. */
+  /** The scenario's own trial count (its `quickTrials`, from `ownTrials`), when not the plan's `repeat`; its runs are told so (`quickTrials`). */
   repeat?: number;
 }
 
@@ -176,6 +176,7 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
                 trial: k,
                 progress: (l) => log(`${trialTag} ${l}`),
                 signal: stopper.signal,
+                ...(own !== undefined && { quickTrials: true }),
               });
               log(`${trialTag} ${t}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
               return row;

@@ -14,6 +14,8 @@ export interface RunContext extends RunParams {
   progress(line: string): void;
   /** Aborted when the user interrupts the run (Ctrl-C). */
   signal: AbortSignal;
+  /** The trials are the scenario's own `quickTrials` (quick profile, no --repeat): a phase it reports once may run in the first only. */
+  quickTrials?: boolean;
 }
 
 export interface Scenario<P extends object = Record<string, unknown>> {

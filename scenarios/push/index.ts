@@ -10,7 +10,7 @@ import type { HeaderProfile } from '../../clients/contract.ts';
 import { collect } from '../../runner/collect.ts';
 import { deliveryLagMs, peerGap, type RunContext, type Scenario } from '../contract.ts';
 import { pushFacet } from './facet.ts';
-import type { FlagReader, Profile } from '../../runner/flags.ts';
+import type { FlagReader } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
 import { type FixedLoadSpec, fixedLoadPlannedMs, fixedLoadSpec, withFixedLoad } from '../../runner/fixed-load.ts';
@@ -36,8 +36,6 @@ export interface PushParams {
   warmupMs: number;
   /** The fixed-load phase after the push (frame rows): server CPU per message at a rate all sustain. */
   fixed?: FixedLoadSpec;
-  /** Trials that run the fixed-load phase, from the first (absent: every trial). */
-  fixedTrials?: number;
 }
 
 export const PUSH_DEFAULTS: PushParams = {
@@ -52,12 +50,8 @@ export const PUSH_DEFAULTS: PushParams = {
   warmupMs: 0,
 };
 
-/**
- * Push parameters from the shared flags. On the quick profile the fixed-load phase runs in the
- * first trial only: its second at a fixed rate reads steadier than a short push's p99, and two
- * more per frame row would add about 8 s to a run that must stay within five minutes.
- */
-function pushParams(f: FlagReader, profile: Profile): PushParams {
+/** Push parameters from the shared flags. */
+function pushParams(f: FlagReader): PushParams {
   return {
     clients: f.num('clients'),
     rate: f.num('rate'),
@@ -67,7 +61,6 @@ function pushParams(f: FlagReader, profile: Profile): PushParams {
     loadProcesses: f.num('load-processes'),
     warmupMs: f.num('warmup') * 1000,
     fixed: fixedLoadSpec(f, 'push'),
-    ...(profile === 'quick' && { fixedTrials: 1 }),
   };
 }
 
@@ -90,17 +83,15 @@ export const push: Scenario<PushParams> = {
   params: pushParams,
   // The matrix's latency column: three short trials (0.7 s each on the quick profile) give its p99 a range.
   quickTrials: QUICK_TRIALS,
-  // A trial's plan: the fixed-load phase shared out over the quick profile's trials when only the first runs it.
-  plannedMs: (p, t) =>
-    p.warmupMs +
-    p.durationMs +
-    deliveryLagMs(t, p.pollIntervalMs) +
-    p.clients * CONNECT_MS +
-    (fixedLoadPlannedMs(t.name, p.fixed) * Math.min(p.fixedTrials ?? QUICK_TRIALS, QUICK_TRIALS)) / QUICK_TRIALS,
+  // The plan counts the fixed-load phase in every trial: an estimate a little long when the quick trials run it once.
+  plannedMs: (p, t) => p.warmupMs + p.durationMs + deliveryLagMs(t, p.pollIntervalMs) + p.clients * CONNECT_MS + fixedLoadPlannedMs(t.name, p.fixed),
   async run(transport: TransportName, p: PushParams, ctx: RunContext): Promise<TransportResult> {
     const row = await pushOnce(transport, p, ctx);
-    const fixedRuns = p.fixed && (ctx.trial ?? 1) <= (p.fixedTrials ?? Number.POSITIVE_INFINITY);
-    return fixedRuns && p.fixed ? withFixedLoad(row, transport, p.fixed, ctx, ctx.progress) : row;
+    // The quick profile's own three trials run the fixed-load phase in the first only: its second at a
+    // fixed rate reads steadier than a short push's p99, and two more per frame row would add about
+    // 8 s to a run that must stay within five minutes. --repeat and the full profile run it in every trial.
+    const fixedRuns = !(ctx.quickTrials && (ctx.trial ?? 1) > 1);
+    return p.fixed && fixedRuns ? withFixedLoad(row, transport, p.fixed, ctx, ctx.progress) : row;
   },
 };
 

@@ -50,6 +50,7 @@ test('a scenario with trials of its own runs them beside scenarios that take the
     plannedMs: () => 0,
     run: async (t, _p, ctx) => {
       calls.push(`${name} ${t}#${ctx.trial}`);
+      if (ctx.quickTrials !== (name === 'three' ? true : undefined)) throw new Error(`${name}: told quickTrials ${ctx.quickTrials}`);
       return measuredRow(t, { latencyMs: { p50: ctx.trial!, p90: 1, p99: ctx.trial!, p999: 1, max: 1, mean: 1, count: 1 } });
     },
   });
