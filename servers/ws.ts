@@ -15,8 +15,9 @@ import { buildServer, upgradeClient } from './base.ts';
 import { visibleTo, type HubMessage } from './hub.ts';
 
 /** ws's own frame encoder (public in ws, absent from its type declarations): a frame as a header and its payload. */
-const Sender = (wsPackage as unknown as { Sender: { frame(data: Buffer, o: { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean }): Buffer[] } })
-  .Sender;
+const Sender = (
+  wsPackage as unknown as { Sender: { frame(data: Buffer, o: { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean }): Buffer[] } }
+).Sender;
 
 /** The reference row: every broadcast goes through `ws.send`, framed again for each peer, as ws's API has its users do. */
 export function createWsServer(options?: ServerOptions): TransportServer {

@@ -16,7 +16,10 @@ test('the five built-in transports, the tcp ceiling, the variants and the peers,
     transports().map((d) => d.name),
     ['polling', 'long-polling', 'sse', 'websocket', 'ws', 'tcp', ...VARIANTS, 'websocket+deflate', 'ws+deflate', 'ws+preframed', ...PEERS],
   );
-  assert.deepEqual([...TRANSPORTS], ['polling', 'long-polling', 'sse', 'websocket', 'ws', 'tcp', ...VARIANTS, 'websocket+deflate', 'ws+deflate', 'ws+preframed', ...PEERS]);
+  assert.deepEqual(
+    [...TRANSPORTS],
+    ['polling', 'long-polling', 'sse', 'websocket', 'ws', 'tcp', ...VARIANTS, 'websocket+deflate', 'ws+deflate', 'ws+preframed', ...PEERS],
+  );
 });
 
 test("a node:http variant keeps its transport's traits and client and names the server it runs on", () => {
