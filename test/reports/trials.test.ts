@@ -181,7 +181,7 @@ describe('combineTrials: a phase only the first trial ran', () => {
     assert.equal(row.latencyMs?.p50, 2);
     assert.equal(row.extra?.['fixedCpuUsPerMessage'], 17.5);
     assert.equal(row.extra?.['fixedP99Ms'], 3);
-    assert.equal((row.extra?.['fixedLoad'] as { ratePerSec: number }).ratePerSec, 5000);
+    assert.equal((row.extra!['fixedLoad'] as { ratePerSec: number }).ratePerSec, 5000);
     const get = (r: TransportResult) => r.extra?.['fixedCpuUsPerMessage'] as number;
     assert.deepEqual(trialRange(row, 'extra.fixedCpuUsPerMessage', get), { median: 17.5, min: 17.5, max: 17.5, trials: 1 }, 'one trial’s figure, no range');
     assert.deepEqual((row.extra!['spread'] as Record<string, unknown>)['latencyMs.p99'], { min: 1, max: 3 });
