@@ -165,6 +165,8 @@ test('Ctrl-C stops every child process and still writes what was measured', asyn
         'bench',
         '--scenario',
         'push',
+        '--repeat',
+        '1',
         '--transports',
         'ws,sse,polling',
         '--duration',
