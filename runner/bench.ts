@@ -58,8 +58,13 @@ function plannedRuns(plan: BenchPlan): number[] {
   for (const { scenario, params, repeat } of plan.scenarios)
     for (const t of plan.transports) {
       const skip = whyNot(scenario, t, params, plan.run.path) !== null;
-      const ms = skip ? 0 : RUN_SETUP_MS + scenario.plannedMs(params, descriptorOf(t));
-      for (let k = 0; k < (skip ? 1 : (repeat ?? plan.repeat ?? 1)); k++) out.push(ms);
+      if (skip) {
+        out.push(0);
+        continue;
+      }
+      // A scenario's own quick trials may plan differently from trial to trial (push measures its fixed load once).
+      for (let k = 1; k <= (repeat ?? plan.repeat ?? 1); k++)
+        out.push(RUN_SETUP_MS + scenario.plannedMs(params, descriptorOf(t), { index: k, quickTrials: repeat !== undefined }));
     }
   return out;
 }

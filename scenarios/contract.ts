@@ -31,9 +31,10 @@ export interface Scenario<P extends object = Record<string, unknown>> {
   /**
    * How long one run on this transport should take, in ms, from the parameters
    * (measured windows, waits, a poll interval of lag): the ETA's plan. Process
-   * start-up is the runner's to add.
+   * start-up is the runner's to add. `trial` says which trial it plans, when the
+   * runs are the scenario's own quick trials (`RunContext.quickTrials`).
    */
-  plannedMs(params: P, transport: TransportDescriptor): number;
+  plannedMs(params: P, transport: TransportDescriptor, trial?: { index: number; quickTrials: boolean }): number;
   /** Why the scenario cannot run on a transport, from its traits, or null when it can. */
   skipReason?(transport: TransportDescriptor, params: P): string | null;
   /** Not among a run's default scenarios: runs when named, or when the run's path adds it. */

@@ -67,6 +67,14 @@ function pushParams(f: FlagReader): PushParams {
 /** Trials of the quick profile without --repeat. */
 const QUICK_TRIALS = 3;
 
+/**
+ * Whether a trial runs the fixed-load phase: the quick profile's own trials run it in the first
+ * only (its second at a fixed rate reads steadier than a short push's p99, and two more per frame
+ * row would add about 8 s to a run that must stay within five minutes); --repeat and the full
+ * profile run it in every trial.
+ */
+const fixedPhaseRuns = (quickTrials: boolean | undefined, trial: number | undefined): boolean => !(quickTrials && (trial ?? 1) > 1);
+
 /** Connecting one subscriber, for the ETA (measured on the quick profile). */
 const CONNECT_MS = 4;
 
@@ -83,15 +91,15 @@ export const push: Scenario<PushParams> = {
   params: pushParams,
   // The matrix's latency column: three short trials (0.7 s each on the quick profile) give its p99 a range.
   quickTrials: QUICK_TRIALS,
-  // The plan counts the fixed-load phase in every trial: an estimate a little long when the quick trials run it once.
-  plannedMs: (p, t) => p.warmupMs + p.durationMs + deliveryLagMs(t, p.pollIntervalMs) + p.clients * CONNECT_MS + fixedLoadPlannedMs(t.name, p.fixed),
+  plannedMs: (p, t, trial) =>
+    p.warmupMs +
+    p.durationMs +
+    deliveryLagMs(t, p.pollIntervalMs) +
+    p.clients * CONNECT_MS +
+    (fixedPhaseRuns(trial?.quickTrials, trial?.index) ? fixedLoadPlannedMs(t.name, p.fixed) : 0),
   async run(transport: TransportName, p: PushParams, ctx: RunContext): Promise<TransportResult> {
     const row = await pushOnce(transport, p, ctx);
-    // The quick profile's own three trials run the fixed-load phase in the first only: its second at a
-    // fixed rate reads steadier than a short push's p99, and two more per frame row would add about
-    // 8 s to a run that must stay within five minutes. --repeat and the full profile run it in every trial.
-    const fixedRuns = !(ctx.quickTrials && (ctx.trial ?? 1) > 1);
-    return p.fixed && fixedRuns ? withFixedLoad(row, transport, p.fixed, ctx, ctx.progress) : row;
+    return p.fixed && fixedPhaseRuns(ctx.quickTrials, ctx.trial) ? withFixedLoad(row, transport, p.fixed, ctx, ctx.progress) : row;
   },
 };
 

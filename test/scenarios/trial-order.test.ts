@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ownTrials, runBench } from '../../runner/bench.ts';
 import { push } from '../../scenarios/push/index.ts';
+import { readFlags, SHARED_FLAGS } from '../../runner/flags.ts';
+import { transport } from '../../transports/index.ts';
 import { measuredRow, type Scenario } from '../../scenarios/contract.ts';
 
 test('trials interleave across transports; each transport still gets its trials combined', async () => {
@@ -90,4 +92,16 @@ test('the quick profile gives a scenario the trials it asks for unless --repeat 
   assert.equal(ownTrials(push, 'quick', true), undefined);
   assert.equal(ownTrials(push, 'full', false), undefined);
   assert.equal(ownTrials({}, 'quick', false), undefined);
+  // The ETA plans the quick trials as they run: the fixed-load phase in the first only.
+  const p = push.params(readFlags({ ...SHARED_FLAGS }, {}, 'quick'), 'quick');
+  const ws = transport('ws');
+  const first = push.plannedMs(p, ws, { index: 1, quickTrials: true });
+  const second = push.plannedMs(p, ws, { index: 2, quickTrials: true });
+  assert.ok(first > second, `${first} ms then ${second} ms`);
+  assert.equal(push.plannedMs(p, ws, { index: 2, quickTrials: false }), first, 'with --repeat every trial has the phase');
+  assert.equal(
+    push.plannedMs(p, transport('sse'), { index: 1, quickTrials: true }),
+    push.plannedMs(p, transport('sse'), { index: 2, quickTrials: true }),
+    'no phase on SSE',
+  );
 });
