@@ -8,7 +8,7 @@ import { Progress, type ProgressSink } from './progress.ts';
 import { MAX_NOISY_RERUNS, calibrate, loopbackProbe, moreLoadProcesses, noisyTrial } from './trial-checks.ts';
 import { collectMeta } from '../metrics/env.ts';
 import { erroredResult, notApplicableResult, whyNot, type Scenario } from '../scenarios/contract.ts';
-import { liveChildren, type RunParams, serverNodeFlags } from './session.ts';
+import { liveChildren, loadNodeFlags, type RunParams, serverNodeFlags } from './session.ts';
 import { prepareChildren } from './bundle.ts';
 import { transport as descriptorOf } from '../transports/index.ts';
 import type { RunPath } from '../path/route.ts';
@@ -80,6 +80,7 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
       ...(plan.profile ? { profile: plan.profile } : {}),
       wsLoadClient: plan.run.wsClient,
       serverNodeFlags: serverNodeFlags(),
+      loadNodeFlags: loadNodeFlags(),
       ...(plan.run.cpus ? { cpuSets: plan.run.cpus } : {}),
       ...(plan.run.path && { path: pathInMeta(plan.run.path) }),
     },
