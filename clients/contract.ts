@@ -15,6 +15,11 @@ export interface ClientOptions {
   clientId: string;
   /** Called for every message, with `process.hrtime.bigint()` taken on receipt. */
   onMessage: (data: string, recvNs: bigint) => void;
+  /**
+   * Load processes: called instead of `onMessage` by a client that holds each message as bytes
+   * (UTF-8 for text; valid only during the call), so it need not make a string of every message.
+   */
+  onMessageBytes?: (data: Uint8Array, recvNs: bigint) => void;
   /** Called for a gap (messages the server no longer holds). */
   onGap?: (from: number, to: number) => void;
   /** Called for an error the client recovers from (it retries); fatal ones reject start(). */
@@ -44,6 +49,12 @@ export interface TransportClient {
   start(): Promise<void>;
   /** Sends one message upward; the server echoes it back to this client. */
   send(data: string): Promise<void>;
+  /**
+   * Where a send settles at once (a frame handed to the socket): sends one text message without
+   * a promise, throwing when it cannot. `data` may be the text's UTF-8 bytes, copied before it
+   * returns. Load processes prefer it to `send` on their hot path.
+   */
+  sendNow?(data: string | Uint8Array): void;
   /** Unsubscribes and closes the connections. */
   stop(): Promise<void>;
   /** HTTP requests made (WebSocket: the handshake). */

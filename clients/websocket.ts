@@ -3,6 +3,9 @@ import { connect, type WebSocketConnection } from '../protocol/index.ts';
 import { type ClientOptions, type TransportClient, webSocketUrl } from './contract.ts';
 import { profileHeaders } from './headers.ts';
 
+/** Bytes handed to `sendNow` are text (UTF-8), not a binary message. */
+const TEXT = { binary: false } as const;
+
 export class EngineClient implements TransportClient {
   private conn: WebSocketConnection | undefined;
   /** Set by stop(): the close that follows is ours, not a failure. */
@@ -21,10 +24,13 @@ export class EngineClient implements TransportClient {
       headers: profileHeaders(this.o.headers, 'webSocket', new URL(this.o.baseUrl).origin),
     });
     this.conn = conn;
-    conn.on('message', (data: Buffer, isBinary: boolean) => {
-      const now = process.hrtime.bigint();
-      this.o.onMessage(data.toString(isBinary ? 'latin1' : 'utf8'), now);
-    });
+    const bytes = this.o.onMessageBytes;
+    if (bytes !== undefined) conn.on('message', (data: Buffer) => bytes(data, process.hrtime.bigint()));
+    else
+      conn.on('message', (data: Buffer, isBinary: boolean) => {
+        const now = process.hrtime.bigint();
+        this.o.onMessage(data.toString(isBinary ? 'latin1' : 'utf8'), now);
+      });
     conn.on('error', (e: Error) => this.o.onError?.(e));
     // A connection that ends while the load still runs loses every message after it: say so and
     // why (the close code and reason, 1006 when TCP just went), so the loss is not silent.
@@ -34,9 +40,15 @@ export class EngineClient implements TransportClient {
   }
 
   async send(data: string): Promise<void> {
+    this.sendNow(data);
+  }
+
+  sendNow(data: string | Uint8Array): void {
     const c = this.conn;
     if (c?.readyState !== 1) throw new Error('WebSocket is not open');
-    c.send(data);
+    // Bytes go as the text frame their string would make: the wire sees the same frame.
+    if (typeof data === 'string') c.send(data);
+    else c.send(data, TEXT);
   }
 
   stop(): Promise<void> {

@@ -21,10 +21,14 @@ export class WsClient implements TransportClient {
       headers: profileHeaders(this.o.headers, 'webSocket', new URL(this.o.baseUrl).origin),
     });
     this.socket = ws;
-    ws.on('message', (data, isBinary) => {
-      const now = process.hrtime.bigint();
-      this.o.onMessage(isBinary ? (data as Buffer).toString('latin1') : data.toString(), now);
-    });
+    const bytes = this.o.onMessageBytes;
+    // Without fragments a message is one Buffer (binaryType 'nodebuffer'); else it is made one.
+    if (bytes !== undefined) ws.on('message', (data) => bytes(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer), process.hrtime.bigint()));
+    else
+      ws.on('message', (data, isBinary) => {
+        const now = process.hrtime.bigint();
+        this.o.onMessage(isBinary ? (data as Buffer).toString('latin1') : data.toString(), now);
+      });
     ws.on('error', (e) => this.o.onError?.(e));
     return new Promise((resolve, reject) => {
       ws.once('open', () => {
@@ -43,6 +47,15 @@ export class WsClient implements TransportClient {
     const ws = this.socket;
     if (!ws || ws.readyState !== WebSocket.OPEN) return Promise.reject(new Error('WebSocket is not open'));
     return new Promise((resolve, reject) => ws.send(data, (err) => (err ? reject(err) : resolve())));
+  }
+
+  sendNow(data: string | Uint8Array): void {
+    const ws = this.socket;
+    if (!ws || ws.readyState !== WebSocket.OPEN) throw new Error('WebSocket is not open');
+    // No callback: a write that fails later surfaces as the connection's 'error' and 'close', and its echo as lost.
+    if (typeof data === 'string') ws.send(data);
+    // ws keeps the bytes while it compresses: then they must be its own copy.
+    else ws.send(this.o.perMessageDeflate === true ? Buffer.from(data) : data, { binary: false });
   }
 
   stop(): Promise<void> {

@@ -9,7 +9,7 @@
  */
 import type { TransportClient } from '../clients/contract.ts';
 import { encodeHistogram, LatencyRecorder } from '../metrics/latency.ts';
-import { decodePayload, encodePayload, type Stamp } from '../metrics/payload.ts';
+import { decodePayload, decodePayloadBytes, encodePayload, PayloadWriter, type Stamp } from '../metrics/payload.ts';
 import { ProcessSampler } from '../metrics/process.ts';
 import { clientSocketBytes, countClientSockets } from '../metrics/client-wire.ts';
 import { clientFrom } from '../transports/load.ts';
@@ -105,29 +105,8 @@ async function startAll(m: Req<'init'>): Promise<void> {
         pollIntervalMs: m.pollIntervalMs,
         headers: m.headers,
         ...(m.ca !== undefined && { ca: m.ca }),
-        onMessage: (data, recvAt) => {
-          // Only an agent on another host has an offset: spare the hot path a BigInt allocation otherwise.
-          const recvNs = Number(clockOffsetNs === 0n ? recvAt : recvAt + clockOffsetNs);
-          if (!decodePayload(data, st)) {
-            foreign++;
-            delivered++;
-            return;
-          }
-          if (st.seq < fromSeq) return;
-          delivered++;
-          if (mode === 'echo') echoSeen.mark(st.seq);
-          else s.mark(st.seq);
-          recorder.record(recvNs, st.intendedNs, st.lateNs);
-          if (st.seq >= tailFrom) tail.record(recvNs, st.intendedNs, st.lateNs);
-          if (samples && samples.length < MAX_SAMPLES) samples.push(recvNs - st.intendedNs);
-          if (awaiting.size) {
-            const w = awaiting.get(st.seq);
-            if (w) {
-              awaiting.delete(st.seq);
-              w.wake();
-            }
-          }
-        },
+        onMessage: (data, recvAt) => accept(decodePayload(data, st), s, recvAt),
+        onMessageBytes: (data, recvAt) => accept(decodePayloadBytes(data, st), s, recvAt),
         onError: noteError,
       }),
     );
@@ -138,6 +117,31 @@ async function startAll(m: Req<'init'>): Promise<void> {
     while (next < clients.length) await startWithRetry(clients[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, clients.length - firstNew) }, slot));
+}
+
+/** One delivery to a client whose seen-set is `s`, its stamp (when `stamped`) in `st`. */
+function accept(stamped: boolean, s: Seen, recvAt: bigint): void {
+  if (!stamped) {
+    foreign++;
+    delivered++;
+    return;
+  }
+  if (st.seq < fromSeq) return;
+  // Only an agent on another host has an offset: spare the hot path a BigInt allocation otherwise.
+  const recvNs = Number(clockOffsetNs === 0n ? recvAt : recvAt + clockOffsetNs);
+  delivered++;
+  if (mode === 'echo') echoSeen.mark(st.seq);
+  else s.mark(st.seq);
+  recorder.record(recvNs, st.intendedNs, st.lateNs);
+  if (st.seq >= tailFrom) tail.record(recvNs, st.intendedNs, st.lateNs);
+  if (samples && samples.length < MAX_SAMPLES) samples.push(recvNs - st.intendedNs);
+  if (awaiting.size) {
+    const w = awaiting.get(st.seq);
+    if (w) {
+      awaiting.delete(st.seq);
+      w.wake();
+    }
+  }
 }
 
 /** Connect attempts per client: a handshake that times out while tens of thousands connect at once is tried again. */
@@ -155,6 +159,9 @@ async function startWithRetry(c: TransportClient): Promise<void> {
     }
   }
 }
+
+/** The payload bytes of `sendNow` sends, one buffer for every message (the client copies them into its frame). */
+const writer = new PayloadWriter();
 
 /** Open-loop sends not yet settled, over every `send` request (a step's tail may outlive its request). */
 let sendsOut = 0;
@@ -180,12 +187,23 @@ async function sendLoad(m: Req<'send'>): Promise<LoadCalls['send']['reply']> {
         notSent++;
         return;
       }
-      inflight[i]!++;
-      sendsOut++;
       openLoop = true;
       sentSeen.mark(seq);
       if (seq >= fromSeq) sent++;
-      clients[i]!.send(encodePayload(seq, intendedNs, process.hrtime.bigint(), size))
+      const c = clients[i]!;
+      if (c.sendNow !== undefined) {
+        // Settled at once: no promise, no in-flight count, and the payload's bytes from one buffer.
+        try {
+          c.sendNow(writer.encode(seq, intendedNs, process.hrtime.bigint(), size));
+        } catch (e) {
+          sendErrors++;
+          noteError(e as Error);
+        }
+        return;
+      }
+      inflight[i]!++;
+      sendsOut++;
+      c.send(encodePayload(seq, intendedNs, process.hrtime.bigint(), size))
         .catch((e: Error) => {
           sendErrors++;
           noteError(e);
@@ -229,7 +247,8 @@ async function pingPong(m: Req<'ping-pong'>): Promise<LoadCalls['ping-pong']['re
       });
       const now = process.hrtime.bigint();
       sent++;
-      await client.send(encodePayload(seq, now, now, size));
+      if (client.sendNow !== undefined) client.sendNow(writer.encode(seq, now, now, size));
+      else await client.send(encodePayload(seq, now, now, size));
       await echoed;
     }
   };
