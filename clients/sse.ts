@@ -3,7 +3,7 @@
  * after the server's `retry:` time with `Last-Event-ID`, so nothing published
  * meanwhile is lost (the server replays from its history).
  */
-import { StringDecoder } from 'node:string_decoder';
+import type { Readable } from 'node:stream';
 import type { ClientOptions } from './contract.ts';
 import { profileHeaders } from './headers.ts';
 import { HttpClientBase, sleep } from './http-base.ts';
@@ -11,6 +11,8 @@ import { SseParser } from './sse-parser.ts';
 
 export class SseClient extends HttpClientBase {
   private readonly parser: SseParser;
+  /** When the read being parsed arrived: every event in one read arrived together. */
+  private readAt = 0n;
   /** Reconnections made after the first connect. */
   reconnects = 0;
   private current: AbortController | undefined;
@@ -21,12 +23,17 @@ export class SseClient extends HttpClientBase {
   constructor(o: ClientOptions) {
     super(o, 2);
     this.streamHeaders = profileHeaders(o.headers, 'eventSource', new URL(o.baseUrl).origin);
-    this.parser = new SseParser((e) => {
-      if (e.type === 'message') o.onMessage(e.data, process.hrtime.bigint());
-      else if (e.type === 'gap') {
-        const g = JSON.parse(e.data) as { from: number; to: number };
+    const bytes = o.onMessageBytes;
+    this.parser = new SseParser({
+      onMessage: (data) => {
+        if (bytes !== undefined) bytes(data, this.readAt);
+        else o.onMessage(data.toString('utf8'), this.readAt);
+      },
+      onEvent: (type, data) => {
+        if (type !== 'gap') return;
+        const g = JSON.parse(data) as { from: number; to: number };
         o.onGap?.(g.from, g.to);
-      }
+      },
     });
   }
 
@@ -41,7 +48,7 @@ export class SseClient extends HttpClientBase {
   }
 
   /** Opens the stream; resolves when the response headers have arrived. */
-  private async open(): Promise<AsyncIterable<Buffer>> {
+  private async open(): Promise<Readable> {
     this.http.requests++;
     this.current = new AbortController();
     const signal = AbortSignal.any([this.stopper.signal, this.current.signal]);
@@ -61,11 +68,10 @@ export class SseClient extends HttpClientBase {
     return r.body;
   }
 
-  private async run(body: AsyncIterable<Buffer>): Promise<void> {
+  private async run(body: Readable): Promise<void> {
     for (;;) {
-      const decoder = new StringDecoder('utf8');
       try {
-        for await (const chunk of body) this.parser.push(decoder.write(chunk));
+        await this.consume(body);
       } catch (e) {
         if (this.stopper.signal.aborted) return;
         this.o.onError?.(e as Error);
@@ -85,6 +91,23 @@ export class SseClient extends HttpClientBase {
         }
       }
     }
+  }
+
+  /**
+   * Parses the stream a read at a time as its 'data' events come, until it ends: no promise per
+   * read, as an async iterator would make.
+   */
+  private consume(body: Readable): Promise<void> {
+    return new Promise((resolve, reject) => {
+      body.on('data', (chunk: Buffer) => {
+        this.readAt = process.hrtime.bigint();
+        this.parser.push(chunk);
+      });
+      body.once('error', reject);
+      body.once('end', resolve);
+      // An abort ends the stream with 'error' first; a close without either is an end too.
+      body.once('close', resolve);
+    });
   }
 
   /** Drops the current stream as a network failure would; the client reconnects by itself. */
