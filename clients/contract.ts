@@ -52,9 +52,11 @@ export interface TransportClient {
   /**
    * Where a send settles at once (a frame handed to the socket): sends one text message without
    * a promise, throwing when it cannot. `data` may be the text's UTF-8 bytes, copied before it
-   * returns. Load processes prefer it to `send` on their hot path.
+   * returns. Load processes prefer it to `send` on their hot path. With `gather`, a client that
+   * can holds the frame to the end of the current tick, so the frames a pipelined sender sends
+   * in one tick leave in one write; without it every send is its own write, as a page's are.
    */
-  sendNow?(data: string | Uint8Array): void;
+  sendNow?(data: string | Uint8Array, gather?: boolean): void;
   /** Unsubscribes and closes the connections. */
   stop(): Promise<void>;
   /** HTTP requests made (WebSocket: the handshake). */

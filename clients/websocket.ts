@@ -6,14 +6,26 @@ import { profileHeaders } from './headers.ts';
 /** Bytes handed to `sendNow` are text (UTF-8), not a binary message. */
 const TEXT = { binary: false } as const;
 
+function endGathering(client: EngineClient): void {
+  client.releaseGathered();
+}
+
 export class EngineClient implements TransportClient {
   private conn: WebSocketConnection | undefined;
   /** Set by stop(): the close that follows is ours, not a failure. */
   private stopping = false;
   requests = 0;
   readonly emptyResponses = 0;
+  /** Frames sent with `gather` are held until the end of this tick (see `endGathering`). */
+  private gathering = false;
 
   constructor(private readonly o: ClientOptions) {}
+
+  /** Sends the frames gathered this tick, in one write. */
+  releaseGathered(): void {
+    this.gathering = false;
+    this.conn?.uncork();
+  }
 
   async start(): Promise<void> {
     this.requests++;
@@ -43,9 +55,14 @@ export class EngineClient implements TransportClient {
     this.sendNow(data);
   }
 
-  sendNow(data: string | Uint8Array): void {
+  sendNow(data: string | Uint8Array, gather = false): void {
     const c = this.conn;
     if (c?.readyState !== 1) throw new Error('WebSocket is not open');
+    if (gather && !this.gathering) {
+      this.gathering = true;
+      c.cork();
+      process.nextTick(endGathering, this);
+    }
     // Bytes go as the text frame their string would make: the wire sees the same frame.
     if (typeof data === 'string') c.send(data);
     else c.send(data, TEXT);
