@@ -1,13 +1,13 @@
 /**
- * SSE client on undici's streaming body. On a dropped stream it reconnects
- * after the server's `retry:` time with `Last-Event-ID`, so nothing published
- * meanwhile is lost (the server replays from its history).
+ * SSE client on undici, its body read below the body stream (sse-stream.ts). On a dropped
+ * stream it reconnects after the server's `retry:` time with `Last-Event-ID`, so nothing
+ * published meanwhile is lost (the server replays from its history).
  */
-import type { Readable } from 'node:stream';
 import type { ClientOptions } from './contract.ts';
 import { profileHeaders } from './headers.ts';
 import { HttpClientBase, sleep } from './http-base.ts';
 import { SseParser } from './sse-parser.ts';
+import { type OpenStream, openStream } from './sse-stream.ts';
 
 export class SseClient extends HttpClientBase {
   private readonly parser: SseParser;
@@ -48,30 +48,28 @@ export class SseClient extends HttpClientBase {
   }
 
   /** Opens the stream; resolves when the response headers have arrived. */
-  private async open(): Promise<Readable> {
+  private async open(): Promise<OpenStream> {
     this.http.requests++;
     this.current = new AbortController();
     const signal = AbortSignal.any([this.stopper.signal, this.current.signal]);
     const headers: Record<string, string> = { ...this.streamHeaders };
     if (this.parser.lastEventId) headers['last-event-id'] = this.parser.lastEventId;
-    const r = await this.http.dispatcher.request({
-      origin: this.http.origin,
-      path: `${this.http.prefix}/events?client=${encodeURIComponent(this.o.clientId)}`,
-      method: 'GET',
-      headers,
+    return openStream(
+      this.http.dispatcher,
+      { origin: this.http.origin, path: `${this.http.prefix}/events?client=${encodeURIComponent(this.o.clientId)}`, method: 'GET', headers },
       signal,
-    });
-    if (r.statusCode !== 200) {
-      const text = await r.body.text();
-      throw new Error(`GET /events answered ${r.statusCode}: ${text}`);
-    }
-    return r.body;
+      (chunk) => {
+        // Every event of one read arrived together.
+        this.readAt = process.hrtime.bigint();
+        this.parser.push(chunk);
+      },
+    );
   }
 
-  private async run(body: Readable): Promise<void> {
+  private async run(body: OpenStream): Promise<void> {
     for (;;) {
       try {
-        await this.consume(body);
+        await body.ended;
       } catch (e) {
         if (this.stopper.signal.aborted) return;
         this.o.onError?.(e as Error);
@@ -91,23 +89,6 @@ export class SseClient extends HttpClientBase {
         }
       }
     }
-  }
-
-  /**
-   * Parses the stream a read at a time as its 'data' events come, until it ends: no promise per
-   * read, as an async iterator would make.
-   */
-  private consume(body: Readable): Promise<void> {
-    return new Promise((resolve, reject) => {
-      body.on('data', (chunk: Buffer) => {
-        this.readAt = process.hrtime.bigint();
-        this.parser.push(chunk);
-      });
-      body.once('error', reject);
-      body.once('end', resolve);
-      // An abort ends the stream with 'error' first; a close without either is an end too.
-      body.once('close', resolve);
-    });
   }
 
   /** Drops the current stream as a network failure would; the client reconnects by itself. */
