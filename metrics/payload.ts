@@ -87,7 +87,7 @@ export function decodePayloadBytes(bytes: Uint8Array, out: Stamp): boolean {
   let b = -1;
   let c = -1;
   // The stamp's three dots lie within its first 3 × (13 + 1) bytes.
-  const end = n < 3 * (MAX_DIGITS + 1) ? n : 3 * (MAX_DIGITS + 1);
+  const end = Math.min(n, 3 * (MAX_DIGITS + 1));
   for (let i = 0; i < end; i++) {
     if (bytes[i] !== 46) continue;
     if (a < 0) a = i;
@@ -158,6 +158,6 @@ export class PayloadWriter {
     into[at++] = 46;
     if (at < this.dirty) into.fill(FILL, at, this.dirty);
     this.dirty = at;
-    return into.subarray(0, at >= size ? at : size);
+    return into.subarray(0, Math.max(at, size));
   }
 }
