@@ -1,9 +1,10 @@
 /**
  * The load clients' bytes on the wire, pinned: the overhead scenario's set-up bytes per client
- * (the request headers of the stream, the WebSocket handshake) and steady bytes per message,
- * and an echo's bytes per round trip (the upward frames and POSTs), each equal to what the
- * clients sent before their hot paths were reworked for speed. A client made cheaper must not
- * send other headers, frames or requests: these figures would move.
+ * (the request headers of the stream, the WebSocket handshake, amortised into its bytes per
+ * message) and an echo's bytes per round trip (frames or events both ways, the upward POSTs,
+ * counted over the whole run), each equal to what the clients sent before their hot paths were
+ * reworked for speed. A client made cheaper must not send other headers, frames or requests:
+ * these figures would move.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,12 +22,10 @@ const common = { pollIntervalMs: 100, longPollTimeoutMs: 25_000, headers: 'brows
  * instead (test/clients/request-heads-pinned.test.ts).
  */
 const SETUP_BYTES_PER_CLIENT: Record<string, number> = { sse: 781, websocket: 560, ws: 560 };
-/** Steady bytes per delivered 64 B message where they do not depend on timing. */
-const STEADY_BYTES_PER_MESSAGE: Record<string, number> = { websocket: 66, ws: 66 };
 /** Bytes per echoed 64 B message, handshakes and POSTs included, where no poll's timing enters. */
 const ECHO_BYTES_PER_MESSAGE: Record<string, number> = { websocket: 176, ws: 176, sse: 969.14 };
 
-describe('overhead: set-up and steady bytes as pinned', () => {
+describe('overhead: set-up bytes as pinned', () => {
   const p: OverheadParams = {
     ...common,
     clients: 3,
@@ -42,10 +41,10 @@ describe('overhead: set-up and steady bytes as pinned', () => {
     test(t, async () => {
       const row = await overhead.run(t, p, ctx);
       assert.equal(row.state, 'completed', row.error ?? '');
-      const pt = (row.extra!['sweep'] as { setupBytesPerClient: number; steadyBytesPerMessage: number }[])[0]!;
+      // The steady bytes per message are pinned by the echo below: here the window's byte count and
+      // its delivery count are read a moment apart, which a busy machine skews.
+      const pt = (row.extra!['sweep'] as { setupBytesPerClient: number }[])[0]!;
       assert.equal(pt.setupBytesPerClient, SETUP_BYTES_PER_CLIENT[t], `${t}: set-up bytes per client`);
-      const steady = STEADY_BYTES_PER_MESSAGE[t];
-      if (steady !== undefined) assert.equal(pt.steadyBytesPerMessage, steady, `${t}: steady bytes per message`);
     });
   }
 });
