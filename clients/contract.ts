@@ -57,6 +57,8 @@ export interface TransportClient {
    * in one tick leave in one write; without it every send is its own write, as a page's are.
    */
   sendNow?(data: string | Uint8Array, gather?: boolean): void;
+  /** With `sendNow`: bytes it accepted that have not reached the kernel yet (the sender's backlog). */
+  readonly bufferedBytes?: number;
   /** Unsubscribes and closes the connections. */
   stop(): Promise<void>;
   /** HTTP requests made (WebSocket: the handshake). */

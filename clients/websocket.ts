@@ -55,6 +55,10 @@ export class EngineClient implements TransportClient {
     this.sendNow(data);
   }
 
+  get bufferedBytes(): number {
+    return this.conn?.bufferedAmount ?? 0;
+  }
+
   sendNow(data: string | Uint8Array, gather = false): void {
     const c = this.conn;
     if (c?.readyState !== 1) throw new Error('WebSocket is not open');

@@ -49,6 +49,10 @@ export class WsClient implements TransportClient {
     return new Promise((resolve, reject) => ws.send(data, (err) => (err ? reject(err) : resolve())));
   }
 
+  get bufferedBytes(): number {
+    return this.socket?.bufferedAmount ?? 0;
+  }
+
   sendNow(data: string | Uint8Array): void {
     const ws = this.socket;
     if (!ws || ws.readyState !== WebSocket.OPEN) throw new Error('WebSocket is not open');

@@ -170,19 +170,33 @@ async function startWithRetry(c: TransportClient): Promise<void> {
 /** The payload bytes of `sendNow` sends, one buffer for every message (the client copies them into its frame). */
 const writer = new PayloadWriter();
 
+/** The payload size of the latest open-loop phase, for backlogs counted in bytes. */
+let lastSendSize = 64;
+
 /** Open-loop sends not yet settled, over every `send` request (a step's tail may outlive its request). */
 let sendsOut = 0;
 
-/** Resolves when no open-loop send is out, or after `timeoutMs`, with what is still out. */
+/** A client frame's header at most (14 bytes: 64-bit length and mask), for backlogs counted in bytes. */
+const FRAME_HEADER_MAX = 14;
+
+/** Bytes clients that send at once hold unsent. */
+function bufferedBytes(): number {
+  let n = 0;
+  for (const c of clients) n += c.bufferedBytes ?? 0;
+  return n;
+}
+
+/** Resolves when no open-loop send is out (nor held by a client), or after `timeoutMs`, with what is still out. */
 async function settle(m: Req<'settle'>): Promise<LoadCalls['settle']['reply']> {
   const end = performance.now() + m.timeoutMs;
-  while (sendsOut > 0 && performance.now() < end) await new Promise((r) => setTimeout(r, 20));
-  return { pending: sendsOut };
+  while ((sendsOut > 0 || bufferedBytes() > 0) && performance.now() < end) await new Promise((r) => setTimeout(r, 20));
+  return { pending: sendsOut + (bufferedBytes() > 0 ? Math.max(1, Math.round(bufferedBytes() / (lastSendSize + FRAME_HEADER_MAX))) : 0) };
 }
 
 /** Echo mode, open loop: every client sends at `ratePerClient`, stamped with its intended time. */
 async function sendLoad(m: Req<'send'>): Promise<LoadCalls['send']['reply']> {
   const size = m.size;
+  lastSendSize = size;
   const maxInflight = m.maxInflight ?? 256;
   const inflight = new Array<number>(clients.length).fill(0);
   const r = await runSchedule(
@@ -190,16 +204,18 @@ async function sendLoad(m: Req<'send'>): Promise<LoadCalls['send']['reply']> {
     m.durationMs,
     (seq, intendedNs) => {
       const i = (seq - 1) % clients.length;
-      if (inflight[i]! >= maxInflight) {
+      const c = clients[i]!;
+      // A client that sends at once holds its backlog as bytes: `maxInflight` frames' worth.
+      if (inflight[i]! >= maxInflight || (c.bufferedBytes ?? 0) >= maxInflight * (size + FRAME_HEADER_MAX)) {
         notSent++;
         return;
       }
       openLoop = true;
       sentSeen.mark(seq);
       if (seq >= fromSeq) sent++;
-      const c = clients[i]!;
       if (c.sendNow !== undefined) {
-        // Settled at once: no promise, no in-flight count, and the payload's bytes from one buffer.
+        // Handed to the socket at once: no promise; its backlog is the client's buffered bytes,
+        // and the payload's bytes come from one buffer.
         try {
           c.sendNow(writer.encode(seq, intendedNs, process.hrtime.bigint(), size));
         } catch (e) {
