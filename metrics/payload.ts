@@ -64,7 +64,7 @@ export function decodePayload(text: string, out: Stamp): boolean {
   return true;
 }
 
-/** The base-36 number in bytes[from, to), or -1 when the field is empty, too long or not base 36. */
+/** `base36` on bytes (the same digits as the text's char codes): a shared accessor would cost a call per digit on the load's hot path. */
 function base36Bytes(bytes: Uint8Array, from: number, to: number): number {
   if (to <= from || to - from > MAX_DIGITS) return -1;
   let v = 0;
