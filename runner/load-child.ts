@@ -199,12 +199,20 @@ async function sendLoad(m: Req<'send'>): Promise<LoadCalls['send']['reply']> {
   lastSendSize = size;
   const maxInflight = m.maxInflight ?? 256;
   const inflight = new Array<number>(clients.length).fill(0);
+  // A message due a whole phase ago is not sent: a sender that far behind cannot keep the rate,
+  // and working off its backlog one send at a time would only stretch the phase without end.
+  const hopelessNs = BigInt(Math.round(m.durationMs)) * 1_000_000n;
   const r = await runSchedule(
     m.ratePerClient * clients.length,
     m.durationMs,
     (seq, intendedNs) => {
       const i = (seq - 1) % clients.length;
       const c = clients[i]!;
+      const now = process.hrtime.bigint();
+      if (now - intendedNs > hopelessNs) {
+        notSent++;
+        return;
+      }
       // A client that sends at once holds its backlog as bytes: `maxInflight` frames' worth.
       if (inflight[i]! >= maxInflight || (c.bufferedBytes ?? 0) >= maxInflight * (size + FRAME_HEADER_MAX)) {
         notSent++;
@@ -217,7 +225,7 @@ async function sendLoad(m: Req<'send'>): Promise<LoadCalls['send']['reply']> {
         // Handed to the socket at once: no promise; its backlog is the client's buffered bytes,
         // and the payload's bytes come from one buffer.
         try {
-          c.sendNow(writer.encode(seq, intendedNs, process.hrtime.bigint(), size));
+          c.sendNow(writer.encode(seq, intendedNs, now, size));
         } catch (e) {
           sendErrors++;
           noteError(e as Error);
@@ -226,7 +234,7 @@ async function sendLoad(m: Req<'send'>): Promise<LoadCalls['send']['reply']> {
       }
       inflight[i]!++;
       sendsOut++;
-      c.send(encodePayload(seq, intendedNs, process.hrtime.bigint(), size))
+      c.send(encodePayload(seq, intendedNs, now, size))
         .catch((e: Error) => {
           sendErrors++;
           noteError(e);
