@@ -17,7 +17,7 @@ import { SseClient } from '../../clients/sse.ts';
 import { EngineClient } from '../../clients/websocket.ts';
 import { WsClient } from '../../clients/ws.ts';
 
-/** Request heads as recorded, in arrival order, with the port written as PORT and the key as KEY. */
+/** The distinct request heads recorded, with the port written as PORT and the key as KEY. */
 async function recordHeads(make: (o: ClientOptions) => TransportClient, drive: (c: TransportClient) => Promise<void>): Promise<string[]> {
   const heads: string[] = [];
   const sockets = new Set<Socket>();
@@ -89,6 +89,7 @@ for (const [name, make, drive] of CASES) {
     const record = process.env['RECORD_HEADS'];
     if (record) appendFileSync(record, `${JSON.stringify({ [name]: heads })}\n`);
     assert.ok(heads.length > 0, `${name}: no request recorded`);
-    assert.deepEqual(heads, PINNED[name]);
+    // Which of two connections' requests arrives first is timing too: the set is compared.
+    assert.deepEqual([...heads].sort(), [...(PINNED[name] ?? [])].sort());
   });
 }
