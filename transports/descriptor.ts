@@ -69,7 +69,7 @@ export interface ClientModule {
 }
 
 /** Which HTTP server carries an HTTP transport's routes (servers/http-front.ts). */
-export type HttpServerKind = 'express' | 'node';
+export type HttpServerKind = 'express' | 'node' | 'h2';
 
 /** One registry entry. */
 export interface TransportDescriptor {

@@ -81,7 +81,7 @@ const DEFLATE_VARIANTS: TransportDescriptor[] = BUILT_IN.filter((d) => d.role ==
 }));
 
 /** The choices of `--http-server`, in help order (the first is the default). */
-export const HTTP_SERVER_KINDS: readonly HttpServerKind[] = ['express', 'node'];
+export const HTTP_SERVER_KINDS: readonly HttpServerKind[] = ['express', 'node', 'h2'];
 
 /**
  * The same HTTP transport on plain node:http: same traits, client and contract logic, its own
@@ -100,7 +100,39 @@ function onNodeHttp(d: TransportDescriptor): TransportDescriptor {
   };
 }
 
-const VARIANTS: TransportDescriptor[] = BUILT_IN.filter((d) => d.httpServer === 'express').map(onNodeHttp);
+/**
+ * The same transport over HTTP/2 (`polling-h2`, `websocket-h2`): node:http2 under the routes (the
+ * node:http front on its compatibility API), TLS with ALPN h2 by default as a browser reaches an
+ * https origin, one h2 connection per simulated page carrying its polls or stream and its POSTs;
+ * the WebSocket as an extended CONNECT on that connection (RFC 8441).
+ */
+function overH2(d: TransportDescriptor, client: string): TransportDescriptor {
+  const row: TransportDescriptor = {
+    ...d,
+    name: `${d.name}-h2`,
+    inWords: `${d.inWords} over HTTP/2`,
+    traits: { ...d.traits, socketsPerClient: 1 },
+    look: { color: d.look.color, dash: [6, 2, 1, 2] },
+    server: { ...d.server, options: { httpServer: 'h2' } },
+    client: clientModule(d.traits.delivery === 'frames' ? 'h2-websocket.ts' : 'h2-http.ts', client),
+    httpServer: 'h2',
+    variantOf: d.name,
+  };
+  delete row.role;
+  return row;
+}
+
+const H2_CLIENTS: Record<string, string> = {
+  polling: 'PollingH2Client',
+  'long-polling': 'LongPollingH2Client',
+  sse: 'SseH2Client',
+  websocket: 'EngineH2Client',
+};
+
+const VARIANTS: TransportDescriptor[] = [
+  ...BUILT_IN.filter((d) => d.httpServer === 'express').map(onNodeHttp),
+  ...BUILT_IN.filter((d) => H2_CLIENTS[d.name] !== undefined).map((d) => overH2(d, H2_CLIENTS[d.name]!)),
+];
 
 /** The names of the transports the lab ships with, variants included, in report order (results files name no others). */
 export const BUILT_IN_NAMES: readonly string[] = [...BUILT_IN, ...VARIANTS, ...DEFLATE_VARIANTS, ...PEERS].map((d) => d.name);
@@ -234,7 +266,8 @@ export const WS_LOAD_CLIENTS: readonly WsLoadClient[] = ['own', 'engine', 'ws'];
 
 /** The client that drives `d`'s server under a load-client choice. */
 export function loadClientFor(d: TransportDescriptor, choice: WsLoadClient): ClientModule {
-  if (choice === 'own' || d.traits.delivery !== 'frames' || d.role === 'ceiling' || d.peer?.ownClientOnly) return d.client;
+  // An h2 row's server speaks HTTP/2 only: the HTTP/1.1 clients of other rows cannot reach it.
+  if (choice === 'own' || d.traits.delivery !== 'frames' || d.role === 'ceiling' || d.peer?.ownClientOnly || d.httpServer === 'h2') return d.client;
   const role = choice === 'engine' ? 'engine' : 'reference';
   const other = transports().find((x) => x.role === role);
   if (!other) throw new Error(`--ws-client ${choice}: no transport has the ${role} role`);
