@@ -7,6 +7,7 @@
 import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import { openH2Session } from '../protocol/index.ts';
 import type { ClientOptions } from './contract.ts';
+import { tappedConnection } from './h2-frames.ts';
 import { profileHeaders, type RequestKind } from './headers.ts';
 import { HttpSide } from './http-base.ts';
 
@@ -52,7 +53,8 @@ export class H2Side extends HttpSide {
   page(): ClientHttp2Session {
     const s = this.session;
     if (s && !s.closed && !s.destroyed) return s;
-    const next = openH2Session(this.origin, this.o.ca !== undefined ? { ca: this.o.ca } : {});
+    // Over a tap that counts the session's frames by type (h2-frames.ts).
+    const next = openH2Session(this.origin, { createConnection: tappedConnection(this.o.ca) });
     // A session's failure reaches every stream on it; the session itself must not crash the process.
     next.on('error', () => {});
     this.session = next;

@@ -138,7 +138,10 @@ function watchSettings(session: ClientHttp2Session): void {
  * An h2 session to `origin` (`https:` over TLS with ALPN h2, `http:` cleartext with prior
  * knowledge), ready to carry WebSockets (RFC 8441) beside other streams.
  */
-export function openH2Session(origin: string, options: Pick<SecureClientSessionOptions, 'ca' | 'rejectUnauthorized' | 'servername'> = {}): ClientHttp2Session {
+export function openH2Session(
+  origin: string,
+  options: Pick<SecureClientSessionOptions, 'ca' | 'rejectUnauthorized' | 'servername' | 'createConnection'> = {},
+): ClientHttp2Session {
   const host = new URL(origin).hostname.replace(/^\[(.*)\]$/, '$1');
   // RFC 6066 §3: SNI carries host names only, never an IP literal.
   const sni = isIP(host) === 0 ? { servername: host } : {};
