@@ -41,8 +41,9 @@ export class FrameReader {
   /** Payload bytes of the current frame still to skip. */
   private skip = 0;
   private preface: number;
-  /** Every HEADERS / CONTINUATION block seen, when a test asks for them. */
-  blocks: Buffer[] | undefined;
+  /** Every HEADERS / CONTINUATION frame seen (its flags and header block), when a test asks for them. */
+  blocks: { type: FrameType; flags: number; length: number; block: Buffer }[] | undefined;
+  private blockMeta: { type: FrameType; flags: number; length: number } = { type: 'HEADERS', flags: 0, length: 0 };
   private block: Buffer[] = [];
   private blockLeft = 0;
   private blockTrim = 0;
@@ -91,17 +92,18 @@ export class FrameReader {
           this.blockLeft = length;
           this.blockTrim = trim;
           this.block = [];
+          this.blockMeta = { type, flags, length };
+          if (length === 0) this.blocks.push({ ...this.blockMeta, block: Buffer.alloc(0) });
         }
       }
       this.skip = length;
-      if (length === 0 && this.blocks && this.blockLeft === 0 && (type === 'HEADERS' || type === 'CONTINUATION')) this.blocks.push(Buffer.alloc(0));
     }
   }
 
   private keepBlock(bytes: Buffer): void {
     this.block.push(Buffer.from(bytes));
     this.blockLeft -= bytes.length;
-    if (this.blockLeft === 0) this.blocks!.push(Buffer.concat(this.block).subarray(this.blockTrim));
+    if (this.blockLeft === 0) this.blocks!.push({ ...this.blockMeta, block: Buffer.concat(this.block).subarray(this.blockTrim) });
   }
 }
 
@@ -168,7 +170,7 @@ export class FrameTap extends Duplex {
  * `createConnection` for `http2.connect`: TLS with ALPN h2 (https:) or TCP with prior knowledge
  * (http:), under a tap that counts frames.
  */
-export function tappedConnection(ca: string | undefined, counts?: FrameCounts): (authority: URL) => Duplex {
+export function tappedConnection(ca: string | undefined, counts?: FrameCounts, onTap?: (tap: FrameTap) => void): (authority: URL) => Duplex {
   return (authority: URL) => {
     const host = authority.hostname.replace(/^\[(.*)\]$/, '$1');
     const port = Number(authority.port || (authority.protocol === 'https:' ? 443 : 80));
@@ -177,6 +179,8 @@ export function tappedConnection(ca: string | undefined, counts?: FrameCounts): 
         ? tlsConnect({ host, port, ALPNProtocols: ['h2'], ...(isIP(host) === 0 && { servername: host }), ...(ca !== undefined && { ca }) })
         : netConnect({ host, port });
     inner.setNoDelay?.(true);
-    return new FrameTap(inner, counts);
+    const tap = new FrameTap(inner, counts);
+    onTap?.(tap);
+    return tap;
   };
 }

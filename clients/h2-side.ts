@@ -7,7 +7,7 @@
 import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import { openH2Session } from '../protocol/index.ts';
 import type { ClientOptions } from './contract.ts';
-import { tappedConnection } from './h2-frames.ts';
+import { tappedConnection, type FrameTap } from './h2-frames.ts';
 import { profileHeaders, type RequestKind } from './headers.ts';
 import { HttpSide } from './http-base.ts';
 
@@ -35,6 +35,8 @@ type Reply = { status: number; headers: Record<string, string | string[] | undef
  */
 export class H2Side extends HttpSide {
   private session: ClientHttp2Session | undefined;
+  /** Sees each session's frame tap as it is made (a test reads the HEADERS blocks through it). */
+  onTap: ((tap: FrameTap) => void) | undefined;
   private readonly authority: string;
   private readonly scheme: string;
   private readonly fetchFields: OutgoingHttpHeaders;
@@ -54,7 +56,7 @@ export class H2Side extends HttpSide {
     const s = this.session;
     if (s && !s.closed && !s.destroyed) return s;
     // Over a tap that counts the session's frames by type (h2-frames.ts).
-    const next = openH2Session(this.origin, { createConnection: tappedConnection(this.o.ca) });
+    const next = openH2Session(this.origin, { createConnection: tappedConnection(this.o.ca, undefined, this.onTap) });
     // A session's failure reaches every stream on it; the session itself must not crash the process.
     next.on('error', () => {});
     this.session = next;

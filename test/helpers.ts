@@ -29,6 +29,11 @@ export async function startServer(t: TestContext, transport: TransportName, o?: 
   return { server, baseUrl };
 }
 
+/** The certificate a TLS test server (an h2 row's) was started with, for clients made by hand. */
+export function trustedCa(baseUrl: string): string | undefined {
+  return trusted.get(baseUrl);
+}
+
 /** A request to a test server, over HTTP/2 (TLS, ALPN h2) for an h2 row's server, else as `fetch` does. */
 export async function request(
   baseUrl: string,
