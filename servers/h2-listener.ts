@@ -16,7 +16,7 @@ import {
 } from 'node:http2';
 
 /** An h2 server, TLS or cleartext. */
-export type H2Server = Http2Server | Http2SecureServer;
+type H2Server = Http2Server | Http2SecureServer;
 
 /** The h2 listener and what closing it needs: node:http2 keeps no list of its sessions. */
 export interface H2Listener {

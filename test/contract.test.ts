@@ -8,8 +8,9 @@ import { post, request, startCollector, startServer, waitFor } from './helpers.t
 import type { SseClient } from '../clients/sse.ts';
 
 // The peer rows follow their own programs' rules (no cursors, no lab polling routes): test/peers.test.ts covers them.
+// Rows named for HTTP/2 that cannot run over it (`ws-h2`) are never started: test/transports.test.ts covers them.
 const transports = registered()
-  .filter((d) => !d.peer)
+  .filter((d) => !d.peer && d.notOverH2 === undefined)
   .map((d) => d.name);
 
 test('every registered transport has a server and a client that load', async () => {
@@ -30,7 +31,7 @@ test('every registered transport has a server and a client that load', async () 
     'websocket+deflate',
     'ws+deflate',
   ]);
-  for (const d of registered().filter((x) => !x.peer)) {
+  for (const d of registered().filter((x) => !x.peer && x.notOverH2 === undefined)) {
     const server = await serverFrom(d.server);
     // A variant started with its launcher's options (node:http) names itself as its row; one whose
     // options only change the wire (permessage-deflate) may keep the name of its plain row.

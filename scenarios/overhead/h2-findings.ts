@@ -57,7 +57,9 @@ export function h2Findings(s: ScenarioResult): Finding[] {
     const replyLines = readResponseHeaders(base.extra);
     const profile = s.params['headers'] === 'minimal' ? 'minimal' : 'browser';
     const h1 = replyLines && requestPerUpdate(d.traits) ? http1Heads(profile, replyLines) : undefined;
-    const against = h1 ? `, ${fmtSig((100 * (mine.h2HeadersBytesPerRequest ?? 0)) / h1)} % of the ${fmtSig(h1)} B of an HTTP/1.1 poll's request head and sampled reply head` : '';
+    const against = h1
+      ? `, ${fmtSig((100 * (mine.h2HeadersBytesPerRequest ?? 0)) / h1)} % of the ${fmtSig(h1)} B of an HTTP/1.1 poll's request head and sampled reply head`
+      : '';
     const headers =
       mine.h2HeadersBytesPerRequest !== undefined && d.traits.delivery !== 'frames'
         ? `; a request's HEADERS frames, request and response together, take ${fmtSig(mine.h2HeadersBytesPerRequest)} B (HPACK blocks ${fmtSig(mine.h2HeaderBlockBytesPerRequest ?? 0)} B)${against}`

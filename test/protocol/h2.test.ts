@@ -2,9 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { constants, createServer as createH2Server, type ClientHttp2Stream } from 'node:http2';
+import { constants, createSecureServer, createServer as createH2Server, type ClientHttp2Stream, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { connectH2, openH2Session, validateExtendedConnect } from '../../protocol/h2.ts';
+import { connectH2, H2_WEBSOCKET_SETTINGS, isExtendedConnect, openH2Session, validateExtendedConnect } from '../../protocol/h2.ts';
+import { WebSocketServer } from '../../protocol/server.ts';
 import type { WebSocketConnection } from '../../protocol/connection.ts';
 import { HandshakeError } from '../../protocol/errors.ts';
 import { TokenStore } from '../../protocol/handshake.ts';
@@ -130,4 +131,60 @@ test('h2: a server that does not advertise SETTINGS_ENABLE_CONNECT_PROTOCOL gets
   t.after(() => new Promise((r) => h2.close(r)));
   await assert.rejects(connectH2(`ws://127.0.0.1:${(h2.address() as AddressInfo).port}/`), /SETTINGS_ENABLE_CONNECT_PROTOCOL/);
   assert.equal(streams, 0, 'no stream was opened');
+});
+
+test('h2: WebSockets and event streams share one TLS connection', async (t) => {
+  const { key, cert } = selfSignedCertificate();
+  const h2 = createSecureServer({ key, cert, settings: H2_WEBSOCKET_SETTINGS });
+  const wss = new WebSocketServer({});
+  let tcp = 0;
+  h2.on('connection', () => tcp++);
+  const events: ServerHttp2Stream[] = [];
+  h2.on('stream', (stream, headers) => {
+    if (isExtendedConnect(headers)) {
+      wss.handleStream(stream, headers, (conn) => conn.on('message', (d: Buffer) => conn.send(`echo ${d}`)));
+      return;
+    }
+    // An event stream written by hand: a head, then one event per push.
+    stream.respond({ ':status': 200, 'content-type': 'text/event-stream' });
+    events.push(stream);
+  });
+  h2.listen(0, '127.0.0.1');
+  await once(h2, 'listening');
+  const port = (h2.address() as AddressInfo).port;
+  const session = openH2Session(`https://127.0.0.1:${port}`, { ca: cert });
+  t.after(async () => {
+    await wss.close();
+    session.destroy();
+    await new Promise((r) => h2.close(r));
+  });
+  const sockets = [await connectH2(`wss://127.0.0.1:${port}/a`, { session }), await connectH2(`wss://127.0.0.1:${port}/b`, { session })];
+  const streams = ['/events?x=1', '/events?x=2'].map((path) => session.request({ ':path': path }));
+  const texts = streams.map((s) => {
+    s.setEncoding('utf8');
+    let text = '';
+    s.on('data', (c: string) => {
+      text += c;
+    });
+    return () => text;
+  });
+  await Promise.all(streams.map((s) => once(s, 'response')));
+  for (const [i, e] of events.entries()) e.write(`data: event ${i}\n\n`);
+  const echoes = await Promise.all(
+    sockets.map((c, i) => {
+      const got = next(c);
+      c.send(`ws ${i}`);
+      return got;
+    }),
+  );
+  assert.deepEqual(echoes, ['echo ws 0', 'echo ws 1']);
+  while (texts.some((text) => !text().includes('\n\n'))) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(
+    texts.map((text) => text()),
+    ['data: event 0\n\n', 'data: event 1\n\n'],
+  );
+  assert.equal(tcp, 1, 'two WebSockets and two event streams on one TCP connection');
+  assert.equal(session.alpnProtocol, 'h2');
+  for (const c of sockets) c.close(1000);
+  for (const e of events) e.end();
 });
