@@ -112,7 +112,7 @@ const SERVE_HELP = `usage: transport-lab serve <transport> [options]
   --heartbeat MS         WebSocket ping interval, 0 = off (default 30000)
   --max-missed N         missed pongs before a peer is dropped (default 2)
   --framework-defaults   keep express's X-Powered-By and ETag headers
-  --http-server KIND     express (default) or node: the HTTP server under polling, long polling and SSE`;
+  --http-server KIND     express (default), node, or h2 (node:http2 in cleartext, prior knowledge): the HTTP server under polling, long polling and SSE`;
 
 function transportArg(v: string | undefined): TransportName {
   if (v === undefined) throw new UsageError(`serve needs a transport: ${transportNames().join(', ')}`);
