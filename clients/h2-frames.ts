@@ -108,7 +108,11 @@ export class FrameReader {
 }
 
 function add(tally: Partial<Record<FrameType, FrameTally>>, type: FrameType, bytes: number): FrameTally {
-  const t = (tally[type] ??= { frames: 0, bytes: 0 });
+  let t = tally[type];
+  if (t === undefined) {
+    t = { frames: 0, bytes: 0 };
+    tally[type] = t;
+  }
   t.frames++;
   t.bytes += bytes;
   return t;

@@ -71,7 +71,7 @@ export function h2Findings(s: ScenarioResult): Finding[] {
       text:
         `${s.name}: over HTTP/2 ${what} ${fmtSig(mine.bytesPerMessage)} B instead of ${fmtSig(theirs.bytesPerMessage)} ` +
         `(${r.transport} against ${base.transport}, ${mine.sizeBytes} B at ${mine.ratePerClient} msg/s per client, ${fair})${headers}` +
-        `${frames ? `; above TLS, per message by frame type: ${frames}` : ''}.`,
+        `${frames ? `; HTTP/2 frames per message by type: ${frames}` : ''}.`,
     });
   }
   return out;

@@ -10,7 +10,9 @@ export function sumFrames(all: (FrameCounts | undefined)[]): FrameCounts | undef
   for (const f of present)
     for (const dir of ['up', 'down'] as const)
       for (const [type, t] of Object.entries(f[dir])) {
-        const o = (out[dir][type as keyof FrameCounts['up']] ??= { frames: 0, bytes: 0 });
+        const key = type as keyof FrameCounts['up'];
+        const o = out[dir][key] ?? { frames: 0, bytes: 0 };
+        out[dir][key] = o;
         o.frames += t.frames;
         o.bytes += t.bytes;
         if (t.blockBytes !== undefined) o.blockBytes = (o.blockBytes ?? 0) + t.blockBytes;
