@@ -344,6 +344,7 @@ async function serve(argv: string[]): Promise<number> {
   }
   const base = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
   console.log(`${transport} server listening on ${base}`);
+  if (server.transport.endsWith('-h2')) console.log('  HTTP/2 only, in cleartext with prior knowledge (no browser does that): curl --http2-prior-knowledge');
   console.log(`  publish: curl -X POST --data 'hello' ${base}/publish`);
   console.log(serveHint(transportByName(transport)!.traits.delivery, base));
   return serveUntilSignal(() => server.close());

@@ -81,7 +81,7 @@ export function rawRequestLines(req: IncomingMessage): string[] {
   return lines;
 }
 
-/** Events: `'connection' (conn, req)`, `'rejected' (status, reason, req)`. */
+/** Events: `'connection' (conn, req)`, `'rejected' (status, reason, req)` (over HTTP/2: the request's header fields for `req`). */
 export class WebSocketServer extends EventEmitter {
   /** Live connections. */
   readonly clients = new Set<WebSocketConnection>();
