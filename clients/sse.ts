@@ -3,6 +3,7 @@
  * stream it reconnects after the server's `retry:` time with `Last-Event-ID`, so nothing
  * published meanwhile is lost (the server replays from its history).
  */
+import type { Readable } from 'node:stream';
 import type { ClientOptions } from './contract.ts';
 import { profileHeaders } from './headers.ts';
 import { HttpClientBase, sleep } from './http-base.ts';
@@ -15,7 +16,7 @@ export class SseClient extends HttpClientBase {
   private readAt = 0n;
   /** Reconnections made after the first connect. */
   reconnects = 0;
-  private current: AbortController | undefined;
+  protected current: AbortController | undefined;
   /** What a page's EventSource sends (the profile's; Accept and Cache-Control in both). */
   private readonly streamHeaders: Record<string, string>;
 
@@ -48,7 +49,7 @@ export class SseClient extends HttpClientBase {
   }
 
   /** Opens the stream; resolves when the response headers have arrived. */
-  private async open(): Promise<OpenStream> {
+  protected async open(): Promise<OpenStream> {
     this.http.requests++;
     this.current = new AbortController();
     const signal = AbortSignal.any([this.stopper.signal, this.current.signal]);
@@ -58,12 +59,26 @@ export class SseClient extends HttpClientBase {
       this.http.dispatcher,
       { origin: this.http.origin, path: `${this.http.prefix}/events?client=${encodeURIComponent(this.o.clientId)}`, method: 'GET', headers },
       signal,
-      (chunk) => {
-        // Every event of one read arrived together.
-        this.readAt = process.hrtime.bigint();
-        this.parser.push(chunk);
-      },
+      (chunk) => this.onRead(chunk),
     );
+  }
+
+  /** One read of the stream: every event in it arrived together. */
+  private onRead(chunk: Buffer): void {
+    this.readAt = process.hrtime.bigint();
+    this.parser.push(chunk);
+  }
+
+  /** A stream given as a Readable (an HTTP/2 stream) read as `open`'s is: a read at a time, from its 'data' events. */
+  protected readBody(body: Readable): OpenStream {
+    const ended = new Promise<void>((resolve, reject) => {
+      body.on('data', (chunk: Buffer) => this.onRead(chunk));
+      body.once('error', reject);
+      body.once('end', resolve);
+      // An abort ends the stream with 'error' first; a close without either is an end too.
+      body.once('close', resolve);
+    });
+    return { ended };
   }
 
   private async run(body: OpenStream): Promise<void> {

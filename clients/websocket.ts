@@ -19,7 +19,7 @@ export class EngineClient implements TransportClient {
   /** Frames sent with `gather` are held until the end of this tick (see `endGathering`). */
   private gathering = false;
 
-  constructor(private readonly o: ClientOptions) {}
+  constructor(protected readonly o: ClientOptions) {}
 
   /** Sends the frames gathered this tick, in one write. */
   releaseGathered(): void {
@@ -30,11 +30,7 @@ export class EngineClient implements TransportClient {
   async start(): Promise<void> {
     this.requests++;
     const url = webSocketUrl(this.o.baseUrl, this.o.clientId);
-    const conn = await connect(url, {
-      ...(this.o.ca !== undefined && { tls: { ca: this.o.ca } }),
-      perMessageDeflate: this.o.perMessageDeflate === true && { threshold: 0 },
-      headers: profileHeaders(this.o.headers, 'webSocket', new URL(this.o.baseUrl).origin),
-    });
+    const conn = await this.open(url);
     this.conn = conn;
     const bytes = this.o.onMessageBytes;
     if (bytes !== undefined) conn.on('message', (data: Buffer) => bytes(data, process.hrtime.bigint()));
@@ -48,6 +44,15 @@ export class EngineClient implements TransportClient {
     // why (the close code and reason, 1006 when TCP just went), so the loss is not silent.
     conn.on('close', (code: number, reason: string) => {
       if (!this.stopping) this.o.onError?.(new Error(`WebSocket closed by the server or the network: ${code}${reason ? ` ${reason}` : ''}`));
+    });
+  }
+
+  /** Opens the connection (over HTTP/1.1; the HTTP/2 client opens it on its page's session). */
+  protected open(url: string): Promise<WebSocketConnection> {
+    return connect(url, {
+      ...(this.o.ca !== undefined && { tls: { ca: this.o.ca } }),
+      perMessageDeflate: this.o.perMessageDeflate === true && { threshold: 0 },
+      headers: profileHeaders(this.o.headers, 'webSocket', new URL(this.o.baseUrl).origin),
     });
   }
 
