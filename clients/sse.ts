@@ -8,6 +8,7 @@ import type { ClientOptions } from './contract.ts';
 import { profileHeaders } from './headers.ts';
 import { HttpClientBase, sleep } from './http-base.ts';
 import { SseParser } from './sse-parser.ts';
+import { eventSourceDelayMs } from './reconnect.ts';
 
 export class SseClient extends HttpClientBase {
   private readonly parser: SseParser;
@@ -58,6 +59,7 @@ export class SseClient extends HttpClientBase {
       const text = await r.body.text();
       throw new Error(`GET /events answered ${r.statusCode}: ${text}`);
     }
+    this.o.onConnected?.();
     return r.body;
   }
 
@@ -71,9 +73,9 @@ export class SseClient extends HttpClientBase {
         this.o.onError?.(e as Error);
       }
       if (this.stopper.signal.aborted) return;
-      // The stream ended: wait the announced reconnection time, then resume from the last id.
+      // The stream ended: wait the announced reconnection time (3 s when none was), then resume from the last id.
       for (;;) {
-        await sleep(this.parser.retryMs ?? 2000, this.stopper.signal);
+        await sleep(eventSourceDelayMs(this.parser.retryMs), this.stopper.signal);
         if (this.stopper.signal.aborted) return;
         try {
           this.reconnects++;

@@ -1,6 +1,7 @@
 /** WebSocket load client on the lab's own engine (its client side: masking, handshake checks). */
 import { connect, type WebSocketConnection } from '../protocol/index.ts';
-import { type ClientOptions, type TransportClient, webSocketUrl } from './contract.ts';
+import type { ClientOptions, TransportClient } from './contract.ts';
+import { Comeback } from './reconnect.ts';
 import { profileHeaders } from './headers.ts';
 
 export class EngineClient implements TransportClient {
@@ -10,27 +11,41 @@ export class EngineClient implements TransportClient {
   requests = 0;
   readonly emptyResponses = 0;
 
-  constructor(private readonly o: ClientOptions) {}
+  constructor(private readonly o: ClientOptions) {
+    this.back = new Comeback(o);
+  }
+
+  /** Its way back after a connection ended unasked: the reconnect policy, and the cursor to resume from. */
+  private readonly back: Comeback;
 
   async start(): Promise<void> {
     this.requests++;
-    const url = webSocketUrl(this.o.baseUrl, this.o.clientId);
-    const conn = await connect(url, {
+    const conn = await connect(this.back.url(), {
       ...(this.o.ca !== undefined && { tls: { ca: this.o.ca } }),
       perMessageDeflate: this.o.perMessageDeflate === true && { threshold: 0 },
       headers: profileHeaders(this.o.headers, 'webSocket', new URL(this.o.baseUrl).origin),
     });
+    // Stopped while a reconnect was on its way: this connection is not wanted.
+    if (this.stopping) {
+      conn.terminate();
+      return;
+    }
     this.conn = conn;
-    conn.on('message', (data: Buffer, isBinary: boolean) => {
-      const now = process.hrtime.bigint();
-      this.o.onMessage(data.toString(isBinary ? 'latin1' : 'utf8'), now);
-    });
+    if (this.back.resume) conn.on('message', (data: Buffer) => this.back.deliver(data.toString('utf8'), process.hrtime.bigint()));
+    else
+      conn.on('message', (data: Buffer, isBinary: boolean) => {
+        const now = process.hrtime.bigint();
+        this.o.onMessage(data.toString(isBinary ? 'latin1' : 'utf8'), now);
+      });
     conn.on('error', (e: Error) => this.o.onError?.(e));
     // A connection that ends while the load still runs loses every message after it: say so and
     // why (the close code and reason, 1006 when TCP just went), so the loss is not silent.
     conn.on('close', (code: number, reason: string) => {
-      if (!this.stopping) this.o.onError?.(new Error(`WebSocket closed by the server or the network: ${code}${reason ? ` ${reason}` : ''}`));
+      if (this.stopping) return;
+      this.o.onError?.(new Error(`WebSocket closed by the server or the network: ${code}${reason ? ` ${reason}` : ''}`));
+      void this.back.comeBack(() => this.start());
     });
+    this.o.onConnected?.();
   }
 
   async send(data: string): Promise<void> {
@@ -41,6 +56,7 @@ export class EngineClient implements TransportClient {
 
   stop(): Promise<void> {
     this.stopping = true;
+    this.back.stop();
     const c = this.conn;
     if (!c || c.readyState === 3) return Promise.resolve();
     return new Promise((resolve) => {

@@ -8,6 +8,7 @@ import type { HubMessage } from './hub.ts';
 import type { ServerOptions, TransportServer } from './contract.ts';
 import { buildServer, upgradeClient } from './base.ts';
 import { visibleTo } from './hub.ts';
+import { resumeFrames, resumeMessage, resumeWants, upgradeCursor } from './resume.ts';
 
 export function createWebSocketServer(options?: ServerOptions): TransportServer {
   return buildServer('websocket', options, (ctx) => {
@@ -32,9 +33,18 @@ export function createWebSocketServer(options?: ServerOptions): TransportServer 
     ctx.httpServer.on('upgrade', (req, socket, head) => {
       const client = upgradeClient(ctx, req, socket);
       if (client === null) return;
+      const cursor = upgradeCursor(ctx, req, socket);
+      if (cursor === null) return;
       wss.handleUpgrade(req, socket, head, (conn) => {
         ctx.addSubscribers(1);
+        // A client that came back with a cursor gets what it missed, then every message numbered.
+        const resume = cursor === undefined ? undefined : resumeFrames(ctx.hub, cursor, client, ctx.options.maxBatchBytes);
+        for (const f of resume?.frames ?? []) conn.send(f);
         const unsubscribe = ctx.hub.subscribe((m) => {
+          if (resume) {
+            if (resumeWants(m, resume.seen, client)) conn.send(resumeMessage(m));
+            return;
+          }
           if (!visibleTo(m, client)) return;
           // A compressed connection gets the message compressed in its own context, as ws does.
           if (conn.compressed) conn.send(m.data);
