@@ -82,7 +82,7 @@ export function reconnectPolicy(name: ReconnectPolicyName, random: Random = Math
  * implementation-defined value, probably in the region of a few seconds"; Chrome's is 3 s. A
  * `retry:` field with only digits sets it.
  */
-export const EVENTSOURCE_DEFAULT_RETRY_MS = 3000;
+const EVENTSOURCE_DEFAULT_RETRY_MS = 3000;
 
 /** The EventSource's wait before it reconnects: the server's `retry:` when it sent one, else the default. */
 export function eventSourceDelayMs(serverRetryMs: number | undefined): number {

@@ -222,6 +222,12 @@ const emit = serveParent<ServerCalls, ServerEvents>(
     async counters() {
       return { ...(await countersNow()), at: process.hrtime.bigint() };
     },
+    close() {
+      // The cluster as a whole goes down: each node is sent SIGTERM (its connections end with it).
+      clearInterval(sampling);
+      for (const n of nodes) if (n.alive) n.worker.process.kill('SIGTERM');
+      return {};
+    },
     async gc() {
       (globalThis as { gc?: () => void }).gc?.();
       await askAll<'gc'>({ type: 'gc' });

@@ -77,6 +77,39 @@ let clockOffsetNs = 0n;
 /** Raw corrected latencies, ns, when the run asked for them. */
 let samples: number[] | undefined;
 const MAX_SAMPLES = 200_000;
+/** Per client: whether its latest word was a working connection (1) or an error (0); and how many are 1. */
+let up = new Uint8Array(0);
+let connected = 0;
+/** Since `mark`: when the server went away (hrtime ns), and per client ms to its first working connection after (NaN: not yet). */
+let markNs: bigint | undefined;
+let backAfter = new Float64Array(0);
+
+/** A client's connection works: counted as connected, and as back when the server had gone away. */
+function onUp(i: number): void {
+  if (up[i] === 0) {
+    up[i] = 1;
+    connected++;
+  }
+  if (markNs !== undefined && Number.isNaN(backAfter[i])) backAfter[i] = Number(process.hrtime.bigint() - markNs) / 1e6;
+}
+
+/** A client reported an error: its connection (or its last request) failed. */
+function onDown(i: number): void {
+  if (up[i] === 1) {
+    up[i] = 0;
+    connected--;
+  }
+}
+
+/** Grows a typed array to `n` entries, keeping what it holds. */
+function grown<T extends Uint8Array | Float64Array>(a: T, n: number, fill: number): T {
+  if (a.length >= n) return a;
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.fill(fill);
+  b.set(a);
+  return b;
+}
+
 /** How long a closed loop waits for an echo before it fails, ms. */
 const ECHO_TIMEOUT_MS = 10_000;
 /** Ping-pong: the echoes awaited, oldest first: who waits, and when the message left (`performance.now()`). */
@@ -95,7 +128,10 @@ async function startAll(m: Req<'init'>): Promise<void> {
   if (m.keepSamples) samples = [];
   // A later `init` adds clients to those already connected: only the new ones are started.
   const firstNew = clients.length;
+  up = grown(up, firstNew + m.clients, 0);
+  backAfter = grown(backAfter, firstNew + m.clients, Number.NaN);
   for (let i = 0; i < m.clients; i++) {
+    const index = firstNew + i;
     const s = new Seen();
     seen.push(s);
     clients.push(
@@ -128,7 +164,11 @@ async function startAll(m: Req<'init'>): Promise<void> {
             }
           }
         },
-        onError: noteError,
+        onError: (e) => {
+          noteError(e);
+          onDown(index);
+        },
+        onConnected: () => onUp(index),
       }),
     );
   }
@@ -249,6 +289,7 @@ function finish(m: Req<'finish'>): LoadCalls['finish']['reply'] {
   let inRange = 0;
   let dups = 0;
   let owed: number;
+  let clientsLosing = 0;
   if (mode === 'echo') {
     inRange = echoSeen.countIn(first, last);
     dups = echoSeen.dups;
@@ -256,7 +297,9 @@ function finish(m: Req<'finish'>): LoadCalls['finish']['reply'] {
     owed = openLoop ? sentSeen.countIn(first, last) : sent;
   } else {
     for (const s of seen) {
-      inRange += s.countIn(first, last);
+      const got = s.countIn(first, last);
+      if (got < last - first + 1) clientsLosing++;
+      inRange += got;
       dups += s.dups;
     }
     owed = Math.max(0, last - first + 1) * seen.length;
@@ -278,6 +321,7 @@ function finish(m: Req<'finish'>): LoadCalls['finish']['reply'] {
     notSent,
     sendErrors,
     foreign,
+    clientsLosing,
     requests,
     emptyResponses: empty,
     cpuMs: totals.cpuMs,
@@ -322,14 +366,25 @@ const emit = serveParent<LoadCalls, LoadEvents>(
       tail.reset();
       sampler.start();
       clearInterval(progress);
-      progress = setInterval(() => emit('progress', { delivered, ...sampler.interval() }), m.everyMs ?? 500);
+      progress = setInterval(() => emit('progress', { delivered, connected, ...sampler.interval() }), m.everyMs ?? 500);
       return {};
     },
     send: sendLoad,
     settle,
     'ping-pong': pingPong,
-    snapshot: () => ({ delivered, sent }),
+    snapshot: () => ({ delivered, sent, connected }),
     finish,
+    mark(m) {
+      markNs = m.atNs;
+      backAfter.fill(Number.NaN);
+      return {};
+    },
+    recovery: () => ({ ms: Array.from(backAfter.subarray(0, clients.length), (x) => (Number.isNaN(x) ? null : Math.round(x * 10) / 10)) }),
+    tail(m) {
+      tailFrom = m.from;
+      tail.reset();
+      return {};
+    },
   },
   // Leave at once: polite closes would only add minutes to a long run.
   () => clearInterval(progress),
