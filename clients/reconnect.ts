@@ -92,14 +92,20 @@ export function eventSourceDelayMs(serverRetryMs: number | undefined): number {
 /**
  * A frame on a WebSocket opened with `?cursor=N` (resume): a message numbered by the hub
  * (`<seq> <data>`), a gap in the history (`gap <from> <to>`), or a reset (`reset <cursor>
- * <newest>`: the cursor belongs to an earlier history).
+ * <newest>`: the cursor belongs to an earlier history), or a text echo of the client's own message
+ * (`- <data>`: echoes carry no hub number).
  */
-export type ResumeFrame = { kind: 'message'; seq: number; data: string } | { kind: 'gap'; from: number; to: number } | { kind: 'reset'; newest: number };
+export type ResumeFrame =
+  | { kind: 'message'; seq: number; data: string }
+  | { kind: 'echo'; data: string }
+  | { kind: 'gap'; from: number; to: number }
+  | { kind: 'reset'; newest: number };
 
 /** Reads a resume frame; undefined for text that is none of the three. */
 export function parseResumeFrame(text: string): ResumeFrame | undefined {
   const sp = text.indexOf(' ');
   if (sp <= 0) return undefined;
+  if (sp === 1 && text.charCodeAt(0) === 45) return { kind: 'echo', data: text.slice(2) };
   const c = text.charCodeAt(0);
   if (c >= 48 && c <= 57) {
     const seq = Number(text.slice(0, sp));
@@ -145,7 +151,8 @@ export class Comeback {
     if (f?.kind === 'message') {
       this.cursor = f.seq;
       this.o.onMessage(f.data, recvNs);
-    } else if (f?.kind === 'gap') this.o.onGap?.(f.from, f.to);
+    } else if (f?.kind === 'echo') this.o.onMessage(f.data, recvNs);
+    else if (f?.kind === 'gap') this.o.onGap?.(f.from, f.to);
     else if (f === undefined) this.o.onError?.(new Error(`resume connection sent a frame that is no resume frame: ${text.slice(0, 40)}`));
   }
 

@@ -31,7 +31,11 @@ export class EngineClient implements TransportClient {
       return;
     }
     this.conn = conn;
-    if (this.back.resume) conn.on('message', (data: Buffer) => this.back.deliver(data.toString('utf8'), process.hrtime.bigint()));
+    if (this.back.resume)
+      conn.on('message', (data: Buffer, isBinary: boolean) => {
+        if (isBinary) this.o.onMessage(data.toString('latin1'), process.hrtime.bigint());
+        else this.back.deliver(data.toString('utf8'), process.hrtime.bigint());
+      });
     else
       conn.on('message', (data: Buffer, isBinary: boolean) => {
         const now = process.hrtime.bigint();

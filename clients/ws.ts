@@ -26,7 +26,11 @@ export class WsClient implements TransportClient {
       headers: profileHeaders(this.o.headers, 'webSocket', new URL(this.o.baseUrl).origin),
     });
     this.socket = ws;
-    if (this.back.resume) ws.on('message', (data) => this.back.deliver(data.toString(), process.hrtime.bigint()));
+    if (this.back.resume)
+      ws.on('message', (data, isBinary) => {
+        if (isBinary) this.o.onMessage((data as Buffer).toString('latin1'), process.hrtime.bigint());
+        else this.back.deliver(data.toString(), process.hrtime.bigint());
+      });
     else
       ws.on('message', (data, isBinary) => {
         const now = process.hrtime.bigint();

@@ -11,6 +11,8 @@
  *   `<seq> <data>`             a message and its hub number
  *   `gap <from> <to>`          messages the history no longer holds (the HTTP transports' gap)
  *   `reset <cursor> <newest>`  the cursor is ahead of the newest message: the history began again
+ *   `- <data>`                 a text echo of the client's own message (echoes are not in the history)
+ * Binary echoes stay binary frames.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -57,6 +59,11 @@ export function resumeFrames(hub: Hub, cursor: number, client: string | undefine
     r = hub.since(r.next, client, Infinity, maxBatchChars);
   }
   return { frames, seen: r.next };
+}
+
+/** A resume connection's text echo: marked as carrying no hub number. */
+export function resumeEcho(data: Buffer): string {
+  return `- ${data.toString('utf8')}`;
 }
 
 /** Whether a live message goes to a resume connection: after what its replay covered, and visible to it. */

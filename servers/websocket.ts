@@ -8,7 +8,7 @@ import type { HubMessage } from './hub.ts';
 import type { ServerOptions, TransportServer } from './contract.ts';
 import { buildServer, upgradeClient } from './base.ts';
 import { visibleTo } from './hub.ts';
-import { resumeFrames, resumeMessage, resumeWants, upgradeCursor } from './resume.ts';
+import { resumeEcho, resumeFrames, resumeMessage, resumeWants, upgradeCursor } from './resume.ts';
 
 export function createWebSocketServer(options?: ServerOptions): TransportServer {
   return buildServer('websocket', options, (ctx) => {
@@ -52,7 +52,9 @@ export function createWebSocketServer(options?: ServerOptions): TransportServer 
         });
         conn.on('message', (data: Buffer, isBinary: boolean) => {
           ctx.countIn();
-          if (ctx.options.echo) conn.send(data, { binary: isBinary });
+          if (!ctx.options.echo) return;
+          if (resume && !isBinary) conn.send(resumeEcho(data));
+          else conn.send(data, { binary: isBinary });
         });
         let subscribed = true;
         const leave = (): void => {

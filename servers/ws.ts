@@ -11,7 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { ServerOptions, TransportServer } from './contract.ts';
 import { buildServer, upgradeClient } from './base.ts';
 import { visibleTo, type HubMessage } from './hub.ts';
-import { resumeFrames, resumeMessage, resumeWants, upgradeCursor } from './resume.ts';
+import { resumeEcho, resumeFrames, resumeMessage, resumeWants, upgradeCursor } from './resume.ts';
 
 export function createWsServer(options?: ServerOptions): TransportServer {
   return buildServer('ws', options, (ctx) => {
@@ -69,7 +69,11 @@ export function createWsServer(options?: ServerOptions): TransportServer {
         ws.on('message', (data, isBinary) => {
           ctx.countIn();
           const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-          if (ctx.options.echo) send(buf, buf.length, isBinary);
+          if (!ctx.options.echo) return;
+          if (resume && !isBinary) {
+            const f = resumeEcho(buf);
+            send(f, Buffer.byteLength(f), false);
+          } else send(buf, buf.length, isBinary);
         });
         ws.on('pong', () => alive.set(ws, 0));
         ws.on('error', () => ctx.countError());

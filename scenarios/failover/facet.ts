@@ -196,8 +196,13 @@ function charts(s: ScenarioResult): Block[] {
           },
           options: baseOptions<'scatter'>({
             x: axis('seconds since publishing began', false),
-            y: axis('clients connected', false, { position: 'left' }),
-            y2: axis('deliveries per second', false, { position: 'right', grid: { drawOnChartArea: false } }),
+            // Headroom on both axes keeps the two lines apart when both sit at their steady values.
+            y: axis('clients connected', false, { position: 'left', suggestedMax: Math.ceil(top * 1.1) }),
+            y2: axis('deliveries per second', false, {
+              position: 'right',
+              grid: { drawOnChartArea: false },
+              suggestedMax: Math.ceil(Math.max(1, ...rate.map((p) => p.y)) * 1.3),
+            }),
           }),
         },
         head: ['t (s)', 'clients connected', 'deliveries/s', 'server CPU %', 'server RSS'],

@@ -99,11 +99,12 @@ test('EventSource: the server’s retry when it sent one, else 3 s as Chrome wai
   assert.equal(eventSourceDelayMs(0), 0);
 });
 
-test('resume frames: a numbered message (spaces in the data kept), a gap, a reset, and text that is none', () => {
+test('resume frames: a numbered message (spaces in the data kept), an echo, a gap, a reset, and text that is none', () => {
   assert.deepEqual(parseResumeFrame('12 a b c'), { kind: 'message', seq: 12, data: 'a b c' });
   assert.deepEqual(parseResumeFrame('3 '), { kind: 'message', seq: 3, data: '' });
   assert.deepEqual(parseResumeFrame('gap 4 9'), { kind: 'gap', from: 4, to: 9 });
   assert.deepEqual(parseResumeFrame('reset 50 3'), { kind: 'reset', newest: 3 });
+  assert.deepEqual(parseResumeFrame('- 7 is mine'), { kind: 'echo', data: '7 is mine' });
   assert.equal(parseResumeFrame('hello'), undefined);
   assert.equal(parseResumeFrame('gap 4'), undefined);
 });
