@@ -22,6 +22,8 @@ export interface ClientOptions {
   onError?: (err: Error) => void;
   /** Called whenever the client has a working connection again: a stream or WebSocket opened, a poll answered. */
   onConnected?: () => void;
+  /** Called when an event stream ended without an error (a server's goodbye); errors go to `onError`. */
+  onDropped?: () => void;
   /** WebSocket clients: what to do when the connection ends unasked (clients/reconnect.ts; default `none`). */
   reconnect?: ReconnectPolicyName;
   /** WebSocket clients: come back with `?cursor=N`, the hub number of the last message, and get what was missed. */

@@ -73,6 +73,7 @@ export class SseClient extends HttpClientBase {
         this.o.onError?.(e as Error);
       }
       if (this.stopper.signal.aborted) return;
+      this.o.onDropped?.();
       // The stream ended: wait the announced reconnection time (3 s when none was), then resume from the last id.
       for (;;) {
         await sleep(eventSourceDelayMs(this.parser.retryMs), this.stopper.signal);

@@ -83,6 +83,8 @@ let connected = 0;
 /** Since `mark`: when the server went away (hrtime ns), and per client ms to its first working connection after (NaN: not yet). */
 let markNs: bigint | undefined;
 let backAfter = new Float64Array(0);
+/** Per client: whether its connection failed or ended since `mark` (one that never did kept its connection). */
+let cut = new Uint8Array(0);
 
 /** A client's connection works: counted as connected, and as back when the server had gone away. */
 function onUp(i: number): void {
@@ -93,8 +95,9 @@ function onUp(i: number): void {
   if (markNs !== undefined && Number.isNaN(backAfter[i])) backAfter[i] = Number(process.hrtime.bigint() - markNs) / 1e6;
 }
 
-/** A client reported an error: its connection (or its last request) failed. */
+/** A client's connection (or its last request) failed or ended. */
 function onDown(i: number): void {
+  if (markNs !== undefined) cut[i] = 1;
   if (up[i] === 1) {
     up[i] = 0;
     connected--;
@@ -130,6 +133,7 @@ async function startAll(m: Req<'init'>): Promise<void> {
   const firstNew = clients.length;
   up = grown(up, firstNew + m.clients, 0);
   backAfter = grown(backAfter, firstNew + m.clients, Number.NaN);
+  cut = grown(cut, firstNew + m.clients, 0);
   for (let i = 0; i < m.clients; i++) {
     const index = firstNew + i;
     const s = new Seen();
@@ -169,6 +173,7 @@ async function startAll(m: Req<'init'>): Promise<void> {
           onDown(index);
         },
         onConnected: () => onUp(index),
+        onDropped: () => onDown(index),
       }),
     );
   }
@@ -377,9 +382,13 @@ const emit = serveParent<LoadCalls, LoadEvents>(
     mark(m) {
       markNs = m.atNs;
       backAfter.fill(Number.NaN);
+      cut.fill(0);
       return {};
     },
-    recovery: () => ({ ms: Array.from(backAfter.subarray(0, clients.length), (x) => (Number.isNaN(x) ? null : Math.round(x * 10) / 10)) }),
+    recovery: () => ({
+      ms: Array.from(backAfter.subarray(0, clients.length), (x) => (Number.isNaN(x) ? null : Math.round(x * 10) / 10)),
+      kept: cut.subarray(0, clients.length).reduce((a, c, i) => a + (c === 0 && Number.isNaN(backAfter[i]) ? 1 : 0), 0),
+    }),
     tail(m) {
       tailFrom = m.from;
       tail.reset();

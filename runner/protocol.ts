@@ -78,6 +78,12 @@ export type ServerCalls = {
   };
   /** Closes the server as a deploy does: WebSocket close 1001, event streams and held polls ended, the listener shut. */
   close: { req: object; reply: object };
+  /**
+   * A clustered server's nodes fail over while the balancer keeps accepting: `rolling` restarts
+   * them one at a time (each closes as `close` does, and its successor is up before the next goes),
+   * `node-crash` kills the first with SIGKILL and starts none. `nodePids`: the nodes running after.
+   */
+  'node-failover': { req: { mode: 'rolling' | 'node-crash' }; reply: { nodePids: number[] } };
   /** Starts the measured phase: CPU and RSS from here, a `sample` every `everyMs` (default 500). */
   measure: { req: { everyMs?: number }; reply: object };
   /** Publishes `rate` messages/s of `size` bytes for `durationMs`; `plain` ones carry no stamp. */
@@ -189,8 +195,11 @@ export type LoadCalls = {
    * client's next working connection from now on is its recovery (`recovery`).
    */
   mark: { req: { atNs: bigint }; reply: object };
-  /** Per client, ms from the mark to its first working connection after it; null: not back. */
-  recovery: { req: object; reply: { ms: (number | null)[] } };
+  /**
+   * Per client, ms from the mark to its first working connection after it (null: none); `kept`:
+   * clients whose connection neither failed nor ended since the mark (another node kept them).
+   */
+  recovery: { req: object; reply: { ms: (number | null)[]; kept: number } };
   /** Records deliveries of messages numbered from `from` on apart from now (`tail` of `finish`), forgetting earlier ones. */
   tail: { req: { from: number }; reply: object };
 };

@@ -89,6 +89,9 @@ const emit = serveParent<ServerCalls, ServerEvents>(
       await running().close();
       return {};
     },
+    'node-failover'() {
+      throw new Error('one server process has no nodes to fail over: node failover needs a clustered row (--nodes)');
+    },
     measure(m) {
       // Start of the measured phase: CPU and RSS from here, samples every `everyMs`.
       sampler.start();

@@ -108,6 +108,10 @@ const RECONNECT_VARIANTS: TransportDescriptor[] = BUILT_IN.filter((d) => d.role 
 
 /** The reconnect variants of a row (`websocket` → `websocket+immediate`, …), none for a row without them. */
 export function reconnectVariantsOf(name: string): string[] {
+  const row = transportByName(name);
+  // A clustered row's variants are its plain row's, run as as many nodes.
+  if (row?.nodes !== undefined && row.clusterOf !== undefined)
+    return reconnectVariantsOf(row.clusterOf).flatMap((v) => clusterRowNamed(`${v}-n${row.nodes}`)?.name ?? []);
   const base = registry.get(name);
   // Only the plain row has variants: they share its server launcher and client module, and add client options.
   if (!base || base.client.options) return [];

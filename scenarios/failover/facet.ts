@@ -14,6 +14,22 @@ function backText(ms: number | null): string {
   return ms === null ? 'not back' : fmtDuration(ms);
 }
 
+/** A failover mode in words. */
+function modeInWords(mode: string, downMs: number): string {
+  switch (mode) {
+    case 'crash':
+      return `a crash (SIGKILL, started again ${fmtDuration(downMs)} later)`;
+    case 'graceful':
+      return 'a graceful restart (goodbye, then a new process)';
+    case 'rolling':
+      return 'with --nodes, a rolling restart (node by node)';
+    case 'node-crash':
+      return 'with --nodes, one node killed';
+    default:
+      return mode;
+  }
+}
+
 function loadInWords(s: ScenarioResult): string | undefined {
   const rate = param(s, 'rate');
   const counts = s.params['clientCounts'];
@@ -24,7 +40,7 @@ function loadInWords(s: ScenarioResult): string | undefined {
     `${listInWords(counts.map((n) => fmtInt(Number(n))))} subscribers`,
     `${fmtSig(rate)} msg/s published`,
     sizeText(s),
-    `then ${listInWords(modes.map((m) => (m === 'crash' ? `a crash (SIGKILL, started again ${fmtDuration(down ?? 0)} later)` : 'a graceful restart (goodbye, then a new process)')))}`,
+    `then ${listInWords(modes.map((m) => modeInWords(String(m), down ?? 0)))}`,
   );
 }
 
@@ -134,7 +150,7 @@ function details(s: ScenarioResult): Block[] {
       [true, true, false, true, false, false, false, false, false, false, false, false, false, false],
       all.map(({ r, x, run }) => [
         r.transport,
-        run.mode === 'crash' ? `crash, down ${fmtDuration(run.downMs)}` : 'graceful',
+        run.mode === 'crash' ? `crash, down ${fmtDuration(run.downMs)}` : run.mode,
         fmtInt(run.clients),
         `${x.reconnect}${x.resumes ? ', resumes' : ''}`,
         backText(run.recovery.p50Ms),
@@ -149,7 +165,7 @@ function details(s: ScenarioResult): Block[] {
         run.afterP99Ms !== undefined ? `${fmtSig(run.afterP99Ms)} ms` : dash,
       ]),
       [
-        'Back: time from the moment the server began to go until that share of the clients had a working connection again (a stream or WebSocket open, a poll answered).',
+        'Back: time from the moment the server began to go until that share of the clients had a working connection again (a stream or WebSocket open, a poll answered); with --nodes, a client a surviving node kept connected counts as back at once. Rolling: from the first node going.',
         'Lost and duplicates: counted per client by sequence number over every message published (1…N, no hole), whatever the client did meanwhile.',
         'Listen overflows / drops: the kernel’s ListenOverflows and ListenDrops (/proc/net/netstat) over the run; they count for the whole host.',
         'Storm peak: the new server’s highest CPU (% of one core) and RSS in its first 10 s. p99 after: delivery latency, from the intended send time, of the messages published in the 10 s after the server was back.',
@@ -179,7 +195,8 @@ function charts(s: ScenarioResult): Block[] {
       const connected: XY[] = run.timeline.map((p) => ({ x: p.t, y: p.connected }));
       const rate: XY[] = run.timeline.map((p) => ({ x: p.t, y: p.deliveredPerSec }));
       const top = Math.max(run.clients, ...connected.map((p) => p.y));
-      const what = `${r.transport}, ${run.mode === 'crash' ? `crash (down ${fmtDuration(run.downMs)})` : 'graceful restart'}, ${fmtInt(run.clients)} clients`;
+      const how = run.mode === 'crash' ? `crash (down ${fmtDuration(run.downMs)})` : run.mode === 'graceful' ? 'graceful restart' : `${run.mode} (nodes)`;
+      const what = `${r.transport}, ${how}, ${fmtInt(run.clients)} clients`;
       return chartBlock({
         key: 'failover-timeline',
         title: `Timeline: ${what}`,

@@ -27,7 +27,7 @@ import type { TransportName, TransportResult } from '../../metrics/results.ts';
 import type { FlagReader } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
 import type { LoadResult } from '../../runner/protocol.ts';
-import { FAILOVER_MODES, type FailoverMode, restartServer } from '../../runner/restart.ts';
+import { FAILOVER_MODES, type FailoverMode, type Restarted, restartServer } from '../../runner/restart.ts';
 import { Session } from '../../runner/session.ts';
 import type { TransportDescriptor } from '../../transports/descriptor.ts';
 import { reconnectVariantsOf, transport as describe } from '../../transports/index.ts';
@@ -36,9 +36,21 @@ import { failoverFacet } from './facet.ts';
 import type { FailoverExtra, FailoverRun } from './schema.ts';
 import { Timeline } from './timeline.ts';
 
+/** How the server goes: one process (`crash`, `graceful`), or the nodes of a clustered row (`rolling`, `node-crash`). */
+type NodeFailover = 'rolling' | 'node-crash';
+type Mode = FailoverMode | NodeFailover;
+const NODE_MODES: readonly NodeFailover[] = ['rolling', 'node-crash'];
+const MODES: readonly Mode[] = [...FAILOVER_MODES, ...NODE_MODES];
+
+/** The modes of a run that apply to a row: node failovers to a clustered row, the others to one server process. */
+function modesFor(d: TransportDescriptor, modes: readonly Mode[]): Mode[] {
+  const nodeMode = (m: Mode) => (NODE_MODES as readonly Mode[]).includes(m);
+  return modes.filter((m) => nodeMode(m) === (d.nodes !== undefined));
+}
+
 export interface FailoverParams {
-  /** Failover modes, run one after the other on fresh servers. */
-  modes: FailoverMode[];
+  /** Failover modes, run one after the other on fresh servers (each row runs those that apply to it). */
+  modes: Mode[];
   /** Subscriber counts; each mode runs at each. */
   clientCounts: number[];
   /** After a crash: ms before the new server process is started. */
@@ -63,8 +75,12 @@ export interface FailoverParams {
 const CLIENTS_PER_PROCESS = 5000;
 /** The window after the restart in which the storm's server cost is read, ms. */
 const STORM_MS = 10_000;
-/** A drain ends when no delivery came for this long (a row that never reconnects gets nothing more). */
-const STILL_MS = 3000;
+/**
+ * A drain ends when neither a delivery nor a reconnection came for this long (a row that never
+ * reconnects gets nothing more): longer than the longest backoff (5 s), so a client still on its
+ * way back is waited for.
+ */
+const STILL_MS = 6000;
 
 /** How a row's clients come back, and whether they resume, from its traits and client options. */
 function reconnectOf(d: TransportDescriptor): Pick<FailoverExtra, 'reconnect' | 'resumes'> {
@@ -87,10 +103,31 @@ function recoveryAt(sorted: number[], of: number, share: number): number | null 
   return sorted[need - 1]!;
 }
 
+/**
+ * Waits until the load processes hold `target` deliveries, or `ms` pass, or for STILL_MS neither
+ * the deliveries nor the clients connected changed.
+ */
+async function drain(s: Session, target: number, ms: number, signal: AbortSignal): Promise<void> {
+  const end = Date.now() + ms;
+  let seen = '';
+  let since = Date.now();
+  while (Date.now() < end && !signal.aborted) {
+    const now = await Promise.all(s.loads.map((l) => l.ask({ type: 'snapshot' }, 10_000)));
+    const got = now.reduce((a, x) => a + x.delivered, 0);
+    if (got >= target) return;
+    const state = `${got} ${now.reduce((a, x) => a + (x.connected ?? 0), 0)}`;
+    if (state !== seen) {
+      seen = state;
+      since = Date.now();
+    } else if (Date.now() - since >= STILL_MS) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** One failover run: a fresh server and clients, a steady publish, the failure, the recovery. */
 async function failoverRun(
   transport: TransportName,
-  mode: FailoverMode,
+  mode: Mode,
   clients: number,
   p: FailoverParams,
   ctx: RunContext,
@@ -106,29 +143,53 @@ async function failoverRun(
     await s.measure(1);
     timeline.start(s.loads, s.server);
     ctx.progress(`${transport}: ${clients} subscribers, ${p.rate} msg/s; ${mode} after ${p.beforeMs / 1000} s`);
-    // The first server publishes until it goes; the promise fails with it.
-    const before = s.server.ask({ type: 'publish', rate: p.rate, size: p.size, durationMs: p.beforeMs + 120_000 }, p.beforeMs + 180_000).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, p.beforeMs));
-    const net0 = listenCounters();
-    const back = await restartServer(s, mode, mode === 'crash' ? p.downMs : 0, async (atNs) => {
-      timeline.markDown(atNs);
+    const mark = async (atNs: bigint) => {
       await Promise.all(s.loads.map((l) => l.ask({ type: 'mark', atNs }, 10_000)));
-    });
-    await before;
-    timeline.markUp(back.upAtNs, s.server);
-    await s.server.ask({ type: 'measure' }, 10_000);
-    const from = back.lastSeq + 1;
-    await Promise.all(s.loads.map((l) => l.ask({ type: 'tail', from }, 10_000)));
-    ctx.progress(`${transport}: back up after ${((Number(back.upAtNs - back.downAtNs) / 1e6) | 0) / 1000} s; publishing from message ${from}`);
-    const pub = await s.server.ask({ type: 'publish', rate: p.rate, size: p.size, durationMs: p.afterMs, firstSeq: from }, p.afterMs + 60_000);
-    const last = pub.last;
-    await s.drain(last * clients, p.drainMs, ctx.signal, STILL_MS);
+    };
+    let back: Restarted;
+    let last: number;
+    const net0 = listenCounters();
+    if (mode === 'rolling' || mode === 'node-crash') {
+      // The balancer stays and publishes through Redis the whole time; nodes go under it.
+      const publishing = s.server.ask({ type: 'publish', rate: p.rate, size: p.size, durationMs: p.beforeMs + p.afterMs }, p.beforeMs + p.afterMs + 180_000);
+      await new Promise((r) => setTimeout(r, p.beforeMs));
+      const downAtNs = process.hrtime.bigint();
+      await mark(downAtNs);
+      await s.server.ask({ type: 'node-failover', mode }, 180_000);
+      const upAtNs = process.hrtime.bigint();
+      const { counters } = await s.server.ask({ type: 'counters' }, 10_000);
+      back = { downAtNs, upAtNs, lastSeq: counters.lastSeq };
+      await Promise.all(s.loads.map((l) => l.ask({ type: 'tail', from: back.lastSeq + 1 }, 10_000)));
+      ctx.progress(`${transport}: ${mode} done in ${((Number(upAtNs - downAtNs) / 1e6) | 0) / 1000} s`);
+      last = (await publishing).last;
+    } else {
+      // The first server publishes until it goes; the promise fails with it.
+      const before = s.server
+        .ask({ type: 'publish', rate: p.rate, size: p.size, durationMs: p.beforeMs + 120_000 }, p.beforeMs + 180_000)
+        .catch(() => undefined);
+      await new Promise((r) => setTimeout(r, p.beforeMs));
+      back = await restartServer(s, mode, mode === 'crash' ? p.downMs : 0, async (atNs) => {
+        timeline.markDown(atNs);
+        await mark(atNs);
+      });
+      await before;
+      timeline.markUp(back.upAtNs, s.server);
+      await s.server.ask({ type: 'measure' }, 10_000);
+      const from = back.lastSeq + 1;
+      await Promise.all(s.loads.map((l) => l.ask({ type: 'tail', from }, 10_000)));
+      ctx.progress(`${transport}: back up after ${((Number(back.upAtNs - back.downAtNs) / 1e6) | 0) / 1000} s; publishing from message ${from}`);
+      last = (await s.server.ask({ type: 'publish', rate: p.rate, size: p.size, durationMs: p.afterMs, firstSeq: from }, p.afterMs + 60_000)).last;
+    }
+    await drain(s, last * clients, p.drainMs, ctx.signal);
     const net1 = listenCounters();
-    const recoveries = (await Promise.all(s.loads.map((l) => l.ask({ type: 'recovery' }, 30_000)))).flatMap((r) => r.ms);
+    const rec = await Promise.all(s.loads.map((l) => l.ask({ type: 'recovery' }, 30_000)));
+    const recoveries = rec.flatMap((r) => r.ms);
+    const kept = rec.reduce((a, r) => a + r.kept, 0);
     const results: LoadResult[] = await Promise.all(s.loads.map((l) => l.ask({ type: 'finish', first: 1, last }, 60_000)));
     timeline.stop();
     const sum = (k: 'owed' | 'delivered' | 'lost' | 'duplicates') => results.reduce((a, r) => a + r[k], 0);
-    const backMs = recoveries.filter((x): x is number => x !== null).sort((a, b) => a - b);
+    // A client another node kept connected counts as back at once: it never had to come back.
+    const backMs = [...Array.from({ length: kept }, () => 0), ...recoveries.filter((x): x is number => x !== null)].sort((a, b) => a - b);
     const tails = results.flatMap((r) => (r.tail === undefined ? [] : [r.tail]));
     const after = tails.length ? summarize(mergeEncoded(tails)) : null;
     const upAtS = timeline.secondsAt(back.upAtNs);
@@ -142,7 +203,7 @@ async function failoverRun(
       downAtS: timeline.secondsAt(back.downAtNs),
       upAtS,
       published: last,
-      firstAfter: from,
+      firstAfter: back.lastSeq + 1,
       owed: sum('owed'),
       delivered: sum('delivered'),
       lost: sum('lost'),
@@ -154,6 +215,7 @@ async function failoverRun(
         p100Ms: recoveryAt(backMs, clients, 1),
         back: backMs.length,
         of: clients,
+        ...(kept > 0 && { kept }),
       },
       ...(net0 && net1 && { listenOverflows: net1.overflows - net0.overflows, listenDrops: net1.drops - net0.drops }),
       ...(cpus.length && { stormPeakCpuPct: Math.max(...cpus) }),
@@ -178,17 +240,17 @@ export const failover: Scenario<FailoverParams> = {
   byNameOnly: true,
   flags: {
     failover: {
-      help: 'failover: how the server goes (crash: SIGKILL; graceful: goodbye, then a new process)',
+      help: 'failover: how the server goes (crash: SIGKILL; graceful: goodbye, then a new process; with --nodes, rolling: node by node, node-crash: one node killed)',
       kind: 'choice-list',
-      quick: [...FAILOVER_MODES],
-      choices: FAILOVER_MODES,
+      quick: [...MODES],
+      choices: MODES,
     },
     'failover-clients': { help: 'failover: subscriber counts', kind: 'numbers', quick: [1000], full: [1000, 10_000], min: 1, max: 100_000, integer: true },
     'down-ms': { help: 'failover: after a crash, ms before the server is started again', kind: 'number', quick: 1000, min: 0, max: 60_000, integer: true },
     'failover-rate': { help: 'failover: messages published per second', kind: 'number', quick: 10, min: 1, max: 10_000 },
   },
   params: (f: FlagReader): FailoverParams => ({
-    modes: f.strs('failover') as FailoverMode[],
+    modes: f.strs('failover') as Mode[],
     clientCounts: f.nums('failover-clients'),
     downMs: f.num('down-ms'),
     rate: f.num('failover-rate'),
@@ -199,11 +261,14 @@ export const failover: Scenario<FailoverParams> = {
     ...httpLoadFlags(f),
     loadProcesses: f.num('load-processes'),
   }),
-  plannedMs: (p) => p.modes.length * p.clientCounts.reduce((a, n) => a + n * 3 + p.beforeMs + p.downMs + 1500 + p.afterMs + STILL_MS, 0),
+  plannedMs: (p, d) => modesFor(d, p.modes).length * p.clientCounts.reduce((a, n) => a + n * 3 + p.beforeMs + p.downMs + 1500 + p.afterMs + STILL_MS, 0),
   rows: (transports) => transports.flatMap((t) => [t, ...reconnectVariantsOf(t)]),
-  skipReason(d) {
+  skipReason(d, p) {
     if (d.role === 'ceiling') return 'the raw TCP ceiling has no history to resume from and no client that reconnects';
-    if (d.nodes !== undefined) return 'a clustered row fails over node by node (rolling, node-crash), which this scenario does not run yet';
+    if (modesFor(d, p.modes).length === 0)
+      return d.nodes !== undefined
+        ? `a clustered row fails over node by node (--failover rolling or node-crash); this run asked for ${p.modes.join(', ')}`
+        : `one server process restarts whole (--failover crash or graceful); this run asked only for ${p.modes.join(', ')}, which need --nodes`;
     return peerGap(d, 'publish');
   },
   async run(transport: TransportName, p: FailoverParams, ctx: RunContext): Promise<TransportResult> {
@@ -211,7 +276,7 @@ export const failover: Scenario<FailoverParams> = {
     const runs: FailoverRun[] = [];
     const histograms: string[] = [];
     for (const clients of p.clientCounts)
-      for (const mode of p.modes) {
+      for (const mode of modesFor(describe(transport), p.modes)) {
         if (ctx.signal.aborted) break;
         const r = await failoverRun(transport, mode, clients, p, ctx);
         runs.push(r.run);

@@ -25,6 +25,8 @@ const RecoverySchema = z.object({
   /** Clients back, of all. */
   back: z.number(),
   of: z.number(),
+  /** Clients whose connection never failed or ended (another node kept them), counted as back at 0 ms. */
+  kept: opt(z.number()),
 });
 
 /** One failover run: a mode at a client count. */

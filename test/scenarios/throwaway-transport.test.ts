@@ -30,7 +30,7 @@ test('the registry takes the toy after the built-in transports and refuses its n
   assert.throws(() => registerTransport({ ...transport('lines') }), /already registered/);
   assert.throws(
     () => transport('nope'),
-    /unknown transport "nope" \(known: polling, long-polling, sse, websocket, ws, tcp, polling-node, long-polling-node, sse-node, websocket\+deflate, ws\+deflate, uws, websocketd, socket\.io-ws, socket\.io-polling, lines\)/,
+    /unknown transport "nope" \(known: polling, long-polling, sse, websocket, ws, tcp, polling-node, long-polling-node, sse-node, websocket\+deflate, ws\+deflate, websocket\+immediate, websocket\+exponential, websocket\+full-jitter, websocket\+resume, ws\+immediate, ws\+exponential, ws\+full-jitter, ws\+resume, uws, websocketd, socket\.io-ws, socket\.io-polling, lines\)/,
   );
 });
 
