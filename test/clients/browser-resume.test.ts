@@ -44,7 +44,9 @@ interface PageState {
   wsOpens: number;
 }
 
-test('Chromium: an EventSource and a WebSocket resume page survive a restart, nothing lost, the EventSource after the server’s retry', { timeout: 120_000 }, async (t) => {
+test('Chromium: an EventSource and a WebSocket resume page survive a restart, nothing lost, the EventSource after the server’s retry', {
+  timeout: 120_000,
+}, async (t) => {
   browser = await launchChromium();
   let sse = await serverOn('sse', 0, []);
   let ws = await serverOn('websocket', 0, []);
@@ -53,29 +55,30 @@ test('Chromium: an EventSource and a WebSocket resume page survive a restart, no
   const page = await browser.context.newPage();
   // A page of the SSE server's origin: its EventSource is same-origin, as a site's own is.
   await page.goto(`http://127.0.0.1:${sse.port}/stats`);
-  await page.evaluate((wsUrl) => {
-    const s: PageState = { sse: [], ws: [], errors: [], opens: [], wsOpens: 0 };
-    (window as unknown as { lab: PageState }).lab = s;
+  // The page's script as text: what a page would ship, untouched by the test's own compiler.
+  await page.evaluate(`(() => {
+    const s = { sse: [], ws: [], errors: [], opens: [], wsOpens: 0 };
+    window.lab = s;
     const es = new EventSource('/events?client=page');
     es.onmessage = (e) => s.sse.push(e.data);
     es.onerror = () => s.errors.push(performance.now());
     es.onopen = () => s.opens.push(performance.now());
-    // The resume client: numbered frames `<seq> <data>`, back after 200 ms with the last number seen.
-    let cursor: number | undefined;
+    // The resume client: numbered frames '<seq> <data>', back after 200 ms with the last number seen.
+    let cursor;
     const open = () => {
-      const sock = new WebSocket(`${wsUrl}?client=page&cursor=${cursor ?? 'now'}`);
+      const sock = new WebSocket('ws://127.0.0.1:${ws.port}/?client=page&cursor=' + (cursor ?? 'now'));
       sock.onopen = () => void s.wsOpens++;
       sock.onmessage = (e) => {
         const text = String(e.data);
         const sp = text.indexOf(' ');
-        if (!/^\d+$/.test(text.slice(0, sp))) return;
+        if (!/^[0-9]+$/.test(text.slice(0, sp))) return;
         cursor = Number(text.slice(0, sp));
         s.ws.push(text.slice(sp + 1));
       };
       sock.onclose = () => setTimeout(open, 200);
     };
     open();
-  }, `ws://127.0.0.1:${ws.port}/`);
+  })()`);
   const state = () => page.evaluate(() => (window as unknown as { lab: PageState }).lab);
   await waitFor(() => sse.server.counters().subscribers === 1 && ws.server.counters().subscribers === 1, 'both page clients subscribed');
   for (const m of ['a', 'b']) {
