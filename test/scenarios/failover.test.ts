@@ -6,7 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { UsageError } from '../../args.ts';
 import { parseListenCounters } from '../../metrics/netstat.ts';
+import { readFlags } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
 import { type FailoverParams, failover } from '../../scenarios/failover/index.ts';
 import { readFailover } from '../../scenarios/failover/schema.ts';
@@ -106,4 +108,20 @@ test('listen counters: ListenOverflows and ListenDrops from the TcpExt lines, un
   assert.deepEqual(parseListenCounters(text), { overflows: 17, drops: 21 });
   assert.equal(parseListenCounters('IpExt: InNoRoutes\nIpExt: 0\n'), undefined);
   assert.equal(parseListenCounters('TcpExt: ListenOverflows\nTcpExt: x\n'), undefined);
+});
+
+test('--failover takes a comma list of its modes; anything else is a usage error naming the flag', () => {
+  const specs = failover.flags!;
+  assert.deepEqual(readFlags(specs, { failover: 'graceful, crash' }, 'quick').strs('failover'), ['graceful', 'crash']);
+  assert.deepEqual(readFlags(specs, {}, 'quick').strs('failover'), ['crash', 'graceful', 'rolling', 'node-crash']);
+  assert.deepEqual(readFlags(specs, {}, 'full').nums('failover-clients'), [1000, 10_000]);
+  assert.throws(
+    () => readFlags(specs, { failover: 'crash,bogus' }, 'quick'),
+    (e: Error) => e instanceof UsageError && /^--failover takes/.test(e.message),
+  );
+  assert.throws(() => readFlags(specs, { failover: ',' }, 'quick'), UsageError);
+});
+
+test('rows: each WebSocket row brings its reconnect variants; other rows stand alone', () => {
+  assert.deepEqual(failover.rows!(['sse', 'ws'], SMALL), ['sse', 'ws', 'ws+immediate', 'ws+exponential', 'ws+full-jitter', 'ws+resume']);
 });
