@@ -73,6 +73,11 @@ export interface FailoverParams {
 
 /** Clients per load process at most: two sockets each (an HTTP client's pool) stay under a 20,000 open-files limit. */
 const CLIENTS_PER_PROCESS = 5000;
+/**
+ * How long a load process may take to answer during the storm, ms: 5,000 clients reconnecting with
+ * no delay keep its event loop busy for tens of seconds (measured at 10,000 clients, two processes).
+ */
+const LOAD_ASK_MS = 120_000;
 /** The window after the restart in which the storm's server cost is read, ms. */
 const STORM_MS = 10_000;
 /**
@@ -112,7 +117,7 @@ async function drain(s: Session, target: number, ms: number, signal: AbortSignal
   let seen = '';
   let since = Date.now();
   while (Date.now() < end && !signal.aborted) {
-    const now = await Promise.all(s.loads.map((l) => l.ask({ type: 'snapshot' }, 10_000)));
+    const now = await Promise.all(s.loads.map((l) => l.ask({ type: 'snapshot' }, LOAD_ASK_MS)));
     const got = now.reduce((a, x) => a + x.delivered, 0);
     if (got >= target) return;
     const state = `${got} ${now.reduce((a, x) => a + (x.connected ?? 0), 0)}`;
@@ -144,7 +149,7 @@ async function failoverRun(
     timeline.start(s.loads, s.server);
     ctx.progress(`${transport}: ${clients} subscribers, ${p.rate} msg/s; ${mode} after ${p.beforeMs / 1000} s`);
     const mark = async (atNs: bigint) => {
-      await Promise.all(s.loads.map((l) => l.ask({ type: 'mark', atNs }, 10_000)));
+      await Promise.all(s.loads.map((l) => l.ask({ type: 'mark', atNs }, LOAD_ASK_MS)));
     };
     let back: Restarted;
     let last: number;
@@ -159,7 +164,7 @@ async function failoverRun(
       const upAtNs = process.hrtime.bigint();
       const { counters } = await s.server.ask({ type: 'counters' }, 10_000);
       back = { downAtNs, upAtNs, lastSeq: counters.lastSeq };
-      await Promise.all(s.loads.map((l) => l.ask({ type: 'tail', from: back.lastSeq + 1 }, 10_000)));
+      await Promise.all(s.loads.map((l) => l.ask({ type: 'tail', from: back.lastSeq + 1 }, LOAD_ASK_MS)));
       ctx.progress(`${transport}: ${mode} done in ${((Number(upAtNs - downAtNs) / 1e6) | 0) / 1000} s`);
       last = (await publishing).last;
     } else {
@@ -176,7 +181,7 @@ async function failoverRun(
       timeline.markUp(back.upAtNs, s.server);
       await s.server.ask({ type: 'measure' }, 10_000);
       const from = back.lastSeq + 1;
-      await Promise.all(s.loads.map((l) => l.ask({ type: 'tail', from }, 10_000)));
+      await Promise.all(s.loads.map((l) => l.ask({ type: 'tail', from }, LOAD_ASK_MS)));
       ctx.progress(`${transport}: back up after ${((Number(back.upAtNs - back.downAtNs) / 1e6) | 0) / 1000} s; publishing from message ${from}`);
       last = (await s.server.ask({ type: 'publish', rate: p.rate, size: p.size, durationMs: p.afterMs, firstSeq: from }, p.afterMs + 60_000)).last;
     }
@@ -185,7 +190,7 @@ async function failoverRun(
     // Those that do not resume never get what they missed: a stillness ends their wait.
     await drain(s, last * clients, p.drainMs, ctx.signal, !reconnectOf(describe(transport)).resumes);
     const net1 = listenCounters();
-    const rec = await Promise.all(s.loads.map((l) => l.ask({ type: 'recovery' }, 30_000)));
+    const rec = await Promise.all(s.loads.map((l) => l.ask({ type: 'recovery' }, LOAD_ASK_MS)));
     const recoveries = rec.flatMap((r) => r.ms);
     const kept = rec.reduce((a, r) => a + r.kept, 0);
     const results: LoadResult[] = await Promise.all(s.loads.map((l) => l.ask({ type: 'finish', first: 1, last }, 60_000)));
