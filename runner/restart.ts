@@ -17,7 +17,12 @@ export interface Restarted {
   downAtNs: bigint;
   upAtNs: bigint;
   lastSeq: number;
+  /** Graceful only: the server had not finished its goodbye within GOODBYE_MS and was ended anyway. */
+  goodbyeCut?: boolean;
 }
+
+/** How long a graceful server may take to say goodbye before it is ended anyway, ms (a deploy's drain timeout). */
+const GOODBYE_MS = 15_000;
 
 /**
  * Takes the server down (`mode`) and starts it again on its port: at once after a graceful exit,
@@ -26,6 +31,7 @@ export interface Restarted {
  */
 export async function restartServer(s: Session, mode: FailoverMode, downMs: number, onDown: (atNs: bigint) => Promise<void>): Promise<Restarted> {
   const old = s.server;
+  let goodbyeCut = false;
   const exited = new Promise<void>((r) => {
     if (old.gone) r();
     else old.proc.once('exit', () => r());
@@ -37,14 +43,17 @@ export async function restartServer(s: Session, mode: FailoverMode, downMs: numb
     await exited;
     await new Promise((r) => setTimeout(r, downMs));
   } else {
-    const closing = old.ask({ type: 'close' }, 60_000);
+    const closing = old.ask({ type: 'close' }, GOODBYE_MS).then(
+      () => false,
+      () => true,
+    );
     await onDown(downAtNs);
-    await closing;
+    goodbyeCut = await closing;
     await old.kill();
   }
   s.serverInit = { ...s.serverInit, port: s.port };
   await s.startServer({ spareLoad: false });
   const upAtNs = process.hrtime.bigint();
   const { counters } = await s.server.ask({ type: 'counters' }, 10_000);
-  return { downAtNs, upAtNs, lastSeq: counters.lastSeq };
+  return { downAtNs, upAtNs, lastSeq: counters.lastSeq, ...(goodbyeCut && { goodbyeCut }) };
 }

@@ -150,7 +150,7 @@ function details(s: ScenarioResult): Block[] {
       [true, true, false, true, false, false, false, false, false, false, false, false, false, false],
       all.map(({ r, x, run }) => [
         r.transport,
-        run.mode === 'crash' ? `crash, down ${fmtDuration(run.downMs)}` : run.mode,
+        run.mode === 'crash' ? `crash, down ${fmtDuration(run.downMs)}` : `${run.mode}${run.goodbyeCut ? ' (goodbye cut after 15 s)' : ''}`,
         fmtInt(run.clients),
         `${x.reconnect}${x.resumes ? ', resumes' : ''}`,
         backText(run.recovery.p50Ms),

@@ -210,6 +210,7 @@ async function failoverRun(
       downMs: mode === 'crash' ? p.downMs : 0,
       downAtS: timeline.secondsAt(back.downAtNs),
       upAtS,
+      ...(back.goodbyeCut && { goodbyeCut: true }),
       published: last,
       firstAfter: back.lastSeq + 1,
       owed: sum('owed'),

@@ -39,6 +39,8 @@ const FailoverRunSchema = z.object({
   /** Seconds since publishing began: when the server began to go, and when its successor listened. */
   downAtS: z.number(),
   upAtS: z.number(),
+  /** Graceful: the server had not finished its goodbye (every connection closed) within 15 s and was ended anyway. */
+  goodbyeCut: opt(z.boolean()),
   /** Messages published (sequence numbers 1..published, with no hole), and messages owed: published × clients. */
   published: z.number(),
   /** The first message the new server published (the ones before it came from the server that went). */
