@@ -30,7 +30,13 @@ export function createWebSocketServer(options?: ServerOptions): TransportServer 
       }
       return frame;
     };
+    // Once the server is going, an upgrade (a client already coming back) is refused, as a closed listener would.
+    let going = false;
     ctx.httpServer.on('upgrade', (req, socket, head) => {
+      if (going) {
+        socket.destroy();
+        return;
+      }
       const client = upgradeClient(ctx, req, socket);
       if (client === null) return;
       const cursor = upgradeCursor(ctx, req, socket);
@@ -73,6 +79,9 @@ export function createWebSocketServer(options?: ServerOptions): TransportServer 
       });
     });
     wss.on('rejected', () => ctx.countError());
-    ctx.onClose(() => wss.close());
+    ctx.onClose(() => {
+      going = true;
+      return wss.close();
+    });
   });
 }

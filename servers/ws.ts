@@ -31,7 +31,13 @@ export function createWsServer(options?: ServerOptions): TransportServer {
       }
       return size;
     };
+    // Once the server is going, an upgrade (a client already coming back) is refused, as a closed listener would.
+    let going = false;
     ctx.httpServer.on('upgrade', (req, socket, head) => {
+      if (going) {
+        socket.destroy();
+        return;
+      }
       const client = upgradeClient(ctx, req, socket);
       if (client === null) return;
       const cursor = upgradeCursor(ctx, req, socket);
@@ -102,6 +108,7 @@ export function createWsServer(options?: ServerOptions): TransportServer {
     // RFC 6455 §7.4.1: 1001 "going away", as the engine closes (a server going down); a peer
     // that does not answer the close within a second is cut.
     ctx.onClose(async () => {
+      going = true;
       await Promise.all(
         [...wss.clients].map(
           (ws) =>
