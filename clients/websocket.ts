@@ -11,7 +11,7 @@ export class EngineClient implements TransportClient {
   requests = 0;
   readonly emptyResponses = 0;
 
-  constructor(private readonly o: ClientOptions) {
+  constructor(protected readonly o: ClientOptions) {
     this.back = new Comeback(o);
   }
 
@@ -20,11 +20,7 @@ export class EngineClient implements TransportClient {
 
   async start(): Promise<void> {
     this.requests++;
-    const conn = await connect(this.back.url(), {
-      ...(this.o.ca !== undefined && { tls: { ca: this.o.ca } }),
-      perMessageDeflate: this.o.perMessageDeflate === true && { threshold: 0 },
-      headers: profileHeaders(this.o.headers, 'webSocket', new URL(this.o.baseUrl).origin),
-    });
+    const conn = await this.open(this.back.url());
     // Stopped while a reconnect was on its way: this connection is not wanted.
     if (this.stopping) {
       conn.terminate();
@@ -50,6 +46,15 @@ export class EngineClient implements TransportClient {
       void this.back.comeBack(() => this.start());
     });
     this.o.onConnected?.();
+  }
+
+  /** Opens the connection (over HTTP/1.1; the HTTP/2 client opens it on its page's session). */
+  protected open(url: string): Promise<WebSocketConnection> {
+    return connect(url, {
+      ...(this.o.ca !== undefined && { tls: { ca: this.o.ca } }),
+      perMessageDeflate: this.o.perMessageDeflate === true && { threshold: 0 },
+      headers: profileHeaders(this.o.headers, 'webSocket', new URL(this.o.baseUrl).origin),
+    });
   }
 
   async send(data: string): Promise<void> {
