@@ -4,6 +4,7 @@
  * sends messages upward (a POST for HTTP transports, a frame for WebSocket).
  */
 import type { Dispatcher } from 'undici';
+import type { ReconnectPolicyName } from './reconnect.ts';
 
 /** Which request headers the HTTP clients send. */
 export type HeaderProfile = 'minimal' | 'browser';
@@ -24,6 +25,16 @@ export interface ClientOptions {
   onGap?: (from: number, to: number) => void;
   /** Called for an error the client recovers from (it retries); fatal ones reject start(). */
   onError?: (err: Error) => void;
+  /** Called whenever the client has a working connection again: a stream or WebSocket opened, a poll answered. */
+  onConnected?: () => void;
+  /** Called when an event stream ended without an error (a server's goodbye); errors go to `onError`. */
+  onDropped?: () => void;
+  /** WebSocket clients: what to do when the connection ends unasked (clients/reconnect.ts; default `none`). */
+  reconnect?: ReconnectPolicyName;
+  /** WebSocket clients: come back with `?cursor=N`, the hub number of the last message, and get what was missed. */
+  resume?: boolean;
+  /** Mixed into each client's seed of its reconnect delays (default 0): the same run draws the same delays. */
+  reconnectSeed?: number;
   /** Short polling interval (default 1,000 ms). */
   pollIntervalMs?: number;
   /** Header profile of requests and the WebSocket upgrade (default minimal; a run defaults to browser). */

@@ -157,6 +157,7 @@ export abstract class PollerBase extends HttpClientBase {
    */
   protected async pollOnce(): Promise<boolean> {
     const r = await this.http.get(`/poll?cursor=${this.cursor}&client=${encodeURIComponent(this.o.clientId)}`, undefined, this.stopper.signal);
+    this.o.onConnected?.();
     if (r.status === 204) {
       this.emptyResponses++;
       const next = r.headers['x-next-cursor'];

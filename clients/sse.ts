@@ -9,6 +9,7 @@ import { profileHeaders } from './headers.ts';
 import { HttpClientBase, sleep } from './http-base.ts';
 import { SseParser } from './sse-parser.ts';
 import { type OpenStream, openStream } from './sse-stream.ts';
+import { eventSourceDelayMs } from './reconnect.ts';
 
 export class SseClient extends HttpClientBase {
   private readonly parser: SseParser;
@@ -60,7 +61,10 @@ export class SseClient extends HttpClientBase {
       { origin: this.http.origin, path: `${this.http.prefix}/events?client=${encodeURIComponent(this.o.clientId)}`, method: 'GET', headers },
       signal,
       (chunk) => this.onRead(chunk),
-    );
+    ).then((stream) => {
+      this.o.onConnected?.();
+      return stream;
+    });
   }
 
   /** One read of the stream: every event in it arrived together. */
@@ -90,9 +94,10 @@ export class SseClient extends HttpClientBase {
         this.o.onError?.(e as Error);
       }
       if (this.stopper.signal.aborted) return;
-      // The stream ended: wait the announced reconnection time, then resume from the last id.
+      this.o.onDropped?.();
+      // The stream ended: wait the announced reconnection time (3 s when none was), then resume from the last id.
       for (;;) {
-        await sleep(this.parser.retryMs ?? 2000, this.stopper.signal);
+        await sleep(eventSourceDelayMs(this.parser.retryMs), this.stopper.signal);
         if (this.stopper.signal.aborted) return;
         try {
           this.reconnects++;

@@ -1,6 +1,7 @@
 /** WebSocket load client on the lab's own engine (its client side: masking, handshake checks). */
 import { connect, type WebSocketConnection } from '../protocol/index.ts';
-import { type ClientOptions, type TransportClient, webSocketUrl } from './contract.ts';
+import type { ClientOptions, TransportClient } from './contract.ts';
+import { Comeback } from './reconnect.ts';
 import { profileHeaders } from './headers.ts';
 
 /** Bytes handed to `sendNow` are text (UTF-8), not a binary message. */
@@ -19,7 +20,12 @@ export class EngineClient implements TransportClient {
   /** Frames sent with `gather` are held until the end of this tick (see `endGathering`). */
   private gathering = false;
 
-  constructor(protected readonly o: ClientOptions) {}
+  constructor(protected readonly o: ClientOptions) {
+    this.back = new Comeback(o);
+  }
+
+  /** Its way back after a connection ended unasked: the reconnect policy, and the cursor to resume from. */
+  private readonly back: Comeback;
 
   /** Sends the frames gathered this tick, in one write. */
   releaseGathered(): void {
@@ -29,11 +35,20 @@ export class EngineClient implements TransportClient {
 
   async start(): Promise<void> {
     this.requests++;
-    const url = webSocketUrl(this.o.baseUrl, this.o.clientId);
-    const conn = await this.open(url);
+    const conn = await this.open(this.back.url());
+    // Stopped while a reconnect was on its way: this connection is not wanted.
+    if (this.stopping) {
+      conn.terminate();
+      return;
+    }
     this.conn = conn;
     const bytes = this.o.onMessageBytes;
-    if (bytes !== undefined) conn.on('message', (data: Buffer) => bytes(data, process.hrtime.bigint()));
+    if (this.back.resume)
+      conn.on('message', (data: Buffer, isBinary: boolean) => {
+        if (isBinary) this.o.onMessage(data.toString('latin1'), process.hrtime.bigint());
+        else this.back.deliver(data.toString('utf8'), process.hrtime.bigint());
+      });
+    else if (bytes !== undefined) conn.on('message', (data: Buffer) => bytes(data, process.hrtime.bigint()));
     else
       conn.on('message', (data: Buffer, isBinary: boolean) => {
         const now = process.hrtime.bigint();
@@ -43,8 +58,11 @@ export class EngineClient implements TransportClient {
     // A connection that ends while the load still runs loses every message after it: say so and
     // why (the close code and reason, 1006 when TCP just went), so the loss is not silent.
     conn.on('close', (code: number, reason: string) => {
-      if (!this.stopping) this.o.onError?.(new Error(`WebSocket closed by the server or the network: ${code}${reason ? ` ${reason}` : ''}`));
+      if (this.stopping) return;
+      this.o.onError?.(new Error(`WebSocket closed by the server or the network: ${code}${reason ? ` ${reason}` : ''}`));
+      void this.back.comeBack(() => this.start());
     });
+    this.o.onConnected?.();
   }
 
   /** Opens the connection (over HTTP/1.1; the HTTP/2 client opens it on its page's session). */
@@ -79,6 +97,7 @@ export class EngineClient implements TransportClient {
 
   stop(): Promise<void> {
     this.stopping = true;
+    this.back.stop();
     const c = this.conn;
     if (!c || c.readyState === 3) return Promise.resolve();
     return new Promise((resolve) => {

@@ -78,6 +78,42 @@ let clockOffsetNs = 0n;
 /** Raw corrected latencies, ns, when the run asked for them. */
 let samples: number[] | undefined;
 const MAX_SAMPLES = 200_000;
+/** Per client: whether its latest word was a working connection (1) or an error (0); and how many are 1. */
+let up = new Uint8Array(0);
+let connected = 0;
+/** Since `mark`: when the server went away (hrtime ns), and per client ms to its first working connection after (NaN: not yet). */
+let markNs: bigint | undefined;
+let backAfter = new Float64Array(0);
+/** Per client: whether its connection failed or ended since `mark` (one that never did kept its connection). */
+let cut = new Uint8Array(0);
+
+/** A client's connection works: counted as connected, and as back when the server had gone away. */
+function onUp(i: number): void {
+  if (up[i] === 0) {
+    up[i] = 1;
+    connected++;
+  }
+  if (markNs !== undefined && Number.isNaN(backAfter[i])) backAfter[i] = Number(process.hrtime.bigint() - markNs) / 1e6;
+}
+
+/** A client's connection (or its last request) failed or ended. */
+function onDown(i: number): void {
+  if (markNs !== undefined) cut[i] = 1;
+  if (up[i] === 1) {
+    up[i] = 0;
+    connected--;
+  }
+}
+
+/** Grows a typed array to `n` entries, keeping what it holds. */
+function grown<T extends Uint8Array | Float64Array>(a: T, n: number, fill: number): T {
+  if (a.length >= n) return a;
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.fill(fill);
+  b.set(a);
+  return b;
+}
+
 /** How long a closed loop waits for an echo before it fails, ms. */
 const ECHO_TIMEOUT_MS = 10_000;
 /** One message of a closed loop: its client, and when it last left (`performance.now()`); it is sent again as its echo returns. */
@@ -103,7 +139,11 @@ async function startAll(m: Req<'init'>): Promise<void> {
   if (m.keepSamples) samples = [];
   // A later `init` adds clients to those already connected: only the new ones are started.
   const firstNew = clients.length;
+  up = grown(up, firstNew + m.clients, 0);
+  backAfter = grown(backAfter, firstNew + m.clients, Number.NaN);
+  cut = grown(cut, firstNew + m.clients, 0);
   for (let i = 0; i < m.clients; i++) {
+    const index = firstNew + i;
     const s = new Seen();
     seen.push(s);
     clients.push(
@@ -115,7 +155,12 @@ async function startAll(m: Req<'init'>): Promise<void> {
         ...(m.ca !== undefined && { ca: m.ca }),
         onMessage: (data, recvAt) => accept(decodePayload(data, st), s, recvAt),
         onMessageBytes: (data, recvAt) => accept(decodePayloadBytes(data, st), s, recvAt),
-        onError: noteError,
+        onError: (e) => {
+          noteError(e);
+          onDown(index);
+        },
+        onConnected: () => onUp(index),
+        onDropped: () => onDown(index),
       }),
     );
   }
@@ -329,6 +374,7 @@ function finish(m: Req<'finish'>): LoadCalls['finish']['reply'] {
   let inRange = 0;
   let dups = 0;
   let owed: number;
+  let clientsLosing = 0;
   if (mode === 'echo') {
     inRange = echoSeen.countIn(first, last);
     dups = echoSeen.dups;
@@ -336,7 +382,9 @@ function finish(m: Req<'finish'>): LoadCalls['finish']['reply'] {
     owed = openLoop ? sentSeen.countIn(first, last) : sent;
   } else {
     for (const s of seen) {
-      inRange += s.countIn(first, last);
+      const got = s.countIn(first, last);
+      if (got < last - first + 1) clientsLosing++;
+      inRange += got;
       dups += s.dups;
     }
     owed = Math.max(0, last - first + 1) * seen.length;
@@ -358,6 +406,7 @@ function finish(m: Req<'finish'>): LoadCalls['finish']['reply'] {
     notSent,
     sendErrors,
     foreign,
+    clientsLosing,
     requests,
     emptyResponses: empty,
     cpuMs: totals.cpuMs,
@@ -402,7 +451,7 @@ const emit = serveParent<LoadCalls, LoadEvents>(
       tail.reset();
       sampler.start();
       clearInterval(progress);
-      progress = setInterval(() => emit('progress', { delivered, ...sampler.interval() }), m.everyMs ?? 500);
+      progress = setInterval(() => emit('progress', { delivered, connected, ...sampler.interval() }), m.everyMs ?? 500);
       return {};
     },
     send: sendLoad,
@@ -410,9 +459,24 @@ const emit = serveParent<LoadCalls, LoadEvents>(
     'ping-pong': pingPong,
     snapshot: () => {
       const frames = h2FrameCounts();
-      return Object.keys(frames.up).length > 0 ? { delivered, sent, h2Frames: frames } : { delivered, sent };
+      return Object.keys(frames.up).length > 0 ? { delivered, sent, connected, h2Frames: frames } : { delivered, sent, connected };
     },
     finish,
+    mark(m) {
+      markNs = m.atNs;
+      backAfter.fill(Number.NaN);
+      cut.fill(0);
+      return {};
+    },
+    recovery: () => ({
+      ms: Array.from(backAfter.subarray(0, clients.length), (x) => (Number.isNaN(x) ? null : Math.round(x * 10) / 10)),
+      kept: cut.subarray(0, clients.length).reduce((a, c, i) => a + (c === 0 && Number.isNaN(backAfter[i]) ? 1 : 0), 0),
+    }),
+    tail(m) {
+      tailFrom = m.from;
+      tail.reset();
+      return {};
+    },
   },
   // Leave at once: polite closes would only add minutes to a long run.
   () => clearInterval(progress),

@@ -178,6 +178,9 @@ export class Session {
   /** The nginx in front of the server, when the run goes through it. */
   proxy: ProxyChild | undefined;
 
+  /** Fields added to the server child's `init`: a fixed port (a server started again where it was) and a message log. */
+  serverInit: Pick<ServerCalls['init']['req'], 'port' | 'journal'> = {};
+
   /** Whether the server is one the lab did not start (`--target`): no server process, no server figures. */
   get external(): boolean {
     return this.run.path?.target !== undefined;
@@ -276,6 +279,7 @@ export class Session {
         transport: this.transport,
         server: this.descriptor.server,
         options: { ...this.serverOptions, ...extraOptions },
+        ...this.serverInit,
         ...(cluster && { cluster }),
         ...(this.run.serverHost && { host: this.run.serverHost }),
       },
