@@ -5,6 +5,8 @@
  * sockets for the `net` servers, which echo bytes as they come), an open-loop rate spread over
  * the connections, every echo counted. Server CPU (and its kernel share) comes from
  * /proc/<pid>/stat over the measured window; each server's figure is the median of its trials.
+ * The load's own CPU per echo (this process's, over the same window) is printed beside it: a load
+ * that costs as much as the server could not saturate it.
  *
  * Two kinds of server:
  * - by default, the lab's own `run.ts serve <transport>` (`--servers websocket,ws`): an
@@ -161,6 +163,8 @@ interface Trial {
   /** Server CPU µs per echoed message in the window, and the kernel's part of it. */
   cpuUsPerMessage: number;
   kernelUsPerMessage: number;
+  /** This process's (the load's) CPU µs per echoed message over the same window. */
+  loadCpuUsPerMessage: number;
   echoes: number;
   /** Server CPU, percent of one core. */
   serverCpuPct: number;
@@ -190,11 +194,14 @@ async function trial(name: string): Promise<Trial> {
     await new Promise((r) => setTimeout(r, warmup * 1000));
     const pid = server.pid!;
     const cpu0 = processCpuTimes(pid);
+    // This process is the load: its own CPU over the same window, beside the server's.
+    const load0 = process.cpuUsage();
     const echoes0 = echoes;
     const sent0 = sent;
     const w0 = performance.now();
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const cpu1 = processCpuTimes(pid);
+    const load = process.cpuUsage(load0);
     const got = echoes - echoes0;
     const wall = performance.now() - w0;
     const sentInWindow = sent - sent0;
@@ -203,6 +210,7 @@ async function trial(name: string): Promise<Trial> {
     return {
       cpuUsPerMessage: got > 0 ? (cpuMs * 1000) / got : Number.NaN,
       kernelUsPerMessage: got > 0 ? ((cpu1.systemMs - cpu0.systemMs) * 1000) / got : Number.NaN,
+      loadCpuUsPerMessage: got > 0 ? (load.user + load.system) / got : Number.NaN,
       echoes: got,
       serverCpuPct: (cpuMs / wall) * 100,
       sentPerSec: (sentInWindow / wall) * 1000,
@@ -220,7 +228,10 @@ console.log(
   `fixed load: ${rate} msg/s over ${connections} connections, ${size} B, ${seconds} s after ${warmup} s warm-up, ${trials} trial(s), ${bare ? 'bare echo servers' : 'served by run.ts serve'}; ` +
     (pinned ? `server on CPU ${serverCpu}, client on CPU ${clientCpu}` : 'taskset not available: not pinned'),
 );
-const out: Record<string, { trials: number[]; median: number; min: number; max: number; kernelMedian: number; serverCpuPct: number }> = {};
+const out: Record<
+  string,
+  { trials: number[]; median: number; min: number; max: number; kernelMedian: number; serverCpuPct: number; loadTrials: number[]; loadMedian: number }
+> = {};
 // Servers alternate trial by trial so a slow stretch of the machine hits both alike.
 const perServer = new Map<string, Trial[]>(servers.map((s) => [s, []]));
 for (let k = 0; k < trials; k++) {
@@ -228,7 +239,7 @@ for (let k = 0; k < trials; k++) {
     const r = await trial(s);
     perServer.get(s)!.push(r);
     console.log(
-      `  ${s} trial ${k + 1}: ${r.cpuUsPerMessage.toFixed(2)} µs/msg, ${r.kernelUsPerMessage.toFixed(2)} of it in the kernel (${r.echoes} echoes, server CPU ${r.serverCpuPct.toFixed(1)}%, sent ${Math.round(r.sentPerSec)} msg/s, client late by up to ${r.lateMs.toFixed(0)} ms)`,
+      `  ${s} trial ${k + 1}: ${r.cpuUsPerMessage.toFixed(2)} µs/msg, ${r.kernelUsPerMessage.toFixed(2)} of it in the kernel, load ${r.loadCpuUsPerMessage.toFixed(2)} µs/msg (${r.echoes} echoes, server CPU ${r.serverCpuPct.toFixed(1)}%, sent ${Math.round(r.sentPerSec)} msg/s, client late by up to ${r.lateMs.toFixed(0)} ms)`,
     );
   }
 }
@@ -236,6 +247,7 @@ for (const [s, rs] of perServer) {
   const xs = rs.map((r) => r.cpuUsPerMessage);
   const kernel = median(rs.map((r) => r.kernelUsPerMessage));
   const user = median(rs.map((r) => r.cpuUsPerMessage - r.kernelUsPerMessage));
+  const ls = rs.map((r) => r.loadCpuUsPerMessage);
   out[s] = {
     trials: xs,
     median: median(xs),
@@ -243,9 +255,12 @@ for (const [s, rs] of perServer) {
     max: Math.max(...xs),
     kernelMedian: kernel,
     serverCpuPct: median(rs.map((r) => r.serverCpuPct)),
+    loadTrials: ls,
+    loadMedian: median(ls),
   };
   console.log(
-    `${s}: median ${median(xs).toFixed(2)} µs/msg (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}; user ${user.toFixed(2)}, kernel ${kernel.toFixed(2)})`,
+    `${s}: median ${median(xs).toFixed(2)} µs/msg (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}; user ${user.toFixed(2)}, kernel ${kernel.toFixed(2)}); ` +
+      `load median ${median(ls).toFixed(2)} µs/msg (${Math.min(...ls).toFixed(2)}–${Math.max(...ls).toFixed(2)}), ${(median(ls) / median(xs)).toFixed(2)}× the server's`,
   );
 }
 if (servers.length === 2) {

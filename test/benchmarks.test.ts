@@ -94,7 +94,7 @@ test('bench:fixed --bare drives the bare echo servers, raw TCP as the ceiling, a
     ]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^fixed load: 400 msg\/s over 4 connections, 64 B, .* bare echo servers/m);
-    assert.match(r.stdout, /^net: median [\d.]+ µs\/msg \([\d.]+–[\d.]+; user [\d.]+, kernel [\d.]+\)$/m);
+    assert.match(r.stdout, /^net: median [\d.]+ µs\/msg \([\d.]+–[\d.]+; user [\d.]+, kernel [\d.]+\); load median [\d.]+ µs\/msg/m);
     const out = JSON.parse(readFileSync(json, 'utf8')) as { bare: boolean; servers: Record<string, { trials: number[] }> };
     assert.equal(out.bare, true);
     // Every echo was counted on both kinds of client: a WebSocket message, and `size` raw bytes back.

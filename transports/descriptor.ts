@@ -65,11 +65,11 @@ export interface ClientModule {
   module: string;
   export: string;
   /** Options every client of this entry gets (JSON-safe: they travel to load processes). */
-  options?: Pick<ClientOptions, 'perMessageDeflate'>;
+  options?: Pick<ClientOptions, 'perMessageDeflate' | 'reconnect' | 'resume'>;
 }
 
 /** Which HTTP server carries an HTTP transport's routes (servers/http-front.ts). */
-export type HttpServerKind = 'express' | 'node';
+export type HttpServerKind = 'express' | 'node' | 'h2';
 
 /** One registry entry. */
 export interface TransportDescriptor {
@@ -92,6 +92,8 @@ export interface TransportDescriptor {
   httpServer?: HttpServerKind;
   /** The entry this one is a variant of, run only when asked for (`--http-server`). */
   variantOf?: string;
+  /** A row named for HTTP/2 that cannot run over it: every scenario gives n/a with this reason. */
+  notOverH2?: string;
   /** Not among a run's default rows: runs only when named (`--transports websocket+deflate`). */
   byNameOnly?: boolean;
   /** Its server frames a broadcast once and writes the same bytes to every subscriber (rather than framing it per subscriber). */
