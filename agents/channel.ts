@@ -118,11 +118,8 @@ export function openEntry<T>(e: Entry, c: EntryCheck<T>): Opened<T> {
   const r = c.schema.safeParse(value);
   if (!r.success) {
     const type = (value as { type?: unknown } | null)?.type;
-    const issue = r.error.issues[0];
-    return {
-      ok: false,
-      why: `invalid ${typeof type === 'string' ? quote(type) : 'message'}: ${issue ? `${issue.path.join('.') || 'message'}: ${issue.message}` : 'schema'}`,
-    };
+    const issues = r.error.issues.slice(0, 3).map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message));
+    return { ok: false, why: `invalid ${typeof type === 'string' ? quote(type) : 'message'}: ${issues.join('; ')}` };
   }
   return { ok: true, message: r.data };
 }
@@ -157,15 +154,7 @@ export async function redisNowMs(client: RedisClient): Promise<number> {
   return Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
 }
 
-/** A Redis URL fit for a log line: the password (and user) left out. */
+/** A Redis URL fit for a log line: its user and password left out. */
 export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (!u.password && !u.username) return url;
-    u.username = u.username ? '…' : '';
-    u.password = u.password ? '…' : '';
-    return u.href;
-  } catch {
-    return '(a Redis URL that does not parse)';
-  }
+  return url.replace(/^([a-z]+:\/\/)[^@/]*@/i, '$1…@');
 }
