@@ -95,12 +95,15 @@ function resolveInit(
 async function serveLoad(o: AgentOptions, a: Announcement, label: string, log: (line: string) => void): Promise<void> {
   const reader = redisClient(o.redisUrl);
   const writer = redisClient(o.redisUrl);
-  await Promise.all([reader.connect(), writer.connect(), prepareChildren()]);
+  await Promise.all([reader.connect(), writer.connect()]);
   const requests = inStream(a.load);
   const out = new StreamWriter(writer, outStream(a.load), o.key);
   const send = (m: object) => out.put(m).catch(() => {});
   // Requests must be authenticated with this: a conversation recorded from another load does not verify here.
   const nonce = randomBytes(16).toString('hex');
+  // Greeted first: the controller's requests wait in the stream while the load process starts.
+  await send({ type: 'hello', nonce });
+  await prepareChildren();
   const child = new Child<LoadCalls, LoadEvents>(label, LOAD_CHILD);
   const log1 = refusals(log, `${label} (${requests})`);
   let done = false;
@@ -114,7 +117,6 @@ async function serveLoad(o: AgentOptions, a: Announcement, label: string, log: (
     done = true;
     log(`${label}: no request accepted within ${FIRST_REQUEST_WITHIN_MS / 1000} s; load ended`);
   }, FIRST_REQUEST_WITHIN_MS);
-  await send({ type: 'hello', nonce });
   try {
     await follow(
       reader,

@@ -17,9 +17,12 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { redactArgs } from '../../agents/cli.ts';
 import { agentStream, encode, inStream, outStream } from '../../agents/channel.ts';
 import { RemoteLoad } from '../../agents/remote-load.ts';
+import { RedisBackplane } from '../../cluster/redis-backplane.ts';
 import { type LabRedis, redisClient, type RedisClient, startRedis } from '../../cluster/redis.ts';
+import { Hub } from '../../servers/hub.ts';
 import { histogramOf, mergeEncoded } from '../../metrics/latency.ts';
 import { encodePayload } from '../../metrics/payload.ts';
 import { importable, ownModule } from '../../runner/bundle.ts';
@@ -408,6 +411,23 @@ test('a controller with another secret is not answered, and is told so', { timeo
   assert.equal(linesWith(secure, 'wrong MAC'), before + 1);
 });
 
+/** Two server nodes' backplanes on the Redis at `url`: what one publishes, the other's hub holds. */
+async function assertNodesShare(url: string): Promise<void> {
+  const hubs = [new Hub(), new Hub()];
+  const nodes = await Promise.all(hubs.map((h) => RedisBackplane.connect({ url, prefix: 'lab:test:locked' }, h)));
+  try {
+    await nodes[0]!.publish('through the locked Redis');
+    const deadline = Date.now() + 5000;
+    while (hubs[1]!.lastSeq < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(
+      hubs[1]!.since(0).messages.map((m) => m.data),
+      ['through the locked Redis'],
+    );
+  } finally {
+    await Promise.all(nodes.map((n) => n.close()));
+  }
+}
+
 /** A load through Redis at `url` (AUTH, TLS) on a fresh agent: the figures, and the agent's output. */
 async function loadThrough(url: string, name: string, env: Record<string, string> = {}) {
   const agent = await startLab(['agent', '--redis', url, '--name', name, '--allow-target', '127.0.0.1'], /waiting for loads/, {
@@ -419,7 +439,7 @@ async function loadThrough(url: string, name: string, env: Record<string, string
   return { r, out: agent.out() };
 }
 
-test('agents and the controller work through Redis AUTH, and the password is never logged', { timeout: 120_000 }, async (t) => {
+test('agents, server nodes and the controller work through Redis AUTH, and the password is never logged', { timeout: 120_000 }, async (t) => {
   if (!redis) return t.skip(why);
   const password = randomBytes(12).toString('hex');
   const locked = await startRedis({ password });
@@ -435,12 +455,13 @@ test('agents and the controller work through Redis AUTH, and the password is nev
     assertUndisturbed(r);
     assert.equal(out.includes(password), false, 'the agent did not log the password');
     assert.match(out, /waiting for loads on redis:\/\/…@127\.0\.0\.1:\d+/);
+    await assertNodesShare(locked.url);
   } finally {
     await locked.stop();
   }
 });
 
-test('agents and the controller work through Redis over TLS with AUTH (rediss://)', { timeout: 120_000 }, async (t) => {
+test('agents, server nodes and the controller work through Redis over TLS with AUTH (rediss://)', { timeout: 120_000 }, async (t) => {
   if (!redis) return t.skip(why);
   const tls = selfSignedCertificate();
   const password = randomBytes(12).toString('hex');
@@ -457,8 +478,28 @@ test('agents and the controller work through Redis over TLS with AUTH (rediss://
     assert.match(locked.url, /^rediss:\/\//);
     const { r } = await loadThrough(locked.url, 'tls1', { LAB_REDIS_CA: ca });
     assertUndisturbed(r);
+    await assertNodesShare(locked.url);
   } finally {
     delete process.env['LAB_REDIS_CA'];
     await locked.stop();
   }
+});
+
+test('bench speaks to agents only with a secret, and keeps it and Redis passwords out of what it records', { timeout: 60_000 }, () => {
+  const { LAB_AGENT_SECRET: _, ...env } = process.env;
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', `${ROOT}run.ts`, 'bench', '--agents', 'a1', '--redis', 'redis://127.0.0.1:1', '--out', path.join(DIR, 'out')],
+    {
+      cwd: ROOT,
+      env,
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--agents needs --secret S \(or LAB_AGENT_SECRET\): the secret the agents were started with/);
+  const recorded = redactArgs(['--agents', 'a1', '--secret', SECRET, '--redis', 'rediss://lab:hunter2hunter2@redis.example:6380', `--secret=${SECRET}`]).join(
+    ' ',
+  );
+  assert.equal(recorded, '--agents a1 --secret … --redis rediss://…@redis.example:6380 --secret=…');
 });
