@@ -133,7 +133,8 @@ export async function follow(client: RedisClient, stream: string, from: string, 
   while (!stop()) {
     let r: unknown;
     try {
-      r = await client.xRead({ key: stream, id: last }, { BLOCK: 1000, COUNT: 10 });
+      // One entry at a time: a hostile one is held in memory alone, and refused before the next is read.
+      r = await client.xRead({ key: stream, id: last }, { BLOCK: 1000, COUNT: 1 });
     } catch (e) {
       if (stop()) return;
       throw e;
