@@ -162,6 +162,13 @@ test('an agent without a secret refuses to start, and says why; --insecure start
   });
   assert.equal(short.status, 2);
   assert.match(short.stderr, /--secret: the shared secret must have at least 16 characters/);
+  const range = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', `${ROOT}run.ts`, 'agent', '--redis', redis.url, '--insecure', '--allow-target', '10.0.0.0/33'],
+    { cwd: ROOT, env, encoding: 'utf8' },
+  );
+  assert.equal(range.status, 2);
+  assert.equal(range.stderr, 'transport-lab: --allow-target: "10.0.0.0/33" is not a CIDR range (e.g. 10.0.0.0/24)\n');
   assert.match(insecure.out(), /messages NOT authenticated \(--insecure\)/);
   assert.match(secure.out(), /messages authenticated with the shared secret; targets allowed: 127\.0\.0\.1/);
   assert.equal(secure.out().includes(SECRET), false, 'the secret is never printed');
