@@ -96,6 +96,36 @@ export const requestSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('exit') }),
 ]);
 
+/**
+ * `true` when A names exactly B's fields and its values fit B's, else `never`: the checks below
+ * stop the build when a field is added to a request or reply of runner/protocol.ts and not here
+ * (a strict schema would refuse it at run time), or here and not there.
+ */
+type Matches<A, B> = [Exclude<Fields<A>, keyof B> | Exclude<keyof B, Fields<A>>] extends [never]
+  ? [keyof B] extends [never]
+    ? true
+    : A extends B
+      ? true
+      : never
+  : never;
+/** A schema output's named fields (an empty strict object's has a string index and none). */
+type Fields<T> = string extends keyof T ? never : keyof T;
+type WireOf<K extends string> = Omit<Extract<z.output<typeof requestSchema>, { type: K }>, 'type'>;
+void ({
+  init: true,
+  arm: true,
+  measure: true,
+  send: true,
+  'ping-pong': true,
+  settle: true,
+  snapshot: true,
+  finish: true,
+} satisfies {
+  [K in keyof LoadCalls]: K extends 'init'
+    ? Matches<Omit<WireOf<K>, 'wsClient' | 'controllerOffsetNs'>, Omit<LoadCalls[K]['req'], 'client' | 'clockOffsetNs'>>
+    : Matches<WireOf<K>, LoadCalls[K]['req']>;
+});
+
 /** A request as the agent receives it. */
 export type WireRequest = z.output<typeof requestSchema>;
 /** `init` as it travels (what the controller sends). */
@@ -140,6 +170,17 @@ const replies = {
   snapshot: z.strictObject({ delivered: count, sent: count }),
   finish: loadResult,
 } satisfies { [K in keyof LoadCalls]: z.ZodType<LoadCalls[K]['reply']> };
+
+void ({
+  init: true,
+  arm: true,
+  measure: true,
+  send: true,
+  'ping-pong': true,
+  settle: true,
+  snapshot: true,
+  finish: true,
+} satisfies { [K in keyof LoadCalls]: Matches<z.output<(typeof replies)[K]>, LoadCalls[K]['reply']> });
 
 /** Every message an agent may send the controller: replies, progress, a failure, its greeting. */
 export const replySchema = z.discriminatedUnion('type', [
