@@ -79,6 +79,7 @@ function benchHelp(): string {
     '                               Redis backplane (rows <transport>-nN; Redis is started and stopped by the run)',
     '  --agents LIST                load agents (transport-lab agent --redis URL --name NAME) to run the load processes on',
     '  --redis URL                  the Redis the agents listen on (also the backplane of --nodes rows); needed with --agents',
+    '                               (or LAB_REDIS_URL, which keeps a password out of ps and results.json)',
     '  --server-host ADDR           address the server listens on and agents connect to (default 127.0.0.1)',
     '  --secret S                   the secret the agents were started with (or LAB_AGENT_SECRET, which ps does not show)',
     '  --agents-insecure            speak to agents started with --insecure, without a secret',
@@ -209,10 +210,12 @@ async function bench(argv: string[]): Promise<number> {
   const { controllerSecret, redactArgs } = await import('./agents/cli.ts');
   const command = ['transport-lab', 'bench', ...redactArgs(argv)].join(' ');
   const agents = str('agents')?.split(',').filter(Boolean) ?? [];
-  if (agents.length && !str('redis')) throw new UsageError('--agents needs --redis URL: the Redis the agents listen on');
+  // The URL may carry Redis's password: from the environment it stays out of ps and results.json.
+  const redis = str('redis') ?? process.env['LAB_REDIS_URL'];
+  if (agents.length && !redis) throw new UsageError('--agents needs --redis URL (or LAB_REDIS_URL): the Redis the agents listen on');
   const agentSecret = agents.length ? controllerSecret(str('secret'), values['agents-insecure'] === true) : undefined;
   const serverHost = str('server-host');
-  const { results, interrupted } = await withRunRedis(transports, str('redis'), (redisUrl) =>
+  const { results, interrupted } = await withRunRedis(transports, redis, (redisUrl) =>
     runBench({
       scenarios: planned,
       transports,

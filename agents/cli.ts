@@ -19,7 +19,8 @@ back what it measured (latency histograms encoded, merged exactly by the control
 controller holding the same secret can command it; it loads only the load clients of its own
 registry, and sends traffic only to the targets it is allowed.
   --redis URL          the run's Redis (required): redis://[user:password@]host:port, or rediss://
-                       for TLS (LAB_REDIS_CA names a CA file to trust besides the system's)
+                       for TLS (LAB_REDIS_CA names a CA file to trust besides the system's); or
+                       LAB_REDIS_URL, which keeps a password out of ps
   --name NAME          this agent's name (default: the host name)
   --secret S           the secret shared with the controller, ${MIN_SECRET_CHARS}+ characters (or ${SECRET_ENV}, which ps
                        does not show): every message is authenticated with an HMAC under it
@@ -50,7 +51,9 @@ export async function agentCommand(argv: string[]): Promise<number> {
     console.log(AGENT_HELP);
     return 0;
   }
-  if (!values.redis) throw new UsageError('agent needs --redis URL');
+  // The URL may carry Redis's password: from the environment it stays out of ps.
+  const redis = values.redis ?? process.env['LAB_REDIS_URL'];
+  if (!redis) throw new UsageError('agent needs --redis URL (or LAB_REDIS_URL)');
   const secret = secretOf(values.secret);
   if (secret && values.insecure) throw new UsageError('--insecure: the agent has a secret (--secret or LAB_AGENT_SECRET); give one or the other');
   if (!secret && !values.insecure)
@@ -66,7 +69,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
   }
   const { runAgent } = await import('./agent.ts');
   const { hostname } = await import('node:os');
-  return runAgent({ redisUrl: values.redis, name: values.name ?? hostname(), key: channelKey(secret), targets });
+  return runAgent({ redisUrl: redis, name: values.name ?? hostname(), key: channelKey(secret), targets });
 }
 
 /**

@@ -437,7 +437,9 @@ async function assertNodesShare(url: string): Promise<void> {
 
 /** A load through Redis at `url` (AUTH, TLS) on a fresh agent: the figures, and the agent's output. */
 async function loadThrough(url: string, name: string, env: Record<string, string> = {}) {
-  const agent = await startLab(['agent', '--redis', url, '--name', name, '--allow-target', '127.0.0.1'], /waiting for loads/, {
+  // Given LAB_REDIS_URL, the agent takes the URL from there, out of its command line.
+  const where = env['LAB_REDIS_URL'] === undefined ? ['--redis', url] : [];
+  const agent = await startLab(['agent', ...where, '--name', name, '--allow-target', '127.0.0.1'], /waiting for loads/, {
     LAB_AGENT_SECRET: SECRET,
     ...env,
   });
@@ -458,7 +460,7 @@ test('agents, server nodes and the controller work through Redis AUTH, and the p
     const [answer] = (await once(bare, 'data')) as [Buffer];
     bare.destroy();
     assert.match(answer.toString(), /^-NOAUTH/, 'the Redis takes no command without the password');
-    const { r, out } = await loadThrough(locked.url, 'auth1');
+    const { r, out } = await loadThrough(locked.url, 'auth1', { LAB_REDIS_URL: locked.url });
     assertUndisturbed(r);
     assert.equal(out.includes(password), false, 'the agent did not log the password');
     assert.match(out, /waiting for loads on redis:\/\/…@127\.0\.0\.1:\d+/);
