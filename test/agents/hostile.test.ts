@@ -265,7 +265,7 @@ async function realLoad(agent: string, secret: string | undefined, attack: (load
       },
       30_000,
     );
-    await load.ask({ type: 'measure', fromSeq: 1 }, 10_000);
+    await load.ask({ type: 'measure', fromSeq: 1 }, 30_000);
     await attack(id);
     const count = 120;
     for (let seq = 1; seq <= count; seq++) {
@@ -274,7 +274,7 @@ async function realLoad(agent: string, secret: string | undefined, attack: (load
       assert.equal(r.status, 202);
     }
     const deadline = Date.now() + 10_000;
-    while ((await load.ask({ type: 'snapshot' }, 10_000)).delivered < count * clients && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while ((await load.ask({ type: 'snapshot' }, 30_000)).delivered < count * clients && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     const result = await load.ask({ type: 'finish', first: 1, last: count }, 30_000);
     return { init, result, owed: count * clients, id };
   } finally {
@@ -389,14 +389,14 @@ test('a transport the agent does not know, and a target it is not allowed, are r
       headers: 'minimal',
       mode: 'subscribe',
     } as const;
-    await assert.rejects(load.ask({ ...init, transport: 'only-here', baseUrl }, 10_000), /agent h1 refused init: this agent knows no transport "only-here"/);
+    await assert.rejects(load.ask({ ...init, transport: 'only-here', baseUrl }, 30_000), /agent h1 refused init: this agent knows no transport "only-here"/);
     const elsewhere = baseUrl.replace('127.0.0.1', '127.0.0.2');
     await assert.rejects(
-      load.ask({ ...init, transport: 'websocket', baseUrl: elsewhere }, 10_000),
+      load.ask({ ...init, transport: 'websocket', baseUrl: elsewhere }, 30_000),
       /target 127\.0\.0\.2 is not one this agent may send traffic to \(allowed: 127\.0\.0\.1\)/,
     );
     await assert.rejects(
-      load.ask({ ...init, transport: 'websocket', baseUrl: baseUrl.replace('127.0.0.1', 'localhost') }, 10_000),
+      load.ask({ ...init, transport: 'websocket', baseUrl: baseUrl.replace('127.0.0.1', 'localhost') }, 30_000),
       /target localhost is not one/,
     );
     // The agent goes on: the same load connects where it may.
