@@ -157,6 +157,10 @@ const loadResult = z.strictObject({
     .optional(),
 }) satisfies z.ZodType<LoadResult>;
 
+/** HTTP/2 frames by direction and type (clients/h2-frames.ts FrameCounts): names as RFC 9113 §6 spells them, `OTHER`, `PREFACE`. */
+const frameTallies = z.record(z.string().regex(/^[A-Z_]{1,20}$/), z.strictObject({ frames: count, bytes: count, blockBytes: count.optional() }));
+const h2Frames = z.strictObject({ up: frameTallies, down: frameTallies });
+
 const empty = z.strictObject({});
 
 /** Each request type's reply, by type: what the controller accepts back. */
@@ -167,7 +171,7 @@ const replies = {
   send: z.strictObject({ first: seq, last: z.number().int(), sent: count, notSent: count, sendErrors: count, maxLateMs: z.number() }),
   'ping-pong': z.strictObject({ first: seq, last: z.number().int(), sent: count }),
   settle: z.strictObject({ pending: count }),
-  snapshot: z.strictObject({ delivered: count, sent: count }),
+  snapshot: z.strictObject({ delivered: count, sent: count, h2Frames: h2Frames.optional() }),
   finish: loadResult,
 } satisfies { [K in keyof LoadCalls]: z.ZodType<LoadCalls[K]['reply']> };
 

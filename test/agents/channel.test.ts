@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { channelKey, encode, type Entry, openEntry, StreamWriter } from '../../agents/channel.ts';
 import { targetPolicy } from '../../agents/targets.ts';
-import { requestSchema } from '../../agents/wire.ts';
+import { replySchema, requestSchema } from '../../agents/wire.ts';
 import type { RedisClient } from '../../cluster/redis.ts';
 
 const KEY = channelKey('a-secret-of-enough-length');
@@ -93,4 +93,16 @@ test('--allow-target: listed names, addresses and ranges, nothing else and nothi
   await assert.rejects(targetPolicy(['10.0.0.0/33']), /"10\.0\.0\.0\/33" is not a CIDR range/);
   await assert.rejects(targetPolicy(['bad_name!']), /neither a host name, an address nor a CIDR range/);
   await assert.rejects(targetPolicy(['no-such-host.invalid']), /"no-such-host\.invalid" does not resolve/);
+});
+
+test('a snapshot reply may carry HTTP/2 frame counts, and nothing else besides its figures', () => {
+  const reply = {
+    type: 'snapshot',
+    delivered: 3,
+    sent: 0,
+    h2Frames: { up: { HEADERS: { frames: 2, bytes: 40, blockBytes: 22 } }, down: { DATA: { frames: 3, bytes: 99 } } },
+  };
+  assert.deepEqual(replySchema.parse(reply), reply);
+  assert.equal(replySchema.safeParse({ ...reply, h2Frames: { up: { 'not a type': { frames: 1, bytes: 1 } }, down: {} } }).success, false);
+  assert.equal(replySchema.safeParse({ ...reply, extra: 1 }).success, false);
 });
