@@ -119,6 +119,15 @@ export function serverNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] 
   return [...SERVER_NODE_FLAGS, ...(env['LAB_SERVER_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean)];
 }
 
+/**
+ * The Node flags every local load process of a run starts with, as `meta.loadNodeFlags` records
+ * them: those of `LAB_LOAD_NODE_FLAGS` (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where
+ * the load's time goes), so the load is profiled as the servers are.
+ */
+export function loadNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env['LAB_LOAD_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean);
+}
+
 /** Every child of every session alive now, so an interrupted run can kill them all. */
 export const liveChildren = new Set<{ kill(graceMs?: number): Promise<void> }>();
 
@@ -170,6 +179,9 @@ export class Session {
 
   /** The nginx in front of the server, when the run goes through it. */
   proxy: ProxyChild | undefined;
+
+  /** Fields added to the server child's `init`: a fixed port (a server started again where it was) and a message log. */
+  serverInit: Pick<ServerCalls['init']['req'], 'port' | 'journal'> = {};
 
   /** Whether the server is one the lab did not start (`--target`): no server process, no server figures. */
   get external(): boolean {
@@ -269,6 +281,7 @@ export class Session {
         transport: this.transport,
         server: this.descriptor.server,
         options: { ...this.serverOptions, ...extraOptions },
+        ...this.serverInit,
         ...(cluster && { cluster }),
         ...(this.run.serverHost && { host: this.run.serverHost }),
       },
@@ -428,12 +441,12 @@ export class Session {
   /** Forks the spare load process if there is none (it idles until its `init`). */
   private prepareLoad(): void {
     if (this.run.agents?.length) return;
-    if (!this.spare || this.spare.gone) this.spare = this.track(new Child<LoadCalls, LoadEvents>(`${this.transport} load`, LOAD_CHILD));
+    if (!this.spare || this.spare.gone) this.spare = this.track(new Child<LoadCalls, LoadEvents>(`${this.transport} load`, LOAD_CHILD, loadNodeFlags()));
   }
 
   /** The spare load process, or a new one. */
   private takeLoad(): Child<LoadCalls, LoadEvents> {
-    const c = this.spare && !this.spare.gone ? this.spare : this.track(new Child<LoadCalls, LoadEvents>(`${this.transport} load`, LOAD_CHILD));
+    const c = this.spare && !this.spare.gone ? this.spare : this.track(new Child<LoadCalls, LoadEvents>(`${this.transport} load`, LOAD_CHILD, loadNodeFlags()));
     this.spare = undefined;
     return c;
   }

@@ -43,6 +43,11 @@ export interface Scenario<P extends object = Record<string, unknown>> {
    * server but its endpoints (no publisher inside it, no CPU or counters). Absent: n/a there.
    */
   runsOnTarget?: boolean;
+  /**
+   * The rows it runs of the run's transports, when it adds its own variants (failover: each
+   * WebSocket row's reconnect policies); absent: the run's transports as given.
+   */
+  rows?(transports: TransportName[], params: P): TransportName[];
   /** After every transport ran: figures across transports (crossovers, capacity), written as the scenario's `summary`. */
   summarize?(result: ScenarioResult): Record<string, unknown>;
   /** Measures one transport; throws on failure (the runner records it as errored). */

@@ -65,7 +65,7 @@ export interface ClientModule {
   module: string;
   export: string;
   /** Options every client of this entry gets (JSON-safe: they travel to load processes). */
-  options?: Pick<ClientOptions, 'perMessageDeflate'>;
+  options?: Pick<ClientOptions, 'perMessageDeflate' | 'reconnect' | 'resume'>;
 }
 
 /** Which HTTP server carries an HTTP transport's routes (servers/http-front.ts). */
