@@ -108,6 +108,8 @@ async function serveLoad(o: AgentOptions, a: Announcement, label: string, log: (
   const log1 = refusals(log, `${label} (${requests})`);
   let done = false;
   let expected = 1;
+  /** Added to this host's clock to put it on the controller's (set by `init`). */
+  let toControllerNs = 0n;
   child.on('progress', (e) => void send(e));
   child.proc.once('exit', () => {
     done = true;
@@ -142,11 +144,14 @@ async function serveLoad(o: AgentOptions, a: Announcement, label: string, log: (
           // The controller's clock minus Redis's, less ours: what takes our receive times to the publisher's clock.
           const own = await offsetToRedis(writer);
           const controller = req.controllerOffsetNs ?? own.offsetNs;
-          forChild = { type: 'init', ...init.init, clockOffsetNs: controller - own.offsetNs };
+          toControllerNs = controller - own.offsetNs;
+          forChild = { type: 'init', ...init.init, clockOffsetNs: toControllerNs };
           log(
             `${label}: ${req.clients} client(s) of ${req.transport} → ${req.baseUrl}; clock offset ${Number(controller - own.offsetNs) / 1e6} ms ± ${Number(own.errorNs) / 1e6} ms (agent side)`,
           );
         }
+        // A moment the controller names on its clock, which the load process reads on this host's.
+        if (req.type === 'mark') forChild = { type: 'mark', atNs: req.atNs - toControllerNs };
         // Requests are answered in turn, as the local IPC does; a long one (a send phase) holds the rest.
         try {
           await send(await child.ask(forChild as never, 24 * 3600_000));

@@ -93,6 +93,10 @@ export const requestSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('settle'), timeoutMs: ms }),
   z.strictObject({ type: z.literal('snapshot') }),
   z.strictObject({ type: z.literal('finish'), first: seq, last: seq }),
+  // On the controller's clock: the agent moves it to its own (agents/agent.ts).
+  z.strictObject({ type: z.literal('mark'), atNs: bigintText }),
+  z.strictObject({ type: z.literal('recovery') }),
+  z.strictObject({ type: z.literal('tail'), from: seq }),
   z.strictObject({ type: z.literal('exit') }),
 ]);
 
@@ -120,6 +124,9 @@ void ({
   settle: true,
   snapshot: true,
   finish: true,
+  mark: true,
+  recovery: true,
+  tail: true,
 } satisfies {
   [K in keyof LoadCalls]: K extends 'init'
     ? Matches<Omit<WireOf<K>, 'wsClient' | 'controllerOffsetNs'>, Omit<LoadCalls[K]['req'], 'client' | 'clockOffsetNs'>>
@@ -151,6 +158,7 @@ const loadResult = z.strictObject({
   clientBytesRead: count,
   clientBytesWritten: count,
   samples: z.array(z.number()).max(200_000).optional(),
+  clientsLosing: count.optional(),
   tail: z
     .string()
     .max(1024 * 1024)
@@ -171,8 +179,11 @@ const replies = {
   send: z.strictObject({ first: seq, last: z.number().int(), sent: count, notSent: count, sendErrors: count, maxLateMs: z.number() }),
   'ping-pong': z.strictObject({ first: seq, last: z.number().int(), sent: count }),
   settle: z.strictObject({ pending: count }),
-  snapshot: z.strictObject({ delivered: count, sent: count, h2Frames: h2Frames.optional() }),
+  snapshot: z.strictObject({ delivered: count, sent: count, connected: count.optional(), h2Frames: h2Frames.optional() }),
   finish: loadResult,
+  mark: empty,
+  recovery: z.strictObject({ ms: z.array(z.number().min(0).nullable()).max(1_000_000), kept: count }),
+  tail: empty,
 } satisfies { [K in keyof LoadCalls]: z.ZodType<LoadCalls[K]['reply']> };
 
 void ({
@@ -184,6 +195,9 @@ void ({
   settle: true,
   snapshot: true,
   finish: true,
+  mark: true,
+  recovery: true,
+  tail: true,
 } satisfies { [K in keyof LoadCalls]: Matches<z.output<(typeof replies)[K]>, LoadCalls[K]['reply']> });
 
 /** Every message an agent may send the controller: replies, progress, a failure, its greeting. */
@@ -196,7 +210,10 @@ export const replySchema = z.discriminatedUnion('type', [
   replies.settle.extend({ type: z.literal('settle') }),
   replies.snapshot.extend({ type: z.literal('snapshot') }),
   replies.finish.extend({ type: z.literal('finish') }),
-  z.strictObject({ type: z.literal('progress'), delivered: count, cpuPct: z.number().min(0), rssBytes: count }),
+  replies.mark.extend({ type: z.literal('mark') }),
+  replies.recovery.extend({ type: z.literal('recovery') }),
+  replies.tail.extend({ type: z.literal('tail') }),
+  z.strictObject({ type: z.literal('progress'), delivered: count, cpuPct: z.number().min(0), rssBytes: count, connected: count.optional() }),
   z.strictObject({ type: z.literal('fatal'), error: z.string().max(4096) }),
   // The agent's greeting: the nonce every later request of this load is authenticated with.
   z.strictObject({ type: z.literal('hello'), nonce: z.string().regex(/^[0-9a-f]{32}$/) }),

@@ -68,6 +68,7 @@ test('bigints travel as decimal text and come back as bigints', () => {
   };
   const r = requestSchema.parse({ ...JSON.parse(text), ...init });
   assert.equal(r.type === 'init' && r.controllerOffsetNs, -1234567890123456789n);
+  assert.deepEqual(requestSchema.parse(JSON.parse(encode({ type: 'mark', atNs: 98765432109876543n }))), { type: 'mark', atNs: 98765432109876543n });
 });
 
 test('--allow-target: listed names, addresses and ranges, nothing else and nothing by default', async () => {
