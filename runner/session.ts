@@ -56,6 +56,8 @@ export interface RunParams {
   redisUrl?: string;
   /** Load agents (`transport-lab agent`) listening on `redisUrl`: load processes run on them, in turn, instead of here. */
   agents?: string[];
+  /** The secret the agents authenticate messages with (agents/channel.ts); absent: unauthenticated (`--agents-insecure`). */
+  agentSecret?: string;
   /** The address the server listens on (default 127.0.0.1); agents on other hosts need one they can reach. */
   serverHost?: string;
   /** The path between clients and server: nginx in front, TLS, or a server the lab did not start. */
@@ -451,7 +453,7 @@ export class Session {
 
   private async remote(agent: string, label: string): Promise<LoadChild> {
     const { RemoteLoad } = await import('../agents/remote-load.ts');
-    const r = await RemoteLoad.open(this.needRedis(), agent, `${label} on agent ${agent}`);
+    const r = await RemoteLoad.open(this.needRedis(), agent, `${label} on agent ${agent}`, this.run.agentSecret);
     liveChildren.add(r);
     return r;
   }
