@@ -5,7 +5,7 @@
  * is tracked, and a run's parameters (the WebSocket load client) reach every
  * scenario alike.
  */
-import type { FixedLoadResult } from './fixed-load.ts';
+import type { FixedLoadResult } from './fixed-load-result.ts';
 import type { TimePoint, TransportName } from '../metrics/results.ts';
 import type { ServerCounters, ServerOptions } from '../servers/contract.ts';
 import type { HeaderProfile } from '../clients/contract.ts';

@@ -1,6 +1,8 @@
 /** The transport registry: one entry per transport, in the order reports show them. */
-import type { ClientModule, HttpServerKind, ServerLauncher, TransportDescriptor } from './descriptor.ts';
+import type { HttpServerKind } from '../servers/contract.ts';
+import type { ClientModule, ServerLauncher, TransportDescriptor } from './descriptor.ts';
 import { PEERS, PEER_GROUP } from './peers.ts';
+import { ROW_NAME_RULE, TRANSPORT_NAME } from '../metrics/row-name.ts';
 
 const serverModule = (file: string, name: string): ServerLauncher => ({ kind: 'module', module: import.meta.resolve(`../servers/${file}`), export: name });
 const clientModule = (file: string, name: string): ClientModule => ({ module: import.meta.resolve(`../clients/${file}`), export: name });
@@ -101,9 +103,6 @@ function onNodeHttp(d: TransportDescriptor): TransportDescriptor {
 }
 
 const VARIANTS: TransportDescriptor[] = BUILT_IN.filter((d) => d.httpServer === 'express').map(onNodeHttp);
-
-/** The names of the transports the lab ships with, variants included, in report order (results files name no others). */
-export const BUILT_IN_NAMES: readonly string[] = [...BUILT_IN, ...VARIANTS, ...DEFLATE_VARIANTS, ...PEERS].map((d) => d.name);
 
 const registry = new Map<string, TransportDescriptor>([...BUILT_IN, ...VARIANTS, ...DEFLATE_VARIANTS, ...PEERS].map((d) => [d.name, d]));
 
@@ -218,7 +217,8 @@ export function transport(name: string): TransportDescriptor {
  */
 export function registerTransport(d: TransportDescriptor): void {
   if (registry.has(d.name)) throw new Error(`transport "${d.name}" is already registered`);
-  if (!/^[a-z][a-z0-9+-]*$/.test(d.name)) throw new Error(`transport name "${d.name}" must be lower-case letters, digits, dashes and plus signs`);
+  // The shape a results file's rows are checked against: a row the registry takes, a report reads.
+  if (!TRANSPORT_NAME.test(d.name)) throw new Error(`transport name "${d.name}" must be ${ROW_NAME_RULE.split(';')[0]}`);
   registry.set(d.name, d);
 }
 
