@@ -206,6 +206,8 @@ async function bench(argv: string[]): Promise<number> {
   const agents = str('agents')?.split(',').filter(Boolean) ?? [];
   if (agents.length && !str('redis')) throw new UsageError('--agents needs --redis URL: the Redis the agents listen on');
   const serverHost = str('server-host');
+  // Loaded only for a run with agents: it brings the Redis client.
+  const remote = agents.length ? await import('./agents/remote-load.ts') : undefined;
   const { results, interrupted } = await withRunRedis(transports, str('redis'), (redisUrl) =>
     runBench({
       scenarios: planned,
@@ -218,7 +220,7 @@ async function bench(argv: string[]): Promise<number> {
         cpus,
         ...(route && { path: route }),
         ...(redisUrl && { redisUrl }),
-        ...(agents.length && { agents }),
+        ...(remote && redisUrl && { agents: remote.loadAgents(redisUrl, agents) }),
         ...(serverHost && { serverHost }),
       },
     }),

@@ -8,8 +8,14 @@
 import { randomUUID } from 'node:crypto';
 import { type RedisClient, redisClient } from '../cluster/redis.ts';
 import type { LoadCalls, LoadEvents } from '../runner/protocol.ts';
+import type { LoadAgents } from '../runner/session.ts';
 import { agentStream, follow, inStream, outStream, put } from './channel.ts';
 import { offsetToRedis } from './clock.ts';
+
+/** The run's load agents listening on `redisUrl` (bench --agents): each load process a session asks for opens on one of them. */
+export function loadAgents(redisUrl: string, names: readonly string[]): LoadAgents {
+  return { names, open: (name, label) => RemoteLoad.open(redisUrl, name, label) };
+}
 
 type Reply = { type: string; error?: string } & Record<string, unknown>;
 

@@ -7,6 +7,7 @@ import type { HeaderProfile } from '../clients/contract.ts';
 import type { ServerCounters, ServerOptions } from '../servers/contract.ts';
 import type { ClientModule, ServerLauncher } from '../transports/descriptor.ts';
 import type { ScheduleResult } from './schedule.ts';
+import type { PlainPayload } from '../metrics/plain-payload.ts';
 
 /** A process's CPU and peak memory since its measured phase began. */
 interface ProcessTotals {
@@ -48,12 +49,6 @@ interface ClusterSpec {
    */
   alsoHosts?: string[];
 }
-
-/**
- * What an unstamped (`plain`) payload is made of: text that compresses as JSON does, or random
- * base64 that does not. Consecutive messages differ, so a compressor's context cannot reuse them.
- */
-export type PlainPayload = 'compressible' | 'incompressible';
 
 /** The server child: one transport server, a constant-rate publisher, CPU/RSS sampling. */
 export type ServerCalls = {

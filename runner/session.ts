@@ -54,8 +54,8 @@ export interface RunParams {
   cpus?: CpuPlan;
   /** The run's Redis (started by the lab for `--nodes`): the backplane of clustered rows, and the agents' channel. */
   redisUrl?: string;
-  /** Load agents (`transport-lab agent`) listening on `redisUrl`: load processes run on them, in turn, instead of here. */
-  agents?: string[];
+  /** Load agents (`transport-lab agent`): load processes run on them, in turn, instead of here. */
+  agents?: LoadAgents;
   /** The address the server listens on (default 127.0.0.1); agents on other hosts need one they can reach. */
   serverHost?: string;
   /** The path between clients and server: nginx in front, TLS, or a server the lab did not start. */
@@ -93,7 +93,18 @@ export interface ProxyTotals {
 /** A server child as the session speaks to it. */
 type ServerChild = Child<ServerCalls, ServerEvents>;
 /** A load process as the session speaks to it: a local child, or one on an agent (agents/remote-load.ts). */
-type LoadChild = Pick<Child<LoadCalls, LoadEvents>, 'ask' | 'on' | 'kill' | 'label'>;
+export type LoadChild = Pick<Child<LoadCalls, LoadEvents>, 'ask' | 'on' | 'kill' | 'label'>;
+
+/**
+ * Load processes on other hosts, as the run was given them (agents/remote-load.ts `loadAgents`):
+ * the session asks for one per load process, the agents in turn, and speaks to it as to a local one.
+ */
+export interface LoadAgents {
+  /** The agents' names, in the order they take load processes. */
+  readonly names: readonly string[];
+  /** A load process on agent `name`. */
+  open(name: string, label: string): Promise<LoadChild>;
+}
 
 /**
  * Node flags of every server process the lab starts, the same for every server. V8's memory
@@ -359,7 +370,7 @@ export class Session {
     const inits: Promise<unknown>[] = [];
     for (let i = 0; i < n; i++) {
       const share = Math.floor(spec.clients / n) + (i < spec.clients % n ? 1 : 0);
-      const agents = this.run.agents ?? [];
+      const agents = this.run.agents?.names ?? [];
       // With agents the share goes to them in turn; each returns what a local load process would.
       const c: LoadChild = agents.length
         ? await this.remote(agents[this.loads.length % agents.length]!, `${this.transport} load #${this.loads.length + 1}`)
@@ -413,7 +424,7 @@ export class Session {
 
   /** Forks the spare load process if there is none (it idles until its `init`). */
   private prepareLoad(): void {
-    if (this.run.agents?.length) return;
+    if (this.run.agents?.names.length) return;
     if (!this.spare || this.spare.gone) this.spare = this.track(new Child<LoadCalls, LoadEvents>(`${this.transport} load`, LOAD_CHILD));
   }
 
@@ -425,8 +436,7 @@ export class Session {
   }
 
   private async remote(agent: string, label: string): Promise<LoadChild> {
-    const { RemoteLoad } = await import('../agents/remote-load.ts');
-    const r = await RemoteLoad.open(this.needRedis(), agent, `${label} on agent ${agent}`);
+    const r = await this.run.agents!.open(agent, `${label} on agent ${agent}`);
     liveChildren.add(r);
     return r;
   }

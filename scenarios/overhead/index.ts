@@ -25,7 +25,7 @@ import { httpLoadFlags } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
 import type { TransportDescriptor } from '../../transports/descriptor.ts';
 import { round, sinceBase } from '../../runner/collect.ts';
-import type { PlainPayload } from '../../runner/protocol.ts';
+import type { PlainPayload } from '../../metrics/plain-payload.ts';
 import type { ServerCounters } from '../../servers/contract.ts';
 
 /** Publishing runs this long past a point's window, so the reading that closes it lands while messages still flow. */

@@ -1,0 +1,170 @@
+/**
+ * The layers: every import of the lab points down the list of docs/ARCHITECTURE.md, as the
+ * table in test/layers.ts allows; the check fails on an import that points up; and rendering a
+ * report from a results file loads no scenario run code, no runner and no server.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { transports } from '../transports/index.ts';
+import { allowed, importsOf, LAYERS, layerOf, projectImports, violations } from './layers.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+test('every import of every source file is one its layer may make', () => {
+  const { files, edges } = projectImports(ROOT);
+  assert.ok(files.length > 200 && edges.length > 1000, `${files.length} files, ${edges.length} imports read`);
+  assert.ok(edges.some((e) => e.kind === 'type') && edges.some((e) => e.kind === 'dynamic'), 'type-only and dynamic imports are read too');
+  assert.deepEqual(
+    violations(edges, files).map((v) => v.line),
+    [],
+  );
+});
+
+test('the table allows only imports that point down its list, and names only its own layers', () => {
+  const names = LAYERS.map((l) => l.name);
+  assert.equal(new Set(names).size, names.length, 'layer names are unique');
+  for (const [i, layer] of LAYERS.entries()) {
+    if (layer.may === 'below') continue;
+    for (const m of layer.may) {
+      const j = names.indexOf(m);
+      assert.ok(j >= 0, `${layer.name} may import "${m}", which is no layer`);
+      assert.ok(j > i, `${layer.name} may import ${m}, which is above it`);
+    }
+  }
+});
+
+test('docs/ARCHITECTURE.md lists the layers of the table, in its order', () => {
+  const doc = readFileSync(path.join(ROOT, 'docs', 'ARCHITECTURE.md'), 'utf8');
+  const block = /## The layers\n\n```\n([\s\S]*?)\n```/.exec(doc)?.[1];
+  assert.ok(block, 'the architecture notes have a layers block');
+  const firstColumns = block.split('\n').map((line) => line.split(/\s{2,}/)[0]);
+  assert.deepEqual(
+    firstColumns,
+    LAYERS.map((l) => l.name),
+  );
+});
+
+test('an import that points up fails the check: value, type-only, re-export and dynamic alike', () => {
+  const { files, edges } = projectImports(ROOT);
+  const upward = [
+    // The cycle the results schema once made: the schema naming the registry.
+    ['metrics/results.ts', "import { transport } from '../transports/index.ts';\n"],
+    ['servers/contract.ts', "import type { TransportDescriptor } from '../transports/descriptor.ts';\n"],
+    ['report-model/format.ts', "export { Session } from '../runner/session.ts';\n"],
+    ['transports/load.ts', "const b = await import('../runner/bundle.ts');\n"],
+    // The report's facets loading a scenario's run.
+    ['scenarios/push/facet.ts', "import { push } from './index.ts';\n"],
+    ['reports/build.ts', "import { SCENARIOS } from '../scenarios/index.ts';\n"],
+  ] as const;
+  for (const [file, line] of upward) {
+    const text = line + readFileSync(path.join(ROOT, file), 'utf8');
+    const changed = [...edges.filter((e) => e.from !== file), ...importsOf(file, text)];
+    const found = violations(changed, files).map((v) => v.line);
+    assert.equal(found.length, 1, `${file}: ${line.trim()} → ${found.join('; ')}`);
+    assert.match(found[0]!, new RegExp(`^${file.replace(/[.]/g, '\\.')} \\(${layerOf(file)!.name.replace(/[()]/g, '\\$&')}\\) imports`));
+  }
+  // A new folder nobody placed is named too.
+  assert.deepEqual(
+    violations([], ['grpc/server.ts']).map((v) => v.line),
+    ["grpc/server.ts belongs to no layer: add it to a layer's files in test/layers.ts"],
+  );
+});
+
+test('a file belongs to the layer of its most specific pattern: a scenario facet is not its run', () => {
+  assert.equal(layerOf('scenarios/push/facet.ts')!.name, 'scenarios/ (facets)');
+  assert.equal(layerOf('scenarios/push/schema.ts')!.name, 'scenarios/ (facets)');
+  assert.equal(layerOf('scenarios/push/index.ts')!.name, 'scenarios/ (runs)');
+  assert.equal(layerOf('scenarios/dead-peer/peer-child.ts')!.name, 'scenarios/ (runs)');
+  assert.ok(allowed(layerOf('scenarios/push/index.ts')!).has('scenarios/ (facets)'));
+  assert.ok(!allowed(layerOf('reports/build.ts')!).has('scenarios/ (runs)'));
+});
+
+/**
+ * Runs `body` (an ES module's text, given RECORD: the module URLs loaded so far) in a child
+ * through tsx, and returns what it prints. A load hook registered after tsx's sees every module
+ * the child loads (a URL only resolved, as the registry's module URLs are, is not loaded).
+ */
+function inChild(body: string): Promise<string> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lab-layers-'));
+  const hooks = `let port;
+export function initialize(data) { port = data.port; }
+export async function load(url, context, next) {
+  port.postMessage(url);
+  return next(url, context);
+}`;
+  const script = `import { register } from 'node:module';
+import { MessageChannel } from 'node:worker_threads';
+const { port1, port2 } = new MessageChannel();
+const loaded = new Set();
+port1.on('message', (u) => loaded.add(u));
+register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)}, { data: { port: port2 }, transferList: [port2] });
+const RECORD = async () => { await new Promise((r) => setTimeout(r, 50)); port1.close(); return [...loaded]; };
+${body}`;
+  const file = path.join(dir, 'child.mjs');
+  writeFileSync(file, script);
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 }, (e, out, err) => {
+      rmSync(dir, { recursive: true, force: true });
+      if (e) reject(new Error(`${e.message}\n${err}`));
+      else resolve(out);
+    });
+  });
+}
+
+/** The project files among loaded module URLs, relative to the project. */
+function projectFiles(urls: string[]): string[] {
+  const root = pathToFileURL(ROOT).href;
+  return urls.filter((u) => u.startsWith(root) && !u.includes('/node_modules/')).map((u) => u.slice(root.length).replace(/^\//, ''));
+}
+
+test('rendering a report from a results file loads no scenario run code, no runner and no server', { timeout: 60_000 }, async () => {
+  const fixture = path.join(ROOT, 'test', 'fixtures', 'results-real.json');
+  const out = await inChild(`
+const { reportCommand } = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, 'reports', 'cli.ts')).href)});
+let text = '';
+const codes = [];
+for (const format of ['md', 'text']) codes.push(await reportCommand([${JSON.stringify(fixture)}, '--format', format], { stdout: (s) => (text += s), stderr: (s) => (text += s) }));
+process.stdout.write(JSON.stringify({ codes, length: text.length, loaded: await RECORD() }));`);
+  const r = JSON.parse(out) as { codes: number[]; length: number; loaded: string[] };
+  assert.deepEqual(r.codes, [0, 0]);
+  assert.ok(r.length > 10_000, 'a report was printed');
+  const files = projectFiles(r.loaded);
+  assert.ok(files.includes('reports/build.ts') && files.includes('scenarios/facets.ts') && files.includes('scenarios/push/facet.ts'), files.join(' '));
+  const runCode = files.filter((f) => layerOf(f)?.name === 'scenarios/ (runs)' || f.startsWith('runner/') || f.startsWith('cluster/'));
+  assert.deepEqual(runCode, [], 'modules of scenario runs, the runner or the cluster loaded by the report');
+  // The registry names its servers and clients by URL; the report loads none of them, nor what they share.
+  const transportCode = new Set(transports().flatMap((d) => [d.server.module, d.client.module]));
+  for (const shared of ['servers/base.ts', 'servers/hub.ts', 'servers/http-front.ts', 'clients/http-base.ts'])
+    transportCode.add(pathToFileURL(path.join(ROOT, shared)).href);
+  assert.deepEqual(
+    r.loaded.filter((u) => transportCode.has(u)),
+    [],
+  );
+  assert.deepEqual(
+    r.loaded.filter((u) => /\/node_modules\/(express|undici|ws|socket\.io|redis)\//.test(u)),
+    [],
+    'no HTTP framework, WebSocket library or Redis client',
+  );
+});
+
+test('the results schema loads no registry and no HTTP framework', { timeout: 60_000 }, async () => {
+  const out = await inChild(`
+const { ResultsSchema } = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, 'metrics', 'results.ts')).href)});
+if (!ResultsSchema) throw new Error('no schema');
+process.stdout.write(JSON.stringify(await RECORD()));`);
+  const loaded = JSON.parse(out) as string[];
+  assert.ok(loaded.some((u) => u.endsWith('/metrics/results.ts')));
+  assert.deepEqual(
+    projectFiles(loaded).filter((f) => !f.startsWith('metrics/')),
+    [],
+  );
+  assert.deepEqual(
+    loaded.filter((u) => /\/node_modules\/(express|undici|ws|socket\.io)\//.test(u)),
+    [],
+  );
+});
