@@ -24,7 +24,7 @@ async function serveLoad(redisUrl: string, load: string, label: string, log: (li
   const child = new Child<LoadCalls, LoadEvents>(label, LOAD_CHILD);
   let done = false;
   const out = (m: object) => put(writer, outStream(load), m).catch(() => {});
-  child.on('progress', (e) => void out(e));
+  child.handle('progress', (e) => void out(e));
   child.proc.once('exit', () => {
     done = true;
   });

@@ -75,8 +75,8 @@ export class RemoteLoad {
     }
   }
 
-  /** Calls `fn` for every event of a type (replacing an earlier handler). */
-  on<K extends keyof LoadEvents & string>(type: K, fn: (m: { type: K } & LoadEvents[K]) => void): void {
+  /** Makes `fn` the handler of every event of a type, as `Child.handle` does (a second call replaces the first). */
+  handle<K extends keyof LoadEvents & string>(type: K, fn: (m: { type: K } & LoadEvents[K]) => void): void {
     this.listeners.set(type, fn as unknown as (m: Reply) => void);
   }
 

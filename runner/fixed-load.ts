@@ -66,7 +66,7 @@ async function measureFixedLoad(name: TransportName, spec: FixedLoadSpec, run: R
     if (spec.kind === 'echo') {
       const warm = Math.round((spec.ratePerSec * spec.warmupMs) / 1000);
       await s.arm(warm + 1);
-      const sending = s.loads[0]!.ask({ type: 'send', ratePerClient: spec.ratePerSec / spec.connections, size: spec.size, durationMs: total }, total + 30_000);
+      const sending = s.send({ ratePerClient: spec.ratePerSec / spec.connections, size: spec.size, durationMs: total });
       await new Promise((r) => setTimeout(r, spec.warmupMs));
       await s.measure(warm + 1);
       const sent = await sending;
@@ -77,7 +77,7 @@ async function measureFixedLoad(name: TransportName, spec: FixedLoadSpec, run: R
       const publishRate = spec.ratePerSec / spec.connections;
       const warm = Math.round((publishRate * spec.warmupMs) / 1000);
       await s.arm(warm + 1);
-      const publishing = s.server.ask({ type: 'publish', rate: publishRate, size: spec.size, durationMs: total }, total + 30_000);
+      const publishing = s.publish({ rate: publishRate, size: spec.size, durationMs: total });
       await new Promise((r) => setTimeout(r, spec.warmupMs));
       await s.measure(warm + 1);
       const published = await publishing;

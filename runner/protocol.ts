@@ -173,32 +173,3 @@ export type LoadEvents = {
 export type PeerCalls = {
   init: { req: { client: ClientModule; baseUrl: string; pollIntervalMs: number; ca?: string }; reply: { pid: number } };
 };
-
-/** One autocannon run against a URL. */
-interface CannonRun {
-  url: string;
-  connections: number;
-  durationSec: number;
-  headers: Record<string, string>;
-}
-
-/** What autocannon measured, and its process's CPU. */
-export interface CannonResult {
-  requests: number;
-  durationSec: number;
-  requestsPerSecAvg: number;
-  latency: { p50: number; p90: number; p99: number; p999: number; mean: number; max: number; min: number };
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  statusCodes: Record<string, number>;
-  bytesRead: number;
-  cpuMs: number;
-  wallMs: number;
-  cpuPct: number;
-}
-
-/** The autocannon child of http-saturation. */
-export type CannonCalls = {
-  run: { req: CannonRun; reply: CannonResult };
-};

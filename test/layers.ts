@@ -44,7 +44,7 @@ export const LAYERS: readonly Layer[] = [
     may: ['report-model/', 'transports/', 'servers/ clients/', 'metrics/'],
   },
   { name: 'report-model/', files: ['report-model/'], may: ['transports/', 'metrics/'] },
-  { name: 'path/', files: ['path/'], may: ['metrics/'] },
+  { name: 'path/', files: ['path/'], may: ['servers/ clients/', 'metrics/'] },
   { name: 'transports/', files: ['transports/'], may: ['servers/ clients/', 'metrics/'] },
   { name: 'servers/ clients/', files: ['servers/', 'clients/'], may: ['metrics/', 'protocol/'] },
   { name: 'metrics/', files: ['metrics/'], may: [] },

@@ -239,7 +239,7 @@ export const deadPeer: Scenario<DeadPeerParams> = {
         }
         await sleep(Math.max(0, POLL_COUNTERS_MS - (performance.now() - t0 - elapsed)));
       }
-      const { counters: end, process: proc } = await s.server.ask({ type: 'totals' }, 10_000);
+      const { counters: end, process: proc } = await s.totals();
       const extra: DeadPeerRowExtra = {
         detected: detectMs !== undefined,
         ...(detectMs !== undefined && { detectMs }),

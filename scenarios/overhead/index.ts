@@ -130,10 +130,10 @@ export const overhead: Scenario<OverheadParams> = {
       await s.startServer();
       await s.startLoad({ clients: p.clients, processes: 1, pollIntervalMs: p.pollIntervalMs, headers: p.headers });
       const counters = async () => {
-        const r = await s.server.ask({ type: 'counters' }, 10_000);
+        const r = await s.usage();
         return { ...r.counters, cpuMs: r.cpuMs };
       };
-      const delivered = async () => (await Promise.all(s.loads.map((l) => l.ask({ type: 'snapshot' }, 10_000)))).reduce((a, m) => a + m.delivered, 0);
+      const delivered = () => s.delivered();
       const afterSetup = await counters();
       const setup = sinceBase(afterSetup, s.baseCounters);
       const setupBytesPerClient = (setup.bytesRead + setup.bytesWritten) / p.clients;
@@ -153,7 +153,7 @@ export const overhead: Scenario<OverheadParams> = {
             // Publishing stops just after the window: what it published last arrives during the next
             // point's unmeasured lead-in, which any change of rate or size needs anyway.
             const publishMs = lagMs + windowMs + TAIL_MS;
-            const publishing = s.server.ask({ type: 'publish', rate, size, durationMs: publishMs, plain: true, payload }, publishMs + 30_000);
+            const publishing = s.publish({ rate, size, durationMs: publishMs, plain: true, payload });
             await sleep(lagMs);
             const [c0, d0] = await Promise.all([counters(), delivered()]);
             const t0 = performance.now();
@@ -185,7 +185,7 @@ export const overhead: Scenario<OverheadParams> = {
           }
         }
       }
-      const totals = await s.server.ask({ type: 'totals' }, 10_000);
+      const totals = await s.totals();
       const proc = totals.process;
       const first = sweep[0];
       // After the measured sweep, so the sample request costs none of its bytes.
