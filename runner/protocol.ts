@@ -168,8 +168,3 @@ export type LoadCalls = {
 export type LoadEvents = {
   progress: { delivered: number; cpuPct: number; rssBytes: number };
 };
-
-/** The dead-peer child: one client alone in its process, to be frozen. */
-export type PeerCalls = {
-  init: { req: { client: ClientModule; baseUrl: string; pollIntervalMs: number; ca?: string }; reply: { pid: number } };
-};

@@ -17,7 +17,7 @@ import { NginxProcess, type ProxyTotals } from '../path/nginx-process.ts';
 import type { RunPath } from '../path/route.ts';
 import { Agent, request } from 'undici';
 import { type CpuPlan, pin } from './cpus.ts';
-import type { LoadCalls, LoadEvents, LoadMode, LoadResult, PeerCalls, ServerCalls, ServerEvents, ServerTotals } from './protocol.ts';
+import type { LoadCalls, LoadEvents, LoadMode, LoadResult, ServerCalls, ServerEvents, ServerTotals } from './protocol.ts';
 import type { ScheduleResult } from './schedule.ts';
 
 const SERVER_CHILD = import.meta.resolve('./server-child.ts');
@@ -380,25 +380,6 @@ export class Session {
     const r = await this.run.agents!.open(agent, `${label} on agent ${agent}`);
     liveChildren.add(r);
     return r;
-  }
-
-  /** The peer process forked ahead by `preparePeer`, with its program. */
-  private peerAhead: { module: string; child: Child<PeerCalls> } | undefined;
-
-  /** Forks the peer process now, so that its start-up overlaps the server's (`startPeer` takes it). */
-  async preparePeer(module: string): Promise<void> {
-    // Forked before the server, so the bundle is made sure of here, not by the server's start.
-    await prepareChildren();
-    this.peerAhead = { module, child: this.other(new Child<PeerCalls>(`${this.transport} peer`, module), 500) };
-  }
-
-  /** Starts one client alone in its own process (`module`: the peer program), subscribed to the server. */
-  async startPeer(module: string, pollIntervalMs: number): Promise<Child<PeerCalls>> {
-    const ready = this.peerAhead?.module === module && !this.peerAhead.child.gone ? this.peerAhead.child : undefined;
-    this.peerAhead = undefined;
-    const peer = ready ?? this.other(new Child<PeerCalls>(`${this.transport} peer`, module), 500);
-    await peer.ask({ type: 'init', client: this.loadClient, baseUrl: this.baseUrl, pollIntervalMs, ...(this.ca !== undefined && { ca: this.ca }) }, 30_000);
-    return peer;
   }
 
   /**
