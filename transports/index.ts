@@ -2,7 +2,7 @@
 import type { HttpServerKind } from '../servers/contract.ts';
 import type { ClientModule, ServerLauncher, TransportDescriptor } from './descriptor.ts';
 import { PEERS, PEER_GROUP } from './peers.ts';
-import { ROW_NAME_RULE, TRANSPORT_NAME } from '../metrics/row-name.ts';
+import { TRANSPORT_NAME, TRANSPORT_NAME_RULE } from '../metrics/row-name.ts';
 
 const serverModule = (file: string, name: string): ServerLauncher => ({ kind: 'module', module: import.meta.resolve(`../servers/${file}`), export: name });
 const clientModule = (file: string, name: string): ClientModule => ({ module: import.meta.resolve(`../clients/${file}`), export: name });
@@ -218,7 +218,7 @@ export function transport(name: string): TransportDescriptor {
 export function registerTransport(d: TransportDescriptor): void {
   if (registry.has(d.name)) throw new Error(`transport "${d.name}" is already registered`);
   // The shape a results file's rows are checked against: a row the registry takes, a report reads.
-  if (!TRANSPORT_NAME.test(d.name)) throw new Error(`transport name "${d.name}" must be ${ROW_NAME_RULE.split(';')[0]}`);
+  if (!TRANSPORT_NAME.test(d.name)) throw new Error(`transport name "${d.name}" must be ${TRANSPORT_NAME_RULE}`);
   registry.set(d.name, d);
 }
 

@@ -62,11 +62,16 @@ test('every name the registry takes is a row name, and a name that is not one is
   const names = [...transports().map((d) => d.name), ...withNodes(['websocket', 'sse'], [1, 4])];
   for (const n of names) assert.match(n, ROW_NAME, `${n} is a row name`);
   for (const n of FOREIGN_ROWS) assert.match(n, ROW_NAME, `${n} is a row name`);
-  for (const bad of ['', 'WS', 'web socket', '<b>ws</b>', '../ws', 'ws@', '@3g', 'ws@3g@4g', '-ws', 'x'.repeat(80)]) {
+  // The longest name registration takes still makes row names with every suffix a run adds.
+  const longest = `l${'x'.repeat(47)}`;
+  assert.match(longest, TRANSPORT_NAME);
+  for (const row of [`${longest}-n128`, `${longest}+deflate-node`, `${longest}-h2+resume@slow-3g`]) assert.match(row, ROW_NAME, row);
+  assert.doesNotMatch(`${longest}x`, TRANSPORT_NAME);
+  for (const bad of ['', 'WS', 'web socket', '<b>ws</b>', '../ws', 'ws@', '@3g', 'ws@3g@4g', '-ws', 'x'.repeat(100)]) {
     assert.doesNotMatch(bad, ROW_NAME, `${JSON.stringify(bad)} is no row name`);
     assert.doesNotMatch(bad, TRANSPORT_NAME);
-    assert.throws(() => registerTransport({ ...transport('ws'), name: bad }), /transport name .* must be lower-case letters/);
+    assert.throws(() => registerTransport({ ...transport('ws'), name: bad }), /transport name .* must be at most 48 lower-case letters/);
   }
   // A link is the run's, not the transport's: `@` belongs to link rows only.
-  assert.throws(() => registerTransport({ ...transport('ws'), name: 'ws@3g' }), /must be lower-case letters/);
+  assert.throws(() => registerTransport({ ...transport('ws'), name: 'ws@3g' }), /must be at most 48 lower-case letters/);
 });
