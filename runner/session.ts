@@ -184,10 +184,12 @@ export class Session {
     // TLS ends at the listener the clients reach: the server's own, or nginx's when it is in front.
     const serverTls = route?.tls && !route.via ? { tls: route.tls } : {};
     await this.startServerProcess(nodeFlags, serverTls, spareLoad);
-    if (route?.via) this.proxy = await NginxProcess.start(route, this.port, (p) => this.trackProxy(p));
+    if (route?.via) await NginxProcess.start(route, this.port, (p) => this.trackProxy(p));
   }
 
+  /** Keeps nginx from its spawn on, so that `close()` ends it even when it failed to start listening. */
   private trackProxy(p: NginxProcess): void {
+    this.proxy = p;
     liveChildren.add(p);
     p.proc.once('exit', () => liveChildren.delete(p));
   }
