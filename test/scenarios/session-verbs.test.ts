@@ -75,3 +75,24 @@ test("publish's schedule numbers what every subscriber is owed", { timeout: 60_0
     await s.close();
   }
 });
+
+test("a new measured phase takes over the server's samples: Child.handle replaces the handler it had", { timeout: 60_000 }, async () => {
+  const s = new Session('ws', {}, { wsClient: 'own' });
+  try {
+    await s.startServer({ spareLoad: false });
+    let first = 0;
+    let second = 0;
+    await s.measure(1, undefined, () => first++);
+    const until = async (ok: () => boolean) => {
+      for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
+      assert.ok(ok());
+    };
+    await until(() => first > 0);
+    await s.measure(1, undefined, () => second++);
+    const firstAtSwitch = first;
+    await until(() => second >= 2);
+    assert.equal(first, firstAtSwitch, 'the first handler got no sample after the second phase began');
+  } finally {
+    await s.close();
+  }
+});
