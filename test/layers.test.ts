@@ -168,3 +168,39 @@ process.stdout.write(JSON.stringify(await RECORD()));`);
     [],
   );
 });
+
+test('the transport-lab command renders a report without loading run.ts, a scenario run or the runner', { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lab-layers-bin-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // Registered before the launcher registers tsx, so tsx's hooks run first and hand every module on to this one.
+  writeFileSync(
+    path.join(dir, 'hooks.mjs'),
+    `import { appendFileSync } from 'node:fs';
+let file;
+export function initialize(data) { file = data.file; }
+export async function load(url, context, next) { appendFileSync(file, url + '\\n'); return next(url, context); }`,
+  );
+  const loadedFile = path.join(dir, 'loaded.txt');
+  writeFileSync(
+    path.join(dir, 'preload.mjs'),
+    `import { register } from 'node:module';
+register(${JSON.stringify(pathToFileURL(path.join(dir, 'hooks.mjs')).href)}, { data: { file: ${JSON.stringify(loadedFile)} } });`,
+  );
+  const fixture = path.join(ROOT, 'test', 'fixtures', 'results-real.json');
+  const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+    execFile(
+      process.execPath,
+      ['--import', pathToFileURL(path.join(dir, 'preload.mjs')).href, path.join(ROOT, 'bin', 'transport-lab.js'), 'report', fixture, '--format', 'md'],
+      { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 },
+      (e, stdout, stderr) => resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout, stderr }),
+    ),
+  );
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stdout, /^## transport-lab results$/m, 'a Markdown report was printed');
+  const files = projectFiles(readFileSync(loadedFile, 'utf8').split('\n').filter(Boolean));
+  assert.ok(files.includes('reports/cli.ts') && files.includes('scenarios/facets.ts'), files.join(' '));
+  assert.deepEqual(
+    files.filter((f) => f === 'run.ts' || f.startsWith('runner/') || f.startsWith('cluster/') || layerOf(f)?.name === 'scenarios/ (runs)'),
+    [],
+  );
+});
