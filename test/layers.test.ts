@@ -85,35 +85,51 @@ test('a file belongs to the layer of its most specific pattern: a scenario facet
 });
 
 /**
- * Runs `body` (an ES module's text, given RECORD: the module URLs loaded so far) in a child
- * through tsx, and returns what it prints. A load hook registered after tsx's sees every module
- * the child loads (a URL only resolved, as the registry's module URLs are, is not loaded).
+ * Runs `node [--import tsx] <args>` with a load hook that records every module the process loads
+ * (a URL only resolved, as the registry's module URLs are, is not loaded). The hook is registered
+ * first, so tsx's hooks, registered after it, run first and hand every module on to it.
  */
-function inChild(body: string): Promise<string> {
+async function recordLoads(args: string[], withTsx: boolean): Promise<{ code: number; stdout: string; stderr: string; loaded: string[] }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'lab-layers-'));
-  const hooks = `let port;
-export function initialize(data) { port = data.port; }
-export async function load(url, context, next) {
-  port.postMessage(url);
-  return next(url, context);
-}`;
-  const script = `import { register } from 'node:module';
-import { MessageChannel } from 'node:worker_threads';
-const { port1, port2 } = new MessageChannel();
-const loaded = new Set();
-port1.on('message', (u) => loaded.add(u));
-register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)}, { data: { port: port2 }, transferList: [port2] });
-const RECORD = async () => { await new Promise((r) => setTimeout(r, 50)); port1.close(); return [...loaded]; };
-${body}`;
-  const file = path.join(dir, 'child.mjs');
-  writeFileSync(file, script);
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 }, (e, out, err) => {
-      rmSync(dir, { recursive: true, force: true });
-      if (e) reject(new Error(`${e.message}\n${err}`));
-      else resolve(out);
-    });
-  });
+  try {
+    const list = path.join(dir, 'loaded.txt');
+    writeFileSync(list, '');
+    writeFileSync(
+      path.join(dir, 'hooks.mjs'),
+      `import { appendFileSync } from 'node:fs';
+let file;
+export function initialize(data) { file = data.file; }
+export async function load(url, context, next) { appendFileSync(file, url + '\\n'); return next(url, context); }`,
+    );
+    writeFileSync(
+      path.join(dir, 'preload.mjs'),
+      `import { register } from 'node:module';
+register(${JSON.stringify(pathToFileURL(path.join(dir, 'hooks.mjs')).href)}, { data: { file: ${JSON.stringify(list)} } });`,
+    );
+    const node = ['--import', pathToFileURL(path.join(dir, 'preload.mjs')).href, ...(withTsx ? ['--import', 'tsx'] : []), ...args];
+    const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile(process.execPath, node, { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 }, (e, stdout, stderr) =>
+        resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout, stderr }),
+      ),
+    );
+    return { ...r, loaded: readFileSync(list, 'utf8').split('\n').filter(Boolean) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs an ES module's text in a child through tsx, recording what it loads. */
+async function inChild(body: string): Promise<{ stdout: string; loaded: string[] }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lab-layers-child-'));
+  try {
+    const file = path.join(dir, 'child.mjs');
+    writeFileSync(file, body);
+    const r = await recordLoads([file], true);
+    assert.equal(r.code, 0, r.stderr);
+    return r;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The project files among loaded module URLs, relative to the project. */
@@ -129,8 +145,8 @@ const { reportCommand } = await import(${JSON.stringify(pathToFileURL(path.join(
 let text = '';
 const codes = [];
 for (const format of ['md', 'text']) codes.push(await reportCommand([${JSON.stringify(fixture)}, '--format', format], { stdout: (s) => (text += s), stderr: (s) => (text += s) }));
-process.stdout.write(JSON.stringify({ codes, length: text.length, loaded: await RECORD() }));`);
-  const r = JSON.parse(out) as { codes: number[]; length: number; loaded: string[] };
+process.stdout.write(JSON.stringify({ codes, length: text.length }));`);
+  const r = { ...(JSON.parse(out.stdout) as { codes: number[]; length: number }), loaded: out.loaded };
   assert.deepEqual(r.codes, [0, 0]);
   assert.ok(r.length > 10_000, 'a report was printed');
   const files = projectFiles(r.loaded);
@@ -155,9 +171,8 @@ process.stdout.write(JSON.stringify({ codes, length: text.length, loaded: await 
 test('the results schema loads no registry and no HTTP framework', { timeout: 60_000 }, async () => {
   const out = await inChild(`
 const { ResultsSchema } = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, 'metrics', 'results.ts')).href)});
-if (!ResultsSchema) throw new Error('no schema');
-process.stdout.write(JSON.stringify(await RECORD()));`);
-  const loaded = JSON.parse(out) as string[];
+if (!ResultsSchema) throw new Error('no schema');`);
+  const loaded = out.loaded;
   assert.ok(loaded.some((u) => u.endsWith('/metrics/results.ts')));
   assert.deepEqual(
     projectFiles(loaded).filter((f) => !f.startsWith('metrics/')),
@@ -169,35 +184,13 @@ process.stdout.write(JSON.stringify(await RECORD()));`);
   );
 });
 
-test('the transport-lab command renders a report without loading run.ts, a scenario run or the runner', { timeout: 60_000 }, async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'lab-layers-bin-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  // Registered before the launcher registers tsx, so tsx's hooks run first and hand every module on to this one.
-  writeFileSync(
-    path.join(dir, 'hooks.mjs'),
-    `import { appendFileSync } from 'node:fs';
-let file;
-export function initialize(data) { file = data.file; }
-export async function load(url, context, next) { appendFileSync(file, url + '\\n'); return next(url, context); }`,
-  );
-  const loadedFile = path.join(dir, 'loaded.txt');
-  writeFileSync(
-    path.join(dir, 'preload.mjs'),
-    `import { register } from 'node:module';
-register(${JSON.stringify(pathToFileURL(path.join(dir, 'hooks.mjs')).href)}, { data: { file: ${JSON.stringify(loadedFile)} } });`,
-  );
+test('the transport-lab command renders a report without loading run.ts, a scenario run or the runner', { timeout: 60_000 }, async () => {
   const fixture = path.join(ROOT, 'test', 'fixtures', 'results-real.json');
-  const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-    execFile(
-      process.execPath,
-      ['--import', pathToFileURL(path.join(dir, 'preload.mjs')).href, path.join(ROOT, 'bin', 'transport-lab.js'), 'report', fixture, '--format', 'md'],
-      { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 },
-      (e, stdout, stderr) => resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout, stderr }),
-    ),
-  );
+  // The launcher registers tsx itself.
+  const out = await recordLoads([path.join(ROOT, 'bin', 'transport-lab.js'), 'report', fixture, '--format', 'md'], false);
   assert.equal(out.code, 0, out.stderr);
   assert.match(out.stdout, /^## transport-lab results$/m, 'a Markdown report was printed');
-  const files = projectFiles(readFileSync(loadedFile, 'utf8').split('\n').filter(Boolean));
+  const files = projectFiles(out.loaded);
   assert.ok(files.includes('reports/cli.ts') && files.includes('scenarios/facets.ts'), files.join(' '));
   assert.deepEqual(
     files.filter((f) => f === 'run.ts' || f.startsWith('runner/') || f.startsWith('cluster/') || layerOf(f)?.name === 'scenarios/ (runs)'),
