@@ -80,6 +80,10 @@ test('a file belongs to the layer of its most specific pattern: a scenario facet
   assert.equal(layerOf('scenarios/push/schema.ts')!.name, 'scenarios/ (facets)');
   assert.equal(layerOf('scenarios/push/index.ts')!.name, 'scenarios/ (runs)');
   assert.equal(layerOf('scenarios/dead-peer/peer-child.ts')!.name, 'scenarios/ (runs)');
+  assert.equal(layerOf('scenarios/index.ts')!.name, 'scenarios/ (runs)');
+  assert.equal(layerOf('scenarios/contract.ts')!.name, 'scenarios/ (runs)');
+  assert.equal(layerOf('scenarios/facet-kit.ts')!.name, 'scenarios/ (facets)');
+  assert.equal(layerOf('scenarios/facets.ts')!.name, 'scenarios/ (facets)');
   assert.ok(allowed(layerOf('scenarios/push/index.ts')!).has('scenarios/ (facets)'));
   assert.ok(!allowed(layerOf('reports/build.ts')!).has('scenarios/ (runs)'));
 });

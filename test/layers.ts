@@ -33,14 +33,15 @@ export const LAYERS: readonly Layer[] = [
   { name: 'cluster/', files: ['cluster/'], may: ['runner/', 'transports/', 'servers/ clients/', 'metrics/', 'protocol/', 'args.ts'] },
   {
     name: 'scenarios/ (runs)',
-    files: ['scenarios/'],
+    files: ['scenarios/', 'scenarios/index.ts', 'scenarios/contract.ts'],
     may: ['runner/', 'scenarios/ (facets)', 'report-model/', 'path/', 'transports/', 'servers/ clients/', 'metrics/', 'protocol/', 'args.ts'],
   },
   { name: 'runner/', files: ['runner/'], may: ['report-model/', 'path/', 'transports/', 'servers/ clients/', 'metrics/', 'args.ts'] },
   { name: 'reports/', files: ['reports/'], may: ['scenarios/ (facets)', 'report-model/', 'transports/', 'metrics/'] },
   {
     name: 'scenarios/ (facets)',
-    files: ['scenarios/facets.ts', 'scenarios/*/facet.ts', 'scenarios/*/schema.ts', 'scenarios/facet-kit.ts', 'scenarios/cluster-kit.ts', 'scenarios/read.ts'],
+    // The helpers beside the slices (facet-kit, cluster-kit, read) serve facets; index.ts and contract.ts, above, serve runs.
+    files: ['scenarios/*.ts', 'scenarios/*/facet.ts', 'scenarios/*/schema.ts'],
     may: ['report-model/', 'transports/', 'servers/ clients/', 'metrics/'],
   },
   { name: 'report-model/', files: ['report-model/'], may: ['transports/', 'metrics/'] },
