@@ -5,7 +5,8 @@
  * client, pinned to another: plain `ws` clients, one frame per `send`, an
  * open-loop rate spread over the connections, every echo counted. Server CPU
  * comes from /proc/<pid>/stat over the measured window; each server's figure
- * is the median of its trials.
+ * is the median of its trials. The load's own CPU per echo (this process's, over the same window)
+ * is printed beside it: a load that costs as much as the server could not saturate it.
  *
  *   npm run bench:fixed -- [--servers websocket,ws] [--rate 10000] [--connections 50]
  *                          [--size 64] [--seconds 10] [--warmup 2] [--trials 5]
@@ -79,7 +80,9 @@ async function startServer(transport: string, port: number): Promise<ChildProces
 }
 
 /** One trial: fresh server, `connections` clients, warm-up, then the measured window. */
-async function trial(transport: string): Promise<{ cpuUsPerMessage: number; echoes: number; serverCpuPct: number; sentPerSec: number }> {
+async function trial(
+  transport: string,
+): Promise<{ cpuUsPerMessage: number; loadCpuUsPerMessage: number; echoes: number; serverCpuPct: number; sentPerSec: number }> {
   const port = await freePort();
   const server = await startServer(transport, port);
   const sockets: WebSocket[] = [];
@@ -111,11 +114,14 @@ async function trial(transport: string): Promise<{ cpuUsPerMessage: number; echo
     await new Promise((r) => setTimeout(r, warmup * 1000));
     const pid = server.pid!;
     const cpu0 = processCpuMs(pid);
+    // This process is the load: its own CPU over the same window, beside the server's.
+    const load0 = process.cpuUsage();
     const echoes0 = echoes;
     const sent0 = sent;
     const w0 = performance.now();
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const cpu1 = processCpuMs(pid);
+    const load = process.cpuUsage(load0);
     const echoes1 = echoes;
     const wall = performance.now() - w0;
     const sentInWindow = sent - sent0;
@@ -123,6 +129,7 @@ async function trial(transport: string): Promise<{ cpuUsPerMessage: number; echo
     const got = echoes1 - echoes0;
     return {
       cpuUsPerMessage: got > 0 ? ((cpu1 - cpu0) * 1000) / got : Number.NaN,
+      loadCpuUsPerMessage: got > 0 ? (load.user + load.system) / got : Number.NaN,
       echoes: got,
       serverCpuPct: ((cpu1 - cpu0) / wall) * 100,
       sentPerSec: (sentInWindow / wall) * 1000,
@@ -139,7 +146,7 @@ console.log(
   `fixed load: ${rate} msg/s over ${connections} connections, ${size} B, ${seconds} s after ${warmup} s warm-up, ${trials} trial(s); ` +
     (pinned ? `server on CPU ${serverCpu}, client on CPU ${clientCpu}` : 'taskset not available: not pinned'),
 );
-const out: Record<string, { trials: number[]; median: number; min: number; max: number; serverCpuPct: number }> = {};
+const out: Record<string, { trials: number[]; median: number; min: number; max: number; serverCpuPct: number; loadTrials: number[]; loadMedian: number }> = {};
 // Servers alternate trial by trial so a slow stretch of the machine hits both alike.
 const perServer = new Map<string, Awaited<ReturnType<typeof trial>>[]>(servers.map((s) => [s, []]));
 for (let k = 0; k < trials; k++) {
@@ -147,14 +154,26 @@ for (let k = 0; k < trials; k++) {
     const r = await trial(s);
     perServer.get(s)!.push(r);
     console.log(
-      `  ${s} trial ${k + 1}: ${r.cpuUsPerMessage.toFixed(2)} µs/msg (${r.echoes} echoes, server CPU ${r.serverCpuPct.toFixed(1)}%, sent ${Math.round(r.sentPerSec)} msg/s)`,
+      `  ${s} trial ${k + 1}: ${r.cpuUsPerMessage.toFixed(2)} µs/msg, load ${r.loadCpuUsPerMessage.toFixed(2)} µs/msg (${r.echoes} echoes, server CPU ${r.serverCpuPct.toFixed(1)}%, sent ${Math.round(r.sentPerSec)} msg/s)`,
     );
   }
 }
 for (const [s, rs] of perServer) {
   const xs = rs.map((r) => r.cpuUsPerMessage);
-  out[s] = { trials: xs, median: median(xs), min: Math.min(...xs), max: Math.max(...xs), serverCpuPct: median(rs.map((r) => r.serverCpuPct)) };
-  console.log(`${s}: median ${median(xs).toFixed(2)} µs/msg (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`);
+  const ls = rs.map((r) => r.loadCpuUsPerMessage);
+  out[s] = {
+    trials: xs,
+    median: median(xs),
+    min: Math.min(...xs),
+    max: Math.max(...xs),
+    serverCpuPct: median(rs.map((r) => r.serverCpuPct)),
+    loadTrials: ls,
+    loadMedian: median(ls),
+  };
+  console.log(
+    `${s}: median ${median(xs).toFixed(2)} µs/msg (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}); ` +
+      `load median ${median(ls).toFixed(2)} µs/msg (${Math.min(...ls).toFixed(2)}–${Math.max(...ls).toFixed(2)}), ${(median(ls) / median(xs)).toFixed(2)}× the server's`,
+  );
 }
 if (servers.length === 2) {
   const [a, b] = servers as [string, string];

@@ -2,6 +2,7 @@
 import { Pool, type Dispatcher } from 'undici';
 import type { ClientOptions, TransportClient } from './contract.ts';
 import { profileHeaders } from './headers.ts';
+import { deliverPollText } from './poll-decode.ts';
 
 /**
  * A small HTTP side for one subscriber. Long polling and SSE hold one request
@@ -80,14 +81,6 @@ interface PollBody {
   more?: boolean;
 }
 
-/** Hands a poll response's messages over; returns the next cursor. */
-function deliverPoll(o: ClientOptions, body: PollBody): number {
-  const now = process.hrtime.bigint();
-  if (body.gap) o.onGap?.(body.gap.from, body.gap.to);
-  for (const m of body.messages) o.onMessage(m.data, now);
-  return body.next;
-}
-
 /** A promise that resolves after `ms`, or at once when the signal aborts. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -116,7 +109,12 @@ export abstract class HttpClientBase implements TransportClient {
     protected readonly o: ClientOptions,
     connections: number,
   ) {
-    this.http = new HttpSide(o, connections);
+    this.http = this.openSide(o, connections);
+  }
+
+  /** Where this client's requests go: a pool of HTTP/1.1 connections (an HTTP/2 client gives its page's one session instead). */
+  protected openSide(o: ClientOptions, connections: number): HttpSide {
+    return new HttpSide(o, connections);
   }
 
   get requests(): number {
@@ -159,6 +157,7 @@ export abstract class PollerBase extends HttpClientBase {
    */
   protected async pollOnce(): Promise<boolean> {
     const r = await this.http.get(`/poll?cursor=${this.cursor}&client=${encodeURIComponent(this.o.clientId)}`, undefined, this.stopper.signal);
+    this.o.onConnected?.();
     if (r.status === 204) {
       this.emptyResponses++;
       const next = r.headers['x-next-cursor'];
@@ -166,8 +165,9 @@ export abstract class PollerBase extends HttpClientBase {
       return false;
     }
     if (r.status !== 200) throw new Error(`GET /poll answered ${r.status}: ${r.text}`);
-    const body = JSON.parse(r.text) as PollBody;
-    this.cursor = deliverPoll(this.o, body);
-    return body.more === true;
+    // Every message of one answer arrived together; none is made an object on the way.
+    const head = deliverPollText(this.o, r.text, process.hrtime.bigint());
+    this.cursor = head.next;
+    return head.more === true;
   }
 }

@@ -8,7 +8,7 @@ import { Progress, type ProgressSink } from './progress.ts';
 import { MAX_NOISY_RERUNS, calibrate, loopbackProbe, moreLoadProcesses, noisyTrial } from './trial-checks.ts';
 import { collectMeta } from '../metrics/env.ts';
 import { erroredResult, notApplicableResult, whyNot, type Scenario } from './scenario.ts';
-import { liveChildren, type RunParams, serverNodeFlags } from './session.ts';
+import { liveChildren, loadNodeFlags, type RunParams, serverNodeFlags } from './session.ts';
 import { prepareChildren } from './bundle.ts';
 import { transport as descriptorOf } from '../transports/index.ts';
 import type { RunPath } from '../path/route.ts';
@@ -46,12 +46,18 @@ const RUN_SETUP_MS = 1500;
 function plannedRuns(plan: BenchPlan): number[] {
   const out: number[] = [];
   for (const { scenario, params } of plan.scenarios)
-    for (const t of plan.transports) {
+    for (const t of rowsOf(scenario, params, plan.transports)) {
       const skip = whyNot(scenario, t, params, plan.run.path) !== null;
       const ms = skip ? 0 : RUN_SETUP_MS + scenario.plannedMs(params, descriptorOf(t));
       for (let k = 0; k < (skip ? 1 : (plan.repeat ?? 1)); k++) out.push(ms);
     }
   return out;
+}
+
+/** The rows a scenario runs of the run's transports: its own expansion (failover's reconnect variants), or the list as given. */
+// biome-ignore lint/suspicious/noExplicitAny: params were built by this scenario's own params()
+function rowsOf(scenario: Scenario<any>, params: object, transports: TransportName[]): TransportName[] {
+  return scenario.rows?.(transports, params) ?? transports;
 }
 
 /** The run's path as the results record it: no key material, only what was in the way. */
@@ -80,8 +86,14 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
       ...(plan.profile ? { profile: plan.profile } : {}),
       wsLoadClient: plan.run.wsClient,
       serverNodeFlags: serverNodeFlags(),
+      loadNodeFlags: loadNodeFlags(),
       ...(plan.run.cpus ? { cpuSets: plan.run.cpus } : {}),
       ...(plan.run.path && { path: pathInMeta(plan.run.path) }),
+      ...(plan.transports.some((t) => descriptorOf(t).httpServer === 'h2') && {
+        h2: plan.run.h2c
+          ? 'h2c: cleartext HTTP/2 with prior knowledge (--h2c), which no browser does'
+          : 'TLS with ALPN h2 on a self-signed certificate made for the run, as browsers reach an https origin',
+      }),
     },
     scenarios: [],
   };
@@ -118,7 +130,7 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
   // The same fixed-load phase (transport, spec, trial) is measured once however many scenarios report it.
   const fixedLoads: NonNullable<RunParams['fixedLoads']> = new Map();
   try {
-    const total = plan.scenarios.length * plan.transports.length;
+    const total = plan.scenarios.reduce((a, { scenario, params }) => a + rowsOf(scenario, params, plan.transports).length, 0);
     let step = 0;
     let run = 0;
     for (const { scenario, params } of plan.scenarios) {
@@ -129,7 +141,7 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
       // One slot per transport: its first progress index (as plannedRuns counts them), and its trials;
       // a row that cannot run is settled at once.
       const slots: { t: TransportName; tag: string; first: number; trials: TransportResult[]; settled?: TransportResult }[] = [];
-      for (const t of plan.transports) {
+      for (const t of rowsOf(scenario, params, plan.transports)) {
         step++;
         if (stopper.signal.aborted) break;
         const tag = `[${step}/${total} ${scenario.name}]`;

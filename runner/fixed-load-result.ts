@@ -13,6 +13,8 @@ export interface FixedLoadResult {
   kind: 'echo' | 'push';
   /** Server CPU microseconds per delivered message. */
   cpuUsPerMessage: number;
+  /** Load CPU microseconds per delivered message, beside the server's: above it, the load measured itself as much as the server. */
+  loadCpuUsPerMessage?: number;
   /** Server CPU, percent of one core. */
   serverCpuPct: number;
   delivered: number;

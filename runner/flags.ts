@@ -7,13 +7,13 @@ import { UsageError } from '../args.ts';
 import type { HeaderProfile } from '../clients/contract.ts';
 
 export type Profile = 'quick' | 'full';
-type FlagValue = number | number[] | string;
+type FlagValue = number | number[] | string | string[];
 
 interface FlagSpec {
   /** One line for --help. */
   help: string;
-  /** `number`, a comma list of `numbers`, or one of `choices`. */
-  kind: 'number' | 'numbers' | 'choice';
+  /** `number`, a comma list of `numbers`, one of `choices` (`choice`) or a comma list of them (`choice-list`). */
+  kind: 'number' | 'numbers' | 'choice' | 'choice-list';
   /** Default under the quick profile. */
   quick: FlagValue;
   /** Default under the full profile (the quick one when absent). */
@@ -31,6 +31,7 @@ export interface FlagReader {
   num(name: string): number;
   nums(name: string): number[];
   str(name: string): string;
+  strs(name: string): string[];
 }
 
 function parseOne(spec: FlagSpec, name: string, raw: string): number {
@@ -60,6 +61,11 @@ export function readFlags(specs: FlagSpecs, raw: Record<string, unknown>, profil
         name,
         items.map((x) => parseOne(spec, name, x)),
       );
+    } else if (spec.kind === 'choice-list') {
+      const items = [...new Set(s.split(',').map((x) => x.trim()))].filter(Boolean);
+      const bad = items.find((x) => !spec.choices!.includes(x));
+      if (items.length === 0 || bad !== undefined) throw new UsageError(`--${name} takes a comma list of ${spec.choices!.join(', ')}; got "${s}"`);
+      values.set(name, items);
     } else {
       if (!spec.choices!.includes(s)) throw new UsageError(`--${name} must be one of ${spec.choices!.join(', ')}; got "${s}"`);
       values.set(name, s);
@@ -74,6 +80,7 @@ export function readFlags(specs: FlagSpecs, raw: Record<string, unknown>, profil
     num: (n) => get(n) as number,
     nums: (n) => get(n) as number[],
     str: (n) => get(n) as string,
+    strs: (n) => get(n) as string[],
   };
 }
 
@@ -81,7 +88,8 @@ export function readFlags(specs: FlagSpecs, raw: Record<string, unknown>, profil
 export function flagHelp(specs: FlagSpecs): string {
   return Object.entries(specs)
     .map(([name, s]) => {
-      const arg = s.kind === 'numbers' ? ' LIST' : s.kind === 'choice' ? ` ${s.choices!.join('|')}` : ' N';
+      const arg =
+        s.kind === 'numbers' ? ' LIST' : s.kind === 'choice' ? ` ${s.choices!.join('|')}` : s.kind === 'choice-list' ? ` ${s.choices!.join(',')}` : ' N';
       const dflt = (v: FlagValue | undefined) => (Array.isArray(v) ? v.join(',') : String(v));
       const d = s.full !== undefined && dflt(s.full) !== dflt(s.quick) ? `quick ${dflt(s.quick)}, full ${dflt(s.full)}` : dflt(s.quick);
       return `  --${(name + arg).padEnd(28)} ${s.help} (default ${d})`;

@@ -24,8 +24,10 @@ const PATHS = [
   'server.cpuMs',
   'server.cpuUsPerMessage',
   'server.rssMaxBytes',
+  'client.cpuUsPerMessage',
   'messages.lost',
   'extra.fixedCpuUsPerMessage',
+  'extra.fixedLoadCpuUsPerMessage',
   'extra.fixedP50Ms',
   'extra.fixedP99Ms',
 ] as const;

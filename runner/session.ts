@@ -14,7 +14,7 @@ import type { ClientModule, TransportDescriptor } from '../transports/descriptor
 import { Child, type Calls, type Events } from './child.ts';
 import { prepareChildren } from './bundle.ts';
 import { NginxProcess, type ProxyTotals } from '../path/nginx-process.ts';
-import type { RunPath } from '../path/route.ts';
+import { labCertificate, type RunPath, type TlsMaterial } from '../path/route.ts';
 import { Agent, request } from 'undici';
 import { type CpuPlan, pin } from './cpus.ts';
 import type { LoadCalls, LoadEvents, LoadMode, LoadResult, ServerCalls, ServerEvents, ServerTotals } from './protocol.ts';
@@ -70,6 +70,8 @@ export interface RunParams {
   serverHost?: string;
   /** The path between clients and server: nginx in front, TLS, or a server the lab did not start. */
   path?: RunPath;
+  /** `--h2c`: the `*-h2` rows in cleartext with prior knowledge (no browser does that) instead of over TLS with ALPN h2. */
+  h2c?: boolean;
   /**
    * Fixed-load phases measured so far in this run (runner/fixed-load.ts), by transport, spec and
    * trial: the same phase is measured once per trial, whichever scenario asks first.
@@ -114,6 +116,15 @@ const SERVER_NODE_FLAGS: readonly string[] = ['--no-memory-reducer'];
  */
 export function serverNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
   return [...SERVER_NODE_FLAGS, ...(env['LAB_SERVER_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean)];
+}
+
+/**
+ * The Node flags every local load process of a run starts with, as `meta.loadNodeFlags` records
+ * them: those of `LAB_LOAD_NODE_FLAGS` (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where
+ * the load's time goes), so the load is profiled as the servers are.
+ */
+export function loadNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env['LAB_LOAD_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean);
 }
 
 /** Every child of every session alive now, so an interrupted run can kill them all. */
@@ -168,6 +179,9 @@ export class Session {
   /** The nginx in front of the server, when the run goes through it. */
   proxy: NginxProcess | undefined;
 
+  /** Fields added to the server child's `init`: a fixed port (a server started again where it was) and a message log. */
+  serverInit: Pick<ServerCalls['init']['req'], 'port' | 'journal'> = {};
+
   /** Whether the server is one the lab did not start (`--target`): no server process, no server figures. */
   get external(): boolean {
     return this.run.path?.target !== undefined;
@@ -179,7 +193,8 @@ export class Session {
    * `spareLoad` is false (a scenario whose traffic comes from a peer or autocannon).
    */
   async startServer({ nodeFlags = [], spareLoad = true }: { nodeFlags?: string[]; spareLoad?: boolean } = {}): Promise<void> {
-    const route = this.run.path;
+    if (this.descriptor.httpServer === 'h2' && !this.run.h2c && !this.run.path?.tls && this.run.path?.target === undefined) this.h2Tls = await labCertificate();
+    const route = this.route;
     if (route?.target !== undefined) return;
     // TLS ends at the listener the clients reach: the server's own, or nginx's when it is in front.
     const serverTls = route?.tls && !route.via ? { tls: route.tls } : {};
@@ -218,6 +233,7 @@ export class Session {
         transport: this.transport,
         server: this.descriptor.server,
         options: { ...this.serverOptions, ...extraOptions },
+        ...this.serverInit,
         ...(cluster && { cluster }),
         ...(this.run.serverHost && { host: this.run.serverHost }),
       },
@@ -240,9 +256,17 @@ export class Session {
     return this.run.redisUrl;
   }
 
+  /** An `*-h2` row's certificate when the run itself has none: such a row is over TLS unless `--h2c`. */
+  private h2Tls: TlsMaterial | undefined;
+
+  /** The run's path as this session takes it: an `*-h2` row adds TLS to it (see `h2Tls`). */
+  private get route(): RunPath | undefined {
+    return this.h2Tls ? { ...this.run.path, tls: this.h2Tls } : this.run.path;
+  }
+
   /** The URL the clients reach: the target, nginx, or the server; https when the run is over TLS. */
   get baseUrl(): string {
-    const route = this.run.path;
+    const route = this.route;
     if (route?.target !== undefined) return route.target;
     const scheme = route?.tls ? 'https' : 'http';
     return this.proxy ? `${scheme}://127.0.0.1:${this.proxy.port}` : `${scheme}://${this.hosts[0]}:${this.port}`;
@@ -251,7 +275,7 @@ export class Session {
   /** The URL the i-th load process connects to: a clustered server's addresses in turn, so that ephemeral ports spread. */
   private loadUrl(i: number): string {
     if (this.proxy || this.run.path?.target !== undefined) return this.baseUrl;
-    return `${this.run.path?.tls ? 'https' : 'http'}://${this.hosts[i % this.hosts.length]}:${this.port}`;
+    return `${this.route?.tls ? 'https' : 'http'}://${this.hosts[i % this.hosts.length]}:${this.port}`;
   }
 
   /**
@@ -259,10 +283,11 @@ export class Session {
    * trusting the run's certificate): set-up traffic that must not depend on the hop measured.
    */
   async publishDirect(text: string): Promise<{ seq: number }> {
-    const route = this.run.path;
+    const route = this.route;
     if (route?.target !== undefined) throw new Error('no publishing into a server the lab did not start (--target)');
     const tls = route?.tls !== undefined && !route.via;
-    const dispatcher = tls ? new Agent({ connect: { ca: route!.tls!.cert } }) : undefined;
+    // An h2 row's server speaks HTTP/2 alone: ALPN picks it.
+    const dispatcher = tls ? new Agent({ connect: { ca: route!.tls!.cert }, allowH2: this.descriptor.httpServer === 'h2' }) : undefined;
     try {
       const r = await request(`${tls ? 'https' : 'http'}://127.0.0.1:${this.port}/publish`, {
         method: 'POST',
@@ -280,7 +305,7 @@ export class Session {
 
   /** The certificate the clients must trust on this run, if it is over TLS. */
   get ca(): string | undefined {
-    return this.run.path?.tls?.cert;
+    return this.route?.tls?.cert;
   }
 
   /** Server counters just before the current load connected: figures count from here, set-up included. */
@@ -368,12 +393,12 @@ export class Session {
   /** Forks the spare load process if there is none (it idles until its `init`). */
   private prepareLoad(): void {
     if (this.run.agents?.names.length) return;
-    if (!this.spare || this.spare.gone) this.spare = this.track(new Child<LoadCalls, LoadEvents>(`${this.transport} load`, LOAD_CHILD));
+    if (!this.spare || this.spare.gone) this.spare = this.track(new Child<LoadCalls, LoadEvents>(`${this.transport} load`, LOAD_CHILD, loadNodeFlags()));
   }
 
   /** The spare load process, or a new one. */
   private takeLoad(): Child<LoadCalls, LoadEvents> {
-    const c = this.spare && !this.spare.gone ? this.spare : this.track(new Child<LoadCalls, LoadEvents>(`${this.transport} load`, LOAD_CHILD));
+    const c = this.spare && !this.spare.gone ? this.spare : this.track(new Child<LoadCalls, LoadEvents>(`${this.transport} load`, LOAD_CHILD, loadNodeFlags()));
     this.spare = undefined;
     return c;
   }
@@ -445,10 +470,14 @@ export class Session {
     return sum(each, (m) => m.pending);
   }
 
+  /** Each load process's counts so far (deliveries, sends; with HTTP/2 clients their frames by type), in load order. */
+  snapshots(): Promise<LoadCalls['snapshot']['reply'][]> {
+    return Promise.all(this.loads.map((l) => l.ask({ type: 'snapshot' }, ASK_MS)));
+  }
+
   /** Deliveries the load processes have counted so far, over all of them. */
   async delivered(): Promise<number> {
-    const each = await Promise.all(this.loads.map((l) => l.ask({ type: 'snapshot' }, ASK_MS)));
-    return sum(each, (m) => m.delivered);
+    return sum(await this.snapshots(), (m) => m.delivered);
   }
 
   /** The server's counters with its memory (RSS, V8 heap in use) and CPU time now. */

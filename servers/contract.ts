@@ -23,7 +23,7 @@ import type { TransportName } from '../metrics/results.ts';
 import type { Hub, HubMessage } from './hub.ts';
 
 /** Which HTTP server carries an HTTP transport's routes (servers/http-front.ts). */
-export type HttpServerKind = 'express' | 'node';
+export type HttpServerKind = 'express' | 'node' | 'h2';
 
 /** Counters a server keeps about itself. */
 export interface ServerCounters {

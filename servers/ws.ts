@@ -11,6 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { ServerOptions, TransportServer } from './contract.ts';
 import { buildServer, upgradeClient } from './base.ts';
 import { visibleTo, type HubMessage } from './hub.ts';
+import { resumeEcho, resumeFrames, resumeMessage, resumeWants, upgradeCursor } from './resume.ts';
 
 export function createWsServer(options?: ServerOptions): TransportServer {
   return buildServer('ws', options, (ctx) => {
@@ -30,9 +31,17 @@ export function createWsServer(options?: ServerOptions): TransportServer {
       }
       return size;
     };
+    // Once the server is going, an upgrade (a client already coming back) is refused, as a closed listener would.
+    let going = false;
     ctx.httpServer.on('upgrade', (req, socket, head) => {
+      if (going) {
+        socket.destroy();
+        return;
+      }
       const client = upgradeClient(ctx, req, socket);
       if (client === null) return;
+      const cursor = upgradeCursor(ctx, req, socket);
+      if (cursor === null) return;
       wss.handleUpgrade(req, socket, head, (ws) => {
         ctx.addSubscribers(1);
         alive.set(ws, 0);
@@ -52,13 +61,25 @@ export function createWsServer(options?: ServerOptions): TransportServer {
           }
           ws.send(data, { binary });
         };
+        // A client that came back with a cursor gets what it missed, then every message numbered.
+        const resume = cursor === undefined ? undefined : resumeFrames(ctx.hub, cursor, client, ctx.options.maxBatchBytes);
+        for (const f of resume?.frames ?? []) send(f, Buffer.byteLength(f), false);
         const unsubscribe = ctx.hub.subscribe((m) => {
-          if (visibleTo(m, client)) send(m.data, sizeOf(m), false);
+          if (!resume) {
+            if (visibleTo(m, client)) send(m.data, sizeOf(m), false);
+          } else if (resumeWants(m, resume.seen, client)) {
+            const f = resumeMessage(m);
+            send(f, Buffer.byteLength(f), false);
+          }
         });
         ws.on('message', (data, isBinary) => {
           ctx.countIn();
           const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-          if (ctx.options.echo) send(buf, buf.length, isBinary);
+          if (!ctx.options.echo) return;
+          if (resume && !isBinary) {
+            const f = resumeEcho(buf);
+            send(f, Buffer.byteLength(f), false);
+          } else send(buf, buf.length, isBinary);
         });
         ws.on('pong', () => alive.set(ws, 0));
         ws.on('error', () => ctx.countError());
@@ -84,8 +105,24 @@ export function createWsServer(options?: ServerOptions): TransportServer {
       timer.unref();
       ctx.onClose(() => clearInterval(timer));
     }
-    ctx.onClose(() => {
-      for (const ws of wss.clients) ws.terminate();
+    // RFC 6455 §7.4.1: 1001 "going away", as the engine closes (a server going down); a peer
+    // that does not answer the close within a second is cut.
+    ctx.onClose(async () => {
+      going = true;
+      await Promise.all(
+        [...wss.clients].map(
+          (ws) =>
+            new Promise<void>((resolve) => {
+              if (ws.readyState === ws.CLOSED) return resolve();
+              const cut = setTimeout(() => ws.terminate(), 1000);
+              ws.once('close', () => {
+                clearTimeout(cut);
+                resolve();
+              });
+              ws.close(1001, 'server shutting down');
+            }),
+        ),
+      );
       wss.close();
     });
   });

@@ -40,8 +40,8 @@ export const LAYERS: readonly Layer[] = [
   { name: 'reports/', files: ['reports/'], may: ['scenarios/ (facets)', 'report-model/', 'transports/', 'metrics/'] },
   {
     name: 'scenarios/ (facets)',
-    // The helpers beside the slices (facet-kit, cluster-kit, read) serve facets; index.ts and contract.ts, above, serve runs.
-    files: ['scenarios/*.ts', 'scenarios/*/facet.ts', 'scenarios/*/schema.ts'],
+    // The helpers beside the slices (facet-kit, cluster-kit, read) and a slice's findings serve facets; index.ts and contract.ts, above, serve runs.
+    files: ['scenarios/*.ts', 'scenarios/*/facet.ts', 'scenarios/*/schema.ts', 'scenarios/*/*-findings.ts'],
     may: ['report-model/', 'transports/', 'servers/ clients/', 'metrics/'],
   },
   { name: 'report-model/', files: ['report-model/'], may: ['transports/', 'metrics/'] },

@@ -1,20 +1,43 @@
 /** The transport registry: names, traits and the load-client choice. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadClientFor, transport, transportNames, transports, withHttpServers } from '../transports/index.ts';
+import { loadClientFor, reconnectVariantsOf, transport, transportNames, transports, withHttpServers } from '../transports/index.ts';
 import { requestPerUpdate } from '../transports/descriptor.ts';
 import { Session } from '../runner/session.ts';
 
 const VARIANTS = ['polling-node', 'long-polling-node', 'sse-node'];
+/** The HTTP/2 rows (test/h2-rows.test.ts), and the rows named for HTTP/2 that give n/a. */
+const H2 = ['polling-h2', 'long-polling-h2', 'sse-h2', 'websocket-h2'];
+const NOT_H2 = ['ws-h2', 'uws-h2', 'websocketd-h2', 'socket.io-ws-h2', 'socket.io-polling-h2'];
 /** The peer rows (transports/peers.ts), run by name only. */
 const PEERS = ['uws', 'websocketd', 'socket.io-ws', 'socket.io-polling'];
+/** The reconnect variants of the two WebSocket rows (the failover scenario's rows), run by name only. */
+const RECONNECT = ['websocket', 'ws'].flatMap((n) => ['immediate', 'exponential', 'full-jitter', 'resume'].map((p) => `${n}+${p}`));
 
 test('the five built-in transports, the tcp ceiling, the variants and the peers, in report order, are the rows a results file may hold', () => {
   assert.deepEqual(transportNames(), ['polling', 'long-polling', 'sse', 'websocket', 'ws'], 'a run takes the five by default');
   assert.deepEqual(
     transports().map((d) => d.name),
-    ['polling', 'long-polling', 'sse', 'websocket', 'ws', 'tcp', ...VARIANTS, 'websocket+deflate', 'ws+deflate', ...PEERS],
+    ['polling', 'long-polling', 'sse', 'websocket', 'ws', 'tcp', ...VARIANTS, ...H2, 'websocket+deflate', 'ws+deflate', ...RECONNECT, ...PEERS, ...NOT_H2],
   );
+});
+
+test('a reconnect variant is its WebSocket row with a reconnect policy in its client options; failover runs them beside the plain row', () => {
+  for (const name of RECONNECT) {
+    const v = transport(name);
+    const base = transport(name.slice(0, name.indexOf('+')));
+    assert.equal(v.server, base.server);
+    assert.equal(v.client.module, base.client.module);
+    assert.equal(v.client.options?.resume === true, name.endsWith('+resume'));
+    assert.ok(v.client.options?.reconnect);
+    assert.equal(v.byNameOnly, true);
+  }
+  assert.deepEqual(
+    reconnectVariantsOf('ws'),
+    RECONNECT.filter((n) => n.startsWith('ws+')),
+  );
+  assert.deepEqual(reconnectVariantsOf('sse'), []);
+  assert.deepEqual(reconnectVariantsOf('websocket+resume'), []);
 });
 
 test("a node:http variant keeps its transport's traits and client and names the server it runs on", () => {
@@ -41,7 +64,7 @@ test("only the polling deliveries (socket.io's long polling among them) cost a r
     transports()
       .filter((d) => requestPerUpdate(d.traits))
       .map((d) => d.name),
-    ['polling', 'long-polling', 'polling-node', 'long-polling-node', 'socket.io-polling'],
+    ['polling', 'long-polling', 'polling-node', 'long-polling-node', 'polling-h2', 'long-polling-h2', 'socket.io-polling', 'socket.io-polling-h2'],
   );
 });
 

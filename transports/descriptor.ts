@@ -65,7 +65,7 @@ export interface ClientModule {
   module: string;
   export: string;
   /** Options every client of this entry gets (JSON-safe: they travel to load processes). */
-  options?: Pick<ClientOptions, 'perMessageDeflate'>;
+  options?: Pick<ClientOptions, 'perMessageDeflate' | 'reconnect' | 'resume'>;
 }
 
 /** One registry entry. */
@@ -89,6 +89,8 @@ export interface TransportDescriptor {
   httpServer?: HttpServerKind;
   /** The entry this one is a variant of, run only when asked for (`--http-server`). */
   variantOf?: string;
+  /** A row named for HTTP/2 that cannot run over it: every scenario gives n/a with this reason. */
+  notOverH2?: string;
   /** Not among a run's default rows: runs only when named (`--transports websocket+deflate`). */
   byNameOnly?: boolean;
   /** A program or library measured beside the lab's own rows (websocketd, uWebSockets.js, socket.io): what it needs and cannot do. */
