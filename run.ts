@@ -218,6 +218,8 @@ async function bench(argv: string[]): Promise<number> {
   if (agents.length && !redis) throw new UsageError('--agents needs --redis URL (or LAB_REDIS_URL): the Redis the agents listen on');
   const agentSecret = agents.length ? controllerSecret(str('secret'), values['agents-insecure'] === true) : undefined;
   const serverHost = str('server-host');
+  // Loaded only for a run with agents: it brings the Redis client.
+  const remote = agents.length ? await import('./agents/remote-load.ts') : undefined;
   const { results, interrupted } = await withRunRedis(transports, redis, (redisUrl) =>
     runBench({
       scenarios: planned,
@@ -231,8 +233,7 @@ async function bench(argv: string[]): Promise<number> {
         ...(route && { path: route }),
         ...(values['h2c'] === true && { h2c: true }),
         ...(redisUrl && { redisUrl }),
-        ...(agents.length && { agents }),
-        ...(agentSecret && { agentSecret }),
+        ...(remote && redisUrl && { agents: remote.loadAgents(redisUrl, agents, agentSecret) }),
         ...(serverHost && { serverHost }),
       },
     }),

@@ -110,7 +110,7 @@ async function serveLoad(o: AgentOptions, a: Announcement, label: string, log: (
   let expected = 1;
   /** Added to this host's clock to put it on the controller's (set by `init`). */
   let toControllerNs = 0n;
-  child.on('progress', (e) => void send(e));
+  child.handle('progress', (e) => void send(e));
   child.proc.once('exit', () => {
     done = true;
   });

@@ -13,11 +13,17 @@
 import { randomUUID } from 'node:crypto';
 import { redisClient, type RedisClient } from '../cluster/redis.ts';
 import type { LoadCalls, LoadEvents } from '../runner/protocol.ts';
+import type { LoadAgents } from '../runner/session.ts';
 import type { ClientModule } from '../transports/descriptor.ts';
 import { loadClientFor, transport, WS_LOAD_CLIENTS, type WsLoadClient } from '../transports/index.ts';
 import { agentStream, channelKey, type ChannelKey, encode, follow, inStream, openEntry, outStream, redisNowMs, StreamWriter } from './channel.ts';
 import { offsetToRedis } from './clock.ts';
 import { replySchema, requestSchema, type WireInit } from './wire.ts';
+
+/** The run's load agents listening on `redisUrl` (bench --agents): each load process a session asks for opens on one of them. */
+export function loadAgents(redisUrl: string, names: readonly string[], secret?: string): LoadAgents {
+  return { names, open: (name, label) => RemoteLoad.open(redisUrl, name, label, secret) };
+}
 
 type Reply = { type: string; error?: string } & Record<string, unknown>;
 
@@ -155,8 +161,8 @@ export class RemoteLoad {
     }
   }
 
-  /** Calls `fn` for every event of a type (replacing an earlier handler). */
-  on<K extends keyof LoadEvents & string>(type: K, fn: (m: { type: K } & LoadEvents[K]) => void): void {
+  /** Makes `fn` the handler of every event of a type, as `Child.handle` does (a second call replaces the first). */
+  handle<K extends keyof LoadEvents & string>(type: K, fn: (m: { type: K } & LoadEvents[K]) => void): void {
     this.listeners.set(type, fn as unknown as (m: Reply) => void);
   }
 

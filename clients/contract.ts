@@ -4,7 +4,12 @@
  * sends messages upward (a POST for HTTP transports, a frame for WebSocket).
  */
 import type { Dispatcher } from 'undici';
-import type { ReconnectPolicyName } from './reconnect.ts';
+
+/** The WebSocket reconnect policies, in the order reports list them. */
+export const RECONNECT_POLICIES = ['none', 'immediate', 'exponential', 'full-jitter'] as const;
+
+/** A reconnect policy's name: `none` is today's client, which stays closed. */
+export type ReconnectPolicyName = (typeof RECONNECT_POLICIES)[number];
 
 /** Which request headers the HTTP clients send. */
 export type HeaderProfile = 'minimal' | 'browser';

@@ -4,13 +4,9 @@
  * WebSocket client opened with a cursor reads. Every random draw comes from a generator the
  * caller can seed, so a test checks a policy's delays exactly.
  */
-import { type ClientOptions, webSocketUrl } from './contract.ts';
+import { type ClientOptions, type ReconnectPolicyName, RECONNECT_POLICIES, webSocketUrl } from './contract.ts';
 
-/** The WebSocket reconnect policies, in the order reports list them. */
-export const RECONNECT_POLICIES = ['none', 'immediate', 'exponential', 'full-jitter'] as const;
-
-/** A reconnect policy's name: `none` is today's client, which stays closed. */
-export type ReconnectPolicyName = (typeof RECONNECT_POLICIES)[number];
+export { RECONNECT_POLICIES, type ReconnectPolicyName };
 
 /** Uniform numbers in [0, 1). */
 export type Random = () => number;

@@ -15,7 +15,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { ProcessSampler } from '../metrics/process.ts';
 import { encodePayload } from '../metrics/payload.ts';
 import { plainText } from '../metrics/plain-payload.ts';
-import { ownProgram } from '../runner/bundle.ts';
+import { ownProgram } from '../transports/bundled.ts';
 import { serveParent } from '../runner/child.ts';
 import type { ClusterTotals, ServerCalls, ServerEvents, ServerTotals } from '../runner/protocol.ts';
 import { runSchedule } from '../runner/schedule.ts';

@@ -3,7 +3,12 @@
  * process and on every node of a cluster, so that both compress alike.
  */
 import { randomBytes } from 'node:crypto';
-import type { PlainPayload } from '../runner/protocol.ts';
+
+/**
+ * What an unstamped (`plain`) payload is made of: text that compresses as JSON does, or random
+ * base64 that does not. Consecutive messages differ, so a compressor's context cannot reuse them.
+ */
+export type PlainPayload = 'compressible' | 'incompressible';
 
 /** Characters of text each plain payload kind is cut from: 1 MiB, far more than a deflate window of 32 KiB. */
 const POOL_CHARS = 1024 * 1024;

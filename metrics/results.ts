@@ -6,21 +6,20 @@
  * RESULTS_VERSION when a fixed point changes meaning, and migrate the older
  * version in `upgradeResults` so its files still read.
  */
-import { BUILT_IN_NAMES, isClusterRow } from '../transports/index.ts';
 import { z } from 'zod';
+import { ROW_NAME, ROW_NAME_RULE } from './row-name.ts';
 
 /** Version of the results file format written by this lab. */
 export const RESULTS_VERSION = 2;
 
-/** The built-in transport rows a results file may contain, spelled exactly so (the registry in transports/ holds them). */
-export const TRANSPORTS: readonly string[] = BUILT_IN_NAMES;
 /** A transport's name: a key of the registry in transports/, checked there where a name comes from the user. */
 export type TransportName = string;
 
-/** Schema of a transport name: a built-in row, or a built-in row run as nodes (`websocket-n4`). */
-const TransportNameSchema = z.string().superRefine((name, ctx) => {
-  if (!TRANSPORTS.includes(name) && !isClusterRow(name)) ctx.addIssue({ code: 'invalid_value', values: [...TRANSPORTS, '<row>-n<nodes>'], input: name });
-});
+/**
+ * Schema of a row's name: its shape only (metrics/row-name.ts). A file may hold rows of
+ * transports this process never registered, and the report still reads them.
+ */
+const TransportNameSchema = z.string().regex(ROW_NAME, { error: `not a row name (${ROW_NAME_RULE})` });
 
 /** Run metadata: enough to reproduce and to compare two runs fairly. */
 const RunMetaSchema = z.object({

@@ -1,8 +1,7 @@
 /**
  * The nginx hop of `--via nginx`: the config the lab runs nginx with, made by a pure function
- * of the options so it can be checked without nginx, and what a running nginx costs, read from
- * /proc of its master and workers. The process itself is started by runner/session.ts, the one
- * place that starts children.
+ * of the options so it can be checked without nginx. Running it, and what it costs, is
+ * path/nginx-process.ts's, started for a session by runner/session.ts.
  */
 import path from 'node:path';
 

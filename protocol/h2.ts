@@ -23,7 +23,22 @@ import type { FrameObserver } from './core.ts';
 import { deflateOffer, type DeflateOptions } from './deflate.ts';
 import { HandshakeError } from './errors.ts';
 import { checkNegotiation, headerValue, negotiate, type HeaderMap, type UpgradeDecision, type UpgradeOptions } from './handshake.ts';
-import type { ServerOptions } from './server.ts';
+
+/**
+ * What an accepted extended CONNECT reads of the server's options: protocol/server.ts's
+ * `ServerOptions` has every one of them (named here, not imported, so that the server, which
+ * calls this module, is the only one of the two to import the other).
+ */
+interface ConnectOptionsOfServer extends UpgradeOptions {
+  maxMessageBytes?: number;
+  maxBufferedBytes?: number;
+  pauseReadingAboveBytes?: number;
+  heartbeatIntervalMs?: number;
+  maxMissedPongs?: number;
+  closeTimeoutMs?: number;
+  recordHandshake?: boolean;
+  onFrame?: (conn: WebSocketConnection, dir: 'in' | 'out', bytes: Buffer) => void;
+}
 
 /** The settings an h2 server gives `node:http2` so that clients may open WebSockets on it (RFC 8441 §3). */
 export const H2_WEBSOCKET_SETTINGS = { enableConnectProtocol: true } as const;
@@ -83,7 +98,7 @@ export type RejectListener = (status: number, reason: string) => void;
 export function acceptExtendedConnect(
   stream: ServerHttp2Stream,
   headers: IncomingHttpHeaders,
-  o: ServerOptions,
+  o: ConnectOptionsOfServer,
   onReject?: RejectListener,
 ): WebSocketConnection | null {
   const decision = validateExtendedConnect(headers as HeaderMap, o);

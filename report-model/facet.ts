@@ -2,7 +2,7 @@
  * A scenario's part in the report. Each scenario slice (`scenarios/<name>/`)
  * exports one facet beside its run code; the report builder loops over the
  * scenarios of a results file and asks each one's facet (`facetOf` in
- * scenarios/index.ts), so `reports/` never switches on a scenario's name.
+ * scenarios/facets.ts), so `reports/` never switches on a scenario's name.
  */
 import type { ScenarioResult, TransportResult } from '../metrics/results.ts';
 import type { Block, Finding, Topic } from './doc.ts';

@@ -27,7 +27,7 @@ import {
   orderedRows,
 } from './format.ts';
 
-/** The facet that reads a scenario, if any (scenarios/index.ts `facetOf`). */
+/** The facet that reads a scenario, if any (scenarios/facets.ts `facetOf`). */
 type FacetOf = (s: ScenarioResult) => ScenarioFacet | undefined;
 
 function pickNum(params: Record<string, unknown>, keys: readonly string[]): number | undefined {

@@ -14,7 +14,7 @@ import { summaryCell, summaryColumns } from '../report-model/figures.ts';
 import { computeFindings, loadInWords } from '../report-model/findings.ts';
 import { matrixTable, type PlacedColumn } from '../report-model/matrix.ts';
 import { fmtBytes, fmtDuration, fmtSig, fmtParam, isCompleted, isFailed, isNotApplicable, notApplicableReason, orderedRows } from '../report-model/format.ts';
-import { facetOf } from '../scenarios/index.ts';
+import { facetOf } from '../scenarios/facets.ts';
 import { transports } from '../transports/index.ts';
 import { commonCharts, latencyChart } from './charts.ts';
 import { compareResults, comparisonSection, scenarioComparison } from './compare.ts';

@@ -60,6 +60,7 @@ function issueLine(root: unknown, issue: z.core.$ZodIssue, file: string): string
   const where = pathText(issue.path);
   const value = valueAt(root, issue.path);
   if (value === undefined) return `${file}: ${where} is missing${hint(root, issue.path)}`;
+  if (issue.code === 'invalid_format') return `${file}: ${where} is ${JSON.stringify(value)}, ${issue.message}`;
   if (issue.code === 'invalid_value') return `${file}: ${where} is ${JSON.stringify(value)}, not one of ${issue.values.map(String).join(', ')}`;
   if (issue.code === 'invalid_type') {
     const last = issue.path[issue.path.length - 1];

@@ -7,7 +7,7 @@ import { combineTrials, median } from './repeat.ts';
 import { Progress, type ProgressSink } from './progress.ts';
 import { MAX_NOISY_RERUNS, calibrate, loopbackProbe, moreLoadProcesses, noisyTrial } from './trial-checks.ts';
 import { collectMeta } from '../metrics/env.ts';
-import { erroredResult, notApplicableResult, whyNot, type Scenario } from '../scenarios/contract.ts';
+import { erroredResult, notApplicableResult, whyNot, type Scenario } from './scenario.ts';
 import { liveChildren, loadNodeFlags, type RunParams, serverNodeFlags } from './session.ts';
 import { prepareChildren } from './bundle.ts';
 import { transport as descriptorOf } from '../transports/index.ts';

@@ -18,34 +18,17 @@
  * why in one line and its children start through tsx as before; LAB_CHILD_TSX=1 asks for that.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { transports } from '../transports/index.ts';
+import { BUNDLE_ENV, type ChildBundle, MANIFEST, type Manifest, normal, readBundle } from '../transports/bundled.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Where bundles are kept: inside the project, so bare package imports in them resolve to its node_modules. */
 const CACHE = path.join(ROOT, 'node_modules', '.cache', 'transport-lab', 'children');
-/** The environment variable a bundled child finds its bundle's directory in. */
-const BUNDLE_ENV = 'LAB_CHILD_BUNDLE';
-const MANIFEST = 'manifest.json';
 /** Directories that hold no source of a child program. */
 const NOT_SOURCES = new Set(['node_modules', 'test-output', 'out', '.git', '.cache']);
-
-/** A built bundle: its directory and, per source URL of an entry, its bundled file. */
-export interface ChildBundle {
-  dir: string;
-  /** Source file URL → absolute path of the bundled file. */
-  programs: Map<string, string>;
-}
-
-/** What a manifest on disk holds: entry source URLs and their bundled files, relative to the bundle. */
-interface Manifest {
-  entries: Record<string, string>;
-}
-
-/** A file URL in one spelling, so that URLs built by different modules compare equal. */
-const normal = (url: string): string => pathToFileURL(fileURLToPath(url)).href;
 
 /** The child programs the runner and the scenarios fork, besides those the registry names. */
 function childPrograms(): string[] {
@@ -175,11 +158,6 @@ function pruneOld(keep: string): void {
   }
 }
 
-function readBundle(dir: string): ChildBundle {
-  const m = JSON.parse(readFileSync(path.join(dir, MANIFEST), 'utf8')) as Manifest;
-  return { dir, programs: new Map(Object.entries(m.entries).map(([u, f]) => [u, path.join(dir, f)])) };
-}
-
 /** A build failure in one line: esbuild's first error with its place, or the error's first line. */
 function why(e: unknown): string {
   const first = (e as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors?.[0];
@@ -235,60 +213,4 @@ export function bundledProgram(url: string): { file: string; env: Record<string,
   if (!ready || process.env['LAB_CHILD_TSX'] === '1') return undefined;
   const file = ready.programs.get(normal(url));
   return file ? { file, env: { [BUNDLE_ENV]: ready.dir } } : undefined;
-}
-
-/** In a bundled child: the bundle's programs, read once from its manifest. */
-let own: Map<string, string> | undefined;
-let tsxHooks: Promise<void> | undefined;
-
-/** The bundled file of a module URL in the bundle at `dir` (this child's), or undefined. */
-function ownFile(dir: string, url: string): string | undefined {
-  own ??= readBundle(dir).programs;
-  return own.get(normal(url));
-}
-
-/** The project's root as the file system has it, links resolved. */
-let realRoot: string | undefined;
-
-/**
- * Whether a module URL is one of the project's own files (its bundle included, which lives under
- * node_modules/.cache): a `file:` URL whose real path, links resolved, lies under the project's
- * root. Nothing else is imported by a child, whoever names it: a `data:` URL, or a file elsewhere,
- * would run code the project does not ship.
- */
-export function ownModule(url: string): boolean {
-  if (!url.startsWith('file:')) return false;
-  try {
-    realRoot ??= realpathSync(ROOT);
-    const rel = path.relative(realRoot, realpathSync(fileURLToPath(url)));
-    return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The URL to `import()` for a module URL of the project: in a bundled child its bundled file,
- * so the module shares the bundle's instances; outside a bundle the URL itself. A module the
- * bundle lacks is imported from source, through tsx's hooks registered for it. Any other URL
- * (`ownModule`) is refused with an error naming it.
- */
-export async function importable(url: string): Promise<string> {
-  if (!ownModule(url))
-    throw new Error(`refused to import ${JSON.stringify(url.slice(0, 120))}: a child imports only the project's own modules (file: URLs under ${ROOT})`);
-  const dir = process.env[BUNDLE_ENV];
-  if (!dir) return url;
-  const file = ownFile(dir, url);
-  if (file) return pathToFileURL(file).href;
-  tsxHooks ??= import('tsx/esm/api').then((m) => void m.register());
-  await tsxHooks;
-  return url;
-}
-
-/** The file and node flags to start a child program of a child's own with (a cluster node): its bundled file in a bundled child. */
-export function ownProgram(url: string): { file: string; execArgv: string[] } {
-  const dir = process.env[BUNDLE_ENV];
-  if (!dir) return { file: fileURLToPath(url), execArgv: process.execArgv };
-  const file = ownFile(dir, url);
-  return file ? { file, execArgv: process.execArgv } : { file: fileURLToPath(url), execArgv: [...process.execArgv, '--import', import.meta.resolve('tsx')] };
 }

@@ -98,8 +98,12 @@ export class Child<C extends Calls, E extends Events = Record<never, never>> {
     return this.exited !== undefined || this.proc.exitCode !== null || this.proc.signalCode !== null;
   }
 
-  /** Calls `fn` for every event of a type (replacing an earlier handler). */
-  on<K extends keyof E & string>(type: K, fn: (m: { type: K } & E[K]) => void): void {
+  /**
+   * Makes `fn` the handler of every event of a type: one handler per type, so a second call
+   * replaces the first (a new measured phase takes over its events). Until a type has a
+   * handler, its events queue as unasked replies would.
+   */
+  handle<K extends keyof E & string>(type: K, fn: (m: { type: K } & E[K]) => void): void {
     this.listeners.set(type, fn as (m: EventOf<E>) => void);
   }
 

@@ -27,9 +27,9 @@ export interface CollectSpec {
 /** Asks the server and every load process for their figures and builds the row. */
 export async function collect(s: Session, transport: TransportName, c: CollectSpec): Promise<TransportResult> {
   // A clustered server asks each of its nodes in turn: on a loaded machine with 100,000 connections that takes a while.
-  const totals = s.external ? undefined : await s.server.ask({ type: 'totals' }, 60_000);
+  const totals = s.external ? undefined : await s.totals();
   const proxy = s.proxyTotals();
-  const results = await Promise.all(s.loads.map((l) => l.ask({ type: 'finish', first: c.first, last: c.last }, 30_000)));
+  const results = await s.finish(c.first, c.last);
   if (!totals) return clientSideRow(buildRow(transport, c, undefined, results, s.series));
   const counters = sinceBase(totals.counters, s.baseCounters);
   const row = buildRow(transport, c, { process: totals.process, counters }, results, s.series);

@@ -13,6 +13,7 @@ import type { TransportName, TransportResult } from '../metrics/results.ts';
 import { transport as describe } from '../transports/index.ts';
 import { collect } from './collect.ts';
 import type { FlagReader } from './flags.ts';
+import type { FixedLoadResult } from './fixed-load-result.ts';
 import { Session, type RunParams } from './session.ts';
 
 /** How the fixed-load phase is run. */
@@ -28,37 +29,6 @@ export interface FixedLoadSpec {
   size: number;
   /** `echo`: clients send, the server echoes; `push`: the server publishes to every connection. */
   kind: 'echo' | 'push';
-}
-
-/** What the fixed-load phase measured (a row's `extra.fixedLoad`). */
-export interface FixedLoadResult {
-  /** Messages per second asked for, in total. */
-  ratePerSec: number;
-  connections: number;
-  seconds: number;
-  kind: 'echo' | 'push';
-  /** Server CPU microseconds per delivered message. */
-  cpuUsPerMessage: number;
-  /** Load CPU microseconds per delivered message, beside the server's: above it, the load measured itself as much as the server. */
-  loadCpuUsPerMessage?: number;
-  /** Server CPU, percent of one core. */
-  serverCpuPct: number;
-  delivered: number;
-  lost: number;
-  /** Whether every owed message arrived and the client kept up: only then is the figure the server's cost at that rate. */
-  sustained: boolean;
-  /** Whether a load process was near a full core. */
-  clientBound: boolean;
-  /**
-   * Latency at this rate (CO-corrected, ms): a round trip for echo, publish to delivery for push.
-   * Well below saturation it is the servers' own latency, not a queue's, so it is the latency
-   * figure that compares from run to run.
-   */
-  latencyMs?: { p50: number; p99: number; p999: number };
-  /** The phase's corrected latency histogram, encoded: trials pool theirs (runner/repeat.ts). */
-  histogram?: string;
-  /** The scenario whose phase this is, when another scenario of the same trial measured it (the same phase is run once). */
-  measuredBy?: string;
 }
 
 /** The fixed-load spec from flags, for a scenario of a kind. */
@@ -96,7 +66,7 @@ async function measureFixedLoad(name: TransportName, spec: FixedLoadSpec, run: R
     if (spec.kind === 'echo') {
       const warm = Math.round((spec.ratePerSec * spec.warmupMs) / 1000);
       await s.arm(warm + 1);
-      const sending = s.loads[0]!.ask({ type: 'send', ratePerClient: spec.ratePerSec / spec.connections, size: spec.size, durationMs: total }, total + 30_000);
+      const sending = s.send({ ratePerClient: spec.ratePerSec / spec.connections, size: spec.size, durationMs: total });
       await new Promise((r) => setTimeout(r, spec.warmupMs));
       await s.measure(warm + 1);
       const sent = await sending;
@@ -107,7 +77,7 @@ async function measureFixedLoad(name: TransportName, spec: FixedLoadSpec, run: R
       const publishRate = spec.ratePerSec / spec.connections;
       const warm = Math.round((publishRate * spec.warmupMs) / 1000);
       await s.arm(warm + 1);
-      const publishing = s.server.ask({ type: 'publish', rate: publishRate, size: spec.size, durationMs: total }, total + 30_000);
+      const publishing = s.publish({ rate: publishRate, size: spec.size, durationMs: total });
       await new Promise((r) => setTimeout(r, spec.warmupMs));
       await s.measure(warm + 1);
       const published = await publishing;

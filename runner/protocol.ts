@@ -8,6 +8,7 @@ import type { HeaderProfile } from '../clients/contract.ts';
 import type { ServerCounters, ServerOptions } from '../servers/contract.ts';
 import type { ClientModule, ServerLauncher } from '../transports/descriptor.ts';
 import type { ScheduleResult } from './schedule.ts';
+import type { PlainPayload } from '../metrics/plain-payload.ts';
 
 /** A process's CPU and peak memory since its measured phase began. */
 interface ProcessTotals {
@@ -49,12 +50,6 @@ interface ClusterSpec {
    */
   alsoHosts?: string[];
 }
-
-/**
- * What an unstamped (`plain`) payload is made of: text that compresses as JSON does, or random
- * base64 that does not. Consecutive messages differ, so a compressor's context cannot reuse them.
- */
-export type PlainPayload = 'compressible' | 'incompressible';
 
 /** The server child: one transport server, a constant-rate publisher, CPU/RSS sampling. */
 export type ServerCalls = {
@@ -209,38 +204,4 @@ export type LoadCalls = {
 export type LoadEvents = {
   /** `connected`: clients whose latest word was a working connection (opened, or a poll answered), not an error. */
   progress: { delivered: number; cpuPct: number; rssBytes: number; connected?: number };
-};
-
-/** The dead-peer child: one client alone in its process, to be frozen. */
-export type PeerCalls = {
-  init: { req: { client: ClientModule; baseUrl: string; pollIntervalMs: number; ca?: string }; reply: { pid: number } };
-};
-
-/** One autocannon run against a URL. */
-interface CannonRun {
-  url: string;
-  connections: number;
-  durationSec: number;
-  headers: Record<string, string>;
-}
-
-/** What autocannon measured, and its process's CPU. */
-export interface CannonResult {
-  requests: number;
-  durationSec: number;
-  requestsPerSecAvg: number;
-  latency: { p50: number; p90: number; p99: number; p999: number; mean: number; max: number; min: number };
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  statusCodes: Record<string, number>;
-  bytesRead: number;
-  cpuMs: number;
-  wallMs: number;
-  cpuPct: number;
-}
-
-/** The autocannon child of http-saturation. */
-export type CannonCalls = {
-  run: { req: CannonRun; reply: CannonResult };
 };

@@ -5,7 +5,7 @@
  * is tracked, and a run's parameters (the WebSocket load client) reach every
  * scenario alike.
  */
-import type { FixedLoadResult } from './fixed-load.ts';
+import type { FixedLoadResult } from './fixed-load-result.ts';
 import type { TimePoint, TransportName } from '../metrics/results.ts';
 import type { ServerCounters, ServerOptions } from '../servers/contract.ts';
 import type { HeaderProfile } from '../clients/contract.ts';
@@ -13,17 +13,12 @@ import { loadClientFor, transport as describe, type WsLoadClient } from '../tran
 import type { ClientModule, TransportDescriptor } from '../transports/descriptor.ts';
 import { Child, type Calls, type Events } from './child.ts';
 import { prepareChildren } from './bundle.ts';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { accepts, freePort } from '../servers/ports.ts';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { NGINX_BIN, nginxConfig } from '../path/nginx.ts';
-import { treeUsage, type TreeUsage } from '../metrics/process.ts';
+import { NginxProcess, type ProxyTotals } from '../path/nginx-process.ts';
 import { labCertificate, type RunPath, type TlsMaterial } from '../path/route.ts';
 import { Agent, request } from 'undici';
 import { type CpuPlan, pin } from './cpus.ts';
-import type { CannonCalls, LoadCalls, LoadEvents, LoadMode, PeerCalls, ServerCalls, ServerEvents } from './protocol.ts';
+import type { LoadCalls, LoadEvents, LoadMode, LoadResult, ServerCalls, ServerEvents, ServerTotals } from './protocol.ts';
+import type { ScheduleResult } from './schedule.ts';
 
 const SERVER_CHILD = import.meta.resolve('./server-child.ts');
 /** A clustered row's server child: the cluster primary (the balancer), which starts its own nodes. */
@@ -33,6 +28,21 @@ const EXTRA_LOOPBACK = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127
 /** Sessions started by this process: each clustered one gets its own keys in Redis. */
 let sessionCount = 0;
 const LOAD_CHILD = import.meta.resolve('./load-child.ts');
+
+/** How long a child may take to answer a request that does no timed work (counters, a snapshot, the start of a phase). */
+const ASK_MS = 10_000;
+/**
+ * How long past its own duration a timed run (a publishing schedule, a burst of sends) may take
+ * to answer: a saturated server or load process finishes its last writes late, never this late.
+ */
+const RUN_GRACE_MS = 60_000;
+
+/** What the server publishes (`Session.publish`). */
+export type PublishSpec = ServerCalls['publish']['req'];
+/** What every load process sends (`Session.send`). */
+export type SendSpec = LoadCalls['send']['req'];
+/** The load processes' sends added up. */
+export type SendTotals = LoadCalls['send']['reply'];
 
 /** How a session's load is shaped. */
 interface LoadSpec {
@@ -54,10 +64,8 @@ export interface RunParams {
   cpus?: CpuPlan;
   /** The run's Redis (started by the lab for `--nodes`): the backplane of clustered rows, and the agents' channel. */
   redisUrl?: string;
-  /** Load agents (`transport-lab agent`) listening on `redisUrl`: load processes run on them, in turn, instead of here. */
-  agents?: string[];
-  /** The secret the agents authenticate messages with (agents/channel.ts); absent: unauthenticated (`--agents-insecure`). */
-  agentSecret?: string;
+  /** Load agents (`transport-lab agent`): load processes run on them, in turn, instead of here. */
+  agents?: LoadAgents;
   /** The address the server listens on (default 127.0.0.1); agents on other hosts need one they can reach. */
   serverHost?: string;
   /** The path between clients and server: nginx in front, TLS, or a server the lab did not start. */
@@ -74,30 +82,21 @@ export interface RunParams {
   trial?: number;
 }
 
-/** The nginx child of a session, and where its files are. */
-interface ProxyChild {
-  proc: ChildProcess;
-  dir: string;
-  port: number;
-  /** Its tree's CPU when the measured phase began. */
-  cpuAtMeasure: number;
-  stderr: string;
-}
-
-/** What the proxy cost during the measured phase (a row's `extra.proxy`). */
-export interface ProxyTotals {
-  /** CPU of nginx's master and workers during the phase, ms. */
-  cpuMs: number;
-  /** Their resident memory at the end, and its peak, bytes. */
-  rssBytes: number;
-  rssPeakBytes: number;
-  processes: number;
-}
-
 /** A server child as the session speaks to it. */
 type ServerChild = Child<ServerCalls, ServerEvents>;
 /** A load process as the session speaks to it: a local child, or one on an agent (agents/remote-load.ts). */
-type LoadChild = Pick<Child<LoadCalls, LoadEvents>, 'ask' | 'on' | 'kill' | 'label'>;
+export type LoadChild = Pick<Child<LoadCalls, LoadEvents>, 'ask' | 'handle' | 'kill' | 'label'>;
+
+/**
+ * Load processes on other hosts, as the run was given them (agents/remote-load.ts `loadAgents`):
+ * the session asks for one per load process, the agents in turn, and speaks to it as to a local one.
+ */
+export interface LoadAgents {
+  /** The agents' names, in the order they take load processes. */
+  readonly names: readonly string[];
+  /** A load process on agent `name`. */
+  open(name: string, label: string): Promise<LoadChild>;
+}
 
 /**
  * Node flags of every server process the lab starts, the same for every server. V8's memory
@@ -141,7 +140,7 @@ export class Session {
   /** Samples every 500 ms: server CPU/RSS and deliveries, merged by time. */
   readonly series: TimePoint[] = [];
   private t0 = 0;
-  private readonly delivered = new Map<LoadChild, number>();
+  private readonly reported = new Map<LoadChild, number>();
   private lastDelivered = 0;
   private lastT = 0;
   /**
@@ -178,7 +177,7 @@ export class Session {
   }
 
   /** The nginx in front of the server, when the run goes through it. */
-  proxy: ProxyChild | undefined;
+  proxy: NginxProcess | undefined;
 
   /** Fields added to the server child's `init`: a fixed port (a server started again where it was) and a message log. */
   serverInit: Pick<ServerCalls['init']['req'], 'port' | 'journal'> = {};
@@ -200,66 +199,19 @@ export class Session {
     // TLS ends at the listener the clients reach: the server's own, or nginx's when it is in front.
     const serverTls = route?.tls && !route.via ? { tls: route.tls } : {};
     await this.startServerProcess(nodeFlags, serverTls, spareLoad);
-    if (route?.via) this.proxy = await this.startNginx(route);
+    if (route?.via) await NginxProcess.start(route, this.port, (p) => this.trackProxy(p));
   }
 
-  private async startNginx(route: RunPath): Promise<ProxyChild> {
-    const dir = mkdtempSync(path.join(tmpdir(), 'transport-lab-nginx-'));
-    const tls = route.tls ? { certFile: path.join(dir, 'cert.pem'), keyFile: path.join(dir, 'key.pem') } : undefined;
-    if (tls && route.tls) {
-      writeFileSync(tls.certFile, route.tls.cert);
-      writeFileSync(tls.keyFile, route.tls.key, { mode: 0o600 });
-    }
-    const port = await freePort();
-    const conf = path.join(dir, 'nginx.conf');
-    writeFileSync(
-      conf,
-      nginxConfig({ ...route.via!.proxy, dir, listenPort: port, upstreamPort: this.port, maxBodyBytes: 64 * 1024 * 1024 + 4096, ...(tls && { tls }) }),
-    );
-    const proc = spawn(NGINX_BIN, ['-p', dir, '-c', conf, '-e', path.join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const child: ProxyChild = { proc, dir, port, cpuAtMeasure: 0, stderr: '' };
-    proc.stderr!.setEncoding('utf8');
-    proc.stderr!.on('data', (t: string) => {
-      child.stderr = (child.stderr + t).slice(-1000);
-    });
-    const proxyKill = { kill: () => this.stopNginx() };
-    liveChildren.add(proxyKill);
-    proc.once('exit', () => liveChildren.delete(proxyKill));
-    const spawned = new Promise<void>((resolve, reject) => {
-      proc.once('error', (e) => reject(new Error(`cannot start ${NGINX_BIN} (${e.message}); install it with scripts/ensure-nginx.sh`)));
-      proc.once('spawn', () => resolve());
-    });
-    await spawned;
-    const end = Date.now() + 10_000;
-    for (;;) {
-      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`nginx exited at start: ${child.stderr.trim() || `code ${proc.exitCode}`}`);
-      if (await accepts(port)) return child;
-      if (Date.now() > end) throw new Error(`nginx did not listen on ${port} within 10 s: ${child.stderr.trim()}`);
-      await new Promise((r) => setTimeout(r, 30));
-    }
-  }
-
-  private async stopNginx(): Promise<void> {
-    const p = this.proxy;
-    if (!p) return;
-    this.proxy = undefined;
-    if (p.proc.exitCode === null && p.proc.signalCode === null) {
-      const gone = new Promise<void>((r) => p.proc.once('exit', () => r()));
-      // SIGTERM is nginx's fast shutdown: master and workers go at once.
-      p.proc.kill('SIGTERM');
-      const t = setTimeout(() => p.proc.kill('SIGKILL'), 2000);
-      await gone;
-      clearTimeout(t);
-    }
-    rmSync(p.dir, { recursive: true, force: true });
+  /** Keeps nginx from its spawn on, so that `close()` ends it even when it failed to start listening. */
+  private trackProxy(p: NginxProcess): void {
+    this.proxy = p;
+    liveChildren.add(p);
+    p.proc.once('exit', () => liveChildren.delete(p));
   }
 
   /** The proxy's cost since the measured phase began, or undefined without a proxy. */
   proxyTotals(): ProxyTotals | undefined {
-    const p = this.proxy;
-    if (!p?.proc.pid) return undefined;
-    const u: TreeUsage = treeUsage(p.proc.pid);
-    return { cpuMs: Math.round(u.cpuMs - p.cpuAtMeasure), rssBytes: u.rssBytes, rssPeakBytes: u.rssPeakBytes, processes: u.processes };
+    return this.proxy?.totals();
   }
 
   private async startServerProcess(nodeFlags: string[], extraOptions: ServerOptions, spareLoad: boolean): Promise<void> {
@@ -360,7 +312,7 @@ export class Session {
   baseCounters: ServerCounters | undefined;
 
   /** The server's counters now. */
-  async counters(timeoutMs = 10_000): Promise<ServerCounters> {
+  async counters(timeoutMs = ASK_MS): Promise<ServerCounters> {
     if (this.external) throw new Error('a server the lab did not start (--target) has no counters to read');
     return (await this.server.ask({ type: 'counters' }, timeoutMs)).counters;
   }
@@ -386,7 +338,7 @@ export class Session {
     const inits: Promise<unknown>[] = [];
     for (let i = 0; i < n; i++) {
       const share = Math.floor(spec.clients / n) + (i < spec.clients % n ? 1 : 0);
-      const agents = this.run.agents ?? [];
+      const agents = this.run.agents?.names ?? [];
       // With agents the share goes to them in turn; each returns what a local load process would.
       const c: LoadChild = agents.length
         ? await this.remote(agents[this.loads.length % agents.length]!, `${this.transport} load #${this.loads.length + 1}`)
@@ -440,7 +392,7 @@ export class Session {
 
   /** Forks the spare load process if there is none (it idles until its `init`). */
   private prepareLoad(): void {
-    if (this.run.agents?.length) return;
+    if (this.run.agents?.names.length) return;
     if (!this.spare || this.spare.gone) this.spare = this.track(new Child<LoadCalls, LoadEvents>(`${this.transport} load`, LOAD_CHILD, loadNodeFlags()));
   }
 
@@ -452,35 +404,18 @@ export class Session {
   }
 
   private async remote(agent: string, label: string): Promise<LoadChild> {
-    const { RemoteLoad } = await import('../agents/remote-load.ts');
-    const r = await RemoteLoad.open(this.needRedis(), agent, `${label} on agent ${agent}`, this.run.agentSecret);
+    const r = await this.run.agents!.open(agent, `${label} on agent ${agent}`);
     liveChildren.add(r);
     return r;
   }
 
-  /** The peer process forked ahead by `preparePeer`, with its program. */
-  private peerAhead: { module: string; child: Child<PeerCalls> } | undefined;
-
-  /** Forks the peer process now, so that its start-up overlaps the server's (`startPeer` takes it). */
-  async preparePeer(module: string): Promise<void> {
-    // Forked before the server, so the bundle is made sure of here, not by the server's start.
+  /**
+   * Starts a child program of the scenario's own (`module`; `what` names it in messages, e.g.
+   * autocannon), tracked like every child and ended with the session after `graceMs`.
+   */
+  async fork<C extends Calls>(what: string, module: string, graceMs = 500): Promise<Child<C>> {
     await prepareChildren();
-    this.peerAhead = { module, child: this.other(new Child<PeerCalls>(`${this.transport} peer`, module), 500) };
-  }
-
-  /** Starts one client alone in its own process (`module`: the peer program), subscribed to the server. */
-  async startPeer(module: string, pollIntervalMs: number): Promise<Child<PeerCalls>> {
-    const ready = this.peerAhead?.module === module && !this.peerAhead.child.gone ? this.peerAhead.child : undefined;
-    this.peerAhead = undefined;
-    const peer = ready ?? this.other(new Child<PeerCalls>(`${this.transport} peer`, module), 500);
-    await peer.ask({ type: 'init', client: this.loadClient, baseUrl: this.baseUrl, pollIntervalMs, ...(this.ca !== undefined && { ca: this.ca }) }, 30_000);
-    return peer;
-  }
-
-  /** Starts the autocannon process (`module`: its program). */
-  async startCannon(module: string): Promise<Child<CannonCalls>> {
-    await prepareChildren();
-    return this.other(new Child<CannonCalls>(`${this.transport} autocannon`, module), 500);
+    return this.other(new Child<C>(`${this.transport} ${what}`, module), graceMs);
   }
 
   private other<C extends Calls>(c: Child<C>, graceMs: number): Child<C> {
@@ -489,37 +424,120 @@ export class Session {
     return c;
   }
 
+  // The verbs scenarios use. Each names what the session asks of its processes and carries the
+  // timeout that suits it, so no scenario speaks to a child directly or picks a timeout of its own.
+
+  /**
+   * The server publishes `rate` messages/s of `size` bytes to every subscriber for `durationMs`
+   * (numbered from `firstSeq`; `plain`: unstamped, of a `payload` kind). Resolves when the
+   * schedule ends, with its account (first and last number, lateness).
+   */
+  publish(spec: PublishSpec): Promise<ScheduleResult> {
+    return this.server.ask({ type: 'publish', ...spec }, spec.durationMs + RUN_GRACE_MS);
+  }
+
+  /**
+   * Every load process's clients send at `ratePerClient` for `durationMs` (echo mode, open loop).
+   * Resolves when all have sent, with their accounts added up (numbers first..last over all).
+   */
+  async send(spec: SendSpec): Promise<SendTotals> {
+    const each = await Promise.all(this.loads.map((l) => l.ask({ type: 'send', ...spec }, spec.durationMs + RUN_GRACE_MS)));
+    return {
+      first: Math.min(...each.map((m) => m.first)),
+      last: Math.max(...each.map((m) => m.last)),
+      sent: sum(each, (m) => m.sent),
+      notSent: sum(each, (m) => m.notSent),
+      sendErrors: sum(each, (m) => m.sendErrors),
+      maxLateMs: Math.max(...each.map((m) => m.maxLateMs)),
+    };
+  }
+
+  /**
+   * Every load process's clients each keep `inFlight` (default 1) messages out for `durationMs`,
+   * sending the next when one comes back (closed loop). Resolves with the numbers sent, over all.
+   */
+  async pingPong(spec: { size: number; durationMs: number; inFlight?: number }): Promise<{ first: number; last: number; sent: number }> {
+    const each = await Promise.all(this.loads.map((l) => l.ask({ type: 'ping-pong', ...spec }, spec.durationMs + RUN_GRACE_MS)));
+    return { first: Math.min(...each.map((m) => m.first)), last: Math.max(...each.map((m) => m.last)), sent: sum(each, (m) => m.sent) };
+  }
+
+  /**
+   * Waits, at most `timeoutMs`, until no open-loop send of any load process is still out;
+   * resolves with how many still were when it gave up (0: settled).
+   */
+  async settle(timeoutMs = 1000): Promise<number> {
+    const each = await Promise.all(this.loads.map((l) => l.ask({ type: 'settle', timeoutMs }, timeoutMs + ASK_MS)));
+    return sum(each, (m) => m.pending);
+  }
+
+  /** Each load process's counts so far (deliveries, sends; with HTTP/2 clients their frames by type), in load order. */
+  snapshots(): Promise<LoadCalls['snapshot']['reply'][]> {
+    return Promise.all(this.loads.map((l) => l.ask({ type: 'snapshot' }, ASK_MS)));
+  }
+
+  /** Deliveries the load processes have counted so far, over all of them. */
+  async delivered(): Promise<number> {
+    return sum(await this.snapshots(), (m) => m.delivered);
+  }
+
+  /** The server's counters with its memory (RSS, V8 heap in use) and CPU time now. */
+  async usage(): Promise<{ counters: ServerCounters; rssBytes: number; heapUsedBytes: number; cpuMs: number }> {
+    const { counters, rssBytes, heapUsedBytes, cpuMs } = await this.server.ask({ type: 'counters' }, ASK_MS);
+    return { counters, rssBytes, heapUsedBytes, cpuMs };
+  }
+
+  /** A full garbage collection in the server; false when it was not started with --expose-gc. */
+  async collectGarbage(): Promise<boolean> {
+    return (await this.server.ask({ type: 'gc' }, ASK_MS)).exposed;
+  }
+
+  /** Ends the server's measured phase: its CPU, memory and counters over the phase (a cluster's summed over its nodes). */
+  totals(): Promise<ServerTotals> {
+    // A clustered server adds up every node's before it answers.
+    return this.server.ask({ type: 'totals' }, 60_000);
+  }
+
+  /** Ends every load process's measured phase: each one's figures for messages numbered first..last, in load order. */
+  finish(first: number, last: number): Promise<LoadResult[]> {
+    return Promise.all(this.loads.map((l) => l.ask({ type: 'finish', first, last }, 30_000)));
+  }
+
   /**
    * Tells every load process, before traffic starts, which message is the first counted, so
    * that one arriving before `measure(fromSeq)` reaches the process is not forgotten by it.
    */
   async arm(fromSeq: number): Promise<void> {
-    await Promise.all(this.loads.map((l) => l.ask({ type: 'arm', fromSeq }, 10_000)));
+    await Promise.all(this.loads.map((l) => l.ask({ type: 'arm', fromSeq }, ASK_MS)));
   }
 
   /**
    * Begins the measured phase in every process and starts collecting the series; messages
-   * numbered from `tailFrom` on are also recorded apart (the row's `extra.endLatencyMs`).
+   * numbered from `tailFrom` on are also recorded apart (the row's `extra.endLatencyMs`). With
+   * `onSample`, the server's samples go to it instead of the session's series.
    */
-  async measure(fromSeq = 1, tailFrom?: number): Promise<void> {
+  async measure(fromSeq = 1, tailFrom?: number, onSample?: (m: ServerEvents['sample']) => void): Promise<void> {
     this.t0 = performance.now();
     this.lastT = 0;
-    if (this.proxy?.proc.pid) this.proxy.cpuAtMeasure = treeUsage(this.proxy.proc.pid).cpuMs;
-    this.server?.on('sample', (m) => {
-      const t = (performance.now() - this.t0) / 1000;
-      this.point(t).serverCpuPct = round1(m.cpuPct);
-      this.point(t).serverRssBytes = m.rssBytes;
-    });
+    this.proxy?.markMeasure();
+    this.server?.handle(
+      'sample',
+      onSample ??
+        ((m) => {
+          const t = (performance.now() - this.t0) / 1000;
+          this.point(t).serverCpuPct = round1(m.cpuPct);
+          this.point(t).serverRssBytes = m.rssBytes;
+        }),
+    );
     for (const l of this.loads) {
-      this.delivered.set(l, 0);
-      l.on('progress', (m) => {
-        this.delivered.set(l, m.delivered);
+      this.reported.set(l, 0);
+      l.handle('progress', (m) => {
+        this.reported.set(l, m.delivered);
         this.onProgress();
       });
     }
     await Promise.all([
-      ...(this.server ? [this.server.ask({ type: 'measure' }, 10_000)] : []),
-      ...this.loads.map((l) => l.ask({ type: 'measure', fromSeq, ...(tailFrom !== undefined && { tailFrom }) }, 10_000)),
+      ...(this.server ? [this.server.ask({ type: 'measure' }, ASK_MS)] : []),
+      ...this.loads.map((l) => l.ask({ type: 'measure', fromSeq, ...(tailFrom !== undefined && { tailFrom }) }, ASK_MS)),
     ]);
   }
 
@@ -536,7 +554,7 @@ export class Session {
   /** Deliveries counted by the load processes' latest progress reports. */
   private totalDelivered(): number {
     let n = 0;
-    for (const v of this.delivered.values()) n += v;
+    for (const v of this.reported.values()) n += v;
     return n;
   }
 
@@ -558,7 +576,7 @@ export class Session {
     this.loads = [];
     // A step usually follows: its load process starts now, while nothing is measured.
     this.prepareLoad();
-    this.delivered.clear();
+    this.reported.clear();
     this.series.length = 0;
     this.lastDelivered = 0;
   }
@@ -574,8 +592,7 @@ export class Session {
     let seen = -1;
     let since = Date.now();
     while (Date.now() < end && !signal?.aborted) {
-      const now = await Promise.all(this.loads.map((l) => l.ask({ type: 'snapshot' }, 10_000)));
-      const got = now.reduce((a, x) => a + x.delivered, 0);
+      const got = await this.delivered();
       if (got >= target) return;
       if (got !== seen) {
         seen = got;
@@ -590,7 +607,7 @@ export class Session {
     const spare = this.spare;
     this.spare = undefined;
     await Promise.all([
-      this.stopNginx(),
+      this.proxy?.kill(),
       this.server?.kill(),
       spare?.kill(0),
       ...this.loads.map((l) => l.kill()),
@@ -600,3 +617,4 @@ export class Session {
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
+const sum = <T>(xs: readonly T[], f: (x: T) => number): number => xs.reduce((a, x) => a + f(x), 0);

@@ -1,6 +1,4 @@
-/** The scenario registry: one line per scenario. */
-import type { ScenarioResult } from '../metrics/results.ts';
-import type { ScenarioFacet } from '../report-model/facet.ts';
+/** The scenario registry: one line per scenario (and one in scenarios/facets.ts, the report's side). */
 import type { Scenario } from './contract.ts';
 import { push } from './push/index.ts';
 import { echo, echoPingPong, echoPipelined } from './echo/index.ts';
@@ -34,15 +32,6 @@ export const SCENARIOS: Scenario<any>[] = [
 // biome-ignore lint/suspicious/noExplicitAny: see SCENARIOS
 export function scenarioByName(name: string): Scenario<any> | undefined {
   return SCENARIOS.find((s) => s.name === name);
-}
-
-/**
- * The facet that reads a scenario of a results file: its own by name, or for
- * a name the lab no longer runs (an older file) the first facet that
- * recognises its figures; undefined when none does.
- */
-export function facetOf(s: ScenarioResult): ScenarioFacet | undefined {
-  return scenarioByName(s.name)?.facet ?? SCENARIOS.find((x) => x.facet.reads?.(s))?.facet;
 }
 
 /** Names that select several scenarios at once. */

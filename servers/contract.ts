@@ -21,7 +21,9 @@
 import type { Server as HttpServer } from 'node:http';
 import type { TransportName } from '../metrics/results.ts';
 import type { Hub, HubMessage } from './hub.ts';
-import type { HttpServerKind } from '../transports/descriptor.ts';
+
+/** Which HTTP server carries an HTTP transport's routes (servers/http-front.ts). */
+export type HttpServerKind = 'express' | 'node' | 'h2';
 
 /** Counters a server keeps about itself. */
 export interface ServerCounters {

@@ -8,7 +8,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { HttpServerKind } from '../transports/descriptor.ts';
+import type { HttpServerKind } from './contract.ts';
 
 /** One request and its response, as the contract's handlers see them on either front. */
 export interface Exchange {

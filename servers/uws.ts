@@ -5,47 +5,15 @@
  * as an application on uWS would; a frame from a client is echoed back to it. uWS keeps its
  * sockets in C++, so the socket bytes come from the kernel's tcp_info (metrics/tcp-info.ts).
  */
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ServerCounters, ServerOptions, TransportServer } from './contract.ts';
 import { HttpError, clientIdOf, publishText, withDefaults } from './base.ts';
 import { Hub } from './hub.ts';
 import { tcpPortBytes } from '../metrics/tcp-info.ts';
+import { uwsInstall } from './peer-install.ts';
 
-/** Where scripts/ensure-uws.sh installs uWebSockets.js (LAB_UWS_DIR overrides). */
-function uwsDir(): string {
-  return process.env['LAB_UWS_DIR'] ?? new URL('../.cache/uws', import.meta.url).pathname;
-}
-
-/** What is installed: the package, its version and the binary this Node loads. */
-interface UwsInstall {
-  packageDir: string;
-  name: string;
-  version: string;
-  binary: string;
-  sha256: string;
-  /** The uWebSockets.js commit the package says it was built from, if it says. */
-  sourceCommit?: string;
-}
-
-/** The installed uWebSockets.js, or an error saying how to install it. */
-export function uwsInstall(): UwsInstall {
-  const dir = uwsDir();
-  const marker = `${dir}/package-name`;
-  if (!existsSync(marker)) throw new Error(`uWebSockets.js is not installed in ${dir} (run: sh scripts/ensure-uws.sh)`);
-  const name = readFileSync(marker, 'utf8').trim();
-  const packageDir = `${dir}/node_modules/${name}`;
-  const { version } = JSON.parse(readFileSync(`${packageDir}/package.json`, 'utf8')) as { version: string };
-  const binary = `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
-  if (!existsSync(`${packageDir}/${binary}`)) throw new Error(`${name} ${version} has no ${binary} for this Node (${process.version})`);
-  const sha256 = createHash('sha256')
-    .update(readFileSync(`${packageDir}/${binary}`))
-    .digest('hex');
-  const commitFile = `${packageDir}/source_commit`;
-  const sourceCommit = existsSync(commitFile) ? readFileSync(commitFile, 'utf8').trim() : undefined;
-  return { packageDir, name, version, binary, sha256, ...(sourceCommit ? { sourceCommit } : {}) };
-}
+// Exported for the bundle's test: the install is found relative to the source file, bundled or not.
+export { uwsInstall };
 
 // The few parts of uWebSockets.js this row uses (its package ships types, but it lives outside node_modules).
 export interface UwsResponse {

@@ -17,11 +17,7 @@ import type { ServerCounters, ServerOptions, TransportServer } from './contract.
 import { withDefaults } from './base.ts';
 import { Hub } from './hub.ts';
 import { tcpPortBytes } from '../metrics/tcp-info.ts';
-
-/** Where Debian installs websocketd (WEBSOCKETD_PATH overrides, as in scripts/ensure-websocketd.sh). */
-export function websocketdPath(): string {
-  return process.env['WEBSOCKETD_PATH'] ?? '/usr/bin/websocketd';
-}
+import { websocketdPath } from './peer-install.ts';
 
 /** The program websocketd runs per connection: an echo of every line. */
 const ECHO_PROGRAM = '/bin/cat';

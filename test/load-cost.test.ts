@@ -12,7 +12,7 @@ import type { Child } from '../runner/child.ts';
 import { liveChildren, loadNodeFlags } from '../runner/session.ts';
 import type { RunContext } from '../scenarios/contract.ts';
 import { echo } from '../scenarios/echo/index.ts';
-import { facetOf } from '../scenarios/index.ts';
+import { facetOf } from '../scenarios/facets.ts';
 
 test('loadNodeFlags: the words of LAB_LOAD_NODE_FLAGS, none without it', () => {
   assert.deepEqual(loadNodeFlags({}), []);

@@ -3,7 +3,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadClientFor, reconnectVariantsOf, transport, transportNames, transports, withHttpServers } from '../transports/index.ts';
 import { requestPerUpdate } from '../transports/descriptor.ts';
-import { TRANSPORTS } from '../metrics/results.ts';
 import { Session } from '../runner/session.ts';
 
 const VARIANTS = ['polling-node', 'long-polling-node', 'sse-node'];
@@ -19,25 +18,6 @@ test('the five built-in transports, the tcp ceiling, the variants and the peers,
   assert.deepEqual(transportNames(), ['polling', 'long-polling', 'sse', 'websocket', 'ws'], 'a run takes the five by default');
   assert.deepEqual(
     transports().map((d) => d.name),
-    [
-      'polling',
-      'long-polling',
-      'sse',
-      'websocket',
-      'ws',
-      'tcp',
-      ...VARIANTS,
-      ...H2,
-      'websocket+deflate',
-      'ws+deflate',
-      'ws+preframed',
-      ...RECONNECT,
-      ...PEERS,
-      ...NOT_H2,
-    ],
-  );
-  assert.deepEqual(
-    [...TRANSPORTS],
     [
       'polling',
       'long-polling',

@@ -1,5 +1,5 @@
 import type { ClientOptions } from '../clients/contract.ts';
-import type { ServerOptions } from '../servers/contract.ts';
+import type { HttpServerKind, ServerOptions } from '../servers/contract.ts';
 
 /**
  * What the lab knows about a transport, in one place. Scenarios, the runner and
@@ -67,9 +67,6 @@ export interface ClientModule {
   /** Options every client of this entry gets (JSON-safe: they travel to load processes). */
   options?: Pick<ClientOptions, 'perMessageDeflate' | 'reconnect' | 'resume'>;
 }
-
-/** Which HTTP server carries an HTTP transport's routes (servers/http-front.ts). */
-export type HttpServerKind = 'express' | 'node' | 'h2';
 
 /** One registry entry. */
 export interface TransportDescriptor {

@@ -1,6 +1,8 @@
 /** The transport registry: one entry per transport, in the order reports show them. */
-import type { ClientModule, HttpServerKind, ServerLauncher, TransportDescriptor } from './descriptor.ts';
+import type { HttpServerKind } from '../servers/contract.ts';
+import type { ClientModule, ServerLauncher, TransportDescriptor } from './descriptor.ts';
 import { PEERS, PEER_GROUP } from './peers.ts';
+import { TRANSPORT_NAME, TRANSPORT_NAME_RULE } from '../metrics/row-name.ts';
 
 const serverModule = (file: string, name: string): ServerLauncher => ({ kind: 'module', module: import.meta.resolve(`../servers/${file}`), export: name });
 const clientModule = (file: string, name: string): ClientModule => ({ module: import.meta.resolve(`../clients/${file}`), export: name });
@@ -212,9 +214,6 @@ const NOT_H2_ROWS: TransportDescriptor[] = [...BUILT_IN, ...PEERS]
 
 const ALL: TransportDescriptor[] = [...BUILT_IN, ...VARIANTS, ...DEFLATE_VARIANTS, ...PREFRAMED_VARIANTS, ...RECONNECT_VARIANTS, ...PEERS, ...NOT_H2_ROWS];
 
-/** The names of the transports the lab ships with, variants included, in report order (results files name no others). */
-export const BUILT_IN_NAMES: readonly string[] = ALL.map((d) => d.name);
-
 const registry = new Map<string, TransportDescriptor>(ALL.map((d) => [d.name, d]));
 
 /**
@@ -328,7 +327,8 @@ export function transport(name: string): TransportDescriptor {
  */
 export function registerTransport(d: TransportDescriptor): void {
   if (registry.has(d.name)) throw new Error(`transport "${d.name}" is already registered`);
-  if (!/^[a-z][a-z0-9+-]*$/.test(d.name)) throw new Error(`transport name "${d.name}" must be lower-case letters, digits, dashes and plus signs`);
+  // The shape a results file's rows are checked against: a row the registry takes, a report reads.
+  if (!TRANSPORT_NAME.test(d.name)) throw new Error(`transport name "${d.name}" must be ${TRANSPORT_NAME_RULE}`);
   registry.set(d.name, d);
 }
 

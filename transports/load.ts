@@ -6,7 +6,7 @@ import type { ClientOptions, TransportClient } from '../clients/contract.ts';
 import type { ServerOptions, TransportServer } from '../servers/contract.ts';
 import type { ClientModule, ServerLauncher } from './descriptor.ts';
 import { transport } from './index.ts';
-import { importable } from '../runner/bundle.ts';
+import { importable } from './bundled.ts';
 
 type ServerFactory = (options?: ServerOptions) => TransportServer;
 type ClientClass = new (options: ClientOptions) => TransportClient;

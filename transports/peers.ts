@@ -8,8 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ClientModule, PeerInfo, ServerLauncher, TransportDescriptor } from './descriptor.ts';
-import { uwsInstall } from '../servers/uws.ts';
-import { websocketdPath } from '../servers/websocketd.ts';
+import { uwsInstall, websocketdPath } from '../servers/peer-install.ts';
 
 const serverModule = (file: string, name: string): ServerLauncher => ({ kind: 'module', module: import.meta.resolve(`../servers/${file}`), export: name });
 const clientModule = (file: string, name: string): ClientModule => ({ module: import.meta.resolve(`../clients/${file}`), export: name });

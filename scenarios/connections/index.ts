@@ -166,15 +166,13 @@ export const connections: Scenario<ConnectionsParams> = {
     try {
       ctx.progress(`${transport}: starting server (--expose-gc)`);
       await s.startServer({ nodeFlags: ['--expose-gc'] });
-      const server = s.server;
       const gc = async () => {
-        const r = await server.ask({ type: 'gc' }, 10_000);
+        const first = await s.collectGarbage();
         await sleep(100);
-        const r2 = await server.ask({ type: 'gc' }, 10_000);
-        return r.exposed && r2.exposed;
+        return (await s.collectGarbage()) && first;
       };
       const snapshot = async () => {
-        const m = await server.ask({ type: 'counters' }, 10_000);
+        const m = await s.usage();
         return { counters: m.counters, rssBytes: m.rssBytes, heapBytes: m.heapUsedBytes };
       };
       await sleep(300);
@@ -211,16 +209,16 @@ export const connections: Scenario<ConnectionsParams> = {
         held = n;
         // Let the connect burst settle, then measure the idle hold.
         await sleep(1000);
-        server.on('sample', (m) => {
+        // The series runs over every step, on the scenario's own clock.
+        await s.measure(1, undefined, (m) => {
           series.push({ t: round1((performance.now() - tStart) / 1000), serverCpuPct: round1(m.cpuPct), serverRssBytes: m.rssBytes });
         });
-        await Promise.all([server.ask({ type: 'measure' }, 10_000), ...s.loads.map((l) => l.ask({ type: 'measure' }, 10_000))]);
         const before = await snapshot();
         ctx.progress(`${transport}: holding ${n} idle connection(s) for ${p.holdMs / 1000} s`);
         await sleep(p.holdMs);
-        const { process: proc, counters: afterCounters, cluster } = await server.ask({ type: 'totals' }, 10_000);
+        const { process: proc, counters: afterCounters, cluster } = await s.totals();
         lastCluster = cluster;
-        const loads = await Promise.all(s.loads.map((l) => l.ask({ type: 'finish', first: 1, last: 0 }, 30_000)));
+        const loads = await s.finish(1, 0);
         await gc();
         const after = await snapshot();
         const clientCpu = loads.map((m) => m.cpuPct);

@@ -19,10 +19,7 @@ import type { DeadPeerExtra } from './schema.ts';
 import { counterWire, heartbeatServerOptions, measuredRow, peerGap } from '../contract.ts';
 import type { FlagReader, FlagSpecs } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
-import type { Child } from '../../runner/child.ts';
-import type { PeerCalls } from '../../runner/protocol.ts';
-
-const PEER_CHILD = import.meta.resolve('./peer-child.ts');
+import { Peer } from './peer.ts';
 
 /**
  * Node's keep-alive timeout on the lab's HTTP servers (`createServer({ keepAliveTimeout })`
@@ -202,13 +199,14 @@ export const deadPeer: Scenario<DeadPeerParams> = {
   async run(transport: TransportName, p: DeadPeerParams, ctx: RunContext): Promise<TransportResult> {
     const s = new Session(transport, heartbeatServerOptions(p), ctx);
     const d = s.descriptor;
-    let peer: Child<PeerCalls> | undefined;
+    let peer: Peer | undefined;
     let frozen = false;
     try {
       ctx.progress(`${transport}: starting server and one peer`);
-      await s.preparePeer(PEER_CHILD);
+      // Forked before the server, so that their start-ups overlap.
+      peer = await Peer.fork(s);
       await s.startServer({ spareLoad: false });
-      peer = await s.startPeer(PEER_CHILD, p.pollIntervalMs);
+      await peer.subscribe(s, p.pollIntervalMs);
       await s.measure();
       // A moment of normal life first: pongs answered, a poll or two made.
       await sleep(Math.min(1000, Math.max(300, p.pollIntervalMs / 2)));
@@ -217,7 +215,7 @@ export const deadPeer: Scenario<DeadPeerParams> = {
       if (c0.connectionsOpen < 1) throw new Error(`the server holds no connection for the peer before the freeze (counters: ${JSON.stringify(c0)})`);
 
       ctx.progress(`${transport}: peer frozen (SIGSTOP); waiting up to ${p.capMs / 1000} s for the server to notice`);
-      process.kill(peer.proc.pid!, 'SIGSTOP');
+      process.kill(peer.pid, 'SIGSTOP');
       frozen = true;
       const t0 = performance.now();
       const timeline: DeadPeerEvent[] = [{ tMs: 0, connectionsOpen: c0.connectionsOpen, subscribers: c0.subscribers, emptyResponses: c0.emptyResponses }];
@@ -239,7 +237,7 @@ export const deadPeer: Scenario<DeadPeerParams> = {
         }
         await sleep(Math.max(0, POLL_COUNTERS_MS - (performance.now() - t0 - elapsed)));
       }
-      const { counters: end, process: proc } = await s.server.ask({ type: 'totals' }, 10_000);
+      const { counters: end, process: proc } = await s.totals();
       const extra: DeadPeerRowExtra = {
         detected: detectMs !== undefined,
         ...(detectMs !== undefined && { detectMs }),
@@ -262,7 +260,7 @@ export const deadPeer: Scenario<DeadPeerParams> = {
       if (peer && frozen && !peer.gone) {
         // A stopped process must be continued before it can exit politely; SIGKILL would do, but be gentle.
         try {
-          process.kill(peer.proc.pid!, 'SIGCONT');
+          process.kill(peer.pid, 'SIGCONT');
         } catch {
           /* already gone */
         }

@@ -6,7 +6,7 @@
  */
 import type { TransportClient } from '../../clients/contract.ts';
 import { serveParent } from '../../runner/child.ts';
-import type { PeerCalls } from '../../runner/protocol.ts';
+import type { PeerCalls } from './peer.ts';
 import { clientFrom } from '../../transports/load.ts';
 
 let client: TransportClient | undefined;

@@ -79,15 +79,11 @@ export const echo: Scenario<EchoParams> = {
       const warmCount = Math.round((total * p.warmupMs) / 1000);
       await s.arm(warmCount + 1);
       ctx.progress(`${transport}: ${p.clients} × ${p.ratePerClient} msg/s for ${p.durationMs / 1000} s`);
-      const sending = s.loads.map((l) =>
-        l.ask({ type: 'send', ratePerClient: p.ratePerClient, size: p.size, durationMs: p.durationMs + p.warmupMs }, p.durationMs + p.warmupMs + 30_000),
-      );
+      const sending = s.send({ ratePerClient: p.ratePerClient, size: p.size, durationMs: p.durationMs + p.warmupMs });
       if (warmCount) await new Promise((r) => setTimeout(r, p.warmupMs));
       await s.measure(warmCount + 1);
-      const sent = await Promise.all(sending);
-      const owed = sent.reduce((a, m) => a + m.sent, 0);
-      await s.drain(owed, Math.max(2000, 2 * p.pollIntervalMs + 1000), ctx.signal);
-      const last = Math.max(...sent.map((m) => m.last));
+      const { sent, last } = await sending;
+      await s.drain(sent, Math.max(2000, 2 * p.pollIntervalMs + 1000), ctx.signal);
       return collect(s, transport, {
         first: warmCount + 1,
         last,
@@ -118,7 +114,7 @@ export const echoPingPong: Scenario<PingPongParams> = {
     return withSession(transport, p, 1, ctx, async (s) => {
       await s.measure(1);
       ctx.progress(`${transport}: ping-pong for ${p.durationMs / 1000} s`);
-      const done = await s.loads[0]!.ask({ type: 'ping-pong', size: p.size, durationMs: p.durationMs }, p.durationMs + 30_000);
+      const done = await s.pingPong({ size: p.size, durationMs: p.durationMs });
       return collect(s, transport, { first: 1, last: done.last, size: p.size, seconds: p.durationMs / 1000, upPayload: true, extra: { mode: 'ping-pong' } });
     });
   },
@@ -149,7 +145,7 @@ export const echoPipelined: Scenario<PipelinedParams> = {
     const row = await withSession(transport, p, p.clients, ctx, async (s) => {
       await s.measure(1);
       ctx.progress(`${transport}: ${p.clients} × ${p.inFlight} in flight for ${p.durationMs / 1000} s`);
-      const done = await s.loads[0]!.ask({ type: 'ping-pong', size: p.size, durationMs: p.durationMs, inFlight: p.inFlight }, p.durationMs + 30_000);
+      const done = await s.pingPong({ size: p.size, durationMs: p.durationMs, inFlight: p.inFlight });
       return collect(s, transport, {
         first: 1,
         last: done.last,

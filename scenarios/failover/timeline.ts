@@ -12,7 +12,7 @@ interface LoadSnapshots {
 }
 /** Where server samples come from. */
 interface SampleSource {
-  on(type: 'sample', fn: (m: { type: 'sample' } & ServerEvents['sample']) => void): void;
+  handle(type: 'sample', fn: (m: { type: 'sample' } & ServerEvents['sample']) => void): void;
 }
 
 const TICK_MS = 500;
@@ -56,7 +56,7 @@ export class Timeline {
 
   private watch(server: SampleSource): void {
     const epoch = ++this.serverEpoch;
-    server.on('sample', (m) => {
+    server.handle('sample', (m) => {
       if (epoch === this.serverEpoch) this.sample = { cpuPct: Math.round(m.cpuPct * 10) / 10, rssBytes: m.rssBytes };
     });
   }

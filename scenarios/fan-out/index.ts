@@ -100,7 +100,7 @@ export const fanOut: Scenario<FanOutParams> = {
       // Messages of this step are numbered after those of the previous steps.
       await s.measure(firstSeq);
       ctx.progress(`${transport}: N = ${n}: publishing ${p.rate} msg/s for ${p.stepDurationMs / 1000} s`);
-      const published = await s.server.ask({ type: 'publish', rate: p.rate, size: p.size, durationMs: p.stepDurationMs, firstSeq }, p.stepDurationMs + 30_000);
+      const published = await s.publish({ rate: p.rate, size: p.size, durationMs: p.stepDurationMs, firstSeq });
       const last = published.last;
       await s.drain((last - firstSeq + 1) * n, Math.max(2000, 2 * p.pollIntervalMs + 1000), ctx.signal);
       const row = await collect(s, transport, { first: firstSeq, last, size: p.size, seconds: p.stepDurationMs / 1000, upPayload: false });

@@ -6,7 +6,7 @@
  */
 import autocannon from 'autocannon';
 import { serveParent } from '../../runner/child.ts';
-import type { CannonCalls } from '../../runner/protocol.ts';
+import type { CannonCalls } from './cannon.ts';
 
 serveParent<CannonCalls>({
   async run(m) {

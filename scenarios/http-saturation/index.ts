@@ -26,10 +26,9 @@ import { httpSaturationFacet } from './facet.ts';
 import { counterWire, measuredRow, peerGap } from '../contract.ts';
 import type { FlagReader } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
-import type { CannonResult, ServerTotals } from '../../runner/protocol.ts';
+import type { ServerTotals } from '../../runner/protocol.ts';
+import { Cannon, type CannonResult } from './cannon.ts';
 import { requestPerUpdate, type TransportDescriptor } from '../../transports/descriptor.ts';
-
-const CANNON_CHILD = import.meta.resolve('./cannon-child.ts');
 
 export interface HttpSaturationParams {
   /** autocannon connections. */
@@ -127,7 +126,7 @@ export const httpSaturation: Scenario<HttpSaturationParams> = {
     try {
       ctx.progress(`${transport}: starting server and autocannon process`);
       // The autocannon process starts up while the server does; no load process is needed.
-      const c = await s.startCannon(CANNON_CHILD);
+      const cannon = await Cannon.start(s);
       await s.startServer({ spareLoad: false });
 
       // One message of `size` bytes, so a cursor one behind it returns exactly that message.
@@ -150,14 +149,14 @@ export const httpSaturation: Scenario<HttpSaturationParams> = {
         const url = s.baseUrl + v.path;
         if (p.warmupSec > 0) {
           ctx.progress(`${transport}: ${v.name} poll: ${p.warmupSec} s of warm-up`);
-          await c.ask({ type: 'run', url, connections: p.connections, durationSec: p.warmupSec, headers }, p.warmupSec * 1000 + 30_000);
+          await cannon.run({ url, connections: p.connections, durationSec: p.warmupSec, headers });
         }
         ctx.progress(`${transport}: ${v.name} poll (${v.expectedStatus}): autocannon, ${p.connections} connections × ${p.durationSec} s`);
         const before = await s.counters();
-        s.server.on('sample', () => {});
-        await s.server.ask({ type: 'measure' }, 10_000);
-        const r = await c.ask({ type: 'run', url, connections: p.connections, durationSec: p.durationSec, headers }, p.durationSec * 1000 + 30_000);
-        const totals = await s.server.ask({ type: 'totals' }, 10_000);
+        // Its figures are autocannon's and the server's totals: the samples are not kept.
+        await s.measure(1, undefined, () => {});
+        const r = await cannon.run({ url, connections: p.connections, durationSec: p.durationSec, headers });
+        const totals = await s.totals();
         const after = totals.counters;
         requestsTotal = after;
         variants.push(variantOf(v, r, totals, before, poll, p));

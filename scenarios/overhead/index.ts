@@ -25,7 +25,7 @@ import { httpLoadFlags } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
 import type { TransportDescriptor } from '../../transports/descriptor.ts';
 import { round, sinceBase } from '../../runner/collect.ts';
-import type { PlainPayload } from '../../runner/protocol.ts';
+import type { PlainPayload } from '../../metrics/plain-payload.ts';
 import type { ServerCounters } from '../../servers/contract.ts';
 import type { FrameCounts } from '../../clients/h2-frames.ts';
 import { h2Point, sumFrames } from './h2.ts';
@@ -132,13 +132,13 @@ export const overhead: Scenario<OverheadParams> = {
       await s.startServer();
       await s.startLoad({ clients: p.clients, processes: 1, pollIntervalMs: p.pollIntervalMs, headers: p.headers });
       const counters = async () => {
-        const r = await s.server.ask({ type: 'counters' }, 10_000);
+        const r = await s.usage();
         return { ...r.counters, cpuMs: r.cpuMs };
       };
       // With HTTP/2 clients the snapshot also gives their sessions' frames by type (see ./h2.ts).
       let frames: FrameCounts | undefined;
       const delivered = async () => {
-        const snaps = await Promise.all(s.loads.map((l) => l.ask({ type: 'snapshot' }, 10_000)));
+        const snaps = await s.snapshots();
         frames = sumFrames(snaps.map((m) => m.h2Frames));
         return snaps.reduce((a, m) => a + m.delivered, 0);
       };
@@ -163,7 +163,7 @@ export const overhead: Scenario<OverheadParams> = {
             // Publishing stops just after the window: what it published last arrives during the next
             // point's unmeasured lead-in, which any change of rate or size needs anyway.
             const publishMs = lagMs + windowMs + TAIL_MS;
-            const publishing = s.server.ask({ type: 'publish', rate, size, durationMs: publishMs, plain: true, payload }, publishMs + 30_000);
+            const publishing = s.publish({ rate, size, durationMs: publishMs, plain: true, payload });
             await sleep(lagMs);
             const [c0, d0] = await Promise.all([counters(), delivered()]);
             const f0 = frames;
@@ -206,7 +206,7 @@ export const overhead: Scenario<OverheadParams> = {
           }
         }
       }
-      const totals = await s.server.ask({ type: 'totals' }, 10_000);
+      const totals = await s.totals();
       const proc = totals.process;
       const first = sweep[0];
       // After the measured sweep, so the sample request costs none of its bytes.

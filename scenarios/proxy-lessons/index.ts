@@ -60,7 +60,7 @@ async function hop(transport: TransportName, p: ProxyLessonsParams, ctx: RunCont
       await s.startServer();
       await s.startLoad({ clients: 1, processes: 1, pollIntervalMs: p.pollIntervalMs, headers: p.headers, mode: 'echo' });
       await s.measure(1);
-      const done = await s.loads[0]!.ask({ type: 'ping-pong', size: p.size, durationMs: p.hopMs }, p.hopMs + 30_000);
+      const done = await s.pingPong({ size: p.size, durationMs: p.hopMs });
       rows.push(await collect(s, transport, { first: 1, last: done.last, size: p.size, seconds: p.hopMs / 1000, upPayload: true }));
     } finally {
       await s.close();
@@ -102,7 +102,7 @@ async function steadyPublish(transport: TransportName, p: ProxyLessonsParams, ct
     await s.startServer();
     await s.startLoad({ clients: 1, processes: 1, pollIntervalMs: p.pollIntervalMs, headers: p.headers });
     await s.measure(1);
-    const pub = await s.server.ask({ type: 'publish', rate: p.bufferRate, size: p.size, durationMs: p.bufferMs }, p.bufferMs + 30_000);
+    const pub = await s.publish({ rate: p.bufferRate, size: p.size, durationMs: p.bufferMs });
     const published = pub.last - pub.first + 1;
     await s.drain(published, p.bufferWaitMs, ctx.signal);
     const row = await collect(s, transport, { first: pub.first, last: pub.last, size: p.size, seconds: p.bufferMs / 1000, upPayload: false });

@@ -110,8 +110,7 @@ function rampMs(p: ThroughputParams, t: TransportDescriptor): number {
  * within a second, then the server's received count still for 100 ms (at most a second more).
  */
 async function settled(s: Session): Promise<boolean> {
-  const { pending } = await s.loads[0]!.ask({ type: 'settle', timeoutMs: 1000 }, 10_000);
-  if (pending > 0) return false;
+  if ((await s.settle(1000)) > 0) return false;
   let before = (await s.counters()).messagesIn;
   for (let i = 0; i < 10; i++) {
     await new Promise((r) => setTimeout(r, 100));
@@ -170,7 +169,7 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
       let why: string | undefined;
       let endP50: number | undefined;
       if (p.direction === 'down') {
-        const published = await s.server.ask({ type: 'publish', rate, size: p.size, durationMs: stepMs, firstSeq }, stepMs + 60_000);
+        const published = await s.publish({ rate, size: p.size, durationMs: stepMs, firstSeq });
         const last = published.last;
         const owed = (last - firstSeq + 1) * p.clients;
         await s.drain(owed, 1000, ctx.signal);
@@ -194,10 +193,7 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
         // it would pay for this one's backlog.
         if (why && !warm) await s.drain(owed, BACKLOG_MS, ctx.signal, Math.max(500, pollLag + 250));
       } else {
-        const sent = await s.loads[0]!.ask(
-          { type: 'send', ratePerClient: rate / p.clients, size: p.size, durationMs: stepMs, maxInflight: 64 },
-          stepMs + 60_000,
-        );
+        const sent = await s.send({ ratePerClient: rate / p.clients, size: p.size, durationMs: stepMs, maxInflight: 64 });
         const owed = sent.sent - sentBefore;
         const notSent = sent.notSent - notSentBefore;
         sentBefore = sent.sent;

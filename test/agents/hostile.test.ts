@@ -25,7 +25,7 @@ import { type LabRedis, redisClient, type RedisClient, startRedis } from '../../
 import { Hub } from '../../servers/hub.ts';
 import { histogramOf, mergeEncoded } from '../../metrics/latency.ts';
 import { encodePayload } from '../../metrics/payload.ts';
-import { importable, ownModule } from '../../runner/bundle.ts';
+import { importable, ownModule } from '../../transports/bundled.ts';
 import { registerTransport, transport } from '../../transports/index.ts';
 import { selfSignedCertificate } from '../protocol/self-signed.ts';
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { throwawayCertificate, type TlsMaterial } from '../../path/route.ts';
-import { BUILT_IN_NAMES, transport } from '../../transports/index.ts';
+import { transports } from '../../transports/index.ts';
 import { createClientFor } from '../../transports/load.ts';
 import { startCollector, startServer, waitFor } from '../helpers.ts';
 
@@ -17,7 +17,9 @@ before(async () => {
 
 // The raw TCP ceiling speaks no HTTP and has no TLS row, and a peer's own program is not handed
 // the certificate (whyNot says both in a run); a row named for HTTP/2 that cannot run over it never starts.
-const OVER_TLS = BUILT_IN_NAMES.filter((n) => transport(n).role !== 'ceiling' && !transport(n).peer && transport(n).notOverH2 === undefined);
+const OVER_TLS = transports()
+  .filter((d) => d.role !== 'ceiling' && !d.peer && d.notOverH2 === undefined)
+  .map((d) => d.name);
 
 for (const name of OVER_TLS) {
   test(`${name}: an echo round trip over TLS, encrypted bytes counted at the socket`, { timeout: 30_000 }, async (t) => {

@@ -13,7 +13,7 @@ import { computeFindings } from '../../report-model/findings.ts';
 import { fmtInt, isNotApplicable, orderedRows } from '../../report-model/format.ts';
 import { readDeadPeer } from '../../scenarios/dead-peer/schema.ts';
 import { readSaturationVariants } from '../../scenarios/http-saturation/schema.ts';
-import { facetOf } from '../../scenarios/index.ts';
+import { facetOf } from '../../scenarios/facets.ts';
 import { readThroughputExtra } from '../../scenarios/throughput/schema.ts';
 import { renderHtml } from '../../reports/html/render.ts';
 import { renderMarkdown } from '../../reports/markdown.ts';

@@ -9,7 +9,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Results } from '../../metrics/results.ts';
 import { computeFindings } from '../../report-model/findings.ts';
-import { facetOf, SCENARIOS, scenarioByName } from '../../scenarios/index.ts';
+import { FACETS, facetOf } from '../../scenarios/facets.ts';
+import { SCENARIOS, scenarioByName } from '../../scenarios/index.ts';
 import { transports } from '../../transports/index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -29,6 +30,16 @@ describe('scenario facets', () => {
     const renamed = load('results-full.json').scenarios.find((s) => s.name === 'throughput')!;
     assert.equal(facetOf(renamed), scenarioByName('throughput-down')!.facet);
     assert.equal(facetOf({ name: 'something-else', params: {}, results: [] }), undefined);
+    // A results file is outside input: a name that is a property of every object finds no facet.
+    for (const name of ['constructor', '__proto__', 'toString']) assert.equal(facetOf({ name, params: {}, results: [] }), undefined, name);
+  });
+
+  test("the report's facet registry and the run registry name the same facet for each scenario, in the same order", () => {
+    assert.deepEqual(
+      [...FACETS.keys()],
+      SCENARIOS.map((s) => s.name),
+    );
+    for (const s of SCENARIOS) assert.equal(FACETS.get(s.name), s.facet, s.name);
   });
 
   test('findings of the recorded run come from the facets, each about its own scenario', () => {
