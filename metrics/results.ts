@@ -6,7 +6,7 @@
  * RESULTS_VERSION when a fixed point changes meaning, and migrate the older
  * version in `upgradeResults` so its files still read.
  */
-import { BUILT_IN_NAMES, isClusterRow } from '../transports/index.ts';
+import { BUILT_IN_NAMES, isClusterRow, isLinkRow } from '../transports/index.ts';
 import { z } from 'zod';
 
 /** Version of the results file format written by this lab. */
@@ -19,7 +19,8 @@ export type TransportName = string;
 
 /** Schema of a transport name: a built-in row, or a built-in row run as nodes (`websocket-n4`). */
 const TransportNameSchema = z.string().superRefine((name, ctx) => {
-  if (!TRANSPORTS.includes(name) && !isClusterRow(name)) ctx.addIssue({ code: 'invalid_value', values: [...TRANSPORTS, '<row>-n<nodes>'], input: name });
+  if (!TRANSPORTS.includes(name) && !isClusterRow(name) && !isLinkRow(name))
+    ctx.addIssue({ code: 'invalid_value', values: [...TRANSPORTS, '<row>-n<nodes>', '<row>@<link>'], input: name });
 });
 
 /** Run metadata: enough to reproduce and to compare two runs fairly. */
@@ -56,6 +57,8 @@ const RunMetaSchema = z.object({
   cpuSets: z.union([z.object({ server: z.array(z.number()), load: z.array(z.number()) }), z.object({ off: z.string() })]).optional(),
   /** The version of each peer row that ran (websocketd, uws, socket.io): package, binary, as the registry reports it. */
   peers: z.record(z.string(), z.string()).optional(),
+  /** Each emulated link the run's rows went over (`--link`), by name: its parameters and its published source, in words. */
+  links: z.record(z.string(), z.string()).optional(),
   /** Trials rerun because the calibration loop said the machine was slower than usual during them. */
   noisyReruns: z.number().optional(),
   /**

@@ -21,6 +21,7 @@ import path from 'node:path';
 import { NGINX_BIN, nginxConfig } from '../path/nginx.ts';
 import { treeUsage, type TreeUsage } from '../metrics/process.ts';
 import type { RunPath } from '../path/route.ts';
+import { LinkHop } from './link.ts';
 import { Agent, request } from 'undici';
 import { type CpuPlan, pin } from './cpus.ts';
 import type { CannonCalls, LoadCalls, LoadEvents, LoadMode, PeerCalls, ServerCalls, ServerEvents } from './protocol.ts';
@@ -184,7 +185,16 @@ export class Session {
     const serverTls = route?.tls && !route.via ? { tls: route.tls } : {};
     await this.startServerProcess(nodeFlags, serverTls, spareLoad);
     if (route?.via) this.proxy = await this.startNginx(route);
+    // The link sits where the load connects: in front of nginx when it is there, else of the server's addresses.
+    const link = this.descriptor.link;
+    if (link) {
+      const upstreams = this.proxy ? [{ host: '127.0.0.1', port: this.proxy.port }] : this.hosts.map((host) => ({ host, port: this.port }));
+      this.link = await LinkHop.start(link, upstreams, (c) => this.other(c, 1000));
+    }
   }
+
+  /** The emulated link in front of the server (`websocket@3g`), when the row has one. */
+  link: LinkHop | undefined;
 
   private async startNginx(route: RunPath): Promise<ProxyChild> {
     const dir = mkdtempSync(path.join(tmpdir(), 'transport-lab-nginx-'));
@@ -291,12 +301,13 @@ export class Session {
     const route = this.run.path;
     if (route?.target !== undefined) return route.target;
     const scheme = route?.tls ? 'https' : 'http';
+    if (this.link) return `${scheme}://127.0.0.1:${this.link.port}`;
     return this.proxy ? `${scheme}://127.0.0.1:${this.proxy.port}` : `${scheme}://${this.hosts[0]}:${this.port}`;
   }
 
   /** The URL the i-th load process connects to: a clustered server's addresses in turn, so that ephemeral ports spread. */
   private loadUrl(i: number): string {
-    if (this.proxy || this.run.path?.target !== undefined) return this.baseUrl;
+    if (this.proxy || this.link || this.run.path?.target !== undefined) return this.baseUrl;
     return `${this.run.path?.tls ? 'https' : 'http'}://${this.hosts[i % this.hosts.length]}:${this.port}`;
   }
 
@@ -478,6 +489,7 @@ export class Session {
     this.t0 = performance.now();
     this.lastT = 0;
     if (this.proxy?.proc.pid) this.proxy.cpuAtMeasure = treeUsage(this.proxy.proc.pid).cpuMs;
+    await this.link?.mark();
     this.server?.on('sample', (m) => {
       const t = (performance.now() - this.t0) / 1000;
       this.point(t).serverCpuPct = round1(m.cpuPct);
