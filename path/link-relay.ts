@@ -34,8 +34,12 @@ interface InFlight {
   data: Buffer | null;
 }
 
-/** Late by up to this much is on time: a timer fires on a whole-millisecond tick, so delivering up to half a tick early centres the error on zero. */
-const EARLY_MS = 0.5;
+/**
+ * A timer fires on a whole-millisecond tick and then waits for the scheduler: aimed this much
+ * early, with bytes due within it delivered at once, the error centres on zero instead of
+ * adding a millisecond or two to every crossing (measured on a busy 2-core machine).
+ */
+const EARLY_MS = 1;
 
 /** One direction of one relayed connection: reads from `from`, writes to `to` when the model says. */
 class Lane {
@@ -88,7 +92,7 @@ class Lane {
     const next = this.flight[this.head];
     if (!next) return;
     const wait = next.at - performance.now() - EARLY_MS;
-    this.timer = setTimeout(this.fire, Math.max(0, Math.ceil(wait)));
+    this.timer = setTimeout(this.fire, Math.max(0, Math.floor(wait)));
   }
 
   private readonly fire = (): void => {
