@@ -467,6 +467,12 @@ export class Session {
     return this.other(new Child<CannonCalls>(`${this.transport} autocannon`, module), 500);
   }
 
+  /** Starts a scenario's own program (`module`) on the load's side, tracked and pinned like a load process. */
+  async startChild<C extends Calls>(label: string, module: string): Promise<Child<C>> {
+    await prepareChildren();
+    return this.other(new Child<C>(`${this.transport} ${label}`, module), 500);
+  }
+
   private other<C extends Calls>(c: Child<C>, graceMs: number): Child<C> {
     this.track(c);
     this.others.push({ child: c as unknown as Child<Calls, Events>, graceMs });

@@ -11,6 +11,7 @@ import { connections } from './connections/index.ts';
 import { deadPeer } from './dead-peer/index.ts';
 import { httpSaturation } from './http-saturation/index.ts';
 import { proxyLessons } from './proxy-lessons/index.ts';
+import { connect } from './connect/index.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: each scenario has its own params type; the runner hands each its own
 export const SCENARIOS: Scenario<any>[] = [
@@ -26,6 +27,7 @@ export const SCENARIOS: Scenario<any>[] = [
   deadPeer,
   httpSaturation,
   proxyLessons,
+  connect,
 ];
 
 /** A scenario by name. */

@@ -1,0 +1,123 @@
+/**
+ * `connect`: how long a page waits for its first message. Fresh clients, one after another,
+ * are each timed from their creation to their first delivered message while the server
+ * publishes every few milliseconds; on an emulated link (`--link`) the time is also given in
+ * round trips, beside the count the protocols predict:
+ *
+ * - TCP: 1 (SYN, SYN-ACK; the request leaves with the ACK);
+ * - TLS 1.3 with `--tls`: 1 (ClientHello, ServerHello…Finished; the request leaves with the
+ *   client's Finished, RFC 8446 §2);
+ * - WebSocket: the upgrade, 1 (RFC 6455 §4.1: frames follow the 101 at once); SSE: the
+ *   request, 1 (the stream's first event follows the response head);
+ * - long and short polling: the cursor request, 1, then the first poll, 1 (the lab's clients
+ *   learn where the stream stands before they poll from it); short polling's first poll finds
+ *   nothing when no message was published in between, and then waits one interval more. The
+ *   long-polling client keeps two connections (the held poll on one, sends on the other) and its
+ *   pool opens the second for that first held poll: TCP 1 (and TLS 1) more.
+ */
+import type { TransportName, TransportResult } from '../../metrics/results.ts';
+import type { HeaderProfile } from '../../clients/contract.ts';
+import type { TransportDescriptor } from '../../transports/descriptor.ts';
+import { Session } from '../../runner/session.ts';
+import { httpLoadFlags, type FlagReader } from '../../runner/flags.ts';
+import { measuredRow, peerGap, type RunContext, type Scenario } from '../contract.ts';
+import { connectFacet } from './facet.ts';
+import type { ConnectExtra } from './schema.ts';
+import type { ConnectCalls } from './connect-child.ts';
+
+const CONNECT_CHILD = import.meta.resolve('./connect-child.ts');
+
+/** How often the server publishes while clients connect, ms: a subscribed client waits at most this for a message. */
+const PUBLISH_EVERY_MS = 2;
+
+export interface ConnectParams {
+  /** Fresh clients timed per row. */
+  fresh: number;
+  /** Short-polling interval, ms. */
+  pollIntervalMs: number;
+  /** Long-poll hold time, ms. */
+  longPollTimeoutMs: number;
+  /** Request header profile of the HTTP clients and the upgrade. */
+  headers: HeaderProfile;
+  /** The server's publishing period while clients connect, ms. */
+  publishEveryMs: number;
+}
+
+/** Round trips before the first message, as the protocols of a transport with these traits predict. */
+export function predictedRoundTrips(d: TransportDescriptor, tls: boolean): ConnectExtra['predicted'] {
+  // A peer speaks its own protocol (socket.io's handshake, websocketd's): the lab predicts only its own.
+  if (d.peer) return undefined;
+  const steps = ['TCP 1', ...(tls ? ['TLS 1.3 1'] : [])];
+  const { delivery } = d.traits;
+  if (delivery === 'frames') steps.push('upgrade 1');
+  else if (delivery === 'stream') steps.push('request 1');
+  else if (delivery === 'poll') steps.push('cursor request 1', 'first poll 1');
+  else steps.push('cursor request 1', 'second connection’s TCP 1', ...(tls ? ['its TLS 1.3 1'] : []), 'held poll 1');
+  return { roundTrips: steps.length, steps, plusInterval: delivery === 'poll' };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+export const connect: Scenario<ConnectParams> = {
+  name: 'connect',
+  summary: 'fresh clients one at a time: time to the first message, in ms and (with --link) in round trips beside the protocols’ count',
+  facet: connectFacet,
+  byNameOnly: true,
+  flags: {
+    'connect-clients': { help: 'connect: fresh clients timed one after another per row', kind: 'number', quick: 7, full: 15, min: 1, max: 1000, integer: true },
+  },
+  params: (f: FlagReader) => ({ fresh: f.num('connect-clients'), ...httpLoadFlags(f), publishEveryMs: PUBLISH_EVERY_MS }),
+  skipReason: (d) => peerGap(d, 'publish'),
+  plannedMs: (p, t) => (p.fresh + 1) * (8 * (t.link?.params.rttMs ?? 0) + (t.traits.delivery === 'poll' ? p.pollIntervalMs / 2 : 0) + 100),
+  async run(transport: TransportName, p: ConnectParams, ctx: RunContext): Promise<TransportResult> {
+    const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs }, ctx);
+    try {
+      ctx.progress(`${transport}: starting server`);
+      await s.startServer({ spareLoad: false });
+      const child = await s.startChild<ConnectCalls>('connect', CONNECT_CHILD);
+      const rttMs = s.descriptor.link?.params.rttMs ?? 0;
+      // Generous: a fresh client needs a few round trips, a short poll up to an interval more.
+      const timeoutMs = 20 * rttMs + 2 * p.pollIntervalMs + 10_000;
+      const publishMs = p.fresh * timeoutMs;
+      const publishing = s.server.ask({ type: 'publish', rate: 1000 / p.publishEveryMs, size: 64, durationMs: publishMs }, publishMs + 30_000);
+      // The publisher outlives the measurement; the session's close ends it with the server.
+      publishing.catch(() => {});
+      ctx.progress(`${transport}: timing ${p.fresh} fresh client(s)`);
+      const r = await child.ask(
+        {
+          type: 'measure',
+          client: s.loadClient,
+          baseUrl: s.baseUrl,
+          pollIntervalMs: p.pollIntervalMs,
+          headers: p.headers,
+          ...(s.ca !== undefined && { ca: s.ca }),
+          count: p.fresh,
+          timeoutMs,
+        },
+        p.fresh * (timeoutMs + 1000) + 10_000,
+      );
+      if (r.times.length === 0) throw new Error(`no fresh client got a message: ${r.errors.slice(0, 3).join('; ')}`);
+      const tls = ctx.path?.tls !== undefined;
+      const mid = median(r.times);
+      const predicted = predictedRoundTrips(s.descriptor, tls);
+      const extra: ConnectExtra = {
+        fresh: p.fresh,
+        firstMessageMs: { median: round2(mid), min: round2(Math.min(...r.times)), max: round2(Math.max(...r.times)) },
+        samplesMs: r.times.map(round2),
+        rttMs,
+        ...(rttMs > 0 && { roundTrips: round2(mid / rttMs) }),
+        ...(predicted && { predicted }),
+        tls,
+        ...(r.errors.length > 0 && { errors: r.errors }),
+      };
+      return measuredRow(transport, { extra });
+    } finally {
+      await s.close();
+    }
+  },
+};
