@@ -121,6 +121,7 @@ const SERVE_HELP = `usage: transport-lab serve <transport> [options]
 function transportArg(v: string | undefined): TransportName {
   if (v === undefined) throw new UsageError(`serve needs a transport: ${transportNames().join(', ')}`);
   if (!transportByName(v)) throw new UsageError(`unknown transport "${v}" (known: ${transportNames().join(', ')})`);
+  if (transportByName(v)!.link) throw new UsageError(`serve runs a server, not a link: serve ${transportByName(v)!.linkOf} (links are for bench --link)`);
   return v;
 }
 
