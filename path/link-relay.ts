@@ -152,11 +152,11 @@ export interface LinkRelay {
 }
 
 /**
- * Starts a relay for `params` on 127.0.0.1, a free port, forwarding to `upstreams` in turn.
- * Connection k's randomness is seeded with `seed + k`, so a run with the same seed and the same
- * order of connections draws the same jitter and losses.
+ * Starts a relay for `params` on `host` (127.0.0.1 unless given), a free port, forwarding to
+ * `upstreams` in turn. Connection k's randomness is seeded with `seed + k`, so a run with the
+ * same seed and the same order of connections draws the same jitter and losses.
  */
-export async function startRelay(params: LinkParams, upstreams: readonly Upstream[], seed: number): Promise<LinkRelay> {
+export async function startRelay(params: LinkParams, upstreams: readonly Upstream[], seed: number, host = '127.0.0.1'): Promise<LinkRelay> {
   if (upstreams.length === 0) throw new Error('a link needs a server to forward to');
   const stats: RelayStats = { connections: 0, chunks: 0, bytesUp: 0, bytesDown: 0, lostSegments: 0 };
   const open = new Set<net.Socket>();
@@ -199,7 +199,7 @@ export async function startRelay(params: LinkParams, upstreams: readonly Upstrea
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, host, () => resolve());
   });
   return {
     port: (server.address() as net.AddressInfo).port,
