@@ -28,14 +28,22 @@ export function byLink(rows: readonly TransportResult[]): TransportResult[][] {
 
 /**
  * What a transport's latency should be on a link, in RTTs, from its delivery: one-way (a push)
- * or a round trip (an echo, where the message also goes up first). Undefined when the lab has no
- * model for it.
+ * or a round trip (an echo, where the message also goes up first). A push at `ratePerSec`
+ * faster than one message per RTT finds a long poll just answered: it waits for the re-poll to
+ * arrive (half an RTT on average) before its own half. Undefined when the lab has no model.
  */
-export function expectedRoundTrips(transport: string, rttMs: number, pollIntervalMs: number | undefined, roundTrip: boolean): number | undefined {
+export function expectedRoundTrips(
+  transport: string,
+  rttMs: number,
+  pollIntervalMs: number | undefined,
+  roundTrip: boolean,
+  ratePerSec?: number,
+): number | undefined {
   const d = transportByName(transport);
   if (!d || rttMs <= 0) return undefined;
   const base = roundTrip ? 1 : 0.5;
   if (d.traits.delivery === 'poll') return pollIntervalMs === undefined ? undefined : base + pollIntervalMs / 2 / rttMs;
+  if (d.traits.delivery === 'held-request' && !roundTrip && ratePerSec !== undefined && 1000 / ratePerSec < rttMs) return base + 0.5;
   return base;
 }
 
@@ -43,6 +51,7 @@ export function expectedRoundTrips(transport: string, rttMs: number, pollInterva
 export function roundTripFindings(s: ScenarioResult, rows: readonly TransportResult[], facet: ScenarioFacet | undefined): Finding[] {
   const out: Finding[] = [];
   const interval = num(s.params['pollIntervalMs']);
+  const rate = num(s.params['rate']);
   const roundTrip = facet?.roundTrip === true;
   for (const group of byLink(rows)) {
     const { name, rttMs } = linkOf(group[0]!.transport);
@@ -50,7 +59,7 @@ export function roundTripFindings(s: ScenarioResult, rows: readonly TransportRes
     const parts = group.flatMap((r) => {
       const l = r.latencyMs;
       if (!isCompleted(r) || !l) return [];
-      const e = expectedRoundTrips(r.transport, rttMs, interval, roundTrip);
+      const e = expectedRoundTrips(r.transport, rttMs, interval, roundTrip, rate);
       return [`${r.transport} ${fmtFixed(l.p50 / rttMs, 2)} / ${fmtFixed(l.p99 / rttMs, 2)}${e !== undefined ? ` (model ${fmtFixed(e, 2)})` : ''}`];
     });
     if (parts.length === 0) continue;
@@ -60,7 +69,7 @@ export function roundTripFindings(s: ScenarioResult, rows: readonly TransportRes
       topic: 'latency',
       text: `${s.name} over ${name} (RTT ${fmtDuration(rttMs)}): ${roundTrip ? 'round-trip ' : ''}p50 / p99 in round trips: ${parts.join('; ')}. The model: ${
         roundTrip ? 'a round trip' : 'half a round trip'
-      } for SSE, WebSocket and a long poll already held${interval !== undefined ? `, plus half the ${fmtDuration(interval)} poll interval for short polling` : ''}; a long poll answered pays a re-poll round trip before the next message can come.`,
+      } for SSE, WebSocket and a long poll already held${interval !== undefined ? `, plus half the ${fmtDuration(interval)} poll interval for short polling` : ''}; a long poll just answered is re-sent first, so when messages come faster than one per RTT a push waits half an RTT more on average.`,
     });
   }
   return out;

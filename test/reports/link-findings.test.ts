@@ -35,6 +35,9 @@ test('the model in round trips: RTT/2 for a stream, plus half the interval for s
   assert.equal(expectedRoundTrips('sse@3g', 300, 1000, true), 1);
   assert.ok(Math.abs(expectedRoundTrips('polling@3g', 300, 1000, false)! - (0.5 + 500 / 300)) < 1e-9);
   assert.equal(expectedRoundTrips('polling', 0, 1000, false), undefined, 'no link, no round trips');
+  // 50 msg/s is faster than one per 300 ms: a long poll is mostly being re-sent when a message comes.
+  assert.equal(expectedRoundTrips('long-polling@3g', 300, 1000, false, 50), 1);
+  assert.equal(expectedRoundTrips('long-polling@3g', 300, 1000, false, 1), 0.5);
 });
 
 test('latency findings compare rows of one link; a link gets its p50 / p99 in round trips beside the model', () => {
