@@ -166,6 +166,9 @@ export function parseLinks(text: string): LinkProfile[] {
   };
   for (const item of items) {
     if (item.includes('=')) {
+      // A key the current custom link already has begins the next one (`rtt=50ms,rtt=100ms`: two links).
+      const key = item.slice(0, item.indexOf('='));
+      if (custom.some((c) => c.startsWith(`${key}=`))) flush();
       custom.push(item);
       continue;
     }
