@@ -76,6 +76,12 @@ test('bench --link with a bad value: one line naming the flag, exit 2', () => {
   }
 });
 
+test('serve with a link row: one line pointing at the plain row, exit 2', () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'run.ts', 'serve', 'sse@3g'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr.trim(), /^transport-lab: serve runs a server, not a link: serve sse \(links are for bench --link\)$/);
+});
+
 test('links are a row dimension: <row>@<link>, loopback keeping the plain row, and results files accept them', () => {
   const rows = withLinks(['sse', 'websocket'], parseLinks('loopback,3g,rtt=100ms'));
   assert.deepEqual(rows, ['sse', 'sse@3g', 'sse@rtt100', 'websocket', 'websocket@3g', 'websocket@rtt100']);
