@@ -148,6 +148,8 @@ class Lane {
 export interface LinkRelay {
   port: number;
   stats(): RelayStats;
+  /** Resets every open connection at once, both sides (as a path that went away): how many it reset. */
+  drop(): number;
   close(): Promise<void>;
 }
 
@@ -204,6 +206,13 @@ export async function startRelay(params: LinkParams, upstreams: readonly Upstrea
   return {
     port: (server.address() as net.AddressInfo).port,
     stats: () => ({ ...stats, lostSegments: models.reduce((a, m) => a + m.lost, 0) }),
+    drop: () => {
+      const n = open.size;
+      for (const l of lanes) l.stop();
+      // A reset, not a FIN: the clients see the connection fail, as when a path goes away.
+      for (const s of open) s.resetAndDestroy();
+      return n;
+    },
     close: async () => {
       for (const l of lanes) l.stop();
       for (const s of open) s.destroy();

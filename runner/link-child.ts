@@ -19,6 +19,11 @@ serveParent<LinkCalls>(
       if (!relay) throw new Error('the link relay has not started');
       return { stats: relay.stats() };
     },
+    drop() {
+      if (!relay) throw new Error('the link relay has not started');
+      const atNs = Number(process.hrtime.bigint());
+      return { connections: relay.drop(), atNs };
+    },
   },
   async () => {
     await relay?.close();

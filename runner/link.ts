@@ -19,6 +19,8 @@ export type LinkCalls = {
   init: { req: { params: LinkParams; upstreams: Upstream[]; seed: number }; reply: { port: number; pid: number } };
   /** What the relay has carried so far. */
   stats: { req: Record<never, never>; reply: { stats: RelayStats } };
+  /** Resets every open connection; `atNs`: when, on the monotonic clock every process of the host shares. */
+  drop: { req: Record<never, never>; reply: { connections: number; atNs: number } };
 };
 
 /** The seed of every link's randomness unless `LAB_LINK_SEED` gives another: runs draw the same jitter and losses. */
@@ -43,6 +45,12 @@ export class LinkHop {
     const child = track(new Child<LinkCalls>(`link ${profile.name}`, LINK_CHILD));
     const ready = await child.ask({ type: 'init', params: profile.params, upstreams, seed: linkSeed() }, 30_000);
     return new LinkHop(profile, child, ready.port);
+  }
+
+  /** Resets every connection through the link at once; when it happened (monotonic ns) and how many. */
+  async drop(): Promise<{ connections: number; atNs: number }> {
+    const r = await this.child.ask({ type: 'drop' }, 10_000);
+    return { connections: r.connections, atNs: r.atNs };
   }
 
   /** The measured phase begins: CPU and counts from here. */

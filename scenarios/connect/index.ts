@@ -24,11 +24,19 @@ import { measuredRow, peerGap, type RunContext, type Scenario } from '../contrac
 import { connectFacet } from './facet.ts';
 import type { ConnectExtra } from './schema.ts';
 import type { ConnectCalls } from './connect-child.ts';
+import type { Child } from '../../runner/child.ts';
 
 const CONNECT_CHILD = import.meta.resolve('./connect-child.ts');
 
 /** How often the server publishes while clients connect, ms: a subscribed client waits at most this for a message. */
 const PUBLISH_EVERY_MS = 2;
+
+/**
+ * On a link the publishing period is a twentieth of the RTT (0.05 RTT of wait at most): a
+ * poll's first answer carries what was published since its cursor was taken, and at 2 ms over a
+ * 300 ms RTT that is about 30 KB, 150 ms of a 3G downlink before the first message is whole.
+ */
+const PUBLISH_RTT_SHARE = 1 / 20;
 
 export interface ConnectParams {
   /** Fresh clients timed per row. */
@@ -63,6 +71,46 @@ const median = (xs: number[]) => {
 };
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
+/** How a transport's own client comes back after its connections were reset, in words. */
+function reconnectRule(d: TransportDescriptor): string | undefined {
+  switch (d.traits.delivery) {
+    case 'stream':
+      return 'waits the server’s retry: time (EventSource rules), then TCP, TLS when on, and the request, resuming with Last-Event-ID';
+    case 'held-request':
+      return 'retries its poll on a new connection after a short back-off (TCP, TLS when on, the poll), from its cursor';
+    case 'poll':
+      return 'its next scheduled poll opens a new connection (up to one interval, then TCP, TLS when on, the poll)';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * One client held, every connection through the link reset at once, then the time from the
+ * reset to the first message sent after it: for the transports whose clients come back by
+ * themselves. The lab's WebSocket clients do not, and are not timed.
+ */
+async function reconnectAfterDrop(s: Session, child: Child<ConnectCalls>, p: ConnectParams, timeoutMs: number): Promise<ConnectExtra['reconnect']> {
+  const rule = reconnectRule(s.descriptor);
+  if (!rule || s.descriptor.peer || !s.link)
+    return { ms: null, rule: 'does not reconnect by itself (the lab’s WebSocket clients leave that to the application)' };
+  await child.ask(
+    {
+      type: 'hold',
+      client: s.loadClient,
+      baseUrl: s.baseUrl,
+      pollIntervalMs: p.pollIntervalMs,
+      headers: p.headers,
+      ...(s.ca !== undefined && { ca: s.ca }),
+      timeoutMs,
+    },
+    timeoutMs + 5000,
+  );
+  const dropped = await s.link.drop();
+  const r = await child.ask({ type: 'next', afterNs: dropped.atNs, timeoutMs }, timeoutMs + 5000);
+  return { ms: r.ms === null ? null : round2(r.ms), rule: r.why ?? rule };
+}
+
 export const connect: Scenario<ConnectParams> = {
   name: 'connect',
   summary: 'fresh clients one at a time: time to the first message, in ms and (with --link) in round trips beside the protocols’ count',
@@ -84,7 +132,8 @@ export const connect: Scenario<ConnectParams> = {
       // Generous: a fresh client needs a few round trips, a short poll up to an interval more.
       const timeoutMs = 20 * rttMs + 2 * p.pollIntervalMs + 10_000;
       const publishMs = p.fresh * timeoutMs;
-      const publishing = s.server.ask({ type: 'publish', rate: 1000 / p.publishEveryMs, size: 64, durationMs: publishMs }, publishMs + 30_000);
+      const everyMs = Math.max(p.publishEveryMs, rttMs * PUBLISH_RTT_SHARE);
+      const publishing = s.server.ask({ type: 'publish', rate: 1000 / everyMs, size: 64, durationMs: publishMs }, publishMs + 30_000);
       // The publisher outlives the measurement; the session's close ends it with the server.
       publishing.catch(() => {});
       ctx.progress(`${transport}: timing ${p.fresh} fresh client(s)`);
@@ -102,6 +151,7 @@ export const connect: Scenario<ConnectParams> = {
         p.fresh * (timeoutMs + 1000) + 10_000,
       );
       if (r.times.length === 0) throw new Error(`no fresh client got a message: ${r.errors.slice(0, 3).join('; ')}`);
+      const reconnect = s.link ? await reconnectAfterDrop(s, child, p, timeoutMs) : undefined;
       const tls = ctx.path?.tls !== undefined;
       const mid = median(r.times);
       const predicted = predictedRoundTrips(s.descriptor, tls);
@@ -113,7 +163,9 @@ export const connect: Scenario<ConnectParams> = {
         ...(rttMs > 0 && { roundTrips: round2(mid / rttMs) }),
         ...(predicted && { predicted }),
         tls,
+        publishEveryMs: round2(everyMs),
         ...(r.errors.length > 0 && { errors: r.errors }),
+        ...(reconnect && { reconnect }),
       };
       return measuredRow(transport, { extra });
     } finally {

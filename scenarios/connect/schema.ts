@@ -27,8 +27,15 @@ const ConnectExtraSchema = z.object({
   predicted: opt(PredictedSchema),
   /** Whether the run was over TLS. */
   tls: z.boolean(),
+  /** How often the server published while the clients connected, ms (a twentieth of the RTT on a link, at least 2 ms). */
+  publishEveryMs: opt(z.number()),
   /** Clients that got no message, with why. */
   errors: opt(z.array(z.string())),
+  /**
+   * With a link: every connection reset at once, then the time to the first message sent after
+   * it, ms (null: none came, or the client does not reconnect by itself), and the client's rule.
+   */
+  reconnect: opt(z.object({ ms: z.number().nullable(), rule: z.string() })),
 });
 
 /** `extra` of a connect row. */

@@ -40,6 +40,15 @@ for (const tls of [false, true]) {
       assert.equal(x.tls, tls);
       assert.equal(x.samplesMs?.length, P.fresh);
       assert.equal(matches(x), true, `${x.roundTrips} round trips against ${x.predicted?.roundTrips} predicted`);
+      // After every connection was reset: the HTTP clients come back by themselves, the WebSocket ones do not.
+      const back = x.reconnect!;
+      tc.diagnostic(`after the reset: ${back.ms} ms (${back.rule})`);
+      if (transport(t).traits.delivery === 'frames') assert.equal(back.ms, null);
+      else {
+        // At least the new connection's round trips (TCP, TLS, the request), at most the client's wait plus a few more.
+        const least = (tls ? 3 : 2) * 100;
+        assert.ok(back.ms !== null && back.ms >= least - 5 && back.ms < 3000 + 6 * 100, `${t}: ${back.ms} ms after the reset`);
+      }
     });
   }
 }
