@@ -41,6 +41,8 @@ export function expectedRoundTrips(
 ): number | undefined {
   const d = transportByName(transport);
   if (!d || rttMs <= 0) return undefined;
+  // An echo sent up by POST takes its connection for a whole round trip: faster than one per RTT they queue, and no count holds.
+  if (roundTrip && d.traits.upward === 'post' && ratePerSec !== undefined && 1000 / ratePerSec < rttMs) return undefined;
   const base = roundTrip ? 1 : 0.5;
   if (d.traits.delivery === 'poll') return pollIntervalMs === undefined ? undefined : base + pollIntervalMs / 2 / rttMs;
   if (d.traits.delivery === 'held-request' && !roundTrip && ratePerSec !== undefined && 1000 / ratePerSec < rttMs) return base + 0.5;
@@ -60,7 +62,9 @@ export function roundTripFindings(s: ScenarioResult, rows: readonly TransportRes
       const l = r.latencyMs;
       if (!isCompleted(r) || !l) return [];
       const e = expectedRoundTrips(r.transport, rttMs, interval, roundTrip, rate);
-      return [`${r.transport} ${fmtFixed(l.p50 / rttMs, 2)} / ${fmtFixed(l.p99 / rttMs, 2)}${e !== undefined ? ` (model ${fmtFixed(e, 2)})` : ''}`];
+      const model =
+        e !== undefined ? ` (model ${fmtFixed(e, 2)})` : roundTrip && transportByName(r.transport)?.traits.upward === 'post' ? ' (its POSTs queue)' : '';
+      return [`${r.transport} ${fmtFixed(l.p50 / rttMs, 2)} / ${fmtFixed(l.p99 / rttMs, 2)}${model}`];
     });
     if (parts.length === 0) continue;
     out.push({
@@ -69,7 +73,11 @@ export function roundTripFindings(s: ScenarioResult, rows: readonly TransportRes
       topic: 'latency',
       text: `${s.name} over ${name} (RTT ${fmtDuration(rttMs)}): ${roundTrip ? 'round-trip ' : ''}p50 / p99 in round trips: ${parts.join('; ')}. The model: ${
         roundTrip ? 'a round trip' : 'half a round trip'
-      } for SSE, WebSocket and a long poll already held${interval !== undefined ? `, plus half the ${fmtDuration(interval)} poll interval for short polling` : ''}; a long poll just answered is re-sent first, so when messages come faster than one per RTT a push waits half an RTT more on average.`,
+      } for SSE, WebSocket and a long poll already held${interval !== undefined ? `, plus half the ${fmtDuration(interval)} poll interval for short polling` : ''}; a long poll just answered is re-sent first, so when messages come faster than one per RTT a push waits half an RTT more on average${
+        roundTrip && rate !== undefined && 1000 / rate < rttMs
+          ? `; an echo sent up by POST holds its connection for a round trip, so at ${fmtFixed(rate, 0)} msg/s per client (more than one per RTT) the POSTs queue`
+          : ''
+      }.`,
     });
   }
   return out;

@@ -38,6 +38,9 @@ test('the model in round trips: RTT/2 for a stream, plus half the interval for s
   // 50 msg/s is faster than one per 300 ms: a long poll is mostly being re-sent when a message comes.
   assert.equal(expectedRoundTrips('long-polling@3g', 300, 1000, false, 50), 1);
   assert.equal(expectedRoundTrips('long-polling@3g', 300, 1000, false, 1), 0.5);
+  // An echo sent up by POST faster than one per RTT queues behind its own requests: no count is claimed.
+  assert.equal(expectedRoundTrips('sse@3g', 300, 1000, true, 5), undefined);
+  assert.equal(expectedRoundTrips('websocket@3g', 300, 1000, true, 5), 1);
 });
 
 test('latency findings compare rows of one link; a link gets its p50 / p99 in round trips beside the model', () => {
