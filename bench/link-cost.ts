@@ -95,8 +95,8 @@ async function profile(name: string): Promise<void> {
   const c = await connect(h.port);
   let got = 0;
   c.on('data', (b: Buffer) => (got += b.length));
-  // Past the handshake's RTT and the first propagation before measuring.
-  await new Promise((r) => setTimeout(r, link.params.rttMs * 2 + 200));
+  // Past the handshake's RTT, the first propagation and the sender's start (its socket buffers grow) before measuring.
+  await new Promise((r) => setTimeout(r, link.params.rttMs * 3 + 1000));
   const got0 = got;
   const cpu0 = cpuOf(h);
   const t0 = performance.now();

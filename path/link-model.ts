@@ -7,7 +7,7 @@
  * - propagation: RTT/2;
  * - bandwidth: the bytes are serialised one after another at the link's rate (a token bucket one
  *   segment deep), so a burst waits behind itself as in a router's buffer; the relay stops
- *   reading from the sender while more than `QUEUE_BYTES` wait, and the sender's own socket
+ *   reading from the sender while more than `queueBytes` wait, and the sender's own socket
  *   buffer then fills as a real sender's does behind a full link;
  * - jitter: an extra delay drawn per chunk, never letting a byte overtake one sent before it;
  * - loss as TCP shows it to the application: a lost segment arrives one retransmission timeout
@@ -24,8 +24,14 @@ export const SEGMENT_BYTES = 1448;
 /** Linux's least retransmission timeout, ms (TCP_RTO_MIN): an RTO is at least this above the RTT. */
 export const MIN_RTO_MS = 200;
 
-/** Bytes the relay holds per direction before it stops reading from the sender (the router buffer). */
+/** The least the relay holds per direction before it stops reading from the sender (the router buffer), bytes. */
 export const QUEUE_BYTES = 64 * 1024;
+
+/**
+ * The queue also holds this much of the link's time, ms: a fast link drains 64 KiB in a few
+ * milliseconds, less than the relay's timers can be trusted to refill it in, and would idle.
+ */
+export const QUEUE_MS = 20;
 
 /** Pieces whose arrivals lie closer than this, ms, are delivered as one write, at the later one's time. */
 const MERGE_MS = 1;
@@ -65,6 +71,8 @@ export class LinkDirection {
   chunks = 0;
   private readonly msPerByte: number;
   private readonly oneWayMs: number;
+  /** Bytes this direction's queue holds: 64 KiB, or 20 ms at its rate when that is more. */
+  readonly queueBytes: number;
   private readonly rto: number;
 
   /**
@@ -78,6 +86,7 @@ export class LinkDirection {
     private readonly random: () => number,
   ) {
     this.msPerByte = bps > 0 ? 8000 / bps : 0;
+    this.queueBytes = Math.max(QUEUE_BYTES, Math.round((bps / 8000) * QUEUE_MS));
     this.oneWayMs = p.rttMs / 2;
     this.rto = rtoMs(p);
     this.freeAt = notBefore;

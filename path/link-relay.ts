@@ -8,7 +8,7 @@
  * pieces wait in arrival order (the model never reorders), and the timer is set for the head only.
  */
 import net from 'node:net';
-import { LinkDirection, QUEUE_BYTES, seededRandom } from './link-model.ts';
+import { LinkDirection, seededRandom } from './link-model.ts';
 import type { LinkParams } from './links.ts';
 
 /** Where the relay forwards to; several are taken in turn, connection by connection (a clustered server's addresses). */
@@ -74,7 +74,7 @@ class Lane {
       start = piece.end;
     }
     // A full queue in front of the link: the sender waits, as behind a router's full buffer.
-    if (this.model.backlog(now) > QUEUE_BYTES || this.to.writableNeedDrain) {
+    if (this.model.backlog(now) > this.model.queueBytes || this.to.writableNeedDrain) {
       this.paused = true;
       this.from.pause();
     }
@@ -119,13 +119,13 @@ class Lane {
   private maybeResume(): void {
     if (!this.paused || this.resumeTimer || this.to.writableNeedDrain) return;
     const now = performance.now();
-    if (this.model.backlog(now) > QUEUE_BYTES / 2) {
+    if (this.model.backlog(now) > this.model.queueBytes / 2) {
       this.resumeTimer = setTimeout(
         () => {
           this.resumeTimer = undefined;
           this.maybeResume();
         },
-        Math.max(1, Math.ceil(this.model.queueBelowAt(QUEUE_BYTES / 2) - now)),
+        Math.max(1, Math.ceil(this.model.queueBelowAt(this.model.queueBytes / 2) - now)),
       );
       return;
     }

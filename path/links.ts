@@ -4,7 +4,7 @@
  * `rtt=100ms,down=10mbit,up=2mbit,jitter=5ms,loss=1%`. A link is data; the emulator that applies
  * it is runner/link-child.ts, its model path/link-model.ts.
  */
-import { MIN_RTO_MS, QUEUE_BYTES } from './link-model.ts';
+import { MIN_RTO_MS, QUEUE_BYTES, QUEUE_MS } from './link-model.ts';
 
 /** One emulated link, per connection and per direction (down: server → client, up: client → server). */
 export interface LinkParams {
@@ -196,5 +196,5 @@ export function describeLink(p: LinkParams): string {
  * applies (per connection and direction; README "Links" says where it differs from a kernel's).
  */
 export function linkInWords(l: LinkProfile): string {
-  return `${describeLink(l.params)} (${l.source}); emulated per connection and direction by the lab's relay: RTT/2 each way, serialised at the rate behind a ${QUEUE_BYTES / 1024} KiB queue, in-order jitter, a lost segment and all behind it late by one RTO (RTT + ${MIN_RTO_MS} ms), first bytes one RTT late for the handshake`;
+  return `${describeLink(l.params)} (${l.source}); emulated per connection and direction by the lab's relay: RTT/2 each way, serialised at the rate behind a queue of ${QUEUE_BYTES / 1024} KiB or ${QUEUE_MS} ms of the rate, whichever is more, in-order jitter, a lost segment and all behind it late by one RTO (RTT + ${MIN_RTO_MS} ms), first bytes one RTT late for the handshake`;
 }
