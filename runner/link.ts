@@ -24,7 +24,7 @@ export type LinkCalls = {
 };
 
 /** The seed of every link's randomness unless `LAB_LINK_SEED` gives another: runs draw the same jitter and losses. */
-function linkSeed(env: NodeJS.ProcessEnv = process.env): number {
+export function linkSeed(env: NodeJS.ProcessEnv = process.env): number {
   const s = Number(env['LAB_LINK_SEED']);
   return Number.isInteger(s) ? s : 27_182;
 }

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, test } from 'node:test';
-import { LinkHop } from '../../runner/link.ts';
+import { LinkHop, linkSeed } from '../../runner/link.ts';
 import { linkNamed, parseLinkParams, customLinkName, type LinkProfile } from '../../path/links.ts';
-import { rtoMs, SEGMENT_BYTES } from '../../path/link-model.ts';
+import { rtoMs, SEGMENT_BYTES, seededRandom } from '../../path/link-model.ts';
 
 const hops: LinkHop[] = [];
 const servers: net.Server[] = [];
@@ -58,7 +58,8 @@ test('rtt=100ms: a 64-byte ping-pong measures 100 ms ± 2 ms; the first one pays
   }
   c.destroy();
   // Request 1.5 RTT after connecting (SYN, SYN-ACK unseen, then the data), the answer RTT/2 later.
-  assert.ok(Math.abs(rtts[0]! - 200) <= 10, `first round trip ${rtts[0]} ms, expected 200 ± 10`);
+  // Never under two RTTs; over by what a busy machine adds to a connect and an accept (+20 ms allowed).
+  assert.ok(rtts[0]! >= 198 && rtts[0]! <= 220, `first round trip ${rtts[0]} ms, expected 200 (−2, +20)`);
   const steady = rtts.slice(1);
   t.diagnostic(`round trips, ms: ${rtts.map((x) => x.toFixed(2)).join(', ')}`);
   assert.ok(Math.abs(median(steady) - 100) <= 2, `median round trip ${median(steady)} ms (${steady.map((x) => x.toFixed(1)).join(', ')})`);
@@ -127,12 +128,20 @@ test('loss=5%: about 5 % of segment-sized chunks wait one RTO, and no byte is lo
   await done;
   await new Promise((r) => setTimeout(r, 50));
   const rto = rtoMs(parseLinkParams('rtt=40ms'));
-  // A chunk is late by the RTO itself when lost, or by what is left of one ahead of it (head-of-line blocking).
+  // The relay draws loss per segment from its seeded generator (connection 0 of this relay: the
+  // run's seed), each chunk here being one segment: the same draws say which chunks it lost.
+  const draw = seededRandom(linkSeed());
+  const lostChunks = Array.from({ length: chunks }, () => draw() < 0.05);
   const delays = arrivals.map((t, k) => t - sentAt[k]! - 20);
-  const ownRto = delays.filter((d, k) => d >= rto - 5 && (k === 0 || delays[k - 1]! < d - gapMs * 2));
+  t.diagnostic(`${lost} lost of ${chunks} (the seed says ${lostChunks.filter(Boolean).length}); RTO ${rto} ms`);
+  assert.equal(lost, lostChunks.filter(Boolean).length, 'the relay lost the segments its seed says');
   assert.ok(lost >= chunks * 0.025 && lost <= chunks * 0.08, `${lost} of ${chunks} segments lost (expected about 5 %)`);
-  assert.ok(Math.abs(ownRto.length - lost) <= 2, `${ownRto.length} chunks late by a full RTO of their own, ${lost} lost`);
-  t.diagnostic(`${lost} lost of ${chunks}; ${ownRto.length} late by their own RTO (${rto} ms)`);
+  // Each lost chunk arrives one RTO late (never earlier); a chunk with no loss in the RTO before it, on time.
+  for (let k = 0; k < chunks; k++) {
+    if (lostChunks[k]) assert.ok(delays[k]! >= rto - 3, `chunk ${k} was lost and came ${delays[k]!.toFixed(1)} ms late, under the ${rto} ms RTO`);
+    const behind = lostChunks.some((l, j) => l && j <= k && sentAt[j]! + rto > sentAt[k]!);
+    if (!behind) assert.ok(delays[k]! < rto / 2, `chunk ${k}, behind no loss, came ${delays[k]!.toFixed(1)} ms late`);
+  }
   const blocked = delays.filter((d) => d > gapMs * 2).length;
   assert.ok(blocked > lost, `chunks behind a lost one wait too: ${blocked} late against ${lost} lost`);
 });
