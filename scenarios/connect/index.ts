@@ -57,9 +57,11 @@ export function predictedRoundTrips(d: TransportDescriptor, tls: boolean): Conne
   if (d.peer) return undefined;
   const steps = ['TCP 1', ...(tls ? ['TLS 1.3 1'] : [])];
   const { delivery } = d.traits;
-  if (delivery === 'frames') steps.push('upgrade 1');
+  // Over HTTP/2 every request of a page shares its one connection (and a WebSocket is an extended CONNECT on it, RFC 8441 §4).
+  const h2 = d.httpServer === 'h2';
+  if (delivery === 'frames') steps.push(h2 ? 'extended CONNECT 1' : 'upgrade 1');
   else if (delivery === 'stream') steps.push('request 1');
-  else if (delivery === 'poll') steps.push('cursor request 1', 'first poll 1');
+  else if (delivery === 'poll' || h2) steps.push('cursor request 1', delivery === 'poll' ? 'first poll 1' : 'held poll 1');
   else steps.push('cursor request 1', 'second connection’s TCP 1', ...(tls ? ['its TLS 1.3 1'] : []), 'held poll 1');
   return { roundTrips: steps.length, steps, plusInterval: delivery === 'poll' };
 }
@@ -152,7 +154,8 @@ export const connect: Scenario<ConnectParams> = {
       );
       if (r.times.length === 0) throw new Error(`no fresh client got a message: ${r.errors.slice(0, 3).join('; ')}`);
       const reconnect = s.link ? await reconnectAfterDrop(s, child, p, timeoutMs) : undefined;
-      const tls = ctx.path?.tls !== undefined;
+      // An h2 row is over TLS even when the run is not (the session gives it a certificate): the client's trust says which.
+      const tls = s.ca !== undefined;
       const mid = median(r.times);
       const predicted = predictedRoundTrips(s.descriptor, tls);
       const extra: ConnectExtra = {
