@@ -59,7 +59,9 @@ export function predictedRoundTrips(d: TransportDescriptor, tls: boolean): Conne
   const { delivery } = d.traits;
   // Over HTTP/2 every request of a page shares its one connection (and a WebSocket is an extended CONNECT on it, RFC 8441 §4).
   const h2 = d.httpServer === 'h2';
-  if (delivery === 'frames') steps.push(h2 ? 'extended CONNECT 1' : 'upgrade 1');
+  // RFC 8441 §3: the client may send an extended CONNECT only once the server's SETTINGS said
+  // SETTINGS_ENABLE_CONNECT_PROTOCOL, and the server sends them after its TLS handshake ends.
+  if (delivery === 'frames') steps.push(...(h2 ? ['server SETTINGS 1', 'extended CONNECT 1'] : ['upgrade 1']));
   else if (delivery === 'stream') steps.push('request 1');
   else if (delivery === 'poll' || h2) steps.push('cursor request 1', delivery === 'poll' ? 'first poll 1' : 'held poll 1');
   else steps.push('cursor request 1', 'second connection’s TCP 1', ...(tls ? ['its TLS 1.3 1'] : []), 'held poll 1');

@@ -25,6 +25,9 @@ test('the predicted round trips follow the delivery: upgrade or request after TC
   assert.equal(steps('long-polling', false)!.roundTrips, 4);
   assert.equal(steps('long-polling', true)!.roundTrips, 6);
   assert.equal(steps('websocket@3g', false)!.roundTrips, 2, 'a link row predicts as its transport');
+  // HTTP/2: one connection per page; a WebSocket waits for the server's SETTINGS before its extended CONNECT.
+  assert.equal(steps('long-polling-h2', true)!.roundTrips, 4);
+  assert.deepEqual(steps('websocket-h2', true)!.steps, ['TCP 1', 'TLS 1.3 1', 'server SETTINGS 1', 'extended CONNECT 1']);
 });
 
 for (const tls of [false, true]) {
