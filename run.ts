@@ -29,7 +29,7 @@ import { ensurePeer } from './transports/peers.ts';
 import { nodeCounts, withRunRedis } from './cluster/run.ts';
 import { createServerFor } from './transports/load.ts';
 import type { Delivery } from './transports/descriptor.ts';
-import { runBench, type PlannedScenario } from './runner/bench.ts';
+import { ownTrials, runBench, type PlannedScenario } from './runner/bench.ts';
 import { type CpuPlan, coreCount, planCpus, tasksetAvailable } from './runner/cpus.ts';
 import { SCENARIOS, SCENARIO_GROUPS, scenarioByName } from './scenarios/index.ts';
 import { SHARED_FLAGS, flagHelp, readFlags } from './runner/flags.ts';
@@ -81,7 +81,10 @@ function benchHelp(): string {
     '                               Redis backplane (rows <transport>-nN; Redis is started and stopped by the run)',
     '  --agents LIST                load agents (transport-lab agent --redis URL --name NAME) to run the load processes on',
     '  --redis URL                  the Redis the agents listen on (also the backplane of --nodes rows); needed with --agents',
+    '                               (or LAB_REDIS_URL, which keeps a password out of ps and results.json)',
     '  --server-host ADDR           address the server listens on and agents connect to (default 127.0.0.1)',
+    '  --secret S                   the secret the agents were started with (or LAB_AGENT_SECRET, which ps does not show)',
+    '  --agents-insecure            speak to agents started with --insecure, without a secret',
     '',
     'the path between clients and server:',
     '  --via nginx                  put nginx (scripts/ensure-nginx.sh) in front of every server; adds the proxy-lessons scenario',
@@ -151,6 +154,8 @@ function benchOptions() {
     redis: { type: 'string' },
     'server-host': { type: 'string' },
     link: { type: 'string' },
+    secret: { type: 'string' },
+    'agents-insecure': { type: 'boolean' },
   };
   for (const name of Object.keys(SHARED_FLAGS)) opts[name] = { type: 'string' };
   for (const sc of SCENARIOS) for (const name of Object.keys(sc.flags ?? {})) opts[name] = { type: 'string' };
@@ -211,15 +216,20 @@ async function bench(argv: string[]): Promise<number> {
   const reader = readFlags(allSpecs, values, profile);
   const planned: PlannedScenario[] = chosen.map((n) => {
     const scenario = scenarioByName(n)!;
-    return { scenario, params: scenario.params(reader, profile) };
+    const own = ownTrials(scenario, profile, str('repeat') !== undefined);
+    return { scenario, params: scenario.params(reader, profile), ...(own !== undefined && { repeat: own }) };
   });
   const out = path.resolve(str('out') ?? path.join('reports', 'out', new Date().toISOString().replace(/[:.]/g, '-')));
   await mkdir(out, { recursive: true });
-  const command = ['transport-lab', 'bench', ...argv].join(' ');
+  const { controllerSecret, redactArgs } = await import('./agents/cli.ts');
+  const command = ['transport-lab', 'bench', ...redactArgs(argv)].join(' ');
   const agents = str('agents')?.split(',').filter(Boolean) ?? [];
-  if (agents.length && !str('redis')) throw new UsageError('--agents needs --redis URL: the Redis the agents listen on');
+  // The URL may carry Redis's password: from the environment it stays out of ps and results.json.
+  const redis = str('redis') ?? process.env['LAB_REDIS_URL'];
+  if (agents.length && !redis) throw new UsageError('--agents needs --redis URL (or LAB_REDIS_URL): the Redis the agents listen on');
+  const agentSecret = agents.length ? controllerSecret(str('secret'), values['agents-insecure'] === true) : undefined;
   const serverHost = str('server-host');
-  const { results, interrupted } = await withRunRedis(transports, str('redis'), (redisUrl) =>
+  const { results, interrupted } = await withRunRedis(transports, redis, (redisUrl) =>
     runBench({
       scenarios: planned,
       transports,
@@ -233,6 +243,7 @@ async function bench(argv: string[]): Promise<number> {
         ...(values['h2c'] === true && { h2c: true }),
         ...(redisUrl && { redisUrl }),
         ...(agents.length && { agents }),
+        ...(agentSecret && { agentSecret }),
         ...(serverHost && { serverHost }),
       },
     }),
@@ -373,26 +384,6 @@ async function serve(argv: string[]): Promise<number> {
   return serveUntilSignal(() => server.close());
 }
 
-const AGENT_HELP = `usage: transport-lab agent --redis URL [--name NAME]
-
-Runs load processes for a bench on another host (bench --agents NAME --redis URL). It waits on
-the stream lab:agent:NAME in that Redis, runs the share of the load it is handed and sends back
-what it measured (latency histograms encoded, merged exactly by the controller).
-  --redis URL   the run's Redis (required)
-  --name NAME   this agent's name (default: the host name)`;
-
-async function agentCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { help: { type: 'boolean', short: 'h' }, redis: { type: 'string' }, name: { type: 'string' } });
-  if (values.help) {
-    console.log(AGENT_HELP);
-    return 0;
-  }
-  if (!values.redis) throw new UsageError('agent needs --redis URL');
-  const { runAgent } = await import('./agents/agent.ts');
-  const { hostname } = await import('node:os');
-  return runAgent(values.redis, values.name ?? hostname());
-}
-
 /** The version in package.json, read beside this file so it holds wherever the command is started from. */
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version?: string };
@@ -423,7 +414,7 @@ async function main(argv: string[]): Promise<number> {
     case 'exec':
       return execCommand(rest);
     case 'agent':
-      return agentCommand(rest);
+      return (await import('./agents/cli.ts')).agentCommand(rest);
     default:
       throw new UsageError(`unknown command "${command}" (commands: bench, serve, report, demo, exec, agent)`);
   }

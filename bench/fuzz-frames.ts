@@ -18,18 +18,10 @@ import { encodeClosePayload, encodeFrame, Opcode } from '../protocol/frame.ts';
 import { ProtocolError } from '../protocol/errors.ts';
 import { FrameParser, parseChunks, type ParserEvent, type ParserHandler, type ParserOptions } from '../protocol/parser.ts';
 import { PerMessageDeflate, type DeflateParams } from '../protocol/deflate.ts';
+import { seededRandom } from '../clients/reconnect.ts';
 
-/** mulberry32: small, fast, seeded PRNG returning floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: small, fast, seeded PRNG returning floats in [0, 1) (the reconnect policies' generator). */
+export const prng = seededRandom;
 
 /** Cuts `bytes` at random places into chunks (at least one chunk, possibly empty ones). */
 export function randomSplit(bytes: Buffer, rand: () => number, maxChunk = 64): Buffer[] {

@@ -4,6 +4,7 @@
  * sends messages upward (a POST for HTTP transports, a frame for WebSocket).
  */
 import type { Dispatcher } from 'undici';
+import type { ReconnectPolicyName } from './reconnect.ts';
 
 /** Which request headers the HTTP clients send. */
 export type HeaderProfile = 'minimal' | 'browser';
@@ -15,10 +16,25 @@ export interface ClientOptions {
   clientId: string;
   /** Called for every message, with `process.hrtime.bigint()` taken on receipt. */
   onMessage: (data: string, recvNs: bigint) => void;
+  /**
+   * Load processes: called instead of `onMessage` by a client that holds each message as bytes
+   * (UTF-8 for text; valid only during the call), so it need not make a string of every message.
+   */
+  onMessageBytes?: (data: Uint8Array, recvNs: bigint) => void;
   /** Called for a gap (messages the server no longer holds). */
   onGap?: (from: number, to: number) => void;
   /** Called for an error the client recovers from (it retries); fatal ones reject start(). */
   onError?: (err: Error) => void;
+  /** Called whenever the client has a working connection again: a stream or WebSocket opened, a poll answered. */
+  onConnected?: () => void;
+  /** Called when an event stream ended without an error (a server's goodbye); errors go to `onError`. */
+  onDropped?: () => void;
+  /** WebSocket clients: what to do when the connection ends unasked (clients/reconnect.ts; default `none`). */
+  reconnect?: ReconnectPolicyName;
+  /** WebSocket clients: come back with `?cursor=N`, the hub number of the last message, and get what was missed. */
+  resume?: boolean;
+  /** Mixed into each client's seed of its reconnect delays (default 0): the same run draws the same delays. */
+  reconnectSeed?: number;
   /** Short polling interval (default 1,000 ms). */
   pollIntervalMs?: number;
   /** Header profile of requests and the WebSocket upgrade (default minimal; a run defaults to browser). */
@@ -44,6 +60,16 @@ export interface TransportClient {
   start(): Promise<void>;
   /** Sends one message upward; the server echoes it back to this client. */
   send(data: string): Promise<void>;
+  /**
+   * Where a send settles at once (a frame handed to the socket): sends one text message without
+   * a promise, throwing when it cannot. `data` may be the text's UTF-8 bytes, copied before it
+   * returns. Load processes prefer it to `send` on their hot path. With `gather`, a client that
+   * can holds the frame to the end of the current tick, so the frames a pipelined sender sends
+   * in one tick leave in one write; without it every send is its own write, as a page's are.
+   */
+  sendNow?(data: string | Uint8Array, gather?: boolean): void;
+  /** With `sendNow`: bytes it accepted that have not reached the kernel yet (the sender's backlog). */
+  readonly bufferedBytes?: number;
   /** Unsubscribes and closes the connections. */
   stop(): Promise<void>;
   /** HTTP requests made (WebSocket: the handshake). */

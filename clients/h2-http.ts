@@ -8,6 +8,7 @@ import type { HttpSide } from './http-base.ts';
 import { LongPollingClient } from './long-polling.ts';
 import { PollingClient } from './polling.ts';
 import { SseClient } from './sse.ts';
+import type { OpenStream } from './sse-stream.ts';
 
 /** Short polling over HTTP/2: each poll a stream of the page's one session. */
 export class PollingH2Client extends PollingClient {
@@ -29,7 +30,7 @@ export class SseH2Client extends SseClient {
     return new H2Side(o);
   }
 
-  protected override async open(): Promise<AsyncIterable<Buffer>> {
+  protected override async open(): Promise<OpenStream> {
     const side = this.http as H2Side;
     side.requests++;
     const fields = h2RequestHeaders(this.o.headers, 'eventSource', side.origin);
@@ -43,6 +44,6 @@ export class SseH2Client extends SseClient {
       stream.close();
       throw new Error(`GET /events answered ${status}`);
     }
-    return stream;
+    return this.readBody(stream);
   }
 }

@@ -2,6 +2,7 @@
 import { Pool, type Dispatcher } from 'undici';
 import type { ClientOptions, TransportClient } from './contract.ts';
 import { profileHeaders } from './headers.ts';
+import { deliverPollText } from './poll-decode.ts';
 
 /**
  * A small HTTP side for one subscriber. Long polling and SSE hold one request
@@ -80,14 +81,6 @@ interface PollBody {
   more?: boolean;
 }
 
-/** Hands a poll response's messages over; returns the next cursor. */
-function deliverPoll(o: ClientOptions, body: PollBody): number {
-  const now = process.hrtime.bigint();
-  if (body.gap) o.onGap?.(body.gap.from, body.gap.to);
-  for (const m of body.messages) o.onMessage(m.data, now);
-  return body.next;
-}
-
 /** A promise that resolves after `ms`, or at once when the signal aborts. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -164,6 +157,7 @@ export abstract class PollerBase extends HttpClientBase {
    */
   protected async pollOnce(): Promise<boolean> {
     const r = await this.http.get(`/poll?cursor=${this.cursor}&client=${encodeURIComponent(this.o.clientId)}`, undefined, this.stopper.signal);
+    this.o.onConnected?.();
     if (r.status === 204) {
       this.emptyResponses++;
       const next = r.headers['x-next-cursor'];
@@ -171,8 +165,9 @@ export abstract class PollerBase extends HttpClientBase {
       return false;
     }
     if (r.status !== 200) throw new Error(`GET /poll answered ${r.status}: ${r.text}`);
-    const body = JSON.parse(r.text) as PollBody;
-    this.cursor = deliverPoll(this.o, body);
-    return body.more === true;
+    // Every message of one answer arrived together; none is made an object on the way.
+    const head = deliverPollText(this.o, r.text, process.hrtime.bigint());
+    this.cursor = head.next;
+    return head.more === true;
   }
 }

@@ -62,6 +62,10 @@ async function answer(m: NodeRequest): Promise<NodeReply> {
     case 'gc':
       (globalThis as { gc?: () => void }).gc?.();
       return { type: 'gc', id: m.id };
+    case 'close':
+      // A deploy's goodbye: WebSocket close 1001, event streams and held polls ended, the listener shut.
+      await running().close();
+      return { type: 'close', id: m.id };
   }
 }
 

@@ -144,6 +144,17 @@ async function redisCpu(): Promise<number> {
 
 const readiness = new Map<Worker, () => void>();
 
+/** The init every node gets (kept for the nodes a rolling restart starts), and whether a measured phase runs. */
+let nodeInit: Extract<Ask, { type: 'init' }> | undefined;
+let measuring = false;
+
+/** Forks a node; its `ready` resolves once its module listens for requests. */
+function forkNode(): NodeProc {
+  const worker = cluster.fork();
+  const ready = new Promise<void>((resolve) => readiness.set(worker, resolve));
+  return { worker, pid: worker.process.pid!, alive: true, ready };
+}
+
 cluster.on('message', (w, m: NodeReply) => {
   if (m.type === 'ready') return readiness.get(w)?.();
   const p = pending.get(m.id);
@@ -161,15 +172,20 @@ const emit = serveParent<ServerCalls, ServerEvents>(
     async init(m) {
       const spec = m.cluster;
       if (!spec) throw new Error('the cluster child needs a cluster spec');
+      nodeInit = {
+        type: 'init',
+        server: m.server,
+        options: m.options,
+        redisUrl: spec.redisUrl,
+        prefix: spec.prefix,
+        host: m.host ?? '127.0.0.1',
+        alsoHosts: spec.alsoHosts ?? [],
+      };
       // Round-robin by the primary on every platform, so the spread over nodes is even and known.
       cluster.schedulingPolicy = cluster.SCHED_RR;
       cluster.setupPrimary({ exec: NODE.file, execArgv: NODE.execArgv, serialization: 'advanced' });
       publisher = await RedisPublisher.connect({ url: spec.redisUrl, prefix: spec.prefix }, m.options.history ?? DEFAULT_HISTORY);
-      for (let i = 0; i < spec.nodes; i++) {
-        const worker = cluster.fork();
-        const ready = new Promise<void>((resolve) => readiness.set(worker, resolve));
-        nodes.push({ worker, pid: worker.process.pid!, alive: true, ready });
-      }
+      for (let i = 0; i < spec.nodes; i++) nodes.push(forkNode());
       await Promise.all(nodes.map((n) => n.ready));
       const host = m.host ?? '127.0.0.1';
       const ports = await Promise.all(
@@ -186,6 +202,7 @@ const emit = serveParent<ServerCalls, ServerEvents>(
       return { port, pid: process.pid, nodePids: nodes.map((n) => n.pid) };
     },
     async measure(m) {
+      measuring = true;
       sampler.start();
       await askAll<'measure'>({ type: 'measure' });
       redisStart = { cpuMs: await redisCpu(), at: performance.now() };
@@ -221,6 +238,36 @@ const emit = serveParent<ServerCalls, ServerEvents>(
     },
     async counters() {
       return { ...(await countersNow()), at: process.hrtime.bigint() };
+    },
+    close() {
+      // The cluster as a whole goes down: each node is sent SIGTERM (its connections end with it).
+      clearInterval(sampling);
+      for (const n of nodes) if (n.alive) n.worker.process.kill('SIGTERM');
+      return {};
+    },
+    async 'node-failover'(m) {
+      const live = nodes.filter((n) => n.alive);
+      if (live.length === 0) throw new Error('no node is running');
+      if (m.mode === 'node-crash') {
+        const n = live[0]!;
+        const gone = new Promise<void>((r) => n.worker.once('exit', () => r()));
+        n.worker.process.kill('SIGKILL');
+        await gone;
+      } else
+        for (const n of live) {
+          // One at a time: the node says goodbye and leaves, its successor is up before the next goes.
+          await ask<'close'>(n, { type: 'close' }, 60_000).catch(() => undefined);
+          const gone = new Promise<void>((r) => n.worker.once('exit', () => r()));
+          n.worker.kill();
+          await gone;
+          n.alive = false;
+          const next = forkNode();
+          nodes.push(next);
+          await next.ready;
+          await ask<'init'>(next, nodeInit!, 30_000);
+          if (measuring) await ask<'measure'>(next, { type: 'measure' });
+        }
+      return { nodePids: nodes.filter((n) => n.alive).map((n) => n.pid) };
     },
     async gc() {
       (globalThis as { gc?: () => void }).gc?.();

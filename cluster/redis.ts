@@ -4,7 +4,7 @@
  * temporary directory of its own, and stopped when the run ends.
  */
 import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { freePort } from '../servers/ports.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +12,15 @@ import { createClient } from 'redis';
 
 const ENSURE = new URL('../scripts/ensure-redis.sh', import.meta.url).pathname;
 
-/** A client whose connection errors surface as failed commands (its 'error' events would otherwise end the process). */
+/**
+ * A client whose connection errors surface as failed commands (its 'error' events would otherwise
+ * end the process). The URL is taken whole: `redis://:password@host:port` or
+ * `redis://user:password@…` authenticates (Redis AUTH), `rediss://` speaks TLS, verifying the
+ * server's certificate against the system's CAs or the PEM file named by LAB_REDIS_CA.
+ */
 export function redisClient(url: string) {
-  const c = createClient({ url });
+  const ca = process.env['LAB_REDIS_CA'];
+  const c = createClient({ url, ...(ca && url.startsWith('rediss:') && { socket: { tls: true as const, ca: readFileSync(ca) } }) });
   c.on('error', () => {});
   return c;
 }
@@ -46,6 +52,10 @@ interface RedisPlace {
   port?: number;
   /** A command prefix to run it in, e.g. `ip netns exec NS`. */
   wrap?: string[];
+  /** A password clients must give (Redis AUTH as the default user); the URL carries it. */
+  password?: string;
+  /** Listen with TLS only, with this certificate and key (PEM); the URL is `rediss://`. */
+  tls?: { cert: string; key: string };
 }
 
 /**
@@ -59,8 +69,7 @@ export async function startRedis(o: RedisPlace = {}): Promise<LabRedis> {
   const port = o.port ?? (await freePort(host));
   const dir = mkdtempSync(join(tmpdir(), 'lab-redis-'));
   const args = [
-    '--port',
-    String(port),
+    ...(o.tls ? tlsArgs(dir, port, o.tls) : ['--port', String(port)]),
     '--bind',
     o.bind ?? host,
     '--dir',
@@ -76,6 +85,11 @@ export async function startRedis(o: RedisPlace = {}): Promise<LabRedis> {
     '--loglevel',
     'warning',
   ];
+  // From a file of its own, so the password is never on a command line (ps shows those).
+  if (o.password !== undefined) {
+    writeFileSync(join(dir, 'auth.conf'), `requirepass "${o.password.replace(/["\\]/g, '')}"\n`, { mode: 0o600 });
+    args.unshift(join(dir, 'auth.conf'));
+  }
   // `wrap` runs it inside something (`ip netns exec NS`): a test's network namespace.
   const [cmd, ...rest] = [...wrap, 'redis-server', ...args];
   const proc: ChildProcess = spawn(cmd!, rest, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -83,12 +97,13 @@ export async function startRedis(o: RedisPlace = {}): Promise<LabRedis> {
   proc.stderr!.setEncoding('utf8').on('data', (s: string) => {
     stderr = (stderr + s).slice(-2000);
   });
-  const url = `redis://${host}:${port}`;
+  const auth = o.password === undefined ? '' : `:${encodeURIComponent(o.password)}@`;
+  const url = `${o.tls ? 'rediss' : 'redis'}://${auth}${host}:${port}`;
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`redis-server exited (code ${proc.exitCode}): ${stderr.trim()}`);
     try {
-      const c = createClient({ url, socket: { reconnectStrategy: false } });
+      const c = createClient({ url, socket: { reconnectStrategy: false, ...(o.tls && { tls: true as const, ca: o.tls.cert }) } });
       c.on('error', () => {});
       await c.connect();
       await c.ping();
@@ -116,6 +131,14 @@ export async function startRedis(o: RedisPlace = {}): Promise<LabRedis> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** redis-server's flags for TLS only on `port` (certificate and key written into its directory); clients need not show a certificate. */
+function tlsArgs(dir: string, port: number, tls: { cert: string; key: string }): string[] {
+  writeFileSync(join(dir, 'tls.crt'), tls.cert);
+  writeFileSync(join(dir, 'tls.key'), tls.key, { mode: 0o600 });
+  const files = ['--tls-cert-file', join(dir, 'tls.crt'), '--tls-key-file', join(dir, 'tls.key'), '--tls-ca-cert-file', join(dir, 'tls.crt')];
+  return ['--port', '0', '--tls-port', String(port), ...files, '--tls-auth-clients', 'no'];
 }
 
 /** Redis's own CPU so far (user + system), ms, from INFO cpu. */

@@ -18,6 +18,7 @@ export type NodeRequest = { id: number } & (
   | { type: 'counters' }
   | { type: 'totals' }
   | { type: 'gc' }
+  | { type: 'close' }
 );
 
 /** A node's reply. */
@@ -29,5 +30,6 @@ export type NodeReply = { id: number } & (
   | { type: 'counters'; counters: ServerCounters; rssBytes: number; heapUsedBytes: number; cpuMs: number }
   | { type: 'totals'; process: NodeProcessTotals; counters: ServerCounters }
   | { type: 'gc' }
+  | { type: 'close' }
   | { type: 'error'; error: string }
 );

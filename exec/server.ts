@@ -5,12 +5,12 @@
  * code says how it ended; a closed connection ends the process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { isUtf8 } from 'node:buffer';
 import { accessSync, constants, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { delimiter, extname, join, resolve, sep } from 'node:path';
 import type { Socket } from 'node:net';
+import { LineFramer } from './lines.ts';
 import { abortHandshake, CloseCode, truncateReason, WebSocketServer, type HeartbeatEvent, type WebSocketConnection } from '../protocol/index.ts';
 
 /** Settings of an exec server. */
@@ -151,51 +151,6 @@ function headerEnv(raw: string[]): Map<string, string> {
   return out;
 }
 
-/** End of the line `buf[start, end)` without a '\r' just before its '\n'. */
-function withoutCr(buf: Buffer, start: number, end: number): number {
-  return end > start && buf[end - 1] === 0x0d ? end - 1 : end;
-}
-
-/**
- * Unmasked text frames (server role) for the lines `buf[bounds[0], bounds[1])`,
- * `buf[bounds[2], bounds[3])`, …, back to back in one buffer. Text frames must be UTF-8
- * (RFC 6455 §5.6): when the bytes are not, each line goes through a string, which turns bad
- * bytes into U+FFFD.
- */
-function textFrames(buf: Buffer, bounds: number[]): Buffer {
-  let lines: Buffer[] | undefined;
-  if (!isUtf8(buf.subarray(bounds[0]!, bounds[bounds.length - 1]!))) {
-    lines = [];
-    for (let i = 0; i < bounds.length; i += 2) lines.push(Buffer.from(buf.toString('utf8', bounds[i]!, bounds[i + 1]!)));
-  }
-  const lengthOf = (i: number) => (lines ? lines[i / 2]!.length : bounds[i + 1]! - bounds[i]!);
-  let total = 0;
-  for (let i = 0; i < bounds.length; i += 2) {
-    const n = lengthOf(i);
-    total += n + (n < 126 ? 2 : n < 65536 ? 4 : 10);
-  }
-  const out = Buffer.allocUnsafe(total);
-  let o = 0;
-  for (let i = 0; i < bounds.length; i += 2) {
-    const n = lengthOf(i);
-    out[o++] = 0x81; // FIN + text
-    if (n < 126) out[o++] = n;
-    else if (n < 65536) {
-      out[o++] = 126;
-      out.writeUInt16BE(n, o);
-      o += 2;
-    } else {
-      out[o++] = 127;
-      out.writeBigUInt64BE(BigInt(n), o);
-      o += 8;
-    }
-    if (lines) o += lines[i / 2]!.copy(out, o);
-    else if (n < 16) for (let k = bounds[i]!; k < bounds[i + 1]!; k++) out[o++] = buf[k]!;
-    else o += buf.copy(out, o, bounds[i]!, bounds[i + 1]!);
-  }
-  return out;
-}
-
 /** Sends `signal` to every process of the group led by `pid`; false when the group is gone. */
 function signalGroup(pid: number | undefined, signal: NodeJS.Signals | 0): boolean {
   if (pid === undefined) return false;
@@ -250,6 +205,165 @@ async function serveStatic(dir: string | undefined, req: IncomingMessage, res: S
   }
 }
 
+/** Counters a server reports: how often a program's stdout and a connection's input were paused. */
+interface BridgeStats {
+  pauses: number;
+  inputPauses: number;
+}
+
+/** What one connection's program needs from its server. */
+interface ProgramRun {
+  /** Starts the program for the request (its CGI environment), in a process group of its own. */
+  spawnProgram(req: IncomingMessage): ChildProcess;
+  maxLine: number;
+  /** Bytes queued on the socket past which the program's stdout is paused. */
+  highWater: number;
+  /** How long a program has after stdin ends (then SIGTERM) and after SIGTERM (then SIGKILL), ms. */
+  grace: number;
+  log: (line: string) => void;
+  stats: BridgeStats;
+  /** The program's process group exists (what `maxForks` counts) / should be ended. */
+  started(pid: number): void;
+  ended(pid: number): void;
+}
+
+/** One connection's program: spawned, bridged both ways with backpressure, ended with the connection. */
+function runProcess(conn: WebSocketConnection, req: IncomingMessage, run: ProgramRun): void {
+  const who = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+  let child: ChildProcess;
+  try {
+    child = run.spawnProgram(req);
+  } catch (_e) {
+    conn.close(CloseCode.INTERNAL_ERROR, 'cannot start program');
+    return;
+  }
+  const pid = child.pid;
+  if (pid !== undefined) run.started(pid);
+  run.log(`${who} connected, pid ${pid}`);
+  let connOpen = true;
+  const closeConn = (code: number, reason: string) => {
+    if (!connOpen) return;
+    connOpen = false;
+    // §5.5: a close frame's body is at most 125 bytes, 2 of them the code.
+    conn.close(code, truncateReason(reason));
+  };
+  const ending = processEnder(child, run.grace);
+  conn.once('close', (code: number) => {
+    connOpen = false;
+    run.log(`${who} closed (${code})`);
+    ending.end();
+  });
+  stdoutToConn(conn, child, run, () => connOpen, closeConn, ending.end);
+  connToStdin(conn, child, run.stats, ending.exited);
+  child.on('error', (err) => {
+    closeConn(CloseCode.INTERNAL_ERROR, `cannot start program: ${err.message}`);
+  });
+  // 'close' comes after stdout has ended, so every line is out before the close frame.
+  child.on('close', (code, signal) => {
+    const c = closeForExit(code, signal);
+    run.log(`${who} pid ${pid} ended (${c.reason || 'exit code 0'})`);
+    closeConn(c.code, c.reason);
+    // What the program started and left behind has lost its reason too.
+    if (pid !== undefined) run.ended(pid);
+  });
+}
+
+/**
+ * Ending a program whose connection closed: stdin end, then SIGTERM, then SIGKILL, each to its
+ * whole process group, `grace` ms apart; nothing once it has exited.
+ */
+function processEnder(child: ChildProcess, grace: number): { end(): void; exited(): boolean } {
+  let exited = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  child.on('close', () => {
+    exited = true;
+    if (killTimer) clearTimeout(killTimer);
+  });
+  return {
+    exited: () => exited,
+    end() {
+      if (exited || killTimer) return;
+      child.stdin!.end();
+      killTimer = setTimeout(() => {
+        if (exited) return;
+        signalGroup(child.pid, 'SIGTERM');
+        killTimer = setTimeout(() => {
+          if (!exited) signalGroup(child.pid, 'SIGKILL');
+        }, grace);
+        killTimer.unref();
+      }, grace);
+      killTimer.unref();
+    },
+  };
+}
+
+/** The program's stdout to the connection, a text message per line, its reading paused while the socket holds too much. */
+function stdoutToConn(
+  conn: WebSocketConnection,
+  child: ChildProcess,
+  run: ProgramRun,
+  open: () => boolean,
+  closeConn: (code: number, reason: string) => void,
+  endProcess: () => void,
+): void {
+  const stdout = child.stdout!;
+  const lines = new LineFramer(run.maxLine);
+  const send = (frames: Buffer) => {
+    if (!open()) return;
+    conn.sendPrepared(frames);
+    if (conn.bufferedAmount > run.highWater && !stdout.isPaused()) {
+      run.stats.pauses++;
+      stdout.pause();
+      conn.once('drain', () => stdout.resume());
+    }
+  };
+  stdout.on('data', (chunk: Buffer) => {
+    if (!open()) return;
+    const r = lines.push(chunk);
+    for (const f of r.frames) send(f);
+    if (!r.tooLong) return;
+    closeConn(CloseCode.MESSAGE_TOO_BIG, `line longer than ${run.maxLine} bytes`);
+    stdout.destroy();
+    endProcess();
+  });
+  // A last line without '\n' goes out before the close frame the exit sends.
+  child.prependListener('close', () => {
+    const last = lines.flush();
+    if (last) send(last);
+  });
+}
+
+/**
+ * Messages to the program's stdin, a line each. Backpressure the other way: while stdin is backed
+ * up the connection is not read, so a client that sends faster than the program reads is held
+ * back by TCP.
+ */
+function connToStdin(conn: WebSocketConnection, child: ChildProcess, stats: BridgeStats, exited: () => boolean): void {
+  const stdin = child.stdin!;
+  stdin.on('error', () => {}); // EPIPE once the program stopped reading: nothing to do.
+  const input = conn.rawSocket;
+  let inputPaused = false;
+  stdin.on('drain', () => {
+    if (!inputPaused) return;
+    inputPaused = false;
+    input.resume();
+  });
+  conn.on('message', (data: Buffer) => {
+    if (exited() || !stdin.writable) return;
+    stdin.write(data);
+    if (!stdin.write('\n') && !inputPaused) {
+      inputPaused = true;
+      stats.inputPauses++;
+      input.pause();
+    }
+  });
+  // A connection not being read cannot see pongs: its pings do not count while it waits.
+  conn.on('heartbeat', (e: HeartbeatEvent) => {
+    if (inputPaused && e.type === 'ping') conn.missedPongs = 0;
+  });
+  conn.on('error', () => {});
+}
+
 /** Starts an exec server. Throws (before listening) when the program cannot be run. */
 export async function startExec(o: ExecOptions): Promise<ExecServer> {
   const found = resolveProgram(o.program);
@@ -265,8 +379,7 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
   const groups = new Set<number>();
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
-  let pauses = 0;
-  let inputPauses = 0;
+  const stats: BridgeStats = { pauses: 0, inputPauses: 0 };
   let refusedForks = 0;
 
   const wss = new WebSocketServer({
@@ -283,6 +396,23 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
     log(`refused ${req.socket.remoteAddress}:${req.socket.remotePort}: ${status} ${reason}`),
   );
   let boundPort = 0;
+  const run: ProgramRun = {
+    spawnProgram: (req) =>
+      spawn(programPath, args, {
+        // The operator's environment wins over what the request chose (headers, path, query).
+        env: { ...cgiEnv(req, boundPort, o.program), ...process.env, ...o.env },
+        stdio: ['pipe', 'pipe', 'inherit'],
+        // Its own process group, so ending the program also ends whatever it started.
+        detached: true,
+      }),
+    maxLine,
+    highWater,
+    grace,
+    log,
+    stats,
+    started: (pid) => groups.add(pid),
+    ended: (pid) => endGroup(pid),
+  };
 
   httpServer.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     // Checked before the handshake, so a refused client sees a plain HTTP status it can retry on.
@@ -292,7 +422,7 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
       abortHandshake(socket, 503, `${maxForks} programs are running, the most this server runs at once`, { 'Retry-After': '1' });
       return;
     }
-    wss.handleUpgrade(req, socket, head, (conn) => runProcess(conn, req));
+    wss.handleUpgrade(req, socket, head, (conn) => runProcess(conn, req, run));
   });
 
   /** Ends the process group led by `pid`: SIGTERM now, SIGKILL after the grace period if any member is left. */
@@ -308,151 +438,6 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
     }, grace);
     t.unref();
     timers.add(t);
-  }
-
-  function runProcess(conn: WebSocketConnection, req: IncomingMessage): void {
-    const who = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
-    let child: ChildProcess;
-    try {
-      child = spawn(programPath, args, {
-        // The operator's environment wins over what the request chose (headers, path, query).
-        env: { ...cgiEnv(req, boundPort, o.program), ...process.env, ...o.env },
-        stdio: ['pipe', 'pipe', 'inherit'],
-        // Its own process group, so ending the program also ends whatever it started.
-        detached: true,
-      });
-    } catch (_e) {
-      conn.close(CloseCode.INTERNAL_ERROR, 'cannot start program');
-      return;
-    }
-    const pid = child.pid;
-    if (pid !== undefined) groups.add(pid);
-    log(`${who} connected, pid ${pid}`);
-    let connOpen = true;
-    let exited = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    const stdout = child.stdout!;
-    const stdin = child.stdin!;
-    stdin.on('error', () => {}); // EPIPE once the program stopped reading: nothing to do.
-
-    const closeConn = (code: number, reason: string) => {
-      if (!connOpen) return;
-      connOpen = false;
-      // §5.5: a close frame's body is at most 125 bytes, 2 of them the code.
-      conn.close(code, truncateReason(reason));
-    };
-
-    // Lines: cut at '\n' (a '\r' before it goes too); a line over the limit closes with 1009.
-    // The lines of one stdout chunk leave as one buffer of frames in one socket write: a write
-    // per line would queue an object per line, and a chunk of `yes` holds 32,768 lines.
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    const send = (frames: Buffer) => {
-      if (!connOpen) return;
-      conn.sendPrepared(frames);
-      // Backpressure: stop reading the program while the socket holds too much.
-      if (conn.bufferedAmount > highWater && !stdout.isPaused()) {
-        pauses++;
-        stdout.pause();
-        conn.once('drain', () => stdout.resume());
-      }
-    };
-    const tooLong = () => {
-      closeConn(CloseCode.MESSAGE_TOO_BIG, `line longer than ${maxLine} bytes`);
-      stdout.destroy();
-      endProcess();
-    };
-    const sendPending = (tail: Buffer) => {
-      pending.push(tail);
-      const line = Buffer.concat(pending);
-      pending = [];
-      pendingBytes = 0;
-      send(textFrames(line, [0, withoutCr(line, 0, line.length)]));
-    };
-    stdout.on('data', (chunk: Buffer) => {
-      if (!connOpen) return;
-      let start = 0;
-      let nl = chunk.indexOf(0x0a);
-      if (pendingBytes > 0 && nl >= 0) {
-        if (pendingBytes + nl > maxLine) return tooLong();
-        sendPending(chunk.subarray(0, nl));
-        start = nl + 1;
-        nl = chunk.indexOf(0x0a, start);
-      }
-      const bounds: number[] = [];
-      for (; nl >= 0; nl = chunk.indexOf(0x0a, start)) {
-        if (nl - start > maxLine) break;
-        bounds.push(start, withoutCr(chunk, start, nl));
-        start = nl + 1;
-      }
-      if (bounds.length > 0) send(textFrames(chunk, bounds));
-      if (nl >= 0) return tooLong();
-      if (!connOpen || start >= chunk.length) return;
-      const rest = chunk.subarray(start);
-      if (pendingBytes + rest.length > maxLine) return tooLong();
-      pending.push(Buffer.from(rest));
-      pendingBytes += rest.length;
-    });
-
-    child.on('error', (err) => {
-      closeConn(CloseCode.INTERNAL_ERROR, `cannot start program: ${err.message}`);
-    });
-    // 'close' comes after stdout has ended, so every line is out before the close frame.
-    child.on('close', (code, signal) => {
-      exited = true;
-      if (killTimer) clearTimeout(killTimer);
-      if (pendingBytes > 0) sendPending(Buffer.alloc(0)); // a last line without '\n'
-      const c = closeForExit(code, signal);
-      log(`${who} pid ${pid} ended (${c.reason || 'exit code 0'})`);
-      closeConn(c.code, c.reason);
-      // What the program started and left behind has lost its reason too.
-      if (pid !== undefined) endGroup(pid);
-    });
-
-    // Backpressure the other way: while the program's stdin is backed up, the connection is not
-    // read, so a client that sends faster than the program reads is held back by TCP.
-    const input = conn.rawSocket;
-    let inputPaused = false;
-    stdin.on('drain', () => {
-      if (!inputPaused) return;
-      inputPaused = false;
-      input.resume();
-    });
-    conn.on('message', (data: Buffer) => {
-      if (exited || !stdin.writable) return;
-      stdin.write(data);
-      if (!stdin.write('\n') && !inputPaused) {
-        inputPaused = true;
-        inputPauses++;
-        input.pause();
-      }
-    });
-    // A connection not being read cannot see pongs: its pings do not count while it waits.
-    conn.on('heartbeat', (e: HeartbeatEvent) => {
-      if (inputPaused && e.type === 'ping') conn.missedPongs = 0;
-    });
-    conn.on('error', () => {});
-
-    // A closed connection ends the process: stdin end, then SIGTERM, then SIGKILL, each to the
-    // program's whole process group.
-    function endProcess(): void {
-      if (exited || killTimer) return;
-      stdin.end();
-      killTimer = setTimeout(() => {
-        if (exited) return;
-        signalGroup(pid, 'SIGTERM');
-        killTimer = setTimeout(() => {
-          if (!exited) signalGroup(pid, 'SIGKILL');
-        }, grace);
-        killTimer.unref();
-      }, grace);
-      killTimer.unref();
-    }
-    conn.once('close', (code: number) => {
-      connOpen = false;
-      log(`${who} closed (${code})`);
-      endProcess();
-    });
   }
 
   boundPort = await new Promise<number>((resolveListen, reject) => {
@@ -471,10 +456,10 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
       return wss.clients.size;
     },
     get pauses() {
-      return pauses;
+      return stats.pauses;
     },
     get inputPauses() {
-      return inputPauses;
+      return stats.inputPauses;
     },
     get refusedForks() {
       return refusedForks;

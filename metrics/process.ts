@@ -113,7 +113,7 @@ export function processCpuTimes(pid: number): { userMs: number; systemMs: number
 }
 
 /** CPU of one process in ms: user + system, reaped children included (see processCpuTimes). */
-export function processCpuMs(pid: number): number {
+function processCpuMs(pid: number): number {
   const t = processCpuTimes(pid);
   return t.userMs + t.systemMs;
 }

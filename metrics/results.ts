@@ -53,6 +53,8 @@ const RunMetaSchema = z.object({
   wsLoadClient: z.string().optional(),
   /** Node flags every server process of the run was started with (the same for every server): the lab's and `LAB_SERVER_NODE_FLAGS`'s; a scenario may add its own (connections: --expose-gc). */
   serverNodeFlags: z.array(z.string()).optional(),
+  /** Node flags every local load process of the run was started with: `LAB_LOAD_NODE_FLAGS`'s. */
+  loadNodeFlags: z.array(z.string()).optional(),
   /** CPUs the server and the load processes were pinned to, or why they were not. */
   cpuSets: z.union([z.object({ server: z.array(z.number()), load: z.array(z.number()) }), z.object({ off: z.string() })]).optional(),
   /** The version of each peer row that ran (websocketd, uws, socket.io): package, binary, as the registry reports it. */
@@ -193,7 +195,17 @@ const TransportResultSchema = z.object({
     })
     .nullable(),
   /** Load-client cost; `clientBound` when a client process was near saturation. */
-  client: z.object({ cpuMs: z.number(), cpuPct: z.number(), processes: z.number(), clientBound: z.boolean() }).nullable().optional(),
+  client: z
+    .object({
+      cpuMs: z.number(),
+      cpuPct: z.number(),
+      processes: z.number(),
+      clientBound: z.boolean(),
+      /** Load CPU µs per delivered message, every load process together: beside `server.cpuUsPerMessage`, whether the load could measure the server. */
+      cpuUsPerMessage: z.number().optional(),
+    })
+    .nullable()
+    .optional(),
   /** Time series sampled during the run. */
   series: z.array(TimePointSchema).optional(),
   /** Anything scenario-specific (fan-out steps, sweep points, …); its shape is the scenario's schema. */

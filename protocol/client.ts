@@ -35,6 +35,12 @@ export interface ConnectOptions {
   onFrame?: FrameObserver;
   /** Offer permessage-deflate (RFC 7692) with these settings; absent or false: no offer. */
   perMessageDeflate?: boolean | DeflateOptions;
+  /**
+   * How the connection reaches a plain TCP socket: 'handle' (the default) reads into one reused
+   * buffer and writes to the TCP handle below Node's stream layer, as the server does
+   * (handle-io.ts); 'stream' keeps Node's stream path. TLS sockets always keep the stream path.
+   */
+  socketIo?: 'handle' | 'stream';
   /** wss:// only: TLS settings such as `ca` (trust a private certificate) or `rejectUnauthorized`. */
   tls?: Pick<TlsOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername' | 'minVersion'>;
 }
@@ -127,6 +133,7 @@ export function connect(url: string, options: ConnectOptions = {}): Promise<WebS
         role: 'client',
         head: received.subarray(end),
         handshake,
+        handleIo: options.socketIo !== 'stream',
         ...(check.protocol !== undefined && { protocol: check.protocol }),
         ...(check.deflate !== undefined && { deflate: check.deflate }),
         ...(deflateWanted !== undefined && { deflateOptions: deflateWanted }),

@@ -4,7 +4,7 @@
  * Writable.write, a WriteWrap and an after-write tick. Here each read lands in one reused buffer
  * that the owner parses where it lies (copying out only what it keeps), and each write goes to
  * the TCP handle at once (the kernel takes it synchronously unless its buffer is full); measured
- * with `bench/fixed-echo.ts` (`--server net` vs `net-onread-direct`).
+ * with `npm run bench:fixed -- --bare` (`--servers net,net-onread-direct`).
  *
  * Private Node internals, and why: user code can only learn a read's length and hand the kernel a
  * write without the stream machinery through `process.binding('stream_wrap')` (deprecated, but

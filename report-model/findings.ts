@@ -262,7 +262,30 @@ function frameworkShareFindings(s: ScenarioResult, rows: TransportResult[]): Fin
   return out;
 }
 
-/** Findings that hold for any scenario after its own: not applicable, loss, client-bound runs, errors. */
+/**
+ * The load's CPU per delivered message against the server's, in the row's phase and at the fixed
+ * rate: a load that costs as much as the server it drives would be the first to saturate on a
+ * machine that gives each a core, so a saturation figure there describes the client.
+ */
+function loadCostFindings(scenario: string, r: TransportResult): Finding[] {
+  const out: Finding[] = [];
+  const pairs: [string, number | undefined, number | undefined][] = [
+    ['', num(r.client?.cpuUsPerMessage), num(r.server?.cpuUsPerMessage)],
+    [' at the fixed rate', num(r.extra?.['fixedLoadCpuUsPerMessage']), num(r.extra?.['fixedCpuUsPerMessage'])],
+  ];
+  for (const [where, load, server] of pairs) {
+    if (load === undefined || server === undefined || server <= 0 || load < server) continue;
+    out.push({
+      level: 'warn',
+      scenario,
+      topic: 'limits',
+      text: `${scenario}/${r.transport}: the load cost ${fmtSig(load)} µs of CPU per delivered message${where}, ${fmtRatio(load / server)} the server's ${fmtSig(server)} µs: the load, not the server, is what saturates first.`,
+    });
+  }
+  return out;
+}
+
+/** Findings that hold for any scenario after its own: not applicable, loss, client-bound runs, load as costly as the server, errors. */
 function closingFindings(s: ScenarioResult, rows: TransportResult[], everyRowErrored: boolean): Finding[] {
   const out: Finding[] = [];
   const na = rows.filter(isNotApplicable);
@@ -286,6 +309,7 @@ function closingFindings(s: ScenarioResult, rows: TransportResult[], everyRowErr
       });
     }
   }
+  for (const r of rows) if (isCompleted(r)) out.push(...loadCostFindings(s.name, r));
   // A transport the scenario does not apply to is not an error.
   for (const r of rows)
     if (isFailed(r)) out.push({ level: 'error', scenario: s.name, text: `${s.name}/${r.transport} errored: ${r.error ?? 'no reason given'}.` });

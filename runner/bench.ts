@@ -8,7 +8,7 @@ import { Progress, type ProgressSink } from './progress.ts';
 import { MAX_NOISY_RERUNS, calibrate, loopbackProbe, moreLoadProcesses, noisyTrial } from './trial-checks.ts';
 import { collectMeta } from '../metrics/env.ts';
 import { erroredResult, notApplicableResult, whyNot, type Scenario } from '../scenarios/contract.ts';
-import { liveChildren, type RunParams, serverNodeFlags } from './session.ts';
+import { liveChildren, loadNodeFlags, type RunParams, serverNodeFlags } from './session.ts';
 import { prepareChildren } from './bundle.ts';
 import { transport as descriptorOf } from '../transports/index.ts';
 import type { RunPath } from '../path/route.ts';
@@ -20,6 +20,8 @@ export interface PlannedScenario {
   // biome-ignore lint/suspicious/noExplicitAny: params were built by this scenario's own params()
   scenario: Scenario<any>;
   params: object;
+  /** The scenario's own trial count (its `quickTrials`, from `ownTrials`), when not the plan's `repeat`; its runs are told so (`quickTrials`). */
+  repeat?: number;
 }
 
 export interface BenchPlan {
@@ -38,6 +40,14 @@ export interface BenchPlan {
 }
 
 /**
+ * A scenario's own trial count, when it differs from the run's: on the quick profile without
+ * `--repeat`, the trials the scenario asks for (`quickTrials`); otherwise undefined (the run's).
+ */
+export function ownTrials(scenario: Pick<Scenario, 'quickTrials'>, profile: string, repeatGiven: boolean): number | undefined {
+  return !repeatGiven && profile === 'quick' ? scenario.quickTrials : undefined;
+}
+
+/**
  * Set-up a run pays besides its scenario's own plan: forking the server and
  * load processes through tsx and closing them. Measured on the quick profile.
  */
@@ -46,13 +56,24 @@ const RUN_SETUP_MS = 1500;
 /** Planned ms of every run in the order the runner takes them; a run that will be skipped plans 0. */
 function plannedRuns(plan: BenchPlan): number[] {
   const out: number[] = [];
-  for (const { scenario, params } of plan.scenarios)
-    for (const t of plan.transports) {
+  for (const { scenario, params, repeat } of plan.scenarios)
+    for (const t of rowsOf(scenario, params, plan.transports)) {
       const skip = whyNot(scenario, t, params, plan.run.path) !== null;
-      const ms = skip ? 0 : RUN_SETUP_MS + scenario.plannedMs(params, descriptorOf(t));
-      for (let k = 0; k < (skip ? 1 : (plan.repeat ?? 1)); k++) out.push(ms);
+      if (skip) {
+        out.push(0);
+        continue;
+      }
+      // A scenario's own quick trials may plan differently from trial to trial (push measures its fixed load once).
+      for (let k = 1; k <= (repeat ?? plan.repeat ?? 1); k++)
+        out.push(RUN_SETUP_MS + scenario.plannedMs(params, descriptorOf(t), { index: k, quickTrials: repeat !== undefined }));
     }
   return out;
+}
+
+/** The rows a scenario runs of the run's transports: its own expansion (failover's reconnect variants), or the list as given. */
+// biome-ignore lint/suspicious/noExplicitAny: params were built by this scenario's own params()
+function rowsOf(scenario: Scenario<any>, params: object, transports: TransportName[]): TransportName[] {
+  return scenario.rows?.(transports, params) ?? transports;
 }
 
 /** The run's path as the results record it: no key material, only what was in the way. */
@@ -81,6 +102,7 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
       ...(plan.profile ? { profile: plan.profile } : {}),
       wsLoadClient: plan.run.wsClient,
       serverNodeFlags: serverNodeFlags(),
+      loadNodeFlags: loadNodeFlags(),
       ...(plan.run.cpus ? { cpuSets: plan.run.cpus } : {}),
       ...(plan.run.path && { path: pathInMeta(plan.run.path) }),
       ...(plan.transports.some((t) => descriptorOf(t).httpServer === 'h2') && {
@@ -129,18 +151,18 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
   // The same fixed-load phase (transport, spec, trial) is measured once however many scenarios report it.
   const fixedLoads: NonNullable<RunParams['fixedLoads']> = new Map();
   try {
-    const total = plan.scenarios.length * plan.transports.length;
+    const total = plan.scenarios.reduce((a, { scenario, params }) => a + rowsOf(scenario, params, plan.transports).length, 0);
     let step = 0;
     let run = 0;
-    for (const { scenario, params } of plan.scenarios) {
+    for (const { scenario, params, repeat: own } of plan.scenarios) {
       const sr: ScenarioResult = { name: scenario.name, params: { ...params }, results: [] };
       results.scenarios.push(sr);
-      const repeat = plan.repeat ?? 1;
+      const repeat = own ?? plan.repeat ?? 1;
       const loadCores = plan.run.cpus && !('off' in plan.run.cpus) ? plan.run.cpus.load.length : 1;
       // One slot per transport: its first progress index (as plannedRuns counts them), and its trials;
       // a row that cannot run is settled at once.
       const slots: { t: TransportName; tag: string; first: number; trials: TransportResult[]; settled?: TransportResult }[] = [];
-      for (const t of plan.transports) {
+      for (const t of rowsOf(scenario, params, plan.transports)) {
         step++;
         if (stopper.signal.aborted) break;
         const tag = `[${step}/${total} ${scenario.name}]`;
@@ -177,6 +199,7 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
                 trial: k,
                 progress: (l) => log(`${trialTag} ${l}`),
                 signal: stopper.signal,
+                ...(own !== undefined && { quickTrials: true }),
               });
               log(`${trialTag} ${t}: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
               return row;

@@ -18,7 +18,7 @@
  * why in one line and its children start through tsx as before; LAB_CHILD_TSX=1 asks for that.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { transports } from '../transports/index.ts';
@@ -247,14 +247,37 @@ function ownFile(dir: string, url: string): string | undefined {
   return own.get(normal(url));
 }
 
+/** The project's root as the file system has it, links resolved. */
+let realRoot: string | undefined;
+
+/**
+ * Whether a module URL is one of the project's own files (its bundle included, which lives under
+ * node_modules/.cache): a `file:` URL whose real path, links resolved, lies under the project's
+ * root. Nothing else is imported by a child, whoever names it: a `data:` URL, or a file elsewhere,
+ * would run code the project does not ship.
+ */
+export function ownModule(url: string): boolean {
+  if (!url.startsWith('file:')) return false;
+  try {
+    realRoot ??= realpathSync(ROOT);
+    const rel = path.relative(realRoot, realpathSync(fileURLToPath(url)));
+    return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The URL to `import()` for a module URL of the project: in a bundled child its bundled file,
  * so the module shares the bundle's instances; outside a bundle the URL itself. A module the
- * bundle lacks is imported from source, through tsx's hooks registered for it.
+ * bundle lacks is imported from source, through tsx's hooks registered for it. Any other URL
+ * (`ownModule`) is refused with an error naming it.
  */
 export async function importable(url: string): Promise<string> {
+  if (!ownModule(url))
+    throw new Error(`refused to import ${JSON.stringify(url.slice(0, 120))}: a child imports only the project's own modules (file: URLs under ${ROOT})`);
   const dir = process.env[BUNDLE_ENV];
-  if (!dir || !url.startsWith('file:')) return url;
+  if (!dir) return url;
   const file = ownFile(dir, url);
   if (file) return pathToFileURL(file).href;
   tsxHooks ??= import('tsx/esm/api').then((m) => void m.register());

@@ -149,6 +149,7 @@ function buildRow(
       cpuPct: round(Math.max(...clientCpu)),
       processes: results.length,
       clientBound: clientCpu.some((x) => x >= CLIENT_BOUND_PCT),
+      ...(delivered > 0 ? { cpuUsPerMessage: round((sum('cpuMs') * 1000) / delivered) } : {}),
     },
     series,
     extra: {

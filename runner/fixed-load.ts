@@ -39,6 +39,8 @@ export interface FixedLoadResult {
   kind: 'echo' | 'push';
   /** Server CPU microseconds per delivered message. */
   cpuUsPerMessage: number;
+  /** Load CPU microseconds per delivered message, beside the server's: above it, the load measured itself as much as the server. */
+  loadCpuUsPerMessage?: number;
   /** Server CPU, percent of one core. */
   serverCpuPct: number;
   delivered: number;
@@ -119,12 +121,14 @@ async function measureFixedLoad(name: TransportName, spec: FixedLoadSpec, run: R
     const lost = row.messages?.lost ?? 0;
     const notSent = Number(row.extra?.['notSentBacklog'] ?? 0);
     const cpuMs = row.server?.cpuMs ?? 0;
+    const loadCpuMs = row.client?.cpuMs;
     return {
       ratePerSec: spec.ratePerSec,
       connections: spec.connections,
       seconds: spec.durationMs / 1000,
       kind: spec.kind,
       cpuUsPerMessage: delivered > 0 ? Math.round((cpuMs * 1000 * 100) / delivered) / 100 : 0,
+      ...(loadCpuMs !== undefined && delivered > 0 && { loadCpuUsPerMessage: Math.round((loadCpuMs * 1000 * 100) / delivered) / 100 }),
       serverCpuPct: row.server?.cpuPct ?? 0,
       delivered,
       lost,
@@ -143,7 +147,8 @@ async function measureFixedLoad(name: TransportName, spec: FixedLoadSpec, run: R
 function fixedLoadExtra(r: FixedLoadResult): Record<string, unknown> {
   if (!r.sustained) return { fixedLoad: r };
   const latency = r.latencyMs ? { fixedP50Ms: r.latencyMs.p50, fixedP99Ms: r.latencyMs.p99 } : {};
-  return { fixedLoad: r, fixedCpuUsPerMessage: r.cpuUsPerMessage, ...latency };
+  const load = r.loadCpuUsPerMessage !== undefined ? { fixedLoadCpuUsPerMessage: r.loadCpuUsPerMessage } : {};
+  return { fixedLoad: r, fixedCpuUsPerMessage: r.cpuUsPerMessage, ...load, ...latency };
 }
 
 /** Adds the fixed-load phase's figures to a completed row of a frame transport; a failure of the phase is noted, not fatal. */

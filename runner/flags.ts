@@ -7,13 +7,13 @@ import { UsageError } from '../args.ts';
 import type { HeaderProfile } from '../clients/contract.ts';
 
 export type Profile = 'quick' | 'full';
-type FlagValue = number | number[] | string;
+type FlagValue = number | number[] | string | string[];
 
 interface FlagSpec {
   /** One line for --help. */
   help: string;
-  /** `number`, a comma list of `numbers`, or one of `choices`. */
-  kind: 'number' | 'numbers' | 'choice';
+  /** `number`, a comma list of `numbers`, one of `choices` (`choice`) or a comma list of them (`choice-list`). */
+  kind: 'number' | 'numbers' | 'choice' | 'choice-list';
   /** Default under the quick profile. */
   quick: FlagValue;
   /** Default under the full profile (the quick one when absent). */
@@ -31,6 +31,7 @@ export interface FlagReader {
   num(name: string): number;
   nums(name: string): number[];
   str(name: string): string;
+  strs(name: string): string[];
 }
 
 function parseOne(spec: FlagSpec, name: string, raw: string): number {
@@ -60,6 +61,11 @@ export function readFlags(specs: FlagSpecs, raw: Record<string, unknown>, profil
         name,
         items.map((x) => parseOne(spec, name, x)),
       );
+    } else if (spec.kind === 'choice-list') {
+      const items = [...new Set(s.split(',').map((x) => x.trim()))].filter(Boolean);
+      const bad = items.find((x) => !spec.choices!.includes(x));
+      if (items.length === 0 || bad !== undefined) throw new UsageError(`--${name} takes a comma list of ${spec.choices!.join(', ')}; got "${s}"`);
+      values.set(name, items);
     } else {
       if (!spec.choices!.includes(s)) throw new UsageError(`--${name} must be one of ${spec.choices!.join(', ')}; got "${s}"`);
       values.set(name, s);
@@ -74,6 +80,7 @@ export function readFlags(specs: FlagSpecs, raw: Record<string, unknown>, profil
     num: (n) => get(n) as number,
     nums: (n) => get(n) as number[],
     str: (n) => get(n) as string,
+    strs: (n) => get(n) as string[],
   };
 }
 
@@ -81,7 +88,8 @@ export function readFlags(specs: FlagSpecs, raw: Record<string, unknown>, profil
 export function flagHelp(specs: FlagSpecs): string {
   return Object.entries(specs)
     .map(([name, s]) => {
-      const arg = s.kind === 'numbers' ? ' LIST' : s.kind === 'choice' ? ` ${s.choices!.join('|')}` : ' N';
+      const arg =
+        s.kind === 'numbers' ? ' LIST' : s.kind === 'choice' ? ` ${s.choices!.join('|')}` : s.kind === 'choice-list' ? ` ${s.choices!.join(',')}` : ' N';
       const dflt = (v: FlagValue | undefined) => (Array.isArray(v) ? v.join(',') : String(v));
       const d = s.full !== undefined && dflt(s.full) !== dflt(s.quick) ? `quick ${dflt(s.quick)}, full ${dflt(s.full)}` : dflt(s.quick);
       return `  --${(name + arg).padEnd(28)} ${s.help} (default ${d})`;
@@ -94,7 +102,7 @@ export const SHARED_FLAGS: FlagSpecs = {
   clients: { help: 'subscribers / connections', kind: 'number', quick: 50, min: 1, max: 100_000, integer: true },
   rate: { help: 'messages per second (push: published; echo: per client)', kind: 'number', quick: 50, min: 0.01, max: 1_000_000 },
   size: { help: 'payload bytes per message (at least 32: the stamp)', kind: 'number', quick: 64, min: 32, max: 16 * 1024 * 1024, integer: true },
-  duration: { help: 'push: seconds measured', kind: 'number', quick: 2, full: 5, min: 0.1, max: 3600 },
+  duration: { help: 'push: seconds measured per trial (quick: 3 trials)', kind: 'number', quick: 0.7, full: 5, min: 0.1, max: 3600 },
   warmup: { help: 'seconds of traffic before measuring starts (excluded from figures)', kind: 'number', quick: 0, full: 1, min: 0, max: 600 },
   'poll-interval': { help: 'short-polling interval, ms', kind: 'number', quick: 1000, min: 1, max: 600_000 },
   'long-poll-timeout': { help: 'how long a long poll is held, ms', kind: 'number', quick: 25_000, min: 1, max: 300_000, integer: true },

@@ -60,10 +60,31 @@ export type PlainPayload = 'compressible' | 'incompressible';
 export type ServerCalls = {
   /** Creates the server and listens on 127.0.0.1, a free port. */
   init: {
-    req: { transport: string; server: ServerLauncher; options: ServerOptions; host?: string; cluster?: ClusterSpec };
-    /** `nodePids`: the node processes behind the balancer, when clustered. */
-    reply: { port: number; pid: number; nodePids?: number[] };
+    req: {
+      transport: string;
+      server: ServerLauncher;
+      options: ServerOptions;
+      host?: string;
+      cluster?: ClusterSpec;
+      /** Listen on this port (a server started again where the last one was) instead of a free one. */
+      port?: number;
+      /**
+       * A file that outlives the process: every message is appended to it before it is sent, and a
+       * server started on it again first reads it back, so its history and numbering go on.
+       */
+      journal?: string;
+    };
+    /** `nodePids`: the node processes behind the balancer, when clustered; `lastSeq`: the newest message its hub holds. */
+    reply: { port: number; pid: number; nodePids?: number[]; lastSeq?: number };
   };
+  /** Closes the server as a deploy does: WebSocket close 1001, event streams and held polls ended, the listener shut. */
+  close: { req: object; reply: object };
+  /**
+   * A clustered server's nodes fail over while the balancer keeps accepting: `rolling` restarts
+   * them one at a time (each closes as `close` does, and its successor is up before the next goes),
+   * `node-crash` kills the first with SIGKILL and starts none. `nodePids`: the nodes running after.
+   */
+  'node-failover': { req: { mode: 'rolling' | 'node-crash' }; reply: { nodePids: number[] } };
   /** Starts the measured phase: CPU and RSS from here, a `sample` every `everyMs` (default 500). */
   measure: { req: { everyMs?: number }; reply: object };
   /** Publishes `rate` messages/s of `size` bytes for `durationMs`; `plain` ones carry no stamp. */
@@ -113,6 +134,8 @@ export interface LoadResult {
   samples?: number[];
   /** The corrected latencies of the messages numbered from the phase's `tailFrom` on, encoded. */
   tail?: string;
+  /** Clients that missed at least one owed message (subscribe mode). */
+  clientsLosing?: number;
 }
 
 /** The load child: N clients of one transport. */
@@ -164,15 +187,28 @@ export type LoadCalls = {
    * was still out when it gave up.
    */
   settle: { req: { timeoutMs: number }; reply: { pending: number } };
-  /** Deliveries and sends so far; with HTTP/2 clients, their sessions' frames by type so far. */
-  snapshot: { req: object; reply: { delivered: number; sent: number; h2Frames?: FrameCounts } };
+  /** Deliveries and sends so far, the clients connected now (see the `progress` event); with HTTP/2 clients, their sessions' frames by type so far. */
+  snapshot: { req: object; reply: { delivered: number; sent: number; connected?: number; h2Frames?: FrameCounts } };
   /** Ends the phase: the figures for sequence numbers first..last. */
   finish: { req: { first: number; last: number }; reply: LoadResult };
+  /**
+   * The server went away at `atNs` (`process.hrtime.bigint()`, one clock on one host): each
+   * client's next working connection from now on is its recovery (`recovery`).
+   */
+  mark: { req: { atNs: bigint }; reply: object };
+  /**
+   * Per client, ms from the mark to its first working connection after it (null: none); `kept`:
+   * clients whose connection neither failed nor ended since the mark (another node kept them).
+   */
+  recovery: { req: object; reply: { ms: (number | null)[]; kept: number } };
+  /** Records deliveries of messages numbered from `from` on apart from now (`tail` of `finish`), forgetting earlier ones. */
+  tail: { req: { from: number }; reply: object };
 };
 
 /** The load child's unasked messages. */
 export type LoadEvents = {
-  progress: { delivered: number; cpuPct: number; rssBytes: number };
+  /** `connected`: clients whose latest word was a working connection (opened, or a poll answered), not an error. */
+  progress: { delivered: number; cpuPct: number; rssBytes: number; connected?: number };
 };
 
 /** The dead-peer child: one client alone in its process, to be frozen. */

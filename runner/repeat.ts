@@ -24,8 +24,10 @@ const PATHS = [
   'server.cpuMs',
   'server.cpuUsPerMessage',
   'server.rssMaxBytes',
+  'client.cpuUsPerMessage',
   'messages.lost',
   'extra.fixedCpuUsPerMessage',
+  'extra.fixedLoadCpuUsPerMessage',
   'extra.fixedP50Ms',
   'extra.fixedP99Ms',
 ] as const;
@@ -104,6 +106,12 @@ export function combineTrials(trials: TransportResult[]): TransportResult {
       'extra.sustainedRate',
       ok.map((t) => getPath(t, 'extra.sustainedRate')!),
     );
+  // A phase only some trials ran (the quick push measures its fixed load in the first): the row
+  // takes it from a trial that has it, as one trial's figure (no spread is made of it).
+  const withFixed = ok.find((t) => t.extra?.['fixedLoad'] !== undefined);
+  if (base.extra?.['fixedLoad'] === undefined && withFixed)
+    for (const k of ['fixedLoad', 'fixedCpuUsPerMessage', 'fixedP50Ms', 'fixedP99Ms'])
+      if (withFixed.extra![k] !== undefined) base.extra = { ...base.extra, [k]: withFixed.extra![k] };
   const pooled = pooledFixedLatency(ok);
   if (pooled) Object.assign(base.extra!, pooled);
   for (const [k, get] of Object.entries(DERIVED)) {

@@ -10,6 +10,8 @@ import type { ServerCalls, ServerEvents } from './protocol.ts';
 import { plainText } from '../metrics/plain-payload.ts';
 import { runSchedule } from './schedule.ts';
 import { encodePayload } from '../metrics/payload.ts';
+import { openSync, readFileSync, writeSync } from 'node:fs';
+import type { Hub, HubMessage } from '../servers/hub.ts';
 
 /**
  * Fault injection for the lab's own tests, from LAB_FAULT=<transport>:<fault>:
@@ -37,6 +39,28 @@ function busyWait(ms: number): void {
   const end = performance.now() + ms;
   while (performance.now() < end);
 }
+/**
+ * A message log that outlives the process, as a deployed service keeps one outside its memory:
+ * what the file holds is read back into the hub (history and numbering go on), and every new
+ * message is appended before any subscriber is told (this listener is the hub's first), with a
+ * synchronous write, so a SIGKILL cannot leave a client holding a number the log lacks.
+ */
+function keepJournal(hub: Hub, file: string): void {
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    /* no log yet: the first server of the run */
+  }
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const m = JSON.parse(line) as HubMessage;
+    hub.ingest(m);
+  }
+  const fd = openSync(file, 'a');
+  hub.subscribe((m) => void writeSync(fd, `${JSON.stringify(m)}\n`));
+}
+
 /** This process's CPU and memory; for a server that is a program of its own, that program's (its `processes`). */
 let sampler: ProcessSampler | ProcessTreeSampler = new ProcessSampler();
 let server: TransportServer | undefined;
@@ -54,10 +78,19 @@ const emit = serveParent<ServerCalls, ServerEvents>(
     async init(m) {
       transport = m.transport;
       server = await serverFrom(m.server, m.options);
-      const port = await server.listen(0, m.host ?? '127.0.0.1');
+      if (m.journal !== undefined) keepJournal(server.hub, m.journal);
+      const port = await server.listen(m.port ?? 0, m.host ?? '127.0.0.1');
       const own = server;
       if (own.processes) sampler = new ProcessTreeSampler(() => own.processes?.() ?? []);
-      return { port, pid: process.pid };
+      return { port, pid: process.pid, lastSeq: server.hub.lastSeq };
+    },
+    async close() {
+      clearInterval(sampling);
+      await running().close();
+      return {};
+    },
+    'node-failover'() {
+      throw new Error('one server process has no nodes to fail over: node failover needs a clustered row (--nodes)');
     },
     measure(m) {
       // Start of the measured phase: CPU and RSS from here, samples every `everyMs`.

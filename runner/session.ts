@@ -57,6 +57,8 @@ export interface RunParams {
   redisUrl?: string;
   /** Load agents (`transport-lab agent`) listening on `redisUrl`: load processes run on them, in turn, instead of here. */
   agents?: string[];
+  /** The secret the agents authenticate messages with (agents/channel.ts); absent: unauthenticated (`--agents-insecure`). */
+  agentSecret?: string;
   /** The address the server listens on (default 127.0.0.1); agents on other hosts need one they can reach. */
   serverHost?: string;
   /** The path between clients and server: nginx in front, TLS, or a server the lab did not start. */
@@ -118,6 +120,15 @@ export function serverNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] 
   return [...SERVER_NODE_FLAGS, ...(env['LAB_SERVER_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean)];
 }
 
+/**
+ * The Node flags every local load process of a run starts with, as `meta.loadNodeFlags` records
+ * them: those of `LAB_LOAD_NODE_FLAGS` (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where
+ * the load's time goes), so the load is profiled as the servers are.
+ */
+export function loadNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env['LAB_LOAD_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean);
+}
+
 /** Every child of every session alive now, so an interrupted run can kill them all. */
 export const liveChildren = new Set<{ kill(graceMs?: number): Promise<void> }>();
 
@@ -169,6 +180,9 @@ export class Session {
 
   /** The nginx in front of the server, when the run goes through it. */
   proxy: ProxyChild | undefined;
+
+  /** Fields added to the server child's `init`: a fixed port (a server started again where it was) and a message log. */
+  serverInit: Pick<ServerCalls['init']['req'], 'port' | 'journal'> = {};
 
   /** Whether the server is one the lab did not start (`--target`): no server process, no server figures. */
   get external(): boolean {
@@ -277,6 +291,7 @@ export class Session {
         transport: this.transport,
         server: this.descriptor.server,
         options: { ...this.serverOptions, ...extraOptions },
+        ...this.serverInit,
         ...(cluster && { cluster }),
         ...(this.run.serverHost && { host: this.run.serverHost }),
       },
@@ -437,19 +452,19 @@ export class Session {
   /** Forks the spare load process if there is none (it idles until its `init`). */
   private prepareLoad(): void {
     if (this.run.agents?.length) return;
-    if (!this.spare || this.spare.gone) this.spare = this.track(new Child<LoadCalls, LoadEvents>(`${this.transport} load`, LOAD_CHILD));
+    if (!this.spare || this.spare.gone) this.spare = this.track(new Child<LoadCalls, LoadEvents>(`${this.transport} load`, LOAD_CHILD, loadNodeFlags()));
   }
 
   /** The spare load process, or a new one. */
   private takeLoad(): Child<LoadCalls, LoadEvents> {
-    const c = this.spare && !this.spare.gone ? this.spare : this.track(new Child<LoadCalls, LoadEvents>(`${this.transport} load`, LOAD_CHILD));
+    const c = this.spare && !this.spare.gone ? this.spare : this.track(new Child<LoadCalls, LoadEvents>(`${this.transport} load`, LOAD_CHILD, loadNodeFlags()));
     this.spare = undefined;
     return c;
   }
 
   private async remote(agent: string, label: string): Promise<LoadChild> {
     const { RemoteLoad } = await import('../agents/remote-load.ts');
-    const r = await RemoteLoad.open(this.needRedis(), agent, `${label} on agent ${agent}`);
+    const r = await RemoteLoad.open(this.needRedis(), agent, `${label} on agent ${agent}`, this.run.agentSecret);
     liveChildren.add(r);
     return r;
   }

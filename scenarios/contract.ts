@@ -14,6 +14,8 @@ export interface RunContext extends RunParams {
   progress(line: string): void;
   /** Aborted when the user interrupts the run (Ctrl-C). */
   signal: AbortSignal;
+  /** The trials are the scenario's own `quickTrials` (quick profile, no --repeat): a phase it reports once may run in the first only. */
+  quickTrials?: boolean;
 }
 
 export interface Scenario<P extends object = Record<string, unknown>> {
@@ -29,13 +31,20 @@ export interface Scenario<P extends object = Record<string, unknown>> {
   /**
    * How long one run on this transport should take, in ms, from the parameters
    * (measured windows, waits, a poll interval of lag): the ETA's plan. Process
-   * start-up is the runner's to add.
+   * start-up is the runner's to add. `trial` says which trial it plans, when the
+   * runs are the scenario's own quick trials (`RunContext.quickTrials`).
    */
-  plannedMs(params: P, transport: TransportDescriptor): number;
+  plannedMs(params: P, transport: TransportDescriptor, trial?: { index: number; quickTrials: boolean }): number;
   /** Why the scenario cannot run on a transport, from its traits, or null when it can. */
   skipReason?(transport: TransportDescriptor, params: P): string | null;
   /** Not among a run's default scenarios: runs when named, or when the run's path adds it. */
   byNameOnly?: boolean;
+  /**
+   * Trials on the quick profile when `--repeat` is not given (default 1). A scenario that answers a
+   * latency column of the decision matrix takes several short ones: one short trial's p99 is one
+   * moment of a shared machine, and a range shows it.
+   */
+  quickTrials?: number;
   /** Measures the proxy in the path: n/a unless the run goes through one (`--via nginx`). */
   needsProxy?: boolean;
   /**
@@ -43,6 +52,11 @@ export interface Scenario<P extends object = Record<string, unknown>> {
    * server but its endpoints (no publisher inside it, no CPU or counters). Absent: n/a there.
    */
   runsOnTarget?: boolean;
+  /**
+   * The rows it runs of the run's transports, when it adds its own variants (failover: each
+   * WebSocket row's reconnect policies); absent: the run's transports as given.
+   */
+  rows?(transports: TransportName[], params: P): TransportName[];
   /** After every transport ran: figures across transports (crossovers, capacity), written as the scenario's `summary`. */
   summarize?(result: ScenarioResult): Record<string, unknown>;
   /** Measures one transport; throws on failure (the runner records it as errored). */

@@ -12,6 +12,7 @@ import { deadPeer } from './dead-peer/index.ts';
 import { httpSaturation } from './http-saturation/index.ts';
 import { proxyLessons } from './proxy-lessons/index.ts';
 import { connect } from './connect/index.ts';
+import { failover } from './failover/index.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: each scenario has its own params type; the runner hands each its own
 export const SCENARIOS: Scenario<any>[] = [
@@ -28,6 +29,7 @@ export const SCENARIOS: Scenario<any>[] = [
   httpSaturation,
   proxyLessons,
   connect,
+  failover,
 ];
 
 /** A scenario by name. */

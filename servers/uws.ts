@@ -48,7 +48,7 @@ export function uwsInstall(): UwsInstall {
 }
 
 // The few parts of uWebSockets.js this row uses (its package ships types, but it lives outside node_modules).
-interface UwsResponse {
+export interface UwsResponse {
   onAborted(fn: () => void): UwsResponse;
   onData(fn: (chunk: ArrayBuffer, isLast: boolean) => void): UwsResponse;
   writeStatus(status: string): UwsResponse;
@@ -57,11 +57,11 @@ interface UwsResponse {
   cork(fn: () => void): UwsResponse;
   upgrade<T>(data: T, key: string, protocol: string, extensions: string, context: unknown): void;
 }
-interface UwsRequest {
+export interface UwsRequest {
   getHeader(name: string): string;
   getQuery(key: string): string | undefined;
 }
-interface UwsSocket<T> {
+export interface UwsSocket<T> {
   send(message: ArrayBuffer | string, isBinary?: boolean): number;
   subscribe(topic: string): boolean;
   getUserData(): T;
@@ -85,157 +85,185 @@ interface Uws {
 
 const TOPIC = 'all';
 
-/** The uWebSockets.js server on the lab's contract. */
-export function createUwsServer(options?: ServerOptions): TransportServer {
-  const opts = withDefaults(options);
-  const uws = createRequire(import.meta.url)(uwsInstall().packageDir) as Uws;
-  const hub = new Hub(opts.history, opts.historyBytes);
-  const app = uws.App();
-  const byClient = new Map<string, UwsSocket<{ client?: string }>>();
-  let port = 0;
-  let listenSocket: unknown;
-  let upgrades = 0;
-  let open = 0;
-  let requests = 0;
-  let errors = 0;
-  let messagesIn = 0;
+/** What the row counts as it serves: what `counters()` reports besides the kernel's byte counts. */
+export interface UwsCounts {
+  upgrades: number;
+  open: number;
+  requests: number;
+  errors: number;
+  messagesIn: number;
+}
 
-  hub.subscribe((m) => {
-    if (m.to === undefined) app.publish(TOPIC, m.data, false);
-    else byClient.get(m.to)?.send(m.data, false);
-  });
+/** A connection's data: the client id it named, if any. */
+type ClientData = { client?: string };
 
+/**
+ * The WebSocket side as a uWS behaviour: limits from the lab's options, the client id from the
+ * upgrade's query (400 when malformed), every socket on the one broadcast topic, echo on request.
+ * `byClient` finds a client's socket for a message addressed to it.
+ */
+export function wsBehavior(opts: Required<ServerOptions>, counts: UwsCounts, byClient: Map<string, UwsSocket<ClientData>>): Record<string, unknown> {
   // uWS's own liveness check: pings when a connection has been idle, closed after `idleTimeout`
   // seconds of silence (4 s resolution, at least 8). The lab's interval × missed pongs maps onto it.
   const idleSeconds = opts.heartbeatIntervalMs > 0 ? Math.max(8, Math.round((opts.heartbeatIntervalMs * opts.maxMissedPongs) / 1000)) : 0;
-  app.ws('/*', {
+  return {
     maxPayloadLength: Math.min(opts.maxMessageBytes, 2 ** 31 - 1),
     idleTimeout: Math.min(idleSeconds, 960),
     sendPingsAutomatically: idleSeconds > 0,
     maxBackpressure: opts.maxBufferedBytes,
     closeOnBackpressureLimit: true,
     upgrade: (res: UwsResponse, req: UwsRequest, context: unknown) => {
-      requests++;
+      counts.requests++;
       let client: string | undefined;
       try {
         const raw = req.getQuery('client');
         client = clientIdOf(raw === undefined ? {} : { client: raw }, false);
       } catch (e) {
-        errors++;
+        counts.errors++;
         res.writeStatus('400 Bad Request').end((e as Error).message);
         return;
       }
-      upgrades++;
+      counts.upgrades++;
       res.upgrade({ client }, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
-    open: (ws: UwsSocket<{ client?: string }>) => {
-      open++;
+    open: (ws: UwsSocket<ClientData>) => {
+      counts.open++;
       ws.subscribe(TOPIC);
       const client = ws.getUserData().client;
       if (client !== undefined) byClient.set(client, ws);
     },
-    message: (ws: UwsSocket<{ client?: string }>, message: ArrayBuffer, isBinary: boolean) => {
-      messagesIn++;
+    message: (ws: UwsSocket<ClientData>, message: ArrayBuffer, isBinary: boolean) => {
+      counts.messagesIn++;
       if (opts.echo) ws.send(message, isBinary);
     },
-    close: (ws: UwsSocket<{ client?: string }>) => {
-      open--;
+    close: (ws: UwsSocket<ClientData>) => {
+      counts.open--;
       const client = ws.getUserData().client;
       if (client !== undefined && byClient.get(client) === ws) byClient.delete(client);
     },
+  };
+}
+
+/** Answers with a JSON body, corked into one write. */
+function json(res: UwsResponse, status: string, body: string): void {
+  res.cork(() => {
+    res.writeStatus(status).writeHeader('Content-Type', 'application/json').end(body);
   });
+}
 
-  const json = (res: UwsResponse, status: string, body: string) =>
-    res.cork(() => {
-      res.writeStatus(status).writeHeader('Content-Type', 'application/json').end(body);
-    });
-  const fail = (res: UwsResponse, e: unknown) => {
-    const status = e instanceof HttpError ? e.status : 500;
-    if (status >= 500) errors++;
-    json(
-      res,
-      `${status} ${status >= 500 ? 'Internal Server Error' : 'Bad Request'}`,
-      JSON.stringify({ error: status >= 500 ? 'internal error' : (e as Error).message }),
-    );
-  };
-  /** Reads a body up to the message limit; uWS hands it over in chunks valid only during the callback. */
-  const body = (res: UwsResponse, done: (b: Buffer) => void) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let aborted = false;
-    res.onAborted(() => {
+/** Answers a failure: its HttpError status, or 500 (counted as the server's error) without details. */
+function fail(res: UwsResponse, e: unknown, counts: UwsCounts): void {
+  const status = e instanceof HttpError ? e.status : 500;
+  if (status >= 500) counts.errors++;
+  json(
+    res,
+    `${status} ${status >= 500 ? 'Internal Server Error' : 'Bad Request'}`,
+    JSON.stringify({ error: status >= 500 ? 'internal error' : (e as Error).message }),
+  );
+}
+
+/**
+ * Reads a request body up to `limit` bytes (413 past it) and hands it to `done`. uWS lends each
+ * chunk only for the callback, so each is copied; an aborted request calls nothing.
+ */
+export function readBody(res: UwsResponse, limit: number, counts: UwsCounts, done: (b: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let aborted = false;
+  res.onAborted(() => {
+    aborted = true;
+  });
+  res.onData((chunk, isLast) => {
+    if (aborted) return;
+    size += chunk.byteLength;
+    if (size > limit) {
       aborted = true;
-    });
-    res.onData((chunk, isLast) => {
-      if (aborted) return;
-      size += chunk.byteLength;
-      if (size > opts.maxMessageBytes) {
-        aborted = true;
-        fail(res, new HttpError(413, `body exceeds the ${opts.maxMessageBytes}-byte limit`));
-        return;
-      }
-      chunks.push(Buffer.from(Buffer.from(chunk)));
-      if (isLast) done(Buffer.concat(chunks));
-    });
-  };
+      fail(res, new HttpError(413, `body exceeds the ${limit}-byte limit`), counts);
+      return;
+    }
+    chunks.push(Buffer.from(Buffer.from(chunk)));
+    if (isLast) done(Buffer.concat(chunks));
+  });
+}
 
+/** The contract's HTTP routes on the app: /publish, /send, /stats, 404 for the rest. */
+function httpRoutes(app: UwsApp, hub: Hub, opts: Required<ServerOptions>, counts: UwsCounts, counters: () => ServerCounters): void {
   app.post('/publish', (res, req) => {
-    requests++;
+    counts.requests++;
     const type = req.getHeader('content-type');
-    body(res, (b) => {
+    readBody(res, opts.maxMessageBytes, counts, (b) => {
       try {
         const reached = app.numSubscribers(TOPIC);
         const m = hub.publish(publishText(b, type || undefined));
         json(res, '202 Accepted', `{"seq":${m.seq},"subscribers":${reached}}`);
       } catch (e) {
-        fail(res, e);
+        fail(res, e, counts);
       }
     });
   });
   app.post('/send', (res, req) => {
-    requests++;
+    counts.requests++;
     let client: string;
     try {
       const raw = req.getQuery('client');
       client = clientIdOf(raw === undefined ? {} : { client: raw }, true)!;
     } catch (e) {
       res.onAborted(() => {});
-      fail(res, e);
+      fail(res, e, counts);
       return;
     }
-    body(res, (b) => {
-      if (b.length === 0) return fail(res, new HttpError(400, 'message is empty'));
-      messagesIn++;
+    readBody(res, opts.maxMessageBytes, counts, (b) => {
+      if (b.length === 0) return fail(res, new HttpError(400, 'message is empty'), counts);
+      counts.messagesIn++;
       if (!opts.echo) return json(res, '202 Accepted', '{}');
       const m = hub.publish(b.toString('utf8'), client);
       json(res, '202 Accepted', `{"seq":${m.seq}}`);
     });
   });
   app.get('/stats', (res) => {
-    requests++;
+    counts.requests++;
     json(res, '200 OK', JSON.stringify({ transport: 'uws', ...counters() }));
   });
   app.any('/*', (res) => {
-    requests++;
+    counts.requests++;
     json(res, '404 Not Found', '{"error":"no such endpoint"}');
   });
+}
+
+/** The uWebSockets.js server on the lab's contract. */
+export function createUwsServer(options?: ServerOptions): TransportServer {
+  const opts = withDefaults(options);
+  const uws = createRequire(import.meta.url)(uwsInstall().packageDir) as Uws;
+  const hub = new Hub(opts.history, opts.historyBytes);
+  const app = uws.App();
+  const byClient = new Map<string, UwsSocket<ClientData>>();
+  const counts: UwsCounts = { upgrades: 0, open: 0, requests: 0, errors: 0, messagesIn: 0 };
+  let port = 0;
+  let listenSocket: unknown;
+
+  hub.subscribe((m) => {
+    if (m.to === undefined) app.publish(TOPIC, m.data, false);
+    else byClient.get(m.to)?.send(m.data, false);
+  });
+  app.ws('/*', wsBehavior(opts, counts, byClient));
 
   function counters(): ServerCounters {
     // Bytes of the connections open now, from the kernel: uWS exposes no socket byte counts.
     const tcp = port ? tcpPortBytes(port) : { open: 0, bytesRead: 0, bytesWritten: 0 };
     return {
-      connections: upgrades,
-      connectionsOpen: open,
-      requests,
+      connections: counts.upgrades,
+      connectionsOpen: counts.open,
+      requests: counts.requests,
       emptyResponses: 0,
       bytesRead: tcp.bytesRead,
       bytesWritten: tcp.bytesWritten,
-      errors,
-      messagesIn,
-      subscribers: open,
+      errors: counts.errors,
+      messagesIn: counts.messagesIn,
+      subscribers: counts.open,
       lastSeq: hub.lastSeq,
     };
   }
+  httpRoutes(app, hub, opts, counts, counters);
 
   return {
     transport: 'uws',

@@ -9,6 +9,7 @@ import type { HubMessage } from './hub.ts';
 import type { ServerOptions, TransportServer } from './contract.ts';
 import { buildServer, clientIdOf, upgradeClient } from './base.ts';
 import { visibleTo } from './hub.ts';
+import { resumeEcho, resumeFrames, resumeMessage, resumeWants, upgradeCursor } from './resume.ts';
 
 export function createWebSocketServer(options?: ServerOptions): TransportServer {
   return buildServer('websocket', options, (ctx) => {
@@ -30,10 +31,17 @@ export function createWebSocketServer(options?: ServerOptions): TransportServer 
       }
       return frame;
     };
-    /** One accepted connection: a subscriber of the hub, its messages echoed back. */
-    const serve = (conn: WebSocketConnection, client: string | undefined): void => {
+    /** One accepted connection: a subscriber of the hub, its messages echoed back; with a cursor, a resume connection (servers/resume.ts). */
+    const serve = (conn: WebSocketConnection, client: string | undefined, cursor?: number): void => {
       ctx.addSubscribers(1);
+      // A client that came back with a cursor gets what it missed, then every message numbered.
+      const resume = cursor === undefined ? undefined : resumeFrames(ctx.hub, cursor, client, ctx.options.maxBatchBytes);
+      for (const f of resume?.frames ?? []) conn.send(f);
       const unsubscribe = ctx.hub.subscribe((m) => {
+        if (resume) {
+          if (resumeWants(m, resume.seen, client)) conn.send(resumeMessage(m));
+          return;
+        }
         if (!visibleTo(m, client)) return;
         // A compressed connection gets the message compressed in its own context, as ws does.
         if (conn.compressed) conn.send(m.data);
@@ -41,7 +49,9 @@ export function createWebSocketServer(options?: ServerOptions): TransportServer 
       });
       conn.on('message', (data: Buffer, isBinary: boolean) => {
         ctx.countIn();
-        if (ctx.options.echo) conn.send(data, { binary: isBinary });
+        if (!ctx.options.echo) return;
+        if (resume && !isBinary) conn.send(resumeEcho(data));
+        else conn.send(data, { binary: isBinary });
       });
       let subscribed = true;
       const leave = (): void => {
@@ -58,6 +68,8 @@ export function createWebSocketServer(options?: ServerOptions): TransportServer 
       });
       conn.once('close', leave);
     };
+    // Once the server is going, an upgrade (a client already coming back) is refused, as a closed listener would.
+    let going = false;
     const h2 = ctx.h2;
     if (h2) {
       // RFC 8441 §3: the server says it takes extended CONNECT before a client may send one.
@@ -77,12 +89,21 @@ export function createWebSocketServer(options?: ServerOptions): TransportServer 
       });
     } else {
       ctx.httpServer.on('upgrade', (req, socket, head) => {
+        if (going) {
+          socket.destroy();
+          return;
+        }
         const client = upgradeClient(ctx, req, socket);
         if (client === null) return;
-        wss.handleUpgrade(req, socket, head, (conn) => serve(conn, client));
+        const cursor = upgradeCursor(ctx, req, socket);
+        if (cursor === null) return;
+        wss.handleUpgrade(req, socket, head, (conn) => serve(conn, client, cursor));
       });
     }
     wss.on('rejected', () => ctx.countError());
-    ctx.onClose(() => wss.close());
+    ctx.onClose(() => {
+      going = true;
+      return wss.close();
+    });
   });
 }

@@ -7,13 +7,37 @@
  * pass maxBufferedBytes is dropped (the engine's rule: one message larger than
  * the cap may still go out on an empty queue).
  */
+import type { Socket } from 'node:net';
+import * as wsPackage from 'ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ServerOptions, TransportServer } from './contract.ts';
 import { buildServer, upgradeClient } from './base.ts';
 import { visibleTo, type HubMessage } from './hub.ts';
+import { resumeEcho, resumeFrames, resumeMessage, resumeWants, upgradeCursor } from './resume.ts';
 
+/** ws's own frame encoder (public in ws, absent from its type declarations): a frame as a header and its payload. */
+const Sender = (
+  wsPackage as unknown as { Sender: { frame(data: Buffer, o: { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean }): Buffer[] } }
+).Sender;
+
+/** The reference row: every broadcast goes through `ws.send`, framed again for each peer, as ws's API has its users do. */
 export function createWsServer(options?: ServerOptions): TransportServer {
-  return buildServer('ws', options, (ctx) => {
+  return wsServer('ws', options, false);
+}
+
+/**
+ * The `ws+preframed` row: each broadcast framed once with ws's own `Sender.frame` and the same
+ * bytes written to every peer's socket, as the engine's server does, so the gap between the
+ * engine and `ws` splits into what the API makes its users do and what the engine does.
+ * Written below ws's sender queue, which holds nothing here: permessage-deflate is off on this
+ * row, and a socket that is closing gets no more frames.
+ */
+export function createPreframedWsServer(options?: ServerOptions): TransportServer {
+  return wsServer('ws+preframed', options, true);
+}
+
+function wsServer(name: string, options: ServerOptions | undefined, preframed: boolean): TransportServer {
+  return buildServer(name, options, (ctx) => {
     const wss = new WebSocketServer({
       noServer: true,
       maxPayload: ctx.options.maxMessageBytes,
@@ -30,35 +54,74 @@ export function createWsServer(options?: ServerOptions): TransportServer {
       }
       return size;
     };
+    // RFC 6455 §5.2: one unmasked text frame (FIN, opcode 1) from the server, made once per broadcast.
+    let framed: HubMessage | undefined;
+    let frame: Buffer = Buffer.alloc(0);
+    const frameOf = (m: HubMessage): Buffer => {
+      if (m !== framed) {
+        framed = m;
+        frame = Buffer.concat(Sender.frame(Buffer.from(m.data), { fin: true, opcode: 1, mask: false, readOnly: true, rsv1: false }));
+      }
+      return frame;
+    };
+    // Once the server is going, an upgrade (a client already coming back) is refused, as a closed listener would.
+    let going = false;
     ctx.httpServer.on('upgrade', (req, socket, head) => {
+      if (going) {
+        socket.destroy();
+        return;
+      }
       const client = upgradeClient(ctx, req, socket);
       if (client === null) return;
+      const cursor = upgradeCursor(ctx, req, socket);
+      if (cursor === null) return;
       wss.handleUpgrade(req, socket, head, (ws) => {
         ctx.addSubscribers(1);
         alive.set(ws, 0);
         // A peer that does not read must not grow the server without bound: past the cap it is
         // counted as an error and its socket destroyed (a close frame would queue behind the same
         // unread bytes), as the engine does with close code 1008.
-        const send = (data: string | Buffer, size: number, binary: boolean) => {
+        const dropped = (size: number): boolean => {
           const queued = ws.bufferedAmount;
-          if (queued > 0 && queued + size > ctx.options.maxBufferedBytes) {
-            if (ws.readyState === ws.OPEN) {
-              ctx.countError();
-              ctx.countDrop('slow-reader');
-              ws.close(1008, 'send buffer limit exceeded');
-              ws.terminate();
-            }
-            return;
+          if (queued === 0 || queued + size <= ctx.options.maxBufferedBytes) return false;
+          if (ws.readyState === ws.OPEN) {
+            ctx.countError();
+            ctx.countDrop('slow-reader');
+            ws.close(1008, 'send buffer limit exceeded');
+            ws.terminate();
           }
-          ws.send(data, { binary });
+          return true;
         };
+        const send = (data: string | Buffer, size: number, binary: boolean) => {
+          if (!dropped(size)) ws.send(data, { binary });
+        };
+        // Below the sender: only while open (no data frame may follow a close frame, RFC 6455 §5.5.1).
+        const writeFrame = (bytes: Buffer) => {
+          if (!dropped(bytes.length) && ws.readyState === ws.OPEN) (ws as unknown as { _socket: Socket })._socket.write(bytes);
+        };
+        // A client that came back with a cursor gets what it missed, then every message numbered.
+        const resume = cursor === undefined ? undefined : resumeFrames(ctx.hub, cursor, client, ctx.options.maxBatchBytes);
+        for (const f of resume?.frames ?? []) send(f, Buffer.byteLength(f), false);
         const unsubscribe = ctx.hub.subscribe((m) => {
-          if (visibleTo(m, client)) send(m.data, sizeOf(m), false);
+          if (resume) {
+            // A resuming client's messages carry their numbers: framed for it alone.
+            if (resumeWants(m, resume.seen, client)) {
+              const f = resumeMessage(m);
+              send(f, Buffer.byteLength(f), false);
+            }
+          } else if (visibleTo(m, client)) {
+            if (preframed && !ctx.options.perMessageDeflate) writeFrame(frameOf(m));
+            else send(m.data, sizeOf(m), false);
+          }
         });
         ws.on('message', (data, isBinary) => {
           ctx.countIn();
           const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-          if (ctx.options.echo) send(buf, buf.length, isBinary);
+          if (!ctx.options.echo) return;
+          if (resume && !isBinary) {
+            const f = resumeEcho(buf);
+            send(f, Buffer.byteLength(f), false);
+          } else send(buf, buf.length, isBinary);
         });
         ws.on('pong', () => alive.set(ws, 0));
         ws.on('error', () => ctx.countError());
@@ -84,8 +147,24 @@ export function createWsServer(options?: ServerOptions): TransportServer {
       timer.unref();
       ctx.onClose(() => clearInterval(timer));
     }
-    ctx.onClose(() => {
-      for (const ws of wss.clients) ws.terminate();
+    // RFC 6455 §7.4.1: 1001 "going away", as the engine closes (a server going down); a peer
+    // that does not answer the close within a second is cut.
+    ctx.onClose(async () => {
+      going = true;
+      await Promise.all(
+        [...wss.clients].map(
+          (ws) =>
+            new Promise<void>((resolve) => {
+              if (ws.readyState === ws.CLOSED) return resolve();
+              const cut = setTimeout(() => ws.terminate(), 1000);
+              ws.once('close', () => {
+                clearTimeout(cut);
+                resolve();
+              });
+              ws.close(1001, 'server shutting down');
+            }),
+        ),
+      );
       wss.close();
     });
   });

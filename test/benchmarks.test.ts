@@ -71,6 +71,43 @@ test('bench:fixed drives served servers at a fixed rate, reads their CPU per mes
   }
 });
 
+test('bench:fixed --bare drives the bare echo servers, raw TCP as the ceiling, and splits the server CPU into user and kernel', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lab-fixed-bare-'));
+  try {
+    const json = path.join(dir, 'bare.json');
+    const r = run('bench/fixed-load.ts', [
+      '--bare',
+      '--servers',
+      'engine,net',
+      '--trials',
+      '1',
+      '--seconds',
+      '0.5',
+      '--warmup',
+      '0.1',
+      '--rate',
+      '400',
+      '--connections',
+      '4',
+      '--json',
+      json,
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^fixed load: 400 msg\/s over 4 connections, 64 B, .* bare echo servers/m);
+    assert.match(r.stdout, /^net: median [\d.]+ µs\/msg \([\d.]+–[\d.]+; user [\d.]+, kernel [\d.]+\); load median [\d.]+ µs\/msg/m);
+    const out = JSON.parse(readFileSync(json, 'utf8')) as { bare: boolean; servers: Record<string, { trials: number[] }> };
+    assert.equal(out.bare, true);
+    // Every echo was counted on both kinds of client: a WebSocket message, and `size` raw bytes back.
+    for (const s of ['engine', 'net']) {
+      const m = new RegExp(`^  ${s} trial 1: .*\\((\\d+) echoes`, 'm').exec(r.stdout);
+      assert.ok(m && Number(m[1]) > 0, `${s} echoed: ${r.stdout}`);
+      assert.equal(out.servers[s]!.trials.length, 1);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('bench:push pushes to one raw client, checks every byte arrived, and writes per-core figures against net', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'lab-push-'));
   try {
@@ -91,6 +128,7 @@ test('a bad flag to a benchmark script is one line, exit 2', () => {
     ['bench/micro.ts', ['--time', 'soon'], /^bench:micro: --time must be a number/],
     ['bench/fuzz.ts', ['--nope'], /^fuzz: .*--nope/],
     ['bench/fixed-load.ts', ['--rate', 'fast'], /^bench:fixed: --rate must be a number/],
+    ['bench/fixed-load.ts', ['--bare', '--servers', 'websocket'], /^bench:fixed: --servers: "websocket" is not a bare server \(with --bare: engine, /],
     ['bench/push-ceiling.ts', ['--modes', 'sometimes'], /^bench:push: --modes: unknown value "sometimes"/],
   ] as const) {
     const r = run(script, [...args]);

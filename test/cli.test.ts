@@ -54,7 +54,25 @@ test('bench with a tiny duration writes results.json with the fixed points and a
   try {
     // The fixed-load phase is tested on its own; here it would only lengthen a run about the results' fixed points.
     const r = lab(
-      ['bench', '--scenario', 'push', '--duration', '0.5', '--clients', '3', '--rate', '20', '--poll-interval', '100', '--fixed-rate', '0', '--out', out],
+      [
+        'bench',
+        '--scenario',
+        'push',
+        '--repeat',
+        '1',
+        '--duration',
+        '0.5',
+        '--clients',
+        '3',
+        '--rate',
+        '20',
+        '--poll-interval',
+        '100',
+        '--fixed-rate',
+        '0',
+        '--out',
+        out,
+      ],
       120_000,
     );
     assert.equal(r.code, 0, r.stderr);
@@ -92,7 +110,26 @@ test('a transport whose server dies mid-run is recorded as errored; the others a
   try {
     const r = spawnSync(
       process.execPath,
-      ['--import', 'tsx', 'run.ts', 'bench', '--scenario', 'push', '--duration', '1', '--clients', '2', '--rate', '20', '--transports', 'sse,ws', '--out', out],
+      [
+        '--import',
+        'tsx',
+        'run.ts',
+        'bench',
+        '--scenario',
+        'push',
+        '--repeat',
+        '1',
+        '--duration',
+        '1',
+        '--clients',
+        '2',
+        '--rate',
+        '20',
+        '--transports',
+        'sse,ws',
+        '--out',
+        out,
+      ],
       {
         cwd: ROOT,
         encoding: 'utf8',
@@ -128,6 +165,8 @@ test('Ctrl-C stops every child process and still writes what was measured', asyn
         'bench',
         '--scenario',
         'push',
+        '--repeat',
+        '1',
         '--transports',
         'ws,sse,polling',
         '--duration',
@@ -194,7 +233,7 @@ test('the transport-lab command: --version prints the package version; a tiny be
   try {
     const r = spawnSync(
       process.execPath,
-      [launcher, 'bench', '--scenario', 'push', '--duration', '2', '--transports', 'sse', '--clients', '2', '--rate', '10', '--out', out],
+      [launcher, 'bench', '--scenario', 'push', '--repeat', '1', '--duration', '2', '--transports', 'sse', '--clients', '2', '--rate', '10', '--out', out],
       { cwd: ROOT, encoding: 'utf8', timeout: 120_000 },
     );
     assert.equal(r.status, 0, r.stderr);

@@ -30,6 +30,15 @@ test('every registered transport has a server and a client that load', async () 
     'websocket-h2',
     'websocket+deflate',
     'ws+deflate',
+    'ws+preframed',
+    'websocket+immediate',
+    'websocket+exponential',
+    'websocket+full-jitter',
+    'websocket+resume',
+    'ws+immediate',
+    'ws+exponential',
+    'ws+full-jitter',
+    'ws+resume',
   ]);
   for (const d of registered().filter((x) => !x.peer && x.notOverH2 === undefined)) {
     const server = await serverFrom(d.server);

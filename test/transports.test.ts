@@ -1,7 +1,7 @@
 /** The transport registry: names, traits and the load-client choice. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadClientFor, transport, transportNames, transports, withHttpServers } from '../transports/index.ts';
+import { loadClientFor, reconnectVariantsOf, transport, transportNames, transports, withHttpServers } from '../transports/index.ts';
 import { requestPerUpdate } from '../transports/descriptor.ts';
 import { TRANSPORTS } from '../metrics/results.ts';
 import { Session } from '../runner/session.ts';
@@ -12,17 +12,67 @@ const H2 = ['polling-h2', 'long-polling-h2', 'sse-h2', 'websocket-h2'];
 const NOT_H2 = ['ws-h2', 'uws-h2', 'websocketd-h2', 'socket.io-ws-h2', 'socket.io-polling-h2'];
 /** The peer rows (transports/peers.ts), run by name only. */
 const PEERS = ['uws', 'websocketd', 'socket.io-ws', 'socket.io-polling'];
+/** The reconnect variants of the two WebSocket rows (the failover scenario's rows), run by name only. */
+const RECONNECT = ['websocket', 'ws'].flatMap((n) => ['immediate', 'exponential', 'full-jitter', 'resume'].map((p) => `${n}+${p}`));
 
 test('the five built-in transports, the tcp ceiling, the variants and the peers, in report order, are the rows a results file may hold', () => {
   assert.deepEqual(transportNames(), ['polling', 'long-polling', 'sse', 'websocket', 'ws'], 'a run takes the five by default');
   assert.deepEqual(
     transports().map((d) => d.name),
-    ['polling', 'long-polling', 'sse', 'websocket', 'ws', 'tcp', ...VARIANTS, ...H2, 'websocket+deflate', 'ws+deflate', ...PEERS, ...NOT_H2],
+    [
+      'polling',
+      'long-polling',
+      'sse',
+      'websocket',
+      'ws',
+      'tcp',
+      ...VARIANTS,
+      ...H2,
+      'websocket+deflate',
+      'ws+deflate',
+      'ws+preframed',
+      ...RECONNECT,
+      ...PEERS,
+      ...NOT_H2,
+    ],
   );
   assert.deepEqual(
     [...TRANSPORTS],
-    ['polling', 'long-polling', 'sse', 'websocket', 'ws', 'tcp', ...VARIANTS, ...H2, 'websocket+deflate', 'ws+deflate', ...PEERS, ...NOT_H2],
+    [
+      'polling',
+      'long-polling',
+      'sse',
+      'websocket',
+      'ws',
+      'tcp',
+      ...VARIANTS,
+      ...H2,
+      'websocket+deflate',
+      'ws+deflate',
+      'ws+preframed',
+      ...RECONNECT,
+      ...PEERS,
+      ...NOT_H2,
+    ],
   );
+});
+
+test('a reconnect variant is its WebSocket row with a reconnect policy in its client options; failover runs them beside the plain row', () => {
+  for (const name of RECONNECT) {
+    const v = transport(name);
+    const base = transport(name.slice(0, name.indexOf('+')));
+    assert.equal(v.server, base.server);
+    assert.equal(v.client.module, base.client.module);
+    assert.equal(v.client.options?.resume === true, name.endsWith('+resume'));
+    assert.ok(v.client.options?.reconnect);
+    assert.equal(v.byNameOnly, true);
+  }
+  assert.deepEqual(
+    reconnectVariantsOf('ws'),
+    RECONNECT.filter((n) => n.startsWith('ws+')),
+  );
+  assert.deepEqual(reconnectVariantsOf('sse'), []);
+  assert.deepEqual(reconnectVariantsOf('websocket+resume'), []);
 });
 
 test("a node:http variant keeps its transport's traits and client and names the server it runs on", () => {

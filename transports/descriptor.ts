@@ -66,7 +66,7 @@ export interface ClientModule {
   module: string;
   export: string;
   /** Options every client of this entry gets (JSON-safe: they travel to load processes). */
-  options?: Pick<ClientOptions, 'perMessageDeflate'>;
+  options?: Pick<ClientOptions, 'perMessageDeflate' | 'reconnect' | 'resume'>;
 }
 
 /** Which HTTP server carries an HTTP transport's routes (servers/http-front.ts). */
@@ -97,6 +97,8 @@ export interface TransportDescriptor {
   notOverH2?: string;
   /** Not among a run's default rows: runs only when named (`--transports websocket+deflate`). */
   byNameOnly?: boolean;
+  /** Its server frames a broadcast once and writes the same bytes to every subscriber (rather than framing it per subscriber). */
+  preframes?: boolean;
   /** A program or library measured beside the lab's own rows (websocketd, uWebSockets.js, socket.io): what it needs and cannot do. */
   peer?: PeerInfo;
   /**

@@ -40,6 +40,7 @@ const BUILT_IN: TransportDescriptor[] = [
     traits: { delivery: 'frames', heartbeat: 'ping-pong', socketsPerClient: 1, upward: 'frame' },
     look: { color: '#009E73', dash: [] },
     role: 'engine',
+    preframes: true,
     server: serverModule('websocket.ts', 'createWebSocketServer'),
     client: clientModule('websocket.ts', 'EngineClient'),
   },
@@ -80,6 +81,60 @@ const DEFLATE_VARIANTS: TransportDescriptor[] = BUILT_IN.filter((d) => d.role ==
   client: { ...d.client, options: { perMessageDeflate: true } },
   byNameOnly: true,
 }));
+
+/**
+ * `ws` with each broadcast framed once by ws's own `Sender.frame` and the same bytes written to
+ * every peer, as the engine's server does: beside the plain `ws` row it shows how much of a push
+ * gap is the API (ws frames per `send`) and how much the engine. Run only by name.
+ */
+const PREFRAMED_VARIANTS: TransportDescriptor[] = BUILT_IN.filter((d) => d.role === 'reference').map((d) => ({
+  name: `${d.name}+preframed`,
+  inWords: `${d.inWords} with broadcasts framed once`,
+  traits: d.traits,
+  look: { color: d.look.color, dash: [10, 2, 2, 2] },
+  server: serverModule('ws.ts', 'createPreframedWsServer'),
+  client: d.client,
+  byNameOnly: true,
+  preframes: true,
+}));
+
+/**
+ * Reconnect variants of the two WebSocket rows, for the failover scenario: the same server and
+ * client, the client coming back after its connection ended by a named policy
+ * (clients/reconnect.ts), and `+resume` (socket.io's backoff) also asking for what it missed by
+ * cursor. The plain rows keep today's client, which stays closed (policy `none`). By name only;
+ * the failover scenario adds them beside their plain rows.
+ */
+const RECONNECT_VARIANTS: TransportDescriptor[] = BUILT_IN.filter((d) => d.role === 'engine' || d.role === 'reference').flatMap((d) =>
+  (
+    [
+      ['immediate', { reconnect: 'immediate' }, [2, 2]],
+      ['exponential', { reconnect: 'exponential' }, [6, 2]],
+      ['full-jitter', { reconnect: 'full-jitter' }, [6, 2, 2, 2]],
+      ['resume', { reconnect: 'exponential', resume: true }, []],
+    ] as const
+  ).map(([suffix, options, dash]) => ({
+    name: `${d.name}+${suffix}`,
+    inWords: `${d.inWords} ${suffix === 'resume' ? 'reconnecting with exponential backoff and resuming by cursor' : `reconnecting (${suffix})`}`,
+    traits: d.traits,
+    look: { color: d.look.color, dash: [...dash] },
+    server: d.server,
+    client: { ...d.client, options },
+    byNameOnly: true,
+  })),
+);
+
+/** The reconnect variants of a row (`websocket` → `websocket+immediate`, …), none for a row without them. */
+export function reconnectVariantsOf(name: string): string[] {
+  const row = transportByName(name);
+  // A clustered row's variants are its plain row's, run as as many nodes.
+  if (row?.nodes !== undefined && row.clusterOf !== undefined)
+    return reconnectVariantsOf(row.clusterOf).flatMap((v) => clusterRowNamed(`${v}-n${row.nodes}`)?.name ?? []);
+  const base = registry.get(name);
+  // Only the plain row has variants: they share its server launcher and client module, and add client options.
+  if (!base || base.client.options) return [];
+  return RECONNECT_VARIANTS.filter((v) => v.server === base.server && v.client.module === base.client.module).map((v) => v.name);
+}
 
 /** The choices of `--http-server`, in help order (the first is the default). */
 export const HTTP_SERVER_KINDS: readonly HttpServerKind[] = ['express', 'node', 'h2'];
@@ -156,7 +211,7 @@ const NOT_H2_ROWS: TransportDescriptor[] = [...BUILT_IN, ...PEERS]
     return row;
   });
 
-const ALL: TransportDescriptor[] = [...BUILT_IN, ...VARIANTS, ...DEFLATE_VARIANTS, ...PEERS, ...NOT_H2_ROWS];
+const ALL: TransportDescriptor[] = [...BUILT_IN, ...VARIANTS, ...DEFLATE_VARIANTS, ...PREFRAMED_VARIANTS, ...RECONNECT_VARIANTS, ...PEERS, ...NOT_H2_ROWS];
 
 /** The names of the transports the lab ships with, variants included, in report order (results files name no others). */
 export const BUILT_IN_NAMES: readonly string[] = ALL.map((d) => d.name);

@@ -37,23 +37,64 @@ function rowFigure(row: TransportResult): string {
   return parts.join(', ');
 }
 
+/**
+ * The least rise of RSS over the empty server that says something: below it, what a step adds is
+ * within the pages a collection hands back or keeps (at 200 connections the rise is about 2 MB,
+ * and a step can read below the empty server), so the V8 heap, counted to the byte after a gc,
+ * is the figure that is resolved.
+ */
+export const RSS_RESOLUTION_BYTES = 8 * 1024 * 1024;
+
+/** What a row's memory per connection is read from: RSS when its rise is resolved, else the heap. */
+type MemoryFigure = 'rss' | 'heap';
+
+/** Each row's step at the largest count every transport reached, and the figure every row can be compared by there. */
+function memoryAt(
+  s: ScenarioResult,
+): { common: number; at: { t: TransportResult['transport']; st: ConnectionsStep; heap: boolean }[]; by: MemoryFigure } | undefined {
+  const conns = withSteps(s);
+  if (conns.length === 0) return undefined;
+  const common = Math.min(...conns.map((c) => c.x[c.x.length - 1]!.connections));
+  const at = conns
+    .map((c) => {
+      const base = readConnections(c.r.extra)?.baseline;
+      // A program of its own (a peer) has no JS heap: its heap figure is no figure.
+      return { t: c.r.transport, st: c.x.filter((st) => st.connections <= common).pop(), heap: (base?.heapBytes ?? 0) > 0, base };
+    })
+    .filter((c): c is typeof c & { st: ConnectionsStep } => c.st !== undefined);
+  const resolved = at.every((c) => c.base !== undefined && c.st.rssBytes - c.base.rssBytes >= RSS_RESOLUTION_BYTES);
+  const by: MemoryFigure = resolved || !at.some((c) => c.heap && c.st.heapPerConnBytes !== undefined) ? 'rss' : 'heap';
+  return { common, at: at.map(({ t, st, heap }) => ({ t, st, heap })), by };
+}
+
+/** The per-connection bytes a row shows for the figure, or undefined when it has none. */
+const perConn = (st: ConnectionsStep, heap: boolean, by: MemoryFigure): number | undefined =>
+  by === 'rss' ? st.rssPerConnBytes : heap ? st.heapPerConnBytes : undefined;
+
 /** Memory per idle connection at the largest step every transport reached: the matrix's memory column. */
 function matrix(s: ScenarioResult): MatrixColumn[] {
-  const conns = withSteps(s);
-  if (conns.length === 0) return [];
-  const common = Math.min(...conns.map((c) => c.x[c.x.length - 1]!.connections));
-  const steps = new Map(conns.map((c) => [c.r.transport, c.x.filter((st) => st.connections <= common).pop()]));
+  const m = memoryAt(s);
+  if (!m) return [];
+  const steps = new Map(m.at.map((c) => [c.t, c]));
   return [
     {
       key: 'memory',
       order: 40,
-      label: 'RSS/idle conn',
-      question: `least server memory per idle connection (RSS at ${fmtInt(common)} connections)`,
+      label: m.by === 'rss' ? 'RSS/idle conn' : 'heap/idle conn',
+      question:
+        m.by === 'rss'
+          ? `least server memory per idle connection (RSS at ${fmtInt(m.common)} connections)`
+          : `least server memory per idle connection (V8 heap after a gc at ${fmtInt(m.common)} connections: RSS rose by less than its ${fmtMiB(RSS_RESOLUTION_BYTES)} MiB resolution)`,
       better: 'lower',
-      cells: matrixCells(s, (r) => {
-        const st = steps.get(r.transport);
-        return st ? { range: oneTrial(st.rssPerConnBytes), text: fmtBytes(st.rssPerConnBytes) } : undefined;
-      }),
+      cells: matrixCells(
+        s,
+        (r) => {
+          const c = steps.get(r.transport);
+          const v = c && perConn(c.st, c.heap, m.by);
+          return v !== undefined ? { range: oneTrial(v), text: fmtBytes(v) } : undefined;
+        },
+        m.by === 'heap' ? 'no JS heap to read: a program of its own, whose RSS is below its resolution here' : undefined,
+      ),
     },
   ];
 }
@@ -62,17 +103,20 @@ function findings(s: ScenarioResult): Finding[] {
   const conns = withSteps(s);
   if (conns.length === 0) return [];
   const out: Finding[] = [];
-  // Memory per idle connection at the largest step every transport reached.
-  const common = Math.min(...conns.map((c) => c.x[c.x.length - 1]!.connections));
-  const at = conns
-    .map((c) => ({ t: c.r.transport, st: c.x.filter((st) => st.connections <= common).pop() }))
-    .filter((c): c is { t: TransportResult['transport']; st: ConnectionsStep } => c.st !== undefined)
-    .sort((a, b) => a.st.rssPerConnBytes - b.st.rssPerConnBytes);
-  if (at.length > 0)
+  // Memory per idle connection at the largest step every transport reached, by the figure that is resolved there.
+  const m = memoryAt(s);
+  const at = (m?.at ?? [])
+    .map((c) => ({ t: c.t, v: perConn(c.st, c.heap, m!.by) }))
+    .filter((c): c is { t: TransportResult['transport']; v: number } => c.v !== undefined)
+    .sort((a, b) => a.v - b.v);
+  if (m && at.length > 0)
     out.push({
       level: 'info',
       scenario: s.name,
-      text: `${s.name}: server RSS per idle connection at ${fmtInt(common)}: ${at.map((x) => `${x.t} ${fmtBytes(x.st.rssPerConnBytes)}`).join(', ')}.`,
+      text:
+        m.by === 'rss'
+          ? `${s.name}: server RSS per idle connection at ${fmtInt(m.common)}: ${at.map((x) => `${x.t} ${fmtBytes(x.v)}`).join(', ')}.`
+          : `${s.name}: server V8 heap per idle connection at ${fmtInt(m.common)}: ${at.map((x) => `${x.t} ${fmtBytes(x.v)}`).join(', ')} (RSS rose by less than its ${fmtMiB(RSS_RESOLUTION_BYTES)} MiB resolution, so it is given in the table, not compared).`,
     });
   for (const { r } of conns) {
     for (const k of readConnections(r.extra)?.skipped ?? []) {

@@ -6,6 +6,7 @@ import type { MatrixColumn, ScenarioFacet } from '../../report-model/facet.ts';
 import { fmtInt, fmtNum, fmtSig, isCompleted, isNotApplicable, listInWords, numList, orderedRows } from '../../report-model/format.ts';
 import { detailTable, joinParts, matrixCells, oneTrial, param, rowsWith, sizeText } from '../facet-kit.ts';
 import { readFanOutCapacity, readFanOutSteps } from './schema.ts';
+import { broadcastFramingNote } from '../broadcast-note.ts';
 import { clusterBlocks, clusterFindings } from '../cluster-kit.ts';
 
 function loadInWords(s: ScenarioResult): string | undefined {
@@ -43,7 +44,7 @@ function matrix(s: ScenarioResult): MatrixColumn[] {
 
 function findings(s: ScenarioResult): Finding[] {
   const cap = readFanOutCapacity(s.summary);
-  if (!cap) return [];
+  if (!cap) return [broadcastFramingNote(s)].filter((f) => f !== undefined);
   const list = Object.entries(cap.largestN)
     .filter((e): e is [string, number] => e[1] !== undefined)
     .sort((x, y) => y[1] - x[1])
@@ -55,6 +56,7 @@ function findings(s: ScenarioResult): Finding[] {
       ? [{ level: 'info' as const, scenario: s.name, text: `${s.name}: largest N with p99 under ${fmtSig(cap.limitMs)} ms and no loss${how}: ${list}.` }]
       : []),
     ...clusterFindings(s),
+    ...[broadcastFramingNote(s)].filter((f) => f !== undefined),
   ];
 }
 

@@ -145,6 +145,8 @@ export const overhead: Scenario<OverheadParams> = {
       const afterSetup = await counters();
       const setup = sinceBase(afterSetup, s.baseCounters);
       const setupBytesPerClient = (setup.bytesRead + setup.bytesWritten) / p.clients;
+      // The first point's window, by direction: the row's wire block says the same as its bytesPerMessage.
+      let headlineWindow: { up: number; down: number } | undefined;
       // Over TLS the server also counts the plaintext above TLS: the same sweep without TLS's records and handshakes.
       const plainOf = (c: ServerCounters) => (c.plainBytesRead ?? 0) + (c.plainBytesWritten ?? 0);
       const tls = afterSetup.plainBytesRead !== undefined;
@@ -176,6 +178,14 @@ export const overhead: Scenario<OverheadParams> = {
             if (got === 0) throw new Error(`no message delivered at ${rate} msg/s × ${size} B within ${(measuredMs / 1000).toFixed(1)} s`);
             const steady = bytes / got;
             const amortised = setupBytesPerClient / (rate * p.sessionSeconds);
+            if (!headlineWindow) {
+              // The window's messages with their share of the set-up bytes, amortised as in bytesPerMessage.
+              const share = got / (p.clients * rate * p.sessionSeconds);
+              headlineWindow = {
+                up: Math.round(c1.bytesRead - c0.bytesRead + setup.bytesRead * share),
+                down: Math.round(c1.bytesWritten - c0.bytesWritten + setup.bytesWritten * share),
+              };
+            }
             const plainPerMessage = tls ? (plainOf(c1) - plainOf(c0)) / got + setupPlainPerClient / (rate * p.sessionSeconds) : undefined;
             sweep.push({
               ratePerClient: rate,
@@ -202,16 +212,17 @@ export const overhead: Scenario<OverheadParams> = {
       // After the measured sweep, so the sample request costs none of its bytes.
       const responseHeaders = await sampleResponseHeaders(s.baseUrl, s.descriptor, s.ca);
       return measuredRow(transport, {
-        wire: first
-          ? {
-              bytesUp: 0,
-              bytesDown: 0,
-              payloadBytes: first.sizeBytes * first.delivered,
-              overheadBytesPerMessage: first.overheadBytesPerMessage,
-              bytesPerMessage: first.bytesPerMessage,
-              requests: first.requests,
-            }
-          : null,
+        wire:
+          first && headlineWindow
+            ? {
+                bytesUp: headlineWindow.up,
+                bytesDown: headlineWindow.down,
+                payloadBytes: first.sizeBytes * first.delivered,
+                overheadBytesPerMessage: first.overheadBytesPerMessage,
+                bytesPerMessage: first.bytesPerMessage,
+                requests: first.requests,
+              }
+            : null,
         server: { cpuMs: round(proc.cpuMs), rssMaxBytes: proc.rssMaxBytes, cpuPct: round(proc.cpuPct) },
         extra: {
           sweep,

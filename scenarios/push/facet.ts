@@ -9,6 +9,7 @@ import { loadInWords } from '../../report-model/findings.ts';
 import { fmtInt, fmtSig, num } from '../../report-model/format.ts';
 import { trialRange } from '../../report-model/trials.ts';
 import { matrixCells } from '../facet-kit.ts';
+import { broadcastFramingNote } from '../broadcast-note.ts';
 
 function matrix(s: ScenarioResult): MatrixColumn[] {
   const where = loadInWords(s, undefined);
@@ -24,7 +25,10 @@ function matrix(s: ScenarioResult): MatrixColumn[] {
       cells: matrixCells(s, (r) => {
         const range = trialRange(r, 'latencyMs.p99', (x) => num(x.latencyMs?.p99));
         const p50 = num(r.latencyMs?.p50);
-        return range && p50 !== undefined ? { range, text: `${fmtSig(p50)} / ${fmtSig(range.median)} ms` } : undefined;
+        if (!range || p50 === undefined) return undefined;
+        // A p99 of short trials is one moment of the machine: its trials' range is part of the value.
+        const spread = range.trials > 1 ? `, p99 ${fmtSig(range.min)}–${fmtSig(range.max)}` : '';
+        return { range, text: `${fmtSig(p50)} / ${fmtSig(range.median)} ms${spread}` };
       }),
     },
     {
@@ -60,5 +64,5 @@ function matrix(s: ScenarioResult): MatrixColumn[] {
   return columns;
 }
 
-/** The push facet: the load in words comes from the common parameter names. */
-export const pushFacet: ScenarioFacet = { matrix };
+/** The push facet: the load in words comes from the common parameter names; the note on what the engine and ws do not hold equal. */
+export const pushFacet: ScenarioFacet = { matrix, findings: (s) => [broadcastFramingNote(s)].filter((f) => f !== undefined) };

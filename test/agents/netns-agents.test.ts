@@ -3,11 +3,14 @@
  * of its own joined by veth pairs this test creates and removes (root needed). The controller
  * (this process) reaches Redis and the server over a third veth pair and hands each agent its
  * share of the load through Redis. What comes back is merged as a run merges load processes,
- * and the merged p99 must equal the p99 of the union of the agents' raw samples. Where network
- * namespaces cannot be created the test says so and runs the agents on loopback instead.
+ * and the merged p99 must equal the p99 of the union of the agents' raw samples. Both sides hold
+ * the shared secret (every message authenticated) and each agent may send traffic only to the
+ * server's address. Where network namespaces cannot be created the test says so and runs the
+ * agents on loopback instead.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { RemoteLoad } from '../../agents/remote-load.ts';
@@ -17,9 +20,11 @@ import { encodePayload } from '../../metrics/payload.ts';
 import { transport } from '../../transports/index.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TAG = `lt${process.pid % 100000}`;
+const TAG = `agents-${process.pid % 100000}`;
 const NS = { srv: `${TAG}srv`, a1: `${TAG}a1`, a2: `${TAG}a2` };
 const REDIS_PORT = 6390;
+/** The agents' shared secret, given them through the environment as an operator would. */
+const SECRET = randomBytes(24).toString('hex');
 const SERVER_PORT = 8090;
 
 /** Where everything is reached: from this process, and from each agent. */
@@ -104,7 +109,7 @@ let why = '';
 /** Starts `node --import tsx run.ts …` (inside `wrap`), resolving once its stderr/stdout shows `ready`. */
 function startLab(wrap: string[], args: string[], ready: RegExp): Promise<ChildProcess> {
   const [cmd, ...rest] = [...wrap, process.execPath, '--import', 'tsx', `${ROOT}run.ts`, ...args];
-  const p = spawn(cmd!, rest, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = spawn(cmd!, rest, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LAB_AGENT_SECRET: SECRET } });
   procs.push(p);
   return new Promise((resolve, reject) => {
     let seen = '';
@@ -137,7 +142,11 @@ before(async () => {
     return;
   }
   await startLab(layout.serverWrap, ['serve', 'websocket', '--host', layout.bind, '--port', String(SERVER_PORT)], /listening on/);
-  await Promise.all(layout.agents.map((a) => startLab(a.wrap, ['agent', '--redis', a.redis, '--name', a.name], /waiting for loads/)));
+  await Promise.all(
+    layout.agents.map((a) =>
+      startLab(a.wrap, ['agent', '--redis', a.redis, '--name', a.name, '--allow-target', new URL(a.server).hostname], /waiting for loads/),
+    ),
+  );
 });
 
 after(async () => {
@@ -149,7 +158,7 @@ after(async () => {
 test('two agents in two namespaces: the merged p99 is the p99 of the union of their raw samples', { timeout: 120_000 }, async (t) => {
   if (!redis) return t.skip(why);
   if (layout.fallback) t.diagnostic(layout.fallback);
-  const loads = await Promise.all(layout.agents.map((a) => RemoteLoad.open(layout.redisFromHere, a.name, `agent ${a.name}`)));
+  const loads = await Promise.all(layout.agents.map((a) => RemoteLoad.open(layout.redisFromHere, a.name, `agent ${a.name}`, SECRET)));
   try {
     const clients = [6, 4];
     await Promise.all(

@@ -15,8 +15,8 @@ import { raw } from './helpers.ts';
 const MiB = 1024 * 1024;
 const PUBLISHES = 200;
 
-// The SSE rows apply the same cap (test/wire.test.ts); this is the issue's scenario for the two WebSocket rows.
-for (const transport of ['ws', 'websocket']) {
+// The SSE rows apply the same cap (test/wire.test.ts); here the WebSocket rows, the one that writes pre-framed broadcasts below ws's sender included.
+for (const transport of ['ws', 'websocket', 'ws+preframed']) {
   test(`${transport}: one non-reader among readers costs bounded memory and is dropped; the reader gets all`, { timeout: 60_000 }, async (t) => {
     const frames = describe_(transport).traits.delivery === 'frames';
     const { server, baseUrl } = await startServer(t, transport, { heartbeatIntervalMs: 100, maxMissedPongs: 2 });

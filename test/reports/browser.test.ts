@@ -15,6 +15,18 @@ import { canvasInk, checkPage, launchChromium, readPngStats } from '../helpers/b
 import type { LaunchedChromium, PageCheck } from '../helpers/browser.ts';
 import { renderHtml } from '../../reports/html/render.ts';
 import { ALL_SCENARIOS, fixture, REAL_SCENARIOS } from './helpers.ts';
+import type { Results } from '../../metrics/results.ts';
+
+/** A copy whose push rows ran three trials, their p99s spread as a short trial's are. */
+function withPushTrials(r: Results): Results {
+  const out = structuredClone(r);
+  for (const row of out.scenarios.find((s) => s.name === 'push')?.results ?? []) {
+    if (row.state !== 'completed' || !row.latencyMs) continue;
+    const p99 = row.latencyMs.p99;
+    row.extra = { ...row.extra, trials: 3, completedTrials: 3, spread: { 'latencyMs.p99': { min: p99 * 0.61, max: p99 * 12.7 } } };
+  }
+  return out;
+}
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const outDir = join(root, 'test-output', 'report-browser');
@@ -31,6 +43,8 @@ interface Seen {
     rows: string[];
     columns: { figure: string; marked: string[]; naTitles: string[] }[];
   };
+  /** At 1,400 px: how far the page and the matrix's own box run past their width (0 when they fit). */
+  fit: { pageOverflow: number; matrixOverflow: number; matrixRight: number; viewport: number };
 }
 
 describe('the HTML report in Chromium', { timeout: 120_000 }, () => {
@@ -48,9 +62,28 @@ describe('the HTML report in Chromium', { timeout: 120_000 }, () => {
     await writeFile(fullPath, renderHtml(fixture('results-full.json'), { baseline: fixture('results-baseline.json') }));
     await writeFile(erroredPath, renderHtml(fixture('results-all-errored.json')));
     const realPath = join(outDir, 'real-run.html');
-    await writeFile(realPath, renderHtml(fixture('results-real.json'), { baseline: fixture('results-real.json') }));
+    // The real run as the quick profile writes it: push's latency with its trials' range, the widest matrix cells.
+    await writeFile(realPath, renderHtml(withPushTrials(fixture('results-real.json')), { baseline: fixture('results-real.json') }));
     browser = await launchChromium();
+    // A laptop's 1,400 px: the page and its matrix must fit without a horizontal scroll.
+    const fit = async (page: import('playwright-core').Page): Promise<Seen['fit']> => {
+      await page.setViewportSize({ width: 1400, height: 900 });
+      const f = await page.evaluate(() => {
+        const de = document.documentElement;
+        const table = document.querySelector('table[data-table="matrix"]');
+        const box = table?.parentElement;
+        return {
+          pageOverflow: de.scrollWidth - de.clientWidth,
+          matrixOverflow: box ? box.scrollWidth - box.clientWidth : -1,
+          matrixRight: table ? table.getBoundingClientRect().right : -1,
+          viewport: de.clientWidth,
+        };
+      });
+      await page.setViewportSize({ width: 1366, height: 900 });
+      return f;
+    };
     const inspect = async (page: import('playwright-core').Page): Promise<Seen> => ({
+      fit: await fit(page),
       canvases: await canvasInk(page),
       sections: await page.$$eval('section.scenario', (els) => els.map((e) => e.getAttribute('data-scenario') ?? '')),
       charts: await page.evaluate(() => Object.keys((window as unknown as { Chart: { instances: object } }).Chart.instances).length),
@@ -140,6 +173,20 @@ describe('the HTML report in Chromium', { timeout: 120_000 }, () => {
     // The fixture with errored and missing rows shows n/a cells, each with its reason on hover.
     assert.ok(full.value.matrix.columns.some((c) => c.naTitles.length > 0));
     for (const c of full.value.matrix.columns) for (const t of c.naTitles) assert.ok(t.length > 0);
+  });
+
+  it('fits a 1,400 px window: no horizontal overflow, and the matrix wraps within its box, its last column in view', () => {
+    for (const [name, page] of [
+      ['full', full],
+      ['real', real],
+      ['all errored', allErrored],
+    ] as const) {
+      const f = page.value.fit;
+      assert.equal(f.pageOverflow, 0, `${name}: the page runs ${f.pageOverflow} px past the window`);
+      if (page === allErrored) continue;
+      assert.ok(f.matrixOverflow === 0, `${name}: the matrix runs ${f.matrixOverflow} px past its box`);
+      assert.ok(f.matrixRight > 0 && f.matrixRight <= f.viewport, `${name}: the matrix ends at ${f.matrixRight} px of ${f.viewport}`);
+    }
   });
 
   it('saves a screenshot of the whole drawn page', async () => {

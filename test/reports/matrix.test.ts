@@ -12,6 +12,7 @@ import { renderHtml } from '../../reports/html/render.ts';
 import { matrixTable } from '../../report-model/matrix.ts';
 import type { Results } from '../../metrics/results.ts';
 import { fixture } from './helpers.ts';
+import { fmtSig } from '../../report-model/format.ts';
 
 const real = fixture('results-real.json');
 
@@ -89,6 +90,27 @@ describe('the decision matrix', () => {
     assert.deepEqual(cols, ['matrix.latency', 'matrix.cpu']);
     const none: Results = { ...real, scenarios: real.scenarios.filter((s) => s.name === 'echo') };
     assert.equal(buildReport(none).matrix, undefined);
+  });
+
+  it("the latency column gives each p99 of several trials with its trials' range; one trial shows none", () => {
+    const push = structuredClone(real.scenarios.find((s) => s.name === 'push')!);
+    const p99s: Record<string, number[]> = {};
+    for (const [i, r] of push.results.entries()) {
+      if (r.state !== 'completed') continue;
+      if (i === 0) continue; // the first row keeps its single trial
+      const p99 = r.latencyMs!.p99;
+      p99s[r.transport] = [p99 * 0.5, p99, p99 * 40];
+      r.extra = { ...r.extra, trials: 3, completedTrials: 3, spread: { 'latencyMs.p99': { min: p99 * 0.5, max: p99 * 40 } } };
+    }
+    const m = buildReport({ ...real, scenarios: [push] }).matrix!;
+    const at = m.columns.findIndex((c) => c.key === 'matrix.latency');
+    for (const [k, t] of m.rowKeys!.entries()) {
+      const text = m.rows[k]![at]!.text;
+      const vs = p99s[t];
+      if (vs === undefined) assert.doesNotMatch(text, /p99/, `${t}: one trial, no range`);
+      else assert.ok(text.endsWith(`, p99 ${fmtSig(vs[0]!)}–${fmtSig(vs[2]!)}`), `${t}: ${text}`);
+    }
+    assert.ok(Object.keys(p99s).length > 0);
   });
 });
 

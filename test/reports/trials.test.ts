@@ -166,6 +166,28 @@ describe('compareTrials: trial k of one row against trial k of the other', () =>
   });
 });
 
+describe('combineTrials: a phase only the first trial ran', () => {
+  it('the row keeps that trial’s fixed-load figures as one trial’s, whichever trial is its base', async () => {
+    const { combineTrials } = await import('../../runner/repeat.ts');
+    const trial = (p50: number, fixed?: number) =>
+      ({
+        transport: 'ws',
+        state: 'completed',
+        latencyMs: { p50, p90: p50, p99: p50, p999: p50, max: p50, mean: p50, count: 10 },
+        extra: fixed === undefined ? {} : { fixedLoad: { ratePerSec: 5000, cpuUsPerMessage: fixed }, fixedCpuUsPerMessage: fixed, fixedP99Ms: 3 },
+      }) as unknown as TransportResult;
+    // Trial 2 holds the median p50, so it is the base row; only trial 1 measured the fixed load.
+    const row = combineTrials([trial(1, 17.5), trial(2), trial(3)]);
+    assert.equal(row.latencyMs?.p50, 2);
+    assert.equal(row.extra?.['fixedCpuUsPerMessage'], 17.5);
+    assert.equal(row.extra?.['fixedP99Ms'], 3);
+    assert.equal((row.extra!['fixedLoad'] as { ratePerSec: number }).ratePerSec, 5000);
+    const get = (r: TransportResult) => r.extra?.['fixedCpuUsPerMessage'] as number;
+    assert.deepEqual(trialRange(row, 'extra.fixedCpuUsPerMessage', get), { median: 17.5, min: 17.5, max: 17.5, trials: 1 }, 'one trial’s figure, no range');
+    assert.deepEqual((row.extra!['spread'] as Record<string, unknown>)['latencyMs.p99'], { min: 1, max: 3 });
+  });
+});
+
 describe('combineTrials: a saturation search keeps the trial of its median sustained rate', () => {
   it('bracket, steps and rate come from one trial, the median one, with the rates spread', async () => {
     const { combineTrials } = await import('../../runner/repeat.ts');

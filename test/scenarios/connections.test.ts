@@ -6,6 +6,7 @@ import { transport } from '../../transports/index.ts';
 import { liveChildren } from '../../runner/session.ts';
 import { readConnections } from '../../scenarios/connections/schema.ts';
 import type { RunContext } from '../../scenarios/contract.ts';
+import { assertRowAgrees } from './row-check.ts';
 
 const ctx: RunContext = { progress: () => {}, signal: new AbortController().signal, wsClient: 'own' };
 const P: ConnectionsParams = {
@@ -38,6 +39,7 @@ for (const t of ['ws', 'sse', 'polling'] as const) {
     // A second step beyond any open-files limit is skipped with its reason, not run.
     const r = await connections.run(t, { ...P, steps: [200, 1_000_000] }, ctx);
     assert.equal(r.state, 'completed', r.error ?? '');
+    assertRowAgrees(r);
     assert.equal(liveChildren.size, 0, 'every child process is gone after the run');
     const x = r.extra as unknown as ConnectionsRowExtra;
     const steps = readConnections(x)?.steps;

@@ -6,6 +6,7 @@ import { liveChildren } from '../../runner/session.ts';
 import { readDeadPeer } from '../../scenarios/dead-peer/schema.ts';
 import type { TransportName } from '../../metrics/results.ts';
 import type { RunContext } from '../../scenarios/contract.ts';
+import { assertRowAgrees } from './row-check.ts';
 
 const ctx: RunContext = { progress: () => {}, signal: new AbortController().signal, wsClient: 'own' };
 const P: DeadPeerParams = { heartbeatIntervalMs: 500, maxMissed: 2, capMs: 4000, pollIntervalMs: 200, longPollTimeoutMs: 1000 };
@@ -14,6 +15,7 @@ const SLACK_MS = 600;
 async function run(t: TransportName): Promise<DeadPeerRowExtra> {
   const r = await deadPeer.run(t, P, ctx);
   assert.equal(r.state, 'completed', r.error ?? '');
+  assertRowAgrees(r);
   assert.equal(liveChildren.size, 0, 'every child process is gone after the run');
   const x = r.extra as unknown as DeadPeerRowExtra;
   assert.equal(x.capMs, P.capMs);

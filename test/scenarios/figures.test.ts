@@ -14,6 +14,7 @@ import { readFanOutCapacity, readFanOutSteps } from '../../scenarios/fan-out/sch
 import { readThroughputExtra } from '../../scenarios/throughput/schema.ts';
 import { readOverheadSummary, readOverheadSweep, readPayloadPoints, type OverheadSweepPoint } from '../../scenarios/overhead/schema.ts';
 import { BOTH_PAYLOADS_SWEEP } from '../helpers.ts';
+import { assertRowAgrees } from './row-check.ts';
 
 const ctx: RunContext = { progress: () => {}, signal: new AbortController().signal, wsClient: 'own' };
 const common = { pollIntervalMs: 100, longPollTimeoutMs: 25_000, headers: 'minimal' as const };
@@ -24,6 +25,7 @@ describe('echo', () => {
     test(`${t}: open-loop round trips are all echoed and timed`, async () => {
       const row = await echo.run(t, p, ctx);
       assert.equal(row.state, 'completed');
+      assertRowAgrees(row);
       assert.ok(row.messages!.sent >= 35, `sent ${row.messages!.sent}`);
       assert.equal(row.messages!.lost, 0);
       assert.equal(row.latencyMs!.count, row.messages!.delivered);
@@ -36,6 +38,7 @@ describe('echo', () => {
   }
   test('ping-pong: one connection, round trips per second', async () => {
     const row = await echoPingPong.run('ws', { ...p, clients: 1 }, ctx);
+    assertRowAgrees(row);
     assert.equal(row.extra!['mode'], 'ping-pong');
     assert.ok(row.throughput!.messagesPerSec > 100, `${row.throughput!.messagesPerSec} round trips/s`);
     assert.equal(row.messages!.lost, 0);
@@ -58,6 +61,7 @@ test('fan-out: a step per N with p50/p99, and the capacity summary', async () =>
   };
   const sr: ScenarioResult = { name: 'fan-out', params: { ...p }, results: [] };
   for (const t of ['sse', 'ws'] as TransportName[]) sr.results.push(await fanOut.run(t, p, ctx));
+  for (const r of sr.results) assertRowAgrees(r);
   const summary = fanOut.summarize!(sr);
   for (const row of sr.results) {
     const steps = row.extra!['steps'] as { n: number; p99: number; delivered: number; lost: number }[];
@@ -96,6 +100,7 @@ describe('throughput', () => {
   };
   test('down: the rate is doubled while delivery keeps up', async () => {
     const row = await throughputDown.run('websocket', p, ctx);
+    assertRowAgrees(row);
     const steps = row.extra!['steps'] as { rate: number; sustained: boolean; endP50Ms?: number }[];
     assert.deepEqual(
       steps.map((s) => s.rate),
@@ -112,6 +117,7 @@ describe('throughput', () => {
   });
   test('up: messages are counted where they arrive, with nothing echoed', async () => {
     const row = await throughputUp.run('sse', { ...p, direction: 'up', clients: 4 }, ctx);
+    assertRowAgrees(row);
     const steps = row.extra!['steps'] as { rate: number; sustained: boolean }[];
     assert.ok(steps.length >= 1);
     assert.equal(row.extra!['direction'], 'up');
@@ -136,6 +142,8 @@ test('overhead: a sweep point per rate × size, and crossovers computed from the
   };
   const sr: ScenarioResult = { name: 'overhead', params: { ...p }, results: [] };
   for (const t of ['polling', 'websocket'] as TransportName[]) sr.results.push(await overhead.run(t, p, ctx));
+  // The wire block is the first point's window with its share of the set-up, as its bytesPerMessage is.
+  for (const r of sr.results) assertRowAgrees(r, (r.extra!['sweep'] as { delivered: number }[])[0]!.delivered);
   const summary = readOverheadSummary(overhead.summarize!(sr))!;
   const sweep = (t: string) =>
     sr.results.find((r) => r.transport === t)!.extra!['sweep'] as {
