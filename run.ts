@@ -22,6 +22,7 @@ import {
   transports as registered,
   withHttpServers,
   withNodes,
+  withLinks,
   isClusterRow,
 } from './transports/index.ts';
 import { ensurePeer } from './transports/peers.ts';
@@ -38,6 +39,7 @@ import { reportCommand } from './reports/cli.ts';
 import { demoCommand } from './demo/cli.ts';
 import { execCommand } from './exec/cli.ts';
 import { DEFAULT_PROXY } from './path/nginx.ts';
+import { LINK_PROFILES, LinkSyntaxError, type LinkProfile, parseLinks } from './path/links.ts';
 import { type RunPath, targetBase, throwawayCertificate } from './path/route.ts';
 import { evaluateThresholds, parseThresholds } from './path/threshold.ts';
 import { writeFile } from 'node:fs/promises';
@@ -92,6 +94,9 @@ function benchHelp(): string {
     '  --tls                        https/wss with a throwaway self-signed certificate (nginx terminates it with --via nginx)',
     '  --h2c                        the *-h2 rows in cleartext with prior knowledge, which no browser does (default: TLS with ALPN h2)',
     '  --target URL                 run the load clients against a server the lab did not start (ws://, wss://, http(s)://)',
+    '  --link LIST                  loopback,4g,3g or rtt=100ms,down=10mbit,up=2mbit,jitter=5ms,loss=1%: each row also over an',
+    '                               emulated link (rows <transport>@<link>; loopback keeps the plain row); profiles:',
+    `                               ${LINK_PROFILES.map((l) => l.name).join(', ')}`,
     '  --threshold COND             e.g. p99<50ms, echo:loss<=0.1%, msgs/s>1000, errors==0 (repeatable or comma-separated);',
     '                               a broken one makes the exit code 3, one line of reason each',
     '',
@@ -120,6 +125,7 @@ const SERVE_HELP = `usage: transport-lab serve <transport> [options]
 function transportArg(v: string | undefined): TransportName {
   if (v === undefined) throw new UsageError(`serve needs a transport: ${transportNames().join(', ')}`);
   if (!transportByName(v)) throw new UsageError(`unknown transport "${v}" (known: ${transportNames().join(', ')})`);
+  if (transportByName(v)!.link) throw new UsageError(`serve runs a server, not a link: serve ${transportByName(v)!.linkOf} (links are for bench --link)`);
   return v;
 }
 
@@ -147,6 +153,7 @@ function benchOptions() {
     agents: { type: 'string' },
     redis: { type: 'string' },
     'server-host': { type: 'string' },
+    link: { type: 'string' },
     secret: { type: 'string' },
     'agents-insecure': { type: 'boolean' },
   };
@@ -166,19 +173,23 @@ async function bench(argv: string[]): Promise<number> {
   const httpServers = list(str('http-server'), 'http-server', HTTP_SERVER_KINDS, ['express']);
   // A clustered row may be named directly (`--transports websocket-n8`): run as nodes, without its one-process row.
   const allNames = [...registered().map((d) => d.name), ...(str('transports') ?? '').split(',').filter(isClusterRow)];
-  const transports = withNodes(
-    withHttpServers(
-      expandTransportGroups(
-        list(
-          str('transports'),
-          'transports',
-          [...allNames, PEER_GROUP],
-          targetDefaults(route?.target === undefined ? undefined : str('target')) ?? transportNames(),
+  const links = linkArg(str('link'), route);
+  const transports = withLinks(
+    withNodes(
+      withHttpServers(
+        expandTransportGroups(
+          list(
+            str('transports'),
+            'transports',
+            [...allNames, PEER_GROUP],
+            targetDefaults(route?.target === undefined ? undefined : str('target')) ?? transportNames(),
+          ),
         ),
+        httpServers,
       ),
-      httpServers,
+      nodeCounts(str('nodes')),
     ),
-    nodeCounts(str('nodes')),
+    links,
   );
   const names = SCENARIOS.map((s) => s.name);
   // A group name (echo, throughput) stands for all of its scenarios; with nginx in the path its lessons come along.
@@ -258,6 +269,18 @@ const PROXY_LESSONS = 'proxy-lessons';
 
 /** Scenarios of a run without --scenario: every one but those asked for by name alone. */
 const DEFAULT_SCENARIOS = SCENARIOS.filter((s) => !s.byNameOnly).map((s) => s.name);
+
+/** The links of `--link` (none when absent); a link cannot stand between the load and a server the lab did not start. */
+function linkArg(v: string | undefined, route: RunPath | undefined): LinkProfile[] {
+  if (v === undefined) return [];
+  if (route?.target !== undefined) throw new UsageError("--link applies to the lab's own servers, not to a --target");
+  try {
+    return parseLinks(v);
+  } catch (e) {
+    if (e instanceof LinkSyntaxError) throw new UsageError(`--link: ${e.message}`);
+    throw e;
+  }
+}
 
 /** The path of a bench run from its flags; undefined for the plain path. */
 async function runPath(str: (k: string) => string | undefined, tls: boolean): Promise<RunPath | undefined> {

@@ -32,6 +32,11 @@ import type { TransportServer } from '../servers/contract.ts';
 import { createLongPollingServer } from '../servers/long-polling.ts';
 import { createPollingServer } from '../servers/polling.ts';
 import { createSseServer } from '../servers/sse.ts';
+import { startRelay, type LinkRelay } from '../path/link-relay.ts';
+import { describeLink, linkNamed } from '../path/links.ts';
+
+/** The emulated links the page offers besides loopback; all four panes switch to the same one. */
+const DEMO_LINKS = ['4g', '3g', 'satellite'] as const;
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PUBLIC = join(HERE, 'public');
@@ -328,9 +333,12 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
   // --- the WebSocket pane: the lab's engine on its own port with its own meter ---
   const wsMeter = new WireMeter();
   let wsRequests = 0;
+  // The pane's port and its links' relay ports: a relay passes the page's Host (with its own port) on unchanged.
+  const paneWsPorts: number[] = [];
+  const paneHostAllowed = (h: string | undefined) => paneWsPorts.some((port) => hostAllowed(h, port, hostNames));
   const wsHttp = createServer((req, res) => {
     wsRequests++;
-    if (!hostAllowed(req.headers.host, wsPort, hostNames)) {
+    if (!paneHostAllowed(req.headers.host)) {
       res.writeHead(421, { 'Content-Type': 'text/plain' }).end('Host is not this server\n');
       return;
     }
@@ -384,7 +392,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
   });
   wsHttp.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
     wsRequests++;
-    if (!hostAllowed(req.headers.host, wsPort, hostNames)) {
+    if (!paneHostAllowed(req.headers.host)) {
       abortHandshake(socket, 421, 'Host is not this server');
       return;
     }
@@ -410,6 +418,26 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
     });
   });
   const wsPort = await listen(wsHttp, 0, host);
+  paneWsPorts.push(wsPort);
+
+  // --- the link selector: a relay per link and transport (path/link-relay.ts) in front of each server ---
+  const direct = { ...httpPorts, websocket: wsPort };
+  const upstreamHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  const relays: LinkRelay[] = [];
+  const links: { name: string; model: string; rttMs: number; ports: typeof direct }[] = [
+    { name: 'loopback', model: 'this machine, no emulation', rttMs: 0, ports: direct },
+  ];
+  for (const name of DEMO_LINKS) {
+    const l = linkNamed(name)!;
+    const ports = { ...direct };
+    for (const t of Object.keys(direct) as (keyof typeof direct)[]) {
+      const r = await startRelay(l.params, [{ host: upstreamHost, port: direct[t] }], relays.length, upstreamHost);
+      relays.push(r);
+      ports[t] = r.port;
+    }
+    paneWsPorts.push(ports.websocket);
+    links.push({ name, model: describeLink(l.params), rttMs: l.params.rttMs, ports });
+  }
 
   // --- the lower panels' WebSocket endpoints, on the page's port ---
   const tokens = new TokenStore({ ttlMs: tokenTtlMs });
@@ -529,6 +557,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
         return sendJson(res, 200, {
           pageOrigin,
           ports: { page: pagePort, ...httpPorts, websocket: wsPort },
+          links,
           heartbeat: { intervalMs: heartbeatIntervalMs, maxMissedPongs },
           appHeartbeat: { intervalMs: appHeartbeatMs, maxLoss: appHeartbeatMaxLoss },
           longPollTimeoutMs,
@@ -630,7 +659,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
       inspectors.clear();
       const quick = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, 500))]);
       await Promise.all([paneWss.close(), secureWss.close(), appWss.close(), peerWss.close()].map(quick));
-      await Promise.all(Object.values(http).map((s) => s.close()));
+      await Promise.all([...Object.values(http).map((s) => s.close()), ...relays.map((r) => r.close())]);
       await new Promise<void>((r) => {
         wsHttp.close(() => r());
         wsHttp.closeAllConnections();

@@ -57,6 +57,8 @@ const RunMetaSchema = z.object({
   cpuSets: z.union([z.object({ server: z.array(z.number()), load: z.array(z.number()) }), z.object({ off: z.string() })]).optional(),
   /** The version of each peer row that ran (websocketd, uws, socket.io): package, binary, as the registry reports it. */
   peers: z.record(z.string(), z.string()).optional(),
+  /** Each emulated link the run's rows went over (`--link`), by name: its parameters and its published source, in words. */
+  links: z.record(z.string(), z.string()).optional(),
   /** Trials rerun because the calibration loop said the machine was slower than usual during them. */
   noisyReruns: z.number().optional(),
   /**

@@ -9,7 +9,7 @@
 /** Characters of a transport's name: lower-case letters, digits, `.`, `+` and `-` after a first letter (`socket.io-ws`, `ws+deflate`, `sse-h2`). */
 const CHARS = '[a-z0-9.+-]';
 /** A link's name after `@`: lower-case letters, digits, `.`, `+` and `-` (`3g`, `cable`). */
-const LINK = `[a-z0-9]${CHARS}{0,30}`;
+const LINK = `[a-z0-9]${CHARS}{0,63}`;
 
 /** A name the registry takes for a transport (`registerTransport`): at most 48 characters, so the rows made of it fit below. */
 export const TRANSPORT_NAME = new RegExp(`^[a-z]${CHARS}{0,47}$`);

@@ -7,6 +7,7 @@
 import type { Results, ScenarioResult, TransportResult } from '../metrics/results.ts';
 import { transportByName } from '../transports/index.ts';
 import type { Finding } from './doc.ts';
+import { byLink, roundTripFindings } from './links.ts';
 import type { ScenarioFacet } from './facet.ts';
 import { figure } from './figures.ts';
 import { compareTrials, PAIRED_MIN_EFFECT, type PairedRatio, type TrialRange, trialRange } from './trials.ts';
@@ -339,10 +340,14 @@ export function computeFindings(results: Results, facetOf: FacetOf): Finding[] {
     const facet = facetOf(s);
     const rows = orderedRows(s.results);
     if (facet?.sideBySide?.(s) ?? true) {
-      const wire = wireFinding(s, rows, loadInWords(s, facet));
-      if (wire) out.push(wire);
-      const latency = latencyFinding(s, rows, facet);
-      if (latency) out.push(latency);
+      // Rows over different links (`--link`) are compared only with rows of their own link.
+      for (const group of byLink(rows)) {
+        const wire = wireFinding(s, group, loadInWords(s, facet));
+        if (wire) out.push(wire);
+        const latency = latencyFinding(s, group, facet);
+        if (latency) out.push(latency);
+      }
+      out.push(...roundTripFindings(s, rows, facet));
     }
     const ratio = engineAgainstReference(s, rows);
     if (ratio) engineRatios.push(ratio);

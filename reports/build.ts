@@ -269,6 +269,7 @@ export function buildReport(results: Results, opts: BuildOptions = {}): ReportDo
           ][])
         : []),
       ...Object.entries(m.peers ?? {}).map(([name, v]): [string, string] => [`peer ${name}`, v]),
+      ...Object.entries(m.links ?? {}).map(([name, v]): [string, string] => [`link ${name}`, v]),
       ...(m.noisyReruns !== undefined ? ([['noisy trials rerun', String(m.noisyReruns)]] as [string, string][]) : []),
       ...(m.calibration
         ? ([

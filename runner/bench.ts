@@ -13,6 +13,7 @@ import { prepareChildren } from './bundle.ts';
 import { transport as descriptorOf } from '../transports/index.ts';
 import type { RunPath } from '../path/route.ts';
 import { ensurePeer } from '../transports/peers.ts';
+import { linkInWords } from '../path/links.ts';
 
 /** One scenario to run, with its parameters. */
 export interface PlannedScenario {
@@ -112,6 +113,11 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
     },
     scenarios: [],
   };
+  // Rows on an emulated link: each link is recorded with its parameters and where they come from.
+  for (const t of plan.transports) {
+    const l = descriptorOf(t).link;
+    if (l) results.meta.links = { ...results.meta.links, [l.name]: linkInWords(l) };
+  }
   // Peer rows: what they need is installed on first use, and the version that runs is recorded.
   const unavailable = new Map<TransportName, string>();
   for (const t of plan.transports) {

@@ -31,11 +31,16 @@ export async function collect(s: Session, transport: TransportName, c: CollectSp
   const proxy = s.proxyTotals();
   const results = await s.finish(c.first, c.last);
   if (!totals) return clientSideRow(buildRow(transport, c, undefined, results, s.series));
+  const link = await s.link?.totals(
+    c.seconds,
+    results.reduce((a, m) => a + m.delivered, 0),
+  );
   const counters = sinceBase(totals.counters, s.baseCounters);
   const row = buildRow(transport, c, { process: totals.process, counters }, results, s.series);
   const delivered = row.messages?.delivered ?? 0;
   const clientBytes = results.reduce((a, m) => a + m.clientBytesRead + m.clientBytesWritten, 0);
   const extra: Record<string, unknown> = { ...row.extra };
+  if (link) extra['link'] = link;
   if (proxy)
     extra['proxy'] = {
       ...proxy,

@@ -15,6 +15,7 @@ import { Child, type Calls, type Events } from './child.ts';
 import { prepareChildren } from './bundle.ts';
 import { NginxProcess, type ProxyTotals } from '../path/nginx-process.ts';
 import { labCertificate, type RunPath, type TlsMaterial } from '../path/route.ts';
+import { LinkHop } from './link.ts';
 import { Agent, request } from 'undici';
 import { type CpuPlan, pin } from './cpus.ts';
 import type { LoadCalls, LoadEvents, LoadMode, LoadResult, ServerCalls, ServerEvents, ServerTotals } from './protocol.ts';
@@ -200,7 +201,16 @@ export class Session {
     const serverTls = route?.tls && !route.via ? { tls: route.tls } : {};
     await this.startServerProcess(nodeFlags, serverTls, spareLoad);
     if (route?.via) await NginxProcess.start(route, this.port, (p) => this.trackProxy(p));
+    // The link sits where the load connects: in front of nginx when it is there, else of the server's addresses.
+    const link = this.descriptor.link;
+    if (link) {
+      const upstreams = this.proxy ? [{ host: '127.0.0.1', port: this.proxy.port }] : this.hosts.map((host) => ({ host, port: this.port }));
+      this.link = await LinkHop.start(link, upstreams, (c) => this.other(c, 1000));
+    }
   }
+
+  /** The emulated link in front of the server (`websocket@3g`), when the row has one. */
+  link: LinkHop | undefined;
 
   /** Keeps nginx from its spawn on, so that `close()` ends it even when it failed to start listening. */
   private trackProxy(p: NginxProcess): void {
@@ -269,12 +279,13 @@ export class Session {
     const route = this.route;
     if (route?.target !== undefined) return route.target;
     const scheme = route?.tls ? 'https' : 'http';
+    if (this.link) return `${scheme}://127.0.0.1:${this.link.port}`;
     return this.proxy ? `${scheme}://127.0.0.1:${this.proxy.port}` : `${scheme}://${this.hosts[0]}:${this.port}`;
   }
 
   /** The URL the i-th load process connects to: a clustered server's addresses in turn, so that ephemeral ports spread. */
   private loadUrl(i: number): string {
-    if (this.proxy || this.run.path?.target !== undefined) return this.baseUrl;
+    if (this.proxy || this.link || this.run.path?.target !== undefined) return this.baseUrl;
     return `${this.route?.tls ? 'https' : 'http'}://${this.hosts[i % this.hosts.length]}:${this.port}`;
   }
 
@@ -519,6 +530,7 @@ export class Session {
     this.t0 = performance.now();
     this.lastT = 0;
     this.proxy?.markMeasure();
+    await this.link?.mark();
     this.server?.handle(
       'sample',
       onSample ??

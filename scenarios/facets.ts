@@ -15,6 +15,7 @@ import { connectionsFacet } from './connections/facet.ts';
 import { deadPeerFacet } from './dead-peer/facet.ts';
 import { httpSaturationFacet } from './http-saturation/facet.ts';
 import { proxyLessonsFacet } from './proxy-lessons/facet.ts';
+import { connectFacet } from './connect/facet.ts';
 import { failoverFacet } from './failover/facet.ts';
 
 /** Every scenario's facet by the scenario's name, in the run registry's order. */
@@ -31,6 +32,7 @@ export const FACETS: ReadonlyMap<string, ScenarioFacet> = new Map([
   ['dead-peer', deadPeerFacet],
   ['http-saturation', httpSaturationFacet],
   ['proxy-lessons', proxyLessonsFacet],
+  ['connect', connectFacet],
   ['failover', failoverFacet],
 ]);
 

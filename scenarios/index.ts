@@ -9,6 +9,7 @@ import { connections } from './connections/index.ts';
 import { deadPeer } from './dead-peer/index.ts';
 import { httpSaturation } from './http-saturation/index.ts';
 import { proxyLessons } from './proxy-lessons/index.ts';
+import { connect } from './connect/index.ts';
 import { failover } from './failover/index.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: each scenario has its own params type; the runner hands each its own
@@ -25,6 +26,7 @@ export const SCENARIOS: Scenario<any>[] = [
   deadPeer,
   httpSaturation,
   proxyLessons,
+  connect,
   failover,
 ];
 

@@ -28,7 +28,7 @@ export interface Layer {
 export const LAYERS: readonly Layer[] = [
   { name: 'test/ bench/ scripts/', files: ['test/', 'bench/', 'scripts/'], may: 'below' },
   { name: 'run.ts bin/', files: ['run.ts', 'bin/'], may: 'below' },
-  { name: 'demo/ exec/', files: ['demo/', 'exec/'], may: ['servers/ clients/', 'metrics/', 'protocol/', 'args.ts'] },
+  { name: 'demo/ exec/', files: ['demo/', 'exec/'], may: ['path/', 'servers/ clients/', 'metrics/', 'protocol/', 'args.ts'] },
   { name: 'agents/', files: ['agents/'], may: ['cluster/', 'runner/', 'transports/', 'metrics/', 'args.ts'] },
   { name: 'cluster/', files: ['cluster/'], may: ['runner/', 'transports/', 'servers/ clients/', 'metrics/', 'protocol/', 'args.ts'] },
   {

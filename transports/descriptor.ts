@@ -1,3 +1,4 @@
+import type { LinkProfile } from '../path/links.ts';
 import type { ClientOptions } from '../clients/contract.ts';
 import type { HttpServerKind, ServerOptions } from '../servers/contract.ts';
 
@@ -104,6 +105,10 @@ export interface TransportDescriptor {
   nodes?: number;
   /** The one-process row a clustered row is compared with. */
   clusterOf?: string;
+  /** A row on an emulated link (`--link`, `websocket@3g`): the link between the load and the server. */
+  link?: LinkProfile;
+  /** The row a link row is the same transport of, on loopback. */
+  linkOf?: string;
   /** How the server of this transport starts. */
   server: ServerLauncher;
   /** The client that subscribes to it in load processes and tests. */

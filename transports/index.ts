@@ -3,6 +3,7 @@ import type { HttpServerKind } from '../servers/contract.ts';
 import type { ClientModule, ServerLauncher, TransportDescriptor } from './descriptor.ts';
 import { PEERS, PEER_GROUP } from './peers.ts';
 import { TRANSPORT_NAME, TRANSPORT_NAME_RULE } from '../metrics/row-name.ts';
+import { LOOPBACK, type LinkProfile, linkNamed } from '../path/links.ts';
 
 const serverModule = (file: string, name: string): ServerLauncher => ({ kind: 'module', module: import.meta.resolve(`../servers/${file}`), export: name });
 const clientModule = (file: string, name: string): ClientModule => ({ module: import.meta.resolve(`../clients/${file}`), export: name });
@@ -259,7 +260,36 @@ export function withHttpServers(names: readonly string[], kinds: readonly HttpSe
 
 /** A transport's descriptor, or undefined for a name the lab does not know. */
 export function transportByName(name: string): TransportDescriptor | undefined {
-  return registry.get(name) ?? clusterRowNamed(name);
+  return registry.get(name) ?? clusterRowNamed(name) ?? linkRowNamed(name);
+}
+
+/**
+ * Rows on an emulated link (`--link`): `<row>@<link>` is the row with the link between its load
+ * and its server, any row (a peer, a clustered row, a variant) on any link, made on first use
+ * like the clustered rows.
+ */
+const LINK_ROW = /^(.+)@([a-z0-9][a-z0-9.-]*)$/;
+
+function linkRowNamed(name: string): TransportDescriptor | undefined {
+  const m = LINK_ROW.exec(name);
+  const base = m ? transportByName(m[1]!) : undefined;
+  const link = m ? linkNamed(m[2]!) : undefined;
+  if (!base || !link || link.name === LOOPBACK || base.link) return undefined;
+  const d: TransportDescriptor = { ...base, name, inWords: `${base.inWords} over ${link.name}`, byNameOnly: true, link, linkOf: base.name };
+  delete d.role;
+  registry.set(name, d);
+  return d;
+}
+
+/** Whether a name is a row on an emulated link (`websocket@3g`). */
+export function isLinkRow(name: string): boolean {
+  return transportByName(name)?.link !== undefined;
+}
+
+/** The rows a transport list gives under `--link`: each row once per link, loopback keeping the plain name (nothing emulated). */
+export function withLinks(names: readonly string[], links: readonly LinkProfile[]): string[] {
+  if (links.length === 0) return [...names];
+  return names.flatMap((name) => links.map((l) => (l.name === LOOPBACK ? name : linkRowNamed(`${name}@${l.name}`)!.name)));
 }
 
 /**

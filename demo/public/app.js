@@ -145,7 +145,7 @@ async function pollOnce(p, base, cursor, emptyNote) {
   let failed = false;
   try {
     const url = base + '/poll?client=' + clientId + (cursor === null ? '' : '&cursor=' + cursor);
-    const res = await fetch(url);
+    const res = await fetch(url, { signal: linkAbort.signal });
     if (res.status === 204) {
       r.empty = true;
       p.empty++;
@@ -161,7 +161,8 @@ async function pollOnce(p, base, cursor, emptyNote) {
       failed = true;
     }
   } catch (e) {
-    addLog(p, 'request failed: ' + e.message, 'empty');
+    // A poll cut by a switch of link is not a failure of the transport.
+    if (e.name !== 'AbortError') addLog(p, 'request failed: ' + e.message, 'empty');
     failed = true;
   }
   r.end = Date.now();
@@ -169,18 +170,18 @@ async function pollOnce(p, base, cursor, emptyNote) {
 }
 
 let pollInterval = 1000;
-async function runPolling(base) {
+async function runPolling(base, gen) {
   let cursor = null;
-  for (;;) {
+  while (gen === linkGen) {
     ({ cursor } = await pollOnce(panes.polling, base, cursor, () => '204 No Content (empty poll)'));
     await sleep(pollInterval);
   }
 }
 
 // ---------------------------------------------------------------- long polling
-async function runLongPolling(base) {
+async function runLongPolling(base, gen) {
   let cursor = null;
-  for (;;) {
+  while (gen === linkGen) {
     const step = await pollOnce(panes['long-polling'], base, cursor, (r) => '204 after ' + ((Date.now() - r.start) / 1000).toFixed(1) + ' s held (timeout)');
     cursor = step.cursor;
     if (step.failed) await sleep(1000);
@@ -188,10 +189,12 @@ async function runLongPolling(base) {
 }
 
 // ---------------------------------------------------------------- SSE
+let sseSource = null;
 function runSse(base) {
   const p = panes.sse;
   let current = null;
   const es = new EventSource(base + '/events?client=' + clientId);
+  sseSource = es;
   es.onopen = () => {
     p.requests++;
     if (current) current.end = Date.now();
@@ -215,7 +218,8 @@ let browserPongs = 0;
 function connectWebSocket() {
   const p = panes.websocket;
   if (ws && ws.readyState <= 1) return;
-  ws = new WebSocket('ws://' + location.hostname + ':' + config.ports.websocket + '/?client=' + clientId);
+  ws = new WebSocket('ws://' + location.hostname + ':' + currentLink.ports.websocket + '/?client=' + clientId);
+  const mine = ws;
   p.requests++;
   ws.onopen = () => {
     wsReq = { start: Date.now(), end: null, empty: false };
@@ -224,10 +228,46 @@ function connectWebSocket() {
   };
   ws.onmessage = (e) => onMessage(p, e.data);
   ws.onclose = (e) => {
-    if (wsReq) wsReq.end = Date.now();
-    wsReq = null;
+    // The socket of a link switched away from closes after the new one opened: the new one's state stays.
+    if (mine === ws) {
+      if (wsReq) wsReq.end = Date.now();
+      wsReq = null;
+    }
     addLog(p, 'closed: code ' + e.code + (e.reason ? ' "' + e.reason + '"' : ''), 'empty');
   };
+}
+
+// ---------------------------------------------------------------- the link selector
+// Every pane reaches its server through the chosen link: loopback, or a relay that delays each
+// direction by RTT/2 and paces it at the link's bandwidth (the lab's link emulator, path/link-relay.ts).
+let currentLink = null;
+let linkGen = 0; // bumped on a switch: the polling loops of the link before stop
+let linkAbort = new AbortController(); // aborts the requests of the link before
+const base = (port) => 'http://' + location.hostname + ':' + port;
+
+function startTransports() {
+  const ports = currentLink.ports;
+  runPolling(base(ports.polling), linkGen);
+  runLongPolling(base(ports['long-polling']), linkGen);
+  runSse(base(ports.sse));
+  connectWebSocket();
+}
+
+function switchLink(name) {
+  const link = config.links.find((l) => l.name === name);
+  if (!link || link === currentLink) return;
+  currentLink = link;
+  linkGen++;
+  linkAbort.abort();
+  linkAbort = new AbortController();
+  if (sseSource) sseSource.close();
+  if (ws && ws.readyState <= 1) ws.close(1000, 'switching link');
+  ws = null;
+  resetCounters();
+  for (const name of NAMES) addLog(panes[name], 'link: ' + link.name + ' (' + link.model + ')', 'empty');
+  $('#link-model').textContent = link.model;
+  document.body.dataset.link = link.name;
+  startTransports();
 }
 
 // ---------------------------------------------------------------- server counters
@@ -582,7 +622,11 @@ async function main() {
     location.replace(config.pageOrigin + '/');
     return;
   }
-  const base = (port) => 'http://' + location.hostname + ':' + port;
+  currentLink = config.links[0];
+  $('#link').innerHTML = config.links.map((l) => '<option value="' + esc(l.name) + '">' + esc(l.name) + '</option>').join('');
+  $('#link').onchange = (e) => switchLink(e.target.value);
+  $('#link-model').textContent = currentLink.model;
+  document.body.dataset.link = currentLink.name;
   document.querySelectorAll('.hb-interval').forEach((e) => {
     e.textContent = config.heartbeat.intervalMs / 1000 + ' s';
   });
@@ -644,10 +688,7 @@ async function main() {
   await new Promise((r) => inspector.addEventListener('open', r, { once: true }));
 
   await refreshStats();
-  runPolling(base(config.ports.polling));
-  runLongPolling(base(config.ports['long-polling']));
-  runSse(base(config.ports.sse));
-  connectWebSocket();
+  startTransports();
   startAppHeartbeat();
   restartPeer();
   setInterval(refreshStats, 1000);

@@ -217,6 +217,50 @@ test('a foreign Origin is refused with 403 and a spent token with 401', async ()
   await page.locator('#security').screenshot({ path: `${OUT}/demo-security.png` });
 });
 
+test('the link selector: switched to 3G, every pane measures its latency rise by the link’s round trips', async (t) => {
+  const PANES = ['polling', 'long-polling', 'sse', 'websocket'];
+  const medianMs = async (pane: string) => Number(/\/ (\d+) ms/.exec(await stat(pane, 'latency last / median'))?.[1] ?? Number.NaN);
+  const setPollInterval = (ms: number) =>
+    page.evaluate((v) => {
+      const e = document.getElementById('poll-interval') as HTMLInputElement;
+      e.value = String(v);
+      e.dispatchEvent(new Event('input'));
+    }, ms);
+  // Short polling's latency is uniform over its interval: the shortest interval and about 15
+  // messages make each median steady enough to compare (loopback under 250 ms, 3G around 400).
+  const measure = async (tag: string) => {
+    await page.click('#reset-btn');
+    await page.fill('#publish-text', tag);
+    await page.selectOption('#rate', '5');
+    await page.waitForTimeout(3000);
+    await page.selectOption('#rate', '0');
+    await page.waitForTimeout(1500);
+    return Object.fromEntries(await Promise.all(PANES.map(async (p) => [p, await medianMs(p)] as const)));
+  };
+  await setPollInterval(250);
+  const options = await page.locator('#link option').allInnerTexts();
+  assert.deepEqual(options, ['loopback', '4g', '3g', 'satellite']);
+  const loopback = await measure('loopback');
+  await page.selectOption('#link', '3g');
+  await page.waitForFunction(() => document.body.dataset['link'] === '3g');
+  assert.match(await page.locator('#link-model').innerText(), /300 ms RTT/);
+  // Every pane reconnects through the link: TCP and its request or upgrade, 2 to 4 round trips of 300 ms.
+  await page.waitForTimeout(2500);
+  const threeG = await measure('3g');
+  t.diagnostic(`median latency, ms: loopback ${JSON.stringify(loopback)}, 3G ${JSON.stringify(threeG)}`);
+  for (const p of PANES) {
+    assert.ok(Number.isFinite(loopback[p]!) && Number.isFinite(threeG[p]!), `${p}: ${loopback[p]} ms then ${threeG[p]} ms`);
+    assert.ok(threeG[p]! > loopback[p]!, `${p}: ${loopback[p]} ms on loopback, ${threeG[p]} ms on 3G`);
+  }
+  // SSE and WebSocket pay half the round trip, no more than the page's timing adds.
+  for (const p of ['sse', 'websocket']) assert.ok(threeG[p]! >= 150 && threeG[p]! < 250, `${p} on 3G: ${threeG[p]} ms, RTT/2 = 150 ms`);
+  await page.locator('header').screenshot({ path: `${OUT}/demo-link-3g.png` });
+  await page.selectOption('#link', 'loopback');
+  await page.waitForFunction(() => document.body.dataset['link'] === 'loopback');
+  await setPollInterval(1000);
+  await page.waitForTimeout(500);
+});
+
 test('the page is whole: no outside requests, no script errors, a readable screenshot', async () => {
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: `${OUT}/demo-full.png`, fullPage: true });

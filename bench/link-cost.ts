@@ -1,0 +1,117 @@
+/**
+ * What the link emulator itself costs: its process's CPU per forwarded message, and its share of
+ * a core when every named profile's link is kept full. The relay runs as in a bench run, a child
+ * of its own (runner/link-child.ts); its CPU is read from /proc like a load process's.
+ *
+ * - messages: `--clients` connections through rtt=100ms, each sending 64-byte messages that a
+ *   sink server reads, `--rate` messages/s in all, for `--seconds`;
+ * - profiles: per named profile, one connection whose server writes as fast as the link takes
+ *   it (the relay then paces the whole down rate), for `--seconds`.
+ *
+ *   npm run bench:link -- [--clients 50] [--rate 5000] [--seconds 5] [--profiles 4g,3g,...]
+ */
+import net from 'node:net';
+import { list, num, parse, scriptArgs } from '../args.ts';
+import { LINK_PROFILES, LOOPBACK, describeLink, linkNamed, parseLinkParams, customLinkName } from '../path/links.ts';
+import { LinkHop } from '../runner/link.ts';
+import { treeUsage } from '../metrics/process.ts';
+
+const NAMES = LINK_PROFILES.filter((l) => l.name !== LOOPBACK).map((l) => l.name);
+
+const a = scriptArgs('bench:link', () => {
+  const { values } = parse(
+    process.argv.slice(2),
+    { clients: { type: 'string' }, rate: { type: 'string' }, seconds: { type: 'string' }, profiles: { type: 'string' } },
+    false,
+  );
+  return {
+    clients: num(values.clients, 'clients', 50, { min: 1, max: 2000, integer: true }),
+    rate: num(values.rate, 'rate', 5000, { min: 1, max: 200_000 }),
+    seconds: num(values.seconds, 'seconds', 5, { min: 1, max: 120 }),
+    profiles: list(values.profiles, 'profiles', NAMES, NAMES),
+  };
+});
+
+async function listen(onConnection: (s: net.Socket) => void): Promise<{ port: number; close: () => void }> {
+  const s = net.createServer({ noDelay: true }, onConnection);
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  return { port: (s.address() as net.AddressInfo).port, close: () => s.close() };
+}
+
+const connect = (port: number) =>
+  new Promise<net.Socket>((resolve, reject) => {
+    const c = net.connect({ host: '127.0.0.1', port, noDelay: true }, () => resolve(c));
+    c.once('error', reject);
+  });
+
+const cpuOf = (h: LinkHop) => treeUsage(h.child.proc.pid!).cpuMs;
+
+async function messages(): Promise<void> {
+  let received = 0;
+  const sink = await listen((s) => s.on('data', (b: Buffer) => (received += b.length)));
+  const link = linkNamed(customLinkName(parseLinkParams('rtt=100ms')))!;
+  const h = await LinkHop.start(link, [{ host: '127.0.0.1', port: sink.port }], (c) => c);
+  const clients = await Promise.all(Array.from({ length: a.clients }, () => connect(h.port)));
+  const msg = Buffer.alloc(64, 1);
+  const tick = 10;
+  const perTick = (a.rate * tick) / 1000;
+  let owed = 0;
+  let sent = 0;
+  let k = 0;
+  const cpu0 = cpuOf(h);
+  const t0 = performance.now();
+  const timer = setInterval(() => {
+    owed += perTick;
+    for (; owed >= 1; owed--, sent++) clients[k++ % clients.length]!.write(msg);
+  }, tick);
+  await new Promise((r) => setTimeout(r, a.seconds * 1000));
+  clearInterval(timer);
+  await new Promise((r) => setTimeout(r, 300));
+  const cpuMs = cpuOf(h) - cpu0;
+  const wall = performance.now() - t0;
+  console.log(
+    `messages: ${a.clients} connections through rtt=100ms, ${sent} × 64 B in ${(wall / 1000).toFixed(1)} s (${Math.round(sent / (wall / 1000))}/s), ${received / 64} arrived`,
+  );
+  console.log(
+    `  relay CPU ${cpuMs.toFixed(0)} ms = ${((cpuMs * 1000) / sent).toFixed(2)} µs per forwarded message, ${((cpuMs / wall) * 100).toFixed(1)} % of a core`,
+  );
+  for (const c of clients) c.destroy();
+  await h.child.kill(1000);
+  sink.close();
+}
+
+async function profile(name: string): Promise<void> {
+  const link = linkNamed(name)!;
+  const chunk = Buffer.alloc(16 * 1024, 2);
+  const source = await listen((s) => {
+    const pump = () => {
+      while (s.writable && s.write(chunk));
+    };
+    s.on('drain', pump);
+    s.on('error', () => {});
+    pump();
+  });
+  const h = await LinkHop.start(link, [{ host: '127.0.0.1', port: source.port }], (c) => c);
+  const c = await connect(h.port);
+  let got = 0;
+  c.on('data', (b: Buffer) => (got += b.length));
+  // Past the handshake's RTT, the first propagation and the sender's start (its socket buffers grow) before measuring.
+  await new Promise((r) => setTimeout(r, link.params.rttMs * 3 + 1000));
+  const got0 = got;
+  const cpu0 = cpuOf(h);
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, a.seconds * 1000));
+  const wall = performance.now() - t0;
+  const cpuMs = cpuOf(h) - cpu0;
+  const bps = ((got - got0) * 8) / (wall / 1000);
+  console.log(
+    `${name.padEnd(10)} ${describeLink(link.params).padEnd(54)} carried ${(bps / 1e6).toFixed(3)} Mbit/s (set ${(link.params.downBps / 1e6).toFixed(3)}), relay ${((cpuMs / wall) * 100).toFixed(1)} % of a core`,
+  );
+  c.destroy();
+  await h.child.kill(1000);
+  source.close();
+}
+
+console.log('link emulator cost (figures from a shared machine vary with its load)');
+await messages();
+for (const name of a.profiles) await profile(name);
