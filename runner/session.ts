@@ -209,7 +209,7 @@ export class Session {
     liveChildren.add(proxyKill);
     proc.once('exit', () => liveChildren.delete(proxyKill));
     const spawned = new Promise<void>((resolve, reject) => {
-      proc.once('error', (e) => reject(new Error(`cannot start ${NGINX_BIN} (${e.message}); install it with scripts/ensure-nginx.sh`)));
+      proc.once('error', (e) => reject(new Error(`cannot start ${NGINX_BIN} (${e.message}); scripts/ensure-nginx.sh installs it`)));
       proc.once('spawn', () => resolve());
     });
     await spawned;

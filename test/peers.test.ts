@@ -2,10 +2,10 @@
  * The peer rows (websocketd, uws, socket.io-ws, socket.io-polling): each launcher starts on
  * 127.0.0.1, serves an echo and (where it can) a publish round trip, reports its version and
  * stops; a scenario a peer cannot serve gives n/a with its reason. websocketd and uWebSockets.js
- * are installed by their ensure scripts when CI=true; elsewhere a missing one is a skip that says
- * how to install it.
+ * are installed by their ensure scripts when missing, as a bench run installs them; a failed
+ * install fails the test with the script's reason.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -19,17 +19,11 @@ import { startServer, startCollector, waitFor, post } from './helpers.ts';
 
 const PEER_NAMES = ['uws', 'websocketd', 'socket.io-ws', 'socket.io-polling'];
 
-/** Makes a peer runnable: its ensure script in CI; elsewhere only when already installed, else a skip saying why. */
-function ready(t: TestContext, name: string): boolean {
+/** Makes a peer runnable through its ensure script (installing it when missing); throws with the script's reason. */
+function ready(name: string): void {
   const d = transport(name);
-  try {
-    if (process.env['CI'] === 'true') ensurePeer(d);
-    d.peer!.version();
-    return true;
-  } catch (e) {
-    t.skip(`${name} is not installed here (${(e as Error).message}); run sh scripts/${d.peer!.ensure} or set CI=true`);
-    return false;
-  }
+  ensurePeer(d);
+  d.peer!.version();
 }
 
 test('peers run only by name or as the group "peers"; the default run keeps its five rows', () => {
@@ -43,7 +37,7 @@ test('peers run only by name or as the group "peers"; the default run keeps its 
 
 for (const name of PEER_NAMES) {
   test(`${name}: the launcher starts, echoes, ${transport(name).peer?.cannot?.publish ? 'cannot publish (n/a)' : 'publishes'}, reports its version and stops`, async (t) => {
-    if (!ready(t, name)) return;
+    ready(name);
     const d = transport(name);
     const version = d.peer!.version();
     assert.match(version, /\d+\.\d+/, `${name}'s version names a number: ${version}`);
@@ -72,8 +66,8 @@ for (const name of PEER_NAMES) {
   });
 }
 
-test('a scenario a peer cannot serve is an n/a row with the reason, run through the bench runner', async (t) => {
-  if (!ready(t, 'websocketd')) return;
+test('a scenario a peer cannot serve is an n/a row with the reason, run through the bench runner', async () => {
+  ready('websocketd');
   const push = scenarioByName('push')!;
   const lines: string[] = [];
   const { results } = await runBench({
@@ -90,7 +84,7 @@ test('a scenario a peer cannot serve is an n/a row with the reason, run through 
 });
 
 test('websocketd does not outlive the process that started it, even one killed with SIGKILL', async (t) => {
-  if (!ready(t, 'websocketd')) return;
+  ready('websocketd');
   const server = new URL('../servers/websocketd.ts', import.meta.url).href;
   const code = `import { createWebsocketdServer } from ${JSON.stringify(server)};
 const s = createWebsocketdServer(); await s.listen(0, '127.0.0.1'); console.log(s.processes()[0]); setInterval(() => {}, 1000);`;
