@@ -16,7 +16,7 @@ import { EventEmitter } from 'node:events';
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketConnection } from './connection.ts';
+import { WebSocketConnection, whenGone } from './connection.ts';
 import type { FrameObserver } from './core.ts';
 import { validateUpgradeRequest, type UpgradeOptions } from './handshake.ts';
 import { CloseCode } from './close.ts';
@@ -159,7 +159,7 @@ export class WebSocketServer extends EventEmitter {
     if (observe) conn.onFrame = ((dir, bytes) => observe(conn, dir, bytes)) satisfies FrameObserver;
     this.clients.add(conn);
     // Not a 'close' listener: the first one of those ends the hold on early events (see connection.ts).
-    conn.onGone = () => this.clients.delete(conn);
+    whenGone(conn, () => this.clients.delete(conn));
     cb(conn, req);
   }
 
