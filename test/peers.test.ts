@@ -15,7 +15,8 @@ import { whyNot } from '../scenarios/contract.ts';
 import { scenarioByName } from '../scenarios/index.ts';
 import { runBench } from '../runner/bench.ts';
 import { ProcessTreeSampler } from '../metrics/process.ts';
-import { startServer, startCollector, waitFor, post } from './helpers.ts';
+import { startServer, startCollector, post } from './helpers.ts';
+import { waitFor } from './helpers/wait.ts';
 
 const PEER_NAMES = ['uws', 'websocketd', 'socket.io-ws', 'socket.io-polling'];
 

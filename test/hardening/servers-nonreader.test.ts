@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { transport as describe_ } from '../../transports/index.ts';
 import { createClientFor } from '../../transports/load.ts';
-import { startServer, waitFor } from '../helpers.ts';
+import { startServer } from '../helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { raw } from './helpers.ts';
 
 const MiB = 1024 * 1024;

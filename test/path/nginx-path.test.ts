@@ -11,7 +11,7 @@ import { before, test } from 'node:test';
 import { DEFAULT_PROXY, NGINX_BIN } from '../../path/nginx.ts';
 import { throwawayCertificate } from '../../path/route.ts';
 import { Session } from '../../runner/session.ts';
-import { waitFor } from '../helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { startCollectorAt } from './helpers.ts';
 
 before(() => {

@@ -12,7 +12,7 @@ import { connect } from '../../protocol/client.ts';
 import type { WebSocketConnection } from '../../protocol/connection.ts';
 import { encodeFrame, Opcode } from '../../protocol/frame.ts';
 import { EventCollector, FrameParser } from '../../protocol/parser.ts';
-import { waitFor } from '../helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { engineEchoServer } from './helpers.ts';
 
 test('negotiation: the server takes the first acceptable offer and answers what it will do', () => {

@@ -11,11 +11,10 @@ import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as delay } from 'node:timers/promises';
 import { connect } from '../../protocol/client.ts';
 import type { WebSocketConnection } from '../../protocol/connection.ts';
 import { engineEchoServer } from './helpers.ts';
-import { waitFor } from '../helpers/wait.ts';
+import { loopTurns, tcpQueues, waitFor } from '../helpers/wait.ts';
 import { selfSignedCertificate } from './self-signed.ts';
 
 async function echoOnce(conn: WebSocketConnection, text: string): Promise<string> {
@@ -105,14 +104,19 @@ test('handle path: rawSocket.pause() stops reading and resume() delivers what wa
   server.rawSocket.pause();
   assert.equal(server.rawSocket.isPaused(), true);
   for (let i = 0; i < 10; i++) client.send(`m${i}`);
-  // Sent and on the server's side of the loopback; a server still reading would have them by now.
-  await new Promise<void>((r) => client.rawSocket.write(Buffer.alloc(0), () => r()));
-  await delay(100);
+  // The ten frames (8 bytes each, masked) wait in the server's kernel receive queue, unread, and
+  // stay there over event-loop turns in which a socket still reading would have read them.
+  const sock = server.rawSocket as Socket;
+  const unread = () => tcpQueues(sock.localPort!, sock.remotePort!)?.rx ?? -1;
+  await waitFor(() => unread() === 80, 'the frames at the server, unread');
+  await loopTurns();
+  assert.equal(unread(), 80);
   assert.deepEqual(seen, ['first'], 'nothing read while paused');
   // A pause in the same tick as a resume wins over the 'resume' event that follows.
   server.rawSocket.resume();
   server.rawSocket.pause();
-  await delay(100);
+  await loopTurns();
+  assert.equal(unread(), 80, 'still unread after the resume event');
   assert.deepEqual(seen, ['first'], 'still nothing read');
   server.rawSocket.resume();
   await waitFor(() => seen.length === 11, 'the waiting messages');
@@ -203,7 +207,8 @@ test('handle path: a peer that resets the connection while output is pending: cl
   });
   const closed = new Promise<number>((resolve) => server.once('close', resolve));
   // Unread bytes in its receive buffer make the peer's close a reset.
-  await delay(50);
+  const peer = client.rawSocket as Socket;
+  await waitFor(() => (tcpQueues(peer.localPort!, peer.remotePort!)?.rx ?? 0) > 0, 'bytes unread at the client');
   client.rawSocket.destroy();
   assert.equal(await closed, 1006);
   assert.match(String((failed as NodeJS.ErrnoException | undefined)?.code), /ECONNRESET|EPIPE/);
