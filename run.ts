@@ -73,7 +73,7 @@ function benchHelp(): string {
     '  --cpus server=1,load=0|off   pin the server and load processes to disjoint CPUs (default: halves when ≥ 2 cores)',
     '  --out DIR                    output folder (default reports/out/<timestamp>/)',
     '  --ws-client own|engine|ws    client driving the websocket and ws rows: each its own (default), or one for both',
-    '  --http-server LIST           express,node: HTTP server(s) under the polling, long-polling and SSE rows',
+    '  --http-server LIST           express,node,h2: HTTP server(s) under the polling, long-polling and SSE rows',
     '                               (default express); node adds rows polling-node, long-polling-node, sse-node',
     '  --nodes LIST                 1,2,4: also run each transport as N server nodes behind the cluster balancer on a',
     '                               Redis backplane (rows <transport>-nN; Redis is started and stopped by the run)',
@@ -87,6 +87,7 @@ function benchHelp(): string {
     "  --proxy-read-timeout MS      nginx proxy_read_timeout (default 60000, nginx's own)",
     '  --proxy-send-timeout MS      nginx proxy_send_timeout (default 60000)',
     '  --tls                        https/wss with a throwaway self-signed certificate (nginx terminates it with --via nginx)',
+    '  --h2c                        the *-h2 rows in cleartext with prior knowledge, which no browser does (default: TLS with ALPN h2)',
     '  --target URL                 run the load clients against a server the lab did not start (ws://, wss://, http(s)://)',
     '  --threshold COND             e.g. p99<50ms, echo:loss<=0.1%, msgs/s>1000, errors==0 (repeatable or comma-separated);',
     '                               a broken one makes the exit code 3, one line of reason each',
@@ -111,7 +112,7 @@ const SERVE_HELP = `usage: transport-lab serve <transport> [options]
   --heartbeat MS         WebSocket ping interval, 0 = off (default 30000)
   --max-missed N         missed pongs before a peer is dropped (default 2)
   --framework-defaults   keep express's X-Powered-By and ETag headers
-  --http-server KIND     express (default) or node: the HTTP server under polling, long polling and SSE`;
+  --http-server KIND     express (default), node, or h2 (node:http2 in cleartext, prior knowledge): the HTTP server under polling, long polling and SSE`;
 
 function transportArg(v: string | undefined): TransportName {
   if (v === undefined) throw new UsageError(`serve needs a transport: ${transportNames().join(', ')}`);
@@ -136,6 +137,7 @@ function benchOptions() {
     'proxy-read-timeout': { type: 'string' },
     'proxy-send-timeout': { type: 'string' },
     tls: { type: 'boolean' },
+    h2c: { type: 'boolean' },
     target: { type: 'string' },
     threshold: { type: 'string', multiple: true },
     nodes: { type: 'string' },
@@ -217,6 +219,7 @@ async function bench(argv: string[]): Promise<number> {
         wsClient,
         cpus,
         ...(route && { path: route }),
+        ...(values['h2c'] === true && { h2c: true }),
         ...(redisUrl && { redisUrl }),
         ...(agents.length && { agents }),
         ...(serverHost && { serverHost }),
@@ -341,6 +344,7 @@ async function serve(argv: string[]): Promise<number> {
   }
   const base = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
   console.log(`${transport} server listening on ${base}`);
+  if (server.transport.endsWith('-h2')) console.log('  HTTP/2 only, in cleartext with prior knowledge (no browser does that): curl --http2-prior-knowledge');
   console.log(`  publish: curl -X POST --data 'hello' ${base}/publish`);
   console.log(serveHint(transportByName(transport)!.traits.delivery, base));
   return serveUntilSignal(() => server.close());

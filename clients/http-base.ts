@@ -116,7 +116,12 @@ export abstract class HttpClientBase implements TransportClient {
     protected readonly o: ClientOptions,
     connections: number,
   ) {
-    this.http = new HttpSide(o, connections);
+    this.http = this.openSide(o, connections);
+  }
+
+  /** Where this client's requests go: a pool of HTTP/1.1 connections (an HTTP/2 client gives its page's one session instead). */
+  protected openSide(o: ClientOptions, connections: number): HttpSide {
+    return new HttpSide(o, connections);
   }
 
   get requests(): number {

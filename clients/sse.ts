@@ -13,7 +13,7 @@ export class SseClient extends HttpClientBase {
   private readonly parser: SseParser;
   /** Reconnections made after the first connect. */
   reconnects = 0;
-  private current: AbortController | undefined;
+  protected current: AbortController | undefined;
   /** What a page's EventSource sends (the profile's; Accept and Cache-Control in both). */
   private readonly streamHeaders: Record<string, string>;
 
@@ -41,7 +41,7 @@ export class SseClient extends HttpClientBase {
   }
 
   /** Opens the stream; resolves when the response headers have arrived. */
-  private async open(): Promise<AsyncIterable<Buffer>> {
+  protected async open(): Promise<AsyncIterable<Buffer>> {
     this.http.requests++;
     this.current = new AbortController();
     const signal = AbortSignal.any([this.stopper.signal, this.current.signal]);

@@ -10,16 +10,12 @@ export class EngineClient implements TransportClient {
   requests = 0;
   readonly emptyResponses = 0;
 
-  constructor(private readonly o: ClientOptions) {}
+  constructor(protected readonly o: ClientOptions) {}
 
   async start(): Promise<void> {
     this.requests++;
     const url = webSocketUrl(this.o.baseUrl, this.o.clientId);
-    const conn = await connect(url, {
-      ...(this.o.ca !== undefined && { tls: { ca: this.o.ca } }),
-      perMessageDeflate: this.o.perMessageDeflate === true && { threshold: 0 },
-      headers: profileHeaders(this.o.headers, 'webSocket', new URL(this.o.baseUrl).origin),
-    });
+    const conn = await this.open(url);
     this.conn = conn;
     conn.on('message', (data: Buffer, isBinary: boolean) => {
       const now = process.hrtime.bigint();
@@ -30,6 +26,15 @@ export class EngineClient implements TransportClient {
     // why (the close code and reason, 1006 when TCP just went), so the loss is not silent.
     conn.on('close', (code: number, reason: string) => {
       if (!this.stopping) this.o.onError?.(new Error(`WebSocket closed by the server or the network: ${code}${reason ? ` ${reason}` : ''}`));
+    });
+  }
+
+  /** Opens the connection (over HTTP/1.1; the HTTP/2 client opens it on its page's session). */
+  protected open(url: string): Promise<WebSocketConnection> {
+    return connect(url, {
+      ...(this.o.ca !== undefined && { tls: { ca: this.o.ca } }),
+      perMessageDeflate: this.o.perMessageDeflate === true && { threshold: 0 },
+      headers: profileHeaders(this.o.headers, 'webSocket', new URL(this.o.baseUrl).origin),
     });
   }
 

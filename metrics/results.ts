@@ -81,6 +81,8 @@ const RunMetaSchema = z.object({
       target: z.string().optional(),
     })
     .optional(),
+  /** How the `*-h2` rows ran, when the run had any: over TLS with ALPN h2, or h2c (`--h2c`, which no browser does). */
+  h2: z.string().optional(),
   /** `--threshold` conditions and the ones broken, one line each. */
   thresholds: z.object({ conditions: z.array(z.string()), broken: z.array(z.string()) }).optional(),
 });

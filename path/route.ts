@@ -54,3 +54,14 @@ export function targetBase(url: string): string {
   else u.pathname = u.pathname.replace(/\/events\/?$/, '');
   return u.toString().replace(/\/$/, '');
 }
+
+let labCertificatePromise: Promise<TlsMaterial> | undefined;
+
+/**
+ * The lab's certificate for rows that are TLS by nature (`*-h2`: browsers speak HTTP/2 to https
+ * origins only), made once per process like `--tls`'s, which it is when the run has one.
+ */
+export function labCertificate(): Promise<TlsMaterial> {
+  labCertificatePromise ??= throwawayCertificate();
+  return labCertificatePromise;
+}

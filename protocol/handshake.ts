@@ -126,6 +126,17 @@ export function validateUpgradeRequest(request: UpgradeRequest, options: Upgrade
   const key = headerValue(h, 'sec-websocket-key')?.trim();
   if (key === undefined || !KEY_PATTERN.test(key)) return reject(400, 'missing or invalid Sec-WebSocket-Key');
 
+  const accept = computeAccept(key);
+  return negotiate(request, options, { Upgrade: 'websocket', Connection: 'Upgrade', 'Sec-WebSocket-Accept': accept }, accept);
+}
+
+/**
+ * What an opening handshake decides beyond its own framing, the same over HTTP/1.1 (RFC 6455
+ * §4.2) and over an HTTP/2 extended CONNECT (RFC 8441 §5, which keeps these header fields):
+ * origin, one-time token, permessage-deflate and subprotocol. `responseHeaders` starts as given.
+ */
+export function negotiate(request: UpgradeRequest, options: UpgradeOptions, responseHeaders: Record<string, string>, accept = ''): UpgradeDecision {
+  const h = request.headers;
   // §10.2: servers "that are not intended to process input from any web page" may check Origin.
   if (options.allowOrigins) {
     const origin = headerValue(h, 'origin');
@@ -136,12 +147,6 @@ export function validateUpgradeRequest(request: UpgradeRequest, options: Upgrade
     if (token === undefined || !options.tokens.consume(token)) return reject(401, 'missing, unknown or spent token');
   }
 
-  const accept = computeAccept(key);
-  const responseHeaders: Record<string, string> = {
-    Upgrade: 'websocket',
-    Connection: 'Upgrade',
-    'Sec-WebSocket-Accept': accept,
-  };
   const pmd = options.perMessageDeflate;
   const deflate = pmd ? acceptDeflateOffer(headerValue(h, 'sec-websocket-extensions'), pmd === true ? {} : pmd) : null;
   if (deflate !== null) responseHeaders['Sec-WebSocket-Extensions'] = deflate.response;
@@ -269,6 +274,19 @@ export function checkUpgradeResponse(
   if (headerValue(headers, 'sec-websocket-accept')?.trim() !== computeAccept(key)) {
     return { ok: false, status, reason: 'invalid Sec-WebSocket-Accept' };
   }
+  return checkNegotiation(status, headers, offeredProtocols, offeredDeflate);
+}
+
+/**
+ * The client's check of what the server chose (extension, subprotocol): the same after a 101
+ * (RFC 6455 §4.1) and after the 2xx that accepts an extended CONNECT (RFC 8441 §5).
+ */
+export function checkNegotiation(
+  status: number,
+  headers: HeaderMap,
+  offeredProtocols: readonly string[] = [],
+  offeredDeflate?: DeflateOptions,
+): UpgradeResponseCheck {
   // §4.1 item 5: an extension "not present in the client's handshake" fails the connection.
   const extensions = headerValue(headers, 'sec-websocket-extensions');
   let deflate: DeflateParams | undefined;

@@ -16,9 +16,11 @@ import { EventEmitter } from 'node:events';
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { WebSocketConnection, whenGone } from './connection.ts';
 import type { FrameObserver } from './core.ts';
 import { validateUpgradeRequest, type UpgradeOptions } from './handshake.ts';
+import { acceptExtendedConnect } from './h2.ts';
 import { CloseCode } from './close.ts';
 
 /** Settings of a `WebSocketServer`. */
@@ -79,7 +81,7 @@ export function rawRequestLines(req: IncomingMessage): string[] {
   return lines;
 }
 
-/** Events: `'connection' (conn, req)`, `'rejected' (status, reason, req)`. */
+/** Events: `'connection' (conn, req)`, `'rejected' (status, reason, req)` (over HTTP/2: the request's header fields for `req`). */
 export class WebSocketServer extends EventEmitter {
   /** Live connections. */
   readonly clients = new Set<WebSocketConnection>();
@@ -161,6 +163,20 @@ export class WebSocketServer extends EventEmitter {
     // Not a 'close' listener: the first one of those ends the hold on early events (see connection.ts).
     whenGone(conn, () => this.clients.delete(conn));
     cb(conn, req);
+  }
+
+  /**
+   * RFC 8441: completes (or refuses, with an HTTP/2 error status) an extended CONNECT on an h2
+   * stream; on success the stream answers 200 and `cb` gets a connection running over it.
+   * The h2 server must advertise `H2_WEBSOCKET_SETTINGS` and route CONNECT streams here from
+   * its 'stream' event.
+   */
+  handleStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, cb: (conn: WebSocketConnection) => void): void {
+    const conn = acceptExtendedConnect(stream, headers, this.options, (status, reason) => this.emit('rejected', status, reason, headers));
+    if (conn === null) return;
+    this.clients.add(conn);
+    whenGone(conn, () => this.clients.delete(conn));
+    cb(conn);
   }
 
   /** Closes every connection with 1001 ("going away") and detaches from the HTTP server. */

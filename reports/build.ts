@@ -261,6 +261,7 @@ export function buildReport(results: Results, opts: BuildOptions = {}): ReportDo
       ['CPU sets', cpuSetsInWords(m.cpuSets)],
       ...(m.serverNodeFlags ? ([['server Node flags', m.serverNodeFlags.join(' ') || 'none']] as [string, string][]) : []),
       ['path', pathInWords(m.path)],
+      ...(m.h2 ? ([['HTTP/2 rows', m.h2]] as [string, string][]) : []),
       ...(m.thresholds
         ? ([['thresholds', `${m.thresholds.conditions.join(', ')}: ${m.thresholds.broken.length ? `${m.thresholds.broken.length} broken` : 'all held'}`]] as [
             string,

@@ -84,6 +84,11 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
       serverNodeFlags: serverNodeFlags(),
       ...(plan.run.cpus ? { cpuSets: plan.run.cpus } : {}),
       ...(plan.run.path && { path: pathInMeta(plan.run.path) }),
+      ...(plan.transports.some((t) => descriptorOf(t).httpServer === 'h2') && {
+        h2: plan.run.h2c
+          ? 'h2c: cleartext HTTP/2 with prior knowledge (--h2c), which no browser does'
+          : 'TLS with ALPN h2 on a self-signed certificate made for the run, as browsers reach an https origin',
+      }),
     },
     scenarios: [],
   };

@@ -13,6 +13,7 @@ import { decodePayload, encodePayload, type Stamp } from '../metrics/payload.ts'
 import { ProcessSampler } from '../metrics/process.ts';
 import { clientSocketBytes, countClientSockets } from '../metrics/client-wire.ts';
 import { clientFrom } from '../transports/load.ts';
+import { h2FrameCounts } from '../clients/h2-frames.ts';
 import { serveParent } from './child.ts';
 import type { LoadCalls, LoadEvents, LoadMode } from './protocol.ts';
 import { runSchedule } from './schedule.ts';
@@ -328,7 +329,10 @@ const emit = serveParent<LoadCalls, LoadEvents>(
     send: sendLoad,
     settle,
     'ping-pong': pingPong,
-    snapshot: () => ({ delivered, sent }),
+    snapshot: () => {
+      const frames = h2FrameCounts();
+      return Object.keys(frames.up).length > 0 ? { delivered, sent, h2Frames: frames } : { delivered, sent };
+    },
     finish,
   },
   // Leave at once: polite closes would only add minutes to a long run.

@@ -3,6 +3,7 @@
  * request type: the fields the request carries (`req`) and those of the reply
  * (`reply`), which comes back under the same type; per event type: its fields.
  */
+import type { FrameCounts } from '../clients/h2-frames.ts';
 import type { HeaderProfile } from '../clients/contract.ts';
 import type { ServerCounters, ServerOptions } from '../servers/contract.ts';
 import type { ClientModule, ServerLauncher } from '../transports/descriptor.ts';
@@ -163,8 +164,8 @@ export type LoadCalls = {
    * was still out when it gave up.
    */
   settle: { req: { timeoutMs: number }; reply: { pending: number } };
-  /** Deliveries and sends so far. */
-  snapshot: { req: object; reply: { delivered: number; sent: number } };
+  /** Deliveries and sends so far; with HTTP/2 clients, their sessions' frames by type so far. */
+  snapshot: { req: object; reply: { delivered: number; sent: number; h2Frames?: FrameCounts } };
   /** Ends the phase: the figures for sequence numbers first..last. */
   finish: { req: { first: number; last: number }; reply: LoadResult };
 };

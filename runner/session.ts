@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { NGINX_BIN, nginxConfig } from '../path/nginx.ts';
 import { treeUsage, type TreeUsage } from '../metrics/process.ts';
-import type { RunPath } from '../path/route.ts';
+import { labCertificate, type RunPath, type TlsMaterial } from '../path/route.ts';
 import { Agent, request } from 'undici';
 import { type CpuPlan, pin } from './cpus.ts';
 import type { CannonCalls, LoadCalls, LoadEvents, LoadMode, PeerCalls, ServerCalls, ServerEvents } from './protocol.ts';
@@ -60,6 +60,8 @@ export interface RunParams {
   serverHost?: string;
   /** The path between clients and server: nginx in front, TLS, or a server the lab did not start. */
   path?: RunPath;
+  /** `--h2c`: the `*-h2` rows in cleartext with prior knowledge (no browser does that) instead of over TLS with ALPN h2. */
+  h2c?: boolean;
   /**
    * Fixed-load phases measured so far in this run (runner/fixed-load.ts), by transport, spec and
    * trial: the same phase is measured once per trial, whichever scenario asks first.
@@ -178,7 +180,8 @@ export class Session {
    * `spareLoad` is false (a scenario whose traffic comes from a peer or autocannon).
    */
   async startServer({ nodeFlags = [], spareLoad = true }: { nodeFlags?: string[]; spareLoad?: boolean } = {}): Promise<void> {
-    const route = this.run.path;
+    if (this.descriptor.httpServer === 'h2' && !this.run.h2c && !this.run.path?.tls && this.run.path?.target === undefined) this.h2Tls = await labCertificate();
+    const route = this.route;
     if (route?.target !== undefined) return;
     // TLS ends at the listener the clients reach: the server's own, or nginx's when it is in front.
     const serverTls = route?.tls && !route.via ? { tls: route.tls } : {};
@@ -286,9 +289,17 @@ export class Session {
     return this.run.redisUrl;
   }
 
+  /** An `*-h2` row's certificate when the run itself has none: such a row is over TLS unless `--h2c`. */
+  private h2Tls: TlsMaterial | undefined;
+
+  /** The run's path as this session takes it: an `*-h2` row adds TLS to it (see `h2Tls`). */
+  private get route(): RunPath | undefined {
+    return this.h2Tls ? { ...this.run.path, tls: this.h2Tls } : this.run.path;
+  }
+
   /** The URL the clients reach: the target, nginx, or the server; https when the run is over TLS. */
   get baseUrl(): string {
-    const route = this.run.path;
+    const route = this.route;
     if (route?.target !== undefined) return route.target;
     const scheme = route?.tls ? 'https' : 'http';
     return this.proxy ? `${scheme}://127.0.0.1:${this.proxy.port}` : `${scheme}://${this.hosts[0]}:${this.port}`;
@@ -297,7 +308,7 @@ export class Session {
   /** The URL the i-th load process connects to: a clustered server's addresses in turn, so that ephemeral ports spread. */
   private loadUrl(i: number): string {
     if (this.proxy || this.run.path?.target !== undefined) return this.baseUrl;
-    return `${this.run.path?.tls ? 'https' : 'http'}://${this.hosts[i % this.hosts.length]}:${this.port}`;
+    return `${this.route?.tls ? 'https' : 'http'}://${this.hosts[i % this.hosts.length]}:${this.port}`;
   }
 
   /**
@@ -305,10 +316,11 @@ export class Session {
    * trusting the run's certificate): set-up traffic that must not depend on the hop measured.
    */
   async publishDirect(text: string): Promise<{ seq: number }> {
-    const route = this.run.path;
+    const route = this.route;
     if (route?.target !== undefined) throw new Error('no publishing into a server the lab did not start (--target)');
     const tls = route?.tls !== undefined && !route.via;
-    const dispatcher = tls ? new Agent({ connect: { ca: route!.tls!.cert } }) : undefined;
+    // An h2 row's server speaks HTTP/2 alone: ALPN picks it.
+    const dispatcher = tls ? new Agent({ connect: { ca: route!.tls!.cert }, allowH2: this.descriptor.httpServer === 'h2' }) : undefined;
     try {
       const r = await request(`${tls ? 'https' : 'http'}://127.0.0.1:${this.port}/publish`, {
         method: 'POST',
@@ -326,7 +338,7 @@ export class Session {
 
   /** The certificate the clients must trust on this run, if it is over TLS. */
   get ca(): string | undefined {
-    return this.run.path?.tls?.cert;
+    return this.route?.tls?.cert;
   }
 
   /** Server counters just before the current load connected: figures count from here, set-up included. */

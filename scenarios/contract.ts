@@ -57,6 +57,10 @@ export function deliveryLagMs(t: TransportDescriptor, pollIntervalMs: number): n
 /** Why `scenario` does not apply to the registered transport `name` on the run's path, or null when it does. */
 export function whyNot<P extends object>(scenario: Scenario<P>, name: TransportName, params: P, path?: RunPath): string | null {
   const d = transport(name);
+  if (d.notOverH2 !== undefined) return d.notOverH2;
+  // nginx speaks HTTP/1.1 to its upstream: an h2 row measures HTTP/2 from the client to the server itself.
+  if (d.httpServer === 'h2' && path?.via) return 'nginx forwards to its upstream over HTTP/1.1: an h2 row measures HTTP/2 end to end, without a proxy';
+  if (d.httpServer === 'h2' && path?.target !== undefined) return 'an h2 row starts its own node:http2 server; a --target is measured by the HTTP/1.1 rows';
   if (scenario.needsProxy && !path?.via) return 'measures the proxy in the path: runs with --via nginx';
   if (path?.target !== undefined && !scenario.runsOnTarget)
     return 'needs the lab’s own server process (it publishes from inside it, or reads its CPU and socket counters); --target points at a server the lab did not start';

@@ -13,6 +13,7 @@ import { WireMeter } from '../metrics/wire.ts';
 import type { Backplane, ServerCounters, ServerOptions, TransportServer } from './contract.ts';
 import { Hub, DEFAULT_HISTORY, DEFAULT_HISTORY_BYTES } from './hub.ts';
 import { createFront, type Exchange, type Handler } from './http-front.ts';
+import { createH2Listener, type H2Listener } from './h2-listener.ts';
 
 /** An error that carries the HTTP status it should be answered with. */
 export class HttpError extends Error {
@@ -40,7 +41,10 @@ export interface ServerContext {
   /** Adds a route on the server's HTTP front (express or plain node:http). */
   route(method: 'GET' | 'POST', path: string, h: Handler): void;
   readonly hub: Hub;
+  /** The node:http(s) server; an `-h2` row has none (reading it throws: nothing of HTTP/1.1 runs there). */
   readonly httpServer: HttpServer;
+  /** The node:http2 listener of an `-h2` row, else undefined. */
+  readonly h2: H2Listener | undefined;
   readonly options: Required<ServerOptions>;
   /** Counts a response that carried no message. */
   countEmpty(): void;
@@ -245,16 +249,23 @@ export function buildServer(
   // A row on plain node:http is its transport's variant, named as the registry names it.
   const named = opts.httpServer === 'express' ? transport : `${transport}-${opts.httpServer}`;
   const front = createFront(opts.httpServer, opts.frameworkDefaults);
-  const httpServer = opts.tls
-    ? createTlsServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, cert: opts.tls.cert, key: opts.tls.key })
-    : createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS });
+  const h2 = opts.httpServer === 'h2' ? createH2Listener(opts.tls) : undefined;
+  const http1 = h2
+    ? undefined
+    : opts.tls
+      ? createTlsServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, cert: opts.tls.cert, key: opts.tls.key })
+      : createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS });
+  /** Whichever listens: the node:http(s) server or the h2 one (both are net or tls servers underneath). */
+  const listener = (h2?.server ?? http1!) as HttpServer;
   // Over TLS, 'connection' gives the raw TCP socket: the meter counts the encrypted bytes, records and handshake included.
-  httpServer.on('connection', (s: Socket) => meter.track(s));
+  listener.on('connection', (s: Socket) => meter.track(s));
   const plain = opts.tls ? new PlainMeter() : undefined;
-  if (plain) httpServer.on('secureConnection', (s: TLSSocket) => plain.track(s, meter.bytesOfPeer(s.remotePort)));
-  // Long polls and event streams are held open on purpose: no request timeout (bodies have their own).
-  httpServer.requestTimeout = 0;
-  httpServer.headersTimeout = 20_000;
+  if (plain) listener.on('secureConnection', (s: TLSSocket) => plain.track(s, meter.bytesOfPeer(s.remotePort)));
+  if (http1) {
+    // Long polls and event streams are held open on purpose: no request timeout (bodies have their own).
+    http1.requestTimeout = 0;
+    http1.headersTimeout = 20_000;
+  }
 
   let requests = 0;
   let empty = 0;
@@ -267,8 +278,8 @@ export function buildServer(
   // In-process by default: the hub numbers a message at once, so one process costs what it did.
   let backplane: Backplane = { publish: (data, to) => hub.publish(data, to), close: async () => {} };
   const closers: (() => void | Promise<void>)[] = [];
-  httpServer.on('request', () => requests++);
-  httpServer.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+  listener.on('request', () => requests++);
+  http1?.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     errors++;
     if (socket.writable) socket.end(`HTTP/1.1 ${clientErrorStatus(err.code)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     else socket.destroy();
@@ -277,7 +288,11 @@ export function buildServer(
   const ctx: ServerContext = {
     route: (method, path, h) => front.route(method, path, h),
     hub,
-    httpServer,
+    get httpServer(): HttpServer {
+      if (!http1) throw new Error(`${named} runs on node:http2, which has no HTTP/1.1 server`);
+      return http1;
+    },
+    h2,
     options: opts,
     countEmpty: () => void empty++,
     countError: () => void errors++,
@@ -343,11 +358,12 @@ export function buildServer(
       x.res.destroy();
       return;
     }
-    // The body was left unread: the connection cannot carry another request.
-    if (status === 408 || status === 413) x.res.setHeader('Connection', 'close');
+    // The body was left unread: the connection cannot carry another request. (An h2 stream's
+    // unread body costs only that stream, and HTTP/2 forbids the Connection header.)
+    if ((status === 408 || status === 413) && !h2) x.res.setHeader('Connection', 'close');
     x.send(status, JSON.stringify({ error: message }), 'application/json');
   };
-  httpServer.on(
+  listener.on(
     'request',
     front.listener(() => {
       throw new HttpError(404, 'no such endpoint');
@@ -377,14 +393,16 @@ export function buildServer(
     // A row on plain node:http is its transport's variant, named as the registry names it.
     transport: named,
     hub,
-    httpServer,
+    get httpServer(): HttpServer {
+      return ctx.httpServer;
+    },
     listen(port = 0, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
         const onError = (e: Error) => reject(e);
-        httpServer.once('error', onError);
-        httpServer.listen(port, host, () => {
-          httpServer.off('error', onError);
-          const addr = httpServer.address();
+        listener.once('error', onError);
+        listener.listen(port, host, () => {
+          listener.off('error', onError);
+          const addr = listener.address();
           resolve(typeof addr === 'object' && addr ? addr.port : port);
         });
       });
@@ -399,8 +417,9 @@ export function buildServer(
       for (const fn of closers) await fn();
       await backplane.close();
       await new Promise<void>((resolve) => {
-        httpServer.close(() => resolve());
-        httpServer.closeAllConnections();
+        listener.close(() => resolve());
+        if (h2) h2.destroySessions();
+        else http1!.closeAllConnections();
       });
     },
     counters,

@@ -41,7 +41,8 @@ export interface HttpFront {
 
 /** Creates the front of a kind. `frameworkDefaults` keeps express's X-Powered-By and ETag. */
 export function createFront(kind: HttpServerKind, frameworkDefaults: boolean): HttpFront {
-  return kind === 'express' ? expressFront(frameworkDefaults) : nodeFront();
+  // node:http2's compatibility request and response take the node:http front as they are.
+  return kind === 'express' ? expressFront(frameworkDefaults) : nodeFront(kind);
 }
 
 function expressFront(frameworkDefaults: boolean): HttpFront {
@@ -90,7 +91,7 @@ function withCharset(type: string): string {
   return type.includes('charset') ? type : `${type}; charset=utf-8`;
 }
 
-function nodeFront(): HttpFront {
+function nodeFront(kind: 'node' | 'h2'): HttpFront {
   const routes = new Map<string, Handler>();
   const hooks: ((x: Exchange) => boolean)[] = [];
   const exchange = (req: IncomingMessage, res: ServerResponse): Exchange => {
@@ -118,7 +119,7 @@ function nodeFront(): HttpFront {
     };
   };
   return {
-    kind: 'node',
+    kind,
     route(method, path, h) {
       routes.set(`${method} ${path.toLowerCase()}`, h);
     },

@@ -3,13 +3,14 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { transport as describe_, transports as registered } from '../transports/index.ts';
 import { clientFrom, serverFrom } from '../transports/load.ts';
-import { post, startCollector, startServer } from './helpers.ts';
+import { post, request, startCollector, startServer } from './helpers.ts';
 import { waitFor } from './helpers/wait.ts';
 import type { SseClient } from '../clients/sse.ts';
 
 // The peer rows follow their own programs' rules (no cursors, no lab polling routes): test/peers.test.ts covers them.
+// Rows named for HTTP/2 that cannot run over it (`ws-h2`) are never started: test/transports.test.ts covers them.
 const transports = registered()
-  .filter((d) => !d.peer)
+  .filter((d) => !d.peer && d.notOverH2 === undefined)
   .map((d) => d.name);
 
 test('every registered transport has a server and a client that load', async () => {
@@ -23,10 +24,14 @@ test('every registered transport has a server and a client that load', async () 
     'polling-node',
     'long-polling-node',
     'sse-node',
+    'polling-h2',
+    'long-polling-h2',
+    'sse-h2',
+    'websocket-h2',
     'websocket+deflate',
     'ws+deflate',
   ]);
-  for (const d of registered().filter((x) => !x.peer)) {
+  for (const d of registered().filter((x) => !x.peer && x.notOverH2 === undefined)) {
     const server = await serverFrom(d.server);
     // A variant started with its launcher's options (node:http) names itself as its row; one whose
     // options only change the wire (permessage-deflate) may keep the name of its plain row.
@@ -85,11 +90,11 @@ for (const transport of transports) {
       const delivery = describe_(transport).traits.delivery;
       const path = delivery === 'stream' ? '/events?cursor=abc' : '/poll?cursor=abc';
       if (delivery !== 'frames') {
-        const r = await fetch(baseUrl + path);
+        const r = await request(baseUrl, path);
         assert.equal(r.status, 400);
         assert.match(((await r.json()) as { error: string }).error, /cursor/);
         // A cursor ahead of the newest message is a restart, not a client error: see the hardening tests.
-        const ahead = await fetch(baseUrl + path.replace('abc', '999'));
+        const ahead = await request(baseUrl, path.replace('abc', '999'));
         assert.equal(ahead.status, 200);
         await ahead.body?.cancel();
       }
@@ -100,10 +105,14 @@ for (const transport of transports) {
   });
 }
 
-// The resume rules are the contract's logic, shared by both HTTP servers: each runs them.
-for (const node of [false, true])
-  describe(`resume without loss${node ? ' (node:http)' : ''}`, () => {
-    const v = (name: string) => (node ? `${name}-node` : name);
+// The resume rules are the contract's logic, shared by the three HTTP servers: each runs them.
+for (const [suffix, words] of [
+  ['', ''],
+  ['-node', ' (node:http)'],
+  ['-h2', ' (node:http2)'],
+] as const)
+  describe(`resume without loss${words}`, () => {
+    const v = (name: string) => `${name}${suffix}`;
     test('long polling: nothing lost across held-poll timeouts', async (t) => {
       const { server, baseUrl } = await startServer(t, v('long-polling'), { longPollTimeoutMs: 100 });
       const c = await startCollector(t, v('long-polling'), baseUrl, 'a');
@@ -145,7 +154,7 @@ for (const node of [false, true])
     test('a cursor older than the history reports the gap instead of losing silently', async (t) => {
       const { server, baseUrl } = await startServer(t, v('polling'), { history: 5 });
       for (let i = 0; i < 12; i++) server.hub.publish(`m${i}`);
-      const r = await fetch(`${baseUrl}/poll?cursor=2`);
+      const r = await request(baseUrl, '/poll?cursor=2');
       const body = (await r.json()) as { next: number; gap: { from: number; to: number }; messages: { id: number }[] };
       assert.deepEqual(body.gap, { from: 3, to: 7 });
       assert.deepEqual(

@@ -7,6 +7,9 @@ import { TRANSPORTS } from '../metrics/results.ts';
 import { Session } from '../runner/session.ts';
 
 const VARIANTS = ['polling-node', 'long-polling-node', 'sse-node'];
+/** The HTTP/2 rows (test/h2-rows.test.ts), and the rows named for HTTP/2 that give n/a. */
+const H2 = ['polling-h2', 'long-polling-h2', 'sse-h2', 'websocket-h2'];
+const NOT_H2 = ['ws-h2', 'uws-h2', 'websocketd-h2', 'socket.io-ws-h2', 'socket.io-polling-h2'];
 /** The peer rows (transports/peers.ts), run by name only. */
 const PEERS = ['uws', 'websocketd', 'socket.io-ws', 'socket.io-polling'];
 
@@ -14,9 +17,12 @@ test('the five built-in transports, the tcp ceiling, the variants and the peers,
   assert.deepEqual(transportNames(), ['polling', 'long-polling', 'sse', 'websocket', 'ws'], 'a run takes the five by default');
   assert.deepEqual(
     transports().map((d) => d.name),
-    ['polling', 'long-polling', 'sse', 'websocket', 'ws', 'tcp', ...VARIANTS, 'websocket+deflate', 'ws+deflate', ...PEERS],
+    ['polling', 'long-polling', 'sse', 'websocket', 'ws', 'tcp', ...VARIANTS, ...H2, 'websocket+deflate', 'ws+deflate', ...PEERS, ...NOT_H2],
   );
-  assert.deepEqual([...TRANSPORTS], ['polling', 'long-polling', 'sse', 'websocket', 'ws', 'tcp', ...VARIANTS, 'websocket+deflate', 'ws+deflate', ...PEERS]);
+  assert.deepEqual(
+    [...TRANSPORTS],
+    ['polling', 'long-polling', 'sse', 'websocket', 'ws', 'tcp', ...VARIANTS, ...H2, 'websocket+deflate', 'ws+deflate', ...PEERS, ...NOT_H2],
+  );
 });
 
 test("a node:http variant keeps its transport's traits and client and names the server it runs on", () => {
@@ -43,7 +49,7 @@ test("only the polling deliveries (socket.io's long polling among them) cost a r
     transports()
       .filter((d) => requestPerUpdate(d.traits))
       .map((d) => d.name),
-    ['polling', 'long-polling', 'polling-node', 'long-polling-node', 'socket.io-polling'],
+    ['polling', 'long-polling', 'polling-node', 'long-polling-node', 'polling-h2', 'long-polling-h2', 'socket.io-polling', 'socket.io-polling-h2'],
   );
 });
 

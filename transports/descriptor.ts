@@ -69,7 +69,7 @@ export interface ClientModule {
 }
 
 /** Which HTTP server carries an HTTP transport's routes (servers/http-front.ts). */
-export type HttpServerKind = 'express' | 'node';
+export type HttpServerKind = 'express' | 'node' | 'h2';
 
 /** One registry entry. */
 export interface TransportDescriptor {
@@ -92,6 +92,8 @@ export interface TransportDescriptor {
   httpServer?: HttpServerKind;
   /** The entry this one is a variant of, run only when asked for (`--http-server`). */
   variantOf?: string;
+  /** A row named for HTTP/2 that cannot run over it: every scenario gives n/a with this reason. */
+  notOverH2?: string;
   /** Not among a run's default rows: runs only when named (`--transports websocket+deflate`). */
   byNameOnly?: boolean;
   /** A program or library measured beside the lab's own rows (websocketd, uWebSockets.js, socket.io): what it needs and cannot do. */

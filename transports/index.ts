@@ -81,7 +81,7 @@ const DEFLATE_VARIANTS: TransportDescriptor[] = BUILT_IN.filter((d) => d.role ==
 }));
 
 /** The choices of `--http-server`, in help order (the first is the default). */
-export const HTTP_SERVER_KINDS: readonly HttpServerKind[] = ['express', 'node'];
+export const HTTP_SERVER_KINDS: readonly HttpServerKind[] = ['express', 'node', 'h2'];
 
 /**
  * The same HTTP transport on plain node:http: same traits, client and contract logic, its own
@@ -100,12 +100,67 @@ function onNodeHttp(d: TransportDescriptor): TransportDescriptor {
   };
 }
 
-const VARIANTS: TransportDescriptor[] = BUILT_IN.filter((d) => d.httpServer === 'express').map(onNodeHttp);
+/**
+ * The same transport over HTTP/2 (`polling-h2`, `websocket-h2`): node:http2 under the routes (the
+ * node:http front on its compatibility API), TLS with ALPN h2 by default as a browser reaches an
+ * https origin, one h2 connection per simulated page carrying its polls or stream and its POSTs;
+ * the WebSocket as an extended CONNECT on that connection (RFC 8441).
+ */
+function overH2(d: TransportDescriptor, client: string): TransportDescriptor {
+  const row: TransportDescriptor = {
+    ...d,
+    name: `${d.name}-h2`,
+    inWords: `${d.inWords} over HTTP/2`,
+    traits: { ...d.traits, socketsPerClient: 1 },
+    look: { color: d.look.color, dash: [6, 2, 1, 2] },
+    server: { ...d.server, options: { httpServer: 'h2' } },
+    client: clientModule(d.traits.delivery === 'frames' ? 'h2-websocket.ts' : 'h2-http.ts', client),
+    httpServer: 'h2',
+    variantOf: d.name,
+  };
+  delete row.role;
+  return row;
+}
+
+const H2_CLIENTS: Record<string, string> = {
+  polling: 'PollingH2Client',
+  'long-polling': 'LongPollingH2Client',
+  sse: 'SseH2Client',
+  websocket: 'EngineH2Client',
+};
+
+const VARIANTS: TransportDescriptor[] = [
+  ...BUILT_IN.filter((d) => d.httpServer === 'express').map(onNodeHttp),
+  ...BUILT_IN.filter((d) => H2_CLIENTS[d.name] !== undefined).map((d) => overH2(d, H2_CLIENTS[d.name]!)),
+];
+
+/** Why a WebSocket server the lab measures cannot take a WebSocket over HTTP/2 (RFC 8441). */
+const NOT_OVER_H2: Record<string, string> = {
+  ws: 'ws takes WebSockets only as an HTTP/1.1 Upgrade on node:http, never as an HTTP/2 extended CONNECT (RFC 8441 is not implemented: websockets/ws#1458)',
+  uws: 'uWebSockets.js serves HTTP/1.1 only: no HTTP/2, so no WebSocket over it (uNetworking/uWebSockets.js#178)',
+  websocketd: 'websocketd answers the HTTP/1.1 Upgrade only; it has no HTTP/2 listener and no extended CONNECT',
+  'socket.io-ws': "socket.io's WebSocket transport is ws underneath, which has no RFC 8441 (websockets/ws#1458): it upgrades over HTTP/1.1 only",
+  'socket.io-polling':
+    "the lab's socket.io row attaches to a node:http server; Socket.IO's own HTTP/2 set-up (http2.createSecureServer with allowHTTP1) is not built here, and its WebSocket upgrade would still need HTTP/1.1",
+};
+
+/** Rows named `<name>-h2` for the servers that cannot run over HTTP/2: asked for by name, they give n/a with the reason. */
+const NOT_H2_ROWS: TransportDescriptor[] = [...BUILT_IN, ...PEERS]
+  .filter((d) => NOT_OVER_H2[d.name] !== undefined)
+  .map((d) => {
+    const row: TransportDescriptor = { ...d, name: `${d.name}-h2`, inWords: `${d.inWords} over HTTP/2`, byNameOnly: true, notOverH2: NOT_OVER_H2[d.name]! };
+    // Never started: no peer to install, no role in the findings.
+    delete row.peer;
+    delete row.role;
+    return row;
+  });
+
+const ALL: TransportDescriptor[] = [...BUILT_IN, ...VARIANTS, ...DEFLATE_VARIANTS, ...PEERS, ...NOT_H2_ROWS];
 
 /** The names of the transports the lab ships with, variants included, in report order (results files name no others). */
-export const BUILT_IN_NAMES: readonly string[] = [...BUILT_IN, ...VARIANTS, ...DEFLATE_VARIANTS, ...PEERS].map((d) => d.name);
+export const BUILT_IN_NAMES: readonly string[] = ALL.map((d) => d.name);
 
-const registry = new Map<string, TransportDescriptor>([...BUILT_IN, ...VARIANTS, ...DEFLATE_VARIANTS, ...PEERS].map((d) => [d.name, d]));
+const registry = new Map<string, TransportDescriptor>(ALL.map((d) => [d.name, d]));
 
 /**
  * A `--transports` list with its group names expanded: `peers` stands for every peer row
@@ -162,7 +217,7 @@ const CLUSTER_ROW = /^(.+)-n(\d{1,3})$/;
 
 /** Whether a transport can run as nodes on the backplane: a server module on the shared hub, not the raw TCP ceiling. */
 function clusterable(d: TransportDescriptor): boolean {
-  return d.server.kind === 'module' && d.role !== 'ceiling' && d.nodes === undefined;
+  return d.server.kind === 'module' && d.role !== 'ceiling' && d.nodes === undefined && d.notOverH2 === undefined;
 }
 
 function clusterRowNamed(name: string): TransportDescriptor | undefined {
@@ -234,7 +289,8 @@ export const WS_LOAD_CLIENTS: readonly WsLoadClient[] = ['own', 'engine', 'ws'];
 
 /** The client that drives `d`'s server under a load-client choice. */
 export function loadClientFor(d: TransportDescriptor, choice: WsLoadClient): ClientModule {
-  if (choice === 'own' || d.traits.delivery !== 'frames' || d.role === 'ceiling' || d.peer?.ownClientOnly) return d.client;
+  // An h2 row's server speaks HTTP/2 only: the HTTP/1.1 clients of other rows cannot reach it.
+  if (choice === 'own' || d.traits.delivery !== 'frames' || d.role === 'ceiling' || d.peer?.ownClientOnly || d.httpServer === 'h2') return d.client;
   const role = choice === 'engine' ? 'engine' : 'reference';
   const other = transports().find((x) => x.role === role);
   if (!other) throw new Error(`--ws-client ${choice}: no transport has the ${role} role`);

@@ -195,6 +195,7 @@ export const httpSaturation: Scenario<HttpSaturationParams> = {
 function notSaturable(d: TransportDescriptor): string | null {
   const gap = peerGap(d, 'lab-routes');
   if (gap) return gap;
+  if (d.httpServer === 'h2') return 'autocannon speaks HTTP/1.1 only: the requests of an h2 row cannot be saturated with it';
   if (requestPerUpdate(d.traits)) return null;
   return d.traits.delivery === 'stream'
     ? `${d.inWords} holds one streaming response per client; there is no request per update to saturate`

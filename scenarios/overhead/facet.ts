@@ -8,6 +8,7 @@ import { trialRange } from '../../report-model/trials.ts';
 import { fmtBytes, fmtDuration, fmtInt, fmtNum, fmtRatio, fmtSig, listInWords, numList, orderedRows } from '../../report-model/format.ts';
 import { transportByName } from '../../transports/index.ts';
 import { detailTable, joinParts, matrixCells, oneTrial, param, rowsWith } from '../facet-kit.ts';
+import { h2Findings } from './h2-findings.ts';
 import { readOverheadSummary, readOverheadSweep, readPayloadPoints, readResponseHeaders, type OverheadSweepPoint } from './schema.ts';
 
 function loadInWords(s: ScenarioResult): string | undefined {
@@ -146,7 +147,7 @@ function tlsFindings(s: ScenarioResult): Finding[] {
 }
 
 function findings(s: ScenarioResult): Finding[] {
-  const out = [...perRateFindings(s), ...headerFindings(s), ...tlsFindings(s)];
+  const out = [...perRateFindings(s), ...headerFindings(s), ...tlsFindings(s), ...h2Findings(s)];
   const summary = readOverheadSummary(s.summary);
   // An empty list: no two lines crossed within the rates measured.
   const rates = numList(s.params['rates']);

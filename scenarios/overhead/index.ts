@@ -27,6 +27,8 @@ import type { TransportDescriptor } from '../../transports/descriptor.ts';
 import { round, sinceBase } from '../../runner/collect.ts';
 import type { PlainPayload } from '../../runner/protocol.ts';
 import type { ServerCounters } from '../../servers/contract.ts';
+import type { FrameCounts } from '../../clients/h2-frames.ts';
+import { h2Point, sumFrames } from './h2.ts';
 
 /** Publishing runs this long past a point's window, so the reading that closes it lands while messages still flow. */
 const TAIL_MS = 100;
@@ -133,7 +135,13 @@ export const overhead: Scenario<OverheadParams> = {
         const r = await s.server.ask({ type: 'counters' }, 10_000);
         return { ...r.counters, cpuMs: r.cpuMs };
       };
-      const delivered = async () => (await Promise.all(s.loads.map((l) => l.ask({ type: 'snapshot' }, 10_000)))).reduce((a, m) => a + m.delivered, 0);
+      // With HTTP/2 clients the snapshot also gives their sessions' frames by type (see ./h2.ts).
+      let frames: FrameCounts | undefined;
+      const delivered = async () => {
+        const snaps = await Promise.all(s.loads.map((l) => l.ask({ type: 'snapshot' }, 10_000)));
+        frames = sumFrames(snaps.map((m) => m.h2Frames));
+        return snaps.reduce((a, m) => a + m.delivered, 0);
+      };
       const afterSetup = await counters();
       const setup = sinceBase(afterSetup, s.baseCounters);
       const setupBytesPerClient = (setup.bytesRead + setup.bytesWritten) / p.clients;
@@ -156,9 +164,11 @@ export const overhead: Scenario<OverheadParams> = {
             const publishing = s.server.ask({ type: 'publish', rate, size, durationMs: publishMs, plain: true, payload }, publishMs + 30_000);
             await sleep(lagMs);
             const [c0, d0] = await Promise.all([counters(), delivered()]);
+            const f0 = frames;
             const t0 = performance.now();
             await sleep(windowMs - (performance.now() - t0));
             const [c1, d1] = await Promise.all([counters(), delivered()]);
+            const f1 = frames;
             const measuredMs = performance.now() - t0;
             await publishing;
             const got = d1 - d0;
@@ -180,6 +190,7 @@ export const overhead: Scenario<OverheadParams> = {
               payload,
               serverCpuUsPerMessage: round(((c1.cpuMs - c0.cpuMs) * 1000) / got),
               ...(plainPerMessage !== undefined && { plainBytesPerMessage: round(plainPerMessage) }),
+              ...(f0 && f1 && h2Point(f0, f1, got, c1.requests - c0.requests)),
             });
             // No pause here: the next phase's first L ms are unmeasured, so this phase's tail lands there.
           }
@@ -309,7 +320,8 @@ function sleep(ms: number): Promise<void> {
  */
 async function sampleResponseHeaders(baseUrl: string, d: TransportDescriptor, ca: string | undefined): Promise<string[] | undefined> {
   const delivery = d.traits.delivery;
-  if (delivery === 'frames' || peerGap(d, 'lab-routes')) return undefined;
+  // An HTTP/2 row's heads are HPACK blocks, measured by the frame tap (h2HeadersBytesPerRequest), not text to show.
+  if (delivery === 'frames' || peerGap(d, 'lab-routes') || d.httpServer === 'h2') return undefined;
   const path = delivery === 'stream' ? '/events' : '/poll';
   const port = Number(new URL(baseUrl).port);
   const sock = ca !== undefined ? tlsConnect({ port, host: '127.0.0.1', ca }) : connect(port, '127.0.0.1');

@@ -22,6 +22,12 @@ const OverheadSweepPointSchema = z.object({
   serverCpuUsPerMessage: opt(z.number()),
   /** Over TLS: the same bytes per message counted above TLS (plaintext), set-up amortised alike. */
   plainBytesPerMessage: opt(z.number()),
+  /** HTTP/2 rows: bytes per delivered message of each frame type (frame headers included), both directions, above TLS. */
+  h2FrameBytesPerMessage: opt(z.record(z.string(), z.number())),
+  /** HTTP/2 rows: one request's HEADERS frames, request and response together, bytes. */
+  h2HeadersBytesPerRequest: opt(z.number()),
+  /** HTTP/2 rows: of those, the HPACK header blocks alone, bytes. */
+  h2HeaderBlockBytesPerRequest: opt(z.number()),
 });
 /** One point of the overhead sweep for one transport. */
 export type OverheadSweepPoint = z.infer<typeof OverheadSweepPointSchema>;

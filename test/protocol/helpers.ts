@@ -3,6 +3,17 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
+import {
+  connect as h2Connect,
+  createSecureServer,
+  createServer as createH2Server,
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  type IncomingHttpHeaders,
+  type ServerHttp2Session,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import { H2_WEBSOCKET_SETTINGS, isExtendedConnect } from '../../protocol/h2.ts';
 import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import type { WebSocketConnection } from '../../protocol/connection.ts';
@@ -86,4 +97,60 @@ export async function engineEchoServer(t: TestContext, http: HttpServer | HttpsS
   });
   const port = (http.address() as AddressInfo).port;
   return { http, wss, conns, port, url: `ws://127.0.0.1:${port}/` };
+}
+
+/**
+ * The engine's echo server over HTTP/2 (RFC 8441) on an ephemeral port of 127.0.0.1: TLS with
+ * ALPN h2 when `tls` is given, else cleartext with prior knowledge; closed when the test ends.
+ * Streams that are not an extended CONNECT get a 404.
+ */
+export async function engineH2EchoServer(
+  t: TestContext,
+  options: Omit<ServerOptions, 'server'> = {},
+  tls?: { key: string; cert: string },
+  quietErrors = false,
+) {
+  const settings = { settings: H2_WEBSOCKET_SETTINGS };
+  const h2 = tls ? createSecureServer({ ...tls, ...settings }) : createH2Server(settings);
+  const wss = new WebSocketServer(options);
+  const conns: WebSocketConnection[] = [];
+  const sessions = new Set<ServerHttp2Session>();
+  h2.on('session', (s: ServerHttp2Session) => {
+    sessions.add(s);
+    s.once('close', () => sessions.delete(s));
+  });
+  h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+    if (!isExtendedConnect(headers)) {
+      stream.respond({ ':status': 404 });
+      stream.end();
+      return;
+    }
+    wss.handleStream(stream, headers, (conn) => {
+      conns.push(conn);
+      if (quietErrors) conn.on('error', () => {});
+      conn.on('message', (data: Buffer, isBinary: boolean) => conn.send(data, { binary: isBinary }));
+    });
+  });
+  h2.listen(0, '127.0.0.1');
+  await once(h2, 'listening');
+  t.after(async () => {
+    await wss.close();
+    for (const s of sessions) s.destroy();
+    await new Promise((r) => h2.close(r));
+  });
+  const port = (h2.address() as AddressInfo).port;
+  return { h2, wss, conns, sessions, port, url: `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/` };
+}
+
+/** A WebSocket opened by hand over h2c (extended CONNECT, no engine on this side): bytes in and out of its stream. */
+export async function rawH2WebSocket(port: number): Promise<{ stream: ClientHttp2Stream; session: ClientHttp2Session }> {
+  const session = h2Connect(`http://127.0.0.1:${port}`);
+  session.on('error', () => {});
+  const [settings] = (await once(session, 'remoteSettings')) as [{ enableConnectProtocol?: boolean }];
+  assert.equal(settings.enableConnectProtocol, true, 'the server advertises SETTINGS_ENABLE_CONNECT_PROTOCOL');
+  const stream = session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':path': '/', ':scheme': 'http', 'sec-websocket-version': '13' });
+  stream.on('error', () => {});
+  const [headers] = (await once(stream, 'response')) as [IncomingHttpHeaders];
+  assert.equal(headers[':status'], 200);
+  return { stream, session };
 }

@@ -1,13 +1,18 @@
 /**
- * The engine's client against a scripted server on 127.0.0.1 (raw `node:net`) that sends what a
- * server must not: every case ends with the right close code (and the client's close frame
- * carrying it) or the right handshake error.
+ * The engine's client against a scripted server on 127.0.0.1 that sends what a server must not:
+ * every case ends with the right close code (and the client's close frame carrying it) or the
+ * right handshake error. Each frame-level case runs over two carriers: a raw `node:net` socket
+ * after an HTTP/1.1 upgrade, and an HTTP/2 stream after an extended CONNECT (RFC 8441), where
+ * the frames, their masking and the closing handshake are the same.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer as createH2Server, type ServerHttp2Stream } from 'node:http2';
+import type { Duplex } from 'node:stream';
 import { connect, type ConnectOptions } from '../../protocol/client.ts';
+import { connectH2, H2_WEBSOCKET_SETTINGS } from '../../protocol/h2.ts';
 import type { WebSocketConnection } from '../../protocol/connection.ts';
 import { HandshakeError, ProtocolError } from '../../protocol/errors.ts';
 import { computeAccept } from '../../protocol/handshake.ts';
@@ -28,8 +33,13 @@ interface Script {
   silent?: boolean;
 }
 
+/** How the scripted server and the client reach each other: an upgraded TCP socket, or an h2 stream. */
+type Carrier = 'h1' | 'h2';
+const CARRIERS: readonly Carrier[] = ['h1', 'h2'];
+
 /** A scripted server: answers one upgrade, writes `frames`, and collects what the client sends. */
-async function hostile(t: TestContext, script: Script): Promise<{ url: string; fromClient: EventCollector; sockets: Socket[] }> {
+async function hostile(t: TestContext, script: Script, carrier: Carrier = 'h1'): Promise<{ url: string; fromClient: EventCollector; sockets: Duplex[] }> {
+  if (carrier === 'h2') return hostileH2(t, script);
   const fromClient = new EventCollector();
   const sockets: Socket[] = [];
   const server = createServer((sock) => {
@@ -64,6 +74,32 @@ async function hostile(t: TestContext, script: Script): Promise<{ url: string; f
   return { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`, fromClient, sockets };
 }
 
+/** The same script over HTTP/2 (cleartext, prior knowledge): a 200 to the extended CONNECT, then the frames on the stream. */
+async function hostileH2(t: TestContext, script: Script): Promise<{ url: string; fromClient: EventCollector; sockets: Duplex[] }> {
+  const fromClient = new EventCollector();
+  const streams: ServerHttp2Stream[] = [];
+  const server = createH2Server({ settings: H2_WEBSOCKET_SETTINGS });
+  server.on('stream', (stream) => {
+    streams.push(stream);
+    stream.on('error', () => {});
+    const parser = new FrameParser({ role: 'server' }, fromClient);
+    stream.on('data', (chunk: Buffer) => parser.push(chunk));
+    stream.respond({ ':status': 200 });
+    if (script.frames) stream.write(script.frames);
+    // END_STREAM answers END_STREAM, as a TCP close answers a TCP close; the silent server never ends its side.
+    if (!script.silent) stream.on('end', () => stream.end());
+  });
+  const sessions = new Set<{ destroy(): void }>();
+  server.on('session', (s) => sessions.add(s));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(async () => {
+    for (const s of sessions) s.destroy();
+    await new Promise((r) => server.close(r));
+  });
+  return { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`, fromClient, sockets: streams };
+}
+
 /** A server frame written by hand: first byte, then the length bytes as given, then the payload. */
 function frame(b0: number, lengthBytes: number[], payload: Buffer = Buffer.alloc(0)): Buffer {
   return Buffer.concat([Buffer.from([b0, ...lengthBytes]), payload]);
@@ -82,8 +118,9 @@ interface Outcome {
 }
 
 /** Connects, listens to everything, and waits for 'close'. */
-async function outcome(url: string, options: ConnectOptions = {}, act?: (c: WebSocketConnection) => void): Promise<Outcome> {
-  const conn = await connect(url, { closeTimeoutMs: 2000, ...options });
+async function outcome(url: string, options: ConnectOptions = {}, act?: (c: WebSocketConnection) => void, carrier: Carrier = 'h1'): Promise<Outcome> {
+  const settings = { closeTimeoutMs: 2000, ...options };
+  const conn = carrier === 'h1' ? await connect(url, settings) : await connectH2(url, settings);
   const errors: ProtocolError[] = [];
   const messages: string[] = [];
   conn.on('error', (e: Error) => {
@@ -129,22 +166,23 @@ const failing: Array<{ name: string; frames: Buffer; code: number; error: string
   { name: 'a 16-bit length where 7 bits suffice', frames: frame(0x81, [126, 0, 2], Buffer.from('hi')), code: 1002, error: 'WS_ERR_NON_MINIMAL_LENGTH' },
 ];
 
-for (const c of failing) {
-  test(`hostile server: ${c.name} fails the connection with ${c.code}`, async (t) => {
-    const { url, fromClient } = await hostile(t, { frames: c.frames });
-    const o = await outcome(url, c.options);
-    assert.equal(o.code, c.code);
-    assert.deepEqual(
-      o.errors.map((e) => e.code),
-      [c.error],
-    );
-    assert.deepEqual(o.messages, []);
-    // §7.1.7: the client sent a close frame with that code before closing TCP.
-    await waitFor(() => fromClient.events.some((e) => e.type === 'close'), "the client's close frame");
-    const close = fromClient.events.find((e) => e.type === 'close');
-    assert.deepEqual(close && close.type === 'close' ? close.code : undefined, c.code);
-  });
-}
+for (const carrier of CARRIERS)
+  for (const c of failing) {
+    test(`hostile server (${carrier}): ${c.name} fails the connection with ${c.code}`, async (t) => {
+      const { url, fromClient } = await hostile(t, { frames: c.frames }, carrier);
+      const o = await outcome(url, c.options, undefined, carrier);
+      assert.equal(o.code, c.code);
+      assert.deepEqual(
+        o.errors.map((e) => e.code),
+        [c.error],
+      );
+      assert.deepEqual(o.messages, []);
+      // §7.1.7: the client sent a close frame with that code before closing TCP.
+      await waitFor(() => fromClient.events.some((e) => e.type === 'close'), "the client's close frame");
+      const close = fromClient.events.find((e) => e.type === 'close');
+      assert.deepEqual(close && close.type === 'close' ? close.code : undefined, c.code);
+    });
+  }
 
 const badAnswers: Array<{ name: string; answer: Answer; match: RegExp; protocols?: string[] }> = [
   {
@@ -178,25 +216,27 @@ for (const c of badAnswers) {
   });
 }
 
-test('hostile server: data after its close frame is ignored, the close code is the server’s', async (t) => {
-  const close = frame(0x88, [5], Buffer.concat([Buffer.from([0x03, 0xe8]), Buffer.from('bye')]));
-  const { url } = await hostile(t, { frames: Buffer.concat([text('before'), close, text('after'), frame(0x83, [0])]) });
-  const o = await outcome(url);
-  assert.equal(o.code, 1000);
-  assert.equal(o.reason, 'bye');
-  assert.deepEqual(o.messages, ['before']);
-  assert.deepEqual(o.errors, []);
-});
+for (const carrier of CARRIERS)
+  test(`hostile server (${carrier}): data after its close frame is ignored, the close code is the server’s`, async (t) => {
+    const close = frame(0x88, [5], Buffer.concat([Buffer.from([0x03, 0xe8]), Buffer.from('bye')]));
+    const { url } = await hostile(t, { frames: Buffer.concat([text('before'), close, text('after'), frame(0x83, [0])]) }, carrier);
+    const o = await outcome(url, {}, undefined, carrier);
+    assert.equal(o.code, 1000);
+    assert.equal(o.reason, 'bye');
+    assert.deepEqual(o.messages, ['before']);
+    assert.deepEqual(o.errors, []);
+  });
 
-test('hostile server: a server that never answers the closing handshake is dropped after the close timeout', async (t) => {
-  const { url, fromClient } = await hostile(t, { silent: true });
-  const o = await outcome(url, { closeTimeoutMs: 300 }, (c) => c.close(1000, 'done'));
-  // No close frame came back: the connection ended abnormally (1006) when the timer destroyed TCP.
-  assert.equal(o.code, 1006);
-  assert.equal(o.conn.readyState, 3);
-  const sent = fromClient.events.find((e) => e.type === 'close');
-  assert.ok(sent && sent.type === 'close' && sent.code === 1000 && sent.reason === 'done');
-});
+for (const carrier of CARRIERS)
+  test(`hostile server (${carrier}): a server that never answers the closing handshake is dropped after the close timeout`, async (t) => {
+    const { url, fromClient } = await hostile(t, { silent: true }, carrier);
+    const o = await outcome(url, { closeTimeoutMs: 300 }, (c) => c.close(1000, 'done'), carrier);
+    // No close frame came back: the connection ended abnormally (1006) when the timer destroyed TCP.
+    assert.equal(o.code, 1006);
+    assert.equal(o.conn.readyState, 3);
+    const sent = fromClient.events.find((e) => e.type === 'close');
+    assert.ok(sent && sent.type === 'close' && sent.code === 1000 && sent.reason === 'done');
+  });
 
 test('the lab load client reports a connection the server failed, instead of losing messages silently', async (t) => {
   const { url } = await hostile(t, { frames: frame(0x83, [0]) });

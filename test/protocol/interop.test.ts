@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { connect as netConnect, type AddressInfo, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer as WsServer } from 'ws';
 import { WebSocketServer, type ServerOptions } from '../../protocol/server.ts';
 import { connect } from '../../protocol/client.ts';
@@ -12,7 +13,8 @@ import { HandshakeError } from '../../protocol/errors.ts';
 import { TokenStore, makeKey } from '../../protocol/handshake.ts';
 import { encodeFrame, encodeClosePayload, Opcode } from '../../protocol/frame.ts';
 import { FrameParser, EventCollector } from '../../protocol/parser.ts';
-import { engineEchoServer } from './helpers.ts';
+import { connectH2 } from '../../protocol/h2.ts';
+import { engineEchoServer, engineH2EchoServer, rawH2WebSocket } from './helpers.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const SIZES = [0, 1, 125, 126, 65535, 65536, 16 * 1024 * 1024];
@@ -228,33 +230,56 @@ test('ws server ↔ engine client: messages of every size, fragments, ping/pong,
   }
 });
 
-test('a protocol violation gets its close code; other connections keep working', async (t) => {
-  const { port, url } = await engineServer(t);
-  const ws = await wsClient(t, url);
-  const cases: Array<[Buffer, number]> = [
-    [encodeFrame('unmasked', { opcode: Opcode.TEXT }), 1002],
-    [encodeFrame(Buffer.from([0xff, 0xfe]), { opcode: Opcode.TEXT, mask: true }), 1007],
-    [encodeFrame('x', { opcode: 0x3, mask: true }), 1002],
-    [encodeFrame(encodeClosePayload(1000).subarray(0, 1), { opcode: Opcode.CLOSE, mask: true }), 1002],
-  ];
-  for (const [bytes, expected] of cases) {
+/** One raw WebSocket opened by hand, as bytes in and out: over an upgraded TCP socket, or an h2 stream (RFC 8441). */
+async function rawCarrier(carrier: 'h1' | 'h2', port: number): Promise<{ duplex: Duplex; rest: Buffer; done(): void }> {
+  if (carrier === 'h1') {
     const { socket, rest } = await rawHandshake(port);
-    t.after(() => socket.destroy());
-    const events = new EventCollector();
-    const parser = new FrameParser({ role: 'client' }, events);
-    parser.push(rest);
-    socket.on('data', (c: Buffer) => parser.push(c));
-    const ended = once(socket, 'close');
-    socket.write(bytes);
-    await ended;
-    const close = events.events.find((e) => e.type === 'close');
-    assert.ok(close && close.type === 'close', JSON.stringify(events.events));
-    assert.equal(close.code, expected);
+    return { duplex: socket, rest, done: () => socket.destroy() };
   }
-  const still = nextMessage(ws);
-  ws.send('still here');
-  assert.equal((await still).data.toString(), 'still here');
-});
+  const { stream, session } = await rawH2WebSocket(port);
+  return { duplex: stream, rest: Buffer.alloc(0), done: () => session.destroy() };
+}
+
+for (const carrier of ['h1', 'h2'] as const) {
+  test(`a protocol violation gets its close code; other connections keep working (${carrier})`, async (t) => {
+    const server = carrier === 'h1' ? await engineServer(t) : await engineH2EchoServer(t, {}, undefined, true);
+    const { port } = server;
+    const ws = carrier === 'h1' ? await wsClient(t, server.url) : undefined;
+    const other = carrier === 'h2' ? await connectH2(server.url) : undefined;
+    t.after(() => other?.terminate());
+    const cases: Array<[Buffer, number]> = [
+      [encodeFrame('unmasked', { opcode: Opcode.TEXT }), 1002],
+      [encodeFrame(Buffer.from([0xff, 0xfe]), { opcode: Opcode.TEXT, mask: true }), 1007],
+      [encodeFrame('x', { opcode: 0x3, mask: true }), 1002],
+      [encodeFrame(encodeClosePayload(1000).subarray(0, 1), { opcode: Opcode.CLOSE, mask: true }), 1002],
+    ];
+    for (const [bytes, expected] of cases) {
+      const { duplex, rest, done } = await rawCarrier(carrier, port);
+      t.after(done);
+      const events = new EventCollector();
+      const parser = new FrameParser({ role: 'client' }, events);
+      parser.push(rest);
+      duplex.on('data', (c: Buffer) => parser.push(c));
+      const ended = once(duplex, 'close');
+      // The server's half-close (TCP FIN, or END_STREAM) must come after its close frame: answer it.
+      duplex.on('end', () => duplex.end());
+      duplex.write(bytes);
+      await ended;
+      const close = events.events.find((e) => e.type === 'close');
+      assert.ok(close && close.type === 'close', JSON.stringify(events.events));
+      assert.equal(close.code, expected);
+    }
+    if (ws) {
+      const still = nextMessage(ws);
+      ws.send('still here');
+      assert.equal((await still).data.toString(), 'still here');
+    } else {
+      const still = nextEngineMessage(other!);
+      other!.send('still here');
+      assert.equal((await still).data.toString(), 'still here');
+    }
+  });
+}
 
 test('bad upgrade requests get an HTTP error response with the reason; engine client reports the status', async (t) => {
   const tokens = new TokenStore();

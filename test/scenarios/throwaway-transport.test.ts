@@ -30,7 +30,7 @@ test('the registry takes the toy after the built-in transports and refuses its n
   assert.throws(() => registerTransport({ ...transport('lines') }), /already registered/);
   assert.throws(
     () => transport('nope'),
-    /unknown transport "nope" \(known: polling, long-polling, sse, websocket, ws, tcp, polling-node, long-polling-node, sse-node, websocket\+deflate, ws\+deflate, uws, websocketd, socket\.io-ws, socket\.io-polling, lines\)/,
+    /unknown transport "nope" \(known: polling, long-polling, sse, websocket, ws, tcp, polling-node, long-polling-node, sse-node, polling-h2, long-polling-h2, sse-h2, websocket-h2, websocket\+deflate, ws\+deflate, uws, websocketd, socket\.io-ws, socket\.io-polling, ws-h2, uws-h2, websocketd-h2, socket\.io-ws-h2, socket\.io-polling-h2, lines\)/,
   );
 });
 
