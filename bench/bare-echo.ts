@@ -94,12 +94,14 @@ function serveBelowStream(kind: BareServer): ReturnType<typeof createNetServer> 
         handle,
         onread: {
           buffer,
-          callback: (n: number) => {
+          callback: (n: number): boolean => {
             // The read buffer is reused: what leaves must be a copy.
             const out = Buffer.allocUnsafe(n);
             buffer.copy(out, 0, 0, n);
             if (direct) writeDirect((socket as unknown as { _handle: Handle })._handle, out);
             else socket.write(out);
+            // false would pause the socket; reading goes on.
+            return true;
           },
         },
       } as ConstructorParameters<typeof NetSocket>[0]);

@@ -62,7 +62,7 @@ export class NginxProcess {
     const nginx = new NginxProcess(proc, dir, port);
     started(nginx);
     await new Promise<void>((resolve, reject) => {
-      proc.once('error', (e) => reject(new Error(`cannot start ${NGINX_BIN} (${e.message}); install it with scripts/ensure-nginx.sh`)));
+      proc.once('error', (e) => reject(new Error(`cannot start ${NGINX_BIN} (${e.message}); scripts/ensure-nginx.sh installs it`)));
       proc.once('spawn', () => resolve());
     });
     const end = Date.now() + 10_000;

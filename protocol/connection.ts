@@ -93,6 +93,33 @@ interface EmitterInternals {
   _events?: Record<string | symbol, ((...args: unknown[]) => unknown) | unknown[] | undefined>;
 }
 
+/**
+ * Start-up self-test of that table: one listener is the function itself, two an array, and
+ * removing down to one or none goes back. Where it means something else (a future Node), messages
+ * are emitted with `emit`, as they are for emitters that capture rejections.
+ */
+function listenerTableWorks(): boolean {
+  try {
+    const e = new EventEmitter();
+    const slot = () => (e as unknown as EmitterInternals)._events?.message;
+    const one = () => {};
+    const two = () => {};
+    if (slot() !== undefined) return false;
+    e.on('message', one);
+    if (slot() !== one) return false;
+    e.on('message', two);
+    const both = slot();
+    if (!Array.isArray(both) || both[0] !== one || both[1] !== two) return false;
+    e.off('message', two);
+    if (slot() !== one) return false;
+    e.off('message', one);
+    return slot() === undefined;
+  } catch {
+    return false;
+  }
+}
+const LISTENER_TABLE_OK = listenerTableWorks();
+
 /** A 'message', 'error' or 'close' event parsed before the application listened. */
 type HeldEvent = ['message', Buffer, boolean] | ['error', Error] | ['close', number, string];
 /** Frames up to this size are gathered while a connection is corked; larger ones are written as they are. */
@@ -107,6 +134,28 @@ let slabUsed = 0;
 /** Past this many held events or bytes the socket is paused until the application listens. */
 const HOLD_MAX_EVENTS = 1024;
 const HOLD_MAX_BYTES = 1024 * 1024;
+
+// The adapter's own members, keyed by symbols this module does not export: the helper objects
+// below (core events, socket output, handle owner, heartbeat clock, socket listeners) call them,
+// and the application cannot reach them, so the connection's API is only what it documents.
+const kHeld = Symbol('held');
+const kOnGone = Symbol('onGone');
+const kReceive = Symbol('receive');
+const kReceiveBorrowed = Symbol('receiveBorrowed');
+const kOnIoFlushed = Symbol('onIoFlushed');
+const kOnDrain = Symbol('onDrain');
+const kTransmit = Symbol('transmit');
+const kTransmitFrame = Symbol('transmitFrame');
+const kEndOutput = Symbol('endOutput');
+const kDeliver = Symbol('deliver');
+const kHandlePong = Symbol('handlePong');
+const kBeat = Symbol('beat');
+const kArmCloseTimer = Symbol('armCloseTimer');
+const kOnSocketEnd = Symbol('onSocketEnd');
+const kOnSocketClose = Symbol('onSocketClose');
+const kEmitError = Symbol('emitError');
+const kHold = Symbol('hold');
+const kScheduleRelease = Symbol('scheduleRelease');
 
 /**
  * Events: `'message' (data: Buffer, isBinary: boolean)`, `'ping' (Buffer)`, `'pong' (Buffer)`,
@@ -155,8 +204,8 @@ export class WebSocketConnection extends EventEmitter {
   private maxMissed = 2;
   private lastPingAt = 0;
   private closeEmitted = false;
-  /** @internal Events waiting for the application's first listener; null once released. */
-  held: HeldEvent[] | null = [];
+  /** Events waiting for the application's first listener; null once released. */
+  [kHeld]: HeldEvent[] | null = [];
   private heldBytes = 0;
   private pausedForHold = false;
   /** Reading stopped until the socket drains (see `pauseReadingAboveBytes`). */
@@ -166,10 +215,10 @@ export class WebSocketConnection extends EventEmitter {
   private readonly highWaterMark: number;
   /** Why this side dropped the connection, if it did: its output passed the cap, or pings went unanswered. */
   dropReason: 'slow-reader' | 'missed-pongs' | undefined;
-  /** @internal Called once when the socket is gone, before 'close' (which may be held). */
-  onGone: (() => void) | undefined;
+  /** Called once when the socket is gone, before 'close' (which may be held). */
+  [kOnGone]: (() => void) | undefined;
   /** 'message' listeners may be called without `emit` (see `deliver`). */
-  private readonly directMessages = !EventEmitter.captureRejections;
+  private readonly directMessages = LISTENER_TABLE_OK && !EventEmitter.captureRejections;
 
   constructor(socket: Duplex, options: ConnectionOptions) {
     super();
@@ -214,7 +263,7 @@ export class WebSocketConnection extends EventEmitter {
     // Leftover bytes are parsed on the next tick, after the owner had a chance to set an observer;
     // their events are held until the application listens (see the class comment).
     const head = options.head;
-    if (head && head.length > 0) process.nextTick(() => this.receive(head));
+    if (head && head.length > 0) process.nextTick(() => this[kReceive](head));
 
     const interval = options.heartbeatIntervalMs ?? 0;
     if (interval > 0) this.startHeartbeat(interval, options.maxMissedPongs ?? 2);
@@ -360,7 +409,7 @@ export class WebSocketConnection extends EventEmitter {
   close(code?: number, reason = ''): void {
     if (this.core.state !== ReadyState.OPEN) return;
     this.core.close(code, reason); // throws on codes that may not be sent
-    this.armCloseTimer();
+    this[kArmCloseTimer]();
   }
 
   /** Destroys the socket at once, without a closing handshake. */
@@ -370,15 +419,15 @@ export class WebSocketConnection extends EventEmitter {
     this.socket.destroy();
   }
 
-  /** @internal A chunk arrived: parse it; replies made meanwhile may be batched. */
-  receive(chunk: Buffer): void {
+  /** A chunk arrived: parse it; replies made meanwhile may be batched. */
+  [kReceive](chunk: Buffer): void {
     this.parsing = true;
     this.core.receiveData(chunk);
     this.afterChunk();
   }
 
-  /** @internal The handle path's shared read buffer holds `length` new bytes (see HandleIoOwner). */
-  receiveBorrowed(buffer: Buffer, length: number, view: DataView): void {
+  /** The handle path's shared read buffer holds `length` new bytes (see HandleIoOwner). */
+  [kReceiveBorrowed](buffer: Buffer, length: number, view: DataView): void {
     this.parsing = true;
     this.core.receiveBorrowed(buffer, length, view);
     this.afterChunk();
@@ -395,15 +444,15 @@ export class WebSocketConnection extends EventEmitter {
     }
   }
 
-  /** @internal The handle path's queue emptied (see `put`). */
-  onIoFlushed(): void {
+  /** The handle path's queue emptied (see `put`). */
+  [kOnIoFlushed](): void {
     if ((!this.needDrain && !this.pausedForOutput) || this.queued() > 0) return;
     this.needDrain = false;
-    this.onDrain();
+    this[kOnDrain]();
   }
 
-  /** @internal The socket's queue emptied: resume reading if it was paused for output. */
-  onDrain(): void {
+  /** The socket's queue emptied: resume reading if it was paused for output. */
+  [kOnDrain](): void {
     if (this.pausedForOutput) {
       this.pausedForOutput = false;
       if (!this.pausedForHold) this.socket.resume();
@@ -412,7 +461,7 @@ export class WebSocketConnection extends EventEmitter {
   }
 
   /**
-   * @internal The one place bytes go to the socket. `budgeted` writes are refused (and the
+   * The one place bytes go to the socket. `budgeted` writes are refused (and the
    * connection dropped) when they would pass `maxBufferedBytes`; the close frame is not.
    *
    * While a chunk is parsed, small frames gather as they do under `cork()` and leave in one
@@ -420,7 +469,7 @@ export class WebSocketConnection extends EventEmitter {
    * write, and a lone message with one write of its frame, with none of the stream's cork and
    * uncork work.
    */
-  transmit(first: Buffer, second: Uint8Array | undefined, budgeted: boolean): boolean {
+  [kTransmit](first: Buffer, second: Uint8Array | undefined, budgeted: boolean): boolean {
     const socket = this.socket;
     if (budgeted) {
       const size = second === undefined ? first.length : first.length + second.length;
@@ -454,11 +503,11 @@ export class WebSocketConnection extends EventEmitter {
   }
 
   /**
-   * @internal Encodes one frame and sends it (the core's `writeFrame`): while the connection is
+   * Encodes one frame and sends it (the core's `writeFrame`): while the connection is
    * corked or a chunk is parsed, a small frame is encoded straight behind the frames already
    * held, else into its own buffer that goes to the socket as `transmit` would send it.
    */
-  transmitFrame(payload: Uint8Array | string, length: number, opcode: number, fin: boolean, rsv1: boolean, masked: boolean): boolean {
+  [kTransmitFrame](payload: Uint8Array | string, length: number, opcode: number, fin: boolean, rsv1: boolean, masked: boolean): boolean {
     const size = frameHeaderSize(length, masked) + length;
     if (!this.checkBudget(size)) return false;
     if ((this.corks > 0 || this.parsing) && size <= COALESCE_MAX_FRAME) {
@@ -519,12 +568,12 @@ export class WebSocketConnection extends EventEmitter {
     this.put(region);
   }
 
-  /** @internal The protocol is done sending: half-close TCP, and bound the wait for the peer. */
-  endOutput(): void {
+  /** The protocol is done sending: half-close TCP, and bound the wait for the peer. */
+  [kEndOutput](): void {
     this.flushPending();
     if (this.io !== null) this.io.end();
     else this.socket.end();
-    this.armCloseTimer();
+    this[kArmCloseTimer]();
   }
 
   /**
@@ -537,7 +586,7 @@ export class WebSocketConnection extends EventEmitter {
     if (queued === 0 || queued + size <= this.maxBufferedBytes) return true;
     const err = protocolError('WS_ERR_BUFFER_OVERFLOW', `${queued + size} bytes`);
     this.dropReason = 'slow-reader';
-    this.emitError(err);
+    this[kEmitError](err);
     // Queue nothing more but the close frame: it waits behind the unread bytes, so a slow reader
     // still learns why (1008 and the reason) before TCP closes; failing half-closes and arms the
     // close timer, which destroys the socket of a peer that never reads that far.
@@ -546,18 +595,18 @@ export class WebSocketConnection extends EventEmitter {
   }
 
   /**
-   * @internal Emits 'message'. With one listener (the usual case) it is called straight away, as
+   * Emits 'message'. With one listener (the usual case) it is called straight away, as
    * `emit` would call it, without the emit's generic event lookup, argument array and `apply`.
    * Rejection capture (`captureRejections`) needs `emit`'s handling, so it keeps the emit.
    */
-  deliver(data: Buffer, isBinary: boolean): void {
+  [kDeliver](data: Buffer, isBinary: boolean): void {
     const listener = this.directMessages ? (this as unknown as EmitterInternals)._events?.message : undefined;
     if (typeof listener === 'function') listener.call(this, data, isBinary);
     else this.emit('message', data, isBinary);
   }
 
-  /** @internal */
-  handlePong(data: Buffer): void {
+  /** A pong arrived: it answers the heartbeat's ping. */
+  [kHandlePong](data: Buffer): void {
     if (this.heartbeatMs > 0) {
       this.missedPongs = 0;
       this.emit('heartbeat', { type: 'pong', rttMs: Date.now() - this.lastPingAt } satisfies HeartbeatEvent);
@@ -572,7 +621,7 @@ export class WebSocketConnection extends EventEmitter {
   }
 
   /** One heartbeat tick: drop a peer that let `maxMissed` pings go unanswered, else ping it. */
-  beat(): void {
+  [kBeat](): void {
     if (this.core.state !== ReadyState.OPEN) return;
     if (this.missedPongs >= this.maxMissed) {
       // A peer that stopped answering pings will not finish a closing handshake either.
@@ -587,39 +636,39 @@ export class WebSocketConnection extends EventEmitter {
     this.emit('heartbeat', { type: 'ping', missed: this.missedPongs } satisfies HeartbeatEvent);
   }
 
-  /** @internal */
-  armCloseTimer(): void {
+  /** Bounds the wait for the peer's side of the closing handshake. */
+  [kArmCloseTimer](): void {
     if (this.closeTimer !== undefined) return;
     this.closeTimer = setTimeout(() => this.socket.destroy(), this.closeTimeoutMs);
     this.closeTimer.unref();
   }
 
-  /** @internal */
-  onSocketEnd(): void {
+  /** The peer half-closed TCP. */
+  [kOnSocketEnd](): void {
     this.core.receiveEof();
   }
 
-  /** @internal */
-  onSocketClose(): void {
+  /** The socket is gone: the connection is CLOSED and 'close' is emitted (or held). */
+  [kOnSocketClose](): void {
     this.core.connectionLost();
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     if (this.heartbeatMs > 0) HeartbeatClock.leave(this.heartbeatMs, this);
     if (this.closeEmitted) return;
     this.closeEmitted = true;
-    this.onGone?.();
-    if (this.held !== null) this.hold(['close', this.core.closeCode, this.core.closeReason]);
+    this[kOnGone]?.();
+    if (this[kHeld] !== null) this[kHold](['close', this.core.closeCode, this.core.closeReason]);
     else this.emit('close', this.core.closeCode, this.core.closeReason);
   }
 
-  /** @internal */
-  emitError(err: Error): void {
-    if (this.held !== null) this.hold(['error', err]);
+  /** Emits 'error' when someone listens (or holds it for the first listener). */
+  [kEmitError](err: Error): void {
+    if (this[kHeld] !== null) this[kHold](['error', err]);
     else if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
-  /** @internal Keeps an event for the application's first listener; bounded by pausing the socket. */
-  hold(event: HeldEvent): void {
-    const held = this.held!;
+  /** Keeps an event for the application's first listener; bounded by pausing the socket. */
+  [kHold](event: HeldEvent): void {
+    const held = this[kHeld]!;
     held.push(event);
     if (event[0] === 'message') this.heldBytes += event[1].length;
     if (!this.pausedForHold && (held.length >= HOLD_MAX_EVENTS || this.heldBytes >= HOLD_MAX_BYTES)) {
@@ -628,15 +677,15 @@ export class WebSocketConnection extends EventEmitter {
     }
   }
 
-  /** @internal The first 'message', 'error' or 'close' listener is being attached. */
-  scheduleRelease(): void {
+  /** The first 'message', 'error' or 'close' listener is being attached. */
+  [kScheduleRelease](): void {
     this.off('newListener', onNewListener);
     // One microtask later, so the listeners attached in the same synchronous block all see the events.
     queueMicrotask(() => this.release());
   }
 
   private release(): void {
-    const held = this.held;
+    const held = this[kHeld];
     if (held === null) return;
     // Events that arrive while the held ones are emitted are appended and emitted in turn.
     for (let i = 0; i < held.length; i++) {
@@ -645,7 +694,7 @@ export class WebSocketConnection extends EventEmitter {
       else if (e[0] === 'close') this.emit('close', e[1], e[2]);
       else if (this.listenerCount('error') > 0) this.emit('error', e[1]);
     }
-    this.held = null;
+    this[kHeld] = null;
     this.heldBytes = 0;
     if (this.pausedForHold) {
       this.pausedForHold = false;
@@ -667,7 +716,7 @@ class HeartbeatClock {
 
   private constructor(private readonly intervalMs: number) {
     this.timer = setInterval(() => {
-      for (const c of this.members) c.beat();
+      for (const c of this.members) c[kBeat]();
     }, intervalMs);
     this.timer.unref();
   }
@@ -692,29 +741,37 @@ class HeartbeatClock {
   }
 }
 
+/**
+ * Has `fn` called once when the connection's socket is gone, before 'close' (which may be held
+ * for the application's first listener): for the server that keeps the set of its clients.
+ */
+export function whenGone(conn: WebSocketConnection, fn: () => void): void {
+  conn[kOnGone] = fn;
+}
+
 const kConnection = Symbol('websocket-connection');
 type OwnedSocket = Duplex & { [kConnection]: WebSocketConnection };
 
 function socketOnData(this: OwnedSocket, chunk: Buffer): void {
-  this[kConnection].receive(chunk);
+  this[kConnection][kReceive](chunk);
 }
 function socketOnEnd(this: OwnedSocket): void {
-  this[kConnection].onSocketEnd();
+  this[kConnection][kOnSocketEnd]();
 }
 function socketOnClose(this: OwnedSocket): void {
-  this[kConnection].onSocketClose();
+  this[kConnection][kOnSocketClose]();
 }
 function socketOnError(this: OwnedSocket, err: Error): void {
-  this[kConnection].emitError(err);
+  this[kConnection][kEmitError](err);
 }
 function socketOnDrain(this: OwnedSocket): void {
-  this[kConnection].onDrain();
+  this[kConnection][kOnDrain]();
 }
 function ioFlushedTick(conn: WebSocketConnection): void {
-  conn.onIoFlushed();
+  conn[kOnIoFlushed]();
 }
 function onNewListener(this: WebSocketConnection, event: string | symbol): void {
-  if (event === 'message' || event === 'close' || event === 'error') this.scheduleRelease();
+  if (event === 'message' || event === 'close' || event === 'error') this[kScheduleRelease]();
 }
 
 /** The core's event handler: one small object per connection, its methods on the prototype. */
@@ -722,20 +779,20 @@ class CoreEvents implements ParserHandler {
   constructor(private readonly conn: WebSocketConnection) {}
   onMessage(data: Buffer, isBinary: boolean): void {
     const conn = this.conn;
-    if (conn.held === null) conn.deliver(data, isBinary);
-    else conn.hold(['message', data, isBinary]);
+    if (conn[kHeld] === null) conn[kDeliver](data, isBinary);
+    else conn[kHold](['message', data, isBinary]);
   }
   onPing(data: Buffer): void {
     this.conn.emit('ping', data);
   }
   onPong(data: Buffer): void {
-    this.conn.handlePong(data);
+    this.conn[kHandlePong](data);
   }
   onClose(): void {
     // The core answered and half-closed; 'close' is emitted when the socket is gone.
   }
   onError(err: ProtocolError): void {
-    this.conn.emitError(err);
+    this.conn[kEmitError](err);
   }
 }
 
@@ -743,31 +800,31 @@ class CoreEvents implements ParserHandler {
 class IoOwner implements HandleIoOwner {
   constructor(private readonly conn: WebSocketConnection) {}
   onData(buffer: Buffer, length: number, view: DataView): void {
-    this.conn.receiveBorrowed(buffer, length, view);
+    this.conn[kReceiveBorrowed](buffer, length, view);
   }
   onFlushed(): void {
-    this.conn.onIoFlushed();
+    this.conn[kOnIoFlushed]();
   }
 }
 
-/** The core's output: every byte it produces goes through `WebSocketConnection.transmit`. */
+/** The core's output: every byte it produces goes through the connection's one write funnel (`kTransmit`). */
 class SocketOutput implements ProtocolOutput {
   constructor(private readonly conn: WebSocketConnection) {}
   write(bytes: Buffer): boolean {
-    return this.conn.transmit(bytes, undefined, true);
+    return this.conn[kTransmit](bytes, undefined, true);
   }
   writeParts(header: Buffer, payload: Uint8Array): boolean {
-    return this.conn.transmit(header, payload, true);
+    return this.conn[kTransmit](header, payload, true);
   }
   writeFrame(payload: Uint8Array | string, length: number, opcode: number, fin: boolean, rsv1: boolean, masked: boolean): boolean {
-    return this.conn.transmitFrame(payload, length, opcode, fin, rsv1, masked);
+    return this.conn[kTransmitFrame](payload, length, opcode, fin, rsv1, masked);
   }
   writeClose(bytes: Buffer): void {
-    this.conn.transmit(bytes, undefined, false);
-    this.conn.armCloseTimer();
+    this.conn[kTransmit](bytes, undefined, false);
+    this.conn[kArmCloseTimer]();
   }
   end(): void {
-    this.conn.endOutput();
+    this.conn[kEndOutput]();
   }
   cork(): void {
     this.conn.cork();

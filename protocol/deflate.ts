@@ -6,12 +6,11 @@
  * Node's zlib only exposes persistent (context-taking-over) streams asynchronously; its sync
  * helpers make a fresh context per call. The codec therefore drives the stream's native handle
  * the way node's own `zlib.*Sync` functions do (`_handle.writeSync` with `_writeState`), without
- * closing it after each call. That handle is internal to node (stable from 12 to 22); the tests
- * cover it, so a node that changes it fails loudly. The public alternative was measured and
- * declined: `deflateRawSync` with the last window of history as its `dictionary` keeps the
- * context, but builds a fresh zlib state and hashes the whole dictionary per message, 13× the
- * cost for a 100 B message (158 µs against 12 µs on node 20).
- */
+ * closing it after each call. That handle is internal to node: a self-test on first use checks
+ * that it still means what this code expects (round trips both ways against the public API, the
+ * context kept, the bomb check stopping), and where it does not the codec falls back to the public
+ * one-shot functions with the last window of history as a preset dictionary — 13× the cost for a
+ * 100 B message (158 µs against 12 µs on node 20), which is why it is not the default. */
 import zlib from 'node:zlib';
 import { protocolError } from './errors.ts';
 
@@ -179,7 +178,7 @@ export function checkDeflateResponse(header: string, ours: DeflateOptions): { ok
   };
 }
 
-/** The parts of a node zlib stream this codec drives (see the module comment). */
+/** The parts of a node zlib stream the handle codec drives (see the module comment). */
 type Engine = zlib.DeflateRaw & {
   _handle: { writeSync(flush: number, input: Buffer, inOff: number, inLen: number, out: Buffer, outOff: number, outLen: number): void } | null;
   _writeState: Uint32Array;
@@ -217,6 +216,132 @@ function run(engine: Engine, input: Buffer, limit: number): Buffer | null {
   return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, total);
 }
 
+/** One direction's zlib context: compresses or inflates whole messages with a sync flush. */
+interface Codec {
+  /** Output of `input` with a sync flush (the 4-octet tail included); null once it passes `limit`. */
+  process(input: Buffer, limit: number): Buffer | null;
+  /** Forgets the context (no context takeover). */
+  reset(): void;
+  close(): void;
+}
+
+/** The fast codec: one persistent zlib stream driven through its native handle. */
+class HandleCodec implements Codec {
+  private readonly engine: Engine;
+  constructor(deflating: boolean, bits: number, level: number) {
+    this.engine = (deflating ? zlib.createDeflateRaw({ windowBits: bits, level, memLevel: 8 }) : zlib.createInflateRaw({ windowBits: bits })) as Engine;
+    this.engine.on('error', () => {});
+  }
+  process(input: Buffer, limit: number): Buffer | null {
+    return run(this.engine, input, limit);
+  }
+  reset(): void {
+    this.engine.reset();
+  }
+  close(): void {
+    this.engine.close();
+  }
+}
+
+/**
+ * The fallback codec, on zlib's public one-shot functions: the context is carried as a preset
+ * dictionary of the last window of plaintext (RFC 7692 §7.2.3 only needs the peer to find the
+ * same history behind each back-reference). It costs a fresh zlib state per message (13× the
+ * handle codec's time for a 100 B message), so it runs only where the handle codec failed its
+ * self-test.
+ */
+class PublicCodec implements Codec {
+  private history: Buffer = Buffer.alloc(0);
+  constructor(
+    private readonly deflating: boolean,
+    private readonly bits: number,
+    private readonly level: number,
+  ) {}
+  process(input: Buffer, limit: number): Buffer | null {
+    const options: zlib.ZlibOptions = {
+      windowBits: this.bits,
+      finishFlush: zlib.constants.Z_SYNC_FLUSH,
+      ...(this.history.length > 0 && { dictionary: this.history }),
+    };
+    let out: Buffer;
+    if (this.deflating) {
+      out = zlib.deflateRawSync(input, { ...options, level: this.level, memLevel: 8 });
+    } else {
+      try {
+        // maxOutputLength stops inflating there: the bomb check.
+        out = zlib.inflateRawSync(input, { ...options, ...(Number.isFinite(limit) && { maxOutputLength: limit }) });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return null;
+        throw protocolError('WS_ERR_INFLATE');
+      }
+      if (out.length > limit) return null;
+    }
+    const plain = this.deflating ? input : out;
+    const window = 1 << this.bits;
+    const joined = this.history.length === 0 ? plain : Buffer.concat([this.history, plain]);
+    this.history = Buffer.from(joined.subarray(Math.max(0, joined.length - window)));
+    return out;
+  }
+  reset(): void {
+    this.history = Buffer.alloc(0);
+  }
+  close(): void {
+    this.history = Buffer.alloc(0);
+  }
+}
+
+/**
+ * Start-up self-test of the handle codec: compresses a message twice (the second must use the
+ * context), inflates both through a handle inflater, checks the public API reads the same bytes
+ * the same way and the handle inflater reads the public API's, and that the bomb check stops.
+ * A Node whose zlib internals are gone or mean something else fails it, and the engine then
+ * uses the public codec.
+ */
+function handleCodecWorks(): boolean {
+  const codecs: HandleCodec[] = [];
+  try {
+    const make = (deflating: boolean) => {
+      const c = new HandleCodec(deflating, 15, 6);
+      codecs.push(c);
+      return c;
+    };
+    const sample = Buffer.from('{"type":"quote","symbol":"ACME","price":100}'.repeat(8));
+    const deflater = make(true);
+    const inflater = make(false);
+    // Bounded: a handle whose state reads wrong could otherwise report output without end.
+    const first = deflater.process(sample, 1 << 16);
+    const second = deflater.process(sample, 1 << 16);
+    if (first === null || second === null || !first.subarray(-4).equals(TAIL) || !(second.length < first.length)) return false;
+    if (!zlib.inflateRawSync(first, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).equals(sample)) return false;
+    if (!inflater.process(first, 1 << 20)?.equals(sample) || !inflater.process(second, 1 << 20)?.equals(sample)) return false;
+    const theirs = zlib.deflateRawSync(sample, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    if (
+      !make(false)
+        .process(theirs, 1 << 20)
+        ?.equals(sample)
+    )
+      return false;
+    const bomb = zlib.deflateRawSync(Buffer.alloc(1 << 20), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    return make(false).process(bomb, 64 * 1024) === null;
+  } catch {
+    return false;
+  } finally {
+    for (const c of codecs) c.close();
+  }
+}
+
+let handleCodecOk: boolean | undefined;
+
+/** Which codec this process uses, decided by the self-test on first use. */
+export function deflateCodecKind(): 'zlib-handle' | 'public-api' {
+  handleCodecOk ??= handleCodecWorks();
+  return handleCodecOk ? 'zlib-handle' : 'public-api';
+}
+
+function makeCodec(deflating: boolean, bits: number, level: number): Codec {
+  return deflateCodecKind() === 'zlib-handle' ? new HandleCodec(deflating, bits, level) : new PublicCodec(deflating, bits, level);
+}
+
 /** Rough zlib state size (zlib's own formula in zconf.h), for per-connection memory accounting. */
 function deflateMemory(bits: number): number {
   return (1 << (bits + 2)) + (1 << (8 + 9));
@@ -227,8 +352,8 @@ function inflateMemory(bits: number): number {
 
 /** One connection's compressor and decompressor. */
 export class PerMessageDeflate {
-  private deflater: Engine | null = null;
-  private inflater: Engine | null = null;
+  private deflater: Codec | null = null;
+  private inflater: Codec | null = null;
   private readonly ownBits: number;
   private readonly peerBits: number;
   private readonly resetOwn: boolean;
@@ -254,12 +379,9 @@ export class PerMessageDeflate {
 
   /** Compresses one whole message (§7.2.1): deflate, sync flush, drop the 4-octet tail. */
   compress(data: Uint8Array): Buffer {
-    if (this.deflater === null) {
-      this.deflater = zlib.createDeflateRaw({ windowBits: this.ownBits, level: this.level, memLevel: 8 }) as Engine;
-      this.deflater.on('error', () => {});
-    }
+    this.deflater ??= makeCodec(true, this.ownBits, this.level);
     const input = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
-    const out = run(this.deflater, input, Number.POSITIVE_INFINITY)!;
+    const out = this.deflater.process(input, Number.POSITIVE_INFINITY)!;
     if (this.resetOwn) this.deflater.reset();
     // §7.2.1: an empty message compresses to a single 0x00 octet after the tail is removed.
     return out.length >= 4 ? out.subarray(0, out.length - 4) : Buffer.from([0]);
@@ -270,11 +392,8 @@ export class PerMessageDeflate {
    * as soon as the output passes the message limit, without inflating the rest (a bomb).
    */
   decompress(data: Buffer): Buffer {
-    if (this.inflater === null) {
-      this.inflater = zlib.createInflateRaw({ windowBits: Math.max(this.peerBits, 9) }) as Engine;
-      this.inflater.on('error', () => {});
-    }
-    const out = run(this.inflater, Buffer.concat([data, TAIL]), this.maxMessageBytes);
+    this.inflater ??= makeCodec(false, Math.max(this.peerBits, 9), this.level);
+    const out = this.inflater.process(Buffer.concat([data, TAIL]), this.maxMessageBytes);
     if (out === null) {
       // The context is mid-message now: it cannot be used again, and the connection fails anyway.
       this.close();

@@ -8,10 +8,11 @@
  *
  * Private Node internals, and why: user code can only learn a read's length and hand the kernel a
  * write without the stream machinery through `process.binding('stream_wrap')` (deprecated, but
- * present in Node 20-24) and the socket's `_handle`. `takeOver` checks that both have the shape it
- * needs and returns null otherwise; the connection then keeps the stream path, as it does for TLS
- * sockets and anything not a plain `net.Socket` (`test/protocol/handle-io.test.ts` runs the engine
- * with `process.binding` removed).
+ * present in Node 20-24) and the socket's `_handle`. A self-test at start-up checks the binding
+ * (`bindingSelfTest`) and `takeOver` checks each handle's shape, returning null otherwise; the
+ * connection then keeps the stream path, as it does for TLS sockets and anything not a plain
+ * `net.Socket` (`test/protocol/handle-io.test.ts` runs the engine with `process.binding` removed
+ * and with the binding's slots changed in meaning).
  *
  * What stays with the socket: 'end', 'close' and 'error' (EOF and read errors go to Node's own
  * read handler), pause/resume (followed through the socket's 'pause'/'resume' events, as node:http
@@ -66,10 +67,44 @@ function loadStreamWrap(): StreamWrap | null {
     sw.streamBaseState instanceof Int32Array &&
     typeof sw.kReadBytesOrError === 'number' &&
     typeof sw.kLastWriteWasAsync === 'number';
-  return ok ? (sw as StreamWrap) : null;
+  return ok && bindingSelfTest(sw as StreamWrap) ? (sw as StreamWrap) : null;
+}
+
+/**
+ * Start-up self-test of the binding, beyond its shape: the two slots are distinct places in the
+ * shared state array, and a write request is an object this file can give its fields (Node 20
+ * makes it bare, 24 with its own fields preset). A Node where they mean something else keeps
+ * every socket on the stream path. What needs a live socket to check (the read count's meaning,
+ * the async-write flag) is checked on each use: see `handleBroken`.
+ */
+function bindingSelfTest(sw: StreamWrap): boolean {
+  const slots = [sw.kReadBytesOrError, sw.kLastWriteWasAsync];
+  if (!slots.every((i) => Number.isInteger(i) && i >= 0 && i < sw.streamBaseState.length) || slots[0] === slots[1]) return false;
+  try {
+    const req = new sw.WriteWrap();
+    if (typeof req !== 'object' || req === null) return false;
+    req.io = null;
+    req.bytes = 0;
+    req.buffer = null;
+    return req.io === null && req.bytes === 0;
+  } catch {
+    return false;
+  }
 }
 
 const streamWrap = loadStreamWrap();
+
+/**
+ * Set when a handle reported something its meaning allows not (a read longer than the buffer it
+ * was given, an async-write flag other than 0 or 1): that socket is failed with the reason, and
+ * every later one keeps the stream path.
+ */
+let handleBroken: string | null = null;
+
+function internalsChanged(socket: Socket, what: string): void {
+  handleBroken = what;
+  socket.destroy(new Error(`Node's stream handle no longer behaves as protocol/handle-io.ts expects (${what}); later sockets keep the stream path`));
+}
 
 function isStreamHandle(h: unknown): h is StreamHandle {
   if (typeof h !== 'object' || h === null) return false;
@@ -107,7 +142,7 @@ let readBufferView: DataView | undefined;
  * and the caller keeps the stream path. TLS sockets are never taken.
  */
 export function takeOver(socket: unknown, owner: HandleIoOwner): HandleIo | null {
-  if (streamWrap === null || !(socket instanceof Socket) || socket.constructor !== Socket) return null;
+  if (streamWrap === null || handleBroken !== null || !(socket instanceof Socket) || socket.constructor !== Socket) return null;
   const handle = (socket as unknown as { _handle: unknown })._handle;
   if (!isStreamHandle(handle) || handle[kIo] !== undefined) return null;
   if (socket.destroyed || !socket.readable || !socket.writable || socket.connecting) return null;
@@ -155,6 +190,10 @@ export class HandleIo {
   read(n: number, arrayBuffer: ArrayBuffer | undefined): unknown {
     if (n > 0) {
       if (this.socket.destroyed) return undefined;
+      if (n > READ_BUFFER_BYTES) {
+        internalsChanged(this.socket, `a read of ${n} bytes into a ${READ_BUFFER_BYTES}-byte buffer`);
+        return undefined;
+      }
       this.owner.onData(readBuffer!, n, readBufferView!);
       return undefined;
     }
@@ -213,7 +252,12 @@ export class HandleIo {
       socket.destroy(writeError(err));
       return;
     }
-    if (this.sw.streamBaseState[this.sw.kLastWriteWasAsync] === 0) {
+    const async = this.sw.streamBaseState[this.sw.kLastWriteWasAsync];
+    if (async !== 0 && async !== 1) {
+      internalsChanged(socket, `an async-write flag of ${async}`);
+      return;
+    }
+    if (async === 0) {
       // A write the kernel took at once never bound its request: the next write reuses it.
       spareReq = req;
       return;

@@ -17,7 +17,7 @@ import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
-import { WebSocketConnection } from './connection.ts';
+import { WebSocketConnection, whenGone } from './connection.ts';
 import type { FrameObserver } from './core.ts';
 import { validateUpgradeRequest, type UpgradeOptions } from './handshake.ts';
 import { acceptExtendedConnect } from './h2.ts';
@@ -161,7 +161,7 @@ export class WebSocketServer extends EventEmitter {
     if (observe) conn.onFrame = ((dir, bytes) => observe(conn, dir, bytes)) satisfies FrameObserver;
     this.clients.add(conn);
     // Not a 'close' listener: the first one of those ends the hold on early events (see connection.ts).
-    conn.onGone = () => this.clients.delete(conn);
+    whenGone(conn, () => this.clients.delete(conn));
     cb(conn, req);
   }
 
@@ -175,7 +175,7 @@ export class WebSocketServer extends EventEmitter {
     const conn = acceptExtendedConnect(stream, headers, this.options, (status, reason) => this.emit('rejected', status, reason, headers));
     if (conn === null) return;
     this.clients.add(conn);
-    conn.onGone = () => this.clients.delete(conn);
+    whenGone(conn, () => this.clients.delete(conn));
     cb(conn);
   }
 

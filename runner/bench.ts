@@ -12,7 +12,7 @@ import { liveChildren, loadNodeFlags, type RunParams, serverNodeFlags } from './
 import { prepareChildren } from './bundle.ts';
 import { transport as descriptorOf } from '../transports/index.ts';
 import type { RunPath } from '../path/route.ts';
-import { ensurePeer } from '../transports/peers.ts';
+import { ensurePeer, ensureScript } from '../transports/peers.ts';
 import { linkInWords } from '../path/links.ts';
 
 /** One scenario to run, with its parameters. */
@@ -87,6 +87,8 @@ function pathInMeta(p: RunPath): NonNullable<Results['meta']['path']> {
 
 /** Runs the plan; resolves with everything measured, also after an interrupt. */
 export async function runBench(plan: BenchPlan): Promise<{ results: Results; interrupted: boolean }> {
+  // nginx in front of every row: installed on first use, as the peers' programs are.
+  if (plan.run.path?.via?.kind === 'nginx') ensureScript('ensure-nginx.sh', 'nginx');
   const sink: ProgressSink = plan.log
     ? { write: (text) => plan.log!(text.replace(/\n$/, '')), tty: false }
     : { write: (text) => process.stderr.write(text), tty: process.stderr.isTTY === true };

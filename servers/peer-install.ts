@@ -37,10 +37,26 @@ export function uwsInstall(): UwsInstall {
   const { version } = JSON.parse(readFileSync(`${packageDir}/package.json`, 'utf8')) as { version: string };
   const binary = `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
   if (!existsSync(`${packageDir}/${binary}`)) throw new Error(`${name} ${version} has no ${binary} for this Node (${process.version})`);
-  const sha256 = createHash('sha256')
-    .update(readFileSync(`${packageDir}/${binary}`))
-    .digest('hex');
+  const bytes = readFileSync(`${packageDir}/${binary}`);
+  const glibc = glibcShortfall(bytes);
+  if (glibc) throw new Error(`${name} ${version}'s ${binary} (for ${process.version}) needs glibc ${glibc.needs}; this system has ${glibc.has}`);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
   const commitFile = `${packageDir}/source_commit`;
   const sourceCommit = existsSync(commitFile) ? readFileSync(commitFile, 'utf8').trim() : undefined;
   return { packageDir, name, version, binary, sha256, ...(sourceCommit ? { sourceCommit } : {}) };
+}
+
+/**
+ * The glibc a Linux binary asks for (its highest GLIBC_2.N symbol version) when this system's
+ * is older: such a binary fails to load, so the row is unavailable with that reason rather than
+ * erroring mid-run. uWebSockets.js builds for newer Node majors on newer glibc than older ones.
+ */
+function glibcShortfall(binary: Buffer): { needs: string; has: string } | null {
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  const has = header?.glibcVersionRuntime;
+  if (has === undefined) return null; // not glibc (or not Linux): nothing to compare with
+  let needs = 0;
+  for (const m of binary.toString('latin1').matchAll(/GLIBC_2\.(\d+)/g)) needs = Math.max(needs, Number(m[1]));
+  const hasMinor = Number(has.split('.')[1]);
+  return needs > hasMinor ? { needs: `2.${needs}`, has } : null;
 }

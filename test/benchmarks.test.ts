@@ -45,19 +45,21 @@ test('bench:fixed drives served servers at a fixed rate, reads their CPU per mes
       'websocket,ws',
       '--trials',
       '3',
+      // Enough echoes for each trial's server CPU to span several of /proc's 10 ms ticks: at
+      // 400 msg/s for 0.3 s the engine's ~2 ms fell inside one tick and a trial could read 0.
       '--seconds',
-      '0.3',
+      '0.5',
       '--warmup',
       '0.1',
       '--rate',
-      '400',
+      '4000',
       '--connections',
       '4',
       '--json',
       json,
     ]);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^fixed load: 400 msg\/s over 4 connections, 64 B/m);
+    assert.match(r.stdout, /^fixed load: 4000 msg\/s over 4 connections, 64 B/m);
     assert.match(r.stdout, /^ws: median [\d.]+ µs\/msg/m);
     assert.match(r.stdout, /^websocket\/ws: [\d.]+× the server CPU per message/m);
     assert.match(r.stdout, /^websocket\/ws trial by trial: [\d.]+–[\d.]+× \(95 % interval over 3 pairs\)/m);

@@ -1,10 +1,10 @@
 /** The server/client contract, run against every transport on real servers. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as delay } from 'node:timers/promises';
 import { transport as describe_, transports as registered } from '../transports/index.ts';
 import { clientFrom, serverFrom } from '../transports/load.ts';
-import { post, request, startCollector, startServer, waitFor } from './helpers.ts';
+import { post, request, startCollector, startServer } from './helpers.ts';
+import { waitFor } from './helpers/wait.ts';
 import type { SseClient } from '../clients/sse.ts';
 
 // The peer rows follow their own programs' rules (no cursors, no lab polling routes): test/peers.test.ts covers them.
@@ -62,14 +62,17 @@ for (const transport of transports) {
     });
 
     test('echoes a client message to that client only', async (t) => {
-      const { baseUrl } = await startServer(t, transport);
+      const { server, baseUrl } = await startServer(t, transport);
       const a = await startCollector(t, transport, baseUrl, 'a');
       const b = await startCollector(t, transport, baseUrl, 'b');
       await a.client.send('hello from a');
       await waitFor(() => a.received.length === 1, 'the echo');
       assert.deepEqual(a.received, ['hello from a']);
-      await delay(150);
-      assert.deepEqual(b.received, []);
+      // A broadcast after the echo reaches b behind anything sent to b before it: had the echo
+      // gone to b too, b would hold it first.
+      server.hub.publish('to everyone');
+      await waitFor(() => b.received.length > 0, 'the broadcast at b');
+      assert.deepEqual(b.received, ['to everyone']);
     });
 
     test('POST /publish fans out to every subscriber', async (t) => {
@@ -122,13 +125,17 @@ for (const [suffix, words] of [
     test('long polling: nothing lost across held-poll timeouts', async (t) => {
       const { server, baseUrl } = await startServer(t, v('long-polling'), { longPollTimeoutMs: 100 });
       const c = await startCollector(t, v('long-polling'), baseUrl, 'a');
-      await delay(350);
-      assert.ok(c.client.emptyResponses >= 2, `expected timeouts, saw ${c.client.emptyResponses}`);
+      const client = c.client;
+      await waitFor(() => client.emptyResponses >= 2, 'two held polls timed out');
       const sent: string[] = [];
       for (let i = 0; i < 40; i++) {
         sent.push(`m${i}`);
         server.hub.publish(`m${i}`);
-        if (i % 10 === 9) await delay(130); // straddle further timeouts
+        if (i % 10 === 9) {
+          // Straddle further timeouts: the next batch goes out after another held poll ran empty.
+          const empty = client.emptyResponses;
+          await waitFor(() => client.emptyResponses > empty, 'another held poll timed out');
+        }
       }
       await waitFor(() => c.received.length >= sent.length, 'all messages');
       assert.deepEqual(c.received, sent);
@@ -142,7 +149,8 @@ for (const [suffix, words] of [
       await waitFor(() => c.received.length === 5, 'first five');
       assert.equal(client.lastEventId, '5');
       client.dropConnection();
-      await delay(20);
+      // Published while the client is away: the server has let go of its stream.
+      await waitFor(() => server.hub.subscriberCount === 0, 'the server to see the stream dropped');
       for (let i = 5; i < 10; i++) server.hub.publish(`m${i}`);
       await waitFor(() => c.received.length >= 10, 'all ten after reconnect');
       assert.deepEqual(

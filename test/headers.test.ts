@@ -14,7 +14,8 @@ import { HttpSide } from '../clients/http-base.ts';
 import { overhead } from '../scenarios/overhead/index.ts';
 import type { RunContext } from '../scenarios/contract.ts';
 import { readFlags, SHARED_FLAGS } from '../runner/flags.ts';
-import { startServer, waitFor } from './helpers.ts';
+import { startServer } from './helpers.ts';
+import { waitFor } from './helpers/wait.ts';
 
 /** The request bytes of a fetch GET, as undici writes them: request line, Host, Connection, then the profile's headers in order. */
 function fetchRequestBytes(path: string, host: string, origin: string): number {

@@ -1,4 +1,4 @@
-/** Shared test helpers: servers on port 0, clients that collect, waiting with a deadline. */
+/** Shared test helpers: servers on port 0, clients that collect (waiting: helpers/wait.ts). */
 import type { TestContext } from 'node:test';
 import type { ClientOptions, TransportClient } from '../clients/contract.ts';
 import type { ServerOptions, TransportServer } from '../servers/contract.ts';
@@ -92,15 +92,6 @@ export async function startCollector(
   await client.start();
   t.after(() => client.stop());
   return { client, received, gaps };
-}
-
-/** Waits until `cond` holds, polling every 10 ms; fails with `what` after `ms`. */
-export async function waitFor(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** POSTs to a server path; returns status and body text. */

@@ -10,7 +10,8 @@ import { once } from 'node:events';
 import { createHash } from 'node:crypto';
 import { transport as describe_, transports } from '../transports/index.ts';
 import type { TransportServer } from '../servers/contract.ts';
-import { startServer, waitFor } from './helpers.ts';
+import { startServer } from './helpers.ts';
+import { waitFor } from './helpers/wait.ts';
 
 /** A raw client socket that keeps every byte it receives. */
 async function rawConnect(port: number): Promise<{ sock: net.Socket; received: () => Buffer }> {

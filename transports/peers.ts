@@ -125,10 +125,11 @@ export const PEERS: TransportDescriptor[] = [
 /** Each ensure script's outcome in this process: null when it succeeded, else why not. */
 const ensured = new Map<string, string | null>();
 
-/** Installs what a peer row needs (its ensure script) once per process; throws with the script's reason when it cannot. */
-export function ensurePeer(d: TransportDescriptor): void {
-  const script = d.peer?.ensure;
-  if (!script) return;
+/**
+ * Runs `scripts/<script>` (an ensure script: installs `what` when missing) once per process;
+ * throws with the script's last line of complaint when it cannot.
+ */
+export function ensureScript(script: string, what: string): void {
   let failure = ensured.get(script);
   if (failure === undefined) {
     try {
@@ -141,9 +142,15 @@ export function ensurePeer(d: TransportDescriptor): void {
       failure = null;
     } catch (e) {
       const err = e as { stderr?: Buffer; message: string };
-      failure = `${d.name} is not available: scripts/${script} failed (${(err.stderr?.toString().trim().split('\n').pop() ?? err.message) || err.message})`;
+      failure = `${what} is not available: scripts/${script} failed (${(err.stderr?.toString().trim().split('\n').pop() ?? err.message) || err.message})`;
     }
     ensured.set(script, failure);
   }
   if (failure) throw new Error(failure);
+}
+
+/** Installs what a peer row needs (its ensure script) once per process; throws with the script's reason when it cannot. */
+export function ensurePeer(d: TransportDescriptor): void {
+  const script = d.peer?.ensure;
+  if (script) ensureScript(script, d.name);
 }

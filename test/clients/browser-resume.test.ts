@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { TransportServer } from '../../servers/contract.ts';
 import { createServerFor } from '../../transports/load.ts';
 import { type LaunchedChromium, launchChromium } from '../helpers/browser.ts';
-import { waitFor } from '../helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The server's reconnection time, short so the test is quick, and unlike Chrome's own 3 s. */

@@ -16,7 +16,7 @@ import {
 } from '../../clients/reconnect.ts';
 import type { TransportServer } from '../../servers/contract.ts';
 import { createClientFor, createServerFor } from '../../transports/load.ts';
-import { waitFor } from '../helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 /** A "random" source that returns the given draws in turn. */
 const draws = (...xs: number[]) => {

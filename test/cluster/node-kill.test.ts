@@ -13,10 +13,9 @@ import { redisForFile } from './redis-fixture.ts';
 import { Session } from '../../runner/session.ts';
 import type { ServerOptions } from '../../servers/contract.ts';
 import { createClientFor } from '../../transports/load.ts';
+import { sleep } from '../helpers/wait.ts';
 
 const fixture = redisForFile();
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A subscriber as the test watches it: what it received, the gaps and the errors it reported. */
 interface Watched {

@@ -7,6 +7,7 @@ import { UsageError } from '../../args.ts';
 import { demoCommand } from '../../demo/cli.ts';
 import { frameForPage, publishBodyText, startDemo } from '../../demo/server.ts';
 import { connect, encodeFrame, Opcode } from '../../protocol/index.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 async function demo(t: TestContext, o: Parameters<typeof startDemo>[0] = {}) {
   const d = await startDemo({ port: 0, ...o });
@@ -158,21 +159,15 @@ test('the helper peer that stops answering pings is dropped after the configured
     }
   })();
   await post(`${page}/peer/start`, '');
-  const waitFor = async (cond: () => boolean, what: string) => {
-    const end = Date.now() + 8000;
-    while (!cond()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(events)}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  await waitFor(() => events.some((e) => e.side === 'server' && e.type === 'pong'), 'a pong');
+  const seen = (side: string, type: string) => () => events.some((e) => e.side === side && e.type === type);
+  await waitFor(seen('server', 'pong'), 'a pong', 8000);
   assert.equal((await post(`${page}/peer/answer`, '{"answer":false}')).status, 202);
   assert.equal((await post(`${page}/peer/answer`, '{"answer":"no"}')).status, 400);
-  await waitFor(() => events.some((e) => e.side === 'server' && e.type === 'close'), 'the drop');
+  await waitFor(seen('server', 'close'), 'the drop', 8000);
   const timeout = events.find((e) => e.type === 'timeout');
   assert.equal(timeout?.missed, 3);
   assert.equal(events.find((e) => e.side === 'server' && e.type === 'close')?.code, 1006);
-  await waitFor(() => events.some((e) => e.side === 'peer' && e.type === 'closed'), 'the helper seeing it');
+  await waitFor(seen('peer', 'closed'), 'the helper seeing it', 8000);
 });
 
 test('demo flags: bad values are one-line usage errors', async () => {

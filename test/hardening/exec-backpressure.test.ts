@@ -8,7 +8,8 @@ import { once } from 'node:events';
 import { test } from 'node:test';
 import { startExec } from '../../exec/server.ts';
 import { connect } from '../../protocol/index.ts';
-import { rawUpgrade, rssOf, sleep, spawnExec } from './exec-helpers.ts';
+import { rawUpgrade, rssOf, spawnExec } from './exec-helpers.ts';
+import { sleep } from '../helpers/wait.ts';
 
 const MiB = 1024 * 1024;
 

@@ -13,7 +13,6 @@ const RUN = fileURLToPath(new URL('../../run.ts', import.meta.url));
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Resolves after `ms`. */
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** `run.ts exec` in a child process (so its RSS is the server's alone), on a free port. */
 export async function spawnExec(t: TestContext, argv: string[]): Promise<{ pid: number; port: number }> {

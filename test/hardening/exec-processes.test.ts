@@ -8,7 +8,8 @@ import { once } from 'node:events';
 import { test } from 'node:test';
 import { startExec } from '../../exec/server.ts';
 import { connect, type WebSocketConnection } from '../../protocol/index.ts';
-import { alive, rawUpgrade, script, sleep } from './exec-helpers.ts';
+import { alive, rawUpgrade, script } from './exec-helpers.ts';
+import { sleep } from '../helpers/wait.ts';
 
 /** The first message of `conn`, as text. */
 async function firstMessage(conn: WebSocketConnection): Promise<string> {

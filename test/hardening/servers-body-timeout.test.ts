@@ -6,7 +6,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { startServer, waitFor } from '../helpers.ts';
+import { startServer } from '../helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { KINDS, raw } from './helpers.ts';
 
 for (const { suffix, label } of KINDS) {

@@ -6,7 +6,8 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, waitFor } from '../helpers.ts';
+import { startServer } from '../helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { KINDS, raw } from './helpers.ts';
 import { validateUpgradeRequest } from '../../protocol/handshake.ts';
 

@@ -8,7 +8,8 @@ import { before, test } from 'node:test';
 import { throwawayCertificate, type TlsMaterial } from '../../path/route.ts';
 import { transports } from '../../transports/index.ts';
 import { createClientFor } from '../../transports/load.ts';
-import { startCollector, startServer, waitFor } from '../helpers.ts';
+import { startCollector, startServer } from '../helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 let tls: TlsMaterial;
 before(async () => {

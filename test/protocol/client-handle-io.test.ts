@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import { connect } from '../../protocol/client.ts';
 import { EngineClient } from '../../clients/websocket.ts';
 import { engineEchoServer } from './helpers.ts';
-import { waitFor } from '../helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 test('a plain connection reads and writes through its handle; socketIo "stream" keeps the stream path', async (t) => {
   const { url } = await engineEchoServer(t, createServer());

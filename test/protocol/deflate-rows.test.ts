@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { transport, transportNames } from '../../transports/index.ts';
 import { createClientFor, createServerFor } from '../../transports/load.ts';
-import { waitFor } from '../helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 test('websocket+deflate and ws+deflate: by name only, same traits, and compressed on the wire', async (t) => {
   assert.deepEqual(transportNames(), ['polling', 'long-polling', 'sse', 'websocket', 'ws'], 'not in the default rows');

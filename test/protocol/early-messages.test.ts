@@ -19,6 +19,7 @@ import { computeAccept, makeKey } from '../../protocol/handshake.ts';
 import { EventCollector, FrameParser } from '../../protocol/parser.ts';
 import { WebSocketServer } from '../../protocol/server.ts';
 import { startDemo } from '../../demo/server.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -71,11 +72,6 @@ function listen(conn: WebSocketConnection) {
   return { messages, closed };
 }
 
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(cond(), `timed out waiting for ${what}`);
-}
-
 test('in memory: held until the first listener, emitted in order one microtask later; the ping answered at once', async () => {
   const written: Buffer[] = [];
   const socket = new Duplex({
@@ -116,12 +112,12 @@ test('client: a greeting in the 101 write reaches a listener attached after awai
     t.after(() => conn.terminate());
     await elsewhere();
     const { messages } = listen(conn);
-    await until(() => messages.length === 2, `2 messages (${size} B)`);
+    await waitFor(() => messages.length === 2, `2 messages (${size} B)`);
     assert.deepEqual(messages[0], { data: Buffer.from('hello'), isBinary: false });
     assert.equal(messages[1]!.isBinary, true);
     assert.ok(messages[1]!.data.equals(body), `binary ${size} B intact`);
     // The ping in the same write was answered at once, without waiting for a listener.
-    await until(() => received.events.length > 0, 'the pong');
+    await waitFor(() => received.events.length > 0, 'the pong');
     assert.deepEqual(
       received.events.map((e) => [e.type, e.type === 'pong' ? e.data.toString() : '']),
       [['pong', 'are you there']],
@@ -141,9 +137,9 @@ test('client: a fragmented greeting with a ping between its fragments', async (t
   conn.on('ping', (d: Buffer) => pings.push(d.toString()));
   await elsewhere();
   const { messages } = listen(conn);
-  await until(() => messages.length === 1, 'the reassembled message');
+  await waitFor(() => messages.length === 1, 'the reassembled message');
   assert.equal(messages[0]!.data.toString(), 'fragmented');
-  await until(() => received.events.length === 1, 'the pong');
+  await waitFor(() => received.events.length === 1, 'the pong');
   assert.equal(received.events[0]!.type, 'pong');
   // 'ping' events are not held: this listener came too late for it, the pong went out anyway.
   assert.deepEqual(pings, []);
@@ -161,7 +157,7 @@ test('client: a close frame right behind the greeting is seen after await, with 
     ['welcome'],
   );
   // The close was echoed (§5.5.1) even though nobody listened yet.
-  await until(() => received.events.length === 1, 'the echoed close');
+  await waitFor(() => received.events.length === 1, 'the echoed close');
   assert.deepEqual(received.events[0], { type: 'close', code: 4000, reason: '' });
 });
 
@@ -171,9 +167,9 @@ test('client: a connection nobody listens to holds a bounded amount, pauses, and
   const { url } = await rawGreeter(t, frames);
   const conn = await connect(url);
   t.after(() => conn.terminate());
-  await until(() => conn.rawSocket.isPaused(), 'the socket to pause');
+  await waitFor(() => conn.rawSocket.isPaused(), 'the socket to pause');
   const { messages } = listen(conn);
-  await until(() => messages.length === count, `${count} messages`);
+  await waitFor(() => messages.length === count, `${count} messages`);
   assert.deepEqual(
     messages.map((m) => m.data.toString()),
     frames.map((_, i) => `m${i}`),
@@ -204,7 +200,7 @@ test("the lab's own server greeting five times from the handleUpgrade callback",
   const conn = await connect(`ws://127.0.0.1:${port}/`);
   await elsewhere();
   const { messages } = listen(conn);
-  await until(() => messages.length === 5, '5 greetings');
+  await waitFor(() => messages.length === 5, '5 greetings');
   assert.deepEqual(
     messages.map((m) => m.data.toString()),
     [0, 1, 2, 3, 4].map((i) => `greeting ${i}`),
@@ -219,7 +215,7 @@ test("the lab's own server greeting five times from the handleUpgrade callback",
   raw.write(
     Buffer.concat([Buffer.from(request), encodeFrame('early 1', { opcode: Opcode.TEXT, mask }), encodeFrame('early 2', { opcode: Opcode.TEXT, mask })]),
   );
-  await until(() => serverGot.length === 2, 'the early client frames on the server');
+  await waitFor(() => serverGot.length === 2, 'the early client frames on the server');
   assert.deepEqual(serverGot, ['early 1', 'early 2']);
 });
 
@@ -233,7 +229,7 @@ test("the demo's /secure greeting reaches the engine client and the helper peer"
   t.after(() => conn.terminate());
   await elsewhere();
   const { messages } = listen(conn);
-  await until(() => messages.length === 1, 'the /secure greeting');
+  await waitFor(() => messages.length === 1, 'the /secure greeting');
   assert.match(messages[0]!.data.toString(), /^token accepted/);
 
   const peer = spawn(process.execPath, ['--import', 'tsx', `${ROOT}demo/peer.ts`, `ws://127.0.0.1:${d.ports.page}/secure?token=${await token()}`, page], {
@@ -243,7 +239,7 @@ test("the demo's /secure greeting reaches the engine client and the helper peer"
   t.after(() => peer.kill('SIGKILL'));
   const lines: Array<{ type: string; text?: string }> = [];
   createInterface({ input: peer.stdout! }).on('line', (l) => lines.push(JSON.parse(l)));
-  await until(() => lines.some((l) => l.type === 'message'), "the helper peer's greeting");
+  await waitFor(() => lines.some((l) => l.type === 'message'), "the helper peer's greeting");
   assert.deepEqual(
     lines.slice(0, 2).map((l) => l.type),
     ['open', 'message'],

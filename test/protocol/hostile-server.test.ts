@@ -18,7 +18,7 @@ import { HandshakeError, ProtocolError } from '../../protocol/errors.ts';
 import { computeAccept } from '../../protocol/handshake.ts';
 import { EventCollector, FrameParser } from '../../protocol/parser.ts';
 import { EngineClient } from '../../clients/websocket.ts';
-import { waitFor } from '../helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 /** What the script answers the upgrade with; `accept` is the correct Sec-WebSocket-Accept. */
 type Answer = (accept: string) => string;

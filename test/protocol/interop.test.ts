@@ -15,6 +15,7 @@ import { encodeFrame, encodeClosePayload, Opcode } from '../../protocol/frame.ts
 import { FrameParser, EventCollector } from '../../protocol/parser.ts';
 import { connectH2 } from '../../protocol/h2.ts';
 import { engineEchoServer, engineH2EchoServer, rawH2WebSocket } from './helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const SIZES = [0, 1, 125, 126, 65535, 65536, 16 * 1024 * 1024];
 const VALID_CODES = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 4999];
@@ -349,8 +350,8 @@ test('a client that never reads cannot grow the server buffer past the cap', asy
   const { socket } = await rawHandshake(port);
   t.after(() => socket.destroy());
   socket.pause(); // never read
-  await new Promise((r) => setTimeout(r, 20));
-  const conn = conns.at(-1)!;
+  await waitFor(() => conns.length === 1, 'the server side');
+  const conn = conns[0]!;
   const errors: string[] = [];
   conn.on('error', (e: { code?: string }) => errors.push(String(e.code)));
   // (events.once would reject on the 'error' event that precedes 'close')

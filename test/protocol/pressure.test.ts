@@ -8,13 +8,12 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as delay } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { WebSocketServer, type ServerOptions } from '../../protocol/server.ts';
 import { connect } from '../../protocol/client.ts';
 import type { WebSocketConnection } from '../../protocol/connection.ts';
 import { createWebSocketServer } from '../../servers/websocket.ts';
-import { waitFor } from '../helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -68,7 +67,8 @@ for (const socketIo of ['handle', 'stream'] as const) {
       m.writeUInt32BE(i, 0);
       ws.send(m, { binary: true });
     }
-    await delay(300);
+    // Until the server's answers have piled up past its pause mark: it stops reading then.
+    await waitFor(() => maxQueued > 1 * MIB, 'the server queue past 1 MiB', 30_000);
     ws.resume();
     await waitFor(() => seen.length === count || closedWith !== undefined, 'every echo', 30_000);
     assert.equal(closedWith, undefined, 'the connection stays open');

@@ -6,6 +6,7 @@ import { TLSSocket } from 'node:tls';
 import { connect } from '../../protocol/client.ts';
 import { selfSignedCertificate } from './self-signed.ts';
 import { engineEchoServer } from './helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 async function tlsEcho(t: TestContext): Promise<{ port: number; cert: string }> {
   const { key, cert } = selfSignedCertificate();
@@ -24,7 +25,7 @@ test('wss://: handshake, masked frames both ways and the closing handshake over 
   conn.send('hello over TLS');
   conn.send(big);
   const closed = new Promise<number>((resolve) => conn.once('close', (code: number) => resolve(code)));
-  while (got.length < 2) await new Promise((r) => setTimeout(r, 10));
+  await waitFor(() => got.length === 2, 'both echoes');
   assert.deepEqual(got, [
     ['hello over TLS', false],
     [big.toString('hex'), true],
