@@ -5,6 +5,7 @@
  * response, through the same front as plain node:http (`http-front.ts`), so the contract's logic
  * stays written once; a WebSocket arrives as an extended CONNECT (RFC 8441).
  */
+import type { Socket } from 'node:net';
 import {
   createSecureServer,
   createServer,
@@ -39,6 +40,13 @@ export function createH2Listener(tls: { cert: string; key: string } | false): H2
     sessions.add(s);
     s.once('close', () => sessions.delete(s));
   });
+  // The TCP connections too: on Node 24 a session a client closed after cancelling a stream can
+  // be gone while its socket stays open, and the listener's close would wait for it for ever.
+  const sockets = new Set<Socket>();
+  server.on('connection', (c: Socket) => {
+    sockets.add(c);
+    c.once('close', () => sockets.delete(c));
+  });
   let connectHandler: ((req: Http2ServerRequest) => void) | undefined;
   // Once a 'request' listener is on an h2 server, node's compatibility layer answers every CONNECT
   // stream 405 unless a 'connect' listener takes it (nodejs/node#36977): this one does.
@@ -58,6 +66,8 @@ export function createH2Listener(tls: { cert: string; key: string } | false): H2
     destroySessions() {
       for (const s of sessions) s.destroy();
       sessions.clear();
+      for (const c of sockets) c.destroy();
+      sockets.clear();
     },
   };
 }
