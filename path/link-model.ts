@@ -53,17 +53,8 @@ export function rtoMs(p: LinkParams): number {
   return p.rttMs + MIN_RTO_MS;
 }
 
-/** A seeded generator of numbers in [0, 1) (mulberry32): the same seed gives the same link. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator of numbers in [0, 1): the same seed gives the same link (the clients' reconnect delays use it too). */
+export { seededRandom } from '../clients/reconnect.ts';
 
 /** Where a chunk's bytes go: `end` bytes of it (from the chunk's start) have arrived by `at`. */
 export interface Piece {

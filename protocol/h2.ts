@@ -18,6 +18,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { isIP } from 'node:net';
+import type { ConnectOptions } from './client.ts';
 import { WebSocketConnection, type HandshakeInfo } from './connection.ts';
 import type { FrameObserver } from './core.ts';
 import { deflateOffer, type DeflateOptions } from './deflate.ts';
@@ -166,31 +167,24 @@ export function openH2Session(
 }
 
 /** Settings of `connectH2()`: those of `connect()` that apply over HTTP/2, and an optional session to share. */
-export interface ConnectH2Options {
+export interface ConnectH2Options
+  extends Pick<
+    ConnectOptions,
+    | 'protocols'
+    | 'origin'
+    | 'maxMessageBytes'
+    | 'maxBufferedBytes'
+    | 'handshakeTimeoutMs'
+    | 'closeTimeoutMs'
+    | 'heartbeatIntervalMs'
+    | 'maxMissedPongs'
+    | 'onFrame'
+    | 'perMessageDeflate'
+  > {
   /** An open session to the server: the WebSocket becomes one more stream on it. Default: a session of its own, closed with it. */
   session?: ClientHttp2Session;
-  /** Subprotocols to offer, in order of preference. */
-  protocols?: string[];
-  /** Value of the Origin header. */
-  origin?: string;
   /** Extra request header fields (names are lower-cased, as HTTP/2 requires). */
   headers?: Record<string, string>;
-  /** Largest incoming message in bytes (1009 above). Default 64 MiB. */
-  maxMessageBytes?: number;
-  /** Cap on queued outgoing bytes. Default 16 MiB. */
-  maxBufferedBytes?: number;
-  /** Reject if the handshake does not complete within this time. Default 10 s. */
-  handshakeTimeoutMs?: number;
-  /** Wait this long for the peer during the closing handshake. Default 5000 ms. */
-  closeTimeoutMs?: number;
-  /** Ping every this many ms (0 = off). */
-  heartbeatIntervalMs?: number;
-  /** Drop the server after this many unanswered pings. Default 2. */
-  maxMissedPongs?: number;
-  /** Raw frame observer. */
-  onFrame?: FrameObserver;
-  /** Offer permessage-deflate (RFC 7692) with these settings; absent or false: no offer. */
-  perMessageDeflate?: boolean | DeflateOptions;
   /** https/wss only, for a session of its own: a certificate to trust. */
   ca?: string;
 }
