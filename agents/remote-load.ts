@@ -180,6 +180,8 @@ export class RemoteLoad {
       }, timeoutMs);
       this.waiters.push({ type: request.type, resolve, reject, timer });
     });
+    // The reply may come (a refusal, say) before the write's own promise settles: it is awaited below, not lost.
+    reply.catch(() => {});
     await this.requests.put(body);
     return (await reply) as unknown as { type: K } & LoadCalls[K]['reply'];
   }
