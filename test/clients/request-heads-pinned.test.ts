@@ -23,6 +23,8 @@ async function recordHeads(make: (o: ClientOptions) => TransportClient, drive: (
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
+    // A client that stops with a request in flight resets its connection: nothing for the recorder to do.
+    socket.on('error', () => {});
     let buf = '';
     socket.setEncoding('latin1');
     socket.on('data', (d: string) => {
