@@ -137,12 +137,7 @@ export function connect(url: string, options: ConnectOptions = {}): Promise<WebS
         ...(check.protocol !== undefined && { protocol: check.protocol }),
         ...(check.deflate !== undefined && { deflate: check.deflate }),
         ...(deflateWanted !== undefined && { deflateOptions: deflateWanted }),
-        ...(options.maxMessageBytes !== undefined && { maxMessageBytes: options.maxMessageBytes }),
-        ...(options.maxBufferedBytes !== undefined && { maxBufferedBytes: options.maxBufferedBytes }),
-        ...(options.closeTimeoutMs !== undefined && { closeTimeoutMs: options.closeTimeoutMs }),
-        ...(options.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: options.heartbeatIntervalMs }),
-        ...(options.maxMissedPongs !== undefined && { maxMissedPongs: options.maxMissedPongs }),
-        ...(options.onFrame !== undefined && { onFrame: options.onFrame }),
+        ...connectionSettings(options),
       });
       resolve(conn);
     };
@@ -150,4 +145,18 @@ export function connect(url: string, options: ConnectOptions = {}): Promise<WebS
     socket.on('error', onError);
     socket.on('close', onClose);
   });
+}
+
+/** The settings of `connect()` (and `connectH2()`) that the connection itself takes, those given only. */
+export function connectionSettings(
+  o: Pick<ConnectOptions, 'maxMessageBytes' | 'maxBufferedBytes' | 'closeTimeoutMs' | 'heartbeatIntervalMs' | 'maxMissedPongs' | 'onFrame'>,
+) {
+  return {
+    ...(o.maxMessageBytes !== undefined && { maxMessageBytes: o.maxMessageBytes }),
+    ...(o.maxBufferedBytes !== undefined && { maxBufferedBytes: o.maxBufferedBytes }),
+    ...(o.closeTimeoutMs !== undefined && { closeTimeoutMs: o.closeTimeoutMs }),
+    ...(o.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: o.heartbeatIntervalMs }),
+    ...(o.maxMissedPongs !== undefined && { maxMissedPongs: o.maxMissedPongs }),
+    ...(o.onFrame !== undefined && { onFrame: o.onFrame }),
+  };
 }

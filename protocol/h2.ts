@@ -18,7 +18,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { isIP } from 'node:net';
-import type { ConnectOptions } from './client.ts';
+import { type ConnectOptions, connectionSettings } from './client.ts';
 import { WebSocketConnection, type HandshakeInfo } from './connection.ts';
 import type { FrameObserver } from './core.ts';
 import { deflateOffer, type DeflateOptions } from './deflate.ts';
@@ -285,12 +285,7 @@ export function connectH2(url: string, options: ConnectH2Options = {}): Promise<
             ...(check.protocol !== undefined && { protocol: check.protocol }),
             ...(check.deflate !== undefined && { deflate: check.deflate }),
             ...(deflateWanted !== undefined && { deflateOptions: deflateWanted }),
-            ...(options.maxMessageBytes !== undefined && { maxMessageBytes: options.maxMessageBytes }),
-            ...(options.maxBufferedBytes !== undefined && { maxBufferedBytes: options.maxBufferedBytes }),
-            ...(options.closeTimeoutMs !== undefined && { closeTimeoutMs: options.closeTimeoutMs }),
-            ...(options.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: options.heartbeatIntervalMs }),
-            ...(options.maxMissedPongs !== undefined && { maxMissedPongs: options.maxMissedPongs }),
-            ...(options.onFrame !== undefined && { onFrame: options.onFrame }),
+            ...connectionSettings(options),
           }),
         );
       });
