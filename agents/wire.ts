@@ -78,6 +78,7 @@ export const requestSchema = z.discriminatedUnion('type', [
     durationMs: ms,
     maxInflight: z.number().int().min(1).max(1_000_000).optional(),
     firstSeq: seq.optional(),
+    gather: z.boolean().optional(),
   }),
   z.strictObject({
     type: z.literal('ping-pong'),

@@ -1,11 +1,25 @@
 /** WebSocket client on the `ws` package, for the `ws` reference row. */
+import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import type { ClientOptions, TransportClient } from './contract.ts';
 import { Comeback } from './reconnect.ts';
 import { profileHeaders } from './headers.ts';
 
+function endGathering(client: WsClient): void {
+  client.releaseGathered();
+}
+
 export class WsClient implements TransportClient {
   private socket: WebSocket | undefined;
+  /** The socket corked for the frames gathered this tick (see `sendNow`), until the tick ends. */
+  private gathering: Duplex | false = false;
+
+  /** Sends the frames gathered this tick, in one write. */
+  releaseGathered(): void {
+    const socket = this.gathering;
+    this.gathering = false;
+    if (socket) socket.uncork();
+  }
   /** Set by stop(): the close that follows is ours, not a failure. */
   private stopping = false;
   requests = 0;
@@ -70,9 +84,18 @@ export class WsClient implements TransportClient {
     return this.socket?.bufferedAmount ?? 0;
   }
 
-  sendNow(data: string | Uint8Array): void {
+  sendNow(data: string | Uint8Array, gather = false): void {
     const ws = this.socket;
     if (!ws || ws.readyState !== WebSocket.OPEN) throw new Error('WebSocket is not open');
+    // ws corks its socket around each frame; a cork held over the tick keeps its frames for one write.
+    if (gather && !this.gathering) {
+      const socket = (ws as unknown as { _socket?: Duplex })._socket;
+      if (socket) {
+        this.gathering = socket;
+        socket.cork();
+        process.nextTick(endGathering, this);
+      }
+    }
     // No callback: a write that fails later surfaces as the connection's 'error' and 'close', and its echo as lost.
     if (typeof data === 'string') ws.send(data);
     // ws keeps the bytes while it compresses: then they must be its own copy.

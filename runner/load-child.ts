@@ -244,6 +244,7 @@ async function sendLoad(m: Req<'send'>): Promise<LoadCalls['send']['reply']> {
   const size = m.size;
   lastSendSize = size;
   const maxInflight = m.maxInflight ?? 256;
+  const gather = m.gather === true;
   const inflight = new Array<number>(clients.length).fill(0);
   // A message due a whole phase ago is not sent: a sender that far behind cannot keep the rate,
   // and working off its backlog one send at a time would only stretch the phase without end.
@@ -271,7 +272,7 @@ async function sendLoad(m: Req<'send'>): Promise<LoadCalls['send']['reply']> {
         // Handed to the socket at once: no promise; its backlog is the client's buffered bytes,
         // and the payload's bytes come from one buffer.
         try {
-          c.sendNow(writer.encode(seq, intendedNs, now, size));
+          c.sendNow(writer.encode(seq, intendedNs, now, size), gather);
         } catch (e) {
           sendErrors++;
           noteError(e as Error);

@@ -169,9 +169,13 @@ export type LoadCalls = {
    * same `fromSeq`); those numbered from `tailFrom` on are also recorded apart (`tail`).
    */
   measure: { req: { fromSeq?: number; everyMs?: number; tailFrom?: number }; reply: object };
-  /** Echo mode, open loop: every client sends at `ratePerClient` for `durationMs`. */
+  /**
+   * Echo mode, open loop: every client sends at `ratePerClient` for `durationMs`. With `gather`,
+   * a client's sends of one timer tick leave in one write (the same frames; a saturation search's
+   * load then costs less than the server it drives); without, every send is its own write.
+   */
   send: {
-    req: { ratePerClient: number; size: number; durationMs: number; maxInflight?: number; firstSeq?: number };
+    req: { ratePerClient: number; size: number; durationMs: number; maxInflight?: number; firstSeq?: number; gather?: boolean };
     reply: { first: number; last: number; sent: number; notSent: number; sendErrors: number; maxLateMs: number };
   };
   /** Closed loop: every client keeps `inFlight` (default 1) messages out for `durationMs`; an echo later than `echoTimeoutMs` (default 10 s) fails it. */

@@ -18,10 +18,17 @@ import { fmtDuration, fmtFixed, fmtInt, fmtSig, isCompleted, num, orderedRows } 
 import { detailTable, joinParts, param, rowsWith, sizeText } from '../facet-kit.ts';
 import { readSustainedRates, readThroughputExtra, type ThroughputExtra, type ThroughputStep } from './schema.ts';
 
-/** Why a ramp step failed, with who was the limit when the senders could not keep up. */
-function rampWhy(why: string | undefined): string {
-  const w = why ?? 'not sustained';
-  return /held back|could not send/.test(w) ? `${w} (the load's senders were the limit, not the server)` : w;
+/**
+ * Why a ramp step failed, with who was the limit: the side at ≥ 90 % of its core at that step
+ * (the load's senders are named when they held messages back and no CPU figure says otherwise).
+ */
+function rampWhy(st: ThroughputStep | undefined): string {
+  const w = st?.why ?? 'not sustained';
+  const server = st?.serverCpuPct;
+  const load = st?.loadCpuPct;
+  if (server === undefined || load === undefined) return /held back|could not send/.test(w) ? `${w} (the load's senders were the limit, not the server)` : w;
+  const who = load >= 90 ? 'the load was the limit' : server >= 90 ? 'the server was the limit' : 'neither at 90 % of its core';
+  return `${w} (server ${fmtFixed(server, 0)} %, load ${fmtFixed(load, 0)} % of a core: ${who})`;
 }
 
 /**
@@ -90,7 +97,7 @@ function findings(s: ScenarioResult): Finding[] {
     .sort((a, b) => b.rate - a.rate);
   const parts = items.map((x) => {
     const last = x.steps?.[x.steps.length - 1];
-    if (x.rate === 0) return `${x.t} none${last?.why ? ` (${rampWhy(last.why)} at ${fmtInt(last.rate)} msg/s)` : ''}`;
+    if (x.rate === 0) return `${x.t} none${last?.why ? ` (${rampWhy(last)} at ${fmtInt(last.rate)} msg/s)` : ''}`;
     if (x.th?.failedRate !== undefined) return `${x.t} ${bracketInWords(x.th)}`;
     const top = last?.sustained ? ' (the top of the ramp: not a limit)' : '';
     return `${x.t} ${fmtInt(x.rate)} msg/s${top}`;
@@ -124,16 +131,16 @@ function details(s: ScenarioResult): Block[] {
     const last = th.steps[th.steps.length - 1]!;
     if (th.note)
       notes.push(
-        `${r.transport}: ${th.sustainedRate === 0 && !last.sustained ? `the first rate (${fmtInt(last.rate)} msg/s) was not sustained: ${rampWhy(last.why)}` : th.note}.`,
+        `${r.transport}: ${th.sustainedRate === 0 && !last.sustained ? `the first rate (${fmtInt(last.rate)} msg/s) was not sustained: ${rampWhy(last)}` : th.note}.`,
       );
     else if (rate !== undefined && th.failedRate !== undefined) {
       const failed = th.steps.find((st) => st.rate === th.failedRate);
-      notes.push(`${r.transport}: ${bracketInWords(th)}${failed?.why ? `: ${rampWhy(failed.why)}` : ''}.`);
+      notes.push(`${r.transport}: ${bracketInWords(th)}${failed?.why ? `: ${rampWhy(failed)}` : ''}.`);
     } else if (rate !== undefined) {
       notes.push(
         last.sustained
           ? `${r.transport}: sustained ${fmtInt(rate)} msg/s, the last rate tried (the ramp ended before delivery fell behind).`
-          : `${r.transport}: sustained ${fmtInt(rate)} msg/s; ${fmtInt(last.rate)} msg/s failed: ${rampWhy(last.why)}.`,
+          : `${r.transport}: sustained ${fmtInt(rate)} msg/s; ${fmtInt(last.rate)} msg/s failed: ${rampWhy(last)}.`,
       );
     }
   }
@@ -141,8 +148,8 @@ function details(s: ScenarioResult): Block[] {
     detailTable(
       'throughput-ramp',
       'The ramp: rate asked for against rate delivered',
-      ['transport', 'asked msg/s', 'owed deliveries/s', 'delivered/s', 'delivered share', 'p99 ms', 'end p50 ms', 'step'],
-      [true, false, false, false, false, false, false, true],
+      ['transport', 'asked msg/s', 'owed deliveries/s', 'delivered/s', 'delivered share', 'p99 ms', 'end p50 ms', 'server CPU', 'load CPU', 'step'],
+      [true, false, false, false, false, false, false, false, false, true],
       rs.flatMap(({ r, x: th }) =>
         th.steps.map((st) => [
           r.transport,
@@ -152,6 +159,8 @@ function details(s: ScenarioResult): Block[] {
           st.rate > 0 ? `${fmtFixed((100 * st.deliveredPerSec) / (st.rate * fanned), 1)}%` : '–',
           st.p99Ms === null ? '–' : fmtSig(st.p99Ms),
           st.endP50Ms === undefined ? '–' : fmtSig(st.endP50Ms),
+          st.serverCpuPct === undefined ? '–' : `${fmtFixed(st.serverCpuPct, 0)}%`,
+          st.loadCpuPct === undefined ? '–' : `${fmtFixed(st.loadCpuPct, 0)}%`,
           st.sustained ? 'held' : `failed: ${st.why ?? 'not sustained'}`,
         ]),
       ),

@@ -22,7 +22,7 @@ import type { FlagReader, FlagSpecs } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
 import { scheduleCount } from '../../runner/schedule.ts';
-import { collect, round, sinceBase } from '../../runner/collect.ts';
+import { CLIENT_BOUND_PCT, collect, round, sinceBase } from '../../runner/collect.ts';
 import { bracketOf, downStepWhy, endFrom, nextRate, SUSTAINED_SHARE, type Tried } from './search.ts';
 import { type FixedLoadSpec, fixedLoadPlannedMs, fixedLoadSpec, withFixedLoad } from '../../runner/fixed-load.ts';
 
@@ -193,7 +193,9 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
         // it would pay for this one's backlog.
         if (why && !warm) await s.drain(owed, BACKLOG_MS, ctx.signal, Math.max(500, pollLag + 250));
       } else {
-        const sent = await s.send({ ratePerClient: rate / p.clients, size: p.size, durationMs: stepMs, maxInflight: 64 });
+        // A sender's frames of one timer tick leave in one write: the same frames, at a cost per
+        // message below the server's, so the search finds the server's limit rather than the load's.
+        const sent = await s.send({ ratePerClient: rate / p.clients, size: p.size, durationMs: stepMs, maxInflight: 64, gather: true });
         const owed = sent.sent - sentBefore;
         const notSent = sent.notSent - notSentBefore;
         sentBefore = sent.sent;
@@ -235,6 +237,8 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
         deliveredPerSec: row.throughput!.messagesPerSec,
         p99Ms: row.latencyMs?.p99 ?? null,
         ...(endP50 !== undefined && { endP50Ms: endP50 }),
+        ...(row.server && { serverCpuPct: row.server.cpuPct }),
+        ...(row.client && { loadCpuPct: row.client.cpuPct }),
         sustained: !why,
         ...(why ? { why } : {}),
       };
@@ -269,7 +273,17 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
       extra: { ...extra, note: `the first rate (${p.startRate} msg/s) was not sustained: ${steps[0]?.why ?? 'no step ran'}` },
     });
   }
-  return { ...best, extra: { ...best.extra, ...extra } };
+  return { ...limitedBy(best, steps, b.failed), extra: { ...best.extra, ...extra } };
+}
+
+/**
+ * The row with its load's share taken at the step that failed, where the limit was met: a load
+ * at ≥ 90 % of its core there makes the figure a floor, whatever it used at the step that held.
+ */
+function limitedBy(best: TransportResult, steps: readonly ThroughputStep[], failedRate: number | undefined): TransportResult {
+  const failed = steps.filter((st) => st.rate === failedRate && !st.sustained).at(-1);
+  if (!best.client || failed?.loadCpuPct === undefined) return best;
+  return { ...best, client: { ...best.client, cpuPct: failed.loadCpuPct, clientBound: failed.loadCpuPct >= CLIENT_BOUND_PCT } };
 }
 
 /** The saturation search, then the server's cost at a fixed load on a fresh server. */

@@ -13,6 +13,9 @@ const ThroughputStepSchema = z.object({
   p99Ms: z.number().nullable().catch(null),
   /** Median latency of the rung's last tenth of messages, ms: a backlog still growing shows here (down only). */
   endP50Ms: opt(z.number()),
+  /** The server's and the load's CPU at this rung, % of a core (the load's busiest process): who was the limit. */
+  serverCpuPct: opt(z.number()),
+  loadCpuPct: opt(z.number()),
   /** Whether the rung held. */
   sustained: z.boolean(),
   /** Why it did not. */
