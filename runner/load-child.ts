@@ -245,6 +245,28 @@ async function sendLoad(m: Req<'send'>): Promise<LoadCalls['send']['reply']> {
   lastSendSize = size;
   const maxInflight = m.maxInflight ?? 256;
   const gather = m.gather === true;
+  // Gathering, a client's backlog is what it held when the tick began: the frames of this tick
+  // wait for its end by design, and a late timer's catch-up is sent, not counted as held back.
+  const tickBase = new Float64Array(clients.length);
+  const tickOf = new Uint32Array(clients.length);
+  let tick = 0;
+  let tickOpen = false;
+  const endTick = (): void => {
+    tickOpen = false;
+  };
+  const backlog = (i: number, c: TransportClient): number => {
+    if (!gather) return c.bufferedBytes ?? 0;
+    if (!tickOpen) {
+      tickOpen = true;
+      tick++;
+      process.nextTick(endTick);
+    }
+    if (tickOf[i] !== tick) {
+      tickOf[i] = tick;
+      tickBase[i] = c.bufferedBytes ?? 0;
+    }
+    return tickBase[i]!;
+  };
   const inflight = new Array<number>(clients.length).fill(0);
   // A message due a whole phase ago is not sent: a sender that far behind cannot keep the rate,
   // and working off its backlog one send at a time would only stretch the phase without end.
@@ -261,7 +283,7 @@ async function sendLoad(m: Req<'send'>): Promise<LoadCalls['send']['reply']> {
         return;
       }
       // A client that sends at once holds its backlog as bytes: `maxInflight` frames' worth.
-      if (inflight[i]! >= maxInflight || (c.bufferedBytes ?? 0) >= maxInflight * (size + FRAME_HEADER_MAX)) {
+      if (inflight[i]! >= maxInflight || backlog(i, c) >= maxInflight * (size + FRAME_HEADER_MAX)) {
         notSent++;
         return;
       }

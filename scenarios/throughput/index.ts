@@ -54,7 +54,7 @@ const FLAGS: FlagSpecs = {
     min: 1,
     max: 10_000_000,
   },
-  'throughput-steps': { help: 'throughput: most steps tried (doublings and bisections)', kind: 'number', quick: 7, full: 16, min: 1, max: 40, integer: true },
+  'throughput-steps': { help: 'throughput: most steps tried (doublings and bisections)', kind: 'number', quick: 10, full: 20, min: 1, max: 40, integer: true },
   'throughput-duration': { help: 'throughput: seconds per step', kind: 'number', quick: 1, full: 3, min: 0.2, max: 600 },
   'throughput-resolution': {
     help: 'throughput: bisect until failed/sustained − 1 is at most this share',
@@ -237,8 +237,9 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
         deliveredPerSec: row.throughput!.messagesPerSec,
         p99Ms: row.latencyMs?.p99 ?? null,
         ...(endP50 !== undefined && { endP50Ms: endP50 }),
-        ...(row.server && { serverCpuPct: row.server.cpuPct }),
-        ...(row.client && { loadCpuPct: row.client.cpuPct }),
+        // Shares of the step's own time: the drain after it, mostly idle, would dilute them.
+        ...(row.server && { serverCpuPct: round((row.server.cpuMs / stepMs) * 100) }),
+        ...(row.client && { loadCpuPct: round((row.client.cpuMs / row.client.processes / stepMs) * 100) }),
         sustained: !why,
         ...(why ? { why } : {}),
       };
