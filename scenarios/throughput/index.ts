@@ -281,7 +281,7 @@ async function ramp(transport: TransportName, p: ThroughputParams, ctx: RunConte
  * The row with its load's share taken at the step that failed, where the limit was met: a load
  * at ≥ 90 % of its core there makes the figure a floor, whatever it used at the step that held.
  */
-function limitedBy(best: TransportResult, steps: readonly ThroughputStep[], failedRate: number | undefined): TransportResult {
+export function limitedBy(best: TransportResult, steps: readonly ThroughputStep[], failedRate: number | undefined): TransportResult {
   const failed = steps.filter((st) => st.rate === failedRate && !st.sustained).at(-1);
   if (!best.client || failed?.loadCpuPct === undefined) return best;
   return { ...best, client: { ...best.client, cpuPct: failed.loadCpuPct, clientBound: failed.loadCpuPct >= CLIENT_BOUND_PCT } };
