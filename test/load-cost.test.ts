@@ -14,9 +14,13 @@ import type { RunContext } from '../scenarios/contract.ts';
 import { echo } from '../scenarios/echo/index.ts';
 import { facetOf } from '../scenarios/facets.ts';
 
-test('loadNodeFlags: the words of LAB_LOAD_NODE_FLAGS, none without it', () => {
-  assert.deepEqual(loadNodeFlags({}), []);
-  assert.deepEqual(loadNodeFlags({ LAB_LOAD_NODE_FLAGS: '  --cpu-prof   --cpu-prof-dir=/tmp/p ' }), ['--cpu-prof', '--cpu-prof-dir=/tmp/p']);
+test('loadNodeFlags: the load’s own young generation, then the words of LAB_LOAD_NODE_FLAGS', () => {
+  assert.deepEqual(loadNodeFlags({}), ['--max-semi-space-size=32']);
+  assert.deepEqual(loadNodeFlags({ LAB_LOAD_NODE_FLAGS: '  --cpu-prof   --cpu-prof-dir=/tmp/p ' }), [
+    '--max-semi-space-size=32',
+    '--cpu-prof',
+    '--cpu-prof-dir=/tmp/p',
+  ]);
 });
 
 test('a run starts its load processes, and no server, with LAB_LOAD_NODE_FLAGS; its rows give the load µs per message', { timeout: 60_000 }, async () => {
