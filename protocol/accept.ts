@@ -1,0 +1,50 @@
+/**
+ * A connection a server accepted, over an HTTP/1.1 upgrade (server.ts) or an RFC 8441 extended
+ * CONNECT stream (h2.ts): both hand it the same settings and the same frame observer, so the two
+ * paths cannot drift apart. Kept apart from server.ts, which imports h2.ts.
+ */
+import type { Duplex } from 'node:stream';
+import { type ConnectionOptions, WebSocketConnection } from './connection.ts';
+import type { FrameObserver } from './core.ts';
+import type { DeflateOptions } from './deflate.ts';
+
+/** The server options every accepted connection takes (both servers' option types have them). */
+export interface AcceptSettings {
+  perMessageDeflate?: boolean | DeflateOptions;
+  maxMessageBytes?: number;
+  maxBufferedBytes?: number;
+  pauseReadingAboveBytes?: number;
+  heartbeatIntervalMs?: number;
+  maxMissedPongs?: number;
+  closeTimeoutMs?: number;
+  onFrame?: (conn: WebSocketConnection, dir: 'in' | 'out', bytes: Buffer) => void;
+}
+
+/**
+ * A server-role connection on `transport` with what the handshake agreed (`decision`), the
+ * server's settings (those given only) and its frame observer; `extra` is what differs by path
+ * (the bytes after the head, the handle path, the handshake text).
+ */
+export function acceptedConnection(
+  transport: Duplex,
+  o: AcceptSettings,
+  decision: { protocol?: string; deflate?: ConnectionOptions['deflate'] },
+  extra: Pick<ConnectionOptions, 'head' | 'handleIo' | 'handshake'> = {},
+): WebSocketConnection {
+  const conn = new WebSocketConnection(transport, {
+    role: 'server',
+    ...extra,
+    ...(decision.protocol !== undefined && { protocol: decision.protocol }),
+    ...(decision.deflate !== undefined && { deflate: decision.deflate }),
+    ...(typeof o.perMessageDeflate === 'object' && { deflateOptions: o.perMessageDeflate }),
+    ...(o.maxMessageBytes !== undefined && { maxMessageBytes: o.maxMessageBytes }),
+    ...(o.maxBufferedBytes !== undefined && { maxBufferedBytes: o.maxBufferedBytes }),
+    ...(o.pauseReadingAboveBytes !== undefined && { pauseReadingAboveBytes: o.pauseReadingAboveBytes }),
+    ...(o.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: o.heartbeatIntervalMs }),
+    ...(o.maxMissedPongs !== undefined && { maxMissedPongs: o.maxMissedPongs }),
+    ...(o.closeTimeoutMs !== undefined && { closeTimeoutMs: o.closeTimeoutMs }),
+  });
+  const observe = o.onFrame;
+  if (observe) conn.onFrame = ((dir, bytes) => observe(conn, dir, bytes)) satisfies FrameObserver;
+  return conn;
+}
