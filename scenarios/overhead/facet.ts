@@ -290,7 +290,7 @@ function charts(s: ScenarioResult): Block[] {
       if (pts.length === 0) continue;
       lines.set(r.transport, pts);
       // Overhead, not all bytes: at one payload size the payload is the same for every transport,
-      // so the lines cross where the totals do, and a large payload no longer flattens them.
+      // so the lines cross where the totals do, and a large payload does not flatten them.
       datasets.push(
         transportLine(
           r,
