@@ -61,6 +61,117 @@ interface MeasuredPoint extends OverheadSweepPoint {
   requests: number;
 }
 
+/** A point's measured window, ms: enough messages and time; for short polling whole poll cycles, so the window holds a whole number of polls per client. */
+function pointWindowMs(p: OverheadParams, rate: number, polls: boolean): number {
+  const w = Math.max(p.minWindowMs, (1000 * p.minMessages) / rate);
+  return polls ? Math.ceil(w / p.pollIntervalMs) * p.pollIntervalMs : w;
+}
+
+/** The server's counters and CPU, and what the load processes delivered, at one moment. */
+interface Reading {
+  c: ServerCounters & { cpuMs: number };
+  delivered: number;
+  /** With HTTP/2 clients, their sessions' frames by type (see ./h2.ts). */
+  frames: FrameCounts | undefined;
+}
+
+async function reading(s: Session): Promise<Reading> {
+  const [u, snaps] = await Promise.all([s.usage(), s.snapshots()]);
+  return { c: { ...u.counters, cpuMs: u.cpuMs }, delivered: snaps.reduce((a, m) => a + m.delivered, 0), frames: sumFrames(snaps.map((m) => m.h2Frames)) };
+}
+
+/** Over TLS the server also counts the plaintext above TLS: the same sweep without TLS's records and handshakes. */
+const plainOf = (c: ServerCounters) => (c.plainBytesRead ?? 0) + (c.plainBytesWritten ?? 0);
+
+/** What connecting the subscribers cost: the counters since the base, per client; the plaintext per client over TLS only. */
+interface Setup {
+  bytesRead: number;
+  bytesWritten: number;
+  connections: number;
+  bytesPerClient: number;
+  plainPerClient: number | undefined;
+}
+
+function setupOf(afterSetup: ServerCounters, base: ServerCounters | undefined, clients: number): Setup {
+  const setup = sinceBase(afterSetup, base);
+  const tls = afterSetup.plainBytesRead !== undefined;
+  return {
+    bytesRead: setup.bytesRead,
+    bytesWritten: setup.bytesWritten,
+    connections: setup.connections,
+    bytesPerClient: (setup.bytesRead + setup.bytesWritten) / clients,
+    plainPerClient: tls ? (plainOf(afterSetup) - plainOf(base ?? afterSetup)) / clients : undefined,
+  };
+}
+
+/** One point's spec: messages per second per client, their size and payload kind. */
+interface PointSpec {
+  rate: number;
+  size: number;
+  payload: PlainPayload;
+}
+
+/** The readings at both ends of a point's window, and the window as it ran, ms. */
+interface PointReadings {
+  r0: Reading;
+  r1: Reading;
+  measuredMs: number;
+}
+
+/** Publishes at the point's rate and size, and reads the counters at both ends of its window, after the lag margin. */
+async function measurePoint(s: Session, spec: PointSpec, windowMs: number, lagMs: number): Promise<PointReadings> {
+  // Publishing stops just after the window: what it published last arrives during the next
+  // point's unmeasured lead-in, which any change of rate or size needs anyway.
+  const publishMs = lagMs + windowMs + TAIL_MS;
+  const publishing = s.publish({ rate: spec.rate, size: spec.size, durationMs: publishMs, plain: true, payload: spec.payload });
+  await sleep(lagMs);
+  const r0 = await reading(s);
+  const t0 = performance.now();
+  await sleep(windowMs - (performance.now() - t0));
+  const r1 = await reading(s);
+  const measuredMs = performance.now() - t0;
+  await publishing;
+  return { r0, r1, measuredMs };
+}
+
+/** A point's figures from its readings: bytes per delivered message in steady state, plus the set-up amortised over the session. */
+function pointFigures(spec: PointSpec, m: PointReadings, setup: Setup, sessionSeconds: number): MeasuredPoint {
+  const { rate, size, payload } = spec;
+  const { c: c0, frames: f0 } = m.r0;
+  const { c: c1, frames: f1 } = m.r1;
+  const got = m.r1.delivered - m.r0.delivered;
+  const bytes = c1.bytesRead - c0.bytesRead + (c1.bytesWritten - c0.bytesWritten);
+  if (got === 0) throw new Error(`no message delivered at ${rate} msg/s × ${size} B within ${(m.measuredMs / 1000).toFixed(1)} s`);
+  const steady = bytes / got;
+  const amortised = setup.bytesPerClient / (rate * sessionSeconds);
+  const plainPerMessage = setup.plainPerClient !== undefined ? (plainOf(c1) - plainOf(c0)) / got + setup.plainPerClient / (rate * sessionSeconds) : undefined;
+  return {
+    ratePerClient: rate,
+    sizeBytes: size,
+    bytesPerMessage: round(steady + amortised),
+    overheadBytesPerMessage: round(steady + amortised - size),
+    steadyBytesPerMessage: round(steady),
+    setupBytesPerClient: round(setup.bytesPerClient),
+    delivered: got,
+    windowMs: Math.round(m.measuredMs),
+    requests: c1.requests - c0.requests,
+    payload,
+    serverCpuUsPerMessage: round(((c1.cpuMs - c0.cpuMs) * 1000) / got),
+    ...(plainPerMessage !== undefined && { plainBytesPerMessage: round(plainPerMessage) }),
+    ...(f0 && f1 && h2Point(f0, f1, got, c1.requests - c0.requests)),
+  };
+}
+
+/** A window's bytes by direction with `share` of the set-up bytes, amortised as in bytesPerMessage. */
+function windowBytes(m: PointReadings, setup: Setup, share: number): { up: number; down: number } {
+  const { c: c0 } = m.r0;
+  const { c: c1 } = m.r1;
+  return {
+    up: Math.round(c1.bytesRead - c0.bytesRead + setup.bytesRead * share),
+    down: Math.round(c1.bytesWritten - c0.bytesWritten + setup.bytesWritten * share),
+  };
+}
+
 export const overhead: Scenario<OverheadParams> = {
   name: 'overhead',
   skipReason: (d) => peerGap(d, 'publish'),
@@ -112,11 +223,7 @@ export const overhead: Scenario<OverheadParams> = {
     const polls = t.traits.delivery === 'poll';
     const lagMs = deliveryLagMs(t, p.pollIntervalMs) + 250;
     let ms = 0;
-    for (const rate of p.rates) {
-      let w = Math.max(p.minWindowMs, (1000 * p.minMessages) / rate);
-      if (polls) w = Math.ceil(w / p.pollIntervalMs) * p.pollIntervalMs;
-      ms += w + lagMs + TAIL_MS;
-    }
+    for (const rate of p.rates) ms += pointWindowMs(p, rate, polls) + lagMs + TAIL_MS;
     return ms * p.sizes.length * p.payloads.length;
   },
 
@@ -131,77 +238,21 @@ export const overhead: Scenario<OverheadParams> = {
       ctx.progress(`${transport}: starting server, connecting ${p.clients} subscriber(s)`);
       await s.startServer();
       await s.startLoad({ clients: p.clients, processes: 1, pollIntervalMs: p.pollIntervalMs, headers: p.headers });
-      const counters = async () => {
-        const r = await s.usage();
-        return { ...r.counters, cpuMs: r.cpuMs };
-      };
-      // With HTTP/2 clients the snapshot also gives their sessions' frames by type (see ./h2.ts).
-      let frames: FrameCounts | undefined;
-      const delivered = async () => {
-        const snaps = await s.snapshots();
-        frames = sumFrames(snaps.map((m) => m.h2Frames));
-        return snaps.reduce((a, m) => a + m.delivered, 0);
-      };
-      const afterSetup = await counters();
-      const setup = sinceBase(afterSetup, s.baseCounters);
-      const setupBytesPerClient = (setup.bytesRead + setup.bytesWritten) / p.clients;
+      const afterSetup = (await s.usage()).counters;
+      const setup = setupOf(afterSetup, s.baseCounters, p.clients);
       // The first point's window, by direction: the row's wire block says the same as its bytesPerMessage.
       let headlineWindow: { up: number; down: number } | undefined;
-      // Over TLS the server also counts the plaintext above TLS: the same sweep without TLS's records and handshakes.
-      const plainOf = (c: ServerCounters) => (c.plainBytesRead ?? 0) + (c.plainBytesWritten ?? 0);
-      const tls = afterSetup.plainBytesRead !== undefined;
-      const setupPlainPerClient = tls ? (plainOf(afterSetup) - plainOf(s.baseCounters ?? afterSetup)) / p.clients : 0;
       await s.measure();
       for (const payload of p.payloads) {
         for (const size of p.sizes) {
           for (const rate of p.rates) {
             if (ctx.signal.aborted) break;
-            let windowMs = Math.max(p.minWindowMs, (1000 * p.minMessages) / rate);
-            // Short polling: whole poll cycles, so the window holds a whole number of polls per client.
-            if (polls) windowMs = Math.ceil(windowMs / p.pollIntervalMs) * p.pollIntervalMs;
+            const windowMs = pointWindowMs(p, rate, polls);
             ctx.progress(`${transport}: ${size} B ${payload} at ${rate} msg/s per client (${(windowMs / 1000).toFixed(1)} s window)`);
-            // Publishing stops just after the window: what it published last arrives during the next
-            // point's unmeasured lead-in, which any change of rate or size needs anyway.
-            const publishMs = lagMs + windowMs + TAIL_MS;
-            const publishing = s.publish({ rate, size, durationMs: publishMs, plain: true, payload });
-            await sleep(lagMs);
-            const [c0, d0] = await Promise.all([counters(), delivered()]);
-            const f0 = frames;
-            const t0 = performance.now();
-            await sleep(windowMs - (performance.now() - t0));
-            const [c1, d1] = await Promise.all([counters(), delivered()]);
-            const f1 = frames;
-            const measuredMs = performance.now() - t0;
-            await publishing;
-            const got = d1 - d0;
-            const bytes = c1.bytesRead - c0.bytesRead + (c1.bytesWritten - c0.bytesWritten);
-            if (got === 0) throw new Error(`no message delivered at ${rate} msg/s × ${size} B within ${(measuredMs / 1000).toFixed(1)} s`);
-            const steady = bytes / got;
-            const amortised = setupBytesPerClient / (rate * p.sessionSeconds);
-            if (!headlineWindow) {
-              // The window's messages with their share of the set-up bytes, amortised as in bytesPerMessage.
-              const share = got / (p.clients * rate * p.sessionSeconds);
-              headlineWindow = {
-                up: Math.round(c1.bytesRead - c0.bytesRead + setup.bytesRead * share),
-                down: Math.round(c1.bytesWritten - c0.bytesWritten + setup.bytesWritten * share),
-              };
-            }
-            const plainPerMessage = tls ? (plainOf(c1) - plainOf(c0)) / got + setupPlainPerClient / (rate * p.sessionSeconds) : undefined;
-            sweep.push({
-              ratePerClient: rate,
-              sizeBytes: size,
-              bytesPerMessage: round(steady + amortised),
-              overheadBytesPerMessage: round(steady + amortised - size),
-              steadyBytesPerMessage: round(steady),
-              setupBytesPerClient: round(setupBytesPerClient),
-              delivered: got,
-              windowMs: Math.round(measuredMs),
-              requests: c1.requests - c0.requests,
-              payload,
-              serverCpuUsPerMessage: round(((c1.cpuMs - c0.cpuMs) * 1000) / got),
-              ...(plainPerMessage !== undefined && { plainBytesPerMessage: round(plainPerMessage) }),
-              ...(f0 && f1 && h2Point(f0, f1, got, c1.requests - c0.requests)),
-            });
+            const m = await measurePoint(s, { rate, size, payload }, windowMs, lagMs);
+            const point = pointFigures({ rate, size, payload }, m, setup, p.sessionSeconds);
+            headlineWindow ??= windowBytes(m, setup, point.delivered / (p.clients * rate * p.sessionSeconds));
+            sweep.push(point);
             // No pause here: the next phase's first L ms are unmeasured, so this phase's tail lands there.
           }
         }
@@ -226,10 +277,12 @@ export const overhead: Scenario<OverheadParams> = {
         server: { cpuMs: round(proc.cpuMs), rssMaxBytes: proc.rssMaxBytes, cpuPct: round(proc.cpuPct) },
         extra: {
           sweep,
-          setupBytesPerClient: round(setupBytesPerClient),
+          setupBytesPerClient: round(setup.bytesPerClient),
           sessionSeconds: p.sessionSeconds,
           headline: first ? `${first.sizeBytes} B at ${first.ratePerClient} msg/s` : undefined,
-          ...(tls && { tlsHandshakeBytesPerClient: round((afterSetup.tlsHandshakeBytes ?? 0) / Math.max(1, setup.connections)) }),
+          ...(setup.plainPerClient !== undefined && {
+            tlsHandshakeBytesPerClient: round((afterSetup.tlsHandshakeBytes ?? 0) / Math.max(1, setup.connections)),
+          }),
           ...(responseHeaders && { responseHeaders }),
         },
       });
