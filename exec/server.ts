@@ -364,6 +364,57 @@ function connToStdin(conn: WebSocketConnection, child: ChildProcess, stats: Brid
   conn.on('error', () => {});
 }
 
+/** The programs' process groups, from spawn until the whole group is gone: what `maxForks` counts. */
+class ProcessGroups {
+  private readonly live = new Set<number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly graceMs: number) {}
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  add(pid: number): void {
+    this.live.add(pid);
+  }
+
+  /** Ends the process group led by `pid`: SIGTERM now, SIGKILL after the grace period if any member is left. */
+  end(pid: number): void {
+    if (!signalGroup(pid, 'SIGTERM')) {
+      this.live.delete(pid);
+      return;
+    }
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      signalGroup(pid, 'SIGKILL');
+      this.live.delete(pid);
+    }, this.graceMs);
+    t.unref();
+    this.timers.add(t);
+  }
+
+  /** Kills every group at once, with no grace left to wait: the server is closing. */
+  killAll(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const pid of this.live) signalGroup(pid, 'SIGKILL');
+    this.live.clear();
+  }
+}
+
+/** Listens on `port` (0: one the system picks) and resolves with the port bound. */
+function listen(httpServer: Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolveListen, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(port, host, () => {
+      httpServer.off('error', reject);
+      const a = httpServer.address();
+      resolveListen(typeof a === 'object' && a ? a.port : port);
+    });
+  });
+}
+
 /** Starts an exec server. Throws (before listening) when the program cannot be run. */
 export async function startExec(o: ExecOptions): Promise<ExecServer> {
   const found = resolveProgram(o.program);
@@ -375,10 +426,8 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
   const highWater = o.highWaterMark ?? 1024 * 1024;
   const maxForks = o.maxForks ?? DEFAULT_MAX_FORKS;
   const log = o.log ?? (() => {});
-  /** Programs from spawn until their whole process group is gone: what `maxForks` counts. */
-  const groups = new Set<number>();
+  const groups = new ProcessGroups(grace);
   const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
   const stats: BridgeStats = { pauses: 0, inputPauses: 0 };
   let refusedForks = 0;
 
@@ -411,7 +460,7 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
     log,
     stats,
     started: (pid) => groups.add(pid),
-    ended: (pid) => endGroup(pid),
+    ended: (pid) => groups.end(pid),
   };
 
   httpServer.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
@@ -425,29 +474,7 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
     wss.handleUpgrade(req, socket, head, (conn) => runProcess(conn, req, run));
   });
 
-  /** Ends the process group led by `pid`: SIGTERM now, SIGKILL after the grace period if any member is left. */
-  function endGroup(pid: number): void {
-    if (!signalGroup(pid, 'SIGTERM')) {
-      groups.delete(pid);
-      return;
-    }
-    const t = setTimeout(() => {
-      timers.delete(t);
-      signalGroup(pid, 'SIGKILL');
-      groups.delete(pid);
-    }, grace);
-    t.unref();
-    timers.add(t);
-  }
-
-  boundPort = await new Promise<number>((resolveListen, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(o.port ?? 8080, o.host ?? '127.0.0.1', () => {
-      httpServer.off('error', reject);
-      const a = httpServer.address();
-      resolveListen(typeof a === 'object' && a ? a.port : (o.port ?? 8080));
-    });
-  });
+  boundPort = await listen(httpServer, o.port ?? 8080, o.host ?? '127.0.0.1');
 
   return {
     port: boundPort,
@@ -466,10 +493,7 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
     },
     async close() {
       await Promise.race([wss.close(), new Promise((r) => setTimeout(r, 1000))]);
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
-      for (const pid of groups) signalGroup(pid, 'SIGKILL');
-      groups.clear();
+      groups.killAll();
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => httpServer.close(() => r()));
     },
