@@ -403,6 +403,19 @@ class ProcessGroups {
   }
 }
 
+/** The engine's server for the programs' connections: the allowed origins and heartbeat asked for; each refusal logged. */
+function execWebSocketServer(o: ExecOptions, log: (line: string) => void): WebSocketServer {
+  const wss = new WebSocketServer({
+    ...(o.allowOrigins && o.allowOrigins.length > 0 && { allowOrigins: o.allowOrigins }),
+    heartbeatIntervalMs: o.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS,
+    maxMissedPongs: o.maxMissedPongs ?? DEFAULT_MAX_MISSED,
+  });
+  wss.on('rejected', (status: number, reason: string, req: IncomingMessage) =>
+    log(`refused ${req.socket.remoteAddress}:${req.socket.remotePort}: ${status} ${reason}`),
+  );
+  return wss;
+}
+
 /** Listens on `port` (0: one the system picks) and resolves with the port bound. */
 function listen(httpServer: Server, port: number, host: string): Promise<number> {
   return new Promise<number>((resolveListen, reject) => {
@@ -431,19 +444,12 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
   const stats: BridgeStats = { pauses: 0, inputPauses: 0 };
   let refusedForks = 0;
 
-  const wss = new WebSocketServer({
-    ...(o.allowOrigins && o.allowOrigins.length > 0 && { allowOrigins: o.allowOrigins }),
-    heartbeatIntervalMs: o.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS,
-    maxMissedPongs: o.maxMissedPongs ?? DEFAULT_MAX_MISSED,
-  });
+  const wss = execWebSocketServer(o, log);
   const httpServer = createServer((req, res) => void serveStatic(o.staticDir, req, res));
   httpServer.on('connection', (s: Socket) => {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
   });
-  wss.on('rejected', (status: number, reason: string, req: IncomingMessage) =>
-    log(`refused ${req.socket.remoteAddress}:${req.socket.remotePort}: ${status} ${reason}`),
-  );
   let boundPort = 0;
   const run: ProgramRun = {
     spawnProgram: (req) =>
