@@ -4,21 +4,20 @@
  * paths cannot drift apart. Kept apart from server.ts, which imports h2.ts.
  */
 import type { Duplex } from 'node:stream';
+import { connectionSettings } from './client.ts';
 import { type ConnectionOptions, WebSocketConnection } from './connection.ts';
 import type { FrameObserver } from './core.ts';
 import type { DeflateOptions } from './deflate.ts';
 
 /** The server options every accepted connection takes (both servers' option types have them). */
-export interface AcceptSettings {
+export type AcceptSettings = Pick<
+  ConnectionOptions,
+  'maxMessageBytes' | 'maxBufferedBytes' | 'pauseReadingAboveBytes' | 'heartbeatIntervalMs' | 'maxMissedPongs' | 'closeTimeoutMs'
+> & {
   perMessageDeflate?: boolean | DeflateOptions;
-  maxMessageBytes?: number;
-  maxBufferedBytes?: number;
-  pauseReadingAboveBytes?: number;
-  heartbeatIntervalMs?: number;
-  maxMissedPongs?: number;
-  closeTimeoutMs?: number;
+  /** The server's observer, told which connection a frame is on. */
   onFrame?: (conn: WebSocketConnection, dir: 'in' | 'out', bytes: Buffer) => void;
-}
+};
 
 /**
  * A server-role connection on `transport` with what the handshake agreed (`decision`), the
@@ -37,12 +36,8 @@ export function acceptedConnection(
     ...(decision.protocol !== undefined && { protocol: decision.protocol }),
     ...(decision.deflate !== undefined && { deflate: decision.deflate }),
     ...(typeof o.perMessageDeflate === 'object' && { deflateOptions: o.perMessageDeflate }),
-    ...(o.maxMessageBytes !== undefined && { maxMessageBytes: o.maxMessageBytes }),
-    ...(o.maxBufferedBytes !== undefined && { maxBufferedBytes: o.maxBufferedBytes }),
+    ...connectionSettings({ ...o, onFrame: undefined }),
     ...(o.pauseReadingAboveBytes !== undefined && { pauseReadingAboveBytes: o.pauseReadingAboveBytes }),
-    ...(o.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: o.heartbeatIntervalMs }),
-    ...(o.maxMissedPongs !== undefined && { maxMissedPongs: o.maxMissedPongs }),
-    ...(o.closeTimeoutMs !== undefined && { closeTimeoutMs: o.closeTimeoutMs }),
   });
   const observe = o.onFrame;
   if (observe) conn.onFrame = ((dir, bytes) => observe(conn, dir, bytes)) satisfies FrameObserver;
