@@ -248,6 +248,39 @@ class Counts {
     if (reason === 'slow-reader') this.droppedSlowReaders++;
     else this.droppedMissedPongs++;
   }
+
+  /** The server's counters: these counts beside the meters' bytes and connections and the hub's last number. */
+  totals(meter: WireMeter, hub: Hub, plain: PlainMeter | undefined): ServerCounters {
+    const t = meter.totals();
+    return {
+      connections: meter.accepted,
+      connectionsOpen: meter.open,
+      requests: this.requests,
+      emptyResponses: this.empty,
+      bytesRead: t.bytesRead,
+      bytesWritten: t.bytesWritten,
+      errors: this.errors,
+      messagesIn: this.messagesIn,
+      subscribers: this.subscribers,
+      lastSeq: hub.lastSeq,
+      droppedSlowReaders: this.droppedSlowReaders,
+      droppedMissedPongs: this.droppedMissedPongs,
+      ...(plain ? plain.totals() : {}),
+    };
+  }
+}
+
+/** Listens on `port` (0: one the system picks) and resolves with the port bound. */
+function listenOn(listener: HttpServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error) => reject(e);
+    listener.once('error', onError);
+    listener.listen(port, host, () => {
+      listener.off('error', onError);
+      const addr = listener.address();
+      resolve(typeof addr === 'object' && addr ? addr.port : port);
+    });
+  });
 }
 
 /** The listening side of a server: node:http(s), or node:http2 for an `-h2` row, with the wire meters on its sockets. */
@@ -343,34 +376,29 @@ function errorReply(counts: Counts, h2: boolean): (err: unknown, x: Exchange) =>
   };
 }
 
-/**
- * Builds a transport server: the shared surface plus what `install` adds.
- * `install` runs before the shared error handler is mounted.
- */
-export function buildServer(
-  transport: TransportName,
-  options: ServerOptions | undefined,
-  install: (ctx: ServerContext) => void,
-): TransportServer & { readonly httpServer: HttpServer } {
-  const opts = withDefaults(options);
-  const hub = new Hub(opts.history, opts.historyBytes);
-  const meter = new WireMeter();
-  // A row on plain node:http is its transport's variant, named as the registry names it.
-  const named = opts.httpServer === 'express' ? transport : `${transport}-${opts.httpServer}`;
-  const front = createFront(opts.httpServer, opts.frameworkDefaults);
-  const { h2, http1, listener, plain } = createListeners(opts, meter);
-  const counts = new Counts();
-  // In-process by default: the hub numbers a message at once, so one process costs what it did.
-  const out: Fanout = { backplane: { publish: (data, to) => hub.publish(data, to), close: async () => {} }, audience: () => hub.subscriberCount };
-  const closers: (() => void | Promise<void>)[] = [];
-  listener.on('request', () => counts.requests++);
-  http1?.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    counts.errors++;
-    if (socket.writable) socket.end(`HTTP/1.1 ${clientErrorStatus(err.code)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    else socket.destroy();
-  });
+/** A request node:http could not parse: counted, and answered with its status when the socket can still take it. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket, counts: Counts): void {
+  counts.errors++;
+  if (socket.writable) socket.end(`HTTP/1.1 ${clientErrorStatus(err.code)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  else socket.destroy();
+}
 
-  const ctx: ServerContext = {
+/** What a server's parts share, for `contextOf`. */
+interface Parts {
+  front: HttpFront;
+  hub: Hub;
+  opts: Required<ServerOptions>;
+  listeners: Pick<Listeners, 'h2' | 'http1'>;
+  named: string;
+  counts: Counts;
+  closers: (() => void | Promise<void>)[];
+  out: Fanout;
+}
+
+/** The context a transport installs itself with: its routes, the hub, the counts, the close hooks. */
+function contextOf({ front, hub, opts, listeners, named, counts, closers, out }: Parts): ServerContext {
+  const { h2, http1 } = listeners;
+  return {
     route: (method, path, h) => front.route(method, path, h),
     hub,
     get httpServer(): HttpServer {
@@ -392,7 +420,33 @@ export function buildServer(
       out.audience = fn;
     },
   };
+}
 
+/**
+ * Builds a transport server: the shared surface plus what `install` adds.
+ * `install` runs before the shared error handler is mounted.
+ */
+export function buildServer(
+  transport: TransportName,
+  options: ServerOptions | undefined,
+  install: (ctx: ServerContext) => void,
+): TransportServer & { readonly httpServer: HttpServer } {
+  const opts = withDefaults(options);
+  const hub = new Hub(opts.history, opts.historyBytes);
+  const meter = new WireMeter();
+  // A row on plain node:http is its transport's variant, named as the registry names it.
+  const named = opts.httpServer === 'express' ? transport : `${transport}-${opts.httpServer}`;
+  const front = createFront(opts.httpServer, opts.frameworkDefaults);
+  const { h2, http1, listener, plain } = createListeners(opts, meter);
+  const counts = new Counts();
+  const counters = (): ServerCounters => counts.totals(meter, hub, plain);
+  // In-process by default: the hub numbers a message at once, so one process costs what it did.
+  const out: Fanout = { backplane: { publish: (data, to) => hub.publish(data, to), close: async () => {} }, audience: () => hub.subscriberCount };
+  const closers: (() => void | Promise<void>)[] = [];
+  listener.on('request', () => counts.requests++);
+  http1?.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket, counts));
+
+  const ctx = contextOf({ front, hub, opts, listeners: { h2, http1 }, named, counts, closers, out });
   if (opts.corsOrigin) allowCors(front, opts.corsOrigin);
   labRoutes(front, opts, counts, out, () => ({ transport: named, ...counters() }));
   install(ctx);
@@ -406,25 +460,6 @@ export function buildServer(
     ),
   );
 
-  function counters(): ServerCounters {
-    const t = meter.totals();
-    return {
-      connections: meter.accepted,
-      connectionsOpen: meter.open,
-      requests: counts.requests,
-      emptyResponses: counts.empty,
-      bytesRead: t.bytesRead,
-      bytesWritten: t.bytesWritten,
-      errors: counts.errors,
-      messagesIn: counts.messagesIn,
-      subscribers: counts.subscribers,
-      lastSeq: hub.lastSeq,
-      droppedSlowReaders: counts.droppedSlowReaders,
-      droppedMissedPongs: counts.droppedMissedPongs,
-      ...(plain ? plain.totals() : {}),
-    };
-  }
-
   return {
     // A row on plain node:http is its transport's variant, named as the registry names it.
     transport: named,
@@ -432,17 +467,7 @@ export function buildServer(
     get httpServer(): HttpServer {
       return ctx.httpServer;
     },
-    listen(port = 0, host = '127.0.0.1') {
-      return new Promise((resolve, reject) => {
-        const onError = (e: Error) => reject(e);
-        listener.once('error', onError);
-        listener.listen(port, host, () => {
-          listener.off('error', onError);
-          const addr = listener.address();
-          resolve(typeof addr === 'object' && addr ? addr.port : port);
-        });
-      });
-    },
+    listen: (port = 0, host = '127.0.0.1') => listenOn(listener, port, host),
     publish: (data, to) => out.backplane.publish(data, to),
     useBackplane(b) {
       out.backplane = b;
