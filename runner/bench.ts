@@ -159,6 +159,46 @@ interface Slot {
   settled?: TransportResult;
 }
 
+/** Where the runner stands in the plan: rows begun of `total`, and progress indexes handed out (as plannedRuns counts them). */
+interface Position {
+  step: number;
+  run: number;
+  readonly total: number;
+}
+
+/** What settling a scenario's rows needs: the plan, its progress and log, the interrupt, the peer rows that cannot run. */
+interface SlotContext {
+  plan: BenchPlan;
+  progress: Progress;
+  log: (line: string) => void;
+  signal: AbortSignal;
+  unavailable: Map<TransportName, string>;
+}
+
+/** One slot per transport of a scenario; a row that cannot run (its peer unavailable, the scenario not for it) is settled at once. */
+function slotsOf(planned: PlannedScenario, repeat: number, at: Position, c: SlotContext): Slot[] {
+  const { scenario, params } = planned;
+  const slots: Slot[] = [];
+  for (const t of rowsOf(scenario, params, c.plan.transports)) {
+    at.step++;
+    if (c.signal.aborted) break;
+    const tag = `[${at.step}/${at.total} ${scenario.name}]`;
+    const first = at.run;
+    const missing = c.unavailable.get(t);
+    const skip = missing ? null : whyNot(scenario, t, params, c.plan.run.path);
+    at.run += skip ? 1 : repeat;
+    if (missing) {
+      for (let i = 0; i < repeat; i++) c.progress.finish(first + i, true);
+      slots.push({ t, tag, first, trials: [], settled: erroredResult(t, missing) });
+    } else if (skip) {
+      c.log(`${tag} ${t}: skipped — ${skip}`);
+      c.progress.finish(first, true);
+      slots.push({ t, tag, first, trials: [], settled: notApplicableResult(t, skip) });
+    } else slots.push({ t, tag, first, trials: [] });
+  }
+  return slots;
+}
+
 /** What runs every trial of the run: the plan, the interrupt, the shared fixed-load memo, the calibration. */
 class TrialRunner {
   // The same fixed-load phase (transport, spec, trial) is measured once however many scenarios report it.
@@ -263,33 +303,17 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
   const calibration = new Calibration();
   const runner = new TrialRunner(plan, log, stopper.signal, calibration);
   try {
-    const total = plan.scenarios.reduce((a, { scenario, params }) => a + rowsOf(scenario, params, plan.transports).length, 0);
-    let step = 0;
-    let run = 0;
+    const at: Position = {
+      step: 0,
+      run: 0,
+      total: plan.scenarios.reduce((a, { scenario, params }) => a + rowsOf(scenario, params, plan.transports).length, 0),
+    };
     for (const planned of plan.scenarios) {
       const { scenario, params, repeat: own } = planned;
       const sr: ScenarioResult = { name: scenario.name, params: { ...params }, results: [] };
       results.scenarios.push(sr);
       const repeat = own ?? plan.repeat ?? 1;
-      // One slot per transport; a row that cannot run is settled at once.
-      const slots: Slot[] = [];
-      for (const t of rowsOf(scenario, params, plan.transports)) {
-        step++;
-        if (stopper.signal.aborted) break;
-        const tag = `[${step}/${total} ${scenario.name}]`;
-        const first = run;
-        const missing = unavailable.get(t);
-        const skip = missing ? null : whyNot(scenario, t, params, plan.run.path);
-        run += skip ? 1 : repeat;
-        if (missing) {
-          for (let i = 0; i < repeat; i++) progress.finish(first + i, true);
-          slots.push({ t, tag, first, trials: [], settled: erroredResult(t, missing) });
-        } else if (skip) {
-          log(`${tag} ${t}: skipped — ${skip}`);
-          progress.finish(first, true);
-          slots.push({ t, tag, first, trials: [], settled: notApplicableResult(t, skip) });
-        } else slots.push({ t, tag, first, trials: [] });
-      }
+      const slots = slotsOf(planned, repeat, at, { plan, progress, log, signal: stopper.signal, unavailable });
       // Trials take turns across transports (the first of each, then the second of each…): a machine
       // that drifts while a scenario runs then weighs on every transport alike, not on the one measured last.
       for (let k = 1; k <= repeat && !stopper.signal.aborted; k++) {
