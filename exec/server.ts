@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { delimiter, extname, join, resolve, sep } from 'node:path';
 import type { Socket } from 'node:net';
 import { LineFramer } from './lines.ts';
+import { ProcessGroups, signalGroup } from './process-groups.ts';
 import { abortHandshake, CloseCode, truncateReason, WebSocketServer, type HeartbeatEvent, type WebSocketConnection } from '../protocol/index.ts';
 
 /** Settings of an exec server. */
@@ -149,17 +150,6 @@ function headerEnv(raw: string[]): Map<string, string> {
     out.set(name, prev === undefined ? raw[i + 1]! : `${prev}, ${raw[i + 1]!}`);
   }
   return out;
-}
-
-/** Sends `signal` to every process of the group led by `pid`; false when the group is gone. */
-function signalGroup(pid: number | undefined, signal: NodeJS.Signals | 0): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(-pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const MIME: Record<string, string> = {
@@ -362,45 +352,6 @@ function connToStdin(conn: WebSocketConnection, child: ChildProcess, stats: Brid
     if (inputPaused && e.type === 'ping') conn.missedPongs = 0;
   });
   conn.on('error', () => {});
-}
-
-/** The programs' process groups, from spawn until the whole group is gone: what `maxForks` counts. */
-class ProcessGroups {
-  private readonly live = new Set<number>();
-  private readonly timers = new Set<NodeJS.Timeout>();
-
-  constructor(private readonly graceMs: number) {}
-
-  get size(): number {
-    return this.live.size;
-  }
-
-  add(pid: number): void {
-    this.live.add(pid);
-  }
-
-  /** Ends the process group led by `pid`: SIGTERM now, SIGKILL after the grace period if any member is left. */
-  end(pid: number): void {
-    if (!signalGroup(pid, 'SIGTERM')) {
-      this.live.delete(pid);
-      return;
-    }
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      signalGroup(pid, 'SIGKILL');
-      this.live.delete(pid);
-    }, this.graceMs);
-    t.unref();
-    this.timers.add(t);
-  }
-
-  /** Kills every group at once, with no grace left to wait: the server is closing. */
-  killAll(): void {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    for (const pid of this.live) signalGroup(pid, 'SIGKILL');
-    this.live.clear();
-  }
 }
 
 /** The engine's server for the programs' connections: the allowed origins and heartbeat asked for; each refusal logged. */
