@@ -3,9 +3,7 @@
  * meter, the express app with `/publish`, `/send` and `/stats`, request and
  * error counting, and one error handler that turns failures into JSON replies.
  */
-import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TransportName } from '../metrics/results.ts';
@@ -13,7 +11,10 @@ import { WireMeter } from '../metrics/wire.ts';
 import type { Backplane, ServerCounters, ServerOptions, TransportServer } from './contract.ts';
 import { Hub, DEFAULT_HISTORY, DEFAULT_HISTORY_BYTES } from './hub.ts';
 import { createFront, type Exchange, type Handler, type HttpFront } from './http-front.ts';
-import { createH2Listener, type H2Listener } from './h2-listener.ts';
+import type { H2Listener } from './h2-listener.ts';
+import { createListeners, type Listeners, type PlainMeter } from './listeners.ts';
+
+export { KEEP_ALIVE_TIMEOUT_MS } from './listeners.ts';
 
 /** An error that carries the HTTP status it should be answered with. */
 export class HttpError extends Error {
@@ -24,9 +25,6 @@ export class HttpError extends Error {
     super(message);
   }
 }
-
-/** How long an idle keep-alive connection is kept open, ms (what finally frees a silent HTTP client). */
-export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 /** Default largest message, bytes. */
 const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
@@ -62,38 +60,6 @@ export interface ServerContext {
   onClose(fn: () => void | Promise<void>): void;
   /** Replaces how `/publish` counts the subscribers a message reaches (default: the hub's live subscribers). */
   setAudience(fn: () => number): void;
-}
-
-/**
- * Above TLS: the plaintext bytes of every secure socket, and the bytes each handshake took at
- * the TCP socket, so a TLS row can say what TLS itself added.
- */
-class PlainMeter {
-  private readonly live = new Set<TLSSocket>();
-  private closedRead = 0;
-  private closedWritten = 0;
-  private handshake = 0;
-
-  /** Counts a socket that finished its handshake; `raw` is its TCP socket's byte count at that moment. */
-  track(s: TLSSocket, raw: number): void {
-    this.handshake += raw;
-    this.live.add(s);
-    s.once('close', () => {
-      this.closedRead += s.bytesRead;
-      this.closedWritten += s.bytesWritten;
-      this.live.delete(s);
-    });
-  }
-
-  totals(): { tlsHandshakeBytes: number; plainBytesRead: number; plainBytesWritten: number } {
-    let read = this.closedRead;
-    let written = this.closedWritten;
-    for (const s of this.live) {
-      read += s.bytesRead;
-      written += s.bytesWritten;
-    }
-    return { tlsHandshakeBytes: this.handshake, plainBytesRead: read, plainBytesWritten: written };
-  }
 }
 
 /** Fills the defaults of the server options. */
@@ -281,36 +247,6 @@ function listenOn(listener: HttpServer, port: number, host: string): Promise<num
       resolve(typeof addr === 'object' && addr ? addr.port : port);
     });
   });
-}
-
-/** The listening side of a server: node:http(s), or node:http2 for an `-h2` row, with the wire meters on its sockets. */
-interface Listeners {
-  h2: H2Listener | undefined;
-  http1: HttpServer | undefined;
-  /** Whichever listens: the node:http(s) server or the h2 one (both are net or tls servers underneath). */
-  listener: HttpServer;
-  /** Over TLS: the plaintext bytes above it. */
-  plain: PlainMeter | undefined;
-}
-
-function createListeners(opts: Required<ServerOptions>, meter: WireMeter): Listeners {
-  const h2 = opts.httpServer === 'h2' ? createH2Listener(opts.tls) : undefined;
-  const http1 = h2
-    ? undefined
-    : opts.tls
-      ? createTlsServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, cert: opts.tls.cert, key: opts.tls.key })
-      : createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS });
-  const listener = (h2?.server ?? http1!) as HttpServer;
-  // Over TLS, 'connection' gives the raw TCP socket: the meter counts the encrypted bytes, records and handshake included.
-  listener.on('connection', (s: Socket) => meter.track(s));
-  const plain = opts.tls ? new PlainMeter() : undefined;
-  if (plain) listener.on('secureConnection', (s: TLSSocket) => plain.track(s, meter.bytesOfPeer(s.remotePort)));
-  if (http1) {
-    // Long polls and event streams are held open on purpose: no request timeout (bodies have their own).
-    http1.requestTimeout = 0;
-    http1.headersTimeout = 20_000;
-  }
-  return { h2, http1, listener, plain };
 }
 
 /** Only when asked (the teaching demo serves its page from another port): these headers cost bytes. */
