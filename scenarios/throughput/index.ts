@@ -8,7 +8,8 @@
  * A step is sustained when ≥ 99 % of what was owed arrived within a short drain; going down,
  * also when its latency says no backlog was growing (search.ts: downStepWhy); going up, when
  * no client had to hold messages back for lack of room. After a failed step the next waits
- * until that step's backlog is delivered.
+ * until that step's backlog is delivered. The search runs in ramp.ts; its verdicts and the row it
+ * makes are pure, in steps.ts.
  */
 import type { TransportDescriptor } from '../../transports/descriptor.ts';
 import type { ScenarioResult, TransportName, TransportResult } from '../../metrics/results.ts';
