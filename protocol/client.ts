@@ -69,14 +69,20 @@ function targetOf(url: string): Target {
   return { url: target, secure, host: target.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(target.port || (secure ? 443 : 80)) };
 }
 
-/** RFC 6455 §4.1: the opening handshake's request lines, the offers (subprotocols, permessage-deflate) and the caller's headers last. */
-function upgradeRequestLines(
-  target: URL,
-  key: string,
-  offered: string[],
-  deflateWanted: DeflateOptions | undefined,
-  options: Pick<ConnectOptions, 'origin' | 'headers'>,
-): string[] {
+/** What an opening handshake offers and adds: subprotocols, permessage-deflate, an Origin, headers of the caller's. */
+export interface UpgradeOffers {
+  protocols?: string[];
+  deflate?: DeflateOptions | undefined;
+  origin?: string | undefined;
+  headers?: Record<string, string> | undefined;
+}
+
+/**
+ * RFC 6455 §4.1: the opening handshake's request lines (no blank line after them) for `target`
+ * with `key`, the offers after the required fields and the caller's headers last.
+ */
+export function upgradeRequestLines(target: URL, key: string, offers: UpgradeOffers = {}): string[] {
+  const offered = offers.protocols ?? [];
   const lines = [
     `GET ${target.pathname}${target.search} HTTP/1.1`,
     `Host: ${target.host}`,
@@ -86,9 +92,9 @@ function upgradeRequestLines(
     'Sec-WebSocket-Version: 13',
   ];
   if (offered.length > 0) lines.push(`Sec-WebSocket-Protocol: ${offered.join(', ')}`);
-  if (deflateWanted) lines.push(`Sec-WebSocket-Extensions: ${deflateOffer(deflateWanted)}`);
-  if (options.origin !== undefined) lines.push(`Origin: ${options.origin}`);
-  for (const [k, v] of Object.entries(options.headers ?? {})) lines.push(`${k}: ${v}`);
+  if (offers.deflate) lines.push(`Sec-WebSocket-Extensions: ${deflateOffer(offers.deflate)}`);
+  if (offers.origin !== undefined) lines.push(`Origin: ${offers.origin}`);
+  for (const [k, v] of Object.entries(offers.headers ?? {})) lines.push(`${k}: ${v}`);
   return lines;
 }
 
@@ -111,7 +117,7 @@ export function connect(url: string, options: ConnectOptions = {}): Promise<WebS
     const offered = options.protocols ?? [];
     const pmd = options.perMessageDeflate;
     const deflateWanted: DeflateOptions | undefined = pmd ? (pmd === true ? {} : pmd) : undefined;
-    const requestLines = upgradeRequestLines(target.url, key, offered, deflateWanted, options);
+    const requestLines = upgradeRequestLines(target.url, key, { protocols: offered, deflate: deflateWanted, origin: options.origin, headers: options.headers });
     socket.write(`${requestLines.join('\r\n')}\r\n\r\n`);
 
     let received: Buffer = Buffer.alloc(0);
