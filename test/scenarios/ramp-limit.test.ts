@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TransportResult } from '../../metrics/results.ts';
-import { limitedBy } from '../../scenarios/throughput/index.ts';
+import { limitedBy } from '../../scenarios/throughput/steps.ts';
 import type { ThroughputStep } from '../../scenarios/throughput/schema.ts';
 import { bracketOf, nextRate, type Tried } from '../../scenarios/throughput/search.ts';
 
