@@ -23,6 +23,7 @@ for (const name of NAMES) {
     pings: [], // times (websocket only)
     base: null, // server counters at the last reset
     server: null,
+    protocol: '', // what its requests travel on, as the server or the browser reported it
   };
 }
 
@@ -79,6 +80,7 @@ function renderStats(p) {
   const med = median(p.latencies);
   const rows = [
     ['messages received', String(p.received)],
+    ['protocol', p.protocol || '–'],
     ['latency last / median', last === null ? '–' : last + ' ms / ' + Math.round(med) + ' ms'],
     ['HTTP requests (page)', p.requests + (p.name === 'polling' || p.name === 'long-polling' ? ' <small>(' + p.empty + ' empty)</small>' : '')],
     ['server: requests / empty', s ? d('requests') + ' / ' + d('emptyResponses') : '–'],
@@ -194,6 +196,7 @@ function runSse(base) {
   const p = panes.sse;
   let current = null;
   const es = new EventSource(base + '/events?client=' + clientId);
+  if (!config.h2) p.protocol = 'http/1.1, its own connection';
   sseSource = es;
   es.onopen = () => {
     p.requests++;
@@ -218,13 +221,19 @@ let browserPongs = 0;
 function connectWebSocket() {
   const p = panes.websocket;
   if (ws && ws.readyState <= 1) return;
-  ws = new WebSocket('ws://' + location.hostname + ':' + currentLink.ports.websocket + '/?client=' + clientId);
+  // Over h2 the pane's WebSocket goes to the page's own origin, where the browser opens it as a stream
+  // of the page's connection (RFC 8441) since the server's SETTINGS allow extended CONNECT.
+  ws = new WebSocket(
+    config.h2
+      ? 'wss://' + location.host + config.paths.websocket + '?client=' + clientId
+      : 'ws://' + location.hostname + ':' + currentLink.ports.websocket + '/?client=' + clientId,
+  );
   const mine = ws;
   p.requests++;
   ws.onopen = () => {
     wsReq = { start: Date.now(), end: null, empty: false };
     p.reqs.push(wsReq);
-    addLog(p, 'open (101 Switching Protocols)', 'empty');
+    addLog(p, config.h2 ? 'open (200 to an extended CONNECT, or 101 on HTTP/1.1)' : 'open (101 Switching Protocols)', 'empty');
   };
   ws.onmessage = (e) => onMessage(p, e.data);
   ws.onclose = (e) => {
@@ -245,13 +254,29 @@ let linkGen = 0; // bumped on a switch: the polling loops of the link before sto
 let linkAbort = new AbortController(); // aborts the requests of the link before
 const base = (port) => 'http://' + location.hostname + ':' + port;
 
+/** Where a pane's requests go: its own server's port, or over h2 the page's origin at the pane's path. */
+function paneBase(name) {
+  return config.h2 ? location.origin + config.paths[name] : base(currentLink.ports[name]);
+}
+
 function startTransports() {
-  const ports = currentLink.ports;
-  runPolling(base(ports.polling), linkGen);
-  runLongPolling(base(ports['long-polling']), linkGen);
-  runSse(base(ports.sse));
+  runPolling(paneBase('polling'), linkGen);
+  runLongPolling(paneBase('long-polling'), linkGen);
+  runSse(paneBase('sse'));
   connectWebSocket();
 }
+
+// The browser's own word on what each request travelled on: a resource entry's nextHopProtocol
+// (an event stream has its entry only once it ends, so the server reports that one).
+const seenProtocol = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    for (const name of ['polling', 'long-polling']) {
+      if (e.name.startsWith(paneBase(name) + '/poll') && !config.h2) panes[name].protocol = e.nextHopProtocol + ', its own connection';
+    }
+  }
+  // The page keeps none: a buffer that fills up would stop recording.
+  performance.clearResourceTimings();
+});
 
 function switchLink(name) {
   const link = config.links.find((l) => l.name === name);
@@ -337,7 +362,18 @@ async function showHandshake(hs) {
   if (!has(hs.request, 'Sec-WebSocket-Protocol')) {
     notes.push('No Sec-WebSocket-Protocol was offered (the page named no subprotocol), so the response names none.');
   }
-  notes.push('After the blank line that ends the 101 response, HTTP is over on this connection: only frames follow.');
+  if (hs.via === 'h2 extended CONNECT') {
+    notes.push(
+      'RFC 8441: this WebSocket is one stream of the page’s HTTP/2 connection (#' +
+        hs.connection +
+        '): a CONNECT with :protocol websocket, answered 200. No Sec-WebSocket-Key or Accept: the stream is new by construction. Frames follow as the stream’s DATA.',
+    );
+    $('#acc-verdict').textContent = 'no key and no accept over HTTP/2 (RFC 8441 §5)';
+  } else {
+    notes.push('After the blank line that ends the 101 response, HTTP is over on this connection: only frames follow.');
+  }
+  panes.websocket.protocol =
+    hs.via === 'h2 extended CONNECT' ? 'h2 extended CONNECT (RFC 8441), connection #' + hs.connection : 'HTTP/1.1 Upgrade, its own connection';
   $('#hs-notes').textContent = notes.join(' ');
   const keyLine = hs.request.find((l) => /^sec-websocket-key:/i.test(l));
   const acceptLine = hs.response.split('\r\n').find((l) => /^sec-websocket-accept:/i.test(l));
@@ -458,6 +494,11 @@ function renderFrame(f) {
   while (list.children.length > 80) list.lastChild.remove();
 }
 
+/** The page's origin as a WebSocket URL: wss:// when the page came over TLS. */
+function wsOrigin() {
+  return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host;
+}
+
 // ---------------------------------------------------------------- heartbeat panel
 function logTo(id, text, cls) {
   const ol = document.getElementById(id);
@@ -521,7 +562,7 @@ function startAppHeartbeat() {
   heartbeatLoss = 0;
   $('#app-loss').textContent = '0';
   setAppState('connecting');
-  const sock = new WebSocket('ws://' + location.host + '/app-heartbeat?client=' + clientId);
+  const sock = new WebSocket(wsOrigin() + '/app-heartbeat?client=' + clientId);
   appWs = sock;
   sock.onopen = () => {
     setAppState('online');
@@ -598,7 +639,7 @@ async function tokenTest() {
   const out = $('#token-result');
   out.textContent = 'fetching a token…';
   const { token } = await (await fetch('/token')).json();
-  const url = 'ws://' + location.host + '/secure?token=' + token;
+  const url = wsOrigin() + '/secure?token=' + token;
   let text = 'GET /token → ' + token + '\n\n1st connection with ?token=' + token.slice(0, 6) + '…\n';
   const a = await openOnce(url);
   text += a.opened ? '  101, open. Server says: "' + a.message + '"\n' : '  failed (code ' + a.code + ')\n';
@@ -676,6 +717,10 @@ async function main() {
   const inspector = new EventSource('/inspect?client=' + clientId);
   inspector.addEventListener('frame', (e) => renderFrame(JSON.parse(e.data)));
   inspector.addEventListener('handshake', (e) => showHandshake(JSON.parse(e.data)));
+  inspector.addEventListener('protocol', (e) => {
+    const r = JSON.parse(e.data);
+    if (panes[r.pane]) panes[r.pane].protocol = r.protocol + (r.connection ? ', connection #' + r.connection : '');
+  });
   inspector.addEventListener('heartbeat', (e) => {
     const h = JSON.parse(e.data);
     if (h.type === 'ping') browserPings++;
@@ -687,6 +732,10 @@ async function main() {
   inspector.addEventListener('peer', (e) => onPeerEvent(JSON.parse(e.data)));
   await new Promise((r) => inspector.addEventListener('open', r, { once: true }));
 
+  const nav = performance.getEntriesByType('navigation')[0];
+  $('#page-protocol').textContent = 'page over ' + (nav ? nav.nextHopProtocol : '?');
+  document.body.dataset.protocol = nav ? nav.nextHopProtocol : '';
+  seenProtocol.observe({ type: 'resource' });
   await refreshStats();
   startTransports();
   startAppHeartbeat();
