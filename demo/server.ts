@@ -361,6 +361,8 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
     : createServer(onRequest);
   const pageSockets = new Set<Socket>();
   page.on('connection', (s: Socket) => {
+    // As node:http does; node:http2 leaves Nagle's algorithm on (servers/h2-listener.ts).
+    s.setNoDelay(true);
     pageSockets.add(s);
     s.once('close', () => pageSockets.delete(s));
   });
