@@ -5,6 +5,7 @@ import { connections, openFilesLimit, processesFor, type ConnectionsParams, type
 import { transport } from '../../transports/index.ts';
 import { liveChildren } from '../../runner/session.ts';
 import { readConnections } from '../../scenarios/connections/schema.ts';
+import { connectionsFacet } from '../../scenarios/connections/facet.ts';
 import type { RunContext } from '../../scenarios/contract.ts';
 import { assertRowAgrees } from './row-check.ts';
 
@@ -90,6 +91,12 @@ for (const t of ['sse-h2', 'websocket-h2'] as const) {
     assert.equal(s.socketsOpen, 4, 'one TCP connection per 50 streams');
     assert.equal(x.streamsPerSession, 50);
     assert.ok(s.heapBytes > x.baseline.heapBytes, 'the heap grew');
+    // The finding gives the figure per stream, with the sessions counted.
+    const said = connectionsFacet.findings!({ name: 'connections', params: {}, results: [r] }).map((f) => f.text);
+    assert.ok(
+      said.some((f) => f.includes(`${t}: 200 idle streams over 4 h2 sessions (50 a session`) && / per stream, /.test(f)),
+      said.join('\n'),
+    );
     assert.equal(liveChildren.size, 0, 'every child process is gone after the run');
   });
 }
