@@ -27,7 +27,7 @@ import type { TransportName, TransportResult } from '../../metrics/results.ts';
 import type { FlagReader } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
 import type { LoadResult } from '../../runner/protocol.ts';
-import { FAILOVER_MODES, type FailoverMode, type Restarted, restartServer } from '../../runner/restart.ts';
+import { FAILOVER_MODES, FailoverCalls, type FailoverMode, type Restarted, restartServer } from '../../runner/restart.ts';
 import { Session } from '../../runner/session.ts';
 import type { TransportDescriptor } from '../../transports/descriptor.ts';
 import { reconnectVariantsOf, transport as describe } from '../../transports/index.ts';
@@ -73,11 +73,6 @@ export interface FailoverParams {
 
 /** Clients per load process at most: two sockets each (an HTTP client's pool) stay under a 20,000 open-files limit. */
 const CLIENTS_PER_PROCESS = 5000;
-/**
- * How long a load process may take to answer during the storm, ms: 5,000 clients reconnecting with
- * no delay keep its event loop busy for tens of seconds (measured at 10,000 clients, two processes).
- */
-const LOAD_ASK_MS = 120_000;
 /** The window after the restart in which the storm's server cost is read, ms. */
 const STORM_MS = 10_000;
 /**
@@ -112,12 +107,12 @@ function recoveryAt(sorted: number[], of: number, share: number): number | null 
  * Waits until the load processes hold `target` deliveries, or `ms` pass, or (with `still`) for
  * STILL_MS neither the deliveries nor the clients connected changed.
  */
-async function drain(s: Session, target: number, ms: number, signal: AbortSignal, still: boolean): Promise<void> {
+async function drain(f: FailoverCalls, target: number, ms: number, signal: AbortSignal, still: boolean): Promise<void> {
   const end = Date.now() + ms;
   let seen = '';
   let since = Date.now();
   while (Date.now() < end && !signal.aborted) {
-    const now = await Promise.all(s.loads.map((l) => l.ask({ type: 'snapshot' }, LOAD_ASK_MS)));
+    const now = await f.snapshots();
     const got = now.reduce((a, x) => a + x.delivered, 0);
     if (got >= target) return;
     const state = `${got} ${now.reduce((a, x) => a + (x.connected ?? 0), 0)}`;
@@ -140,60 +135,55 @@ async function failoverRun(
   const dir = mkdtempSync(path.join(tmpdir(), 'transport-lab-failover-'));
   const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs }, ctx);
   s.serverInit = { journal: path.join(dir, 'messages.jsonl') };
+  const f = new FailoverCalls(s);
   const timeline = new Timeline();
   try {
     await s.startServer();
     const processes = Math.max(p.loadProcesses, Math.ceil(clients / CLIENTS_PER_PROCESS));
     await s.startLoad({ clients, processes, pollIntervalMs: p.pollIntervalMs, headers: p.headers });
     await s.measure(1);
-    timeline.start(s.loads, s.server);
+    timeline.start(() => f.snapshots(), s.server);
     ctx.progress(`${transport}: ${clients} subscribers, ${p.rate} msg/s; ${mode} after ${p.beforeMs / 1000} s`);
-    const mark = async (atNs: bigint) => {
-      await Promise.all(s.loads.map((l) => l.ask({ type: 'mark', atNs }, LOAD_ASK_MS)));
-    };
     let back: Restarted;
     let last: number;
     const net0 = listenCounters();
     if (mode === 'rolling' || mode === 'node-crash') {
       // The balancer stays and publishes through Redis the whole time; nodes go under it.
-      const publishing = s.server.ask({ type: 'publish', rate: p.rate, size: p.size, durationMs: p.beforeMs + p.afterMs }, p.beforeMs + p.afterMs + 180_000);
+      const publishing = s.publish({ rate: p.rate, size: p.size, durationMs: p.beforeMs + p.afterMs });
       await new Promise((r) => setTimeout(r, p.beforeMs));
       const downAtNs = process.hrtime.bigint();
-      await mark(downAtNs);
-      await s.server.ask({ type: 'node-failover', mode }, 180_000);
+      await f.mark(downAtNs);
+      await f.nodeFailover(mode);
       const upAtNs = process.hrtime.bigint();
-      const { counters } = await s.server.ask({ type: 'counters' }, 10_000);
-      back = { downAtNs, upAtNs, lastSeq: counters.lastSeq };
-      await Promise.all(s.loads.map((l) => l.ask({ type: 'tail', from: back.lastSeq + 1 }, LOAD_ASK_MS)));
+      back = { downAtNs, upAtNs, lastSeq: (await s.counters()).lastSeq };
+      await f.tail(back.lastSeq + 1);
       ctx.progress(`${transport}: ${mode} done in ${((Number(upAtNs - downAtNs) / 1e6) | 0) / 1000} s`);
       last = (await publishing).last;
     } else {
       // The first server publishes until it goes; the promise fails with it.
-      const before = s.server
-        .ask({ type: 'publish', rate: p.rate, size: p.size, durationMs: p.beforeMs + 120_000 }, p.beforeMs + 180_000)
-        .catch(() => undefined);
+      const before = s.publish({ rate: p.rate, size: p.size, durationMs: p.beforeMs + 120_000 }).catch(() => undefined);
       await new Promise((r) => setTimeout(r, p.beforeMs));
       back = await restartServer(s, mode, mode === 'crash' ? p.downMs : 0, async (atNs) => {
         timeline.markDown(atNs);
-        await mark(atNs);
+        await f.mark(atNs);
       });
       await before;
       timeline.markUp(back.upAtNs, s.server);
-      await s.server.ask({ type: 'measure' }, 10_000);
+      await f.serverMeasure();
       const from = back.lastSeq + 1;
-      await Promise.all(s.loads.map((l) => l.ask({ type: 'tail', from }, LOAD_ASK_MS)));
+      await f.tail(from);
       ctx.progress(`${transport}: back up after ${((Number(back.upAtNs - back.downAtNs) / 1e6) | 0) / 1000} s; publishing from message ${from}`);
-      last = (await s.server.ask({ type: 'publish', rate: p.rate, size: p.size, durationMs: p.afterMs, firstSeq: from }, p.afterMs + 60_000)).last;
+      last = (await s.publish({ rate: p.rate, size: p.size, durationMs: p.afterMs, firstSeq: from })).last;
     }
     // Clients that resume are waited for until every message is in or the bound passes: after a
     // listen-queue overflow the kernel's SYN backoff (1, 2, 4, 8, 16 s) keeps some away for long.
     // Those that do not resume never get what they missed: a stillness ends their wait.
-    await drain(s, last * clients, p.drainMs, ctx.signal, !reconnectOf(describe(transport)).resumes);
+    await drain(f, last * clients, p.drainMs, ctx.signal, !reconnectOf(describe(transport)).resumes);
     const net1 = listenCounters();
-    const rec = await Promise.all(s.loads.map((l) => l.ask({ type: 'recovery' }, LOAD_ASK_MS)));
+    const rec = await f.recovery();
     const recoveries = rec.flatMap((r) => r.ms);
     const kept = rec.reduce((a, r) => a + r.kept, 0);
-    const results: LoadResult[] = await Promise.all(s.loads.map((l) => l.ask({ type: 'finish', first: 1, last }, 60_000)));
+    const results: LoadResult[] = await f.finish(1, last);
     timeline.stop();
     const sum = (k: 'owed' | 'delivered' | 'lost' | 'duplicates') => results.reduce((a, r) => a + r[k], 0);
     // A client another node kept connected counts as back at once: it never had to come back.
