@@ -282,7 +282,8 @@ export const failover: Scenario<FailoverParams> = {
         histograms.push(...r.histogram);
       }
     const sum = (k: 'owed' | 'delivered' | 'lost' | 'duplicates') => runs.reduce((a, r) => a + r[k], 0);
-    const extra: FailoverExtra = { ...reconnectOf(describe(transport)), runs };
+    const d = describe(transport);
+    const extra: FailoverExtra = { ...reconnectOf(d), ...(d.clusterOf !== undefined && { clusterOf: d.clusterOf }), runs };
     return measuredRow(transport, {
       latencyMs: histograms.length ? summarize(mergeEncoded(histograms)) : null,
       messages: { sent: sum('owed'), delivered: sum('delivered'), lost: sum('lost'), duplicates: sum('duplicates') },
