@@ -250,7 +250,7 @@ function details(s: ScenarioResult): Block[] {
       ]),
       [
         'Back: time from the moment the server began to go until that share of the clients had a working connection again (a stream or WebSocket open, a poll answered); with --nodes, a client a surviving node kept connected counts as back at once. Rolling: from the first node going.',
-        'Lost and duplicates: counted per client by sequence number over every message published (1…N, no hole), whatever the client did meanwhile; for a row that resumes, lost means not delivered within 45 s of the last message published.',
+        'Lost and duplicates: counted per client by sequence number over every message published (1…N, no hole), whatever the client did meanwhile; for a row that resumes, lost means not delivered within 45 s plus 6 ms per client (105 s at 10,000) of the last message published.',
         'Listen overflows / drops: the kernel’s ListenOverflows and ListenDrops (/proc/net/netstat) over the run; they count for the whole host.',
         'Storm peak: the new server’s highest CPU (% of one core) and RSS in its first 10 s. p99 after: delivery latency, from the intended send time, of the messages published in the 10 s after the server was back.',
       ],

@@ -62,7 +62,10 @@ export interface FailoverParams {
   beforeMs: number;
   /** Publishing after the server is back, ms: the window of the after-recovery latency. */
   afterMs: number;
-  /** Longest wait for the last messages after publishing ended, ms (for a row that does not resume, less when deliveries stop). */
+  /**
+   * Longest wait for the last messages after publishing ended, ms, plus DRAIN_MS_PER_CLIENT for
+   * each client (for a row that does not resume, less when deliveries stop).
+   */
   drainMs: number;
   pollIntervalMs: number;
   longPollTimeoutMs: number;
@@ -81,6 +84,12 @@ const STORM_MS = 10_000;
  * way back is waited for.
  */
 const STILL_MS = 6000;
+/**
+ * The drain's bound grows with the clients: at 10,000, a client whose SYN the full listen queue
+ * dropped retries after 1, 2, 4, 8, 16 and 32 s, and its HTTP client gives a connect up after
+ * 10 s and starts again; a fixed bound counted clients still on their way back as loss.
+ */
+const DRAIN_MS_PER_CLIENT = 6;
 
 /** How a row's clients come back, and whether they resume, from its traits and client options. */
 function reconnectOf(d: TransportDescriptor): Pick<FailoverExtra, 'reconnect' | 'resumes'> {
@@ -178,7 +187,7 @@ async function failoverRun(
     // Clients that resume are waited for until every message is in or the bound passes: after a
     // listen-queue overflow the kernel's SYN backoff (1, 2, 4, 8, 16 s) keeps some away for long.
     // Those that do not resume never get what they missed: a stillness ends their wait.
-    await drain(f, last * clients, p.drainMs, ctx.signal, !reconnectOf(describe(transport)).resumes);
+    await drain(f, last * clients, p.drainMs + clients * DRAIN_MS_PER_CLIENT, ctx.signal, !reconnectOf(describe(transport)).resumes);
     const net1 = listenCounters();
     const rec = await f.recovery();
     const recoveries = rec.flatMap((r) => r.ms);
