@@ -124,7 +124,7 @@ function jitterFinding(name: string, where: string, here: Run[]): Finding | unde
     const xs = of(policy);
     if (xs.length === 0) return [];
     const f = figures(xs);
-    const fewer = (d: number) => `${fmtInt(Math.abs(Math.round(d)))} ${d >= 0 ? 'fewer' : 'more'}`;
+    const fewer = (d: number) => (Math.round(d) === 0 ? 'as many' : `${fmtInt(Math.abs(Math.round(d)))} ${d > 0 ? 'fewer' : 'more'}`);
     const bits = [
       f.overflows !== undefined && base.overflows !== undefined && `${fewer(base.overflows - f.overflows)} listen overflows`,
       f.cpu !== undefined && base.cpu !== undefined && `peak CPU ${fmtNum(Math.abs(base.cpu - f.cpu))} points ${base.cpu >= f.cpu ? 'lower' : 'higher'}`,

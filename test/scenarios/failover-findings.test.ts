@@ -102,6 +102,17 @@ test('what jitter buys: each policy averaged over its rows, and the differences 
   assert.ok(!j.includes('websocket+resume'));
 });
 
+test('jitter with no listen overflow on either side says as many, not "0 fewer"', () => {
+  const at = (cpu: number, p100Ms: number) => [{ mode: 'graceful', clients: 1000, p100Ms, overflows: 0, cpu }];
+  const s = scenario([
+    row('ws+immediate', { reconnect: 'immediate', resumes: false }, at(45, 1350)),
+    row('ws+full-jitter', { reconnect: 'full-jitter', resumes: false }, at(43, 3780)),
+  ]);
+  const j = texts(s).find((x) => x.includes('what jitter buys'));
+  assert.ok(j, texts(s).join('\n'));
+  assert.match(j, /Against immediate: full-jitter as many listen overflows, peak CPU 2 points lower, every client back 2\.43 s later\./);
+});
+
 test('a rolling restart behind the backplane against one node killed and the single process crashing', () => {
   const s = scenario([
     row('sse', { reconnect: 'eventsource', resumes: true }, [{ mode: 'crash', clients: 1000, p100Ms: 5030, overflows: 500, afterP99Ms: 12 }]),
