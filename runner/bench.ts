@@ -230,7 +230,7 @@ export async function runBench(plan: BenchPlan): Promise<{ results: Results; int
             befores.push(before);
             afters.push(after);
             const noisy = row.state === 'completed' && noisyTrial(befores, afters, before, after);
-            if (noisy && reruns < MAX_NOISY_RERUNS && !stopper.signal.aborted) {
+            if (noisy && reruns < (scenario.noisyReruns ?? MAX_NOISY_RERUNS) && !stopper.signal.aborted) {
               noisyReruns++;
               log(`${trialTag} ${t}: the machine ran slower during this trial (calibration ${before.toFixed(1)}/${after.toFixed(1)} ms); running it again`);
               continue;

@@ -246,6 +246,9 @@ export const failover: Scenario<FailoverParams> = {
     'a deploy or crash under a steady publish: time until clients are back, messages lost and duplicated (by sequence number), the reconnect storm’s cost',
   facet: failoverFacet,
   byNameOnly: true,
+  // A trial is a whole failover per mode and client count, minutes at 10,000 clients: one noisy
+  // trial is kept and marked rather than run again, and the spread comes from --repeat.
+  noisyReruns: 0,
   flags: {
     failover: {
       help: 'failover: how the server goes (crash: SIGKILL; graceful: goodbye, then a new process; with --nodes, rolling: node by node, node-crash: one node killed)',
