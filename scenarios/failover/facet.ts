@@ -116,7 +116,7 @@ function jitterFinding(name: string, where: string, here: Run[]): Finding | unde
       `${policy} (${listInWords(xs.map(({ r }) => r.transport))}): ${joinParts(
         f.overflows !== undefined && `${fmtInt(Math.round(f.overflows))} listen overflows`,
         f.cpu !== undefined && `peak server CPU ${fmtNum(f.cpu)} %`,
-        `all back in ${f.back === null ? 'not all back' : fmtDuration(f.back)}`,
+        f.back === null ? 'not all back' : `all back in ${fmtDuration(f.back)}`,
       )}`,
     ];
   });

@@ -113,6 +113,17 @@ test('jitter with no listen overflow on either side says as many, not "0 fewer"'
   assert.match(j, /Against immediate: full-jitter as many listen overflows, peak CPU 2 points lower, every client back 2\.43 s later\./);
 });
 
+test('a policy whose clients were not all back says so, and is not compared on recovery', () => {
+  const s = scenario([
+    row('ws+immediate', { reconnect: 'immediate', resumes: false }, [{ mode: 'rolling', clients: 1000, p100Ms: null, overflows: 0, cpu: 76 }]),
+    row('ws+full-jitter', { reconnect: 'full-jitter', resumes: false }, [{ mode: 'rolling', clients: 1000, p100Ms: 1130, overflows: 0, cpu: 41 }]),
+  ]);
+  const j = texts(s).find((x) => x.includes('what jitter buys'));
+  assert.ok(j, texts(s).join('\n'));
+  assert.match(j, /immediate \(ws\+immediate\): 0 listen overflows, peak server CPU 76 %, not all back;/);
+  assert.match(j, /full-jitter as many listen overflows, peak CPU 35 points lower\.$/);
+});
+
 test('a rolling restart behind the backplane against one node killed and the single process crashing', () => {
   const s = scenario([
     row('sse', { reconnect: 'eventsource', resumes: true }, [{ mode: 'crash', clients: 1000, p100Ms: 5030, overflows: 500, afterP99Ms: 12 }]),
