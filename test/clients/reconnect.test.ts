@@ -176,7 +176,7 @@ for (const row of ['websocket', 'ws']) {
       assert.deepEqual(gaps, ['2-2']);
     });
 
-    test('policy none (today’s client) stays closed and misses what follows', async (t) => {
+    test('policy none (no reconnect) stays closed and misses what follows', async (t) => {
       const first = await serverWith(row, 0, []);
       let server = first.server;
       t.after(() => server.close());
