@@ -145,3 +145,28 @@ test('loss=5%: about 5 % of segment-sized chunks wait one RTO, and no byte is lo
   const blocked = delays.filter((d) => d > gapMs * 2).length;
   assert.ok(blocked > lost, `chunks behind a lost one wait too: ${blocked} late against ${lost} lost`);
 });
+
+test('up=100kbit: requests sent faster than the uplink serialises them meet a growing queue; slower ones meet none', async () => {
+  const port = await server((s) => s.resume());
+  // 1000 B takes 80 ms at 100 kbit/s: every 200 ms it is gone before the next; every 20 ms the queue grows by 750 B a request.
+  const send = async (h: LinkHop, gapMs: number, n: number) => {
+    const c = await connect(h.port);
+    await new Promise((r) => setTimeout(r, 250));
+    await h.mark();
+    for (let i = 0; i < n; i++) {
+      c.write(Buffer.alloc(1000, i));
+      await new Promise((r) => setTimeout(r, gapMs));
+    }
+    const q = (await h.totals(1, n)).queueUp;
+    c.destroy();
+    return q;
+  };
+  const slow = await send(await hop('rtt=20ms,up=100kbit', port), 200, 5);
+  const fast = await send(await hop('rtt=20ms,up=100kbit', port), 20, 10);
+  assert.equal(slow.chunks, 5);
+  assert.equal(slow.peakBytes, 0, `at 5 requests/s nothing waits: ${JSON.stringify(slow)}`);
+  assert.equal(fast.chunks, 10);
+  // The tenth of ten meets about nine times 750 B (timers may stretch the gaps, so at least half of that).
+  assert.ok(fast.peakBytes >= 3000 && fast.peakBytes <= 9000, `at 50 requests/s the queue grows: ${JSON.stringify(fast)}`);
+  assert.ok(fast.meanBytes > 1000, JSON.stringify(fast));
+});
