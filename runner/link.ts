@@ -107,7 +107,7 @@ export interface LinkTotals {
 }
 
 /** The queue in front of one direction's link over the measured phase, as the chunks arriving met it. */
-export interface LinkQueue {
+interface LinkQueue {
   /** Chunks that arrived at this direction of the link. */
   chunks: number;
   /** The most bytes a chunk found waiting. */
