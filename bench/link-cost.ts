@@ -5,6 +5,9 @@
  *
  * - messages: `--clients` connections through rtt=100ms, each sending 64-byte messages that a
  *   sink server reads, `--rate` messages/s in all, for `--seconds`;
+ * - pipelined: `--clients` connections through 4g, each keeping 16 64-byte messages in flight
+ *   to an echo server and sending one more as each comes back (the echo-pipelined scenario's
+ *   load, where the relay once took 27 % of a core), for `--seconds`;
  * - profiles: per named profile, one connection whose server writes as fast as the link takes
  *   it (the relay then paces the whole down rate), for `--seconds`.
  *
@@ -80,6 +83,49 @@ async function messages(): Promise<void> {
   sink.close();
 }
 
+async function pipelined(): Promise<void> {
+  const echo = await listen((s) => {
+    s.on('error', () => {});
+    s.pipe(s);
+  });
+  const link = linkNamed('4g')!;
+  const h = await LinkHop.start(link, [{ host: '127.0.0.1', port: echo.port }], (c) => c);
+  const clients = await Promise.all(Array.from({ length: a.clients }, () => connect(h.port)));
+  const msg = Buffer.alloc(64, 3);
+  let echoed = 0;
+  let running = true;
+  for (const c of clients) {
+    let pending = 0;
+    c.on('data', (b: Buffer) => {
+      pending += b.length;
+      for (; pending >= 64; pending -= 64) {
+        echoed++;
+        if (running) c.write(msg);
+      }
+    });
+    for (let i = 0; i < 16; i++) c.write(msg);
+  }
+  // Past the handshake's RTT and the first round trips.
+  await new Promise((r) => setTimeout(r, link.params.rttMs * 3 + 500));
+  const e0 = echoed;
+  const cpu0 = cpuOf(h);
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, a.seconds * 1000));
+  const wall = performance.now() - t0;
+  const cpuMs = cpuOf(h) - cpu0;
+  const n = echoed - e0;
+  running = false;
+  console.log(
+    `pipelined: ${a.clients} connections × 16 in flight through 4g, ${n} echoes in ${(wall / 1000).toFixed(1)} s (${Math.round(n / (wall / 1000))}/s; each crosses the relay twice)`,
+  );
+  console.log(
+    `  relay CPU ${cpuMs.toFixed(0)} ms = ${((cpuMs * 1000) / (2 * n)).toFixed(2)} µs per forwarded message, ${((cpuMs / wall) * 100).toFixed(1)} % of a core`,
+  );
+  for (const c of clients) c.destroy();
+  await h.child.kill(1000);
+  echo.close();
+}
+
 async function profile(name: string): Promise<void> {
   const link = linkNamed(name)!;
   const chunk = Buffer.alloc(16 * 1024, 2);
@@ -114,4 +160,5 @@ async function profile(name: string): Promise<void> {
 
 console.log('link emulator cost (figures from a shared machine vary with its load)');
 await messages();
+await pipelined();
 for (const name of a.profiles) await profile(name);
