@@ -119,7 +119,7 @@ function relayTable(rows: readonly TransportResult[]): TableBlock | undefined {
     ]),
     rowKeys: have.map(({ r }) => r.transport),
     notes: [
-      `The relay is a process of its own on the load's CPUs; its CPU is read from /proc over the measured phase (${RELAY_CPU_LIMIT_PCT} % of a core is the most at which its timers are trusted). A queue is the bytes a chunk found waiting in front of its connection's link as it arrived, every connection's chunks together: a mean above one request's size means the link's queue grew.`,
+      `The relay is a process of its own on the load's CPUs; its CPU is read from /proc over the measured phase (${RELAY_CPU_LIMIT_PCT} % of a core is the most at which its timers are trusted). A queue is the bytes a chunk found waiting in front of its connection's link as it arrived, every connection's chunks together: a peak of two requests or more means they came faster than the link serialises them.`,
     ],
   };
 }
