@@ -65,6 +65,31 @@ test('rtt=100ms: a 64-byte ping-pong measures 100 ms ± 2 ms; the first one pays
   assert.ok(Math.abs(median(steady) - 100) <= 2, `median round trip ${median(steady)} ms (${steady.map((x) => x.toFixed(1)).join(', ')})`);
 });
 
+test("rtt=60ms, 30 connections at once on the relay's one clock: every ping-pong measures 60 ms ± 2 ms, none waits for another's timer", async (t) => {
+  const port = await server((s) => s.pipe(s));
+  const h = await hop('rtt=60ms', port);
+  const clients = await Promise.all(Array.from({ length: 30 }, () => connect(h.port)));
+  // Past the handshake's RTT, then each connection pings at its own offset so their arrivals interleave.
+  await new Promise((r) => setTimeout(r, 100));
+  const rtts = await Promise.all(
+    clients.map(async (c, k) => {
+      await new Promise((r) => setTimeout(r, k * 1.7));
+      const mine: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        const got = new Promise<void>((r) => c.once('data', () => r()));
+        c.write(Buffer.alloc(64, i));
+        await got;
+        mine.push(performance.now() - t0);
+      }
+      c.destroy();
+      return median(mine);
+    }),
+  );
+  t.diagnostic(`medians per connection, ms: ${rtts.map((x) => x.toFixed(1)).join(', ')}`);
+  for (const [k, m] of rtts.entries()) assert.ok(Math.abs(m - 60) <= 2, `connection ${k}: median round trip ${m.toFixed(2)} ms`);
+});
+
 test('down=8mbit: 2.5 MB takes 2.5 s ± 5 % (the 10 MB / 10 s calibration at a quarter of the size, same rate and tolerance)', async (t) => {
   const total = 2_500_000;
   const port = await server((s) => {
