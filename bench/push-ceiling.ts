@@ -1,6 +1,6 @@
 /**
  * Server push to one client as fast as the server can go, in messages per server CPU second:
- * the push rows of PERF.md and issue 11, against the raw `node:net` ceiling. The server is a
+ * against the raw `node:net` ceiling. The server is a
  * child pinned to one CPU; the client here (pinned to another) is a raw socket that only reads
  * and counts bytes, so it costs the server nothing beyond TCP. The server pushes 64-message
  * rounds, each on its own event-loop turn, and waits for 'drain' when its socket queue is full:

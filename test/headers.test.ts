@@ -89,7 +89,7 @@ function fetchRequestBytesMinimal(path: string, host: string): number {
 test('overhead scenario, polling, default headers: bytes per message match the Chromium-like exchanges byte for byte', async (t) => {
   const f = readFlags(
     { ...SHARED_FLAGS, ...overhead.flags },
-    { 'overhead-clients': '1', 'overhead-rates': '2', 'overhead-sizes': '64', 'overhead-window': '4', 'poll-interval': '500' },
+    { 'overhead-clients': '1', 'overhead-rates': '1', 'overhead-sizes': '64', 'overhead-window': '4', 'poll-interval': '500' },
     'quick',
   );
   const p = overhead.params(f, 'quick');

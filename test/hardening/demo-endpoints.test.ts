@@ -1,5 +1,5 @@
 /**
- * The demo's endpoints against a hostile page (issue 13, item 7): cross-origin state changes
+ * The demo's endpoints against a hostile page: cross-origin state changes
  * refused, Host checked against DNS rebinding, the inspector shows no credentials and cuts off
  * a reader that does not keep up, unspent tokens swept.
  */

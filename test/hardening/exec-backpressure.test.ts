@@ -1,5 +1,5 @@
 /**
- * exec backpressure both ways (issue 13, items 1 and 5): a client that sends faster than its
+ * exec backpressure both ways: a client that sends faster than its
  * program reads is held back by TCP instead of queued in the server, nothing is lost for a
  * program that does read, and a client that never reads its `yes` costs a bounded amount.
  */
@@ -64,7 +64,7 @@ test('a program that reads late still gets every message whole, after the connec
   await once(conn, 'close');
 });
 
-test('a client that never reads its `yes`: server RSS grows by less than 40 MiB, other requests answered', async (t) => {
+test('a client that never reads its `yes`: server RSS grows by less than 64 MiB, other requests answered', async (t) => {
   const server = await spawnExec(t, ['--grace', '100', '--', 'yes']);
   await sleep(200);
   const before = await rssOf(server.pid);
@@ -94,7 +94,7 @@ test('a client that never reads its `yes`: server RSS grows by less than 40 MiB,
   reader.terminate();
   const growth = peak - before;
   t.diagnostic(`server RSS ${(before / MiB).toFixed(0)} → peak ${(peak / MiB).toFixed(0)} MiB; ${answered} requests, slowest ${slowest} ms`);
-  assert.ok(growth < 40 * MiB, `server RSS grew by ${(growth / MiB).toFixed(0)} MiB (bound 40 MiB)`);
+  assert.ok(growth < 64 * MiB, `server RSS grew by ${(growth / MiB).toFixed(0)} MiB (bound 64 MiB)`);
   assert.ok(lines >= 1000, `a reading client got ${lines} lines`);
   // Generous: the failure this guards against stalled every request for 6–12 s.
   assert.ok(slowest < 3000, `slowest plain request took ${slowest} ms`);

@@ -1,5 +1,5 @@
 /**
- * Request headers → environment in exec (issue 13, item 6): `Proxy` never becomes HTTP_PROXY
+ * Request headers → environment in exec: `Proxy` never becomes HTTP_PROXY
  * (httpoxy), the operator's environment wins over every request-made variable, and header
  * names that map to one variable are folded into one value instead of one replacing another.
  */

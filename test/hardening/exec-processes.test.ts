@@ -1,5 +1,5 @@
 /**
- * exec programs do not outlive their reason (issue 13, item 5): each runs in its own process
+ * exec programs do not outlive their reason: each runs in its own process
  * group and the whole group is ended; a cap on programs answered with 503; pings drop a
  * silent client and end its program.
  */

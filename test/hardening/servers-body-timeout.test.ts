@@ -1,5 +1,5 @@
 /**
- * Issue 13, item 4: a request body sent a byte at a time must time out (408) — without the
+ * A request body sent a byte at a time must time out (408) — without the
  * timeout reaching the long polls and event streams the servers hold open on purpose. The
  * body timeout is lowered to 300 ms here; each wait is bounded to a few seconds.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 13, item 9: the smaller limits. Long polling's `/publish` counts the polls it reaches,
+ * The smaller limits. Long polling's `/publish` counts the polls it reaches,
  * not its own listener; a chunked body past the limit gets 413 (not a dropped connection);
  * an oversized header block gets 431 where Node's default said 400; an HTTP/1.0 upgrade is
  * refused (RFC 6455 §4.1 needs 1.1) by both WebSocket rows.

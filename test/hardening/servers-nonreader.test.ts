@@ -1,5 +1,5 @@
 /**
- * Issue 13, item 2: a subscriber that stops reading is dropped once its unsent output passes
+ * A subscriber that stops reading is dropped once its unsent output passes
  * `maxBufferedBytes` (16 MiB by default), on every row that holds a subscription — the `ws`
  * row included, and a peer that keeps sending unsolicited pongs is no exception. A reader that
  * keeps up meanwhile loses nothing. Server and clients share this process; its RSS grows by

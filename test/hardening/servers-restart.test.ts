@@ -1,5 +1,5 @@
 /**
- * Issue 13, item 8: after a server restart the history starts again, and a client comes back
+ * After a server restart the history starts again, and a client comes back
  * with a Last-Event-ID or cursor ahead of the newest message. Refusing it (400) ends a browser
  * EventSource for good; the servers answer with the stream or poll and an explicit reset.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 13, item 3: a few large messages must not break resume. Poll replies are cut by bytes
+ * A few large messages must not break resume. Poll replies are cut by bytes
  * as well as by count, the history is bounded by bytes as well as by count (a cursor behind it
  * learns of the gap), and a long SSE resume goes out a batch at a time. Sizes are kept small
  * (tens of kilobytes) by lowering the limits; the rules are the same at 64 MiB.

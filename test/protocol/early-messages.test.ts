@@ -1,5 +1,5 @@
 /**
- * Regression tests for messages that arrive with the 101 (issue #16): frames in the same TCP
+ * Regression tests for messages that arrive with the 101: frames in the same TCP
  * write as the handshake answer reach the application even when it awaits something before it
  * listens, on the client side and on the server side.
  */

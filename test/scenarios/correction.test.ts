@@ -43,6 +43,10 @@ test('a fixed 40 ms delay is measured as 40 ms, corrected and uncorrected alike'
     ['uncorrected', row.latencyMsUncorrected!],
   ] as const) {
     assert.ok(l.p50 >= 40 && l.p50 <= 50, `${name} p50 ${l.p50} ms should be 40 ms plus a little transport time`);
-    assert.ok(l.p99 <= 60, `${name} p99 ${l.p99} ms`);
+    assert.ok(l.p99 >= 40, `${name} p99 ${l.p99} ms is below the injected delay`);
   }
+  // No stall, so nothing fell due unsent: the correction adds nothing of its own. (An absolute
+  // bound on p99 would measure the machine's load, not the correction.)
+  const added = row.latencyMs!.p99 - row.latencyMsUncorrected!.p99;
+  assert.ok(added >= 0 && added <= 5, `the correction moved p99 by ${added.toFixed(2)} ms`);
 });
