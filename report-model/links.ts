@@ -138,10 +138,10 @@ function secondsOf(r: TransportResult): number | undefined {
 /**
  * When a transport's requests saturate a link's uplink: each request's bytes (measured at the
  * server's socket) serialise at the uplink's rate, so one uplink's queue grows above
- * up ÷ (8 × bytes) requests/s. Beside it, what the relay measured: the requests' rate per
- * client and the queue a request met in front of its link. A connection of HTTP/1.1 carries one
- * request per round trip, so on a link of its own it never reaches that rate; the finding says
- * how many connections at the measured pace one shared uplink would take.
+ * up ÷ (8 × bytes) requests/s. Beside it, what the relay measured over the measured phase: the
+ * chunks sent up per client and second, and the queue they met in front of the link. A connection
+ * of HTTP/1.1 carries one request per round trip, so on a link of its own it never reaches that
+ * rate; the finding says how many clients at the measured pace one shared uplink would take.
  */
 function uplinkFindings(s: ScenarioResult, rows: readonly TransportResult[]): Finding[] {
   const out: Finding[] = [];
@@ -150,6 +150,7 @@ function uplinkFindings(s: ScenarioResult, rows: readonly TransportResult[]): Fi
     const link = transportByName(group[0]!.transport)?.link;
     if (!link || link.params.upBps <= 0) continue;
     const { upBps, rttMs } = link.params;
+    let grew = false;
     const parts = group.flatMap((r) => {
       const d = transportByName(r.transport);
       const q = linkCostOf(r)?.queueUp;
@@ -158,24 +159,25 @@ function uplinkFindings(s: ScenarioResult, rows: readonly TransportResult[]): Fi
       if (d.traits.delivery !== 'poll' && d.traits.delivery !== 'held-request') return [];
       const bytes = r.wire.bytesUp / r.wire.requests;
       const saturates = upBps / (8 * bytes);
-      const perClient = r.wire.requests / secs / (clients && clients > 0 ? clients : 1);
+      const perClient = q.chunks / secs / (clients && clients > 0 ? clients : 1);
       // Two whole requests waiting in front of the link: they came faster than it serialises them (bench:link's uplink sweep reads it so too).
       const grows = q.peakBytes >= 2 * bytes;
-      const shared = Math.ceil(saturates / Math.max(perClient, 1e-9));
+      grew ||= grows;
+      const shared = perClient > 0 ? `, ${fmtInt(Math.ceil(saturates / perClient))} clients at this pace on one uplink` : '';
       return [
-        `${r.transport} sends ${fmtInt(bytes)} B a request, so its queue grows above ${fmtSig(saturates)} requests/s on one uplink; it sent ${fmtSig(perClient)}/s per client, and a request met a queue of ${fmtInt(q.meanBytes)} B on average (at most ${fmtInt(q.peakBytes)} B): ${
-          grows ? 'the queue grew' : 'no growth'
-        }; ${fmtInt(shared)} clients at that pace on one shared uplink would fill it`,
+        `${r.transport} ${fmtInt(bytes)} B a request → ${fmtSig(saturates)}/s${shared}; measured ${fmtSig(perClient)}/s per client, queue met ${fmtInt(q.meanBytes)} B mean, ${fmtInt(q.peakBytes)} B peak${grows ? ' (grew)' : ''}`,
       ];
     });
     if (parts.length === 0) continue;
     out.push({
-      level: 'info',
+      level: grew ? 'warn' : 'info',
       scenario: s.name,
       topic: 'bytes',
-      text: `${s.name} over ${link.name} (up ${fmtSig(upBps / 1000)} kbit/s, RTT ${fmtDuration(rttMs)}): ${parts.join('; ')}. An HTTP/1.1 connection carries one request per round trip, at most ${fmtSig(
-        1000 / rttMs,
-      )}/s here, so on an uplink of its own (the model's: one per connection) request headers alone cannot fill it; behind one access link shared by a page's or a household's connections they do at the rate above.`,
+      text: `${s.name} over ${link.name}: requests fill its ${fmtSig(upBps / 1000)} kbit/s uplink at up ÷ (8 × request bytes): ${parts.join('; ')}. ${
+        grew ? 'The uplink queue grew: requests came faster than the link serialises them.' : 'No uplink queue grew.'
+      } An HTTP/1.1 connection carries one request per round trip (at most ${fmtSig(1000 / rttMs)}/s at ${fmtDuration(
+        rttMs,
+      )}), so on an uplink of its own, as the model gives each connection, request headers alone never fill it; on one access link shared by many clients' connections they do.`,
     });
   }
   return out;
