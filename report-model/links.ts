@@ -216,7 +216,11 @@ function lossFindings(s: ScenarioResult, rows: readonly TransportResult[]): Find
       level: 'info',
       scenario: s.name,
       topic: 'latency',
-      text: `${s.name}: ${fmtFixed(link.params.loss * 100, 2)} % loss moves ${d.linkOf}'s p50 ${moved(a.p50, b.p50)} and its p99 ${moved(a.p99, b.p99)} (${clean.transport} → ${lossy.transport}; RTT ${fmtDuration(rtt)}, RTO ${fmtDuration(rto)}): a lost segment arrives one RTO late and holds back every byte behind it on its connection, so the tail moves by about an RTO while the median barely does.`,
+      text: `${s.name}: ${fmtFixed(link.params.loss * 100, 2)} % loss moves ${d.linkOf}'s p50 ${moved(a.p50, b.p50)} and its p99 ${moved(a.p99, b.p99)} (${clean.transport} → ${lossy.transport}; RTT ${fmtDuration(rtt)}, RTO ${fmtDuration(rto)}): ${
+        b.p99 - a.p99 >= rto / 2
+          ? 'a lost segment arrives one RTO late and holds back every byte behind it on its connection, so the tail moves by about an RTO while the median barely does.'
+          : 'its tail moved by less than half an RTO: a lost segment delays only what waits behind it on its connection, and here the wait for the next request hides most of it.'
+      }`,
     });
   }
   return out;

@@ -75,6 +75,9 @@ test('loss against the same link without it: p50 barely moves, p99 by about an R
           row('websocket@rtt100', 50.4, 52.1),
           row('websocket@rtt100-loss1', 50.9, 351.3),
           row('sse@rtt100', 50.6, 53),
+          // Polling's tail is its interval: an RTO behind a lost segment hardly moves it.
+          row('polling@rtt100', 560, 1010),
+          row('polling@rtt100-loss1', 540, 1030),
           // No clean sse row on this lossy link's twin: no sentence for it.
           row('sse@rtt200-loss1', 101, 402),
         ],
@@ -88,6 +91,9 @@ test('loss against the same link without it: p50 barely moves, p99 by about an R
   assert.match(ws[0]!, /1\.00 % loss moves websocket's p50 50\.4 → 50\.9 ms \(\+0\.01 RTT, 0\.00 RTO\) and its p99 52\.1 → 351 ms \(\+2\.99 RTT, 1\.00 RTO\)/);
   assert.match(ws[0]!, /RTO 300 ms/);
   assert.ok(!texts.some((t) => t.includes('loss moves sse')), 'a lossy row without its clean twin gets no comparison');
+  assert.match(ws[0]!, /the tail moves by about an RTO/);
+  const polling = texts.find((t) => t.includes('% loss moves polling'));
+  assert.match(polling ?? '', /p99 1,010 → 1,030 ms \(\+0\.20 RTT, 0\.07 RTO\).*less than half an RTO/);
 });
 
 test('the uplink: requests of measured size saturate it at up ÷ (8 × bytes) per second; the relay’s measured queue says whether it grew', () => {
