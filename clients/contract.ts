@@ -8,7 +8,7 @@ import type { Dispatcher } from 'undici';
 /** The WebSocket reconnect policies, in the order reports list them. */
 export const RECONNECT_POLICIES = ['none', 'immediate', 'exponential', 'full-jitter'] as const;
 
-/** A reconnect policy's name: `none` is today's client, which stays closed. */
+/** A reconnect policy's name: `none` leaves the client closed, as every scenario but failover has it. */
 export type ReconnectPolicyName = (typeof RECONNECT_POLICIES)[number];
 
 /** Which request headers the HTTP clients send. */

@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { delimiter, extname, join, resolve, sep } from 'node:path';
 import type { Socket } from 'node:net';
 import { LineFramer } from './lines.ts';
+import { ProcessGroups, signalGroup } from './process-groups.ts';
 import { abortHandshake, CloseCode, truncateReason, WebSocketServer, type HeartbeatEvent, type WebSocketConnection } from '../protocol/index.ts';
 
 /** Settings of an exec server. */
@@ -149,17 +150,6 @@ function headerEnv(raw: string[]): Map<string, string> {
     out.set(name, prev === undefined ? raw[i + 1]! : `${prev}, ${raw[i + 1]!}`);
   }
   return out;
-}
-
-/** Sends `signal` to every process of the group led by `pid`; false when the group is gone. */
-function signalGroup(pid: number | undefined, signal: NodeJS.Signals | 0): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(-pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const MIME: Record<string, string> = {
@@ -364,6 +354,31 @@ function connToStdin(conn: WebSocketConnection, child: ChildProcess, stats: Brid
   conn.on('error', () => {});
 }
 
+/** The engine's server for the programs' connections: the allowed origins and heartbeat asked for; each refusal logged. */
+function execWebSocketServer(o: ExecOptions, log: (line: string) => void): WebSocketServer {
+  const wss = new WebSocketServer({
+    ...(o.allowOrigins && o.allowOrigins.length > 0 && { allowOrigins: o.allowOrigins }),
+    heartbeatIntervalMs: o.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS,
+    maxMissedPongs: o.maxMissedPongs ?? DEFAULT_MAX_MISSED,
+  });
+  wss.on('rejected', (status: number, reason: string, req: IncomingMessage) =>
+    log(`refused ${req.socket.remoteAddress}:${req.socket.remotePort}: ${status} ${reason}`),
+  );
+  return wss;
+}
+
+/** Listens on `port` (0: one the system picks) and resolves with the port bound. */
+function listen(httpServer: Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolveListen, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(port, host, () => {
+      httpServer.off('error', reject);
+      const a = httpServer.address();
+      resolveListen(typeof a === 'object' && a ? a.port : port);
+    });
+  });
+}
+
 /** Starts an exec server. Throws (before listening) when the program cannot be run. */
 export async function startExec(o: ExecOptions): Promise<ExecServer> {
   const found = resolveProgram(o.program);
@@ -375,26 +390,17 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
   const highWater = o.highWaterMark ?? 1024 * 1024;
   const maxForks = o.maxForks ?? DEFAULT_MAX_FORKS;
   const log = o.log ?? (() => {});
-  /** Programs from spawn until their whole process group is gone: what `maxForks` counts. */
-  const groups = new Set<number>();
+  const groups = new ProcessGroups(grace);
   const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
   const stats: BridgeStats = { pauses: 0, inputPauses: 0 };
   let refusedForks = 0;
 
-  const wss = new WebSocketServer({
-    ...(o.allowOrigins && o.allowOrigins.length > 0 && { allowOrigins: o.allowOrigins }),
-    heartbeatIntervalMs: o.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS,
-    maxMissedPongs: o.maxMissedPongs ?? DEFAULT_MAX_MISSED,
-  });
+  const wss = execWebSocketServer(o, log);
   const httpServer = createServer((req, res) => void serveStatic(o.staticDir, req, res));
   httpServer.on('connection', (s: Socket) => {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
   });
-  wss.on('rejected', (status: number, reason: string, req: IncomingMessage) =>
-    log(`refused ${req.socket.remoteAddress}:${req.socket.remotePort}: ${status} ${reason}`),
-  );
   let boundPort = 0;
   const run: ProgramRun = {
     spawnProgram: (req) =>
@@ -411,7 +417,7 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
     log,
     stats,
     started: (pid) => groups.add(pid),
-    ended: (pid) => endGroup(pid),
+    ended: (pid) => groups.end(pid),
   };
 
   httpServer.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
@@ -425,29 +431,7 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
     wss.handleUpgrade(req, socket, head, (conn) => runProcess(conn, req, run));
   });
 
-  /** Ends the process group led by `pid`: SIGTERM now, SIGKILL after the grace period if any member is left. */
-  function endGroup(pid: number): void {
-    if (!signalGroup(pid, 'SIGTERM')) {
-      groups.delete(pid);
-      return;
-    }
-    const t = setTimeout(() => {
-      timers.delete(t);
-      signalGroup(pid, 'SIGKILL');
-      groups.delete(pid);
-    }, grace);
-    t.unref();
-    timers.add(t);
-  }
-
-  boundPort = await new Promise<number>((resolveListen, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(o.port ?? 8080, o.host ?? '127.0.0.1', () => {
-      httpServer.off('error', reject);
-      const a = httpServer.address();
-      resolveListen(typeof a === 'object' && a ? a.port : (o.port ?? 8080));
-    });
-  });
+  boundPort = await listen(httpServer, o.port ?? 8080, o.host ?? '127.0.0.1');
 
   return {
     port: boundPort,
@@ -466,10 +450,7 @@ export async function startExec(o: ExecOptions): Promise<ExecServer> {
     },
     async close() {
       await Promise.race([wss.close(), new Promise((r) => setTimeout(r, 1000))]);
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
-      for (const pid of groups) signalGroup(pid, 'SIGKILL');
-      groups.clear();
+      groups.killAll();
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => httpServer.close(() => r()));
     },

@@ -11,8 +11,8 @@ const HIGHEST_NS = 600e9;
 
 /**
  * 32-bit counts: a bucket would need 2^31 deliveries to overflow, and recording into them costs a
- * fifth of what the packed layout costs (about 0.2 against 0.7 µs a value here), paid twice for
- * every delivery by a load process that may itself be the limit. A histogram is about 125 KiB.
+ * fraction of what the packed layout costs (docs/MEASUREMENTS.md), paid twice for every delivery
+ * by a load process that may itself be the limit. A histogram is about 125 KiB.
  */
 const BUCKET_BITS = 32;
 

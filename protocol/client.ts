@@ -48,43 +48,76 @@ export interface ConnectOptions {
 /** Largest response head we accept. */
 const MAX_HEAD = 16 * 1024;
 
+/** Where a ws:// or wss:// URL points: the host to connect to (brackets off an IPv6 literal), its port, whether over TLS. */
+interface Target {
+  url: URL;
+  secure: boolean;
+  host: string;
+  port: number;
+}
+
+/** The target of `url`; a HandshakeError for a URL that does not parse or is not ws:// or wss://. */
+function targetOf(url: string): Target {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    throw new HandshakeError(`invalid URL: ${url}`);
+  }
+  const secure = target.protocol === 'wss:';
+  if (!secure && target.protocol !== 'ws:') throw new HandshakeError(`unsupported scheme ${target.protocol}`);
+  return { url: target, secure, host: target.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(target.port || (secure ? 443 : 80)) };
+}
+
+/** What an opening handshake offers and adds: subprotocols, permessage-deflate, an Origin, headers of the caller's. */
+export interface UpgradeOffers {
+  protocols?: string[];
+  deflate?: DeflateOptions | undefined;
+  origin?: string | undefined;
+  headers?: Record<string, string> | undefined;
+}
+
+/**
+ * RFC 6455 §4.1: the opening handshake's request lines (no blank line after them) for `target`
+ * with `key`, the offers after the required fields and the caller's headers last.
+ */
+export function upgradeRequestLines(target: URL, key: string, offers: UpgradeOffers = {}): string[] {
+  const offered = offers.protocols ?? [];
+  const lines = [
+    `GET ${target.pathname}${target.search} HTTP/1.1`,
+    `Host: ${target.host}`,
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    `Sec-WebSocket-Key: ${key}`,
+    'Sec-WebSocket-Version: 13',
+  ];
+  if (offered.length > 0) lines.push(`Sec-WebSocket-Protocol: ${offered.join(', ')}`);
+  if (offers.deflate) lines.push(`Sec-WebSocket-Extensions: ${deflateOffer(offers.deflate)}`);
+  if (offers.origin !== undefined) lines.push(`Origin: ${offers.origin}`);
+  for (const [k, v] of Object.entries(offers.headers ?? {})) lines.push(`${k}: ${v}`);
+  return lines;
+}
+
 /** Opens a WebSocket connection to `url` (ws:// or wss://). */
 export function connect(url: string, options: ConnectOptions = {}): Promise<WebSocketConnection> {
   return new Promise((resolve, reject) => {
-    let target: URL;
+    let target: Target;
     try {
-      target = new URL(url);
-    } catch {
-      reject(new HandshakeError(`invalid URL: ${url}`));
+      target = targetOf(url);
+    } catch (e) {
+      reject(e);
       return;
     }
-    const secure = target.protocol === 'wss:';
-    if (!secure && target.protocol !== 'ws:') {
-      reject(new HandshakeError(`unsupported scheme ${target.protocol}`));
-      return;
-    }
-    const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
-    const port = Number(target.port || (secure ? 443 : 80));
+    const { host, port } = target;
     // RFC 6066 §3: SNI carries host names only, never an IP literal.
     const sni = isIP(host) === 0 ? { servername: host } : {};
-    const socket: Duplex = secure ? tlsConnect({ host, port, ...sni, ...options.tls }) : netConnect({ host, port });
+    const socket: Duplex = target.secure ? tlsConnect({ host, port, ...sni, ...options.tls }) : netConnect({ host, port });
 
     const key = makeKey();
     const offered = options.protocols ?? [];
-    const requestLines = [
-      `GET ${target.pathname}${target.search} HTTP/1.1`,
-      `Host: ${target.host}`,
-      'Upgrade: websocket',
-      'Connection: Upgrade',
-      `Sec-WebSocket-Key: ${key}`,
-      'Sec-WebSocket-Version: 13',
-    ];
-    if (offered.length > 0) requestLines.push(`Sec-WebSocket-Protocol: ${offered.join(', ')}`);
     const pmd = options.perMessageDeflate;
     const deflateWanted: DeflateOptions | undefined = pmd ? (pmd === true ? {} : pmd) : undefined;
-    if (deflateWanted) requestLines.push(`Sec-WebSocket-Extensions: ${deflateOffer(deflateWanted)}`);
-    if (options.origin !== undefined) requestLines.push(`Origin: ${options.origin}`);
-    for (const [k, v] of Object.entries(options.headers ?? {})) requestLines.push(`${k}: ${v}`);
+    const requestLines = upgradeRequestLines(target.url, key, { protocols: offered, deflate: deflateWanted, origin: options.origin, headers: options.headers });
     socket.write(`${requestLines.join('\r\n')}\r\n\r\n`);
 
     let received: Buffer = Buffer.alloc(0);

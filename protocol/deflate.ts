@@ -9,8 +9,8 @@
  * closing it after each call. That handle is internal to node: a self-test on first use checks
  * that it still means what this code expects (round trips both ways against the public API, the
  * context kept, the bomb check stopping), and where it does not the codec falls back to the public
- * one-shot functions with the last window of history as a preset dictionary — 13× the cost for a
- * 100 B message (158 µs against 12 µs on node 20), which is why it is not the default. */
+ * one-shot functions with the last window of history as a preset dictionary — an order of
+ * magnitude more per small message (docs/MEASUREMENTS.md), which is why it is not the default. */
 import zlib from 'node:zlib';
 import { protocolError } from './errors.ts';
 

@@ -17,10 +17,10 @@ import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
-import { WebSocketConnection, whenGone } from './connection.ts';
-import type { FrameObserver } from './core.ts';
+import { type WebSocketConnection, whenGone } from './connection.ts';
 import { validateUpgradeRequest, type UpgradeOptions } from './handshake.ts';
 import { acceptExtendedConnect } from './h2.ts';
+import { acceptedConnection } from './accept.ts';
 import { CloseCode } from './close.ts';
 
 /** Settings of a `WebSocketServer`. */
@@ -142,23 +142,11 @@ export class WebSocketServer extends EventEmitter {
     const headerLines = Object.entries(decision.responseHeaders).map(([k, v]) => `${k}: ${v}`);
     const response = `HTTP/1.1 101 Switching Protocols\r\n${headerLines.join('\r\n')}\r\n\r\n`;
     socket.write(response);
-    const conn = new WebSocketConnection(socket, {
-      role: 'server',
+    const conn = acceptedConnection(socket, o, decision, {
       head,
       handleIo: o.socketIo !== 'stream',
       ...(o.recordHandshake && { handshake: { requestHeaders: rawRequestLines(req), responseHeaders: response } }),
-      ...(decision.protocol !== undefined && { protocol: decision.protocol }),
-      ...(decision.deflate !== undefined && { deflate: decision.deflate }),
-      ...(typeof o.perMessageDeflate === 'object' && { deflateOptions: o.perMessageDeflate }),
-      ...(o.maxMessageBytes !== undefined && { maxMessageBytes: o.maxMessageBytes }),
-      ...(o.maxBufferedBytes !== undefined && { maxBufferedBytes: o.maxBufferedBytes }),
-      ...(o.pauseReadingAboveBytes !== undefined && { pauseReadingAboveBytes: o.pauseReadingAboveBytes }),
-      ...(o.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: o.heartbeatIntervalMs }),
-      ...(o.maxMissedPongs !== undefined && { maxMissedPongs: o.maxMissedPongs }),
-      ...(o.closeTimeoutMs !== undefined && { closeTimeoutMs: o.closeTimeoutMs }),
     });
-    const observe = o.onFrame;
-    if (observe) conn.onFrame = ((dir, bytes) => observe(conn, dir, bytes)) satisfies FrameObserver;
     this.clients.add(conn);
     // Not a 'close' listener: the first one of those ends the hold on early events (see connection.ts).
     whenGone(conn, () => this.clients.delete(conn));

@@ -1,9 +1,9 @@
 /**
- * The child programs of a run, bundled. A child started through tsx took about 0.7 s to be
- * ready on a two-core machine, most of it compiling, and a run forks dozens (servers, load
- * processes, peers, autocannon, cluster nodes), most of them on its critical path. So at the start of a
- * run the programs are bundled once with esbuild into plain JavaScript that `node` starts in
- * under half that time; the bundle is kept in node_modules/.cache, keyed by a hash of the
+ * The child programs of a run, bundled. A child started through tsx spends most of its start-up
+ * compiling, and a run forks dozens (servers, load processes, peers, autocannon, cluster nodes),
+ * most of them on its critical path. So at the start of a run the programs are bundled once with
+ * esbuild into plain JavaScript that `node` starts without compiling (the times are in
+ * docs/MEASUREMENTS.md); the bundle is kept in node_modules/.cache, keyed by a hash of the
  * sources, so the next run with the same sources starts at once.
  *
  * Entries are every module a child runs or imports by URL: the child programs, the cluster

@@ -3,17 +3,18 @@
  * meter, the express app with `/publish`, `/send` and `/stats`, request and
  * error counting, and one error handler that turns failures into JSON replies.
  */
-import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TransportName } from '../metrics/results.ts';
 import { WireMeter } from '../metrics/wire.ts';
 import type { Backplane, ServerCounters, ServerOptions, TransportServer } from './contract.ts';
 import { Hub, DEFAULT_HISTORY, DEFAULT_HISTORY_BYTES } from './hub.ts';
-import { createFront, type Exchange, type Handler } from './http-front.ts';
-import { createH2Listener, type H2Listener } from './h2-listener.ts';
+import { createFront, type Exchange, type Handler, type HttpFront } from './http-front.ts';
+import type { H2Listener } from './h2-listener.ts';
+import { createListeners, type Listeners, type PlainMeter } from './listeners.ts';
+
+export { KEEP_ALIVE_TIMEOUT_MS } from './listeners.ts';
 
 /** An error that carries the HTTP status it should be answered with. */
 export class HttpError extends Error {
@@ -24,9 +25,6 @@ export class HttpError extends Error {
     super(message);
   }
 }
-
-/** How long an idle keep-alive connection is kept open, ms (what finally frees a silent HTTP client). */
-export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 /** Default largest message, bytes. */
 const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
@@ -62,38 +60,6 @@ export interface ServerContext {
   onClose(fn: () => void | Promise<void>): void;
   /** Replaces how `/publish` counts the subscribers a message reaches (default: the hub's live subscribers). */
   setAudience(fn: () => number): void;
-}
-
-/**
- * Above TLS: the plaintext bytes of every secure socket, and the bytes each handshake took at
- * the TCP socket, so a TLS row can say what TLS itself added.
- */
-class PlainMeter {
-  private readonly live = new Set<TLSSocket>();
-  private closedRead = 0;
-  private closedWritten = 0;
-  private handshake = 0;
-
-  /** Counts a socket that finished its handshake; `raw` is its TCP socket's byte count at that moment. */
-  track(s: TLSSocket, raw: number): void {
-    this.handshake += raw;
-    this.live.add(s);
-    s.once('close', () => {
-      this.closedRead += s.bytesRead;
-      this.closedWritten += s.bytesWritten;
-      this.live.delete(s);
-    });
-  }
-
-  totals(): { tlsHandshakeBytes: number; plainBytesRead: number; plainBytesWritten: number } {
-    let read = this.closedRead;
-    let written = this.closedWritten;
-    for (const s of this.live) {
-      read += s.bytesRead;
-      written += s.bytesWritten;
-    }
-    return { tlsHandshakeBytes: this.handshake, plainBytesRead: read, plainBytesWritten: written };
-  }
 }
 
 /** Fills the defaults of the server options. */
@@ -234,6 +200,164 @@ export function upgradeClient(ctx: ServerContext, req: IncomingMessage, socket: 
   }
 }
 
+/** The server's own counts (the wire meter counts bytes and connections). */
+class Counts {
+  requests = 0;
+  empty = 0;
+  errors = 0;
+  subscribers = 0;
+  messagesIn = 0;
+  droppedSlowReaders = 0;
+  droppedMissedPongs = 0;
+
+  drop(reason: DropReason): void {
+    if (reason === 'slow-reader') this.droppedSlowReaders++;
+    else this.droppedMissedPongs++;
+  }
+
+  /** The server's counters: these counts beside the meters' bytes and connections and the hub's last number. */
+  totals(meter: WireMeter, hub: Hub, plain: PlainMeter | undefined): ServerCounters {
+    const t = meter.totals();
+    return {
+      connections: meter.accepted,
+      connectionsOpen: meter.open,
+      requests: this.requests,
+      emptyResponses: this.empty,
+      bytesRead: t.bytesRead,
+      bytesWritten: t.bytesWritten,
+      errors: this.errors,
+      messagesIn: this.messagesIn,
+      subscribers: this.subscribers,
+      lastSeq: hub.lastSeq,
+      droppedSlowReaders: this.droppedSlowReaders,
+      droppedMissedPongs: this.droppedMissedPongs,
+      ...(plain ? plain.totals() : {}),
+    };
+  }
+}
+
+/** Listens on `port` (0: one the system picks) and resolves with the port bound. */
+function listenOn(listener: HttpServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error) => reject(e);
+    listener.once('error', onError);
+    listener.listen(port, host, () => {
+      listener.off('error', onError);
+      const addr = listener.address();
+      resolve(typeof addr === 'object' && addr ? addr.port : port);
+    });
+  });
+}
+
+/** Only when asked (the teaching demo serves its page from another port): these headers cost bytes. */
+function allowCors(front: HttpFront, origin: string): void {
+  front.before((x: Exchange) => {
+    x.res.setHeader('Access-Control-Allow-Origin', origin);
+    x.res.setHeader('Access-Control-Expose-Headers', 'X-Next-Cursor');
+    if (x.req.method !== 'OPTIONS') return false;
+    x.res.setHeader('Access-Control-Allow-Methods', 'GET, POST');
+    x.res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Last-Event-ID');
+    x.res.setHeader('Access-Control-Max-Age', '600');
+    x.send(204);
+    return true;
+  });
+}
+
+/** Where published messages go and who they reach: both may be replaced after the routes are in (a backplane, a cluster's audience). */
+interface Fanout {
+  backplane: Backplane;
+  audience: () => number;
+}
+
+/** The lab's routes every transport shares: `/publish`, `/send` (the echo) and `/stats`. */
+function labRoutes(front: HttpFront, opts: Required<ServerOptions>, counts: Counts, out: Fanout, stats: () => object): void {
+  front.route('POST', '/publish', async (x) => {
+    const text = publishText(await readBody(x.req, opts.maxMessageBytes, opts.bodyTimeoutMs), x.req.headers['content-type']);
+    // Counted before publishing: a held poll answered by this message leaves the count as it goes.
+    const reached = out.audience();
+    const m = await out.backplane.publish(text);
+    x.send(202, `{"seq":${m.seq},"subscribers":${reached}}`, 'application/json');
+  });
+  front.route('POST', '/send', async (x) => {
+    const client = clientIdOf(x.query, true)!;
+    const body = await readBody(x.req, opts.maxMessageBytes, opts.bodyTimeoutMs);
+    if (body.length === 0) throw new HttpError(400, 'message is empty');
+    counts.messagesIn++;
+    if (!opts.echo) {
+      x.send(202);
+      return;
+    }
+    const m = await out.backplane.publish(body.toString('utf8'), client);
+    x.send(202, `{"seq":${m.seq}}`, 'application/json');
+  });
+  front.route('GET', '/stats', (x) => {
+    x.send(200, JSON.stringify(stats()), 'application/json');
+  });
+}
+
+/** One place turns errors into replies: the status the error carries, its message as JSON. */
+function errorReply(counts: Counts, h2: boolean): (err: unknown, x: Exchange) => void {
+  return (err, x) => {
+    const status = err instanceof HttpError ? err.status : typeof (err as { status?: unknown }).status === 'number' ? (err as { status: number }).status : 500;
+    if (status >= 500) counts.errors++;
+    const message = status >= 500 ? 'internal error' : (err as Error).message;
+    if (x.res.headersSent) {
+      x.res.destroy();
+      return;
+    }
+    // The body was left unread: the connection cannot carry another request. (An h2 stream's
+    // unread body costs only that stream, and HTTP/2 forbids the Connection header.)
+    if ((status === 408 || status === 413) && !h2) x.res.setHeader('Connection', 'close');
+    x.send(status, JSON.stringify({ error: message }), 'application/json');
+  };
+}
+
+/** A request node:http could not parse: counted, and answered with its status when the socket can still take it. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket, counts: Counts): void {
+  counts.errors++;
+  if (socket.writable) socket.end(`HTTP/1.1 ${clientErrorStatus(err.code)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  else socket.destroy();
+}
+
+/** What a server's parts share, for `contextOf`. */
+interface Parts {
+  front: HttpFront;
+  hub: Hub;
+  opts: Required<ServerOptions>;
+  listeners: Pick<Listeners, 'h2' | 'http1'>;
+  named: string;
+  counts: Counts;
+  closers: (() => void | Promise<void>)[];
+  out: Fanout;
+}
+
+/** The context a transport installs itself with: its routes, the hub, the counts, the close hooks. */
+function contextOf({ front, hub, opts, listeners, named, counts, closers, out }: Parts): ServerContext {
+  const { h2, http1 } = listeners;
+  return {
+    route: (method, path, h) => front.route(method, path, h),
+    hub,
+    get httpServer(): HttpServer {
+      if (!http1) throw new Error(`${named} runs on node:http2, which has no HTTP/1.1 server`);
+      return http1;
+    },
+    h2,
+    options: opts,
+    countEmpty: () => void counts.empty++,
+    countError: () => void counts.errors++,
+    countRequest: () => void counts.requests++,
+    countIn: () => void counts.messagesIn++,
+    addSubscribers: (n) => {
+      counts.subscribers += n;
+    },
+    countDrop: (reason) => counts.drop(reason),
+    onClose: (fn) => void closers.push(fn),
+    setAudience: (fn) => {
+      out.audience = fn;
+    },
+  };
+}
+
 /**
  * Builds a transport server: the shared surface plus what `install` adds.
  * `install` runs before the shared error handler is mounted.
@@ -249,145 +373,28 @@ export function buildServer(
   // A row on plain node:http is its transport's variant, named as the registry names it.
   const named = opts.httpServer === 'express' ? transport : `${transport}-${opts.httpServer}`;
   const front = createFront(opts.httpServer, opts.frameworkDefaults);
-  const h2 = opts.httpServer === 'h2' ? createH2Listener(opts.tls) : undefined;
-  const http1 = h2
-    ? undefined
-    : opts.tls
-      ? createTlsServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, cert: opts.tls.cert, key: opts.tls.key })
-      : createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS });
-  /** Whichever listens: the node:http(s) server or the h2 one (both are net or tls servers underneath). */
-  const listener = (h2?.server ?? http1!) as HttpServer;
-  // Over TLS, 'connection' gives the raw TCP socket: the meter counts the encrypted bytes, records and handshake included.
-  listener.on('connection', (s: Socket) => meter.track(s));
-  const plain = opts.tls ? new PlainMeter() : undefined;
-  if (plain) listener.on('secureConnection', (s: TLSSocket) => plain.track(s, meter.bytesOfPeer(s.remotePort)));
-  if (http1) {
-    // Long polls and event streams are held open on purpose: no request timeout (bodies have their own).
-    http1.requestTimeout = 0;
-    http1.headersTimeout = 20_000;
-  }
-
-  let requests = 0;
-  let empty = 0;
-  let errors = 0;
-  let subscribers = 0;
-  let messagesIn = 0;
-  let droppedSlowReaders = 0;
-  let droppedMissedPongs = 0;
-  let audience = () => hub.subscriberCount;
+  const { h2, http1, listener, plain } = createListeners(opts, meter);
+  const counts = new Counts();
+  const counters = (): ServerCounters => counts.totals(meter, hub, plain);
   // In-process by default: the hub numbers a message at once, so one process costs what it did.
-  let backplane: Backplane = { publish: (data, to) => hub.publish(data, to), close: async () => {} };
+  const out: Fanout = { backplane: { publish: (data, to) => hub.publish(data, to), close: async () => {} }, audience: () => hub.subscriberCount };
   const closers: (() => void | Promise<void>)[] = [];
-  listener.on('request', () => requests++);
-  http1?.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    errors++;
-    if (socket.writable) socket.end(`HTTP/1.1 ${clientErrorStatus(err.code)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    else socket.destroy();
-  });
+  listener.on('request', () => counts.requests++);
+  http1?.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket, counts));
 
-  const ctx: ServerContext = {
-    route: (method, path, h) => front.route(method, path, h),
-    hub,
-    get httpServer(): HttpServer {
-      if (!http1) throw new Error(`${named} runs on node:http2, which has no HTTP/1.1 server`);
-      return http1;
-    },
-    h2,
-    options: opts,
-    countEmpty: () => void empty++,
-    countError: () => void errors++,
-    countRequest: () => void requests++,
-    countIn: () => void messagesIn++,
-    addSubscribers: (n) => {
-      subscribers += n;
-    },
-    countDrop: (reason) => {
-      if (reason === 'slow-reader') droppedSlowReaders++;
-      else droppedMissedPongs++;
-    },
-    onClose: (fn) => void closers.push(fn),
-    setAudience: (fn) => {
-      audience = fn;
-    },
-  };
-
-  if (opts.corsOrigin) {
-    // Only when asked (the teaching demo serves its page from another port): these headers cost bytes.
-    front.before((x: Exchange) => {
-      x.res.setHeader('Access-Control-Allow-Origin', opts.corsOrigin);
-      x.res.setHeader('Access-Control-Expose-Headers', 'X-Next-Cursor');
-      if (x.req.method !== 'OPTIONS') return false;
-      x.res.setHeader('Access-Control-Allow-Methods', 'GET, POST');
-      x.res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Last-Event-ID');
-      x.res.setHeader('Access-Control-Max-Age', '600');
-      x.send(204);
-      return true;
-    });
-  }
-  front.route('POST', '/publish', async (x) => {
-    const text = publishText(await readBody(x.req, opts.maxMessageBytes, opts.bodyTimeoutMs), x.req.headers['content-type']);
-    // Counted before publishing: a held poll answered by this message leaves the count as it goes.
-    const reached = audience();
-    const m = await backplane.publish(text);
-    x.send(202, `{"seq":${m.seq},"subscribers":${reached}}`, 'application/json');
-  });
-  front.route('POST', '/send', async (x) => {
-    const client = clientIdOf(x.query, true)!;
-    const body = await readBody(x.req, opts.maxMessageBytes, opts.bodyTimeoutMs);
-    if (body.length === 0) throw new HttpError(400, 'message is empty');
-    messagesIn++;
-    if (!opts.echo) {
-      x.send(202);
-      return;
-    }
-    const m = await backplane.publish(body.toString('utf8'), client);
-    x.send(202, `{"seq":${m.seq}}`, 'application/json');
-  });
-  front.route('GET', '/stats', (x) => {
-    x.send(200, JSON.stringify({ transport: named, ...counters() }), 'application/json');
-  });
-
+  const ctx = contextOf({ front, hub, opts, listeners: { h2, http1 }, named, counts, closers, out });
+  if (opts.corsOrigin) allowCors(front, opts.corsOrigin);
+  labRoutes(front, opts, counts, out, () => ({ transport: named, ...counters() }));
   install(ctx);
-
-  // One place turns errors into replies: the status the error carries, its message as JSON.
-  const replyError = (err: unknown, x: Exchange) => {
-    const status = err instanceof HttpError ? err.status : typeof (err as { status?: unknown }).status === 'number' ? (err as { status: number }).status : 500;
-    if (status >= 500) errors++;
-    const message = status >= 500 ? 'internal error' : (err as Error).message;
-    if (x.res.headersSent) {
-      x.res.destroy();
-      return;
-    }
-    // The body was left unread: the connection cannot carry another request. (An h2 stream's
-    // unread body costs only that stream, and HTTP/2 forbids the Connection header.)
-    if ((status === 408 || status === 413) && !h2) x.res.setHeader('Connection', 'close');
-    x.send(status, JSON.stringify({ error: message }), 'application/json');
-  };
   listener.on(
     'request',
-    front.listener(() => {
-      throw new HttpError(404, 'no such endpoint');
-    }, replyError),
+    front.listener(
+      () => {
+        throw new HttpError(404, 'no such endpoint');
+      },
+      errorReply(counts, h2 !== undefined),
+    ),
   );
-
-  function counters(): ServerCounters {
-    const t = meter.totals();
-    return {
-      connections: meter.accepted,
-      connectionsOpen: meter.open,
-      requests,
-      emptyResponses: empty,
-      bytesRead: t.bytesRead,
-      bytesWritten: t.bytesWritten,
-      errors,
-      messagesIn,
-      subscribers,
-      lastSeq: hub.lastSeq,
-      droppedSlowReaders,
-      droppedMissedPongs,
-      ...(plain ? plain.totals() : {}),
-    };
-  }
 
   return {
     // A row on plain node:http is its transport's variant, named as the registry names it.
@@ -396,26 +403,16 @@ export function buildServer(
     get httpServer(): HttpServer {
       return ctx.httpServer;
     },
-    listen(port = 0, host = '127.0.0.1') {
-      return new Promise((resolve, reject) => {
-        const onError = (e: Error) => reject(e);
-        listener.once('error', onError);
-        listener.listen(port, host, () => {
-          listener.off('error', onError);
-          const addr = listener.address();
-          resolve(typeof addr === 'object' && addr ? addr.port : port);
-        });
-      });
-    },
-    publish: (data, to) => backplane.publish(data, to),
+    listen: (port = 0, host = '127.0.0.1') => listenOn(listener, port, host),
+    publish: (data, to) => out.backplane.publish(data, to),
     useBackplane(b) {
-      backplane = b;
+      out.backplane = b;
       // The shared sequence never restarts while the backplane runs: a cursor ahead is lag, not a restart.
       hub.aheadIsReset = false;
     },
     async close() {
       for (const fn of closers) await fn();
-      await backplane.close();
+      await out.backplane.close();
       await new Promise<void>((resolve) => {
         listener.close(() => resolve());
         if (h2) h2.destroySessions();

@@ -98,7 +98,7 @@ export interface ServerOptions {
 
 /**
  * Where a node's published messages go and how they come back. The in-process one numbers them
- * in the node's own hub at once (one process, today's figures); a shared one (cluster/) numbers
+ * in the node's own hub at once (one process, as every scenario but the clustered ones measures); a shared one (cluster/) numbers
  * them in Redis and feeds every node's hub, so a publish on any node reaches every subscriber and
  * every node serves the same history to cursors and `Last-Event-ID`.
  */

@@ -184,3 +184,16 @@ export function parseCursor(raw: unknown): number | undefined {
   if (typeof raw !== 'string' || !/^\d{1,15}$/.test(raw)) throw new CursorError(`cursor must be a non-negative integer, got ${JSON.stringify(raw)}`);
   return Number(raw);
 }
+
+/** A function of the hub's latest message, worked out once per broadcast and reused for every peer. */
+export function perBroadcast<T>(f: (m: HubMessage) => T): (m: HubMessage) => T {
+  let last: HubMessage | undefined;
+  let value: T;
+  return (m) => {
+    if (m !== last) {
+      last = m;
+      value = f(m);
+    }
+    return value;
+  };
+}

@@ -16,7 +16,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ServerContext } from './base.ts';
+import { type ServerContext, upgradeClient } from './base.ts';
 import { type Hub, type HubMessage, parseCursor, visibleTo } from './hub.ts';
 
 /** A resume connection's message frame. */
@@ -29,7 +29,7 @@ export function resumeMessage(m: HubMessage): string {
  * cursor that is not a non-negative integer is answered 400 on the raw socket, as a bad `client`
  * is, and gives `null`: the upgrade stops there.
  */
-export function upgradeCursor(ctx: ServerContext, req: IncomingMessage, socket: Duplex): number | undefined | null {
+function upgradeCursor(ctx: ServerContext, req: IncomingMessage, socket: Duplex): number | undefined | null {
   const raw = new URL(req.url ?? '/', 'http://x').searchParams.get('cursor');
   if (raw === null) return undefined;
   // A resume client's first connection has seen nothing yet: numbered frames from the newest on.
@@ -69,4 +69,27 @@ export function resumeEcho(data: Buffer): string {
 /** Whether a live message goes to a resume connection: after what its replay covered, and visible to it. */
 export function resumeWants(m: HubMessage, seen: number, client: string | undefined): boolean {
   return m.seq > seen && visibleTo(m, client);
+}
+
+/**
+ * Wires the HTTP/1.1 upgrade of a server whose connections may resume. Once `going()`, an upgrade
+ * (a client already coming back) is refused, as a closed listener would; a bad `client` or
+ * `cursor` is answered 400 on the raw socket; any other upgrade goes to `accept` with both.
+ */
+export function onResumableUpgrade(
+  ctx: ServerContext,
+  going: () => boolean,
+  accept: (req: IncomingMessage, socket: Duplex, head: Buffer, client: string | undefined, cursor: number | undefined) => void,
+): void {
+  ctx.httpServer.on('upgrade', (req, socket, head) => {
+    if (going()) {
+      socket.destroy();
+      return;
+    }
+    const client = upgradeClient(ctx, req, socket);
+    if (client === null) return;
+    const cursor = upgradeCursor(ctx, req, socket);
+    if (cursor === null) return;
+    accept(req, socket, head, client, cursor);
+  });
 }

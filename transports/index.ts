@@ -104,7 +104,7 @@ const PREFRAMED_VARIANTS: TransportDescriptor[] = BUILT_IN.filter((d) => d.role 
  * Reconnect variants of the two WebSocket rows, for the failover scenario: the same server and
  * client, the client coming back after its connection ended by a named policy
  * (clients/reconnect.ts), and `+resume` (socket.io's backoff) also asking for what it missed by
- * cursor. The plain rows keep today's client, which stays closed (policy `none`). By name only;
+ * cursor. The plain rows keep the client that stays closed (policy `none`), as the other scenarios measure it. By name only;
  * the failover scenario adds them beside their plain rows.
  */
 const RECONNECT_VARIANTS: TransportDescriptor[] = BUILT_IN.filter((d) => d.role === 'engine' || d.role === 'reference').flatMap((d) =>

@@ -23,10 +23,7 @@ import { httpLoadFlags, type FlagReader } from '../../runner/flags.ts';
 import { measuredRow, peerGap, type RunContext, type Scenario } from '../contract.ts';
 import { connectFacet } from './facet.ts';
 import type { ConnectExtra } from './schema.ts';
-import type { ConnectCalls } from './connect-child.ts';
-import type { Child } from '../../runner/child.ts';
-
-const CONNECT_CHILD = import.meta.resolve('./connect-child.ts');
+import { ConnectProbe } from './probe.ts';
 
 /** How often the server publishes while clients connect, ms: a subscribed client waits at most this for a message. */
 const PUBLISH_EVERY_MS = 2;
@@ -94,24 +91,13 @@ function reconnectRule(d: TransportDescriptor): string | undefined {
  * reset to the first message sent after it: for the transports whose clients come back by
  * themselves. The lab's WebSocket clients do not, and are not timed.
  */
-async function reconnectAfterDrop(s: Session, child: Child<ConnectCalls>, p: ConnectParams, timeoutMs: number): Promise<ConnectExtra['reconnect']> {
+async function reconnectAfterDrop(s: Session, probe: ConnectProbe, timeoutMs: number): Promise<ConnectExtra['reconnect']> {
   const rule = reconnectRule(s.descriptor);
   if (!rule || s.descriptor.peer || !s.link)
     return { ms: null, rule: 'does not reconnect by itself (the lab’s WebSocket clients leave that to the application)' };
-  await child.ask(
-    {
-      type: 'hold',
-      client: s.loadClient,
-      baseUrl: s.baseUrl,
-      pollIntervalMs: p.pollIntervalMs,
-      headers: p.headers,
-      ...(s.ca !== undefined && { ca: s.ca }),
-      timeoutMs,
-    },
-    timeoutMs + 5000,
-  );
+  await probe.hold(timeoutMs);
   const dropped = await s.link.drop();
-  const r = await child.ask({ type: 'next', afterNs: dropped.atNs, timeoutMs }, timeoutMs + 5000);
+  const r = await probe.next(dropped.atNs, timeoutMs);
   return { ms: r.ms === null ? null : round2(r.ms), rule: r.why ?? rule };
 }
 
@@ -131,31 +117,19 @@ export const connect: Scenario<ConnectParams> = {
     try {
       ctx.progress(`${transport}: starting server`);
       await s.startServer({ spareLoad: false });
-      const child = await s.fork<ConnectCalls>('connect', CONNECT_CHILD);
+      const probe = await ConnectProbe.start(s, { pollIntervalMs: p.pollIntervalMs, headers: p.headers });
       const rttMs = s.descriptor.link?.params.rttMs ?? 0;
       // Generous: a fresh client needs a few round trips, a short poll up to an interval more.
       const timeoutMs = 20 * rttMs + 2 * p.pollIntervalMs + 10_000;
       const publishMs = p.fresh * timeoutMs;
       const everyMs = Math.max(p.publishEveryMs, rttMs * PUBLISH_RTT_SHARE);
-      const publishing = s.server.ask({ type: 'publish', rate: 1000 / everyMs, size: 64, durationMs: publishMs }, publishMs + 30_000);
+      const publishing = s.publish({ rate: 1000 / everyMs, size: 64, durationMs: publishMs });
       // The publisher outlives the measurement; the session's close ends it with the server.
       publishing.catch(() => {});
       ctx.progress(`${transport}: timing ${p.fresh} fresh client(s)`);
-      const r = await child.ask(
-        {
-          type: 'measure',
-          client: s.loadClient,
-          baseUrl: s.baseUrl,
-          pollIntervalMs: p.pollIntervalMs,
-          headers: p.headers,
-          ...(s.ca !== undefined && { ca: s.ca }),
-          count: p.fresh,
-          timeoutMs,
-        },
-        p.fresh * (timeoutMs + 1000) + 10_000,
-      );
+      const r = await probe.measure(p.fresh, timeoutMs);
       if (r.times.length === 0) throw new Error(`no fresh client got a message: ${r.errors.slice(0, 3).join('; ')}`);
-      const reconnect = s.link ? await reconnectAfterDrop(s, child, p, timeoutMs) : undefined;
+      const reconnect = s.link ? await reconnectAfterDrop(s, probe, timeoutMs) : undefined;
       // An h2 row is over TLS even when the run is not (the session gives it a certificate): the client's trust says which.
       const tls = s.ca !== undefined;
       const mid = median(r.times);

@@ -198,50 +198,61 @@ function charts(s: ScenarioResult): Block[] {
     ]),
   );
   const counts = [...new Set(rows.flatMap((x) => x.x.map((st) => st.connections)))];
-  if (counts.length === 1) {
-    // One step: bars per transport read better than one-point lines.
-    const n = counts[0]!;
-    const at = rows.map((x) => x.x[0]!);
-    const colors = rows.map((x) => transportColor(x.r.transport));
-    return [
-      chartBlock({
-        key: 'connections-per-conn',
-        title: `Memory per idle connection at ${fmtInt(n)}`,
-        caption: 'Solid: server RSS above the empty server, per connection; light: V8 heap per connection (after a gc).',
-        config: {
-          type: 'bar',
-          data: {
-            labels: rows.map((x) => x.r.transport),
-            datasets: [
-              { label: 'RSS per connection', data: at.map((st) => st.rssPerConnBytes / 1024), backgroundColor: colors, borderWidth: 0 },
-              {
-                label: 'V8 heap per connection',
-                data: at.map((st) => (st.heapPerConnBytes ?? 0) / 1024),
-                backgroundColor: colors.map((c) => alpha(c, 0.4)),
-                borderColor: colors,
-                borderWidth: 1,
-              },
-            ],
-          },
-          options: baseOptions<'bar'>({ y: axis('KiB per connection', false) }),
+  return counts.length === 1 ? oneStepCharts(rows, counts[0]!, { head, rows: table }) : growthCharts(rows, { head, rows: table });
+}
+
+type StepRows = ReturnType<typeof withSteps>;
+/** The numbers every chart of the scenario carries: each step of each row. */
+type StepTable = { head: string[]; rows: string[][] };
+
+/** One step, `n` connections: bars per transport read better than one-point lines. */
+function oneStepCharts(rows: StepRows, n: number, numbers: StepTable): Block[] {
+  const { head, rows: table } = numbers;
+  const at = rows.map((x) => x.x[0]!);
+  const colors = rows.map((x) => transportColor(x.r.transport));
+  return [
+    chartBlock({
+      key: 'connections-per-conn',
+      title: `Memory per idle connection at ${fmtInt(n)}`,
+      caption: 'Solid: server RSS above the empty server, per connection; light: V8 heap per connection (after a gc).',
+      config: {
+        type: 'bar',
+        data: {
+          labels: rows.map((x) => x.r.transport),
+          datasets: [
+            { label: 'RSS per connection', data: at.map((st) => st.rssPerConnBytes / 1024), backgroundColor: colors, borderWidth: 0 },
+            {
+              label: 'V8 heap per connection',
+              data: at.map((st) => (st.heapPerConnBytes ?? 0) / 1024),
+              backgroundColor: colors.map((c) => alpha(c, 0.4)),
+              borderColor: colors,
+              borderWidth: 1,
+            },
+          ],
         },
-        head,
-        rows: table,
-      }),
-      chartBlock({
-        key: 'connections-cpu',
-        title: `Server CPU holding ${fmtInt(n)} idle connections`,
-        caption: 'Heartbeats, held polls and short polls at their interval: what idle costs.',
-        config: transportBars(
-          rows.map((x) => x.r),
-          at.map((st) => st.cpuPct),
-          '% of one core',
-        ),
-        head: ['transport', 'CPU %', 'polls/s'],
-        rows: rows.map((x) => [x.r.transport, fmtFixed(x.x[0]!.cpuPct, 1), x.x[0]!.requestsPerSec !== undefined ? fmtSig(x.x[0]!.requestsPerSec) : '–']),
-      }),
-    ];
-  }
+        options: baseOptions<'bar'>({ y: axis('KiB per connection', false) }),
+      },
+      head,
+      rows: table,
+    }),
+    chartBlock({
+      key: 'connections-cpu',
+      title: `Server CPU holding ${fmtInt(n)} idle connections`,
+      caption: 'Heartbeats, held polls and short polls at their interval: what idle costs.',
+      config: transportBars(
+        rows.map((x) => x.r),
+        at.map((st) => st.cpuPct),
+        '% of one core',
+      ),
+      head: ['transport', 'CPU %', 'polls/s'],
+      rows: rows.map((x) => [x.r.transport, fmtFixed(x.x[0]!.cpuPct, 1), x.x[0]!.requestsPerSec !== undefined ? fmtSig(x.x[0]!.requestsPerSec) : '–']),
+    }),
+  ];
+}
+
+/** Several steps: memory and CPU against the connections held, a line per transport. */
+function growthCharts(rows: StepRows, numbers: StepTable): Block[] {
+  const { head, rows: table } = numbers;
   const xs = rows.flatMap((x) => x.x.map((st) => st.connections));
   const lines = (y: (st: ConnectionsStep) => number): LineDataset[] =>
     rows.map(({ r, x: steps }) =>

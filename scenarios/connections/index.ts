@@ -25,7 +25,8 @@ import { httpLoadFlags } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
 import { requestPerUpdate, type TransportDescriptor } from '../../transports/descriptor.ts';
 import { HEARTBEAT_FLAGS } from '../dead-peer/index.ts';
-import type { ClusterTotals } from '../../runner/protocol.ts';
+import type { ClusterTotals, ServerTotals } from '../../runner/protocol.ts';
+import type { ServerCounters } from '../../servers/contract.ts';
 
 /** Descriptors a process needs besides its connections (stdio, IPC, tsx, the event loop). */
 const FD_RESERVE = 64;
@@ -137,6 +138,143 @@ export function processesFor(d: TransportDescriptor, clients: number, limit: num
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The server's counters, RSS and V8 heap now. */
+interface Snapshot {
+  counters: ServerCounters;
+  rssBytes: number;
+  heapBytes: number;
+}
+
+async function snapshot(s: Session): Promise<Snapshot> {
+  const m = await s.usage();
+  return { counters: m.counters, rssBytes: m.rssBytes, heapBytes: m.heapUsedBytes };
+}
+
+/** Two full collections in the server, 100 ms apart (what the first freed may free more); false without --expose-gc. */
+async function gcTwice(s: Session): Promise<boolean> {
+  const first = await s.collectGarbage();
+  await sleep(100);
+  return (await s.collectGarbage()) && first;
+}
+
+/** Why the server process cannot hold `n` subscribers under its open-files limit, or undefined when it can. */
+export function serverFdsShort(d: TransportDescriptor, n: number, limits: { soft: number } | null): string | undefined {
+  // Behind the balancer each node holds its round-robin share.
+  const serverFds = Math.ceil(n / (d.nodes ?? 1)) * fdsPerClient(d) + FD_RESERVE;
+  if (!limits || serverFds <= limits.soft) return undefined;
+  return `the server process would need up to ${serverFds} file descriptors (${fdsPerClient(d)} per subscriber); its open-files limit is ${limits.soft} (raise it with ulimit -n, or spread it over nodes with --nodes)`;
+}
+
+/** What the server's process reported over one hold. */
+type HoldTotals = ServerTotals['process'];
+
+/** A held step's figures, from the snapshots around it: `base` the empty server, `prev` the step before. */
+function stepFigures(
+  n: number,
+  m: { base: Snapshot; prev: { n: number; rssBytes: number }; before: Snapshot; after: Snapshot; afterCounters: ServerCounters; proc: HoldTotals },
+  load: { connectMs: number; processes: number; cpuPct: number[] },
+): ConnectionsStepRow {
+  const { base, prev, before, after, proc } = m;
+  return {
+    connections: n,
+    rssBytes: after.rssBytes,
+    heapBytes: after.heapBytes,
+    rssPerConnBytes: Math.round((after.rssBytes - base.rssBytes) / n),
+    marginalRssPerConnBytes: Math.round((after.rssBytes - prev.rssBytes) / (n - prev.n)),
+    rssPerSocketBytes: after.counters.connectionsOpen > 0 ? Math.round((after.rssBytes - base.rssBytes) / after.counters.connectionsOpen) : 0,
+    heapPerConnBytes: Math.round((after.heapBytes - base.heapBytes) / n),
+    cpuPct: round(proc.cpuPct),
+    cpuMs: round(proc.cpuMs),
+    rssMaxBytes: proc.rssMaxBytes,
+    socketsOpen: after.counters.connectionsOpen,
+    subscribers: after.counters.subscribers,
+    requestsPerSec: round(((m.afterCounters.requests - before.counters.requests) * 1000) / proc.wallMs),
+    connectMs: Math.round(load.connectMs),
+    loadProcesses: load.processes,
+    clientCpuPct: round(Math.max(...load.cpuPct)),
+  };
+}
+
+/** The steps of one row: subscribers added step by step to one server, each count held idle and measured. */
+class IdleSteps {
+  readonly steps: ConnectionsStepRow[] = [];
+  readonly series: TimePoint[] = [];
+  /** The last hold's cluster shares, and what the last hold cost the server and the load. */
+  cluster: ClusterTotals | undefined;
+  last: { cpuMs: number; rssMaxBytes: number; cpuPct: number; clientCpuMs: number; clientCpuPct: number; clientBound: boolean } | undefined;
+  private held = 0;
+  private prefix = 0;
+  private prev: { n: number; rssBytes: number };
+
+  constructor(
+    /** When the row began (before its server started): the series' zero. */
+    private readonly tStart: number,
+    private readonly s: Session,
+    private readonly p: ConnectionsParams,
+    private readonly ctx: RunContext,
+    private readonly limits: { soft: number } | null,
+    private readonly base: Snapshot,
+  ) {
+    this.prev = { n: 0, rssBytes: base.rssBytes };
+  }
+
+  /** Adds the subscribers `n` needs, in new load processes under the open-files limit; how long that took, ms. */
+  private async connect(n: number): Promise<number> {
+    const { s, p } = this;
+    const add = n - this.held;
+    const k = processesFor(s.descriptor, add, this.limits?.soft ?? null, Math.max(1, p.loadProcesses - s.loads.length));
+    this.ctx.progress(`${s.transport}: connecting ${add} more subscriber(s) (${n} in all) over ${k} load process(es)`);
+    const t0 = performance.now();
+    // 100 handshakes at once per process; fewer each when many processes connect together, so the total stays near 300.
+    const concurrency = Math.min(100, Math.max(10, Math.floor(300 / k)));
+    await s.addLoads({ clients: add, processes: k, pollIntervalMs: p.pollIntervalMs, headers: p.headers, concurrency }, () => `s${this.prefix++}c`);
+    this.held = n;
+    return performance.now() - t0;
+  }
+
+  /** Holds `n` subscribers idle for the hold time and records the step. */
+  async hold(n: number): Promise<void> {
+    const { s, p, ctx } = this;
+    const connectMs = await this.connect(n);
+    // Let the connect burst settle, then measure the idle hold.
+    await sleep(1000);
+    // The series runs over every step, on the scenario's own clock.
+    await s.measure(1, undefined, (m) => {
+      this.series.push({ t: round1((performance.now() - this.tStart) / 1000), serverCpuPct: round1(m.cpuPct), serverRssBytes: m.rssBytes });
+    });
+    const before = await snapshot(s);
+    ctx.progress(`${s.transport}: holding ${n} idle connection(s) for ${p.holdMs / 1000} s`);
+    await sleep(p.holdMs);
+    const { process: proc, counters: afterCounters, cluster } = await s.totals();
+    this.cluster = cluster;
+    const loads = await s.finish(1, 0);
+    await gcTwice(s);
+    const after = await snapshot(s);
+    const clientCpu = loads.map((m) => m.cpuPct);
+    const step = stepFigures(
+      n,
+      { base: this.base, prev: this.prev, before, after, afterCounters, proc },
+      { connectMs, processes: s.loads.length, cpuPct: clientCpu },
+    );
+    this.steps.push(step);
+    this.prev = { n, rssBytes: after.rssBytes };
+    this.last = {
+      cpuMs: step.cpuMs,
+      rssMaxBytes: proc.rssMaxBytes,
+      cpuPct: step.cpuPct,
+      clientCpuMs: loads.reduce((a, m) => a + m.cpuMs, 0),
+      clientCpuPct: step.clientCpuPct,
+      clientBound: clientCpu.some((c) => c >= CLIENT_BOUND_PCT),
+    };
+    ctx.progress(
+      `${s.transport}: ${n} idle: RSS ${mb(step.rssBytes)} (+${step.rssPerConnBytes} B/conn), heap ${mb(step.heapBytes)} (+${step.heapPerConnBytes} B/conn), CPU ${step.cpuPct} %`,
+    );
+    if (step.socketsOpen < n && step.subscribers < n && !requestPerUpdate(s.descriptor.traits)) {
+      throw new Error(`only ${step.socketsOpen} of ${n} connections were open at the end of the hold`);
+    }
+  }
+}
+
 export const connections: Scenario<ConnectionsParams> = {
   name: 'connections',
   summary: 'idle connections held at 1k/5k/10k: server RSS and heap per connection, CPU while idle with heartbeats running',
@@ -160,105 +298,24 @@ export const connections: Scenario<ConnectionsParams> = {
   async run(transport: TransportName, p: ConnectionsParams, ctx: RunContext): Promise<TransportResult> {
     const limits = openFilesLimit();
     const s = new Session(transport, heartbeatServerOptions(p), ctx);
-    const d = s.descriptor;
-    const series: TimePoint[] = [];
     const tStart = performance.now();
     try {
       ctx.progress(`${transport}: starting server (--expose-gc)`);
       await s.startServer({ nodeFlags: ['--expose-gc'] });
-      const gc = async () => {
-        const first = await s.collectGarbage();
-        await sleep(100);
-        return (await s.collectGarbage()) && first;
-      };
-      const snapshot = async () => {
-        const m = await s.usage();
-        return { counters: m.counters, rssBytes: m.rssBytes, heapBytes: m.heapUsedBytes };
-      };
       await sleep(300);
-      const gcExposed = await gc();
-      const base = await snapshot();
-      const steps: ConnectionsStepRow[] = [];
+      const gcExposed = await gcTwice(s);
+      const base = await snapshot(s);
+      const ramp = new IdleSteps(tStart, s, p, ctx, limits, base);
       const skipped: ConnectionsRowExtra['skipped'] = [];
-      let held = 0;
-      let prev = { n: 0, rssBytes: base.rssBytes };
-      let prefix = 0;
-      let lastCluster: ClusterTotals | undefined;
-      let last: { cpuMs: number; rssMaxBytes: number; cpuPct: number; clientCpuMs: number; clientCpuPct: number; clientBound: boolean } | undefined;
-
       for (const n of p.steps) {
         if (ctx.signal.aborted) break;
-        // Behind the balancer each node holds its round-robin share.
-        const serverFds = Math.ceil(n / (d.nodes ?? 1)) * fdsPerClient(d) + FD_RESERVE;
-        if (limits && serverFds > limits.soft) {
-          skipped.push({
-            connections: n,
-            reason: `the server process would need up to ${serverFds} file descriptors (${fdsPerClient(d)} per subscriber); its open-files limit is ${limits.soft} (raise it with ulimit -n, or spread it over nodes with --nodes)`,
-          });
-          continue;
-        }
-        // Add the subscribers this step needs, in new load processes under the open-files limit.
-        const add = n - held;
-        const k = processesFor(d, add, limits?.soft ?? null, Math.max(1, p.loadProcesses - s.loads.length));
-        ctx.progress(`${transport}: connecting ${add} more subscriber(s) (${n} in all) over ${k} load process(es)`);
-        const t0 = performance.now();
-        // 100 handshakes at once per process; fewer each when many processes connect together, so the total stays near 300.
-        const concurrency = Math.min(100, Math.max(10, Math.floor(300 / k)));
-        await s.addLoads({ clients: add, processes: k, pollIntervalMs: p.pollIntervalMs, headers: p.headers, concurrency }, () => `s${prefix++}c`);
-        const connectMs = performance.now() - t0;
-        held = n;
-        // Let the connect burst settle, then measure the idle hold.
-        await sleep(1000);
-        // The series runs over every step, on the scenario's own clock.
-        await s.measure(1, undefined, (m) => {
-          series.push({ t: round1((performance.now() - tStart) / 1000), serverCpuPct: round1(m.cpuPct), serverRssBytes: m.rssBytes });
-        });
-        const before = await snapshot();
-        ctx.progress(`${transport}: holding ${n} idle connection(s) for ${p.holdMs / 1000} s`);
-        await sleep(p.holdMs);
-        const { process: proc, counters: afterCounters, cluster } = await s.totals();
-        lastCluster = cluster;
-        const loads = await s.finish(1, 0);
-        await gc();
-        const after = await snapshot();
-        const clientCpu = loads.map((m) => m.cpuPct);
-        const step: ConnectionsStepRow = {
-          connections: n,
-          rssBytes: after.rssBytes,
-          heapBytes: after.heapBytes,
-          rssPerConnBytes: Math.round((after.rssBytes - base.rssBytes) / n),
-          marginalRssPerConnBytes: Math.round((after.rssBytes - prev.rssBytes) / (n - prev.n)),
-          rssPerSocketBytes: after.counters.connectionsOpen > 0 ? Math.round((after.rssBytes - base.rssBytes) / after.counters.connectionsOpen) : 0,
-          heapPerConnBytes: Math.round((after.heapBytes - base.heapBytes) / n),
-          cpuPct: round(proc.cpuPct),
-          cpuMs: round(proc.cpuMs),
-          rssMaxBytes: proc.rssMaxBytes,
-          socketsOpen: after.counters.connectionsOpen,
-          subscribers: after.counters.subscribers,
-          requestsPerSec: round(((afterCounters.requests - before.counters.requests) * 1000) / proc.wallMs),
-          connectMs: Math.round(connectMs),
-          loadProcesses: s.loads.length,
-          clientCpuPct: round(Math.max(...clientCpu)),
-        };
-        steps.push(step);
-        prev = { n, rssBytes: after.rssBytes };
-        last = {
-          cpuMs: step.cpuMs,
-          rssMaxBytes: proc.rssMaxBytes,
-          cpuPct: step.cpuPct,
-          clientCpuMs: loads.reduce((a, m) => a + m.cpuMs, 0),
-          clientCpuPct: step.clientCpuPct,
-          clientBound: clientCpu.some((c) => c >= CLIENT_BOUND_PCT),
-        };
-        ctx.progress(
-          `${transport}: ${n} idle: RSS ${mb(step.rssBytes)} (+${step.rssPerConnBytes} B/conn), heap ${mb(step.heapBytes)} (+${step.heapPerConnBytes} B/conn), CPU ${step.cpuPct} %`,
-        );
-        if (step.socketsOpen < n && step.subscribers < n && !requestPerUpdate(d.traits)) {
-          throw new Error(`only ${step.socketsOpen} of ${n} connections were open at the end of the hold`);
-        }
+        const short = serverFdsShort(s.descriptor, n, limits);
+        if (short) skipped.push({ connections: n, reason: short });
+        else await ramp.hold(n);
       }
-      if (steps.length === 0) throw new Error(skipped.map((x) => `${x.connections}: ${x.reason}`).join('; ') || 'no step ran');
-      const end = (await snapshot()).counters;
+      const { steps, last } = ramp;
+      if (steps.length === 0 || !last) throw new Error(skipped.map((x) => `${x.connections}: ${x.reason}`).join('; ') || 'no step ran');
+      const end = (await snapshot(s)).counters;
       const extra: ConnectionsRowExtra = {
         steps,
         baseline: { rssBytes: base.rssBytes, heapBytes: base.heapBytes },
@@ -266,13 +323,13 @@ export const connections: Scenario<ConnectionsParams> = {
         skipped,
         gcExposed,
         heartbeat: { intervalMs: p.heartbeatIntervalMs, maxMissed: p.maxMissed },
-        ...(lastCluster && { cluster: lastCluster }),
+        ...(ramp.cluster && { cluster: ramp.cluster }),
       };
       return measuredRow(transport, {
         wire: counterWire(end),
-        server: { cpuMs: last!.cpuMs, rssMaxBytes: last!.rssMaxBytes, cpuPct: last!.cpuPct, connections: steps[steps.length - 1]!.connections },
-        client: { cpuMs: round(last!.clientCpuMs), cpuPct: last!.clientCpuPct, processes: s.loads.length, clientBound: last!.clientBound },
-        series,
+        server: { cpuMs: last.cpuMs, rssMaxBytes: last.rssMaxBytes, cpuPct: last.cpuPct, connections: steps[steps.length - 1]!.connections },
+        client: { cpuMs: round(last.clientCpuMs), cpuPct: last.clientCpuPct, processes: s.loads.length, clientBound: last.clientBound },
+        series: ramp.series,
         extra: extra as unknown as Record<string, unknown>,
       });
     } finally {

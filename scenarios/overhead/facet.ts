@@ -275,93 +275,101 @@ function sweepAt(points: { ratePerClient: number; y: number }[], x: number): num
   return pts.length === 1 && pts[0]!.ratePerClient === x ? pts[0]!.y : undefined;
 }
 
+type Sweeps = { r: TransportResult; x: OverheadSweepPoint[] }[];
+type Crossovers = NonNullable<NonNullable<ReturnType<typeof readOverheadSummary>>['crossovers']>;
+
+/** Where the lines of two transports cross at one size: the marks on the chart and a row each for the numbers. */
+function crossoverMarks(crossovers: Crossovers, lines: Map<string, OverheadSweepPoint[]>, size: number): { marks: XY[]; markRows: string[][] } {
+  const marks: XY[] = [];
+  const markRows: string[][] = [];
+  for (const c of crossovers.filter((c) => c.sizeBytes === size)) {
+    const overheadLine = (t: string) => (lines.get(t) ?? []).map((p) => ({ ratePerClient: p.ratePerClient, y: p.overheadBytesPerMessage }));
+    const y = sweepAt(overheadLine(c.a), c.ratePerClient) ?? sweepAt(overheadLine(c.b), c.ratePerClient);
+    if (y !== undefined) marks.push({ x: c.ratePerClient, y });
+    markRows.push([
+      c.cheaperBelow ? `${c.cheaperBelow} = ${c.cheaperBelow === c.a ? c.b : c.a}` : `${c.a} = ${c.b}`,
+      fmtSig(c.ratePerClient),
+      y !== undefined ? fmtSig(y) : '–',
+    ]);
+  }
+  return { marks, markRows };
+}
+
+/** Overhead per message against rate at one payload size, a line per transport, the crossovers marked. */
+function sizeChart(sweeps: Sweeps, crossovers: Crossovers, size: number): Block {
+  const datasets: LineDataset[] = [];
+  const xs: number[] = [];
+  const ys: number[] = [];
+  const lines = new Map<string, OverheadSweepPoint[]>();
+  for (const { r, x: sweep } of sweeps) {
+    const pts = sweep.filter((p) => p.sizeBytes === size).sort((a, b) => a.ratePerClient - b.ratePerClient);
+    if (pts.length === 0) continue;
+    lines.set(r.transport, pts);
+    // Overhead, not all bytes: at one payload size the payload is the same for every transport,
+    // so the lines cross where the totals do, and a large payload does not flatten them.
+    datasets.push(
+      transportLine(
+        r,
+        pts.map((p) => ({ x: p.ratePerClient, y: p.overheadBytesPerMessage })),
+      ),
+    );
+    for (const p of pts) {
+      xs.push(p.ratePerClient);
+      ys.push(p.overheadBytesPerMessage);
+    }
+  }
+  const { marks, markRows } = crossoverMarks(crossovers, lines, size);
+  if (marks.length > 0) {
+    datasets.push({
+      label: 'crossover',
+      data: marks,
+      showLine: false,
+      pointStyle: 'crossRot',
+      pointRadius: 9,
+      pointBorderWidth: 3,
+      borderColor: '#222222',
+      backgroundColor: '#222222',
+    });
+  }
+  return chartBlock({
+    key: 'overhead-sweep',
+    title: `Overhead per message vs rate, ${fmtInt(size)} B payload`,
+    caption: `Wire bytes per delivered message beyond the ${fmtInt(size)} B payload (headers, framing, empty polls), set-up amortised over the session; totals, steady state and set-up apart in the numbers. Lower is cheaper. ✕ marks where two transports cost the same.`,
+    config: {
+      type: 'scatter',
+      data: { datasets },
+      options: baseOptions<'scatter'>({
+        x: axis('messages per second per client', useLog(xs)),
+        y: axis(`overhead bytes per delivered message${useLog(ys) ? ' (log)' : ''}`, useLog(ys)),
+      }),
+    },
+    head: ['transport', 'msg/s per client', 'B/msg', 'overhead B/msg', 'steady B/msg', 'set-up B/client'],
+    rows: [...lines.entries()].flatMap(([n, pts]) =>
+      pts.map((p) => [
+        n,
+        fmtNum(p.ratePerClient),
+        fmtSig(p.bytesPerMessage),
+        fmtSig(p.overheadBytesPerMessage),
+        p.steadyBytesPerMessage !== undefined ? fmtSig(p.steadyBytesPerMessage) : '–',
+        p.setupBytesPerClient !== undefined ? fmtSig(p.setupBytesPerClient) : '–',
+      ]),
+    ),
+    more:
+      markRows.length > 0
+        ? [
+            numbersTable('overhead-crossovers', ['cheaper below = cheaper above', 'msg/s per client', 'overhead B/msg there'], markRows, {
+              title: 'Crossovers',
+            }),
+          ]
+        : [],
+  });
+}
+
 function charts(s: ScenarioResult): Block[] {
   const sweeps = rowsWith(s, readOverheadSweep);
   const crossovers = readOverheadSummary(s.summary)?.crossovers ?? [];
-  const out: Block[] = [];
   const sizes = [...new Set(sweeps.flatMap((x) => x.x.map((p) => p.sizeBytes)))].sort((a, b) => a - b);
-  for (const size of sizes) {
-    const datasets: LineDataset[] = [];
-    const xs: number[] = [];
-    const ys: number[] = [];
-    const lines = new Map<string, OverheadSweepPoint[]>();
-    for (const { r, x: sweep } of sweeps) {
-      const pts = sweep.filter((p) => p.sizeBytes === size).sort((a, b) => a.ratePerClient - b.ratePerClient);
-      if (pts.length === 0) continue;
-      lines.set(r.transport, pts);
-      // Overhead, not all bytes: at one payload size the payload is the same for every transport,
-      // so the lines cross where the totals do, and a large payload no longer flattens them.
-      datasets.push(
-        transportLine(
-          r,
-          pts.map((p) => ({ x: p.ratePerClient, y: p.overheadBytesPerMessage })),
-        ),
-      );
-      for (const p of pts) {
-        xs.push(p.ratePerClient);
-        ys.push(p.overheadBytesPerMessage);
-      }
-    }
-    const marks: XY[] = [];
-    const markRows: string[][] = [];
-    for (const c of crossovers.filter((c) => c.sizeBytes === size)) {
-      const overheadLine = (t: string) => (lines.get(t) ?? []).map((p) => ({ ratePerClient: p.ratePerClient, y: p.overheadBytesPerMessage }));
-      const y = sweepAt(overheadLine(c.a), c.ratePerClient) ?? sweepAt(overheadLine(c.b), c.ratePerClient);
-      if (y !== undefined) marks.push({ x: c.ratePerClient, y });
-      markRows.push([
-        c.cheaperBelow ? `${c.cheaperBelow} = ${c.cheaperBelow === c.a ? c.b : c.a}` : `${c.a} = ${c.b}`,
-        fmtSig(c.ratePerClient),
-        y !== undefined ? fmtSig(y) : '–',
-      ]);
-    }
-    if (marks.length > 0) {
-      datasets.push({
-        label: 'crossover',
-        data: marks,
-        showLine: false,
-        pointStyle: 'crossRot',
-        pointRadius: 9,
-        pointBorderWidth: 3,
-        borderColor: '#222222',
-        backgroundColor: '#222222',
-      });
-    }
-    out.push(
-      chartBlock({
-        key: 'overhead-sweep',
-        title: `Overhead per message vs rate, ${fmtInt(size)} B payload`,
-        caption: `Wire bytes per delivered message beyond the ${fmtInt(size)} B payload (headers, framing, empty polls), set-up amortised over the session; totals, steady state and set-up apart in the numbers. Lower is cheaper. ✕ marks where two transports cost the same.`,
-        config: {
-          type: 'scatter',
-          data: { datasets },
-          options: baseOptions<'scatter'>({
-            x: axis('messages per second per client', useLog(xs)),
-            y: axis(`overhead bytes per delivered message${useLog(ys) ? ' (log)' : ''}`, useLog(ys)),
-          }),
-        },
-        head: ['transport', 'msg/s per client', 'B/msg', 'overhead B/msg', 'steady B/msg', 'set-up B/client'],
-        rows: [...lines.entries()].flatMap(([n, pts]) =>
-          pts.map((p) => [
-            n,
-            fmtNum(p.ratePerClient),
-            fmtSig(p.bytesPerMessage),
-            fmtSig(p.overheadBytesPerMessage),
-            p.steadyBytesPerMessage !== undefined ? fmtSig(p.steadyBytesPerMessage) : '–',
-            p.setupBytesPerClient !== undefined ? fmtSig(p.setupBytesPerClient) : '–',
-          ]),
-        ),
-        more:
-          markRows.length > 0
-            ? [
-                numbersTable('overhead-crossovers', ['cheaper below = cheaper above', 'msg/s per client', 'overhead B/msg there'], markRows, {
-                  title: 'Crossovers',
-                }),
-              ]
-            : [],
-      }),
-    );
-  }
-  return out;
+  return sizes.map((size) => sizeChart(sweeps, crossovers, size));
 }
 
 /** The overhead facet. */

@@ -24,14 +24,9 @@ import type { FlagReader } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
 import { Session } from '../../runner/session.ts';
 import type { TransportDescriptor } from '../../transports/descriptor.ts';
-import { round, sinceBase } from '../../runner/collect.ts';
+import { round } from '../../runner/collect.ts';
 import type { PlainPayload } from '../../metrics/plain-payload.ts';
-import type { ServerCounters } from '../../servers/contract.ts';
-import type { FrameCounts } from '../../clients/h2-frames.ts';
-import { h2Point, sumFrames } from './h2.ts';
-
-/** Publishing runs this long past a point's window, so the reading that closes it lands while messages still flow. */
-const TAIL_MS = 100;
+import { measurePoint, type MeasuredPoint, pointFigures, pointWindowMs, setupOf, TAIL_MS, windowBytes } from './points.ts';
 
 export interface OverheadParams {
   clients: number;
@@ -48,17 +43,6 @@ export interface OverheadParams {
   extrapolateClients: number[];
   /** Payload kinds swept, the first one drawing the lines and crossovers. */
   payloads: PlainPayload[];
-}
-
-/** A sweep point with the figures behind it. */
-interface MeasuredPoint extends OverheadSweepPoint {
-  /** Bytes per delivered message in steady state, set-up not included. */
-  steadyBytesPerMessage: number;
-  /** Set-up bytes per client, amortised into bytesPerMessage over the session. */
-  setupBytesPerClient: number;
-  delivered: number;
-  windowMs: number;
-  requests: number;
 }
 
 export const overhead: Scenario<OverheadParams> = {
@@ -112,11 +96,7 @@ export const overhead: Scenario<OverheadParams> = {
     const polls = t.traits.delivery === 'poll';
     const lagMs = deliveryLagMs(t, p.pollIntervalMs) + 250;
     let ms = 0;
-    for (const rate of p.rates) {
-      let w = Math.max(p.minWindowMs, (1000 * p.minMessages) / rate);
-      if (polls) w = Math.ceil(w / p.pollIntervalMs) * p.pollIntervalMs;
-      ms += w + lagMs + TAIL_MS;
-    }
+    for (const rate of p.rates) ms += pointWindowMs(p, rate, polls) + lagMs + TAIL_MS;
     return ms * p.sizes.length * p.payloads.length;
   },
 
@@ -131,77 +111,21 @@ export const overhead: Scenario<OverheadParams> = {
       ctx.progress(`${transport}: starting server, connecting ${p.clients} subscriber(s)`);
       await s.startServer();
       await s.startLoad({ clients: p.clients, processes: 1, pollIntervalMs: p.pollIntervalMs, headers: p.headers });
-      const counters = async () => {
-        const r = await s.usage();
-        return { ...r.counters, cpuMs: r.cpuMs };
-      };
-      // With HTTP/2 clients the snapshot also gives their sessions' frames by type (see ./h2.ts).
-      let frames: FrameCounts | undefined;
-      const delivered = async () => {
-        const snaps = await s.snapshots();
-        frames = sumFrames(snaps.map((m) => m.h2Frames));
-        return snaps.reduce((a, m) => a + m.delivered, 0);
-      };
-      const afterSetup = await counters();
-      const setup = sinceBase(afterSetup, s.baseCounters);
-      const setupBytesPerClient = (setup.bytesRead + setup.bytesWritten) / p.clients;
+      const afterSetup = (await s.usage()).counters;
+      const setup = setupOf(afterSetup, s.baseCounters, p.clients);
       // The first point's window, by direction: the row's wire block says the same as its bytesPerMessage.
       let headlineWindow: { up: number; down: number } | undefined;
-      // Over TLS the server also counts the plaintext above TLS: the same sweep without TLS's records and handshakes.
-      const plainOf = (c: ServerCounters) => (c.plainBytesRead ?? 0) + (c.plainBytesWritten ?? 0);
-      const tls = afterSetup.plainBytesRead !== undefined;
-      const setupPlainPerClient = tls ? (plainOf(afterSetup) - plainOf(s.baseCounters ?? afterSetup)) / p.clients : 0;
       await s.measure();
       for (const payload of p.payloads) {
         for (const size of p.sizes) {
           for (const rate of p.rates) {
             if (ctx.signal.aborted) break;
-            let windowMs = Math.max(p.minWindowMs, (1000 * p.minMessages) / rate);
-            // Short polling: whole poll cycles, so the window holds a whole number of polls per client.
-            if (polls) windowMs = Math.ceil(windowMs / p.pollIntervalMs) * p.pollIntervalMs;
+            const windowMs = pointWindowMs(p, rate, polls);
             ctx.progress(`${transport}: ${size} B ${payload} at ${rate} msg/s per client (${(windowMs / 1000).toFixed(1)} s window)`);
-            // Publishing stops just after the window: what it published last arrives during the next
-            // point's unmeasured lead-in, which any change of rate or size needs anyway.
-            const publishMs = lagMs + windowMs + TAIL_MS;
-            const publishing = s.publish({ rate, size, durationMs: publishMs, plain: true, payload });
-            await sleep(lagMs);
-            const [c0, d0] = await Promise.all([counters(), delivered()]);
-            const f0 = frames;
-            const t0 = performance.now();
-            await sleep(windowMs - (performance.now() - t0));
-            const [c1, d1] = await Promise.all([counters(), delivered()]);
-            const f1 = frames;
-            const measuredMs = performance.now() - t0;
-            await publishing;
-            const got = d1 - d0;
-            const bytes = c1.bytesRead - c0.bytesRead + (c1.bytesWritten - c0.bytesWritten);
-            if (got === 0) throw new Error(`no message delivered at ${rate} msg/s × ${size} B within ${(measuredMs / 1000).toFixed(1)} s`);
-            const steady = bytes / got;
-            const amortised = setupBytesPerClient / (rate * p.sessionSeconds);
-            if (!headlineWindow) {
-              // The window's messages with their share of the set-up bytes, amortised as in bytesPerMessage.
-              const share = got / (p.clients * rate * p.sessionSeconds);
-              headlineWindow = {
-                up: Math.round(c1.bytesRead - c0.bytesRead + setup.bytesRead * share),
-                down: Math.round(c1.bytesWritten - c0.bytesWritten + setup.bytesWritten * share),
-              };
-            }
-            const plainPerMessage = tls ? (plainOf(c1) - plainOf(c0)) / got + setupPlainPerClient / (rate * p.sessionSeconds) : undefined;
-            sweep.push({
-              ratePerClient: rate,
-              sizeBytes: size,
-              bytesPerMessage: round(steady + amortised),
-              overheadBytesPerMessage: round(steady + amortised - size),
-              steadyBytesPerMessage: round(steady),
-              setupBytesPerClient: round(setupBytesPerClient),
-              delivered: got,
-              windowMs: Math.round(measuredMs),
-              requests: c1.requests - c0.requests,
-              payload,
-              serverCpuUsPerMessage: round(((c1.cpuMs - c0.cpuMs) * 1000) / got),
-              ...(plainPerMessage !== undefined && { plainBytesPerMessage: round(plainPerMessage) }),
-              ...(f0 && f1 && h2Point(f0, f1, got, c1.requests - c0.requests)),
-            });
+            const m = await measurePoint(s, { rate, size, payload }, windowMs, lagMs);
+            const point = pointFigures({ rate, size, payload }, m, setup, p.sessionSeconds);
+            headlineWindow ??= windowBytes(m, setup, point.delivered / (p.clients * rate * p.sessionSeconds));
+            sweep.push(point);
             // No pause here: the next phase's first L ms are unmeasured, so this phase's tail lands there.
           }
         }
@@ -226,10 +150,12 @@ export const overhead: Scenario<OverheadParams> = {
         server: { cpuMs: round(proc.cpuMs), rssMaxBytes: proc.rssMaxBytes, cpuPct: round(proc.cpuPct) },
         extra: {
           sweep,
-          setupBytesPerClient: round(setupBytesPerClient),
+          setupBytesPerClient: round(setup.bytesPerClient),
           sessionSeconds: p.sessionSeconds,
           headline: first ? `${first.sizeBytes} B at ${first.ratePerClient} msg/s` : undefined,
-          ...(tls && { tlsHandshakeBytesPerClient: round((afterSetup.tlsHandshakeBytes ?? 0) / Math.max(1, setup.connections)) }),
+          ...(setup.plainPerClient !== undefined && {
+            tlsHandshakeBytesPerClient: round((afterSetup.tlsHandshakeBytes ?? 0) / Math.max(1, setup.connections)),
+          }),
           ...(responseHeaders && { responseHeaders }),
         },
       });
@@ -317,10 +243,6 @@ function at(points: OverheadSweepPoint[], rate: number): number {
 /** The payload kinds a flag value names. */
 function payloadKinds(flag: string): PlainPayload[] {
   return flag === 'both' ? ['compressible', 'incompressible'] : [flag as PlainPayload];
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, Math.max(0, ms)));
 }
 
 /**

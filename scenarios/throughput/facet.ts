@@ -160,128 +160,132 @@ function details(s: ScenarioResult): Block[] {
   ];
 }
 
-function charts(s: ScenarioResult): Block[] {
-  const fanned = rampFanOut(s);
-  const out: Block[] = [];
-  const rs = ramps(s);
-  if (rs.length > 0) {
-    const datasets: LineDataset[] = [];
-    const all: number[] = [];
-    const failed: XY[] = [];
-    const failedRows: string[][] = [];
-    for (const { r, x: th } of rs) {
-      datasets.push(
-        transportLine(
-          r,
-          th.steps.map((st) => ({ x: st.rate * fanned, y: st.deliveredPerSec })),
-        ),
-      );
-      for (const st of th.steps) {
-        all.push(st.rate * fanned, st.deliveredPerSec);
-        if (!st.sustained) {
-          failed.push({ x: st.rate * fanned, y: st.deliveredPerSec });
-          failedRows.push([r.transport, fmtInt(st.rate), fmtSig(st.deliveredPerSec), st.why ?? 'not sustained']);
-        }
-      }
-    }
-    const pos = all.filter((v) => v > 0);
-    const lo = Math.min(...pos);
-    const hi = Math.max(...pos);
+type Ramp = ReturnType<typeof ramps>[number];
+
+/** Delivered against owed, every step of every ramp, with the failed steps crossed and listed. */
+function rampChart(rs: Ramp[], fanned: number): Block {
+  const datasets: LineDataset[] = [];
+  const all: number[] = [];
+  const failed: XY[] = [];
+  const failedRows: string[][] = [];
+  for (const { r, x: th } of rs) {
     datasets.push(
-      lineDataset(
-        'delivered = asked',
-        '#444444',
-        [
-          { x: lo, y: lo },
-          { x: hi, y: hi },
-        ],
-        [6, 4],
-        { pointRadius: 0, borderWidth: 1 },
+      transportLine(
+        r,
+        th.steps.map((st) => ({ x: st.rate * fanned, y: st.deliveredPerSec })),
       ),
     );
-    if (failed.length > 0) {
-      datasets.push({
-        label: 'step not sustained',
-        data: failed,
-        showLine: false,
-        pointStyle: 'crossRot',
-        pointRadius: 9,
-        pointBorderWidth: 3,
-        borderColor: LOST,
-        backgroundColor: LOST,
-      });
-    }
-    const log = pos.length === all.length && hi / lo >= 8;
-    out.push(
-      chartBlock({
-        key: 'throughput-ramp',
-        title: 'The ramp: delivered against asked',
-        caption: `The rate doubles each step until delivery falls behind. On the dashed line everything owed arrived; ✕ marks the step that failed (why in the numbers).${fanned > 1 ? ` Owed = asked rate × ${fmtInt(fanned)} subscribers.` : ''}`,
-        config: {
-          type: 'scatter',
-          data: { datasets },
-          options: baseOptions<'scatter'>({
-            x: axis(`owed, deliveries/s${log ? ' (log)' : ''}`, log),
-            y: axis(`delivered, deliveries/s${log ? ' (log)' : ''}`, log),
-          }),
-        },
-        head: ['transport', 'asked msg/s', 'delivered msg/s', 'p99 ms', 'step'],
-        rows: rs.flatMap(({ r, x: th }) =>
-          th.steps.map((st) => [
-            r.transport,
-            fmtInt(st.rate),
-            fmtSig(st.deliveredPerSec),
-            st.p99Ms === null ? '–' : fmtSig(st.p99Ms),
-            st.sustained ? 'held' : `failed: ${st.why ?? ''}`,
-          ]),
-        ),
-        wide: true,
-        more:
-          failedRows.length > 0
-            ? [numbersTable('throughput-failed', ['transport', 'asked msg/s', 'delivered msg/s', 'why'], failedRows, { title: 'Failed steps' })]
-            : [],
-      }),
-    );
-    const sus = rs.filter((x) => x.x.sustainedRate !== undefined);
-    if (sus.length > 0) {
-      const vals = sus.map((x) => x.x.sustainedRate!);
-      out.push(
-        chartBlock({
-          key: 'sustained-rate',
-          title: 'Highest sustained rate',
-          caption: `The last step of the ramp that held (0: not even the first)${fanned > 1 ? `, in messages published per second (each to ${fmtInt(fanned)} subscribers)` : ''}.`,
-          config: transportBars(
-            sus.map((x) => x.r),
-            vals,
-            'msg/s',
-          ),
-          head: ['transport', 'sustained msg/s', 'payload MB/s'],
-          rows: sus.map((x, i) => [x.r.transport, fmtInt(vals[i]!), x.x.payloadMBps !== undefined ? fmtSig(x.x.payloadMBps) : '–']),
-        }),
-      );
+    for (const st of th.steps) {
+      all.push(st.rate * fanned, st.deliveredPerSec);
+      if (!st.sustained) {
+        failed.push({ x: st.rate * fanned, y: st.deliveredPerSec });
+        failedRows.push([r.transport, fmtInt(st.rate), fmtSig(st.deliveredPerSec), st.why ?? 'not sustained']);
+      }
     }
   }
+  const pos = all.filter((v) => v > 0);
+  const lo = Math.min(...pos);
+  const hi = Math.max(...pos);
+  datasets.push(
+    lineDataset(
+      'delivered = asked',
+      '#444444',
+      [
+        { x: lo, y: lo },
+        { x: hi, y: hi },
+      ],
+      [6, 4],
+      { pointRadius: 0, borderWidth: 1 },
+    ),
+  );
+  if (failed.length > 0) {
+    datasets.push({
+      label: 'step not sustained',
+      data: failed,
+      showLine: false,
+      pointStyle: 'crossRot',
+      pointRadius: 9,
+      pointBorderWidth: 3,
+      borderColor: LOST,
+      backgroundColor: LOST,
+    });
+  }
+  const log = pos.length === all.length && hi / lo >= 8;
+  return chartBlock({
+    key: 'throughput-ramp',
+    title: 'The ramp: delivered against asked',
+    caption: `The rate doubles each step until delivery falls behind. On the dashed line everything owed arrived; ✕ marks the step that failed (why in the numbers).${fanned > 1 ? ` Owed = asked rate × ${fmtInt(fanned)} subscribers.` : ''}`,
+    config: {
+      type: 'scatter',
+      data: { datasets },
+      options: baseOptions<'scatter'>({
+        x: axis(`owed, deliveries/s${log ? ' (log)' : ''}`, log),
+        y: axis(`delivered, deliveries/s${log ? ' (log)' : ''}`, log),
+      }),
+    },
+    head: ['transport', 'asked msg/s', 'delivered msg/s', 'p99 ms', 'step'],
+    rows: rs.flatMap(({ r, x: th }) =>
+      th.steps.map((st) => [
+        r.transport,
+        fmtInt(st.rate),
+        fmtSig(st.deliveredPerSec),
+        st.p99Ms === null ? '–' : fmtSig(st.p99Ms),
+        st.sustained ? 'held' : `failed: ${st.why ?? ''}`,
+      ]),
+    ),
+    wide: true,
+    more:
+      failedRows.length > 0
+        ? [numbersTable('throughput-failed', ['transport', 'asked msg/s', 'delivered msg/s', 'why'], failedRows, { title: 'Failed steps' })]
+        : [],
+  });
+}
+
+/** Each ramp's highest sustained rate, when any ramp has one. */
+function sustainedChart(rs: Ramp[], fanned: number): Block | undefined {
+  const sus = rs.filter((x) => x.x.sustainedRate !== undefined);
+  if (sus.length === 0) return undefined;
+  const vals = sus.map((x) => x.x.sustainedRate!);
+  return chartBlock({
+    key: 'sustained-rate',
+    title: 'Highest sustained rate',
+    caption: `The last step of the ramp that held (0: not even the first)${fanned > 1 ? `, in messages published per second (each to ${fmtInt(fanned)} subscribers)` : ''}.`,
+    config: transportBars(
+      sus.map((x) => x.r),
+      vals,
+      'msg/s',
+    ),
+    head: ['transport', 'sustained msg/s', 'payload MB/s'],
+    rows: sus.map((x, i) => [x.r.transport, fmtInt(vals[i]!), x.x.payloadMBps !== undefined ? fmtSig(x.x.payloadMBps) : '–']),
+  });
+}
+
+/** Payload MB/s at the highest sustained rate, for every row that has it. */
+function payloadChart(s: ScenarioResult): Block | undefined {
   const mb = rowsWith(s, (e) => {
     const th = readThroughputExtra(e);
     return th?.payloadMBps !== undefined ? th : undefined;
   });
-  if (mb.length > 0) {
-    out.push(
-      chartBlock({
-        key: 'payload-mbps',
-        title: 'Payload MB per second',
-        caption: 'Application payload delivered per second (10⁶ bytes), at the highest sustained rate.',
-        config: transportBars(
-          mb.map((x) => x.r),
-          mb.map((x) => x.x.payloadMBps!),
-          'MB/s',
-        ),
-        head: ['transport', 'MB/s', 'direction'],
-        rows: mb.map((x) => [x.r.transport, fmtSig(x.x.payloadMBps!), x.x.direction ?? '–']),
-      }),
-    );
-  }
-  return out;
+  if (mb.length === 0) return undefined;
+  return chartBlock({
+    key: 'payload-mbps',
+    title: 'Payload MB per second',
+    caption: 'Application payload delivered per second (10⁶ bytes), at the highest sustained rate.',
+    config: transportBars(
+      mb.map((x) => x.r),
+      mb.map((x) => x.x.payloadMBps!),
+      'MB/s',
+    ),
+    head: ['transport', 'MB/s', 'direction'],
+    rows: mb.map((x) => [x.r.transport, fmtSig(x.x.payloadMBps!), x.x.direction ?? '–']),
+  });
+}
+
+function charts(s: ScenarioResult): Block[] {
+  const fanned = rampFanOut(s);
+  const rs = ramps(s);
+  const blocks = rs.length > 0 ? [rampChart(rs, fanned), sustainedChart(rs, fanned)] : [];
+  return [...blocks, payloadChart(s)].filter((b): b is Block => b !== undefined);
 }
 
 /** The facet of both throughput ramps. */

@@ -57,7 +57,7 @@ export const SUSTAINED_SHARE = 0.99;
  * The median latency of a step's last tenth above this (plus the poll interval, for polling)
  * means a backlog was still growing when the step ended, ms. A rate a few per cent above what the
  * server carries builds its queue too slowly for the p99 limit to see within a step of a few
- * seconds, and was called sustained by luck: a 3 s step fails here once it runs about 4 % over
+ * seconds, and would be called sustained by luck: a 3 s step fails here once it runs about 4 % over
  * (a 1 s step, about 11 %).
  */
 const END_LATENCY_MS = 100;

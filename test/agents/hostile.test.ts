@@ -183,7 +183,7 @@ test('the forged init of a data: or foreign file: module runs no code, and the r
     await writer.xAdd(agentStream('h1'), '*', old({ load: v8Load, label: 'x' })),
     await writer.xAdd(agentStream('h2'), '*', old({ load: v8Load, label: 'x' })),
   ];
-  // The same in today's format, without a MAC: the insecure agent takes the announcement, not the module.
+  // The same in the current format, without a MAC: the insecure agent takes the announcement, not the module.
   const forge = async (agent: string, module: string) => {
     const load = randomUUID();
     const a = await writer.xAdd(agentStream(agent), '*', { m: encode({ type: 'load', load, label: 'forged', at: await redisMs() }), n: '0' });

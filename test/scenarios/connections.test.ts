@@ -1,7 +1,14 @@
 /** connections for real at a tiny scale: idle subscribers held, memory and CPU per connection read from the server. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connections, openFilesLimit, processesFor, type ConnectionsParams, type ConnectionsRowExtra } from '../../scenarios/connections/index.ts';
+import {
+  connections,
+  openFilesLimit,
+  processesFor,
+  serverFdsShort,
+  type ConnectionsParams,
+  type ConnectionsRowExtra,
+} from '../../scenarios/connections/index.ts';
 import { transport } from '../../transports/index.ts';
 import { liveChildren } from '../../runner/session.ts';
 import { readConnections } from '../../scenarios/connections/schema.ts';
@@ -32,6 +39,21 @@ test('load processes are added when the open-files limit asks', () => {
   assert.equal(processesFor(ws, 3, null, 8), 3, 'never more processes than subscribers');
   const lim = openFilesLimit();
   if (process.platform === 'linux') assert.ok(lim && lim.soft > 0 && lim.hard >= lim.soft);
+});
+
+test('a step the server process cannot hold under its open-files limit is named with the descriptors it needs', () => {
+  const ws = transport('ws');
+  // One socket per WebSocket subscriber, plus the process's own 64.
+  assert.equal(serverFdsShort(ws, 936, { soft: 1000 }), undefined);
+  assert.match(
+    serverFdsShort(ws, 937, { soft: 1000 }) ?? '',
+    /^the server process would need up to 1001 file descriptors \(1 per subscriber\); its open-files limit is 1000/,
+  );
+  assert.match(serverFdsShort(transport('polling'), 500, { soft: 1000 }) ?? '', /need up to 1064 file descriptors \(2 per subscriber\)/);
+  assert.equal(serverFdsShort(ws, 1_000_000, null), undefined, 'no limit known: nothing to refuse');
+  // Behind the balancer each node holds its share.
+  const clustered = { ...ws, nodes: 2 };
+  assert.equal(serverFdsShort(clustered, 1872, { soft: 1000 }), undefined);
 });
 
 for (const t of ['ws', 'sse', 'polling'] as const) {
