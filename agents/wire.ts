@@ -54,6 +54,7 @@ const initWire = z.strictObject({
     .max(64 * 1024)
     .optional(),
   keepSamples: z.boolean().optional(),
+  streamsPerSession: z.number().int().min(1).max(10_000).optional(),
   controllerOffsetNs: bigintText.optional(),
 });
 

@@ -50,6 +50,8 @@ export interface ClientOptions {
   dispatcher?: Dispatcher;
   /** https/wss: the certificate (PEM) to trust besides the system's, e.g. a run's throwaway one. */
   ca?: string;
+  /** HTTP/2 clients: this many simulated pages share one session, as a browser's tabs share its connection (default 1). */
+  streamsPerSession?: number;
 }
 
 /** The WebSocket URL of a base URL: http(s) → ws(s), its path kept (`/` when none), `?client=ID` added. */

@@ -8,6 +8,7 @@ import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, Outgoi
 import { openH2Session } from '../protocol/index.ts';
 import type { ClientOptions } from './contract.ts';
 import { tappedConnection, type FrameTap } from './h2-frames.ts';
+import { releaseSession, takeSession } from './h2-pool.ts';
 import { profileHeaders, type RequestKind } from './headers.ts';
 import { HttpSide } from './http-base.ts';
 
@@ -55,6 +56,12 @@ export class H2Side extends HttpSide {
   page(): ClientHttp2Session {
     const s = this.session;
     if (s && !s.closed && !s.destroyed) return s;
+    const per = this.o.streamsPerSession ?? 1;
+    if (per > 1) {
+      if (s) releaseSession(s);
+      this.session = takeSession(this.origin, this.o.ca, per);
+      return this.session;
+    }
     // Over a tap that counts the session's frames by type (h2-frames.ts).
     const next = openH2Session(this.origin, { createConnection: tappedConnection(this.o.ca, undefined, this.onTap) });
     // A session's failure reaches every stream on it; the session itself must not crash the process.
@@ -103,7 +110,8 @@ export class H2Side extends HttpSide {
   override async close(): Promise<void> {
     const s = this.session;
     this.session = undefined;
-    if (s && !s.destroyed) {
+    if (s && (this.o.streamsPerSession ?? 1) > 1) releaseSession(s);
+    else if (s && !s.destroyed) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {
           s.destroy();

@@ -156,6 +156,10 @@ export abstract class PollerBase extends HttpClientBase {
    * 204 that skipped other clients' echoes). Returns whether the server has more waiting.
    */
   protected async pollOnce(): Promise<boolean> {
+    // The last answer's connection is free again only after this tick: asked at once, the pool
+    // opened a second connection for the next poll, and every long-polling client held two
+    // server sockets (20,000 for 10,000 clients: a server process's whole open-files limit).
+    await new Promise((r) => setImmediate(r));
     const r = await this.http.get(`/poll?cursor=${this.cursor}&client=${encodeURIComponent(this.o.clientId)}`, undefined, this.stopper.signal);
     this.o.onConnected?.();
     if (r.status === 204) {

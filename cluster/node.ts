@@ -3,7 +3,7 @@
  * on the Redis backplane. It listens on the port the primary shares (the primary accepts and
  * hands connections over round-robin) and answers the primary's requests about itself.
  */
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { ProcessSampler } from '../metrics/process.ts';
 import type { TransportServer } from '../servers/contract.ts';
 import { serverFrom } from '../transports/load.ts';
@@ -11,12 +11,17 @@ import { RedisBackplane } from './redis-backplane.ts';
 import type { NodeReply, NodeRequest } from './wire.ts';
 
 const sampler = new ProcessSampler();
+/** The node's listeners on the further addresses (`listenAlso`), shut with the server on `close`. */
+const extras: Server[] = [];
+/** How long a node's `close` waits for its further listeners' connections to end, ms. */
+const EXTRA_CLOSE_MS = 5000;
 
 /** Accepts on `host:port` too and hands each connection to the server's HTTP server, as its own listener would. */
 function listenAlso(server: TransportServer, port: number, host: string): Promise<void> {
   const http = server.httpServer;
   if (!http) throw new Error(`${server.transport} has no HTTP server of the lab's to hand connections to: it cannot be clustered`);
   const extra = createServer((socket) => http.emit('connection', socket));
+  extras.push(extra);
   return new Promise((resolve, reject) => {
     extra.once('error', reject);
     extra.listen(port, host, () => resolve());
@@ -62,10 +67,16 @@ async function answer(m: NodeRequest): Promise<NodeReply> {
     case 'gc':
       (globalThis as { gc?: () => void }).gc?.();
       return { type: 'gc', id: m.id };
-    case 'close':
-      // A deploy's goodbye: WebSocket close 1001, event streams and held polls ended, the listener shut.
+    case 'close': {
+      // A deploy's goodbye: WebSocket close 1001, event streams and held polls ended, every listener
+      // shut. The further addresses' too: left open, the balancer went on handing this node their
+      // connections until it exited, and a connection handed to a node as it exits stays in the
+      // primary unserved (a poll hung, a WebSocket handshake waited for its client's timeout).
+      const shut = extras.splice(0).map((x) => new Promise<void>((r) => x.close(() => r())));
       await running().close();
+      await Promise.race([Promise.all(shut), new Promise((r) => setTimeout(r, EXTRA_CLOSE_MS).unref())]);
       return { type: 'close', id: m.id };
+    }
   }
 }
 

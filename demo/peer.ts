@@ -9,8 +9,10 @@
  * reports on stdout, one JSON object a line.
  *
  * Usage: node --import tsx demo/peer.ts ws://127.0.0.1:8090/peer [origin]
+ * (wss:// when the demo runs over HTTP/2: the certificate to trust comes in DEMO_PEER_CA).
  */
 import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { createInterface } from 'node:readline';
 import { checkUpgradeResponse, ConnectionProtocol, makeKey, parseResponseHead, type ProtocolOutput } from '../protocol/index.ts';
 
@@ -20,7 +22,11 @@ const target = new URL(process.argv[2] ?? 'ws://127.0.0.1:8090/peer');
 /** Optional Origin header (endpoints such as /secure only accept the page's origin). */
 const origin = process.argv[3];
 let answering = true;
-const socket = netConnect({ host: target.hostname, port: Number(target.port || 80) });
+// Over TLS the peer asks for HTTP/1.1 by ALPN: its opening handshake is an HTTP/1.1 upgrade.
+const socket =
+  target.protocol === 'wss:'
+    ? tlsConnect({ host: target.hostname, port: Number(target.port || 443), ca: process.env['DEMO_PEER_CA'], ALPNProtocols: ['http/1.1'] })
+    : netConnect({ host: target.hostname, port: Number(target.port || 80) });
 const key = makeKey();
 const requestLines = [
   `GET ${target.pathname}${target.search} HTTP/1.1`,

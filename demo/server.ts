@@ -7,11 +7,29 @@
  * On the page's own port it also hosts what the lower panels need: one-time tokens, an Origin
  * check done with the engine's client, a helper peer process for the heartbeat, and an
  * application-level heartbeat endpoint.
+ *
+ * With `h2`, the page's server speaks HTTP/2 over TLS (ALPN h2, HTTP/1.1 as fallback) and the
+ * page reaches every transport through it, so one connection carries the page, its polls, its
+ * event stream and its WebSockets (RFC 8441 extended CONNECT). The polls and the stream go on
+ * from there to the transport's own server over cleartext h2, where its meter counts them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { isIP, type Socket } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  connect as h2Connect,
+  constants as h2Constants,
+  createSecureServer,
+  type ClientHttp2Session,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type Http2Session,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import { isIP, type Server, type Socket } from 'node:net';
+import type { Duplex, Writable } from 'node:stream';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +39,9 @@ import {
   abortHandshake,
   CloseCode,
   connect,
+  connectH2,
   describeFrame,
+  H2_WEBSOCKET_SETTINGS,
   rawRequestLines,
   TokenStore,
   WebSocketServer,
@@ -34,6 +54,7 @@ import { createPollingServer } from '../servers/polling.ts';
 import { createSseServer } from '../servers/sse.ts';
 import { startRelay, type LinkRelay } from '../path/link-relay.ts';
 import { describeLink, linkNamed } from '../path/links.ts';
+import { labCertificate } from '../path/route.ts';
 
 /** The emulated links the page offers besides loopback; all four panes switch to the same one. */
 const DEMO_LINKS = ['4g', '3g', 'satellite'] as const;
@@ -66,6 +87,11 @@ export interface DemoOptions {
    * context takeover in either direction, so the inspector can inflate each frame on its own.
    */
   deflate?: boolean;
+  /**
+   * Serve the page over HTTP/2 (TLS with the lab's certificate, ALPN h2 with HTTP/1.1 as
+   * fallback), the transports through the page's origin, WebSockets by RFC 8441 (default false).
+   */
+  h2?: boolean;
 }
 
 /** A running demo. */
@@ -76,7 +102,42 @@ export interface DemoServer {
   readonly ports: { page: number; polling: number; 'long-polling': number; sse: number; websocket: number };
   /** One-time tokens issued and not yet spent or swept. */
   readonly unspentTokens: number;
+  /** With `h2`: the certificate the page is served with (PEM), for a client to trust. */
+  readonly certificate: string | undefined;
+  /** With `h2`: how every WebSocket of the pane and the lower panels arrived, by path. */
+  readonly socketsVia: ReadonlyMap<string, number>;
   close(): Promise<void>;
+}
+
+/** A request of the page's server: node:http's, or node:http2's (whose HTTP/1.1 fallback gives node:http's). */
+type PageRequest = IncomingMessage | Http2ServerRequest;
+/** A response of the page's server. */
+type PageResponse = ServerResponse | Http2ServerResponse;
+
+/** The transports the h2 page forwards under `/transport/<name>/…` to their own servers. */
+const FORWARDED = /^\/transport\/(polling|long-polling|sse)(\/[^?]*)$/;
+
+/** Response header fields not passed on from a transport's server to the page (RFC 9113 §8.2.2). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'http2-settings', 'te']);
+
+/** The Host of a request: `:authority` over HTTP/2 (RFC 9113 §8.3.1), else the Host header. */
+function hostOf(req: PageRequest): string | undefined {
+  return req.headers.host ?? (req.headers[':authority'] as string | undefined);
+}
+
+/** Bytes queued on a response for its reader: its h2 stream's over HTTP/2. */
+function bufferedOf(res: PageResponse): number {
+  return 'stream' in res ? res.stream.writableLength : res.writableLength;
+}
+
+/** Writes to a response of either kind (their overloads differ, both are Writable). */
+function writeTo(res: PageResponse, text: string): boolean {
+  return (res as Writable).write(text);
+}
+
+/** Header fields as display lines, as a refused request's head is shown. */
+function fieldLines(headers: IncomingHttpHeaders): string[] {
+  return Object.entries(headers).flatMap(([k, v]) => (v === undefined ? [] : [`${k}: ${Array.isArray(v) ? v.join(', ') : v}`]));
 }
 
 /** What `/publish` sends to every transport: the text with its sequence number and publish time. */
@@ -207,13 +268,16 @@ export function frameForPage(bytes: Buffer, dir: 'in' | 'out', inCompressedMessa
   };
 }
 
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
+function sendJson(res: PageResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.setHeader('Cache-Control', 'no-store');
   res.end(body);
 }
 
-function readText(req: IncomingMessage, limit = 64 * 1024): Promise<string> {
+function readText(req: PageRequest, limit = 64 * 1024): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -231,7 +295,7 @@ function readText(req: IncomingMessage, limit = 64 * 1024): Promise<string> {
   });
 }
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+async function readJson(req: PageRequest): Promise<Record<string, unknown>> {
   const text = await readText(req);
   let v: unknown;
   try {
@@ -279,7 +343,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
   const inspectMaxBuffered = o.inspectMaxBufferedBytes ?? 1024 * 1024;
 
   // --- the page's own server: bound first, because its origin goes into the CORS setting ---
-  const page = createServer((req, res) => {
+  const onRequest = (req: PageRequest, res: PageResponse) => {
     handle(req, res).catch((e: unknown) => {
       const status = e instanceof DemoError ? e.status : 500;
       if (res.headersSent) {
@@ -288,24 +352,37 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
       }
       sendJson(res, status, { error: status === 500 ? 'internal error' : (e as Error).message });
     });
-  });
+  };
+  // Over HTTP/2 the page is TLS, as browsers speak h2 to https origins only; SETTINGS_ENABLE_CONNECT_PROTOCOL
+  // (RFC 8441 §3) lets the browser open its WebSockets as streams of the same connection.
+  const tls = o.h2 ? await labCertificate() : undefined;
+  const page = tls
+    ? createSecureServer({ cert: tls.cert, key: tls.key, allowHTTP1: true, settings: H2_WEBSOCKET_SETTINGS }, onRequest)
+    : createServer(onRequest);
   const pageSockets = new Set<Socket>();
   page.on('connection', (s: Socket) => {
+    // As node:http does; node:http2 leaves Nagle's algorithm on (servers/h2-listener.ts).
+    s.setNoDelay(true);
     pageSockets.add(s);
     s.once('close', () => pageSockets.delete(s));
   });
+  // Each h2 connection numbered, so the page can tell which one a pane's requests arrived on.
+  const sessionIds = new WeakMap<Http2Session, number>();
+  let sessionsSeen = 0;
+  page.on('session', (session: Http2Session) => sessionIds.set(session, ++sessionsSeen));
   const pagePort = await listen(page, o.port ?? 8090, host);
   // Bound to every interface, the page is still opened (and its origin allowed) as 127.0.0.1.
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const urlHost = shown.includes(':') ? `[${shown}]` : shown;
-  const pageOrigin = `http://${urlHost}:${pagePort}`;
+  const pageOrigin = `${tls ? 'https' : 'http'}://${urlHost}:${pagePort}`;
   const hostNames = new Set(['localhost', host.toLowerCase()]);
 
-  // --- the three HTTP transports: the lab's real servers ---
+  // --- the three HTTP transports: the lab's real servers (cleartext h2 behind an h2 page) ---
+  const front = o.h2 ? ({ httpServer: 'h2' } as const) : {};
   const http: Record<'polling' | 'long-polling' | 'sse', TransportServer> = {
-    polling: createPollingServer({ corsOrigin: pageOrigin }),
-    'long-polling': createLongPollingServer({ corsOrigin: pageOrigin, longPollTimeoutMs }),
-    sse: createSseServer({ corsOrigin: pageOrigin }),
+    polling: createPollingServer({ corsOrigin: pageOrigin, ...front }),
+    'long-polling': createLongPollingServer({ corsOrigin: pageOrigin, longPollTimeoutMs, ...front }),
+    sse: createSseServer({ corsOrigin: pageOrigin, ...front }),
   };
   const httpPorts = {
     polling: await http.polling.listen(0, host),
@@ -314,15 +391,15 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
   };
 
   // --- inspector channel: an SSE stream per page, filtered by the page's client id ---
-  const inspectors = new Set<{ client: string; res: ServerResponse }>();
+  const inspectors = new Set<{ client: string; res: PageResponse }>();
   const inspect = (event: string, data: unknown, client?: string) => {
     const text = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
     for (const i of inspectors) {
       if (client !== undefined && i.client !== client) continue;
-      i.res.write(text);
+      writeTo(i.res, text);
       // A reader that does not keep up is cut off rather than buffered for without end; its
       // EventSource reconnects and carries on from the next event.
-      if (i.res.writableLength > inspectMaxBuffered) {
+      if (bufferedOf(i.res) > inspectMaxBuffered) {
         inspectors.delete(i);
         i.res.destroy();
         syncObserver(i.client);
@@ -346,6 +423,18 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
   });
   wsHttp.on('connection', (s: Socket) => wsMeter.track(s));
   const paneClient = new Map<WebSocketConnection, string>();
+  /** Over h2: the bytes of the pane's WebSocket streams, both ways (frames, without h2's framing and TLS). */
+  const paneStreamBytes = { read: 0, written: 0 };
+  const meterStream = (stream: Duplex) => {
+    stream.on('data', (c: Buffer) => {
+      paneStreamBytes.read += c.length;
+    });
+    const write = stream.write;
+    stream.write = function (this: Duplex, chunk: unknown, ...rest: unknown[]) {
+      paneStreamBytes.written += typeof chunk === 'string' ? Buffer.byteLength(chunk) : (chunk as Uint8Array).length;
+      return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+    } as typeof stream.write;
+  };
   const handshakes = new Map<string, { request: string[]; response: string }>();
   const paneWss = new WebSocketServer({
     allowOrigins: [pageOrigin],
@@ -387,35 +476,42 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
       // A description can only fail on a cut-short header, which the engine never hands out.
     }
   };
-  paneWss.on('rejected', (status: number, reason: string, req: IncomingMessage) => {
-    inspect('security', { endpoint: 'websocket pane', status, reason, request: redactHeaders(rawRequestLines(req)) });
+  /** A refused handshake's request as the security panel shows it: an HTTP/1.1 head, or an h2 stream's header fields. */
+  const refusedRequest = (req: IncomingMessage | IncomingHttpHeaders) =>
+    redactHeaders('rawHeaders' in req ? rawRequestLines(req as IncomingMessage) : fieldLines(req));
+  paneWss.on('rejected', (status: number, reason: string, req: IncomingMessage | IncomingHttpHeaders) => {
+    inspect('security', { endpoint: 'websocket pane', status, reason, request: refusedRequest(req) });
   });
+  const paneClientOf = (url: URL) => {
+    try {
+      return clientParam(url);
+    } catch {
+      return `anon-${wsRequests}`;
+    }
+  };
+  /** The pane's WebSocket, accepted: `via` says whether it came as an HTTP/1.1 upgrade or an h2 stream (RFC 8441). */
+  const servePane = (conn: WebSocketConnection, client: string, via: string, connection = 0) => {
+    paneClient.set(conn, client);
+    syncObserver(client);
+    const hs = { request: redactHeaders(conn.handshake?.requestHeaders ?? []), response: conn.handshake?.responseHeaders ?? '', via, connection };
+    handshakes.set(client, hs);
+    inspect('handshake', hs, client);
+    conn.on('heartbeat', (e: HeartbeatEvent) => inspect('heartbeat', { who: 'browser', ...e, at: Date.now() }, client));
+    conn.on('message', (data: Buffer, isBinary: boolean) => conn.send(data, { binary: isBinary }));
+    conn.on('error', () => {});
+    conn.once('close', (code: number, reason: string) => {
+      paneClient.delete(conn);
+      inspect('wsclose', { code, reason }, client);
+    });
+  };
   wsHttp.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
     wsRequests++;
     if (!paneHostAllowed(req.headers.host)) {
       abortHandshake(socket, 421, 'Host is not this server');
       return;
     }
-    let client: string;
-    try {
-      client = clientParam(new URL(req.url ?? '/', 'http://x'));
-    } catch {
-      client = `anon-${wsRequests}`;
-    }
-    paneWss.handleUpgrade(req, socket, head, (conn) => {
-      paneClient.set(conn, client);
-      syncObserver(client);
-      const hs = { request: redactHeaders(conn.handshake?.requestHeaders ?? []), response: conn.handshake?.responseHeaders ?? '' };
-      handshakes.set(client, hs);
-      inspect('handshake', hs, client);
-      conn.on('heartbeat', (e: HeartbeatEvent) => inspect('heartbeat', { who: 'browser', ...e, at: Date.now() }, client));
-      conn.on('message', (data: Buffer, isBinary: boolean) => conn.send(data, { binary: isBinary }));
-      conn.on('error', () => {});
-      conn.once('close', (code: number, reason: string) => {
-        paneClient.delete(conn);
-        inspect('wsclose', { code, reason }, client);
-      });
-    });
+    const client = paneClientOf(new URL(req.url ?? '/', 'http://x'));
+    paneWss.handleUpgrade(req, socket, head, (conn) => servePane(conn, client, 'HTTP/1.1 Upgrade'));
   });
   const wsPort = await listen(wsHttp, 0, host);
   paneWsPorts.push(wsPort);
@@ -427,7 +523,8 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
   const links: { name: string; model: string; rttMs: number; ports: typeof direct }[] = [
     { name: 'loopback', model: 'this machine, no emulation', rttMs: 0, ports: direct },
   ];
-  for (const name of DEMO_LINKS) {
+  // Over h2 every pane shares the page's connection, which no per-transport relay sits on: loopback only.
+  for (const name of o.h2 ? [] : DEMO_LINKS) {
     const l = linkNamed(name)!;
     const ports = { ...direct };
     for (const t of Object.keys(direct) as (keyof typeof direct)[]) {
@@ -445,27 +542,40 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
   const sweeper = setInterval(() => tokens.sweep(), Math.min(tokenTtlMs, 60_000));
   sweeper.unref();
   const secureWss = new WebSocketServer({ allowOrigins: [pageOrigin], tokens });
-  secureWss.on('rejected', (status: number, reason: string, req: IncomingMessage) => {
-    inspect('security', { endpoint: '/secure', status, reason, request: redactHeaders(rawRequestLines(req)).map((l) => l.replace(/(token=)[\w-]+/, '$1…')) });
+  secureWss.on('rejected', (status: number, reason: string, req: IncomingMessage | IncomingHttpHeaders) => {
+    inspect('security', { endpoint: '/secure', status, reason, request: refusedRequest(req).map((l) => l.replace(/(token=)[\w-]+/, '$1…')) });
   });
   const appWss = new WebSocketServer({ allowOrigins: [pageOrigin] });
   const silentClients = new Set<string>();
   const peerWss = new WebSocketServer({ heartbeatIntervalMs, maxMissedPongs });
 
-  page.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
-    if (!hostAllowed(req.headers.host, pagePort, hostNames)) {
-      abortHandshake(socket, 421, 'Host is not this server');
-      return;
-    }
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname === '/secure') {
-      secureWss.handleUpgrade(req, socket, head, (conn) => {
+  /** How each WebSocket on the page's port arrived (h2 mode), by path: what a test checks. */
+  const socketsVia = new Map<string, number>();
+  /**
+   * A WebSocket on the page's port, whichever way it came: `accept` runs the handshake with the
+   * endpoint's server (an HTTP/1.1 upgrade or an h2 extended CONNECT), `refuse` answers a status.
+   */
+  const openSocket = (
+    url: URL,
+    origin: string | undefined,
+    accept: (wss: WebSocketServer, cb: (conn: WebSocketConnection) => void) => void,
+    refuse: (status: number, reason: string) => void,
+    via: string,
+    connection = 0,
+  ) => {
+    socketsVia.set(`${via} ${url.pathname}`, (socketsVia.get(`${via} ${url.pathname}`) ?? 0) + 1);
+    if (url.pathname === '/ws' && tls) {
+      wsRequests++;
+      const client = paneClientOf(url);
+      accept(paneWss, (conn) => servePane(conn, client, via, connection));
+    } else if (url.pathname === '/secure') {
+      accept(secureWss, (conn) => {
         conn.on('error', () => {});
         conn.send('token accepted: this connection is open; the token is now spent');
       });
     } else if (url.pathname === '/app-heartbeat') {
       const client = url.searchParams.get('client') ?? '';
-      appWss.handleUpgrade(req, socket, head, (conn) => {
+      accept(appWss, (conn) => {
         conn.on('error', () => {});
         conn.on('message', (data: Buffer) => {
           if (data.toString() === 'heartbeat' && !silentClients.has(client)) conn.send('heartbeat-ack');
@@ -473,28 +583,71 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
       });
     } else if (url.pathname === '/peer') {
       // The helper peer sends no Origin; a page from elsewhere does.
-      const origin = req.headers.origin;
       if (origin !== undefined && origin !== pageOrigin) {
-        abortHandshake(socket, 403, 'cross-origin request refused');
+        refuse(403, 'cross-origin request refused');
         return;
       }
-      peerWss.handleUpgrade(req, socket, head, (conn) => {
+      accept(peerWss, (conn) => {
         conn.on('error', () => {});
         inspect('peer', { side: 'server', type: 'open', at: Date.now() });
         conn.on('heartbeat', (e: HeartbeatEvent) => inspect('peer', { side: 'server', ...e, at: Date.now() }));
         conn.once('close', (code: number, reason: string) => inspect('peer', { side: 'server', type: 'close', code, reason, at: Date.now() }));
       });
     } else {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      refuse(404, 'no WebSocket endpoint here');
     }
+  };
+  page.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!hostAllowed(req.headers.host, pagePort, hostNames)) {
+      abortHandshake(socket, 421, 'Host is not this server');
+      return;
+    }
+    openSocket(
+      new URL(req.url ?? '/', 'http://x'),
+      req.headers.origin,
+      (wss, cb) => wss.handleUpgrade(req, socket, head, cb),
+      (status, reason) => abortHandshake(socket, status, reason),
+      'HTTP/1.1 Upgrade',
+    );
+  });
+  // RFC 8441 §4: a WebSocket over h2 is a CONNECT stream with `:protocol websocket`. Node answers
+  // CONNECT 405 when a 'request' listener is set and no 'connect' one takes it (nodejs/node#36977).
+  page.on('connect', (req: Http2ServerRequest) => {
+    const stream: ServerHttp2Stream | undefined = req.stream;
+    if (stream === undefined) {
+      // An HTTP/1.1 CONNECT on the fallback: the demo is no proxy.
+      (req as unknown as { socket: Duplex }).socket.destroy();
+      return;
+    }
+    const refuse = (status: number, reason: string) => {
+      if (stream.destroyed || stream.headersSent) return;
+      stream.respond({ ':status': status, 'content-type': 'text/plain; charset=utf-8' });
+      stream.end(`${reason}\n`);
+    };
+    if (req.headers[':protocol'] !== 'websocket') return refuse(501, 'only extended CONNECT for websocket');
+    if (!hostAllowed(hostOf(req), pagePort, hostNames)) return refuse(421, 'Host is not this server');
+    const url = new URL(req.headers[':path'] ?? '/', 'http://x');
+    openSocket(
+      url,
+      req.headers.origin,
+      (wss, cb) => {
+        // Metered from before the engine reads it: both listen in the same tick, neither misses a chunk.
+        if (wss === paneWss) meterStream(stream);
+        wss.handleStream(stream, req.headers, cb);
+      },
+      refuse,
+      'h2 extended CONNECT',
+      stream.session ? (sessionIds.get(stream.session) ?? 0) : 0,
+    );
   });
 
   // --- the helper peer: a separate process that can stop answering pings ---
   let peer: ChildProcess | undefined;
   const startPeer = () => {
     if (peer && peer.exitCode === null) peer.kill('SIGKILL');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'peer.ts'), `ws://${urlHost}:${pagePort}/peer`], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'peer.ts'), `${tls ? 'wss' : 'ws'}://${urlHost}:${pagePort}/peer`], {
       cwd: REPO,
+      env: { ...process.env, ...(tls && { DEMO_PEER_CA: tls.cert }) },
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     peer = child;
@@ -528,7 +681,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
    * that made it in Origin (and Sec-Fetch-Site), and only this demo's own page may publish,
    * start the peer, and so on. A client that is not a browser sends neither and is let through.
    */
-  const crossOrigin = (req: IncomingMessage): string | undefined => {
+  const crossOrigin = (req: PageRequest): string | undefined => {
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== pageOrigin) return `cross-origin request refused: Origin ${origin} is not ${pageOrigin}`;
     const site = req.headers['sec-fetch-site'];
@@ -536,19 +689,77 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
     return undefined;
   };
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // --- h2: the polls and the event stream go on from the page's connection to their transport's server ---
+  const hops = new Map<string, ClientHttp2Session>();
+  /** A cleartext h2 session to a transport's server, opened on first use and again after it ends. */
+  const hopTo = (t: keyof typeof httpPorts): ClientHttp2Session => {
+    let s = hops.get(t);
+    if (s === undefined || s.closed || s.destroyed) {
+      s = h2Connect(`http://${upstreamHost.includes(':') ? `[${upstreamHost}]` : upstreamHost}:${httpPorts[t]}`);
+      s.on('error', () => {});
+      hops.set(t, s);
+    }
+    return s;
+  };
+  /** What the page was last told about a pane's requests, per page: a new report only when it changes. */
+  const reported = new Map<string, string>();
+  /** Tells a page which protocol (and which h2 connection of the page's port) a pane's request arrived on. */
+  const reportProtocol = (req: PageRequest, pane: string, client: string | null) => {
+    if (client === null) return;
+    const session = 'stream' in req ? req.stream.session : undefined;
+    const what = { pane, protocol: session ? 'h2' : `http/${req.httpVersion}`, connection: session ? (sessionIds.get(session) ?? 0) : 0 };
+    const key = `${client} ${pane}`;
+    if (reported.get(key) === JSON.stringify(what)) return;
+    if (reported.size >= 10_000) reported.clear();
+    reported.set(key, JSON.stringify(what));
+    inspect('protocol', what, client);
+  };
+  /**
+   * Forwards a pane's request to its transport's server over cleartext h2 and streams the answer
+   * back: a held poll and an event stream stay open as long as the page's stream does, and end with it.
+   */
+  const forward = (t: keyof typeof httpPorts, path: string, req: PageRequest, res: PageResponse) => {
+    const headers: OutgoingHttpHeaders = { ':method': req.method ?? 'GET', ':path': path, ':scheme': 'http', ':authority': `${urlHost}:${httpPorts[t]}` };
+    for (const [k, v] of Object.entries(req.headers)) if (!k.startsWith(':') && !HOP_BY_HOP.has(k) && v !== undefined) headers[k] = v;
+    const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+    const up = hopTo(t).request(headers, { endStream: !hasBody });
+    if (hasBody) req.pipe(up);
+    up.on('response', (h) => {
+      res.statusCode = Number(h[':status'] ?? 502);
+      for (const [k, v] of Object.entries(h)) if (!k.startsWith(':') && !HOP_BY_HOP.has(k) && v !== undefined) res.setHeader(k, v);
+      // Headers now, before any body: an event stream's first event may be a while away.
+      if ('stream' in res) res.writeHead(res.statusCode);
+      else res.flushHeaders();
+      up.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    res.on('close', () => {
+      if (!up.closed) up.close(h2Constants.NGHTTP2_CANCEL);
+    });
+  };
+
+  async function handle(req: PageRequest, res: PageResponse): Promise<void> {
     // DNS rebinding: a page whose host name now points here would be same-origin with us.
-    if (!hostAllowed(req.headers.host, pagePort, hostNames)) throw new DemoError(421, `Host ${req.headers.host ?? '(none)'} is not this server`);
+    if (!hostAllowed(hostOf(req), pagePort, hostNames)) throw new DemoError(421, `Host ${hostOf(req) ?? '(none)'} is not this server`);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       const refused = crossOrigin(req);
       if (refused) throw new DemoError(403, refused);
     }
     const url = new URL(req.url ?? '/', 'http://x');
     const route = `${req.method} ${url.pathname}`;
+    const hop = tls ? FORWARDED.exec(url.pathname) : null;
+    if (hop) {
+      const t = hop[1] as keyof typeof httpPorts;
+      reportProtocol(req, t, url.searchParams.get('client'));
+      return forward(t, `${hop[2]}${url.search}`, req, res);
+    }
     const file = STATIC[url.pathname];
     if (req.method === 'GET' && file) {
       const body = await readFile(join(PUBLIC, file[0]));
-      res.writeHead(200, { 'Content-Type': file[1], 'Content-Length': body.length, 'Cache-Control': 'no-store' });
+      res.statusCode = 200;
+      res.setHeader('Content-Type', file[1]);
+      res.setHeader('Content-Length', body.length);
+      res.setHeader('Cache-Control', 'no-store');
       res.end(body);
       return;
     }
@@ -556,6 +767,9 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
       case 'GET /config':
         return sendJson(res, 200, {
           pageOrigin,
+          // Over h2 the panes reach their servers through the page's origin, at these paths.
+          h2: tls !== undefined,
+          paths: tls && { polling: '/transport/polling', 'long-polling': '/transport/long-polling', sse: '/transport/sse', websocket: '/ws' },
           ports: { page: pagePort, ...httpPorts, websocket: wsPort },
           links,
           heartbeat: { intervalMs: heartbeatIntervalMs, maxMissedPongs },
@@ -577,19 +791,23 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
             requests: wsRequests,
             emptyResponses: 0,
             ...wsMeter.totals(),
+            // Over h2 the pane's WebSockets are streams of the page's connection: their own bytes.
+            ...(tls && { bytesRead: paneStreamBytes.read, bytesWritten: paneStreamBytes.written }),
             subscribers: paneClient.size,
           },
         });
       case 'GET /inspect': {
         const client = clientParam(url);
-        res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' });
-        res.write('retry: 1000\n\n');
+        res.statusCode = 200;
+        res.setHeader('Content-Type', 'text/event-stream');
+        res.setHeader('Cache-Control', 'no-store');
+        writeTo(res, 'retry: 1000\n\n');
         const me = { client, res };
         inspectors.add(me);
         syncObserver(client);
         const hs = handshakes.get(client);
         if (hs) inspect('handshake', hs, client);
-        const keepAlive = setInterval(() => res.write(':\n\n'), 15_000);
+        const keepAlive = setInterval(() => writeTo(res, ':\n\n'), 15_000);
         res.on('close', () => {
           clearInterval(keepAlive);
           inspectors.delete(me);
@@ -612,10 +830,12 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
         return sendJson(res, 200, { token: tokens.issue(), ttlMs: tokenTtlMs });
       case 'POST /origin-test': {
         // A browser cannot lie about Origin, so the server's own client tries it.
-        const target = `ws://${urlHost}:${wsPort}/?client=origin-test`;
         const evil = 'http://evil.example';
         try {
-          const conn = await connect(target, { origin: evil, handshakeTimeoutMs: 3000 });
+          // Over h2 the pane's WebSocket is an extended CONNECT on the page's port; tried the same way.
+          const conn = tls
+            ? await connectH2(`wss://${urlHost}:${pagePort}/ws?client=origin-test`, { origin: evil, handshakeTimeoutMs: 3000, ca: tls.cert })
+            : await connect(`ws://${urlHost}:${wsPort}/?client=origin-test`, { origin: evil, handshakeTimeoutMs: 3000 });
           conn.close(CloseCode.NORMAL);
           return sendJson(res, 200, { origin: evil, status: 101, refused: false });
         } catch (e) {
@@ -649,6 +869,8 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
   return {
     url: `${pageOrigin}/`,
     ports: { page: pagePort, ...httpPorts, websocket: wsPort },
+    certificate: tls?.cert,
+    socketsVia,
     get unspentTokens() {
       return tokens.size;
     },
@@ -664,6 +886,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<DemoServer> {
         wsHttp.close(() => r());
         wsHttp.closeAllConnections();
       });
+      for (const s of hops.values()) s.destroy();
       for (const s of pageSockets) s.destroy();
       await new Promise<void>((r) => page.close(() => r()));
     },

@@ -6,11 +6,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { delimiter, extname, join, resolve, sep } from 'node:path';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { delimiter, join, resolve } from 'node:path';
 import type { Socket } from 'node:net';
 import { LineFramer } from './lines.ts';
+import { cgiEnv } from './cgi-env.ts';
+import { serveStatic } from './static.ts';
 import { ProcessGroups, signalGroup } from './process-groups.ts';
 import { abortHandshake, CloseCode, truncateReason, WebSocketServer, type HeartbeatEvent, type WebSocketConnection } from '../protocol/index.ts';
 
@@ -107,92 +108,6 @@ function closeForExit(code: number | null, signal: NodeJS.Signals | null): { cod
   if (code === 0) return { code: CloseCode.NORMAL, reason: '' };
   if (code !== null) return { code: CloseCode.INTERNAL_ERROR, reason: `exit code ${code}` };
   return { code: CloseCode.INTERNAL_ERROR, reason: `killed by ${signal ?? 'a signal'}` };
-}
-
-/** The CGI-style variables websocketd gives its programs. */
-function cgiEnv(req: IncomingMessage, serverPort: number, programName: string): Record<string, string> {
-  const url = req.url ?? '/';
-  const q = url.indexOf('?');
-  const path = q < 0 ? url : url.slice(0, q);
-  const socket = req.socket;
-  const env: Record<string, string> = {
-    SERVER_SOFTWARE: 'transport-lab-exec',
-    GATEWAY_INTERFACE: 'websocketd-CGI/0.1',
-    SERVER_PROTOCOL: `HTTP/${req.httpVersion}`,
-    SERVER_NAME: (req.headers.host ?? '').replace(/:\d+$/, ''),
-    SERVER_PORT: String(serverPort),
-    REQUEST_METHOD: req.method ?? 'GET',
-    REQUEST_URI: url,
-    SCRIPT_NAME: '/',
-    PATH_INFO: path,
-    QUERY_STRING: q < 0 ? '' : url.slice(q + 1),
-    REMOTE_ADDR: socket.remoteAddress ?? '',
-    REMOTE_HOST: socket.remoteAddress ?? '',
-    REMOTE_PORT: String(socket.remotePort ?? ''),
-    PROGRAM: programName,
-  };
-  for (const [name, value] of headerEnv(req.rawHeaders)) env[name] = value;
-  return env;
-}
-
-/**
- * The `HTTP_*` variables of a request's headers. Names that map to the same variable
- * (`X-Id`, `x_id`, a header sent twice) are folded into one comma-joined value, so none of them
- * silently replaces another; `Proxy` is dropped, since `HTTP_PROXY` names a proxy to many
- * programs (httpoxy, CVE-2016-5385).
- */
-function headerEnv(raw: string[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = `HTTP_${raw[i]!.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
-    if (name === 'HTTP_PROXY') continue;
-    const prev = out.get(name);
-    out.set(name, prev === undefined ? raw[i + 1]! : `${prev}, ${raw[i + 1]!}`);
-  }
-  return out;
-}
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.txt': 'text/plain; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-};
-
-async function serveStatic(dir: string | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  if (!dir) {
-    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('This is a WebSocket endpoint (no --static folder to serve pages from).\n');
-    return;
-  }
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    res.writeHead(405, { Allow: 'GET, HEAD' }).end();
-    return;
-  }
-  let path: string;
-  try {
-    path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-  } catch {
-    res.writeHead(400).end();
-    return;
-  }
-  const root = resolve(dir);
-  let file = resolve(root, `.${path}`);
-  // Never outside the folder.
-  if (file !== root && !file.startsWith(root + sep)) {
-    res.writeHead(403).end();
-    return;
-  }
-  try {
-    if (statSync(file).isDirectory()) file = join(file, 'index.html');
-    const body = await readFile(file);
-    res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Content-Length': body.length });
-    res.end(req.method === 'HEAD' ? undefined : body);
-  } catch {
-    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n');
-  }
 }
 
 /** Counters a server reports: how often a program's stdout and a connection's input were paused. */

@@ -264,7 +264,7 @@ class TrialRunner {
       c.befores.push(before);
       c.afters.push(after);
       const noisy = row.state === 'completed' && noisyTrial(c.befores, c.afters, before, after);
-      if (noisy && reruns < MAX_NOISY_RERUNS && !this.signal.aborted) {
+      if (noisy && reruns < (planned.scenario.noisyReruns ?? MAX_NOISY_RERUNS) && !this.signal.aborted) {
         c.noisyReruns++;
         this.log(`${trialTag} ${t}: the machine ran slower during this trial (calibration ${before.toFixed(1)}/${after.toFixed(1)} ms); running it again`);
         continue;

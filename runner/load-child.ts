@@ -153,6 +153,7 @@ async function startAll(m: Req<'init'>): Promise<void> {
         pollIntervalMs: m.pollIntervalMs,
         headers: m.headers,
         ...(m.ca !== undefined && { ca: m.ca }),
+        ...(m.streamsPerSession !== undefined && { streamsPerSession: m.streamsPerSession }),
         onMessage: (data, recvAt) => accept(decodePayload(data, st), s, recvAt),
         onMessageBytes: (data, recvAt) => accept(decodePayloadBytes(data, st), s, recvAt),
         onError: (e) => {

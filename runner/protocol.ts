@@ -149,6 +149,8 @@ export type LoadCalls = {
       concurrency?: number;
       /** https/wss: the certificate to trust. */
       ca?: string;
+      /** HTTP/2 rows: simulated pages per session (default 1). */
+      streamsPerSession?: number;
       /**
        * Added to every receive time before latency is taken: an agent on another host puts its
        * receive times on the publisher's clock with it (agents/clock.ts). 0 on the run's own host.

@@ -60,6 +60,11 @@ export interface Scenario<P extends object = Record<string, unknown>> {
    * moment of a shared machine, and a range shows it.
    */
   quickTrials?: number;
+  /**
+   * Reruns of a trial during which the machine ran slower, at most (default MAX_NOISY_RERUNS); a
+   * trial still noisy is kept and marked `noisy`. A scenario whose trial lasts minutes may take fewer.
+   */
+  noisyReruns?: number;
   /** After every transport ran: figures across transports (crossovers, capacity), written as the scenario's `summary`. */
   summarize?(result: ScenarioResult): Record<string, unknown>;
   /** Measures one transport; throws on failure (the runner records it as errored). */

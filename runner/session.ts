@@ -55,6 +55,8 @@ interface LoadSpec {
   mode?: LoadMode;
   /** Clients connecting at once per process (default 50). */
   concurrency?: number;
+  /** HTTP/2 rows: simulated pages per session (default 1, a session each). */
+  streamsPerSession?: number;
 }
 
 /** The parameters of a run that every session honours, whatever its scenario. */
@@ -393,6 +395,7 @@ export class Session {
         headers: spec.headers,
         mode: spec.mode ?? 'subscribe',
         ...(this.ca !== undefined && { ca: this.ca }),
+        ...(spec.streamsPerSession !== undefined && spec.streamsPerSession > 1 && { streamsPerSession: spec.streamsPerSession }),
         // Many processes connecting at once share about 200 handshakes in flight between them.
         ...(spec.concurrency !== undefined ? { concurrency: spec.concurrency } : processes > 8 && { concurrency: Math.max(5, Math.floor(200 / processes)) }),
       },

@@ -44,6 +44,10 @@ export function createH2Listener(tls: { cert: string; key: string } | false): H2
   // be gone while its socket stays open, and the listener's close would wait for it for ever.
   const sockets = new Set<Socket>();
   server.on('connection', (c: Socket) => {
+    // node:http turns Nagle's algorithm off on its sockets, node:http2 does not: a small frame (a
+    // WebSocket ping, an event) then waited for the ACK of the bytes before it, and with 1,000
+    // idle WebSockets pinged every 250 ms half of them were dropped for pongs that came too late.
+    c.setNoDelay(true);
     sockets.add(c);
     c.once('close', () => sockets.delete(c));
   });

@@ -1,16 +1,60 @@
-// transport-lab teaching demo — plain browser JavaScript, no libraries.
+// @ts-check
+// transport-lab teaching demo — plain browser JavaScript, no libraries, served as it is written
+// (an ES module). Type-checked by `tsc` from its JSDoc: the shapes the server sends are named
+// below, and a frame's is the server's own `frameForPage` return type.
+
+/**
+ * @typedef {'polling' | 'long-polling' | 'sse' | 'websocket'} PaneName
+ * @typedef {{ start: number, end: number | null, empty: boolean }} Request one request on a pane's timeline (a held one has no end yet)
+ * @typedef {Record<string, number>} Counters a transport server's counters, as `/stats` gives them
+ * @typedef {{
+ *   name: PaneName, el: HTMLElement, received: number, latencies: number[], requests: number, empty: number,
+ *   reqs: Request[], msgs: number[], pings: number[], base: Counters | null, server: Counters | null, protocol: string
+ * }} Pane
+ * @typedef {{ name: string, model: string, rttMs: number, ports: Record<PaneName, number> }} Link
+ * @typedef {{
+ *   pageOrigin: string, h2: boolean, paths: Record<PaneName, string> | false, links: Link[],
+ *   heartbeat: { intervalMs: number, maxMissedPongs: number }, appHeartbeat: { intervalMs: number, maxLoss: number },
+ *   longPollTimeoutMs: number
+ * }} Config what `GET /config` answers
+ * @typedef {ReturnType<typeof import('../server.ts').frameForPage>} Frame one frame as the inspector channel sends it
+ * @typedef {{ request: string[], response: string, via?: string, connection?: number }} Handshake
+ * @typedef {{ endpoint: string, status: number, reason: string, request: string[] }} SecurityEvent
+ * @typedef {{ seq: number, sentAt: number, text: string }} Stamped a published message
+ */
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const WINDOW_MS = 30000;
-const $ = (sel, root) => (root || document).querySelector(sel);
+
+/**
+ * The element `sel` selects (of the class `kind`, HTMLElement by default). The page is static:
+ * a missing element is a bug, which throws here rather than as a null later.
+ * @template {HTMLElement} [T=HTMLElement]
+ * @param {string} sel
+ * @param {ParentNode} [root]
+ * @param {{ new (): T }} [kind]
+ * @returns {T}
+ */
+function $(sel, root, kind) {
+  const e = (root || document).querySelector(sel);
+  if (!(e instanceof (kind || HTMLElement))) throw new Error('no element ' + sel);
+  return /** @type {T} */ (e);
+}
+/** @param {string} sel */
+const inputOf = (sel) => $(sel, document, HTMLInputElement);
+/** The form control an event came from. @param {Event} e */
+const controlOf = (e) => /** @type {HTMLInputElement | HTMLSelectElement} */ (e.target);
+
 const clientId = 'page-' + Math.random().toString(36).slice(2, 10);
+/** @type {Config} */
 let config;
 
 // ---------------------------------------------------------------- per-pane state
+/** @type {PaneName[]} */
 const NAMES = ['polling', 'long-polling', 'sse', 'websocket'];
-const panes = {};
+const panes = /** @type {Record<PaneName, Pane>} */ ({});
 for (const name of NAMES) {
-  const el = document.getElementById('pane-' + name);
+  const el = $('#pane-' + name);
   panes[name] = {
     name,
     el,
@@ -23,34 +67,41 @@ for (const name of NAMES) {
     pings: [], // times (websocket only)
     base: null, // server counters at the last reset
     server: null,
+    protocol: '', // what its requests travel on, as the server or the browser reported it
   };
 }
 
+/** @param {number[]} a */
 function median(a) {
   if (a.length === 0) return null;
   const s = [...a].sort((x, y) => x - y);
   const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  const at = (/** @type {number} */ i) => /** @type {number} */ (s[i]);
+  return s.length % 2 ? at(m) : (at(m - 1) + at(m)) / 2;
 }
 
+/** @param {number} n */
 function fmtBytes(n) {
   if (n < 10000) return n + ' B';
   if (n < 10000000) return (n / 1024).toFixed(1) + ' KiB';
   return (n / 1048576).toFixed(1) + ' MiB';
 }
 
+/** @param {Pane} p @param {string} text @param {string} [cls] */
 function addLog(p, text, cls) {
   const ol = $('.log', p.el);
   const li = document.createElement('li');
   li.textContent = new Date().toLocaleTimeString() + '  ' + text;
   if (cls) li.className = cls;
   ol.prepend(li);
-  while (ol.children.length > 40) ol.lastChild.remove();
+  while (ol.children.length > 40) ol.lastElementChild?.remove();
 }
 
 // A message arrived in a pane: parse the server's stamp and record latency.
+/** @param {Pane} p @param {string} data */
 function onMessage(p, data) {
   const now = Date.now();
+  /** @type {Stamped | null} */
   let m = null;
   try {
     m = JSON.parse(data);
@@ -69,17 +120,19 @@ function onMessage(p, data) {
   addLog(p, '#' + m.seq + ' "' + m.text + '" ' + lat + ' ms');
 }
 
+/** @param {Pane} p */
 function renderStats(p) {
   const s = p.server;
   const b = p.base || {};
-  const d = (k) => (s ? s[k] - (b[k] || 0) : 0);
+  const d = (/** @type {string} */ k) => (s ? (s[k] ?? 0) - (b[k] || 0) : 0);
   const up = d('bytesRead');
   const down = d('bytesWritten');
-  const last = p.latencies.length ? p.latencies[p.latencies.length - 1] : null;
+  const last = p.latencies.at(-1);
   const med = median(p.latencies);
   const rows = [
     ['messages received', String(p.received)],
-    ['latency last / median', last === null ? '–' : last + ' ms / ' + Math.round(med) + ' ms'],
+    ['protocol', p.protocol || '–'],
+    ['latency last / median', last === undefined || med === null ? '–' : last + ' ms / ' + Math.round(med) + ' ms'],
     ['HTTP requests (page)', p.requests + (p.name === 'polling' || p.name === 'long-polling' ? ' <small>(' + p.empty + ' empty)</small>' : '')],
     ['server: requests / empty', s ? d('requests') + ' / ' + d('emptyResponses') : '–'],
     ['wire bytes ↑ page→server', s ? fmtBytes(up) : '–'],
@@ -91,14 +144,16 @@ function renderStats(p) {
 }
 
 // Timeline: messages on the top row, requests below (held ones as bars), pings as small ticks.
+/** @param {Pane} p */
 function drawTimeline(p) {
-  const c = $('.timeline', p.el);
+  const c = $('.timeline', p.el, HTMLCanvasElement);
   const w = c.clientWidth || 300;
   c.width = w;
   const h = c.height;
   const g = c.getContext('2d');
+  if (!g) return;
   const now = Date.now();
-  const x = (t) => w - ((now - t) / WINDOW_MS) * w;
+  const x = (/** @type {number} */ t) => w - ((now - t) / WINDOW_MS) * w;
   g.clearRect(0, 0, w, h);
   g.fillStyle = '#667';
   g.font = '10px system-ui, sans-serif';
@@ -131,14 +186,22 @@ function drawTimeline(p) {
   p.pings = p.pings.filter((t) => now - t < WINDOW_MS);
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- ajax polling and long polling
 // Both send the same GET /poll with a cursor; they differ only in what the server does when
 // nothing is new (answer 204 at once, or hold the request) and in when the next poll goes out.
 
-/** One poll: records the request on the pane's timeline, hands messages over; returns the next cursor and whether it failed. */
+/**
+ * One poll: records the request on the pane's timeline, hands messages over; returns the next cursor and whether it failed.
+ * @param {Pane} p
+ * @param {string} base
+ * @param {number | null} cursor
+ * @param {(r: Request) => string} emptyNote
+ * @returns {Promise<{ cursor: number | null, failed: boolean }>}
+ */
 async function pollOnce(p, base, cursor, emptyNote) {
+  /** @type {Request} */
   const r = { start: Date.now(), end: null, empty: false };
   p.reqs.push(r);
   p.requests++;
@@ -153,7 +216,7 @@ async function pollOnce(p, base, cursor, emptyNote) {
       if (next !== null) cursor = Number(next);
       addLog(p, emptyNote(r), 'empty');
     } else if (res.ok) {
-      const body = await res.json();
+      const body = /** @type {{ messages: { data: string }[], next: number }} */ (await res.json());
       if (cursor !== null) for (const m of body.messages) onMessage(p, m.data);
       cursor = body.next;
     } else {
@@ -162,7 +225,8 @@ async function pollOnce(p, base, cursor, emptyNote) {
     }
   } catch (e) {
     // A poll cut by a switch of link is not a failure of the transport.
-    if (e.name !== 'AbortError') addLog(p, 'request failed: ' + e.message, 'empty');
+    const err = /** @type {Error} */ (e);
+    if (err.name !== 'AbortError') addLog(p, 'request failed: ' + err.message, 'empty');
     failed = true;
   }
   r.end = Date.now();
@@ -170,7 +234,9 @@ async function pollOnce(p, base, cursor, emptyNote) {
 }
 
 let pollInterval = 1000;
+/** @param {string} base @param {number} gen */
 async function runPolling(base, gen) {
+  /** @type {number | null} */
   let cursor = null;
   while (gen === linkGen) {
     ({ cursor } = await pollOnce(panes.polling, base, cursor, () => '204 No Content (empty poll)'));
@@ -179,7 +245,9 @@ async function runPolling(base, gen) {
 }
 
 // ---------------------------------------------------------------- long polling
+/** @param {string} base @param {number} gen */
 async function runLongPolling(base, gen) {
+  /** @type {number | null} */
   let cursor = null;
   while (gen === linkGen) {
     const step = await pollOnce(panes['long-polling'], base, cursor, (r) => '204 after ' + ((Date.now() - r.start) / 1000).toFixed(1) + ' s held (timeout)');
@@ -189,11 +257,15 @@ async function runLongPolling(base, gen) {
 }
 
 // ---------------------------------------------------------------- SSE
+/** @type {EventSource | null} */
 let sseSource = null;
+/** @param {string} base */
 function runSse(base) {
   const p = panes.sse;
+  /** @type {Request | null} */
   let current = null;
   const es = new EventSource(base + '/events?client=' + clientId);
+  if (!config.h2) p.protocol = 'http/1.1, its own connection';
   sseSource = es;
   es.onopen = () => {
     p.requests++;
@@ -211,20 +283,28 @@ function runSse(base) {
 }
 
 // ---------------------------------------------------------------- WebSocket pane
+/** @type {WebSocket | null} */
 let ws = null;
+/** @type {Request | null} */
 let wsReq = null;
 let browserPings = 0;
 let browserPongs = 0;
 function connectWebSocket() {
   const p = panes.websocket;
   if (ws && ws.readyState <= 1) return;
-  ws = new WebSocket('ws://' + location.hostname + ':' + currentLink.ports.websocket + '/?client=' + clientId);
+  // Over h2 the pane's WebSocket goes to the page's own origin, where the browser opens it as a stream
+  // of the page's connection (RFC 8441) since the server's SETTINGS allow extended CONNECT.
+  ws = new WebSocket(
+    config.paths
+      ? 'wss://' + location.host + config.paths.websocket + '?client=' + clientId
+      : 'ws://' + location.hostname + ':' + currentLink.ports.websocket + '/?client=' + clientId,
+  );
   const mine = ws;
   p.requests++;
   ws.onopen = () => {
     wsReq = { start: Date.now(), end: null, empty: false };
     p.reqs.push(wsReq);
-    addLog(p, 'open (101 Switching Protocols)', 'empty');
+    addLog(p, config.h2 ? 'open (200 to an extended CONNECT, or 101 on HTTP/1.1)' : 'open (101 Switching Protocols)', 'empty');
   };
   ws.onmessage = (e) => onMessage(p, e.data);
   ws.onclose = (e) => {
@@ -240,19 +320,37 @@ function connectWebSocket() {
 // ---------------------------------------------------------------- the link selector
 // Every pane reaches its server through the chosen link: loopback, or a relay that delays each
 // direction by RTT/2 and paces it at the link's bandwidth (the lab's link emulator, path/link-relay.ts).
-let currentLink = null;
+/** @type {Link} */
+let currentLink;
 let linkGen = 0; // bumped on a switch: the polling loops of the link before stop
 let linkAbort = new AbortController(); // aborts the requests of the link before
-const base = (port) => 'http://' + location.hostname + ':' + port;
+const base = (/** @type {number} */ port) => 'http://' + location.hostname + ':' + port;
+
+/** Where a pane's requests go: its own server's port, or over h2 the page's origin at the pane's path. @param {PaneName} name */
+function paneBase(name) {
+  return config.paths ? location.origin + config.paths[name] : base(currentLink.ports[name]);
+}
 
 function startTransports() {
-  const ports = currentLink.ports;
-  runPolling(base(ports.polling), linkGen);
-  runLongPolling(base(ports['long-polling']), linkGen);
-  runSse(base(ports.sse));
+  runPolling(paneBase('polling'), linkGen);
+  runLongPolling(paneBase('long-polling'), linkGen);
+  runSse(paneBase('sse'));
   connectWebSocket();
 }
 
+// The browser's own word on what each request travelled on: a resource entry's nextHopProtocol
+// (an event stream has its entry only once it ends, so the server reports that one).
+const seenProtocol = new PerformanceObserver((list) => {
+  for (const e of /** @type {PerformanceResourceTiming[]} */ (list.getEntries())) {
+    for (const name of /** @type {const} */ (['polling', 'long-polling'])) {
+      if (e.name.startsWith(paneBase(name) + '/poll') && !config.h2) panes[name].protocol = e.nextHopProtocol + ', its own connection';
+    }
+  }
+  // The page keeps none: a buffer that fills up would stop recording.
+  performance.clearResourceTimings();
+});
+
+/** @param {string} name */
 function switchLink(name) {
   const link = config.links.find((l) => l.name === name);
   if (!link || link === currentLink) return;
@@ -273,7 +371,7 @@ function switchLink(name) {
 // ---------------------------------------------------------------- server counters
 async function refreshStats() {
   try {
-    const s = await (await fetch('/stats')).json();
+    const s = /** @type {Record<PaneName, Counters>} */ (await (await fetch('/stats')).json());
     for (const name of NAMES) {
       panes[name].server = s[name];
       if (!panes[name].base) panes[name].base = { ...s[name] };
@@ -296,6 +394,7 @@ function resetCounters() {
 
 // ---------------------------------------------------------------- publishing
 let published = 0;
+/** @param {string} text */
 async function publish(text) {
   const res = await fetch('/publish', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ text }) });
   const body = await res.json();
@@ -306,24 +405,28 @@ async function publish(text) {
   published++;
   $('#publish-status').textContent = 'published #' + body.seq + ' (' + published + ' from this page)';
 }
+/** @type {ReturnType<typeof setInterval> | null} */
 let rateTimer = null;
+/** @param {number} perSecond */
 function setRate(perSecond) {
   if (rateTimer) clearInterval(rateTimer);
   rateTimer = null;
   if (perSecond > 0) {
     let n = 0;
-    rateTimer = setInterval(() => publish(($('#publish-text').value || 'tick') + ' ' + ++n), 1000 / perSecond);
+    rateTimer = setInterval(() => publish((inputOf('#publish-text').value || 'tick') + ' ' + ++n), 1000 / perSecond);
   }
 }
 
 // ---------------------------------------------------------------- handshake panel
+/** @param {Uint8Array} bytes */
 function hex(bytes) {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
 }
+/** @param {Handshake} hs */
 async function showHandshake(hs) {
   $('#hs-request').textContent = hs.request.join('\n');
   $('#hs-response').textContent = hs.response.trim();
-  const has = (lines, name) => lines.some((l) => l.toLowerCase().startsWith(name.toLowerCase() + ':'));
+  const has = (/** @type {string[]} */ lines, /** @type {string} */ name) => lines.some((l) => l.toLowerCase().startsWith(name.toLowerCase() + ':'));
   const resLines = hs.response.split('\r\n');
   const notes = [];
   if (has(hs.request, 'Sec-WebSocket-Extensions') && !has(resLines, 'Sec-WebSocket-Extensions')) {
@@ -337,7 +440,18 @@ async function showHandshake(hs) {
   if (!has(hs.request, 'Sec-WebSocket-Protocol')) {
     notes.push('No Sec-WebSocket-Protocol was offered (the page named no subprotocol), so the response names none.');
   }
-  notes.push('After the blank line that ends the 101 response, HTTP is over on this connection: only frames follow.');
+  if (hs.via === 'h2 extended CONNECT') {
+    notes.push(
+      'RFC 8441: this WebSocket is one stream of the page’s HTTP/2 connection (#' +
+        hs.connection +
+        '): a CONNECT with :protocol websocket, answered 200. No Sec-WebSocket-Key or Accept: the stream is new by construction. Frames follow as the stream’s DATA.',
+    );
+    $('#acc-verdict').textContent = 'no key and no accept over HTTP/2 (RFC 8441 §5)';
+  } else {
+    notes.push('After the blank line that ends the 101 response, HTTP is over on this connection: only frames follow.');
+  }
+  panes.websocket.protocol =
+    hs.via === 'h2 extended CONNECT' ? 'h2 extended CONNECT (RFC 8441), connection #' + hs.connection : 'HTTP/1.1 Upgrade, its own connection';
   $('#hs-notes').textContent = notes.join(' ');
   const keyLine = hs.request.find((l) => /^sec-websocket-key:/i.test(l));
   const acceptLine = hs.response.split('\r\n').find((l) => /^sec-websocket-accept:/i.test(l));
@@ -363,23 +477,29 @@ async function showHandshake(hs) {
 
 // ---------------------------------------------------------------- frame inspector
 const CONTROL = new Set(['ping', 'pong']);
+/** @param {string} label @param {string | number} value @param {string} [cls] */
 function field(label, value, cls) {
   return '<span class="field' + (cls ? ' ' + cls : '') + '"><b>' + label + '</b>' + value + '</span>';
 }
+/** @type {Record<string, string>} */
+const ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+/** @param {unknown} s */
 function esc(s) {
-  return String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+  return String(s).replace(/[&<>"]/g, (c) => ENTITIES[c] ?? c);
 }
+/** @param {string | null} h */
 function spaced(h) {
   return h ? h.replace(/(..)(?=.)/g, '$1 ') : '';
 }
+/** @param {Frame} f */
 function renderFrame(f) {
   if (CONTROL.has(f.opcodeName)) {
     panes.websocket.pings.push(Date.now());
-    if (!$('#show-control').checked) return;
+    if (!inputOf('#show-control').checked) return;
   }
   const b0 = parseInt(f.header.slice(0, 2), 16);
   const b1 = parseInt(f.header.slice(2, 4), 16);
-  const bits = (n) => n.toString(2).padStart(8, '0');
+  const bits = (/** @type {number} */ n) => n.toString(2).padStart(8, '0');
   const len7 = b1 & 0x7f;
   const extHex = f.header.slice(4, 4 + (f.lengthForm === 16 ? 4 : f.lengthForm === 64 ? 16 : 0));
   const div = document.createElement('div');
@@ -440,7 +560,7 @@ function renderFrame(f) {
       html += field(
         'inflated',
         f.inflated !== null
-          ? f.inflatedLength + ' bytes from ' + f.payloadLength + ': ' + spaced(f.inflated) + (f.inflatedLength > 64 ? ' …' : '')
+          ? f.inflatedLength + ' bytes from ' + f.payloadLength + ': ' + spaced(f.inflated) + ((f.inflatedLength ?? 0) > 64 ? ' …' : '')
           : f.opcode === 0 || !f.fin
             ? 'part of a compressed message sent in several frames: it inflates as a whole'
             : 'not on its own (the compressor kept context from earlier messages)',
@@ -455,18 +575,28 @@ function renderFrame(f) {
   div.innerHTML = html;
   const list = $('#frames');
   list.prepend(div);
-  while (list.children.length > 80) list.lastChild.remove();
+  while (list.children.length > 80) list.lastElementChild?.remove();
+}
+
+/** The page's origin as a WebSocket URL: wss:// when the page came over TLS. */
+function wsOrigin() {
+  return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host;
 }
 
 // ---------------------------------------------------------------- heartbeat panel
+/** @param {string} id @param {string} text @param {string} [cls] */
 function logTo(id, text, cls) {
-  const ol = document.getElementById(id);
+  const ol = $('#' + id);
   const li = document.createElement('li');
   li.textContent = new Date().toLocaleTimeString() + '  ' + text;
   if (cls) li.className = cls;
   ol.prepend(li);
-  while (ol.children.length > 60) ol.lastChild.remove();
+  while (ol.children.length > 60) ol.lastElementChild?.remove();
 }
+/**
+ * A heartbeat report of the server (`side: 'server'`) or of the helper peer.
+ * @param {{ side: string, type: string, missed?: number, rttMs?: number, code?: number, answered?: boolean, answering?: boolean, how?: string, reason?: string, message?: string }} e
+ */
 function onPeerEvent(e) {
   const state = $('#peer-state');
   if (e.side === 'server') {
@@ -477,7 +607,7 @@ function onPeerEvent(e) {
       logTo('peer-log', 'server: helper connected', 'good');
     } else if (e.type === 'ping') {
       $('#peer-missed').textContent = String(e.missed);
-      logTo('peer-log', 'server: ping sent (' + e.missed + ' outstanding)', e.missed > 1 ? 'warn' : '');
+      logTo('peer-log', 'server: ping sent (' + e.missed + ' outstanding)', (e.missed ?? 0) > 1 ? 'warn' : '');
     } else if (e.type === 'pong') {
       $('#peer-missed').textContent = '0';
       logTo('peer-log', 'server: pong received after ' + e.rttMs + ' ms → counter reset', 'good');
@@ -499,16 +629,19 @@ function onPeerEvent(e) {
   }
 }
 async function restartPeer() {
-  $('#peer-answer').checked = true;
+  inputOf('#peer-answer').checked = true;
   $('#peer-state').textContent = 'starting';
   $('#peer-state').className = '';
   await fetch('/peer/start', { method: 'POST' });
 }
 
 // Application heartbeat, the client's side: the heartbeatLoss / MAXLOSSTIMES loop.
+/** @type {WebSocket | null} */
 let appWs = null;
+/** @type {ReturnType<typeof setInterval> | null} */
 let appTimer = null;
 let heartbeatLoss = 0;
+/** @param {string} s */
 function setAppState(s) {
   const b = $('#app-state');
   b.textContent = s;
@@ -521,7 +654,7 @@ function startAppHeartbeat() {
   heartbeatLoss = 0;
   $('#app-loss').textContent = '0';
   setAppState('connecting');
-  const sock = new WebSocket('ws://' + location.host + '/app-heartbeat?client=' + clientId);
+  const sock = new WebSocket(wsOrigin() + '/app-heartbeat?client=' + clientId);
   appWs = sock;
   sock.onopen = () => {
     setAppState('online');
@@ -544,7 +677,7 @@ function startAppHeartbeat() {
       $('#app-loss').textContent = String(heartbeatLoss);
       logTo('app-log', 'heartbeat sent → heartbeatLoss = ' + heartbeatLoss, heartbeatLoss > 1 ? 'warn' : '');
     } else {
-      clearInterval(appTimer);
+      if (appTimer) clearInterval(appTimer);
       appTimer = null;
       setAppState('offline');
       logTo('app-log', heartbeatLoss + ' heartbeats without an answer → offline; the page closes the socket', 'bad');
@@ -554,11 +687,14 @@ function startAppHeartbeat() {
 }
 
 // ---------------------------------------------------------------- security panel
+/** @type {((e: SecurityEvent) => void)[]} */
 const securityWaiters = [];
+/** @param {SecurityEvent} e */
 function onSecurityEvent(e) {
   const w = securityWaiters.shift();
   if (w) w(e);
 }
+/** @param {number} ms @returns {Promise<SecurityEvent | null>} */
 function nextSecurityEvent(ms) {
   return new Promise((resolve) => {
     const t = setTimeout(() => resolve(null), ms);
@@ -583,9 +719,11 @@ async function originTest() {
     location.origin +
     ' and got 101.';
 }
+/** @param {string} url @returns {Promise<{ opened: boolean, code: number, message: string | null }>} */
 function openOnce(url) {
   return new Promise((resolve) => {
     const s = new WebSocket(url);
+    /** @type {string | null} */
     let first = null;
     s.onmessage = (e) => {
       first = e.data;
@@ -598,7 +736,7 @@ async function tokenTest() {
   const out = $('#token-result');
   out.textContent = 'fetching a token…';
   const { token } = await (await fetch('/token')).json();
-  const url = 'ws://' + location.host + '/secure?token=' + token;
+  const url = wsOrigin() + '/secure?token=' + token;
   let text = 'GET /token → ' + token + '\n\n1st connection with ?token=' + token.slice(0, 6) + '…\n';
   const a = await openOnce(url);
   text += a.opened ? '  101, open. Server says: "' + a.message + '"\n' : '  failed (code ' + a.code + ')\n';
@@ -622,51 +760,57 @@ async function main() {
     location.replace(config.pageOrigin + '/');
     return;
   }
-  currentLink = config.links[0];
+  const loopback = config.links[0];
+  if (!loopback) throw new Error('the server offers no link');
+  currentLink = loopback;
   $('#link').innerHTML = config.links.map((l) => '<option value="' + esc(l.name) + '">' + esc(l.name) + '</option>').join('');
-  $('#link').onchange = (e) => switchLink(e.target.value);
+  $('#link').onchange = (e) => switchLink(controlOf(e).value);
   $('#link-model').textContent = currentLink.model;
   document.body.dataset.link = currentLink.name;
   document.querySelectorAll('.hb-interval').forEach((e) => {
     e.textContent = config.heartbeat.intervalMs / 1000 + ' s';
   });
   document.querySelectorAll('.hb-max').forEach((e) => {
-    e.textContent = config.heartbeat.maxMissedPongs;
+    e.textContent = String(config.heartbeat.maxMissedPongs);
   });
   document.querySelectorAll('.app-interval').forEach((e) => {
     e.textContent = config.appHeartbeat.intervalMs / 1000 + ' s';
   });
   document.querySelectorAll('.app-max').forEach((e) => {
-    e.textContent = config.appHeartbeat.maxLoss;
+    e.textContent = String(config.appHeartbeat.maxLoss);
   });
   document.querySelectorAll('.lp-timeout').forEach((e) => {
     e.textContent = config.longPollTimeoutMs / 1000 + ' s';
   });
 
-  $('#publish-btn').onclick = () => publish($('#publish-text').value);
+  $('#publish-btn').onclick = () => publish(inputOf('#publish-text').value);
   $('#publish-text').onkeydown = (e) => {
-    if (e.key === 'Enter') publish($('#publish-text').value);
+    if (e.key === 'Enter') publish(inputOf('#publish-text').value);
   };
-  $('#rate').onchange = (e) => setRate(Number(e.target.value));
+  $('#rate').onchange = (e) => setRate(Number(controlOf(e).value));
   $('#reset-btn').onclick = resetCounters;
   $('#poll-interval').oninput = (e) => {
-    pollInterval = Number(e.target.value);
+    pollInterval = Number(controlOf(e).value);
     $('#poll-interval-label').textContent = pollInterval + ' ms';
   };
   $('#ws-send').onclick = () => {
-    if (ws && ws.readyState === 1) ws.send($('#ws-text').value);
+    if (ws && ws.readyState === 1) ws.send(inputOf('#ws-text').value);
   };
   $('#ws-fragment').onclick = () => fetch('/fragment?client=' + clientId, { method: 'POST' });
   $('#ws-close').onclick = () => ws?.close(1000, 'closed from the page');
   $('#ws-reconnect').onclick = connectWebSocket;
-  $('#peer-answer').onchange = (e) =>
-    fetch('/peer/answer', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ answer: e.target.checked }) });
+  $('#peer-answer').onchange = () =>
+    fetch('/peer/answer', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ answer: inputOf('#peer-answer').checked }),
+    });
   $('#peer-restart').onclick = restartPeer;
-  $('#app-silent').onchange = (e) =>
+  $('#app-silent').onchange = () =>
     fetch('/app-heartbeat/silent?client=' + clientId, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ silent: e.target.checked }),
+      body: JSON.stringify({ silent: inputOf('#app-silent').checked }),
     });
   $('#app-reconnect').onclick = startAppHeartbeat;
   $('#origin-test').onclick = originTest;
@@ -676,6 +820,10 @@ async function main() {
   const inspector = new EventSource('/inspect?client=' + clientId);
   inspector.addEventListener('frame', (e) => renderFrame(JSON.parse(e.data)));
   inspector.addEventListener('handshake', (e) => showHandshake(JSON.parse(e.data)));
+  inspector.addEventListener('protocol', (e) => {
+    const r = /** @type {{ pane: PaneName, protocol: string, connection: number }} */ (JSON.parse(e.data));
+    if (NAMES.includes(r.pane)) panes[r.pane].protocol = r.protocol + (r.connection ? ', connection #' + r.connection : '');
+  });
   inspector.addEventListener('heartbeat', (e) => {
     const h = JSON.parse(e.data);
     if (h.type === 'ping') browserPings++;
@@ -687,6 +835,10 @@ async function main() {
   inspector.addEventListener('peer', (e) => onPeerEvent(JSON.parse(e.data)));
   await new Promise((r) => inspector.addEventListener('open', r, { once: true }));
 
+  const nav = /** @type {PerformanceNavigationTiming | undefined} */ (performance.getEntriesByType('navigation')[0]);
+  $('#page-protocol').textContent = 'page over ' + (nav ? nav.nextHopProtocol : '?');
+  document.body.dataset.protocol = nav ? nav.nextHopProtocol : '';
+  seenProtocol.observe({ type: 'resource' });
   await refreshStats();
   startTransports();
   startAppHeartbeat();

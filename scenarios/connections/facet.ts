@@ -118,6 +118,17 @@ function findings(s: ScenarioResult): Finding[] {
           ? `${s.name}: server RSS per idle connection at ${fmtInt(m.common)}: ${at.map((x) => `${x.t} ${fmtBytes(x.v)}`).join(', ')}.`
           : `${s.name}: server V8 heap per idle connection at ${fmtInt(m.common)}: ${at.map((x) => `${x.t} ${fmtBytes(x.v)}`).join(', ')} (RSS rose by less than its ${fmtMiB(RSS_RESOLUTION_BYTES)} MiB resolution, so it is given in the table, not compared).`,
     });
+  // HTTP/2 rows whose pages shared sessions: what an idle stream costs with its session's cost spread over the streams on it.
+  for (const { r, x } of conns) {
+    const k = readConnections(r.extra)?.streamsPerSession ?? 1;
+    const st = x.at(-1)!;
+    if (k <= 1 || st.socketsOpen === undefined) continue;
+    out.push({
+      level: 'info',
+      scenario: s.name,
+      text: `${s.name}/${r.transport}: ${fmtInt(st.connections)} idle streams over ${fmtInt(st.socketsOpen)} h2 sessions (${fmtInt(k)} a session, as a browser's tabs share one connection): ${fmtBytes(st.rssPerConnBytes)} RSS and ${dash(st.heapPerConnBytes, fmtBytes)} heap per stream, each session's own cost spread over its streams.`,
+    });
+  }
   for (const { r } of conns) {
     for (const k of readConnections(r.extra)?.skipped ?? []) {
       out.push({ level: 'warn', scenario: s.name, text: `${s.name}/${r.transport}: the ${fmtInt(k.connections)}-connection step was skipped: ${k.reason}.` });

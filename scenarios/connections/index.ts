@@ -50,6 +50,8 @@ export interface ConnectionsParams {
   headers: HeaderProfile;
   /** Fewest load processes to spread the subscribers over (more when the open-files limit asks). */
   loadProcesses: number;
+  /** HTTP/2 rows: subscribers per session (1: a session per page; more: streams sharing one, as a browser's tabs do). */
+  streamsPerSession: number;
 }
 
 /** A step in `extra.steps`: the report's ConnectionsStep plus what explains it. */
@@ -90,6 +92,8 @@ export interface ConnectionsRowExtra {
   /** Whether the heap figures come after a forced gc. */
   gcExposed: boolean;
   heartbeat: { intervalMs: number; maxMissed: number };
+  /** HTTP/2 rows: subscribers per session (the sockets column then counts sessions). */
+  streamsPerSession?: number;
   /** Clustered rows: each node's, the balancer's and Redis's share over the last hold. */
   cluster?: ClusterTotals;
 }
@@ -103,6 +107,7 @@ function connectionsParams(f: FlagReader): ConnectionsParams {
     maxMissed: f.num('max-missed'),
     ...httpLoadFlags(f),
     loadProcesses: f.num('load-processes'),
+    streamsPerSession: f.num('h2-streams-per-session'),
   };
 }
 
@@ -227,7 +232,10 @@ class IdleSteps {
     const t0 = performance.now();
     // 100 handshakes at once per process; fewer each when many processes connect together, so the total stays near 300.
     const concurrency = Math.min(100, Math.max(10, Math.floor(300 / k)));
-    await s.addLoads({ clients: add, processes: k, pollIntervalMs: p.pollIntervalMs, headers: p.headers, concurrency }, () => `s${this.prefix++}c`);
+    await s.addLoads(
+      { clients: add, processes: k, pollIntervalMs: p.pollIntervalMs, headers: p.headers, concurrency, streamsPerSession: p.streamsPerSession },
+      () => `s${this.prefix++}c`,
+    );
     this.held = n;
     return performance.now() - t0;
   }
@@ -291,6 +299,14 @@ export const connections: Scenario<ConnectionsParams> = {
     },
     'connection-hold': { help: 'seconds each step is held idle and measured', kind: 'number', quick: 2, full: 5, min: 0.5, max: 600 },
     ...HEARTBEAT_FLAGS,
+    'h2-streams-per-session': {
+      help: 'HTTP/2 rows: subscribers sharing one h2 session, as a browser’s tabs share its connection (1: a session per page)',
+      kind: 'number',
+      quick: 1,
+      min: 1,
+      max: 10_000,
+      integer: true,
+    },
   },
   params: connectionsParams,
   // Per step: connecting (about 1 ms a connection), a second to settle, the hold, two collections.
@@ -323,6 +339,7 @@ export const connections: Scenario<ConnectionsParams> = {
         skipped,
         gcExposed,
         heartbeat: { intervalMs: p.heartbeatIntervalMs, maxMissed: p.maxMissed },
+        ...(s.descriptor.httpServer === 'h2' && { streamsPerSession: p.streamsPerSession }),
         ...(ramp.cluster && { cluster: ramp.cluster }),
       };
       return measuredRow(transport, {

@@ -54,6 +54,8 @@ const ConnectionsExtraSchema = z.object({
   skipped: opt(listOf(ConnectionsSkippedStepSchema)),
   /** The empty server after a gc: the base of every per-connection figure. */
   baseline: opt(z.object({ rssBytes: z.number(), heapBytes: z.number() })),
+  /** HTTP/2 rows: subscribers per session (the steps' sockets are then sessions). */
+  streamsPerSession: opt(z.number()),
 });
 /** `extra` of a connections row, as the report reads it. */
 type ConnectionsExtra = z.infer<typeof ConnectionsExtraSchema>;
@@ -66,5 +68,6 @@ export function readConnections(extra: unknown): ConnectionsExtra | undefined {
     ...(c.steps && c.steps.length > 0 && { steps: c.steps.slice().sort((a, b) => a.connections - b.connections) }),
     ...(c.skipped && c.skipped.length > 0 && { skipped: c.skipped }),
     ...(c.baseline && { baseline: c.baseline }),
+    ...(c.streamsPerSession !== undefined && { streamsPerSession: c.streamsPerSession }),
   };
 }

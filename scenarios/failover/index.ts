@@ -27,7 +27,7 @@ import type { TransportName, TransportResult } from '../../metrics/results.ts';
 import type { FlagReader } from '../../runner/flags.ts';
 import { httpLoadFlags } from '../../runner/flags.ts';
 import type { LoadResult } from '../../runner/protocol.ts';
-import { FAILOVER_MODES, type FailoverMode, type Restarted, restartServer } from '../../runner/restart.ts';
+import { FAILOVER_MODES, FailoverCalls, type FailoverMode, type Restarted, restartServer } from '../../runner/restart.ts';
 import { Session } from '../../runner/session.ts';
 import type { TransportDescriptor } from '../../transports/descriptor.ts';
 import { reconnectVariantsOf, transport as describe } from '../../transports/index.ts';
@@ -62,7 +62,10 @@ export interface FailoverParams {
   beforeMs: number;
   /** Publishing after the server is back, ms: the window of the after-recovery latency. */
   afterMs: number;
-  /** Longest wait for the last messages after publishing ended, ms (for a row that does not resume, less when deliveries stop). */
+  /**
+   * Longest wait for the last messages after publishing ended, ms, plus DRAIN_MS_PER_CLIENT for
+   * each client (for a row that does not resume, less when deliveries stop).
+   */
   drainMs: number;
   pollIntervalMs: number;
   longPollTimeoutMs: number;
@@ -73,11 +76,6 @@ export interface FailoverParams {
 
 /** Clients per load process at most: two sockets each (an HTTP client's pool) stay under a 20,000 open-files limit. */
 const CLIENTS_PER_PROCESS = 5000;
-/**
- * How long a load process may take to answer during the storm, ms: 5,000 clients reconnecting with
- * no delay keep its event loop busy for tens of seconds (measured at 10,000 clients, two processes).
- */
-const LOAD_ASK_MS = 120_000;
 /** The window after the restart in which the storm's server cost is read, ms. */
 const STORM_MS = 10_000;
 /**
@@ -86,6 +84,12 @@ const STORM_MS = 10_000;
  * way back is waited for.
  */
 const STILL_MS = 6000;
+/**
+ * The drain's bound grows with the clients: at 10,000, a client whose SYN the full listen queue
+ * dropped retries after 1, 2, 4, 8, 16 and 32 s, and its HTTP client gives a connect up after
+ * 10 s and starts again; a fixed bound counted clients still on their way back as loss.
+ */
+const DRAIN_MS_PER_CLIENT = 6;
 
 /** How a row's clients come back, and whether they resume, from its traits and client options. */
 function reconnectOf(d: TransportDescriptor): Pick<FailoverExtra, 'reconnect' | 'resumes'> {
@@ -112,12 +116,12 @@ function recoveryAt(sorted: number[], of: number, share: number): number | null 
  * Waits until the load processes hold `target` deliveries, or `ms` pass, or (with `still`) for
  * STILL_MS neither the deliveries nor the clients connected changed.
  */
-async function drain(s: Session, target: number, ms: number, signal: AbortSignal, still: boolean): Promise<void> {
+async function drain(f: FailoverCalls, target: number, ms: number, signal: AbortSignal, still: boolean): Promise<void> {
   const end = Date.now() + ms;
   let seen = '';
   let since = Date.now();
   while (Date.now() < end && !signal.aborted) {
-    const now = await Promise.all(s.loads.map((l) => l.ask({ type: 'snapshot' }, LOAD_ASK_MS)));
+    const now = await f.snapshots();
     const got = now.reduce((a, x) => a + x.delivered, 0);
     if (got >= target) return;
     const state = `${got} ${now.reduce((a, x) => a + (x.connected ?? 0), 0)}`;
@@ -140,60 +144,55 @@ async function failoverRun(
   const dir = mkdtempSync(path.join(tmpdir(), 'transport-lab-failover-'));
   const s = new Session(transport, { longPollTimeoutMs: p.longPollTimeoutMs }, ctx);
   s.serverInit = { journal: path.join(dir, 'messages.jsonl') };
+  const f = new FailoverCalls(s);
   const timeline = new Timeline();
   try {
     await s.startServer();
     const processes = Math.max(p.loadProcesses, Math.ceil(clients / CLIENTS_PER_PROCESS));
     await s.startLoad({ clients, processes, pollIntervalMs: p.pollIntervalMs, headers: p.headers });
     await s.measure(1);
-    timeline.start(s.loads, s.server);
+    timeline.start(() => f.snapshots(), s.server);
     ctx.progress(`${transport}: ${clients} subscribers, ${p.rate} msg/s; ${mode} after ${p.beforeMs / 1000} s`);
-    const mark = async (atNs: bigint) => {
-      await Promise.all(s.loads.map((l) => l.ask({ type: 'mark', atNs }, LOAD_ASK_MS)));
-    };
     let back: Restarted;
     let last: number;
     const net0 = listenCounters();
     if (mode === 'rolling' || mode === 'node-crash') {
       // The balancer stays and publishes through Redis the whole time; nodes go under it.
-      const publishing = s.server.ask({ type: 'publish', rate: p.rate, size: p.size, durationMs: p.beforeMs + p.afterMs }, p.beforeMs + p.afterMs + 180_000);
+      const publishing = s.publish({ rate: p.rate, size: p.size, durationMs: p.beforeMs + p.afterMs });
       await new Promise((r) => setTimeout(r, p.beforeMs));
       const downAtNs = process.hrtime.bigint();
-      await mark(downAtNs);
-      await s.server.ask({ type: 'node-failover', mode }, 180_000);
+      await f.mark(downAtNs);
+      await f.nodeFailover(mode);
       const upAtNs = process.hrtime.bigint();
-      const { counters } = await s.server.ask({ type: 'counters' }, 10_000);
-      back = { downAtNs, upAtNs, lastSeq: counters.lastSeq };
-      await Promise.all(s.loads.map((l) => l.ask({ type: 'tail', from: back.lastSeq + 1 }, LOAD_ASK_MS)));
+      back = { downAtNs, upAtNs, lastSeq: (await s.counters()).lastSeq };
+      await f.tail(back.lastSeq + 1);
       ctx.progress(`${transport}: ${mode} done in ${((Number(upAtNs - downAtNs) / 1e6) | 0) / 1000} s`);
       last = (await publishing).last;
     } else {
       // The first server publishes until it goes; the promise fails with it.
-      const before = s.server
-        .ask({ type: 'publish', rate: p.rate, size: p.size, durationMs: p.beforeMs + 120_000 }, p.beforeMs + 180_000)
-        .catch(() => undefined);
+      const before = s.publish({ rate: p.rate, size: p.size, durationMs: p.beforeMs + 120_000 }).catch(() => undefined);
       await new Promise((r) => setTimeout(r, p.beforeMs));
       back = await restartServer(s, mode, mode === 'crash' ? p.downMs : 0, async (atNs) => {
         timeline.markDown(atNs);
-        await mark(atNs);
+        await f.mark(atNs);
       });
       await before;
       timeline.markUp(back.upAtNs, s.server);
-      await s.server.ask({ type: 'measure' }, 10_000);
+      await f.serverMeasure();
       const from = back.lastSeq + 1;
-      await Promise.all(s.loads.map((l) => l.ask({ type: 'tail', from }, LOAD_ASK_MS)));
+      await f.tail(from);
       ctx.progress(`${transport}: back up after ${((Number(back.upAtNs - back.downAtNs) / 1e6) | 0) / 1000} s; publishing from message ${from}`);
-      last = (await s.server.ask({ type: 'publish', rate: p.rate, size: p.size, durationMs: p.afterMs, firstSeq: from }, p.afterMs + 60_000)).last;
+      last = (await s.publish({ rate: p.rate, size: p.size, durationMs: p.afterMs, firstSeq: from })).last;
     }
     // Clients that resume are waited for until every message is in or the bound passes: after a
     // listen-queue overflow the kernel's SYN backoff (1, 2, 4, 8, 16 s) keeps some away for long.
     // Those that do not resume never get what they missed: a stillness ends their wait.
-    await drain(s, last * clients, p.drainMs, ctx.signal, !reconnectOf(describe(transport)).resumes);
+    await drain(f, last * clients, p.drainMs + clients * DRAIN_MS_PER_CLIENT, ctx.signal, !reconnectOf(describe(transport)).resumes);
     const net1 = listenCounters();
-    const rec = await Promise.all(s.loads.map((l) => l.ask({ type: 'recovery' }, LOAD_ASK_MS)));
+    const rec = await f.recovery();
     const recoveries = rec.flatMap((r) => r.ms);
     const kept = rec.reduce((a, r) => a + r.kept, 0);
-    const results: LoadResult[] = await Promise.all(s.loads.map((l) => l.ask({ type: 'finish', first: 1, last }, 60_000)));
+    const results: LoadResult[] = await f.finish(1, last);
     timeline.stop();
     const sum = (k: 'owed' | 'delivered' | 'lost' | 'duplicates') => results.reduce((a, r) => a + r[k], 0);
     // A client another node kept connected counts as back at once: it never had to come back.
@@ -247,6 +246,9 @@ export const failover: Scenario<FailoverParams> = {
     'a deploy or crash under a steady publish: time until clients are back, messages lost and duplicated (by sequence number), the reconnect storm’s cost',
   facet: failoverFacet,
   byNameOnly: true,
+  // A trial is a whole failover per mode and client count, minutes at 10,000 clients: one noisy
+  // trial is kept and marked rather than run again, and the spread comes from --repeat.
+  noisyReruns: 0,
   flags: {
     failover: {
       help: 'failover: how the server goes (crash: SIGKILL; graceful: goodbye, then a new process; with --nodes, rolling: node by node, node-crash: one node killed)',
@@ -292,7 +294,8 @@ export const failover: Scenario<FailoverParams> = {
         histograms.push(...r.histogram);
       }
     const sum = (k: 'owed' | 'delivered' | 'lost' | 'duplicates') => runs.reduce((a, r) => a + r[k], 0);
-    const extra: FailoverExtra = { ...reconnectOf(describe(transport)), runs };
+    const d = describe(transport);
+    const extra: FailoverExtra = { ...reconnectOf(d), ...(d.clusterOf !== undefined && { clusterOf: d.clusterOf }), runs };
     return measuredRow(transport, {
       latencyMs: histograms.length ? summarize(mergeEncoded(histograms)) : null,
       messages: { sent: sum('owed'), delivered: sum('delivered'), lost: sum('lost'), duplicates: sum('duplicates') },

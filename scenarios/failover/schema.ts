@@ -77,6 +77,8 @@ const FailoverExtraSchema = z.object({
   reconnect: z.string(),
   /** Whether the row's clients resume from where they were (SSE's Last-Event-ID, a poll cursor, WebSocket `?cursor=`). */
   resumes: z.boolean(),
+  /** A clustered row (`sse-n2`): the single-process row it runs as nodes behind the balancer, on the Redis backplane. */
+  clusterOf: opt(z.string()),
   runs: listOf(FailoverRunSchema),
 });
 export type FailoverExtra = z.infer<typeof FailoverExtraSchema>;

@@ -6,10 +6,8 @@
 import type { LoadCalls, ServerEvents } from '../../runner/protocol.ts';
 import type { TimelinePoint } from './schema.ts';
 
-/** What the timeline asks of a load process. */
-interface LoadSnapshots {
-  ask(request: { type: 'snapshot' }, timeoutMs: number): Promise<LoadCalls['snapshot']['reply']>;
-}
+/** Where the load processes' counts come from (`FailoverCalls.snapshots`). */
+type LoadSnapshots = () => Promise<Pick<LoadCalls['snapshot']['reply'], 'delivered' | 'connected'>[]>;
 /** Where server samples come from. */
 interface SampleSource {
   handle(type: 'sample', fn: (m: { type: 'sample' } & ServerEvents['sample']) => void): void;
@@ -22,7 +20,7 @@ export class Timeline {
   readonly points: TimelinePoint[] = [];
   private t0Ns = 0n;
   private timer: NodeJS.Timeout | undefined;
-  private loads: LoadSnapshots[] = [];
+  private snapshots: LoadSnapshots = async () => [];
   private lastTotal = 0;
   private lastT = 0;
   private busy = false;
@@ -31,9 +29,9 @@ export class Timeline {
   private serverEpoch = 0;
 
   /** Starts the clock (t = 0 now) and the half-second points. */
-  start(loads: LoadSnapshots[], server: SampleSource): void {
+  start(snapshots: LoadSnapshots, server: SampleSource): void {
     this.t0Ns = process.hrtime.bigint();
-    this.loads = loads;
+    this.snapshots = snapshots;
     this.watch(server);
     this.timer = setInterval(() => void this.tick(), TICK_MS);
   }
@@ -65,7 +63,7 @@ export class Timeline {
     if (this.busy) return;
     this.busy = true;
     try {
-      const now = await Promise.all(this.loads.map((l) => l.ask({ type: 'snapshot' }, 5000)));
+      const now = await this.snapshots();
       const t = this.secondsAt(process.hrtime.bigint());
       const total = now.reduce((a, x) => a + x.delivered, 0);
       const dt = t - this.lastT;
@@ -79,7 +77,7 @@ export class Timeline {
       this.lastTotal = total;
       this.lastT = t;
     } catch {
-      /* a load process busy past the timeout: this point is skipped, the next one spans the gap */
+      /* a load process gone or busy past the timeout: this point is skipped, the next one spans the gap */
     } finally {
       this.busy = false;
     }

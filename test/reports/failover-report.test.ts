@@ -82,5 +82,5 @@ it('the Markdown report carries the recovery table, the timelines as tables and 
   assert.match(md, /Recovery and loss per row and failover/);
   assert.match(md, /Timeline: websocket\+resume, crash/);
   assert.match(md, /messages lost on websocket \(/);
-  assert.match(md, /nothing lost and every client back on/);
+  assert.match(md, /recovers fastest with nothing lost — every client back in/);
 });

@@ -12,6 +12,7 @@ import {
 import { transport } from '../../transports/index.ts';
 import { liveChildren } from '../../runner/session.ts';
 import { readConnections } from '../../scenarios/connections/schema.ts';
+import { connectionsFacet } from '../../scenarios/connections/facet.ts';
 import type { RunContext } from '../../scenarios/contract.ts';
 import { assertRowAgrees } from './row-check.ts';
 
@@ -25,6 +26,7 @@ const P: ConnectionsParams = {
   longPollTimeoutMs: 25_000,
   headers: 'minimal',
   loadProcesses: 1,
+  streamsPerSession: 1,
 };
 
 test('load processes are added when the open-files limit asks', () => {
@@ -97,5 +99,26 @@ for (const t of ['ws', 'sse', 'polling'] as const) {
     assert.equal(r.client?.processes, 1);
     assert.equal(r.client?.clientBound, s.clientCpuPct >= 90);
     assert.ok(r.wire && r.wire.requests >= 200);
+  });
+}
+
+for (const t of ['sse-h2', 'websocket-h2'] as const) {
+  test(`${t}: 200 idle subscribers as streams of 4 shared h2 sessions, as a browser's tabs share one connection`, { timeout: 60_000 }, async () => {
+    const r = await connections.run(t, { ...P, streamsPerSession: 50 }, ctx);
+    assert.equal(r.state, 'completed', r.error ?? '');
+    assertRowAgrees(r);
+    const x = r.extra as unknown as ConnectionsRowExtra;
+    const s = x.steps[0]!;
+    assert.equal(s.subscribers, 200);
+    assert.equal(s.socketsOpen, 4, 'one TCP connection per 50 streams');
+    assert.equal(x.streamsPerSession, 50);
+    assert.ok(s.heapBytes > x.baseline.heapBytes, 'the heap grew');
+    // The finding gives the figure per stream, with the sessions counted.
+    const said = connectionsFacet.findings!({ name: 'connections', params: {}, results: [r] }).map((f) => f.text);
+    assert.ok(
+      said.some((f) => f.includes(`${t}: 200 idle streams over 4 h2 sessions (50 a session`) && / per stream, /.test(f)),
+      said.join('\n'),
+    );
+    assert.equal(liveChildren.size, 0, 'every child process is gone after the run');
   });
 }
