@@ -14,7 +14,7 @@
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { createInterface } from 'node:readline';
-import { checkUpgradeResponse, ConnectionProtocol, makeKey, parseResponseHead, type ProtocolOutput } from '../protocol/index.ts';
+import { checkUpgradeResponse, ConnectionProtocol, makeKey, parseResponseHead, type ProtocolOutput, upgradeRequestLines } from '../protocol/index.ts';
 
 const report = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
@@ -28,15 +28,7 @@ const socket =
     ? tlsConnect({ host: target.hostname, port: Number(target.port || 443), ca: process.env['DEMO_PEER_CA'], ALPNProtocols: ['http/1.1'] })
     : netConnect({ host: target.hostname, port: Number(target.port || 80) });
 const key = makeKey();
-const requestLines = [
-  `GET ${target.pathname}${target.search} HTTP/1.1`,
-  `Host: ${target.host}`,
-  'Upgrade: websocket',
-  'Connection: Upgrade',
-  `Sec-WebSocket-Key: ${key}`,
-  'Sec-WebSocket-Version: 13',
-];
-if (origin) requestLines.push(`Origin: ${origin}`);
+const requestLines = upgradeRequestLines(target, key, origin ? { origin } : {});
 socket.write(`${requestLines.join('\r\n')}\r\n\r\n`);
 
 // The engine's sans-I/O connection with automatic pongs off: this peer decides per ping.

@@ -18,9 +18,9 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { isIP } from 'node:net';
+import { acceptedConnection } from './accept.ts';
 import { type ConnectOptions, connectionSettings } from './client.ts';
 import { WebSocketConnection, type HandshakeInfo } from './connection.ts';
-import type { FrameObserver } from './core.ts';
 import { deflateOffer, type DeflateOptions } from './deflate.ts';
 import { HandshakeError } from './errors.ts';
 import { checkNegotiation, headerValue, negotiate, type HeaderMap, type UpgradeDecision, type UpgradeOptions } from './handshake.ts';
@@ -116,21 +116,12 @@ export function acceptExtendedConnect(
   for (const [k, v] of Object.entries(decision.responseHeaders)) response[k.toLowerCase()] = v;
   stream.respond(response);
   cancelOnDestroy(stream);
-  const conn = new WebSocketConnection(stream, {
-    role: 'server',
-    ...(o.recordHandshake && { handshake: { requestHeaders: headerLines(headers as HeaderMap), responseHeaders: headerLines(response).join('\r\n') } }),
-    ...(decision.protocol !== undefined && { protocol: decision.protocol }),
-    ...(decision.deflate !== undefined && { deflate: decision.deflate }),
-    ...(typeof o.perMessageDeflate === 'object' && { deflateOptions: o.perMessageDeflate }),
-    ...(o.maxMessageBytes !== undefined && { maxMessageBytes: o.maxMessageBytes }),
-    ...(o.maxBufferedBytes !== undefined && { maxBufferedBytes: o.maxBufferedBytes }),
-    ...(o.pauseReadingAboveBytes !== undefined && { pauseReadingAboveBytes: o.pauseReadingAboveBytes }),
-    ...(o.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: o.heartbeatIntervalMs }),
-    ...(o.maxMissedPongs !== undefined && { maxMissedPongs: o.maxMissedPongs }),
-    ...(o.closeTimeoutMs !== undefined && { closeTimeoutMs: o.closeTimeoutMs }),
-  });
-  const observe = o.onFrame;
-  if (observe) conn.onFrame = ((dir, bytes) => observe(conn, dir, bytes)) satisfies FrameObserver;
+  const conn = acceptedConnection(
+    stream,
+    o,
+    decision,
+    o.recordHandshake ? { handshake: { requestHeaders: headerLines(headers as HeaderMap), responseHeaders: headerLines(response).join('\r\n') } } : {},
+  );
   return conn;
 }
 

@@ -60,9 +60,9 @@ export async function restartServer(s: Session, mode: FailoverMode, downMs: numb
 }
 
 /**
- * How long a load process may take to answer during a reconnect storm, ms: 5,000 clients
- * reconnecting with no delay keep its event loop busy for tens of seconds (measured at 10,000
- * clients, two processes).
+ * How long a load process may take to answer during a reconnect storm, ms: with 10,000 clients
+ * over two load processes, 5,000 clients reconnecting with no delay keep one busy for tens of
+ * seconds.
  */
 const STORM_ASK_MS = 120_000;
 /** How long the nodes of a clustered server may take to fail over one by one, ms. */

@@ -15,9 +15,6 @@ import { sourceFiles } from './layers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** Folders whose raw asks are tolerated until their verbs land; empty once every scenario has them. */
-const NOT_YET: readonly string[] = ['scenarios/failover/'];
-
 type Node = { type: string; start: number; [k: string]: unknown };
 const isNode = (x: unknown): x is Node => typeof x === 'object' && x !== null && typeof (x as Node).type === 'string';
 
@@ -53,7 +50,7 @@ function loneAsks(file: string, text: string): number[] {
 }
 
 test('no scenario asks a child directly: only a class that owns the child does', () => {
-  const files = sourceFiles(ROOT).filter((f) => f.startsWith('scenarios/') && !NOT_YET.some((d) => f.startsWith(d)));
+  const files = sourceFiles(ROOT).filter((f) => f.startsWith('scenarios/'));
   assert.ok(files.length > 30, `${files.length} scenario files read`);
   const found = files.flatMap((f) => loneAsks(f, readFileSync(path.join(ROOT, f), 'utf8')).map((line) => `${f}:${line}`));
   assert.deepEqual(found, []);

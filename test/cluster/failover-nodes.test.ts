@@ -2,7 +2,7 @@
  * The failover scenario on two nodes behind the balancer, with the Redis backplane: a rolling
  * restart (each node says goodbye and its successor is up before the next goes) loses nothing for
  * SSE and for WebSocket clients that resume by cursor; one node killed leaves the other node's
- * clients connected, and today's WebSocket client (no reconnect) on the killed node loses what
+ * clients connected, and a WebSocket client with policy none (no reconnect) on the killed node loses what
  * follows; polls made on a node's further address through a rolling restart are all answered or
  * refused, none left hanging. A Redis the file starts (scripts/ensure-redis.sh installs it).
  */

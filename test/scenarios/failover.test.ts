@@ -1,7 +1,7 @@
 /**
  * The failover scenario with a few clients: loss and duplicates counted by sequence number per
  * client (through the load process's own counting), recovery across a crash and a graceful
- * restart on the same port, resume by cursor losing nothing where today's WebSocket client loses
+ * restart on the same port, resume by cursor losing nothing where a WebSocket client without reconnect (policy none) loses
  * everything after the crash, and the kernel's listen counters read from /proc/net/netstat.
  */
 import assert from 'node:assert/strict';
