@@ -5,10 +5,18 @@
  *
  * - messages: `--clients` connections through rtt=100ms, each sending 64-byte messages that a
  *   sink server reads, `--rate` messages/s in all, for `--seconds`;
+ * - pipelined: `--clients` connections through 4g, each keeping 16 64-byte messages in flight
+ *   to an echo server and sending one more as each comes back (the echo-pipelined scenario's
+ *   load, where the relay once took 27 % of a core), for `--seconds`;
+ * - uplink: per profile in `--uplink` (default 3g), one connection sending requests of
+ *   `--request-bytes` (800: a poll's headers) at rising rates around up ÷ (8 × bytes), 1 s a
+ *   step, and the queue the relay measured in front of the uplink: the rate at which it grows,
+ *   measured, beside the arithmetic;
  * - profiles: per named profile, one connection whose server writes as fast as the link takes
  *   it (the relay then paces the whole down rate), for `--seconds`.
  *
  *   npm run bench:link -- [--clients 50] [--rate 5000] [--seconds 5] [--profiles 4g,3g,...]
+ *                         [--uplink 3g,...] [--request-bytes 800]
  */
 import net from 'node:net';
 import { list, num, parse, scriptArgs } from '../args.ts';
@@ -21,7 +29,14 @@ const NAMES = LINK_PROFILES.filter((l) => l.name !== LOOPBACK).map((l) => l.name
 const a = scriptArgs('bench:link', () => {
   const { values } = parse(
     process.argv.slice(2),
-    { clients: { type: 'string' }, rate: { type: 'string' }, seconds: { type: 'string' }, profiles: { type: 'string' } },
+    {
+      clients: { type: 'string' },
+      rate: { type: 'string' },
+      seconds: { type: 'string' },
+      profiles: { type: 'string' },
+      uplink: { type: 'string' },
+      'request-bytes': { type: 'string' },
+    },
     false,
   );
   return {
@@ -29,6 +44,8 @@ const a = scriptArgs('bench:link', () => {
     rate: num(values.rate, 'rate', 5000, { min: 1, max: 200_000 }),
     seconds: num(values.seconds, 'seconds', 5, { min: 1, max: 120 }),
     profiles: list(values.profiles, 'profiles', NAMES, NAMES),
+    uplink: list(values.uplink, 'uplink', NAMES, ['3g']),
+    requestBytes: num(values['request-bytes'], 'request-bytes', 800, { min: 64, max: 65_536, integer: true }),
   };
 });
 
@@ -80,6 +97,95 @@ async function messages(): Promise<void> {
   sink.close();
 }
 
+async function pipelined(): Promise<void> {
+  const echo = await listen((s) => {
+    s.on('error', () => {});
+    s.pipe(s);
+  });
+  const link = linkNamed('4g')!;
+  const h = await LinkHop.start(link, [{ host: '127.0.0.1', port: echo.port }], (c) => c);
+  const clients = await Promise.all(Array.from({ length: a.clients }, () => connect(h.port)));
+  const msg = Buffer.alloc(64, 3);
+  let echoed = 0;
+  let running = true;
+  for (const c of clients) {
+    let pending = 0;
+    c.on('data', (b: Buffer) => {
+      pending += b.length;
+      for (; pending >= 64; pending -= 64) {
+        echoed++;
+        if (running) c.write(msg);
+      }
+    });
+    for (let i = 0; i < 16; i++) c.write(msg);
+  }
+  // Past the handshake's RTT and the first round trips.
+  await new Promise((r) => setTimeout(r, link.params.rttMs * 3 + 500));
+  const e0 = echoed;
+  const cpu0 = cpuOf(h);
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, a.seconds * 1000));
+  const wall = performance.now() - t0;
+  const cpuMs = cpuOf(h) - cpu0;
+  const n = echoed - e0;
+  running = false;
+  console.log(
+    `pipelined: ${a.clients} connections × 16 in flight through 4g, ${n} echoes in ${(wall / 1000).toFixed(1)} s (${Math.round(n / (wall / 1000))}/s; each crosses the relay twice)`,
+  );
+  console.log(
+    `  relay CPU ${cpuMs.toFixed(0)} ms = ${((cpuMs * 1000) / (2 * n)).toFixed(2)} µs per forwarded message, ${((cpuMs / wall) * 100).toFixed(1)} % of a core`,
+  );
+  for (const c of clients) c.destroy();
+  await h.child.kill(1000);
+  echo.close();
+}
+
+/** The rate at which requests of one size fill a profile's uplink: predicted, and measured as the step whose requests meet a growing queue. */
+async function uplink(name: string): Promise<void> {
+  const link = linkNamed(name)!;
+  const predicted = link.params.upBps / (8 * a.requestBytes);
+  const sink = await listen((s) => {
+    s.on('error', () => {});
+    s.resume();
+  });
+  const h = await LinkHop.start(link, [{ host: '127.0.0.1', port: sink.port }], (c) => c);
+  const c = await connect(h.port);
+  await new Promise((r) => setTimeout(r, link.params.rttMs + 200));
+  const request = Buffer.alloc(a.requestBytes, 4);
+  const steps: string[] = [];
+  let grewAt: number | undefined;
+  for (const f of [0.5, 0.8, 0.95, 1.05, 1.25, 2]) {
+    const rate = predicted * f;
+    await h.mark();
+    // Paced by the clock, not by timer ticks, which run late on a busy machine.
+    const t0 = performance.now();
+    let sent = 0;
+    const timer = setInterval(() => {
+      for (const due = ((performance.now() - t0) * rate) / 1000; sent < due; sent++) c.write(request);
+    }, 2);
+    await new Promise((r) => setTimeout(r, 1000));
+    clearInterval(timer);
+    const actual = sent / ((performance.now() - t0) / 1000);
+    const q = (await h.totals(1, 0)).queueUp;
+    steps.push(`${actual.toFixed(0)}/s: mean ${q.meanBytes.toFixed(0)} B, peak ${q.peakBytes} B`);
+    // Two whole requests waiting in front of the link: requests come faster than it serialises them.
+    if (q.peakBytes >= 2 * a.requestBytes) {
+      grewAt = actual;
+      break;
+    }
+    // Let what is queued drain before the next step.
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  console.log(
+    `uplink ${name} (${(link.params.upBps / 1000).toFixed(0)} kbit/s), ${a.requestBytes} B requests on one connection: predicted to fill it at ${predicted.toFixed(0)}/s; measured ${
+      grewAt === undefined ? 'no growth up to twice that' : `the queue grew at ${grewAt.toFixed(0)}/s`
+    } (${steps.join('; ')})`,
+  );
+  c.destroy();
+  await h.child.kill(1000);
+  sink.close();
+}
+
 async function profile(name: string): Promise<void> {
   const link = linkNamed(name)!;
   const chunk = Buffer.alloc(16 * 1024, 2);
@@ -114,4 +220,6 @@ async function profile(name: string): Promise<void> {
 
 console.log('link emulator cost (figures from a shared machine vary with its load)');
 await messages();
+await pipelined();
+for (const name of a.uplink) await uplink(name);
 for (const name of a.profiles) await profile(name);

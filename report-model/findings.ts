@@ -7,7 +7,7 @@
 import type { Results, ScenarioResult, TransportResult } from '../metrics/results.ts';
 import { transportByName } from '../transports/index.ts';
 import type { Finding } from './doc.ts';
-import { byLink, roundTripFindings } from './links.ts';
+import { byLink, linkFindings } from './links.ts';
 import type { ScenarioFacet } from './facet.ts';
 import { figure } from './figures.ts';
 import { compareTrials, PAIRED_MIN_EFFECT, type PairedRatio, type TrialRange, trialRange } from './trials.ts';
@@ -339,7 +339,8 @@ export function computeFindings(results: Results, facetOf: FacetOf): Finding[] {
   for (const s of results.scenarios) {
     const facet = facetOf(s);
     const rows = orderedRows(s.results);
-    if (facet?.sideBySide?.(s) ?? true) {
+    const sideBySide = facet?.sideBySide?.(s) ?? true;
+    if (sideBySide) {
       // Rows over different links (`--link`) are compared only with rows of their own link.
       for (const group of byLink(rows)) {
         const wire = wireFinding(s, group, loadInWords(s, facet));
@@ -347,8 +348,8 @@ export function computeFindings(results: Results, facetOf: FacetOf): Finding[] {
         const latency = latencyFinding(s, group, facet);
         if (latency) out.push(latency);
       }
-      out.push(...roundTripFindings(s, rows, facet));
     }
+    out.push(...linkFindings(s, rows, facet, sideBySide));
     const ratio = engineAgainstReference(s, rows);
     if (ratio) engineRatios.push(ratio);
     out.push(...(facet?.findings?.(s) ?? []));

@@ -18,6 +18,7 @@ import { facetOf } from '../scenarios/facets.ts';
 import { transports } from '../transports/index.ts';
 import { commonCharts, latencyChart } from './charts.ts';
 import { compareResults, comparisonSection, scenarioComparison } from './compare.ts';
+import { linkBlocks } from './link-blocks.ts';
 import type { Comparison } from './compare.ts';
 
 /** Options of buildReport. */
@@ -100,6 +101,7 @@ function scenarioSection(s: ScenarioResult, facet: ScenarioFacet | undefined, cm
   if (proxy) blocks.push(proxy);
   const latency = latencyChart(rows, facet?.roundTrip === true);
   if (latency) blocks.push(latency);
+  blocks.push(...linkBlocks(rows, facet?.roundTrip === true));
   blocks.push(...(facet?.charts?.(s) ?? []), ...commonCharts(rows));
   const id = `scenario-${slug(s.name)}`;
   const comparison = cmp ? scenarioComparison(cmp, s.name, `${id}-baseline`) : undefined;

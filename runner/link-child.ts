@@ -15,9 +15,9 @@ serveParent<LinkCalls>(
       relay = await startRelay(m.params, m.upstreams, m.seed);
       return { port: relay.port, pid: process.pid };
     },
-    stats() {
+    stats(m) {
       if (!relay) throw new Error('the link relay has not started');
-      return { stats: relay.stats() };
+      return { stats: relay.stats(m.resetPeaks === true) };
     },
     drop() {
       if (!relay) throw new Error('the link relay has not started');

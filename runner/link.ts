@@ -6,7 +6,7 @@
 import type { LinkProfile } from '../path/links.ts';
 import { describeLink } from '../path/links.ts';
 import { rtoMs } from '../path/link-model.ts';
-import type { RelayStats, Upstream } from '../path/link-relay.ts';
+import type { QueueSeen, RelayStats, Upstream } from '../path/link-relay.ts';
 import type { LinkParams } from '../path/links.ts';
 import { Child } from './child.ts';
 import { treeUsage } from '../metrics/process.ts';
@@ -17,8 +17,8 @@ const LINK_CHILD = import.meta.resolve('./link-child.ts');
 export type LinkCalls = {
   /** Starts the relay on 127.0.0.1, a free port, forwarding to the upstreams in turn. */
   init: { req: { params: LinkParams; upstreams: Upstream[]; seed: number }; reply: { port: number; pid: number } };
-  /** What the relay has carried so far. */
-  stats: { req: Record<never, never>; reply: { stats: RelayStats } };
+  /** What the relay has carried so far; `resetPeaks`: the queues' peaks start afresh after this reading. */
+  stats: { req: { resetPeaks?: boolean }; reply: { stats: RelayStats } };
   /** Resets every open connection; `atNs`: when, on the monotonic clock every process of the host shares. */
   drop: { req: Record<never, never>; reply: { connections: number; atNs: number } };
 };
@@ -56,15 +56,15 @@ export class LinkHop {
   /** The measured phase begins: CPU and counts from here. */
   async mark(): Promise<void> {
     if (this.child.proc.pid) this.cpuAtMeasure = treeUsage(this.child.proc.pid).cpuMs;
-    this.statsAtMeasure = (await this.child.ask({ type: 'stats' }, 10_000)).stats;
+    this.statsAtMeasure = (await this.child.ask({ type: 'stats', resetPeaks: true }, 10_000)).stats;
   }
 
   /** The row's `extra.link`: the link, its parameters, and what relaying the measured phase cost. */
   async totals(seconds: number, delivered: number): Promise<LinkTotals> {
     const cpuMs = this.child.proc.pid ? treeUsage(this.child.proc.pid).cpuMs - this.cpuAtMeasure : 0;
     const now = (await this.child.ask({ type: 'stats' }, 10_000)).stats;
-    const base = this.statsAtMeasure ?? { connections: 0, chunks: 0, bytesUp: 0, bytesDown: 0, lostSegments: 0 };
-    const chunks = now.chunks - base.chunks;
+    const base = this.statsAtMeasure;
+    const chunks = now.chunks - (base?.chunks ?? 0);
     return {
       name: this.profile.name,
       params: this.profile.params,
@@ -75,9 +75,11 @@ export class LinkHop {
       cpuPct: seconds > 0 ? round((cpuMs / (seconds * 1000)) * 100) : 0,
       ...(delivered > 0 && { cpuUsPerMessage: round((cpuMs * 1000) / delivered) }),
       ...(chunks > 0 && { cpuUsPerChunk: round((cpuMs * 1000) / chunks) }),
-      connections: now.connections - base.connections,
+      connections: now.connections - (base?.connections ?? 0),
       chunks,
-      lostSegments: now.lostSegments - base.lostSegments,
+      lostSegments: now.lostSegments - (base?.lostSegments ?? 0),
+      queueUp: queueOver(now.queueUp, base?.queueUp),
+      queueDown: queueOver(now.queueDown, base?.queueDown),
     };
   }
 }
@@ -98,6 +100,26 @@ export interface LinkTotals {
   connections: number;
   chunks: number;
   lostSegments: number;
+  /** What the chunks sent up (client → server) found waiting in front of their link: the uplink's queue. */
+  queueUp: LinkQueue;
+  /** The same for the chunks sent down. */
+  queueDown: LinkQueue;
+}
+
+/** The queue in front of one direction's link over the measured phase, as the chunks arriving met it. */
+interface LinkQueue {
+  /** Chunks that arrived at this direction of the link. */
+  chunks: number;
+  /** The most bytes a chunk found waiting. */
+  peakBytes: number;
+  /** The bytes a chunk found waiting, on average. */
+  meanBytes: number;
+}
+
+/** The queue between two readings of the relay's counters. */
+function queueOver(now: QueueSeen, base: QueueSeen | undefined): LinkQueue {
+  const chunks = now.chunks - (base?.chunks ?? 0);
+  return { chunks, peakBytes: Math.round(now.peakBytes), meanBytes: chunks > 0 ? round((now.sumBytes - (base?.sumBytes ?? 0)) / chunks) : 0 };
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;

@@ -12,8 +12,8 @@
  * - long and short polling: the cursor request, 1, then the first poll, 1 (the lab's clients
  *   learn where the stream stands before they poll from it); short polling's first poll finds
  *   nothing when no message was published in between, and then waits one interval more. The
- *   long-polling client keeps two connections (the held poll on one, sends on the other) and its
- *   pool opens the second for that first held poll: TCP 1 (and TLS 1) more.
+ *   long-polling client sends its first held poll on the cursor request's connection once that
+ *   answer has freed it, so no second connection comes before the first message.
  */
 import type { TransportName, TransportResult } from '../../metrics/results.ts';
 import type { HeaderProfile } from '../../clients/contract.ts';
@@ -60,8 +60,7 @@ export function predictedRoundTrips(d: TransportDescriptor, tls: boolean): Conne
   // SETTINGS_ENABLE_CONNECT_PROTOCOL, and the server sends them after its TLS handshake ends.
   if (delivery === 'frames') steps.push(...(h2 ? ['server SETTINGS 1', 'extended CONNECT 1'] : ['upgrade 1']));
   else if (delivery === 'stream') steps.push('request 1');
-  else if (delivery === 'poll' || h2) steps.push('cursor request 1', delivery === 'poll' ? 'first poll 1' : 'held poll 1');
-  else steps.push('cursor request 1', 'second connection’s TCP 1', ...(tls ? ['its TLS 1.3 1'] : []), 'held poll 1');
+  else steps.push('cursor request 1', delivery === 'poll' ? 'first poll 1' : 'held poll 1');
   return { roundTrips: steps.length, steps, plusInterval: delivery === 'poll' };
 }
 

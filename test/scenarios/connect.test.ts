@@ -21,9 +21,9 @@ test('the predicted round trips follow the delivery: upgrade or request after TC
   assert.deepEqual(steps('websocket', true), { roundTrips: 3, steps: ['TCP 1', 'TLS 1.3 1', 'upgrade 1'], plusInterval: false });
   assert.equal(steps('sse', false)!.roundTrips, 2);
   assert.deepEqual(steps('polling', false), { roundTrips: 3, steps: ['TCP 1', 'cursor request 1', 'first poll 1'], plusInterval: true });
-  // The long-polling client's pool opens its second connection for the first held poll.
-  assert.equal(steps('long-polling', false)!.roundTrips, 4);
-  assert.equal(steps('long-polling', true)!.roundTrips, 6);
+  // The long-polling client holds its first poll on the connection the cursor's answer freed: no second connection first.
+  assert.deepEqual(steps('long-polling', false), { roundTrips: 3, steps: ['TCP 1', 'cursor request 1', 'held poll 1'], plusInterval: false });
+  assert.equal(steps('long-polling', true)!.roundTrips, 4);
   assert.equal(steps('websocket@3g', false)!.roundTrips, 2, 'a link row predicts as its transport');
   // HTTP/2: one connection per page; a WebSocket waits for the server's SETTINGS before its extended CONNECT.
   assert.equal(steps('long-polling-h2', true)!.roundTrips, 4);
