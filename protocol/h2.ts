@@ -21,7 +21,7 @@ import { isIP } from 'node:net';
 import { acceptedConnection } from './accept.ts';
 import { type ConnectOptions, connectionSettings } from './client.ts';
 import { WebSocketConnection, type HandshakeInfo } from './connection.ts';
-import { deflateOffer, type DeflateOptions } from './deflate.ts';
+import { deflateOffer, type DeflateOptions, type DeflateParams } from './deflate.ts';
 import { HandshakeError } from './errors.ts';
 import { checkNegotiation, headerValue, negotiate, type HeaderMap, type UpgradeDecision, type UpgradeOptions } from './handshake.ts';
 
@@ -180,6 +180,58 @@ export interface ConnectH2Options
   ca?: string;
 }
 
+/** A ws:// or wss:// URL, or the handshake error that refuses it. */
+function wsTarget(url: string): URL | HandshakeError {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    return new HandshakeError(`invalid URL: ${url}`);
+  }
+  if (target.protocol !== 'wss:' && target.protocol !== 'ws:') return new HandshakeError(`unsupported scheme ${target.protocol}`);
+  return target;
+}
+
+/**
+ * RFC 8441 §4: the extended CONNECT's header fields — `:protocol websocket`, the target as
+ * `:scheme`/`:path`/`:authority`, and the RFC 6455 fields that stay (version, subprotocols,
+ * extensions, Origin), then the caller's own, lower-cased as HTTP/2 requires.
+ */
+function extendedConnect(target: URL, scheme: string, options: ConnectH2Options, deflateWanted: DeflateOptions | undefined): OutgoingHttpHeaders {
+  const offered = options.protocols ?? [];
+  const request: OutgoingHttpHeaders = {
+    ':method': 'CONNECT',
+    ':protocol': 'websocket',
+    ':scheme': scheme,
+    ':path': `${target.pathname}${target.search}`,
+    ':authority': target.host,
+    'sec-websocket-version': '13',
+  };
+  if (offered.length > 0) request['sec-websocket-protocol'] = offered.join(', ');
+  if (deflateWanted) request['sec-websocket-extensions'] = deflateOffer(deflateWanted);
+  if (options.origin !== undefined) request.origin = options.origin;
+  for (const [k, v] of Object.entries(options.headers ?? {})) request[k.toLowerCase()] = v;
+  return request;
+}
+
+/** The client-role connection on an accepted stream, with what the handshake agreed and the caller's settings. */
+function clientOnStream(
+  s: ClientHttp2Stream,
+  handshake: HandshakeInfo,
+  agreed: { protocol?: string; deflate?: DeflateParams },
+  deflateWanted: DeflateOptions | undefined,
+  options: ConnectH2Options,
+): WebSocketConnection {
+  return new WebSocketConnection(s, {
+    role: 'client',
+    handshake,
+    ...(agreed.protocol !== undefined && { protocol: agreed.protocol }),
+    ...(agreed.deflate !== undefined && { deflate: agreed.deflate }),
+    ...(deflateWanted !== undefined && { deflateOptions: deflateWanted }),
+    ...connectionSettings(options),
+  });
+}
+
 /**
  * Opens a WebSocket over HTTP/2 to `url` (wss:// over TLS with ALPN h2; ws:// is h2c with prior
  * knowledge, which no browser does): waits for the server's SETTINGS_ENABLE_CONNECT_PROTOCOL,
@@ -187,15 +239,9 @@ export interface ConnectH2Options
  */
 export function connectH2(url: string, options: ConnectH2Options = {}): Promise<WebSocketConnection> {
   return new Promise((resolve, reject) => {
-    let target: URL;
-    try {
-      target = new URL(url);
-    } catch {
-      reject(new HandshakeError(`invalid URL: ${url}`));
-      return;
-    }
-    if (target.protocol !== 'wss:' && target.protocol !== 'ws:') {
-      reject(new HandshakeError(`unsupported scheme ${target.protocol}`));
+    const target = wsTarget(url);
+    if (target instanceof HandshakeError) {
+      reject(target);
       return;
     }
     const scheme = target.protocol === 'wss:' ? 'https' : 'http';
@@ -227,18 +273,7 @@ export function connectH2(url: string, options: ConnectH2Options = {}): Promise<
     const offered = options.protocols ?? [];
     const pmd = options.perMessageDeflate;
     const deflateWanted: DeflateOptions | undefined = pmd ? (pmd === true ? {} : pmd) : undefined;
-    const request: OutgoingHttpHeaders = {
-      ':method': 'CONNECT',
-      ':protocol': 'websocket',
-      ':scheme': scheme,
-      ':path': `${target.pathname}${target.search}`,
-      ':authority': target.host,
-      'sec-websocket-version': '13',
-    };
-    if (offered.length > 0) request['sec-websocket-protocol'] = offered.join(', ');
-    if (deflateWanted) request['sec-websocket-extensions'] = deflateOffer(deflateWanted);
-    if (options.origin !== undefined) request.origin = options.origin;
-    for (const [k, v] of Object.entries(options.headers ?? {})) request[k.toLowerCase()] = v;
+    const request = extendedConnect(target, scheme, options, deflateWanted);
 
     const open = (): void => {
       // RFC 8441 §3: a client uses :protocol only once the server sent
@@ -269,16 +304,7 @@ export function connectH2(url: string, options: ConnectH2Options = {}): Promise<
         cancelOnDestroy(s);
         if (owned) s.once('close', () => session.close());
         const handshake: HandshakeInfo = { requestHeaders: headerLines(request), responseHeaders: headerLines(headers as HeaderMap).join('\r\n') };
-        resolve(
-          new WebSocketConnection(s, {
-            role: 'client',
-            handshake,
-            ...(check.protocol !== undefined && { protocol: check.protocol }),
-            ...(check.deflate !== undefined && { deflate: check.deflate }),
-            ...(deflateWanted !== undefined && { deflateOptions: deflateWanted }),
-            ...connectionSettings(options),
-          }),
-        );
+        resolve(clientOnStream(s, handshake, check, deflateWanted, options));
       });
     };
     function onSettings(): void {
