@@ -133,6 +133,109 @@ async function drain(f: FailoverCalls, target: number, ms: number, signal: Abort
   }
 }
 
+/** With --nodes: the balancer stays and publishes through Redis the whole time; nodes go under it. */
+async function nodesGo(
+  s: Session,
+  f: FailoverCalls,
+  mode: 'rolling' | 'node-crash',
+  transport: TransportName,
+  p: FailoverParams,
+  ctx: RunContext,
+): Promise<{ back: Restarted; last: number }> {
+  const publishing = s.publish({ rate: p.rate, size: p.size, durationMs: p.beforeMs + p.afterMs });
+  await new Promise((r) => setTimeout(r, p.beforeMs));
+  const downAtNs = process.hrtime.bigint();
+  await f.mark(downAtNs);
+  await f.nodeFailover(mode);
+  const upAtNs = process.hrtime.bigint();
+  const back: Restarted = { downAtNs, upAtNs, lastSeq: (await s.counters()).lastSeq };
+  await f.tail(back.lastSeq + 1);
+  ctx.progress(`${transport}: ${mode} done in ${((Number(upAtNs - downAtNs) / 1e6) | 0) / 1000} s`);
+  return { back, last: (await publishing).last };
+}
+
+/** A single server crashes or says goodbye, and a new one takes its port and publishes on from where it stopped. */
+async function serverGoes(
+  s: Session,
+  f: FailoverCalls,
+  timeline: Timeline,
+  mode: FailoverMode,
+  transport: TransportName,
+  p: FailoverParams,
+  ctx: RunContext,
+): Promise<{ back: Restarted; last: number }> {
+  // The first server publishes until it goes; the promise fails with it.
+  const before = s.publish({ rate: p.rate, size: p.size, durationMs: p.beforeMs + 120_000 }).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, p.beforeMs));
+  const back = await restartServer(s, mode, mode === 'crash' ? p.downMs : 0, async (atNs) => {
+    timeline.markDown(atNs);
+    await f.mark(atNs);
+  });
+  await before;
+  timeline.markUp(back.upAtNs, s.server);
+  await f.serverMeasure();
+  const from = back.lastSeq + 1;
+  await f.tail(from);
+  ctx.progress(`${transport}: back up after ${((Number(back.upAtNs - back.downAtNs) / 1e6) | 0) / 1000} s; publishing from message ${from}`);
+  const last = (await s.publish({ rate: p.rate, size: p.size, durationMs: p.afterMs, firstSeq: from })).last;
+  return { back, last };
+}
+
+/** A run's figures from what the load processes counted and the timeline saw. */
+function runFigures(r: {
+  mode: Mode;
+  clients: number;
+  p: FailoverParams;
+  back: Restarted;
+  last: number;
+  kept: number;
+  recoveries: (number | null)[];
+  results: LoadResult[];
+  timeline: Timeline;
+  net0: ReturnType<typeof listenCounters>;
+  net1: ReturnType<typeof listenCounters>;
+}): FailoverRun {
+  const { mode, clients, p, back, last, kept, recoveries, results, timeline, net0, net1 } = r;
+  const sum = (k: 'owed' | 'delivered' | 'lost' | 'duplicates') => results.reduce((a, r) => a + r[k], 0);
+  // A client another node kept connected counts as back at once: it never had to come back.
+  const backMs = [...Array.from({ length: kept }, () => 0), ...recoveries.filter((x): x is number => x !== null)].sort((a, b) => a - b);
+  const tails = results.flatMap((r) => (r.tail === undefined ? [] : [r.tail]));
+  const after = tails.length ? summarize(mergeEncoded(tails)) : null;
+  const upAtS = timeline.secondsAt(back.upAtNs);
+  const storm = timeline.points.filter((x) => x.t >= upAtS && x.t <= upAtS + STORM_MS / 1000);
+  const cpus = storm.flatMap((x) => (x.serverCpuPct === undefined ? [] : [x.serverCpuPct]));
+  const rss = storm.flatMap((x) => (x.serverRssBytes === undefined ? [] : [x.serverRssBytes]));
+  return {
+    mode,
+    clients,
+    downMs: mode === 'crash' ? p.downMs : 0,
+    downAtS: timeline.secondsAt(back.downAtNs),
+    upAtS,
+    ...(back.goodbyeCut && { goodbyeCut: true }),
+    published: last,
+    firstAfter: back.lastSeq + 1,
+    owed: sum('owed'),
+    delivered: sum('delivered'),
+    lost: sum('lost'),
+    duplicates: sum('duplicates'),
+    clientsLosing: results.reduce((a, r) => a + (r.clientsLosing ?? 0), 0),
+    recovery: {
+      p50Ms: recoveryAt(backMs, clients, 0.5),
+      p99Ms: recoveryAt(backMs, clients, 0.99),
+      p100Ms: recoveryAt(backMs, clients, 1),
+      back: backMs.length,
+      of: clients,
+      ...(kept > 0 && { kept }),
+    },
+    ...(net0 && net1 && { listenOverflows: net1.overflows - net0.overflows, listenDrops: net1.drops - net0.drops }),
+    ...(cpus.length && { stormPeakCpuPct: Math.max(...cpus) }),
+    ...(rss.length && { stormPeakRssBytes: Math.max(...rss) }),
+    ...(after && { afterP50Ms: after.p50, afterP99Ms: after.p99, afterMaxMs: after.max, afterCount: after.count }),
+    clientErrors: [...new Set(results.flatMap((r) => r.errors))].slice(0, 5),
+    timeline: timeline.points,
+  };
+}
+
 /** One failover run: a fresh server and clients, a steady publish, the failure, the recovery. */
 async function failoverRun(
   transport: TransportName,
@@ -153,37 +256,9 @@ async function failoverRun(
     await s.measure(1);
     timeline.start(() => f.snapshots(), s.server);
     ctx.progress(`${transport}: ${clients} subscribers, ${p.rate} msg/s; ${mode} after ${p.beforeMs / 1000} s`);
-    let back: Restarted;
-    let last: number;
     const net0 = listenCounters();
-    if (mode === 'rolling' || mode === 'node-crash') {
-      // The balancer stays and publishes through Redis the whole time; nodes go under it.
-      const publishing = s.publish({ rate: p.rate, size: p.size, durationMs: p.beforeMs + p.afterMs });
-      await new Promise((r) => setTimeout(r, p.beforeMs));
-      const downAtNs = process.hrtime.bigint();
-      await f.mark(downAtNs);
-      await f.nodeFailover(mode);
-      const upAtNs = process.hrtime.bigint();
-      back = { downAtNs, upAtNs, lastSeq: (await s.counters()).lastSeq };
-      await f.tail(back.lastSeq + 1);
-      ctx.progress(`${transport}: ${mode} done in ${((Number(upAtNs - downAtNs) / 1e6) | 0) / 1000} s`);
-      last = (await publishing).last;
-    } else {
-      // The first server publishes until it goes; the promise fails with it.
-      const before = s.publish({ rate: p.rate, size: p.size, durationMs: p.beforeMs + 120_000 }).catch(() => undefined);
-      await new Promise((r) => setTimeout(r, p.beforeMs));
-      back = await restartServer(s, mode, mode === 'crash' ? p.downMs : 0, async (atNs) => {
-        timeline.markDown(atNs);
-        await f.mark(atNs);
-      });
-      await before;
-      timeline.markUp(back.upAtNs, s.server);
-      await f.serverMeasure();
-      const from = back.lastSeq + 1;
-      await f.tail(from);
-      ctx.progress(`${transport}: back up after ${((Number(back.upAtNs - back.downAtNs) / 1e6) | 0) / 1000} s; publishing from message ${from}`);
-      last = (await s.publish({ rate: p.rate, size: p.size, durationMs: p.afterMs, firstSeq: from })).last;
-    }
+    const { back, last } =
+      mode === 'rolling' || mode === 'node-crash' ? await nodesGo(s, f, mode, transport, p, ctx) : await serverGoes(s, f, timeline, mode, transport, p, ctx);
     // Clients that resume are waited for until every message is in or the bound passes: after a
     // listen-queue overflow the kernel's SYN backoff (1, 2, 4, 8, 16 s) keeps some away for long.
     // Those that do not resume never get what they missed: a stillness ends their wait.
@@ -194,44 +269,7 @@ async function failoverRun(
     const kept = rec.reduce((a, r) => a + r.kept, 0);
     const results: LoadResult[] = await f.finish(1, last);
     timeline.stop();
-    const sum = (k: 'owed' | 'delivered' | 'lost' | 'duplicates') => results.reduce((a, r) => a + r[k], 0);
-    // A client another node kept connected counts as back at once: it never had to come back.
-    const backMs = [...Array.from({ length: kept }, () => 0), ...recoveries.filter((x): x is number => x !== null)].sort((a, b) => a - b);
-    const tails = results.flatMap((r) => (r.tail === undefined ? [] : [r.tail]));
-    const after = tails.length ? summarize(mergeEncoded(tails)) : null;
-    const upAtS = timeline.secondsAt(back.upAtNs);
-    const storm = timeline.points.filter((x) => x.t >= upAtS && x.t <= upAtS + STORM_MS / 1000);
-    const cpus = storm.flatMap((x) => (x.serverCpuPct === undefined ? [] : [x.serverCpuPct]));
-    const rss = storm.flatMap((x) => (x.serverRssBytes === undefined ? [] : [x.serverRssBytes]));
-    const run: FailoverRun = {
-      mode,
-      clients,
-      downMs: mode === 'crash' ? p.downMs : 0,
-      downAtS: timeline.secondsAt(back.downAtNs),
-      upAtS,
-      ...(back.goodbyeCut && { goodbyeCut: true }),
-      published: last,
-      firstAfter: back.lastSeq + 1,
-      owed: sum('owed'),
-      delivered: sum('delivered'),
-      lost: sum('lost'),
-      duplicates: sum('duplicates'),
-      clientsLosing: results.reduce((a, r) => a + (r.clientsLosing ?? 0), 0),
-      recovery: {
-        p50Ms: recoveryAt(backMs, clients, 0.5),
-        p99Ms: recoveryAt(backMs, clients, 0.99),
-        p100Ms: recoveryAt(backMs, clients, 1),
-        back: backMs.length,
-        of: clients,
-        ...(kept > 0 && { kept }),
-      },
-      ...(net0 && net1 && { listenOverflows: net1.overflows - net0.overflows, listenDrops: net1.drops - net0.drops }),
-      ...(cpus.length && { stormPeakCpuPct: Math.max(...cpus) }),
-      ...(rss.length && { stormPeakRssBytes: Math.max(...rss) }),
-      ...(after && { afterP50Ms: after.p50, afterP99Ms: after.p99, afterMaxMs: after.max, afterCount: after.count }),
-      clientErrors: [...new Set(results.flatMap((r) => r.errors))].slice(0, 5),
-      timeline: timeline.points,
-    };
+    const run = runFigures({ mode, clients, p, back, last, kept, recoveries, results, timeline, net0, net1 });
     return { run, histogram: results.map((r) => r.histograms.corrected) };
   } finally {
     timeline.stop();
