@@ -51,8 +51,9 @@ function serve(): void {
   process.on('disconnect', () => process.exit(0));
 }
 
-async function main(): Promise<void> {
-  const a = scriptArgs('read-floor', () => {
+/** The flags, each checked (a bad one is a one-line error naming it). */
+function readArgs() {
+  return scriptArgs('read-floor', () => {
     const { values } = parse(
       process.argv.slice(2),
       {
@@ -78,6 +79,10 @@ async function main(): Promise<void> {
       cpus: cpus.map(Number) as [number, number],
     };
   });
+}
+
+async function main(): Promise<void> {
+  const a = readArgs();
   const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const pin = tasksetAvailable();
   if (pin) {
