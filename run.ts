@@ -162,19 +162,13 @@ function benchOptions() {
   return opts;
 }
 
-async function bench(argv: string[]): Promise<number> {
-  const { values } = parse(argv, benchOptions(), false);
-  if (values['help']) {
-    console.log(benchHelp());
-    return 0;
-  }
-  const str = (k: string) => values[k] as string | undefined;
-  const route = await runPath(str, values['tls'] === true);
+/** The rows a run asks for: --transports (groups and clustered rows named directly) × --http-server × --nodes × --link. */
+function chosenTransports(str: (k: string) => string | undefined, route: Awaited<ReturnType<typeof runPath>>): string[] {
   const httpServers = list(str('http-server'), 'http-server', HTTP_SERVER_KINDS, ['express']);
   // A clustered row may be named directly (`--transports websocket-n8`): run as nodes, without its one-process row.
   const allNames = [...registered().map((d) => d.name), ...(str('transports') ?? '').split(',').filter(isClusterRow)];
   const links = linkArg(str('link'), route);
-  const transports = withLinks(
+  return withLinks(
     withNodes(
       withHttpServers(
         expandTransportGroups(
@@ -191,6 +185,31 @@ async function bench(argv: string[]): Promise<number> {
     ),
     links,
   );
+}
+
+/** --agents with the Redis they listen on and the secret that speaks to them, each checked. */
+function agentFlags(
+  str: (k: string) => string | undefined,
+  insecure: boolean,
+  controllerSecret: (secret: string | undefined, insecure: boolean) => string | undefined,
+): { agents: string[]; redis: string | undefined; agentSecret: string | undefined } {
+  const agents = str('agents')?.split(',').filter(Boolean) ?? [];
+  // The URL may carry Redis's password: from the environment it stays out of ps and results.json.
+  const redis = str('redis') ?? process.env['LAB_REDIS_URL'];
+  if (agents.length && !redis) throw new UsageError('--agents needs --redis URL (or LAB_REDIS_URL): the Redis the agents listen on');
+  const agentSecret = agents.length ? controllerSecret(str('secret'), insecure) : undefined;
+  return { agents, redis, agentSecret };
+}
+
+async function bench(argv: string[]): Promise<number> {
+  const { values } = parse(argv, benchOptions(), false);
+  if (values['help']) {
+    console.log(benchHelp());
+    return 0;
+  }
+  const str = (k: string) => values[k] as string | undefined;
+  const route = await runPath(str, values['tls'] === true);
+  const transports = chosenTransports(str, route);
   const names = SCENARIOS.map((s) => s.name);
   // A group name (echo, throughput) stands for all of its scenarios; with nginx in the path its lessons come along.
   const requested = list(str('scenario'), 'scenario', [...names, ...Object.keys(SCENARIO_GROUPS)], DEFAULT_SCENARIOS);
@@ -223,11 +242,7 @@ async function bench(argv: string[]): Promise<number> {
   await mkdir(out, { recursive: true });
   const { controllerSecret, redactArgs } = await import('./agents/cli.ts');
   const command = ['transport-lab', 'bench', ...redactArgs(argv)].join(' ');
-  const agents = str('agents')?.split(',').filter(Boolean) ?? [];
-  // The URL may carry Redis's password: from the environment it stays out of ps and results.json.
-  const redis = str('redis') ?? process.env['LAB_REDIS_URL'];
-  if (agents.length && !redis) throw new UsageError('--agents needs --redis URL (or LAB_REDIS_URL): the Redis the agents listen on');
-  const agentSecret = agents.length ? controllerSecret(str('secret'), values['agents-insecure'] === true) : undefined;
+  const { agents, redis, agentSecret } = agentFlags(str, values['agents-insecure'] === true, controllerSecret);
   const serverHost = str('server-host');
   // Loaded only for a run with agents: it brings the Redis client.
   const remote = agents.length ? await import('./agents/remote-load.ts') : undefined;
