@@ -12,9 +12,9 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createClientFor } from '../../transports/load.ts';
 import { startServer } from '../helpers.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { countingReader } from './helpers.ts';
 
 const MiB = 1024 * 1024;
 const PUBLISHES = 200;
@@ -82,19 +82,7 @@ for (const transport of ['sse-h2', 'websocket-h2'] as const) {
     // backs up, so its pongs go unread. The cap is the default one (16 MiB).
     const { server, baseUrl } = await startServer(t, transport, { tls: false, heartbeatIntervalMs: 2000, maxMissedPongs: 2 });
     assert.match(baseUrl, /^http:/);
-    let got = 0;
-    let wrongSize = 0;
-    const reader = await createClientFor(transport, {
-      baseUrl,
-      clientId: 'reader',
-      pollIntervalMs: 50,
-      onMessage: (d) => {
-        got++;
-        if (d.length !== MiB) wrongSize++;
-      },
-    });
-    await reader.start();
-    t.after(() => reader.stop());
+    const reader = await countingReader(t, transport, baseUrl, MiB);
 
     const authority = new URL(baseUrl).host;
     const lazy = ws
@@ -140,11 +128,11 @@ for (const transport of ['sse-h2', 'websocket-h2'] as const) {
     const payload = 'm'.repeat(MiB);
     for (let i = 1; i <= PUBLISHES; i++) {
       server.hub.publish(payload);
-      await waitFor(() => got === i, `message ${i} at the reader`, 10_000);
+      await waitFor(() => reader.got() === i, `message ${i} at the reader`, 10_000);
       peak = Math.max(peak, live());
     }
-    assert.equal(wrongSize, 0);
-    assert.equal(got, PUBLISHES, 'the reader lost nothing');
+    assert.equal(reader.wrongSize(), 0);
+    assert.equal(reader.got(), PUBLISHES, 'the reader lost nothing');
     await waitFor(() => server.counters().subscribers === 1, 'the non-reader to be dropped', 5000);
     const c = server.counters();
     assert.equal(c.errors, 1, 'the drop is counted once');

@@ -10,10 +10,9 @@ import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { transport as describe_ } from '../../transports/index.ts';
-import { createClientFor } from '../../transports/load.ts';
 import { startServer } from '../helpers.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { raw } from './helpers.ts';
+import { countingReader, raw } from './helpers.ts';
 
 const MiB = 1024 * 1024;
 const PUBLISHES = 200;
@@ -32,19 +31,7 @@ for (const transport of ['ws', 'websocket', 'ws+preframed']) {
     // stops reading this peer once its output backs up, so the pongs go unread and a fast
     // heartbeat would drop the peer for missed pongs before its output reached the cap.
     const { server, baseUrl } = await startServer(t, transport, { heartbeatIntervalMs: 2000, maxMissedPongs: 2 });
-    let got = 0;
-    let wrongSize = 0;
-    const reader = await createClientFor(transport, {
-      baseUrl,
-      clientId: 'reader',
-      pollIntervalMs: 50,
-      onMessage: (d) => {
-        got++;
-        if (d.length !== MiB) wrongSize++;
-      },
-    });
-    await reader.start();
-    t.after(() => reader.stop());
+    const reader = await countingReader(t, transport, baseUrl, MiB);
 
     const lazy = await raw(baseUrl);
     t.after(() => lazy.sock.destroy());
@@ -66,12 +53,12 @@ for (const transport of ['ws', 'websocket', 'ws+preframed']) {
     const payload = 'm'.repeat(MiB);
     for (let i = 1; i <= PUBLISHES; i++) {
       server.hub.publish(payload);
-      await waitFor(() => got === i, `message ${i} at the reader`, 10_000);
+      await waitFor(() => reader.got() === i, `message ${i} at the reader`, 10_000);
       collect();
       peak = Math.max(peak, process.memoryUsage().rss);
     }
-    assert.equal(wrongSize, 0);
-    assert.equal(got, PUBLISHES, 'the reader lost nothing');
+    assert.equal(reader.wrongSize(), 0);
+    assert.equal(reader.got(), PUBLISHES, 'the reader lost nothing');
     await waitFor(() => server.counters().subscribers === 1, 'the non-reader to be dropped', 5000);
     const c = server.counters();
     assert.equal(c.errors, 1, 'the drop is counted once');

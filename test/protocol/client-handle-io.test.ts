@@ -11,6 +11,7 @@ import { connect } from '../../protocol/client.ts';
 import { EngineClient } from '../../clients/websocket.ts';
 import { engineEchoServer } from './helpers.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { checkGatheredSends } from '../helpers/gather.ts';
 
 test('a plain connection reads and writes through its handle; socketIo "stream" keeps the stream path', async (t) => {
   const { url } = await engineEchoServer(t, createServer());
@@ -39,22 +40,6 @@ test('gathered sends of one tick leave in one write; sends without gather one wr
   const client = new EngineClient({ baseUrl: url.replace(/^ws/, 'http'), clientId: 'g', onMessage: (d) => got.push(d) });
   await client.start();
   t.after(() => client.stop());
-  // Counts the writes that reach the TCP handle.
   const socket = (client as unknown as { conn: { rawSocket: { _handle: Record<string, (...a: unknown[]) => unknown> } } }).conn.rawSocket;
-  let writes = 0;
-  for (const name of ['writeBuffer', 'writev']) {
-    const original = socket._handle[name]!;
-    socket._handle[name] = function (this: unknown, ...a: unknown[]) {
-      writes++;
-      return original.apply(this, a);
-    };
-  }
-  for (let i = 0; i < 8; i++) client.sendNow(Buffer.from(`gathered ${i}`), true);
-  assert.equal(writes, 0, 'held until the end of the tick');
-  await new Promise((r) => process.nextTick(r));
-  assert.equal(writes, 1);
-  for (let i = 0; i < 3; i++) client.sendNow(`alone ${i}`);
-  assert.equal(writes, 4);
-  await waitFor(() => got.length === 11, 'every echo');
-  assert.deepEqual(got, [...Array.from({ length: 8 }, (_, i) => `gathered ${i}`), 'alone 0', 'alone 1', 'alone 2']);
+  await checkGatheredSends(client, socket._handle, ['writeBuffer', 'writev'], got);
 });
