@@ -18,7 +18,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { isIP } from 'node:net';
-import { acceptedConnection } from './accept.ts';
+import { type AcceptSettings, acceptedConnection } from './accept.ts';
 import { type ConnectOptions, connectionSettings } from './client.ts';
 import { WebSocketConnection, type HandshakeInfo } from './connection.ts';
 import { deflateOffer, type DeflateOptions, type DeflateParams } from './deflate.ts';
@@ -26,19 +26,13 @@ import { HandshakeError } from './errors.ts';
 import { checkNegotiation, headerValue, negotiate, type HeaderMap, type UpgradeDecision, type UpgradeOptions } from './handshake.ts';
 
 /**
- * What an accepted extended CONNECT reads of the server's options: protocol/server.ts's
- * `ServerOptions` has every one of them (named here, not imported, so that the server, which
- * calls this module, is the only one of the two to import the other).
+ * What an accepted extended CONNECT reads of the server's options: the settings every accepted
+ * connection takes (accept.ts) and the negotiation's. protocol/server.ts's `ServerOptions` has
+ * every one of them; it is not imported, so that the server, which calls this module, is the
+ * only one of the two to import the other.
  */
-interface ConnectOptionsOfServer extends UpgradeOptions {
-  maxMessageBytes?: number;
-  maxBufferedBytes?: number;
-  pauseReadingAboveBytes?: number;
-  heartbeatIntervalMs?: number;
-  maxMissedPongs?: number;
-  closeTimeoutMs?: number;
+interface ConnectOptionsOfServer extends UpgradeOptions, AcceptSettings {
   recordHandshake?: boolean;
-  onFrame?: (conn: WebSocketConnection, dir: 'in' | 'out', bytes: Buffer) => void;
 }
 
 /** The settings an h2 server gives `node:http2` so that clients may open WebSockets on it (RFC 8441 §3). */
