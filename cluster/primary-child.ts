@@ -148,6 +148,24 @@ const readiness = new Map<Worker, () => void>();
 let nodeInit: Extract<Ask, { type: 'init' }> | undefined;
 let measuring = false;
 
+/** How long a node that said goodbye may take to leave once disconnected before it is killed, ms. */
+const LEAVE_MS = 5000;
+
+/**
+ * Ends a node that has shut its listeners: by disconnecting it, not by a signal. A connection the
+ * primary was handing it as it shut them may still be in the IPC channel; the disconnect is queued
+ * behind it, so the node reads it, refuses it (it no longer listens) and the primary hands it to
+ * another node. A SIGTERM (all `worker.kill()` does) ends the node with that
+ * connection unread, and the primary then holds it open and unserved for good: a poll that hangs.
+ */
+async function leave(n: NodeProc): Promise<void> {
+  const gone = new Promise<void>((r) => n.worker.once('exit', () => r()));
+  n.worker.disconnect();
+  const cut = setTimeout(() => n.worker.process.kill('SIGKILL'), LEAVE_MS);
+  await gone;
+  clearTimeout(cut);
+}
+
 /** Forks a node; its `ready` resolves once its module listens for requests. */
 function forkNode(): NodeProc {
   const worker = cluster.fork();
@@ -257,9 +275,7 @@ const emit = serveParent<ServerCalls, ServerEvents>(
         for (const n of live) {
           // One at a time: the node says goodbye and leaves, its successor is up before the next goes.
           await ask<'close'>(n, { type: 'close' }, 60_000).catch(() => undefined);
-          const gone = new Promise<void>((r) => n.worker.once('exit', () => r()));
-          n.worker.kill();
-          await gone;
+          await leave(n);
           n.alive = false;
           const next = forkNode();
           nodes.push(next);
