@@ -377,7 +377,12 @@ export class FrameParser {
     return false;
   }
 
-  /** STATE_HEADER: RFC 6455 §5.2 base framing — FIN, RSV1-3, opcode, MASK, payload len. */
+  /**
+   * STATE_HEADER: RFC 6455 §5.2 base framing — FIN, RSV1-3, opcode, MASK, payload len.
+   * One method on purpose: with its opcode checks and its fast path moved into two helpers,
+   * `npm run bench:micro -- --filter parse` parsed 6 B frames and unmasked 125 B ones 10–14 %
+   * slower (medians of three paired runs each way), so it stays whole despite its length.
+   */
   private readHeader(): boolean {
     const src = this.take(2);
     if (src === null) return false;

@@ -187,6 +187,12 @@ function drawTimeline(p) {
 }
 
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
+/**
+ * POSTs a JSON body to the demo server.
+ * @param {string} path
+ * @param {unknown} body
+ */
+const postJson = (path, body) => fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 
 // ---------------------------------------------------------------- ajax polling and long polling
 // Both send the same GET /poll with a cursor; they differ only in what the server does when
@@ -396,7 +402,7 @@ function resetCounters() {
 let published = 0;
 /** @param {string} text */
 async function publish(text) {
-  const res = await fetch('/publish', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ text }) });
+  const res = await postJson('/publish', { text });
   const body = await res.json();
   if (!res.ok) {
     $('#publish-status').textContent = 'refused: ' + body.error;
@@ -491,17 +497,11 @@ function esc(s) {
 function spaced(h) {
   return h ? h.replace(/(..)(?=.)/g, '$1 ') : '';
 }
-/** @param {Frame} f */
-function renderFrame(f) {
-  if (CONTROL.has(f.opcodeName)) {
-    panes.websocket.pings.push(Date.now());
-    if (!inputOf('#show-control').checked) return;
-  }
-  const b0 = parseInt(f.header.slice(0, 2), 16);
-  const b1 = parseInt(f.header.slice(2, 4), 16);
-  const bits = (/** @type {number} */ n) => n.toString(2).padStart(8, '0');
-  const len7 = b1 & 0x7f;
-  const extHex = f.header.slice(4, 4 + (f.lengthForm === 16 ? 4 : f.lengthForm === 64 ? 16 : 0));
+/**
+ * The frame's element, its fields as data attributes (what the browser tests read).
+ * @param {Frame} f
+ */
+function frameElement(f) {
   const div = document.createElement('div');
   const fromPage = f.dir === 'in';
   div.className = 'frame ' + (fromPage ? 'in' : 'out') + (CONTROL.has(f.opcodeName) || f.opcodeName === 'close' ? ' control' : '');
@@ -515,26 +515,48 @@ function renderFrame(f) {
   div.dataset.lengthForm = String(f.lengthForm);
   div.dataset.rsv1 = String(f.rsv1);
   div.dataset.inflated = f.inflated || '';
-  let html =
+  return div;
+}
+
+/**
+ * The frame's title line: its opcode, size, direction and time.
+ * @param {Frame} f
+ */
+function frameTitle(f) {
+  const dir = f.dir === 'in' ? 'page → server' : 'server → page';
+  return (
     '<div class="title">' +
     esc(f.opcodeName) +
     ' frame, ' +
     f.frameLength +
     ' bytes ' +
     '<span class="dir">' +
-    (fromPage ? 'page → server' : 'server → page') +
+    dir +
     ' · ' +
     new Date(f.at).toLocaleTimeString() +
-    '</span></div>';
-  html += '<div class="bytes">';
-  html += field('byte 0', bits(b0));
-  html += field('FIN', f.fin ? '1 (last)' : '0 (more follow)');
+    '</span></div>'
+  );
+}
+
+/**
+ * The two header bytes bit by bit (RFC 6455 §5.2): FIN, RSV1-3 and the opcode, then MASK and the
+ * length with its extended form.
+ * @param {Frame} f
+ */
+function headerFields(f) {
+  const b0 = parseInt(f.header.slice(0, 2), 16);
+  const b1 = parseInt(f.header.slice(2, 4), 16);
+  const bits = (/** @type {number} */ n) => n.toString(2).padStart(8, '0');
+  const len7 = b1 & 0x7f;
+  const extHex = f.header.slice(4, 4 + (f.lengthForm === 16 ? 4 : f.lengthForm === 64 ? 16 : 0));
   const rsvNote =
     f.rsv1 && f.compressed
       ? ' (RSV1: compressed, permessage-deflate)'
       : f.compressed
         ? ' (a continuation: the first frame’s RSV1 marked the message compressed)'
         : '';
+  let html = field('byte 0', bits(b0));
+  html += field('FIN', f.fin ? '1 (last)' : '0 (more follow)');
   html += field('RSV1-3', (f.rsv1 ? 1 : 0) + ' ' + (f.rsv2 ? 1 : 0) + ' ' + (f.rsv3 ? 1 : 0) + rsvNote, f.compressed ? 'rsv1' : undefined);
   html += field('opcode', '0x' + f.opcode.toString(16) + ' ' + esc(f.opcodeName));
   html += field('byte 1', bits(b1));
@@ -549,30 +571,57 @@ function renderFrame(f) {
           : ' → 64-bit: ' + spaced(extHex) + ' = ' + f.payloadLength),
   );
   if (f.masked) html += field('masking key', spaced(f.maskingKey), 'mask');
-  if (f.payloadLength > 0) {
-    if (f.masked) html += field('payload as sent (masked)', spaced(f.maskedPayload) + (f.truncated ? ' …' : ''), 'payload mask');
+  return html;
+}
+
+/**
+ * The payload: as sent and unmasked, and what a compressed one inflates to.
+ * @param {Frame} f
+ */
+function payloadFields(f) {
+  if (f.payloadLength === 0) return '';
+  let html = '';
+  if (f.masked) html += field('payload as sent (masked)', spaced(f.maskedPayload) + (f.truncated ? ' …' : ''), 'payload mask');
+  html += field(
+    (f.masked ? 'payload unmasked (XOR key)' : 'payload') + (f.compressed ? ', compressed' : ''),
+    spaced(f.payload) + (f.truncated ? ' …' : ''),
+    'payload',
+  );
+  if (f.compressed) {
     html += field(
-      (f.masked ? 'payload unmasked (XOR key)' : 'payload') + (f.compressed ? ', compressed' : ''),
-      spaced(f.payload) + (f.truncated ? ' …' : ''),
+      'inflated',
+      f.inflated !== null
+        ? f.inflatedLength + ' bytes from ' + f.payloadLength + ': ' + spaced(f.inflated) + ((f.inflatedLength ?? 0) > 64 ? ' …' : '')
+        : f.opcode === 0 || !f.fin
+          ? 'part of a compressed message sent in several frames: it inflates as a whole'
+          : 'not on its own (the compressor kept context from earlier messages)',
       'payload',
     );
-    if (f.compressed) {
-      html += field(
-        'inflated',
-        f.inflated !== null
-          ? f.inflatedLength + ' bytes from ' + f.payloadLength + ': ' + spaced(f.inflated) + ((f.inflatedLength ?? 0) > 64 ? ' …' : '')
-          : f.opcode === 0 || !f.fin
-            ? 'part of a compressed message sent in several frames: it inflates as a whole'
-            : 'not on its own (the compressor kept context from earlier messages)',
-        'payload',
-      );
-    }
   }
-  html += '</div>';
-  if (f.close) html += '<div class="text">close code ' + f.close.code + (f.close.reason ? ', reason "' + esc(f.close.reason) + '"' : '') + '</div>';
-  else if (f.text !== null && f.payloadLength > 0)
-    html += '<div class="text">text: "' + esc(f.text) + '"' + (f.opcode === 0 ? ' (continuation)' : '') + '</div>';
-  div.innerHTML = html;
+  return html;
+}
+
+/**
+ * What the frame says, read as text: a close's code and reason, or a text payload.
+ * @param {Frame} f
+ */
+function frameText(f) {
+  if (f.close) return '<div class="text">close code ' + f.close.code + (f.close.reason ? ', reason "' + esc(f.close.reason) + '"' : '') + '</div>';
+  if (f.text !== null && f.payloadLength > 0) return '<div class="text">text: "' + esc(f.text) + '"' + (f.opcode === 0 ? ' (continuation)' : '') + '</div>';
+  return '';
+}
+
+/**
+ * Shows one frame the inspector saw, newest first, the last 80 kept.
+ * @param {Frame} f
+ */
+function renderFrame(f) {
+  if (CONTROL.has(f.opcodeName)) {
+    panes.websocket.pings.push(Date.now());
+    if (!inputOf('#show-control').checked) return;
+  }
+  const div = frameElement(f);
+  div.innerHTML = frameTitle(f) + '<div class="bytes">' + headerFields(f) + payloadFields(f) + '</div>' + frameText(f);
   const list = $('#frames');
   list.prepend(div);
   while (list.children.length > 80) list.lastElementChild?.remove();
@@ -753,13 +802,8 @@ async function tokenTest() {
 }
 
 // ---------------------------------------------------------------- start
-async function main() {
-  config = await (await fetch('/config')).json();
-  // CORS allows exactly the page's origin; other spellings of this host go to it.
-  if (location.origin !== config.pageOrigin) {
-    location.replace(config.pageOrigin + '/');
-    return;
-  }
+/** Fills the link menu and the settings the page's text quotes from the server's config. */
+function showConfig() {
   const loopback = config.links[0];
   if (!loopback) throw new Error('the server offers no link');
   currentLink = loopback;
@@ -767,22 +811,22 @@ async function main() {
   $('#link').onchange = (e) => switchLink(controlOf(e).value);
   $('#link-model').textContent = currentLink.model;
   document.body.dataset.link = currentLink.name;
-  document.querySelectorAll('.hb-interval').forEach((e) => {
-    e.textContent = config.heartbeat.intervalMs / 1000 + ' s';
-  });
-  document.querySelectorAll('.hb-max').forEach((e) => {
-    e.textContent = String(config.heartbeat.maxMissedPongs);
-  });
-  document.querySelectorAll('.app-interval').forEach((e) => {
-    e.textContent = config.appHeartbeat.intervalMs / 1000 + ' s';
-  });
-  document.querySelectorAll('.app-max').forEach((e) => {
-    e.textContent = String(config.appHeartbeat.maxLoss);
-  });
-  document.querySelectorAll('.lp-timeout').forEach((e) => {
-    e.textContent = config.longPollTimeoutMs / 1000 + ' s';
-  });
+  /** @type {[string, string][]} */
+  const quoted = [
+    ['.hb-interval', config.heartbeat.intervalMs / 1000 + ' s'],
+    ['.hb-max', String(config.heartbeat.maxMissedPongs)],
+    ['.app-interval', config.appHeartbeat.intervalMs / 1000 + ' s'],
+    ['.app-max', String(config.appHeartbeat.maxLoss)],
+    ['.lp-timeout', config.longPollTimeoutMs / 1000 + ' s'],
+  ];
+  for (const [sel, text] of quoted)
+    document.querySelectorAll(sel).forEach((e) => {
+      e.textContent = text;
+    });
+}
 
+/** Connects the page's buttons and inputs to what they do. */
+function wireControls() {
   $('#publish-btn').onclick = () => publish(inputOf('#publish-text').value);
   $('#publish-text').onkeydown = (e) => {
     if (e.key === 'Enter') publish(inputOf('#publish-text').value);
@@ -799,24 +843,16 @@ async function main() {
   $('#ws-fragment').onclick = () => fetch('/fragment?client=' + clientId, { method: 'POST' });
   $('#ws-close').onclick = () => ws?.close(1000, 'closed from the page');
   $('#ws-reconnect').onclick = connectWebSocket;
-  $('#peer-answer').onchange = () =>
-    fetch('/peer/answer', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ answer: inputOf('#peer-answer').checked }),
-    });
+  $('#peer-answer').onchange = () => postJson('/peer/answer', { answer: inputOf('#peer-answer').checked });
   $('#peer-restart').onclick = restartPeer;
-  $('#app-silent').onchange = () =>
-    fetch('/app-heartbeat/silent?client=' + clientId, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ silent: inputOf('#app-silent').checked }),
-    });
+  $('#app-silent').onchange = () => postJson('/app-heartbeat/silent?client=' + clientId, { silent: inputOf('#app-silent').checked });
   $('#app-reconnect').onclick = startAppHeartbeat;
   $('#origin-test').onclick = originTest;
   $('#token-test').onclick = tokenTest;
+}
 
-  // The inspector channel first, so the WebSocket's first frames are seen.
+/** Opens the inspector's event stream (frames, handshakes, protocols, heartbeats, security and peer events); resolves once it is open. */
+async function openInspector() {
   const inspector = new EventSource('/inspect?client=' + clientId);
   inspector.addEventListener('frame', (e) => renderFrame(JSON.parse(e.data)));
   inspector.addEventListener('handshake', (e) => showHandshake(JSON.parse(e.data)));
@@ -834,6 +870,19 @@ async function main() {
   inspector.addEventListener('security', (e) => onSecurityEvent(JSON.parse(e.data)));
   inspector.addEventListener('peer', (e) => onPeerEvent(JSON.parse(e.data)));
   await new Promise((r) => inspector.addEventListener('open', r, { once: true }));
+}
+
+async function main() {
+  config = await (await fetch('/config')).json();
+  // CORS allows exactly the page's origin; other spellings of this host go to it.
+  if (location.origin !== config.pageOrigin) {
+    location.replace(config.pageOrigin + '/');
+    return;
+  }
+  showConfig();
+  wireControls();
+  // The inspector channel first, so the WebSocket's first frames are seen.
+  await openInspector();
 
   const nav = /** @type {PerformanceNavigationTiming | undefined} */ (performance.getEntriesByType('navigation')[0]);
   $('#page-protocol').textContent = 'page over ' + (nav ? nav.nextHopProtocol : '?');

@@ -175,7 +175,9 @@ for (const row of ['websocket', 'ws']) {
       assert.deepEqual(got, ['a', 'c', 'd']);
       assert.deepEqual(gaps, ['2-2']);
     });
+  });
 
+  describe(`${row}: no reconnect across a restart`, () => {
     test('policy none (no reconnect) stays closed and misses what follows', async (t) => {
       const first = await serverWith(row, 0, []);
       let server = first.server;

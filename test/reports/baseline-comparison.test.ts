@@ -7,13 +7,12 @@ import { renderTable } from '../../reports/table.ts';
 import { fixture } from './helpers.ts';
 import { loopbackProbe } from '../../runner/trial-checks.ts';
 
-describe('comparison against a baseline', () => {
-  const current = fixture('results-full.json');
-  const baseline = fixture('results-baseline.json');
-  const cmp = compareResults(current, baseline);
-  const find = (scenario: string, transport: string, key: string) =>
-    cmp.rows.find((r) => r.scenario === scenario && r.transport === transport && r.key === key);
+const current = fixture('results-full.json');
+const baseline = fixture('results-baseline.json');
+const cmp = compareResults(current, baseline);
+const find = (scenario: string, transport: string, key: string) => cmp.rows.find((r) => r.scenario === scenario && r.transport === transport && r.key === key);
 
+describe('comparison against a baseline', () => {
   it('computes the delta against the baseline value', () => {
     const p99 = find('push', 'websocket', 'latencyMs.p99')!;
     assert.equal(p99.value, 2.4);
@@ -50,7 +49,9 @@ describe('comparison against a baseline', () => {
     assert.equal(find('push', 'polling', 'latencyMs.p50')!.verdict, 'within');
     assert.equal(find('overhead', 'polling', 'latencyMs.p50'), undefined);
   });
+});
 
+describe('comparison against a baseline: how it is shown, and the machine it ran on', () => {
   it('marks the regression in the HTML, the terminal table and the Markdown', () => {
     const html = renderHtml(current, { baseline });
     assert.match(html, /<section class="baseline" id="baseline">/);

@@ -47,13 +47,57 @@ interface Seen {
   fit: { pageOverflow: number; matrixOverflow: number; matrixRight: number; viewport: number };
 }
 
-describe('the HTML report in Chromium', { timeout: 120_000 }, () => {
-  let browser: LaunchedChromium;
-  let full: PageCheck<Seen>;
-  let allErrored: PageCheck<Seen>;
-  let real: PageCheck<Seen>;
+/** At a laptop's 1,400 px: how far the page and its matrix run past the window (they must fit without a horizontal scroll). */
+async function fit(page: import('playwright-core').Page): Promise<Seen['fit']> {
+  await page.setViewportSize({ width: 1400, height: 900 });
+  const f = await page.evaluate(() => {
+    const de = document.documentElement;
+    const table = document.querySelector('table[data-table="matrix"]');
+    const box = table?.parentElement;
+    return {
+      pageOverflow: de.scrollWidth - de.clientWidth,
+      matrixOverflow: box ? box.scrollWidth - box.clientWidth : -1,
+      matrixRight: table ? table.getBoundingClientRect().right : -1,
+      viewport: de.clientWidth,
+    };
+  });
+  await page.setViewportSize({ width: 1366, height: 900 });
+  return f;
+}
 
-  before(async () => {
+/** What the page shows: its fit, every canvas's ink, the sections, the charts and the matrix as drawn. */
+const inspect = async (page: import('playwright-core').Page): Promise<Seen> => ({
+  fit: await fit(page),
+  canvases: await canvasInk(page),
+  sections: await page.$$eval('section.scenario', (els) => els.map((e) => e.getAttribute('data-scenario') ?? '')),
+  charts: await page.evaluate(() => Object.keys((window as unknown as { Chart: { instances: object } }).Chart.instances).length),
+  matrix: await page.evaluate(() => {
+    const table = document.querySelector('table[data-table="matrix"]');
+    const heads = [...(table?.querySelectorAll('thead th') ?? [])].slice(1).map((th) => th.getAttribute('data-figure') ?? '');
+    return {
+      firstSection: document.querySelector('main section')?.id ?? null,
+      firstTable: document.querySelector('main table')?.getAttribute('data-table') ?? null,
+      top: table ? table.getBoundingClientRect().top + window.scrollY : -1,
+      rows: [...(table?.querySelectorAll('tbody tr') ?? [])].map((tr) => tr.getAttribute('data-row') ?? ''),
+      columns: heads.map((figure) => {
+        const cells = [...(table?.querySelectorAll(`tbody td[data-figure="${figure}"]`) ?? [])];
+        return {
+          figure,
+          marked: cells.filter((td) => td.classList.contains('best') || td.classList.contains('tie')).map((td) => td.className),
+          naTitles: cells.filter((td) => td.classList.contains('na')).map((td) => td.getAttribute('title') ?? ''),
+        };
+      }),
+    };
+  }),
+});
+
+let browser: LaunchedChromium;
+let full: PageCheck<Seen>;
+let allErrored: PageCheck<Seen>;
+let real: PageCheck<Seen>;
+
+before(
+  async () => {
     // Fails loudly (non-zero exit, message on stderr) when chromium cannot be installed.
     execFileSync(join(root, 'scripts', 'ensure-chromium.sh'), { stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
     await mkdir(outDir, { recursive: true });
@@ -65,56 +109,18 @@ describe('the HTML report in Chromium', { timeout: 120_000 }, () => {
     // The real run as the quick profile writes it: push's latency with its trials' range, the widest matrix cells.
     await writeFile(realPath, renderHtml(withPushTrials(fixture('results-real.json')), { baseline: fixture('results-real.json') }));
     browser = await launchChromium();
-    // A laptop's 1,400 px: the page and its matrix must fit without a horizontal scroll.
-    const fit = async (page: import('playwright-core').Page): Promise<Seen['fit']> => {
-      await page.setViewportSize({ width: 1400, height: 900 });
-      const f = await page.evaluate(() => {
-        const de = document.documentElement;
-        const table = document.querySelector('table[data-table="matrix"]');
-        const box = table?.parentElement;
-        return {
-          pageOverflow: de.scrollWidth - de.clientWidth,
-          matrixOverflow: box ? box.scrollWidth - box.clientWidth : -1,
-          matrixRight: table ? table.getBoundingClientRect().right : -1,
-          viewport: de.clientWidth,
-        };
-      });
-      await page.setViewportSize({ width: 1366, height: 900 });
-      return f;
-    };
-    const inspect = async (page: import('playwright-core').Page): Promise<Seen> => ({
-      fit: await fit(page),
-      canvases: await canvasInk(page),
-      sections: await page.$$eval('section.scenario', (els) => els.map((e) => e.getAttribute('data-scenario') ?? '')),
-      charts: await page.evaluate(() => Object.keys((window as unknown as { Chart: { instances: object } }).Chart.instances).length),
-      matrix: await page.evaluate(() => {
-        const table = document.querySelector('table[data-table="matrix"]');
-        const heads = [...(table?.querySelectorAll('thead th') ?? [])].slice(1).map((th) => th.getAttribute('data-figure') ?? '');
-        return {
-          firstSection: document.querySelector('main section')?.id ?? null,
-          firstTable: document.querySelector('main table')?.getAttribute('data-table') ?? null,
-          top: table ? table.getBoundingClientRect().top + window.scrollY : -1,
-          rows: [...(table?.querySelectorAll('tbody tr') ?? [])].map((tr) => tr.getAttribute('data-row') ?? ''),
-          columns: heads.map((figure) => {
-            const cells = [...(table?.querySelectorAll(`tbody td[data-figure="${figure}"]`) ?? [])];
-            return {
-              figure,
-              marked: cells.filter((td) => td.classList.contains('best') || td.classList.contains('tie')).map((td) => td.className),
-              naTitles: cells.filter((td) => td.classList.contains('na')).map((td) => td.getAttribute('title') ?? ''),
-            };
-          }),
-        };
-      }),
-    });
     full = await checkPage(pathToFileURL(fullPath).href, { browser, inspect, screenshotPath: join(outDir, 'screenshot.png') });
     allErrored = await checkPage(pathToFileURL(erroredPath).href, { browser, inspect });
     real = await checkPage(pathToFileURL(realPath).href, { browser, inspect, screenshotPath: join(outDir, 'real-run.png') });
-  });
+  },
+  { timeout: 120_000 },
+);
 
-  after(async () => {
-    await browser?.close();
-  });
+after(async () => {
+  await browser?.close();
+});
 
+describe('the HTML report in Chromium: offline and drawn', { timeout: 120_000 }, () => {
   it('logs no console error and throws nothing', () => {
     assert.deepEqual(full.consoleErrors, []);
     assert.deepEqual(full.pageErrors, []);
@@ -151,7 +157,9 @@ describe('the HTML report in Chromium', { timeout: 120_000 }, () => {
     assert.equal(allErrored.value.canvases.length, 0);
     assert.deepEqual(real.value.sections, [...REAL_SCENARIOS]);
   });
+});
 
+describe('the HTML report in Chromium: the matrix, the fit and the screenshot', { timeout: 120_000 }, () => {
   it('opens a real run on the decision matrix: one row per transport run, a best or tie in every column, n/a with its reason', () => {
     const m = real.value.matrix;
     assert.equal(m.firstSection, 'matrix', 'the first section is the matrix');

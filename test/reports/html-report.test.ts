@@ -3,16 +3,16 @@ import { describe, it } from 'node:test';
 import { chartJsSource, escapeScript, renderHtml } from '../../reports/html/render.ts';
 import { ALL_SCENARIOS, fixture } from './helpers.ts';
 
-describe('renderHtml on a full run', () => {
-  const html = renderHtml(fixture('results-full.json'));
+const full = renderHtml(fixture('results-full.json'));
 
+describe('renderHtml on a full run', () => {
   it('has a section per scenario, with its parameters and summary', () => {
     for (const name of ALL_SCENARIOS) {
-      assert.match(html, new RegExp(`<section class="scenario" id="scenario-${name}" data-scenario="${name}">`), name);
+      assert.match(full, new RegExp(`<section class="scenario" id="scenario-${name}" data-scenario="${name}">`), name);
     }
-    assert.equal(html.match(/<section class="scenario"/g)?.length, ALL_SCENARIOS.length);
-    assert.match(html, /<caption>Parameters<\/caption>/);
-    assert.match(html, /<table class="summary num" data-table="summary">/);
+    assert.equal(full.match(/<section class="scenario"/g)?.length, ALL_SCENARIOS.length);
+    assert.match(full, /<caption>Parameters<\/caption>/);
+    assert.match(full, /<table class="summary num" data-table="summary">/);
   });
 
   it('shows the run environment and results version in the header', () => {
@@ -25,12 +25,12 @@ describe('renderHtml on a full run', () => {
       '2025-11-24T14:19:47.090Z',
       'results version',
     ]) {
-      assert.ok(html.includes(s), s);
+      assert.ok(full.includes(s), s);
     }
   });
 
   it('draws the charts each scenario calls for', () => {
-    const kinds = [...html.matchAll(/data-chart="([^"]+)"/g)].map((m) => m[1]);
+    const kinds = [...full.matchAll(/data-chart="([^"]+)"/g)].map((m) => m[1]);
     for (const k of [
       'latency-curve',
       'throughput',
@@ -52,49 +52,51 @@ describe('renderHtml on a full run', () => {
     }
     // One chart per payload size in the overhead sweep.
     assert.equal(kinds.filter((k) => k === 'overhead-sweep').length, 2);
-    assert.match(html, /extrapolated from the measured per-message overhead/);
-    assert.match(html, /\(not measured\)/);
-    assert.match(html, /Capacity: largest N with p99 under 50/);
+    assert.match(full, /extrapolated from the measured per-message overhead/);
+    assert.match(full, /\(not measured\)/);
+    assert.match(full, /Capacity: largest N with p99 under 50/);
   });
+});
 
+describe('renderHtml on a full run: tables, requests, errors, findings', () => {
   it('puts the numbers of every chart in a collapsed table', () => {
-    const figures = html.match(/<figure class="chart/g)?.length ?? 0;
-    const canvases = html.match(/<canvas /g)?.length ?? 0;
+    const figures = full.match(/<figure class="chart/g)?.length ?? 0;
+    const canvases = full.match(/<canvas /g)?.length ?? 0;
     assert.ok(figures > 20);
     assert.equal(canvases, figures);
-    const details = html.match(/<details><summary>Numbers<\/summary>/g)?.length ?? 0;
+    const details = full.match(/<details><summary>Numbers<\/summary>/g)?.length ?? 0;
     assert.equal(details, figures);
-    assert.doesNotMatch(html, /<details open><summary>Numbers/);
+    assert.doesNotMatch(full, /<details open><summary>Numbers/);
   });
 
   it('makes no request of its own: nothing external, chart.js inlined, data: favicon', () => {
-    assert.doesNotMatch(html, /src="http/i);
-    assert.doesNotMatch(html, /href="http/i);
-    assert.doesNotMatch(html, /\/\/cdn/i);
-    assert.doesNotMatch(html, /<script[^>]+src=/i);
-    assert.doesNotMatch(html, /<link[^>]+stylesheet/i);
+    assert.doesNotMatch(full, /src="http/i);
+    assert.doesNotMatch(full, /href="http/i);
+    assert.doesNotMatch(full, /\/\/cdn/i);
+    assert.doesNotMatch(full, /<script[^>]+src=/i);
+    assert.doesNotMatch(full, /<link[^>]+stylesheet/i);
     // Outside the inlined library (which mentions url( in its own code), no stylesheet loads anything.
-    const own = html.replace(escapeScript(chartJsSource()), '');
-    assert.ok(own.length < html.length - 100000, 'chart.js found and stripped');
+    const own = full.replace(escapeScript(chartJsSource()), '');
+    assert.ok(own.length < full.length - 100000, 'chart.js found and stripped');
     assert.doesNotMatch(own, /@import|url\(/i);
-    assert.match(html, /<link rel="icon" href="data:,">/);
-    assert.ok(html.includes('Chart.js v4'), 'chart.js banner present');
-    assert.ok(html.length > chartJsSource().length);
+    assert.match(full, /<link rel="icon" href="data:,">/);
+    assert.ok(full.includes('Chart.js v4'), 'chart.js banner present');
+    assert.ok(full.length > chartJsSource().length);
   });
 
   it('shows an errored transport with its error and flags client-bound runs', () => {
-    assert.match(html, /long-polling errored:<\/strong> ECONNRESET: socket hang up after 4,812 deliveries/);
-    assert.match(html, /<td data-figure="state" class="text bad" title="ECONNRESET[^"]*">errored<\/td>/);
-    assert.match(html, /client-bound \(99%\)/);
-    assert.match(html, /throughput\/ws: the load client was the bottleneck/);
+    assert.match(full, /long-polling errored:<\/strong> ECONNRESET: socket hang up after 4,812 deliveries/);
+    assert.match(full, /<td data-figure="state" class="text bad" title="ECONNRESET[^"]*">errored<\/td>/);
+    assert.match(full, /client-bound \(99%\)/);
+    assert.match(full, /throughput\/ws: the load client was the bottleneck/);
   });
 
   it('states findings in plain words', () => {
     assert.match(
-      html,
+      full,
       /push: at 50 msg\/s to 50 clients, 64 B messages, polling every 1 s, polling spent 95.5 bytes on the wire per delivered message, 1.4× the WebSocket engine \(66.3 bytes\)/,
     );
-    assert.match(html, /push: lowest p99: websocket \(2.40 ms\)/);
+    assert.match(full, /push: lowest p99: websocket \(2.40 ms\)/);
   });
 });
 

@@ -18,26 +18,26 @@ const real = fixture('results-real.json');
 
 const range = (median: number, min = median, max = median, trials = 1) => ({ median, min, max, trials });
 
-describe('the decision matrix', () => {
-  const doc = buildReport(real);
-  const m = doc.matrix!;
+const realDoc = buildReport(real);
+const realMatrix = realDoc.matrix!;
 
+describe('the decision matrix', () => {
   it('has one row per transport run and the columns of the scenarios that ran, in order', () => {
-    assert.ok(m, 'a matrix');
-    assert.deepEqual(m.rowKeys, ['polling', 'long-polling', 'sse', 'websocket', 'ws']);
+    assert.ok(realMatrix, 'a matrix');
+    assert.deepEqual(realMatrix.rowKeys, ['polling', 'long-polling', 'sse', 'websocket', 'ws']);
     assert.deepEqual(
-      m.columns.slice(1).map((c) => c.key),
+      realMatrix.columns.slice(1).map((c) => c.key),
       ['matrix.latency', 'matrix.bytes-low', 'matrix.bytes-high', 'matrix.cpu', 'matrix.memory', 'matrix.dead-peer', 'matrix.fan-out'],
     );
-    for (const c of m.columns.slice(1)) assert.match(c.anchor ?? '', /^scenario-/, `${c.key} links to its section`);
+    for (const c of realMatrix.columns.slice(1)) assert.match(c.anchor ?? '', /^scenario-/, `${c.key} links to its section`);
     // Every column has a best, and one verdict in words.
-    for (let i = 1; i < m.columns.length; i++)
+    for (let i = 1; i < realMatrix.columns.length; i++)
       assert.ok(
-        m.rows.some((r) => r[i]!.mark === 'best'),
-        m.columns[i]!.label,
+        realMatrix.rows.some((r) => r[i]!.mark === 'best'),
+        realMatrix.columns[i]!.label,
       );
-    assert.equal(m.notes?.length, m.columns.length, 'a verdict per column and the one-trial note');
-    assert.match(m.notes![1]!, /^fewest bytes on the wire per message \(1 msg\/s per client, 64 B payloads, minimal request headers/);
+    assert.equal(realMatrix.notes?.length, realMatrix.columns.length, 'a verdict per column and the one-trial note');
+    assert.match(realMatrix.notes![1]!, /^fewest bytes on the wire per message \(1 msg\/s per client, 64 B payloads, minimal request headers/);
   });
 
   it('Markdown and terminal carry the same matrix, first, with the marks spelled out', () => {
@@ -48,23 +48,25 @@ describe('the decision matrix', () => {
     assert.ok(text.startsWith('== Which transport for my case?'));
     assert.ok(html.indexOf('data-table="matrix"') < html.indexOf('id="findings"'));
     assert.ok(html.indexOf('data-table="matrix"') < html.indexOf('data-table="summary"'));
-    for (const row of m.rows)
+    for (const row of realMatrix.rows)
       for (const c of row) {
         assert.ok(md.includes(c.text), `md: ${c.text}`);
         assert.ok(text.includes(c.text), `text: ${c.text}`);
         assert.ok(html.includes(c.text.replace(/&/g, '&amp;')), `html: ${c.text}`);
       }
-    const bests = m.rows.flat().filter((c) => c.mark === 'best').length;
-    const ties = m.rows.flat().filter((c) => c.mark === 'tie').length;
+    const bests = realMatrix.rows.flat().filter((c) => c.mark === 'best').length;
+    const ties = realMatrix.rows.flat().filter((c) => c.mark === 'tie').length;
     assert.equal((text.slice(0, text.indexOf('\n==')).match(/\(best\)/g) ?? []).length, bests);
     assert.equal((text.slice(0, text.indexOf('\n==')).match(/\(tie\)/g) ?? []).length, ties);
     assert.equal((md.match(/\*\*[^*]+\*\* \(best\)/g) ?? []).length, bests);
-    for (const v of m.notes!) {
+    for (const v of realMatrix.notes!) {
       assert.ok(text.includes(v), `terminal verdict: ${v}`);
       assert.ok(md.includes(v), `md verdict: ${v}`);
     }
   });
+});
 
+describe('the decision matrix: n/a cells, missing scenarios, trial ranges', () => {
   it('n/a cells carry their reason: a hover in HTML, a numbered footnote in Markdown and the terminal', () => {
     const full = fixture('results-full.json');
     const fm = buildReport(full).matrix!;

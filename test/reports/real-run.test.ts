@@ -57,7 +57,7 @@ function textBlock(name: string): string {
   return text.split('\n== ').find((b) => b.replace(/^== /, '').startsWith(`${name} (`) || b.replace(/^== /, '').startsWith(`${name}\n`))!;
 }
 
-describe('report on a recorded run of every scenario', () => {
+describe('report on a recorded run of every scenario: sections, dead peers, saturation', () => {
   it('has a section for every scenario, in run order, in all three outputs', () => {
     const sections = [...html.matchAll(/<section class="scenario" id="[^"]+" data-scenario="([^"]+)">/g)].map((m) => m[1]);
     assert.deepEqual(sections, [...REAL_SCENARIOS]);
@@ -125,7 +125,9 @@ describe('report on a recorded run of every scenario', () => {
     );
     assert.match(findingText, /http-saturation: not applicable to sse, websocket and ws\./);
   });
+});
 
+describe('report on a recorded run of every scenario: throughput, connections, overhead, echo, fan-out', () => {
   it('throughput: the ramp with the failed step and why, and the sustained rate per transport', () => {
     for (const name of ['throughput-down', 'throughput-up']) {
       const s = scenario(name);
@@ -189,7 +191,9 @@ describe('report on a recorded run of every scenario', () => {
       /Engine vs ws \(the WebSocket engine first\): in push, messages per server CPU second: [\d,.]+ \(1 trial\) against [\d,.]+ \(1 trial\), [\d.]+×: one trial each, so no verdict .*; in echo/,
     );
   });
+});
 
+describe('report on a recorded run of every scenario: trials, summary cells, comparison', () => {
   it('engine vs ws: the trials taken pair by pair decide where the ranges overlap', () => {
     const r = fixture('results-real.json');
     const s = r.scenarios.find((x) => x.name === 'echo')!;

@@ -40,16 +40,16 @@ describe("compareTrials: one transport beats another only beyond the trials' spr
   });
 });
 
-describe('compareTrials: trial k of one row against trial k of the other', () => {
-  // Five trials of a fixed-rate cost, µs per message, while the machine slowed down: both rows
-  // drifted up together, so their ranges overlap though every pair says the same.
-  const engine = [14.49, 13.5, 17.31, 19.39, 20.3];
-  const reference = [18.2, 22.2, 27.19, 33.5, 31.99];
-  const withValues = (values: number[]) => ({
-    ...range([...values].sort((x, y) => x - y)[2]!, Math.min(...values), Math.max(...values), values.length),
-    values,
-  });
+// Five trials of a fixed-rate cost, µs per message, while the machine slowed down: both rows
+// drifted up together, so their ranges overlap though every pair says the same.
+const engine = [14.49, 13.5, 17.31, 19.39, 20.3];
+const reference = [18.2, 22.2, 27.19, 33.5, 31.99];
+const withValues = (values: number[]) => ({
+  ...range([...values].sort((x, y) => x - y)[2]!, Math.min(...values), Math.max(...values), values.length),
+  values,
+});
 
+describe('compareTrials: trial k of one row against trial k of the other', () => {
   it('pairedRatio is the t interval of the mean log ratio, taken back to a ratio', () => {
     const p = pairedRatio(engine, reference)!;
     const logs = engine.map((v, i) => Math.log(v / reference[i]!));
@@ -118,7 +118,9 @@ describe('compareTrials: trial k of one row against trial k of the other', () =>
     assert.equal(compareTrials(drift, lower, 'lower').winner, 'b');
     assert.equal(compareTrials(drift, lower, 'lower', 0.15).winner, 'tie');
   });
+});
 
+describe('compareTrials: pairs against medians and ranges, and which trials a row keeps', () => {
   it('pairs never name a winner against the medians', () => {
     // The pairs put a below b, but a's median is above b's: no claim either way.
     const a = { median: 10, min: 5, max: 12, trials: 3, values: [5, 10, 12] };

@@ -67,7 +67,9 @@ describe('scenario facets', () => {
     // No finding of one scenario is made from another's figures.
     for (const f of findings) if (f.scenario) assert.ok(f.text.startsWith(f.scenario), f.text);
   });
+});
 
+describe('scenario facets: malformed input, registry and layering', () => {
   test('a malformed extra or summary is skipped by every facet, never fatal', () => {
     const results = load('results-real.json');
     for (const s of results.scenarios) {
