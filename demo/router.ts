@@ -17,6 +17,11 @@ const STATIC: Record<string, [file: string, type: string]> = {
   '/': ['index.html', 'text/html; charset=utf-8'],
   '/index.html': ['index.html', 'text/html; charset=utf-8'],
   '/app.js': ['app.js', 'text/javascript; charset=utf-8'],
+  '/dom.js': ['dom.js', 'text/javascript; charset=utf-8'],
+  '/frames.js': ['frames.js', 'text/javascript; charset=utf-8'],
+  '/handshake.js': ['handshake.js', 'text/javascript; charset=utf-8'],
+  '/pane-view.js': ['pane-view.js', 'text/javascript; charset=utf-8'],
+  '/panels.js': ['panels.js', 'text/javascript; charset=utf-8'],
   '/style.css': ['style.css', 'text/css; charset=utf-8'],
 };
 
