@@ -64,10 +64,15 @@ function ask<T extends NodeReply['type']>(n: NodeProc, req: Ask, timeoutMs = 10_
       },
       reject: (e) => {
         clearTimeout(timer);
+        pending.delete(id);
         reject(e);
       },
     });
-    n.worker.send({ ...req, id });
+    // A node that is leaving has no channel any more: the ask fails, it does not throw in the primary.
+    if (!n.worker.isConnected()) return pending.get(id)?.reject(new Error(`node ${n.pid} is not connected`));
+    n.worker.send({ ...req, id }, undefined, (e: Error | null) => {
+      if (e) pending.get(id)?.reject(e);
+    });
   });
 }
 
@@ -275,8 +280,9 @@ const emit = serveParent<ServerCalls, ServerEvents>(
         for (const n of live) {
           // One at a time: the node says goodbye and leaves, its successor is up before the next goes.
           await ask<'close'>(n, { type: 'close' }, 60_000).catch(() => undefined);
-          await leave(n);
+          // Gone for every other ask from here: its channel closes before its process ends.
           n.alive = false;
+          await leave(n);
           const next = forkNode();
           nodes.push(next);
           await next.ready;

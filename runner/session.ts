@@ -142,6 +142,16 @@ export function loadNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
 /** Every child of every session alive now, so an interrupted run can kill them all. */
 export const liveChildren = new Set<{ kill(graceMs?: number): Promise<void> }>();
 
+/**
+ * A verb's promise that a scenario may hold while it does other things (a publish runs under a
+ * whole measured phase): a failure of the process behind it is kept for the scenario's `await`,
+ * not thrown as an unhandled rejection that ends the bench while the other rows are still to run.
+ */
+function heldOpen<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
 /** One transport's processes in one scenario run, and their series. */
 export class Session {
   server!: ServerChild;
@@ -456,14 +466,18 @@ export class Session {
    * schedule ends, with its account (first and last number, lateness).
    */
   publish(spec: PublishSpec): Promise<ScheduleResult> {
-    return this.server.ask({ type: 'publish', ...spec }, spec.durationMs + RUN_GRACE_MS);
+    return heldOpen(this.server.ask({ type: 'publish', ...spec }, spec.durationMs + RUN_GRACE_MS));
   }
 
   /**
    * Every load process's clients send at `ratePerClient` for `durationMs` (echo mode, open loop).
    * Resolves when all have sent, with their accounts added up (numbers first..last over all).
    */
-  async send(spec: SendSpec): Promise<SendTotals> {
+  send(spec: SendSpec): Promise<SendTotals> {
+    return heldOpen(this.sendAll(spec));
+  }
+
+  private async sendAll(spec: SendSpec): Promise<SendTotals> {
     const each = await Promise.all(this.loads.map((l) => l.ask({ type: 'send', ...spec }, spec.durationMs + RUN_GRACE_MS)));
     return {
       first: Math.min(...each.map((m) => m.first)),
@@ -479,9 +493,14 @@ export class Session {
    * Every load process's clients each keep `inFlight` (default 1) messages out for `durationMs`,
    * sending the next when one comes back (closed loop). Resolves with the numbers sent, over all.
    */
-  async pingPong(spec: { size: number; durationMs: number; inFlight?: number }): Promise<{ first: number; last: number; sent: number }> {
-    const each = await Promise.all(this.loads.map((l) => l.ask({ type: 'ping-pong', ...spec }, spec.durationMs + RUN_GRACE_MS)));
-    return { first: Math.min(...each.map((m) => m.first)), last: Math.max(...each.map((m) => m.last)), sent: sum(each, (m) => m.sent) };
+  pingPong(spec: { size: number; durationMs: number; inFlight?: number }): Promise<{ first: number; last: number; sent: number }> {
+    return heldOpen(
+      Promise.all(this.loads.map((l) => l.ask({ type: 'ping-pong', ...spec }, spec.durationMs + RUN_GRACE_MS))).then((each) => ({
+        first: Math.min(...each.map((m) => m.first)),
+        last: Math.max(...each.map((m) => m.last)),
+        sent: sum(each, (m) => m.sent),
+      })),
+    );
   }
 
   /**

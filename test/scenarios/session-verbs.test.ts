@@ -96,3 +96,22 @@ test("a new measured phase takes over the server's samples: Child.handle replace
     await s.close();
   }
 });
+
+test('a publish held open while its server dies fails where it is awaited, not as an unhandled rejection', { timeout: 60_000 }, async () => {
+  const s = new Session('sse', {}, { wsClient: 'own' });
+  const unhandled: unknown[] = [];
+  const note = (e: unknown) => void unhandled.push(e);
+  process.on('unhandledRejection', note);
+  try {
+    await s.startServer();
+    // A scenario's shape: the publish runs under the phase while the scenario does other things.
+    const publishing = s.publish({ rate: 10, size: 64, durationMs: 30_000 });
+    s.server.proc.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(unhandled, [], 'the server dying reached no one before the await');
+    await assert.rejects(publishing, /server process exited \(SIGKILL\)/);
+  } finally {
+    process.off('unhandledRejection', note);
+    await s.close();
+  }
+});
