@@ -164,8 +164,11 @@ const LEAVE_MS = 5000;
  * connection unread, and the primary then holds it open and unserved for good: a poll that hangs.
  */
 async function leave(n: NodeProc): Promise<void> {
+  if (n.worker.isDead()) return;
   const gone = new Promise<void>((r) => n.worker.once('exit', () => r()));
-  n.worker.disconnect();
+  // A node whose channel is already gone (it failed its goodbye) gets the signal instead.
+  if (n.worker.isConnected()) n.worker.disconnect();
+  else n.worker.process.kill('SIGTERM');
   const cut = setTimeout(() => n.worker.process.kill('SIGKILL'), LEAVE_MS);
   await gone;
   clearTimeout(cut);
