@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import type { ClientOptions, TransportClient } from './contract.ts';
 import { Comeback } from './reconnect.ts';
 import { profileHeaders } from './headers.ts';
+import { HANDSHAKE_TIMEOUT_MS } from '../protocol/index.ts';
 
 function endGathering(client: WsClient): void {
   client.releaseGathered();
@@ -35,6 +36,8 @@ export class WsClient implements TransportClient {
   start(): Promise<void> {
     this.requests++;
     const ws = new WebSocket(this.back.url(), {
+      // The engine's client gives up on a handshake after this long; ws waits forever unless told.
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       ...(this.o.ca !== undefined && { ca: this.o.ca }),
       perMessageDeflate: this.o.perMessageDeflate === true && { threshold: 0 },
       headers: profileHeaders(this.o.headers, 'webSocket', new URL(this.o.baseUrl).origin),

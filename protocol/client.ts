@@ -12,6 +12,9 @@ import { HandshakeError } from './errors.ts';
 import { checkUpgradeResponse, makeKey, parseResponseHead, type ResponseHead } from './handshake.ts';
 
 /** Settings of `connect()`. */
+/** How long a client waits for its opening handshake to complete by default, ms. */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+
 export interface ConnectOptions {
   /** Subprotocols to offer, in order of preference. */
   protocols?: string[];
@@ -23,7 +26,7 @@ export interface ConnectOptions {
   maxMessageBytes?: number;
   /** Cap on queued outgoing bytes. Default 16 MiB. */
   maxBufferedBytes?: number;
-  /** Reject if the handshake does not complete within this time. Default 10 s. */
+  /** Reject if the handshake does not complete within this time. Default `HANDSHAKE_TIMEOUT_MS`. */
   handshakeTimeoutMs?: number;
   /** Wait this long for the peer during the closing handshake. Default 5000 ms. */
   closeTimeoutMs?: number;
@@ -122,7 +125,7 @@ export function connect(url: string, options: ConnectOptions = {}): Promise<WebS
 
     let received: Buffer = Buffer.alloc(0);
     let settled = false;
-    const timer = setTimeout(() => fail(new HandshakeError('handshake timed out')), options.handshakeTimeoutMs ?? 10_000);
+    const timer = setTimeout(() => fail(new HandshakeError('handshake timed out')), options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
 
     const cleanup = (): void => {
       clearTimeout(timer);

@@ -54,7 +54,7 @@ export type {
 } from './connection.ts';
 export { WebSocketServer, abortHandshake, rawRequestLines } from './server.ts';
 export type { ServerOptions } from './server.ts';
-export { connect, upgradeRequestLines } from './client.ts';
+export { connect, HANDSHAKE_TIMEOUT_MS, upgradeRequestLines } from './client.ts';
 export type { ConnectOptions, UpgradeOffers } from './client.ts';
 export { connectH2, openH2Session, validateExtendedConnect, isExtendedConnect, H2_WEBSOCKET_SETTINGS } from './h2.ts';
 export type { ConnectH2Options } from './h2.ts';
