@@ -491,7 +491,9 @@ const emit = serveParent<LoadCalls, LoadEvents>(
     mark(m) {
       markNs = m.atNs;
       backAfter.fill(Number.NaN);
-      cut.fill(0);
+      // The mark can reach this process after the end it stands for (a crash is sent before its
+      // mark): a client already down then was cut by it, and is not one that kept its connection.
+      for (let i = 0; i < clients.length; i++) cut[i] = up[i] === 1 ? 0 : 1;
       return {};
     },
     recovery: () => ({

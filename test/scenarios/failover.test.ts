@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import { UsageError } from '../../args.ts';
 import { parseListenCounters } from '../../metrics/netstat.ts';
 import { readFlags } from '../../runner/flags.ts';
+import { FailoverCalls } from '../../runner/restart.ts';
 import { Session } from '../../runner/session.ts';
 import { type FailoverParams, failover } from '../../scenarios/failover/index.ts';
 import { readFailover } from '../../scenarios/failover/schema.ts';
@@ -124,4 +125,22 @@ test('--failover takes a comma list of its modes; anything else is a usage error
 
 test('rows: each WebSocket row brings its reconnect variants; other rows stand alone', () => {
   assert.deepEqual(failover.rows!(['sse', 'ws'], SMALL), ['sse', 'ws', 'ws+immediate', 'ws+exponential', 'ws+full-jitter', 'ws+resume']);
+});
+
+test('a crash the load saw before its mark arrived still counts its clients as cut, not as kept', { timeout: 60_000 }, async () => {
+  const s = new Session('websocket', {}, { wsClient: 'own' });
+  try {
+    await s.startServer();
+    await s.startLoad({ clients: 3, processes: 1, pollIntervalMs: 100, headers: 'minimal' });
+    const f = new FailoverCalls(s);
+    // The order a loaded machine can give: the server gone and its clients' closes seen first.
+    s.server.proc.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 500));
+    await f.mark(process.hrtime.bigint());
+    const [rec] = await f.recovery();
+    assert.equal(rec!.kept, 0, 'no client kept its connection through the crash');
+    assert.deepEqual(rec!.ms, [null, null, null], 'and none came back (policy none)');
+  } finally {
+    await s.close();
+  }
 });
