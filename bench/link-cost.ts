@@ -63,6 +63,19 @@ const connect = (port: number) =>
 
 const cpuOf = (h: LinkHop) => treeUsage(h.child.proc.pid!).cpuMs;
 
+/**
+ * Waits `settleMs`, then measures for `--seconds`: the wall time, the relay's CPU and how far
+ * `count` moved meanwhile.
+ */
+async function measureWindow(h: LinkHop, settleMs: number, count: () => number): Promise<{ wall: number; cpuMs: number; n: number }> {
+  await new Promise((r) => setTimeout(r, settleMs));
+  const n0 = count();
+  const cpu0 = cpuOf(h);
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, a.seconds * 1000));
+  return { wall: performance.now() - t0, cpuMs: cpuOf(h) - cpu0, n: count() - n0 };
+}
+
 async function messages(): Promise<void> {
   let received = 0;
   const sink = await listen((s) => s.on('data', (b: Buffer) => (received += b.length)));
@@ -120,14 +133,7 @@ async function pipelined(): Promise<void> {
     for (let i = 0; i < 16; i++) c.write(msg);
   }
   // Past the handshake's RTT and the first round trips.
-  await new Promise((r) => setTimeout(r, link.params.rttMs * 3 + 500));
-  const e0 = echoed;
-  const cpu0 = cpuOf(h);
-  const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, a.seconds * 1000));
-  const wall = performance.now() - t0;
-  const cpuMs = cpuOf(h) - cpu0;
-  const n = echoed - e0;
+  const { wall, cpuMs, n } = await measureWindow(h, link.params.rttMs * 3 + 500, () => echoed);
   running = false;
   console.log(
     `pipelined: ${a.clients} connections × 16 in flight through 4g, ${n} echoes in ${(wall / 1000).toFixed(1)} s (${Math.round(n / (wall / 1000))}/s; each crosses the relay twice)`,
@@ -202,14 +208,8 @@ async function profile(name: string): Promise<void> {
   let got = 0;
   c.on('data', (b: Buffer) => (got += b.length));
   // Past the handshake's RTT, the first propagation and the sender's start (its socket buffers grow) before measuring.
-  await new Promise((r) => setTimeout(r, link.params.rttMs * 3 + 1000));
-  const got0 = got;
-  const cpu0 = cpuOf(h);
-  const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, a.seconds * 1000));
-  const wall = performance.now() - t0;
-  const cpuMs = cpuOf(h) - cpu0;
-  const bps = ((got - got0) * 8) / (wall / 1000);
+  const { wall, cpuMs, n: bytes } = await measureWindow(h, link.params.rttMs * 3 + 1000, () => got);
+  const bps = (bytes * 8) / (wall / 1000);
   console.log(
     `${name.padEnd(10)} ${describeLink(link.params).padEnd(54)} carried ${(bps / 1e6).toFixed(3)} Mbit/s (set ${(link.params.downBps / 1e6).toFixed(3)}), relay ${((cpuMs / wall) * 100).toFixed(1)} % of a core`,
   );

@@ -68,8 +68,8 @@ function ask<T extends NodeReply['type']>(n: NodeProc, req: Ask, timeoutMs = 10_
         reject(e);
       },
     });
-    // A node that is leaving has no channel any more: the ask fails, it does not throw in the primary.
-    if (!n.worker.isConnected()) return pending.get(id)?.reject(new Error(`node ${n.pid} is not connected`));
+    // A node that is leaving has no channel any more: the send's callback fails the ask, where
+    // without one the primary would throw.
     n.worker.send({ ...req, id }, undefined, (e: Error | null) => {
       if (e) pending.get(id)?.reject(e);
     });

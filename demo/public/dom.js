@@ -41,14 +41,21 @@ export function esc(s) {
 }
 
 /**
- * Adds a line, with its time, to the top of the log list `id`; the last 60 are kept.
- * @param {string} id @param {string} text @param {string} [cls]
+ * Adds a line, with its time, to the top of the list `ol`; the last `keep` are kept.
+ * @param {HTMLElement} ol @param {string} text @param {string | undefined} cls @param {number} keep
  */
-export function logTo(id, text, cls) {
-  const ol = $('#' + id);
+export function prependLine(ol, text, cls, keep) {
   const li = document.createElement('li');
   li.textContent = new Date().toLocaleTimeString() + '  ' + text;
   if (cls) li.className = cls;
   ol.prepend(li);
-  while (ol.children.length > 60) ol.lastElementChild?.remove();
+  while (ol.children.length > keep) ol.lastElementChild?.remove();
+}
+
+/**
+ * Adds a line to the panel log list `id`; the last 60 are kept.
+ * @param {string} id @param {string} text @param {string} [cls]
+ */
+export function logTo(id, text, cls) {
+  prependLine($('#' + id), text, cls, 60);
 }

@@ -1,6 +1,6 @@
 // @ts-check
 // A transport pane's figures: its log, its latencies, its counters and its timeline.
-import { $ } from './dom.js';
+import { $, prependLine } from './dom.js';
 
 /** @typedef {import('./types.js').Pane} Pane */
 /** @typedef {import('./types.js').Stamped} Stamped */
@@ -26,12 +26,7 @@ function fmtBytes(n) {
 
 /** @param {Pane} p @param {string} text @param {string} [cls] */
 export function addLog(p, text, cls) {
-  const ol = $('.log', p.el);
-  const li = document.createElement('li');
-  li.textContent = new Date().toLocaleTimeString() + '  ' + text;
-  if (cls) li.className = cls;
-  ol.prepend(li);
-  while (ol.children.length > 40) ol.lastElementChild?.remove();
+  prependLine($('.log', p.el), text, cls, 40);
 }
 
 // A message arrived in a pane: parse the server's stamp and record latency.
