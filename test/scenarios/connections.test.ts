@@ -80,7 +80,10 @@ for (const t of ['ws', 'sse', 'polling'] as const) {
     assert.ok(s.rssMaxBytes >= s.rssBytes * 0.5, 'the peak over the hold is of the same order as the reading after it');
     // CPU: the share of the hold's wall time, which is at least the hold.
     assert.ok(s.cpuMs > 0, 'heartbeats or polls cost some CPU');
-    assert.ok(s.cpuPct > 0 && s.cpuPct <= (100 * s.cpuMs) / P.holdMs, `cpuPct ${s.cpuPct} against ${s.cpuMs} ms over ${P.holdMs} ms`);
+    // Both figures are rounded to two decimals, so the share may read up to half a hundredth above the
+    // bound (19.89 ms over 1000.3 ms is 1.9884 %, reported as 1.99).
+    const bound = (100 * s.cpuMs) / P.holdMs + 0.006;
+    assert.ok(s.cpuPct > 0 && s.cpuPct <= bound, `cpuPct ${s.cpuPct} against ${s.cpuMs} ms over ${P.holdMs} ms`);
     assert.equal(s.loadProcesses, 1);
     assert.ok(s.socketsOpen >= 200, `sockets open ${s.socketsOpen}`);
     if (t !== 'polling') {
