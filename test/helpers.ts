@@ -20,7 +20,7 @@ let testCertificate: { key: string; cert: string } | undefined;
  */
 export async function startServer(t: TestContext, transport: TransportName, o?: ServerOptions): Promise<{ server: TransportServer; baseUrl: string }> {
   const h2 = transportByName(transport)?.httpServer === 'h2' && o?.tls === undefined;
-  if (h2) testCertificate ??= selfSignedCertificate();
+  if (h2) testCertificate ??= await selfSignedCertificate();
   const server = await createServerFor(transport, h2 ? { ...o, tls: testCertificate! } : o);
   const port = await server.listen(0, '127.0.0.1');
   t.after(() => server.close());

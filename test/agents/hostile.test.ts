@@ -472,7 +472,7 @@ test('agents, server nodes and the controller work through Redis AUTH, and the p
 
 test('agents, server nodes and the controller work through Redis over TLS with AUTH (rediss://)', { timeout: 120_000 }, async (t) => {
   if (!redis) return t.skip(why);
-  const tls = selfSignedCertificate();
+  const tls = await selfSignedCertificate();
   const password = randomBytes(12).toString('hex');
   const ca = path.join(DIR, 'redis-ca.pem');
   writeFileSync(ca, tls.cert);

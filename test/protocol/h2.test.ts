@@ -49,7 +49,7 @@ function next(conn: WebSocketConnection): Promise<string> {
 }
 
 test('wss over h2: masked frames both ways, every length encoding, several WebSockets on one TLS connection', async (t) => {
-  const { key, cert } = selfSignedCertificate();
+  const { key, cert } = await selfSignedCertificate();
   const { url, conns } = await engineH2EchoServer(t, {}, { key, cert });
   const session = openH2Session(url.replace(/^wss/, 'https'), { ca: cert });
   t.after(() => session.destroy());
@@ -134,7 +134,7 @@ test('h2: a server that does not advertise SETTINGS_ENABLE_CONNECT_PROTOCOL gets
 });
 
 test('h2: WebSockets and event streams share one TLS connection', async (t) => {
-  const { key, cert } = selfSignedCertificate();
+  const { key, cert } = await selfSignedCertificate();
   const h2 = createSecureServer({ key, cert, settings: H2_WEBSOCKET_SETTINGS });
   const wss = new WebSocketServer({});
   let tcp = 0;

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -26,7 +27,7 @@ async function echoOnce(conn: WebSocketConnection, text: string): Promise<string
 test('plain TCP connections take the handle path; socketIo "stream" and TLS keep the stream path', async (t) => {
   const plain = await engineEchoServer(t, createServer());
   const streamed = await engineEchoServer(t, createServer(), { socketIo: 'stream' });
-  const { key, cert } = selfSignedCertificate();
+  const { key, cert } = await selfSignedCertificate();
   const secure = await engineEchoServer(t, createHttpsServer({ key, cert }));
   const cases: Array<[string, { conns: WebSocketConnection[] }, string, 'handle' | 'stream']> = [
     ['plain', plain, plain.url, 'handle'],
@@ -42,10 +43,28 @@ test('plain TCP connections take the handle path; socketIo "stream" and TLS keep
   }
 });
 
-test('handle path: a 4 MiB answer to a paused reader is queued, drained in order, then the close frame and the half-close', async (t) => {
+/**
+ * A message size the kernel cannot take in one write to a paused reader on loopback: the largest
+ * send buffer plus the largest receive buffer TCP may grow to (`tcp_wmem`, `tcp_rmem`), and 4 MiB
+ * more. With 4 MiB alone, the kernel took the whole message at once in about 1 run of 20.
+ */
+function beyondKernelBuffers(): number {
+  const largest = (f: string): number => {
+    try {
+      return Number(readFileSync(f, 'utf8').trim().split(/\s+/)[2]) || 0;
+    } catch {
+      return 0;
+    }
+  };
+  const bytes = largest('/proc/sys/net/ipv4/tcp_wmem') + largest('/proc/sys/net/ipv4/tcp_rmem') + 4 * 1024 * 1024;
+  return Math.max(16 * 1024 * 1024, bytes - (bytes % 4));
+}
+
+test('handle path: an answer larger than the kernel buffers, to a paused reader, is queued, drained in order, then the close frame and the half-close', async (t) => {
   // The server's close timeout is long: only its own half-close can end the client's socket in time.
-  const { conns, url } = await engineEchoServer(t, createServer(), { closeTimeoutMs: 60_000 });
-  const client = await connect(url, { maxMessageBytes: 8 * 1024 * 1024, closeTimeoutMs: 5000 });
+  const size = beyondKernelBuffers();
+  const { conns, url } = await engineEchoServer(t, createServer(), { closeTimeoutMs: 60_000, maxBufferedBytes: 2 * size });
+  const client = await connect(url, { maxMessageBytes: size + 1024, closeTimeoutMs: 5000 });
   await waitFor(() => conns.length === 1, 'the server side');
   const server = conns[0]!;
   assert.equal(server.socketIo, 'handle');
@@ -57,7 +76,7 @@ test('handle path: a 4 MiB answer to a paused reader is queued, drained in order
     serverEnded = true;
   });
   client.rawSocket.pause();
-  const big = Buffer.alloc(4 * 1024 * 1024);
+  const big = Buffer.alloc(size);
   for (let i = 0; i < big.length; i += 4) big.writeUInt32BE(i, i);
   const drained = once(server, 'drain');
   assert.equal(server.send(big), false, 'more than the high-water mark is waiting');

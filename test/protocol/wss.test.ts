@@ -9,7 +9,7 @@ import { engineEchoServer } from './helpers.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 async function tlsEcho(t: TestContext): Promise<{ port: number; cert: string }> {
-  const { key, cert } = selfSignedCertificate();
+  const { key, cert } = await selfSignedCertificate();
   const { port } = await engineEchoServer(t, createServer({ key, cert }));
   return { port, cert };
 }
