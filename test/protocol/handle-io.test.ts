@@ -212,13 +212,14 @@ test('handle path: a reader dropped at the cap gets the queued messages, the 100
 });
 
 test('handle path: a peer that resets the connection while output is pending: close 1006, the socket destroyed', async (t) => {
-  const { conns, url } = await engineEchoServer(t, createServer(), {}, true);
+  const size = beyondKernelBuffers();
+  const { conns, url } = await engineEchoServer(t, createServer(), { maxBufferedBytes: 2 * size }, true);
   const client = await connect(url);
   await waitFor(() => conns.length === 1, 'the server side');
   const server = conns[0]!;
   assert.equal(server.socketIo, 'handle');
   client.rawSocket.pause();
-  server.send(Buffer.alloc(8 * 1024 * 1024));
+  server.send(Buffer.alloc(size));
   assert.ok(server.bufferedAmount > 0, 'a write is pending in the handle queue');
   let failed: Error | undefined;
   server.on('error', (e: Error) => {
