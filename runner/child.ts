@@ -107,9 +107,21 @@ export class Child<C extends Calls, E extends Events = Record<never, never>> {
     this.listeners.set(type, fn as (m: EventOf<E>) => void);
   }
 
+  /**
+   * Sends over the IPC channel. A channel can break while it still reads as connected (the child
+   * is on its way out): the write then fails later, with EPIPE. That failure comes to the send's
+   * callback, never as an 'error' event nobody listens to, and fails every reply still awaited,
+   * since none can come.
+   */
   private send(m: RequestOf<C> | { type: 'exit' }): void {
     if (this.exited || !this.proc.connected) throw new ChildError(this.exited ?? `${this.label} process is not connected`);
-    this.proc.send(m);
+    this.proc.send(m, undefined, {}, (e: Error | null) => {
+      if (e === null) return;
+      for (const w of this.waiters.splice(0)) {
+        clearTimeout(w.timer);
+        w.reject(new ChildError(this.exited ?? `${this.label}: the request "${m.type}" could not be sent: ${e.message}${this.tail()}`));
+      }
+    });
   }
 
   /** The next reply of a type (a `fatal` message rejects). */
