@@ -94,14 +94,25 @@ export async function startRedis(o: RedisPlace = {}): Promise<LabRedis> {
   const [cmd, ...rest] = [...wrap, 'redis-server', ...args];
   const proc: ChildProcess = spawn(cmd!, rest, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
+  let failed: Error | undefined;
+  // A program that cannot be started (not installed) is reported here, not thrown from an unheard 'error' event.
+  proc.once('error', (e) => {
+    failed = e;
+  });
   proc.stderr!.setEncoding('utf8').on('data', (s: string) => {
     stderr = (stderr + s).slice(-2000);
   });
   const auth = o.password === undefined ? '' : `:${encodeURIComponent(o.password)}@`;
   const url = `${o.tls ? 'rediss' : 'redis'}://${auth}${host}:${port}`;
   const deadline = Date.now() + 10_000;
+  // A Redis that did not start leaves no directory behind.
+  const giveUp = (message: string): Error => {
+    rmSync(dir, { recursive: true, force: true });
+    return new Error(message);
+  };
   for (;;) {
-    if (proc.exitCode !== null) throw new Error(`redis-server exited (code ${proc.exitCode}): ${stderr.trim()}`);
+    if (failed) throw giveUp(`cannot start ${cmd} (${failed.message}); scripts/ensure-redis.sh installs redis-server`);
+    if (proc.exitCode !== null) throw giveUp(`redis-server exited (code ${proc.exitCode}): ${stderr.trim()}`);
     try {
       const c = createClient({ url, socket: { reconnectStrategy: false, ...(o.tls && { tls: true as const, ca: o.tls.cert }) } });
       c.on('error', () => {});
@@ -112,7 +123,7 @@ export async function startRedis(o: RedisPlace = {}): Promise<LabRedis> {
     } catch (e) {
       if (Date.now() > deadline) {
         proc.kill('SIGKILL');
-        throw new Error(`redis-server did not answer on ${url} within 10 s: ${(e as Error).message}`);
+        throw giveUp(`redis-server did not answer on ${url} within 10 s: ${(e as Error).message}`);
       }
       await new Promise((r) => setTimeout(r, 50));
     }
