@@ -11,10 +11,10 @@ import { deflateOffer, type DeflateOptions } from './deflate.ts';
 import { HandshakeError } from './errors.ts';
 import { checkUpgradeResponse, makeKey, parseResponseHead, type ResponseHead } from './handshake.ts';
 
-/** Settings of `connect()`. */
 /** How long a client waits for its opening handshake to complete by default, ms. */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
 
+/** Settings of `connect()`. */
 export interface ConnectOptions {
   /** Subprotocols to offer, in order of preference. */
   protocols?: string[];

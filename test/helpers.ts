@@ -12,7 +12,6 @@ import type { OverheadParams } from '../scenarios/overhead/index.ts';
 
 /** The certificate a test server over TLS was given, by base URL: its clients and requests trust it. */
 const trusted = new Map<string, string>();
-let testCertificate: { key: string; cert: string } | undefined;
 
 /**
  * Starts a transport server on 127.0.0.1, port 0, closed after the test. An HTTP/2 row listens
@@ -20,12 +19,12 @@ let testCertificate: { key: string; cert: string } | undefined;
  */
 export async function startServer(t: TestContext, transport: TransportName, o?: ServerOptions): Promise<{ server: TransportServer; baseUrl: string }> {
   const h2 = transportByName(transport)?.httpServer === 'h2' && o?.tls === undefined;
-  if (h2) testCertificate ??= await selfSignedCertificate();
-  const server = await createServerFor(transport, h2 ? { ...o, tls: testCertificate! } : o);
+  const tls = h2 ? await selfSignedCertificate() : undefined;
+  const server = await createServerFor(transport, tls ? { ...o, tls } : o);
   const port = await server.listen(0, '127.0.0.1');
   t.after(() => server.close());
   const baseUrl = `${h2 ? 'https' : 'http'}://127.0.0.1:${port}`;
-  if (h2) trusted.set(baseUrl, testCertificate!.cert);
+  if (tls) trusted.set(baseUrl, tls.cert);
   return { server, baseUrl };
 }
 
